@@ -1,0 +1,98 @@
+// Package report holds what openports concludes from a snapshot: the rows a
+// person reads (one per service line), the sockets behind each row with their
+// exposure, what was hidden and why, what could not be seen, and the exit
+// code. Renderers format a Report; they never compute.
+package report
+
+import "github.com/openports/openports/internal/snapshot"
+
+// SchemaVersion is the version of the JSON form of Report (docs/json.md).
+const SchemaVersion = 1
+
+// Exit codes shared by every command.
+const (
+	ExitOK         = 0 // complete view, nothing found that needs attention
+	ExitFindings   = 1 // reserved: findings (policy violations, problems)
+	ExitUsage      = 2 // bad flags, arguments or input
+	ExitIncomplete = 3 // the view is incomplete: see Report.Gaps
+)
+
+// Exposure classes: who can reach a socket by its local address.
+const (
+	ExposureLoopback  = "loopback"   // 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
+	ExposureAll       = "all"        // wildcard address: every interface
+	ExposureAddress   = "address"    // one unicast address (see Interface)
+	ExposureLinkLocal = "link-local" // fe80::/10 or 169.254.0.0/16
+)
+
+// Reach says which IP versions can reach a socket.
+const (
+	ReachV4   = "v4"
+	ReachV6   = "v6"
+	ReachBoth = "v4+v6"
+)
+
+// Report is the result of analysing one snapshot.
+type Report struct {
+	Schema   int    `json:"schema"`
+	Host     string `json:"host,omitempty"`
+	Taken    string `json:"taken,omitempty"` // RFC 3339
+	Source   string `json:"source"`
+	Complete bool   `json:"complete"`
+	// Rows are the lines of the table, in display order.
+	Rows []Row `json:"rows"`
+	// Hidden counts sockets left out of Rows, by reason ("loopback").
+	Hidden map[string]int `json:"hidden,omitempty"`
+	// Gaps are what the collection could not see.
+	Gaps []snapshot.Gap `json:"gaps,omitempty"`
+	// Namespaces are the network namespaces present in Rows.
+	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
+	// ExitCode is the code the command exits with.
+	ExitCode int `json:"exit_code"`
+}
+
+// Row is one line of the table: one protocol and port of one group of
+// processes, on one address (or on both wildcards, or both loopbacks, when
+// v4 and v6 are bound alike).
+type Row struct {
+	NetNS uint64         `json:"netns,omitempty"`
+	Proto snapshot.Proto `json:"proto"`
+	// Address is what the table shows: "*" for wildcards of both
+	// families, "0.0.0.0" or "::" for one family, "localhost" for both
+	// loopbacks, otherwise the address itself.
+	Address string `json:"address"`
+	Port    uint16 `json:"port"`
+	// Reach is v4, v6 or v4+v6.
+	Reach string `json:"reach"`
+	// Exposure is one of the Exposure* classes.
+	Exposure string `json:"exposure"`
+	// Interface names the interface for address, link-local and
+	// device-bound sockets.
+	Interface string `json:"interface,omitempty"`
+	// Processes are the owners of all the row's sockets, by PID.
+	Processes []Process `json:"processes,omitempty"`
+	// OwnerState is the weakest OwnerState among the row's sockets.
+	OwnerState snapshot.OwnerState `json:"owner_state"`
+	// Note says what a person should know: unknown owners and why.
+	Note string `json:"note,omitempty"`
+	// Sockets are the sockets behind the row, with their exposure.
+	Sockets []Socket `json:"sockets"`
+}
+
+// Process is a holder of a row's sockets.
+type Process struct {
+	PID       int     `json:"pid"`
+	StartTime uint64  `json:"start_time,omitempty"`
+	PPID      int     `json:"ppid,omitempty"`
+	Name      string  `json:"name"`
+	User      string  `json:"user,omitempty"`
+	UID       *uint32 `json:"uid,omitempty"`
+}
+
+// Socket is a snapshot socket with what analysis concluded about it.
+type Socket struct {
+	snapshot.Socket
+	Exposure  string `json:"exposure"`
+	Reach     string `json:"reach"`
+	Interface string `json:"exposure_interface,omitempty"`
+}

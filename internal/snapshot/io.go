@@ -1,0 +1,58 @@
+package snapshot
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Write encodes s as indented JSON.
+func Write(w io.Writer, s *Snapshot) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("encode snapshot: %w", err)
+	}
+	return nil
+}
+
+// Read decodes a snapshot written by Write. Unknown fields are an error, so
+// that a file from a newer openports is not silently misread.
+func Read(r io.Reader) (*Snapshot, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var s Snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if s.Schema > SchemaVersion {
+		return nil, fmt.Errorf("decode snapshot: schema %d is newer than this openports understands (%d)", s.Schema, SchemaVersion)
+	}
+	return &s, nil
+}
+
+// Sort puts the sockets and their owners into the stable order every
+// renderer relies on: namespace, protocol, local port, local address,
+// remote, inode; owners by PID.
+func (s *Snapshot) Sort() {
+	for i := range s.Sockets {
+		slices.SortFunc(s.Sockets[i].Owners, func(a, b Owner) int {
+			return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.StartTime, b.StartTime))
+		})
+	}
+	slices.SortFunc(s.Sockets, CompareSockets)
+}
+
+// CompareSockets orders sockets for display and comparison.
+func CompareSockets(a, b Socket) int {
+	return cmp.Or(
+		cmp.Compare(a.NetNS, b.NetNS),
+		cmp.Compare(a.Proto, b.Proto),
+		cmp.Compare(a.Local.Port(), b.Local.Port()),
+		a.Local.Addr().Compare(b.Local.Addr()),
+		a.Remote.Compare(b.Remote),
+		cmp.Compare(a.Inode, b.Inode),
+	)
+}

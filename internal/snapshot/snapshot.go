@@ -1,0 +1,218 @@
+// Package snapshot holds the observed facts of one host at one moment: its
+// sockets, the processes that hold them, its network namespaces and what the
+// collector could not see. It is plain data, built from netip types, and it
+// round-trips through JSON without loss so that a saved snapshot can be
+// analysed, compared or rendered later, on another host.
+//
+// Every Source (the live collector of an OS, or a parser of a saved tool
+// output) produces a Snapshot; every later stage reads only this type.
+package snapshot
+
+import (
+	"net/netip"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON form of Snapshot. It changes when a
+// field changes meaning or is removed; adding a field does not change it.
+const SchemaVersion = 1
+
+// Proto is a transport protocol.
+type Proto string
+
+// The transport protocols a snapshot may hold.
+const (
+	TCP     Proto = "tcp"
+	UDP     Proto = "udp"
+	UDPLite Proto = "udplite"
+	SCTP    Proto = "sctp"
+	Raw     Proto = "raw"
+)
+
+// State is a socket state in the vocabulary of ss(8): "LISTEN" for listening
+// TCP and SCTP sockets, "UNCONN" for unconnected datagram sockets, "ESTAB",
+// "TIME-WAIT" and so on for the rest. Parsers map their tool's words onto these.
+type State string
+
+// The socket states openports reports most.
+const (
+	Listen      State = "LISTEN"
+	Unconnected State = "UNCONN"
+	Established State = "ESTAB"
+)
+
+// OwnerState says how complete a socket's owner list is.
+type OwnerState string
+
+const (
+	// OwnersComplete means every process holding the socket is listed.
+	OwnersComplete OwnerState = "complete"
+	// OwnersNone means the view was complete and no process holds the
+	// socket: it belongs to the kernel (e.g. nfsd, a socket kept by a
+	// bind-mounted namespace) or was closed while the scan ran.
+	OwnersNone OwnerState = "none"
+	// OwnersPartial means some holders are listed but others may be hidden
+	// from this run (see OwnerReason).
+	OwnersPartial OwnerState = "partial"
+	// OwnersUnknown means no holder could be seen; OwnerReason says why.
+	OwnersUnknown OwnerState = "unknown"
+)
+
+// Snapshot is everything one collection observed.
+type Snapshot struct {
+	// Schema is SchemaVersion at the time the snapshot was written.
+	Schema int `json:"schema"`
+	// Host is the host name of the observed machine, when known.
+	Host string `json:"host,omitempty"`
+	// OS is the GOOS-style operating system name ("linux", "netbsd", ...).
+	OS string `json:"os,omitempty"`
+	// Kernel is the kernel release, when known.
+	Kernel string `json:"kernel,omitempty"`
+	// Taken is when collection started.
+	Taken time.Time `json:"taken"`
+	// Source names what produced the snapshot, e.g. "linux/sock_diag",
+	// "linux/procfs" or "parse/fstat".
+	Source string `json:"source"`
+	// Privilege describes the rights the collector ran with.
+	Privilege Privilege `json:"privilege"`
+	// BindV6Only is the host's default for IPV6_V6ONLY
+	// (net.ipv6.bindv6only on Linux), when known.
+	BindV6Only *bool `json:"bindv6only,omitempty"`
+	// EphemeralPorts is the host's ephemeral port range, when known.
+	EphemeralPorts *PortRange `json:"ephemeral_ports,omitempty"`
+	// Namespaces lists the network namespaces the sockets belong to.
+	Namespaces []Namespace `json:"namespaces,omitempty"`
+	// Interfaces lists the network interfaces and their addresses, per
+	// namespace, so that a bound address can be named with its interface.
+	Interfaces []Interface `json:"interfaces,omitempty"`
+	// Sockets are the sockets found, in no particular order.
+	Sockets []Socket `json:"sockets"`
+	// Gaps say what this snapshot could not see, and why. An empty list
+	// means the view is complete.
+	Gaps []Gap `json:"gaps,omitempty"`
+}
+
+// Privilege describes the rights a live collection ran with.
+type Privilege struct {
+	// EUID is the effective user id, or -1 when unknown (a parsed file).
+	EUID int `json:"euid"`
+	// Capabilities lists the effective capabilities that matter to
+	// openports (e.g. "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH").
+	Capabilities []string `json:"capabilities,omitempty"`
+	// HidePID is the hidepid= option of the /proc mount ("" when absent).
+	HidePID string `json:"hidepid,omitempty"`
+	// UserNamespace is true when the collector ran in a user namespace
+	// other than the initial one.
+	UserNamespace bool `json:"user_namespace,omitempty"`
+}
+
+// PortRange is an inclusive range of ports.
+type PortRange struct {
+	First uint16 `json:"first"`
+	Last  uint16 `json:"last"`
+}
+
+// Contains reports whether port p lies in r.
+func (r PortRange) Contains(p uint16) bool { return p >= r.First && p <= r.Last }
+
+// Namespace is a network namespace.
+type Namespace struct {
+	// ID is the inode number of the namespace (as in /proc/PID/ns/net).
+	ID uint64 `json:"id"`
+	// Name is the `ip netns` name, container or pod that names it, if any.
+	Name string `json:"name,omitempty"`
+	// Current is true for the namespace openports itself ran in.
+	Current bool `json:"current,omitempty"`
+}
+
+// Interface is a network interface of a namespace with its addresses.
+type Interface struct {
+	NetNS uint64         `json:"netns,omitempty"`
+	Index int            `json:"index"`
+	Name  string         `json:"name"`
+	Up    bool           `json:"up"`
+	Addrs []netip.Prefix `json:"addrs,omitempty"`
+}
+
+// Socket is one socket. Remote is the zero AddrPort for listening and
+// unconnected sockets.
+type Socket struct {
+	Proto  Proto          `json:"proto"`
+	Local  netip.AddrPort `json:"local"`
+	Remote netip.AddrPort `json:"remote,omitzero"`
+	State  State          `json:"state"`
+	// Inode is the socket's inode number (0 when unknown).
+	Inode uint64 `json:"inode,omitempty"`
+	// UID is the user id that created the socket, when known.
+	UID *uint32 `json:"uid,omitempty"`
+	// Cookie is the kernel's socket cookie (Linux), 0 when unknown.
+	Cookie uint64 `json:"cookie,omitempty"`
+	// Interface is the device the socket is bound to (SO_BINDTODEVICE),
+	// "" when unbound.
+	Interface string `json:"interface,omitempty"`
+	// IfIndex is the index of Interface, 0 when unbound.
+	IfIndex uint32 `json:"ifindex,omitempty"`
+	// V6Only is the socket's IPV6_V6ONLY flag for IPv6 sockets, nil when
+	// the source did not say (then the host's BindV6Only applies).
+	V6Only *bool `json:"v6only,omitempty"`
+	// NetNS is the ID of the network namespace the socket lives in.
+	NetNS uint64 `json:"netns,omitempty"`
+	// Owners are the processes that hold the socket, sorted by PID.
+	Owners []Owner `json:"owners,omitempty"`
+	// OwnerState says whether Owners is complete.
+	OwnerState OwnerState `json:"owner_state"`
+	// OwnerReason explains an OwnerState other than complete, in words a
+	// person can act on (the privilege that is missing, hidepid, ...).
+	OwnerReason string `json:"owner_reason,omitempty"`
+	// Truncated is set by parsers when the tool cut a field (an address or
+	// a command name) so that it cannot be trusted in full.
+	Truncated []string `json:"truncated,omitempty"`
+}
+
+// Owner is a process holding a socket.
+type Owner struct {
+	PID int `json:"pid"`
+	// StartTime identifies the process together with PID: on Linux the
+	// start time in clock ticks after boot (field 22 of /proc/PID/stat).
+	// 0 when unknown.
+	StartTime uint64 `json:"start_time,omitempty"`
+	// PPID is the parent's PID, 0 when unknown.
+	PPID int `json:"ppid,omitempty"`
+	// Name is the short command name (comm).
+	Name string `json:"name"`
+	// Cmdline is the argument vector, when known.
+	Cmdline []string `json:"cmdline,omitempty"`
+	// Exe is the path of the executable, with " (deleted)" kept as the
+	// kernel reports it, when known.
+	Exe string `json:"exe,omitempty"`
+	// UID is the effective user id of the process, when known.
+	UID *uint32 `json:"uid,omitempty"`
+	// User is the name of UID, or the user column of a parsed tool.
+	User string `json:"user,omitempty"`
+	// FDs are the descriptors through which the process holds the socket.
+	FDs []int `json:"fds,omitempty"`
+	// Via says how the owner was found when it was not by the process's
+	// own descriptor table: "address" when a parser joined it to the
+	// socket by address and port only.
+	Via string `json:"via,omitempty"`
+}
+
+// Gap is something a collection could not see.
+type Gap struct {
+	// Area is what is missing: "sockets", "owners", "namespaces",
+	// "interfaces" or "processes".
+	Area string `json:"area"`
+	// Reason is a stable machine-readable code, e.g. "netlink-refused",
+	// "no-capability", "hidepid", "vanished".
+	Reason string `json:"reason"`
+	// Detail is a sentence for people.
+	Detail string `json:"detail"`
+	// Count is how many items the gap covers, where that is countable.
+	Count int `json:"count,omitempty"`
+}
+
+// Uint32 returns a pointer to v, for the optional UID fields.
+func Uint32(v uint32) *uint32 { return &v }
+
+// Bool returns a pointer to v, for the optional flag fields.
+func Bool(v bool) *bool { return &v }

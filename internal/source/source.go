@@ -1,0 +1,37 @@
+// Package source defines the one seam between the things that observe a host
+// (live collectors per OS, parsers of saved tool outputs) and the rest of
+// openports, which only ever reads a snapshot.Snapshot.
+package source
+
+import (
+	"context"
+	"errors"
+
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Source produces a snapshot.
+type Source interface {
+	Snapshot(ctx context.Context) (*snapshot.Snapshot, error)
+}
+
+// Options selects what a live collector gathers.
+type Options struct {
+	// Raw includes raw (IP-level) sockets.
+	Raw bool
+	// Established includes connected TCP sockets and connected UDP
+	// sockets, not only listeners and unconnected datagram sockets.
+	Established bool
+	// AllNamespaces collects every network namespace that can be
+	// entered, not only the collector's own.
+	AllNamespaces bool
+	// ProcRoot is where procfs is mounted ("/proc" when empty).
+	ProcRoot string
+	// NoNetlink forces the /proc/net fallback (for tests and for kernels
+	// whose sock_diag misbehaves).
+	NoNetlink bool
+}
+
+// ErrUnsupported is returned by live collectors on platforms they do not
+// support yet.
+var ErrUnsupported = errors.New("live collection is not supported on this platform")
