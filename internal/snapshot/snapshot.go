@@ -147,6 +147,10 @@ type Socket struct {
 	UID *uint32 `json:"uid,omitempty"`
 	// Cookie is the kernel's socket cookie (Linux), 0 when unknown.
 	Cookie uint64 `json:"cookie,omitempty"`
+	// KernelAddr is the socket's kernel address as BSD tools print it
+	// (fstat's and netstat -A's "c24e6380"), which identifies one socket
+	// shared by several processes in a parsed output.
+	KernelAddr string `json:"kernel_addr,omitempty"`
 	// Interface is the device the socket is bound to (SO_BINDTODEVICE),
 	// "" when unbound.
 	Interface string `json:"interface,omitempty"`
