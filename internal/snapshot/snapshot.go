@@ -145,6 +145,8 @@ type Socket struct {
 	Inode uint64 `json:"inode,omitempty"`
 	// UID is the user id that created the socket, when known.
 	UID *uint32 `json:"uid,omitempty"`
+	// User is the name of UID, when known.
+	User string `json:"user,omitempty"`
 	// Cookie is the kernel's socket cookie (Linux), 0 when unknown.
 	Cookie uint64 `json:"cookie,omitempty"`
 	// KernelAddr is the socket's kernel address as BSD tools print it
