@@ -184,9 +184,9 @@ func TestParseCases(t *testing.T) {
 			problems: []want{{2, Warning, "no %interface zone"}},
 		},
 		{
-			name:     "crlf and no final newline",
-			in:       "nameserver 192.0.2.1\r\nnameserver 192.0.2.2",
-			ns:       []string{"192.0.2.1", "192.0.2.2"},
+			name: "crlf and no final newline",
+			in:   "nameserver 192.0.2.1\r\nnameserver 192.0.2.2",
+			ns:   []string{"192.0.2.1", "192.0.2.2"},
 		},
 		{
 			name:     "sortlist",
