@@ -23,6 +23,7 @@ const (
 	ExposureAll       = "all"        // wildcard address: every interface
 	ExposureAddress   = "address"    // one unicast address (see Interface)
 	ExposureLinkLocal = "link-local" // fe80::/10 or 169.254.0.0/16
+	ExposureDevice    = "device"     // wildcard bound to one device (SO_BINDTODEVICE)
 )
 
 // Reach says which IP versions can reach a socket.

@@ -1,0 +1,9 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// extraCommands lists the commands beside list. Each lives in its own file
+// as newXxxCmd(g).
+func extraCommands(g *globalOptions) []*cobra.Command {
+	return []*cobra.Command{}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/live"
+)
+
+const listExample = `  # what other machines can reach (loopback-only sockets hidden)
+  sudo openports
+
+  # everything, loopback included
+  sudo openports list --all
+
+  # every network namespace (containers, ip netns), for scripts
+  sudo openports list --netns all -o json | jq '.rows[] | {proto, port, exposure}'
+
+  # without root: every socket is still listed; owners of other users'
+  # processes are marked unknown, with the reason, and the exit code is 3
+  openports; echo "exit $?"`
+
+type listOptions struct {
+	all    bool
+	netns  string
+	raw    bool
+	noNL   bool
+	procFS string
+}
+
+func newListCmd(g *globalOptions) *cobra.Command {
+	var o listOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List listening and bound sockets that other machines can reach, with their owners",
+		Long: `list shows each listening TCP socket and each bound, unconnected UDP socket
+(UDP-Lite and SCTP too, where the kernel has them) with its address, port,
+IP versions, exposure and every process that holds it.
+
+Exposure says who can reach it: all-ifaces (a wildcard address), an
+interface name (one address, on that interface), link-local, device (a
+wildcard bound to one device), or loopback. Loopback-only sockets are hidden
+unless --all is given; a summary line says how many.
+
+IP says which IP versions reach it: an IPv6 wildcard socket without
+IPV6_V6ONLY accepts IPv4 as well, and is shown as v4+v6.
+
+Nothing is silently missing: a socket whose owner this run cannot see is
+listed with its user and the reason, and the exit code is 3.`,
+		Example: listExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runList(cmd, g, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too")
+	f.StringVar(&o.netns, "netns", "current", "network namespaces to list: current, or all that can be entered")
+	f.BoolVar(&o.raw, "raw", false, "include raw IP sockets")
+	f.BoolVar(&o.noNL, "no-netlink", false, "read /proc/net instead of asking the kernel through sock_diag netlink")
+	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
+	_ = f.MarkHidden("proc")
+	return cmd
+}
+
+// sourceOptions turns the list flags into collector options.
+func (o *listOptions) sourceOptions() (source.Options, error) {
+	opt := source.Options{Raw: o.raw, NoNetlink: o.noNL, ProcRoot: o.procFS}
+	switch o.netns {
+	case "current", "":
+	case "all":
+		opt.AllNamespaces = true
+	default:
+		return opt, fmt.Errorf("unknown --netns %q (want current or all)", o.netns)
+	}
+	return opt, nil
+}
+
+func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
+	r, err := g.renderer()
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	opt, err := o.sourceOptions()
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	snap, err := live.New(opt).Snapshot(cmd.Context())
+	if err != nil {
+		if errors.Is(err, source.ErrUnsupported) {
+			return exitWith(report.ExitUsage, err)
+		}
+		return exitWith(report.ExitIncomplete, fmt.Errorf("collect: %w", err))
+	}
+	rep := analysis.Build(snap, analysis.Options{All: o.all})
+	if err := r.Render(g.stdout, rep); err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
+	if rep.ExitCode != 0 {
+		return exitWith(rep.ExitCode, nil)
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package analysis
+
+import (
+	"net/netip"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var ifaces = []snapshot.Interface{
+	{Index: 1, Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}},
+	{Index: 2, Name: "veth0", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64")}},
+}
+
+func TestExposure(t *testing.T) {
+	for _, tc := range []struct {
+		local   string
+		ifindex uint32
+		dev     string
+		class   string
+		iface   string
+	}{
+		{"0.0.0.0:22", 0, "", report.ExposureAll, ""},
+		{"[::]:22", 0, "", report.ExposureAll, ""},
+		{"127.0.0.1:631", 0, "", report.ExposureLoopback, ""},
+		{"127.0.0.53:53", 0, "", report.ExposureLoopback, ""},
+		{"[::1]:631", 0, "", report.ExposureLoopback, ""},
+		{"[::ffff:127.0.0.1]:5000", 0, "", report.ExposureLoopback, ""},
+		{"[::ffff:0.0.0.0]:5000", 0, "", report.ExposureAll, ""},
+		{"192.0.2.1:53", 0, "", report.ExposureAddress, "veth0"},
+		{"[::ffff:192.0.2.1]:53", 0, "", report.ExposureAddress, "veth0"},
+		{"[2001:db8::1]:53", 0, "", report.ExposureAddress, "veth0"},
+		{"198.51.100.7:53", 0, "", report.ExposureAddress, ""},
+		{"[fe80::1%veth0]:546", 0, "", report.ExposureLinkLocal, "veth0"},
+		{"169.254.1.1:80", 0, "", report.ExposureLinkLocal, ""},
+		{"0.0.0.0:67", 2, "", report.ExposureDevice, "veth0"},
+		{"0.0.0.0:67", 0, "eth9", report.ExposureDevice, "eth9"},
+		{"0.0.0.0:67", 1, "", report.ExposureLoopback, "lo"},
+	} {
+		s := snapshot.Socket{Local: netip.MustParseAddrPort(tc.local), IfIndex: tc.ifindex, Interface: tc.dev}
+		class, iface := Exposure(&s, ifaces)
+		if class != tc.class || iface != tc.iface {
+			t.Errorf("Exposure(%s if=%d dev=%q) = %s %q, want %s %q", tc.local, tc.ifindex, tc.dev, class, iface, tc.class, tc.iface)
+		}
+	}
+}
+
+func TestReach(t *testing.T) {
+	yes, no := snapshot.Bool(true), snapshot.Bool(false)
+	for _, tc := range []struct {
+		local          string
+		sock, hostOnly *bool
+		want           string
+	}{
+		{"0.0.0.0:22", nil, nil, report.ReachV4},
+		{"[::]:22", no, yes, report.ReachBoth},  // the socket says dual-stack
+		{"[::]:22", yes, no, report.ReachV6},    // the socket says v6 only
+		{"[::]:22", nil, yes, report.ReachV6},   // host default v6only
+		{"[::]:22", nil, no, report.ReachBoth},  // host default dual-stack
+		{"[::]:22", nil, nil, report.ReachBoth}, // unknown: assume the wider
+		{"[::ffff:192.0.2.1]:1", no, nil, report.ReachV4},
+		{"[2001:db8::1]:1", no, nil, report.ReachV6},
+	} {
+		s := snapshot.Socket{Local: netip.MustParseAddrPort(tc.local), V6Only: tc.sock}
+		if got := Reach(&s, tc.hostOnly); got != tc.want {
+			t.Errorf("Reach(%s, sock=%v, host=%v) = %s, want %s", tc.local, tc.sock, tc.hostOnly, got, tc.want)
+		}
+	}
+}
+
+func loadFixture(t testing.TB) *snapshot.Snapshot {
+	t.Helper()
+	f, err := os.Open("testdata/host.snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type rowSummary struct {
+	Proto    snapshot.Proto
+	Address  string
+	Port     uint16
+	Reach    string
+	Exposure string
+	Iface    string
+	PIDs     []int
+	State    snapshot.OwnerState
+}
+
+func summarize(r *report.Report) []rowSummary {
+	var out []rowSummary
+	for _, row := range r.Rows {
+		var pids []int
+		for _, p := range row.Processes {
+			pids = append(pids, p.PID)
+		}
+		out = append(out, rowSummary{row.Proto, row.Address, row.Port, row.Reach, row.Exposure, row.Interface, pids, row.OwnerState})
+	}
+	return out
+}
+
+func TestBuildDefaultHidesLoopback(t *testing.T) {
+	r := Build(loadFixture(t), Options{})
+	want := []rowSummary{
+		{"tcp", "*", 22, "v4+v6", "all", "", []int{812}, "complete"},
+		{"tcp", "*", 25, "v4+v6", "all", "", []int{901, 902, 903, 904, 905}, "complete"},
+		{"tcp", "2001:db8::1", 53, "v6", "address", "veth0", []int{733}, "complete"},
+		{"udp", "192.0.2.1", 53, "v4", "address", "veth0", []int{733}, "complete"},
+		{"udp", "*", 67, "v4", "device", "veth0", []int{501}, "complete"},
+		{"udp", "fe80::1%veth0", 546, "v6", "link-local", "veth0", []int{500}, "complete"},
+		{"tcp", "*", 2049, "v4", "all", "", nil, "none"},
+		{"udp", "*", 6000, "v6", "all", "", []int{1200}, "complete"},
+		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{4100}, "complete"},
+		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{4200}, "complete"},
+		{"tcp", "*", 8080, "v4", "all", "", nil, "unknown"},
+	}
+	got := summarize(r)
+	if !slices.EqualFunc(got, want, func(a, b rowSummary) bool {
+		return a.Proto == b.Proto && a.Address == b.Address && a.Port == b.Port && a.Reach == b.Reach &&
+			a.Exposure == b.Exposure && a.Iface == b.Iface && slices.Equal(a.PIDs, b.PIDs) && a.State == b.State
+	}) {
+		t.Errorf("rows:\n got %v\nwant %v", got, want)
+	}
+	if r.Hidden[report.ExposureLoopback] != 3 {
+		t.Errorf("hidden = %v, want 3 loopback", r.Hidden)
+	}
+	if r.Complete || r.ExitCode != report.ExitIncomplete {
+		t.Errorf("complete=%v exit=%d, want incomplete view and exit 3", r.Complete, r.ExitCode)
+	}
+	if n := len(r.Rows[1].Sockets); n != 2 {
+		t.Errorf("port 25 row has %d sockets, want v4 and v6 merged (2)", n)
+	}
+}
+
+func TestBuildAllMergesLoopbacks(t *testing.T) {
+	r := Build(loadFixture(t), Options{All: true})
+	var found bool
+	for _, row := range r.Rows {
+		if row.Port == 631 {
+			found = true
+			if row.Address != "localhost" || row.Reach != report.ReachBoth || len(row.Sockets) != 2 {
+				t.Errorf("631 row = %s %s with %d sockets, want localhost v4+v6 with 2", row.Address, row.Reach, len(row.Sockets))
+			}
+		}
+		if row.Port == 5000 && (row.Address != "::ffff:127.0.0.1" || row.Exposure != report.ExposureLoopback || row.Reach != report.ReachV4) {
+			t.Errorf("v4-mapped loopback row = %+v", row)
+		}
+	}
+	if !found {
+		t.Error("--all did not show the loopback row")
+	}
+	if len(r.Hidden) != 0 {
+		t.Errorf("--all hid %v", r.Hidden)
+	}
+}
+
+func TestBuildCompleteView(t *testing.T) {
+	s := &snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:1"),
+		OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 1, Name: "x"}}}}}
+	r := Build(s, Options{})
+	if !r.Complete || r.ExitCode != 0 {
+		t.Errorf("complete=%v exit=%d, want complete, 0", r.Complete, r.ExitCode)
+	}
+}

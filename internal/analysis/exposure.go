@@ -1,0 +1,108 @@
+// Package analysis turns a snapshot into a report: it classifies each
+// socket's exposure and reach, hides what the view hides, merges sockets into
+// the rows a person reads, and decides the exit code. It is pure: no I/O.
+package analysis
+
+import (
+	"net/netip"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Exposure classifies who can reach s by its local address, and names the
+// interface where one applies. ifaces are the interfaces of s's namespace.
+func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface string) {
+	addr := s.Local.Addr().Unmap()
+	dev := s.Interface
+	if dev == "" && s.IfIndex != 0 {
+		dev = interfaceName(ifaces, int(s.IfIndex))
+	}
+	switch {
+	case addr.IsLoopback():
+		return report.ExposureLoopback, dev
+	case addr.IsUnspecified() || !addr.IsValid():
+		if dev != "" {
+			if isLoopbackDevice(ifaces, dev) {
+				return report.ExposureLoopback, dev
+			}
+			return report.ExposureDevice, dev
+		}
+		return report.ExposureAll, ""
+	case addr.IsLinkLocalUnicast():
+		if z := addr.Zone(); z != "" && dev == "" {
+			dev = z
+		}
+		return report.ExposureLinkLocal, dev
+	}
+	if dev == "" {
+		dev = interfaceOf(ifaces, addr)
+	}
+	return report.ExposureAddress, dev
+}
+
+// Reach says which IP versions can reach s. An IPv6 wildcard socket accepts
+// IPv4 too unless IPV6_V6ONLY is set; where the socket does not say, the
+// host's default applies, and where that is unknown too, the wider reach is
+// assumed (an over-statement is safer than a hidden exposure).
+func Reach(s *snapshot.Socket, hostV6Only *bool) string {
+	addr := s.Local.Addr()
+	if addr.Is4() || addr.Is4In6() {
+		return report.ReachV4
+	}
+	if !addr.IsUnspecified() {
+		return report.ReachV6
+	}
+	v6only := s.V6Only
+	if v6only == nil {
+		v6only = hostV6Only
+	}
+	if v6only != nil && *v6only {
+		return report.ReachV6
+	}
+	return report.ReachBoth
+}
+
+func interfaceName(ifaces []snapshot.Interface, index int) string {
+	for _, i := range ifaces {
+		if i.Index == index {
+			return i.Name
+		}
+	}
+	return ""
+}
+
+func isLoopbackDevice(ifaces []snapshot.Interface, name string) bool {
+	if name == "lo" || name == "lo0" {
+		return true
+	}
+	for _, i := range ifaces {
+		if i.Name != name || len(i.Addrs) == 0 {
+			continue
+		}
+		for _, p := range i.Addrs {
+			if !p.Addr().IsLoopback() {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func interfaceOf(ifaces []snapshot.Interface, addr netip.Addr) string {
+	addr = addr.WithZone("")
+	for _, i := range ifaces {
+		for _, p := range i.Addrs {
+			if p.Addr().WithZone("").Unmap() == addr {
+				return i.Name
+			}
+		}
+	}
+	return ""
+}
+
+var (
+	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	loopback6 = netip.IPv6Loopback()
+)

@@ -1,0 +1,258 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Options select what the report shows.
+type Options struct {
+	// All shows loopback-only sockets too.
+	All bool
+}
+
+// Build analyses snap into a report. snap is not modified.
+func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
+	r := &report.Report{
+		Schema: report.SchemaVersion,
+		Host:   snap.Host,
+		Source: snap.Source,
+		Gaps:   snap.Gaps,
+		Rows:   []report.Row{},
+	}
+	if !snap.Taken.IsZero() {
+		r.Taken = snap.Taken.Format(time.RFC3339Nano)
+	}
+	ifaces := map[uint64][]snapshot.Interface{}
+	for _, i := range snap.Interfaces {
+		ifaces[i.NetNS] = append(ifaces[i.NetNS], i)
+	}
+
+	complete := len(snap.Gaps) == 0
+	rows := map[string]*report.Row{}
+	var order []string
+	nsUsed := map[uint64]bool{}
+	for i := range snap.Sockets {
+		s := &snap.Sockets[i]
+		if s.OwnerState == snapshot.OwnersUnknown || s.OwnerState == snapshot.OwnersPartial {
+			complete = false
+		}
+		class, iface := Exposure(s, ifaces[s.NetNS])
+		if class == report.ExposureLoopback && !opt.All {
+			if r.Hidden == nil {
+				r.Hidden = map[string]int{}
+			}
+			r.Hidden[report.ExposureLoopback]++
+			continue
+		}
+		rs := report.Socket{Socket: *s, Exposure: class, Reach: Reach(s, snap.BindV6Only), Interface: iface}
+		key := rowKey(&rs)
+		row, ok := rows[key]
+		if !ok {
+			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
+			rows[key] = row
+			order = append(order, key)
+		}
+		row.Sockets = append(row.Sockets, rs)
+		nsUsed[s.NetNS] = true
+	}
+	for _, k := range order {
+		finishRow(rows[k])
+		r.Rows = append(r.Rows, *rows[k])
+	}
+	slices.SortStableFunc(r.Rows, compareRows)
+	for _, ns := range snap.Namespaces {
+		if nsUsed[ns.ID] {
+			r.Namespaces = append(r.Namespaces, ns)
+		}
+	}
+	r.Complete = complete
+	if !complete {
+		r.ExitCode = report.ExitIncomplete
+	}
+	return r
+}
+
+// rowKey groups sockets that a person sees as one service line: the same
+// namespace, protocol, port, exposure and holders. Wildcards of both
+// families share a key, as do 127.0.0.1 and ::1.
+func rowKey(s *report.Socket) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%s|%d|%s|%s|", s.NetNS, s.Proto, s.Local.Port(), s.Exposure, s.Interface)
+	addr := s.Local.Addr().Unmap().WithZone("")
+	switch {
+	case s.Exposure == report.ExposureAll || s.Exposure == report.ExposureDevice:
+		b.WriteString("*")
+	case addr == loopback4 || addr == loopback6:
+		b.WriteString("localhost")
+	default:
+		b.WriteString(s.Local.Addr().String())
+	}
+	b.WriteByte('|')
+	b.WriteString(ownerKey(&s.Socket))
+	return b.String()
+}
+
+// ownerKey identifies the set of holders of a socket, or, when they are not
+// known, the socket's user and why.
+func ownerKey(s *snapshot.Socket) string {
+	if len(s.Owners) == 0 {
+		uid := "?"
+		if s.UID != nil {
+			uid = strconv.FormatUint(uint64(*s.UID), 10)
+		}
+		return string(s.OwnerState) + ":uid=" + uid
+	}
+	var b strings.Builder
+	for _, o := range s.Owners {
+		fmt.Fprintf(&b, "%d/%d,", o.PID, o.StartTime)
+	}
+	return string(s.OwnerState) + ":" + b.String()
+}
+
+// finishRow derives the row's display address, reach, processes, owner
+// state and note from its sockets.
+func finishRow(row *report.Row) {
+	slices.SortFunc(row.Sockets, func(a, b report.Socket) int { return snapshot.CompareSockets(a.Socket, b.Socket) })
+	var v4, v6 bool
+	seen := map[[2]uint64]bool{}
+	state := snapshot.OwnersComplete
+	for _, s := range row.Sockets {
+		switch s.Reach {
+		case report.ReachV4:
+			v4 = true
+		case report.ReachV6:
+			v6 = true
+		default:
+			v4, v6 = true, true
+		}
+		if weaker(s.OwnerState, state) {
+			state = s.OwnerState
+		}
+		for _, o := range s.Owners {
+			k := [2]uint64{uint64(o.PID), o.StartTime}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			row.Processes = append(row.Processes, report.Process{
+				PID: o.PID, StartTime: o.StartTime, PPID: o.PPID, Name: o.Name, User: o.User, UID: o.UID,
+			})
+		}
+	}
+	slices.SortFunc(row.Processes, func(a, b report.Process) int { return cmp.Compare(a.PID, b.PID) })
+	switch {
+	case v4 && v6:
+		row.Reach = report.ReachBoth
+	case v6:
+		row.Reach = report.ReachV6
+	default:
+		row.Reach = report.ReachV4
+	}
+	first := row.Sockets[0]
+	addr := first.Local.Addr().Unmap().WithZone("")
+	switch {
+	case row.Exposure == report.ExposureAll || row.Exposure == report.ExposureDevice:
+		row.Address = "*"
+	case (addr == loopback4 || addr == loopback6) && v4 && v6:
+		row.Address = "localhost"
+	default:
+		row.Address = first.Local.Addr().String()
+	}
+	row.OwnerState = state
+	row.Note = note(row, first.Socket)
+}
+
+// weaker reports whether owner state a says less than b.
+func weaker(a, b snapshot.OwnerState) bool { return stateRank(a) > stateRank(b) }
+
+func stateRank(s snapshot.OwnerState) int {
+	switch s {
+	case snapshot.OwnersComplete:
+		return 0
+	case snapshot.OwnersNone:
+		return 1
+	case snapshot.OwnersPartial:
+		return 2
+	default:
+		return 3
+	}
+}
+
+func note(row *report.Row, s snapshot.Socket) string {
+	reason := s.OwnerReason
+	for _, rs := range row.Sockets {
+		if rs.OwnerState == row.OwnerState && rs.OwnerReason != "" {
+			reason = rs.OwnerReason
+			break
+		}
+	}
+	var parts []string
+	switch row.OwnerState {
+	case snapshot.OwnersUnknown:
+		parts = append(parts, "owner unknown: "+orDefault(reason, "not visible to this run"))
+	case snapshot.OwnersPartial:
+		parts = append(parts, "other holders may be hidden: "+orDefault(reason, "not visible to this run"))
+	case snapshot.OwnersNone:
+		parts = append(parts, orDefault(reason, "held by no process (kernel socket)"))
+	}
+	var trunc []string
+	for _, rs := range row.Sockets {
+		for _, t := range rs.Truncated {
+			if !slices.Contains(trunc, t) {
+				trunc = append(trunc, t)
+			}
+		}
+	}
+	if len(trunc) > 0 {
+		parts = append(parts, "truncated by the tool: "+strings.Join(trunc, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func compareRows(a, b report.Row) int {
+	return cmp.Or(
+		cmp.Compare(a.NetNS, b.NetNS),
+		cmp.Compare(a.Port, b.Port),
+		cmp.Compare(a.Proto, b.Proto),
+		cmp.Compare(exposureRank(a.Exposure), exposureRank(b.Exposure)),
+		cmp.Compare(a.Address, b.Address),
+		cmp.Compare(firstPID(a), firstPID(b)),
+	)
+}
+
+func exposureRank(e string) int {
+	switch e {
+	case report.ExposureAll:
+		return 0
+	case report.ExposureDevice:
+		return 1
+	case report.ExposureAddress:
+		return 2
+	case report.ExposureLinkLocal:
+		return 3
+	default:
+		return 4
+	}
+}
+
+func firstPID(r report.Row) int {
+	if len(r.Processes) == 0 {
+		return 0
+	}
+	return r.Processes[0].PID
+}

@@ -1,0 +1,133 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func fixtureReport(t *testing.T, all bool) *report.Report {
+	t.Helper()
+	f, err := os.Open("../analysis/testdata/host.snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return analysis.Build(s, analysis.Options{All: all})
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format string
+		all    bool
+		color  bool
+	}{
+		{"default.table", "table", false, false},
+		{"all.table", "table", true, false},
+		{"color.table", "table", false, true},
+		{"default.json", "json", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New(tc.format, Options{Color: tc.color})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := r.Render(&buf, fixtureReport(t, tc.all)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, buf.Bytes())
+		})
+	}
+}
+
+func TestTableIsSafe(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (Table{}).Render(&buf, fixtureReport(t, true)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "\x1b") {
+		t.Error("table without colour contains an escape character (from a process name?)")
+	}
+	if !strings.Contains(out, `odd\nname \x1b[31m (4100)`) || !strings.Contains(out, `sec\xffond (4200)`) {
+		t.Errorf("odd names not escaped as expected:\n%s", out)
+	}
+	rows := len(fixtureReport(t, true).Rows)
+	if n := strings.Count(out, "\n"); n != rows+3 { // header, rows, summary, one gap
+		t.Errorf("table has %d lines, want %d: a name broke a line?\n%s", n, rows+3, out)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	in := fixtureReport(t, true)
+	if err := (JSON{}).Render(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	var out report.Report
+	dec := json.NewDecoder(&buf)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Rows[len(out.Rows)-2].Sockets[0].Owners[0].Name != "sec\xffond" {
+		t.Errorf("non-UTF-8 name lost in JSON: %q", out.Rows[len(out.Rows)-2].Sockets[0].Owners[0].Name)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"sshd":          "sshd",
+		"nginx: worker": "nginx: worker",
+		"a\nb":          `a\nb`,
+		"a\\b":          `a\\b`,
+		"\xff":          `\xff`,
+		"\x1b[2J":       `\x1b[2J`,
+		"日本語":           "日本語",
+		"a\u200bb":      `a\u200bb`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewRejectsUnknownFormat(t *testing.T) {
+	_, err := New("yaml", Options{})
+	if err == nil || !strings.Contains(err.Error(), "table, json") {
+		t.Errorf("New(yaml) error = %v, want one naming the formats", err)
+	}
+}

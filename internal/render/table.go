@@ -1,0 +1,246 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Table writes one line per row, aligned, then a summary of what was hidden
+// and what could not be seen.
+type Table struct {
+	// Color enables ANSI colour (only ever on a terminal).
+	Color bool
+}
+
+const (
+	ansiBold   = "\x1b[1m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+	ansiReset  = "\x1b[0m"
+)
+
+// Render implements Renderer.
+func (t Table) Render(w io.Writer, r *report.Report) error {
+	multiNS := len(r.Namespaces) > 1
+	header := []string{"PROTO", "ADDRESS", "PORT", "IP", "EXPOSURE", "PROCESS (PIDs)", "USER", "NOTE"}
+	if multiNS {
+		header = append([]string{"NETNS"}, header...)
+	}
+	cells := [][]string{header}
+	colour := make([]string, 1, len(r.Rows)+1)
+	colour[0] = ansiBold
+	for _, row := range r.Rows {
+		line := []string{
+			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
+			ExposureText(row.Exposure, row.Interface), Processes(row), Users(row), Escape(row.Note),
+		}
+		if multiNS {
+			line = append([]string{namespaceName(r.Namespaces, row.NetNS)}, line...)
+		}
+		cells = append(cells, line)
+		c := ""
+		switch {
+		case row.OwnerState == snapshot.OwnersUnknown || row.OwnerState == snapshot.OwnersPartial:
+			c = ansiRed
+		case row.Exposure == report.ExposureAll:
+			c = ansiYellow
+		}
+		colour = append(colour, c)
+	}
+	widths := make([]int, len(header))
+	for _, line := range cells {
+		for i, c := range line {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for li, line := range cells {
+		if t.Color && colour[li] != "" {
+			b.WriteString(colour[li])
+		}
+		for i, c := range line {
+			b.WriteString(c)
+			if i < len(line)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		if t.Color && colour[li] != "" {
+			b.WriteString(ansiReset)
+		}
+		trimTrailingSpaces(&b)
+		b.WriteByte('\n')
+	}
+	b.WriteString(Summary(r))
+	_, err := io.WriteString(w, b.String())
+	if err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+func trimTrailingSpaces(b *strings.Builder) {
+	s := b.String()
+	t := strings.TrimRight(s, " ")
+	if len(t) != len(s) {
+		b.Reset()
+		b.WriteString(t)
+	}
+}
+
+// ExposureText is the EXPOSURE cell: who can reach the row.
+func ExposureText(class, iface string) string {
+	switch class {
+	case report.ExposureAll:
+		return "all-ifaces"
+	case report.ExposureLoopback:
+		return "loopback"
+	case report.ExposureDevice:
+		return "device " + Escape(iface)
+	case report.ExposureLinkLocal:
+		if iface != "" {
+			return "link-local " + Escape(iface)
+		}
+		return "link-local"
+	case report.ExposureAddress:
+		if iface != "" {
+			return Escape(iface)
+		}
+		return "one-addr"
+	}
+	return class
+}
+
+// Processes is the PROCESS (PIDs) cell: each name with its PIDs, the first
+// three of them and a count of the rest, in PID order; for unknown owners a
+// question mark.
+func Processes(row report.Row) string {
+	if len(row.Processes) == 0 {
+		if row.OwnerState == snapshot.OwnersNone {
+			return "-"
+		}
+		return "?"
+	}
+	type group struct {
+		name string
+		pids []int
+	}
+	var groups []*group
+	byName := map[string]*group{}
+	for _, p := range row.Processes {
+		g, ok := byName[p.Name]
+		if !ok {
+			g = &group{name: p.Name}
+			byName[p.Name] = g
+			groups = append(groups, g)
+		}
+		g.pids = append(g.pids, p.PID)
+	}
+	parts := make([]string, 0, len(groups))
+	for _, g := range groups {
+		ids := make([]string, 0, 4)
+		for i, pid := range g.pids {
+			if i == 3 {
+				ids = append(ids, fmt.Sprintf("+%d", len(g.pids)-3))
+				break
+			}
+			ids = append(ids, strconv.Itoa(pid))
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", Escape(g.name), strings.Join(ids, ",")))
+	}
+	s := strings.Join(parts, ", ")
+	if row.OwnerState == snapshot.OwnersPartial {
+		s += " +?"
+	}
+	return s
+}
+
+// Users is the USER cell: the distinct users of the row's processes, or
+// for unknown owners the user the sockets belong to.
+func Users(row report.Row) string {
+	var users []string
+	add := func(u string) {
+		for _, x := range users {
+			if x == u {
+				return
+			}
+		}
+		users = append(users, u)
+	}
+	for _, p := range row.Processes {
+		switch {
+		case p.User != "":
+			add(Escape(p.User))
+		case p.UID != nil:
+			add(strconv.FormatUint(uint64(*p.UID), 10))
+		}
+	}
+	if len(row.Processes) == 0 {
+		for _, s := range row.Sockets {
+			switch {
+			case s.User != "":
+				add(Escape(s.User))
+			case s.UID != nil:
+				add(strconv.FormatUint(uint64(*s.UID), 10))
+			}
+		}
+	}
+	if len(users) == 0 {
+		return "?"
+	}
+	return strings.Join(users, ",")
+}
+
+func namespaceName(nss []snapshot.Namespace, id uint64) string {
+	for _, ns := range nss {
+		if ns.ID == id && ns.Name != "" {
+			return Escape(ns.Name)
+		}
+	}
+	return strconv.FormatUint(id, 10)
+}
+
+// Summary is the text under the table: what was hidden, whose owners are
+// unknown, and what this run could not see.
+func Summary(r *report.Report) string {
+	var b strings.Builder
+	var parts []string
+	for _, k := range sortedKeys(r.Hidden) {
+		n := r.Hidden[k]
+		what := k + "-only socket"
+		if n != 1 {
+			what += "s"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s hidden (--all shows them)", n, what))
+	}
+	unknown := 0
+	for _, row := range r.Rows {
+		for _, s := range row.Sockets {
+			if s.OwnerState == snapshot.OwnersUnknown {
+				unknown++
+			}
+		}
+	}
+	parts = append(parts, fmt.Sprintf("%d %s of unknown owner", unknown, plural(unknown, "socket")))
+	if len(r.Rows) == 0 {
+		parts = append([]string{"nothing reachable from other hosts"}, parts...)
+	}
+	b.WriteString(strings.Join(parts, " · "))
+	b.WriteByte('\n')
+	for _, g := range r.Gaps {
+		fmt.Fprintf(&b, "incomplete: %s\n", Escape(g.Detail))
+	}
+	return b.String()
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
