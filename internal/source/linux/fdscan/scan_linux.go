@@ -1,0 +1,456 @@
+package fdscan
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Scan reads the descriptor table of every process under ProcRoot once and
+// returns the verified holders of the sockets whose inodes are in wanted.
+// It fails only when ProcRoot itself cannot be listed; whatever else goes
+// wrong is reported in the Result (Unreadable, Vanished, Changed, Gaps).
+func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
+	root := s.procRoot()
+	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	defer unix.Close(procFD)
+
+	dents := make([]byte, direntBuf)
+	pids, err := listPIDs(procFD, dents)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+
+	n := s.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	// Each worker takes chunks of PIDs, so that a few processes with huge
+	// tables do not leave the other workers idle.
+	const chunk = 32
+	n = max(1, min(n, (len(pids)+chunk-1)/chunk))
+	outs := make([]*workerOut, n)
+	var next atomic.Int64
+	run := func(i int, buf []byte) {
+		w := s.newWorker(procFD, wanted, buf)
+		for {
+			end := int(next.Add(chunk))
+			start := end - chunk
+			if start >= len(pids) {
+				break
+			}
+			for _, pid := range pids[start:min(end, len(pids))] {
+				w.process(pid)
+			}
+		}
+		outs[i] = &w.out
+	}
+	if n == 1 {
+		run(0, dents)
+	} else {
+		var wg sync.WaitGroup
+		for i := range n {
+			var buf []byte
+			if i == 0 {
+				buf = dents
+			}
+			wg.Go(func() { run(i, buf) })
+		}
+		wg.Wait()
+	}
+	return s.merge(outs, len(pids)), nil
+}
+
+// direntBuf is the size of a getdents64 buffer: about 1,300 descriptor
+// entries per system call.
+const direntBuf = 32 << 10
+
+// listPIDs returns the thread-group leaders in the /proc directory procFD
+// (its numeric entries; threads are not listed there).
+func listPIDs(procFD int, buf []byte) ([]int, error) {
+	if _, err := unix.Seek(procFD, 0, 0); err != nil {
+		return nil, fmt.Errorf("rewind: %w", err)
+	}
+	var pids []int
+	for range maxDirentCalls {
+		n, err := getdents(procFD, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return pids, nil
+		}
+		b := buf[:n]
+		for len(b) > 0 {
+			name, _, rest, err := nextDirent(b)
+			if err != nil {
+				return nil, err
+			}
+			b = rest
+			if pid, ok := parsePID(name); ok {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return nil, fmt.Errorf("more than %d getdents64 calls", maxDirentCalls)
+}
+
+// maxDirentCalls bounds the reading of one directory (4M processes or
+// descriptors at the least).
+const maxDirentCalls = 1 << 17
+
+// worker scans processes with its own buffers.
+type worker struct {
+	s       *Scanner
+	procFD  int
+	wanted  map[uint64]struct{}
+	dents   []byte // getdents64 buffer
+	link    []byte // readlink buffer; socket links are short
+	file    []byte // stat, status, cmdline
+	pidName []byte
+	hits    []hit
+	out     workerOut
+}
+
+func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte) *worker {
+	if dents == nil {
+		dents = make([]byte, direntBuf)
+	}
+	return &worker{
+		s:      s,
+		procFD: procFD,
+		wanted: wanted,
+		dents:  dents,
+		// "socket:[" + 20 digits + "]" is 29 bytes; a link that fills
+		// the buffer was cut and is no socket.
+		link:    make([]byte, 64),
+		file:    make([]byte, 4096),
+		pidName: make([]byte, 0, 16),
+	}
+}
+
+// classify maps an error of a read under /proc/PID to an Unreadable reason.
+func classify(err error) string {
+	switch {
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return ReasonPermission
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESRCH):
+		return ReasonVanished
+	default:
+		return ReasonError
+	}
+}
+
+// vanished reports whether err means the process is gone.
+func vanished(err error) bool { return classify(err) == ReasonVanished }
+
+// unreadable records pid as unreadable. dirFD is its /proc/PID directory,
+// or -1 when that could not be opened.
+func (w *worker) unreadable(pid, dirFD int, err error) {
+	u := Unreadable{PID: pid, Reason: classify(err), Err: err}
+	var st unix.Stat_t
+	var serr error
+	if dirFD >= 0 {
+		serr = unix.Fstat(dirFD, &st)
+	} else {
+		serr = unix.Fstatat(w.procFD, string(w.pidName), &st, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if serr == nil {
+		u.UID = &st.Uid
+	}
+	w.out.unreadable = append(w.out.unreadable, u)
+}
+
+// process scans one process and records what it holds.
+func (w *worker) process(pid int) {
+	w.pidName = strconv.AppendInt(w.pidName[:0], int64(pid), 10)
+	dirFD, err := openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
+		return
+	}
+	defer unix.Close(dirFD)
+
+	st, err := w.readStat(dirFD)
+	if err != nil {
+		w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
+		return
+	}
+	start := st.StartTime
+
+	if w.s.NetNS {
+		w.readNetNS(pid, dirFD)
+	}
+	if h := w.s.hooks.beforeFDs; h != nil {
+		h(pid)
+	}
+	fdFD, err := w.openFDs(pid, dirFD)
+	if err != nil {
+		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
+		return
+	}
+	defer unix.Close(fdFD)
+
+	w.hits = w.hits[:0]
+	if err := w.readFDs(fdFD); err != nil {
+		w.unreadable(pid, dirFD, fmt.Errorf("read %d/fd: %w", pid, err))
+		return
+	}
+	if len(w.hits) == 0 {
+		return
+	}
+	if h := w.s.hooks.afterFDs; h != nil {
+		h(pid)
+	}
+	w.verify(pid, dirFD, fdFD, start)
+}
+
+// openFDs opens /proc/PID/fd, or returns the error a test injects.
+func (w *worker) openFDs(pid, dirFD int) (int, error) {
+	if h := w.s.hooks.openFDs; h != nil {
+		if err := h(pid); err != nil {
+			return -1, err
+		}
+	}
+	return openat(dirFD, nameFD, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+}
+
+// readFDs reads the descriptor directory fdFD and appends every descriptor
+// that points at a wanted socket to w.hits. This is the hot loop: it
+// allocates nothing per descriptor.
+func (w *worker) readFDs(fdFD int) error {
+	for range maxDirentCalls {
+		n, err := getdents(fdFD, w.dents)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		b := w.dents[:n]
+		for len(b) > 0 {
+			name, typ, rest, err := nextDirent(b)
+			if err != nil {
+				return err
+			}
+			b = rest
+			if typ != unix.DT_LNK && typ != unix.DT_UNKNOWN {
+				continue
+			}
+			fd, ok := parsePID(name)
+			if !ok {
+				continue
+			}
+			m, err := readlinkat(fdFD, name, w.link)
+			if err != nil {
+				// A descriptor closed since the directory was
+				// read: not a holding.
+				if errors.Is(err, unix.ENOENT) {
+					continue
+				}
+				return fmt.Errorf("readlink %d: %w", fd, err)
+			}
+			if m >= len(w.link) {
+				continue
+			}
+			ino, ok := parseSocketInode(w.link[:m])
+			if !ok {
+				continue
+			}
+			if _, ok := w.wanted[ino]; ok {
+				w.hits = append(w.hits, hit{inode: ino, fd: fd})
+			}
+		}
+	}
+	return fmt.Errorf("more than %d getdents64 calls", maxDirentCalls)
+}
+
+// verify re-reads the matched descriptors and the process's identity,
+// reads the owner's details and records the holding if it still stands.
+func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
+	// Second read of every matched descriptor.
+	kept := w.hits[:0]
+	var name []byte
+	for _, h := range w.hits {
+		name = strconv.AppendInt(name[:0], int64(h.fd), 10)
+		m, err := readlinkat(fdFD, name, w.link)
+		if err == nil && m < len(w.link) {
+			if ino, ok := parseSocketInode(w.link[:m]); ok && ino == h.inode {
+				kept = append(kept, h)
+				continue
+			}
+		}
+		if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBADF) {
+			if vanished(err) {
+				w.out.vanished++
+				return
+			}
+			w.unreadable(pid, dirFD, fmt.Errorf("readlink %d/fd/%d: %w", pid, h.fd, err))
+			return
+		}
+	}
+	if len(kept) < len(w.hits) {
+		// A descriptor moved: tell an exited process from a closed
+		// socket before counting.
+		st, err := w.readStat(dirFD)
+		if err != nil && !vanished(err) {
+			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
+			return
+		}
+		if err != nil || st.StartTime != start {
+			w.out.vanished++
+			return
+		}
+	}
+	// Count the (process, socket) holdings lost entirely.
+	for i, h := range w.hits {
+		if (i == 0 || w.hits[i-1].inode != h.inode) && !slices.ContainsFunc(kept, func(k hit) bool { return k.inode == h.inode }) {
+			w.out.changed++
+		}
+	}
+	if len(kept) == 0 {
+		return
+	}
+
+	var o holding
+	o.owner.PID = pid
+	o.owner.StartTime = start
+	var details []error
+	if b, cut, err := w.readFile(dirFD, nameCmdline); err != nil {
+		details = append(details, fmt.Errorf("read %d/cmdline: %w", pid, err))
+	} else {
+		o.owner.Cmdline = splitCmdline(b)
+		if cut {
+			w.out.truncated++
+		}
+	}
+	if m, err := w.readlinkGrow(dirFD, nameExe); err != nil {
+		details = append(details, fmt.Errorf("readlink %d/exe: %w", pid, err))
+	} else {
+		o.owner.Exe = string(w.file[:m])
+	}
+	if b, _, err := w.readFile(dirFD, nameStatus); err != nil {
+		details = append(details, fmt.Errorf("read %d/status: %w", pid, err))
+	} else if uid, err := parseStatusEUID(b); err != nil {
+		details = append(details, fmt.Errorf("parse %d/status: %w", pid, err))
+	} else {
+		o.uid = &uid
+	}
+
+	// The last read confirms that everything above came from the process
+	// whose descriptors matched.
+	st, err := w.readStat(dirFD)
+	if err != nil {
+		if vanished(err) {
+			w.out.vanished++
+		} else {
+			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
+		}
+		return
+	}
+	if st.StartTime != start {
+		w.out.vanished++
+		return
+	}
+	o.owner.PPID = st.PPID
+	o.owner.Name = string(st.Comm)
+	w.out.details = append(w.out.details, details...)
+
+	o.hits = slices.Clone(kept)
+	slices.SortFunc(o.hits, func(a, b hit) int {
+		if a.inode != b.inode {
+			if a.inode < b.inode {
+				return -1
+			}
+			return 1
+		}
+		return a.fd - b.fd
+	})
+	w.out.holdings = append(w.out.holdings, o)
+}
+
+// readNetNS records the network namespace of pid.
+func (w *worker) readNetNS(pid, dirFD int) {
+	m, err := readlinkat(dirFD, nameNetNS, w.link)
+	if err != nil {
+		if !vanished(err) {
+			w.out.netnsErrs++
+		}
+		return
+	}
+	if m >= len(w.link) {
+		w.out.netnsErrs++
+		return
+	}
+	ns, ok := parseNetNS(w.link[:m])
+	if !ok {
+		w.out.netnsErrs++
+		return
+	}
+	w.out.netns = append(w.out.netns, nsEntry{ns: ns, pid: pid})
+}
+
+// readStat reads and parses stat in the directory dirFD. The result's Comm
+// aliases w.file.
+func (w *worker) readStat(dirFD int) (procStat, error) {
+	b, _, err := w.readFile(dirFD, nameStat)
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseStat(b)
+}
+
+// readFile reads the file name in dirFD into w.file, growing it up to
+// maxFile; cut reports that the file was longer.
+func (w *worker) readFile(dirFD int, name []byte) (b []byte, cut bool, err error) {
+	fd, err := openat(dirFD, name, unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unix.Close(fd)
+	n := 0
+	for range maxFile {
+		if n == len(w.file) {
+			if len(w.file) >= maxFile {
+				return w.file[:n], true, nil
+			}
+			w.file = append(w.file, make([]byte, len(w.file))...)
+		}
+		m, err := unix.Read(fd, w.file[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if m == 0 {
+			return w.file[:n], false, nil
+		}
+		n += m
+	}
+	return w.file[:n], true, nil
+}
+
+// readlinkGrow reads the link name in dirFD into w.file, growing it until
+// the whole target fits (up to maxFile); it returns the target's length.
+func (w *worker) readlinkGrow(dirFD int, name []byte) (int, error) {
+	for {
+		m, err := readlinkat(dirFD, name, w.file)
+		if err != nil {
+			return 0, err
+		}
+		if m < len(w.file) || len(w.file) >= maxFile {
+			return m, nil
+		}
+		w.file = append(w.file, make([]byte, len(w.file))...)
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package fdscan
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/openports/openports/internal/source"
+)
+
+// Scan is only implemented on Linux; elsewhere it returns an error wrapping
+// source.ErrUnsupported.
+func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
+	return nil, fmt.Errorf("fdscan on %s: %w", runtime.GOOS, source.ErrUnsupported)
+}
