@@ -1,0 +1,43 @@
+# openports: build, test and cross-compile.
+#
+#   make test       install missing test packages (apt-get), then vet, gofmt
+#                   check and every test, the integration tests included
+#   make test-deps  only install what the tests need
+#   make build      build bin/openports
+#   make cross      build every package for every supported GOOS/GOARCH
+
+GO        ?= go
+GOFLAGS_T ?= -count=1 -timeout 30m
+# The race detector needs cgo and a C compiler; use it where there is one.
+RACE      ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 && echo -race)
+CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 freebsd/arm64 \
+             openbsd/amd64 openbsd/arm64 darwin/amd64 darwin/arm64
+
+.PHONY: test test-deps vet fmt-check build cross
+
+test: test-deps vet fmt-check
+	$(GO) test $(RACE) $(GOFLAGS_T) ./...
+
+test-deps:
+	./scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi; \
+	echo "gofmt: clean"
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/openports ./cmd/openports
+
+cross:
+	@fail=0; for t in $(CROSS); do \
+		os=$${t%/*}; arch=$${t#*/}; \
+		if CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build ./... ; then \
+			echo "cross: $$os/$$arch ok"; \
+		else \
+			echo "cross: $$os/$$arch FAILED"; fail=1; \
+		fi; \
+	done; exit $$fail
