@@ -346,3 +346,12 @@ func ipAddr(family uint8, b []byte) netip.Addr {
 	}
 	return netip.AddrFrom16([16]byte(b[:16]))
 }
+
+// fileName names a recorded dump of r, e.g. "tcp-ipv6.bin".
+func (r Request) fileName() string {
+	fam := "ipv4"
+	if r.Family == AFInet6 {
+		fam = "ipv6"
+	}
+	return string(r.Proto) + "-" + fam + ".bin"
+}
