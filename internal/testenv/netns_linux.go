@@ -128,13 +128,15 @@ func New(t testing.TB) *Env {
 	hp := holder.PID
 	env.NS.enter = []string{fmt.Sprintf("--net=/proc/%d/ns/net", hp), fmt.Sprintf("--mount=/proc/%d/ns/mnt", hp)}
 	if mode == ModeUserNS {
-		env.NS.enter = append([]string{fmt.Sprintf("--user=/proc/%d/ns/user", hp)}, env.NS.enter...)
+		env.NS.enter = append([]string{fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--preserve-credentials"}, env.NS.enter...)
 	}
 
 	// The peer namespace: network only, owned by the same user namespace.
 	var peer *Proc
 	if mode == ModeUserNS {
-		peer, err = startHolder(t, exe, holderSpec{}, "nsenter", fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--", "unshare", "--net", "--", exe)
+		// --preserve-credentials: the user namespace denies setgroups,
+		// and the caller's uid is already root in it.
+		peer, err = startHolder(t, exe, holderSpec{}, "nsenter", fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--preserve-credentials", "--", "unshare", "--net", "--", exe)
 	} else {
 		peer, err = startHolder(t, exe, holderSpec{}, "unshare", "--net", "--", exe)
 	}
@@ -144,7 +146,7 @@ func New(t testing.TB) *Env {
 	env.Peer = &NS{env: env, holder: peer}
 	env.Peer.enter = []string{fmt.Sprintf("--net=/proc/%d/ns/net", peer.PID)}
 	if mode == ModeUserNS {
-		env.Peer.enter = append([]string{fmt.Sprintf("--user=/proc/%d/ns/user", hp)}, env.Peer.enter...)
+		env.Peer.enter = append([]string{fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--preserve-credentials"}, env.Peer.enter...)
 	}
 
 	env.NS.Run(t, "ip", "link", "set", "lo", "up")

@@ -44,12 +44,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// binEnv names a prebuilt openports binary to test instead of building one
+// (for runs as a user who cannot use the go build cache).
+const binEnv = "OPENPORTS_TEST_BIN"
+
 // openports builds ./cmd/openports once per test run and returns its path.
 // The binary sits in a world-readable directory so that it can be run as
 // nobody.
 func openports(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if prebuilt := os.Getenv(binEnv); prebuilt != "" {
+			binPath = prebuilt
+			if _, err := os.Stat(prebuilt); err != nil {
+				buildErr = fmt.Errorf("%s: %w", binEnv, err)
+			}
+			return
+		}
 		root, err := testenv.ModuleRoot()
 		if err != nil {
 			buildErr = err
