@@ -1,0 +1,326 @@
+package fstat_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/fstat"
+	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/sockstat"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden is what a golden file holds: the snapshot and the counts.
+type golden struct {
+	Snapshot *snapshot.Snapshot `json:"snapshot"`
+	Problems []parse.LineError  `json:"problems,omitempty"`
+	Lines    int                `json:"lines"`
+	Parsed   int                `json:"parsed"`
+	Skipped  int                `json:"skipped"`
+}
+
+func parseFile(t *testing.T, path string) *parse.Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := fstat.New().Parse(f, filepath.Base(path))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	checkCounts(t, res)
+	return res
+}
+
+func checkCounts(t *testing.T, res *parse.Result) {
+	t.Helper()
+	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
+		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("testdata: %v %v", files, err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			res := parseFile(t, path)
+			for _, p := range res.Problems {
+				t.Errorf("problem: %v", p)
+			}
+			if res.Parsed == 0 || len(res.Snapshot.Sockets) == 0 {
+				t.Errorf("no sockets parsed")
+			}
+			got, err := json.MarshalIndent(golden{res.Snapshot, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
+			}
+			// The JSON must read back to the same snapshot.
+			back, err := snapshot.Read(bytes.NewReader(mustJSON(t, res.Snapshot)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustJSON(t, back), mustJSON(t, res.Snapshot)) {
+				t.Errorf("snapshot does not round-trip through JSON")
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func find(t *testing.T, s *snapshot.Snapshot, proto snapshot.Proto, local string) []snapshot.Socket {
+	t.Helper()
+	want := netip.MustParseAddrPort(local)
+	var out []snapshot.Socket
+	for _, so := range s.Sockets {
+		if so.Proto == proto && so.Local == want {
+			out = append(out, so)
+		}
+	}
+	return out
+}
+
+func pids(o []snapshot.Owner) []int {
+	var p []int
+	for _, x := range o {
+		p = append(p, x.PID)
+	}
+	return p
+}
+
+// The seed's acceptance test: four smtpd and master share one socket.
+func TestSeedSharedSocket(t *testing.T) {
+	res := parseFile(t, "testdata/netbsd-fstat-grep-colon.txt")
+	s := res.Snapshot
+	if s.OS != "netbsd" || s.BindV6Only == nil || !*s.BindV6Only || s.Source != "parse/fstat" {
+		t.Errorf("OS %q BindV6Only %v Source %q", s.OS, s.BindV6Only, s.Source)
+	}
+	if len(s.Sockets) != 7 {
+		t.Errorf("got %d sockets, want 7", len(s.Sockets))
+	}
+	smtp := find(t, s, snapshot.TCP, "10.0.0.251:25")
+	if len(smtp) != 1 {
+		t.Fatalf("got %d sockets on 10.0.0.251:25, want 1", len(smtp))
+	}
+	so := smtp[0]
+	if so.KernelAddr != "c24e6380" || so.State != snapshot.Listen || so.OwnerState != snapshot.OwnersComplete {
+		t.Errorf("socket %+v", so)
+	}
+	wantPIDs := []int{4663, 12734, 15612, 18811, 29129}
+	if got := pids(so.Owners); !slicesEqual(got, wantPIDs) {
+		t.Errorf("owners %v, want %v", got, wantPIDs)
+	}
+	for _, o := range so.Owners {
+		wantName, wantUser, wantFD := "smtpd", "postfix", 6
+		if o.PID == 29129 {
+			wantName, wantUser, wantFD = "master", "root", 12
+		}
+		if o.Name != wantName || o.User != wantUser || len(o.FDs) != 1 || o.FDs[0] != wantFD {
+			t.Errorf("owner %+v", o)
+		}
+	}
+	ntp6 := find(t, s, snapshot.UDP, "[::]:123")
+	if len(ntp6) != 1 || ntp6[0].State != snapshot.Unconnected || ntp6[0].KernelAddr != "c24ed754" {
+		t.Errorf("udp6 *:123: %+v", ntp6)
+	}
+}
+
+func TestSeedExercise(t *testing.T) {
+	res := parseFile(t, "testdata/netbsd-fstat-n-exercise.txt")
+	s := res.Snapshot
+	if len(s.Sockets) != 40 || res.Parsed != 40 || res.Skipped != 1 {
+		t.Errorf("sockets %d parsed %d skipped %d, want 40 40 1", len(s.Sockets), res.Parsed, res.Skipped)
+	}
+	// rpcbind's *:0 is a real bound UDP socket: kept.
+	zero := find(t, s, snapshot.UDP, "[::]:0")
+	if len(zero) != 1 || len(zero[0].Owners) != 1 || zero[0].Owners[0].Name != "rpcbind" || zero[0].Owners[0].FDs[0] != 3 {
+		t.Errorf("udp6 *:0: %+v", zero)
+	}
+	x11 := find(t, s, snapshot.TCP, "0.0.0.0:6000")
+	if len(x11) != 1 || x11[0].Owners[0].PID != 6624 || x11[0].State != snapshot.Listen {
+		t.Errorf("tcp *:6000: %+v", x11)
+	}
+}
+
+func TestOpenBSD(t *testing.T) {
+	res := parseFile(t, "testdata/openbsd-grep-80-httpd.txt")
+	s := res.Snapshot
+	if s.OS != "openbsd" || len(s.Sockets) != 2 {
+		t.Fatalf("OS %q, %d sockets", s.OS, len(s.Sockets))
+	}
+	for _, so := range s.Sockets {
+		if len(so.Owners) != 6 {
+			t.Errorf("%v: %d owners, want 6", so.Local, len(so.Owners))
+		}
+		want := "ffff8000008e9660"
+		if so.Local.Addr().Is6() {
+			want = "ffff8000008e9440"
+		}
+		if so.KernelAddr != want {
+			t.Errorf("%v: kernel address %q, want %q", so.Local, so.KernelAddr, want)
+		}
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBadInput(t *testing.T) {
+	const row = "root sshd 23734 4* internet stream tcp c18f69c8 *:22\n"
+	tests := []struct {
+		name     string
+		in       string
+		line     int
+		expected string
+		sockets  int
+	}{
+		{"garbage", row + "hello world\n", 2, "fstat row: USER CMD PID FD TYPE ...", 1},
+		{"bad port", "root sshd 1 4* internet stream tcp c18f69c8 *:99999\n" + row, 1, "address as ADDR:PORT, *:PORT or [IPv6]:PORT", 1},
+		{"v6 without brackets", row + "root sshd 1 4* internet6 stream tcp c18f69c9 ::1:22\n", 2, "address as ADDR:PORT, *:PORT or [IPv6]:PORT", 1},
+		{"missing proto", row + "root sshd 1 4* internet stream\n", 2, "internet socket: USER CMD PID FD internet|internet6 stream|dgram PROTO [KADDR] LOCAL [<-> FOREIGN]", 1},
+		{"extra tokens", row + row + "root sshd 1 4* internet stream tcp c18f69c9 *:22 x y z\n", 3, "internet socket: USER CMD PID FD internet|internet6 stream|dgram PROTO [KADDR] LOCAL [<-> FOREIGN]", 1},
+		{"kernel address reused", row + "root sshd 9 5* internet stream tcp c18f69c8 *:23\n", 2, "the same protocol and addresses as the earlier row with this kernel address", 1},
+		{"long line", row + strings.Repeat("x", 70000) + "\n" + row, 2, "a line shorter than 64 KiB", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := fstat.New().Parse(strings.NewReader(tt.in), "in.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, res)
+			if len(res.Problems) != 1 {
+				t.Fatalf("problems %v, want 1", res.Problems)
+			}
+			p := res.Problems[0]
+			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
+				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
+			}
+			if len(res.Snapshot.Sockets) != tt.sockets {
+				t.Errorf("got %d sockets, want %d (valid lines must not be lost)", len(res.Snapshot.Sockets), tt.sockets)
+			}
+		})
+	}
+}
+
+func TestConnectedAndSkipped(t *testing.T) {
+	in := "USER     CMD          PID   FD MOUNT       INUM MODE         SZ|DV R/W\n" +
+		"root     init           1   wd /               2 drwxr-xr-x     512 r\n" +
+		"root     sshd         812    3* unix stream c1234567 <-> c7654321\n" +
+		"_ntp     ntpd       12345    4* internet dgram udp 0xffff800000123456 10.0.0.5:41230 <-> 192.0.2.1:123\n" +
+		"root     sshd         812    5* internet6 stream tcp 0xffff800000654321 [2001:db8::1]:22 <-- [2001:db8::2]:50000\n" +
+		"root     ping         999    3* internet raw icmp 0xffff800000111111\n" +
+		"root     foo          998    3* internet stream tcp\n"
+	res, err := fstat.New().Parse(strings.NewReader(in), "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, res)
+	if len(res.Problems) != 0 || res.Parsed != 2 || res.Skipped != 5 {
+		t.Fatalf("problems %v parsed %d skipped %d", res.Problems, res.Parsed, res.Skipped)
+	}
+	s := res.Snapshot
+	if len(s.Gaps) != 1 || s.Gaps[0].Reason != "no-address" || s.Gaps[0].Count != 1 {
+		t.Errorf("gaps %+v", s.Gaps)
+	}
+	udp := find(t, s, snapshot.UDP, "10.0.0.5:41230")
+	if len(udp) != 1 || udp[0].State != snapshot.Established || udp[0].Remote != netip.MustParseAddrPort("192.0.2.1:123") {
+		t.Errorf("udp %+v", udp)
+	}
+	tcp := find(t, s, snapshot.TCP, "[2001:db8::1]:22")
+	if len(tcp) != 1 || tcp[0].State != snapshot.Established || tcp[0].Owners[0].FDs[0] != 5 {
+		t.Errorf("tcp %+v", tcp)
+	}
+}
+
+// Each input is detected as fstat, above every other parser of this family.
+func TestDetect(t *testing.T) {
+	others := []parse.Parser{lsof.Table, lsof.Fields, sockstat.New()}
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		sample, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := fstat.New().Detect(sample)
+		if own < 50 {
+			t.Errorf("%s: fstat scores %d", path, own)
+		}
+		for _, p := range others {
+			if sc := p.Detect(sample); sc >= own {
+				t.Errorf("%s: %s scores %d >= fstat's %d", path, p.Format(), sc, own)
+			}
+		}
+	}
+	if sc := fstat.New().Detect([]byte("hello\nworld\n")); sc != 0 {
+		t.Errorf("prose scores %d", sc)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("root x 1 2* internet6 stream tcp 0xffff [fe80::1%lo0]:1 <-> *:0\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := fstat.New()
+		p.Detect(in)
+		res, err := p.Parse(bytes.NewReader(in), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCounts(t, res)
+		if _, err := json.Marshal(res.Snapshot); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

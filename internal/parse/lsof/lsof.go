@@ -1,0 +1,322 @@
+// Package lsof parses the output of lsof(8) into a snapshot of internet
+// sockets and the processes that hold them. Two formats are understood:
+//
+//   - Table: the ordinary columns (COMMAND PID [TID TASKCMD] USER FD TYPE
+//     DEVICE SIZE/OFF NODE NAME), as `lsof -i -n -P`, `lsof -n` or plain
+//     `lsof` print them on Linux, macOS and the BSDs. Rows of other files
+//     (directories, libraries, pipes, unix sockets) are skipped.
+//   - Fields: the field output of `lsof -F` (p, c, u, L, R, f, t, P, n, T,
+//     d, i... one field a line, or NUL-separated with -F0).
+//
+// The DEVICE column of a socket is its inode on Linux and its kernel
+// address ("0x9cef83179b831415") on macOS and the BSDs: rows with the same
+// DEVICE and NAME are one socket held by several processes (or threads of
+// one process), and become one snapshot.Socket with one Owner per process.
+//
+// lsof prints at most 9 characters of a command name unless told otherwise
+// (+c), so a 9-character name is flagged as possibly truncated
+// ("process-name"). Without -n and -P, lsof resolves addresses and ports to
+// names: "localhost" and the service names of the shared portname table are
+// mapped back; other host names cannot be and are reported as problems.
+// Rows lsof could not read ("Permission denied", as a user other than root)
+// are skipped and recorded as a Gap, and every socket's owner list is then
+// marked partial.
+package lsof
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/portname"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// The formats of this package.
+const (
+	FormatTable  = "lsof"
+	FormatFields = "lsof-F"
+)
+
+// TruncName flags a socket one of whose owners' command names may have
+// been cut to lsof's default width of 9 characters.
+const TruncName = "process-name"
+
+// cmdWidth is lsof's default width of command names (+c 9).
+const cmdWidth = 9
+
+// Expected texts of the problems the parsers report.
+const (
+	expectRow      = "lsof row: COMMAND PID [TID] USER FD TYPE DEVICE SIZE/OFF NODE NAME"
+	expectSocket   = "internet socket row: ... FD IPv4|IPv6 DEVICE [SIZE/OFF] TCP|UDP ADDR:PORT[->ADDR:PORT] [(STATE)]"
+	expectNumeric  = "numeric address (run the tool with -n)"
+	expectAddress  = "address as ADDR:PORT, [IPv6]:PORT or *:PORT"
+	expectPort     = "numeric port or a known service name (run the tool with -P)"
+	expectState    = "TCP state such as (LISTEN) or (ESTABLISHED)"
+	expectField    = "lsof -F field: one of the letters p c u L R g f a l t d D s o i k P n T, then its value"
+	expectPIDField = "numeric process ID after p"
+	expectShort    = "a line shorter than 64 KiB"
+)
+
+// protos are lsof's NODE words for the protocols a snapshot holds.
+var protos = map[string]snapshot.Proto{
+	"TCP":     snapshot.TCP,
+	"UDP":     snapshot.UDP,
+	"UDPLITE": snapshot.UDPLite,
+	"SCTP":    snapshot.SCTP,
+}
+
+// states maps lsof's TCP state names (Linux and BSD spellings) to the ss
+// vocabulary.
+var states = map[string]snapshot.State{
+	"LISTEN":       snapshot.Listen,
+	"ESTABLISHED":  snapshot.Established,
+	"SYN_SENT":     "SYN-SENT",
+	"SYN_RECV":     "SYN-RECV",
+	"SYN_RCVD":     "SYN-RECV",
+	"SYN_RECEIVED": "SYN-RECV",
+	"FIN_WAIT1":    "FIN-WAIT-1",
+	"FIN_WAIT_1":   "FIN-WAIT-1",
+	"FIN_WAIT2":    "FIN-WAIT-2",
+	"FIN_WAIT_2":   "FIN-WAIT-2",
+	"TIME_WAIT":    "TIME-WAIT",
+	"CLOSE_WAIT":   "CLOSE-WAIT",
+	"LAST_ACK":     "LAST-ACK",
+	"CLOSING":      "CLOSING",
+	"CLOSE":        snapshot.Unconnected,
+	"CLOSED":       snapshot.Unconnected,
+	"IDLE":         snapshot.Unconnected,
+	"BOUND":        snapshot.Unconnected,
+}
+
+// key identifies one socket while rows are joined.
+type key struct {
+	device        string
+	proto         snapshot.Proto
+	local, remote netip.AddrPort
+}
+
+// sock is one parsed socket row (or -F file set).
+type sock struct {
+	proto         snapshot.Proto
+	v6            bool
+	device        string
+	local, remote netip.AddrPort
+	state         snapshot.State
+	owner         snapshot.Owner
+	truncated     bool
+}
+
+// builder collects sockets of one input.
+type builder struct {
+	name      string
+	format    string
+	res       *parse.Result
+	index     map[key]int
+	linux     bool
+	denied    map[int]bool
+	deniedRow int
+}
+
+func newBuilder(name, format string) *builder {
+	return &builder{
+		name:   name,
+		format: format,
+		res: &parse.Result{Snapshot: &snapshot.Snapshot{
+			Schema:    snapshot.SchemaVersion,
+			Source:    "parse/" + format,
+			Privilege: snapshot.Privilege{EUID: -1},
+			Sockets:   []snapshot.Socket{},
+		}},
+		index:  map[key]int{},
+		denied: map[int]bool{},
+	}
+}
+
+func (b *builder) problem(n int, text, expected string) {
+	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+}
+
+// add joins a parsed row into the snapshot.
+func (b *builder) add(r sock) {
+	var k key
+	switch {
+	case r.device != "":
+		k = key{device: r.device, proto: r.proto, local: r.local, remote: r.remote}
+	default:
+		k = key{proto: r.proto, local: r.local, remote: r.remote}
+	}
+	i, seen := b.index[k]
+	if !seen {
+		i = len(b.res.Snapshot.Sockets)
+		b.index[k] = i
+		so := snapshot.Socket{
+			Proto:      r.proto,
+			Local:      r.local,
+			Remote:     r.remote,
+			State:      r.state,
+			OwnerState: snapshot.OwnersComplete,
+		}
+		if ino, err := strconv.ParseUint(r.device, 10, 64); err == nil {
+			so.Inode = ino
+			b.linux = true
+		} else if h, ok := strings.CutPrefix(r.device, "0x"); ok {
+			so.KernelAddr = strings.ToLower(h)
+		}
+		b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, so)
+	}
+	s := &b.res.Snapshot.Sockets[i]
+	if r.truncated && !slices.Contains(s.Truncated, TruncName) {
+		s.Truncated = append(s.Truncated, TruncName)
+	}
+	for j := range s.Owners {
+		if s.Owners[j].PID == r.owner.PID {
+			for _, fd := range r.owner.FDs {
+				if !slices.Contains(s.Owners[j].FDs, fd) {
+					s.Owners[j].FDs = append(s.Owners[j].FDs, fd)
+				}
+			}
+			slices.Sort(s.Owners[j].FDs)
+			return
+		}
+	}
+	s.Owners = append(s.Owners, r.owner)
+}
+
+func (b *builder) finish() *parse.Result {
+	s := b.res.Snapshot
+	if b.linux {
+		s.OS = "linux"
+	}
+	if len(b.denied) > 0 || b.deniedRow > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{
+			Area:   "processes",
+			Reason: "permission-denied",
+			Detail: "lsof could not read the open files of some processes (permission denied; run it as root): their sockets are missing and owner lists may be incomplete",
+			Count:  len(b.denied),
+		})
+		for i := range s.Sockets {
+			s.Sockets[i].OwnerState = snapshot.OwnersPartial
+			s.Sockets[i].OwnerReason = "lsof could not read every process's open files (permission denied)"
+		}
+	}
+	s.Sort()
+	return b.res
+}
+
+// parseName reads lsof's NAME of an internet socket, "LOCAL" or
+// "LOCAL->REMOTE", and says what was expected when it cannot.
+func parseName(name string, v6 bool, proto snapshot.Proto) (local, remote netip.AddrPort, expected string) {
+	l, r, connected := strings.Cut(name, "->")
+	if local, expected = parseHostPort(l, v6, proto); expected != "" {
+		return
+	}
+	if connected {
+		if remote, expected = parseHostPort(r, v6, proto); expected != "" {
+			return
+		}
+	}
+	return local, remote, ""
+}
+
+// parseHostPort reads "*:22", "10.0.0.1:22", "[::1]:22", "[fe80::1%lo0]:123",
+// "localhost:ssh" or "*:*" (an unbound UDP socket: the wildcard, port 0).
+func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, string) {
+	var host, port string
+	if rest, ok := strings.CutPrefix(s, "["); ok {
+		h, p, ok := strings.Cut(rest, "]:")
+		if !ok {
+			return netip.AddrPort{}, expectAddress
+		}
+		host, port = h, p
+		v6 = true
+	} else {
+		i := strings.LastIndexByte(s, ':')
+		if i < 0 {
+			return netip.AddrPort{}, expectAddress
+		}
+		host, port = s[:i], s[i+1:]
+	}
+	var a netip.Addr
+	switch host {
+	case "*":
+		a = netip.IPv4Unspecified()
+		if v6 {
+			a = netip.IPv6Unspecified()
+		}
+	case "localhost":
+		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if v6 {
+			a = netip.IPv6Loopback()
+		}
+	case "ip6-localhost", "ip6-loopback":
+		a = netip.IPv6Loopback()
+	case "":
+		return netip.AddrPort{}, expectAddress
+	default:
+		var err error
+		if a, err = netip.ParseAddr(host); err != nil {
+			if isHostName(host) {
+				return netip.AddrPort{}, expectNumeric
+			}
+			return netip.AddrPort{}, expectAddress
+		}
+	}
+	var p uint16
+	if port != "*" {
+		var ok bool
+		if p, ok = portname.Port(port, proto); !ok {
+			return netip.AddrPort{}, expectPort
+		}
+	}
+	return netip.AddrPortFrom(a, p), ""
+}
+
+// isHostName reports whether s looks like a DNS host name.
+func isHostName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultState is the state of a socket lsof printed none for: LISTEN for
+// a TCP socket without a peer, UNCONN for a datagram one, ESTAB with a peer.
+func defaultState(proto snapshot.Proto, remote netip.AddrPort) snapshot.State {
+	switch {
+	case remote.IsValid():
+		return snapshot.Established
+	case proto == snapshot.TCP || proto == snapshot.SCTP:
+		return snapshot.Listen
+	}
+	return snapshot.Unconnected
+}
+
+// fdNumber reads the leading number of an FD column ("3u", "12r", "7").
+func fdNumber(s string) (int, bool) {
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(s[:end])
+	return n, err == nil && n >= 0
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 10 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,186 @@
+package lsof
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Table parses lsof's ordinary column output.
+var Table parse.Parser = tableParser{}
+
+type tableParser struct{}
+
+// Format returns "lsof".
+func (tableParser) Format() string { return FormatTable }
+
+// Detect scores sample by lsof's header and the share of rows that are
+// internet sockets in lsof's columns.
+func (tableParser) Detect(sample []byte) int {
+	var rows, hits, header int
+	for line := range strings.Lines(string(sample)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		rows++
+		if isTableHeader(f) {
+			header = 1
+			continue
+		}
+		if p := pidIndex(f); p > 0 && typeIndex(f, p) > 0 {
+			hits++
+		}
+	}
+	if rows == 0 {
+		return 0
+	}
+	if header == 1 {
+		return min(100, 60+40*(hits+1)/rows)
+	}
+	return 90 * hits / rows
+}
+
+func isTableHeader(f []string) bool {
+	return len(f) >= 4 && f[0] == "COMMAND" && f[1] == "PID" && f[len(f)-1] == "NAME"
+}
+
+// pidIndex is the index of the PID column: the first all-digit field
+// after the command (which may hold spaces); -1 when there is none.
+func pidIndex(f []string) int {
+	for i := 1; i < len(f) && i < 4; i++ {
+		if isDigits(f[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// typeIndex is the index of an IPv4/IPv6 TYPE column after the PID, USER
+// and FD columns; -1 when the row is not an internet socket.
+func typeIndex(f []string, pid int) int {
+	for k := pid + 3; k < len(f) && k <= pid+5; k++ {
+		if f[k] == "IPv4" || f[k] == "IPv6" {
+			return k
+		}
+	}
+	return -1
+}
+
+// Parse reads a whole lsof output.
+func (tableParser) Parse(r io.Reader, name string) (*parse.Result, error) {
+	b := newBuilder(name, FormatTable)
+	err := eachLine(r, func(n int, line string, long bool) {
+		b.res.Lines++
+		if long {
+			b.problem(n, line[:min(len(line), 200)], expectShort)
+			return
+		}
+		b.tableLine(n, line)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lsof %s: %w", name, err)
+	}
+	return b.finish(), nil
+}
+
+func (b *builder) tableLine(n int, line string) {
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 0, strings.HasPrefix(f[0], "#"), isTableHeader(f):
+		b.res.Skipped++
+		return
+	case strings.HasPrefix(line, "lsof:"), strings.HasPrefix(line, "Output information may be incomplete"):
+		// Warnings lsof writes to stderr, when they were saved too.
+		if strings.Contains(line, "Permission denied") {
+			b.deniedRow++
+		}
+		b.res.Skipped++
+		return
+	}
+	p := pidIndex(f)
+	if p < 0 {
+		b.problem(n, line, expectRow)
+		return
+	}
+	pid, err := strconv.Atoi(f[p])
+	if err != nil {
+		b.problem(n, line, expectRow)
+		return
+	}
+	if strings.Contains(line, "Permission denied") {
+		b.denied[pid] = true
+		b.res.Skipped++
+		return
+	}
+	k := typeIndex(f, p)
+	if k < 0 {
+		// Another kind of file: directory, library, pipe, unix socket...
+		b.res.Skipped++
+		return
+	}
+	// After TYPE: DEVICE, usually SIZE/OFF, then NODE (the protocol).
+	j := -1
+	for i := k + 2; i < len(f) && i <= k+3; i++ {
+		if _, ok := protos[f[i]]; ok {
+			j = i
+			break
+		}
+		if f[i] == "ICMP" || f[i] == "ICMPV6" || f[i] == "RAW" || f[i] == "RAW6" {
+			b.res.Skipped++ // raw and ping sockets carry no port
+			return
+		}
+	}
+	if j < 0 || j+1 >= len(f) || len(f) > j+3 {
+		b.problem(n, line, expectSocket)
+		return
+	}
+	proto := protos[f[j]]
+	local, remote, expected := parseName(f[j+1], f[k] == "IPv6", proto)
+	if expected != "" {
+		b.problem(n, line, expected)
+		return
+	}
+	state := defaultState(proto, remote)
+	if j+2 < len(f) {
+		word, ok := strings.CutPrefix(f[j+2], "(")
+		word, ok2 := strings.CutSuffix(word, ")")
+		st, known := states[word]
+		if !ok || !ok2 || !known {
+			b.problem(n, line, expectState)
+			return
+		}
+		state = st
+	}
+	fd, ok := fdNumber(f[k-1])
+	if !ok {
+		b.problem(n, line, expectSocket)
+		return
+	}
+	cmd := strings.Join(f[:p], " ")
+	owner := snapshot.Owner{PID: pid, Name: cmd, FDs: []int{fd}}
+	user := f[k-2]
+	if isDigits(user) {
+		if uid, err := strconv.ParseUint(user, 10, 32); err == nil {
+			owner.UID = snapshot.Uint32(uint32(uid))
+		}
+	} else {
+		owner.User = user
+	}
+	b.add(sock{
+		proto:     proto,
+		v6:        f[k] == "IPv6",
+		device:    f[k+1],
+		local:     local,
+		remote:    remote,
+		state:     state,
+		owner:     owner,
+		truncated: utf8.RuneCountInString(cmd) == cmdWidth,
+	})
+	b.res.Parsed++
+}

@@ -1,0 +1,282 @@
+package sockstat_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/fstat"
+	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/sockstat"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+type golden struct {
+	Snapshot *snapshot.Snapshot `json:"snapshot"`
+	Problems []parse.LineError  `json:"problems,omitempty"`
+	Lines    int                `json:"lines"`
+	Parsed   int                `json:"parsed"`
+	Skipped  int                `json:"skipped"`
+}
+
+func checkCounts(t *testing.T, res *parse.Result) {
+	t.Helper()
+	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
+		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
+	}
+}
+
+func parseString(t *testing.T, in, name string) *parse.Result {
+	t.Helper()
+	res, err := sockstat.New().Parse(strings.NewReader(in), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, res)
+	return res
+}
+
+func parseFile(t *testing.T, path string) *parse.Result {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseString(t, string(b), filepath.Base(path))
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		file             string
+		os               string
+		sockets, skipped int
+	}{
+		{"freebsd-4.txt", "freebsd", 5, 1},
+		{"freebsd-salt-fat-pid.txt", "freebsd", 1, 1},
+		{"freebsd-u-unix-only.txt", "", 0, 8},
+		{"netbsd-4ln.txt", "netbsd", 3, 1},
+	}
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) != len(tests) {
+		t.Fatalf("testdata has %d inputs, the table %d", len(files), len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			res := parseFile(t, path)
+			for _, p := range res.Problems {
+				t.Errorf("problem: %v", p)
+			}
+			s := res.Snapshot
+			if s.OS != tt.os || len(s.Sockets) != tt.sockets || res.Skipped != tt.skipped {
+				t.Errorf("OS %q sockets %d skipped %d, want %q %d %d", s.OS, len(s.Sockets), res.Skipped, tt.os, tt.sockets, tt.skipped)
+			}
+			got, err := json.MarshalIndent(golden{s, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
+			}
+		})
+	}
+}
+
+func find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.Socket {
+	want := netip.MustParseAddrPort(local)
+	for i := range s.Sockets {
+		if s.Sockets[i].Proto == proto && s.Sockets[i].Local == want {
+			return &s.Sockets[i]
+		}
+	}
+	return nil
+}
+
+func pids(o []snapshot.Owner) []int {
+	var p []int
+	for _, x := range o {
+		p = append(p, x.PID)
+	}
+	return p
+}
+
+func TestFreeBSDSharedListener(t *testing.T) {
+	s := parseFile(t, "testdata/freebsd-4.txt").Snapshot
+	httpd := find(s, snapshot.TCP, "0.0.0.0:80")
+	if httpd == nil {
+		t.Fatal("no tcp *:80")
+	}
+	if want := []int{894, 913, 914, 915, 916, 917}; !slices.Equal(pids(httpd.Owners), want) {
+		t.Errorf("httpd owners %v, want %v", pids(httpd.Owners), want)
+	}
+	if httpd.State != snapshot.Listen || httpd.OwnerState != snapshot.OwnersComplete || httpd.V6Only != nil {
+		t.Errorf("httpd %+v", httpd)
+	}
+	ssh := find(s, snapshot.TCP, "192.168.5.2:22")
+	if ssh == nil || ssh.State != snapshot.Established || ssh.Remote != netip.MustParseAddrPort("192.168.5.4:55525") {
+		t.Errorf("ssh %+v", ssh)
+	}
+	if sl := find(s, snapshot.UDP, "0.0.0.0:514"); sl == nil || sl.State != snapshot.Unconnected || sl.Owners[0].FDs[0] != 7 {
+		t.Errorf("syslogd %+v", sl)
+	}
+}
+
+func TestFatPID(t *testing.T) {
+	s := parseFile(t, "testdata/freebsd-salt-fat-pid.txt").Snapshot
+	so := find(s, snapshot.TCP, "127.0.0.1:61115")
+	if so == nil {
+		t.Fatal("socket lost")
+	}
+	if so.OwnerState != snapshot.OwnersUnknown || len(so.Owners) != 0 || so.User != "salt-master" {
+		t.Errorf("socket %+v", so)
+	}
+	if !slices.Equal(so.Truncated, []string{sockstat.TruncCommandPID}) {
+		t.Errorf("truncated %v", so.Truncated)
+	}
+	for _, want := range []string{`"python2.781106"`, "python2.7 (PID 81106)", "python2.78 (PID 1106)"} {
+		if !strings.Contains(so.OwnerReason, want) {
+			t.Errorf("reason %q lacks %q", so.OwnerReason, want)
+		}
+	}
+	// A merge that can be split one way only is split, and flagged.
+	in := "USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS    FOREIGN ADDRESS\n" +
+		"averylonguser nginx5 3 tcp4 *:8080 *:*\n" +
+		"root     somedaemon 77 4 tcp46 *:9090 *:*\n"
+	s = parseString(t, in, "-").Snapshot
+	so = find(s, snapshot.TCP, "0.0.0.0:8080")
+	if so == nil || len(so.Owners) != 1 || so.Owners[0].PID != 5 || so.Owners[0].Name != "nginx" || so.OwnerState != snapshot.OwnersComplete {
+		t.Fatalf("split %+v", so)
+	}
+	if !slices.Equal(so.Truncated, []string{sockstat.TruncCommandPID}) {
+		t.Errorf("truncated %v", so.Truncated)
+	}
+	dual := find(s, snapshot.TCP, "[::]:9090")
+	if dual == nil || dual.V6Only == nil || *dual.V6Only || !slices.Equal(dual.Truncated, []string{sockstat.TruncName}) {
+		t.Errorf("tcp46 %+v", dual)
+	}
+}
+
+func TestNoOwnerAndState(t *testing.T) {
+	in := "?        ?          ?     ?  tcp4   *:2049                *:*\n" +
+		"root     sshd       812   3  tcp6   [2001:db8::1]:22      [2001:db8::2]:5000  ESTABLISHED\n" +
+		"root     ntpd       90    20 udp6   fe80::1%em0:123       *:*\n" +
+		"root     named      70    21 udp    10.0.0.1.53           *.*\n"
+	res := parseString(t, in, "-")
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems %v", res.Problems)
+	}
+	s := res.Snapshot
+	if s.OS != "" {
+		t.Errorf("mixed FreeBSD and NetBSD rows give OS %q", s.OS)
+	}
+	if so := find(s, snapshot.TCP, "0.0.0.0:2049"); so == nil || so.OwnerState != snapshot.OwnersNone || len(so.Owners) != 0 {
+		t.Errorf("nfsd %+v", so)
+	}
+	if so := find(s, snapshot.TCP, "[2001:db8::1]:22"); so == nil || so.State != snapshot.Established {
+		t.Errorf("ssh %+v", so)
+	}
+	if so := find(s, snapshot.UDP, "[fe80::1%em0]:123"); so == nil || so.State != snapshot.Unconnected {
+		t.Errorf("ntpd %+v", so)
+	}
+	if so := find(s, snapshot.UDP, "10.0.0.1:53"); so == nil || so.Owners[0].Name != "named" {
+		t.Errorf("named %+v", so)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	const row = "root     sshd       828   5  tcp4   *:22                  *:*\n"
+	tests := []struct {
+		name, in, expected string
+		line               int
+	}{
+		{"garbage", row + "this is not sockstat\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
+		{"unknown proto", "root sshd 828 5 ddp4 *:22 *:*\n" + row, "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 1},
+		{"bad address", row + "root sshd 828 6 tcp4 localhost:22 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
+		{"bad port", row + "root sshd 828 6 tcp4 *:65536 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
+		{"missing foreign", row + "root sshd 828 6 tcp4 *:23\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
+		{"bad pid", row + "root sshd x12 6 tcp4 *:23 *:*\n", "numeric PID and FD", 2},
+		{"long line", row + strings.Repeat("y", 70000) + "\n", "a line shorter than 64 KiB", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := parseString(t, tt.in, "in.txt")
+			if len(res.Problems) != 1 {
+				t.Fatalf("problems %v, want 1", res.Problems)
+			}
+			p := res.Problems[0]
+			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
+				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
+			}
+			if len(res.Snapshot.Sockets) != 1 {
+				t.Errorf("valid line lost: %d sockets", len(res.Snapshot.Sockets))
+			}
+		})
+	}
+}
+
+func TestDetect(t *testing.T) {
+	others := []parse.Parser{fstat.New(), lsof.Table, lsof.Fields}
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		sample, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := sockstat.New().Detect(sample)
+		if own < 50 {
+			t.Errorf("%s: sockstat scores %d", path, own)
+		}
+		for _, p := range others {
+			if sc := p.Detect(sample); sc >= own {
+				t.Errorf("%s: %s scores %d >= sockstat's %d", path, p.Format(), sc, own)
+			}
+		}
+	}
+	if sc := sockstat.New().Detect([]byte("hello\nworld\n")); sc != 0 {
+		t.Errorf("prose scores %d", sc)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("longusername python2.781106 3 tcp46 [fe80::1%em0]:1 *.* CLOSED\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := sockstat.New()
+		p.Detect(in)
+		res, err := p.Parse(bytes.NewReader(in), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCounts(t, res)
+		if _, err := json.Marshal(res.Snapshot); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
