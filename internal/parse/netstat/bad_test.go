@@ -1,0 +1,162 @@
+package netstat
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+)
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      *Parser
+		input  string
+		parsed int
+		want   []parse.LineError // File is "in"
+	}{
+		{
+			name: "linux garbage between valid lines",
+			p:    NewLinux(),
+			input: "Active Internet connections (only servers)\n" +
+				"Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n" +
+				"tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      1/sshd\n" +
+				"this is not netstat\n" +
+				"tcp        0      0 0.0.0.0:25              0.0.0.0:*               LISTEN      2/master\n",
+			parsed: 2,
+			want: []parse.LineError{{Line: 4, Text: "this is not netstat",
+				Expected: "a netstat line: Proto Recv-Q Send-Q Local-Address Foreign-Address [State] [User Inode] [PID/Program name]"}},
+		},
+		{
+			name:   "linux host name",
+			p:      NewLinux(),
+			input:  "tcp        0      0 myhost:ssh              0.0.0.0:*               LISTEN\n",
+			parsed: 0,
+			want: []parse.LineError{{Line: 1, Text: "tcp        0      0 myhost:ssh              0.0.0.0:*               LISTEN",
+				Expected: `numeric address (run the tool with -n) in the local address "myhost:ssh"`}},
+		},
+		{
+			name:   "linux unknown service name",
+			p:      NewLinux(),
+			input:  "tcp 0 0 0.0.0.0:nosuchsvc 0.0.0.0:* LISTEN\n",
+			parsed: 0,
+			want: []parse.LineError{{Line: 1, Text: "tcp 0 0 0.0.0.0:nosuchsvc 0.0.0.0:* LISTEN",
+				Expected: `a port number or a known service name (run the tool with -n) in the local address "0.0.0.0:nosuchsvc"`}},
+		},
+		{
+			name:   "linux tcp without state",
+			p:      NewLinux(),
+			input:  "tcp 0 0 0.0.0.0:22 0.0.0.0:*\ntcp 0 0 0.0.0.0:23 0.0.0.0:* BOGUS\n",
+			parsed: 0,
+			want: []parse.LineError{
+				{Line: 1, Text: "tcp 0 0 0.0.0.0:22 0.0.0.0:*", Expected: "a TCP state"},
+				{Line: 2, Text: "tcp 0 0 0.0.0.0:23 0.0.0.0:* BOGUS", Expected: `a TCP state (LISTEN, ESTABLISHED, ...), got "BOGUS"`},
+			},
+		},
+		{
+			name:   "linux bad queue and bad pid",
+			p:      NewLinux(),
+			input:  "tcp x 0 0.0.0.0:22 0.0.0.0:* LISTEN\ntcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN abc/sshd\n",
+			parsed: 0,
+			want: []parse.LineError{
+				{Line: 1, Text: "tcp x 0 0.0.0.0:22 0.0.0.0:* LISTEN", Expected: "numeric Recv-Q and Send-Q columns"},
+				{Line: 2, Text: "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN abc/sshd", Expected: `PID/Program name or -, got "abc/sshd"`},
+			},
+		},
+		{
+			name:   "bsd line without port",
+			p:      NewBSD(),
+			input:  "# netstat -an\ntcp 0 0 *.22 *.* LISTEN\ntcp 0 0 nodot *.* LISTEN\nudp 0 0 *.53 *.*\n",
+			parsed: 2,
+			want:   []parse.LineError{{Line: 3, Text: "tcp 0 0 nodot *.* LISTEN", Expected: `HOST.PORT in the local address "nodot"`}},
+		},
+		{
+			name:   "bsd resolved host",
+			p:      NewBSD(),
+			input:  "tcp 0 0 gw.example.org.ssh *.* LISTEN\n",
+			parsed: 0,
+			want: []parse.LineError{{Line: 1, Text: "tcp 0 0 gw.example.org.ssh *.* LISTEN",
+				Expected: `numeric address (run the tool with -n) in the local address "gw.example.org.ssh"`}},
+		},
+		{
+			name: "darwin missing pid column",
+			p:    NewDarwin(),
+			input: "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)     rhiwat shiwat    pid   epid  state    options\n" +
+				"tcp46      0      0  *.3000                 *.*                    LISTEN      131072 131072\n",
+			parsed: 0,
+			want: []parse.LineError{{Line: 2, Text: "tcp46      0      0  *.3000                 *.*                    LISTEN      131072 131072",
+				Expected: "a pid column"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.p.Parse(strings.NewReader(tt.input), "in")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, res)
+			if res.Parsed != tt.parsed {
+				t.Errorf("parsed %d lines, want %d", res.Parsed, tt.parsed)
+			}
+			if len(res.Problems) != len(tt.want) {
+				t.Fatalf("problems %v, want %v", res.Problems, tt.want)
+			}
+			for i, w := range tt.want {
+				w.File = "in"
+				if res.Problems[i] != w {
+					t.Errorf("problem %d:\n got  %+v\n want %+v", i, res.Problems[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestTruncation pins how cut columns are flagged, never completed.
+func TestTruncation(t *testing.T) {
+	in := "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n" +
+		"tcp6       0      0 2001:db8:aaaa:bbbb::1:8080 :::*                 LISTEN      77/a-very-long-daemon\n" +
+		"tcp6       0      0 2001:db8:aaa:bbbb::1:22 :::*                    LISTEN      78/sshd\n"
+	res, err := NewLinux().Parse(strings.NewReader(in), "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || len(res.Snapshot.Sockets) != 2 {
+		t.Fatalf("problems %v, sockets %d", res.Problems, len(res.Snapshot.Sockets))
+	}
+	byPID := map[int][]string{}
+	for _, s := range res.Snapshot.Sockets {
+		byPID[s.Owners[0].PID] = s.Truncated
+	}
+	// 26 characters: -W output, nothing cut. The name fills the column.
+	if got := strings.Join(byPID[77], ","); got != "process-name" {
+		t.Errorf("pid 77 truncated = %q", got)
+	}
+	// 23 characters: an IPv6 address that fills the column may be cut.
+	if got := strings.Join(byPID[78], ","); got != "local-address" {
+		t.Errorf("pid 78 truncated = %q", got)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 1/sshd\n",
+		"tcp4 0 0 *.22 *.* LISTEN\nudp6 0 0 fe80::1%lo0.123 *.*\n",
+		"Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)     rhiwat shiwat    pid   epid  state    options\ntcp46 0 0 *.3000 *.* LISTEN 1 1 5 0 0x0 0x0\n",
+		"fffff80003df43d0 tcp4       0      0 192.168.71.1.ssh   192.168.71.1.56321 ESTABLISHED\n",
+		"Active Internet connections\n\x00\xff:::*\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, p := range All() {
+			p.Detect(data)
+			res, err := p.Parse(strings.NewReader(string(data)), "fuzz")
+			if err != nil {
+				t.Fatalf("%s: %v", p.Format(), err)
+			}
+			if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
+				t.Fatalf("%s: counts do not add up: %+v", p.Format(), res)
+			}
+		}
+	})
+}

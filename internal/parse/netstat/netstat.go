@@ -1,0 +1,244 @@
+// Package netstat parses saved outputs of netstat(8) in its three dialects:
+// Linux net-tools (and BusyBox) with ADDRESS:PORT notation, the BSDs (NetBSD,
+// FreeBSD, OpenBSD) with ADDRESS.PORT notation, and macOS, whose -v output
+// adds pid columns and whose tcp46/udp46 rows are dual-stack sockets. Each
+// dialect is a parse.Parser of its own, so that detection names what it
+// recognised; all three share the line reader, the state vocabulary and the
+// address rules in this package.
+//
+// Sections that are not Internet sockets (unix domain, kernel control,
+// routing tables) and header lines are skipped. Lines that are understood
+// but cannot become a socket without guessing (a resolved host name, a
+// service name missing from internal/parse/portname) are problems. Fields
+// the tool may have cut to its column width are flagged in
+// snapshot.Socket.Truncated and never completed by guesswork.
+package netstat
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Format names of the three dialects.
+const (
+	FormatLinux  = "netstat-linux"
+	FormatBSD    = "netstat-bsd"
+	FormatDarwin = "netstat-darwin"
+)
+
+// dialect selects the rules of one netstat implementation.
+type dialect int
+
+const (
+	linuxDialect dialect = iota
+	bsdDialect
+	darwinDialect
+)
+
+// Parser parses one netstat dialect. The zero value is not useful; use
+// NewLinux, NewBSD or NewDarwin.
+type Parser struct{ d dialect }
+
+var _ parse.Parser = (*Parser)(nil)
+
+// NewLinux returns the parser of Linux net-tools and BusyBox netstat output
+// (-an, -tulpn, -tulpen, with or without -p, localised section titles).
+func NewLinux() *Parser { return &Parser{d: linuxDialect} }
+
+// NewBSD returns the parser of NetBSD, FreeBSD and OpenBSD netstat output
+// (-an, -f inet -na, -a -p tcp, -Aa, -aT), including grep-filtered lines.
+func NewBSD() *Parser { return &Parser{d: bsdDialect} }
+
+// NewDarwin returns the parser of macOS netstat output (-an, -anv with pid
+// columns, -An with socket addresses).
+func NewDarwin() *Parser { return &Parser{d: darwinDialect} }
+
+// All returns one parser of each dialect.
+func All() []parse.Parser {
+	return []parse.Parser{NewLinux(), NewBSD(), NewDarwin()}
+}
+
+// Format returns the stable name of the dialect.
+func (p *Parser) Format() string {
+	switch p.d {
+	case linuxDialect:
+		return FormatLinux
+	case bsdDialect:
+		return FormatBSD
+	default:
+		return FormatDarwin
+	}
+}
+
+// Parse reads a whole netstat output. name labels problems.
+func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
+	lines, err := readLines(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	b := newBuilder(p.Format(), name, len(lines))
+	switch p.d {
+	case linuxDialect:
+		parseLinux(b, lines)
+	default:
+		parseBSD(b, lines, p.d == darwinDialect)
+	}
+	return b.finish(), nil
+}
+
+// readLines splits r into lines without their line ends. Lines may be of
+// any length.
+func readLines(r io.Reader) ([]string, error) {
+	br := bufio.NewReader(r)
+	var lines []string
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" {
+			lines = append(lines, strings.TrimRight(s, "\r\n"))
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
+}
+
+// builder collects the sockets, counts and problems of one parse.
+type builder struct {
+	name string
+	res  *parse.Result
+	// noOwnerColumn counts sockets whose owner the output cannot show.
+	noOwnerColumn int
+	// hiddenOwner counts sockets whose owner the tool could not see.
+	hiddenOwner int
+}
+
+func newBuilder(format, name string, lines int) *builder {
+	return &builder{name: name, res: &parse.Result{
+		Snapshot: &snapshot.Snapshot{
+			Schema:    snapshot.SchemaVersion,
+			Source:    "parse/" + format,
+			Privilege: snapshot.Privilege{EUID: -1},
+			Sockets:   []snapshot.Socket{},
+		},
+		Lines: lines,
+	}}
+}
+
+func (b *builder) skip() { b.res.Skipped++ }
+
+func (b *builder) problem(n int, text, expected string) {
+	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+}
+
+func (b *builder) add(s snapshot.Socket) {
+	switch s.OwnerReason {
+	case reasonNoColumn:
+		b.noOwnerColumn++
+	case reasonHidden:
+		b.hiddenOwner++
+	}
+	b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, s)
+	b.res.Parsed++
+}
+
+// setOS records the operating system the output revealed and its default
+// for IPV6_V6ONLY.
+func (b *builder) setOS(os string) {
+	s := b.res.Snapshot
+	s.OS = os
+	switch os {
+	case "netbsd", "freebsd", "openbsd":
+		s.BindV6Only = snapshot.Bool(true)
+	case "darwin":
+		s.BindV6Only = snapshot.Bool(false)
+	default:
+		s.BindV6Only = nil
+	}
+}
+
+func (b *builder) finish() *parse.Result {
+	s := b.res.Snapshot
+	if b.noOwnerColumn > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
+			Detail: "the netstat output has no process column (run netstat with -p, or -v on macOS)", Count: b.noOwnerColumn})
+	}
+	if b.hiddenOwner > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
+			Detail: "netstat could not see the process of these sockets (it was not run as root)", Count: b.hiddenOwner})
+	}
+	s.Sort()
+	return b.res
+}
+
+// Owner reasons, shared by the dialects.
+const (
+	reasonNoColumn = "the tool output has no process column"
+	reasonHidden   = "the tool could not see the owner"
+	reasonOnePID   = "netstat shows one process per socket; other processes may share it"
+	reasonPIDZero  = "netstat showed pid 0: a kernel socket, or one whose process it could not tell"
+	reasonNoHeader = "the columns after the state could not be identified without the header line"
+)
+
+// field is a whitespace-separated token and its byte offset in the line.
+type field struct {
+	s     string
+	start int
+}
+
+// fields splits line at runs of spaces and tabs, keeping offsets.
+func fields(line string) []field {
+	var out []field
+	start := -1
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c == ' ' || c == '\t' {
+			if start >= 0 {
+				out = append(out, field{line[start:i], start})
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, field{line[start:], start})
+	}
+	return out
+}
+
+// isSectionTitle reports whether line starts a new block of netstat output
+// ("Active Internet connections", "Active UNIX domain sockets", the German
+// "Aktive Internetverbindungen", macOS "Registered kernel control modules",
+// routing tables) and whether that block lists Internet sockets.
+func isSectionTitle(line string) (title, inet bool) {
+	for _, p := range []string{"Active ", "Aktive ", "Registered ", "Routing tables", "Kernel IP routing table", "Kernel IPv6 routing table"} {
+		if strings.HasPrefix(line, p) {
+			inet = strings.Contains(line, "Internet") && !strings.Contains(line, "Multipath")
+			return true, inet
+		}
+	}
+	return false, false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

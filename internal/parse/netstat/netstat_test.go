@@ -1,0 +1,217 @@
+package netstat
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// formatOf is the dialect each corpus file is in, by its name.
+func formatOf(name string) string {
+	switch {
+	case strings.HasPrefix(name, "linux-"):
+		return FormatLinux
+	case strings.HasPrefix(name, "macos-"):
+		return FormatDarwin
+	default:
+		return FormatBSD
+	}
+}
+
+func parserFor(t testing.TB, format string) parse.Parser {
+	for _, p := range All() {
+		if p.Format() == format {
+			return p
+		}
+	}
+	t.Fatalf("no parser for %s", format)
+	return nil
+}
+
+// corpusFiles lists the saved outputs in testdata/.
+func corpusFiles(t testing.TB) []string {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus files in testdata: %v", err)
+	}
+	return files
+}
+
+// goldenResult is what a golden file holds: the snapshot and the counts.
+type goldenResult struct {
+	Format   string             `json:"format"`
+	Lines    int                `json:"lines"`
+	Parsed   int                `json:"parsed"`
+	Skipped  int                `json:"skipped"`
+	Problems []parse.LineError  `json:"problems,omitempty"`
+	Snapshot *snapshot.Snapshot `json:"snapshot"`
+}
+
+// namesFiles are the corpus files made without -n. Lines that name a
+// host, or a service missing from internal/parse/portname, cannot become
+// sockets without guessing and are reported as problems, as the parsing
+// rules require; the golden files pin exactly which. Every other problem,
+// and any problem in an -n output, is a defect.
+var namesFiles = map[string]bool{
+	"freebsd-a-names.txt":             true, // ns1.ssh (an established session)
+	"freebsd-12-Aa-names.txt":         true,
+	"linux-centos-7.7-aeep-names.txt": true,
+	"linux-centos-7.7-l-names.txt":    true,
+	"linux-centos-7.7-p.txt":          true, // localhost.localdoma:ssh, cut by netstat
+	"linux-fedora-32-default.txt":     true,
+	"linux-ubuntu-18.04-l-names.txt":  true, // kbrazil-ubuntu:bootpc
+	"macos-10.14-default-names.txt":   true, // kbrazil-mac.attl...
+	"netbsd-f-inet.txt":               true,
+	"openbsd-a-p-tcp-names-ftp.txt":   true,
+	"openbsd-a-p-udp-names-dhcp.txt":  true, // redes2.info.bootpc
+}
+
+func TestCorpusGolden(t *testing.T) {
+	for _, path := range corpusFiles(t) {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			format := formatOf(name)
+			res, err := parserFor(t, format).Parse(bytes.NewReader(data), name)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			checkInvariants(t, res)
+			for _, p := range res.Problems {
+				if !namesFiles[name] {
+					t.Errorf("problem in an -n output: %v", p)
+				} else if !strings.HasPrefix(p.Expected, expectNumericHost) && !strings.HasPrefix(p.Expected, expectPort) {
+					t.Errorf("unexpected problem: %v", p)
+				}
+			}
+			got, err := json.MarshalIndent(goldenResult{format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := strings.TrimSuffix(path, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("result differs from %s (run go test -update and review the diff)\n%s", golden, firstDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// checkInvariants asserts what every Result must satisfy.
+func checkInvariants(t *testing.T, res *parse.Result) {
+	t.Helper()
+	if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
+		t.Errorf("lines %d != parsed %d + skipped %d + problems %d", res.Lines, res.Parsed, res.Skipped, len(res.Problems))
+	}
+	if len(res.Snapshot.Sockets) != res.Parsed {
+		t.Errorf("%d sockets for %d parsed lines", len(res.Snapshot.Sockets), res.Parsed)
+	}
+	if !strings.HasPrefix(res.Snapshot.Source, "parse/netstat-") {
+		t.Errorf("source %q", res.Snapshot.Source)
+	}
+	for _, s := range res.Snapshot.Sockets {
+		if s.OwnerState == "" {
+			t.Errorf("socket %v has no owner state", s.Local)
+		}
+		if s.OwnerState != snapshot.OwnersPartial && s.OwnerState != snapshot.OwnersComplete && s.OwnerReason == "" {
+			t.Errorf("socket %v: owner state %s without a reason", s.Local, s.OwnerState)
+		}
+	}
+	// The JSON form round-trips through snapshot.Read.
+	var buf bytes.Buffer
+	if err := snapshot.Write(&buf, res.Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snapshot.Read(&buf); err != nil {
+		t.Errorf("snapshot does not read back: %v", err)
+	}
+}
+
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + itoa(i+1) + ":\n  want " + w + "\n  got  " + g
+		}
+	}
+	return ""
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestDetectCorpus(t *testing.T) {
+	for _, path := range corpusFiles(t) {
+		name := filepath.Base(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample := data[:min(len(data), 4096)]
+		want := formatOf(name)
+		best, bestScore, wantScore := "", -1, 0
+		var scores []string
+		for _, p := range All() {
+			s := p.Detect(sample)
+			scores = append(scores, p.Format()+"="+itoa(s))
+			if p.Format() == want {
+				wantScore = s
+			}
+			if s > bestScore {
+				best, bestScore = p.Format(), s
+			}
+		}
+		if best != want || wantScore == 0 {
+			t.Errorf("%s: detected %s, want %s (%s)", name, best, want, strings.Join(scores, " "))
+		}
+		for _, p := range All() {
+			if p.Format() != want && p.Detect(sample) >= wantScore {
+				t.Errorf("%s: %s scores %d, not below %s's %d", name, p.Format(), p.Detect(sample), want, wantScore)
+			}
+		}
+	}
+}
+
+func TestDetectRejectsOtherText(t *testing.T) {
+	for _, sample := range []string{
+		"",
+		"hello world\n",
+		"Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\ntcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=1,fd=3))\n",
+		"COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nsshd 1 root 3u IPv4 123 0t0 TCP *:22 (LISTEN)\n",
+	} {
+		for _, p := range All() {
+			if s := p.Detect([]byte(sample)); s != 0 {
+				t.Errorf("%s scores %d on %q", p.Format(), s, sample)
+			}
+		}
+	}
+}
