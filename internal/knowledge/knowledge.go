@@ -1,0 +1,811 @@
+package knowledge
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+//go:embed data/*.yaml
+var embedded embed.FS
+
+// Platforms are the operating systems (GOOS names) the data describes.
+var Platforms = []string{"linux", "netbsd", "freebsd", "openbsd", "darwin"}
+
+// Shared is the key of process names that are the same on every platform.
+const Shared = "shared"
+
+// StopInetd is the Stop key of inetd.conf lines, valid on every platform
+// that runs inetd.
+const StopInetd = "inetd"
+
+// Exposures are the exposure classes every entry has a severity for, in the
+// order openports prints them.
+var Exposures = []string{report.ExposureLoopback, report.ExposureLinkLocal, report.ExposureAddress, report.ExposureAll}
+
+// Kind says what an entry describes.
+type Kind string
+
+const (
+	// KindService is a daemon that implements a service itself.
+	KindService Kind = "service"
+	// KindProtocol is a protocol served by several daemons (DNS, HTTP,
+	// SMTP); an unknown process on its port is identified as it.
+	KindProtocol Kind = "protocol"
+	// KindRelay is a process that holds sockets for services it does not
+	// implement (inetd, systemd socket activation, docker-proxy): the
+	// service is identified by the port, the relay named by Match.Via.
+	KindRelay Kind = "relay"
+	// KindRuntime is a language runtime (java, python, node) whose
+	// process name says nothing about the program it runs.
+	KindRuntime Kind = "runtime"
+)
+
+// Entry is one service of the knowledge base. Entries are shared and must
+// not be modified.
+type Entry struct {
+	// ID is the unique, stable identifier (e.g. "openssh").
+	ID string
+	// Name is the product or protocol name for people (e.g. "OpenSSH server").
+	Name string
+	// Service is the short label of the SERVICE column (e.g. "ssh").
+	Service string
+	// Kind says what the entry describes.
+	Kind Kind
+	// Ports are the ports that identify the service by themselves: no
+	// other entry claims them.
+	Ports []PortSpec
+	// AlsoPorts are ports the service commonly uses that other services
+	// share; they confirm an identification but never make one.
+	AlsoPorts []PortSpec
+	// Description says what the service is.
+	Description Text
+	// Risk says why exposing it matters.
+	Risk Text
+	// Restrict says how to keep it but limit who reaches it.
+	Restrict Text
+	// Sources are where the facts come from (URLs, RFCs, man pages).
+	Sources []string
+	// File and Line locate the entry in the embedded data.
+	File string
+	Line int
+
+	processes     map[string][]string // platform or Shared -> names (lower case)
+	portConfirmed map[string]bool
+	patterns      []string
+	shares        []string
+	fallback      *Entry
+	severity      map[string]Severity
+	stop          map[string][]string
+	order         int
+}
+
+// Processes returns the process names that serve the entry on os (a GOOS
+// name), shared names included; os "" returns the names of every platform.
+func (e *Entry) Processes(os string) []string {
+	var out []string
+	add := func(names []string) {
+		for _, n := range names {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	add(e.processes[Shared])
+	if os == "" {
+		for _, p := range Platforms {
+			add(e.processes[p])
+		}
+	} else {
+		add(e.processes[os])
+	}
+	return out
+}
+
+// Severity returns the severity of the service when exposed as exposure
+// (one of the report.Exposure* classes). An unknown exposure class gets the
+// highest severity of the entry, so that a new class is never understated.
+func (e *Entry) Severity(exposure string) Severity {
+	if s, ok := e.severity[exposure]; ok {
+		return s
+	}
+	var max Severity
+	for _, s := range e.severity {
+		max = maxSeverity(max, s)
+	}
+	return max
+}
+
+func maxSeverity(a, b Severity) Severity {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Texts are an entry's human strings in one language.
+type Texts struct {
+	Description string
+	Risk        string
+	Restrict    string
+}
+
+// Text returns the entry's human strings in lang (see NormalizeLang).
+func (e *Entry) Text(lang string) Texts {
+	return Texts{Description: e.Description.In(lang), Risk: e.Risk.In(lang), Restrict: e.Restrict.In(lang)}
+}
+
+// Keys returns the explanation keys of the entry, for JSON consumers that
+// look texts up with Base.Lookup: "entry.ID.description", "entry.ID.risk"
+// and "entry.ID.restrict".
+func (e *Entry) Keys() []string {
+	return []string{"entry." + e.ID + ".description", "entry." + e.ID + ".risk", "entry." + e.ID + ".restrict"}
+}
+
+// Stop returns how to stop or disable the service on platform: a GOOS name,
+// or StopInetd for inetd.conf lines. Each element is one command or one
+// configuration line.
+func (e *Entry) Stop(platform string) []string { return e.stop[platform] }
+
+// StopPlatforms lists the platforms Stop has instructions for, in the order
+// of Platforms, StopInetd last.
+func (e *Entry) StopPlatforms() []string {
+	var out []string
+	for _, p := range append(slices.Clone(Platforms), StopInetd) {
+		if len(e.stop[p]) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// HasPort reports whether port on proto is one of the entry's Ports or
+// AlsoPorts.
+func (e *Entry) HasPort(proto snapshot.Proto, port uint16) bool {
+	for _, s := range e.Ports {
+		if s.Contains(proto, port) {
+			return true
+		}
+	}
+	for _, s := range e.AlsoPorts {
+		if s.Contains(proto, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// Message is a human message that is not about one service: the texts of
+// the cross-service rules and of the table, in every language.
+type Message struct {
+	// ID is the stable key, e.g. "rule.duplicate-listener".
+	ID string
+	// Severity is the default severity of a finding with this message,
+	// zero when the message is not a finding.
+	Severity Severity
+	// Text is the one-line message. It may hold fmt verbs with explicit
+	// argument indexes (%[1]s); every language uses the same verbs.
+	Text Text
+	// Detail explains the message in a few sentences.
+	Detail Text
+}
+
+// Base is the loaded, validated knowledge base. It is safe for concurrent
+// use.
+type Base struct {
+	entries  []*Entry
+	byID     map[string]*Entry
+	byProc   map[string]map[string][]*Entry // platform or Shared -> name -> entries
+	byPort   map[portKey]*Entry
+	ranges   []rangeClaim
+	patterns []patternClaim
+	messages map[string]*Message
+	msgOrder []string
+}
+
+type portKey struct {
+	proto snapshot.Proto
+	port  uint16
+}
+
+type rangeClaim struct {
+	spec  PortSpec
+	entry *Entry
+}
+
+type patternClaim struct {
+	pattern string
+	entry   *Entry
+}
+
+// Entries returns every entry in data order (files by name, entries in file
+// order).
+func (b *Base) Entries() []*Entry { return slices.Clone(b.entries) }
+
+// Entry returns the entry with id.
+func (b *Base) Entry(id string) (*Entry, bool) {
+	e, ok := b.byID[id]
+	return e, ok
+}
+
+// Message returns the message with id.
+func (b *Base) Message(id string) (*Message, bool) {
+	m, ok := b.messages[id]
+	return m, ok
+}
+
+// Messages returns every message id, in data order.
+func (b *Base) Messages() []string { return slices.Clone(b.msgOrder) }
+
+// Lookup resolves an explanation key ("entry.ID.description|risk|restrict"
+// or "message.ID.text|detail") to its text in lang.
+func (b *Base) Lookup(key, lang string) (string, bool) {
+	kind, rest, _ := strings.Cut(key, ".")
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "", false
+	}
+	id, field := rest[:i], rest[i+1:]
+	switch kind {
+	case "entry":
+		e, ok := b.byID[id]
+		if !ok {
+			return "", false
+		}
+		switch field {
+		case "description":
+			return e.Description.In(lang), true
+		case "risk":
+			return e.Risk.In(lang), true
+		case "restrict":
+			return e.Restrict.In(lang), true
+		}
+	case "message":
+		m, ok := b.messages[id]
+		if !ok {
+			return "", false
+		}
+		switch field {
+		case "text":
+			return m.Text.In(lang), true
+		case "detail":
+			return m.Detail.In(lang), true
+		}
+	}
+	return "", false
+}
+
+var (
+	loadOnce = sync.OnceValues(func() (*Base, error) {
+		sub, err := fs.Sub(embedded, "data")
+		if err != nil {
+			return nil, fmt.Errorf("knowledge: %w", err)
+		}
+		return Parse(sub)
+	})
+)
+
+// Load returns the embedded knowledge base, parsed and validated on the
+// first call and cached after it.
+func Load() (*Base, error) { return loadOnce() }
+
+// MustLoad is Load for callers (tests, command wiring) for which invalid
+// embedded data is a build defect: it panics on error. The package's own
+// tests guarantee that it does not.
+func MustLoad() *Base {
+	b, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ValidationError is one problem in the data.
+type ValidationError struct {
+	File  string
+	Line  int
+	Entry string // entry or message id, "" when not known
+	Field string // dotted field path, "" for the whole entry
+	Err   error
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	if e.Entry != "" {
+		fmt.Fprintf(&b, "%s: ", e.Entry)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "field %s: ", e.Field)
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// rawFile is the YAML form of one data file.
+type rawFile struct {
+	Entries  []rawEntry   `yaml:"entries"`
+	Messages []rawMessage `yaml:"messages"`
+}
+
+type rawEntry struct {
+	ID            string              `yaml:"id"`
+	Name          string              `yaml:"name"`
+	Service       string              `yaml:"service"`
+	Kind          Kind                `yaml:"kind"`
+	Ports         []string            `yaml:"ports"`
+	AlsoPorts     []string            `yaml:"also_ports"`
+	Processes     map[string][]string `yaml:"processes"`
+	PortConfirmed []string            `yaml:"port_confirmed"`
+	Patterns      []string            `yaml:"process_patterns"`
+	SharesProcess []string            `yaml:"shares_process"`
+	Fallback      string              `yaml:"fallback"`
+	Severity      map[string]string   `yaml:"severity"`
+	Description   Text                `yaml:"description"`
+	Risk          Text                `yaml:"risk"`
+	Restrict      Text                `yaml:"restrict"`
+	Stop          map[string][]string `yaml:"stop"`
+	Sources       []string            `yaml:"sources"`
+}
+
+type rawMessage struct {
+	ID       string `yaml:"id"`
+	Severity string `yaml:"severity"`
+	Text     Text   `yaml:"text"`
+	Detail   Text   `yaml:"detail"`
+}
+
+// fieldLines maps dotted field paths of one list item to their lines.
+type fieldLines map[string]int
+
+// Parse reads and validates every *.yaml file at the root of fsys. It
+// returns all problems found, joined, each naming its file, line and field.
+func Parse(fsys fs.FS) (*Base, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: list data files: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("knowledge: no *.yaml data files")
+	}
+	sort.Strings(names)
+	l := &loader{b: &Base{
+		byID:     map[string]*Entry{},
+		byProc:   map[string]map[string][]*Entry{},
+		byPort:   map[portKey]*Entry{},
+		messages: map[string]*Message{},
+	}}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("knowledge: read %s: %w", name, err)
+		}
+		l.file(name, data)
+	}
+	l.link()
+	if len(l.errs) > 0 {
+		return nil, fmt.Errorf("knowledge: invalid data:\n%w", errors.Join(l.errs...))
+	}
+	return l.b, nil
+}
+
+type loader struct {
+	b        *Base
+	errs     []error
+	pending  []pendingLink
+	procSeen map[string]*Entry
+}
+
+type pendingLink struct {
+	e        *Entry
+	raw      rawEntry
+	lines    fieldLines
+	fallback string
+}
+
+func (l *loader) fail(file string, line int, id, field string, err error) {
+	l.errs = append(l.errs, &ValidationError{File: file, Line: line, Entry: id, Field: field, Err: err})
+}
+
+// file decodes one data file strictly and validates its items.
+func (l *loader) file(name string, data []byte) {
+	var f rawFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			l.fail(name, 1, "", "", errors.New("empty file"))
+			return
+		}
+		l.fail(name, yamlErrLine(err), "", "", fmt.Errorf("decode: %w", err))
+		return
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		l.fail(name, extra.Line, "", "", errors.New("more than one YAML document"))
+		return
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		l.fail(name, yamlErrLine(err), "", "", fmt.Errorf("decode: %w", err))
+		return
+	}
+	entryLines := itemLines(&root, "entries")
+	msgLines := itemLines(&root, "messages")
+	for i, re := range f.Entries {
+		lines := fieldLines{}
+		if i < len(entryLines) {
+			lines = entryLines[i]
+		}
+		l.entry(name, re, lines)
+	}
+	for i, rm := range f.Messages {
+		lines := fieldLines{}
+		if i < len(msgLines) {
+			lines = msgLines[i]
+		}
+		l.message(name, rm, lines)
+	}
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+// yamlErrLine extracts the first line number of a yaml.v3 error, 1 if none.
+func yamlErrLine(err error) int {
+	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n
+		}
+	}
+	return 1
+}
+
+// itemLines returns, for each item of the top-level sequence key, the lines
+// of its fields by dotted path ("" is the item itself).
+func itemLines(root *yaml.Node, key string) []fieldLines {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil
+	}
+	top := root.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value != key || top.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		var out []fieldLines
+		for _, item := range top.Content[i+1].Content {
+			fl := fieldLines{"": item.Line}
+			walkLines(item, "", fl)
+			out = append(out, fl)
+		}
+		return out
+	}
+	return nil
+}
+
+func walkLines(n *yaml.Node, prefix string, fl fieldLines) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if prefix != "" {
+				p = prefix + "." + p
+			}
+			fl[p] = n.Content[i].Line
+			walkLines(n.Content[i+1], p, fl)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			fl[p] = c.Line
+			walkLines(c, p, fl)
+		}
+	}
+}
+
+// line returns the line of field, or of its closest recorded parent.
+func (fl fieldLines) line(field string) int {
+	for f := field; ; {
+		if n, ok := fl[f]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			return fl[""]
+		}
+		f = f[:i]
+	}
+}
+
+var (
+	idRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9./+-]*$`)
+	verbRE    = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
+)
+
+func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
+	id := re.ID
+	bad := func(field string, err error) { l.fail(file, lines.line(field), id, field, err) }
+	if !idRE.MatchString(id) {
+		bad("id", fmt.Errorf("id %q: want lower-case letters, digits and dashes", id))
+	}
+	if prev, dup := l.b.byID[id]; dup {
+		bad("id", fmt.Errorf("duplicate id, first defined at %s:%d", prev.File, prev.Line))
+	}
+	if strings.TrimSpace(re.Name) == "" {
+		bad("name", errors.New("missing"))
+	}
+	if !serviceRE.MatchString(re.Service) {
+		bad("service", fmt.Errorf("service %q: want a short lower-case label", re.Service))
+	}
+	kind := re.Kind
+	if kind == "" {
+		kind = KindService
+	}
+	switch kind {
+	case KindService, KindProtocol, KindRelay, KindRuntime:
+	default:
+		bad("kind", fmt.Errorf("unknown kind %q (want service, protocol, relay or runtime)", kind))
+	}
+	e := &Entry{
+		ID: id, Name: re.Name, Service: re.Service, Kind: kind,
+		Description: re.Description, Risk: re.Risk, Restrict: re.Restrict,
+		Sources: re.Sources, File: file, Line: lines.line(""),
+		processes: map[string][]string{}, portConfirmed: map[string]bool{},
+		severity: map[string]Severity{}, stop: map[string][]string{},
+		order: len(l.b.entries),
+	}
+	for _, t := range []struct {
+		field string
+		text  Text
+	}{{"description", re.Description}, {"risk", re.Risk}, {"restrict", re.Restrict}} {
+		for _, lang := range t.text.missing() {
+			bad(t.field+"."+lang, errors.New("missing text"))
+		}
+	}
+	e.Ports = l.ports(re.Ports, "ports", bad)
+	e.AlsoPorts = l.ports(re.AlsoPorts, "also_ports", bad)
+	if kind == KindProtocol && len(e.Ports) == 0 {
+		bad("ports", errors.New("a protocol entry needs at least one identifying port"))
+	}
+	for key, names := range re.Processes {
+		if key != Shared && !slices.Contains(Platforms, key) {
+			bad("processes."+key, fmt.Errorf("unknown platform %q (want %s or %s)", key, strings.Join(Platforms, ", "), Shared))
+			continue
+		}
+		for i, n := range names {
+			field := fmt.Sprintf("processes.%s[%d]", key, i)
+			if strings.TrimSpace(n) == "" || strings.ContainsAny(n, " \t/") {
+				bad(field, fmt.Errorf("process name %q: want a command name without spaces or slashes", n))
+				continue
+			}
+			e.processes[key] = append(e.processes[key], strings.ToLower(n))
+		}
+	}
+	if kind != KindProtocol && len(e.processes) == 0 && len(re.Patterns) == 0 && len(e.Ports) == 0 {
+		bad("processes", errors.New("missing: an entry needs a process name, a process pattern or an identifying port"))
+	}
+	for i, n := range re.PortConfirmed {
+		n = strings.ToLower(n)
+		if !slices.Contains(e.Processes(""), n) {
+			bad(fmt.Sprintf("port_confirmed[%d]", i), fmt.Errorf("%q is not one of the entry's process names", n))
+		}
+		e.portConfirmed[n] = true
+	}
+	for i, p := range re.Patterns {
+		if _, err := path.Match(p, ""); err != nil || !strings.ContainsAny(p, "*?[") {
+			bad(fmt.Sprintf("process_patterns[%d]", i), fmt.Errorf("pattern %q: want a path.Match glob with a wildcard", p))
+			continue
+		}
+		e.patterns = append(e.patterns, strings.ToLower(p))
+	}
+	e.shares = re.SharesProcess
+	for key, v := range re.Severity {
+		if !slices.Contains(Exposures, key) {
+			bad("severity."+key, fmt.Errorf("unknown exposure class %q (want %s)", key, strings.Join(Exposures, ", ")))
+			continue
+		}
+		s, err := ParseSeverity(v)
+		if err != nil {
+			bad("severity."+key, err)
+			continue
+		}
+		e.severity[key] = s
+	}
+	for _, x := range Exposures {
+		if _, ok := re.Severity[x]; !ok {
+			bad("severity", fmt.Errorf("missing severity for exposure %q", x))
+		}
+	}
+	for key, steps := range re.Stop {
+		if key != StopInetd && !slices.Contains(Platforms, key) {
+			bad("stop."+key, fmt.Errorf("unknown platform %q (want %s or %s)", key, strings.Join(Platforms, ", "), StopInetd))
+			continue
+		}
+		for i, s := range steps {
+			if strings.TrimSpace(s) == "" {
+				bad(fmt.Sprintf("stop.%s[%d]", key, i), errors.New("empty step"))
+			}
+		}
+		e.stop[key] = steps
+	}
+	if len(e.StopPlatforms()) == 0 {
+		bad("stop", errors.New("missing: say how to stop the service on at least one platform"))
+	}
+	if len(re.Sources) == 0 {
+		bad("sources", errors.New("missing: every entry needs at least one source"))
+	}
+	for i, s := range re.Sources {
+		if !validSource(s) {
+			bad(fmt.Sprintf("sources[%d]", i), fmt.Errorf("source %q: want an https:// URL, \"RFC N\" or a man page \"name(section)\"", s))
+		}
+	}
+	if e.severity[report.ExposureLoopback] > e.severity[report.ExposureAll] {
+		bad("severity", errors.New("loopback exposure must not be more severe than all-interfaces exposure"))
+	}
+	l.b.entries = append(l.b.entries, e)
+	if _, dup := l.b.byID[id]; !dup {
+		l.b.byID[id] = e
+	}
+	l.pending = append(l.pending, pendingLink{e: e, raw: re, lines: lines, fallback: re.Fallback})
+}
+
+var (
+	rfcRE = regexp.MustCompile(`^RFC \d+$`)
+	manRE = regexp.MustCompile(`^[A-Za-z0-9_.+-]+\([1-9][a-z]*\)( \S+)?$`)
+)
+
+func validSource(s string) bool {
+	return strings.HasPrefix(s, "https://") && len(s) > len("https://x.y") || rfcRE.MatchString(s) || manRE.MatchString(s)
+}
+
+func (l *loader) ports(specs []string, field string, bad func(string, error)) []PortSpec {
+	var out []PortSpec
+	for i, s := range specs {
+		p, err := ParsePortSpec(s)
+		if err != nil {
+			bad(fmt.Sprintf("%s[%d]", field, i), err)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (l *loader) message(file string, rm rawMessage, lines fieldLines) {
+	id := rm.ID
+	bad := func(field string, err error) { l.fail(file, lines.line(field), id, field, err) }
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`).MatchString(id) {
+		bad("id", fmt.Errorf("message id %q: want lower-case letters, digits, dots and dashes", id))
+	}
+	if _, dup := l.b.messages[id]; dup {
+		bad("id", errors.New("duplicate message id"))
+	}
+	m := &Message{ID: id, Text: rm.Text, Detail: rm.Detail}
+	if rm.Severity != "" {
+		s, err := ParseSeverity(rm.Severity)
+		if err != nil {
+			bad("severity", err)
+		}
+		m.Severity = s
+	}
+	for _, t := range []struct {
+		field string
+		text  Text
+	}{{"text", rm.Text}, {"detail", rm.Detail}} {
+		for _, lang := range t.text.missing() {
+			bad(t.field+"."+lang, errors.New("missing text"))
+		}
+		if en, ja := verbs(t.text.EN), verbs(t.text.JA); !slices.Equal(en, ja) {
+			bad(t.field, fmt.Errorf("en uses verbs %v but ja uses %v", en, ja))
+		}
+	}
+	if _, dup := l.b.messages[id]; !dup {
+		l.b.messages[id] = m
+		l.b.msgOrder = append(l.b.msgOrder, id)
+	}
+}
+
+// verbs returns the sorted fmt verbs of s, so that translations can be
+// checked to take the same arguments.
+func verbs(s string) []string {
+	v := verbRE.FindAllString(s, -1)
+	v = slices.DeleteFunc(v, func(x string) bool { return x == "%%" })
+	slices.Sort(v)
+	return v
+}
+
+// link builds the indexes and checks what spans entries: port claims,
+// process claims, fallbacks and shares.
+func (l *loader) link() {
+	b := l.b
+	for _, p := range l.pending {
+		e := p.e
+		bad := func(field string, err error) { l.fail(e.File, p.lines.line(field), e.ID, field, err) }
+		if p.fallback != "" {
+			fb, ok := b.byID[p.fallback]
+			switch {
+			case !ok:
+				bad("fallback", fmt.Errorf("unknown entry %q", p.fallback))
+			case e.Kind != KindRelay:
+				bad("fallback", errors.New("only a relay entry may have a fallback"))
+			default:
+				e.fallback = fb
+			}
+		}
+		for i, s := range e.shares {
+			if _, ok := b.byID[s]; !ok || s == e.ID {
+				bad(fmt.Sprintf("shares_process[%d]", i), fmt.Errorf("unknown entry %q", s))
+			}
+		}
+		for i, spec := range e.Ports {
+			for _, other := range l.pending {
+				if other.e == e || other.e.order > e.order {
+					continue
+				}
+				for _, os := range other.e.Ports {
+					if spec.overlaps(os) {
+						bad(fmt.Sprintf("ports[%d]", i), fmt.Errorf("%s is already claimed by %s (%s:%d); list it under also_ports of one of them", spec, other.e.ID, other.e.File, other.e.Line))
+					}
+				}
+			}
+			if spec.First == spec.Last {
+				b.byPort[portKey{spec.Proto, spec.First}] = e
+			} else {
+				b.ranges = append(b.ranges, rangeClaim{spec, e})
+			}
+		}
+		for _, pat := range e.patterns {
+			b.patterns = append(b.patterns, patternClaim{pat, e})
+		}
+		for key, names := range e.processes {
+			idx := b.byProc[key]
+			if idx == nil {
+				idx = map[string][]*Entry{}
+				b.byProc[key] = idx
+			}
+			for _, n := range names {
+				idx[n] = append(idx[n], e)
+			}
+		}
+	}
+	// A process name may serve two entries on one platform only when both
+	// say so (shares_process), e.g. OpenSMTPD's and Postfix's smtpd.
+	for _, os := range Platforms {
+		seen := map[string]*Entry{}
+		for _, e := range b.entries {
+			for _, n := range e.Processes(os) {
+				prev, ok := seen[n]
+				if !ok {
+					seen[n] = e
+					continue
+				}
+				if prev == e {
+					continue
+				}
+				if !slices.Contains(e.shares, prev.ID) || !slices.Contains(prev.shares, e.ID) {
+					l.fail(e.File, e.Line, e.ID, "processes", fmt.Errorf("process %q on %s is also claimed by %s (%s:%d); add shares_process to both entries if intended", n, os, prev.ID, prev.File, prev.Line))
+				}
+			}
+		}
+	}
+}
