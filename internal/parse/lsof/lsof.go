@@ -274,17 +274,23 @@ func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, str
 	return netip.AddrPortFrom(a, p), ""
 }
 
-// isHostName reports whether s looks like a DNS host name.
+// isHostName reports whether s looks like a DNS host name (not a
+// malformed numeric address).
 func isHostName(s string) bool {
 	if len(s) > 253 {
 		return false
 	}
+	letter := false
 	for _, c := range s {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
+		default:
 			return false
 		}
 	}
-	return true
+	return letter
 }
 
 // defaultState is the state of a socket lsof printed none for: LISTEN for

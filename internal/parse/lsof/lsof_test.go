@@ -1,0 +1,331 @@
+package lsof_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/fstat"
+	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/sockstat"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+type golden struct {
+	Snapshot *snapshot.Snapshot `json:"snapshot"`
+	Problems []parse.LineError  `json:"problems,omitempty"`
+	Lines    int                `json:"lines"`
+	Parsed   int                `json:"parsed"`
+	Skipped  int                `json:"skipped"`
+}
+
+func checkCounts(t *testing.T, res *parse.Result) {
+	t.Helper()
+	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
+		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
+	}
+}
+
+func run(t *testing.T, p parse.Parser, in, name string) *parse.Result {
+	t.Helper()
+	res, err := p.Parse(strings.NewReader(in), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, res)
+	return res
+}
+
+// corpus lists every input in testdata with its format and what the
+// parse must show. The full listing ran without -n: three rows name the
+// host "kbrazil-ubuntu", which cannot be turned into an address, and are
+// the only problems.
+var corpus = []struct {
+	file     string
+	parser   parse.Parser
+	os       string
+	sockets  int
+	problems []int // line numbers
+	gap      bool
+}{
+	{"linux-inspec-nP-i-FpctPn.txt", lsof.Fields, "", 17, nil, false},
+	{"linux-ubuntu-18.04-full-sudo.txt", lsof.Table, "linux", 5, []int{890, 2638, 2697}, false},
+	{"linux-ubuntu-18.04-nonroot.txt", lsof.Table, "", 0, nil, true},
+	{"macos-PiTCP-sTCP-LISTEN-names.txt", lsof.Table, "", 13, nil, false},
+	{"macos-Pn-i4.txt", lsof.Table, "", 10, nil, false},
+}
+
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) != len(corpus) {
+		t.Fatalf("testdata has %d inputs, the table %d", len(files), len(corpus))
+	}
+	for _, tt := range corpus {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := run(t, tt.parser, string(b), tt.file)
+			s := res.Snapshot
+			var lines []int
+			for _, p := range res.Problems {
+				lines = append(lines, p.Line)
+				if p.Expected != "numeric address (run the tool with -n)" {
+					t.Errorf("problem %v", p)
+				}
+			}
+			if !slices.Equal(lines, tt.problems) {
+				t.Errorf("problem lines %v, want %v", lines, tt.problems)
+			}
+			if s.OS != tt.os || len(s.Sockets) != tt.sockets || (len(s.Gaps) > 0) != tt.gap {
+				t.Errorf("OS %q sockets %d gaps %v; want %q %d gap %v", s.OS, len(s.Sockets), s.Gaps, tt.os, tt.sockets, tt.gap)
+			}
+			if s.Source != "parse/"+tt.parser.Format() {
+				t.Errorf("source %q", s.Source)
+			}
+			got, err := json.MarshalIndent(golden{s, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
+			}
+		})
+	}
+}
+
+func find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.Socket {
+	want := netip.MustParseAddrPort(local)
+	for i := range s.Sockets {
+		if s.Sockets[i].Proto == proto && s.Sockets[i].Local == want {
+			return &s.Sockets[i]
+		}
+	}
+	return nil
+}
+
+func TestFullListing(t *testing.T) {
+	b, err := os.ReadFile("testdata/linux-ubuntu-18.04-full-sudo.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run(t, lsof.Table, string(b), "full").Snapshot
+	// containerd's listener appears once per thread (TID column): one
+	// socket, one owner, one descriptor.
+	c := find(s, snapshot.TCP, "127.0.0.1:42351")
+	if c == nil || c.Inode != 30727 || len(c.Owners) != 1 || c.Owners[0].PID != 1112 || !slices.Equal(c.Owners[0].FDs, []int{7}) {
+		t.Fatalf("containerd %+v", c)
+	}
+	if !slices.Equal(c.Truncated, []string{lsof.TruncName}) || c.Owners[0].Name != "container" {
+		t.Errorf("a 9-character name must be flagged: %+v", c)
+	}
+	// Service names are mapped back: "localhost:domain" and "*:ssh".
+	if d := find(s, snapshot.UDP, "127.0.0.1:53"); d == nil || d.State != snapshot.Unconnected || d.Owners[0].User != "systemd-resolve" {
+		t.Errorf("resolved %+v", d)
+	}
+	if ssh := find(s, snapshot.TCP, "[::]:22"); ssh == nil || ssh.Inode != 30180 || ssh.Owners[0].FDs[0] != 4 {
+		t.Errorf("sshd v6 %+v", ssh)
+	}
+}
+
+func TestNonRoot(t *testing.T) {
+	b, err := os.ReadFile("testdata/linux-ubuntu-18.04-nonroot.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, lsof.Table, string(b), "nonroot")
+	g := res.Snapshot.Gaps
+	if len(g) != 1 || g[0].Area != "processes" || g[0].Reason != "permission-denied" || g[0].Count != 163 {
+		t.Errorf("gaps %+v", g)
+	}
+	// A socket found next to denied rows has a partial owner list.
+	in := "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n" +
+		"systemd 1 root cwd unknown /proc/1/cwd (readlink: Permission denied)\n" +
+		"python3 4242 me 3u IPv4 99 0t0 TCP 127.0.0.1:8000 (LISTEN)\n"
+	s := run(t, lsof.Table, in, "-").Snapshot
+	if len(s.Sockets) != 1 || s.Sockets[0].OwnerState != snapshot.OwnersPartial || s.Sockets[0].OwnerReason == "" {
+		t.Errorf("sockets %+v", s.Sockets)
+	}
+}
+
+func TestTableShapes(t *testing.T) {
+	in := "COMMAND     PID   TID TASKCMD   USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n" +
+		"sshd        812               root    3u  IPv4  1001      0t0  TCP *:22 (LISTEN)\n" +
+		"sshd        812   813 sshd     root    3u  IPv4  1001      0t0  TCP *:22 (LISTEN)\n" +
+		"sshd        900               root    3u  IPv4  1001      0t0  TCP *:22 (LISTEN)\n" +
+		"chronyd     700             chrony    5u  IPv6  1002      0t0  UDP [::1]:323\n" +
+		"ntpd        701               1000   20u  IPv6  1003      0t0  UDP [fe80::1%eth0]:123\n" +
+		"curl        702               root    4u  IPv6  1004      0t0  TCP [2001:db8::1]:41000->[2001:db8::2]:443 (SYN_SENT)\n" +
+		"dnsmasq     703            dnsmasq    4u  IPv4  1005      0t0  UDP 192.0.2.1:53->198.51.100.1:53\n" +
+		"ping        704               root    3u  IPv4  1006      0t0  ICMP *:*\n" +
+		"bash        705               root  cwd   DIR   8,1     4096    2 /\n"
+	res := run(t, lsof.Table, in, "-")
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems %v", res.Problems)
+	}
+	s := res.Snapshot
+	if s.OS != "linux" || len(s.Sockets) != 5 {
+		t.Fatalf("OS %q, %d sockets", s.OS, len(s.Sockets))
+	}
+	ssh := find(s, snapshot.TCP, "0.0.0.0:22")
+	if ssh == nil || len(ssh.Owners) != 2 || ssh.Owners[0].PID != 812 || ssh.Owners[1].PID != 900 || ssh.Inode != 1001 {
+		t.Errorf("sshd %+v", ssh)
+	}
+	if c := find(s, snapshot.UDP, "[::1]:323"); c == nil || c.State != snapshot.Unconnected {
+		t.Errorf("chronyd %+v", c)
+	}
+	if n := find(s, snapshot.UDP, "[fe80::1%eth0]:123"); n == nil || n.Owners[0].UID == nil || *n.Owners[0].UID != 1000 || n.Owners[0].User != "" {
+		t.Errorf("ntpd %+v", n)
+	}
+	if c := find(s, snapshot.TCP, "[2001:db8::1]:41000"); c == nil || c.State != "SYN-SENT" || c.Remote != netip.MustParseAddrPort("[2001:db8::2]:443") {
+		t.Errorf("curl %+v", c)
+	}
+	if d := find(s, snapshot.UDP, "192.0.2.1:53"); d == nil || d.State != snapshot.Established {
+		t.Errorf("dnsmasq %+v", d)
+	}
+}
+
+func TestFieldShapes(t *testing.T) {
+	in := "p812\x00csshd\x00u0\x00Lroot\x00R1\x00\n" +
+		"f3\x00tIPv4\x00d1001\x00PTCP\x00n*:22\x00TST=LISTEN\x00TQR=0\x00TQS=0\x00\n" +
+		"f4\x00tIPv6\x00PTCP\x00n[::]:22\x00TST=LISTEN\x00\n" +
+		"fcwd\x00tDIR\x00n/\x00\n" +
+		"p900\n" + "csshd\n" + "f3\n" + "tIPv4\n" + "d1001\n" + "PTCP\n" + "n*:22\n" + "TST=LISTEN\n" +
+		"f5\n" + "tIPv4\n" + "PUDP\n" + "n10.0.0.1:5353->192.0.2.53:53\n"
+	res := run(t, lsof.Fields, in, "-")
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems %v", res.Problems)
+	}
+	s := res.Snapshot
+	if len(s.Sockets) != 3 || res.Skipped != 1 {
+		t.Fatalf("%d sockets, %d skipped: %+v", len(s.Sockets), res.Skipped, s.Sockets)
+	}
+	ssh := find(s, snapshot.TCP, "0.0.0.0:22")
+	if ssh == nil || len(ssh.Owners) != 2 || ssh.Inode != 1001 || ssh.State != snapshot.Listen {
+		t.Fatalf("sshd %+v", ssh)
+	}
+	o := ssh.Owners[0]
+	if o.PID != 812 || o.Name != "sshd" || o.User != "root" || o.UID == nil || *o.UID != 0 || o.PPID != 1 || !slices.Equal(o.FDs, []int{3}) {
+		t.Errorf("owner %+v", o)
+	}
+	if u := find(s, snapshot.UDP, "10.0.0.1:5353"); u == nil || u.State != snapshot.Established || u.Owners[0].PID != 900 {
+		t.Errorf("udp %+v", u)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	const row = "sshd 812 root 3u IPv4 1001 0t0 TCP *:22 (LISTEN)\n"
+	tests := []struct {
+		name     string
+		parser   parse.Parser
+		in       string
+		line     int
+		expected string
+	}{
+		{"garbage", lsof.Table, row + "something else entirely\n", 2, "lsof row: COMMAND PID [TID] USER FD TYPE DEVICE SIZE/OFF NODE NAME"},
+		{"host name", lsof.Table, row + "sshd 813 root 3u IPv4 1002 0t0 TCP myhost:22 (LISTEN)\n", 2, "numeric address (run the tool with -n)"},
+		{"unknown service", lsof.Table, "x 1 root 3u IPv4 1002 0t0 TCP *:no-such-service (LISTEN)\n" + row, 1, "numeric port or a known service name (run the tool with -P)"},
+		{"bad address", lsof.Table, row + "x 1 root 3u IPv4 1002 0t0 TCP 1.2.3:22 (LISTEN)\n", 2, "address as ADDR:PORT, [IPv6]:PORT or *:PORT"},
+		{"unknown state", lsof.Table, row + "x 1 root 3u IPv4 1002 0t0 TCP *:23 (DANCING)\n", 2, "TCP state such as (LISTEN) or (ESTABLISHED)"},
+		{"no node", lsof.Table, row + "x 1 root 3u IPv4 1002 0t0\n", 2, "internet socket row: ... FD IPv4|IPv6 DEVICE [SIZE/OFF] TCP|UDP ADDR:PORT[->ADDR:PORT] [(STATE)]"},
+		{"long line", lsof.Table, row + strings.Repeat("z", 70000) + "\n", 2, "a line shorter than 64 KiB"},
+		{"F unknown field", lsof.Fields, "p1\ncsshd\nf3\ntIPv4\nPTCP\nn*:22\nXoops\n", 7, "lsof -F field: one of the letters p c u L R g f a l t d D s o i k P n T, then its value"},
+		{"F bad pid", lsof.Fields, "p1\ncsshd\nf3\ntIPv4\nPTCP\nn*:22\npabc\n", 7, "numeric process ID after p"},
+		{"F file before process", lsof.Fields, "f3\ntIPv4\np1\nf3\ntIPv4\nPTCP\nn*:22\n", 1, "numeric process ID after p"},
+		{"F host name", lsof.Fields, "p1\nf3\ntIPv4\nPTCP\nn*:22\np2\nf4\ntIPv4\nPTCP\nnhost.example:22\n", 10, "numeric address (run the tool with -n)"},
+		{"F no protocol", lsof.Fields, "p1\nf3\ntIPv4\nPTCP\nn*:22\np2\nf4\ntIPv4\nn*:23\n", 8, "a P field with the protocol (run lsof -F with P)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(t, tt.parser, tt.in, "in.txt")
+			if len(res.Problems) == 0 {
+				t.Fatalf("no problem reported")
+			}
+			p := res.Problems[0]
+			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
+				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
+			}
+			if len(res.Snapshot.Sockets) != 1 {
+				t.Errorf("valid line lost: %d sockets", len(res.Snapshot.Sockets))
+			}
+		})
+	}
+}
+
+func TestDetect(t *testing.T) {
+	all := []parse.Parser{lsof.Table, lsof.Fields, fstat.New(), sockstat.New()}
+	for _, tt := range corpus {
+		sample, err := os.ReadFile(filepath.Join("testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := tt.parser.Detect(sample)
+		if own < 50 {
+			t.Errorf("%s: %s scores %d", tt.file, tt.parser.Format(), own)
+		}
+		for _, p := range all {
+			if p.Format() == tt.parser.Format() {
+				continue
+			}
+			if sc := p.Detect(sample); sc >= own {
+				t.Errorf("%s: %s scores %d >= %s's %d", tt.file, p.Format(), sc, tt.parser.Format(), own)
+			}
+		}
+	}
+	for _, p := range []parse.Parser{lsof.Table, lsof.Fields} {
+		if sc := p.Detect([]byte("hello\nworld\n")); sc != 0 {
+			t.Errorf("%s: prose scores %d", p.Format(), sc)
+		}
+	}
+}
+
+func fuzz(f *testing.F, p parse.Parser) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(b) > 4096 {
+			b = b[:4096]
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("p1\x00c\x00f3\x00tIPv6\x00PUDP\x00n[fe80::1%lo]:1->*:*\x00TST=X\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p.Detect(in)
+		res, err := p.Parse(bytes.NewReader(in), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCounts(t, res)
+		if _, err := json.Marshal(res.Snapshot); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzTable(f *testing.F)  { fuzz(f, lsof.Table) }
+func FuzzFields(f *testing.F) { fuzz(f, lsof.Fields) }
