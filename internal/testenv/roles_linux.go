@@ -261,13 +261,20 @@ func roleHold() error {
 // held for up to MaxHold, writes a ChurnEvent line for every open and close,
 // and exits.
 type ChurnSpec struct {
-	Iterations int           `json:"iterations"`
-	PortBase   uint16        `json:"port_base"`
-	PortSpan   uint16        `json:"port_span"`
-	MaxHold    time.Duration `json:"max_hold"`
-	Addr       netip.Addr    `json:"addr"`
-	Seed       uint64        `json:"seed"`
-	Protos     []string      `json:"protos"`
+	// Iterations is how many sockets the helper opens, one at a time
+	// (1..10000); a port another helper holds at that moment is skipped.
+	Iterations int `json:"iterations"`
+	// PortBase and PortSpan give the ports to choose from.
+	PortBase uint16 `json:"port_base"`
+	PortSpan uint16 `json:"port_span"`
+	// MaxHold bounds how long each socket stays open (0: close at once).
+	MaxHold time.Duration `json:"max_hold"`
+	// Addr is the address to bind.
+	Addr netip.Addr `json:"addr"`
+	// Seed seeds the helper's choices (mixed with its PID).
+	Seed uint64 `json:"seed"`
+	// Protos are the protocols to choose from: "tcp", "udp".
+	Protos []string `json:"protos"`
 }
 
 // ChurnEvent is one line a churn helper writes. T is CLOCK_MONOTONIC in
