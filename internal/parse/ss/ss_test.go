@@ -1,0 +1,239 @@
+package ss
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/netstat"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+type goldenResult struct {
+	Format   string             `json:"format"`
+	Lines    int                `json:"lines"`
+	Parsed   int                `json:"parsed"`
+	Skipped  int                `json:"skipped"`
+	Problems []parse.LineError  `json:"problems,omitempty"`
+	Snapshot *snapshot.Snapshot `json:"snapshot"`
+}
+
+func corpusFiles(t testing.TB, dir string) []string {
+	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus files in %s: %v", dir, err)
+	}
+	return files
+}
+
+func TestCorpusGolden(t *testing.T) {
+	for _, path := range corpusFiles(t, "testdata") {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := New().Parse(bytes.NewReader(data), name)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			checkInvariants(t, res)
+			for _, p := range res.Problems {
+				t.Errorf("problem: %v", p)
+			}
+			got, err := json.MarshalIndent(goldenResult{Format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := strings.TrimSuffix(path, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("result differs from %s (run go test -update and review the diff)", golden)
+			}
+		})
+	}
+}
+
+func checkInvariants(t *testing.T, res *parse.Result) {
+	t.Helper()
+	if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
+		t.Errorf("lines %d != parsed %d + skipped %d + problems %d", res.Lines, res.Parsed, res.Skipped, len(res.Problems))
+	}
+	if len(res.Snapshot.Sockets) != res.Parsed {
+		t.Errorf("%d sockets for %d parsed lines", len(res.Snapshot.Sockets), res.Parsed)
+	}
+	for _, s := range res.Snapshot.Sockets {
+		if s.OwnerState == "" || (s.OwnerState != snapshot.OwnersComplete && s.OwnerReason == "") {
+			t.Errorf("socket %v: owner state %q, reason %q", s.Local, s.OwnerState, s.OwnerReason)
+		}
+	}
+	var buf bytes.Buffer
+	if err := snapshot.Write(&buf, res.Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snapshot.Read(&buf); err != nil {
+		t.Errorf("snapshot does not read back: %v", err)
+	}
+}
+
+// TestDetect checks that every ss corpus file is detected as ss above the
+// netstat dialects, and every netstat corpus file scores below them.
+func TestDetect(t *testing.T) {
+	parsers := append([]parse.Parser{New()}, netstat.All()...)
+	check := func(path, want string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample := data[:min(len(data), 4096)]
+		scores := map[string]int{}
+		for _, p := range parsers {
+			scores[p.Format()] = p.Detect(sample)
+		}
+		for f, s := range scores {
+			if f != want && s >= scores[want] {
+				t.Errorf("%s: %s scores %d, not below %s's %d", filepath.Base(path), f, s, want, scores[want])
+			}
+		}
+	}
+	for _, path := range corpusFiles(t, "testdata") {
+		check(path, Format)
+	}
+	for _, path := range corpusFiles(t, filepath.Join("..", "netstat", "testdata")) {
+		name := filepath.Base(path)
+		want := netstat.FormatBSD
+		switch {
+		case strings.HasPrefix(name, "linux-"):
+			want = netstat.FormatLinux
+		case strings.HasPrefix(name, "macos-"):
+			want = netstat.FormatDarwin
+		}
+		check(path, want)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []snapshot.Owner
+		err  bool
+	}{
+		{`users:(("sshd",pid=1,fd=3))`, []snapshot.Owner{{PID: 1, Name: "sshd", FDs: []int{3}}}, false},
+		{`users:(("sendmail",3965,4))`, []snapshot.Owner{{PID: 3965, Name: "sendmail", FDs: []int{4}}}, false},
+		{`users:(("nginx",pid=583,fd=8),("nginx",pid=582,fd=8),("nginx",pid=583,fd=9))`,
+			[]snapshot.Owner{{PID: 583, Name: "nginx", FDs: []int{8, 9}}, {PID: 582, Name: "nginx", FDs: []int{8}}}, false},
+		{`users:(("Web Content",pid=7,fd=1))`, []snapshot.Owner{{PID: 7, Name: "Web Content", FDs: []int{1}}}, false},
+		{`users:(("a\",b",pid=7,fd=1))`, []snapshot.Owner{{PID: 7, Name: `a\",b`, FDs: []int{1}}}, false},
+		{`users:(("x",pid=0,fd=1))`, nil, true},
+		{`users:(("x",pid=1,fd=1)`, nil, true},
+		{`users:(("x",pid=a,fd=1))`, nil, true},
+		{`users:()`, nil, true},
+	}
+	for _, tt := range tests {
+		got, exp := parseUsers(tt.in)
+		if (exp != "") != tt.err {
+			t.Errorf("parseUsers(%s) error %q, want error %v", tt.in, exp, tt.err)
+			continue
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(tt.want)
+		if !bytes.Equal(g, w) {
+			t.Errorf("parseUsers(%s) = %s, want %s", tt.in, g, w)
+		}
+	}
+}
+
+func TestLines(t *testing.T) {
+	in := strings.Join([]string{
+		"Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process",
+		`udp   UNCONN 0      0      [fe80::1]%ens5:546  [::]:*    users:(("systemd-network",pid=591,fd=20))`,
+		`udp   UNCONN 0      0      *%eth0:67           *:*       users:(("dnsmasq",pid=9,fd=3))`,
+		`tcp   LISTEN 0      128    [::ffff:127.0.0.1]:8080 *:*   users:(("java",pid=5,fd=7)) uid:1000 ino:4242 sk:1f cgroup:/system.slice v6only:0 <->`,
+		`tcp   LISTEN 0      128    *:22                *:*       users:(("sshd",pid=1,fd=3),("sshd",pid=2,fd=3))`,
+		`tcp   LISTEN 0      128    [::]:22             [::]:*    ino:77 sk:ffff88013a3b5800 v6only:1`,
+		`tcp   ESTAB  0      0      192.0.2.1:22        198.51.100.7:50000 users:(("sshd",pid=3,fd=4))`,
+		"\t cubic wscale:7,7 rto:204",
+		`u_str LISTEN 0      4096   /run/foo.sock 1234  * 0`,
+		`dccp  LISTEN 0      5      0.0.0.0:5000        0.0.0.0:*`,
+		`tcp   LISTEN 0      5      myhost:22           0.0.0.0:*`,
+		"garbage",
+	}, "\n")
+	res, err := New().Parse(strings.NewReader(in), "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, res)
+	wantProblems := []parse.LineError{
+		{File: "in", Line: 10, Text: `dccp  LISTEN 0      5      0.0.0.0:5000        0.0.0.0:*`, Expected: `a protocol openports models (tcp, udp, raw, sctp), got "dccp"`},
+		{File: "in", Line: 11, Text: `tcp   LISTEN 0      5      myhost:22           0.0.0.0:*`, Expected: `numeric address (run the tool with -n) in the local address "myhost:22"`},
+		{File: "in", Line: 12, Text: "garbage", Expected: expectLine},
+	}
+	if len(res.Problems) != len(wantProblems) {
+		t.Fatalf("problems %v", res.Problems)
+	}
+	for i := range wantProblems {
+		if res.Problems[i] != wantProblems[i] {
+			t.Errorf("problem %d: got %+v want %+v", i, res.Problems[i], wantProblems[i])
+		}
+	}
+	if res.Parsed != 6 || res.Skipped != 3 {
+		t.Errorf("parsed %d skipped %d, want 6 and 3", res.Parsed, res.Skipped)
+	}
+	got, err := json.Marshal(res.Snapshot.Sockets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[` +
+		`{"proto":"tcp","local":"192.0.2.1:22","remote":"198.51.100.7:50000","state":"ESTAB","owners":[{"pid":3,"name":"sshd","fds":[4]}],"owner_state":"complete"},` +
+		// current ss (Process header): "*" is the dual-stack IPv6 wildcard
+		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","v6only":false,"owners":[{"pid":1,"name":"sshd","fds":[3]},{"pid":2,"name":"sshd","fds":[3]}],"owner_state":"complete"},` +
+		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","inode":77,"kernel_addr":"ffff88013a3b5800","v6only":true,"owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
+		`{"proto":"tcp","local":"[::ffff:127.0.0.1]:8080","state":"LISTEN","inode":4242,"uid":1000,"cookie":31,"v6only":false,"owners":[{"pid":5,"name":"java","fds":[7]}],"owner_state":"complete"},` +
+		`{"proto":"udp","local":"[::]:67","state":"UNCONN","interface":"eth0","v6only":false,"owners":[{"pid":9,"name":"dnsmasq","fds":[3]}],"owner_state":"complete"},` +
+		`{"proto":"udp","local":"[fe80::1%ens5]:546","state":"UNCONN","interface":"ens5","owners":[{"pid":591,"name":"systemd-network","fds":[20]}],"owner_state":"complete"}` +
+		`]`
+	if string(got) != want {
+		t.Errorf("sockets:\n got  %s\n want %s", got, want)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n",
+		`tcp LISTEN 0 128 *:22 *:* users:(("sshd",pid=1,fd=3),("sshd",2,3)) ino:1 sk:2 v6only:0` + "\n",
+		"LISTEN 0 4096 [::]:9999 [::]:* users:((\"docker-proxy\",pid=56817,fd=4))\n",
+		"udp UNCONN 0 0 [fe80::1]%ens5:546 *%eth0:67\n\tcubic\n",
+		"users:((\"\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := New()
+		p.Detect(data)
+		res, err := p.Parse(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
+			t.Fatalf("counts do not add up: %+v", res)
+		}
+	})
+}
