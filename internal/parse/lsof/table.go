@@ -92,7 +92,14 @@ func (tableParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 func (b *builder) tableLine(n int, line string) {
 	f := strings.Fields(line)
 	switch {
-	case len(f) == 0, strings.HasPrefix(f[0], "#"), isTableHeader(f):
+	case len(f) == 0, strings.HasPrefix(f[0], "#"):
+		b.res.Skipped++
+		return
+	case isTableHeader(f):
+		// Only Linux's lsof has a TID column.
+		if len(f) > 2 && f[2] == "TID" {
+			b.linux = true
+		}
 		b.res.Skipped++
 		return
 	case strings.HasPrefix(line, "lsof:"), strings.HasPrefix(line, "Output information may be incomplete"):
