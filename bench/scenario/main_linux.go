@@ -11,13 +11,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/bench/internal/nsthread"
 )
 
 // Ready is the JSON line the scenario prints when the host is built.
@@ -111,7 +112,7 @@ type scenario struct {
 	holders  []*exec.Cmd
 	children []int // PIDs of the holders' children (reaped by us, the subreaper)
 	fds      int
-	thread   *nsThread
+	thread   *nsthread.Thread
 }
 
 // build creates the namespace, its links and addresses, then each
@@ -166,10 +167,10 @@ func (s *scenario) build(p Params, plan []Holder, sig <-chan os.Signal) error {
 			return err
 		}
 	}
-	if s.thread, err = newNSThread(s.nsPath); err != nil {
+	if s.thread, err = nsthread.New(s.nsPath); err != nil {
 		return err
 	}
-	err = s.thread.do(func() error {
+	err = s.thread.Do(func() error {
 		// /proc/sys/net shows the namespace of the thread that opens it.
 		rng := fmt.Sprintf("%d %d", ephemeralFirst, ephemeralLast)
 		if err := os.WriteFile("/proc/sys/net/ipv4/ip_local_port_range", []byte(rng), 0); err != nil {
@@ -394,7 +395,7 @@ func connections(n int, v6 bool) ([]int, error) {
 func (s *scenario) runIn(command []string, sig <-chan os.Signal) (int, error) {
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := s.thread.do(cmd.Start); err != nil {
+	if err := s.thread.Do(cmd.Start); err != nil {
 		return 0, fmt.Errorf("start %s: %w", command[0], err)
 	}
 	done := make(chan error, 1)
@@ -448,7 +449,7 @@ func (s *scenario) cleanup() error {
 		}
 	}
 	if s.thread != nil {
-		s.thread.stop()
+		s.thread.Stop()
 	}
 	if s.nsPath != "" {
 		if err := ipCmd("netns", "delete", s.name); err != nil {
@@ -490,55 +491,3 @@ func ipCmd(args ...string) error {
 	}
 	return nil
 }
-
-// nsThread is an OS thread inside a network namespace: sockets it creates
-// and processes it starts belong to that namespace.
-type nsThread struct {
-	work chan func()
-	done chan struct{}
-}
-
-// newNSThread starts a locked thread that enters the namespace at path.
-// The thread is never unlocked, so the runtime discards it when stop ends
-// its goroutine.
-func newNSThread(path string) (*nsThread, error) {
-	t := &nsThread{work: make(chan func()), done: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open %s: %w", path, err)
-			return
-		}
-		err = unix.Setns(fd, unix.CLONE_NEWNET)
-		unix.Close(fd)
-		if err != nil {
-			errc <- fmt.Errorf("enter %s: %w", path, err)
-			return
-		}
-		errc <- nil
-		for {
-			select {
-			case f := <-t.work:
-				f()
-			case <-t.done:
-				return
-			}
-		}
-	}()
-	if err := <-errc; err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// do runs f on the namespace thread and returns its error.
-func (t *nsThread) do(f func() error) error {
-	errc := make(chan error, 1)
-	t.work <- func() { errc <- f() }
-	return <-errc
-}
-
-// stop ends the thread.
-func (t *nsThread) stop() { close(t.done) }
