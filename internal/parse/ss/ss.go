@@ -248,7 +248,10 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 	if hasUsers {
 		clean = strings.Replace(line, u, " ", 1) // a name may hold spaces
 	}
-	extras := extraFields(strings.Fields(clean)[k+4:])
+	var extras map[string]string
+	if cf := strings.Fields(clean); k+4 <= len(cf) {
+		extras = extraFields(cf[k+4:])
+	}
 	if v, ok := extras["v6only"]; ok && (v == "0" || v == "1") {
 		s.V6Only = snapshot.Bool(v == "1")
 	}
