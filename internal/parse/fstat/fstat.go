@@ -14,6 +14,12 @@
 // address, rows with the same protocol, family, local and foreign address
 // are joined instead.
 //
+// Connected sockets print both addresses joined by "<->", "-->" or "<--".
+// OpenBSD and the older NetBSD that prints kernel addresses put the local
+// address first; current NetBSD prints no kernel address and puts the
+// foreign address first, so an input without any kernel address is read
+// that way.
+//
 // fstat has no state column: a TCP socket with no foreign address is
 // reported as LISTEN, a UDP one as UNCONN, either with a foreign address as
 // ESTAB. Rows for files, pipes, unix-domain and other sockets are skipped.
@@ -105,6 +111,16 @@ type builder struct {
 	index   map[key]int
 	noAddr  int
 	kaddrOS string
+	// deferred rows wait for the end of the input to know the order of
+	// their addresses (see line).
+	deferred     []deferredRow
+	finishing    bool
+	foreignFirst bool
+}
+
+type deferredRow struct {
+	n    int
+	line string
 }
 
 // Parse reads a whole fstat output.
@@ -189,7 +205,21 @@ func (b *builder) line(n int, line string) {
 		b.problem(n, line, expectSocket)
 		return
 	}
-	local, ok := parseAddr(rest[0], v6)
+	localText := rest[0]
+	if len(rest) == 3 && kaddr == "" && rest[1] == "<->" {
+		// Current NetBSD prints "FOREIGN <-> LOCAL" and no kernel
+		// address; OpenBSD prints "LOCAL <-> FOREIGN" for UDP, also
+		// without one, but kernel addresses on its TCP rows. Which one
+		// this is is known only at the end of the input.
+		if !b.finishing {
+			b.deferred = append(b.deferred, deferredRow{n, line})
+			return
+		}
+		if b.foreignFirst {
+			localText, rest[2] = rest[2], rest[0]
+		}
+	}
+	local, ok := parseAddr(localText, v6)
 	if !ok {
 		b.problem(n, line, expectAddress)
 		return
@@ -259,6 +289,13 @@ func addOwner(s *snapshot.Socket, o snapshot.Owner) {
 }
 
 func (b *builder) finish() {
+	b.finishing = true
+	// No kernel address anywhere: current NetBSD, foreign address first.
+	b.foreignFirst = b.kaddrOS == ""
+	for _, d := range b.deferred {
+		b.line(d.n, d.line)
+	}
+	slices.SortStableFunc(b.res.Problems, func(x, y parse.LineError) int { return x.Line - y.Line })
 	s := b.res.Snapshot
 	s.OS = b.kaddrOS
 	if s.OS != "" {

@@ -277,6 +277,54 @@ func TestConnectedAndSkipped(t *testing.T) {
 	}
 }
 
+// The order of "<->" addresses depends on the fstat: current NetBSD (no
+// kernel addresses anywhere) prints the foreign address first, OpenBSD
+// (kernel addresses on TCP rows) the local one.
+func TestAddressOrder(t *testing.T) {
+	tests := []struct {
+		name, in      string
+		local, remote string
+		problemLines  []int
+	}{
+		{"netbsd current", "root sshd 812 3* internet stream tcp 192.0.2.2:50000 <-> 192.0.2.1:22\n" +
+			"root sshd 700 4* internet stream tcp *:22\n" +
+			"root x 1 1* internet stream tcp 192.0.2.2:1 <-> 192.0.2.1:99999\n" +
+			"garbage\n",
+			"192.0.2.1:22", "192.0.2.2:50000", []int{3, 4}},
+		{"openbsd", "_ntp ntpd 5 3* internet dgram udp 10.0.0.5:41230 <-> 192.0.2.1:123\n" +
+			"root sshd 9 3* internet stream tcp 0xffff800000123456 *:22\n",
+			"10.0.0.5:41230", "192.0.2.1:123", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := fstat.New().Parse(strings.NewReader(tt.in), "-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, res)
+			var lines []int
+			for _, p := range res.Problems {
+				lines = append(lines, p.Line)
+			}
+			if !slicesEqual(lines, tt.problemLines) {
+				t.Errorf("problem lines %v, want %v", lines, tt.problemLines)
+			}
+			var found bool
+			for _, so := range res.Snapshot.Sockets {
+				if so.Remote.IsValid() {
+					found = true
+					if so.Local.String() != tt.local || so.Remote.String() != tt.remote || so.State != snapshot.Established {
+						t.Errorf("got %v <- %v %s, want local %s remote %s", so.Local, so.Remote, so.State, tt.local, tt.remote)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("connected socket missing: %+v", res.Snapshot.Sockets)
+			}
+		})
+	}
+}
+
 // Each input is detected as fstat, above every other parser of this family.
 func TestDetect(t *testing.T) {
 	others := []parse.Parser{lsof.Table, lsof.Fields, sockstat.New()}

@@ -167,6 +167,8 @@ func (st *fieldState) line(n int, line string) {
 		owner.lines = append(owner.lines, n)
 	case procLine:
 		st.b.res.Parsed++
+	default: // only NUL separators
+		st.b.res.Skipped++
 	}
 }
 
