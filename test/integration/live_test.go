@@ -71,7 +71,7 @@ func TestLive(t *testing.T) {
 	want = append(want, sockKey{Proto: "tcp", Local: sshd.Local.String(), Exposure: report.ExposureAddress, Reach: report.ReachV4, Iface: testenv.VethMain, PIDs: pidList([]int{sshd.PID})})
 	// A listener in the peer namespace must not show up: openports lists
 	// its own namespace by default.
-	env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: ap("192.0.2.2:7201")})
+	peerL := env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: ap("192.0.2.2:7201")})
 
 	var nonLoopback []sockKey
 	for _, k := range want {
@@ -149,6 +149,37 @@ func TestLive(t *testing.T) {
 		if !slices.Equal(fromSS, fromOP) {
 			t.Errorf("openports and ss -tulpnH differ\nss:\n  %s\nopenports:\n  %s", strings.Join(fromSS, "\n  "), strings.Join(fromOP, "\n  "))
 		}
+	})
+
+	t.Run("netns all", func(t *testing.T) {
+		if env.Mode != testenv.ModeRoot {
+			t.Skip("--netns all is checked as real root only")
+		}
+		mainID, err := env.NetNSInode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		peerID, err := env.Peer.NetNSInode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, env.NS, bin, "list", "--all", "--netns", "all", "-o", "json")
+		rep := decode(t, r)
+		// Other namespaces of the host may show up too: only ours are
+		// checked, and they must be exactly what the helpers hold.
+		got := map[uint64][]sockKey{}
+		for _, row := range rep.Rows {
+			if row.NetNS == mainID || row.NetNS == peerID {
+				one := *rep
+				one.Rows = []report.Row{row}
+				got[row.NetNS] = append(got[row.NetNS], sockets(t, &one)...)
+			}
+		}
+		diffKeys(t, "--netns all, test namespace", got[mainID], want)
+		diffKeys(t, "--netns all, peer namespace", got[peerID], []sockKey{{
+			Proto: "tcp", Local: peerL.Local.String(), Exposure: report.ExposureAddress, Reach: report.ReachV4,
+			Iface: testenv.VethPeer, PIDs: pidList(peerL.PIDs()),
+		}})
 	})
 
 	t.Run("unprivileged", func(t *testing.T) {
