@@ -1,6 +1,7 @@
 package fdscan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -162,7 +163,8 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 	if dirFD >= 0 {
 		serr = unix.Fstat(dirFD, &st)
 	} else {
-		serr = unix.Fstatat(w.procFD, string(w.pidName), &st, unix.AT_SYMLINK_NOFOLLOW)
+		name := bytes.TrimSuffix(w.pidName, []byte{0})
+		serr = unix.Fstatat(w.procFD, string(name), &st, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	if serr == nil {
 		u.UID = &st.Uid
@@ -172,7 +174,7 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 
 // process scans one process and records what it holds.
 func (w *worker) process(pid int) {
-	w.pidName = strconv.AppendInt(w.pidName[:0], int64(pid), 10)
+	w.pidName = append(strconv.AppendInt(w.pidName[:0], int64(pid), 10), 0)
 	dirFD, err := openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	if err != nil {
 		w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
@@ -250,7 +252,11 @@ func (w *worker) readFDs(fdFD int) error {
 			if !ok {
 				continue
 			}
-			m, err := readlinkat(fdFD, name, w.link)
+			zname, ok := cstring(name)
+			if !ok {
+				return fmt.Errorf("%w: name %q not terminated in place", errDirent, name)
+			}
+			m, err := readlinkat(fdFD, zname, w.link)
 			if err != nil {
 				// A descriptor closed since the directory was
 				// read: not a holding.
@@ -281,7 +287,7 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 	kept := w.hits[:0]
 	var name []byte
 	for _, h := range w.hits {
-		name = strconv.AppendInt(name[:0], int64(h.fd), 10)
+		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
 		m, err := readlinkat(fdFD, name, w.link)
 		if err == nil && m < len(w.link) {
 			if ino, ok := parseSocketInode(w.link[:m]); ok && ino == h.inode {
