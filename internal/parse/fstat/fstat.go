@@ -163,6 +163,9 @@ func (b *builder) line(n int, line string) {
 	case len(f) < 5 || !isPID(f[2]):
 		b.problem(n, line, expectRow)
 		return
+	case !isFDColumn(f[3]):
+		b.problem(n, line, expectRow)
+		return
 	case !isFamily(f[4]):
 		// Files, pipes, unix-domain and routing sockets, kqueues...
 		b.res.Skipped++
@@ -335,6 +338,17 @@ func isSeparator(s string) bool {
 		return true
 	}
 	return false
+}
+
+// isFDColumn reports whether s is what fstat prints in its FD column: a
+// descriptor number (with "*" on NetBSD) or the name of a special file.
+func isFDColumn(s string) bool {
+	switch s {
+	case "text", "wd", "root", "tr", "ctty", "jail", "mmap":
+		return true
+	}
+	_, ok := parseFD(s)
+	return ok
 }
 
 // parseFD reads a descriptor column such as "6*" or "12".

@@ -219,6 +219,7 @@ func TestBadInput(t *testing.T) {
 		sockets  int
 	}{
 		{"garbage", row + "hello world\n", 2, "fstat row: USER CMD PID FD TYPE ...", 1},
+		{"netstat line", row + "tcp 0 0 10.0.0.251.25 *.* LISTEN\n", 2, "fstat row: USER CMD PID FD TYPE ...", 1},
 		{"bad port", "root sshd 1 4* internet stream tcp c18f69c8 *:99999\n" + row, 1, "address as ADDR:PORT, *:PORT or [IPv6]:PORT", 1},
 		{"v6 without brackets", row + "root sshd 1 4* internet6 stream tcp c18f69c9 ::1:22\n", 2, "address as ADDR:PORT, *:PORT or [IPv6]:PORT", 1},
 		{"missing proto", row + "root sshd 1 4* internet stream\n", 2, "internet socket: USER CMD PID FD internet|internet6 stream|dgram PROTO [KADDR] LOCAL [<-> FOREIGN]", 1},

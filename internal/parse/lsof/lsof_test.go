@@ -250,6 +250,7 @@ func TestBadInput(t *testing.T) {
 		expected string
 	}{
 		{"garbage", lsof.Table, row + "something else entirely\n", 2, "lsof row: COMMAND PID [TID] USER FD TYPE DEVICE SIZE/OFF NODE NAME"},
+		{"netstat line", lsof.Table, row + "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 812/sshd\n", 2, "lsof row: COMMAND PID [TID] USER FD TYPE DEVICE SIZE/OFF NODE NAME"},
 		{"host name", lsof.Table, row + "sshd 813 root 3u IPv4 1002 0t0 TCP myhost:22 (LISTEN)\n", 2, "numeric address (run the tool with -n)"},
 		{"unknown service", lsof.Table, "x 1 root 3u IPv4 1002 0t0 TCP *:no-such-service (LISTEN)\n" + row, 1, "numeric port or a known service name (run the tool with -P)"},
 		{"bad address", lsof.Table, row + "x 1 root 3u IPv4 1002 0t0 TCP 1.2.3:22 (LISTEN)\n", 2, "address as ADDR:PORT, [IPv6]:PORT or *:PORT"},

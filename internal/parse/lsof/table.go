@@ -72,6 +72,43 @@ func typeIndex(f []string, pid int) int {
 	return -1
 }
 
+// fdIndex is the index of an FD column after the PID, (TID, TASKCMD) and
+// USER columns; -1 when there is none.
+func fdIndex(f []string, pid int) int {
+	for i := pid + 2; i < len(f) && i <= pid+4; i++ {
+		if isFD(f[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isFD reports whether s is an lsof FD column: a descriptor number with
+// its access mode and lock letters ("3u", "12r", "4uW"), or one of the
+// names lsof gives other open files ("cwd", "mem", "mem-W").
+func isFD(s string) bool {
+	// A memory-mapped file may carry its lock after a dash ("mem-W").
+	name, _, _ := strings.Cut(s, "-")
+	switch name {
+	case "cwd", "rtd", "txt", "mem", "DEL", "NOFD", "mmap", "ltx", "Mxx", "m86",
+		"pd", "tr", "v86", "err", "jld", "twd", "ctty", "trp", "unknown":
+		return true
+	}
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	if end == 0 || len(s)-end > 2 {
+		return false
+	}
+	for _, c := range s[end:] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
 // Parse reads a whole lsof output.
 func (tableParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	b := newBuilder(name, FormatTable)
@@ -127,7 +164,12 @@ func (b *builder) tableLine(n int, line string) {
 	}
 	k := typeIndex(f, p)
 	if k < 0 {
-		// Another kind of file: directory, library, pipe, unix socket...
+		// Another kind of file: directory, library, pipe, unix
+		// socket... when it has lsof's shape (USER and FD after the PID).
+		if fdIndex(f, p) < 0 {
+			b.problem(n, line, expectRow)
+			return
+		}
 		b.res.Skipped++
 		return
 	}

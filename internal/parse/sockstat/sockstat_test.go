@@ -210,6 +210,7 @@ func TestBadInput(t *testing.T) {
 		line               int
 	}{
 		{"garbage", row + "this is not sockstat\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
+		{"netstat line", row + "tcp 0 0 *.22 *.* LISTEN\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
 		{"unknown proto", "root sshd 828 5 ddp4 *:22 *:*\n" + row, "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 1},
 		{"bad address", row + "root sshd 828 6 tcp4 localhost:22 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
 		{"bad port", row + "root sshd 828 6 tcp4 *:65536 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
