@@ -228,7 +228,7 @@ func (b *builder) line(n int, line string) {
 	}
 	v6 := fam != fam4
 	local, dots, ok := parseAddr(cols[0], v6)
-	if !ok || !local.IsValid() {
+	if !ok {
 		b.problem(n, line, expectAddress)
 		return
 	}
@@ -239,6 +239,9 @@ func (b *builder) line(n int, line string) {
 	if !ok {
 		b.problem(n, line, expectAddress)
 		return
+	}
+	if remote.Port() == 0 {
+		remote = netip.AddrPort{} // "*:*": no peer
 	}
 	state := stateOf(proto, remote, cols[2:])
 
@@ -413,12 +416,11 @@ func (b *builder) finish() {
 }
 
 // parseAddr reads a sockstat address: "*:22", "10.0.0.1:22", "[::1]:22",
-// "::1:22" (FreeBSD), "*.22", "10.0.0.1.22", "fe80::1%wm0.22" (NetBSD);
-// "*:*" and "*.*" give the zero AddrPort. dots reports the BSD notation.
+// "::1:22", "fe80::1%em0:123" (FreeBSD), "*.22", "10.0.0.1.22",
+// "fe80::1%wm0.123" (NetBSD). A port of "*" is port 0: "*:*" is the
+// wildcard address without a port (an unbound socket, or no peer). dots
+// reports the BSD notation.
 func parseAddr(s string, v6 bool) (ap netip.AddrPort, dots, ok bool) {
-	if s == "*:*" || s == "*.*" {
-		return netip.AddrPort{}, s == "*.*", true
-	}
 	var host, port string
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && isPort(s[i+1:]) {
 		host, port = s[:i], s[i+1:]
@@ -430,7 +432,10 @@ func parseAddr(s string, v6 bool) (ap netip.AddrPort, dots, ok bool) {
 	} else {
 		return netip.AddrPort{}, false, false
 	}
-	p, _ := strconv.ParseUint(port, 10, 16)
+	var p uint64
+	if port != "*" {
+		p, _ = strconv.ParseUint(port, 10, 16)
+	}
 	var a netip.Addr
 	switch host {
 	case "*":
@@ -447,7 +452,11 @@ func parseAddr(s string, v6 bool) (ap netip.AddrPort, dots, ok bool) {
 	return netip.AddrPortFrom(a, uint16(p)), dots, true
 }
 
+// isPort reports whether s is a port column: a number or "*".
 func isPort(s string) bool {
+	if s == "*" {
+		return true
+	}
 	if s == "" || len(s) > 5 || s[0] == '+' {
 		return false
 	}

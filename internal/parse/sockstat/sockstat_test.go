@@ -180,7 +180,8 @@ func TestNoOwnerAndState(t *testing.T) {
 	in := "?        ?          ?     ?  tcp4   *:2049                *:*\n" +
 		"root     sshd       812   3  tcp6   [2001:db8::1]:22      [2001:db8::2]:5000  ESTABLISHED\n" +
 		"root     ntpd       90    20 udp6   fe80::1%em0:123       *:*\n" +
-		"root     named      70    21 udp    10.0.0.1.53           *.*\n"
+		"root     named      70    21 udp    10.0.0.1.53           *.*\n" +
+		"root     dhclient   99    5  udp4   *:*                   *:*\n"
 	res := parseString(t, in, "-")
 	if len(res.Problems) != 0 {
 		t.Fatalf("problems %v", res.Problems)
@@ -200,6 +201,10 @@ func TestNoOwnerAndState(t *testing.T) {
 	}
 	if so := find(s, snapshot.UDP, "10.0.0.1:53"); so == nil || so.Owners[0].Name != "named" {
 		t.Errorf("named %+v", so)
+	}
+	// An unbound socket: the wildcard without a port, kept.
+	if so := find(s, snapshot.UDP, "0.0.0.0:0"); so == nil || so.State != snapshot.Unconnected || so.Remote.IsValid() || so.Owners[0].PID != 99 {
+		t.Errorf("dhclient %+v", so)
 	}
 }
 
