@@ -160,7 +160,13 @@ func parse(r io.Reader, proto snapshot.Proto, family int, filter func(uint8) boo
 			}
 			return socks, nil
 		}
-		nf := fields(line, &f)
+		var nf int
+		var rest []byte
+		if n == 1 {
+			nf = fields(line, &f)
+		} else {
+			nf, rest = splitN(line, f[:4])
+		}
 		switch {
 		case n == 1:
 			if nf < 4 || string(f[0]) != "sl" || string(f[1]) != "local_address" || (string(f[2]) != "rem_address" && string(f[2]) != "remote_address") || string(f[3]) != "st" {
@@ -169,7 +175,7 @@ func parse(r io.Reader, proto snapshot.Proto, family int, filter func(uint8) boo
 		case nf == 0:
 			// A blank line: nothing to parse.
 		default:
-			s, ok, perr := parseRow(&f, nf, proto, family, filter, order)
+			s, ok, perr := parseRow(&f, nf, rest, proto, family, filter, order)
 			if perr != nil {
 				return socks, fmt.Errorf("line %d: %w", n, perr)
 			}
@@ -190,16 +196,20 @@ func parse(r io.Reader, proto snapshot.Proto, family int, filter func(uint8) boo
 	}
 }
 
+var littleProbe = [2]byte{1, 0}
+
 type row struct {
 	snapshot.Socket
 	uid uint32
 }
 
 // parseRow decodes the columns of one row: 0 "sl:", 1 local address, 2
-// remote address, 3 st, 7 uid, 9 inode.
-func parseRow(f *[maxFields][]byte, nf int, proto snapshot.Proto, family int, filter func(uint8) bool, order binary.ByteOrder) (row, bool, error) {
-	if nf < 10 {
-		return row{}, false, fmt.Errorf("expected at least 10 columns (sl, addresses, st, ..., uid, timeout, inode), found %d", nf)
+// remote address, 3 st, 7 uid, 9 inode. f holds the first nf (up to 4)
+// columns; rest is the line after them, split only if the state is wanted.
+func parseRow(f *[maxFields][]byte, nf int, rest []byte, proto snapshot.Proto, family int, filter func(uint8) bool, order binary.ByteOrder) (row, bool, error) {
+	const columns = "expected at least 10 columns (sl, addresses, st, ..., uid, timeout, inode), found %d"
+	if nf < 4 {
+		return row{}, false, fmt.Errorf(columns, nf)
 	}
 	if sl := f[0]; len(sl) < 2 || sl[len(sl)-1] != ':' {
 		return row{}, false, fmt.Errorf("expected a slot number ending in ':', found %q", clip(sl))
@@ -211,11 +221,15 @@ func parseRow(f *[maxFields][]byte, nf int, proto snapshot.Proto, family int, fi
 	if filter != nil && !filter(uint8(st)) {
 		return row{}, false, nil
 	}
-	local, err := addrPort(f[1], family, order)
+	if more, _ := splitN(rest, f[4:10]); nf+more < 10 {
+		return row{}, false, fmt.Errorf(columns, nf+more)
+	}
+	little := order.Uint16(littleProbe[:]) == 1 // bytes by hand: raw would escape through order.PutUint32
+	local, err := addrPort(f[1], family, little)
 	if err != nil {
 		return row{}, false, fmt.Errorf("local_address: %w", err)
 	}
-	remote, err := addrPort(f[2], family, order)
+	remote, err := addrPort(f[2], family, little)
 	if err != nil {
 		return row{}, false, fmt.Errorf("rem_address: %w", err)
 	}
@@ -238,7 +252,7 @@ func parseRow(f *[maxFields][]byte, nf int, proto snapshot.Proto, family int, fi
 // addrPort decodes "0100007F:1F90" (IPv4) or 32 hex digits and a port
 // (IPv6): each 8-digit group is one 32-bit word of the address as the host
 // stores it, printed as a number; the port is printed as a number.
-func addrPort(b []byte, family int, order binary.ByteOrder) (netip.AddrPort, error) {
+func addrPort(b []byte, family int, little bool) (netip.AddrPort, error) {
 	words := 1
 	if family == AFInet6 {
 		words = 4
@@ -252,7 +266,11 @@ func addrPort(b []byte, family int, order binary.ByteOrder) (netip.AddrPort, err
 		if !ok {
 			return netip.AddrPort{}, fmt.Errorf("expected hex digits in address, found %q", clip(b))
 		}
-		order.PutUint32(raw[i*4:], uint32(w))
+		if little {
+			raw[i*4], raw[i*4+1], raw[i*4+2], raw[i*4+3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
+		} else {
+			raw[i*4], raw[i*4+1], raw[i*4+2], raw[i*4+3] = byte(w>>24), byte(w>>16), byte(w>>8), byte(w)
+		}
 	}
 	port, ok := hexUint(b[words*8+1:], 4)
 	if !ok {
@@ -270,8 +288,16 @@ func addrPort(b []byte, family int, order binary.ByteOrder) (netip.AddrPort, err
 // fields splits line at spaces and tabs into f, like strings.Fields
 // without allocating, and returns how many it found (at most maxFields).
 func fields(line []byte, f *[maxFields][]byte) int {
+	n, _ := splitN(line, f[:])
+	return n
+}
+
+// splitN stores the first len(f) space-separated fields of line in f and
+// returns how many it found and the rest of the line.
+func splitN(line []byte, f [][]byte) (int, []byte) {
 	n := 0
-	for i := 0; i < len(line) && n < maxFields; {
+	i := 0
+	for i < len(line) && n < len(f) {
 		for i < len(line) && isSpace(line[i]) {
 			i++
 		}
@@ -285,7 +311,7 @@ func fields(line []byte, f *[maxFields][]byte) int {
 		}
 		i = j
 	}
-	return n
+	return n, line[i:]
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -44,10 +44,12 @@ type Fixture struct {
 //	tcp  [::]:8082         LISTEN  v6only
 //	tcp  [::]:8083         LISTEN  dual-stack
 //	tcp  [::1]:8084        LISTEN  v6only
+//	tcp  [2001:db8::1]:8086 LISTEN v6only
 //	tcp  0.0.0.0:8085      LISTEN  MPTCP (when the kernel has it)
 //	udp  0.0.0.0:5353      UNCONN
 //	udp  [::]:5354         UNCONN  v6only
 //	udp  [::]:5355         UNCONN  dual-stack
+//	udp  192.0.2.1:5356    UNCONN
 //	udplite 0.0.0.0:5400   UNCONN
 //	udplite [::]:5401      UNCONN  dual-stack
 //	udp  127.0.0.1:6000 -> 127.0.0.1:5353  ESTAB
@@ -79,6 +81,7 @@ func Bind(t *testing.T) *Fixture {
 	for _, l := range []listener{
 		{"tcp4", "0.0.0.0:8080", -1}, {"tcp4", "127.0.0.1:8081", -1},
 		{"tcp6", "[::]:8082", 1}, {"tcp6", "[::]:8083", 0}, {"tcp6", "[::1]:8084", 1},
+		{"tcp6", "[2001:db8::1]:8086", 1},
 	} {
 		lc := listenConfig(l.v6only)
 		// Go's listeners use MPTCP by default where the kernel has it;
@@ -107,7 +110,8 @@ func Bind(t *testing.T) *Fixture {
 		fx.Unconnected[len(fx.Unconnected)-1].Cookie = 0
 		fx.MPTCPInode = fx.Unconnected[len(fx.Unconnected)-1].Inode
 	}
-	for _, l := range []listener{{"udp4", "0.0.0.0:5353", -1}, {"udp6", "[::]:5354", 1}, {"udp6", "[::]:5355", 0}} {
+	for _, l := range []listener{{"udp4", "0.0.0.0:5353", -1}, {"udp6", "[::]:5354", 1}, {"udp6", "[::]:5355", 0},
+		{"udp4", "192.0.2.1:5356", -1}} {
 		pc, err := listenConfig(l.v6only).ListenPacket(context.Background(), l.network, l.addr)
 		if err != nil {
 			t.Fatalf("listen %s %s: %v", l.network, l.addr, err)

@@ -8,6 +8,8 @@ package nstest
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -15,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,7 +26,8 @@ import (
 const childEnv = "OPENPORTS_NSTEST_CHILD"
 
 // Enter locks the calling goroutine to its OS thread and moves that thread
-// into a new network namespace whose loopback interface is up. The thread
+// into a new network namespace whose loopback interface is up and also
+// holds the documentation addresses LoAddrs. The thread
 // is never unlocked, so the Go runtime ends it with the goroutine and no
 // other goroutine ever runs in the namespace. Only goroutine-local work
 // (socket, bind, listen, connect) may be done between Enter and the end of
@@ -47,6 +51,9 @@ func Enter(t *testing.T) (*os.File, bool) {
 	}
 	if err := loUp(); err != nil {
 		t.Fatalf("bring lo up in the test namespace: %v", err)
+	}
+	if err := addAddrs(); err != nil {
+		t.Fatalf("add documentation addresses to lo in the test namespace: %v", err)
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 	if err != nil {
@@ -81,6 +88,34 @@ func reexec(t *testing.T) {
 	default:
 		t.Fatalf("test in a user and network namespace failed: %v\n%s", err, out)
 	}
+}
+
+// LoAddrs are the addresses Enter adds to lo, besides 127.0.0.1/8 and ::1.
+var LoAddrs = []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::1/128")}
+
+// addAddrs adds LoAddrs to lo (index 1 in a new namespace) in the calling
+// thread's namespace.
+func addAddrs() error {
+	c, err := rtnetlink.Dial(nil) // NetNS 0: the calling thread's namespace
+	if err != nil {
+		return fmt.Errorf("dial rtnetlink: %w", err)
+	}
+	defer c.Close()
+	for _, p := range LoAddrs {
+		ip := net.IP(p.Addr().AsSlice())
+		// IFA_FLAGS (always sent by rtnetlink) overrides ifa_flags: both
+		// say NODAD, or the address stays tentative for a moment and a
+		// bind to it fails.
+		m := &rtnetlink.AddressMessage{Family: unix.AF_INET6, PrefixLength: uint8(p.Bits()), Index: 1,
+			Flags: unix.IFA_F_NODAD, Attributes: &rtnetlink.AddressAttributes{Address: ip, Flags: unix.IFA_F_NODAD}}
+		if p.Addr().Is4() {
+			m.Family, m.Attributes.Local = unix.AF_INET, ip
+		}
+		if err := c.Address.New(m); err != nil {
+			return fmt.Errorf("add %v: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // loUp sets IFF_UP on lo in the calling thread's namespace.
