@@ -1,0 +1,93 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixture is a fixed run: openports twice as fast as ss, a third slower
+// than the floor, one tool disagreeing with ss.
+func fixture() *Results {
+	start := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	tools := []Tool{
+		{Name: "openports"},
+		{Name: "openports -o json", Owners: AllOwners},
+		{Name: refTool, Owners: AllOwners},
+		{Name: "ss -tuln", Owners: NoOwners},
+		{Name: "lsof -i -n -P -sTCP:LISTEN", Owners: AllOwners, TCPOnly: true},
+		{Name: "gopsutil", Owners: OneOwner},
+		{Name: "floor, 2 threads", Owners: AllOwners},
+	}
+	r := &Results{
+		Preset: presets[0], Tools: tools, Runs: 3, Warmup: 1, Start: start, End: start.Add(42 * time.Second),
+		Ready:           scenarioReady{Holders: []int{10, 11}, Children: []int{12}, FDs: 1840, SetupSeconds: 0.3},
+		HostFDs:         5000,
+		OpenportsSource: "linux/sock_diag",
+		Notes:           []string{"gopsutil-conns built from its own module"},
+		Verify: []Verification{
+			{},
+			{Compared: true, Sockets: 70},
+			{Compared: true, Sockets: 70},
+			{Compared: true, Sockets: 70},
+			{Compared: true, Sockets: 50},
+			{Compared: true, Sockets: 69, Diffs: []string{"missing udp [::]:10005"}},
+			{Err: "floor exited 1: boom"},
+		},
+		Timed: [][]Run{
+			runsOf(10, 12, 11), runsOf(11, 13, 12), runsOf(20, 24, 22), runsOf(5, 6, 5),
+			runsOf(40, 48, 44), runsOf(60, 70, 66), runsOf(8, 9, 8),
+		},
+	}
+	return r
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	got := fixture().Markdown([]string{"CPU: test, 2 online", "Kernel: 6.1"})
+	path := filepath.Join("testdata", "small.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("Markdown differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	r := fixture()
+	tg := r.targets()
+	want := []string{
+		"| openports ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.50 × | met |",
+		"| openports ≤ 1.1 × the two-thread floor | 1.33 × | **missed** |",
+		"| `openports` peak RSS ≤ 15 MiB | 12.0 MiB | met |",
+		"| `openports -o json` peak RSS ≤ 15 MiB | 13.0 MiB | met |",
+		"| same sockets and owners as `ss -tulpn` | yes | met |",
+	}
+	if len(tg) != len(want) {
+		t.Fatalf("targets:\n%q\nwant:\n%q", tg, want)
+	}
+	for i := range want {
+		if tg[i] != want[i] {
+			t.Errorf("target %d:\n got %s\nwant %s", i, tg[i], want[i])
+		}
+	}
+	r.Preset.Conns = 50000
+	r.Timed[0] = runsOf(12, 14, 13)
+	if got := r.targets()[0]; got != "| openports ≤ 0.5 × `ss -tulpn` (≥ 10k connections) | 0.59 × | **missed** |" {
+		t.Errorf("50k target: %s", got)
+	}
+	r.Tools[0].Name = "not openports"
+	if got := r.targets(); got != nil {
+		t.Errorf("targets without openports: %q", got)
+	}
+}
