@@ -594,15 +594,12 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 		}
 		for i, n := range names {
 			field := fmt.Sprintf("processes.%s[%d]", key, i)
-			if strings.TrimSpace(n) == "" || strings.ContainsAny(n, " \t/") {
-				bad(field, fmt.Errorf("process name %q: want a command name without spaces or slashes", n))
+			if strings.TrimSpace(n) != n || n == "" || strings.ContainsAny(n, "/\t\n") {
+				bad(field, fmt.Errorf("process name %q: want a command name without slashes or surrounding spaces", n))
 				continue
 			}
 			e.processes[key] = append(e.processes[key], strings.ToLower(n))
 		}
-	}
-	if kind != KindProtocol && len(e.processes) == 0 && len(re.Patterns) == 0 && len(e.Ports) == 0 {
-		bad("processes", errors.New("missing: an entry needs a process name, a process pattern or an identifying port"))
 	}
 	for i, n := range re.PortConfirmed {
 		n = strings.ToLower(n)
@@ -734,6 +731,16 @@ func verbs(s string) []string {
 	return v
 }
 
+// isFallback reports whether some relay names e as its fallback.
+func (l *loader) isFallback(e *Entry) bool {
+	for _, p := range l.pending {
+		if p.fallback == e.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // link builds the indexes and checks what spans entries: port claims,
 // process claims, fallbacks and shares.
 func (l *loader) link() {
@@ -751,6 +758,9 @@ func (l *loader) link() {
 			default:
 				e.fallback = fb
 			}
+		}
+		if len(e.processes) == 0 && len(e.patterns) == 0 && len(e.Ports) == 0 && !l.isFallback(e) {
+			bad("processes", errors.New("missing: nothing identifies this entry; give it a process name, a process pattern or an identifying port"))
 		}
 		for i, s := range e.shares {
 			if _, ok := b.byID[s]; !ok || s == e.ID {
