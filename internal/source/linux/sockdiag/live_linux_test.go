@@ -4,13 +4,16 @@ package sockdiag
 
 import (
 	"encoding/binary"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source/linux/sockdiag/nstest"
@@ -151,5 +154,23 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("Open(bad fd): no error")
 	} else if IsRefused(err) {
 		t.Errorf("Open(bad fd) = %v, which is not a refusal", err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tt := range []struct {
+		err     error
+		refused bool
+	}{
+		{&netlink.OpError{Op: "receive", Err: unix.EPERM}, true},
+		{os.NewSyscallError("socket", unix.EACCES), true},
+		{os.NewSyscallError("socket", unix.EPROTONOSUPPORT), true},
+		{&netlink.OpError{Op: "receive", Err: unix.EINVAL}, false},
+		{unix.ENOENT, false},
+	} {
+		err := classify("dump tcp/ipv4", tt.err)
+		if IsRefused(err) != tt.refused || !errors.Is(err, tt.err) || !strings.HasPrefix(err.Error(), "dump tcp/ipv4: ") {
+			t.Errorf("classify(%v) = %v, refused %v; want refused %v, wrapping it", tt.err, err, IsRefused(err), tt.refused)
+		}
 	}
 }
