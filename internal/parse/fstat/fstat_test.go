@@ -373,3 +373,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseExercise parses the seed's exercise output (41 lines).
+func BenchmarkParseExercise(b *testing.B) {
+	in, err := os.ReadFile("testdata/netbsd-fstat-n-exercise.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fstat.New().Parse(bytes.NewReader(in), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

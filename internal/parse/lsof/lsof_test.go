@@ -16,14 +16,9 @@ import (
 	"github.com/openports/openports/internal/parse/lsof"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
-	"github.com/openports/openports/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// TestMain lets the test binary play the helper roles of testenv (the
-// listeners of the real-lsof round trip).
-func TestMain(m *testing.M) { testenv.Main(m) }
 
 type golden struct {
 	Snapshot *snapshot.Snapshot `json:"snapshot"`
@@ -335,3 +330,19 @@ func fuzz(f *testing.F, p parse.Parser) {
 
 func FuzzTable(f *testing.F)  { fuzz(f, lsof.Table) }
 func FuzzFields(f *testing.F) { fuzz(f, lsof.Fields) }
+
+// BenchmarkTableFull parses the 343 KB full listing (2854 rows, mostly
+// files that are skipped).
+func BenchmarkTableFull(b *testing.B) {
+	in, err := os.ReadFile("testdata/linux-ubuntu-18.04-full-sudo.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := lsof.Table.Parse(bytes.NewReader(in), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

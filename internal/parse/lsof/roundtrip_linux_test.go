@@ -16,6 +16,10 @@ import (
 	"github.com/openports/openports/internal/testenv"
 )
 
+// TestMain lets the test binary play the helper roles of testenv (the
+// listeners of the real-lsof round trip). testenv builds on Linux only.
+func TestMain(m *testing.M) { testenv.Main(m) }
+
 // socketFDs lists the descriptors through which pid holds the socket with
 // the given inode, read from /proc independently of lsof.
 func socketFDs(t *testing.T, pid int, inode uint64) []int {
