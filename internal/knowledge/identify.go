@@ -61,7 +61,7 @@ func NormalizeProcess(raw string) (name string, truncated bool) {
 	if i := strings.Index(name, ": "); i > 0 && !strings.ContainsAny(name[:i], " \t") {
 		name, truncated = name[:i], false
 	} else if strings.HasSuffix(name, ":") {
-		name = strings.TrimSuffix(name, ":")
+		name, truncated = strings.TrimSuffix(name, ":"), false
 	}
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
@@ -106,15 +106,20 @@ func (b *Base) Identify(proc string, proto snapshot.Proto, port uint16, os strin
 // candidate is an entry claiming a process name.
 type candidate struct {
 	e        *Entry
-	hasPort  bool
-	platform bool // claimed for this platform, not only shared
+	hasPort   bool
+	platform  bool // claimed for this platform, not only shared
+	preferred bool // the entry wins ties on this platform (preferred_on)
 }
 
 // byProcess returns the entries that claim name on os, most likely first,
 // and whether the match relied on name being cut off.
 func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port uint16, os string) ([]candidate, bool) {
+	// On a known platform, a name claimed for that platform beats a shared
+	// one (OpenNTPD's ntpd on OpenBSD); on an unknown one every platform's
+	// names count, and none is preferred.
+	onPlatform := slices.Contains(Platforms, os)
 	keys := []string{os}
-	if !slices.Contains(Platforms, os) {
+	if !onPlatform {
 		keys = Platforms
 	}
 	collect := func(match func(known string) bool) []candidate {
@@ -130,7 +135,7 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 					return
 				}
 			}
-			out = append(out, candidate{e: e, hasPort: has, platform: platform})
+			out = append(out, candidate{e: e, hasPort: has, platform: platform, preferred: slices.Contains(e.preferredOn, os)})
 		}
 		for known, es := range b.byProc[Shared] {
 			if match(known) {
@@ -143,7 +148,7 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 			for known, es := range b.byProc[k] {
 				if match(known) {
 					for _, e := range es {
-						add(e, known, true)
+						add(e, known, onPlatform)
 					}
 				}
 			}
@@ -152,6 +157,7 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 			return cmp.Or(
 				-cmp.Compare(boolInt(x.hasPort), boolInt(y.hasPort)),
 				-cmp.Compare(boolInt(x.platform), boolInt(y.platform)),
+				-cmp.Compare(boolInt(x.preferred), boolInt(y.preferred)),
 				cmp.Compare(x.e.order, y.e.order),
 			)
 		})

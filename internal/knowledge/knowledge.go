@@ -89,6 +89,7 @@ type Entry struct {
 	portConfirmed map[string]bool
 	patterns      []string
 	shares        []string
+	preferredOn   []string
 	fallback      *Entry
 	severity      map[string]Severity
 	stop          map[string][]string
@@ -356,6 +357,7 @@ type rawEntry struct {
 	PortConfirmed []string            `yaml:"port_confirmed"`
 	Patterns      []string            `yaml:"process_patterns"`
 	SharesProcess []string            `yaml:"shares_process"`
+	PreferredOn   []string            `yaml:"preferred_on"`
 	Fallback      string              `yaml:"fallback"`
 	Severity      map[string]string   `yaml:"severity"`
 	Description   Text                `yaml:"description"`
@@ -616,6 +618,15 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 		e.patterns = append(e.patterns, strings.ToLower(p))
 	}
 	e.shares = re.SharesProcess
+	for i, p := range re.PreferredOn {
+		if !slices.Contains(Platforms, p) {
+			bad(fmt.Sprintf("preferred_on[%d]", i), fmt.Errorf("unknown platform %q", p))
+		}
+	}
+	if len(re.PreferredOn) > 0 && len(re.SharesProcess) == 0 {
+		bad("preferred_on", errors.New("only meaningful with shares_process"))
+	}
+	e.preferredOn = re.PreferredOn
 	for key, v := range re.Severity {
 		if !slices.Contains(Exposures, key) {
 			bad("severity."+key, fmt.Errorf("unknown exposure class %q (want %s)", key, strings.Join(Exposures, ", ")))
