@@ -11,7 +11,8 @@
 // socket) and writes ADDR:PORT; NetBSD writes tcp/tcp6 and the BSD ADDR.PORT
 // notation. Rows of several processes with the same protocol, local and
 // foreign address become one socket with several owners; rows of "?" (a
-// socket no process holds) give a socket whose OwnerState is "none".
+// socket no process holds, or none sockstat could see) give a socket whose
+// OwnerState is "unknown", with the reason.
 //
 // FreeBSD prints at most 10 characters of a command name, so a 10-character
 // name is flagged as possibly truncated ("process-name"). When the user name
@@ -52,6 +53,10 @@ const (
 	expectPID     = "numeric PID and FD"
 	expectShort   = "a line shorter than 64 KiB"
 )
+
+// noOwnerReason explains sockstat's "?" rows: sockets found in the
+// protocol tables that no descriptor table it could read refers to.
+const noOwnerReason = "sockstat showed no process for this socket (\"?\"): a kernel socket such as nfsd's, or a process hidden from an unprivileged run"
 
 // maxPID is the largest PID FreeBSD and NetBSD hand out (PID_MAX).
 const maxPID = 99999
@@ -255,7 +260,8 @@ func (b *builder) line(n int, line string) {
 	user, cmd := f[0], f[1]
 	switch {
 	case pi == 4 && user == "?" && cmd == "?":
-		// A socket no process holds.
+		// No process holds the socket, or none this run could see.
+		reason = noOwnerReason
 	case pi == 4:
 		pid, err1 := strconv.Atoi(f[2])
 		fd, err2 := strconv.Atoi(fdText)
@@ -293,7 +299,7 @@ func (b *builder) line(n int, line string) {
 	if !seen {
 		i = len(b.res.Snapshot.Sockets)
 		b.index[k] = i
-		so := snapshot.Socket{Proto: proto, Local: local, Remote: remote, State: state, OwnerState: snapshot.OwnersNone}
+		so := snapshot.Socket{Proto: proto, Local: local, Remote: remote, State: state}
 		if fam == fam46 {
 			so.V6Only = snapshot.Bool(false)
 		}
@@ -310,11 +316,11 @@ func (b *builder) line(n int, line string) {
 		addOwner(s, *owner)
 		if s.OwnerState == snapshot.OwnersUnknown {
 			s.OwnerState = snapshot.OwnersPartial
-		} else if s.OwnerState == snapshot.OwnersNone {
+		} else if s.OwnerState == "" {
 			s.OwnerState = snapshot.OwnersComplete
 		}
 	case reason != "":
-		if s.User == "" {
+		if s.User == "" && user != "?" {
 			s.User = user
 		}
 		if len(s.Owners) > 0 {

@@ -190,7 +190,7 @@ func TestNoOwnerAndState(t *testing.T) {
 	if s.OS != "" {
 		t.Errorf("mixed FreeBSD and NetBSD rows give OS %q", s.OS)
 	}
-	if so := find(s, snapshot.TCP, "0.0.0.0:2049"); so == nil || so.OwnerState != snapshot.OwnersNone || len(so.Owners) != 0 {
+	if so := find(s, snapshot.TCP, "0.0.0.0:2049"); so == nil || so.OwnerState != snapshot.OwnersUnknown || so.OwnerReason == "" || len(so.Owners) != 0 || so.User != "" {
 		t.Errorf("nfsd %+v", so)
 	}
 	if so := find(s, snapshot.TCP, "[2001:db8::1]:22"); so == nil || so.State != snapshot.Established {
