@@ -3,10 +3,15 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,17 +89,28 @@ func TestLive(t *testing.T) {
 	t.Run("list --all json", func(t *testing.T) {
 		r := run(t, env.NS, bin, "list", "--all", "-o", "json")
 		all = decode(t, r)
-		if env.Mode == testenv.ModeRoot && r.code != report.ExitOK {
-			t.Errorf("as root: exit %d, want 0; gaps %+v\nstderr: %s", r.code, all.Gaps, r.stderr)
+		// A process even root cannot inspect (a sandbox's supervisor)
+		// makes every view incomplete: then exit 3 and partial owners
+		// are right, and the owners that are listed must still be exact.
+		refused := unreadableProcs(t)
+		wantCode, wantState := report.ExitOK, snapshot.OwnersComplete
+		if len(refused) > 0 {
+			t.Logf("root cannot read the descriptor tables of %v: expecting exit 3 and partial owners", refused)
+			wantCode, wantState = report.ExitIncomplete, snapshot.OwnersPartial
 		}
-		diffKeys(t, "list --all", sockets(t, all), want)
-		for _, row := range all.Rows {
-			for _, s := range row.Sockets {
-				if s.OwnerState != snapshot.OwnersComplete {
-					t.Errorf("%s %v: owner_state %q (%s), want complete", s.Proto, s.Local, s.OwnerState, s.OwnerReason)
+		if env.Mode == testenv.ModeRoot {
+			if r.code != wantCode {
+				t.Errorf("as root: exit %d, want %d; gaps %+v\nstderr: %s", r.code, wantCode, all.Gaps, r.stderr)
+			}
+			for _, row := range all.Rows {
+				for _, s := range row.Sockets {
+					if s.OwnerState != wantState {
+						t.Errorf("%s %v: owner_state %q (%s), want %s", s.Proto, s.Local, s.OwnerState, s.OwnerReason, wantState)
+					}
 				}
 			}
 		}
+		diffKeys(t, "list --all", sockets(t, all), want)
 	})
 
 	t.Run("default view hides loopback", func(t *testing.T) {
@@ -244,4 +260,32 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("openports %s: nothing on stderr says what was wrong", strings.Join(argv, " "))
 		}
 	}
+}
+
+// unreadableProcs lists the processes whose descriptors this test process
+// cannot read (EACCES/EPERM on readlink of /proc/PID/fd/N). As root that is
+// only a process protected from root itself, such as a sandbox supervisor
+// outside every namespace a test makes.
+func unreadableProcs(t *testing.T) []int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	var out []int
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		fdDir := filepath.Join("/proc", d.Name(), "fd")
+		fds, err := os.ReadDir(fdDir)
+		if err == nil && len(fds) > 0 {
+			_, err = os.Readlink(filepath.Join(fdDir, fds[0].Name()))
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
