@@ -105,7 +105,7 @@ func (b *Base) Identify(proc string, proto snapshot.Proto, port uint16, os strin
 
 // candidate is an entry claiming a process name.
 type candidate struct {
-	e        *Entry
+	e         *Entry
 	hasPort   bool
 	platform  bool // claimed for this platform, not only shared
 	preferred bool // the entry wins ties on this platform (preferred_on)

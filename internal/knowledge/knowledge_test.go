@@ -332,9 +332,13 @@ func TestParseInvalid(t *testing.T) {
 		edit func(string) string
 		want []string // substrings of the error
 	}{
-		{"missing ja", func(s string) string { return strings.Replace(s, `risk: {en: "Risk.", ja: "危険です。"}`, `risk: {en: "Risk."}`, 1) },
+		{"missing ja", func(s string) string {
+			return strings.Replace(s, `risk: {en: "Risk.", ja: "危険です。"}`, `risk: {en: "Risk."}`, 1)
+		},
 			[]string{"demo.yaml:9:", "demo: field risk.ja: missing text"}},
-		{"unknown field", func(s string) string { return strings.Replace(s, "    name: Demo\n", "    name: Demo\n    colour: red\n", 1) },
+		{"unknown field", func(s string) string {
+			return strings.Replace(s, "    name: Demo\n", "    name: Demo\n    colour: red\n", 1)
+		},
 			[]string{"demo.yaml:4:", "field colour not found"}},
 		{"typo in language", func(s string) string { return strings.Replace(s, `ja: "デモです。"`, `jp: "デモです。"`, 1) },
 			[]string{"field jp not found"}},
@@ -362,9 +366,13 @@ func TestParseInvalid(t *testing.T) {
 		{"not identifiable", func(s string) string {
 			return strings.Replace(strings.Replace(s, "    ports: [7/tcp]\n", "", 1), "    processes: {shared: [demod]}\n", "", 1)
 		}, []string{"nothing identifies this entry"}},
-		{"unknown kind", func(s string) string { return strings.Replace(s, "    service: demo\n", "    service: demo\n    kind: daemon\n", 1) },
+		{"unknown kind", func(s string) string {
+			return strings.Replace(s, "    service: demo\n", "    service: demo\n    kind: daemon\n", 1)
+		},
 			[]string{`unknown kind "daemon"`}},
-		{"fallback on a service", func(s string) string { return strings.Replace(s, "    service: demo\n", "    service: demo\n    fallback: demo\n", 1) },
+		{"fallback on a service", func(s string) string {
+			return strings.Replace(s, "    service: demo\n", "    service: demo\n    fallback: demo\n", 1)
+		},
 			[]string{"only a relay entry may have a fallback"}},
 		{"not yaml", func(string) string { return "entries: [\n" }, []string{"demo.yaml:", "decode"}},
 	}
