@@ -95,7 +95,7 @@ func TestLive(t *testing.T) {
 		refused := unreadableProcs(t)
 		wantCode, wantState := report.ExitOK, snapshot.OwnersComplete
 		if len(refused) > 0 {
-			t.Logf("root cannot read the descriptor tables of %v: expecting exit 3 and partial owners", refused)
+			t.Logf("%d processes' descriptor tables are unreadable here (first: pid %d): expecting exit 3 and partial owners as root", len(refused), refused[0])
 			wantCode, wantState = report.ExitIncomplete, snapshot.OwnersPartial
 		}
 		if env.Mode == testenv.ModeRoot {
