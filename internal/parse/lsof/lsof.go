@@ -20,7 +20,9 @@
 // mapped back; other host names cannot be and are reported as problems.
 // Rows lsof could not read ("Permission denied", as a user other than root)
 // are skipped and recorded as a Gap, and every socket's owner list is then
-// marked partial.
+// marked partial. Linux lsof shows the sockets of other network namespaces
+// as "sock ... protocol: TCP" without an address; they are skipped and
+// counted in a Gap too.
 package lsof
 
 import (
@@ -118,6 +120,9 @@ type builder struct {
 	linux     bool
 	denied    map[int]bool
 	deniedRow int
+	// otherNS holds the inodes of internet sockets lsof listed without
+	// an address because they live in another network namespace.
+	otherNS map[string]bool
 }
 
 func newBuilder(name, format string) *builder {
@@ -130,8 +135,9 @@ func newBuilder(name, format string) *builder {
 			Privilege: snapshot.Privilege{EUID: -1},
 			Sockets:   []snapshot.Socket{},
 		}},
-		index:  map[key]int{},
-		denied: map[int]bool{},
+		index:   map[key]int{},
+		denied:  map[int]bool{},
+		otherNS: map[string]bool{},
 	}
 }
 
@@ -201,6 +207,14 @@ func (b *builder) finish() *parse.Result {
 			s.Sockets[i].OwnerState = snapshot.OwnersPartial
 			s.Sockets[i].OwnerReason = "lsof could not read every process's open files (permission denied)"
 		}
+	}
+	if len(b.otherNS) > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{
+			Area:   "sockets",
+			Reason: "other-namespace",
+			Detail: "lsof listed internet sockets without their addresses (\"protocol: TCP\"): they live in other network namespaces (containers); run lsof inside each namespace, or openports live",
+			Count:  len(b.otherNS),
+		})
 	}
 	s.Sort()
 	return b.res

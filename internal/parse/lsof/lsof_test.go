@@ -170,6 +170,26 @@ func TestNonRoot(t *testing.T) {
 	}
 }
 
+// Linux lsof prints sockets of other network namespaces without addresses;
+// they become a Gap, counted once per inode.
+func TestOtherNamespace(t *testing.T) {
+	in := "COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n" +
+		"python3 32359 root  cwd    DIR  254,0     4096   246947 /tmp\n" +
+		"python3 32359 root    3u  sock    0,9      0t0   302246 protocol: TCP\n" +
+		"python3 32360 root    3u  sock    0,9      0t0   302246 protocol: TCP\n" +
+		"python3 32359 root    4u  sock    0,9      0t0   302247 protocol: UDPv6\n" +
+		"dbus-daem  1048 messagebus 5u sock 0,9 0t0 29373 protocol: NETLINK\n" +
+		"python3 32359 root    5u  IPv4 302250      0t0  TCP 127.0.0.1:8000 (LISTEN)\n"
+	res := run(t, lsof.Table, in, "-")
+	if len(res.Problems) != 0 || res.Skipped != 6 || len(res.Snapshot.Sockets) != 1 {
+		t.Fatalf("problems %v skipped %d sockets %d", res.Problems, res.Skipped, len(res.Snapshot.Sockets))
+	}
+	g := res.Snapshot.Gaps
+	if len(g) != 1 || g[0].Area != "sockets" || g[0].Reason != "other-namespace" || g[0].Count != 2 {
+		t.Errorf("gaps %+v", g)
+	}
+}
+
 func TestTableShapes(t *testing.T) {
 	in := "COMMAND     PID   TID TASKCMD   USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n" +
 		"sshd        812               root    3u  IPv4  1001      0t0  TCP *:22 (LISTEN)\n" +

@@ -72,6 +72,13 @@ func typeIndex(f []string, pid int) int {
 	return -1
 }
 
+// otherNSProtos are the protocols of Linux lsof's "protocol: X" rows that
+// are internet sockets.
+var otherNSProtos = map[string]bool{
+	"TCP": true, "TCPv6": true, "UDP": true, "UDPv6": true,
+	"UDPLITE": true, "UDPLITEv6": true, "SCTP": true, "SCTPv6": true,
+}
+
 // fdIndex is the index of an FD column after the PID, (TID, TASKCMD) and
 // USER columns; -1 when there is none.
 func fdIndex(f []string, pid int) int {
@@ -166,9 +173,15 @@ func (b *builder) tableLine(n int, line string) {
 	if k < 0 {
 		// Another kind of file: directory, library, pipe, unix
 		// socket... when it has lsof's shape (USER and FD after the PID).
-		if fdIndex(f, p) < 0 {
+		fi := fdIndex(f, p)
+		if fi < 0 {
 			b.problem(n, line, expectRow)
 			return
+		}
+		// Linux lsof cannot read the address of a socket that lives in
+		// another network namespace: "sock ... NODE protocol: TCP".
+		if l := len(f); fi+1 < l && f[fi+1] == "sock" && l >= 3 && f[l-2] == "protocol:" && otherNSProtos[f[l-1]] {
+			b.otherNS[f[l-3]] = true
 		}
 		b.res.Skipped++
 		return
