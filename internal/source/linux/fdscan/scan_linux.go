@@ -2,6 +2,7 @@ package fdscan
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
@@ -118,7 +119,8 @@ type worker struct {
 	link    []byte // readlink buffer; socket links are short
 	file    []byte // stat, status, cmdline
 	pidName []byte
-	hits    []hit
+	hits    []hit // matches of the current process
+	kept    []hit // those that survived the second read
 	out     workerOut
 }
 
@@ -283,8 +285,10 @@ func (w *worker) readFDs(fdFD int) error {
 // verify re-reads the matched descriptors and the process's identity,
 // reads the owner's details and records the holding if it still stands.
 func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
-	// Second read of every matched descriptor.
-	kept := w.hits[:0]
+	// Second read of every matched descriptor, in (inode, fd) order.
+	slices.SortFunc(w.hits, compareHits)
+	kept := w.kept[:0]
+	defer func() { w.kept = kept[:0] }()
 	var name []byte
 	for _, h := range w.hits {
 		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
@@ -372,16 +376,12 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 	w.out.details = append(w.out.details, details...)
 
 	o.hits = slices.Clone(kept)
-	slices.SortFunc(o.hits, func(a, b hit) int {
-		if a.inode != b.inode {
-			if a.inode < b.inode {
-				return -1
-			}
-			return 1
-		}
-		return a.fd - b.fd
-	})
 	w.out.holdings = append(w.out.holdings, o)
+}
+
+// compareHits orders hits by inode, then descriptor.
+func compareHits(a, b hit) int {
+	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd))
 }
 
 // readNetNS records the network namespace of pid.

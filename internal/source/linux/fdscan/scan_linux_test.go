@@ -169,6 +169,20 @@ func TestScanFakeTree(t *testing.T) {
 			gaps:    []string{"owners/changed"},
 		},
 		{
+			name:  "one of two sockets of a process closed",
+			procs: allProcs,
+			hooks: func(root string) hooks {
+				return hooks{afterFDs: func(pid int) {
+					if pid == smtpd2.pid {
+						must(t, os.Remove(filepath.Join(root, itoa(pid), "fd", "5")))
+					}
+				}}
+			},
+			owners:  map[uint64][]snapshot.Owner{1000: {ownerOf(master, 3), ownerOf(smtpd1, 5)}, 1001: full[1001], 3000: full[3000]},
+			changed: 1,
+			gaps:    []string{"owners/changed"},
+		},
+		{
 			name:  "fd directory refused",
 			procs: allProcs,
 			hooks: func(root string) hooks {
