@@ -291,13 +291,15 @@ func judgeDefault(f *finding.Finding, r *Route, all []Route, ifs []ifaces.Interf
 	if dev != nil {
 		var ps []string
 		for _, a := range dev.Addrs {
-			ps = append(ps, a.Prefix.String())
+			if a.Prefix.Addr().Is4() == gw.Is4() {
+				ps = append(ps, a.Prefix.String())
+			}
 		}
 		where = dev.Name
 		if len(ps) > 0 {
 			where += " (" + strings.Join(ps, ", ") + ")"
 		} else {
-			where += " (no address)"
+			where += " (no address of its family)"
 		}
 	}
 	f.Verdict = finding.Problem

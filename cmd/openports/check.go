@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/live"
+)
+
+const checkExample = `  # the whole post-change checklist, ending with the port listing
+  sudo openports check
+
+  # is the default gateway the one I expect, and does www.example.org resolve?
+  sudo openports check --expect-gateway 192.0.2.1 --resolve www.example.org
+
+  # compare with a written specification, for scripts
+  sudo openports check --expect host.yaml -o json | jq '.checks[] | {check, verdict}'`
+
+type checkOptions struct {
+	resolvConf string
+	resolve    []string
+	gateways   []string
+	expectFile string
+	timeout    time.Duration
+	noDNS      bool
+	noPorts    bool
+	all        bool
+}
+
+func newCheckCmd(g *globalOptions) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check interfaces, resolv.conf, DNS and routes, then list the reachable ports",
+		Long: `check runs the checklist to go through after every change to a host, in order:
+
+  interfaces   state (up, running, carrier), MTU and addresses of each one;
+               up without carrier, no address, only link-local IPv6, duplicates
+  resolv.conf  parsed strictly, each malformed or ignored line with its number;
+               a local nameserver must have a listener on port 53, a remote
+               one a route (systemd-resolved's stub is named with its upstreams)
+  dns          each configured nameserver asked on its own, once, for --resolve
+               names (default: the expectations' names and this host's FQDN);
+               only nameservers configured on the host are ever asked
+  routes       the IPv4 and IPv6 default routes, their gateways, whether each
+               gateway is on-link on an interface that is up
+  ports        the same listing as 'openports list'
+
+Each finding is ok, warning or problem; a problem says why and what to look at.
+
+Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
+2 usage error, 3 no problem found but some part could not be seen.`,
+		Example: checkExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd.Context(), g, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.resolvConf, "resolv-conf", hostcheck.DefaultResolvConf, "resolver configuration to check")
+	f.StringArrayVar(&o.resolve, "resolve", nil, "name to look up on each nameserver (repeatable)")
+	f.StringArrayVar(&o.gateways, "expect-gateway", nil, "the default gateway expected (repeatable: one IPv4, one IPv6)")
+	f.StringVar(&o.expectFile, "expect", "", "YAML file with the expected interfaces, gateways, nameservers and names")
+	f.DurationVar(&o.timeout, "dns-timeout", 2*time.Second, "time one DNS query may take")
+	f.BoolVar(&o.noDNS, "no-dns", false, "do not send DNS queries")
+	f.BoolVar(&o.noPorts, "no-ports", false, "leave out the port listing")
+	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too in the port listing")
+	return cmd
+}
+
+func (o *checkOptions) options() (hostcheck.Options, error) {
+	opt := hostcheck.Options{ResolvConf: o.resolvConf, Resolve: o.resolve, DNSTimeout: o.timeout, NoDNS: o.noDNS}
+	if o.timeout <= 0 || o.timeout > time.Minute {
+		return opt, fmt.Errorf("--dns-timeout %s is out of range (0 < t ≤ 1m)", o.timeout)
+	}
+	for _, s := range o.gateways {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return opt, fmt.Errorf("--expect-gateway %q: %w", s, err)
+		}
+		opt.ExpectGateways = append(opt.ExpectGateways, a)
+	}
+	if o.expectFile != "" {
+		f, err := os.Open(o.expectFile)
+		if err != nil {
+			return opt, fmt.Errorf("--expect: %w", err)
+		}
+		defer f.Close()
+		e, err := hostcheck.ParseExpectations(f, o.expectFile)
+		if err != nil {
+			return opt, err
+		}
+		opt.Expect = e
+	}
+	if !o.noPorts {
+		all := o.all
+		opt.Ports = func(ctx context.Context) (*report.Report, error) {
+			snap, err := live.New(source.Options{ProcRoot: "/proc"}).Snapshot(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("collect sockets: %w", err)
+			}
+			return analysis.Build(snap, analysis.Options{All: all}), nil
+		}
+	}
+	return opt, nil
+}
+
+func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
+	if g.output != "table" && g.output != "json" {
+		return exitWith(report.ExitUsage, fmt.Errorf("check: unknown output format %q (want table or json)", g.output))
+	}
+	r, err := g.renderer()
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	opt, err := o.options()
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	res, err := hostcheck.Run(ctx, opt)
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	if g.output == "json" {
+		if err := hostcheck.WriteJSON(g.stdout, res); err != nil {
+			return exitWith(report.ExitIncomplete, err)
+		}
+	} else {
+		if err := hostcheck.WriteText(g.stdout, res); err != nil {
+			return exitWith(report.ExitIncomplete, err)
+		}
+		for _, c := range res.Checks {
+			if c.Name == hostcheck.CheckPorts && c.Ports != nil {
+				if _, err := fmt.Fprintln(g.stdout, "\n== port listing"); err != nil {
+					return exitWith(report.ExitIncomplete, err)
+				}
+				if err := r.Render(g.stdout, c.Ports); err != nil {
+					return exitWith(report.ExitIncomplete, err)
+				}
+			}
+		}
+	}
+	if res.ExitCode != report.ExitOK {
+		return exitWith(res.ExitCode, nil)
+	}
+	return nil
+}

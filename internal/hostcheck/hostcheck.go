@@ -1,0 +1,270 @@
+// Package hostcheck runs the post-change checklist of `openports check`:
+// interfaces, resolv.conf, DNS resolution and routes, then the port listing,
+// each with a verdict (ok, warning, problem), the reason and what to look
+// at. The facts come through a Host, which tests replace; the judgements
+// live in the sub-packages (ifaces, routes, resolvconf) as pure functions.
+package hostcheck
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/openports/openports/internal/hostcheck/dnsprobe"
+	"github.com/openports/openports/internal/hostcheck/finding"
+	"github.com/openports/openports/internal/hostcheck/ifaces"
+	"github.com/openports/openports/internal/hostcheck/resolvconf"
+	"github.com/openports/openports/internal/hostcheck/routes"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// SchemaVersion is the version of the JSON form of Result.
+const SchemaVersion = 1
+
+// Names of the checks, in the order they run.
+const (
+	CheckInterfaces = "interfaces"
+	CheckResolvConf = "resolv.conf"
+	CheckDNS        = "dns"
+	CheckRoutes     = "routes"
+	CheckPorts      = "ports"
+)
+
+// DefaultResolvConf is where the resolver configuration lives.
+const DefaultResolvConf = "/etc/resolv.conf"
+
+// Options select what Run checks and against what.
+type Options struct {
+	// ResolvConf is the resolver configuration to check
+	// (DefaultResolvConf when empty).
+	ResolvConf string
+	// Resolve are the names to look up; when empty, the names of the
+	// expectations and the host's own FQDN.
+	Resolve []string
+	// ExpectGateways are default gateways the administrator expects
+	// (at most one per IP version; the last one given wins).
+	ExpectGateways []netip.Addr
+	// Expect holds expectations read from a file, or nil.
+	Expect *Expectations
+	// DNSTimeout bounds each DNS query (dnsprobe.DefaultTimeout when 0).
+	DNSTimeout time.Duration
+	// NoDNS skips the DNS queries (the resolv.conf check still runs).
+	NoDNS bool
+	// Ports produces the port listing for the last check; nil leaves
+	// the ports check out.
+	Ports func(ctx context.Context) (*report.Report, error)
+	// Host supplies the facts; nil means the live host.
+	Host Host
+}
+
+// Check is the outcome of one item of the checklist.
+type Check struct {
+	Name    string          `json:"check"`
+	Verdict finding.Verdict `json:"verdict"`
+	// Summary is one line for people.
+	Summary  string            `json:"summary"`
+	Findings []finding.Finding `json:"findings"`
+	// Gaps say what this check could not see.
+	Gaps []snapshot.Gap `json:"gaps,omitempty"`
+	// The facts behind the verdict, one field per kind of check.
+	Interfaces []ifaces.Interface  `json:"interfaces,omitempty"`
+	ResolvConf *resolvconf.Config  `json:"resolv_conf,omitempty"`
+	DNS        []dnsprobe.Result   `json:"dns,omitempty"`
+	Routes     []routes.Route      `json:"routes,omitempty"`
+	Ports      *report.Report      `json:"ports,omitempty"`
+	Upstreams  []resolvconf.Config `json:"upstreams,omitempty"`
+}
+
+// Result is the whole checklist.
+type Result struct {
+	Schema int     `json:"schema"`
+	Host   string  `json:"host,omitempty"`
+	Checks []Check `json:"checks"`
+	// ExitCode is 0 when every check is ok or a warning, 1 when one found
+	// a problem, 3 when none did but some could not see everything.
+	ExitCode int `json:"exit_code"`
+}
+
+// Run performs the checklist. It returns an error only when the options
+// are unusable; everything the host refuses becomes a gap or a problem.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.ResolvConf == "" {
+		o.ResolvConf = DefaultResolvConf
+	}
+	h := o.Host
+	if h == nil {
+		h = Live{}
+	}
+	exp, err := o.gatewayExpectations()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Schema: SchemaVersion}
+	if name, err := h.Hostname(); err == nil {
+		res.Host = name
+	}
+
+	ifs, ifErr := h.Interfaces(ctx)
+	rts, rtErr := h.Routes(ctx)
+
+	res.Checks = append(res.Checks, checkInterfaces(ifs, ifErr, o.Expect))
+	rc, cfg := checkResolvConf(ctx, h, o.ResolvConf, rts, rtErr, o.Expect)
+	res.Checks = append(res.Checks, rc)
+	if !o.NoDNS {
+		res.Checks = append(res.Checks, checkDNS(ctx, h, cfg, o))
+	}
+	res.Checks = append(res.Checks, checkRoutes(rts, rtErr, ifs, exp))
+	if o.Ports != nil {
+		res.Checks = append(res.Checks, checkPorts(ctx, o.Ports))
+	}
+	res.ExitCode = exitCode(res.Checks)
+	return res, nil
+}
+
+// gatewayExpectations merges --expect-gateway and the file's gateways.
+func (o *Options) gatewayExpectations() (routes.Expect, error) {
+	var e routes.Expect
+	all := o.ExpectGateways
+	if o.Expect != nil {
+		all = append(append([]netip.Addr(nil), o.Expect.Gateways...), all...)
+	}
+	for _, a := range all {
+		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
+			return e, fmt.Errorf("expected gateway %q is not a unicast address", a)
+		}
+		if a.Unmap().Is4() {
+			e.V4 = a.Unmap()
+		} else {
+			e.V6 = a
+		}
+	}
+	return e, nil
+}
+
+func exitCode(cs []Check) int {
+	gaps := false
+	for _, c := range cs {
+		if c.Verdict == finding.Problem {
+			return report.ExitFindings
+		}
+		if len(c.Gaps) > 0 {
+			gaps = true
+		}
+	}
+	if gaps {
+		return report.ExitIncomplete
+	}
+	return report.ExitOK
+}
+
+// finish sets a check's verdict and summary from its findings.
+func finish(c *Check) Check {
+	c.Verdict = finding.Worst(c.Findings)
+	var p, w int
+	for _, f := range c.Findings {
+		switch f.Verdict {
+		case finding.Problem:
+			p++
+		case finding.Warning:
+			w++
+		}
+	}
+	var parts []string
+	if p > 0 {
+		parts = append(parts, plural(p, "problem"))
+	}
+	if w > 0 {
+		parts = append(parts, plural(w, "warning"))
+	}
+	if len(c.Gaps) > 0 {
+		parts = append(parts, plural(len(c.Gaps), "gap"))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "all ok")
+	}
+	if c.Summary == "" {
+		c.Summary = strings.Join(parts, ", ")
+	} else {
+		c.Summary += ": " + strings.Join(parts, ", ")
+	}
+	return *c
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func gap(area, reason string, err error) snapshot.Gap {
+	return snapshot.Gap{Area: area, Reason: reason, Detail: err.Error()}
+}
+
+func checkInterfaces(ifs []ifaces.Interface, err error, e *Expectations) Check {
+	c := Check{Name: CheckInterfaces, Interfaces: ifs}
+	if err != nil {
+		c.Gaps = append(c.Gaps, gap("interfaces", "interfaces-unreadable", err))
+		if len(ifs) == 0 {
+			c.Summary = "interfaces could not be listed"
+			return finish(&c)
+		}
+	}
+	c.Findings = ifaces.Evaluate(ifs)
+	c.Findings = append(c.Findings, e.interfaceFindings(ifs)...)
+	c.Summary = plural(len(ifs), "interface")
+	return finish(&c)
+}
+
+func checkRoutes(rts []routes.Route, err error, ifs []ifaces.Interface, exp routes.Expect) Check {
+	c := Check{Name: CheckRoutes, Routes: rts}
+	if err != nil {
+		c.Gaps = append(c.Gaps, gap("routes", "routes-unreadable", err))
+		c.Summary = "the routing table could not be read"
+		return finish(&c)
+	}
+	c.Findings = routes.Evaluate(rts, ifs, exp)
+	c.Summary = plural(len(rts), "route")
+	return finish(&c)
+}
+
+func checkPorts(ctx context.Context, ports func(context.Context) (*report.Report, error)) Check {
+	c := Check{Name: CheckPorts}
+	rep, err := ports(ctx)
+	if err != nil {
+		c.Gaps = append(c.Gaps, gap("sockets", "collect-failed", err))
+		c.Summary = "the port listing failed"
+		return finish(&c)
+	}
+	c.Ports = rep
+	c.Gaps = append(c.Gaps, rep.Gaps...)
+	c.Summary = plural(len(rep.Rows), "reachable service line")
+	f := finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
+		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line"))}
+	if rep.ExitCode == report.ExitFindings {
+		f.Verdict, f.Reason = finding.Problem, "the port listing reported findings"
+		f.Hint = "see the listing below"
+	}
+	c.Findings = append(c.Findings, f)
+	return finish(&c)
+}
+
+// hostFQDN makes the host's own name fully qualified with the
+// configuration's domain or first search domain when it has no dot.
+func hostFQDN(h Host, cfg *resolvconf.Config) string {
+	name, err := h.Hostname()
+	if err != nil || name == "" {
+		return ""
+	}
+	if strings.Contains(strings.TrimSuffix(name, "."), ".") || cfg == nil || len(cfg.Search) == 0 {
+		return name
+	}
+	return name + "." + cfg.Search[0]
+}
+
+// Hostname is os.Hostname, for Live.
+var osHostname = os.Hostname

@@ -1,0 +1,177 @@
+package hostcheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"strings"
+
+	"github.com/openports/openports/internal/hostcheck/finding"
+	"github.com/openports/openports/internal/hostcheck/resolvconf"
+	"github.com/openports/openports/internal/hostcheck/routes"
+)
+
+// resolvedStub is systemd-resolved's local stub listener.
+var resolvedStub = netip.MustParseAddr("127.0.0.53")
+
+// resolvedUpstreams is where systemd-resolved writes its upstream servers.
+const resolvedUpstreams = "/run/systemd/resolve/resolv.conf"
+
+// checkResolvConf parses the resolver configuration and cross-checks each
+// nameserver with the host: a local one must have a listener on port 53, a
+// remote one a route. It returns the parsed configuration for the DNS check.
+func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Route, rtErr error, e *Expectations) (Check, *resolvconf.Config) {
+	c := Check{Name: CheckResolvConf, Summary: path}
+	data, err := h.ReadFile(path)
+	var cfg *resolvconf.Config
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.Findings = append(c.Findings, finding.Finding{
+			Subject: path, Verdict: finding.Problem, File: path,
+			Message: path + " does not exist",
+			Reason:  "without it the C library asks a nameserver on this host (127.0.0.1)",
+			Hint:    "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)",
+		})
+		cfg = &resolvconf.Config{File: path}
+	case err != nil:
+		c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", fmt.Errorf("read %s: %w", path, err)))
+		return finish(&c), nil
+	default:
+		cfg, err = resolvconf.Parse(bytes.NewReader(data), path)
+		if err != nil {
+			c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", err))
+		}
+	}
+	c.ResolvConf = cfg
+	for _, p := range cfg.Problems {
+		v := finding.Warning
+		if p.Severity == resolvconf.Error {
+			v = finding.Problem
+		}
+		c.Findings = append(c.Findings, finding.Finding{
+			Subject: fmt.Sprintf("%s:%d", p.File, p.Line), Verdict: v, File: p.File, Line: p.Line,
+			Message: fmt.Sprintf("%q", p.Text), Reason: p.Message,
+			Hint: fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File),
+		})
+	}
+
+	used := cfg.Used()
+	implicit := len(used) == 0 && err == nil
+	if implicit {
+		used = []resolvconf.Nameserver{{Addr: netip.MustParseAddr("127.0.0.1")}}
+	}
+	var bound []netip.Addr
+	var listenErr error
+	needListeners := false
+	for _, ns := range used {
+		if local(ns.Addr) {
+			needListeners = true
+		}
+	}
+	if needListeners {
+		bound, listenErr = h.UDPListeners(ctx, 53)
+		if listenErr != nil {
+			c.Gaps = append(c.Gaps, gap("sockets", "listeners-unreadable", listenErr))
+		}
+	}
+	for _, ns := range used {
+		f := finding.Finding{Subject: "nameserver " + ns.Addr.String(), Verdict: finding.OK, File: cfg.File, Line: ns.Line}
+		where := fmt.Sprintf("%s:%d", cfg.File, ns.Line)
+		if implicit {
+			where = cfg.File + " names no nameserver, so the C library uses 127.0.0.1"
+			f.Line = 0
+		}
+		switch {
+		case local(ns.Addr):
+			judgeLocal(&f, h, ns.Addr, where, bound, listenErr, &c)
+		case rtErr != nil:
+			f.Message = fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where)
+		default:
+			judgeRemote(&f, ns.Addr, where, rts)
+		}
+		c.Findings = append(c.Findings, f)
+	}
+	c.Findings = append(c.Findings, e.nameserverFindings(cfg)...)
+	c.Summary = fmt.Sprintf("%s, %s", path, plural(len(cfg.Used()), "nameserver"))
+	return finish(&c), cfg
+}
+
+// local reports whether a nameserver address is this host.
+func local(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsUnspecified()
+}
+
+func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []netip.Addr, listenErr error, c *Check) {
+	f.Message = fmt.Sprintf("nameserver %s (%s) is this host", a, where)
+	if listenErr != nil {
+		f.Message += "; whether anything listens on port 53 could not be checked"
+		return
+	}
+	probe := a
+	if a.IsUnspecified() {
+		probe = netip.MustParseAddr("127.0.0.1")
+		if a.Is6() {
+			probe = netip.IPv6Loopback()
+		}
+	}
+	stub := a.Unmap() == resolvedStub
+	if !listens(bound, probe) {
+		f.Verdict = finding.Problem
+		f.Reason = fmt.Sprintf("nothing listens on %s port 53 (UDP): every lookup fails", probe)
+		if stub {
+			f.Reason = "this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails"
+			f.Hint = "start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver"
+		} else {
+			f.Hint = "start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one"
+		}
+		return
+	}
+	f.Message += fmt.Sprintf(" and a server listens on %s port 53", probe)
+	if !stub {
+		return
+	}
+	data, err := h.ReadFile(resolvedUpstreams)
+	if err != nil {
+		f.Message += "; systemd-resolved's upstreams are unknown (" + resolvedUpstreams + " unreadable)"
+		return
+	}
+	up, err := resolvconf.Parse(bytes.NewReader(data), resolvedUpstreams)
+	if err != nil {
+		f.Message += "; systemd-resolved's upstreams are unknown: " + err.Error()
+		return
+	}
+	c.Upstreams = append(c.Upstreams, *up)
+	var names []string
+	for _, ns := range up.Used() {
+		names = append(names, ns.Addr.String())
+	}
+	if len(names) == 0 {
+		f.Verdict = finding.Warning
+		f.Message += "; systemd-resolved stub with no upstream servers"
+		f.Reason = "systemd-resolved knows no upstream nameserver: only local names resolve"
+		f.Hint = "`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP"
+		return
+	}
+	f.Message += "; systemd-resolved stub, upstreams " + strings.Join(names, ", ") + " (" + resolvedUpstreams + ")"
+}
+
+func judgeRemote(f *finding.Finding, a netip.Addr, where string, rts []routes.Route) {
+	f.Message = fmt.Sprintf("nameserver %s (%s)", a, where)
+	r := routes.Lookup(rts, a)
+	switch {
+	case r == nil:
+		f.Verdict = finding.Problem
+		f.Reason = fmt.Sprintf("no route to %s: the resolver cannot reach it", a)
+		f.Hint = "add a default route (see the routes check) or use a nameserver on a local network"
+	case r.Type != routes.TypeUnicast && r.Type != "":
+		f.Verdict = finding.Problem
+		f.Reason = fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String())
+		f.Hint = "fix the route or use another nameserver"
+	default:
+		f.Message += " reached by " + r.String()
+	}
+}
