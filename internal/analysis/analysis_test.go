@@ -171,3 +171,12 @@ func TestBuildCompleteView(t *testing.T) {
 		t.Errorf("complete=%v exit=%d, want complete, 0", r.Complete, r.ExitCode)
 	}
 }
+
+func TestHostNameAddressFromParsedOutput(t *testing.T) {
+	s := &snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{{Proto: "tcp", Local: netip.AddrPortFrom(netip.Addr{}, 22),
+		LocalText: "ns1", State: snapshot.Listen, OwnerState: snapshot.OwnersUnknown}}}
+	r := Build(s, Options{})
+	if len(r.Rows) != 1 || r.Rows[0].Address != "ns1" || r.Rows[0].Exposure != report.ExposureAddress || r.Rows[0].Port != 22 {
+		t.Errorf("rows = %+v, want one row ns1:22 exposure address", r.Rows)
+	}
+}

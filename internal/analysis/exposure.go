@@ -19,6 +19,10 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface str
 		dev = interfaceName(ifaces, int(s.IfIndex))
 	}
 	switch {
+	case !addr.IsValid() && s.LocalText != "":
+		// A host name or a cut address from a parsed tool output: one
+		// address of the host, which one is unknown.
+		return report.ExposureAddress, dev
 	case addr.IsLoopback():
 		return report.ExposureLoopback, dev
 	case addr.IsUnspecified() || !addr.IsValid():

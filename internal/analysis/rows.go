@@ -92,6 +92,8 @@ func rowKey(s *report.Socket) string {
 		b.WriteString("*")
 	case addr == loopback4 || addr == loopback6:
 		b.WriteString("localhost")
+	case !s.Local.Addr().IsValid():
+		b.WriteString("text:" + s.LocalText)
 	default:
 		b.WriteString(s.Local.Addr().String())
 	}
@@ -163,6 +165,8 @@ func finishRow(row *report.Row) {
 		row.Address = "*"
 	case (addr == loopback4 || addr == loopback6) && v4 && v6:
 		row.Address = "localhost"
+	case !first.Local.Addr().IsValid():
+		row.Address = first.LocalText
 	default:
 		row.Address = first.Local.Addr().String()
 	}

@@ -141,6 +141,12 @@ type Socket struct {
 	Local  netip.AddrPort `json:"local"`
 	Remote netip.AddrPort `json:"remote,omitzero"`
 	State  State          `json:"state"`
+	// LocalText and RemoteText keep an address as the tool printed it
+	// when a parser could not turn it into an address: a host name (the
+	// tool ran without -n) or a column the tool cut. The port stays in
+	// Local/Remote where it was readable.
+	LocalText  string `json:"local_text,omitempty"`
+	RemoteText string `json:"remote_text,omitempty"`
 	// Inode is the socket's inode number (0 when unknown).
 	Inode uint64 `json:"inode,omitempty"`
 	// UID is the user id that created the socket, when known.

@@ -95,3 +95,26 @@ func FuzzOwnerJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestUnparsedAddressKeepsPort(t *testing.T) {
+	in := &Snapshot{Schema: 1, Sockets: []Socket{{Proto: TCP, Local: netip.AddrPortFrom(netip.Addr{}, 22), LocalText: "kbrazil-mac.attl",
+		Remote: netip.AddrPortFrom(netip.Addr{}, 5555), RemoteText: "ns1", State: Established, OwnerState: OwnersUnknown}}}
+	var buf bytes.Buffer
+	if err := Write(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("lost: %+v", out.Sockets[0])
+	}
+}
+
+func TestReadRejectsUnknownSocketField(t *testing.T) {
+	in := `{"schema":1,"sockets":[{"proto":"tcp","local":"1.2.3.4:5","state":"LISTEN","owner_state":"complete","colour":"red"}]}`
+	if _, err := Read(strings.NewReader(in)); err == nil {
+		t.Error("unknown socket field accepted")
+	}
+}

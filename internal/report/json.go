@@ -1,0 +1,59 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// analysisFields are what Socket adds to snapshot.Socket in JSON.
+type analysisFields struct {
+	Exposure  string `json:"exposure"`
+	Reach     string `json:"reach"`
+	Interface string `json:"exposure_interface,omitempty"`
+}
+
+// MarshalJSON writes the snapshot socket's fields and the analysis fields
+// side by side in one object. (snapshot.Socket has its own MarshalJSON,
+// which embedding would otherwise promote, dropping the analysis fields.)
+func (s Socket) MarshalJSON() ([]byte, error) {
+	base, err := json.Marshal(s.Socket)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := json.Marshal(analysisFields{s.Exposure, s.Reach, s.Interface})
+	if err != nil {
+		return nil, err
+	}
+	if len(base) < 2 || base[len(base)-1] != '}' || len(extra) < 2 || extra[0] != '{' {
+		return nil, fmt.Errorf("report socket: unexpected JSON shapes")
+	}
+	out := append(base[:len(base)-1:len(base)-1], ',')
+	return append(out, extra[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *Socket) UnmarshalJSON(b []byte) error {
+	var a analysisFields
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	// Strip the analysis fields so that the snapshot socket's strict
+	// decoder sees only its own.
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	delete(m, "exposure")
+	delete(m, "reach")
+	delete(m, "exposure_interface")
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := json.NewDecoder(bytes.NewReader(rest)).Decode(&s.Socket); err != nil {
+		return err
+	}
+	s.Exposure, s.Reach, s.Interface = a.Exposure, a.Reach, a.Interface
+	return nil
+}

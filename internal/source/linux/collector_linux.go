@@ -1,0 +1,391 @@
+package linux
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/netif"
+	"github.com/openports/openports/internal/source/linux/procnet"
+	"github.com/openports/openports/internal/source/linux/procpriv"
+	"github.com/openports/openports/internal/source/linux/sockdiag"
+)
+
+// Collector is the live Linux source.
+type Collector struct {
+	opt  source.Options
+	proc string
+}
+
+// New returns a collector with the given options.
+func New(opt source.Options) *Collector {
+	proc := opt.ProcRoot
+	if proc == "" {
+		proc = "/proc"
+	}
+	return &Collector{opt: opt, proc: proc}
+}
+
+// namespace is one network namespace to list, with a file descriptor to
+// enter it by (-1 for the collector's own).
+type namespace struct {
+	info snapshot.Namespace
+	fd   int
+	pid  int // a process inside it, for the /proc/PID/net fallback; 0 = self
+}
+
+// Snapshot collects sockets, owners, interfaces and gaps.
+func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	snap := &snapshot.Snapshot{
+		Schema: snapshot.SchemaVersion,
+		OS:     "linux",
+		Taken:  time.Now().UTC(),
+		Source: "linux/sock_diag",
+	}
+	snap.Host, _ = os.Hostname()
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		snap.Kernel = string(bytes.TrimRight(uts.Release[:], "\x00"))
+	}
+	priv, err := procpriv.Detect(c.proc)
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Detail: fmt.Sprintf("could not tell what this run may see: %v", err)})
+	}
+	snap.Privilege = priv.Snapshot()
+	c.hostDefaults(snap)
+
+	self, err := nsInode(filepath.Join(c.proc, "self/ns/net"))
+	if err != nil {
+		return nil, fmt.Errorf("identify own network namespace: %w", err)
+	}
+	scanner := &fdscan.Scanner{ProcRoot: c.proc, NetNS: c.opt.AllNamespaces}
+
+	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: c.netnsNames()[self]}, fd: -1}}
+	// Sockets of the collector's own namespace are dumped first; with
+	// --netns all the fd scan also tells which other namespaces exist.
+	wanted := map[uint64]struct{}{}
+	for i := range namespaces {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c.collectNamespace(snap, &namespaces[i], wanted)
+	}
+	res, err := scanner.Scan(wanted)
+	if err != nil {
+		return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+	}
+	if c.opt.AllNamespaces {
+		more := c.otherNamespaces(snap, self, res.NetNS)
+		added := map[uint64]struct{}{}
+		for i := range more {
+			c.collectNamespace(snap, &more[i], added)
+			defer unix.Close(more[i].fd)
+		}
+		namespaces = append(namespaces, more...)
+		if len(added) > 0 {
+			// Owners of the other namespaces' sockets: one more pass,
+			// for the new inodes only.
+			res2, err := scanner.Scan(added)
+			if err != nil {
+				return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+			}
+			for ino, o := range res2.Owners {
+				res.Owners[ino] = o
+			}
+		}
+	}
+	for _, ns := range namespaces {
+		snap.Namespaces = append(snap.Namespaces, ns.info)
+	}
+	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
+	c.attachOwners(snap, res, priv)
+	c.dropClosed(snap, namespaces)
+	snap.Sort()
+	return snap, nil
+}
+
+// dropClosed removes sockets that no process holds and that are gone from
+// a second dump: they were closed while /proc was scanned, and listing them
+// as kernel sockets would be wrong. One more dump per namespace, and only
+// when there is such a socket.
+func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace) {
+	suspect := map[uint64]bool{} // namespace IDs
+	for _, s := range snap.Sockets {
+		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 {
+			suspect[s.NetNS] = true
+		}
+	}
+	if len(suspect) == 0 {
+		return
+	}
+	alive := map[uint64]bool{} // inodes
+	checked := map[uint64]bool{}
+	for i := range namespaces {
+		ns := &namespaces[i]
+		if !suspect[ns.info.ID] {
+			continue
+		}
+		var gaps snapshot.Snapshot
+		socks, err := c.dump(&gaps, ns)
+		if err != nil {
+			continue
+		}
+		checked[ns.info.ID] = true
+		for _, s := range socks {
+			alive[s.Inode] = true
+		}
+	}
+	kept := snap.Sockets[:0]
+	for _, s := range snap.Sockets {
+		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 && checked[s.NetNS] && !alive[s.Inode] {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	snap.Sockets = kept
+}
+
+// collectNamespace lists the sockets and interfaces of ns into snap and
+// adds their inodes to wanted.
+func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, wanted map[uint64]struct{}) {
+	socks, err := c.dump(snap, ns)
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "unreadable",
+			Detail: fmt.Sprintf("network namespace %d: %v", ns.info.ID, err)})
+		return
+	}
+	for i := range socks {
+		socks[i].NetNS = ns.info.ID
+		if socks[i].Inode != 0 {
+			wanted[socks[i].Inode] = struct{}{}
+		}
+	}
+	snap.Sockets = append(snap.Sockets, socks...)
+	ifs, err := netif.Interfaces(ns.fd)
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: "unreadable",
+			Detail: fmt.Sprintf("interfaces of network namespace %d: %v; exposure of single-address sockets names no interface", ns.info.ID, err)})
+	}
+	for i := range ifs {
+		ifs[i].NetNS = ns.info.ID
+		for j := range socks {
+			if socks[j].IfIndex != 0 && int(socks[j].IfIndex) == ifs[i].Index {
+				socks[j].Interface = ifs[i].Name
+			}
+		}
+	}
+	snap.Interfaces = append(snap.Interfaces, ifs...)
+}
+
+// query is what every dump asks for.
+func (c *Collector) query() sockdiag.Query {
+	q := sockdiag.Query{Protos: []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite, snapshot.SCTP}, AllStates: c.opt.Established}
+	if c.opt.Raw {
+		q.Protos = append(q.Protos, snapshot.Raw)
+	}
+	return q
+}
+
+// dump lists ns's sockets through sock_diag, or through /proc/net when
+// netlink is refused (which it records as a gap).
+func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace) ([]snapshot.Socket, error) {
+	if !c.opt.NoNetlink {
+		conn, err := sockdiag.Open(ns.fd)
+		if err == nil {
+			res, err := conn.Dump(c.query())
+			conn.Close()
+			if err == nil {
+				for _, u := range res.Unavailable {
+					if u.Request.Proto == snapshot.SCTP {
+						continue // no SCTP module loaded: there are no SCTP sockets
+					}
+					snap.Gaps = append(snap.Gaps, u.Gap())
+				}
+				return res.Sockets, nil
+			}
+		}
+		if !sockdiag.IsRefused(err) {
+			return nil, err
+		}
+		snap.Source = "linux/procfs"
+		snap.Gaps = appendOnce(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "netlink-refused",
+			Detail: fmt.Sprintf("sock_diag netlink was refused (%v): read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", err)})
+	} else {
+		snap.Source = "linux/procfs"
+	}
+	return procnet.ReadAll(c.proc, ns.pid, c.opt.Raw, c.opt.Established)
+}
+
+func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
+	for _, x := range gaps {
+		if x.Reason == g.Reason {
+			return gaps
+		}
+	}
+	return append(gaps, g)
+}
+
+// attachOwners gives each socket its holders and says how complete they are.
+func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info) {
+	hiddenUIDs := res.HiddenUIDs()
+	blind := priv.ProcessesHidden() // hidepid hides other users' processes entirely
+	users := map[uint32]string{}
+	unknown := 0
+	for i := range snap.Sockets {
+		s := &snap.Sockets[i]
+		if s.UID != nil {
+			s.User = lookupUser(users, *s.UID)
+		}
+		s.Owners = res.Owners[s.Inode]
+		otherUser := s.UID != nil && priv.EUID >= 0 && *s.UID != uint32(priv.EUID)
+		hidden := (s.UID != nil && hiddenUIDs[*s.UID] > 0) || (s.UID == nil && len(hiddenUIDs) > 0) || (blind && otherUser)
+		switch {
+		case len(s.Owners) > 0 && hidden:
+			s.OwnerState = snapshot.OwnersPartial
+			s.OwnerReason = priv.Reason(s.UID, s.User)
+		case len(s.Owners) > 0:
+			s.OwnerState = snapshot.OwnersComplete
+		case hidden || len(hiddenUIDs) > 0:
+			s.OwnerState = snapshot.OwnersUnknown
+			s.OwnerReason = priv.Reason(s.UID, s.User)
+			unknown++
+		default:
+			s.OwnerState = snapshot.OwnersNone
+		}
+	}
+	if unknown > 0 {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: priv.ReasonCode(),
+			Detail: fmt.Sprintf("%d %s whose owner this run cannot see: %s", unknown, plural(unknown, "socket", "sockets"), priv.Advice()),
+			Count:  unknown})
+	}
+	for _, g := range res.Gaps {
+		// Processes that exited, or whose PID was reused, during the
+		// scan held nothing that is still open under them: their
+		// sockets, if shared, are listed with the remaining holders.
+		// That is not a hole in the view.
+		if g.Reason == fdscan.ReasonVanished || g.Reason == "changed" {
+			continue
+		}
+		snap.Gaps = append(snap.Gaps, g)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func lookupUser(cache map[uint32]string, uid uint32) string {
+	if name, ok := cache[uid]; ok {
+		return name
+	}
+	name := ""
+	if u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10)); err == nil {
+		name = u.Username
+	}
+	cache[uid] = name
+	return name
+}
+
+// hostDefaults reads the sysctls that change how sockets are read:
+// net.ipv6.bindv6only and net.ipv4.ip_local_port_range.
+func (c *Collector) hostDefaults(snap *snapshot.Snapshot) {
+	if b, err := os.ReadFile(filepath.Join(c.proc, "sys/net/ipv6/bindv6only")); err == nil {
+		v := strings.TrimSpace(string(b)) == "1"
+		snap.BindV6Only = &v
+	}
+	if b, err := os.ReadFile(filepath.Join(c.proc, "sys/net/ipv4/ip_local_port_range")); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) == 2 {
+			lo, err1 := strconv.ParseUint(f[0], 10, 16)
+			hi, err2 := strconv.ParseUint(f[1], 10, 16)
+			if err1 == nil && err2 == nil {
+				snap.EphemeralPorts = &snapshot.PortRange{First: uint16(lo), Last: uint16(hi)}
+			}
+		}
+	}
+}
+
+// nsInode returns the inode of a namespace file.
+func nsInode(path string) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	return st.Ino, nil
+}
+
+// netnsNames maps namespace inodes to their `ip netns` names.
+func (c *Collector) netnsNames() map[uint64]string {
+	names := map[uint64]string{}
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return names
+	}
+	for _, e := range entries {
+		if ino, err := nsInode(filepath.Join("/run/netns", e.Name())); err == nil {
+			names[ino] = e.Name()
+		}
+	}
+	return names
+}
+
+// otherNamespaces opens every network namespace other than self that a
+// process lives in or `ip netns` names. Those it cannot enter become gaps.
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) []namespace {
+	names := c.netnsNames()
+	var out []namespace
+	seen := map[uint64]bool{self: true}
+	open := func(id uint64, path string, pid int) bool {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return false
+		}
+		out = append(out, namespace{info: snapshot.Namespace{ID: id, Name: names[id]}, fd: fd, pid: pid})
+		return true
+	}
+	for id, name := range names {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if !open(id, filepath.Join("/run/netns", name), 0) {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
+				Detail: fmt.Sprintf("cannot enter network namespace %q", name)})
+		}
+	}
+	for id, pids := range byNS {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		ok := false
+		for _, pid := range pids {
+			if open(id, filepath.Join(c.proc, strconv.Itoa(pid), "ns/net"), pid) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
+				Detail: fmt.Sprintf("cannot enter network namespace %d of PIDs %v", id, pids)})
+		}
+	}
+	return out
+}
