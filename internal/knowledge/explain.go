@@ -185,7 +185,7 @@ func WriteExplanation(w io.Writer, e *Entry, lang, os string) error {
 		fmt.Fprintf(&b, "\n%s:\n", l["stop"])
 		for _, p := range platforms {
 			fmt.Fprintf(&b, "  %s:\n", platformLabels[p])
-			for _, s := range e.Stop(p) {
+			for _, s := range e.StopText(p, lang) {
 				fmt.Fprintf(&b, "    %s\n", s)
 			}
 		}

@@ -93,6 +93,7 @@ type Entry struct {
 	fallback      *Entry
 	severity      map[string]Severity
 	stop          map[string][]string
+	stopJA        map[string][]string
 	order         int
 }
 
@@ -160,8 +161,30 @@ func (e *Entry) Keys() []string {
 
 // Stop returns how to stop or disable the service on platform: a GOOS name,
 // or StopInetd for inetd.conf lines. Each element is one command or one
-// configuration line.
+// configuration line, with notes ("# ...") in English.
 func (e *Entry) Stop(platform string) []string { return e.stop[platform] }
+
+// StopText is Stop with its notes in lang; commands and configuration
+// lines are the same in every language.
+func (e *Entry) StopText(platform, lang string) []string {
+	if NormalizeLang(lang) == LangJA {
+		return e.stopJA[platform]
+	}
+	return e.stop[platform]
+}
+
+// stepNote splits a stop step into its command and its note: the text
+// after the first "# " at the start of the step or after a space. A "#"
+// directly followed by text is a commented-out configuration line, not a
+// note.
+func stepNote(step string) (cmd, note string, ok bool) {
+	for i := 0; i+1 < len(step); i++ {
+		if step[i] == '#' && step[i+1] == ' ' && (i == 0 || step[i-1] == ' ') {
+			return step[:i], strings.TrimSpace(step[i+2:]), true
+		}
+	}
+	return step, "", false
+}
 
 // StopPlatforms lists the platforms Stop has instructions for, in the order
 // of Platforms, StopInetd last.
@@ -217,6 +240,7 @@ type Base struct {
 	patterns []patternClaim
 	messages map[string]*Message
 	msgOrder []string
+	notes    map[string]string // English note -> Japanese
 }
 
 type portKey struct {
@@ -344,6 +368,7 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 type rawFile struct {
 	Entries  []rawEntry   `yaml:"entries"`
 	Messages []rawMessage `yaml:"messages"`
+	Notes    []Text       `yaml:"notes"`
 }
 
 type rawEntry struct {
@@ -393,6 +418,7 @@ func Parse(fsys fs.FS) (*Base, error) {
 		byProc:   map[string]map[string][]*Entry{},
 		byPort:   map[portKey]*Entry{},
 		messages: map[string]*Message{},
+		notes:    map[string]string{},
 	}}
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
@@ -457,6 +483,20 @@ func (l *loader) file(name string, data []byte) {
 			lines = entryLines[i]
 		}
 		l.entry(name, re, lines)
+	}
+	noteLines := itemLines(&root, "notes")
+	for i, n := range f.Notes {
+		line := 1
+		if i < len(noteLines) {
+			line = noteLines[i].line("")
+		}
+		for _, lang := range n.missing() {
+			l.fail(name, line, "", "notes."+lang, errors.New("missing text"))
+		}
+		if _, dup := l.b.notes[n.EN]; dup {
+			l.fail(name, line, "", "notes", fmt.Errorf("duplicate note %q", n.EN))
+		}
+		l.b.notes[n.EN] = n.JA
 	}
 	for i, rm := range f.Messages {
 		lines := fieldLines{}
@@ -573,7 +613,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 		Description: re.Description, Risk: re.Risk, Restrict: re.Restrict,
 		Sources: re.Sources, File: file, Line: lines.line(""),
 		processes: map[string][]string{}, portConfirmed: map[string]bool{},
-		severity: map[string]Severity{}, stop: map[string][]string{},
+		severity: map[string]Severity{}, stop: map[string][]string{}, stopJA: map[string][]string{},
 		order: len(l.b.entries),
 	}
 	for _, t := range []struct {
@@ -772,6 +812,21 @@ func (l *loader) link() {
 		}
 		if len(e.processes) == 0 && len(e.patterns) == 0 && len(e.Ports) == 0 && !l.isFallback(e) {
 			bad("processes", errors.New("missing: nothing identifies this entry; give it a process name, a process pattern or an identifying port"))
+		}
+		for _, key := range e.StopPlatforms() {
+			for i, step := range e.stop[key] {
+				cmd, note, ok := stepNote(step)
+				if !ok {
+					e.stopJA[key] = append(e.stopJA[key], step)
+					continue
+				}
+				ja, found := b.notes[note]
+				if !found {
+					bad(fmt.Sprintf("stop.%s[%d]", key, i), fmt.Errorf("note %q has no Japanese translation in the notes of a data file", note))
+					ja = note
+				}
+				e.stopJA[key] = append(e.stopJA[key], cmd+"# "+ja)
+			}
 		}
 		for i, s := range e.shares {
 			if _, ok := b.byID[s]; !ok || s == e.ID {

@@ -374,6 +374,9 @@ func TestParseInvalid(t *testing.T) {
 			return strings.Replace(s, "    service: demo\n", "    service: demo\n    fallback: demo\n", 1)
 		},
 			[]string{"only a relay entry may have a fallback"}},
+		{"untranslated stop note", func(s string) string {
+			return strings.Replace(s, `demo.service"]}`, `demo.service   # if unused"]}`, 1)
+		}, []string{"demo.yaml:11:", "field stop.linux[0]", `note "if unused" has no Japanese translation`}},
 		{"not yaml", func(string) string { return "entries: [\n" }, []string{"demo.yaml:", "decode"}},
 	}
 	for _, tt := range tests {
@@ -419,6 +422,27 @@ func TestParseCrossEntry(t *testing.T) {
 	self := strings.Replace(validEntry, "    severity:", "    shares_process: [other]\n    severity:", 1)
 	if _, err := Parse(fstest.MapFS{"demo.yaml": {Data: []byte(self + shared)}}); err != nil {
 		t.Errorf("intended process sharing rejected: %v", err)
+	}
+}
+
+func TestStopNotesTranslated(t *testing.T) {
+	note := "notes:\n  - {en: \"if unused\", ja: \"使わない場合\"}\n"
+	data := strings.Replace(validEntry, `demo.service"]}`, `demo.service   # if unused", "#demo stream tcp nowait root /usr/libexec/demod demod"]}`, 1)
+	b, err := Parse(fstest.MapFS{"demo.yaml": {Data: []byte(data)}, "notes.yaml": {Data: []byte(note)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := b.Entry("demo")
+	want := []string{"systemctl disable --now demo.service   # 使わない場合", "#demo stream tcp nowait root /usr/libexec/demod demod"}
+	if got := e.StopText("linux", "ja_JP.UTF-8"); !slices.Equal(got, want) {
+		t.Errorf("StopText ja = %q, want %q", got, want)
+	}
+	if got := e.StopText("linux", LangEN); !slices.Equal(got, e.Stop("linux")) {
+		t.Errorf("StopText en = %q, want Stop's %q", got, e.Stop("linux"))
+	}
+	_, err = Parse(fstest.MapFS{"notes.yaml": {Data: []byte("notes:\n  - {en: \"x\"}\n")}})
+	if err == nil || !strings.Contains(err.Error(), "notes.yaml:2: field notes.ja: missing text") {
+		t.Errorf("note without ja: got %v", err)
 	}
 }
 
