@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -97,6 +98,9 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 	}
 	if len(tools) == 0 {
 		return errors.New("no tool to run")
+	}
+	if _, err := os.Stat(gnuTime); err != nil {
+		return fmt.Errorf("peak RSS needs GNU time (apt-get install time): %w", err)
 	}
 	for _, t := range tools {
 		if _, err := exec.LookPath(t.Argv[0]); err != nil {
@@ -191,6 +195,9 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 	fmt.Fprintf(os.Stderr, "runner: wrote %s\n", out)
 	return nil
 }
+
+// gnuTime is GNU time (Debian package "time"), which reports peak RSS.
+const gnuTime = "/usr/bin/time"
 
 // toolList returns the tools in table order. Binaries built by the runner
 // are in bins; a binary that failed to build is missing and its tool left
@@ -300,7 +307,19 @@ func runTool(th *nsthread.Thread, t Tool, keep bool, timeout time.Duration) ([]b
 	var r Run
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, t.Argv[0], t.Argv[1:]...)
+	// Peak RSS comes from GNU time, not from our own wait4: os/exec
+	// starts a child with vfork semantics (CLONE_VM), so the kernel
+	// counts the runner's own memory in the child's ru_maxrss. GNU time
+	// forks a copy of itself, which is small. Its exec costs every tool
+	// the same, about a millisecond.
+	rssFile, err := os.CreateTemp("", "opbench-rss-")
+	if err != nil {
+		return nil, r, fmt.Errorf("temporary file: %w", err)
+	}
+	rssFile.Close()
+	defer os.Remove(rssFile.Name())
+	argv := append([]string{gnuTime, "-f", "%M", "-o", rssFile.Name()}, t.Argv...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	if keep {
 		cmd.Stdout = &stdout
@@ -317,13 +336,26 @@ func runTool(th *nsthread.Thread, t Tool, keep bool, timeout time.Duration) ([]b
 	if err := th.Do(func() error { start = time.Now(); return cmd.Start() }); err != nil {
 		return nil, r, fmt.Errorf("start %s: %w", t.Name, err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	r.Wall = time.Since(start)
 	if ps := cmd.ProcessState; ps != nil {
 		r.Exit = ps.ExitCode()
+		// time's user and system times include the tool's, which
+		// it waited for.
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			r.MaxRSS = ru.Maxrss * 1024
 			r.CPU = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+		}
+	}
+	if b, err := os.ReadFile(rssFile.Name()); err == nil {
+		// The last line is %M, in KiB; a line before it may say the
+		// command exited non-zero.
+		lines := strings.Fields(string(b))
+		if len(lines) > 0 {
+			kib, perr := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+			if perr != nil {
+				return nil, r, fmt.Errorf("%s: peak RSS from time: %q", t.Name, b)
+			}
+			r.MaxRSS = kib * 1024
 		}
 	}
 	var ee *exec.ExitError

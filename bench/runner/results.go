@@ -134,7 +134,7 @@ func (r *Results) Markdown(machine []string) string {
 	fmt.Fprintf(&b, "%d timed rounds after %d warm-up round(s), %.0f s in all; each round runs every tool once, "+
 		"starting with a different tool each round, so the runs of any two tools alternate. "+
 		"Ratio: median over rounds of the tool's time divided by `%s`'s in the same round. "+
-		"CPU: user + system time. Peak RSS: largest ru_maxrss (wait4) over the rounds.\n\n",
+		"CPU: user + system time. Peak RSS: largest maximum resident set size (GNU time's %%M) over the rounds.\n\n",
 		r.Runs, r.Warmup, r.End.Sub(r.Start).Seconds(), refName)
 
 	fmt.Fprintf(&b, "| tool | median | min | × %s | CPU (median) | peak RSS | sockets | same sockets and owners as `ss -tulpn` |\n", refName)
