@@ -14,10 +14,15 @@
 //	snap.Gaps = append(snap.Gaps, res.Gaps...)
 //
 // A socket whose state is not complete gets its reason from
-// procpriv.Info, which knows the privileges and the hidepid= option of the
-// run; Result.Unreadable names the processes whose tables were closed to
-// this run and their user ids. Result.NetNS, collected when Scanner.NetNS is
-// set, groups processes by network namespace for --netns all.
+// procpriv.Info.Reason, which knows the privileges and the hidepid= option
+// of the run. Result.Unreadable names the processes whose tables were
+// closed to this run, and HiddenUIDs counts them by uid, so that a socket of
+// unknown owner can be matched with its own uid. State cannot know about
+// processes hidden from the listing itself (hidepid=invisible): check
+// procpriv.Info.ProcessesHidden for sockets of other users. Result.NetNS,
+// collected when Scanner.NetNS is set, groups processes by network
+// namespace for --netns all; a second Scan with only the new inodes finds
+// their owners.
 //
 // Every owner is identified by (PID, start time). The start time is read
 // before the descriptor table and again after the owner's details, and the
