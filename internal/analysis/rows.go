@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +35,8 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	}
 
 	complete := len(snap.Gaps) == 0
-	rows := map[string]*report.Row{}
-	var order []string
+	rows := map[rowKey]*report.Row{}
+	var order []rowKey
 	nsUsed := map[uint64]bool{}
 	for i := range snap.Sockets {
 		s := &snap.Sockets[i]
@@ -53,7 +52,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 			continue
 		}
 		rs := report.Socket{Socket: *s, Exposure: class, Reach: Reach(s, snap.BindV6Only), Interface: iface}
-		key := rowKey(&rs)
+		key := keyOf(&rs)
 		row, ok := rows[key]
 		if !ok {
 			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
@@ -83,40 +82,51 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 // rowKey groups sockets that a person sees as one service line: the same
 // namespace, protocol, port, exposure and holders. Wildcards of both
 // families share a key, as do 127.0.0.1 and ::1.
-func rowKey(s *report.Socket) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%s|%d|%s|%s|", s.NetNS, s.Proto, s.Local.Port(), s.Exposure, s.Interface)
+type rowKey struct {
+	netns    uint64
+	proto    snapshot.Proto
+	port     uint16
+	exposure string
+	iface    string
+	addr     string
+	owners   string
+}
+
+func keyOf(s *report.Socket) rowKey {
+	k := rowKey{netns: s.NetNS, proto: s.Proto, port: s.Local.Port(), exposure: s.Exposure, iface: s.Interface, owners: ownerKey(&s.Socket)}
 	addr := s.Local.Addr().Unmap().WithZone("")
 	switch {
 	case s.Exposure == report.ExposureAll || s.Exposure == report.ExposureDevice:
-		b.WriteString("*")
+		k.addr = "*"
 	case addr == loopback4 || addr == loopback6:
-		b.WriteString("localhost")
+		k.addr = "localhost"
 	case !s.Local.Addr().IsValid():
-		b.WriteString("text:" + s.LocalText)
+		k.addr = "text:" + s.LocalText
 	default:
-		b.WriteString(s.Local.Addr().String())
+		k.addr = s.Local.Addr().String()
 	}
-	b.WriteByte('|')
-	b.WriteString(ownerKey(&s.Socket))
-	return b.String()
+	return k
 }
 
 // ownerKey identifies the set of holders of a socket, or, when they are not
-// known, the socket's user and why.
+// known, the socket's user and its owner state.
 func ownerKey(s *snapshot.Socket) string {
+	b := make([]byte, 0, 32)
+	b = append(b, s.OwnerState...)
+	b = append(b, ':')
 	if len(s.Owners) == 0 {
-		uid := "?"
 		if s.UID != nil {
-			uid = strconv.FormatUint(uint64(*s.UID), 10)
+			b = strconv.AppendUint(b, uint64(*s.UID), 10)
 		}
-		return string(s.OwnerState) + ":uid=" + uid
+		return string(b)
 	}
-	var b strings.Builder
 	for _, o := range s.Owners {
-		fmt.Fprintf(&b, "%d/%d,", o.PID, o.StartTime)
+		b = strconv.AppendInt(b, int64(o.PID), 10)
+		b = append(b, '/')
+		b = strconv.AppendUint(b, o.StartTime, 10)
+		b = append(b, ',')
 	}
-	return string(s.OwnerState) + ":" + b.String()
+	return string(b)
 }
 
 // finishRow derives the row's display address, reach, processes, owner

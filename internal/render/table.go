@@ -64,16 +64,21 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		if t.Color && colour[li] != "" {
 			b.WriteString(colour[li])
 		}
-		for i, c := range line {
+		// Pad every cell but the last non-empty one, so that no line
+		// ends in spaces.
+		last := len(line) - 1
+		for last > 0 && line[last] == "" {
+			last--
+		}
+		for i, c := range line[:last+1] {
 			b.WriteString(c)
-			if i < len(line)-1 {
+			if i < last {
 				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
 			}
 		}
 		if t.Color && colour[li] != "" {
 			b.WriteString(ansiReset)
 		}
-		trimTrailingSpaces(&b)
 		b.WriteByte('\n')
 	}
 	b.WriteString(Summary(r))
@@ -82,15 +87,6 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
-}
-
-func trimTrailingSpaces(b *strings.Builder) {
-	s := b.String()
-	t := strings.TrimRight(s, " ")
-	if len(t) != len(s) {
-		b.Reset()
-		b.WriteString(t)
-	}
 }
 
 // ExposureText is the EXPOSURE cell: who can reach the row.
