@@ -69,11 +69,33 @@ func (fieldParser) Detect(sample []byte) int {
 type fileSet struct {
 	fields   map[byte]string
 	states   []string
-	lines    []int
 	nameLine int
 	nameText string
 	typeLine int
 	typeText string
+	// outcome is set when the set is flushed.
+	outcome outcome
+	// problemLine and expected describe an outcome of bad.
+	problemLine int
+	expected    string
+}
+
+type outcome int
+
+const (
+	pending outcome = iota
+	parsed
+	skipped
+	bad
+)
+
+// lineRec is a line whose category (parsed, skipped, problem) waits for the
+// file sets it holds fields of to be flushed.
+type lineRec struct {
+	n    int
+	text string
+	proc bool
+	sets []*fileSet
 }
 
 type fieldState struct {
@@ -81,6 +103,7 @@ type fieldState struct {
 	proc    *snapshot.Owner
 	hasProc bool
 	file    *fileSet
+	queue   []lineRec
 }
 
 // Parse reads a whole lsof -F output.
@@ -93,54 +116,77 @@ func (fieldParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			return
 		}
 		st.line(n, line)
+		st.drain()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lsof -F %s: %w", name, err)
 	}
 	st.flush()
+	st.drain()
 	return st.b.finish(), nil
 }
 
-func (st *fieldState) line(n int, line string) {
-	if strings.TrimSpace(line) == "" {
-		st.b.res.Skipped++
-		return
-	}
-	var owner *fileSet // the file set this line belongs to, if any
-	procLine := false
-	for _, field := range strings.Split(line, "\x00") {
-		if field == "" {
-			continue
-		}
+// check reports what is wrong with a line's fields, "" when nothing.
+func (st *fieldState) check(fields []string) string {
+	hasProc := st.hasProc
+	for _, field := range fields {
 		id, val := field[0], field[1:]
 		switch {
 		case id == 'p':
-			pid, err := strconv.Atoi(val)
-			if err != nil || pid < 0 {
-				st.b.problem(n, line, expectPIDField)
-				return
+			if pid, err := strconv.Atoi(val); err != nil || pid < 0 {
+				return expectPIDField
 			}
+			hasProc = true
+		case strings.IndexByte(processFields+fileFields, id) >= 0:
+			if !hasProc {
+				return expectPIDField
+			}
+		default:
+			return expectField
+		}
+	}
+	return ""
+}
+
+func (st *fieldState) line(n int, line string) {
+	var fields []string
+	for _, f := range strings.Split(line, "\x00") {
+		if f != "" && f != "\r" {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		st.b.res.Skipped++
+		return
+	}
+	if expected := st.check(fields); expected != "" {
+		// Nothing of a bad line is used; lines before it may still wait
+		// in the queue, so this one joins it to keep problems in order.
+		st.queue = append(st.queue, lineRec{n: n, text: line, sets: []*fileSet{{outcome: bad, problemLine: n, expected: expected}}})
+		return
+	}
+	rec := lineRec{n: n, text: line}
+	for _, field := range fields {
+		id, val := field[0], field[1:]
+		switch {
+		case id == 'p':
+			pid, _ := strconv.Atoi(val)
 			st.flush()
 			st.proc = &snapshot.Owner{PID: pid}
 			st.hasProc = true
-			procLine = true
+			rec.proc = true
 		case strings.IndexByte(processFields, id) >= 0:
-			if !st.hasProc {
-				st.b.problem(n, line, expectPIDField)
-				return
-			}
 			st.procField(id, val)
-			procLine = true
-		case strings.IndexByte(fileFields, id) >= 0:
-			if !st.hasProc {
-				st.b.problem(n, line, expectPIDField)
-				return
-			}
+			rec.proc = true
+		default: // a file field (check passed)
 			// A file set starts at f, or at a field the current set
 			// already has (when f was not selected); T repeats.
 			if st.file == nil || id == 'f' || id != 'T' && st.file.has(id) {
 				st.flush()
 				st.file = &fileSet{fields: map[byte]string{}}
+			}
+			if len(rec.sets) == 0 || rec.sets[len(rec.sets)-1] != st.file {
+				rec.sets = append(rec.sets, st.file)
 			}
 			switch id {
 			case 'T':
@@ -154,22 +200,45 @@ func (st *fieldState) line(n int, line string) {
 			default:
 				st.file.fields[id] = val
 			}
-			if owner == nil {
-				owner = st.file
-			}
-		default:
-			st.b.problem(n, line, expectField)
-			return
 		}
 	}
-	switch {
-	case owner != nil:
-		owner.lines = append(owner.lines, n)
-	case procLine:
-		st.b.res.Parsed++
-	default: // only NUL separators
-		st.b.res.Skipped++
+	st.queue = append(st.queue, rec)
+}
+
+// drain settles the lines at the front of the queue whose file sets are
+// all flushed: a line is a problem when a set failed on it, parsed when it
+// holds process fields or fields of a socket, skipped otherwise.
+func (st *fieldState) drain() {
+	b := st.b
+	i := 0
+	for ; i < len(st.queue); i++ {
+		rec := st.queue[i]
+		done, isParsed, expected := true, rec.proc, ""
+		for _, f := range rec.sets {
+			switch f.outcome {
+			case pending:
+				done = false
+			case parsed:
+				isParsed = true
+			case bad:
+				if f.problemLine == rec.n && expected == "" {
+					expected = f.expected
+				}
+			}
+		}
+		if !done {
+			break
+		}
+		switch {
+		case expected != "":
+			b.problem(rec.n, rec.text, expected)
+		case isParsed:
+			b.res.Parsed++
+		default:
+			b.res.Skipped++
+		}
 	}
+	st.queue = st.queue[i:]
 }
 
 func (f *fileSet) has(id byte) bool {
@@ -194,13 +263,15 @@ func (st *fieldState) procField(id byte, val string) {
 	}
 }
 
-// flush turns the current file set into a socket, or skips it.
+// flush turns the current file set into a socket, or skips it, and
+// records the outcome for the lines that hold its fields.
 func (st *fieldState) flush() {
 	f := st.file
 	st.file = nil
 	if f == nil {
 		return
 	}
+	f.outcome = skipped
 	b := st.b
 	typ := f.fields['t']
 	name, hasName := f.fields['n']
@@ -208,24 +279,23 @@ func (st *fieldState) flush() {
 		b.denied[st.proc.PID] = true
 	}
 	if typ != "IPv4" && typ != "IPv6" || !hasName {
-		b.res.Skipped += len(f.lines)
 		return
+	}
+	fail := func(line int, expected string) {
+		f.outcome, f.problemLine, f.expected = bad, line, expected
 	}
 	pname, hasProto := f.fields['P']
 	proto, known := protos[pname]
 	switch {
 	case !hasProto:
-		b.problem(f.typeLine, f.typeText, expectProto)
-		b.res.Skipped += len(f.lines) - 1
+		fail(f.typeLine, expectProto)
 		return
 	case !known:
-		b.res.Skipped += len(f.lines) // raw, ICMP: no port
-		return
+		return // raw, ICMP: no port
 	}
 	local, remote, expected := parseName(name, typ == "IPv6", proto)
 	if expected != "" {
-		b.problem(f.nameLine, f.nameText, expected)
-		b.res.Skipped += len(f.lines) - 1
+		fail(f.nameLine, expected)
 		return
 	}
 	state := defaultState(proto, remote)
@@ -233,8 +303,7 @@ func (st *fieldState) flush() {
 		if v, ok := strings.CutPrefix(t, "ST="); ok {
 			s, known := states[v]
 			if !known {
-				b.problem(f.nameLine, f.nameText, expectState)
-				b.res.Skipped += len(f.lines) - 1
+				fail(f.nameLine, expectState)
 				return
 			}
 			state = s
@@ -259,5 +328,5 @@ func (st *fieldState) flush() {
 		owner:     owner,
 		truncated: utf8.RuneCountInString(owner.Name) == cmdWidth,
 	})
-	b.res.Parsed += len(f.lines)
+	f.outcome = parsed
 }
