@@ -9,9 +9,10 @@
 #   util-linux      unshare, nsenter, setpriv
 #   procps          ps, for debugging failed runs
 #   lsof, net-tools lsof and netstat, which the benchmarks compare with
+#   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
