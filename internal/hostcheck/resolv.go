@@ -40,9 +40,10 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", fmt.Errorf("read %s: %w", path, err)))
 		return finish(&c), nil
 	default:
-		cfg, err = resolvconf.Parse(bytes.NewReader(data), path)
-		if err != nil {
-			c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", err))
+		var parseErr error
+		cfg, parseErr = resolvconf.Parse(bytes.NewReader(data), path)
+		if parseErr != nil {
+			c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", parseErr))
 		}
 	}
 	c.ResolvConf = cfg
@@ -59,7 +60,9 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 	}
 
 	used := cfg.Used()
-	implicit := len(used) == 0 && err == nil
+	// With no usable nameserver line (or no file) the C library asks
+	// 127.0.0.1; a file cut short by a read error is not judged so.
+	implicit := len(used) == 0 && len(c.Gaps) == 0
 	if implicit {
 		used = []resolvconf.Nameserver{{Addr: netip.MustParseAddr("127.0.0.1")}}
 	}

@@ -1,0 +1,199 @@
+package hostcheck
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/hostcheck/finding"
+	"github.com/openports/openports/internal/hostcheck/ifaces"
+	"github.com/openports/openports/internal/hostcheck/routes"
+	"github.com/openports/openports/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fakeHost is a Host made of fixed facts.
+type fakeHost struct {
+	ifs   []ifaces.Interface
+	rts   []routes.Route
+	udp53 []netip.Addr
+	files map[string]string
+	name  string
+}
+
+func (f fakeHost) Interfaces(context.Context) ([]ifaces.Interface, error) { return f.ifs, nil }
+func (f fakeHost) Routes(context.Context) ([]routes.Route, error)         { return f.rts, nil }
+func (f fakeHost) UDPListeners(context.Context, uint16) ([]netip.Addr, error) {
+	return f.udp53, nil
+}
+func (f fakeHost) Hostname() (string, error) { return f.name, nil }
+func (f fakeHost) ReadFile(name string) ([]byte, error) {
+	s, ok := f.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return []byte(s), nil
+}
+
+func baseHost() fakeHost {
+	yes := true
+	return fakeHost{
+		name: "vm",
+		ifs: []ifaces.Interface{
+			{Index: 1, Name: "lo", Up: true, Running: true, Loopback: true, MTU: 65536, Addrs: []ifaces.Addr{{Prefix: netip.MustParsePrefix("127.0.0.1/8")}}},
+			{Index: 2, Name: "eth0", Up: true, Running: true, Carrier: &yes, MTU: 1500, Addrs: []ifaces.Addr{{Prefix: netip.MustParsePrefix("192.0.2.10/24")}}},
+		},
+		rts: []routes.Route{
+			{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Iface: "eth0", Type: routes.TypeUnicast},
+			{Dst: netip.MustParsePrefix("192.0.2.0/24"), Iface: "eth0", Type: routes.TypeUnicast},
+		},
+	}
+}
+
+func TestRunFakeHost(t *testing.T) {
+	stubHost := baseHost()
+	stubHost.udp53 = []netip.Addr{netip.MustParseAddr("127.0.0.53")}
+	stubHost.files = map[string]string{
+		"/etc/resolv.conf":   "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan.example\n",
+		resolvedUpstreams:    "nameserver 192.0.2.53\nnameserver 2001:db8::53\n",
+		"/etc/expect-ok.yml": "",
+	}
+	deadStub := stubHost
+	deadStub.udp53 = nil
+	noFile := baseHost()
+	noFile.files = map[string]string{}
+	exp, err := ParseExpectations(strings.NewReader(`
+interfaces:
+  - name: eth0
+    up: true
+    mtu: 9000
+    addresses: [192.0.2.10/24, 2001:db8::10/64]
+  - name: eth1
+gateways: [192.0.2.254]
+nameservers: [192.0.2.53]
+`), "expect.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := func(context.Context) (*report.Report, error) {
+		return &report.Report{Rows: []report.Row{{Proto: "tcp", Address: "*", Port: 22}}, Complete: true}, nil
+	}
+	tests := []struct {
+		name     string
+		host     fakeHost
+		opt      Options
+		exit     int
+		verdicts map[string]finding.Verdict
+		want     []string // substrings of the text output
+	}{
+		{
+			name: "resolved-stub", host: stubHost, opt: Options{NoDNS: true, Ports: ports}, exit: 0,
+			verdicts: map[string]finding.Verdict{CheckInterfaces: finding.OK, CheckResolvConf: finding.OK, CheckRoutes: finding.OK, CheckPorts: finding.OK},
+			want:     []string{"systemd-resolved stub, upstreams 192.0.2.53, 2001:db8::53", "1 line other machines can reach"},
+		},
+		{
+			name: "resolved-stub-down", host: deadStub, opt: Options{NoDNS: true}, exit: 1,
+			verdicts: map[string]finding.Verdict{CheckResolvConf: finding.Problem},
+			want:     []string{"systemd-resolved's stub, but nothing listens on 127.0.0.53", "systemctl status systemd-resolved"},
+		},
+		{
+			name: "no-resolv-conf", host: noFile, opt: Options{NoDNS: true}, exit: 1,
+			verdicts: map[string]finding.Verdict{CheckResolvConf: finding.Problem},
+			want:     []string{"/etc/resolv.conf does not exist", "nothing listens on 127.0.0.1 port 53"},
+		},
+		{
+			name: "expectations", host: stubHost, opt: Options{NoDNS: true, Expect: exp}, exit: 1,
+			verdicts: map[string]finding.Verdict{CheckInterfaces: finding.Problem, CheckResolvConf: finding.Problem, CheckRoutes: finding.Problem},
+			want: []string{
+				"expected: 9000", "actual:   1500",
+				"eth0 lacks 2001:db8::10/64", "interface eth1 does not exist",
+				"expected: 192.0.2.254", "actual:   192.0.2.1",
+				"expected: 192.0.2.53", "actual:   127.0.0.53",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opt.Host = tt.host
+			res, err := Run(context.Background(), tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ExitCode != tt.exit {
+				t.Errorf("exit %d, want %d", res.ExitCode, tt.exit)
+			}
+			for name, v := range tt.verdicts {
+				if got := res.check(t, name).Verdict; got != v {
+					t.Errorf("%s: %s, want %s", name, got, v)
+				}
+			}
+			var text bytes.Buffer
+			if err := WriteText(&text, res); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text.String(), w) {
+					t.Errorf("text lacks %q:\n%s", w, text.String())
+				}
+			}
+			var js bytes.Buffer
+			if err := WriteJSON(&js, res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".txt", text.Bytes())
+			golden(t, tt.name+".json", js.Bytes())
+		})
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n%s", path, got)
+	}
+}
+
+func TestParseExpectationsErrors(t *testing.T) {
+	for _, in := range []string{
+		"gateway: 192.0.2.1\n",         // misspelt key
+		"gateways: [not-an-address]\n", // bad address
+		"interfaces:\n  - up: true\n",  // no name
+	} {
+		if _, err := ParseExpectations(strings.NewReader(in), "e.yml"); err == nil {
+			t.Errorf("ParseExpectations(%q) accepted it", in)
+		}
+	}
+}
+
+func TestRunRejectsBadGateway(t *testing.T) {
+	_, err := Run(context.Background(), Options{Host: baseHost(), NoDNS: true, ExpectGateways: []netip.Addr{netip.MustParseAddr("224.0.0.1")}})
+	if err == nil {
+		t.Error("multicast expected gateway accepted")
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := oneLine("a\x1b[31mb\nc"); got != `a\x1b[31mb\x0ac` {
+		t.Errorf("oneLine = %q", got)
+	}
+}
