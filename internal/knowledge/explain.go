@@ -71,7 +71,7 @@ func (b *Base) Explain(query string) ([]*Entry, error) {
 		}
 		name, _ := NormalizeProcess(q)
 		for _, e := range b.entries {
-			if slices.Contains(e.Processes(""), name) {
+			if containsFold(e.Processes(""), name) {
 				add(e)
 			}
 		}

@@ -85,7 +85,7 @@ type Entry struct {
 	File string
 	Line int
 
-	processes     map[string][]string // platform or Shared -> names (lower case)
+	processes     map[string][]string // platform or Shared -> names as the tools print them
 	portConfirmed map[string]bool
 	patterns      []string
 	shares        []string
@@ -95,6 +95,11 @@ type Entry struct {
 	stop          map[string][]string
 	stopJA        map[string][]string
 	order         int
+}
+
+// containsFold reports whether list holds s, ignoring case.
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
 
 // Processes returns the process names that serve the entry on os (a GOOS
@@ -640,15 +645,14 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 				bad(field, fmt.Errorf("process name %q: want a command name without slashes or surrounding spaces", n))
 				continue
 			}
-			e.processes[key] = append(e.processes[key], strings.ToLower(n))
+			e.processes[key] = append(e.processes[key], n)
 		}
 	}
 	for i, n := range re.PortConfirmed {
-		n = strings.ToLower(n)
-		if !slices.Contains(e.Processes(""), n) {
+		if !containsFold(e.Processes(""), n) {
 			bad(fmt.Sprintf("port_confirmed[%d]", i), fmt.Errorf("%q is not one of the entry's process names", n))
 		}
-		e.portConfirmed[n] = true
+		e.portConfirmed[strings.ToLower(n)] = true
 	}
 	for i, p := range re.Patterns {
 		if _, err := path.Match(p, ""); err != nil || !strings.ContainsAny(p, "*?[") {
@@ -860,7 +864,7 @@ func (l *loader) link() {
 				b.byProc[key] = idx
 			}
 			for _, n := range names {
-				idx[n] = append(idx[n], e)
+				idx[strings.ToLower(n)] = append(idx[strings.ToLower(n)], e)
 			}
 		}
 	}
@@ -870,6 +874,7 @@ func (l *loader) link() {
 		seen := map[string]*Entry{}
 		for _, e := range b.entries {
 			for _, n := range e.Processes(os) {
+				n = strings.ToLower(n)
 				prev, ok := seen[n]
 				if !ok {
 					seen[n] = e

@@ -95,6 +95,7 @@ func TestProcessClaims(t *testing.T) {
 		owner := map[string]*Entry{}
 		for _, e := range b.Entries() {
 			for _, n := range e.Processes(os) {
+				n = strings.ToLower(n)
 				prev, ok := owner[n]
 				if !ok {
 					owner[n] = e
