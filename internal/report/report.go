@@ -35,11 +35,13 @@ const (
 
 // Report is the result of analysing one snapshot.
 type Report struct {
-	Schema   int    `json:"schema"`
-	Host     string `json:"host,omitempty"`
-	Taken    string `json:"taken,omitempty"` // RFC 3339
-	Source   string `json:"source"`
-	Complete bool   `json:"complete"`
+	Schema int    `json:"schema"`
+	Host   string `json:"host,omitempty"`
+	Taken  string `json:"taken,omitempty"` // RFC 3339
+	Source string `json:"source"`
+	// OwnerMethod is the snapshot's: how owners were found.
+	OwnerMethod string `json:"owner_method,omitempty"`
+	Complete    bool   `json:"complete"`
 	// Rows are the lines of the table, in display order.
 	Rows []Row `json:"rows"`
 	// Hidden counts sockets left out of Rows, by reason ("loopback").

@@ -73,6 +73,10 @@ type Snapshot struct {
 	// Source names what produced the snapshot, e.g. "linux/sock_diag",
 	// "linux/procfs" or "parse/fstat".
 	Source string `json:"source"`
+	// OwnerMethod names how owners were found: "proc-fd" (one pass over
+	// /proc/PID/fd), "ebpf-task-file" (a BPF iterator over task files), or
+	// the parsed tool ("fstat", "lsof", ...). Empty when there are none.
+	OwnerMethod string `json:"owner_method,omitempty"`
 	// Privilege describes the rights the collector ran with.
 	Privilege Privilege `json:"privilege"`
 	// BindV6Only is the host's default for IPV6_V6ONLY

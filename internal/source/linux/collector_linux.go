@@ -112,6 +112,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
+	snap.OwnerMethod = "proc-fd"
 	c.attachOwners(snap, res, priv)
 	c.dropClosed(snap, namespaces)
 	snap.Sort()
