@@ -8,13 +8,6 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 )
 
-// Expected texts of address problems.
-const (
-	expectNumericHost = "numeric address (run the tool with -n)"
-	expectPort        = "a port number or a known service name (run the tool with -n)"
-	expectProtocol    = "an IP protocol number or name"
-)
-
 // protoInfo is what a Proto column says: the transport protocol, whether
 // the socket is IPv6, and whether it is dual-stack (macOS tcp46/udp46).
 type protoInfo struct {
@@ -32,6 +25,12 @@ type endpoint struct {
 	// cutAddr and cutPort say that the tool may have cut the address or
 	// the port to its column width.
 	cutAddr, cutPort bool
+	// text is the column as the tool printed it when it could not be
+	// read in full: the host part alone when only the host is not an
+	// address (a resolved name, a cut column) and the port was read, the
+	// whole column when the port could not be read (a cut port, a service
+	// name missing from internal/parse/portname). It is "" otherwise.
+	text string
 }
 
 // hostAddr turns a host column into an address: "*" and "" are the
@@ -55,39 +54,16 @@ func hostAddr(host string, v6 bool) (netip.Addr, bool) {
 }
 
 // portNumber turns a port column into a number: "*" is 0, raw sockets show
-// an IP protocol, other sockets a port number or service name.
-func portNumber(port string, proto snapshot.Proto) (uint16, string) {
+// an IP protocol, other sockets a port number or service name. It reports
+// false for a name missing from internal/parse/portname.
+func portNumber(port string, proto snapshot.Proto) (uint16, bool) {
 	if port == "*" {
-		return 0, ""
+		return 0, true
 	}
 	if proto == snapshot.Raw {
-		if n, ok := portname.Protocol(port); ok {
-			return n, ""
-		}
-		return 0, expectProtocol
+		return portname.Protocol(port)
 	}
-	if n, ok := portname.Port(port, proto); ok {
-		return n, ""
-	}
-	return 0, expectPort
-}
-
-// looksLikeIPFragment reports whether s could be the start of a numeric
-// address that a tool cut: hex digits, dots, colons and a zone.
-func looksLikeIPFragment(s string) bool {
-	if s == "" {
-		return false
-	}
-	host, _, _ := strings.Cut(s, "%")
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == ':', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
+	return portname.Port(port, proto)
 }
 
 // linuxAddrWidth is the width of net-tools' address columns without -W:
@@ -96,8 +72,11 @@ func looksLikeIPFragment(s string) bool {
 const linuxAddrWidth = 23
 
 // linuxEndpoint parses a net-tools "ADDRESS:PORT" column ("0.0.0.0:22",
-// ":::*", "[::]:ssh", "localhost:smtp"). It returns the expected text of a
-// problem, or "".
+// ":::*", "[::]:ssh", "localhost:smtp"). A host that is not an address (a
+// resolved name, a cut column) keeps the port with an invalid address and
+// the host text; a port name missing from internal/parse/portname keeps the
+// address with port 0 and the whole column as text. It returns the expected
+// text of a problem, or "".
 func linuxEndpoint(tok string, pi protoInfo) (endpoint, string) {
 	var e endpoint
 	i := strings.LastIndexByte(tok, ':')
@@ -113,15 +92,15 @@ func linuxEndpoint(tok string, pi protoInfo) (endpoint, string) {
 		// A full IPv4 address and port never fill the column; an IPv6
 		// one may fill it exactly or have been cut: it cannot be trusted.
 		e.cutAddr = true
-	case !ok && mayBeCut && looksLikeIPFragment(host):
-		addr = netip.Addr{}
-		e.cutAddr = true
 	case !ok:
-		return e, expectNumericHost
+		// A host name, or an address cut to the column: never guessed.
+		addr = netip.Addr{}
+		e.cutAddr = mayBeCut
+		e.text = host
 	}
-	p, exp := portNumber(port, pi.proto)
-	if exp != "" {
-		return e, exp
+	p, ok := portNumber(port, pi.proto)
+	if !ok {
+		e.text = tok
 	}
 	e.ap = netip.AddrPortFrom(addr, p)
 	e.wildcard = port == "*" && addr.IsValid() && addr.IsUnspecified()
@@ -136,8 +115,10 @@ type bsdWidths struct {
 }
 
 // bsdEndpoint parses a BSD "HOST.PORT" column ("10.0.0.251.25", "*.22",
-// "*.*", "fe80::1%lo0.123", "localhost.smtp"). It returns the expected
-// text of a problem, or "".
+// "*.*", "fe80::1%lo0.123", "localhost.smtp"), with the same rules for
+// unreadable hosts and ports as linuxEndpoint. A port the column may have
+// cut is never completed: it stays 0 with the whole column as text. It
+// returns the expected text of a problem, or "".
 func bsdEndpoint(tok string, pi protoInfo, w bsdWidths) (endpoint, string) {
 	var e endpoint
 	i := strings.LastIndexByte(tok, '.')
@@ -154,20 +135,16 @@ func bsdEndpoint(tok string, pi protoInfo, w bsdWidths) (endpoint, string) {
 		e.cutAddr = true
 	}
 	addr, ok := hostAddr(host, pi.v6)
-	switch {
-	case ok && e.cutAddr:
-		// kept, flagged: it cannot be trusted in full
-	case !ok && e.cutAddr && looksLikeIPFragment(host):
+	if !ok {
+		// A host name, or an address cut to the column: never guessed.
 		addr = netip.Addr{}
-	case !ok:
-		return e, expectNumericHost
+		e.text = host
 	}
 	var p uint16
-	if !e.cutPort { // never guess the missing digits or letters of a cut port
-		var exp string
-		if p, exp = portNumber(port, pi.proto); exp != "" {
-			return e, exp
-		}
+	if e.cutPort {
+		e.text = tok // never guess the missing digits or letters of a cut port
+	} else if p, ok = portNumber(port, pi.proto); !ok {
+		e.text = tok
 	}
 	e.ap = netip.AddrPortFrom(addr, p)
 	e.wildcard = port == "*" && addr.IsValid() && addr.IsUnspecified()

@@ -28,22 +28,6 @@ func TestBadInput(t *testing.T) {
 				Expected: "a netstat line: Proto Recv-Q Send-Q Local-Address Foreign-Address [State] [User Inode] [PID/Program name]"}},
 		},
 		{
-			name:   "linux host name",
-			p:      NewLinux(),
-			input:  "tcp        0      0 myhost:ssh              0.0.0.0:*               LISTEN\n",
-			parsed: 0,
-			want: []parse.LineError{{Line: 1, Text: "tcp        0      0 myhost:ssh              0.0.0.0:*               LISTEN",
-				Expected: `numeric address (run the tool with -n) in the local address "myhost:ssh"`}},
-		},
-		{
-			name:   "linux unknown service name",
-			p:      NewLinux(),
-			input:  "tcp 0 0 0.0.0.0:nosuchsvc 0.0.0.0:* LISTEN\n",
-			parsed: 0,
-			want: []parse.LineError{{Line: 1, Text: "tcp 0 0 0.0.0.0:nosuchsvc 0.0.0.0:* LISTEN",
-				Expected: `a port number or a known service name (run the tool with -n) in the local address "0.0.0.0:nosuchsvc"`}},
-		},
-		{
 			name:   "linux tcp without state",
 			p:      NewLinux(),
 			input:  "tcp 0 0 0.0.0.0:22 0.0.0.0:*\ntcp 0 0 0.0.0.0:23 0.0.0.0:* BOGUS\n",
@@ -69,14 +53,6 @@ func TestBadInput(t *testing.T) {
 			input:  "# netstat -an\ntcp 0 0 *.22 *.* LISTEN\ntcp 0 0 nodot *.* LISTEN\nudp 0 0 *.53 *.*\n",
 			parsed: 2,
 			want:   []parse.LineError{{Line: 3, Text: "tcp 0 0 nodot *.* LISTEN", Expected: `HOST.PORT in the local address "nodot"`}},
-		},
-		{
-			name:   "bsd resolved host",
-			p:      NewBSD(),
-			input:  "tcp 0 0 gw.example.org.ssh *.* LISTEN\n",
-			parsed: 0,
-			want: []parse.LineError{{Line: 1, Text: "tcp 0 0 gw.example.org.ssh *.* LISTEN",
-				Expected: `numeric address (run the tool with -n) in the local address "gw.example.org.ssh"`}},
 		},
 		{
 			name: "darwin missing pid column",
@@ -106,6 +82,65 @@ func TestBadInput(t *testing.T) {
 				if res.Problems[i] != w {
 					t.Errorf("problem %d:\n got  %+v\n want %+v", i, res.Problems[i], w)
 				}
+			}
+		})
+	}
+}
+
+// TestUnreadableAddressesKeepText pins what happens to a host name, a cut
+// host, an unmapped service name and a cut port: the socket is kept, the
+// port where it could be read, the address invalid, the text as printed.
+func TestUnreadableAddressesKeepText(t *testing.T) {
+	tests := []struct {
+		name       string
+		p          *Parser
+		line       string
+		local      string // netip.AddrPort.String of Local
+		localPort  uint16
+		localText  string
+		remote     string
+		remoteText string
+		truncated  string
+	}{
+		{name: "linux host name", p: NewLinux(),
+			line:  "tcp        0      0 myhost:ssh              0.0.0.0:*               LISTEN",
+			local: "invalid AddrPort", localPort: 22, localText: "myhost", remote: "invalid AddrPort"},
+		{name: "linux host name cut to the column", p: NewLinux(),
+			line:  "tcp        0      0 localhost.localdoma:ssh 192.168.71.1:58727      ESTABLISHED",
+			local: "invalid AddrPort", localPort: 22, localText: "localhost.localdoma", remote: "192.168.71.1:58727", truncated: "local-address"},
+		{name: "linux unmapped service name", p: NewLinux(),
+			line:  "tcp 0 0 0.0.0.0:nosuchsvc 0.0.0.0:* LISTEN",
+			local: "0.0.0.0:0", localText: "0.0.0.0:nosuchsvc", remote: "invalid AddrPort"},
+		{name: "bsd resolved host", p: NewBSD(),
+			line:  "tcp 0 0 gw.example.org.ssh *.* LISTEN",
+			local: "invalid AddrPort", localPort: 22, localText: "gw.example.org", remote: "invalid AddrPort"},
+		{name: "macos host cut to 16 and remote host and port cut", p: NewDarwin(),
+			line:  "tcp4      31      0  kbrazil-mac.attl.62664 93.87.236.35.bc..sunpr CLOSE_WAIT",
+			local: "invalid AddrPort", localPort: 62664, localText: "kbrazil-mac.attl",
+			remote: "invalid AddrPort", remoteText: "93.87.236.35.bc..sunpr", truncated: "local-address,remote-address,remote-port"},
+		{name: "bsd unmapped service on the wildcard", p: NewBSD(),
+			line:  "udp4       0      0  *.xserveraid           *.*",
+			local: "0.0.0.0:0", localText: "*.xserveraid", remote: "invalid AddrPort"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.p.Parse(strings.NewReader(tt.line+"\n"), "in")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, res)
+			if len(res.Problems) != 0 || len(res.Snapshot.Sockets) != 1 {
+				t.Fatalf("problems %v, %d sockets", res.Problems, len(res.Snapshot.Sockets))
+			}
+			s := res.Snapshot.Sockets[0]
+			if s.Local.String() != tt.local || s.Local.Port() != tt.localPort || s.LocalText != tt.localText {
+				t.Errorf("local = %v port %d text %q, want %s port %d text %q", s.Local, s.Local.Port(), s.LocalText, tt.local, tt.localPort, tt.localText)
+			}
+			if s.Remote.String() != tt.remote || s.RemoteText != tt.remoteText {
+				t.Errorf("remote = %v text %q, want %s text %q", s.Remote, s.RemoteText, tt.remote, tt.remoteText)
+			}
+			if got := strings.Join(s.Truncated, ","); got != tt.truncated {
+				t.Errorf("truncated = %q, want %q", got, tt.truncated)
 			}
 		})
 	}

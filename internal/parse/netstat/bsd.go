@@ -205,6 +205,7 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 	if !remote.wildcard {
 		s.Remote = remote.ap
 	}
+	s.LocalText, s.RemoteText = local.text, remote.text
 	for _, c := range []struct {
 		cut  bool
 		name string

@@ -102,6 +102,7 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 	if !remote.wildcard {
 		s.Remote = remote.ap
 	}
+	s.LocalText, s.RemoteText = local.text, remote.text
 	if local.cutAddr {
 		s.Truncated = append(s.Truncated, "local-address")
 	}

@@ -7,10 +7,12 @@
 // address rules in this package.
 //
 // Sections that are not Internet sockets (unix domain, kernel control,
-// routing tables) and header lines are skipped. Lines that are understood
-// but cannot become a socket without guessing (a resolved host name, a
-// service name missing from internal/parse/portname) are problems. Fields
-// the tool may have cut to its column width are flagged in
+// routing tables) and header lines are skipped. An address the tool printed
+// as a host name (it ran without -n) or cut to its column width is kept as
+// printed in snapshot.Socket.LocalText or RemoteText, with the port where it
+// was readable and an invalid address; a service name missing from
+// internal/parse/portname keeps the address, port 0 and the whole column as
+// text. Fields the tool may have cut to its column width are flagged in
 // snapshot.Socket.Truncated and never completed by guesswork.
 package netstat
 
