@@ -197,3 +197,25 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine = %q", got)
 	}
 }
+
+func (r *Result) check(t *testing.T, name string) Check {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s check in %+v", name, r.Checks)
+	return Check{}
+}
+
+// has reports whether c has a finding with verdict v whose message or
+// reason contains substr (and, when line > 0, that line).
+func has(c Check, v finding.Verdict, line int, substr string) bool {
+	for _, f := range c.Findings {
+		if f.Verdict == v && (line == 0 || f.Line == line) && strings.Contains(f.Message+" | "+f.Reason, substr) {
+			return true
+		}
+	}
+	return false
+}

@@ -193,28 +193,6 @@ func check(t *testing.T, ns, resolvConf string, viaFlag bool, ho helperOptions) 
 	return &res, code, stderr.String()
 }
 
-func (r *Result) check(t *testing.T, name string) Check {
-	t.Helper()
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no %s check in %+v", name, r.Checks)
-	return Check{}
-}
-
-// has reports whether c has a finding with verdict v whose message or
-// reason contains substr (and, when line > 0, that line).
-func has(c Check, v finding.Verdict, line int, substr string) bool {
-	for _, f := range c.Findings {
-		if f.Verdict == v && (line == 0 || f.Line == line) && strings.Contains(f.Message+" | "+f.Reason, substr) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestNetnsHealthy(t *testing.T) {
 	l := newLab(t)
 	res, code, text := check(t, l.host, "# test\nnameserver 192.0.2.1\nsearch test.example\n", false,
