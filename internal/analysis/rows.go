@@ -64,7 +64,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		nsUsed[s.NetNS] = true
 	}
 	for _, k := range order {
-		finishRow(rows[k])
+		finishRow(rows[k], snap.OwnerMethod)
 		r.Rows = append(r.Rows, *rows[k])
 	}
 	slices.SortStableFunc(r.Rows, compareRows)
@@ -106,6 +106,11 @@ func keyOf(s *report.Socket) rowKey {
 	default:
 		k.addr = s.Local.Addr().String()
 	}
+	if s.LocalText != "" && s.Local.Addr().IsValid() {
+		// A port the tool printed as a name openports does not know, or
+		// cut: keep apart what only the text tells apart.
+		k.addr += "|text:" + s.LocalText
+	}
 	return k
 }
 
@@ -132,7 +137,7 @@ func ownerKey(s *snapshot.Socket) string {
 
 // finishRow derives the row's display address, reach, processes, owner
 // state and note from its sockets.
-func finishRow(row *report.Row) {
+func finishRow(row *report.Row, ownerMethod string) {
 	slices.SortFunc(row.Sockets, func(a, b report.Socket) int { return snapshot.CompareSockets(a.Socket, b.Socket) })
 	var v4, v6 bool
 	seen := map[[2]uint64]bool{}
@@ -182,7 +187,7 @@ func finishRow(row *report.Row) {
 		row.Address = first.Local.Addr().String()
 	}
 	row.OwnerState = state
-	row.Note = note(row, first.Socket)
+	row.Note = note(row, first.Socket, ownerMethod)
 }
 
 // weaker reports whether owner state a says less than b.
@@ -201,7 +206,7 @@ func stateRank(s snapshot.OwnerState) int {
 	}
 }
 
-func note(row *report.Row, s snapshot.Socket) string {
+func note(row *report.Row, s snapshot.Socket, ownerMethod string) string {
 	reason := s.OwnerReason
 	for _, rs := range row.Sockets {
 		if rs.OwnerState == row.OwnerState && rs.OwnerReason != "" {
@@ -229,8 +234,28 @@ func note(row *report.Row, s snapshot.Socket) string {
 	if len(trunc) > 0 {
 		parts = append(parts, "truncated by the tool: "+strings.Join(trunc, ", "))
 	}
+	var printed []string
+	via := false
+	for _, rs := range row.Sockets {
+		if rs.LocalText != "" && rs.Local.Addr().IsValid() && !slices.Contains(printed, rs.LocalText) {
+			printed = append(printed, rs.LocalText)
+		}
+		for _, o := range rs.Owners {
+			via = via || o.Via == ViaAddress
+		}
+	}
+	if len(printed) > 0 {
+		parts = append(parts, "port not readable, printed as "+strings.Join(printed, ", "))
+	}
+	if via {
+		parts = append(parts, "owners matched by address and port from "+orDefault(ownerMethod, "another tool's")+" output")
+	}
 	return strings.Join(parts, "; ")
 }
+
+// ViaAddress is the snapshot.Owner.Via of an owner that a parser joined to
+// its socket by address and port only (internal/parse/join).
+const ViaAddress = "address"
 
 func orDefault(s, d string) string {
 	if s == "" {
