@@ -31,8 +31,8 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 		{"owner joined by address, tool not named", "", []snapshot.Socket{complete(ViaAddress)}, 1,
 			[]string{"owners matched by address and port from another tool's output"}},
 		{"two unknown port names stay two rows", "", []snapshot.Socket{named("*.xserveraid"), named("*.pds")}, 2, []string{
-			"owner unknown: the tool output has no process column; port not readable, printed as *.pds",
-			"owner unknown: the tool output has no process column; port not readable, printed as *.xserveraid"}},
+			"owner unknown: the tool output has no process column; port not readable, printed as *.xserveraid",
+			"owner unknown: the tool output has no process column; port not readable, printed as *.pds"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
