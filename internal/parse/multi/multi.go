@@ -1,0 +1,452 @@
+// Package multi reads one saved input that may hold the outputs of several
+// tools one after another (the seed's `netstat -f inet -na | grep LISTEN`
+// followed by its `fstat | grep :`), detects the format of each part and
+// parses it with its parser from internal/parse/..., keeping the input's own
+// line numbers in every problem.
+//
+// An input is cut into segments at:
+//
+//   - comment lines ("# netstat -an") and shell prompt lines ("$ fstat",
+//     "nbsd# sockstat -4ln", "% netstat -an"): strong boundaries, whose
+//     command also hints at the tool;
+//   - header lines of a tool other than the one the segment is in
+//     ("USER CMD PID FD" after netstat lines);
+//   - otherwise, when a segment's parser reports problems, runs of lines
+//     that another tool recognises, if parsing the runs apart leaves fewer
+//     problems.
+//
+// Joining the sockets of one segment to the owners of another is the job
+// of internal/parse/join.
+package multi
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/fstat"
+	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/netstat"
+	"github.com/openports/openports/internal/parse/sockstat"
+	"github.com/openports/openports/internal/parse/ss"
+)
+
+// FormatUnknown names a segment no parser recognised.
+const FormatUnknown = "unknown"
+
+// expectAny is the Expected text of a line in a segment no parser knows.
+const expectAny = "output of netstat, ss, lsof, fstat or sockstat"
+
+// Parsers returns every parser of saved tool output, in a fixed order.
+func Parsers() []parse.Parser {
+	ps := netstat.All()
+	return append(ps, ss.New(), lsof.Table, lsof.Fields, fstat.New(), sockstat.New())
+}
+
+// Formats lists the format names Parsers provides.
+func Formats() []string {
+	var out []string
+	for _, p := range Parsers() {
+		out = append(out, p.Format())
+	}
+	return out
+}
+
+// ByFormat returns the parser named format, or an error listing the names
+// there are.
+func ByFormat(format string) (parse.Parser, error) {
+	for _, p := range Parsers() {
+		if p.Format() == format {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown format %q (want one of: %s)", format, strings.Join(Formats(), ", "))
+}
+
+// Family is the tool a format belongs to: "netstat" for every netstat
+// dialect, "lsof" for both lsof formats, the format itself otherwise.
+func Family(format string) string {
+	f, _, _ := strings.Cut(format, "-")
+	return f
+}
+
+// Candidate is one parser's score for a sample.
+type Candidate struct {
+	Format string `json:"format"`
+	Score  int    `json:"score"`
+}
+
+// Detect scores sample with every parser and returns the best one, its
+// score, and all candidates that scored above 0, best first (ties keep the
+// order of Parsers). The best parser is nil when nothing scored.
+func Detect(sample []byte) (parse.Parser, int, []Candidate) {
+	return detect(sample, "")
+}
+
+// detect is Detect with a tool hinted by a command line: a parser of the
+// hinted family wins when it scores at all.
+func detect(sample []byte, hint string) (parse.Parser, int, []Candidate) {
+	ps := Parsers()
+	type scored struct {
+		p     parse.Parser
+		score int
+		order int
+	}
+	var all []scored
+	for i, p := range ps {
+		if s := p.Detect(sample); s > 0 {
+			all = append(all, scored{p, s, i})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	var cands []Candidate
+	for _, s := range all {
+		cands = append(cands, Candidate{s.p.Format(), s.score})
+	}
+	if len(all) == 0 {
+		return nil, 0, nil
+	}
+	best := all[0]
+	if hint != "" {
+		for _, s := range all {
+			if Family(s.p.Format()) == hint {
+				best = s
+				break
+			}
+		}
+	}
+	return best.p, best.score, cands
+}
+
+// Options tune Parse.
+type Options struct {
+	// Format forces one parser for every segment ("" detects).
+	Format string
+}
+
+// Segment is one part of an input, in one format.
+type Segment struct {
+	// Format is the format the segment was parsed as, or FormatUnknown.
+	Format string `json:"format"`
+	// Score is the format's detection score (0 when forced or unknown).
+	Score int `json:"score"`
+	// Forced is true when the format came from Options.Format.
+	Forced bool `json:"forced,omitempty"`
+	// Alternatives are all the formats that scored, best first.
+	Alternatives []Candidate `json:"alternatives,omitempty"`
+	// Command is the command line of the comment or prompt line that
+	// introduced the segment, if any.
+	Command string `json:"command,omitempty"`
+	// First and Last are the segment's line numbers in the input.
+	First int `json:"first"`
+	Last  int `json:"last"`
+	// Result is what the parser made of the segment, its problems
+	// numbered as lines of the whole input. Its Snapshot is nil for
+	// FormatUnknown.
+	Result *parse.Result `json:"-"`
+}
+
+// Input is what Parse made of one input.
+type Input struct {
+	// Name is the input's name (a file name, or "-").
+	Name string
+	// Segments are the input's parts in order.
+	Segments []Segment
+	// Problems are all lines no parser understood, in line order.
+	Problems []parse.LineError
+	// Lines counts the input's lines; Boundaries the comment and prompt
+	// lines between segments, which are skipped.
+	Lines, Boundaries int
+}
+
+// Parse reads r whole, cuts it into segments and parses each.
+func Parse(r io.Reader, name string, opt Options) (*Input, error) {
+	var forced parse.Parser
+	if opt.Format != "" {
+		p, err := ByFormat(opt.Format)
+		if err != nil {
+			return nil, err
+		}
+		forced = p
+	}
+	lines, err := readLines(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	in := &Input{Name: name, Lines: len(lines)}
+	for _, c := range chunks(lines) {
+		if c.boundary {
+			in.Boundaries++
+			continue
+		}
+		var segs []Segment
+		if forced != nil {
+			segs = []Segment{parseWith(forced, lines, c, name, 0, nil, true)}
+		} else {
+			segs = detectAndParse(lines, c, name)
+		}
+		for _, s := range segs {
+			in.Segments = append(in.Segments, s)
+			if s.Result != nil {
+				in.Problems = append(in.Problems, s.Result.Problems...)
+			}
+		}
+	}
+	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
+	return in, nil
+}
+
+// readLines splits r into lines without their line ends.
+func readLines(r io.Reader) ([]string, error) {
+	br := bufio.NewReader(r)
+	var lines []string
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" {
+			lines = append(lines, strings.TrimRight(s, "\r\n"))
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
+}
+
+// chunk is a run of lines [first, last) (0-based indices), either one
+// boundary line or the content between boundaries.
+type chunk struct {
+	first, last int
+	boundary    bool
+	// command and hint come from the boundary line before the chunk.
+	command, hint string
+}
+
+// chunks cuts lines at boundary lines and at headers of another tool.
+// Chunks holding only blank lines are dropped.
+func chunks(lines []string) []chunk {
+	var out []chunk
+	cur := chunk{first: 0}
+	family := ""     // the tool of the current chunk, from a hint or header
+	content := false // the current chunk has a non-blank line
+	flush := func(end int) {
+		cur.last = end
+		if content {
+			out = append(out, cur)
+		}
+	}
+	for i, line := range lines {
+		if cmd, ok := boundaryCommand(line); ok {
+			flush(i)
+			out = append(out, chunk{first: i, last: i + 1, boundary: true})
+			hint := toolOf(cmd)
+			cur, family, content = chunk{first: i + 1, command: cmd, hint: hint}, hint, false
+			continue
+		}
+		if h := headerFamily(line); h != "" {
+			if content && h != family {
+				flush(i)
+				cur, content = chunk{first: i}, false
+			}
+			family = h
+		}
+		if strings.TrimSpace(line) != "" {
+			content = true
+		}
+	}
+	flush(len(lines))
+	return out
+}
+
+// tools are the commands whose output Parsers read.
+var tools = []string{"netstat", "ss", "lsof", "fstat", "sockstat"}
+
+// boundaryCommand reports whether line is a comment ("# netstat -an") or
+// a shell prompt with a command ("$ fstat", "nbsd# sockstat -4ln",
+// "root@h:~# ss -tulpn", "% netstat -an"), and returns the command.
+func boundaryCommand(line string) (string, bool) {
+	t := strings.TrimSpace(line)
+	if strings.HasPrefix(t, "#") {
+		return strings.TrimSpace(strings.TrimLeft(t, "#")), true
+	}
+	prompt, rest, ok := strings.Cut(t, " ")
+	if !ok || prompt == "" || strings.ContainsAny(prompt, "\t") {
+		return "", false
+	}
+	switch prompt[len(prompt)-1] {
+	case '$', '#', '%', '>':
+	default:
+		return "", false
+	}
+	cmd := strings.TrimSpace(rest)
+	// A prompt without a known tool could be data; only a command that
+	// names one of the tools (possibly after sudo or doas) counts.
+	if toolOf(cmd) == "" {
+		return "", false
+	}
+	return cmd, true
+}
+
+// toolOf names the tool a command line runs first ("netstat" for
+// "sudo netstat -an | grep LISTEN"), or "".
+func toolOf(cmd string) string {
+	first, _, _ := strings.Cut(cmd, "|")
+	for _, w := range strings.Fields(first) {
+		switch w {
+		case "sudo", "doas", "env", "command", "exec":
+			continue
+		}
+		if i := strings.LastIndexByte(w, '/'); i >= 0 {
+			w = w[i+1:]
+		}
+		if slices.Contains(tools, w) {
+			return w
+		}
+		return ""
+	}
+	return ""
+}
+
+// headerFamily names the tool whose header or section title line is, or "".
+func headerFamily(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return ""
+	}
+	switch {
+	case f[0] == "Proto" && (f[1] == "Recv-Q" || f[1] == "Recv-Q:"),
+		f[0] == "Active" && (f[1] == "Internet" || f[1] == "UNIX"),
+		f[0] == "Aktive", f[0] == "Registered" && f[1] == "kernel",
+		(f[0] == "Tcpcb" || f[0] == "Socket" || f[0] == "Address" || f[0] == "PCB") && f[1] == "Proto":
+		return "netstat"
+	case (f[0] == "Netid" || f[0] == "State") && strings.Contains(line, "Address:Port"):
+		return "ss"
+	case f[0] == "COMMAND" && f[1] == "PID" && f[len(f)-1] == "NAME":
+		return "lsof"
+	case len(f) >= 4 && f[0] == "USER" && f[1] == "CMD" && f[2] == "PID" && f[3] == "FD":
+		return "fstat"
+	case len(f) >= 5 && f[0] == "USER" && f[1] == "COMMAND" && f[2] == "PID" && f[3] == "FD" && f[4] == "PROTO":
+		return "sockstat"
+	}
+	return ""
+}
+
+// sampleLines is how many lines of a segment detection looks at.
+const sampleLines = 64
+
+func sample(lines []string) []byte {
+	var b strings.Builder
+	for i, l := range lines {
+		if i == sampleLines {
+			break
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// detectAndParse parses chunk c with the format detection picks, and cuts
+// it into runs of different tools when that leaves fewer problems.
+func detectAndParse(lines []string, c chunk, name string) []Segment {
+	p, score, cands := detect(sample(lines[c.first:c.last]), c.hint)
+	if p == nil {
+		return []Segment{unknownSegment(lines, c, name)}
+	}
+	whole := parseWith(p, lines, c, name, score, cands, false)
+	if len(whole.Result.Problems) == 0 {
+		return []Segment{whole}
+	}
+	runs := lineRuns(lines, c)
+	if len(runs) < 2 {
+		return []Segment{whole}
+	}
+	var split []Segment
+	problems := 0
+	for _, r := range runs {
+		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
+		var s Segment
+		if rp == nil {
+			s = unknownSegment(lines, r, name)
+			problems += len(s.Result.Problems)
+		} else {
+			s = parseWith(rp, lines, r, name, rs, rc, false)
+			problems += len(s.Result.Problems)
+		}
+		split = append(split, s)
+	}
+	if problems < len(whole.Result.Problems) {
+		return split
+	}
+	return []Segment{whole}
+}
+
+// lineRuns cuts chunk c into runs of consecutive lines that the same tool
+// recognises best, line by line. Lines no tool recognises (blank lines,
+// garbage) stay in the run they are in.
+func lineRuns(lines []string, c chunk) []chunk {
+	var runs []chunk
+	cur := c
+	family := c.hint
+	for i := c.first; i < c.last; i++ {
+		p, _, _ := detect([]byte(lines[i]+"\n"), "")
+		if p == nil {
+			continue
+		}
+		f := Family(p.Format())
+		if family == "" {
+			family = f
+			continue
+		}
+		if f != family {
+			cur.last = i
+			runs = append(runs, cur)
+			cur = chunk{first: i}
+			family = f
+		}
+	}
+	cur.last = c.last
+	return append(runs, cur)
+}
+
+// parseWith parses chunk c with p and renumbers its problems as lines of
+// the whole input.
+func parseWith(p parse.Parser, lines []string, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
+	text := strings.Join(lines[c.first:c.last], "\n") + "\n"
+	res, err := p.Parse(strings.NewReader(text), name)
+	if err != nil {
+		// Parsers return errors only for failed reads, which a string
+		// reader never has; keep the lines as problems all the same.
+		s := unknownSegment(lines, c, name)
+		s.Format = p.Format()
+		for i := range s.Result.Problems {
+			s.Result.Problems[i].Expected = err.Error()
+		}
+		return s
+	}
+	for i := range res.Problems {
+		res.Problems[i].File = name
+		res.Problems[i].Line += c.first
+	}
+	return Segment{Format: p.Format(), Score: score, Forced: forced, Alternatives: cands, Command: c.command,
+		First: c.first + 1, Last: c.last, Result: res}
+}
+
+// unknownSegment makes every non-blank line of c a problem.
+func unknownSegment(lines []string, c chunk, name string) Segment {
+	res := &parse.Result{Lines: c.last - c.first}
+	for i := c.first; i < c.last; i++ {
+		if strings.TrimSpace(lines[i]) == "" {
+			res.Skipped++
+			continue
+		}
+		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: lines[i], Expected: expectAny})
+	}
+	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
+}
