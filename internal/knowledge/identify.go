@@ -122,54 +122,61 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 	if !onPlatform {
 		keys = Platforms
 	}
-	collect := func(match func(known string) bool) []candidate {
-		var out []candidate
-		add := func(e *Entry, known string, platform bool) {
-			has := e.HasPort(proto, port)
-			if e.portConfirmed[known] && !has {
+	var out []candidate
+	add := func(e *Entry, known string, platform bool) {
+		has := e.HasPort(proto, port)
+		if e.portConfirmed[known] && !has {
+			return
+		}
+		for i := range out {
+			if out[i].e == e {
+				out[i].platform = out[i].platform || platform
 				return
 			}
-			for i := range out {
-				if out[i].e == e {
-					out[i].platform = out[i].platform || platform
-					return
-				}
-			}
-			out = append(out, candidate{e: e, hasPort: has, platform: platform, preferred: slices.Contains(e.preferredOn, os)})
 		}
-		for known, es := range b.byProc[Shared] {
-			if match(known) {
-				for _, e := range es {
-					add(e, known, false)
-				}
+		out = append(out, candidate{e: e, hasPort: has, platform: platform, preferred: slices.Contains(e.preferredOn, os)})
+	}
+	// exact looks name up in every index that applies; prefix scans them
+	// for longer names that name may be the cut-off start of.
+	lookup := func(match func(idx map[string][]*Entry, each func(known string, es []*Entry))) {
+		match(b.byProc[Shared], func(known string, es []*Entry) {
+			for _, e := range es {
+				add(e, known, false)
 			}
-		}
-		for _, k := range keys {
-			for known, es := range b.byProc[k] {
-				if match(known) {
-					for _, e := range es {
-						add(e, known, onPlatform)
-					}
-				}
-			}
-		}
-		slices.SortFunc(out, func(x, y candidate) int {
-			return cmp.Or(
-				-cmp.Compare(boolInt(x.hasPort), boolInt(y.hasPort)),
-				-cmp.Compare(boolInt(x.platform), boolInt(y.platform)),
-				-cmp.Compare(boolInt(x.preferred), boolInt(y.preferred)),
-				cmp.Compare(x.e.order, y.e.order),
-			)
 		})
-		return out
+		for _, k := range keys {
+			match(b.byProc[k], func(known string, es []*Entry) {
+				for _, e := range es {
+					add(e, known, onPlatform)
+				}
+			})
+		}
 	}
-	if c := collect(func(known string) bool { return known == name }); len(c) > 0 {
-		return c, false
+	lookup(func(idx map[string][]*Entry, each func(string, []*Entry)) {
+		if es, ok := idx[name]; ok {
+			each(name, es)
+		}
+	})
+	cut := false
+	if len(out) == 0 && truncated {
+		cut = true
+		lookup(func(idx map[string][]*Entry, each func(string, []*Entry)) {
+			for known, es := range idx {
+				if len(known) > len(name) && strings.HasPrefix(known, name) {
+					each(known, es)
+				}
+			}
+		})
 	}
-	if !truncated {
-		return nil, false
-	}
-	return collect(func(known string) bool { return len(known) > len(name) && strings.HasPrefix(known, name) }), true
+	slices.SortFunc(out, func(x, y candidate) int {
+		return cmp.Or(
+			-cmp.Compare(boolInt(x.hasPort), boolInt(y.hasPort)),
+			-cmp.Compare(boolInt(x.platform), boolInt(y.platform)),
+			-cmp.Compare(boolInt(x.preferred), boolInt(y.preferred)),
+			cmp.Compare(x.e.order, y.e.order),
+		)
+	})
+	return out, cut && len(out) > 0
 }
 
 func boolInt(v bool) int {

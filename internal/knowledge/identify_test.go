@@ -129,6 +129,9 @@ func TestIdentify(t *testing.T) {
 	}{
 		{"ssh on another port", "sshd", snapshot.TCP, 2222, "linux", true, "openssh", ByProcess, "", false, ""},
 		{"owner unknown, port known", "", snapshot.TCP, 22, "linux", true, "openssh", ByPort, "", false, ""},
+		{"seed netstat: smtp without owner", "", snapshot.TCP, 25, "netbsd", true, "smtp", ByPort, "", false, ""},
+		{"seed netstat: ntp without owner", "", snapshot.UDP, 123, "netbsd", true, "ntp", ByPort, "", false, ""},
+		{"seed netstat: dns without owner", "", snapshot.UDP, 53, "netbsd", true, "dns", ByPort, "", false, ""},
 		{"kernel nfsd without owner", "", snapshot.TCP, 2049, "linux", true, "nfsd", ByPort, "", false, ""},
 		{"kernel wireguard", "", snapshot.UDP, 51820, "linux", true, "wireguard", ByPort, "", false, ""},
 		{"unknown owner, unknown port", "", snapshot.TCP, 4711, "linux", false, "", "", "", false, ""},

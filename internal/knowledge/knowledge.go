@@ -321,14 +321,18 @@ func (b *Base) Lookup(key, lang string) (string, bool) {
 }
 
 var (
-	loadOnce = sync.OnceValues(func() (*Base, error) {
-		sub, err := fs.Sub(embedded, "data")
-		if err != nil {
-			return nil, fmt.Errorf("knowledge: %w", err)
-		}
-		return Parse(sub)
-	})
+	loadOnce = sync.OnceValues(func() (*Base, error) { return Parse(embeddedData()) })
 )
+
+// embeddedData is the data directory of the embedded files.
+func embeddedData() fs.FS {
+	sub, err := fs.Sub(embedded, "data")
+	if err != nil {
+		// fs.Sub fails only for an invalid path; "data" is valid.
+		panic(fmt.Sprintf("knowledge: %v", err))
+	}
+	return sub
+}
 
 // Load returns the embedded knowledge base, parsed and validated on the
 // first call and cached after it.
