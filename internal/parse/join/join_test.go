@@ -1,0 +1,211 @@
+package join_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/parse/join"
+	"github.com/openports/openports/internal/parse/multi"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestSeedGolden joins the seed's netstat listing to its fstat owners: one
+// socket on 10.0.0.251:25 with Postfix master and four smtpd, each owner
+// marked as matched by address.
+func TestSeedGolden(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "multi", "testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in, err := multi.Parse(f, "seed.txt", multi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []join.Part
+	for _, s := range in.Segments {
+		parts = append(parts, join.Part{Format: s.Format, Label: fmt.Sprintf("seed.txt:%d-%d", s.First, s.Last), Snapshot: s.Result.Snapshot})
+	}
+	res := join.Join(parts)
+	var smtp *snapshot.Socket
+	for i, s := range res.Snapshot.Sockets {
+		if s.Proto == snapshot.TCP && s.Local == netip.MustParseAddrPort("10.0.0.251:25") {
+			if smtp != nil {
+				t.Fatal("two sockets on 10.0.0.251:25")
+			}
+			smtp = &res.Snapshot.Sockets[i]
+		}
+	}
+	if smtp == nil || len(smtp.Owners) != 5 || smtp.State != snapshot.Listen || smtp.OwnerState != snapshot.OwnersComplete {
+		t.Fatalf("10.0.0.251:25 = %+v", smtp)
+	}
+	for _, o := range smtp.Owners {
+		if o.Via != join.ViaAddress {
+			t.Errorf("owner %d via %q", o.PID, o.Via)
+		}
+	}
+	var buf bytes.Buffer
+	if err := snapshot.Write(&buf, res.Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Matches {
+		fmt.Fprintln(&buf, m.String())
+	}
+	fmt.Fprintf(&buf, "merged %d\n", res.Merged)
+	golden(t, "seed.golden", buf.Bytes())
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("differs from %s (run go test -update and review):\n%s", path, got)
+	}
+}
+
+func sock(proto snapshot.Proto, local string, owners ...int) snapshot.Socket {
+	s := snapshot.Socket{Proto: proto, Local: netip.MustParseAddrPort(local), State: snapshot.Listen,
+		OwnerState: snapshot.OwnersUnknown, OwnerReason: "the tool output has no process column"}
+	if proto == snapshot.UDP {
+		s.State = snapshot.Unconnected
+	}
+	if len(owners) > 0 {
+		s.OwnerState, s.OwnerReason = snapshot.OwnersComplete, ""
+		for _, pid := range owners {
+			s.Owners = append(s.Owners, snapshot.Owner{PID: pid, Name: fmt.Sprint("p", pid), FDs: []int{3}})
+		}
+	}
+	return s
+}
+
+func part(format string, gaps []snapshot.Gap, socks ...snapshot.Socket) join.Part {
+	return join.Part{Format: format, Label: format, Snapshot: &snapshot.Snapshot{Schema: 1, Source: "parse/" + format, Sockets: socks, Gaps: gaps}}
+}
+
+// summary is a compact form of a joined snapshot for table tests.
+func summary(s *snapshot.Snapshot) string {
+	var b strings.Builder
+	for _, so := range s.Sockets {
+		fmt.Fprintf(&b, "%s %s %s %s", so.Proto, so.Local, so.State, so.OwnerState)
+		for _, o := range so.Owners {
+			fmt.Fprintf(&b, " %d%v", o.PID, o.FDs)
+			if o.Via != "" {
+				b.WriteString("/" + o.Via)
+			}
+		}
+		b.WriteString("\n")
+	}
+	for _, g := range s.Gaps {
+		fmt.Fprintf(&b, "gap %s %s %d\n", g.Area, g.Reason, g.Count)
+	}
+	return b.String()
+}
+
+func TestJoin(t *testing.T) {
+	noCol := []snapshot.Gap{{Area: "owners", Reason: "no-process-column", Detail: "x", Count: 9}}
+	tests := []struct {
+		name   string
+		parts  []join.Part
+		want   string
+		method string
+		merged int
+	}{
+		{
+			name:   "one socket, owners from the other output",
+			parts:  []join.Part{part("netstat-bsd", noCol, sock("tcp", "192.0.2.1:25")), part("fstat", nil, sock("tcp", "192.0.2.1:25", 7, 8))},
+			want:   "tcp 192.0.2.1:25 LISTEN complete 7[3]/address 8[3]/address\n",
+			method: "fstat", merged: 1,
+		},
+		{
+			name: "families and protocols are not mixed",
+			parts: []join.Part{part("netstat-bsd", noCol, sock("udp", "0.0.0.0:123"), sock("tcp", "0.0.0.0:123")),
+				part("fstat", nil, sock("udp", "[::]:123", 9))},
+			want: "tcp 0.0.0.0:123 LISTEN unknown\nudp 0.0.0.0:123 UNCONN unknown\nudp [::]:123 UNCONN complete 9[3]\n" +
+				"gap owners no-owner-in-output 2\n",
+			method: "fstat",
+		},
+		{
+			name: "more sockets listed than owner sockets: the rest stay unknown",
+			parts: []join.Part{part("netstat-bsd", noCol, sock("udp", "0.0.0.0:500"), sock("udp", "0.0.0.0:500")),
+				part("fstat", nil, sock("udp", "0.0.0.0:500", 4))},
+			want:   "udp 0.0.0.0:500 UNCONN complete 4[3]/address\nudp 0.0.0.0:500 UNCONN unknown\ngap owners no-owner-in-output 1\n",
+			method: "fstat", merged: 1,
+		},
+		{
+			name: "the same listing twice is one socket",
+			parts: []join.Part{part("netstat-bsd", noCol, sock("tcp", "0.0.0.0:22")),
+				part("netstat-bsd", noCol, sock("tcp", "0.0.0.0:22"))},
+			want:   "tcp 0.0.0.0:22 LISTEN unknown\ngap owners no-process-column 18\n",
+			merged: 1,
+		},
+		{
+			name: "two owner outputs of one socket merge their owners",
+			parts: []join.Part{part("sockstat", nil, sock("tcp", "0.0.0.0:22", 1)),
+				part("fstat", nil, sock("tcp", "0.0.0.0:22", 1, 2))},
+			want:   "tcp 0.0.0.0:22 LISTEN complete 1[3] 2[3]\n",
+			method: "sockstat+fstat", merged: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := summary(tt.parts[0].Snapshot)
+			res := join.Join(tt.parts)
+			if got := summary(res.Snapshot); got != tt.want {
+				t.Errorf("joined:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if res.Snapshot.OwnerMethod != tt.method {
+				t.Errorf("owner method %q, want %q", res.Snapshot.OwnerMethod, tt.method)
+			}
+			if res.Merged != tt.merged {
+				t.Errorf("merged %d, want %d", res.Merged, tt.merged)
+			}
+			if after := summary(tt.parts[0].Snapshot); after != before {
+				t.Errorf("Join modified its input:\n%s\nwas\n%s", after, before)
+			}
+		})
+	}
+}
+
+// TestUnreadableAddressIsNotJoined: a host name or a cut address never
+// matches an owner, even on the same port.
+func TestUnreadableAddressIsNotJoined(t *testing.T) {
+	named := sock("tcp", "0.0.0.0:22")
+	named.Local = netip.AddrPortFrom(netip.Addr{}, 22)
+	named.LocalText = "gw.example.org"
+	res := join.Join([]join.Part{part("netstat-bsd", nil, named), part("fstat", nil, sock("tcp", "0.0.0.0:22", 5))})
+	if len(res.Snapshot.Sockets) != 2 {
+		t.Fatalf("sockets:\n%s", summary(res.Snapshot))
+	}
+	if len(res.Matches) != 1 || res.Matches[0].Matched != 0 || res.Matches[0].Unmatched != 1 {
+		t.Errorf("matches %+v", res.Matches)
+	}
+}
+
+func TestMixedOSIsAGap(t *testing.T) {
+	a := part("netstat-bsd", nil, sock("tcp", "0.0.0.0:22"))
+	a.Snapshot.OS, a.Snapshot.BindV6Only = "netbsd", snapshot.Bool(true)
+	b := part("netstat-darwin", nil, sock("tcp", "0.0.0.0:23"))
+	b.Snapshot.OS, b.Snapshot.BindV6Only = "darwin", snapshot.Bool(false)
+	res := join.Join([]join.Part{a, b})
+	if res.Snapshot.OS != "" || res.Snapshot.BindV6Only != nil || len(res.Snapshot.Gaps) != 1 || res.Snapshot.Gaps[0].Reason != "mixed-os" {
+		t.Errorf("os %q v6only %v gaps %+v", res.Snapshot.OS, res.Snapshot.BindV6Only, res.Snapshot.Gaps)
+	}
+}
