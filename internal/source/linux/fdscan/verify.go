@@ -1,0 +1,24 @@
+package fdscan
+
+// Holding is a process that a faster mechanism than the /proc walk (an
+// eBPF iterator over task files, see package bpfowners) saw holding wanted
+// sockets. Scanner.Verify checks it against /proc and describes its owner,
+// so that both mechanisms give the same Result.
+type Holding struct {
+	// PID is the process id as /proc shows it.
+	PID int
+	// StartTime is the process's start time as the mechanism saw it, in
+	// the unit of /proc/PID/stat field 22 (clock ticks after boot). A
+	// process under PID whose start time differs is another process.
+	StartTime uint64
+	// Sockets are the descriptors seen pointing at wanted sockets.
+	Sockets []SocketFD
+}
+
+// SocketFD is one descriptor that points at a socket.
+type SocketFD struct {
+	// Inode is the socket's inode, as in "socket:[N]".
+	Inode uint64
+	// FD is the descriptor number.
+	FD int
+}

@@ -1,0 +1,118 @@
+package fdscan
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Verify checks holdings found by another mechanism against ProcRoot and
+// returns them as Scan would have: for each holding, the process under PID
+// must still have the given start time and each descriptor must still point
+// at its socket (read again through /proc/PID/fd); the owner's details are
+// then read as Scan reads them, and the start time once more. A process
+// that exited or whose PID was reused counts as Vanished, a descriptor that
+// moved as Changed, a process that cannot be read is Unreadable.
+// Result.Processes is the number of holdings given and Result.NetNS is nil.
+// Verify fails only when ProcRoot cannot be opened.
+func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
+	root := s.procRoot()
+	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	defer unix.Close(procFD)
+
+	n := s.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	const chunk = 16
+	n = max(1, min(n, (len(holdings)+chunk-1)/chunk))
+	outs := make([]*workerOut, n)
+	var next atomic.Int64
+	run := func(i int) {
+		// No getdents64 buffer: the descriptors are known.
+		w := s.newWorker(procFD, nil, []byte{})
+		for {
+			end := int(next.Add(chunk))
+			start := end - chunk
+			if start >= len(holdings) {
+				break
+			}
+			for _, h := range holdings[start:min(end, len(holdings))] {
+				w.verifyHolding(h)
+			}
+		}
+		outs[i] = &w.out
+	}
+	if n == 1 {
+		run(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { run(i) })
+		}
+		wg.Wait()
+	}
+	return s.merge(outs, len(holdings)), nil
+}
+
+// verifyHolding checks and describes one holding found elsewhere.
+func (w *worker) verifyHolding(h Holding) {
+	if len(h.Sockets) == 0 {
+		return
+	}
+	pid := h.PID
+	w.pidName = append(strconv.AppendInt(w.pidName[:0], int64(pid), 10), 0)
+	dirFD, err := openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		if vanished(err) {
+			w.out.vanished++
+		} else {
+			w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
+		}
+		return
+	}
+	defer unix.Close(dirFD)
+
+	st, err := w.readStat(dirFD)
+	switch {
+	case err != nil && vanished(err):
+		w.out.vanished++
+		return
+	case err != nil:
+		w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
+		return
+	case st.StartTime != h.StartTime:
+		// Another process under the same PID.
+		w.out.vanished++
+		return
+	}
+	fdFD, err := w.openFDs(pid, dirFD)
+	if err != nil {
+		if vanished(err) {
+			w.out.vanished++
+		} else {
+			w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
+		}
+		return
+	}
+	defer unix.Close(fdFD)
+
+	w.hits = w.hits[:0]
+	for _, s := range h.Sockets {
+		w.hits = append(w.hits, hit{inode: s.Inode, fd: s.FD})
+	}
+	slices.SortFunc(w.hits, compareHits)
+	w.hits = slices.Compact(w.hits)
+	if hk := w.s.hooks.afterFDs; hk != nil {
+		hk(pid)
+	}
+	w.verify(pid, dirFD, fdFD, h.StartTime)
+}

@@ -1,0 +1,179 @@
+package fdscan
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// holdingsOf returns, for the fake processes, what another mechanism would
+// have seen: every descriptor that points at a wanted socket.
+func holdingsOf(procs []fakeProc) []Holding {
+	var hs []Holding
+	for _, p := range procs {
+		h := Holding{PID: p.pid, StartTime: p.start}
+		for fd, target := range p.fds {
+			if ino, ok := parseSocketInode([]byte(target)); ok {
+				if _, ok := wanted[ino]; ok {
+					h.Sockets = append(h.Sockets, SocketFD{Inode: ino, FD: fd})
+				}
+			}
+		}
+		if len(h.Sockets) > 0 {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+func TestVerify(t *testing.T) {
+	full := map[uint64][]ownerKey{
+		1000: {{master.pid, 3}, {smtpd1.pid, 5}, {smtpd2.pid, 5}},
+		1001: {{smtpd2.pid, 9}},
+		3000: {{odd.pid, 3}, {odd.pid, 8}},
+	}
+	tests := []struct {
+		name     string
+		edit     func(root string, hs []Holding) []Holding
+		hooks    func(root string) hooks
+		owners   map[uint64][]ownerKey
+		vanished int
+		changed  int
+		unread   []int
+	}{
+		{name: "all hold", owners: full},
+		{
+			name: "duplicate descriptors are reported once",
+			edit: func(_ string, hs []Holding) []Holding {
+				hs[0].Sockets = append(hs[0].Sockets, hs[0].Sockets...)
+				return hs
+			},
+			owners: full,
+		},
+		{
+			name: "start time differs: another process",
+			edit: func(_ string, hs []Holding) []Holding {
+				for i := range hs {
+					if hs[i].PID == smtpd2.pid {
+						hs[i].StartTime++
+					}
+				}
+				return hs
+			},
+			owners:   map[uint64][]ownerKey{1000: {{master.pid, 3}, {smtpd1.pid, 5}}, 3000: full[3000]},
+			vanished: 1,
+		},
+		{
+			name: "process gone",
+			edit: func(root string, hs []Holding) []Holding {
+				must(t, os.RemoveAll(filepath.Join(root, itoa(smtpd1.pid))))
+				return hs
+			},
+			owners:   map[uint64][]ownerKey{1000: {{master.pid, 3}, {smtpd2.pid, 5}}, 1001: full[1001], 3000: full[3000]},
+			vanished: 1,
+		},
+		{
+			name: "a descriptor seen elsewhere no longer points at the socket",
+			edit: func(root string, hs []Holding) []Holding {
+				relink(t, root, odd.pid, 8, "socket:[5555]")
+				relink(t, root, smtpd2.pid, 9, "/dev/null")
+				return hs
+			},
+			owners:  map[uint64][]ownerKey{1000: full[1000], 3000: {{odd.pid, 3}}},
+			changed: 1,
+		},
+		{
+			name: "fd directory refused",
+			hooks: func(string) hooks {
+				return hooks{openFDs: func(pid int) error {
+					if pid == master.pid {
+						return os.ErrPermission
+					}
+					return nil
+				}}
+			},
+			owners: map[uint64][]ownerKey{1000: {{smtpd1.pid, 5}, {smtpd2.pid, 5}}, 1001: full[1001], 3000: full[3000]},
+			unread: []int{master.pid},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, allProcs)
+			hs := holdingsOf(allProcs)
+			if tt.edit != nil {
+				hs = tt.edit(root, hs)
+			}
+			for _, workers := range []int{1, 3} {
+				s := &Scanner{ProcRoot: root, Workers: workers, LookupUser: fakeLookup}
+				if tt.hooks != nil {
+					s.hooks = tt.hooks(root)
+				}
+				res, err := s.Verify(hs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := keysOf(res); !reflect.DeepEqual(got, tt.owners) {
+					t.Errorf("workers %d: owners %v, want %v", workers, got, tt.owners)
+				}
+				if res.Vanished != tt.vanished || res.Changed != tt.changed {
+					t.Errorf("workers %d: vanished %d changed %d, want %d %d", workers, res.Vanished, res.Changed, tt.vanished, tt.changed)
+				}
+				var unread []int
+				for _, u := range res.Unreadable {
+					unread = append(unread, u.PID)
+				}
+				if !slices.Equal(unread, tt.unread) {
+					t.Errorf("workers %d: unreadable %v, want %v", workers, unread, tt.unread)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyMatchesScan checks that verifying what Scan would find gives
+// Scan's result, owner details included.
+func TestVerifyMatchesScan(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, allProcs)
+	s := &Scanner{ProcRoot: root, LookupUser: fakeLookup}
+	want, err := s.Scan(wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Verify(holdingsOf(allProcs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Owners, want.Owners) {
+		t.Errorf("Verify owners\n%s\nwant (Scan)\n%s", jsonOf(t, got.Owners), jsonOf(t, want.Owners))
+	}
+	if !reflect.DeepEqual(got.Gaps, want.Gaps) {
+		t.Errorf("Verify gaps %v, want %v", got.Gaps, want.Gaps)
+	}
+}
+
+func TestVerifyMissingRoot(t *testing.T) {
+	s := &Scanner{ProcRoot: filepath.Join(t.TempDir(), "absent")}
+	if _, err := s.Verify(nil); err == nil {
+		t.Fatal("Verify of a missing root: no error")
+	}
+}
+
+// ownerKey is one (pid, fd) holding of a socket.
+type ownerKey struct{ pid, fd int }
+
+// keysOf reduces a Result to the (pid, fd) holdings of each socket.
+func keysOf(r *Result) map[uint64][]ownerKey {
+	m := map[uint64][]ownerKey{}
+	for ino, owners := range r.Owners {
+		for _, o := range owners {
+			for _, fd := range o.FDs {
+				m[ino] = append(m[ino], ownerKey{o.PID, fd})
+			}
+		}
+	}
+	return m
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package fdscan
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/openports/openports/internal/source"
+)
+
+// Verify is only implemented on Linux; elsewhere it returns an error
+// wrapping source.ErrUnsupported.
+func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
+	return nil, fmt.Errorf("fdscan on %s: %w", runtime.GOOS, source.ErrUnsupported)
+}
