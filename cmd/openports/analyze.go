@@ -42,7 +42,8 @@ func newAnalyzeCmd(g *globalOptions) *cobra.Command {
 each, or several one after another in one file, or - for standard input)
 and shows the same listing as 'openports list' would have on that host.
 
-The format of each part is detected (--format overrides it; formats: ` + strings.Join(multi.Formats(), ", ") + `).
+The format of each part is detected; --format overrides it (formats:
+` + strings.Join(multi.Formats(), ", ") + `).
 A part starts at a "# command" comment, a shell prompt line such as
 "$ fstat" or "nbsd# sockstat -4ln", or another tool's header line. What was
 recognised is printed to standard error, one line per part:
@@ -59,9 +60,10 @@ Lines no parser understands are warnings on standard error
 (FILE:LINE: expected ..., got "...") with a count, and never cost a valid
 line; --strict makes them an error.
 
-Exit codes: 0 complete view, 2 usage error, missing file, unknown format,
-or a problem line with --strict, 3 some owners are unknown (the output has
-no process column, or no owner part holds the socket).`,
+Exit codes: 0 complete view; 2 usage error, missing file, unknown format,
+an input no line of which could be read, or a problem line with --strict;
+3 some owners are unknown (the output has no process column, or no owner
+part holds the socket).`,
 		Example: analyzeExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -102,7 +104,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 			fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
 		}
 		problems += len(in.Problems)
-		if len(in.Segments) > 0 && allUnknown(in) {
+		if len(in.Problems) > 0 && nothingParsed(in) {
 			return exitWith(report.ExitUsage, fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", name))
 		}
 	}
@@ -174,9 +176,10 @@ func describeSegment(name string, s multi.Segment) string {
 	return b.String()
 }
 
-func allUnknown(in *multi.Input) bool {
+// nothingParsed reports whether no line of in became data.
+func nothingParsed(in *multi.Input) bool {
 	for _, s := range in.Segments {
-		if s.Format != multi.FormatUnknown {
+		if s.Result != nil && s.Result.Parsed > 0 {
 			return false
 		}
 	}

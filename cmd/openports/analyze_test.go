@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "analyze", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
+	}
+}
+
+func TestAnalyzeGolden(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	if err := os.WriteFile(bad, []byte("# netstat -an\ntcp 0 0 *.22 *.* LISTEN\nthis is not netstat\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		golden string // stdout golden; "" means stdout must be empty
+		stderr string // stderr golden; "" to check errWant instead
+		errHas string
+	}{
+		{name: "seed netstat then fstat, table", args: []string{"analyze", "--color", "never", "testdata/analyze/seed.txt"},
+			code: 3, golden: "seed.table", stderr: "seed.stderr"},
+		{name: "seed netstat then fstat, json", args: []string{"analyze", "-o", "json", "testdata/analyze/seed.txt"},
+			code: 3, golden: "seed.json", stderr: "seed.stderr"},
+		{name: "fstat -n exercise, complete", args: []string{"analyze", "--color", "never", "testdata/analyze/fstat-n-exercise.txt"},
+			code: 0, golden: "fstat-n-exercise.table", stderr: "fstat-n-exercise.stderr"},
+		{name: "the seed's two outputs in two files are joined", args: []string{"analyze", "--color", "never", "testdata/analyze/seed-netstat.txt", "testdata/analyze/seed-fstat.txt"},
+			code: 3, golden: "two-files.table", stderr: "two-files.stderr"},
+		{name: "missing file", args: []string{"analyze", "testdata/analyze/nosuch.txt"},
+			code: 2, errHas: "open testdata/analyze/nosuch.txt: no such file or directory"},
+		{name: "unknown format", args: []string{"analyze", "--format", "bogus", "testdata/analyze/seed.txt"},
+			code: 2, errHas: `--format: unknown format "bogus" (want one of: netstat-linux, netstat-bsd`},
+		{name: "no argument", args: []string{"analyze"}, code: 2, errHas: "requires at least 1 arg"},
+		{name: "bad line is a counted warning", args: []string{"analyze", "--color", "never", bad},
+			code: 3, errHas: bad + `:3: expected a netstat line: Proto Recv-Q Send-Q HOST.PORT HOST.PORT [(state)], got "this is not netstat"` +
+				"\nanalyze: 1 line not understood (skipped; --strict makes this an error)"},
+		{name: "bad line with --strict", args: []string{"analyze", "--strict", bad},
+			code: 2, errHas: "openports: --strict: 1 line not understood"},
+		{name: "nothing recognised", args: []string{"analyze", "analyze_test.go"},
+			code: 2, errHas: "analyze_test.go: no line is output of netstat, ss, lsof, fstat or sockstat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.code, stderr.String())
+			}
+			if tt.golden != "" {
+				goldenFile(t, tt.golden, stdout.Bytes())
+			} else if tt.code == 2 && stdout.Len() != 0 {
+				t.Errorf("stdout on a usage error:\n%s", stdout.String())
+			}
+			if tt.stderr != "" {
+				goldenFile(t, tt.stderr, stderr.Bytes())
+			}
+			if tt.errHas != "" && !strings.Contains(stderr.String(), tt.errHas) {
+				t.Errorf("stderr lacks %q:\n%s", tt.errHas, stderr.String())
+			}
+		})
+	}
+}
+
+// TestAnalyzeStdin reads "-" from the command's standard input.
+func TestAnalyzeStdin(t *testing.T) {
+	seed, err := os.ReadFile("testdata/analyze/seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(&stdout, &stderr)
+	root.SetIn(bytes.NewReader(seed))
+	root.SetArgs([]string{"analyze", "--color", "never", "-"})
+	err = root.ExecuteContext(context.Background())
+	var ec *exitCodeError
+	if !asExit(err, &ec) || ec.code != 3 {
+		t.Fatalf("err = %v, want exit 3", err)
+	}
+	want, err := os.ReadFile("testdata/analyze/seed.table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The gap names the input: "-" instead of the file name.
+	want = bytes.ReplaceAll(want, []byte("testdata/analyze/seed.txt:"), []byte("-:"))
+	if stdout.String() != string(want) {
+		t.Errorf("stdin output differs from seed.table:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "analyze: -:10-20: fstat (score 90) after \"fstat | grep :\"") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+func asExit(err error, target **exitCodeError) bool {
+	e, ok := err.(*exitCodeError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
