@@ -180,6 +180,9 @@ type Socket struct {
 	// OwnerReason explains an OwnerState other than complete, in words a
 	// person can act on (the privilege that is missing, hidepid, ...).
 	OwnerReason string `json:"owner_reason,omitempty"`
+	// OwnerReasonCode is the stable code of OwnerReason, when the source
+	// has one: "no-capability", "hidepid", "user-namespace", "refused".
+	OwnerReasonCode string `json:"owner_reason_code,omitempty"`
 	// Truncated is set by parsers when the tool cut a field (an address or
 	// a command name) so that it cannot be trusted in full.
 	Truncated []string `json:"truncated,omitempty"`

@@ -258,11 +258,13 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 		case len(s.Owners) > 0 && hidden:
 			s.OwnerState = snapshot.OwnersPartial
 			s.OwnerReason = priv.Reason(s.UID, s.User)
+			s.OwnerReasonCode = priv.ReasonCode()
 		case len(s.Owners) > 0:
 			s.OwnerState = snapshot.OwnersComplete
 		case hidden || len(hiddenUIDs) > 0:
 			s.OwnerState = snapshot.OwnersUnknown
 			s.OwnerReason = priv.Reason(s.UID, s.User)
+			s.OwnerReasonCode = priv.ReasonCode()
 			unknown++
 		default:
 			s.OwnerState = snapshot.OwnersNone
