@@ -447,3 +447,26 @@ func gaps(out *snapshot.Snapshot, parts []Part, ownerPart []bool, ownerFormats [
 		}
 	}
 }
+
+// KeepListening removes the connected sockets from s, keeping what the live
+// collectors list by default: listening sockets, unconnected datagram
+// sockets, and sockets whose state the tool did not print and that have no
+// remote address. It returns how many were removed.
+func KeepListening(s *snapshot.Snapshot) int {
+	kept := s.Sockets[:0]
+	dropped := 0
+	for _, so := range s.Sockets {
+		switch {
+		case so.Remote.IsValid() || so.RemoteText != "" || so.Remote.Port() != 0:
+			dropped++
+		case so.State == snapshot.Listen || so.State == snapshot.Unconnected || so.State == "":
+			kept = append(kept, so)
+		default:
+			dropped++
+		}
+	}
+	clear(s.Sockets[len(kept):])
+	s.Sockets = kept
+	return dropped
+}
+

@@ -209,3 +209,27 @@ func TestMixedOSIsAGap(t *testing.T) {
 		t.Errorf("os %q v6only %v gaps %+v", res.Snapshot.OS, res.Snapshot.BindV6Only, res.Snapshot.Gaps)
 	}
 }
+
+func TestKeepListening(t *testing.T) {
+	listen := sock("tcp", "0.0.0.0:22")
+	unconn := sock("udp", "0.0.0.0:53")
+	estab := sock("tcp", "192.0.2.1:22")
+	estab.State, estab.Remote = snapshot.Established, netip.MustParseAddrPort("198.51.100.7:50000")
+	connUDP := sock("udp", "192.0.2.1:123")
+	connUDP.State, connUDP.Remote = snapshot.Established, netip.MustParseAddrPort("198.51.100.8:123")
+	noState := sock("tcp", "192.0.2.1:2222")
+	noState.State = ""
+	noStateConn := noState
+	noStateConn.Remote = netip.MustParseAddrPort("198.51.100.9:4000")
+	namedRemote := estab
+	namedRemote.Remote, namedRemote.RemoteText = netip.AddrPortFrom(netip.Addr{}, 443), "lb-140-82-114-25"
+	timeWait := sock("tcp", "192.0.2.1:80")
+	timeWait.State = "TIME-WAIT"
+	s := &snapshot.Snapshot{Sockets: []snapshot.Socket{listen, estab, unconn, connUDP, noState, noStateConn, namedRemote, timeWait}}
+	if n := join.KeepListening(s); n != 5 {
+		t.Errorf("dropped %d, want 5", n)
+	}
+	if got, want := summary(s), "tcp 0.0.0.0:22 LISTEN unknown\nudp 0.0.0.0:53 UNCONN unknown\ntcp 192.0.2.1:2222  unknown\n"; got != want {
+		t.Errorf("kept:\n%s\nwant:\n%s", got, want)
+	}
+}
