@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+//
+// task_file.bpf.c: an iter/task_file program that lists, for every process,
+// the descriptors that refer to sockets, so that openports can map socket
+// inodes to their holders without reading every /proc/PID/fd entry.
+//
+// Build with bpf/generate.sh (clang 14, libbpf headers); the objects it
+// writes are committed next to the Go code that embeds them
+// (internal/source/linux/bpfowners). The Go decoder is
+// bpfowners.Decode; keep struct record and its version in step with it.
+//
+// Kernel types: instead of a vmlinux.h generated from one kernel's BTF, the
+// few fields read here are declared below with preserve_access_index, so
+// that clang emits CO-RE relocations and the loader resolves every field
+// offset against the running kernel's BTF. The object is therefore the same
+// bytes whichever kernel it was built on.
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef signed char __s8;
+typedef short __s16;
+typedef int __s32;
+typedef long long __s64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+
+#include <bpf/bpf_helpers.h>
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct net *net_ns;
+};
+
+struct task_struct {
+	int pid;  /* pid_t: the thread id */
+	int tgid; /* pid_t: the process id */
+	struct task_struct *group_leader;
+	__u64 start_boottime;
+	struct nsproxy *nsproxy;
+};
+
+struct inode {
+	unsigned short i_mode;
+	unsigned long i_ino;
+};
+
+struct file {
+	struct inode *f_inode;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
+};
+
+#pragma clang attribute pop
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+// RECORD_VERSION is written into every record (flags bits 16..31) so that
+// the decoder can refuse an object built for another layout.
+#define RECORD_VERSION 1
+#define FLAG_LEADER 1
+
+// record is what the program writes for each socket descriptor: 32 bytes,
+// in the byte order of the object (the host's).
+struct record {
+	__u32 tgid;           // process id in the initial PID namespace
+	__u32 fd;             // descriptor number
+	__u64 ino;            // socket inode (as in "socket:[N]")
+	__u64 start_boottime; // task start, ns since boot (CLOCK_BOOTTIME)
+	__u32 netns;          // inode of the task's network namespace, 0 if gone
+	__u32 flags;          // FLAG_LEADER | RECORD_VERSION << 16
+};
+
+SEC("iter/task_file")
+int task_file(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct inode *inode;
+	struct nsproxy *nsp;
+	struct record rec = {};
+
+	if (!task || !file)
+		return 0;
+	// Threads are skipped: a process is reported once, through its
+	// thread-group leader, as /proc lists it. (The kernel already skips
+	// threads that share the leader's descriptor table.)
+	if (task->pid != task->tgid)
+		return 0;
+	inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+
+	rec.tgid = task->tgid;
+	rec.fd = ctx->fd;
+	rec.ino = inode->i_ino;
+	// start_boottime, converted to clock ticks (ns / (1e9 / USER_HZ)),
+	// is field 22 of /proc/PID/stat (plus the time namespace's boottime
+	// offset of the reader, which the Go side adds).
+	rec.start_boottime = task->start_boottime;
+	nsp = task->nsproxy;
+	if (nsp && nsp->net_ns)
+		rec.netns = nsp->net_ns->ns.inum;
+	rec.flags = RECORD_VERSION << 16;
+	if (task->group_leader == task)
+		rec.flags |= FLAG_LEADER;
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,42 @@
+// Package bpfowners finds the processes that hold sockets on Linux with an
+// eBPF iterator over task files (iter/task_file), the faster alternative to
+// the /proc walk of package fdscan where the kernel and the privileges allow
+// it (issue 4).
+//
+// The iterator program (bpf/task_file.bpf.c, compiled by bpf/generate.sh
+// into the taskfile_bpf*.o objects embedded here) visits every open file of
+// every process in the kernel and writes one fixed-size Record for each
+// descriptor that refers to a socket: process id, descriptor, socket inode,
+// start time and network namespace. Threads are skipped, so each process is
+// reported once. Reading those records costs one read(2) per 8 pages of
+// output instead of one readlink(2) per descriptor of the host.
+//
+// The records then go through the same checks as the /proc scan: for every
+// process that holds a wanted socket, fdscan.Scanner.Verify reads
+// /proc/PID/stat to confirm the (PID, start time) identity, reads each
+// matching descriptor again, reads the owner's details (command line,
+// executable, effective uid and user name) and confirms the identity once
+// more. Scan therefore returns the same *fdscan.Result as the /proc scan,
+// and the collector may use either:
+//
+//	if bpfowners.Available() == nil {
+//		res, err = bpfowners.Scan(wanted, "/proc")  // owner_method "ebpf-task-file"
+//	} else {
+//		res, err = scanner.Scan(wanted)             // owner_method "proc-fd"
+//	}
+//
+// Start time: the program reports task_struct.start_boottime, in
+// nanoseconds of CLOCK_BOOTTIME. The kernel prints field 22 of
+// /proc/PID/stat as that value plus the boot-time offset of the reader's
+// time namespace, divided by NSEC_PER_SEC/USER_HZ (nsec_to_clock_t); Scan
+// does the same conversion (USER_HZ from the auxiliary vector's AT_CLKTCK,
+// the offset from /proc/self/timens_offsets), so the identities compare
+// exactly. start_time (CLOCK_MONOTONIC) would differ by the time spent in
+// suspend.
+//
+// Limits: the iterator numbers processes in the initial PID namespace, so
+// Available refuses to run from any other (a container); the /proc scan is
+// used there. Result.NetNS lists only processes that hold at least one
+// socket, and Result.Processes counts those processes, not every process of
+// the host: the iterator never sees the others' tables as such.
+package bpfowners

@@ -1,0 +1,86 @@
+package bpfowners
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/openports/openports/internal/source/linux/fdscan"
+)
+
+// procKey identifies a process as the iterator saw it.
+type procKey struct {
+	tgid  uint32
+	start uint64 // StartBoottime, ns
+}
+
+// grouper collects the records of one iteration: the wanted sockets per
+// process, and every process's network namespace.
+type grouper struct {
+	wanted map[uint64]struct{}
+	held   map[procKey][]fdscan.SocketFD
+	netns  map[uint64]map[int]struct{} // namespace → PIDs
+	procs  map[uint32]struct{}         // every process holding any socket
+}
+
+func newGrouper(wanted map[uint64]struct{}) *grouper {
+	return &grouper{
+		wanted: wanted,
+		held:   make(map[procKey][]fdscan.SocketFD),
+		netns:  make(map[uint64]map[int]struct{}),
+		procs:  make(map[uint32]struct{}),
+	}
+}
+
+// add takes one record. Records of PID 0 (the idle task) are ignored.
+func (g *grouper) add(r Record) error {
+	if r.TGID == 0 {
+		return nil
+	}
+	if _, ok := g.procs[r.TGID]; !ok {
+		g.procs[r.TGID] = struct{}{}
+		if r.NetNS != 0 {
+			pids := g.netns[uint64(r.NetNS)]
+			if pids == nil {
+				pids = make(map[int]struct{})
+				g.netns[uint64(r.NetNS)] = pids
+			}
+			pids[int(r.TGID)] = struct{}{}
+		}
+	}
+	if _, ok := g.wanted[r.Inode]; ok {
+		k := procKey{tgid: r.TGID, start: r.StartBoottime}
+		g.held[k] = append(g.held[k], fdscan.SocketFD{Inode: r.Inode, FD: int(r.FD)})
+	}
+	return nil
+}
+
+// holdings returns the processes holding wanted sockets, by PID, with their
+// start times converted by toTicks.
+func (g *grouper) holdings(toTicks func(ns uint64) uint64) []fdscan.Holding {
+	hs := make([]fdscan.Holding, 0, len(g.held))
+	for k, socks := range g.held {
+		slices.SortFunc(socks, func(a, b fdscan.SocketFD) int {
+			return cmp.Or(cmp.Compare(a.Inode, b.Inode), cmp.Compare(a.FD, b.FD))
+		})
+		hs = append(hs, fdscan.Holding{PID: int(k.tgid), StartTime: toTicks(k.start), Sockets: slices.Compact(socks)})
+	}
+	slices.SortFunc(hs, func(a, b fdscan.Holding) int {
+		return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.StartTime, b.StartTime))
+	})
+	return hs
+}
+
+// netNS returns the PIDs of each network namespace, ascending, in the form
+// of fdscan.Result.NetNS.
+func (g *grouper) netNS() map[uint64][]int {
+	m := make(map[uint64][]int, len(g.netns))
+	for ns, set := range g.netns {
+		pids := make([]int, 0, len(set))
+		for pid := range set {
+			pids = append(pids, pid)
+		}
+		slices.Sort(pids)
+		m[ns] = pids
+	}
+	return m
+}
