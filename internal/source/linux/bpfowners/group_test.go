@@ -1,0 +1,48 @@
+package bpfowners
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/openports/openports/internal/source/linux/fdscan"
+)
+
+func TestGrouper(t *testing.T) {
+	const ns1, ns2 = 4026531840, 4026532001
+	recs := []Record{
+		{TGID: 100, FD: 3, Inode: 1000, StartBoottime: 5_000_000_000, NetNS: ns1, Leader: true},
+		{TGID: 100, FD: 4, Inode: 77, StartBoottime: 5_000_000_000, NetNS: ns1, Leader: true}, // unwanted
+		{TGID: 101, FD: 5, Inode: 1000, StartBoottime: 6_000_000_000, NetNS: ns1, Leader: true},
+		{TGID: 200, FD: 8, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true},
+		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true},
+		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true}, // repeated
+		{TGID: 300, FD: 1, Inode: 55, StartBoottime: 8_000_000_000, NetNS: 0, Leader: true},     // exiting: no namespace
+		{TGID: 0, FD: 1, Inode: 1000, StartBoottime: 0, NetNS: ns1, Leader: true},               // idle task: ignored
+		// PID 101 reused by a new process during the iteration: two
+		// identities, two holdings.
+		{TGID: 101, FD: 9, Inode: 1001, StartBoottime: 9_000_000_000, NetNS: ns1, Leader: true},
+	}
+	g := newGrouper(map[uint64]struct{}{1000: {}, 1001: {}, 3000: {}, 4000: {}})
+	for _, r := range recs {
+		if err := g.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := g.holdings(func(ns uint64) uint64 { return ns / 10_000_000 })
+	want := []fdscan.Holding{
+		{PID: 100, StartTime: 500, Sockets: []fdscan.SocketFD{{Inode: 1000, FD: 3}}},
+		{PID: 101, StartTime: 600, Sockets: []fdscan.SocketFD{{Inode: 1000, FD: 5}}},
+		{PID: 101, StartTime: 900, Sockets: []fdscan.SocketFD{{Inode: 1001, FD: 9}}},
+		{PID: 200, StartTime: 700, Sockets: []fdscan.SocketFD{{Inode: 3000, FD: 3}, {Inode: 3000, FD: 8}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("holdings\n%+v\nwant\n%+v", got, want)
+	}
+	wantNS := map[uint64][]int{ns1: {100, 101}, ns2: {200}}
+	if gotNS := g.netNS(); !reflect.DeepEqual(gotNS, wantNS) {
+		t.Errorf("netNS %v, want %v", gotNS, wantNS)
+	}
+	if len(g.procs) != 4 {
+		t.Errorf("%d processes, want 4 (100, 101, 200, 300)", len(g.procs))
+	}
+}

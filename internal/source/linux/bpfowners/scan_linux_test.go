@@ -1,0 +1,334 @@
+package bpfowners
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"net/netip"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/testenv"
+)
+
+// helperEnv makes the re-executed test binary print Available's answer.
+const helperEnv = "BPFOWNERS_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "available" {
+		if err := Available(); err != nil {
+			fmt.Println("unavailable:", err)
+		} else {
+			fmt.Println("available")
+		}
+		os.Exit(0)
+	}
+	testenv.Main(m)
+}
+
+// requireBPF skips t when this run cannot use the iterator.
+func requireBPF(tb testing.TB) {
+	tb.Helper()
+	if err := Available(); err != nil {
+		tb.Skipf("eBPF owner mapping unavailable (needs root or CAP_BPF+CAP_PERFMON, kernel BTF, the initial PID namespace): %v", err)
+	}
+}
+
+// allSocketInodes lists every socket inode held on the host, read from
+// /proc by os.ReadDir and os.Readlink: a third way, independent of the two
+// compared.
+func allSocketInodes(tb testing.TB) map[uint64]struct{} {
+	tb.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set := map[uint64]struct{}{}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		dir := "/proc/" + e.Name() + "/fd"
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue // exited, or closed to root (the sandbox's PID 1)
+		}
+		for _, fd := range fds {
+			l, err := os.Readlink(dir + "/" + fd.Name())
+			if err != nil {
+				continue
+			}
+			if s, ok := strings.CutPrefix(l, "socket:["); ok {
+				if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+					set[ino] = struct{}{}
+				}
+			}
+		}
+	}
+	return set
+}
+
+// holding is one process's descriptors for one socket, as compared.
+type holding struct {
+	pid   int
+	start uint64
+}
+
+func holdingsOf(r *fdscan.Result, ino uint64) map[holding][]int {
+	m := map[holding][]int{}
+	for _, o := range r.Owners[ino] {
+		m[holding{o.PID, o.StartTime}] = o.FDs
+	}
+	return m
+}
+
+// stillHolds reports whether process h still exists and holds ino through
+// exactly fds: if so, a scan that disagreed was wrong; if not, the
+// difference is churn of the host.
+func stillHolds(h holding, ino uint64, fds []int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 20 || f[19] != strconv.FormatUint(h.start, 10) {
+		return false
+	}
+	want := fmt.Sprintf("socket:[%d]", ino)
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", h.pid, fd)); err != nil || l != want {
+			return false
+		}
+	}
+	return true
+}
+
+// compareHost compares the owners of every wanted socket as the /proc scan
+// and the iterator found them. A difference that the host's churn explains
+// (a process that exited, a descriptor closed since) is logged; any other
+// fails the test. It returns how many sockets had owners in both.
+func compareHost(t *testing.T, wanted map[uint64]struct{}, proc, bpf *fdscan.Result) int {
+	t.Helper()
+	matched := 0
+	for ino := range wanted {
+		p, b := holdingsOf(proc, ino), holdingsOf(bpf, ino)
+		if len(p) > 0 && reflect.DeepEqual(p, b) {
+			matched++
+			continue
+		}
+		for _, h := range slices.Collect(maps.Keys(p)) {
+			if fds, ok := b[h]; !ok || !slices.Equal(fds, p[h]) {
+				if stillHolds(h, ino, p[h]) {
+					t.Errorf("socket %d: /proc scan: pid %d fds %v; eBPF: fds %v", ino, h.pid, p[h], b[h])
+				} else {
+					t.Logf("socket %d: pid %d fds %v changed during the scans (churn)", ino, h.pid, p[h])
+				}
+			}
+		}
+		for _, h := range slices.Collect(maps.Keys(b)) {
+			if _, ok := p[h]; !ok {
+				if stillHolds(h, ino, b[h]) {
+					t.Errorf("socket %d: eBPF: pid %d fds %v; /proc scan: none", ino, h.pid, b[h])
+				} else {
+					t.Logf("socket %d: pid %d fds %v changed during the scans (churn)", ino, h.pid, b[h])
+				}
+			}
+		}
+	}
+	return matched
+}
+
+// TestScanMatchesProcScan starts helpers holding sockets in a private
+// namespace (one socket shared by a parent and forked children, v4, v6,
+// TCP, UDP), then requires the iterator to find the same owners as the
+// /proc scan: exactly, with every detail, for the helpers' sockets; and
+// for every other socket of the host, up to the host's churn.
+func TestScanMatchesProcScan(t *testing.T) {
+	requireBPF(t)
+	env := testenv.New(t)
+	specs := []testenv.ListenSpec{
+		{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)},
+		{Proto: "tcp", Addr: netip.MustParseAddrPort("127.0.0.1:0"), Children: 3},
+		{Proto: "tcp", Addr: netip.MustParseAddrPort("[::]:0"), V6Only: snapshot.Bool(true)},
+		{Proto: "udp", Addr: netip.AddrPortFrom(testenv.MainAddr6, 0), Children: 1},
+		{Proto: "udp", Addr: netip.MustParseAddrPort("0.0.0.0:0")},
+	}
+	var ls []*testenv.Listener
+	for _, s := range specs {
+		ls = append(ls, env.Listen(t, s))
+	}
+
+	wanted := allSocketInodes(t)
+	for _, l := range ls {
+		if _, ok := wanted[l.Inode]; !ok {
+			t.Fatalf("helper socket %d (%v) not found in /proc", l.Inode, l.Local)
+		}
+	}
+	proc, err := (&fdscan.Scanner{}).Scan(wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bpf, err := Scan(wanted, "/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, l := range ls {
+		po, bo := proc.Owners[l.Inode], bpf.Owners[l.Inode]
+		var pids []int
+		for _, o := range bo {
+			pids = append(pids, o.PID)
+			if len(o.FDs) != 1 {
+				t.Errorf("%s %v: pid %d holds it by fds %v, want one", l.Spec.Proto, l.Local, o.PID, o.FDs)
+			}
+		}
+		if !slices.Equal(pids, l.PIDs()) {
+			t.Errorf("%s %v: eBPF owners %v, want %v", l.Spec.Proto, l.Local, pids, l.PIDs())
+		}
+		if !reflect.DeepEqual(bo, po) {
+			t.Errorf("%s %v: eBPF owners\n%+v\n/proc scan\n%+v", l.Spec.Proto, l.Local, bo, po)
+		}
+		for _, o := range bo {
+			if o.Name == "" || o.Exe == "" || len(o.Cmdline) == 0 || o.UID == nil || o.StartTime == 0 || o.PPID == 0 {
+				t.Errorf("pid %d: owner details missing: %+v", o.PID, o)
+			}
+		}
+	}
+	matched := compareHost(t, wanted, proc, bpf)
+	if matched < len(ls) {
+		t.Errorf("%d sockets matched, want at least the %d of the helpers", matched, len(ls))
+	}
+	// The helpers' namespace is listed with their PIDs.
+	ns, err := env.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		for _, pid := range l.PIDs() {
+			if !slices.Contains(bpf.NetNS[ns], pid) {
+				t.Errorf("NetNS[%d] = %v, want it to hold %d", ns, bpf.NetNS[ns], pid)
+			}
+		}
+	}
+	t.Logf("%d wanted sockets, %d with the same owners; eBPF saw %d processes holding sockets, /proc scan read %d processes", len(wanted), matched, bpf.Processes, proc.Processes)
+}
+
+// TestScanOwnSocket checks the start-time conversion and the descriptor on
+// this process itself: the owner of a socket it opened is this PID, with
+// the start time of /proc/self/stat and the socket's descriptor.
+func TestScanOwnSocket(t *testing.T) {
+	requireBPF(t)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Scan(map[uint64]struct{}{st.Ino: {}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []snapshot.Owner{{PID: os.Getpid(), StartTime: start, FDs: []int{fd}}}
+	got := res.Owners[st.Ino]
+	if len(got) != 1 || got[0].PID != want[0].PID || got[0].StartTime != start || !slices.Equal(got[0].FDs, want[0].FDs) {
+		t.Fatalf("owners %+v, want pid %d start %d fds [%d]", got, os.Getpid(), start, fd)
+	}
+	if res.Vanished != 0 || res.Changed != 0 || len(res.Gaps) != 0 {
+		t.Errorf("vanished %d changed %d gaps %v, want none", res.Vanished, res.Changed, res.Gaps)
+	}
+	// Unwanted sockets are not reported.
+	res, err = Scan(map[uint64]struct{}{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Owners) != 0 {
+		t.Errorf("no socket wanted, owners %v", res.Owners)
+	}
+}
+
+// TestScanProcRoot refuses a procRoot that is not this PID namespace's
+// procfs.
+func TestScanProcRoot(t *testing.T) {
+	requireBPF(t)
+	if _, err := Scan(map[uint64]struct{}{}, t.TempDir()); err == nil {
+		t.Fatal("Scan with an empty directory as procRoot: no error")
+	}
+}
+
+// TestAvailableRefuses re-executes the test binary where the iterator may
+// not be used: without capabilities, and in a new PID namespace.
+func TestAvailableRefuses(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop privileges or make a PID namespace")
+	}
+	if _, err := os.Stat(kernelBTF); err != nil {
+		t.Skipf("no kernel BTF: %v", err)
+	}
+	// A copy of the test binary that an unprivileged user may run (the
+	// build directory is closed to other users).
+	dir, err := os.MkdirTemp("", "bpfowners-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := dir + "/bpfowners.test"
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		attr *syscall.SysProcAttr
+		want string
+	}{
+		{name: "no capabilities", attr: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}, want: "CAP_BPF"},
+		{name: "PID namespace", attr: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}, want: "PID namespace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(exe, "-test.run=^$")
+			cmd.Env = append(os.Environ(), helperEnv+"=available")
+			cmd.Dir = dir
+			cmd.SysProcAttr = tt.attr
+			cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("helper: %v\n%s", err, out)
+			}
+			if !strings.HasPrefix(string(out), "unavailable:") || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("helper says %q, want unavailable because of %s", out, tt.want)
+			}
+		})
+	}
+}
