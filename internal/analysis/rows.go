@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -15,6 +16,9 @@ import (
 type Options struct {
 	// All shows loopback-only sockets too.
 	All bool
+	// Knowledge names services and rates them; nil leaves services
+	// unknown.
+	Knowledge *knowledge.Base
 }
 
 // Build analyses snap into a report. snap is not modified.
@@ -36,36 +40,57 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	}
 
 	complete := len(snap.Gaps) == 0
-	rows := map[rowKey]*report.Row{}
-	var order []rowKey
-	nsUsed := map[uint64]bool{}
+	byKey := map[rowKey]*report.Row{}
+	var rows []*report.Row
 	for i := range snap.Sockets {
 		s := &snap.Sockets[i]
 		if s.OwnerState == snapshot.OwnersUnknown || s.OwnerState == snapshot.OwnersPartial {
 			complete = false
 		}
 		class, iface := Exposure(s, ifaces[s.NetNS])
-		if class == report.ExposureLoopback && !opt.All {
+		rs := report.Socket{Socket: *s, Exposure: class, Reach: Reach(s, snap.BindV6Only), Interface: iface}
+		key := keyOf(&rs)
+		row, ok := byKey[key]
+		if !ok {
+			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
+			byKey[key] = row
+			rows = append(rows, row)
+		}
+		row.Sockets = append(row.Sockets, rs)
+	}
+	severity := make(map[*report.Row]knowledge.Severity, len(rows))
+	for _, row := range rows {
+		finishRow(row, snap.OwnerMethod)
+		sev := knowledge.Review
+		if row.Exposure == report.ExposureLoopback {
+			sev = knowledge.Info
+		}
+		if opt.Knowledge != nil {
+			sev = identify(opt.Knowledge, snap.OS, row)
+		}
+		severity[row] = sev
+	}
+	if opt.Knowledge != nil {
+		applyRules(opt.Knowledge, snap, rows)
+	}
+	nsUsed := map[uint64]bool{}
+	for _, row := range rows {
+		sev := severity[row]
+		for _, f := range row.Findings {
+			if fs, err := knowledge.ParseSeverity(f.Severity); err == nil && fs > sev {
+				sev = fs
+			}
+		}
+		row.Severity = sev.String()
+		if row.Exposure == report.ExposureLoopback && !opt.All {
 			if r.Hidden == nil {
 				r.Hidden = map[string]int{}
 			}
-			r.Hidden[report.ExposureLoopback]++
+			r.Hidden[report.ExposureLoopback] += len(row.Sockets)
 			continue
 		}
-		rs := report.Socket{Socket: *s, Exposure: class, Reach: Reach(s, snap.BindV6Only), Interface: iface}
-		key := keyOf(&rs)
-		row, ok := rows[key]
-		if !ok {
-			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
-			rows[key] = row
-			order = append(order, key)
-		}
-		row.Sockets = append(row.Sockets, rs)
-		nsUsed[s.NetNS] = true
-	}
-	for _, k := range order {
-		finishRow(rows[k], snap.OwnerMethod)
-		r.Rows = append(r.Rows, *rows[k])
+		nsUsed[row.NetNS] = true
+		r.Rows = append(r.Rows, *row)
 	}
 	slices.SortStableFunc(r.Rows, compareRows)
 	for _, ns := range snap.Namespaces {
@@ -187,7 +212,7 @@ func finishRow(row *report.Row, ownerMethod string) {
 		row.Address = first.Local.Addr().String()
 	}
 	row.OwnerState = state
-	row.Note = note(row, first.Socket, ownerMethod)
+	row.Notes = notes(row, ownerMethod)
 }
 
 // weaker reports whether owner state a says less than b.
@@ -206,37 +231,41 @@ func stateRank(s snapshot.OwnerState) int {
 	}
 }
 
-func note(row *report.Row, s snapshot.Socket, ownerMethod string) string {
-	reason := s.OwnerReason
+// notes says what a person should know about row: why its owners are not
+// (all) known, how they were matched, and what the tool cut or printed in a
+// form openports could not read.
+func notes(row *report.Row, ownerMethod string) []report.Note {
+	var out []report.Note
+	var reason report.Socket
 	for _, rs := range row.Sockets {
-		if rs.OwnerState == row.OwnerState && rs.OwnerReason != "" {
-			reason = rs.OwnerReason
+		if rs.OwnerState == row.OwnerState {
+			reason = rs
 			break
 		}
 	}
-	var parts []string
+	why := func() []string {
+		uid := ""
+		if reason.UID != nil {
+			uid = strconv.FormatUint(uint64(*reason.UID), 10)
+		}
+		return []string{reason.OwnerReason, reason.OwnerReasonCode, uid, reason.User}
+	}
 	switch row.OwnerState {
 	case snapshot.OwnersUnknown:
-		parts = append(parts, "owner unknown: "+orDefault(reason, "not visible to this run"))
+		out = append(out, report.Note{Key: "owner.unknown", Args: why()})
 	case snapshot.OwnersPartial:
-		parts = append(parts, "other holders may be hidden: "+orDefault(reason, "not visible to this run"))
+		out = append(out, report.Note{Key: "owner.partial", Args: why()})
 	case snapshot.OwnersNone:
-		parts = append(parts, orDefault(reason, "held by no process (kernel socket)"))
+		out = append(out, report.Note{Key: "owner.none"})
 	}
-	var trunc []string
+	var trunc, printed []string
+	via := false
 	for _, rs := range row.Sockets {
 		for _, t := range rs.Truncated {
 			if !slices.Contains(trunc, t) {
 				trunc = append(trunc, t)
 			}
 		}
-	}
-	if len(trunc) > 0 {
-		parts = append(parts, "truncated by the tool: "+strings.Join(trunc, ", "))
-	}
-	var printed []string
-	via := false
-	for _, rs := range row.Sockets {
 		if rs.LocalText != "" && rs.Local.Addr().IsValid() && !slices.Contains(printed, rs.LocalText) {
 			printed = append(printed, rs.LocalText)
 		}
@@ -244,35 +273,41 @@ func note(row *report.Row, s snapshot.Socket, ownerMethod string) string {
 			via = via || o.Via == ViaAddress
 		}
 	}
+	if len(trunc) > 0 {
+		out = append(out, report.Note{Key: "truncated", Args: []string{strings.Join(trunc, ", ")}})
+	}
 	if len(printed) > 0 {
-		parts = append(parts, "port not readable, printed as "+strings.Join(printed, ", "))
+		out = append(out, report.Note{Key: "port.printed", Args: []string{strings.Join(printed, ", ")}})
 	}
 	if via {
-		parts = append(parts, "owners matched by address and port from "+orDefault(ownerMethod, "another tool's")+" output")
+		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})
 	}
-	return strings.Join(parts, "; ")
+	return out
 }
 
 // ViaAddress is the snapshot.Owner.Via of an owner that a parser joined to
 // its socket by address and port only (internal/parse/join).
 const ViaAddress = "address"
 
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
+// compareRows puts the riskiest rows first, then orders by port.
 func compareRows(a, b report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
+		-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.Proto, b.Proto),
 		cmp.Compare(exposureRank(a.Exposure), exposureRank(b.Exposure)),
 		cmp.Compare(a.Address, b.Address),
 		cmp.Compare(firstPID(a), firstPID(b)),
 	)
+}
+
+func severityRank(s string) int {
+	v, err := knowledge.ParseSeverity(s)
+	if err != nil {
+		return 0
+	}
+	return int(v)
 }
 
 func exposureRank(e string) int {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/snapshot"
@@ -27,12 +28,12 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 	}{
 		{"owner from the socket's own descriptors", "fstat", []snapshot.Socket{complete("")}, 1, []string{""}},
 		{"owner joined by address", "fstat", []snapshot.Socket{complete(ViaAddress)}, 1,
-			[]string{"owners matched by address and port from fstat output"}},
+			[]string{"owner.via-address[fstat]"}},
 		{"owner joined by address, tool not named", "", []snapshot.Socket{complete(ViaAddress)}, 1,
-			[]string{"owners matched by address and port from another tool's output"}},
+			[]string{"owner.via-address[]"}},
 		{"two unknown port names stay two rows", "", []snapshot.Socket{named("*.xserveraid"), named("*.pds")}, 2, []string{
-			"owner unknown: the tool output has no process column; port not readable, printed as *.xserveraid",
-			"owner unknown: the tool output has no process column; port not readable, printed as *.pds"}},
+			"owner.unknown[the tool output has no process column   ] port.printed[*.xserveraid]",
+			"owner.unknown[the tool output has no process column   ] port.printed[*.pds]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,8 +42,12 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 				t.Fatalf("%d rows, want %d: %+v", len(r.Rows), tt.rows, r.Rows)
 			}
 			for i, want := range tt.notes {
-				if r.Rows[i].Note != want {
-					t.Errorf("row %d note = %q, want %q", i, r.Rows[i].Note, want)
+				var got []string
+				for _, n := range r.Rows[i].Notes {
+					got = append(got, n.Key+"["+strings.Join(n.Args, " ")+"]")
+				}
+				if strings.Join(got, " ") != want {
+					t.Errorf("row %d notes = %q, want %q", i, strings.Join(got, " "), want)
 				}
 			}
 		})

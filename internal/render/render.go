@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -21,6 +22,11 @@ type Renderer interface {
 type Options struct {
 	// Color enables ANSI colour in the table.
 	Color bool
+	// Lang is the language of human texts: "en" (default) or "ja".
+	Lang string
+	// Knowledge supplies the texts of services and findings; nil prints
+	// their keys.
+	Knowledge *knowledge.Base
 }
 
 // Formats lists the output formats New accepts.
@@ -31,24 +37,49 @@ func Formats() []string { return []string{"table", "json"} }
 func New(format string, opt Options) (Renderer, error) {
 	switch format {
 	case "table", "":
-		return Table{Color: opt.Color}, nil
+		return Table{Color: opt.Color, Lang: opt.Lang, Knowledge: opt.Knowledge}, nil
 	case "json":
-		return JSON{}, nil
+		return JSON{Lang: opt.Lang, Knowledge: opt.Knowledge}, nil
 	}
 	return nil, fmt.Errorf("unknown output format %q (want one of: %s)", format, strings.Join(Formats(), ", "))
 }
 
-// JSON writes the report as indented JSON (schema: docs/json.md).
-type JSON struct{}
+// JSON writes the report as indented JSON (schema: docs/json.md), with the
+// text of every note and finding in Lang.
+type JSON struct {
+	Lang      string
+	Knowledge *knowledge.Base
+}
 
 // Render implements Renderer.
-func (JSON) Render(w io.Writer, r *report.Report) error {
+func (j JSON) Render(w io.Writer, r *report.Report) error {
+	r = withTexts(r, newTexts(j.Lang, j.Knowledge))
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
+}
+
+// withTexts returns a copy of r whose notes and findings carry their text
+// in the language of t. r is not modified.
+func withTexts(r *report.Report, t texts) *report.Report {
+	c := *r
+	c.Lang = t.lang
+	c.Rows = make([]report.Row, len(r.Rows))
+	for i, row := range r.Rows {
+		row.Notes = append([]report.Note(nil), row.Notes...)
+		for k := range row.Notes {
+			row.Notes[k].Text = t.note(row.Notes[k])
+		}
+		row.Findings = append([]report.Finding(nil), row.Findings...)
+		for k := range row.Findings {
+			row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
+		}
+		c.Rows[i] = row
+	}
+	return &c
 }
 
 // sortedKeys returns m's keys in order, for stable output.

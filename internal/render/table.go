@@ -5,8 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -16,6 +16,10 @@ import (
 type Table struct {
 	// Color enables ANSI colour (only ever on a terminal).
 	Color bool
+	// Lang is the language of headers, notes and the summary.
+	Lang string
+	// Knowledge supplies service and finding texts.
+	Knowledge *knowledge.Base
 }
 
 const (
@@ -27,10 +31,14 @@ const (
 
 // Render implements Renderer.
 func (t Table) Render(w io.Writer, r *report.Report) error {
+	tx := newTexts(t.Lang, t.Knowledge)
 	multiNS := len(r.Namespaces) > 1
-	header := []string{"PROTO", "ADDRESS", "PORT", "IP", "EXPOSURE", "PROCESS (PIDs)", "USER", "NOTE"}
+	var header []string
+	for _, h := range []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"} {
+		header = append(header, tx.get("header."+h))
+	}
 	if multiNS {
-		header = append([]string{"NETNS"}, header...)
+		header = append([]string{tx.get("header.netns")}, header...)
 	}
 	cells := [][]string{header}
 	colour := make([]string, 1, len(r.Rows)+1)
@@ -38,7 +46,8 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 	for _, row := range r.Rows {
 		line := []string{
 			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
-			ExposureText(row.Exposure, row.Interface), Processes(row), Users(row), Escape(row.Note),
+			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
+			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
 		}
 		if multiNS {
 			line = append([]string{namespaceName(r.Namespaces, row.NetNS)}, line...)
@@ -48,6 +57,8 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		switch {
 		case row.OwnerState == snapshot.OwnersUnknown || row.OwnerState == snapshot.OwnersPartial:
 			c = ansiRed
+		case row.Severity == "dangerous" || row.Severity == "risky":
+			c = ansiRed
 		case row.Exposure == report.ExposureAll:
 			c = ansiYellow
 		}
@@ -56,7 +67,7 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 	widths := make([]int, len(header))
 	for _, line := range cells {
 		for i, c := range line {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], cellWidth(c))
 		}
 	}
 	var b strings.Builder
@@ -73,7 +84,7 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		for i, c := range line[:last+1] {
 			b.WriteString(c)
 			if i < last {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-cellWidth(c)+2))
 			}
 		}
 		if t.Color && colour[li] != "" {
@@ -81,33 +92,60 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString(Summary(r))
-	_, err := io.WriteString(w, b.String())
-	if err != nil {
+	b.WriteString(summary(tx, r))
+	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
 }
 
-// ExposureText is the EXPOSURE cell: who can reach the row.
-func ExposureText(class, iface string) string {
+// serviceText is the SERVICE cell.
+func serviceText(tx texts, row report.Row) string {
+	if row.ServiceLabel == "" {
+		return tx.get("service.unknown")
+	}
+	return Escape(row.ServiceLabel)
+}
+
+// riskText is the RISK cell.
+func riskText(tx texts, severity string) string {
+	s, err := knowledge.ParseSeverity(severity)
+	if err != nil {
+		return severity
+	}
+	return s.Label(tx.lang)
+}
+
+// noteText is the NOTE cell: the findings first, then the notes.
+func noteText(tx texts, row report.Row) string {
+	var parts []string
+	for _, f := range row.Findings {
+		parts = append(parts, tx.note(f.Message))
+	}
+	for _, n := range row.Notes {
+		parts = append(parts, tx.note(n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ExposureText is the EXPOSURE cell in English: who can reach the row.
+func ExposureText(class, iface string) string { return exposureText(newTexts("en", nil), class, iface) }
+
+func exposureText(tx texts, class, iface string) string {
 	switch class {
 	case report.ExposureAll:
-		return "all-ifaces"
+		return tx.get("exposure.all")
 	case report.ExposureLoopback:
-		return "loopback"
+		return tx.get("exposure.loopback")
 	case report.ExposureDevice:
-		return "device " + Escape(iface)
+		return tx.get("exposure.device", Escape(iface))
 	case report.ExposureLinkLocal:
-		if iface != "" {
-			return "link-local " + Escape(iface)
-		}
-		return "link-local"
+		return strings.TrimSpace(tx.get("exposure.link-local", Escape(iface)))
 	case report.ExposureAddress:
 		if iface != "" {
 			return Escape(iface)
 		}
-		return "one-addr"
+		return tx.get("exposure.one-addr")
 	}
 	return class
 }
@@ -201,18 +239,15 @@ func namespaceName(nss []snapshot.Namespace, id uint64) string {
 	return strconv.FormatUint(id, 10)
 }
 
-// Summary is the text under the table: what was hidden, whose owners are
-// unknown, and what this run could not see.
-func Summary(r *report.Report) string {
+// Summary is the text under the table in English: what was hidden, whose
+// owners are unknown, and what this run could not see.
+func Summary(r *report.Report) string { return summary(newTexts("en", nil), r) }
+
+func summary(tx texts, r *report.Report) string {
 	var b strings.Builder
 	var parts []string
-	for _, k := range sortedKeys(r.Hidden) {
-		n := r.Hidden[k]
-		what := k + "-only socket"
-		if n != 1 {
-			what += "s"
-		}
-		parts = append(parts, fmt.Sprintf("%d %s hidden (--all shows them)", n, what))
+	if n := r.Hidden[report.ExposureLoopback]; n > 0 {
+		parts = append(parts, tx.get("summary.hidden", n, plural(n, "socket")))
 	}
 	unknown := 0
 	for _, row := range r.Rows {
@@ -222,14 +257,14 @@ func Summary(r *report.Report) string {
 			}
 		}
 	}
-	parts = append(parts, fmt.Sprintf("%d %s of unknown owner", unknown, plural(unknown, "socket")))
+	parts = append(parts, tx.get("summary.unknown", unknown, plural(unknown, "socket")))
 	if len(r.Rows) == 0 {
-		parts = append([]string{"nothing reachable from other hosts"}, parts...)
+		parts = append([]string{tx.get("summary.nothing")}, parts...)
 	}
 	b.WriteString(strings.Join(parts, " · "))
 	b.WriteByte('\n')
 	for _, g := range r.Gaps {
-		fmt.Fprintf(&b, "incomplete: %s\n", Escape(g.Detail))
+		fmt.Fprintf(&b, "%s\n", tx.get("summary.incomplete", Escape(tx.gap(g.Area, g.Reason, g.Detail, g.Count))))
 	}
 	return b.String()
 }

@@ -48,6 +48,8 @@ type Report struct {
 	Hidden map[string]int `json:"hidden,omitempty"`
 	// Gaps are what the collection could not see.
 	Gaps []snapshot.Gap `json:"gaps,omitempty"`
+	// Lang is the language of the texts ("en" or "ja").
+	Lang string `json:"lang,omitempty"`
 	// Namespaces are the network namespaces present in Rows.
 	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
 	// ExitCode is the code the command exits with.
@@ -76,10 +78,49 @@ type Row struct {
 	Processes []Process `json:"processes,omitempty"`
 	// OwnerState is the weakest OwnerState among the row's sockets.
 	OwnerState snapshot.OwnerState `json:"owner_state"`
-	// Note says what a person should know: unknown owners and why.
-	Note string `json:"note,omitempty"`
+	// Service is the knowledge-base id of the service ("openssh"), ""
+	// when unknown; ServiceLabel is the short label of the SERVICE column
+	// ("ssh") and ServiceName the product name ("OpenSSH server").
+	Service      string `json:"service,omitempty"`
+	ServiceLabel string `json:"service_label,omitempty"`
+	ServiceName  string `json:"service_name,omitempty"`
+	// IdentifiedBy says how the service was recognised: "process",
+	// "port" or "heuristic".
+	IdentifiedBy string `json:"identified_by,omitempty"`
+	// Via is the knowledge-base id of the program that holds the socket
+	// for the service (inetd, systemd, docker-proxy, java), if any.
+	Via string `json:"via,omitempty"`
+	// Severity is the row's risk: the service's severity at this
+	// exposure, raised by the findings: info, review, risky, dangerous.
+	Severity string `json:"severity"`
+	// Explanation are the knowledge-base keys of the texts that explain
+	// the service (see `openports explain`).
+	Explanation []string `json:"explanation,omitempty"`
+	// Findings are what the cross-service rules found on this row.
+	Findings []Finding `json:"findings,omitempty"`
+	// Notes say what a person should know: unknown owners and why,
+	// truncated tool columns, how the owners were matched.
+	Notes []Note `json:"notes,omitempty"`
 	// Sockets are the sockets behind the row, with their exposure.
 	Sockets []Socket `json:"sockets"`
+}
+
+// Note is a message for people: a key of the message catalogue, its
+// arguments, and its text in the report's language (filled by renderers).
+type Note struct {
+	Key  string   `json:"key"`
+	Args []string `json:"args,omitempty"`
+	Text string   `json:"text,omitempty"`
+}
+
+// Finding is what a rule beyond single services found on a row.
+type Finding struct {
+	// Rule is the rule's id, e.g. "duplicate-listener".
+	Rule string `json:"rule"`
+	// Severity is info, review, risky or dangerous.
+	Severity string `json:"severity"`
+	// Message is the knowledge-base message key of the finding's text.
+	Message Note `json:"message"`
 }
 
 // Process is a holder of a row's sockets.
