@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !netbsd && !openbsd && !freebsd && !darwin
 
 package live
 

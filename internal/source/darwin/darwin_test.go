@@ -1,0 +1,130 @@
+package darwin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/tool"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+type recorder struct {
+	fake  tool.Fake
+	calls []string
+}
+
+func (r *recorder) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	r.calls = append(r.calls, strings.Join(append([]string{name}, args...), " "))
+	return r.fake.Run(ctx, name, args...)
+}
+
+func read(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func collector(r tool.Runner, euid int) *Collector {
+	return &Collector{Run: r, EUID: euid,
+		Now:      func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		Hostname: func() (string, error) { return "fixture", nil }}
+}
+
+func golden(t *testing.T, name string, s *snapshot.Snapshot) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := snapshot.Write(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("snapshot differs from %s (run go test -update and review):\n%s", path, buf.String())
+	}
+}
+
+func TestCollector(t *testing.T) {
+	lsofOut := tool.FakeResult{Output: read(t, "lsof-i-n-P.txt")}
+	netstatOut := tool.FakeResult{Output: read(t, "netstat-anv.txt")}
+	tests := []struct {
+		name   string
+		fake   tool.Fake
+		euid   int
+		calls  []string
+		source string
+		gaps   []string
+		golden string
+	}{
+		{name: "lsof", fake: tool.Fake{"lsof -i -n -P": lsofOut, "netstat -anv": netstatOut},
+			calls: []string{"lsof -i -n -P"}, source: "darwin/lsof", golden: "lsof.golden.json"},
+		{name: "lsof as a user", fake: tool.Fake{"lsof -i -n -P": lsofOut}, euid: 501,
+			calls: []string{"lsof -i -n -P"}, source: "darwin/lsof", gaps: []string{"owners/not-root"}, golden: "lsof-user.golden.json"},
+		{name: "no lsof: netstat -anv", fake: tool.Fake{"netstat -anv": netstatOut},
+			calls: []string{"lsof -i -n -P", "netstat -anv"}, source: "darwin/netstat", gaps: []string{"owners/lsof-failed"}, golden: "netstat.golden.json"},
+		{name: "lsof fails: netstat -anv", fake: tool.Fake{"lsof -i -n -P": {Err: errors.New("exit status 1")}, "netstat -anv": netstatOut},
+			calls: []string{"lsof -i -n -P", "netstat -anv"}, source: "darwin/netstat", gaps: []string{"owners/lsof-failed"}, golden: "netstat-lsof-fails.golden.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{fake: tt.fake}
+			snap, err := collector(r, tt.euid).Snapshot(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.calls, tt.calls) {
+				t.Errorf("ran %q, want %q", r.calls, tt.calls)
+			}
+			var gaps []string
+			for _, g := range snap.Gaps {
+				gaps = append(gaps, g.Area+"/"+g.Reason)
+			}
+			if !slices.Equal(gaps, tt.gaps) {
+				t.Errorf("gaps %q, want %q", gaps, tt.gaps)
+			}
+			if snap.Source != tt.source || snap.OS != "darwin" || snap.BindV6Only == nil || *snap.BindV6Only {
+				t.Errorf("source %q os %q v6only %v", snap.Source, snap.OS, snap.BindV6Only)
+			}
+			if len(snap.Sockets) == 0 {
+				t.Error("no sockets")
+			}
+			for _, s := range snap.Sockets {
+				if s.Remote.IsValid() || s.State == snapshot.Established || s.State == "CLOSE-WAIT" {
+					t.Errorf("connected socket kept: %+v", s)
+				}
+			}
+			golden(t, tt.golden, snap)
+		})
+	}
+}
+
+func TestBothToolsFail(t *testing.T) {
+	_, err := collector(tool.Fake{}, 0).Snapshot(context.Background())
+	if !errors.Is(err, tool.ErrNotFound) || !strings.Contains(err.Error(), "lsof -i -n -P") || !strings.Contains(err.Error(), "netstat -anv") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+var _ source.Source = (*Collector)(nil)
