@@ -77,7 +77,7 @@ Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
 	return cmd
 }
 
-func (o *checkOptions) options() (hostcheck.Options, error) {
+func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 	opt := hostcheck.Options{ResolvConf: o.resolvConf, Resolve: o.resolve, DNSTimeout: o.timeout, NoDNS: o.noDNS}
 	if o.timeout <= 0 || o.timeout > time.Minute {
 		return opt, fmt.Errorf("--dns-timeout %s is out of range (0 < t ≤ 1m)", o.timeout)
@@ -108,7 +108,11 @@ func (o *checkOptions) options() (hostcheck.Options, error) {
 			if err != nil {
 				return nil, fmt.Errorf("collect sockets: %w", err)
 			}
-			return analysis.Build(snap, analysis.Options{All: all}), nil
+			aopt, err := g.analysisOptions(all)
+			if err != nil {
+				return nil, err
+			}
+			return analysis.Build(snap, aopt), nil
 		}
 	}
 	return opt, nil
@@ -122,7 +126,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
-	opt, err := o.options()
+	opt, err := o.options(g)
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}

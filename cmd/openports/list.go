@@ -9,6 +9,7 @@ import (
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/live"
 )
 
@@ -31,6 +32,7 @@ type listOptions struct {
 	raw    bool
 	noNL   bool
 	procFS string
+	owners string
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
@@ -65,6 +67,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	f.BoolVar(&o.noNL, "no-netlink", false, "read /proc/net instead of asking the kernel through sock_diag netlink")
 	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
 	_ = f.MarkHidden("proc")
+	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (eBPF where this run may load it, else /proc), proc (/proc/PID/fd), ebpf (the eBPF task_file iterator, or fail)")
 	return cmd
 }
 
@@ -90,14 +93,22 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
-	snap, err := live.New(opt).Snapshot(cmd.Context())
+	owners, err := linux.ParseOwnerChoice(o.owners)
+	if err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
+	snap, err := live.New(opt).Snapshot(linux.WithOwners(cmd.Context(), owners))
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
 			return exitWith(report.ExitUsage, err)
 		}
 		return exitWith(report.ExitIncomplete, fmt.Errorf("collect: %w", err))
 	}
-	rep := analysis.Build(snap, analysis.Options{All: o.all})
+	aopt, err := g.analysisOptions(o.all)
+	if err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
+	rep := analysis.Build(snap, aopt)
 	if err := r.Render(g.stdout, rep); err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

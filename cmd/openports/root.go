@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/render"
 )
 
@@ -15,6 +18,7 @@ import (
 type globalOptions struct {
 	output string // -o: table, json
 	color  string // --color: auto, always, never
+	lang   string // --lang: en, ja
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -31,7 +35,32 @@ func (g *globalOptions) renderer() (render.Renderer, error) {
 	default:
 		return nil, fmt.Errorf("unknown --color %q (want auto, always or never)", g.color)
 	}
-	return render.New(g.output, render.Options{Color: colour})
+	if l := strings.ToLower(g.lang); l != "" && l != "en" && l != "ja" && knowledge.NormalizeLang(l) != "ja" {
+		return nil, fmt.Errorf("unknown --lang %q (want en or ja)", g.lang)
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load the service knowledge base: %w", err)
+	}
+	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb})
+}
+
+// language is the language of human texts: --lang, else the locale.
+func (g *globalOptions) language() string {
+	if g.lang != "" {
+		return knowledge.NormalizeLang(g.lang)
+	}
+	return knowledge.LangFromEnv(os.Getenv)
+}
+
+// analysisOptions are the options every command that builds a report
+// uses: the knowledge base names and rates services.
+func (g *globalOptions) analysisOptions(all bool) (analysis.Options, error) {
+	kb, err := knowledge.Load()
+	if err != nil {
+		return analysis.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
+	}
+	return analysis.Options{All: all, Knowledge: kb}, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -71,6 +100,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: "+joinFormats())
 	pf.StringVar(&g.color, "color", "auto", "colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	pf.StringVar(&g.lang, "lang", "", "language of explanations and messages: en or ja (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
 	// The root runs list, so it takes list's flags too.
 	root.Flags().AddFlagSet(list.Flags())
 	root.AddCommand(list)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/report"
+)
+
+const explainExample = `  # what listens on 22, why exposing it matters, how to turn it off
+  openports explain 22
+
+  # by service or process name, for a NetBSD host, in Japanese
+  openports explain --os netbsd --lang ja telnet
+  openports explain jserver
+
+  # for scripts
+  openports explain 6000/tcp -o json`
+
+type explainOptions struct {
+	os string
+}
+
+func newExplainCmd(g *globalOptions) *cobra.Command {
+	var o explainOptions
+	cmd := &cobra.Command{
+		Use:   "explain PORT|SERVICE|PROCESS...",
+		Short: "Explain a service: what it is, why exposing it matters, how to restrict or stop it",
+		Long: `explain prints what openports knows about a service: what it is, the ports
+and process names that serve it, why it matters when other hosts can reach
+it, its risk for each exposure, how to restrict it, and how to turn it off on
+Linux (systemd), the BSDs (rc.conf, rcctl), macOS (launchd) and inetd, with
+the sources of those facts.
+
+A query is a port (22), a port and protocol (53/udp), a service (ssh), a
+product name, or a process name (sshd, /usr/sbin/sshd). Exit status 2 when
+nothing matches.`,
+		Example: explainExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExplain(cmd, g, &o, args)
+		},
+	}
+	cmd.Flags().StringVar(&o.os, "os", runtime.GOOS, "platform whose process names and stop commands to show (linux, netbsd, freebsd, openbsd, darwin; \"all\" for every one)")
+	return cmd
+}
+
+func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []string) error {
+	if _, err := g.renderer(); err != nil { // validates -o, --color, --lang
+		return exitWith(report.ExitUsage, err)
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
+	platform := o.os
+	switch platform {
+	case "all":
+		platform = ""
+	case "linux", "netbsd", "freebsd", "openbsd", "darwin":
+	default:
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown --os %q (want linux, netbsd, freebsd, openbsd, darwin or all)", o.os))
+	}
+	lang := g.language()
+	var entries []*knowledge.Entry
+	for _, q := range args {
+		found, err := kb.Explain(q)
+		if errors.Is(err, knowledge.ErrNotFound) {
+			return exitWith(report.ExitUsage, fmt.Errorf("%w (try a port number, a service such as ssh, or a process name such as sshd)", err))
+		}
+		if err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		for _, e := range found {
+			dup := false
+			for _, x := range entries {
+				dup = dup || x == e
+			}
+			if !dup {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if g.output == "json" {
+		type explained struct {
+			ID          string   `json:"id"`
+			Name        string   `json:"name"`
+			Service     string   `json:"service"`
+			Description string   `json:"description"`
+			Risk        string   `json:"risk"`
+			Restrict    string   `json:"restrict"`
+			Keys        []string `json:"keys"`
+			Sources     []string `json:"sources"`
+		}
+		out := make([]explained, 0, len(entries))
+		for _, e := range entries {
+			t := e.Text(lang)
+			out = append(out, explained{e.ID, e.Name, e.Service, t.Description, t.Risk, t.Restrict, e.Keys(), e.Sources})
+		}
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return exitWith(report.ExitIncomplete, fmt.Errorf("write json: %w", err))
+		}
+		return nil
+	}
+	for i, e := range entries {
+		if i > 0 {
+			fmt.Fprintln(g.stdout)
+		}
+		if err := knowledge.WriteExplanation(g.stdout, e, lang, platform); err != nil {
+			return exitWith(report.ExitIncomplete, err)
+		}
+	}
+	return nil
+}
