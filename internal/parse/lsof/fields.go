@@ -293,12 +293,12 @@ func (st *fieldState) flush() {
 	case !known:
 		return // raw, ICMP: no port
 	}
-	local, remote, expected := parseName(name, typ == "IPv6", proto)
+	names, expected := parseName(name, typ == "IPv6", proto)
 	if expected != "" {
 		fail(f.nameLine, expected)
 		return
 	}
-	state := defaultState(proto, remote)
+	state := defaultState(proto, names)
 	for _, t := range f.states {
 		if v, ok := strings.CutPrefix(t, "ST="); ok {
 			s, known := states[v]
@@ -319,14 +319,16 @@ func (st *fieldState) flush() {
 		device = i
 	}
 	b.add(sock{
-		proto:     proto,
-		v6:        typ == "IPv6",
-		device:    device,
-		local:     local,
-		remote:    remote,
-		state:     state,
-		owner:     owner,
-		truncated: utf8.RuneCountInString(owner.Name) == cmdWidth,
+		proto:      proto,
+		v6:         typ == "IPv6",
+		device:     device,
+		local:      names.local,
+		remote:     names.remote,
+		localText:  names.localText,
+		remoteText: names.remoteText,
+		state:      state,
+		owner:      owner,
+		truncated:  utf8.RuneCountInString(owner.Name) == cmdWidth,
 	})
 	f.outcome = parsed
 }

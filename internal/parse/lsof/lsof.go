@@ -17,7 +17,10 @@
 // (+c), so a 9-character name is flagged as possibly truncated
 // ("process-name"). Without -n and -P, lsof resolves addresses and ports to
 // names: "localhost" and the service names of the shared portname table are
-// mapped back; other host names cannot be and are reported as problems.
+// mapped back; other host names cannot be, and keep the socket with an
+// unknown address and the name in LocalText/RemoteText (port kept); a
+// service name missing from the table keeps the address, port 0 and the
+// column as text.
 // Rows lsof could not read ("Permission denied", as a user other than root)
 // are skipped and recorded as a Gap, and every socket's owner list is then
 // marked partial. Linux lsof shows the sockets of other network namespaces
@@ -53,7 +56,6 @@ const cmdWidth = 9
 const (
 	expectRow      = "lsof row: COMMAND PID [TID] USER FD TYPE DEVICE SIZE/OFF NODE NAME"
 	expectSocket   = "internet socket row: ... FD IPv4|IPv6 DEVICE [SIZE/OFF] TCP|UDP ADDR:PORT[->ADDR:PORT] [(STATE)]"
-	expectNumeric  = "numeric address (run the tool with -n)"
 	expectAddress  = "address as ADDR:PORT, [IPv6]:PORT or *:PORT"
 	expectPort     = "numeric port or a known service name (run the tool with -P)"
 	expectState    = "TCP state such as (LISTEN) or (ESTABLISHED)"
@@ -95,9 +97,10 @@ var states = map[string]snapshot.State{
 
 // key identifies one socket while rows are joined.
 type key struct {
-	device        string
-	proto         snapshot.Proto
-	local, remote netip.AddrPort
+	device                string
+	proto                 snapshot.Proto
+	local, remote         netip.AddrPort
+	localText, remoteText string
 }
 
 // sock is one parsed socket row (or -F file set).
@@ -106,9 +109,11 @@ type sock struct {
 	v6            bool
 	device        string
 	local, remote netip.AddrPort
-	state         snapshot.State
-	owner         snapshot.Owner
-	truncated     bool
+	// localText and remoteText keep an address lsof printed as a name.
+	localText, remoteText string
+	state                 snapshot.State
+	owner                 snapshot.Owner
+	truncated             bool
 }
 
 // builder collects sockets of one input.
@@ -150,9 +155,9 @@ func (b *builder) add(r sock) {
 	var k key
 	switch {
 	case r.device != "":
-		k = key{device: r.device, proto: r.proto, local: r.local, remote: r.remote}
+		k = key{device: r.device, proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText}
 	default:
-		k = key{proto: r.proto, local: r.local, remote: r.remote}
+		k = key{proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText}
 	}
 	i, seen := b.index[k]
 	if !seen {
@@ -163,6 +168,8 @@ func (b *builder) add(r sock) {
 			Local:      r.local,
 			Remote:     r.remote,
 			State:      r.state,
+			LocalText:  r.localText,
+			RemoteText: r.remoteText,
 			OwnerState: snapshot.OwnersComplete,
 		}
 		if ino, err := strconv.ParseUint(r.device, 10, 64); err == nil {
@@ -220,40 +227,54 @@ func (b *builder) finish() *parse.Result {
 	return b.res
 }
 
+// names is what parseName read: the addresses, and the text of an address
+// that could not be read as lsof printed it.
+type names struct {
+	local, remote         netip.AddrPort
+	localText, remoteText string
+}
+
 // parseName reads lsof's NAME of an internet socket, "LOCAL" or
-// "LOCAL->REMOTE", and says what was expected when it cannot.
-func parseName(name string, v6 bool, proto snapshot.Proto) (local, remote netip.AddrPort, expected string) {
+// "LOCAL->REMOTE".
+func parseName(name string, v6 bool, proto snapshot.Proto) (names, string) {
+	var n names
 	l, r, connected := strings.Cut(name, "->")
-	if local, expected = parseHostPort(l, v6, proto); expected != "" {
-		return
+	var expected string
+	if n.local, n.localText, expected = parseHostPort(l, v6, proto); expected != "" {
+		return n, expected
 	}
 	if connected {
-		if remote, expected = parseHostPort(r, v6, proto); expected != "" {
-			return
+		if n.remote, n.remoteText, expected = parseHostPort(r, v6, proto); expected != "" {
+			return n, expected
 		}
 	}
-	return local, remote, ""
+	return n, ""
 }
 
 // parseHostPort reads "*:22", "10.0.0.1:22", "[::1]:22", "[fe80::1%lo0]:123",
 // "localhost:ssh" or "*:*" (an unbound UDP socket: the wildcard, port 0).
-func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, string) {
+// A host name (lsof ran without -n) keeps the port with an invalid address
+// and returns the host as text; a service name missing from
+// internal/parse/portname (lsof ran without -P) keeps the address with port
+// 0 and returns the whole column as text. Nothing is guessed.
+func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, string, string) {
 	var host, port string
 	if rest, ok := strings.CutPrefix(s, "["); ok {
 		h, p, ok := strings.Cut(rest, "]:")
 		if !ok {
-			return netip.AddrPort{}, expectAddress
+			return netip.AddrPort{}, "", expectAddress
 		}
 		host, port = h, p
 		v6 = true
 	} else {
 		i := strings.LastIndexByte(s, ':')
 		if i < 0 {
-			return netip.AddrPort{}, expectAddress
+			return netip.AddrPort{}, "", expectAddress
 		}
 		host, port = s[:i], s[i+1:]
 	}
 	var a netip.Addr
+	var text string
 	switch host {
 	case "*":
 		a = netip.IPv4Unspecified()
@@ -268,24 +289,27 @@ func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, str
 	case "ip6-localhost", "ip6-loopback":
 		a = netip.IPv6Loopback()
 	case "":
-		return netip.AddrPort{}, expectAddress
+		return netip.AddrPort{}, "", expectAddress
 	default:
 		var err error
 		if a, err = netip.ParseAddr(host); err != nil {
-			if isHostName(host) {
-				return netip.AddrPort{}, expectNumeric
+			if !isHostName(host) {
+				return netip.AddrPort{}, "", expectAddress
 			}
-			return netip.AddrPort{}, expectAddress
+			a, text = netip.Addr{}, host
 		}
 	}
 	var p uint16
 	if port != "*" {
 		var ok bool
 		if p, ok = portname.Port(port, proto); !ok {
-			return netip.AddrPort{}, expectPort
+			if port == "" || strings.ContainsAny(port, " :[]") {
+				return netip.AddrPort{}, "", expectPort
+			}
+			p, text = 0, s
 		}
 	}
-	return netip.AddrPortFrom(a, p), ""
+	return netip.AddrPortFrom(a, p), text, ""
 }
 
 // isHostName reports whether s looks like a DNS host name (not a
@@ -309,9 +333,9 @@ func isHostName(s string) bool {
 
 // defaultState is the state of a socket lsof printed none for: LISTEN for
 // a TCP socket without a peer, UNCONN for a datagram one, ESTAB with a peer.
-func defaultState(proto snapshot.Proto, remote netip.AddrPort) snapshot.State {
+func defaultState(proto snapshot.Proto, n names) snapshot.State {
 	switch {
-	case remote.IsValid():
+	case n.remote.IsValid() || n.remoteText != "":
 		return snapshot.Established
 	case proto == snapshot.TCP || proto == snapshot.SCTP:
 		return snapshot.Listen

@@ -203,12 +203,12 @@ func (b *builder) tableLine(n int, line string) {
 		return
 	}
 	proto := protos[f[j]]
-	local, remote, expected := parseName(f[j+1], f[k] == "IPv6", proto)
+	names, expected := parseName(f[j+1], f[k] == "IPv6", proto)
 	if expected != "" {
 		b.problem(n, line, expected)
 		return
 	}
-	state := defaultState(proto, remote)
+	state := defaultState(proto, names)
 	if j+2 < len(f) {
 		word, ok := strings.CutPrefix(f[j+2], "(")
 		word, ok2 := strings.CutSuffix(word, ")")
@@ -235,14 +235,16 @@ func (b *builder) tableLine(n int, line string) {
 		owner.User = user
 	}
 	b.add(sock{
-		proto:     proto,
-		v6:        f[k] == "IPv6",
-		device:    f[k+1],
-		local:     local,
-		remote:    remote,
-		state:     state,
-		owner:     owner,
-		truncated: utf8.RuneCountInString(cmd) == cmdWidth,
+		proto:      proto,
+		v6:         f[k] == "IPv6",
+		device:     f[k+1],
+		local:      names.local,
+		remote:     names.remote,
+		localText:  names.localText,
+		remoteText: names.remoteText,
+		state:      state,
+		owner:      owner,
+		truncated:  utf8.RuneCountInString(cmd) == cmdWidth,
 	})
 	b.res.Parsed++
 }
