@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 //
 // task_file.bpf.c: an iter/task_file program that lists, for every process,
-// the descriptors that refer to sockets, so that openports can map socket
-// inodes to their holders without reading every /proc/PID/fd entry.
+// the descriptors that refer to wanted sockets, so that openports can map
+// socket inodes to their holders without reading every /proc/PID/fd entry.
+//
+// Output, through the seq_file, is a stream of fixed-size struct record:
+// one process record (FLAG_PROCESS) before the first descriptor of each
+// process, giving its network namespace, then one record per descriptor that
+// refers to a socket whose inode is in the map "wanted" (or to any socket
+// when the variable "filter" is 0). Filtering in the kernel keeps the output,
+// and so the cost in user space, independent of the number of established
+// connections on the host.
 //
 // Build with bpf/generate.sh (clang 14, libbpf headers); the objects it
 // writes are committed next to the Go code that embeds them
@@ -84,16 +92,42 @@ struct bpf_iter__task_file {
 // the decoder can refuse an object built for another layout.
 #define RECORD_VERSION 1
 #define FLAG_LEADER 1
+#define FLAG_PROCESS 2
 
-// record is what the program writes for each socket descriptor: 32 bytes,
-// in the byte order of the object (the host's).
+// Constants of linux/bpf.h (not included: see above).
+#define BPF_MAP_TYPE_HASH 1
+#define BPF_F_NO_PREALLOC 1
+
+// wanted holds the inodes of the sockets to report (value unused). Entries
+// are allocated as inserted; the Go side keeps it in step with its wanted
+// set and turns filter off when the set is larger than max_entries.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 18);
+	__type(key, __u64);
+	__type(value, __u8);
+} wanted SEC(".maps");
+
+// filter is 1 to report only the sockets in wanted, 0 to report all.
+volatile __u32 filter;
+
+// The process whose files the iteration is in, so that its process record
+// is written once: the iterator visits the files of one task after the
+// other. Reads of one iterator are serialised by the Go side.
+__u64 last_session;
+__u32 last_tgid;
+
+// record is what the program writes for each process (FLAG_PROCESS set; fd
+// and ino 0) and each wanted socket descriptor (netns 0): 32 bytes, in the
+// byte order of the object (the host's).
 struct record {
 	__u32 tgid;           // process id in the initial PID namespace
 	__u32 fd;             // descriptor number
 	__u64 ino;            // socket inode (as in "socket:[N]")
 	__u64 start_boottime; // task start, ns since boot (CLOCK_BOOTTIME)
-	__u32 netns;          // inode of the task's network namespace, 0 if gone
-	__u32 flags;          // FLAG_LEADER | RECORD_VERSION << 16
+	__u32 netns;          // process records: network namespace inode, 0 if gone
+	__u32 flags;          // FLAG_LEADER | FLAG_PROCESS | RECORD_VERSION << 16
 };
 
 SEC("iter/task_file")
@@ -106,6 +140,8 @@ int task_file(struct bpf_iter__task_file *ctx)
 	struct nsproxy *nsp;
 	struct record rec = {};
 
+	__u64 session, ino;
+
 	if (!task || !file)
 		return 0;
 	// Threads are skipped: a process is reported once, through its
@@ -113,23 +149,37 @@ int task_file(struct bpf_iter__task_file *ctx)
 	// threads that share the leader's descriptor table.)
 	if (task->pid != task->tgid)
 		return 0;
-	inode = file->f_inode;
-	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
-		return 0;
 
 	rec.tgid = task->tgid;
-	rec.fd = ctx->fd;
-	rec.ino = inode->i_ino;
 	// start_boottime, converted to clock ticks (ns / (1e9 / USER_HZ)),
 	// is field 22 of /proc/PID/stat (plus the time namespace's boottime
 	// offset of the reader, which the Go side adds).
 	rec.start_boottime = task->start_boottime;
-	nsp = task->nsproxy;
-	if (nsp && nsp->net_ns)
-		rec.netns = nsp->net_ns->ns.inum;
 	rec.flags = RECORD_VERSION << 16;
 	if (task->group_leader == task)
 		rec.flags |= FLAG_LEADER;
+
+	session = ctx->meta->session_id;
+	if (session != last_session || rec.tgid != last_tgid) {
+		last_session = session;
+		last_tgid = rec.tgid;
+		nsp = task->nsproxy;
+		if (nsp && nsp->net_ns)
+			rec.netns = nsp->net_ns->ns.inum;
+		rec.flags |= FLAG_PROCESS;
+		bpf_seq_write(seq, &rec, sizeof(rec));
+		rec.netns = 0;
+		rec.flags &= ~FLAG_PROCESS;
+	}
+
+	inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	ino = inode->i_ino;
+	if (filter && !bpf_map_lookup_elem(&wanted, &ino))
+		return 0;
+	rec.fd = ctx->fd;
+	rec.ino = ino;
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
 }

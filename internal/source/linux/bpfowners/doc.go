@@ -6,10 +6,10 @@
 // The iterator program (bpf/task_file.bpf.c, compiled by bpf/generate.sh
 // into the taskfile_bpf*.o objects embedded here) visits every open file of
 // every process in the kernel and writes one fixed-size Record for each
-// descriptor that refers to a socket: process id, descriptor, socket inode,
-// start time and network namespace. Threads are skipped, so each process is
-// reported once. Reading those records costs one read(2) per 8 pages of
-// output instead of one readlink(2) per descriptor of the host.
+// descriptor that refers to a wanted socket: process id, descriptor, socket
+// inode and start time. Threads are skipped, so each process is reported
+// once. Reading those records costs one read(2) per 8 pages of output
+// instead of one readlink(2) per descriptor of the host.
 //
 // The records then go through the same checks as the /proc scan: for every
 // process that holds a wanted socket, fdscan.Scanner.Verify reads
@@ -34,9 +34,15 @@
 // exactly. start_time (CLOCK_MONOTONIC) would differ by the time spent in
 // suspend.
 //
+// The wanted inodes are copied into a BPF hash map, and the program reports
+// only descriptors of those sockets (plus one record per process, for its
+// network namespace): the output and the work in user space do not grow
+// with the established connections of the host. A wanted set larger than
+// the map (2^18 inodes) turns that filter off; Go then filters.
+//
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is
-// used there. Result.NetNS lists only processes that hold at least one
-// socket, and Result.Processes counts those processes, not every process of
-// the host: the iterator never sees the others' tables as such.
+// used there. Result.NetNS and Result.Processes cover the processes that
+// have at least one open file (kernel threads have none), where the /proc
+// scan counts every entry of /proc.
 package bpfowners

@@ -19,7 +19,9 @@ type grouper struct {
 	wanted map[uint64]struct{}
 	held   map[procKey][]fdscan.SocketFD
 	netns  map[uint64]map[int]struct{} // namespace → PIDs
-	procs  map[uint32]struct{}         // every process holding any socket
+	procs  map[uint32]struct{}         // every process reported
+	// sockets counts the socket records, wanted or not.
+	sockets int
 }
 
 func newGrouper(wanted map[uint64]struct{}) *grouper {
@@ -31,12 +33,17 @@ func newGrouper(wanted map[uint64]struct{}) *grouper {
 	}
 }
 
-// add takes one record. Records of PID 0 (the idle task) are ignored.
+// add takes one record. Records of PID 0 (the idle task) are ignored, and so
+// are sockets not wanted (the kernel filters them too, unless the wanted set
+// outgrew its map).
 func (g *grouper) add(r Record) error {
 	if r.TGID == 0 {
 		return nil
 	}
-	if _, ok := g.procs[r.TGID]; !ok {
+	if r.Process {
+		if _, ok := g.procs[r.TGID]; ok {
+			return nil
+		}
 		g.procs[r.TGID] = struct{}{}
 		if r.NetNS != 0 {
 			pids := g.netns[uint64(r.NetNS)]
@@ -46,7 +53,9 @@ func (g *grouper) add(r Record) error {
 			}
 			pids[int(r.TGID)] = struct{}{}
 		}
+		return nil
 	}
+	g.sockets++
 	if _, ok := g.wanted[r.Inode]; ok {
 		k := procKey{tgid: r.TGID, start: r.StartBoottime}
 		g.held[k] = append(g.held[k], fdscan.SocketFD{Inode: r.Inode, FD: int(r.FD)})

@@ -10,17 +10,23 @@ import (
 func TestGrouper(t *testing.T) {
 	const ns1, ns2 = 4026531840, 4026532001
 	recs := []Record{
-		{TGID: 100, FD: 3, Inode: 1000, StartBoottime: 5_000_000_000, NetNS: ns1, Leader: true},
-		{TGID: 100, FD: 4, Inode: 77, StartBoottime: 5_000_000_000, NetNS: ns1, Leader: true}, // unwanted
-		{TGID: 101, FD: 5, Inode: 1000, StartBoottime: 6_000_000_000, NetNS: ns1, Leader: true},
-		{TGID: 200, FD: 8, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true},
-		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true},
-		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true}, // repeated
-		{TGID: 300, FD: 1, Inode: 55, StartBoottime: 8_000_000_000, NetNS: 0, Leader: true},     // exiting: no namespace
-		{TGID: 0, FD: 1, Inode: 1000, StartBoottime: 0, NetNS: ns1, Leader: true},               // idle task: ignored
+		{Process: true, TGID: 100, StartBoottime: 5_000_000_000, NetNS: ns1, Leader: true},
+		{TGID: 100, FD: 3, Inode: 1000, StartBoottime: 5_000_000_000, Leader: true},
+		{TGID: 100, FD: 4, Inode: 77, StartBoottime: 5_000_000_000, Leader: true}, // unwanted
+		{Process: true, TGID: 101, StartBoottime: 6_000_000_000, NetNS: ns1, Leader: true},
+		{TGID: 101, FD: 5, Inode: 1000, StartBoottime: 6_000_000_000, Leader: true},
+		{Process: true, TGID: 200, StartBoottime: 7_000_000_000, NetNS: ns2, Leader: true},
+		{TGID: 200, FD: 8, Inode: 3000, StartBoottime: 7_000_000_000, Leader: true},
+		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, Leader: true},
+		{TGID: 200, FD: 3, Inode: 3000, StartBoottime: 7_000_000_000, Leader: true},        // repeated
+		{Process: true, TGID: 300, StartBoottime: 8_000_000_000, NetNS: 0, Leader: true},   // exiting: no namespace
+		{Process: true, TGID: 400, StartBoottime: 8_000_000_000, NetNS: ns2, Leader: true}, // holds no socket
+		{Process: true, TGID: 0, NetNS: ns1, Leader: true},                                 // idle task: ignored
+		{TGID: 0, FD: 1, Inode: 1000, StartBoottime: 0, Leader: true},                      // idem
 		// PID 101 reused by a new process during the iteration: two
-		// identities, two holdings.
-		{TGID: 101, FD: 9, Inode: 1001, StartBoottime: 9_000_000_000, NetNS: ns1, Leader: true},
+		// identities, two holdings, one process.
+		{Process: true, TGID: 101, StartBoottime: 9_000_000_000, NetNS: ns2, Leader: true},
+		{TGID: 101, FD: 9, Inode: 1001, StartBoottime: 9_000_000_000, Leader: true},
 	}
 	g := newGrouper(map[uint64]struct{}{1000: {}, 1001: {}, 3000: {}, 4000: {}})
 	for _, r := range recs {
@@ -38,11 +44,11 @@ func TestGrouper(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("holdings\n%+v\nwant\n%+v", got, want)
 	}
-	wantNS := map[uint64][]int{ns1: {100, 101}, ns2: {200}}
+	wantNS := map[uint64][]int{ns1: {100, 101}, ns2: {200, 400}}
 	if gotNS := g.netNS(); !reflect.DeepEqual(gotNS, wantNS) {
 		t.Errorf("netNS %v, want %v", gotNS, wantNS)
 	}
-	if len(g.procs) != 4 {
-		t.Errorf("%d processes, want 4 (100, 101, 200, 300)", len(g.procs))
+	if len(g.procs) != 5 {
+		t.Errorf("%d processes, want 5 (100, 101, 200, 300, 400)", len(g.procs))
 	}
 }

@@ -14,12 +14,21 @@ const RecordSize = 32
 // writes it into every record.
 const RecordVersion = 1
 
-// flagLeader is set when the task is its thread group's leader.
-const flagLeader = 1
+// Record flags (bits 0..15; the version is in bits 16..31).
+const (
+	// flagLeader is set when the task is its thread group's leader.
+	flagLeader = 1
+	// flagProcess marks a process record.
+	flagProcess = 2
+)
 
-// Record is what the iterator reports for one descriptor that refers to a
-// socket (struct record in bpf/task_file.bpf.c).
+// Record is what the iterator reports (struct record in
+// bpf/task_file.bpf.c): either a process, once before its descriptors
+// (Process set, FD and Inode 0), or one descriptor that refers to a wanted
+// socket (Process unset, NetNS 0).
 type Record struct {
+	// Process marks a process record.
+	Process bool
 	// TGID is the process id in the initial PID namespace.
 	TGID uint32
 	// FD is the descriptor number.
@@ -29,8 +38,8 @@ type Record struct {
 	// StartBoottime is the process's start in nanoseconds of
 	// CLOCK_BOOTTIME (task_struct.start_boottime).
 	StartBoottime uint64
-	// NetNS is the inode of the process's network namespace, 0 when the
-	// process was exiting and had none.
+	// NetNS is, in a process record, the inode of the process's network
+	// namespace, 0 when the process was exiting and had none.
 	NetNS uint32
 	// Leader reports that the task was its thread group's leader (always,
 	// except during an exec by another thread).
@@ -50,7 +59,7 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 	if v := flags >> 16; v != RecordVersion {
 		return Record{}, fmt.Errorf("%w: layout version %d, want %d (object and decoder out of step)", ErrFormat, v, RecordVersion)
 	}
-	if flags&0xffff&^flagLeader != 0 {
+	if flags&0xffff&^(flagLeader|flagProcess) != 0 {
 		return Record{}, fmt.Errorf("%w: unknown flags %#x", ErrFormat, flags&0xffff)
 	}
 	return Record{
@@ -60,6 +69,7 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 		StartBoottime: order.Uint64(b[16:24]),
 		NetNS:         order.Uint32(b[24:28]),
 		Leader:        flags&flagLeader != 0,
+		Process:       flags&flagProcess != 0,
 	}, nil
 }
 
@@ -69,6 +79,9 @@ func AppendRecord(b []byte, order binary.AppendByteOrder, r Record) []byte {
 	flags := uint32(RecordVersion) << 16
 	if r.Leader {
 		flags |= flagLeader
+	}
+	if r.Process {
+		flags |= flagProcess
 	}
 	b = order.AppendUint32(b, r.TGID)
 	b = order.AppendUint32(b, r.FD)

@@ -14,6 +14,7 @@ var sampleRecords = []Record{
 	{TGID: 1, FD: 3, Inode: 12345, StartBoottime: 10_000_000, NetNS: 4026531840, Leader: true},
 	{TGID: 4_000_000, FD: 1 << 20, Inode: 1<<64 - 1, StartBoottime: 1<<63 + 7, NetNS: 1<<32 - 1, Leader: false},
 	{TGID: 812, FD: 0, Inode: 1, StartBoottime: 0, NetNS: 0, Leader: true},
+	{Process: true, TGID: 812, StartBoottime: 99, NetNS: 4026532001, Leader: true},
 }
 
 func encode(order binary.AppendByteOrder, recs ...Record) []byte {
@@ -41,7 +42,7 @@ func TestParseRecord(t *testing.T) {
 	badVersion := bytes.Clone(le)
 	badVersion[30] = 2
 	badFlags := bytes.Clone(le)
-	badFlags[28] = 3
+	badFlags[28] = 4
 	tests := []struct {
 		name  string
 		in    []byte
@@ -52,6 +53,7 @@ func TestParseRecord(t *testing.T) {
 		{name: "little-endian", in: le, order: binary.LittleEndian, want: sampleRecords[0]},
 		{name: "big-endian", in: encode(binary.BigEndian, sampleRecords[1]), order: binary.BigEndian, want: sampleRecords[1]},
 		{name: "not the leader", in: encode(binary.LittleEndian, sampleRecords[1]), order: binary.LittleEndian, want: sampleRecords[1]},
+		{name: "process record", in: encode(binary.LittleEndian, sampleRecords[3]), order: binary.LittleEndian, want: sampleRecords[3]},
 		{name: "longer input: first record", in: encode(binary.LittleEndian, sampleRecords...), order: binary.LittleEndian, want: sampleRecords[0]},
 		{name: "short", in: le[:RecordSize-1], order: binary.LittleEndian, err: true},
 		{name: "empty", in: nil, order: binary.LittleEndian, err: true},
@@ -103,7 +105,7 @@ func TestReadRecords(t *testing.T) {
 		{name: "data with EOF", r: iotest.DataErrReader(bytes.NewReader(stream)), buf: 4096, want: sampleRecords},
 		{name: "buffer of one record and a half", r: bytes.NewReader(stream), buf: RecordSize * 3 / 2, want: sampleRecords},
 		{name: "buffer of exactly one record", r: bytes.NewReader(stream), buf: RecordSize, want: sampleRecords},
-		{name: "ends inside a record", r: bytes.NewReader(stream[:len(stream)-5]), buf: 4096, want: sampleRecords[:2], errIs: ErrFormat},
+		{name: "ends inside a record", r: bytes.NewReader(stream[:len(stream)-5]), buf: 4096, want: sampleRecords[:3], errIs: ErrFormat},
 		{name: "read error after a record", r: io.MultiReader(bytes.NewReader(stream[:RecordSize]), iotest.ErrReader(stop)), buf: 4096, want: sampleRecords[:1], errIs: stop},
 		{name: "buffer too small", r: bytes.NewReader(stream), buf: RecordSize - 1, errText: true},
 	}

@@ -42,15 +42,38 @@ const (
 	capBPF      = 39
 )
 
+// Names in bpf/task_file.bpf.c.
+const (
+	wantedMap = "wanted" // hash map of the wanted inodes
+	filterVar = "filter" // 1: report only inodes in wantedMap
+)
+
+// maxWanted is max_entries of the wanted map: a larger wanted set turns the
+// kernel-side filter off (every socket is reported, Go filters). Tests
+// lower it to exercise that path.
+var maxWanted = 1 << 18
+
 // loaded is the iterator, loaded and attached once per process and kept
 // for its life: watch mode scans again without loading again. The kernel
-// releases both when the process exits.
+// releases it when the process exits.
 var loaded struct {
 	once sync.Once
-	prog *ebpf.Program
-	iter *link.Iter
+	it   *iterator
 	hz   uint64
 	err  error
+}
+
+// iterator is the loaded program with its map and variable. mu serialises
+// scans: they share the wanted map, and the program's record of the
+// process it is in.
+type iterator struct {
+	mu     sync.Mutex
+	coll   *ebpf.Collection
+	link   *link.Iter
+	wanted *ebpf.Map
+	filter *ebpf.Variable
+	// inMap mirrors the keys of the wanted map.
+	inMap map[uint64]struct{}
 }
 
 // Available returns nil when Scan can run: Linux with BTF, the initial PID
@@ -64,47 +87,105 @@ func Available() error {
 }
 
 // load loads and attaches the iterator once.
-func load() (*link.Iter, error) {
+func load() (*iterator, error) {
 	loaded.once.Do(func() {
 		loaded.hz = userHZ()
-		loaded.prog, loaded.iter, loaded.err = loadIter()
+		loaded.it, loaded.err = loadIter()
 	})
-	return loaded.iter, loaded.err
+	return loaded.it, loaded.err
 }
 
 // loadIter checks the preconditions, then loads and attaches the program.
-func loadIter() (*ebpf.Program, *link.Iter, error) {
+func loadIter() (*iterator, error) {
 	if _, err := os.Stat(kernelBTF); err != nil {
-		return nil, nil, fmt.Errorf("eBPF owner mapping needs kernel BTF: %w", err)
+		return nil, fmt.Errorf("eBPF owner mapping needs kernel BTF: %w", err)
 	}
 	if err := checkPIDNS("/proc"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkCaps(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// A no-op on kernels that account BPF memory to the cgroup (5.11+).
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, nil, fmt.Errorf("raise RLIMIT_MEMLOCK for eBPF: %w", err)
+		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK for eBPF: %w", err)
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
-		return nil, nil, fmt.Errorf("parse embedded eBPF object: %w", err)
+		return nil, fmt.Errorf("parse embedded eBPF object: %w", err)
 	}
-	ps, ok := spec.Programs[programName]
-	if !ok {
-		return nil, nil, fmt.Errorf("parse embedded eBPF object: no program %q", programName)
-	}
-	prog, err := ebpf.NewProgram(ps)
+	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load eBPF task_file iterator: %w", err)
+		return nil, fmt.Errorf("load eBPF task_file iterator: %w", err)
 	}
-	it, err := link.AttachIter(link.IterOptions{Program: prog})
+	it := &iterator{coll: coll, wanted: coll.Maps[wantedMap], filter: coll.Variables[filterVar], inMap: map[uint64]struct{}{}}
+	prog := coll.Programs[programName]
+	if prog == nil || it.wanted == nil || it.filter == nil {
+		coll.Close()
+		return nil, fmt.Errorf("embedded eBPF object lacks program %q, map %q or variable %q", programName, wantedMap, filterVar)
+	}
+	it.link, err = link.AttachIter(link.IterOptions{Program: prog})
 	if err != nil {
-		prog.Close()
-		return nil, nil, fmt.Errorf("attach eBPF task_file iterator: %w", err)
+		coll.Close()
+		return nil, fmt.Errorf("attach eBPF task_file iterator: %w", err)
 	}
-	return prog, it, nil
+	return it, nil
+}
+
+// setWanted brings the wanted map in step with wanted, changing only the
+// keys that differ from the last scan, and sets the filter; a set larger
+// than the map turns the filter off instead.
+func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
+	if len(wanted) > maxWanted {
+		if err := it.filter.Set(uint32(0)); err != nil {
+			return fmt.Errorf("turn the wanted filter off: %w", err)
+		}
+		return nil
+	}
+	for ino := range it.inMap {
+		if _, ok := wanted[ino]; ok {
+			continue
+		}
+		if err := it.wanted.Delete(ino); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("delete inode %d from the wanted map: %w", ino, err)
+		}
+		delete(it.inMap, ino)
+	}
+	for ino := range wanted {
+		if _, ok := it.inMap[ino]; ok {
+			continue
+		}
+		if err := it.wanted.Update(ino, uint8(1), ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("add inode %d to the wanted map: %w", ino, err)
+		}
+		it.inMap[ino] = struct{}{}
+	}
+	if err := it.filter.Set(uint32(1)); err != nil {
+		return fmt.Errorf("turn the wanted filter on: %w", err)
+	}
+	return nil
+}
+
+// read runs the iterator once with the kernel filter set to wanted and
+// hands every record to g.
+func (it *iterator) read(wanted map[uint64]struct{}, g *grouper) error {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if err := it.setWanted(wanted); err != nil {
+		return err
+	}
+	rc, err := it.link.Open()
+	if err != nil {
+		return fmt.Errorf("open eBPF task_file iterator: %w", err)
+	}
+	err = ReadRecords(againReader{rc}, objectOrder, make([]byte, readBufSize), g.add)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close eBPF task_file iterator: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("eBPF task_file iterator: %w", err)
+	}
+	return nil
 }
 
 // checkPIDNS refuses a PID namespace other than the initial one: the
@@ -230,17 +311,9 @@ func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
 		return nil, fmt.Errorf("eBPF owner mapping: %w", err)
 	}
 
-	rc, err := it.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open eBPF task_file iterator: %w", err)
-	}
 	g := newGrouper(wanted)
-	err = ReadRecords(againReader{rc}, objectOrder, make([]byte, readBufSize), g.add)
-	if cerr := rc.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close eBPF task_file iterator: %w", cerr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("eBPF task_file iterator: %w", err)
+	if err := it.read(wanted, g); err != nil {
+		return nil, err
 	}
 
 	hz := loaded.hz

@@ -220,7 +220,7 @@ func TestScanMatchesProcScan(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d wanted sockets, %d with the same owners; eBPF saw %d processes holding sockets, /proc scan read %d processes", len(wanted), matched, bpf.Processes, proc.Processes)
+	t.Logf("%d wanted sockets, %d with the same owners; eBPF saw %d processes with open files, /proc scan read %d processes", len(wanted), matched, bpf.Processes, proc.Processes)
 }
 
 // TestScanOwnSocket checks the start-time conversion and the descriptor on
@@ -330,5 +330,73 @@ func TestAvailableRefuses(t *testing.T) {
 				t.Fatalf("helper says %q, want unavailable because of %s", out, tt.want)
 			}
 		})
+	}
+}
+
+// TestKernelFilter checks that the kernel reports only wanted sockets while
+// the wanted set fits its map, every socket when it does not, and that the
+// owners are the same either way.
+func TestKernelFilter(t *testing.T) {
+	requireBPF(t)
+	// Three sockets to want, five more not to.
+	var inodes []uint64
+	for range 8 {
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		inodes = append(inodes, st.Ino)
+	}
+	it, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(wanted map[uint64]struct{}) *grouper {
+		g := newGrouper(wanted)
+		if err := it.read(wanted, g); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	two := map[uint64]struct{}{inodes[0]: {}, inodes[1]: {}}
+	// Filter on, then a changed set (one key removed, one added).
+	if g := run(two); g.sockets != 2 || len(g.held) != 1 {
+		t.Errorf("filter on, 2 wanted: %d socket records, %d holders; want 2 and 1", g.sockets, len(g.held))
+	}
+	next := map[uint64]struct{}{inodes[1]: {}, inodes[2]: {}}
+	g := run(next)
+	if g.sockets != 2 {
+		t.Errorf("filter on, changed set: %d socket records, want 2", g.sockets)
+	}
+	if !maps.Equal(it.inMap, next) {
+		t.Errorf("wanted map mirror %v, want %v", it.inMap, next)
+	}
+	for _, socks := range g.held {
+		for _, s := range socks {
+			if s.Inode == inodes[0] {
+				t.Errorf("inode %d reported after it left the wanted set", s.Inode)
+			}
+		}
+	}
+	// A set larger than the map: the filter is off, every socket comes.
+	old := maxWanted
+	maxWanted = 1
+	defer func() { maxWanted = old }()
+	if g := run(next); g.sockets < len(inodes) || len(g.held) != 1 {
+		t.Errorf("filter off: %d socket records, %d holders; want at least this process's %d and 1", g.sockets, len(g.held), len(inodes))
+	}
+	res, err := Scan(next, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ino := range inodes[1:3] {
+		if o := res.Owners[ino]; len(o) != 1 || o[0].PID != os.Getpid() {
+			t.Errorf("filter off: owners of %d: %+v, want this process", ino, o)
+		}
 	}
 }

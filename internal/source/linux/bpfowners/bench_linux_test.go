@@ -1,0 +1,58 @@
+package bpfowners
+
+import (
+	"testing"
+
+	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/sockdiag"
+)
+
+// listeningInodes returns what the collector asks owners for: the inodes of
+// the listening and unconnected TCP/UDP sockets of this network namespace.
+func listeningInodes(b *testing.B) map[uint64]struct{} {
+	b.Helper()
+	c, err := sockdiag.Open(-1)
+	if err != nil {
+		b.Skipf("sock_diag: %v", err)
+	}
+	defer c.Close()
+	res, err := c.Dump(sockdiag.Query{})
+	if err != nil {
+		b.Fatalf("sock_diag dump: %v", err)
+	}
+	set := make(map[uint64]struct{}, len(res.Sockets))
+	for _, s := range res.Sockets {
+		if s.Inode != 0 {
+			set[s.Inode] = struct{}{}
+		}
+	}
+	return set
+}
+
+// BenchmarkScan compares the two ways of finding the owners of this
+// namespace's listening sockets on the live host: the eBPF iterator
+// (ebpf) and the /proc walk (proc), both with owner details and
+// verification. Run it as root; inside a bench scenario for big hosts:
+//
+//	go test -c -o /tmp/bpfowners.test ./internal/source/linux/bpfowners
+//	go run ./bench/scenario -conns 50000 -- /tmp/bpfowners.test -test.run '^$' -test.bench Scan -test.benchmem
+func BenchmarkScan(b *testing.B) {
+	requireBPF(b)
+	wanted := listeningInodes(b)
+	b.Logf("%d wanted sockets", len(wanted))
+	b.Run("ebpf", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Scan(wanted, "/proc"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("proc", func(b *testing.B) {
+		s := &fdscan.Scanner{}
+		for b.Loop() {
+			if _, err := s.Scan(wanted); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
