@@ -5,18 +5,21 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/fdscan"
 	"github.com/openports/openports/internal/source/linux/netif"
 	"github.com/openports/openports/internal/source/linux/procnet"
@@ -48,6 +51,11 @@ type namespace struct {
 }
 
 // Snapshot collects sockets, owners, interfaces and gaps.
+//
+// Owners come from the eBPF task_file iterator or from one pass over
+// /proc/PID/fd, as the context asks (WithOwners; auto by default): auto
+// uses the iterator when bpfowners.Available says this run may load it and
+// procfs is at /proc, the /proc scan otherwise. snap.OwnerMethod says which.
 func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	snap := &snapshot.Snapshot{
 		Schema: snapshot.SchemaVersion,
@@ -55,10 +63,11 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		Taken:  time.Now().UTC(),
 		Source: "linux/sock_diag",
 	}
-	snap.Host, _ = os.Hostname()
+	// One uname gives both the host name and the kernel release.
 	var uts unix.Utsname
-	if unix.Uname(&uts) == nil {
-		snap.Kernel = string(bytes.TrimRight(uts.Release[:], "\x00"))
+	if err := unix.Uname(&uts); err == nil {
+		snap.Host = cString(uts.Nodename[:])
+		snap.Kernel = cString(uts.Release[:])
 	}
 	priv, err := procpriv.Detect(c.proc)
 	if err != nil {
@@ -72,58 +81,117 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
-	scanner := &fdscan.Scanner{ProcRoot: c.proc, NetNS: c.opt.AllNamespaces}
-
-	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: c.netnsNames()[self]}, fd: -1}}
-	// Sockets of the collector's own namespace are dumped first; with
-	// --netns all the fd scan also tells which other namespaces exist.
-	wanted := map[uint64]struct{}{}
-	for i := range namespaces {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		c.collectNamespace(snap, &namespaces[i], wanted)
-	}
-	res, err := scanner.Scan(wanted)
+	names := netnsNames()
+	users := &userCache{names: map[uint32]string{}}
+	owners, err := c.ownerFinder(ownersFrom(ctx), users)
 	if err != nil {
-		return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+		return nil, err
+	}
+	q := c.query()
+
+	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: names[self]}, fd: -1}}
+	// Sockets of the collector's own namespace are dumped first; with
+	// --netns all the owner scan also tells which other namespaces exist.
+	wanted := map[uint64]struct{}{}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.collectNamespace(snap, &namespaces[0], q, wanted)
+	res, err := owners.scan(wanted)
+	if err != nil {
+		return nil, err
 	}
 	if c.opt.AllNamespaces {
-		more := c.otherNamespaces(snap, self, res.NetNS)
+		more := c.otherNamespaces(snap, self, names, res.NetNS)
+		defer func() {
+			for _, ns := range more {
+				unix.Close(ns.fd)
+			}
+		}()
 		added := map[uint64]struct{}{}
 		for i := range more {
-			c.collectNamespace(snap, &more[i], added)
-			defer unix.Close(more[i].fd)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			c.collectNamespace(snap, &more[i], q, added)
 		}
 		namespaces = append(namespaces, more...)
 		if len(added) > 0 {
 			// Owners of the other namespaces' sockets: one more pass,
 			// for the new inodes only.
-			res2, err := scanner.Scan(added)
+			res2, err := owners.scan(added)
 			if err != nil {
-				return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+				return nil, err
 			}
-			for ino, o := range res2.Owners {
-				res.Owners[ino] = o
-			}
+			maps.Copy(res.Owners, res2.Owners)
 		}
 	}
 	for _, ns := range namespaces {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
-	snap.OwnerMethod = "proc-fd"
-	c.attachOwners(snap, res, priv)
-	c.dropClosed(snap, namespaces)
+	snap.OwnerMethod = owners.method
+	c.attachOwners(snap, res, priv, users)
+	c.dropClosed(snap, namespaces, q)
 	snap.Sort()
 	return snap, nil
+}
+
+// ownerFinder is the owner mapping one snapshot uses.
+type ownerFinder struct {
+	method string // snapshot.OwnerMethod
+	scan   func(wanted map[uint64]struct{}) (*fdscan.Result, error)
+}
+
+// ownerFinder picks the owner mapping for choice. The eBPF iterator is
+// tried for auto only where it can see what the /proc scan would: procfs
+// at /proc (a test's fake tree is not the kernel's).
+func (c *Collector) ownerFinder(choice OwnerChoice, users *userCache) (ownerFinder, error) {
+	scanner := &fdscan.Scanner{ProcRoot: c.proc, NetNS: c.opt.AllNamespaces, LookupUser: users.lookup}
+	procScan := ownerFinder{method: MethodProc, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+		res, err := scanner.Scan(wanted)
+		if err != nil {
+			return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+		}
+		return res, nil
+	}}
+	ebpfScan := ownerFinder{method: MethodEBPF, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+		res, err := bpfowners.Scan(wanted, c.proc)
+		if err != nil {
+			return nil, fmt.Errorf("find socket owners with eBPF: %w", err)
+		}
+		return res, nil
+	}}
+	switch choice {
+	case OwnersProc:
+		return procScan, nil
+	case OwnersEBPF:
+		if err := bpfowners.Available(); err != nil {
+			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
+		}
+		return ebpfScan, nil
+	case OwnersAuto, "":
+		if c.proc == "/proc" && bpfowners.Available() == nil {
+			return ebpfScan, nil
+		}
+		return procScan, nil
+	}
+	return ownerFinder{}, fmt.Errorf("unknown owner mapping %q", choice)
+}
+
+// cString returns the text of a NUL-padded utsname field.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
 
 // dropClosed removes sockets that no process holds and that are gone from
 // a second dump: they were closed while /proc was scanned, and listing them
 // as kernel sockets would be wrong. One more dump per namespace, and only
 // when there is such a socket.
-func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace) {
+func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, q sockdiag.Query) {
 	suspect := map[uint64]bool{} // namespace IDs
 	for _, s := range snap.Sockets {
 		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 {
@@ -141,7 +209,7 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace) 
 			continue
 		}
 		var gaps snapshot.Snapshot
-		socks, err := c.dump(&gaps, ns)
+		socks, err := c.dump(&gaps, ns, q)
 		if err != nil {
 			continue
 		}
@@ -160,10 +228,11 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace) 
 	snap.Sockets = kept
 }
 
-// collectNamespace lists the sockets and interfaces of ns into snap and
-// adds their inodes to wanted.
-func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, wanted map[uint64]struct{}) {
-	socks, err := c.dump(snap, ns)
+// collectNamespace lists the sockets of ns into snap and adds their inodes
+// to wanted. It lists the namespace's interfaces too when a socket needs
+// them (see needInterfaces).
+func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, wanted map[uint64]struct{}) {
+	socks, err := c.dump(snap, ns, q)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "unreadable",
 			Detail: fmt.Sprintf("network namespace %d: %v", ns.info.ID, err)})
@@ -175,7 +244,10 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, wan
 			wanted[socks[i].Inode] = struct{}{}
 		}
 	}
-	snap.Sockets = append(snap.Sockets, socks...)
+	if !needInterfaces(socks) {
+		snap.Sockets = append(snap.Sockets, socks...)
+		return
+	}
 	ifs, err := netif.Interfaces(ns.fd)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: "unreadable",
@@ -189,12 +261,35 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, wan
 			}
 		}
 	}
+	snap.Sockets = append(snap.Sockets, socks...)
 	snap.Interfaces = append(snap.Interfaces, ifs...)
 }
 
-// query is what every dump asks for.
+// needInterfaces reports whether analysis needs the interfaces of the
+// namespace to describe socks: a socket bound to a device (its name, and
+// whether it is the loopback device), or to one address that is neither a
+// wildcard nor loopback (the interface that has it). Wildcard and loopback
+// sockets need none, so a host with only those skips the rtnetlink dumps.
+func needInterfaces(socks []snapshot.Socket) bool {
+	for i := range socks {
+		a := socks[i].Local.Addr().Unmap()
+		if socks[i].IfIndex != 0 || (a.IsValid() && !a.IsUnspecified() && !a.IsLoopback()) {
+			return true
+		}
+	}
+	return false
+}
+
+// query is what every dump asks for. SCTP is asked for only when the sctp
+// module is loaded (procRoot/net/sctp exists): without it there are no
+// SCTP sockets, and the request would make the kernel run modprobe for
+// sctp_diag on every run, which costs milliseconds.
 func (c *Collector) query() sockdiag.Query {
-	q := sockdiag.Query{Protos: []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite, snapshot.SCTP}, AllStates: c.opt.Established}
+	q := sockdiag.Query{Protos: []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}, AllStates: c.opt.Established}
+	var st unix.Stat_t
+	if unix.Stat(filepath.Join(c.proc, "net/sctp"), &st) == nil {
+		q.Protos = append(q.Protos, snapshot.SCTP)
+	}
 	if c.opt.Raw {
 		q.Protos = append(q.Protos, snapshot.Raw)
 	}
@@ -203,11 +298,11 @@ func (c *Collector) query() sockdiag.Query {
 
 // dump lists ns's sockets through sock_diag, or through /proc/net when
 // netlink is refused (which it records as a gap).
-func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace) ([]snapshot.Socket, error) {
+func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query) ([]snapshot.Socket, error) {
 	if !c.opt.NoNetlink {
 		conn, err := sockdiag.Open(ns.fd)
 		if err == nil {
-			res, err := conn.Dump(c.query())
+			res, err := conn.Dump(q)
 			conn.Close()
 			if err == nil {
 				for _, u := range res.Unavailable {
@@ -241,15 +336,14 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 }
 
 // attachOwners gives each socket its holders and says how complete they are.
-func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info) {
+func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info, users *userCache) {
 	hiddenUIDs := res.HiddenUIDs()
 	blind := priv.ProcessesHidden() // hidepid hides other users' processes entirely
-	users := map[uint32]string{}
 	unknown := 0
 	for i := range snap.Sockets {
 		s := &snap.Sockets[i]
 		if s.UID != nil {
-			s.User = lookupUser(users, *s.UID)
+			s.User = users.name(*s.UID)
 		}
 		s.Owners = res.Owners[s.Inode]
 		otherUser := s.UID != nil && priv.EUID >= 0 && *s.UID != uint32(priv.EUID)
@@ -294,15 +388,40 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func lookupUser(cache map[uint32]string, uid uint32) string {
-	if name, ok := cache[uid]; ok {
-		return name
+// userCache names user ids once per snapshot, for the sockets' uids and
+// (as fdscan.Scanner.LookupUser) for the owners', so that each uid is
+// looked up once. It is safe for concurrent use.
+type userCache struct {
+	mu    sync.Mutex
+	names map[uint32]string
+	errs  map[uint32]error
+}
+
+// lookup names uid with os/user, remembering the answer and its error.
+func (u *userCache) lookup(uid uint32) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if name, ok := u.names[uid]; ok {
+		return name, u.errs[uid]
 	}
 	name := ""
-	if u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10)); err == nil {
-		name = u.Username
+	usr, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if err == nil {
+		name = usr.Username
+	} else {
+		if u.errs == nil {
+			u.errs = map[uint32]error{}
+		}
+		u.errs[uid] = err
 	}
-	cache[uid] = name
+	u.names[uid] = name
+	return name, err
+}
+
+// name is lookup without the error: a socket's user column is left empty
+// when the uid has no name (the uid itself is kept).
+func (u *userCache) name(uid uint32) string {
+	name, _ := u.lookup(uid)
 	return name
 }
 
@@ -335,7 +454,7 @@ func nsInode(path string) (uint64, error) {
 }
 
 // netnsNames maps namespace inodes to their `ip netns` names.
-func (c *Collector) netnsNames() map[uint64]string {
+func netnsNames() map[uint64]string {
 	names := map[uint64]string{}
 	entries, err := os.ReadDir("/run/netns")
 	if err != nil {
@@ -351,8 +470,7 @@ func (c *Collector) netnsNames() map[uint64]string {
 
 // otherNamespaces opens every network namespace other than self that a
 // process lives in or `ip netns` names. Those it cannot enter become gaps.
-func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) []namespace {
-	names := c.netnsNames()
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, byNS map[uint64][]int) []namespace {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
 	open := func(id uint64, path string, pid int) bool {

@@ -25,10 +25,11 @@
 // their owners.
 //
 // Every owner is identified by (PID, start time). The start time is read
-// before the descriptor table and again after the owner's details, and the
-// matching descriptors are read a second time; a process that exited, whose
-// PID was reused, or whose descriptor moved during the scan is dropped and
-// counted (Vanished, Changed) rather than named. On a real procfs every read
+// once a process is seen holding a wanted socket (most processes hold none,
+// and their stat is never read) and again after the owner's details, and
+// the matching descriptors are read a second time; a process that exited,
+// whose PID was reused, or whose descriptor moved during the scan is
+// dropped and counted (Vanished, Changed) rather than named. On a real procfs every read
 // of one process goes through a directory descriptor of /proc/PID opened
 // once, so the reads cannot wander to a new process that reused the PID.
 //
@@ -97,7 +98,7 @@ type userEntry struct {
 // hooks let tests change the tree between the reads of one process, to
 // reproduce races deterministically. All are nil outside tests.
 type hooks struct {
-	// beforeFDs runs after the first stat read, before the fd directory
+	// beforeFDs runs after /proc/PID is opened, before the fd directory
 	// is opened.
 	beforeFDs func(pid int)
 	// openFDs, when it returns an error, replaces opening the fd

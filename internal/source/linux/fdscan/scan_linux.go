@@ -175,6 +175,14 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 }
 
 // process scans one process and records what it holds.
+//
+// The process's identity (its start time) is read only once it is known to
+// hold a wanted socket: most processes hold none, and reading stat is the
+// dearest read of a process. That is as safe as reading it first, because
+// every read goes through the directory descriptor dirFD, which the kernel
+// binds to the process it was opened on: once that process is gone, reads
+// through it fail rather than reach a process that reused the PID. The
+// start time is read again after the owner's details (see verify).
 func (w *worker) process(pid int) {
 	w.pidName = append(strconv.AppendInt(w.pidName[:0], int64(pid), 10), 0)
 	dirFD, err := openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
@@ -183,13 +191,6 @@ func (w *worker) process(pid int) {
 		return
 	}
 	defer unix.Close(dirFD)
-
-	st, err := w.readStat(dirFD)
-	if err != nil {
-		w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
-		return
-	}
-	start := st.StartTime
 
 	if w.s.NetNS {
 		w.readNetNS(pid, dirFD)
@@ -212,10 +213,19 @@ func (w *worker) process(pid int) {
 	if len(w.hits) == 0 {
 		return
 	}
+	st, err := w.readStat(dirFD)
+	if err != nil {
+		if vanished(err) {
+			w.out.vanished++ // it held a wanted socket, and exited
+		} else {
+			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
+		}
+		return
+	}
 	if h := w.s.hooks.afterFDs; h != nil {
 		h(pid)
 	}
-	w.verify(pid, dirFD, fdFD, start)
+	w.verify(pid, dirFD, fdFD, st.StartTime)
 }
 
 // openFDs opens /proc/PID/fd, or returns the error a test injects.
