@@ -11,6 +11,11 @@
 // parser decides per input: when the input shows 0.0.0.0 or a Process
 // header it is current ss, otherwise old; v6only:0 on a line decides for
 // that line.
+//
+// Without -n, ss prints host and service names: a host name keeps the
+// socket with an unknown address, the name in LocalText/RemoteText and the
+// port; a service name missing from internal/parse/portname keeps the
+// address with port 0 and the column as text. Nothing is guessed.
 package ss
 
 import (
@@ -256,17 +261,17 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		s.V6Only = snapshot.Bool(v == "1")
 	}
 	dualWildcard := in.modernWildcard || (s.V6Only != nil && !*s.V6Only)
-	local, iface, exp := endpoint(localTok, s.Proto, dualWildcard)
+	local, iface, localText, exp := endpoint(localTok, s.Proto, dualWildcard)
 	if exp != "" {
 		return s, exp + " in the local address " + strconv.Quote(localTok), false
 	}
-	peer, _, exp := endpoint(peerTok, s.Proto, dualWildcard)
+	peer, _, peerText, exp := endpoint(peerTok, s.Proto, dualWildcard)
 	if exp != "" {
 		return s, exp + " in the peer address " + strconv.Quote(peerTok), false
 	}
-	s.Local, s.Interface = local, iface
+	s.Local, s.Interface, s.LocalText = local, iface, localText
 	if !(peer.Port() == 0 && peer.Addr().IsUnspecified()) {
-		s.Remote = peer
+		s.Remote, s.RemoteText = peer, peerText
 	}
 	switch {
 	case !local.Addr().Is6():
@@ -437,21 +442,20 @@ func parseUsers(u string) ([]snapshot.Owner, string) {
 // "*:*", "127.0.0.53%lo:53", "[fe80::1]%ens5:546", "*%eth0:67", the old
 // unbracketed ":::22" and "fe80::1%enp0s3:9200". It returns the bound
 // device, if any.
-func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (netip.AddrPort, string, string) {
+func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.AddrPort, iface, text, expected string) {
 	c := strings.LastIndexByte(tok, ':')
 	if c < 0 {
-		return netip.AddrPort{}, "", "ADDRESS:PORT"
+		return netip.AddrPort{}, "", "", "ADDRESS:PORT"
 	}
 	host, port := tok[:c], tok[c+1:]
-	iface := ""
 	if strings.HasPrefix(host, "[") {
 		rb := strings.IndexByte(host, ']')
 		if rb < 0 {
-			return netip.AddrPort{}, "", "a closing ] in the address"
+			return netip.AddrPort{}, "", "", "a closing ] in the address"
 		}
 		if rest := host[rb+1:]; rest != "" {
 			if !strings.HasPrefix(rest, "%") {
-				return netip.AddrPort{}, "", "%interface after the address"
+				return netip.AddrPort{}, "", "", "%interface after the address"
 			}
 			iface = rest[1:]
 		}
@@ -472,10 +476,15 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (netip.AddrPo
 		addr = netip.IPv6Loopback()
 	default:
 		a, err := netip.ParseAddr(host)
-		if err != nil {
-			return netip.AddrPort{}, "", expectNumericHost
+		switch {
+		case err == nil:
+			addr = a
+		case isHostName(host):
+			// ss ran without -n: the address is unknown, the name kept.
+			text = host
+		default:
+			return netip.AddrPort{}, "", "", expectNumericHost
 		}
-		addr = a
 	}
 	if iface != "" && addr.Is6() && addr.IsLinkLocalUnicast() && addr.Zone() == "" {
 		addr = addr.WithZone(iface)
@@ -486,17 +495,39 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (netip.AddrPo
 	case proto == snapshot.Raw:
 		n, ok := portname.Protocol(port)
 		if !ok {
-			return netip.AddrPort{}, "", "an IP protocol number or name"
+			return netip.AddrPort{}, "", "", "an IP protocol number or name"
 		}
 		num = n
 	default:
 		n, ok := portname.Port(port, proto)
-		if !ok {
-			return netip.AddrPort{}, "", expectPort
+		switch {
+		case ok:
+			num = n
+		case isHostName(port):
+			// A service name missing from the table: port 0, the
+			// column kept as printed, nothing guessed.
+			text = tok
+		default:
+			return netip.AddrPort{}, "", "", expectPort
 		}
-		num = n
 	}
-	return netip.AddrPortFrom(addr, num), iface, ""
+	return netip.AddrPortFrom(addr, num), iface, text, ""
+}
+
+// isHostName reports whether s looks like a host or service name as ss
+// prints them without -n: letters, digits, '-', '.' and '_', with a letter.
+func isHostName(s string) bool {
+	letter := false
+	for _, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
+		default:
+			return false
+		}
+	}
+	return letter && len(s) <= 253
 }
 
 func isDigits(s string) bool {

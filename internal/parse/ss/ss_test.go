@@ -175,6 +175,7 @@ func TestLines(t *testing.T) {
 		`dccp  LISTEN 0      5      0.0.0.0:5000        0.0.0.0:*`,
 		`tcp   LISTEN 0      5      myhost:22           0.0.0.0:*`,
 		"garbage",
+		`udp   UNCONN 0      0      0.0.0.0:nosuchsvc   0.0.0.0:*`,
 	}, "\n")
 	res, err := New().Parse(strings.NewReader(in), "in")
 	if err != nil {
@@ -183,7 +184,6 @@ func TestLines(t *testing.T) {
 	checkInvariants(t, res)
 	wantProblems := []parse.LineError{
 		{File: "in", Line: 10, Text: `dccp  LISTEN 0      5      0.0.0.0:5000        0.0.0.0:*`, Expected: `a protocol openports models (tcp, udp, raw, sctp), got "dccp"`},
-		{File: "in", Line: 11, Text: `tcp   LISTEN 0      5      myhost:22           0.0.0.0:*`, Expected: `numeric address (run the tool with -n) in the local address "myhost:22"`},
 		{File: "in", Line: 12, Text: "garbage", Expected: expectLine},
 	}
 	if len(res.Problems) != len(wantProblems) {
@@ -194,19 +194,23 @@ func TestLines(t *testing.T) {
 			t.Errorf("problem %d: got %+v want %+v", i, res.Problems[i], wantProblems[i])
 		}
 	}
-	if res.Parsed != 6 || res.Skipped != 3 {
-		t.Errorf("parsed %d skipped %d, want 6 and 3", res.Parsed, res.Skipped)
+	if res.Parsed != 8 || res.Skipped != 3 {
+		t.Errorf("parsed %d skipped %d, want 8 and 3", res.Parsed, res.Skipped)
 	}
 	got, err := json.Marshal(res.Snapshot.Sockets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `[` +
+		// ss without -n: the host name is kept as text with the port
+		`{"proto":"tcp","local":"","state":"LISTEN","local_text":"myhost","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","local_port":22},` +
 		`{"proto":"tcp","local":"192.0.2.1:22","remote":"198.51.100.7:50000","state":"ESTAB","owners":[{"pid":3,"name":"sshd","fds":[4]}],"owner_state":"complete"},` +
 		// current ss (Process header): "*" is the dual-stack IPv6 wildcard
 		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","v6only":false,"owners":[{"pid":1,"name":"sshd","fds":[3]},{"pid":2,"name":"sshd","fds":[3]}],"owner_state":"complete"},` +
 		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","inode":77,"kernel_addr":"ffff88013a3b5800","v6only":true,"owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
 		`{"proto":"tcp","local":"[::ffff:127.0.0.1]:8080","state":"LISTEN","inode":4242,"uid":1000,"cookie":31,"v6only":false,"owners":[{"pid":5,"name":"java","fds":[7]}],"owner_state":"complete"},` +
+		// an unmapped service name: port 0, the column kept as text
+		`{"proto":"udp","local":"0.0.0.0:0","state":"UNCONN","local_text":"0.0.0.0:nosuchsvc","owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
 		`{"proto":"udp","local":"[::]:67","state":"UNCONN","interface":"eth0","v6only":false,"owners":[{"pid":9,"name":"dnsmasq","fds":[3]}],"owner_state":"complete"},` +
 		`{"proto":"udp","local":"[fe80::1%ens5]:546","state":"UNCONN","interface":"ens5","owners":[{"pid":591,"name":"systemd-network","fds":[20]}],"owner_state":"complete"}` +
 		`]`
