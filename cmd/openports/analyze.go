@@ -28,9 +28,10 @@ const analyzeExample = `  # the seed's listing followed by its fstat | grep : in
   openports analyze -o json ss-tulpn.txt | jq '.rows[] | {proto, port, processes}'`
 
 type analyzeOptions struct {
-	format string
-	strict bool
-	all    bool
+	format      string
+	strict      bool
+	all         bool
+	established bool
 }
 
 func newAnalyzeCmd(g *globalOptions) *cobra.Command {
@@ -56,6 +57,9 @@ port; such owners are marked "matched by address and port" in the NOTE
 column and in the JSON (owners[].via = "address"), because two outputs taken
 one after the other may not see the same socket.
 
+Like list, analyze shows listening and unconnected sockets; connected ones
+are counted on standard error and left out unless --established is given.
+
 Lines no parser understands are warnings on standard error
 (FILE:LINE: expected ..., got "...") with a count, and never cost a valid
 line; --strict makes them an error.
@@ -74,6 +78,7 @@ part holds the socket).`,
 	f.StringVar(&o.format, "format", "", "parse every input as this format instead of detecting it")
 	f.BoolVar(&o.strict, "strict", false, "exit 2 when any line is not understood")
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too")
+	f.BoolVar(&o.established, "established", false, "keep connected sockets too (by default only listening and unconnected ones, as list shows)")
 	return cmd
 }
 
@@ -120,7 +125,16 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	for _, m := range joined.Matches {
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}
-	rep := analysis.Build(joined.Snapshot, analysis.Options{All: o.all})
+	if !o.established {
+		if n := join.KeepListening(joined.Snapshot); n > 0 {
+			fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
+		}
+	}
+	aopt, err := g.analysisOptions(o.all)
+	if err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
+	rep := analysis.Build(joined.Snapshot, aopt)
 	if err := r.Render(g.stdout, rep); err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

@@ -30,7 +30,15 @@ func goldenFile(t *testing.T, name string, got []byte) {
 	}
 }
 
+// englishEnv makes the goldens independent of the tester's locale.
+func englishEnv(t *testing.T) {
+	t.Setenv("LC_ALL", "C")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "")
+}
+
 func TestAnalyzeGolden(t *testing.T) {
+	englishEnv(t)
 	bad := filepath.Join(t.TempDir(), "bad.txt")
 	if err := os.WriteFile(bad, []byte("# netstat -an\ntcp 0 0 *.22 *.* LISTEN\nthis is not netstat\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -51,6 +59,10 @@ func TestAnalyzeGolden(t *testing.T) {
 			code: 0, golden: "fstat-n-exercise.table", stderr: "fstat-n-exercise.stderr"},
 		{name: "the seed's two outputs in two files are joined", args: []string{"analyze", "--color", "never", "testdata/analyze/seed-netstat.txt", "testdata/analyze/seed-fstat.txt"},
 			code: 3, golden: "two-files.table", stderr: "two-files.stderr"},
+		{name: "connected sockets left out", args: []string{"analyze", "--color", "never", "../../internal/parse/netstat/testdata/freebsd-12-an.txt"},
+			code: 3, golden: "freebsd-12-an.table", stderr: "freebsd-12-an.stderr"},
+		{name: "connected sockets kept with --established", args: []string{"analyze", "--color", "never", "--established", "../../internal/parse/netstat/testdata/freebsd-12-an.txt"},
+			code: 3, golden: "freebsd-12-an-established.table"},
 		{name: "missing file", args: []string{"analyze", "testdata/analyze/nosuch.txt"},
 			code: 2, errHas: "open testdata/analyze/nosuch.txt: no such file or directory"},
 		{name: "unknown format", args: []string{"analyze", "--format", "bogus", "testdata/analyze/seed.txt"},
@@ -88,6 +100,7 @@ func TestAnalyzeGolden(t *testing.T) {
 
 // TestAnalyzeStdin reads "-" from the command's standard input.
 func TestAnalyzeStdin(t *testing.T) {
+	englishEnv(t)
 	seed, err := os.ReadFile("testdata/analyze/seed.txt")
 	if err != nil {
 		t.Fatal(err)
