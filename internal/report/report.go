@@ -52,6 +52,8 @@ type Report struct {
 	Lang string `json:"lang,omitempty"`
 	// Namespaces are the network namespaces present in Rows.
 	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
+	// Policy is the comparison with a policy file (--policy), if any.
+	Policy *PolicyResult `json:"policy,omitempty"`
 	// ExitCode is the code the command exits with.
 	ExitCode int `json:"exit_code"`
 }
@@ -131,6 +133,9 @@ type Process struct {
 	Name      string  `json:"name"`
 	User      string  `json:"user,omitempty"`
 	UID       *uint32 `json:"uid,omitempty"`
+	// Provenance says which service started the process and whether the
+	// administrator enabled it, when it was looked up.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Socket is a snapshot socket with what analysis concluded about it.
