@@ -1,0 +1,55 @@
+package linux
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/openports/openports/internal/snapshot"
+)
+
+func TestNeedInterfaces(t *testing.T) {
+	sock := func(addr string, ifindex uint32) snapshot.Socket {
+		return snapshot.Socket{Proto: snapshot.TCP, Local: netip.MustParseAddrPort(addr), IfIndex: ifindex}
+	}
+	tests := []struct {
+		name  string
+		socks []snapshot.Socket
+		want  bool
+	}{
+		{"no sockets", nil, false},
+		{"wildcards and loopback only", []snapshot.Socket{
+			sock("0.0.0.0:22", 0), sock("[::]:22", 0), sock("127.0.0.1:631", 0), sock("[::1]:631", 0),
+			sock("[::ffff:127.0.0.1]:53", 0), sock("[::ffff:0.0.0.0]:80", 0),
+		}, false},
+		{"one specific IPv4 address", []snapshot.Socket{sock("0.0.0.0:22", 0), sock("192.0.2.1:53", 0)}, true},
+		{"one specific IPv6 address", []snapshot.Socket{sock("[2001:db8::1]:53", 0)}, true},
+		{"IPv4-mapped specific address", []snapshot.Socket{sock("[::ffff:192.0.2.1]:53", 0)}, true},
+		{"link-local", []snapshot.Socket{sock("[fe80::1]:546", 0)}, true},
+		{"wildcard bound to a device", []snapshot.Socket{sock("0.0.0.0:67", 3)}, true},
+		{"loopback bound to a device", []snapshot.Socket{sock("127.0.0.1:5353", 1)}, true},
+		{"unparsed address", []snapshot.Socket{{Proto: snapshot.UDP}}, false},
+	}
+	for _, tt := range tests {
+		if got := needInterfaces(tt.socks); got != tt.want {
+			t.Errorf("%s: needInterfaces = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCString(t *testing.T) {
+	tests := []struct {
+		in   []byte
+		want string
+	}{
+		{[]byte("vm\x00\x00\x00"), "vm"},
+		{[]byte("6.18.44\x00junk"), "6.18.44"},
+		{[]byte("full"), "full"},
+		{[]byte{0, 'x'}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := cString(tt.in); got != tt.want {
+			t.Errorf("cString(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
