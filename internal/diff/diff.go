@@ -1,0 +1,325 @@
+// Package diff compares two snapshots of one host: which sockets appeared,
+// which vanished, and which changed their owners or their exposure. It is
+// pure: no I/O, no clock.
+//
+// A socket is identified across snapshots by what an administrator names it
+// by: its network namespace, protocol, local address and port, and remote
+// address (zero for listening and unconnected sockets). Inodes and cookies
+// change when a daemon restarts and reopens the same port; that shows up as
+// an owner change (new PIDs), not as a socket that vanished and appeared.
+package diff
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// Kind is what happened to a socket between two snapshots.
+type Kind string
+
+// The kinds of change Compare reports.
+const (
+	// New: the socket is in B but not in A.
+	New Kind = "new"
+	// Gone: the socket is in A but not in B.
+	Gone Kind = "gone"
+	// Changed: the socket is in both, with other owners or exposure.
+	Changed Kind = "changed"
+)
+
+// What a Changed entry says changed.
+const (
+	FieldOwners   = "owners"
+	FieldExposure = "exposure"
+	FieldState    = "state"
+)
+
+// Key identifies a socket across snapshots.
+type Key struct {
+	NetNS  uint64         `json:"netns,omitempty"`
+	Proto  snapshot.Proto `json:"proto"`
+	Local  netip.AddrPort `json:"local"`
+	Remote netip.AddrPort `json:"remote,omitzero"`
+	// LocalText is kept for parsed sockets whose address was a name.
+	LocalText string `json:"local_text,omitempty"`
+}
+
+// KeyOf returns the identity of s.
+func KeyOf(s *snapshot.Socket) Key {
+	return Key{NetNS: s.NetNS, Proto: s.Proto, Local: s.Local, Remote: s.Remote, LocalText: s.LocalText}
+}
+
+// String writes k as "tcp 0.0.0.0:22" (with the remote end after "->" when
+// there is one and the namespace in brackets when it is not the current).
+func (k Key) String() string {
+	var b strings.Builder
+	b.WriteString(string(k.Proto))
+	b.WriteByte(' ')
+	b.WriteString(AddrText(k.Local, k.LocalText))
+	if k.Remote.IsValid() {
+		b.WriteString(" -> ")
+		b.WriteString(k.Remote.String())
+	}
+	if k.NetNS != 0 {
+		b.WriteString(" [netns ")
+		b.WriteString(strconv.FormatUint(k.NetNS, 10))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// AddrText writes a local address and port as a person reads it
+// ("0.0.0.0:53", "[::]:22"), with the text a parser kept in place of an
+// address it could not read ("host.example:80").
+func AddrText(ap netip.AddrPort, text string) string {
+	if !ap.Addr().IsValid() {
+		if text == "" {
+			text = "?"
+		}
+		return text + ":" + strconv.Itoa(int(ap.Port()))
+	}
+	return ap.String()
+}
+
+// Side is one socket as one snapshot saw it.
+type Side struct {
+	// Exposure is the analysis.Exposure class, Interface the interface
+	// it names, if any.
+	Exposure  string           `json:"exposure"`
+	Interface string           `json:"interface,omitempty"`
+	State     snapshot.State   `json:"state"`
+	Owners    []snapshot.Owner `json:"owners,omitempty"`
+	// OwnerState is the snapshot's OwnerState of the socket.
+	OwnerState snapshot.OwnerState `json:"owner_state"`
+	UID        *uint32             `json:"uid,omitempty"`
+	User       string              `json:"user,omitempty"`
+	Inode      uint64              `json:"inode,omitempty"`
+	// Ephemeral says the port is in the host's ephemeral range and the
+	// socket does not listen.
+	Ephemeral bool `json:"ephemeral,omitempty"`
+}
+
+// Change is one socket that differs between the snapshots.
+type Change struct {
+	Kind Kind `json:"kind"`
+	Key  Key  `json:"socket"`
+	// Fields lists what changed, for Changed only (FieldOwners,
+	// FieldExposure, FieldState), in that order.
+	Fields []string `json:"fields,omitempty"`
+	// Before is the socket in A (nil for New); After in B (nil for Gone).
+	Before *Side `json:"before,omitempty"`
+	After  *Side `json:"after,omitempty"`
+}
+
+// Meta describes one compared snapshot.
+type Meta struct {
+	Host      string             `json:"host,omitempty"`
+	Kernel    string             `json:"kernel,omitempty"`
+	Taken     string             `json:"taken,omitempty"`
+	Source    string             `json:"source"`
+	Privilege snapshot.Privilege `json:"privilege"`
+	Sockets   int                `json:"sockets"`
+	Complete  bool               `json:"complete"`
+}
+
+// Result is the comparison of snapshot A (before) with B (after).
+type Result struct {
+	A Meta `json:"a"`
+	B Meta `json:"b"`
+	// Changes are sorted by socket (namespace, protocol, port, address),
+	// gone before new for the same key.
+	Changes []Change `json:"changes"`
+	// Notes say why a comparison may be misleading (different hosts,
+	// a view that was incomplete on one side).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Differ reports whether the snapshots differ.
+func (r *Result) Differ() bool { return len(r.Changes) > 0 }
+
+// Counts returns how many changes there are of each kind.
+func (r *Result) Counts() map[Kind]int {
+	m := map[Kind]int{}
+	for _, c := range r.Changes {
+		m[c.Kind]++
+	}
+	return m
+}
+
+// Options tunes Compare.
+type Options struct {
+	// Established also compares connected sockets; by default only
+	// listening and unconnected (bound) sockets are compared, as list
+	// shows them.
+	Established bool
+}
+
+// Compare compares a (before) with b (after). Neither is modified.
+func Compare(a, b *snapshot.Snapshot, opt Options) *Result {
+	r := &Result{A: meta(a), B: meta(b), Changes: []Change{}}
+	if a.Host != "" && b.Host != "" && a.Host != b.Host {
+		r.Notes = append(r.Notes, fmt.Sprintf("the snapshots are of different hosts (%s, %s): namespaces and owners are not comparable", a.Host, b.Host))
+	}
+	if !r.A.Complete || !r.B.Complete {
+		r.Notes = append(r.Notes, "a snapshot has gaps (owners or sockets it could not see): an owner change may be a change in what could be seen")
+	}
+	before, after := index(a, opt), index(b, opt)
+	for k, sa := range before {
+		sb, ok := after[k]
+		if !ok {
+			r.Changes = append(r.Changes, Change{Kind: Gone, Key: k, Before: sa})
+			continue
+		}
+		if f := changed(sa, sb); len(f) > 0 {
+			r.Changes = append(r.Changes, Change{Kind: Changed, Key: k, Fields: f, Before: sa, After: sb})
+		}
+	}
+	for k, sb := range after {
+		if _, ok := before[k]; !ok {
+			r.Changes = append(r.Changes, Change{Kind: New, Key: k, After: sb})
+		}
+	}
+	slices.SortFunc(r.Changes, compareChanges)
+	return r
+}
+
+func meta(s *snapshot.Snapshot) Meta {
+	m := Meta{Host: s.Host, Kernel: s.Kernel, Source: s.Source, Privilege: s.Privilege, Sockets: len(s.Sockets), Complete: len(s.Gaps) == 0}
+	if !s.Taken.IsZero() {
+		m.Taken = s.Taken.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	return m
+}
+
+// index keys the compared sockets of s. Two sockets of one key (a
+// SO_REUSEPORT group) are merged into one side with every owner.
+func index(s *snapshot.Snapshot, opt Options) map[Key]*Side {
+	eph := EphemeralRange(s)
+	ifaces := map[uint64][]snapshot.Interface{}
+	for _, i := range s.Interfaces {
+		ifaces[i.NetNS] = append(ifaces[i.NetNS], i)
+	}
+	m := make(map[Key]*Side, len(s.Sockets))
+	for i := range s.Sockets {
+		so := &s.Sockets[i]
+		if !opt.Established && so.Remote.IsValid() && so.State != snapshot.Listen {
+			continue
+		}
+		k := KeyOf(so)
+		class, iface := analysis.Exposure(so, ifaces[so.NetNS])
+		side := m[k]
+		if side == nil {
+			side = &Side{Exposure: class, Interface: iface, State: so.State, OwnerState: so.OwnerState,
+				UID: so.UID, User: so.User, Inode: so.Inode,
+				Ephemeral: eph != nil && so.State != snapshot.Listen && eph.Contains(so.Local.Port())}
+			m[k] = side
+		} else if rank(so.OwnerState) < rank(side.OwnerState) {
+			side.OwnerState = so.OwnerState
+		}
+		for _, o := range so.Owners {
+			if !slices.ContainsFunc(side.Owners, func(x snapshot.Owner) bool { return x.PID == o.PID && x.StartTime == o.StartTime }) {
+				o.FDs = nil // descriptors are noise across snapshots
+				side.Owners = append(side.Owners, o)
+			}
+		}
+	}
+	for _, side := range m {
+		slices.SortFunc(side.Owners, func(a, b snapshot.Owner) int {
+			return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.StartTime, b.StartTime))
+		})
+	}
+	return m
+}
+
+// rank orders owner states from the weakest.
+func rank(s snapshot.OwnerState) int {
+	switch s {
+	case snapshot.OwnersUnknown:
+		return 0
+	case snapshot.OwnersPartial:
+		return 1
+	case snapshot.OwnersNone:
+		return 2
+	}
+	return 3
+}
+
+// EphemeralRange returns the snapshot's ephemeral port range, or its OS's
+// default, or nil when neither is known.
+func EphemeralRange(s *snapshot.Snapshot) *snapshot.PortRange {
+	if s.EphemeralPorts != nil {
+		return s.EphemeralPorts
+	}
+	if r, ok := knowledge.DefaultEphemeral(s.OS); ok {
+		return &r
+	}
+	return nil
+}
+
+// changed lists the fields in which a and b differ.
+func changed(a, b *Side) []string {
+	var f []string
+	if !sameOwners(a, b) {
+		f = append(f, FieldOwners)
+	}
+	if a.Exposure != b.Exposure || a.Interface != b.Interface {
+		f = append(f, FieldExposure)
+	}
+	if a.State != b.State {
+		f = append(f, FieldState)
+	}
+	return f
+}
+
+// sameOwners compares owner lists by process identity (PID and start time
+// where both sides know it), name and user. When one side could not see the
+// owners, only the visible facts are compared: an unknown owner is not a
+// change of owner.
+func sameOwners(a, b *Side) bool {
+	if a.OwnerState == snapshot.OwnersUnknown || b.OwnerState == snapshot.OwnersUnknown {
+		return true
+	}
+	if len(a.Owners) != len(b.Owners) {
+		return false
+	}
+	for i := range a.Owners {
+		x, y := a.Owners[i], b.Owners[i]
+		if x.PID != y.PID || x.Name != y.Name || x.User != y.User {
+			return false
+		}
+		if x.StartTime != 0 && y.StartTime != 0 && x.StartTime != y.StartTime {
+			return false
+		}
+	}
+	return true
+}
+
+func compareChanges(a, b Change) int {
+	return cmp.Or(
+		cmp.Compare(a.Key.NetNS, b.Key.NetNS),
+		cmp.Compare(a.Key.Proto, b.Key.Proto),
+		cmp.Compare(a.Key.Local.Port(), b.Key.Local.Port()),
+		a.Key.Local.Addr().Compare(b.Key.Local.Addr()),
+		cmp.Compare(a.Key.LocalText, b.Key.LocalText),
+		a.Key.Remote.Compare(b.Key.Remote),
+		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
+	)
+}
+
+func kindRank(k Kind) int {
+	switch k {
+	case Gone:
+		return 0
+	case New:
+		return 1
+	}
+	return 2
+}
