@@ -38,8 +38,8 @@ func snap(taken string, socks ...snapshot.Socket) *snapshot.Snapshot {
 	return &snapshot.Snapshot{Schema: snapshot.SchemaVersion, Host: "web1", OS: "linux", Kernel: "6.18.0", Taken: t,
 		Source: "linux/sock_diag", Privilege: snapshot.Privilege{EUID: 0},
 		EphemeralPorts: &snapshot.PortRange{First: 32768, Last: 60999},
-		Interfaces: []snapshot.Interface{{Index: 2, Name: "eth0", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24")}}},
-		Sockets:    socks}
+		Interfaces:     []snapshot.Interface{{Index: 2, Name: "eth0", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24")}}},
+		Sockets:        socks}
 }
 
 var (
