@@ -104,7 +104,7 @@ struct bpf_iter__task_file {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 18);
+	__uint(max_entries, 1 << 12);
 	__type(key, __u64);
 	__type(value, __u8);
 } wanted SEC(".maps");

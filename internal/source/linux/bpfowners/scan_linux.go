@@ -51,7 +51,7 @@ const (
 // maxWanted is max_entries of the wanted map: a larger wanted set turns the
 // kernel-side filter off (every socket is reported, Go filters). Tests
 // lower it to exercise that path.
-var maxWanted = 1 << 18
+var maxWanted = 1 << 12
 
 // loaded is the iterator, loaded and attached once per process and kept
 // for its life: watch mode scans again without loading again. The kernel
