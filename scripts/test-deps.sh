@@ -10,9 +10,11 @@
 #   procps          ps, for debugging failed runs
 #   lsof, net-tools lsof and netstat, which the benchmarks compare with
 #   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
+#   clang-14, llvm-14, libbpf-dev   bpf/generate.sh: rebuild the eBPF objects
+#                   (the bpfowners test that checks they are up to date)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
