@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,9 +127,15 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 	// The comparison run: every tool once, output kept.
 	res.Verify = make([]Verification, len(tools))
 	var ref Holdings
+	noEBPF := false
 	for i, t := range tools {
 		outp, r, err := runTool(th, t, true, timeout)
 		res.Verify[i] = Verification{Exit: r.Exit}
+		if t.Name == ebpfTool && reportOwnerMethod(outp) != "ebpf-task-file" {
+			noEBPF = true
+			res.Notes = append(res.Notes, fmt.Sprintf("%s is left out: eBPF owner mapping is not available here (exit %d)", ebpfTool, r.Exit))
+			continue
+		}
 		switch {
 		case err != nil:
 			res.Verify[i].Err = err.Error()
@@ -161,6 +168,12 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 		v.Diffs = Compare(r, v.Holdings, t.Owners)
 		v.Compared = true
 		v.Sockets = len(v.Holdings)
+	}
+	if noEBPF {
+		i := slices.IndexFunc(tools, func(t Tool) bool { return t.Name == ebpfTool })
+		tools = slices.Delete(tools, i, i+1)
+		res.Verify = slices.Delete(res.Verify, i, i+1)
+		res.Tools = tools
 	}
 
 	// Timed rounds.
@@ -210,9 +223,15 @@ func toolList(bins string) []Tool {
 		// --all: list loopback sockets too, as ss does; 3 means an
 		// incomplete view (e.g. processes whose descriptors even root
 		// may not read), which still times the whole job.
+		// "openports" is the /proc path (--owners proc), whose targets
+		// the table checks; the eBPF path (--owners ebpf) is timed
+		// with JSON output so that its owners are compared too. It is
+		// left out after the comparison run when eBPF cannot be used.
 		tools = append(tools,
-			Tool{Name: "openports", Argv: []string{op, "--all"}, OK: []int{0, 3}},
-			Tool{Name: "openports -o json", Argv: []string{op, "--all", "-o", "json"}, OK: []int{0, 3},
+			Tool{Name: "openports", Argv: []string{op, "--all", "--owners", "proc"}, OK: []int{0, 3}},
+			Tool{Name: "openports -o json", Argv: []string{op, "--all", "--owners", "proc", "-o", "json"}, OK: []int{0, 3},
+				Parse: parseReport, Owners: AllOwners},
+			Tool{Name: ebpfTool, Argv: []string{op, "--all", "--owners", "ebpf", "-o", "json"}, OK: []int{0, 3},
 				Parse: parseReport, Owners: AllOwners})
 	}
 	tools = append(tools,
@@ -259,6 +278,21 @@ func parseReport(b []byte) (Holdings, error) {
 		return nil, fmt.Errorf("decode openports JSON: %w", err)
 	}
 	return FromReport(&r), nil
+}
+
+// ebpfTool is the name of openports' eBPF owner path in the table.
+const ebpfTool = "openports --owners ebpf"
+
+// reportOwnerMethod returns the "owner_method" of an openports JSON
+// report, "" when it is not JSON.
+func reportOwnerMethod(b []byte) string {
+	var r struct {
+		OwnerMethod string `json:"owner_method"`
+	}
+	if json.Unmarshal(b, &r) != nil {
+		return ""
+	}
+	return r.OwnerMethod
 }
 
 // reportSource returns the "source" of an openports JSON report (which

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,11 +68,11 @@ func TestTargets(t *testing.T) {
 	r := fixture()
 	tg := r.targets()
 	want := []string{
-		"| openports ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.50 × | met |",
-		"| openports ≤ 1.1 × the two-thread floor | 1.33 × | **missed** |",
+		"| /proc path: openports ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.50 × | met |",
+		"| /proc path: openports ≤ 1.1 × the two-thread floor | 1.33 × | **missed** |",
 		"| `openports` peak RSS ≤ 15 MiB | 12.0 MiB | met |",
 		"| `openports -o json` peak RSS ≤ 15 MiB | 13.0 MiB | met |",
-		"| same sockets and owners as `ss -tulpn` | yes | met |",
+		"| `openports -o json`: same sockets and owners as `ss -tulpn` | yes | met |",
 	}
 	if len(tg) != len(want) {
 		t.Fatalf("targets:\n%q\nwant:\n%q", tg, want)
@@ -83,11 +84,67 @@ func TestTargets(t *testing.T) {
 	}
 	r.Preset.Conns = 50000
 	r.Timed[0] = runsOf(12, 14, 13)
-	if got := r.targets()[0]; got != "| openports ≤ 0.5 × `ss -tulpn` (≥ 10k connections) | 0.59 × | **missed** |" {
+	if got := r.targets()[0]; got != "| /proc path: openports ≤ 0.5 × `ss -tulpn` (≥ 10k connections) | 0.59 × | **missed** |" {
 		t.Errorf("50k target: %s", got)
 	}
 	r.Tools[0].Name = "not openports"
 	if got := r.targets(); got != nil {
 		t.Errorf("targets without openports: %q", got)
+	}
+}
+
+// TestTargetsEBPF checks the eBPF path's rows: a target at 50k
+// connections and at 1,000 processes, a ratio for information elsewhere.
+func TestTargetsEBPF(t *testing.T) {
+	tests := []struct {
+		name         string
+		conns, procs int
+		ebpf         []Run // ss takes 20, 24, 22 ms
+		diffs        []string
+		want         []string
+	}{
+		{
+			name: "small: no target", conns: 200, procs: 20, ebpf: runsOf(4, 4, 4),
+			want: []string{
+				"| eBPF path: `openports --owners ebpf` against `ss -tulpn` (no target at this size) | 0.18 × | — |",
+				"| `openports --owners ebpf` peak RSS ≤ 15 MiB | 4.0 MiB | met |",
+				"| `openports --owners ebpf`: same sockets and owners as `ss -tulpn` | yes | met |",
+			},
+		},
+		{
+			name: "50k connections: met", conns: 50000, procs: 20, ebpf: runsOf(2, 2, 2),
+			want: []string{
+				"| eBPF path: `openports --owners ebpf` ≤ 0.1 × `ss -tulpn` | 0.09 × | met |",
+				"| `openports --owners ebpf` peak RSS ≤ 15 MiB | 2.0 MiB | met |",
+				"| `openports --owners ebpf`: same sockets and owners as `ss -tulpn` | yes | met |",
+			},
+		},
+		{
+			name: "1,000 processes: missed, RSS too", conns: 200, procs: 1000, ebpf: runsOf(16, 16, 16),
+			diffs: []string{"udp *:53: holders 12 want 12,13"},
+			want: []string{
+				"| eBPF path: `openports --owners ebpf` ≤ 0.1 × `ss -tulpn` | 0.73 × | **missed** |",
+				"| `openports --owners ebpf` peak RSS ≤ 15 MiB | 16.0 MiB | **missed** |",
+				"| `openports --owners ebpf`: same sockets and owners as `ss -tulpn` | **no**: 1 difference(s) (below) | **missed** |",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fixture()
+			r.Preset.Conns, r.Preset.Procs = tt.conns, tt.procs
+			r.Tools = append(r.Tools, Tool{Name: ebpfTool, Owners: AllOwners})
+			r.Verify = append(r.Verify, Verification{Compared: true, Sockets: 70, Diffs: tt.diffs})
+			r.Timed = append(r.Timed, tt.ebpf)
+			var got []string
+			for _, l := range r.targets() {
+				if strings.Contains(l, ebpfTool) {
+					got = append(got, l)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("eBPF targets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }
