@@ -20,6 +20,12 @@
 // ("python2.781106"); the parser splits them only when exactly one split is
 // possible, flags the socket ("command-pid"), and otherwise records the
 // owner as unknown and says why, without guessing.
+//
+// NetBSD's sockstat without -n prints host and service names: a host name
+// keeps the socket with an unknown address, the name in LocalText or
+// RemoteText and the port; a service name missing from
+// internal/parse/portname keeps the address with port 0 and the column as
+// text.
 package sockstat
 
 import (
@@ -31,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/portname"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -164,9 +171,10 @@ func parseProto(s string) (snapshot.Proto, family, bool) {
 
 // key identifies one socket while rows are joined.
 type key struct {
-	proto         snapshot.Proto
-	fam           family
-	local, remote netip.AddrPort
+	proto                 snapshot.Proto
+	fam                   family
+	local, remote         netip.AddrPort
+	localText, remoteText string
 }
 
 type builder struct {
@@ -232,7 +240,7 @@ func (b *builder) line(n int, line string) {
 		return
 	}
 	v6 := fam != fam4
-	local, dots, ok := parseAddr(cols[0], v6)
+	local, localText, dots, ok := parseAddr(cols[0], v6, proto)
 	if !ok {
 		b.problem(n, line, expectAddress)
 		return
@@ -240,15 +248,18 @@ func (b *builder) line(n int, line string) {
 	if dots {
 		b.netbsd = true
 	}
-	remote, _, ok := parseAddr(cols[1], v6)
+	remote, remoteText, _, ok := parseAddr(cols[1], v6, proto)
 	if !ok {
 		b.problem(n, line, expectAddress)
 		return
 	}
-	if remote.Port() == 0 {
+	if remote.Port() == 0 && remoteText == "" {
 		remote = netip.AddrPort{} // "*:*": no peer
 	}
 	state := stateOf(proto, remote, cols[2:])
+	if remoteText != "" && (state == snapshot.Listen || state == snapshot.Unconnected) {
+		state = snapshot.Established // a peer printed as a name
+	}
 
 	// The owner: USER COMMAND PID FD, or USER COMMAND+PID FD.
 	var (
@@ -294,12 +305,12 @@ func (b *builder) line(n int, line string) {
 		trunc = append(trunc, TruncName)
 	}
 
-	k := key{proto: proto, fam: fam, local: local, remote: remote}
+	k := key{proto: proto, fam: fam, local: local, remote: remote, localText: localText, remoteText: remoteText}
 	i, seen := b.index[k]
 	if !seen {
 		i = len(b.res.Snapshot.Sockets)
 		b.index[k] = i
-		so := snapshot.Socket{Proto: proto, Local: local, Remote: remote, State: state}
+		so := snapshot.Socket{Proto: proto, Local: local, Remote: remote, State: state, LocalText: localText, RemoteText: remoteText}
 		if fam == fam46 {
 			so.V6Only = snapshot.Bool(false)
 		}
@@ -426,21 +437,38 @@ func (b *builder) finish() {
 // "fe80::1%wm0.123" (NetBSD). A port of "*" is port 0: "*:*" is the
 // wildcard address without a port (an unbound socket, or no peer). dots
 // reports the BSD notation.
-func parseAddr(s string, v6 bool) (ap netip.AddrPort, dots, ok bool) {
+func parseAddr(s string, v6 bool, proto snapshot.Proto) (ap netip.AddrPort, text string, dots, ok bool) {
 	var host, port string
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && isPort(s[i+1:]) {
 		host, port = s[:i], s[i+1:]
 		if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
 			host = host[1 : len(host)-1]
 		}
-	} else if i := strings.LastIndexByte(s, '.'); i >= 0 && isPort(s[i+1:]) {
+	} else if i := strings.LastIndexByte(s, '.'); i >= 0 && i+1 < len(s) {
+		// NetBSD's notation, with a port number or, without -n, a
+		// service name.
 		host, port, dots = s[:i], s[i+1:], true
 	} else {
-		return netip.AddrPort{}, false, false
+		return netip.AddrPort{}, "", false, false
 	}
-	var p uint64
-	if port != "*" {
-		p, _ = strconv.ParseUint(port, 10, 16)
+	var p uint16
+	switch {
+	case port == "*":
+	case isPort(port):
+		n, _ := strconv.ParseUint(port, 10, 16)
+		p = uint16(n)
+	default:
+		n, known := portname.Port(port, proto)
+		switch {
+		case known:
+			p = n
+		case isName(port):
+			// A service name missing from the table: port 0, the
+			// column kept as printed, nothing guessed.
+			text = s
+		default:
+			return netip.AddrPort{}, "", false, false
+		}
 	}
 	var a netip.Addr
 	switch host {
@@ -449,13 +477,42 @@ func parseAddr(s string, v6 bool) (ap netip.AddrPort, dots, ok bool) {
 		if v6 {
 			a = netip.IPv6Unspecified()
 		}
+	case "localhost":
+		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if v6 {
+			a = netip.IPv6Loopback()
+		}
 	default:
 		var err error
 		if a, err = netip.ParseAddr(host); err != nil {
-			return netip.AddrPort{}, false, false
+			if !isName(host) {
+				return netip.AddrPort{}, "", false, false
+			}
+			// A host name (NetBSD sockstat without -n): the address is
+			// unknown, the name kept.
+			a = netip.Addr{}
+			if text == "" {
+				text = host
+			}
 		}
 	}
-	return netip.AddrPortFrom(a, uint16(p)), dots, true
+	return netip.AddrPortFrom(a, p), text, dots, true
+}
+
+// isName reports whether s looks like a host or service name: letters,
+// digits, '-', '.' and '_', with at least one letter.
+func isName(s string) bool {
+	letter := false
+	for _, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
+		default:
+			return false
+		}
+	}
+	return letter && len(s) <= 253
 }
 
 // isPort reports whether s is a port column: a number or "*".

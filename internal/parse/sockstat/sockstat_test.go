@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -217,7 +218,7 @@ func TestBadInput(t *testing.T) {
 		{"garbage", row + "this is not sockstat\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
 		{"netstat line", row + "tcp 0 0 *.22 *.* LISTEN\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
 		{"unknown proto", "root sshd 828 5 ddp4 *:22 *:*\n" + row, "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 1},
-		{"bad address", row + "root sshd 828 6 tcp4 localhost:22 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
+		{"bad address", row + "root sshd 828 6 tcp4 1.2.3:22 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
 		{"bad port", row + "root sshd 828 6 tcp4 *:65536 *:*\n", "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT", 2},
 		{"missing foreign", row + "root sshd 828 6 tcp4 *:23\n", "sockstat row: USER COMMAND PID FD PROTO LOCAL-ADDRESS FOREIGN-ADDRESS", 2},
 		{"bad pid", row + "root sshd x12 6 tcp4 *:23 *:*\n", "numeric PID and FD", 2},
@@ -285,4 +286,36 @@ func FuzzParse(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestNames: NetBSD's sockstat without -n prints host and service names.
+// A known service name becomes its port; a host name keeps the port with an
+// unknown address and the name as text; an unknown service name keeps the
+// address with port 0 and the column as text. Nothing is guessed.
+func TestNames(t *testing.T) {
+	in := "USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS         FOREIGN ADDRESS\n" +
+		"root     sshd       340    4 tcp    *.ssh                 *.*\n" +
+		"root     sshd       341    5 tcp    gw.example.org.ssh    client.example.net.51234\n" +
+		"root     master     500   12 tcp    localhost.smtp        *.*\n" +
+		"root     odd        600    3 udp    *.nosuchsvc           *.*\n"
+	res, err := sockstat.New().Parse(strings.NewReader(in), "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || len(res.Snapshot.Sockets) != 4 {
+		t.Fatalf("problems %v sockets %d", res.Problems, len(res.Snapshot.Sockets))
+	}
+	var got []string
+	for _, s := range res.Snapshot.Sockets {
+		got = append(got, fmt.Sprintf("%s %v/%d %q %v/%d %q %s", s.Proto, s.Local, s.Local.Port(), s.LocalText, s.Remote, s.Remote.Port(), s.RemoteText, s.State))
+	}
+	want := []string{
+		`tcp invalid AddrPort/22 "gw.example.org" invalid AddrPort/51234 "client.example.net" ESTAB`,
+		`tcp 0.0.0.0:22/22 "" invalid AddrPort/0 "" LISTEN`,
+		`tcp 127.0.0.1:25/25 "" invalid AddrPort/0 "" LISTEN`,
+		`udp 0.0.0.0:0/0 "*.nosuchsvc" invalid AddrPort/0 "" UNCONN`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sockets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
