@@ -469,4 +469,3 @@ func KeepListening(s *snapshot.Snapshot) int {
 	s.Sockets = kept
 	return dropped
 }
-
