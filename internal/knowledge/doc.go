@@ -4,10 +4,16 @@
 // an exposure is for each exposure class, how to stop or restrict it per
 // platform, and the sources of those facts — in English and Japanese.
 //
-// The data lives in data/*.yaml, embedded in the binary and validated when it
-// is loaded (and by this package's tests): a malformed file, an unknown
-// field, a missing translation or an invalid port is an error that names the
-// file, the line and the field.
+// The data lives in data/*.yaml, which people edit. Parse validates it: a
+// malformed file, an unknown field, a missing translation or an invalid port
+// is an error that names the file, the line and the field. The binary embeds
+// base.bin, a compact form of the validated data that Load decodes in well
+// under a millisecond; after editing the YAML, refresh it with
+//
+//	go generate ./internal/knowledge
+//
+// (which runs go test -run TestGeneratedCurrent -update). The package's
+// tests fail while base.bin is stale.
 //
 // Services are identified from observed facts only: by process name first,
 // then by port, then by name heuristics. Nothing here ever connects to a port.

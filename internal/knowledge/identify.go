@@ -90,7 +90,11 @@ func (b *Base) Identify(proc string, proto snapshot.Proto, port uint16, os strin
 		return Match{Entry: e, By: ByPort}, true
 	}
 	if name != "" {
-		for _, pc := range b.patterns {
+		for i := range b.patterns {
+			pc := &b.patterns[i]
+			if !pc.mayMatch(name) {
+				continue
+			}
 			if matched, _ := path.Match(pc.pattern, name); !matched {
 				continue
 			}
@@ -125,7 +129,7 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 	var out []candidate
 	add := func(e *Entry, known string, platform bool) {
 		has := e.HasPort(proto, port)
-		if e.portConfirmed[known] && !has {
+		if !has && slices.Contains(e.portConfirmed, known) {
 			return
 		}
 		for i := range out {
@@ -138,32 +142,36 @@ func (b *Base) byProcess(name string, truncated bool, proto snapshot.Proto, port
 	}
 	// exact looks name up in every index that applies; prefix scans them
 	// for longer names that name may be the cut-off start of.
-	lookup := func(match func(idx map[string][]*Entry, each func(known string, es []*Entry))) {
-		match(b.byProc[Shared], func(known string, es []*Entry) {
+	lookup := func(match func(key string, each func(known string, es []*Entry))) {
+		match(Shared, func(known string, es []*Entry) {
 			for _, e := range es {
 				add(e, known, false)
 			}
 		})
 		for _, k := range keys {
-			match(b.byProc[k], func(known string, es []*Entry) {
+			match(k, func(known string, es []*Entry) {
 				for _, e := range es {
 					add(e, known, onPlatform)
 				}
 			})
 		}
 	}
-	lookup(func(idx map[string][]*Entry, each func(string, []*Entry)) {
-		if es, ok := idx[name]; ok {
+	lookup(func(key string, each func(string, []*Entry)) {
+		if es, ok := b.byProc[key][name]; ok {
 			each(name, es)
 		}
 	})
 	cut := false
 	if len(out) == 0 && truncated {
 		cut = true
-		lookup(func(idx map[string][]*Entry, each func(string, []*Entry)) {
-			for known, es := range idx {
-				if len(known) > len(name) && strings.HasPrefix(known, name) {
-					each(known, es)
+		// The names of a key are sorted: those that start with name
+		// follow the place name would take.
+		lookup(func(key string, each func(string, []*Entry)) {
+			names := b.procNames[key]
+			i, _ := slices.BinarySearch(names, name)
+			for ; i < len(names) && strings.HasPrefix(names[i], name); i++ {
+				if len(names[i]) > len(name) {
+					each(names[i], b.byProc[key][names[i]])
 				}
 			}
 		})

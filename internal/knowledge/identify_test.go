@@ -3,6 +3,8 @@ package knowledge
 import (
 	"bufio"
 	"os"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -273,6 +275,60 @@ func FuzzNormalizeProcess(f *testing.F) {
 		name, _ := NormalizeProcess(s)
 		if strings.Contains(name, "/") {
 			t.Fatalf("NormalizeProcess(%q) = %q keeps a slash", s, name)
+		}
+	})
+}
+
+func TestPatternLiterals(t *testing.T) {
+	tests := []struct {
+		pattern string
+		prefix  string
+		parts   []string
+		match   []string
+		reject  []string
+	}{
+		{"php-fpm*", "php-fpm", []string{"php-fpm"}, []string{"php-fpm", "php-fpm8.2"}, []string{"php", "fpm"}},
+		{"php*-fpm", "php", []string{"php", "-fpm"}, []string{"php8.2-fpm"}, []string{"php-fp", "main"}},
+		{"*_export*", "", []string{"_export"}, []string{"node_exporter"}, []string{"main", "export"}},
+		{"p?thon*", "p", []string{"p", "thon"}, []string{"python3"}, []string{"perl"}},
+		{"[jk]ava*", "", nil, []string{"java"}, nil},
+		{`a\*b`, "a", nil, []string{"a*b"}, []string{"b"}},
+	}
+	for _, tt := range tests {
+		prefix, parts := literals(tt.pattern)
+		if prefix != tt.prefix || !slices.Equal(parts, tt.parts) {
+			t.Errorf("literals(%q) = %q, %q; want %q, %q", tt.pattern, prefix, parts, tt.prefix, tt.parts)
+		}
+		pc := patternClaim{pattern: tt.pattern, prefix: prefix, parts: parts}
+		for _, n := range tt.match {
+			if !pc.mayMatch(n) {
+				t.Errorf("%q rules out %q", tt.pattern, n)
+			}
+		}
+		for _, n := range tt.reject {
+			if pc.mayMatch(n) {
+				t.Errorf("%q does not rule out %q", tt.pattern, n)
+			}
+		}
+	}
+}
+
+// FuzzPatternLiterals checks that the literal filter never rules out a
+// name path.Match matches.
+func FuzzPatternLiterals(f *testing.F) {
+	f.Add("*_export*", "node_exporter")
+	f.Add("php*-fpm", "php8.2-fpm")
+	f.Add(`a\*?b`, "a*xb")
+	f.Add("[a-c]*x", "bx")
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		matched, err := path.Match(pattern, name)
+		if err != nil || !matched {
+			return
+		}
+		prefix, parts := literals(pattern)
+		pc := patternClaim{pattern: pattern, prefix: prefix, parts: parts}
+		if !pc.mayMatch(name) {
+			t.Errorf("pattern %q matches %q, but its literals %q %q rule it out", pattern, name, prefix, parts)
 		}
 	})
 }

@@ -2,7 +2,7 @@ package knowledge
 
 import (
 	"bytes"
-	"embed"
+	_ "embed" // the generated form of the data
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +21,13 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 )
 
-//go:embed data/*.yaml
-var embedded embed.FS
+// generated is the compact, pre-validated form of data/*.yaml that Load
+// decodes (see codec.go). TestGeneratedCurrent fails when it is stale;
+// refresh it with go generate.
+//
+//go:generate go test -run ^TestGeneratedCurrent$ -update
+//go:embed base.bin
+var generated string
 
 // Platforms are the operating systems (GOOS names) the data describes.
 var Platforms = []string{"linux", "netbsd", "freebsd", "openbsd", "darwin"}
@@ -85,17 +90,77 @@ type Entry struct {
 	File string
 	Line int
 
-	processes     map[string][]string // platform or Shared -> names as the tools print them
-	portConfirmed map[string]bool
+	processes     keyedLists // by processKeys: names as the tools print them
+	portConfirmed []string   // lower case
 	patterns      []string
 	shares        []string
 	preferredOn   []string
 	fallback      *Entry
-	severity      map[string]Severity
-	stop          map[string][]string
-	stopJA        map[string][]string
+	severity      [numExposures]Severity // by Exposures; 0 when not set
+	stop          keyedLists             // by stopKeys
+	stopJA        keyedLists             // by stopKeys
 	order         int
 }
+
+// numPlatforms is len(Platforms) and numExposures len(Exposures): the
+// sizes of the arrays that hold per-platform and per-exposure data (a test
+// checks that they agree).
+const (
+	numPlatforms = 5
+	numExposures = 4
+)
+
+// keyedLists holds one string list per key of a fixed key list
+// (processKeys or stopKeys), at the key's position: an entry's processes
+// and stop steps, in one slice, cheaper to build and smaller than maps.
+type keyedLists struct {
+	all []string                 // the lists one after the other
+	end [numPlatforms + 1]uint32 // end[i] is where the list of key i ends in all
+}
+
+var (
+	// processKeys are the keys of Entry.processes.
+	processKeys = append([]string{Shared}, Platforms...)
+	// stopKeys are the keys of Entry.stop and Entry.stopJA.
+	stopKeys = append(slices.Clone(Platforms), StopInetd)
+)
+
+// list returns the list at position i, nil when it is empty. It is capped
+// at its length, so that an append to it copies instead of overwriting the
+// next list.
+func (k *keyedLists) list(i int) []string {
+	var start uint32
+	if i > 0 {
+		start = k.end[i-1]
+	}
+	if start == k.end[i] {
+		return nil
+	}
+	return k.all[start:k.end[i]:k.end[i]]
+}
+
+// get returns the list of key, nil when key is not in keys.
+func (k *keyedLists) get(keys []string, key string) []string {
+	if i := slices.Index(keys, key); i >= 0 && i < len(k.end) {
+		return k.list(i)
+	}
+	return nil
+}
+
+// add appends list to the list of key, which must be in keys.
+func (k *keyedLists) add(keys []string, key string, list ...string) {
+	i := slices.Index(keys, key)
+	if i < 0 || i >= len(k.end) || len(list) == 0 {
+		return
+	}
+	k.all = slices.Insert(k.all, int(k.end[i]), list...)
+	for j := i; j < len(k.end); j++ {
+		k.end[j] += uint32(len(list))
+	}
+}
+
+// empty reports whether every list is empty.
+func (k *keyedLists) empty() bool { return len(k.all) == 0 }
 
 // containsFold reports whether list holds s, ignoring case.
 func containsFold(list []string, s string) bool {
@@ -113,13 +178,13 @@ func (e *Entry) Processes(os string) []string {
 			}
 		}
 	}
-	add(e.processes[Shared])
+	add(e.processes.get(processKeys, Shared))
 	if os == "" {
 		for _, p := range Platforms {
-			add(e.processes[p])
+			add(e.processes.get(processKeys, p))
 		}
-	} else {
-		add(e.processes[os])
+	} else if os != Shared {
+		add(e.processes.get(processKeys, os))
 	}
 	return out
 }
@@ -128,8 +193,8 @@ func (e *Entry) Processes(os string) []string {
 // (one of the report.Exposure* classes). An unknown exposure class gets the
 // highest severity of the entry, so that a new class is never understated.
 func (e *Entry) Severity(exposure string) Severity {
-	if s, ok := e.severity[exposure]; ok {
-		return s
+	if i := slices.Index(Exposures, exposure); i >= 0 && i < len(e.severity) && e.severity[i] != 0 {
+		return e.severity[i]
 	}
 	var max Severity
 	for _, s := range e.severity {
@@ -167,15 +232,15 @@ func (e *Entry) Keys() []string {
 // Stop returns how to stop or disable the service on platform: a GOOS name,
 // or StopInetd for inetd.conf lines. Each element is one command or one
 // configuration line, with notes ("# ...") in English.
-func (e *Entry) Stop(platform string) []string { return e.stop[platform] }
+func (e *Entry) Stop(platform string) []string { return e.stop.get(stopKeys, platform) }
 
 // StopText is Stop with its notes in lang; commands and configuration
 // lines are the same in every language.
 func (e *Entry) StopText(platform, lang string) []string {
 	if NormalizeLang(lang) == LangJA {
-		return e.stopJA[platform]
+		return e.stopJA.get(stopKeys, platform)
 	}
-	return e.stop[platform]
+	return e.stop.get(stopKeys, platform)
 }
 
 // stepNote splits a stop step into its command and its note: the text
@@ -196,7 +261,7 @@ func stepNote(step string) (cmd, note string, ok bool) {
 func (e *Entry) StopPlatforms() []string {
 	var out []string
 	for _, p := range append(slices.Clone(Platforms), StopInetd) {
-		if len(e.stop[p]) > 0 {
+		if len(e.stop.get(stopKeys, p)) > 0 {
 			out = append(out, p)
 		}
 	}
@@ -245,7 +310,9 @@ type Base struct {
 	patterns []patternClaim
 	messages map[string]*Message
 	msgOrder []string
-	notes    map[string]string // English note -> Japanese
+	// procNames holds, for each key of byProc, its names sorted, so that a
+	// cut-off name finds the names it starts by binary search.
+	procNames map[string][]string
 }
 
 type portKey struct {
@@ -261,6 +328,43 @@ type rangeClaim struct {
 type patternClaim struct {
 	pattern string
 	entry   *Entry
+	// prefix and parts are literal text every name the pattern matches
+	// starts with and contains, so that most names are ruled out without
+	// path.Match (see literals).
+	prefix string
+	parts  []string
+}
+
+// literals returns the text before pattern's first special character, and
+// its literal runs between the wildcards * and ? when it has no character
+// class or escape (nil otherwise): a name that lacks the prefix or one of
+// the runs cannot match.
+func literals(pattern string) (prefix string, parts []string) {
+	prefix = pattern
+	if i := strings.IndexAny(pattern, "*?[\\"); i >= 0 {
+		prefix = pattern[:i]
+	}
+	if strings.ContainsAny(pattern, "[\\") {
+		return prefix, nil
+	}
+	for _, p := range strings.FieldsFunc(pattern, func(r rune) bool { return r == '*' || r == '?' }) {
+		parts = append(parts, p)
+	}
+	return prefix, parts
+}
+
+// mayMatch reports whether name has the literal text of the pattern, which
+// path.Match then decides.
+func (pc *patternClaim) mayMatch(name string) bool {
+	if !strings.HasPrefix(name, pc.prefix) {
+		return false
+	}
+	for _, p := range pc.parts {
+		if !strings.Contains(name, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // Entries returns every entry in data order (files by name, entries in file
@@ -320,22 +424,17 @@ func (b *Base) Lookup(key, lang string) (string, bool) {
 	return "", false
 }
 
-var (
-	loadOnce = sync.OnceValues(func() (*Base, error) { return Parse(embeddedData()) })
-)
-
-// embeddedData is the data directory of the embedded files.
-func embeddedData() fs.FS {
-	sub, err := fs.Sub(embedded, "data")
+var loadOnce = sync.OnceValues(func() (*Base, error) {
+	b, err := decode(generated)
 	if err != nil {
-		// fs.Sub fails only for an invalid path; "data" is valid.
-		panic(fmt.Sprintf("knowledge: %v", err))
+		return nil, fmt.Errorf("knowledge: embedded base.bin: %w (regenerate it with go generate ./internal/knowledge)", err)
 	}
-	return sub
-}
+	return b, nil
+})
 
-// Load returns the embedded knowledge base, parsed and validated on the
-// first call and cached after it.
+// Load returns the embedded knowledge base, decoded on the first call and
+// cached after it. The embedded form was validated when it was generated
+// from data/*.yaml; decoding it checks only its integrity.
 func Load() (*Base, error) { return loadOnce() }
 
 // MustLoad is Load for callers (tests, command wiring) for which invalid
@@ -424,11 +523,8 @@ func Parse(fsys fs.FS) (*Base, error) {
 	sort.Strings(names)
 	l := &loader{b: &Base{
 		byID:     map[string]*Entry{},
-		byProc:   map[string]map[string][]*Entry{},
-		byPort:   map[portKey]*Entry{},
 		messages: map[string]*Message{},
-		notes:    map[string]string{},
-	}}
+	}, notes: map[string]string{}}
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -444,10 +540,10 @@ func Parse(fsys fs.FS) (*Base, error) {
 }
 
 type loader struct {
-	b        *Base
-	errs     []error
-	pending  []pendingLink
-	procSeen map[string]*Entry
+	b       *Base
+	errs    []error
+	pending []pendingLink
+	notes   map[string]string // English stop note -> Japanese
 }
 
 type pendingLink struct {
@@ -502,10 +598,10 @@ func (l *loader) file(name string, data []byte) {
 		for _, lang := range n.missing() {
 			l.fail(name, line, "", "notes."+lang, errors.New("missing text"))
 		}
-		if _, dup := l.b.notes[n.EN]; dup {
+		if _, dup := l.notes[n.EN]; dup {
 			l.fail(name, line, "", "notes", fmt.Errorf("duplicate note %q", n.EN))
 		}
-		l.b.notes[n.EN] = n.JA
+		l.notes[n.EN] = n.JA
 	}
 	for i, rm := range f.Messages {
 		lines := fieldLines{}
@@ -620,9 +716,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	e := &Entry{
 		ID: id, Name: re.Name, Service: re.Service, Kind: kind,
 		Description: re.Description, Risk: re.Risk, Restrict: re.Restrict,
-		Sources: re.Sources, File: file, Line: lines.line(""),
-		processes: map[string][]string{}, portConfirmed: map[string]bool{},
-		severity: map[string]Severity{}, stop: map[string][]string{}, stopJA: map[string][]string{},
+		Sources: nonEmpty(re.Sources), File: file, Line: lines.line(""),
 		order: len(l.b.entries),
 	}
 	for _, t := range []struct {
@@ -638,7 +732,8 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	if kind == KindProtocol && len(e.Ports) == 0 {
 		bad("ports", errors.New("a protocol entry needs at least one identifying port"))
 	}
-	for key, names := range re.Processes {
+	for _, key := range sortedKeys(re.Processes) {
+		names := re.Processes[key]
 		if key != Shared && !slices.Contains(Platforms, key) {
 			bad("processes."+key, fmt.Errorf("unknown platform %q (want %s or %s)", key, strings.Join(Platforms, ", "), Shared))
 			continue
@@ -649,14 +744,16 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 				bad(field, fmt.Errorf("process name %q: want a command name without slashes or surrounding spaces", n))
 				continue
 			}
-			e.processes[key] = append(e.processes[key], n)
+			e.processes.add(processKeys, key, n)
 		}
 	}
 	for i, n := range re.PortConfirmed {
 		if !containsFold(e.Processes(""), n) {
 			bad(fmt.Sprintf("port_confirmed[%d]", i), fmt.Errorf("%q is not one of the entry's process names", n))
 		}
-		e.portConfirmed[strings.ToLower(n)] = true
+		if n = strings.ToLower(n); !slices.Contains(e.portConfirmed, n) {
+			e.portConfirmed = append(e.portConfirmed, n)
+		}
 	}
 	for i, p := range re.Patterns {
 		if _, err := path.Match(p, ""); err != nil || !strings.ContainsAny(p, "*?[") {
@@ -665,7 +762,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 		}
 		e.patterns = append(e.patterns, strings.ToLower(p))
 	}
-	e.shares = re.SharesProcess
+	e.shares = nonEmpty(re.SharesProcess)
 	for i, p := range re.PreferredOn {
 		if !slices.Contains(Platforms, p) {
 			bad(fmt.Sprintf("preferred_on[%d]", i), fmt.Errorf("unknown platform %q", p))
@@ -674,9 +771,11 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	if len(re.PreferredOn) > 0 && len(re.SharesProcess) == 0 {
 		bad("preferred_on", errors.New("only meaningful with shares_process"))
 	}
-	e.preferredOn = re.PreferredOn
-	for key, v := range re.Severity {
-		if !slices.Contains(Exposures, key) {
+	e.preferredOn = nonEmpty(re.PreferredOn)
+	for _, key := range sortedKeys(re.Severity) {
+		v := re.Severity[key]
+		i := slices.Index(Exposures, key)
+		if i < 0 || i >= len(e.severity) {
 			bad("severity."+key, fmt.Errorf("unknown exposure class %q (want %s)", key, strings.Join(Exposures, ", ")))
 			continue
 		}
@@ -685,14 +784,15 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 			bad("severity."+key, err)
 			continue
 		}
-		e.severity[key] = s
+		e.severity[i] = s
 	}
 	for _, x := range Exposures {
 		if _, ok := re.Severity[x]; !ok {
 			bad("severity", fmt.Errorf("missing severity for exposure %q", x))
 		}
 	}
-	for key, steps := range re.Stop {
+	for _, key := range sortedKeys(re.Stop) {
+		steps := re.Stop[key]
 		if key != StopInetd && !slices.Contains(Platforms, key) {
 			bad("stop."+key, fmt.Errorf("unknown platform %q (want %s or %s)", key, strings.Join(Platforms, ", "), StopInetd))
 			continue
@@ -702,7 +802,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 				bad(fmt.Sprintf("stop.%s[%d]", key, i), errors.New("empty step"))
 			}
 		}
-		e.stop[key] = steps
+		e.stop.add(stopKeys, key, steps...)
 	}
 	if len(e.StopPlatforms()) == 0 {
 		bad("stop", errors.New("missing: say how to stop the service on at least one platform"))
@@ -715,7 +815,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 			bad(fmt.Sprintf("sources[%d]", i), fmt.Errorf("source %q: want an https:// URL, \"RFC N\" or a man page \"name(section)\"", s))
 		}
 	}
-	if e.severity[report.ExposureLoopback] > e.severity[report.ExposureAll] {
+	if e.Severity(report.ExposureLoopback) > e.Severity(report.ExposureAll) {
 		bad("severity", errors.New("loopback exposure must not be more severe than all-interfaces exposure"))
 	}
 	l.b.entries = append(l.b.entries, e)
@@ -732,6 +832,26 @@ var (
 
 func validSource(s string) bool {
 	return strings.HasPrefix(s, "https://") && len(s) > len("https://x.y") || rfcRE.MatchString(s) || manRE.MatchString(s)
+}
+
+// sortedKeys returns the keys of m in order, so that problems are reported
+// in the same order on every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// nonEmpty returns list, or nil when it is empty, so that an empty YAML
+// list and a missing one load alike (and survive the generated form).
+func nonEmpty(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }
 
 func (l *loader) ports(specs []string, field string, bad func(string, error)) []PortSpec {
@@ -818,22 +938,22 @@ func (l *loader) link() {
 				e.fallback = fb
 			}
 		}
-		if len(e.processes) == 0 && len(e.patterns) == 0 && len(e.Ports) == 0 && !l.isFallback(e) {
+		if e.processes.empty() && len(e.patterns) == 0 && len(e.Ports) == 0 && !l.isFallback(e) {
 			bad("processes", errors.New("missing: nothing identifies this entry; give it a process name, a process pattern or an identifying port"))
 		}
 		for _, key := range e.StopPlatforms() {
-			for i, step := range e.stop[key] {
+			for i, step := range e.Stop(key) {
 				cmd, note, ok := stepNote(step)
 				if !ok {
-					e.stopJA[key] = append(e.stopJA[key], step)
+					e.stopJA.add(stopKeys, key, step)
 					continue
 				}
-				ja, found := b.notes[note]
+				ja, found := l.notes[note]
 				if !found {
 					bad(fmt.Sprintf("stop.%s[%d]", key, i), fmt.Errorf("note %q has no Japanese translation in the notes of a data file", note))
 					ja = note
 				}
-				e.stopJA[key] = append(e.stopJA[key], cmd+"# "+ja)
+				e.stopJA.add(stopKeys, key, cmd+"# "+ja)
 			}
 		}
 		for i, s := range e.shares {
@@ -852,26 +972,9 @@ func (l *loader) link() {
 					}
 				}
 			}
-			if spec.First == spec.Last {
-				b.byPort[portKey{spec.Proto, spec.First}] = e
-			} else {
-				b.ranges = append(b.ranges, rangeClaim{spec, e})
-			}
-		}
-		for _, pat := range e.patterns {
-			b.patterns = append(b.patterns, patternClaim{pat, e})
-		}
-		for key, names := range e.processes {
-			idx := b.byProc[key]
-			if idx == nil {
-				idx = map[string][]*Entry{}
-				b.byProc[key] = idx
-			}
-			for _, n := range names {
-				idx[strings.ToLower(n)] = append(idx[strings.ToLower(n)], e)
-			}
 		}
 	}
+	b.index()
 	// A process name may serve two entries on one platform only when both
 	// say so (shares_process), e.g. OpenSMTPD's and Postfix's smtpd.
 	for _, os := range Platforms {
@@ -892,5 +995,65 @@ func (l *loader) link() {
 				}
 			}
 		}
+	}
+}
+
+// index builds the lookup indexes of Identify and Explain from b.entries:
+// ports, port ranges, process patterns and process names. Parse and decode
+// share it, so that both build the same base.
+func (b *Base) index() {
+	nports, nprocs := 0, 0
+	var perKey [len(keyedLists{}.end)]int
+	for _, e := range b.entries {
+		nports += len(e.Ports)
+		nprocs += len(e.processes.all)
+		for i := range perKey {
+			perKey[i] += len(e.processes.list(i))
+		}
+	}
+	b.byPort = make(map[portKey]*Entry, nports)
+	b.byProc = make(map[string]map[string][]*Entry, len(processKeys))
+	b.procNames = make(map[string][]string, len(processKeys))
+	// Most names belong to one entry: their lists are cut from one slab,
+	// capped at one element so that a second entry's append copies.
+	slab := make([]*Entry, nprocs)
+	for _, e := range b.entries {
+		for _, spec := range e.Ports {
+			if spec.First == spec.Last {
+				b.byPort[portKey{spec.Proto, spec.First}] = e
+			} else {
+				b.ranges = append(b.ranges, rangeClaim{spec, e})
+			}
+		}
+		for _, pat := range e.patterns {
+			prefix, parts := literals(pat)
+			b.patterns = append(b.patterns, patternClaim{pattern: pat, entry: e, prefix: prefix, parts: parts})
+		}
+		for i, key := range processKeys {
+			names := e.processes.list(i)
+			if len(names) == 0 {
+				continue
+			}
+			idx := b.byProc[key]
+			if idx == nil {
+				idx = make(map[string][]*Entry, perKey[i])
+				b.byProc[key] = idx
+				b.procNames[key] = make([]string, 0, perKey[i])
+			}
+			for _, n := range names {
+				n = strings.ToLower(n)
+				if es, seen := idx[n]; seen {
+					idx[n] = append(es, e)
+					continue
+				}
+				b.procNames[key] = append(b.procNames[key], n)
+				slab[0] = e
+				idx[n] = slab[:1:1]
+				slab = slab[1:]
+			}
+		}
+	}
+	for _, names := range b.procNames {
+		slices.Sort(names)
 	}
 }
