@@ -612,11 +612,25 @@ func (l *loader) file(name string, data []byte) {
 	}
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+// The regular expressions of the YAML path are compiled on first use, so
+// that a process that only Loads does not pay for them at start.
+var (
+	lineRE    = lazyRE(`line (\d+)`)
+	idRE      = lazyRE(`^[a-z0-9][a-z0-9-]*$`)
+	serviceRE = lazyRE(`^[a-z0-9][a-z0-9./+-]*$`)
+	verbRE    = lazyRE(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
+	rfcRE     = lazyRE(`^RFC \d+$`)
+	manRE     = lazyRE(`^[A-Za-z0-9_.+-]+\([1-9][a-z]*\)( \S+)?$`)
+	msgIDRE   = lazyRE(`^[a-z0-9][a-z0-9.-]*$`)
+)
+
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // yamlErrLine extracts the first line number of a yaml.v3 error, 1 if none.
 func yamlErrLine(err error) int {
-	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+	if m := lineRE().FindStringSubmatch(err.Error()); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil {
 			return n
 		}
@@ -683,16 +697,10 @@ func (fl fieldLines) line(field string) int {
 	}
 }
 
-var (
-	idRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9./+-]*$`)
-	verbRE    = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
-)
-
 func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	id := re.ID
 	bad := func(field string, err error) { l.fail(file, lines.line(field), id, field, err) }
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		bad("id", fmt.Errorf("id %q: want lower-case letters, digits and dashes", id))
 	}
 	if prev, dup := l.b.byID[id]; dup {
@@ -701,7 +709,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	if strings.TrimSpace(re.Name) == "" {
 		bad("name", errors.New("missing"))
 	}
-	if !serviceRE.MatchString(re.Service) {
+	if !serviceRE().MatchString(re.Service) {
 		bad("service", fmt.Errorf("service %q: want a short lower-case label", re.Service))
 	}
 	kind := re.Kind
@@ -825,13 +833,8 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	l.pending = append(l.pending, pendingLink{e: e, raw: re, lines: lines, fallback: re.Fallback})
 }
 
-var (
-	rfcRE = regexp.MustCompile(`^RFC \d+$`)
-	manRE = regexp.MustCompile(`^[A-Za-z0-9_.+-]+\([1-9][a-z]*\)( \S+)?$`)
-)
-
 func validSource(s string) bool {
-	return strings.HasPrefix(s, "https://") && len(s) > len("https://x.y") || rfcRE.MatchString(s) || manRE.MatchString(s)
+	return strings.HasPrefix(s, "https://") && len(s) > len("https://x.y") || rfcRE().MatchString(s) || manRE().MatchString(s)
 }
 
 // sortedKeys returns the keys of m in order, so that problems are reported
@@ -870,7 +873,7 @@ func (l *loader) ports(specs []string, field string, bad func(string, error)) []
 func (l *loader) message(file string, rm rawMessage, lines fieldLines) {
 	id := rm.ID
 	bad := func(field string, err error) { l.fail(file, lines.line(field), id, field, err) }
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`).MatchString(id) {
+	if !msgIDRE().MatchString(id) {
 		bad("id", fmt.Errorf("message id %q: want lower-case letters, digits, dots and dashes", id))
 	}
 	if _, dup := l.b.messages[id]; dup {
@@ -904,7 +907,7 @@ func (l *loader) message(file string, rm rawMessage, lines fieldLines) {
 // verbs returns the sorted fmt verbs of s, so that translations can be
 // checked to take the same arguments.
 func verbs(s string) []string {
-	v := verbRE.FindAllString(s, -1)
+	v := verbRE().FindAllString(s, -1)
 	v = slices.DeleteFunc(v, func(x string) bool { return x == "%%" })
 	slices.Sort(v)
 	return v
