@@ -128,6 +128,9 @@ type Meta struct {
 	Privilege snapshot.Privilege `json:"privilege"`
 	Sockets   int                `json:"sockets"`
 	Complete  bool               `json:"complete"`
+	// CurrentNetNS is the namespace the collector ran in (0 when
+	// unknown): tables leave it unnamed.
+	CurrentNetNS uint64 `json:"current_netns,omitempty"`
 }
 
 // Result is the comparison of snapshot A (before) with B (after).
@@ -193,6 +196,11 @@ func Compare(a, b *snapshot.Snapshot, opt Options) *Result {
 
 func meta(s *snapshot.Snapshot) Meta {
 	m := Meta{Host: s.Host, Kernel: s.Kernel, Source: s.Source, Privilege: s.Privilege, Sockets: len(s.Sockets), Complete: len(s.Gaps) == 0}
+	for _, ns := range s.Namespaces {
+		if ns.Current {
+			m.CurrentNetNS = ns.ID
+		}
+	}
 	if !s.Taken.IsZero() {
 		m.Taken = s.Taken.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	}

@@ -31,7 +31,7 @@ func WriteTable(w io.Writer, r *Result) error {
 		if c.Key.Remote.IsValid() {
 			addr += " -> " + c.Key.Remote.String()
 		}
-		if c.Key.NetNS != 0 {
+		if c.Key.NetNS != 0 && c.Key.NetNS != r.A.CurrentNetNS && c.Key.NetNS != r.B.CurrentNetNS {
 			addr += " [netns " + strconv.FormatUint(c.Key.NetNS, 10) + "]"
 		}
 		var exposure, procs, user, note string
