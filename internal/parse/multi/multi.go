@@ -269,28 +269,33 @@ var tools = []string{"netstat", "ss", "lsof", "fstat", "sockstat"}
 
 // boundaryCommand reports whether line is a comment ("# netstat -an") or
 // a shell prompt with a command ("$ fstat", "nbsd# sockstat -4ln",
-// "root@h:~# ss -tulpn", "% netstat -an"), and returns the command.
+// "root@h:~# ss -tulpn", "% netstat -an", zsh's "user@mac ~ % lsof -i"),
+// and returns the command. A prompt counts only when the command runs one
+// of the tools, so that data lines are never taken for prompts.
 func boundaryCommand(line string) (string, bool) {
 	t := strings.TrimSpace(line)
 	if strings.HasPrefix(t, "#") {
 		return strings.TrimSpace(strings.TrimLeft(t, "#")), true
 	}
-	prompt, rest, ok := strings.Cut(t, " ")
-	if !ok || prompt == "" || strings.ContainsAny(prompt, "\t") {
-		return "", false
+	// The prompt is at most three words ending in $, #, % or >.
+	words := 0
+	for i := 0; i < len(t) && words < 3; i++ {
+		switch {
+		case t[i] == '\t':
+			return "", false
+		case t[i] != ' ':
+			continue
+		}
+		words++
+		if i == 0 || !strings.ContainsRune("$#%>", rune(t[i-1])) {
+			continue
+		}
+		cmd := strings.TrimSpace(t[i+1:])
+		if toolOf(cmd) != "" {
+			return cmd, true
+		}
 	}
-	switch prompt[len(prompt)-1] {
-	case '$', '#', '%', '>':
-	default:
-		return "", false
-	}
-	cmd := strings.TrimSpace(rest)
-	// A prompt without a known tool could be data; only a command that
-	// names one of the tools (possibly after sudo or doas) counts.
-	if toolOf(cmd) == "" {
-		return "", false
-	}
-	return cmd, true
+	return "", false
 }
 
 // toolOf names the tool a command line runs first ("netstat" for
