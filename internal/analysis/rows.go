@@ -19,6 +19,9 @@ type Options struct {
 	// Knowledge names services and rates them; nil leaves services
 	// unknown.
 	Knowledge *knowledge.Base
+	// Provenance, when set, says which service started each process and
+	// whether the administrator enabled it (a note on each row).
+	Provenance ProvenanceFunc
 }
 
 // Build analyses snap into a report. snap is not modified.
@@ -67,6 +70,9 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		}
 		if opt.Knowledge != nil {
 			sev = identify(opt.Knowledge, snap.OS, row)
+		}
+		if opt.Provenance != nil {
+			addProvenance(row, opt.Provenance)
 		}
 		severity[row] = sev
 	}

@@ -140,6 +140,9 @@ func (t texts) note(n report.Note) string {
 		}
 		return t.get(n.Key, tool)
 	}
+	if strings.HasPrefix(n.Key, "provenance.") {
+		return t.provenanceNote(n)
+	}
 	if strings.HasPrefix(n.Key, "message.") && t.kb != nil {
 		if format, ok := t.kb.Lookup(n.Key, t.lang); ok {
 			return fmt.Sprintf(format, typedArgs(format, n.Args)...)

@@ -79,6 +79,14 @@ func withTexts(r *report.Report, t texts) *report.Report {
 		}
 		c.Rows[i] = row
 	}
+	if r.Policy != nil {
+		pr := *r.Policy
+		pr.Violations = append([]report.PolicyViolation(nil), pr.Violations...)
+		for k := range pr.Violations {
+			pr.Violations[k].Message.Text = t.note(pr.Violations[k].Message)
+		}
+		c.Policy = &pr
+	}
 	return &c
 }
 

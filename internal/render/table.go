@@ -263,6 +263,7 @@ func summary(tx texts, r *report.Report) string {
 	}
 	b.WriteString(strings.Join(parts, " · "))
 	b.WriteByte('\n')
+	b.WriteString(policySummary(tx, r))
 	for _, g := range r.Gaps {
 		fmt.Fprintf(&b, "%s\n", tx.get("summary.incomplete", Escape(tx.gap(g.Area, g.Reason, g.Detail, g.Count))))
 	}

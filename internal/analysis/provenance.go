@@ -1,0 +1,47 @@
+package analysis
+
+import (
+	"strings"
+
+	"github.com/openports/openports/internal/report"
+)
+
+// ProvenanceFunc gives the provenance of process p holding row's sockets
+// (internal/provenance.Resolver.Resolve); nil when it cannot tell.
+type ProvenanceFunc func(row *report.Row, p *report.Process) *report.Provenance
+
+// addProvenance sets the provenance of each of row's processes and notes
+// the root process's: "provenance.<verdict>" with the evidence and the
+// reason code as arguments.
+func addProvenance(row *report.Row, fn ProvenanceFunc) {
+	if len(row.Processes) == 0 {
+		return
+	}
+	for i := range row.Processes {
+		row.Processes[i].Provenance = fn(row, &row.Processes[i])
+	}
+	root := rootProcess(row.Processes)
+	var pv *report.Provenance
+	for i := range row.Processes {
+		if row.Processes[i].PID == root.PID {
+			pv = row.Processes[i].Provenance
+		}
+	}
+	if pv == nil {
+		return
+	}
+	row.Notes = append(row.Notes, ProvenanceNote(pv))
+}
+
+// ProvenanceNote is the NOTE of a provenance: key "provenance.<verdict>",
+// arguments the evidence ("/etc/rc.conf:3 sshd=YES; ..."), the reason code
+// and the service.
+func ProvenanceNote(pv *report.Provenance) report.Note {
+	ev := make([]string, 0, len(pv.Evidence))
+	for _, e := range pv.Evidence {
+		if s := e.String(); s != "" {
+			ev = append(ev, s)
+		}
+	}
+	return report.Note{Key: "provenance." + pv.Verdict, Args: []string{strings.Join(ev, "; "), pv.Reason, pv.Service}}
+}
