@@ -67,7 +67,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	f.BoolVar(&o.noNL, "no-netlink", false, "read /proc/net instead of asking the kernel through sock_diag netlink")
 	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
 	_ = f.MarkHidden("proc")
-	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (eBPF where this run may load it, else /proc), proc (/proc/PID/fd), ebpf (the eBPF task_file iterator, or fail)")
+	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (the eBPF task_file iterator on hosts with many open files where this run may load it, else /proc), proc (one pass over /proc/PID/fd), ebpf (the iterator, or fail)")
 	return cmd
 }
 

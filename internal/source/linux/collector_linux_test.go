@@ -53,3 +53,23 @@ func TestCString(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFileNr(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"1034\t0\t2466174\n", 1034},
+		{"21922 0 2466174", 21922},
+		{"", 0},
+		{"\n", 0},
+		{"-5\t0\t1\n", 0},
+		{"x\t0\t1\n", 0},
+		{"99999999999999999999999\t0\t1", 0},
+	}
+	for _, tt := range tests {
+		if got := parseFileNr([]byte(tt.in)); got != tt.want {
+			t.Errorf("parseFileNr(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

@@ -10,8 +10,9 @@ type OwnerChoice string
 
 // The owner mappings a run may ask for (the --owners flag).
 const (
-	// OwnersAuto uses the eBPF task_file iterator when this run may load
-	// it (bpfowners.Available), and the /proc scan otherwise.
+	// OwnersAuto uses the eBPF task_file iterator where it is the faster
+	// one (a host with many open files) and this run may load it
+	// (bpfowners.Available), and the /proc scan otherwise.
 	OwnersAuto OwnerChoice = "auto"
 	// OwnersProc always uses the /proc scan (package fdscan).
 	OwnersProc OwnerChoice = "proc"
