@@ -321,6 +321,10 @@ func build(root, dir string) (string, []string) {
 	} {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bins, b.name), b.pkg)
 		cmd.Dir = b.pkgDir
+		// As `make build` ships openports: static, without cgo (a cgo
+		// build links libc dynamically and looks users up through
+		// NSS, about 4 ms more per run). The other Go tools alike.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			n := fmt.Sprintf("%s did not build (%v), so it is not in the table: %s", b.name, err, firstLine(out))
 			fmt.Fprintf(os.Stderr, "runner: %s\n", n)
