@@ -114,8 +114,13 @@ volatile __u32 filter;
 
 // The process whose files the iteration is in, so that its process record
 // is written once: the iterator visits the files of one task after the
-// other. Reads of one iterator are serialised by the Go side.
+// other. last_seq is the meta->seq_num of the object that wrote it: when
+// that object's output did not fit in the seq_file buffer, the kernel drops
+// the output and runs the program again for the same object, with the same
+// seq_num, at the next read(2); the process record is then written again.
+// Reads of one iterator are serialised by the Go side.
 __u64 last_session;
+__u64 last_seq;
 __u32 last_tgid;
 
 // record is what the program writes for each process (FLAG_PROCESS set; fd
@@ -140,7 +145,7 @@ int task_file(struct bpf_iter__task_file *ctx)
 	struct nsproxy *nsp;
 	struct record rec = {};
 
-	__u64 session, ino;
+	__u64 session, seq_num, ino;
 
 	if (!task || !file)
 		return 0;
@@ -160,9 +165,11 @@ int task_file(struct bpf_iter__task_file *ctx)
 		rec.flags |= FLAG_LEADER;
 
 	session = ctx->meta->session_id;
-	if (session != last_session || rec.tgid != last_tgid) {
+	seq_num = ctx->meta->seq_num;
+	if (session != last_session || rec.tgid != last_tgid || seq_num == last_seq) {
 		last_session = session;
 		last_tgid = rec.tgid;
+		last_seq = seq_num;
 		nsp = task->nsproxy;
 		if (nsp && nsp->net_ns)
 			rec.netns = nsp->net_ns->ns.inum;

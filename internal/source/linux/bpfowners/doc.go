@@ -37,8 +37,10 @@
 // The wanted inodes are copied into a BPF hash map, and the program reports
 // only descriptors of those sockets (plus one record per process, for its
 // network namespace): the output and the work in user space do not grow
-// with the established connections of the host. A wanted set larger than
-// the map (4,096 inodes: its hash buckets then stay in cache) turns that filter off; Go then filters.
+// with the established connections of the host. The kernel still visits
+// every open file of the host once (see Cost below). A wanted set larger
+// than the map (4,096 inodes, so that its hash buckets stay in cache) turns
+// that filter off; Go then filters.
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is

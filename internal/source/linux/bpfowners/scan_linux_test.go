@@ -400,3 +400,48 @@ func TestKernelFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestScanConcurrent runs scans with different wanted sets from several
+// goroutines: they share the kernel map, so each must still see its own.
+func TestScanConcurrent(t *testing.T) {
+	requireBPF(t)
+	const n = 4
+	var inodes, fds [n]uint64
+	for i := range n {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		inodes[i], fds[i] = st.Ino, uint64(fd)
+	}
+	errs := make(chan error, n*10)
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 10 {
+				res, err := Scan(map[uint64]struct{}{inodes[i]: {}}, "")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(res.Owners) != 1 || len(res.Owners[inodes[i]]) != 1 || res.Owners[inodes[i]][0].FDs[0] != int(fds[i]) {
+					errs <- fmt.Errorf("scan for inode %d: owners %+v", inodes[i], res.Owners)
+					return
+				}
+			}
+		}()
+	}
+	for range n {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
