@@ -1,0 +1,217 @@
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/report"
+)
+
+// rootProcess is the process of the row whose parent is not among them
+// (the Postfix master, not its smtpd children), or the first.
+func rootProcess(ps []report.Process) (report.Process, bool) {
+	if len(ps) == 0 {
+		return report.Process{}, false
+	}
+	pids := map[int]bool{}
+	for _, p := range ps {
+		pids[p.PID] = true
+	}
+	for _, p := range ps {
+		if !pids[p.PPID] {
+			return p, true
+		}
+	}
+	return ps[0], true
+}
+
+func (r *Rule) portOK(row *report.Row) bool {
+	return string(r.Proto) == string(row.Proto) && row.Port >= r.First && row.Port <= r.Last
+}
+
+func (r *Rule) exposureOK(row *report.Row) bool {
+	if r.Exposure != "" && r.Exposure != row.Exposure {
+		return false
+	}
+	if !r.Address.IsValid() || row.Exposure == report.ExposureLoopback && r.Exposure == report.ExposureLoopback && row.Address == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(row.Address)
+	if err != nil {
+		return false
+	}
+	return a.Unmap().WithZone("") == r.Address.WithZone("")
+}
+
+func (r *Rule) ownerOK(row *report.Row) bool {
+	p, ok := rootProcess(row.Processes)
+	if !ok {
+		return true // owners unknown: nothing to compare
+	}
+	if len(r.Processes) > 0 && !slices.Contains(r.Processes, p.Name) {
+		return false
+	}
+	if len(r.Users) > 0 {
+		u := p.User
+		if u == "" && p.UID != nil {
+			u = strconv.FormatUint(uint64(*p.UID), 10)
+		}
+		if !slices.Contains(r.Users, u) {
+			return false
+		}
+	}
+	return true
+}
+
+// describeRow is "tcp/22 on 10.0.0.251 (sshd)".
+func describeRow(row *report.Row) string {
+	s := fmt.Sprintf("%s/%d on %s", row.Proto, row.Port, row.Address)
+	if p, ok := rootProcess(row.Processes); ok {
+		s += " (" + p.Name + ")"
+	}
+	return s
+}
+
+func describeRule(r *Rule) string {
+	s := string(r.Proto) + "/" + portText(r)
+	if r.Address.IsValid() {
+		s += " on " + r.Address.String()
+	}
+	if len(r.Processes) > 0 {
+		s += " (" + strings.Join(r.Processes, ",") + ")"
+	}
+	return s
+}
+
+func portText(r *Rule) string {
+	if r.First == r.Last {
+		return strconv.Itoa(int(r.First))
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
+}
+
+func exposureText(r *Rule) string {
+	e := r.Exposure
+	if e == "" {
+		e = "any exposure"
+	}
+	if r.Address.IsValid() {
+		e += " " + r.Address.String()
+	}
+	return e
+}
+
+func ownerText(processes, users []string) string {
+	var parts []string
+	if len(processes) > 0 {
+		parts = append(parts, "process "+strings.Join(processes, ","))
+	}
+	if len(users) > 0 {
+		parts = append(parts, "user "+strings.Join(users, ","))
+	}
+	if len(parts) == 0 {
+		return "any owner"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func rowOwner(row *report.Row) string {
+	p, ok := rootProcess(row.Processes)
+	if !ok {
+		return "unknown owner"
+	}
+	u := p.User
+	if u == "" && p.UID != nil {
+		u = strconv.FormatUint(uint64(*p.UID), 10)
+	}
+	return ownerText([]string{p.Name}, []string{u})
+}
+
+// Apply compares the rows of rep with p: each row that no rule allows
+// gets a finding (policy-new, policy-exposure, policy-owner) and its
+// severity raised; every single-port, non-optional rule that no row
+// matches is missing. rep.Policy gets the result and, on any violation,
+// rep.ExitCode becomes report.ExitFindings.
+func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
+	res := &report.PolicyResult{File: p.File, Rules: len(p.Rules), Violations: []report.PolicyViolation{}}
+	touched := make([]bool, len(p.Rules))
+	for ri := range rep.Rows {
+		row := &rep.Rows[ri]
+		kind, rule := "", -1
+		for i := range p.Rules {
+			r := &p.Rules[i]
+			if !r.portOK(row) {
+				continue
+			}
+			if r.exposureOK(row) && r.ownerOK(row) {
+				kind, rule = "", i
+				touched[i] = true
+				break
+			}
+			switch {
+			case r.exposureOK(row) && kind != report.PolicyOwner:
+				kind, rule = report.PolicyOwner, i
+			case kind == "":
+				kind, rule = report.PolicyExposure, i
+			}
+		}
+		if rule < 0 {
+			kind = report.PolicyNew
+		}
+		if kind == "" {
+			continue
+		}
+		v := report.PolicyViolation{Kind: kind, Proto: string(row.Proto), Address: row.Address, Port: row.Port, Exposure: row.Exposure}
+		if pr, ok := rootProcess(row.Processes); ok {
+			v.Process = pr.Name
+		}
+		sev := knowledge.Risky
+		switch kind {
+		case report.PolicyNew:
+			v.Message = report.Note{Key: "policy.new", Args: []string{describeRow(row)}}
+		case report.PolicyExposure:
+			r := &p.Rules[rule]
+			touched[rule] = true
+			v.Rule = p.Where(r)
+			v.Message = report.Note{Key: "policy.exposure", Args: []string{v.Rule, exposureText(r), row.Exposure + " " + row.Address}}
+		case report.PolicyOwner:
+			r := &p.Rules[rule]
+			touched[rule] = true
+			v.Rule = p.Where(r)
+			sev = knowledge.Review
+			v.Message = report.Note{Key: "policy.owner", Args: []string{v.Rule, ownerText(r.Processes, r.Users), rowOwner(row)}}
+		}
+		res.Violations = append(res.Violations, v)
+		row.Findings = append(row.Findings, report.Finding{Rule: "policy-" + kind, Severity: sev.String(), Message: v.Message})
+		if cur, err := knowledge.ParseSeverity(row.Severity); err != nil || cur < sev {
+			row.Severity = sev.String()
+		}
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if touched[i] || r.Optional || r.First != r.Last {
+			continue
+		}
+		res.Violations = append(res.Violations, report.PolicyViolation{
+			Kind: report.PolicyMissing, Proto: string(r.Proto), Port: r.First, Exposure: r.Exposure, Address: addrText(r.Address),
+			Process: strings.Join(r.Processes, ","), Rule: p.Where(r),
+			Message: report.Note{Key: "policy.missing", Args: []string{p.Where(r), describeRule(r)}},
+		})
+	}
+	rep.Policy = res
+	if len(res.Violations) > 0 {
+		rep.ExitCode = report.ExitFindings
+	}
+	return res
+}
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
