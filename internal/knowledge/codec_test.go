@@ -51,6 +51,9 @@ func TestGeneratedCurrent(t *testing.T) {
 // TestLoadMatchesParse checks that the base Load decodes is the base Parse
 // builds from the YAML, indexes included.
 func TestLoadMatchesParse(t *testing.T) {
+	if *update {
+		t.Skip("-update may just have rewritten base.bin; this binary embeds the old one")
+	}
 	parsed, err := Parse(yamlData(t))
 	if err != nil {
 		t.Fatal(err)
