@@ -11,6 +11,7 @@ import (
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
+	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -32,6 +33,8 @@ type analyzeOptions struct {
 	strict      bool
 	all         bool
 	established bool
+	root        string // --root DIR: a saved copy of the host's /etc and more
+	policy      string // --policy FILE
 }
 
 func newAnalyzeCmd(g *globalOptions) *cobra.Command {
@@ -79,6 +82,8 @@ part holds the socket).`,
 	f.BoolVar(&o.strict, "strict", false, "exit 2 when any line is not understood")
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too")
 	f.BoolVar(&o.established, "established", false, "keep connected sockets too (by default only listening and unconnected ones, as list shows)")
+	f.StringVar(&o.root, "root", "", "a saved copy of the host's files (DIR/etc/rc.conf, DIR/etc/defaults/rc.conf, DIR/etc/rc.d, DIR/etc/inetd.conf, systemd units): say for each owner whether the admin enabled its service or it runs by default")
+	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'); exit 1 on a new, missing or changed listener")
 	return cmd
 }
 
@@ -134,7 +139,20 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
+	var pol *policy.Policy
+	if o.policy != "" {
+		if pol, err = loadPolicy(o.policy); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		aopt.All = true
+	}
+	if aopt.Provenance, err = provenanceFunc(g, o.root, joined.Snapshot.OS); err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
 	rep := analysis.Build(joined.Snapshot, aopt)
+	if pol != nil {
+		policy.Apply(pol, rep)
+	}
 	if err := r.Render(g.stdout, rep); err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
@@ -34,6 +35,7 @@ type checkOptions struct {
 	noDNS      bool
 	noPorts    bool
 	all        bool
+	policy     string
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -74,6 +76,7 @@ Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
 	f.BoolVar(&o.noDNS, "no-dns", false, "do not send DNS queries")
 	f.BoolVar(&o.noPorts, "no-ports", false, "leave out the port listing")
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too in the port listing")
+	f.StringVar(&o.policy, "policy", "", "compare the port listing with the YAML policy FILE (see 'openports baseline'); a new, missing or changed listener is a problem (exit 1)")
 	return cmd
 }
 
@@ -101,8 +104,19 @@ func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 		}
 		opt.Expect = e
 	}
+	var pol *policy.Policy
+	if o.policy != "" {
+		if o.noPorts {
+			return opt, fmt.Errorf("--policy needs the port listing: drop --no-ports")
+		}
+		p, err := loadPolicy(o.policy)
+		if err != nil {
+			return opt, err
+		}
+		pol = p
+	}
 	if !o.noPorts {
-		all := o.all
+		all := o.all || pol != nil
 		opt.Ports = func(ctx context.Context) (*report.Report, error) {
 			snap, err := live.New(source.Options{ProcRoot: "/proc"}).Snapshot(ctx)
 			if err != nil {
@@ -112,7 +126,14 @@ func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 			if err != nil {
 				return nil, err
 			}
-			return analysis.Build(snap, aopt), nil
+			if aopt.Provenance, err = provenanceFunc(g, "/", snap.OS); err != nil {
+				return nil, err
+			}
+			rep := analysis.Build(snap, aopt)
+			if pol != nil {
+				policy.Apply(pol, rep)
+			}
+			return rep, nil
 		}
 	}
 	return opt, nil

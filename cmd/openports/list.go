@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux"
@@ -33,6 +34,8 @@ type listOptions struct {
 	noNL   bool
 	procFS string
 	owners string
+	policy string // --policy FILE
+	root   string // --root DIR
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
@@ -68,6 +71,8 @@ listed with its user and the reason, and the exit code is 3.`,
 	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
 	_ = f.MarkHidden("proc")
 	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (the eBPF task_file iterator on hosts with many open files where this run may load it, else /proc), proc (one pass over /proc/PID/fd), ebpf (the iterator, or fail)")
+	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; loopback sockets are then compared and shown too")
+	f.StringVar(&o.root, "root", "/", "read the init system's configuration (rc.conf, inetd.conf, systemd units) under DIR for the provenance notes; \"\" for none")
 	return cmd
 }
 
@@ -108,7 +113,20 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
+	var pol *policy.Policy
+	if o.policy != "" {
+		if pol, err = loadPolicy(o.policy); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		aopt.All = true
+	}
+	if aopt.Provenance, err = provenanceFunc(g, o.root, snap.OS); err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
 	rep := analysis.Build(snap, aopt)
+	if pol != nil {
+		policy.Apply(pol, rep)
+	}
 	if err := r.Render(g.stdout, rep); err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

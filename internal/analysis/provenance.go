@@ -20,11 +20,23 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 	for i := range row.Processes {
 		row.Processes[i].Provenance = fn(row, &row.Processes[i])
 	}
+	// The note is the root process's, unless no script or unit runs it
+	// while one runs another holder of the socket: without parent PIDs
+	// (fstat) Postfix's smtpd children may come first, yet the master is
+	// the service.
 	root := rootProcess(row.Processes)
 	var pv *report.Provenance
 	for i := range row.Processes {
 		if row.Processes[i].PID == root.PID {
 			pv = row.Processes[i].Provenance
+		}
+	}
+	if pv == nil || unmatched(pv) {
+		for i := range row.Processes {
+			if q := row.Processes[i].Provenance; q != nil && !unmatched(q) {
+				pv = q
+				break
+			}
 		}
 	}
 	if pv == nil {
@@ -44,4 +56,9 @@ func ProvenanceNote(pv *report.Provenance) report.Note {
 		}
 	}
 	return report.Note{Key: "provenance." + pv.Verdict, Args: []string{strings.Join(ev, "; "), pv.Reason, pv.Service}}
+}
+
+// unmatched reports whether pv says only that no script or unit was found.
+func unmatched(pv *report.Provenance) bool {
+	return pv.Reason == "no-script" || pv.Reason == "no-unit" || pv.Reason == "no-config"
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/provenance"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux"
+	"github.com/openports/openports/internal/source/live"
+)
+
+const baselineExample = `  # write the policy of what listens now, review it, then check against it
+  sudo openports baseline --write /etc/openports.yaml
+  sudo openports check --policy /etc/openports.yaml
+  sudo openports list --policy /etc/openports.yaml; echo "exit $?"
+
+  # print it instead (to keep it in version control elsewhere)
+  sudo openports baseline > host.yaml`
+
+type baselineOptions struct {
+	write  string
+	netns  string
+	procFS string
+}
+
+func newBaselineCmd(g *globalOptions) *cobra.Command {
+	var o baselineOptions
+	cmd := &cobra.Command{
+		Use:   "baseline [--write FILE]",
+		Short: "Print (or write) a YAML policy of what listens now, for check --policy",
+		Long: `baseline writes a readable YAML policy of every socket that listens now,
+loopback ones included: one rule per protocol, port, exposure and address
+with the main process and its user. Edit it at will: a port may be a range
+("60000-60100"), exposure one of loopback, address (with address:), all,
+link-local or device, process and user a name or a list; comments are kept
+by you, and a rule marked optional: true is never reported missing.
+
+'openports check --policy FILE' and 'openports list --policy FILE' then
+report what is new, what is missing, and what changed exposure (loopback
+→ all interfaces) or owner, and exit 1 on any of these.
+
+The policy goes to standard output, or with --write FILE to that file.
+(-o is the global output format flag, so it does not name the file here.)`,
+		Example: baselineExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lo := listOptions{netns: o.netns, procFS: o.procFS, owners: "auto"}
+			sopt, err := lo.sourceOptions()
+			if err != nil {
+				return exitWith(report.ExitUsage, err)
+			}
+			snap, err := live.New(sopt).Snapshot(linux.WithOwners(cmd.Context(), linux.OwnersAuto))
+			if err != nil {
+				if errors.Is(err, source.ErrUnsupported) {
+					return exitWith(report.ExitUsage, err)
+				}
+				return exitWith(report.ExitIncomplete, fmt.Errorf("collect: %w", err))
+			}
+			aopt, err := g.analysisOptions(true)
+			if err != nil {
+				return exitWith(report.ExitIncomplete, err)
+			}
+			rep := analysis.Build(snap, aopt)
+			return writeBaseline(g, rep, o.write)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.write, "write", "", "write the policy to FILE instead of standard output")
+	f.StringVar(&o.netns, "netns", "current", "network namespaces: current, or all that can be entered")
+	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
+	_ = f.MarkHidden("proc")
+	return cmd
+}
+
+// writeBaseline writes the policy of rep to file, or to standard output.
+// An incomplete view is written all the same, with a warning: rules of
+// sockets of unknown owner name no process.
+func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
+	name := file
+	if name == "" {
+		name = "-"
+	}
+	host := rep.Host
+	if host == "" {
+		host = "this host"
+	}
+	header := []string{
+		"openports policy: what may listen on " + host + ".",
+		"Written by 'openports baseline' at " + time.Now().UTC().Format(time.RFC3339) + "; edit it at will.",
+		"port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;",
+		"process, user: a name or a list; optional: true rules are never reported missing.",
+	}
+	data := policy.FromReport(rep, name).Marshal(header)
+	if file == "" {
+		if _, err := g.stdout.Write(data); err != nil {
+			return exitWith(report.ExitIncomplete, fmt.Errorf("write policy: %w", err))
+		}
+	} else if err := os.WriteFile(file, data, 0o644); err != nil {
+		return exitWith(report.ExitUsage, fmt.Errorf("write policy: %w", err))
+	}
+	if !rep.Complete {
+		fmt.Fprintln(g.stderr, "openports: warning: the view is incomplete (run as root): rules of sockets of unknown owner name no process")
+		return exitWith(report.ExitIncomplete, nil)
+	}
+	return nil
+}
+
+// loadPolicy reads and parses a policy file; errors name file, line and
+// column.
+func loadPolicy(file string) (*policy.Policy, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--policy: %w", err)
+	}
+	return policy.Parse(data, file)
+}
+
+// provenanceFunc reads the init system's configuration under root for
+// analysis; its unreadable lines are warnings on standard error. It is nil
+// when root holds no configuration openports knows.
+func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFunc, error) {
+	if root == "" {
+		return nil, nil
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("--root %s: not a directory", root)
+	}
+	res, err := provenance.New(os.DirFS(root), goos)
+	if err != nil {
+		return nil, fmt.Errorf("--root %s: %w", root, err)
+	}
+	for _, p := range res.Problems() {
+		fmt.Fprintf(g.stderr, "openports: warning: %v\n", p)
+	}
+	if res.Kind() == provenance.KindNone {
+		return nil, nil
+	}
+	return res.Resolve, nil
+}
