@@ -5,6 +5,9 @@
 #   make test-deps  only install what the tests need
 #   make build      build bin/openports
 #   make cross      build every package for every supported GOOS/GOARCH
+#   make bench      time openports against ss, netstat, lsof, gopsutil and the
+#                   floor on a scenario (as root; PRESET=small by default, or
+#                   conns10k, conns50k, procs1k, large): see bench/README.md
 
 GO        ?= go
 GOFLAGS_T ?= -count=1 -timeout 30m
@@ -13,7 +16,7 @@ RACE      ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 &
 CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 freebsd/arm64 \
              openbsd/amd64 openbsd/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: test test-deps vet fmt-check build cross
+.PHONY: test test-deps vet fmt-check build cross bench
 
 test: test-deps vet fmt-check
 	$(GO) test $(RACE) $(GOFLAGS_T) ./...
@@ -41,3 +44,5 @@ cross:
 			echo "cross: $$os/$$arch FAILED"; fail=1; \
 		fi; \
 	done; exit $$fail
+
+bench: ; go run ./bench/runner -preset $(or $(PRESET),small)
