@@ -5,24 +5,30 @@
 // openports watch follows listening and bound sockets. Polling sock_diag and
 // scanning /proc misses a socket that lives shorter than the poll interval,
 // and even when the poll sees it, the process may be gone before /proc is
-// read. These programs run in the kernel at the moment the port is taken,
-// in the context of the process that takes it, and write one fixed-size
-// struct event per change into a ring buffer:
+// read. These programs run in the kernel when bind(2) or listen(2) returns,
+// in the context of the process that called it, and write one fixed-size
+// struct event per successful call on an internet socket into a ring buffer:
 //
-//   fexit/udp_lib_get_port    a UDP or UDP-Lite socket got its port: bind(),
-//                             or the automatic bind of connect() or the
-//                             first sendto() (EV_BIND)
-//   fexit/inet_csk_get_port   a TCP socket got its port: bind(), or listen()
-//                             on an unbound socket (EV_BIND)
-//   tp_btf/inet_sock_set_state  a TCP socket starts listening (EV_LISTEN)
-//                             or stops (EV_CLOSE, from LISTEN to CLOSE)
-//   fentry/udp_lib_unhash     a bound UDP socket is closed or unbound
-//                             (EV_CLOSE)
+//   tp_btf/sys_enter   remembers the descriptor of a bind or listen call
+//                      (per thread, in the map "pending")
+//   tp_btf/sys_exit    when that call succeeded, follows the descriptor to
+//                      its socket and reports it: EV_BIND or EV_LISTEN
+//   tp_btf/inet_sock_set_state   a TCP listener closes (EV_CLOSE)
 //
-// Each event has the socket cookie (the key sock_diag reports too), the
-// time (CLOCK_MONOTONIC), the thread and process ids, comm, the uid of the
-// caller and of the socket, the network namespace, the family, protocol,
-// local address and port, and the socket inode.
+// The syscall tracepoints are used, not fexit on udp_lib_get_port or
+// inet_csk_get_port, because kernels may refuse fentry/fexit programs (the
+// trampolines need ftrace direct calls) where BTF raw tracepoints load.
+// What this cannot see: the automatic bind of a UDP socket's first
+// sendto(2) or connect(2) without bind (docs/watch.md).
+//
+// Each event has the socket cookie (0 when nobody asked for it yet), the
+// inode, the time (CLOCK_MONOTONIC), the thread and process ids, comm, the
+// uid of the caller and of the socket, the network namespace, the family,
+// protocol, local address and port.
+//
+// The syscall numbers and where the first argument sits in struct pt_regs
+// differ by architecture: the loader sets the constants nr_bind, nr_listen
+// and arg0_off (internal/source/linux/bpfwatch).
 //
 // Build with bpf/watch-generate.sh (clang 14, libbpf headers); the objects
 // are committed in internal/source/linux/bpfwatch, whose decoder
@@ -63,12 +69,18 @@ typedef struct {
 } possible_net_t;
 
 struct in6_addr {
-	__u8 s6_addr[16];
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
 };
 
 typedef struct {
 	unsigned int val;
 } kuid_t;
+
+typedef struct {
+	long long counter;
+} atomic64_t;
 
 struct sock_common {
 	__be32 skc_rcv_saddr;
@@ -78,19 +90,38 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 	__u16 skc_num;
 	int skc_bound_dev_if;
+	atomic64_t skc_cookie;
 };
 
 struct inode {
+	unsigned short i_mode;
 	unsigned long i_ino;
 };
 
 struct file {
 	struct inode *f_inode;
+	void *private_data;
 };
 
 struct socket {
 	struct file *file;
+	struct sock *sk;
 };
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct task_struct {
+	struct files_struct *files;
+};
+
+struct pt_regs;
 
 struct sock {
 	struct sock_common __sk_common;
@@ -112,7 +143,10 @@ struct sock {
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 
+#define BPF_MAP_TYPE_HASH 1
 #define BPF_MAP_TYPE_RINGBUF 27
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
 
 // struct event is 96 bytes, without holes; ParseEvent decodes it.
 struct event {
@@ -132,7 +166,7 @@ struct event {
 	__u32 ifindex;   // bound device, 0 when none
 	__u8 addr[16];   // local address: 4 bytes for AF_INET, 16 for AF_INET6
 	char comm[16];
-	__u32 old_state; // EV_LISTEN, EV_CLOSE from the tracepoint
+	__u32 old_state; // EV_CLOSE: the state the listener left
 	__u32 pad;
 };
 
@@ -141,11 +175,28 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+// pending holds, per thread (pid_tgid), the descriptor of a bind or
+// listen call in progress.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, __s32);
+} pending SEC(".maps");
+
+// Set by the loader before loading (see the header comment).
+volatile const __s64 nr_bind = -1;
+volatile const __s64 nr_listen = -1;
+volatile const __u32 arg0_off = 0;
+
 // lost counts events the ring buffer had no room for.
 __u64 lost;
 
-static __always_inline void emit(struct sock *sk, __u8 kind, __u32 old_state)
+static __always_inline void emit(struct sock *sk, __u64 inode, __u8 kind, __u32 old_state)
 {
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return;
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost, 1);
@@ -153,8 +204,9 @@ static __always_inline void emit(struct sock *sk, __u8 kind, __u32 old_state)
 	}
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
-	e->cookie = bpf_get_socket_cookie(sk);
+	e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	e->time_ns = bpf_ktime_get_ns();
+	e->inode = inode;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->uid = (__u32)ug;
@@ -162,57 +214,73 @@ static __always_inline void emit(struct sock *sk, __u8 kind, __u32 old_state)
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	e->version = EVENT_VERSION;
 	e->kind = kind;
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = family;
 	e->protocol = BPF_CORE_READ(sk, sk_protocol);
 	e->port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->ifindex = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
-	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_rcv_saddr.s6_addr);
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	} else {
 		__be32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 		__builtin_memcpy(e->addr, &a, 4);
 	}
-	e->inode = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->old_state = old_state;
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("fexit/udp_lib_get_port")
-int BPF_PROG(udp_bind, struct sock *sk, unsigned short snum, unsigned int hash2_nulladdr, int ret)
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
 {
-	if (ret == 0)
-		emit(sk, EV_BIND, 0);
+	if (nr != nr_bind && nr != nr_listen)
+		return 0;
+	unsigned long arg0 = 0;
+	bpf_probe_read_kernel(&arg0, sizeof(arg0), (char *)regs + arg0_off);
+	__s32 fd = (__s32)arg0;
+	__u64 id = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending, &id, &fd, 0);
 	return 0;
 }
 
-SEC("fexit/inet_csk_get_port")
-int BPF_PROG(tcp_bind, struct sock *sk, unsigned short snum, int ret)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	if (ret == 0)
-		emit(sk, EV_BIND, 0);
+	__u64 id = bpf_get_current_pid_tgid();
+	__s32 *fdp = bpf_map_lookup_elem(&pending, &id);
+	if (!fdp)
+		return 0;
+	__s32 fd = *fdp;
+	bpf_map_delete_elem(&pending, &id);
+	if (ret != 0 || fd < 0)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = 0;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	emit(sk, BPF_CORE_READ(ino, i_ino), state == TCP_LISTEN ? EV_LISTEN : EV_BIND, 0);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 {
-	if (newstate == TCP_LISTEN)
-		emit(sk, EV_LISTEN, oldstate);
-	else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)
-		emit(sk, EV_CLOSE, oldstate);
-	return 0;
-}
-
-SEC("fentry/udp_lib_unhash")
-int BPF_PROG(udp_unhash, struct sock *sk)
-{
-	// Called for every UDP socket on close; only a socket with a port
-	// was ever reported.
-	if (BPF_CORE_READ(sk, __sk_common.skc_num) != 0)
-		emit(sk, EV_CLOSE, 0);
+	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)
+		emit(sk, 0, EV_CLOSE, oldstate);
 	return 0;
 }
 
