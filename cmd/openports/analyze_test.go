@@ -57,6 +57,8 @@ func TestAnalyzeGolden(t *testing.T) {
 			code: 3, golden: "seed.json", stderr: "seed.stderr"},
 		{name: "fstat -n exercise, complete", args: []string{"analyze", "--color", "never", "testdata/analyze/fstat-n-exercise.txt"},
 			code: 0, golden: "fstat-n-exercise.table", stderr: "fstat-n-exercise.stderr"},
+		{name: "fstat -n exercise in Japanese", args: []string{"analyze", "--color", "never", "--lang", "ja", "testdata/analyze/fstat-n-exercise.txt"},
+			code: 0, golden: "fstat-n-exercise.ja.table", stderr: "fstat-n-exercise.stderr"},
 		{name: "the seed's two outputs in two files are joined", args: []string{"analyze", "--color", "never", "testdata/analyze/seed-netstat.txt", "testdata/analyze/seed-fstat.txt"},
 			code: 3, golden: "two-files.table", stderr: "two-files.stderr"},
 		{name: "connected sockets left out", args: []string{"analyze", "--color", "never", "../../internal/parse/netstat/testdata/freebsd-12-an.txt"},

@@ -35,11 +35,12 @@ var catalogue = map[string]map[string]string{
 
 	"service.unknown": {"en": "?", "ja": "不明"},
 
-	"summary.hidden":     {"en": "%[1]d loopback-only %[2]s hidden (--all shows them)", "ja": "ループバック専用のソケット %[1]d 個を非表示 (--all で表示)"},
-	"summary.unknown":    {"en": "%[1]d %[2]s of unknown owner", "ja": "所有プロセス不明のソケット %[1]d 個"},
-	"summary.nothing":    {"en": "nothing reachable from other hosts", "ja": "他のホストから到達できるものはありません"},
-	"summary.incomplete": {"en": "incomplete: %[1]s", "ja": "不完全: %[1]s"},
-	"summary.owners":     {"en": "owners from %[1]s", "ja": "所有プロセスの取得方法: %[1]s"},
+	"summary.hidden":        {"en": "%[1]d loopback-only %[2]s hidden (--all shows them)", "ja": "ループバック専用のソケット %[1]d 個を非表示 (--all で表示)"},
+	"summary.unknown":       {"en": "%[1]d %[2]s of unknown owner", "ja": "所有プロセス不明のソケット %[1]d 個"},
+	"summary.root-wildcard": {"en": "%[1]d %[2]s run as root on all interfaces", "ja": "root 権限で全インターフェイスに待ち受ける行 %[1]d 個"},
+	"summary.nothing":       {"en": "nothing reachable from other hosts", "ja": "他のホストから到達できるものはありません"},
+	"summary.incomplete":    {"en": "incomplete: %[1]s", "ja": "不完全: %[1]s"},
+	"summary.owners":        {"en": "owners from %[1]s", "ja": "所有プロセスの取得方法: %[1]s"},
 
 	"owner.unknown":     {"en": "owner unknown: %[1]s", "ja": "所有プロセス不明: %[1]s"},
 	"owner.partial":     {"en": "other holders may be hidden: %[1]s", "ja": "他の保持プロセスが見えていない可能性: %[1]s"},

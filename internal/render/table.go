@@ -116,10 +116,18 @@ func riskText(tx texts, severity string) string {
 	return s.Label(tx.lang)
 }
 
+// summarisedRules are findings the table does not repeat on every row,
+// because its USER and EXPOSURE columns already show them; the summary
+// counts them instead. JSON carries them on each row.
+var summarisedRules = map[string]bool{"root-wildcard": true}
+
 // noteText is the NOTE cell: the findings first, then the notes.
 func noteText(tx texts, row report.Row) string {
 	var parts []string
 	for _, f := range row.Findings {
+		if summarisedRules[f.Rule] {
+			continue
+		}
 		parts = append(parts, tx.note(f.Message))
 	}
 	for _, n := range row.Notes {
@@ -258,6 +266,18 @@ func summary(tx texts, r *report.Report) string {
 		}
 	}
 	parts = append(parts, tx.get("summary.unknown", unknown, plural(unknown, "socket")))
+	rootAll := 0
+	for _, row := range r.Rows {
+		for _, f := range row.Findings {
+			if f.Rule == "root-wildcard" {
+				rootAll++
+				break
+			}
+		}
+	}
+	if rootAll > 0 {
+		parts = append(parts, tx.get("summary.root-wildcard", rootAll, plural(rootAll, "line")))
+	}
 	if len(r.Rows) == 0 {
 		parts = append([]string{tx.get("summary.nothing")}, parts...)
 	}
