@@ -67,6 +67,8 @@ func (e Evidence) String() string {
 		if e.Text != "" {
 			s += " " + e.Text
 		}
+	} else {
+		s = e.Text
 	}
 	if e.Unit != "" {
 		if s != "" {
