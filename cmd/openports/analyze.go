@@ -81,6 +81,7 @@ part holds the socket).`,
 	f.StringVar(&o.format, "format", "", "parse every input as this format instead of detecting it")
 	f.BoolVar(&o.strict, "strict", false, "exit 2 when any line is not understood")
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too")
+	f.BoolVar(&g.explain, "explain", false, "under the table, say why each service found matters and how to restrict it")
 	f.BoolVar(&o.established, "established", false, "keep connected sockets too (by default only listening and unconnected ones, as list shows)")
 	f.StringVar(&o.root, "root", "", "a saved copy of the host's files (DIR/etc/rc.conf, DIR/etc/defaults/rc.conf, DIR/etc/rc.d, DIR/etc/inetd.conf, systemd units): say for each owner whether the admin enabled its service or it runs by default")
 	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'); exit 1 on a new, missing or changed listener")

@@ -65,6 +65,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too")
+	f.BoolVar(&g.explain, "explain", false, "under the table, say why each service found matters and how to restrict it")
 	f.StringVar(&o.netns, "netns", "current", "network namespaces to list: current, or all that can be entered")
 	f.BoolVar(&o.raw, "raw", false, "include raw IP sockets")
 	f.BoolVar(&o.noNL, "no-netlink", false, "read /proc/net instead of asking the kernel through sock_diag netlink")

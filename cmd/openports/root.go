@@ -19,8 +19,11 @@ type globalOptions struct {
 	output string // -o: table, json
 	color  string // --color: auto, always, never
 	lang   string // --lang: en, ja
-	stdout io.Writer
-	stderr io.Writer
+	// explain adds, under the table, why each service found matters and
+	// how to restrict it (--explain of list and analyze).
+	explain bool
+	stdout  io.Writer
+	stderr  io.Writer
 }
 
 // renderer returns the renderer the global flags ask for, or a usage error.
@@ -42,7 +45,7 @@ func (g *globalOptions) renderer() (render.Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb})
+	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain})
 }
 
 // language is the language of human texts: --lang, else the locale.

@@ -33,6 +33,10 @@ var catalogue = map[string]map[string]string{
 	"exposure.link-local": {"en": "link-local %[1]s", "ja": "リンクローカル %[1]s"},
 	"exposure.one-addr":   {"en": "one-addr", "ja": "特定アドレス"},
 
+	"explain.risk":     {"en": "why it matters:", "ja": "公開すると:"},
+	"explain.restrict": {"en": "to restrict it:", "ja": "制限するには:"},
+	"explain.more":     {"en": "How to turn each one off: openports explain SERVICE", "ja": "それぞれの止め方: openports explain サービス名"},
+
 	"service.unknown": {"en": "?", "ja": "不明"},
 
 	"summary.hidden":        {"en": "%[1]d loopback-only %[2]s hidden (--all shows them)", "ja": "ループバック専用のソケット %[1]d 個を非表示 (--all で表示)"},

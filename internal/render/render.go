@@ -27,6 +27,9 @@ type Options struct {
 	// Knowledge supplies the texts of services and findings; nil prints
 	// their keys.
 	Knowledge *knowledge.Base
+	// Explain adds, under the table, why each service found matters and
+	// how to restrict it.
+	Explain bool
 }
 
 // Formats lists the output formats New accepts.
@@ -37,7 +40,7 @@ func Formats() []string { return []string{"table", "json"} }
 func New(format string, opt Options) (Renderer, error) {
 	switch format {
 	case "table", "":
-		return Table{Color: opt.Color, Lang: opt.Lang, Knowledge: opt.Knowledge}, nil
+		return Table{Color: opt.Color, Lang: opt.Lang, Knowledge: opt.Knowledge, Explain: opt.Explain}, nil
 	case "json":
 		return JSON{Lang: opt.Lang, Knowledge: opt.Knowledge}, nil
 	}

@@ -20,6 +20,8 @@ type Table struct {
 	Lang string
 	// Knowledge supplies service and finding texts.
 	Knowledge *knowledge.Base
+	// Explain adds why each service matters and how to restrict it.
+	Explain bool
 }
 
 const (
@@ -93,10 +95,45 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString(summary(tx, r))
+	if t.Explain {
+		b.WriteString(explanations(tx, r))
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
+}
+
+// explanations says, for each service of the table once (riskiest first,
+// as the rows are), why exposing it matters and how to restrict it, and
+// what each finding means.
+func explanations(tx texts, r *report.Report) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, row := range r.Rows {
+		if row.Service != "" && !seen[row.Service] {
+			seen[row.Service] = true
+			fmt.Fprintf(&b, "\n%s — %s (%s)\n", Escape(row.ServiceLabel), Escape(row.ServiceName), riskText(tx, row.Severity))
+			for _, field := range []string{"risk", "restrict"} {
+				if text := tx.get("entry." + row.Service + "." + field); text != "" {
+					fmt.Fprintf(&b, "  %s %s\n", tx.get("explain."+field), text)
+				}
+			}
+		}
+		for _, f := range row.Findings {
+			key := strings.TrimSuffix(f.Message.Key, ".text") + ".detail"
+			if !seen[key] {
+				seen[key] = true
+				if text := tx.get(key); text != "" {
+					fmt.Fprintf(&b, "\n%s\n  %s\n", tx.note(report.Note{Key: f.Message.Key, Args: f.Message.Args}), text)
+				}
+			}
+		}
+	}
+	if b.Len() > 0 {
+		fmt.Fprintf(&b, "\n%s\n", tx.get("explain.more"))
+	}
+	return b.String()
 }
 
 // serviceText is the SERVICE cell.
