@@ -28,9 +28,9 @@ func FromReport(rep *report.Report, file string) *Policy {
 			}
 		}
 		if pr, ok := rootProcess(row.Processes); ok {
-			r.Processes = []string{pr.Name}
+			r.Processes = []string{NameKey(pr.Name)}
 			if pr.User != "" {
-				r.Users = []string{pr.User}
+				r.Users = []string{NameKey(pr.User)}
 			}
 		}
 		for _, f := range row.Findings {

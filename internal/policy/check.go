@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
@@ -52,11 +53,11 @@ func (r *Rule) ownerOK(row *report.Row) bool {
 	if !ok {
 		return true // owners unknown: nothing to compare
 	}
-	if len(r.Processes) > 0 && !slices.Contains(r.Processes, p.Name) {
+	if len(r.Processes) > 0 && !slices.Contains(r.Processes, NameKey(p.Name)) {
 		return false
 	}
 	if len(r.Users) > 0 {
-		u := p.User
+		u := NameKey(p.User)
 		if u == "" && p.UID != nil {
 			u = strconv.FormatUint(uint64(*p.UID), 10)
 		}
@@ -214,4 +215,24 @@ func addrText(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// NameKey is a process or user name as a policy holds it: the name itself
+// when it is valid UTF-8, else with each invalid byte written as the four
+// characters \xNN (YAML strings cannot carry raw bytes).
+func NameKey(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

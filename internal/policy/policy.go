@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -88,6 +89,9 @@ func Parse(data []byte, file string) (*Policy, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Line: 1, Column: 1, Msg: "empty policy: want a mapping with version and allow"}
+		}
 		return nil, yamlError(file, err)
 	}
 	var extra yaml.Node
@@ -230,8 +234,7 @@ func errAt(file string, n *yaml.Node, format string, args ...any) error {
 }
 
 // yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into an
-// Error; yaml.v3 gives no column for syntax errors, so it is 1... unless
-// the message has one.
+// Error; yaml.v3 gives no column for syntax errors, so the column is 1.
 func yamlError(file string, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")

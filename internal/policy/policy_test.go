@@ -1,0 +1,261 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func hostReport(t *testing.T) *report.Report {
+	t.Helper()
+	f, err := os.Open("../analysis/testdata/host.snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	snap, err := snapshot.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return analysis.Build(snap, analysis.Options{All: true})
+}
+
+func TestBaselineGolden(t *testing.T) {
+	rep := hostReport(t)
+	got := FromReport(rep, "host.yaml").Marshal([]string{"openports policy: golden test"})
+	path := filepath.Join("testdata", "host.baseline.yaml")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("baseline differs from %s (go test -update):\n%s", path, got)
+	}
+	// It reads back, and the host it was written from has no violation.
+	p, err := Parse(got, "host.yaml")
+	if err != nil {
+		t.Fatalf("baseline does not parse: %v", err)
+	}
+	if len(p.Rules) == 0 {
+		t.Fatal("no rules")
+	}
+	res := Apply(p, hostReport(t))
+	if len(res.Violations) != 0 {
+		t.Errorf("violations against its own baseline: %+v", res.Violations)
+	}
+}
+
+func row(proto string, addr string, port uint16, exposure, proc, user string, pid int) report.Row {
+	r := report.Row{Proto: snapshot.Proto(proto), Address: addr, Port: port, Exposure: exposure, Severity: "review"}
+	if proc != "" {
+		r.Processes = []report.Process{{PID: pid, Name: proc, User: user}}
+	}
+	return r
+}
+
+const basePolicy = `# test policy
+version: 1
+allow:
+  - proto: tcp
+    port: 22
+    exposure: all
+    process: sshd
+    user: root
+  - proto: tcp
+    port: 25
+    exposure: loopback
+    process: [master, smtpd]
+  - proto: udp
+    port: 60000-60100
+    exposure: all
+  - proto: tcp
+    port: 5432
+    address: 192.0.2.10
+  - proto: tcp
+    port: 9100
+    optional: true
+`
+
+func TestApplyViolations(t *testing.T) {
+	p, err := Parse([]byte(basePolicy), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := []report.Row{
+		row("tcp", "*", 22, "all", "sshd", "root", 10),
+		row("tcp", "localhost", 25, "loopback", "master", "root", 11),
+		row("udp", "*", 60050, "all", "mosh-server", "alice", 12),
+		row("tcp", "192.0.2.10", 5432, "address", "postgres", "postgres", 13),
+	}
+	tests := []struct {
+		name  string
+		rows  []report.Row
+		kinds []string
+		msgs  []string
+	}{
+		{"as allowed", ok, nil, nil},
+		{"new port", append(clone(ok), row("tcp", "*", 8080, "all", "python3", "alice", 20)),
+			[]string{"new"}, []string{"policy.new tcp/8080 on * (python3)"}},
+		{"owner changed", []report.Row{ok[0], row("tcp", "localhost", 25, "loopback", "sendmail", "root", 11), ok[2], ok[3]},
+			[]string{"owner"}, []string{"policy.owner p.yaml:9 process master,smtpd process sendmail, user root"}},
+		{"user changed", []report.Row{row("tcp", "*", 22, "all", "sshd", "nobody", 10), ok[1], ok[2], ok[3]},
+			[]string{"owner"}, []string{"policy.owner p.yaml:4 process sshd, user root process sshd, user nobody"}},
+		{"loopback to all interfaces", []report.Row{ok[0], row("tcp", "*", 25, "all", "master", "root", 11), ok[2], ok[3]},
+			[]string{"exposure"}, []string{"policy.exposure p.yaml:9 loopback all *"}},
+		{"other address", []report.Row{ok[0], ok[1], ok[2], row("tcp", "192.0.2.11", 5432, "address", "postgres", "postgres", 13)},
+			[]string{"exposure"}, []string{"policy.exposure p.yaml:16 address 192.0.2.10 address 192.0.2.11"}},
+		{"missing", []report.Row{ok[0], ok[2], ok[3]},
+			[]string{"missing"}, []string{"policy.missing p.yaml:9 tcp/25 (master,smtpd)"}},
+		{"range not missing, unknown owner allowed", []report.Row{ok[0], ok[1], ok[3], {Proto: "tcp", Address: "*", Port: 22, Exposure: "all", OwnerState: "unknown"}}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &report.Report{Rows: clone(tt.rows)}
+			res := Apply(p, rep)
+			var kinds, msgs []string
+			for _, v := range res.Violations {
+				kinds = append(kinds, v.Kind)
+				msgs = append(msgs, v.Message.Key+" "+strings.Join(v.Message.Args, " "))
+			}
+			if strings.Join(kinds, ",") != strings.Join(tt.kinds, ",") || strings.Join(msgs, "|") != strings.Join(tt.msgs, "|") {
+				t.Errorf("got %v %q, want %v %q", kinds, msgs, tt.kinds, tt.msgs)
+			}
+			wantExit := report.ExitOK
+			if len(tt.kinds) > 0 {
+				wantExit = report.ExitFindings
+			}
+			if rep.ExitCode != wantExit || rep.Policy != res {
+				t.Errorf("exit %d (want %d), policy set %v", rep.ExitCode, wantExit, rep.Policy == res)
+			}
+			for _, r := range rep.Rows {
+				for _, f := range r.Findings {
+					if f.Rule == "policy-new" && r.Severity != "risky" {
+						t.Errorf("new row severity %s, want risky", r.Severity)
+					}
+				}
+			}
+		})
+	}
+}
+
+func clone(rs []report.Row) []report.Row { return append([]report.Row(nil), rs...) }
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", "p.yaml:1:1: empty policy: want a mapping with version and allow"},
+		{"not a mapping", "- a\n", "p.yaml:1:1: want a mapping with version and allow, got a list"},
+		{"no version", "allow: []\n", "p.yaml:1:1: missing version: 1"},
+		{"bad version", "version: 2\n", "p.yaml:1:10: version must be 1"},
+		{"unknown top key", "version: 1\nallwo: []\n", `p.yaml:2:1: unknown key "allwo" (want version, allow)`},
+		{"duplicate key", "version: 1\nversion: 1\n", `p.yaml:2:1: duplicate key "version"`},
+		{"allow not a list", "version: 1\nallow: 3\n", `p.yaml:2:8: allow must be a list of rules, got "3"`},
+		{"rule not a mapping", "version: 1\nallow:\n  - tcp/22\n", `p.yaml:3:5: a rule must be a mapping (proto, port, exposure, ...), got "tcp/22"`},
+		{"unknown proto", "version: 1\nallow:\n  - proto: tpc\n    port: 22\n", `p.yaml:3:12: unknown proto "tpc" (want tcp, udp, udplite, sctp or raw)`},
+		{"port too big", "version: 1\nallow:\n  - proto: tcp\n    port: 70000\n", `p.yaml:4:11: port "70000" is not a number 0-65535 or a range FIRST-LAST`},
+		{"reversed range", "version: 1\nallow:\n  - proto: udp\n    port: 9-3\n", `p.yaml:4:11: port range "9-3": want FIRST-LAST with FIRST ≤ LAST ≤ 65535`},
+		{"bad exposure", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    exposure: everywhere\n", `p.yaml:5:15: unknown exposure "everywhere" (want loopback, address, all, link-local or device)`},
+		{"bad address", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    address: 10.0.0.300\n", `p.yaml:5:14: address "10.0.0.300" is not an IP address`},
+		{"address with all", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    exposure: all\n    address: 192.0.2.1\n", `p.yaml:6:5: address with exposure all: a wildcard has no address`},
+		{"no port", "version: 1\nallow:\n  - proto: tcp\n", "p.yaml:3:5: rule without port"},
+		{"process map", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    process: {a: b}\n", "p.yaml:5:14: want a string or a list of strings, got a mapping"},
+		{"unknown rule key", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    porcess: sshd\n", `p.yaml:5:5: unknown key "porcess" (want proto, port, exposure, address, process, user, service, comment, optional)`},
+		{"yaml syntax", "version: 1\nallow:\n  - proto: tcp\n   port: 22\n", "p.yaml:2:1: did not find expected '-' indicator"},
+		{"optional not bool", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    optional: maybe\n", "p.yaml:5:15: optional must be true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in), "p.yaml")
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Errorf("%T is not *Error", err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("got  %q\nwant %q", err.Error(), tt.want)
+			}
+		})
+	}
+}
+
+func TestParseForms(t *testing.T) {
+	p, err := Parse([]byte(basePolicy), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rules) != 5 {
+		t.Fatalf("%d rules", len(p.Rules))
+	}
+	r := p.Rules[2]
+	if r.First != 60000 || r.Last != 60100 || r.Line != 13 || r.Column != 5 {
+		t.Errorf("range rule: %+v", r)
+	}
+	if a := p.Rules[3]; a.Exposure != report.ExposureAddress || a.Address.String() != "192.0.2.10" {
+		t.Errorf("address implies exposure address: %+v", a)
+	}
+	if !p.Rules[4].Optional || len(p.Rules[1].Processes) != 2 {
+		t.Errorf("optional or process list: %+v %+v", p.Rules[4], p.Rules[1])
+	}
+}
+
+func TestYAMLScalarRoundTrip(t *testing.T) {
+	for _, s := range []string{"sshd", "yes", "1", "::1", "a b", "x: y", "-x", "#c", "null", "smbd[1]", "日本"} {
+		data := []byte("version: 1\nallow:\n  - proto: tcp\n    port: 1\n    process: " + yamlScalar(s) + "\n")
+		p, err := Parse(data, "t")
+		if err != nil {
+			t.Errorf("%q: %v", s, err)
+			continue
+		}
+		if got := p.Rules[0].Processes[0]; got != s {
+			t.Errorf("%q read back as %q", s, got)
+		}
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(basePolicy))
+	f.Add([]byte("version: 1\nallow: []\n"))
+	f.Add([]byte("version: 1\nallow:\n  - proto: udp\n    port: \"1-2\"\n    user: [a, b]\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data, "f")
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v is not *Error", err, err)
+			}
+			return
+		}
+		for _, r := range p.Rules {
+			if r.First > r.Last || r.Line < 1 {
+				t.Fatalf("bad rule %+v", r)
+			}
+		}
+		// What parses marshals and parses back to the same rules.
+		q, err := Parse(p.Marshal(nil), "f")
+		if err != nil {
+			t.Fatalf("marshalled policy does not parse: %v\n%s", err, p.Marshal(nil))
+		}
+		if len(q.Rules) != len(p.Rules) {
+			t.Fatalf("%d rules became %d", len(p.Rules), len(q.Rules))
+		}
+	})
+}
