@@ -1,0 +1,109 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/watch"
+)
+
+const watchExample = `  # follow sockets as they come and go, until Ctrl-C
+  sudo openports watch
+
+  # for a log pipeline: one JSON object per line, the summary last
+  sudo openports watch -o json | tee -a /var/log/openports.jsonl
+
+  # poll twice a second without eBPF
+  sudo openports watch --mode poll --interval 500ms`
+
+type watchOptions struct {
+	interval time.Duration
+	mode     string
+	netns    string
+	explain  bool
+}
+
+func newWatchCmd(g *globalOptions) *cobra.Command {
+	var o watchOptions
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Follow listening and bound sockets: one line per socket that appears, goes or changes owner",
+		Long: `watch prints one line per event, with the time, the socket, the process and
+user that hold it, and for a socket that is gone how long it lived:
+
+  new            a listening or bound socket appeared
+  gone           it was closed (lived …)
+  owner-changed  other processes hold it now
+
+Modes (--mode; docs/watch.md says what each can see):
+  ebpf  eBPF programs record every bind(2) and listen(2) as it returns, with
+        the calling process: the owner of a socket that lives milliseconds
+        is named. Needs root (CAP_BPF, CAP_PERFMON) and a kernel with BTF.
+  poll  sock_diag is asked every --interval for listening and bound sockets;
+        /proc is scanned only for the inodes that are new since the last
+        poll. A socket that lives shorter than the interval is reported
+        from the kernel's socket-destroy notice (CAP_NET_ADMIN), with its
+        address and user but without its process.
+  auto  ebpf where it loads, else poll (the default).
+
+Sockets on ports of the ephemeral range (net.ipv4.ip_local_port_range) are
+marked "ephemeral"; --explain says what usually opens them.
+
+SIGINT or SIGTERM ends the watch with a summary line (with -o json, an
+object {"summary": …}).`,
+		Example: watchExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWatch(cmd, g, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.interval, "interval", watch.DefaultInterval, "time between polls")
+	f.StringVar(&o.mode, "mode", watch.ModeAuto, "how sockets and owners are followed: auto, ebpf or poll")
+	f.StringVar(&o.netns, "netns", "", "network namespace to watch, as a path (/run/netns/NAME, /proc/PID/ns/net); default: this one")
+	f.BoolVar(&o.explain, "explain", false, "before watching, say what usually opens sockets on ephemeral ports")
+	return cmd
+}
+
+func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
+	if g.output != "table" && g.output != "json" {
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown output format %q (want table or json)", g.output))
+	}
+	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", o.mode))
+	}
+	if o.explain && g.output == "table" {
+		if err := explainEphemeral(g); err != nil {
+			return exitWith(report.ExitIncomplete, err)
+		}
+	}
+	var werr error
+	emit := func(ev watch.Event) {
+		var err error
+		if g.output == "json" {
+			err = watch.WriteJSON(g.stdout, ev)
+		} else {
+			err = watch.WriteText(g.stdout, ev)
+		}
+		if err != nil && werr == nil {
+			werr = err
+		}
+	}
+	sum, err := watch.Run(cmd.Context(), watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns}, emit)
+	if err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
+	if g.output == "json" {
+		err = watch.WriteSummaryJSON(g.stdout, sum)
+	} else {
+		err = watch.WriteSummaryText(g.stderr, sum)
+	}
+	if err := errors.Join(err, werr); err != nil {
+		return exitWith(report.ExitIncomplete, fmt.Errorf("watch: %w", err))
+	}
+	return nil
+}

@@ -1,0 +1,356 @@
+package watch
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/bpfwatch"
+)
+
+// OwnerFunc finds the holders of the wanted socket inodes: a map from inode
+// to owners (absent: nobody seen holding it), and a reason when the view
+// was incomplete ("" when complete).
+type OwnerFunc func(wanted map[uint64]struct{}) (map[uint64][]snapshot.Owner, string)
+
+// entry is one tracked socket.
+type entry struct {
+	sock       snapshot.Socket
+	owners     []snapshot.Owner
+	ownerState snapshot.OwnerState
+	reason     string
+	born       time.Time
+	bornExact  bool
+	learned    time.Time // when the tracker first heard of it
+}
+
+type addrKey struct {
+	netns uint64
+	proto snapshot.Proto
+	local netip.AddrPort
+}
+
+// Tracker turns observations into events. It is not safe for concurrent
+// use: one goroutine feeds it.
+type Tracker struct {
+	// Ephemeral is the host's ephemeral port range, nil when unknown.
+	Ephemeral *snapshot.PortRange
+	// UserName names a uid ("" when unknown); nil names none.
+	UserName func(uid uint32) string
+	// Emit receives every event, in order.
+	Emit func(Event)
+	// Summary counts the events emitted.
+	Summary Summary
+
+	byInode  map[uint64]*entry
+	byCookie map[uint64]uint64
+	byAddr   map[addrKey]uint64
+	// closed remembers recently gone inodes (and cookies, negated in a
+	// separate map) so that a late poll or record does not revive them.
+	closed       map[uint64]time.Time
+	closedCookie map[uint64]time.Time
+	seen         map[uint64]struct{} // scratch for Poll
+}
+
+// NewTracker returns an empty tracker that emits to emit.
+func NewTracker(emit func(Event)) *Tracker {
+	return &Tracker{Emit: emit, byInode: map[uint64]*entry{}, byCookie: map[uint64]uint64{}, byAddr: map[addrKey]uint64{},
+		closed: map[uint64]time.Time{}, closedCookie: map[uint64]time.Time{}, seen: map[uint64]struct{}{}}
+}
+
+// Len returns how many sockets are tracked.
+func (t *Tracker) Len() int { return len(t.byInode) }
+
+// Start records the sockets present when watching begins, without events:
+// their owners are looked up once, so that a later Gone names them.
+func (t *Tracker) Start(now time.Time, socks []snapshot.Socket, owners OwnerFunc) {
+	wanted := map[uint64]struct{}{}
+	for _, s := range socks {
+		if s.Inode == 0 {
+			continue
+		}
+		t.add(&entry{sock: s, born: now, learned: now, ownerState: snapshot.OwnersUnknown})
+		wanted[s.Inode] = struct{}{}
+	}
+	t.attach(wanted, owners)
+	t.Summary.Initial = len(t.byInode)
+}
+
+func (t *Tracker) add(e *entry) {
+	t.byInode[e.sock.Inode] = e
+	if e.sock.Cookie != 0 {
+		t.byCookie[e.sock.Cookie] = e.sock.Inode
+	}
+	t.byAddr[addrKey{e.sock.NetNS, e.sock.Proto, e.sock.Local}] = e.sock.Inode
+}
+
+func (t *Tracker) remove(e *entry, now time.Time) {
+	delete(t.byInode, e.sock.Inode)
+	t.closed[e.sock.Inode] = now
+	if e.sock.Cookie != 0 {
+		delete(t.byCookie, e.sock.Cookie)
+		t.closedCookie[e.sock.Cookie] = now
+	}
+	k := addrKey{e.sock.NetNS, e.sock.Proto, e.sock.Local}
+	if t.byAddr[k] == e.sock.Inode {
+		delete(t.byAddr, k)
+	}
+}
+
+// attach looks up the owners of the wanted inodes and stores them.
+func (t *Tracker) attach(wanted map[uint64]struct{}, owners OwnerFunc) {
+	if len(wanted) == 0 || owners == nil {
+		return
+	}
+	found, reason := owners(wanted)
+	for ino := range wanted {
+		e := t.byInode[ino]
+		if e == nil {
+			continue
+		}
+		e.owners = found[ino]
+		switch {
+		case len(e.owners) > 0 && reason == "":
+			e.ownerState = snapshot.OwnersComplete
+		case len(e.owners) > 0:
+			e.ownerState, e.reason = snapshot.OwnersPartial, reason
+		case reason == "":
+			e.ownerState, e.reason = snapshot.OwnersNone, "no process holds it (closed before the scan, or a kernel socket)"
+		default:
+			e.ownerState, e.reason = snapshot.OwnersUnknown, reason
+		}
+	}
+}
+
+// Poll takes the sockets one poll listed (started at dumpStart, done at
+// now): new ones are looked up in /proc (owners, for their inodes only) and
+// reported, missing ones that the tracker knew before dumpStart are
+// reported gone.
+func (t *Tracker) Poll(dumpStart, now time.Time, socks []snapshot.Socket, owners OwnerFunc) {
+	t.Summary.Polls++
+	clear(t.seen)
+	wanted := map[uint64]struct{}{}
+	var fresh []*entry
+	for _, s := range socks {
+		if s.Inode == 0 {
+			continue
+		}
+		t.seen[s.Inode] = struct{}{}
+		if e := t.byInode[s.Inode]; e != nil {
+			if e.sock.Cookie == 0 && s.Cookie != 0 {
+				e.sock.Cookie = s.Cookie
+				t.byCookie[s.Cookie] = s.Inode
+			}
+			e.sock.State = s.State
+			continue
+		}
+		if _, gone := t.closed[s.Inode]; gone {
+			continue
+		}
+		e := &entry{sock: s, born: dumpStart, learned: dumpStart, ownerState: snapshot.OwnersUnknown}
+		t.add(e)
+		fresh = append(fresh, e)
+		wanted[s.Inode] = struct{}{}
+	}
+	t.attach(wanted, owners)
+	for _, e := range fresh {
+		t.emit(now, New, e, SeenPoll)
+	}
+	for ino, e := range t.byInode {
+		if _, ok := t.seen[ino]; ok || !e.learned.Before(dumpStart) {
+			continue
+		}
+		t.remove(e, now)
+		t.emit(now, Gone, e, SeenPoll)
+	}
+	t.prune(now)
+}
+
+// Bound takes an eBPF record. A bind of a UDP socket or a listen of a TCP
+// socket that the tracker does not know is reported New at once, with the
+// process that made the call as its owner; a TCP bind is left to the
+// listen that follows it (a bound TCP socket that connects is a client).
+func (t *Tracker) Bound(at time.Time, ev bpfwatch.Event) {
+	var proto snapshot.Proto
+	switch {
+	case ev.Protocol == bpfwatch.ProtoUDP && ev.Kind == bpfwatch.Bind:
+		proto = snapshot.UDP
+	case ev.Protocol == bpfwatch.ProtoUDPLite && ev.Kind == bpfwatch.Bind:
+		proto = snapshot.UDPLite
+	case ev.Protocol == bpfwatch.ProtoTCP && ev.Kind == bpfwatch.Listen:
+		proto = snapshot.TCP
+	case ev.Protocol == bpfwatch.ProtoTCP && ev.Kind == bpfwatch.Close:
+		if ino, ok := t.byCookie[ev.Cookie]; ok && ev.Cookie != 0 {
+			if e := t.byInode[ino]; e != nil {
+				t.remove(e, at)
+				t.emit(at, Gone, e, SeenEBPF)
+			}
+		}
+		return
+	default:
+		return
+	}
+	if ev.Inode == 0 {
+		return
+	}
+	if _, gone := t.closed[ev.Inode]; gone {
+		return
+	}
+	if e := t.byInode[ev.Inode]; e != nil {
+		// The poll saw it first; the record knows its birth.
+		e.born, e.bornExact = at, true
+		return
+	}
+	state := snapshot.Unconnected
+	if proto == snapshot.TCP {
+		state = snapshot.Listen
+	}
+	uid := ev.UID
+	o := snapshot.Owner{PID: ev.PID, Name: ev.Comm, UID: &uid, User: t.userName(ev.UID)}
+	s := snapshot.Socket{Proto: proto, Local: ev.Local, State: state, Inode: ev.Inode, Cookie: ev.Cookie,
+		NetNS: ev.NetNS, UID: snapshot.Uint32(ev.SockUID), User: t.userName(ev.SockUID), IfIndex: ev.IfIndex}
+	e := &entry{sock: s, owners: []snapshot.Owner{o}, ownerState: snapshot.OwnersPartial,
+		reason: "the process that bound it (recorded by eBPF); others may hold it too", born: at, bornExact: true, learned: at}
+	t.add(e)
+	t.emit(at, New, e, SeenEBPF)
+}
+
+// Destroyed takes a socket-destroy notice (s as sock_diag reported it, with
+// NetNS set by the caller). A tracked socket is reported Gone; an untracked
+// unconnected socket with a port (one that lived and died between two
+// polls, unseen) is reported Gone too, with its address and uid but no
+// owner. Connected sockets nobody tracked are ignored.
+func (t *Tracker) Destroyed(now time.Time, s snapshot.Socket) {
+	var e *entry
+	if ino, ok := t.byCookie[s.Cookie]; ok && s.Cookie != 0 {
+		e = t.byInode[ino]
+	}
+	if e == nil {
+		if ino, ok := t.byAddr[addrKey{s.NetNS, s.Proto, s.Local}]; ok && s.Local.Port() != 0 {
+			e = t.byInode[ino]
+		}
+	}
+	if e != nil {
+		t.remove(e, now)
+		t.emit(now, Gone, e, SeenDestroy)
+		return
+	}
+	if _, gone := t.closedCookie[s.Cookie]; gone && s.Cookie != 0 {
+		return
+	}
+	if s.Remote.IsValid() || s.Local.Port() == 0 || s.Proto == snapshot.TCP {
+		// Connections, unbound sockets and TCP sockets that never
+		// listened while watched (a closing listener is tracked).
+		return
+	}
+	t.closedCookie[s.Cookie] = now
+	u := &entry{sock: s, born: now, learned: now, ownerState: snapshot.OwnersUnknown,
+		reason: "closed before any poll saw it; the eBPF mode names such owners"}
+	if s.UID != nil {
+		u.sock.User = t.userName(*s.UID)
+	}
+	t.emit(now, Gone, u, SeenDestroy)
+}
+
+// Rescan looks up the owners of every tracked socket again and reports
+// those whose holders changed (by PID and start time).
+func (t *Tracker) Rescan(now time.Time, owners OwnerFunc) {
+	if len(t.byInode) == 0 {
+		return
+	}
+	wanted := make(map[uint64]struct{}, len(t.byInode))
+	before := make(map[uint64][]snapshot.Owner, len(t.byInode))
+	for ino, e := range t.byInode {
+		wanted[ino] = struct{}{}
+		before[ino] = e.owners
+	}
+	t.attach(wanted, owners)
+	for ino, e := range t.byInode {
+		prev := before[ino]
+		if e.ownerState == snapshot.OwnersUnknown || samePIDs(prev, e.owners) {
+			continue
+		}
+		if len(e.owners) == 0 {
+			// Nobody holds it: it is closing; a poll or a notice
+			// will report it gone. Keep who held it.
+			e.owners = prev
+			continue
+		}
+		ev := t.event(now, OwnerChanged, e, SeenRescan)
+		ev.Previous = prev
+		t.send(ev)
+	}
+}
+
+func samePIDs(a, b []snapshot.Owner) bool {
+	return slices.EqualFunc(a, b, func(x, y snapshot.Owner) bool {
+		return x.PID == y.PID && (x.StartTime == 0 || y.StartTime == 0 || x.StartTime == y.StartTime)
+	})
+}
+
+// prune forgets closed inodes after a minute: a poll cannot lag that much.
+func (t *Tracker) prune(now time.Time) {
+	for ino, at := range t.closed {
+		if now.Sub(at) > time.Minute {
+			delete(t.closed, ino)
+		}
+	}
+	for c, at := range t.closedCookie {
+		if now.Sub(at) > time.Minute {
+			delete(t.closedCookie, c)
+		}
+	}
+}
+
+func (t *Tracker) userName(uid uint32) string {
+	if t.UserName == nil {
+		return ""
+	}
+	return t.UserName(uid)
+}
+
+func (t *Tracker) event(now time.Time, k Kind, e *entry, seen string) Event {
+	ev := Event{Time: now, Kind: k, Proto: e.sock.Proto, Local: e.sock.Local, State: e.sock.State, NetNS: e.sock.NetNS,
+		Inode: e.sock.Inode, Cookie: e.sock.Cookie, UID: e.sock.UID, User: e.sock.User, Owners: e.owners,
+		OwnerState: e.ownerState, OwnerReason: e.reason, SeenBy: seen}
+	if ev.User == "" && ev.UID != nil {
+		ev.User = t.userName(*ev.UID)
+	}
+	if t.Ephemeral != nil && e.sock.State != snapshot.Listen && t.Ephemeral.Contains(e.sock.Local.Port()) {
+		ev.Ephemeral = true
+	}
+	if k == Gone {
+		ev.Lived = now.Sub(e.born)
+		if ev.Lived < 0 {
+			ev.Lived = 0
+		}
+		ev.LivedMS = float64(ev.Lived.Microseconds()) / 1000
+		ev.LivedExact = e.bornExact
+	}
+	return ev
+}
+
+func (t *Tracker) emit(now time.Time, k Kind, e *entry, seen string) {
+	if k == New && seen == SeenDestroy {
+		return
+	}
+	t.send(t.event(now, k, e, seen))
+}
+
+func (t *Tracker) send(ev Event) {
+	switch ev.Kind {
+	case New:
+		t.Summary.New++
+		if len(ev.Owners) > 0 {
+			t.Summary.NewWithOwner++
+		}
+	case Gone:
+		t.Summary.Gone++
+	case OwnerChanged:
+		t.Summary.OwnerChanged++
+	}
+	if t.Emit != nil {
+		t.Emit(ev)
+	}
+}
