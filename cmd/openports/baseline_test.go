@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/testenv"
+)
+
+// TestMain lets testenv re-execute this test binary as a helper that
+// holds sockets in a test namespace.
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// The seed's case: rc.conf enables sshd, named9 and ntpd; Postfix runs
+// because postfix=YES is a default.
+func TestAnalyzeRootNetBSDSeed(t *testing.T) {
+	root := "../../internal/provenance/testdata/netbsd"
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"analyze", "--color", "never", "--lang", "en", "--root", root, "testdata/analyze/seed.txt"}, &stdout, &stderr)
+	if code != report.ExitIncomplete {
+		t.Fatalf("exit %d, want 3 (two sockets of unknown owner): %s", code, stderr.String())
+	}
+	goldenFile(t, "seed-provenance.table", stdout.Bytes())
+	for _, want := range []string{
+		"enabled: /etc/rc.conf:12 sshd=yes",
+		"enabled: /etc/rc.conf:12 named9=yes",
+		"enabled: /etc/rc.conf:12 ntpd=yes",
+		"RUNNING BY DEFAULT, not enabled by you: /etc/defaults/rc.conf:22 postfix=YES",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.Background(), []string{"analyze", "-o", "json", "--lang", "ja", "--root", root, "testdata/analyze/seed.txt"}, &stdout, &stderr)
+	if code != report.ExitIncomplete {
+		t.Fatalf("json: exit %d: %s", code, stderr.String())
+	}
+	var rep report.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	for _, row := range rep.Rows {
+		for _, p := range row.Processes {
+			if p.Provenance == nil {
+				t.Errorf("%s (%d) has no provenance", p.Name, p.PID)
+				continue
+			}
+			verdicts[p.Name] = p.Provenance.Verdict + " " + p.Provenance.Evidence[0].String()
+		}
+		for _, n := range row.Notes {
+			if strings.HasPrefix(n.Key, "provenance.") && n.Text == "" {
+				t.Errorf("note %s has no Japanese text", n.Key)
+			}
+		}
+	}
+	want := map[string]string{
+		"sshd":   "enabled /etc/rc.conf:12 sshd=yes",
+		"named":  "enabled /etc/rc.conf:12 named9=yes",
+		"ntpd":   "enabled /etc/rc.conf:12 ntpd=yes",
+		"master": "default /etc/defaults/rc.conf:22 postfix=YES",
+	}
+	for name, w := range want {
+		if verdicts[name] != w {
+			t.Errorf("%s: %q, want %q", name, verdicts[name], w)
+		}
+	}
+}
+
+func TestAnalyzePolicy(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "seed.yaml")
+	// The seed host's policy, but Postfix only on loopback and ntpd
+	// only on all interfaces and 210.128.51.251, not on 10.0.0.251.
+	if err := os.WriteFile(pol, []byte(`version: 1
+allow:
+  - {proto: tcp, port: 22, address: 10.0.0.251, process: sshd}
+  - {proto: tcp, port: 25, exposure: loopback, process: master}
+  - {proto: tcp, port: 53, address: 10.0.0.251, process: named}
+  - {proto: udp, port: 53, exposure: address}
+  - {proto: udp, port: 123, exposure: all, process: ntpd}
+  - {proto: udp, port: 123, address: 210.128.51.251}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"analyze", "-o", "json", "--policy", pol, "testdata/analyze/seed.txt"}, &stdout, &stderr)
+	if code != report.ExitFindings {
+		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+	}
+	var rep report.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range rep.Policy.Violations {
+		got = append(got, v.Kind+" "+v.Proto+"/"+v.Address+":"+strconv.Itoa(int(v.Port))+" "+v.Rule+" | "+v.Message.Text)
+	}
+	wantV := []string{
+		"exposure tcp/10.0.0.251:25 " + pol + ":4 | EXPOSURE CHANGED: policy " + pol + ":4 allows loopback, now address 10.0.0.251",
+		"exposure udp/10.0.0.251:123 " + pol + ":7 | EXPOSURE CHANGED: policy " + pol + ":7 allows all, now address 10.0.0.251",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantV, "\n") {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantV, "\n"))
+	}
+
+	// A malformed policy is a usage error naming file, line and column.
+	if err := os.WriteFile(pol, []byte("version: 1\nallow:\n  - proto: tcp\n    port: 22-\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.Background(), []string{"analyze", "--policy", pol, "testdata/analyze/seed.txt"}, &stdout, &stderr)
+	if wantErr := pol + `:4:11: port range "22-"`; code != report.ExitUsage || !strings.Contains(stderr.String(), wantErr) {
+		t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr.String(), wantErr)
+	}
+}
+
+// The issue's "done when": a baseline written in a namespace, then a new
+// listener started there, makes check --policy (and list --policy) exit 1
+// naming exactly that listener.
+func TestBaselineThenNewListener(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs Linux network namespaces")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary and makes namespaces")
+	}
+	env := testenv.New(t)
+	bin, err := testenv.Build(t.TempDir(), "./cmd/openports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policy.yaml")
+	runNS := func(args ...string) (int, string, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := env.Command(ctx, bin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return 0, stdout.String(), stderr.String()
+		case errors.As(err, &ee):
+			return ee.ExitCode(), stdout.String(), stderr.String()
+		}
+		t.Fatalf("run %v: %v", args, err)
+		return 0, "", ""
+	}
+	// Something that listens before the baseline.
+	before := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
+	if code, _, stderr := runNS("baseline", "--write", pol); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("baseline:\n%s", data)
+	if code, out, stderr := runNS("list", "--policy", pol, "-o", "json"); code != 0 {
+		t.Fatalf("list --policy right after the baseline: exit %d\n%s\n%s", code, out, stderr)
+	}
+	added := env.Listen(t, testenv.ListenSpec{Proto: "udp", Addr: netip.MustParseAddrPort("[::]:0")})
+	wantPort := added.Local.Port()
+
+	code, out, stderr := runNS("list", "--policy", pol, "-o", "json")
+	if code != report.ExitFindings {
+		t.Fatalf("list --policy with a new listener: exit %d, want 1\n%s\n%s", code, out, stderr)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Policy == nil || len(rep.Policy.Violations) != 1 {
+		t.Fatalf("violations: %+v", rep.Policy)
+	}
+	v := rep.Policy.Violations[0]
+	if v.Kind != report.PolicyNew || v.Proto != "udp" || v.Port != wantPort {
+		t.Errorf("violation %+v, want new udp/%d", v, wantPort)
+	}
+	_ = before
+
+	// check runs the whole checklist; its port listing carries the
+	// policy, and a violation is a problem: exit 1.
+	code, out, stderr = runNS("check", "--no-dns", "--policy", pol, "-o", "json")
+	if code != report.ExitFindings {
+		t.Fatalf("check --policy: exit %d, want 1\n%s\n%s", code, out, stderr)
+	}
+	var res struct {
+		Checks []struct {
+			Name  string         `json:"check"`
+			Ports *report.Report `json:"ports"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range res.Checks {
+		if c.Ports == nil {
+			continue
+		}
+		found = true
+		if c.Ports.Policy == nil || len(c.Ports.Policy.Violations) != 1 {
+			t.Fatalf("check's violations: %+v", c.Ports.Policy)
+		}
+		if v := c.Ports.Policy.Violations[0]; v.Kind != report.PolicyNew || v.Proto != "udp" || v.Port != wantPort {
+			t.Errorf("check's violation %+v, want new udp/%d", v, wantPort)
+		}
+	}
+	if !found {
+		t.Errorf("check printed no port listing:\n%s", out)
+	}
+	// The table names it too.
+	_, out, _ = runNS("check", "--no-dns", "--policy", pol, "--color", "never", "--lang", "en")
+	if !strings.Contains(out, "NOT IN POLICY: new listener udp/"+strconv.Itoa(int(wantPort))) {
+		t.Errorf("check table does not name the new listener:\n%s", out)
+	}
+}
