@@ -280,9 +280,6 @@ func parseReport(b []byte) (Holdings, error) {
 	return FromReport(&r), nil
 }
 
-// ebpfTool is the name of openports' eBPF owner path in the table.
-const ebpfTool = "openports --owners ebpf"
-
 // reportOwnerMethod returns the "owner_method" of an openports JSON
 // report, "" when it is not JSON.
 func reportOwnerMethod(b []byte) string {

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// ebpfTool is the name of openports' eBPF owner path in the table.
+const ebpfTool = "openports --owners ebpf"
+
 // Preset is a named scenario size.
 type Preset struct {
 	Name                                string
