@@ -1,6 +1,8 @@
 package bpfowners
 
 import (
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -29,6 +31,26 @@ func listeningInodes(b *testing.B) map[uint64]struct{} {
 	return set
 }
 
+// hostDescriptors counts the open descriptors of the host and the processes
+// holding them: what both ways of scanning pay for.
+func hostDescriptors(b *testing.B) (fds, procs int) {
+	b.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if d, err := os.ReadDir("/proc/" + e.Name() + "/fd"); err == nil && len(d) > 0 {
+			fds += len(d)
+			procs++
+		}
+	}
+	return fds, procs
+}
+
 // BenchmarkScan compares the two ways of finding the owners of this
 // namespace's listening sockets on the live host: the eBPF iterator
 // (ebpf) and the /proc walk (proc), both with owner details and
@@ -39,7 +61,8 @@ func listeningInodes(b *testing.B) map[uint64]struct{} {
 func BenchmarkScan(b *testing.B) {
 	requireBPF(b)
 	wanted := listeningInodes(b)
-	b.Logf("%d wanted sockets", len(wanted))
+	fds, procs := hostDescriptors(b)
+	b.Logf("%d wanted sockets; the host holds %d descriptors in %d processes", len(wanted), fds, procs)
 	b.Run("ebpf", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Scan(wanted, "/proc"); err != nil {
@@ -55,4 +78,20 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLoad measures what Available costs the first time in a process,
+// which a one-shot run of openports pays once: parsing the embedded
+// object, the kernel's BTF, verification, loading and attaching.
+func BenchmarkLoad(b *testing.B) {
+	requireBPF(b)
+	for b.Loop() {
+		it, err := loadIter()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := it.close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

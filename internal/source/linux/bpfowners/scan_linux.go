@@ -48,11 +48,6 @@ const (
 	filterVar = "filter" // 1: report only inodes in wantedMap
 )
 
-// maxWanted is max_entries of the wanted map: a larger wanted set turns the
-// kernel-side filter off (every socket is reported, Go filters). Tests
-// lower it to exercise that path.
-var maxWanted = 1 << 12
-
 // loaded is the iterator, loaded and attached once per process and kept
 // for its life: watch mode scans again without loading again. The kernel
 // releases it when the process exits.
@@ -74,6 +69,10 @@ type iterator struct {
 	filter *ebpf.Variable
 	// inMap mirrors the keys of the wanted map.
 	inMap map[uint64]struct{}
+	// capacity is max_entries of the wanted map: a larger wanted set
+	// turns the kernel-side filter off (every socket is reported, Go
+	// filters). Tests lower it to exercise that path.
+	capacity int
 }
 
 // Available returns nil when Scan can run: Linux with BTF, the initial PID
@@ -124,6 +123,7 @@ func loadIter() (*iterator, error) {
 		coll.Close()
 		return nil, fmt.Errorf("embedded eBPF object lacks program %q, map %q or variable %q", programName, wantedMap, filterVar)
 	}
+	it.capacity = int(it.wanted.MaxEntries())
 	it.link, err = link.AttachIter(link.IterOptions{Program: prog})
 	if err != nil {
 		coll.Close()
@@ -132,11 +132,22 @@ func loadIter() (*iterator, error) {
 	return it, nil
 }
 
+// close releases the link, program and maps (the package keeps its
+// iterator for the life of the process; benchmarks load many).
+func (it *iterator) close() error {
+	lerr := it.link.Close()
+	it.coll.Close()
+	if lerr != nil {
+		return fmt.Errorf("close eBPF iterator link: %w", lerr)
+	}
+	return nil
+}
+
 // setWanted brings the wanted map in step with wanted, changing only the
 // keys that differ from the last scan, and sets the filter; a set larger
 // than the map turns the filter off instead.
 func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
-	if len(wanted) > maxWanted {
+	if len(wanted) > it.capacity {
 		if err := it.filter.Set(uint32(0)); err != nil {
 			return fmt.Errorf("turn the wanted filter off: %w", err)
 		}

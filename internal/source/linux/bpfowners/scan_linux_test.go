@@ -384,9 +384,12 @@ func TestKernelFilter(t *testing.T) {
 		}
 	}
 	// A set larger than the map: the filter is off, every socket comes.
-	old := maxWanted
-	maxWanted = 1
-	defer func() { maxWanted = old }()
+	if it.capacity != 1<<12 {
+		t.Errorf("wanted map capacity %d, want 4096 as bpf/task_file.bpf.c says", it.capacity)
+	}
+	old := it.capacity
+	it.capacity = 1
+	defer func() { it.capacity = old }()
 	if g := run(next); g.sockets < len(inodes) || len(g.held) != 1 {
 		t.Errorf("filter off: %d socket records, %d holders; want at least this process's %d and 1", g.sockets, len(g.held), len(inodes))
 	}
