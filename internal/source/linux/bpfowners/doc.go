@@ -61,3 +61,5 @@
 // have at least one open file (kernel threads have none), where the /proc
 // scan counts every entry of /proc.
 package bpfowners
+
+//go:generate bash ../../../../bpf/generate.sh
