@@ -135,7 +135,7 @@ func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		}},
 		index: map[key]int{},
 	}
-	err := eachLine(r, func(n int, line string, long bool) {
+	err := parse.EachLine(r, func(n int, line string, long bool) {
 		b.res.Lines++
 		if long {
 			b.problem(n, line[:min(len(line), 200)], expectShort)
@@ -267,28 +267,12 @@ func (b *builder) line(n int, line string) {
 		b.problem(n, line, expectSameKA)
 		return
 	}
-	addOwner(s, snapshot.Owner{PID: pid, Name: f[1], User: f[0], FDs: []int{fd}})
+	parse.AddOwner(s, snapshot.Owner{PID: pid, Name: f[1], User: f[0], FDs: []int{fd}})
 	// NetBSD and OpenBSD print the user name cut to 8 characters.
 	if len(f[0]) == 8 && !slices.Contains(s.Truncated, "user") {
 		s.Truncated = append(s.Truncated, "user")
 	}
 	b.res.Parsed++
-}
-
-// addOwner adds o to s, merging descriptors of a process seen before.
-func addOwner(s *snapshot.Socket, o snapshot.Owner) {
-	for j := range s.Owners {
-		if s.Owners[j].PID == o.PID {
-			for _, fd := range o.FDs {
-				if !slices.Contains(s.Owners[j].FDs, fd) {
-					s.Owners[j].FDs = append(s.Owners[j].FDs, fd)
-				}
-			}
-			slices.Sort(s.Owners[j].FDs)
-			return
-		}
-	}
-	s.Owners = append(s.Owners, o)
 }
 
 func (b *builder) finish() {

@@ -13,20 +13,12 @@ import (
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden is what a golden file holds: the snapshot and the counts.
-type golden struct {
-	Snapshot *snapshot.Snapshot `json:"snapshot"`
-	Problems []parse.LineError  `json:"problems,omitempty"`
-	Lines    int                `json:"lines"`
-	Parsed   int                `json:"parsed"`
-	Skipped  int                `json:"skipped"`
-}
 
 func parseFile(t *testing.T, path string) *parse.Result {
 	t.Helper()
@@ -39,15 +31,8 @@ func parseFile(t *testing.T, path string) *parse.Result {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	checkCounts(t, res)
+	parsetest.CheckCounts(t, res)
 	return res
-}
-
-func checkCounts(t *testing.T, res *parse.Result) {
-	t.Helper()
-	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
-		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
-	}
 }
 
 func TestGolden(t *testing.T) {
@@ -64,7 +49,7 @@ func TestGolden(t *testing.T) {
 			if res.Parsed == 0 || len(res.Snapshot.Sockets) == 0 {
 				t.Errorf("no sockets parsed")
 			}
-			got, err := json.MarshalIndent(golden{res.Snapshot, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +218,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCounts(t, res)
+			parsetest.CheckCounts(t, res)
 			if len(res.Problems) != 1 {
 				t.Fatalf("problems %v, want 1", res.Problems)
 			}
@@ -260,7 +245,7 @@ func TestConnectedAndSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkCounts(t, res)
+	parsetest.CheckCounts(t, res)
 	if len(res.Problems) != 0 || res.Parsed != 2 || res.Skipped != 5 {
 		t.Fatalf("problems %v parsed %d skipped %d", res.Problems, res.Parsed, res.Skipped)
 	}
@@ -302,7 +287,7 @@ func TestAddressOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCounts(t, res)
+			parsetest.CheckCounts(t, res)
 			var lines []int
 			for _, p := range res.Problems {
 				lines = append(lines, p.Line)
@@ -331,47 +316,13 @@ func TestDetect(t *testing.T) {
 	others := []parse.Parser{lsof.Table, lsof.Fields, sockstat.New()}
 	files, _ := filepath.Glob("testdata/*.txt")
 	for _, path := range files {
-		sample, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		own := fstat.New().Detect(sample)
-		if own < 50 {
-			t.Errorf("%s: fstat scores %d", path, own)
-		}
-		for _, p := range others {
-			if sc := p.Detect(sample); sc >= own {
-				t.Errorf("%s: %s scores %d >= fstat's %d", path, p.Format(), sc, own)
-			}
-		}
+		parsetest.DetectAbove(t, path, fstat.New(), others)
 	}
-	if sc := fstat.New().Detect([]byte("hello\nworld\n")); sc != 0 {
-		t.Errorf("prose scores %d", sc)
-	}
+	parsetest.NoProse(t, fstat.New())
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("root x 1 2* internet6 stream tcp 0xffff [fe80::1%lo0]:1 <-> *:0\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		p := fstat.New()
-		p.Detect(in)
-		res, err := p.Parse(bytes.NewReader(in), "fuzz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkCounts(t, res)
-		if _, err := json.Marshal(res.Snapshot); err != nil {
-			t.Fatal(err)
-		}
-	})
+	parsetest.Fuzz(f, fstat.New(), []byte("root x 1 2* internet6 stream tcp 0xffff [fe80::1%lo0]:1 <-> *:0\n"))
 }
 
 // BenchmarkParseExercise parses the seed's exercise output (41 lines).

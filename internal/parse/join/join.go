@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -295,17 +296,7 @@ func uniformState(ss []snapshot.Socket) snapshot.State {
 // what s lacks from o.
 func mergeOwners(s *snapshot.Socket, o snapshot.Socket) {
 	for _, ow := range o.Owners {
-		i := slices.IndexFunc(s.Owners, func(x snapshot.Owner) bool { return x.PID == ow.PID })
-		if i < 0 {
-			s.Owners = append(s.Owners, ow)
-			continue
-		}
-		for _, fd := range ow.FDs {
-			if !slices.Contains(s.Owners[i].FDs, fd) {
-				s.Owners[i].FDs = append(s.Owners[i].FDs, fd)
-			}
-		}
-		slices.Sort(s.Owners[i].FDs)
+		parse.AddOwner(s, ow)
 	}
 	if rank(o.OwnerState) < rank(s.OwnerState) {
 		s.OwnerState, s.OwnerReason = o.OwnerState, o.OwnerReason

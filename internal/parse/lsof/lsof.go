@@ -184,18 +184,7 @@ func (b *builder) add(r sock) {
 	if r.truncated && !slices.Contains(s.Truncated, TruncName) {
 		s.Truncated = append(s.Truncated, TruncName)
 	}
-	for j := range s.Owners {
-		if s.Owners[j].PID == r.owner.PID {
-			for _, fd := range r.owner.FDs {
-				if !slices.Contains(s.Owners[j].FDs, fd) {
-					s.Owners[j].FDs = append(s.Owners[j].FDs, fd)
-				}
-			}
-			slices.Sort(s.Owners[j].FDs)
-			return
-		}
-	}
-	s.Owners = append(s.Owners, r.owner)
+	parse.AddOwner(s, r.owner)
 }
 
 func (b *builder) finish() *parse.Result {

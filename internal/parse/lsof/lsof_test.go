@@ -14,26 +14,12 @@ import (
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-type golden struct {
-	Snapshot *snapshot.Snapshot `json:"snapshot"`
-	Problems []parse.LineError  `json:"problems,omitempty"`
-	Lines    int                `json:"lines"`
-	Parsed   int                `json:"parsed"`
-	Skipped  int                `json:"skipped"`
-}
-
-func checkCounts(t *testing.T, res *parse.Result) {
-	t.Helper()
-	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
-		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
-	}
-}
 
 func run(t *testing.T, p parse.Parser, in, name string) *parse.Result {
 	t.Helper()
@@ -41,7 +27,7 @@ func run(t *testing.T, p parse.Parser, in, name string) *parse.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkCounts(t, res)
+	parsetest.CheckCounts(t, res)
 	return res
 }
 
@@ -92,7 +78,7 @@ func TestGolden(t *testing.T) {
 			if s.Source != "parse/"+tt.parser.Format() {
 				t.Errorf("source %q", s.Source)
 			}
-			got, err := json.MarshalIndent(golden{s, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,54 +317,13 @@ func TestNamesKeepText(t *testing.T) {
 func TestDetect(t *testing.T) {
 	all := []parse.Parser{lsof.Table, lsof.Fields, fstat.New(), sockstat.New()}
 	for _, tt := range corpus {
-		sample, err := os.ReadFile(filepath.Join("testdata", tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		own := tt.parser.Detect(sample)
-		if own < 50 {
-			t.Errorf("%s: %s scores %d", tt.file, tt.parser.Format(), own)
-		}
-		for _, p := range all {
-			if p.Format() == tt.parser.Format() {
-				continue
-			}
-			if sc := p.Detect(sample); sc >= own {
-				t.Errorf("%s: %s scores %d >= %s's %d", tt.file, p.Format(), sc, tt.parser.Format(), own)
-			}
-		}
+		parsetest.DetectAbove(t, filepath.Join("testdata", tt.file), tt.parser, all)
 	}
-	for _, p := range []parse.Parser{lsof.Table, lsof.Fields} {
-		if sc := p.Detect([]byte("hello\nworld\n")); sc != 0 {
-			t.Errorf("%s: prose scores %d", p.Format(), sc)
-		}
-	}
+	parsetest.NoProse(t, lsof.Table, lsof.Fields)
 }
 
 func fuzz(f *testing.F, p parse.Parser) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if len(b) > 4096 {
-			b = b[:4096]
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("p1\x00c\x00f3\x00tIPv6\x00PUDP\x00n[fe80::1%lo]:1->*:*\x00TST=X\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		p.Detect(in)
-		res, err := p.Parse(bytes.NewReader(in), "fuzz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkCounts(t, res)
-		if _, err := json.Marshal(res.Snapshot); err != nil {
-			t.Fatal(err)
-		}
-	})
+	parsetest.Fuzz(f, p, []byte("p1\x00c\x00f3\x00tIPv6\x00PUDP\x00n[fe80::1%lo]:1->*:*\x00TST=X\n"))
 }
 
 func FuzzTable(f *testing.F)  { fuzz(f, lsof.Table) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/testenv"
 )
@@ -100,7 +101,7 @@ func TestRealLsof(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCounts(t, res)
+			parsetest.CheckCounts(t, res)
 			for _, p := range res.Problems {
 				t.Errorf("problem: %v", p)
 			}

@@ -119,7 +119,7 @@ func isFD(s string) bool {
 // Parse reads a whole lsof output.
 func (tableParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	b := newBuilder(name, FormatTable)
-	err := eachLine(r, func(n int, line string, long bool) {
+	err := parse.EachLine(r, func(n int, line string, long bool) {
 		b.res.Lines++
 		if long {
 			b.problem(n, line[:min(len(line), 200)], expectShort)

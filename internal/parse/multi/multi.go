@@ -20,9 +20,7 @@
 package multi
 
 import (
-	"bufio"
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -174,7 +172,7 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	lines, err := readLines(r)
+	lines, err := parse.ReadLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -199,24 +197,6 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 	}
 	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
 	return in, nil
-}
-
-// readLines splits r into lines without their line ends.
-func readLines(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
-	var lines []string
-	for {
-		s, err := br.ReadString('\n')
-		if s != "" {
-			lines = append(lines, strings.TrimRight(s, "\r\n"))
-		}
-		if errors.Is(err, io.EOF) {
-			return lines, nil
-		}
-		if err != nil {
-			return lines, err
-		}
-	}
 }
 
 // chunk is a run of lines [first, last) (0-based indices), either one

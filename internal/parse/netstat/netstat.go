@@ -17,8 +17,6 @@
 package netstat
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -80,7 +78,7 @@ func (p *Parser) Format() string {
 
 // Parse reads a whole netstat output. name labels problems.
 func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	lines, err := readLines(r)
+	lines, err := parse.ReadLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -92,25 +90,6 @@ func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		parseBSD(b, lines, p.d == darwinDialect)
 	}
 	return b.finish(), nil
-}
-
-// readLines splits r into lines without their line ends. Lines may be of
-// any length.
-func readLines(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
-	var lines []string
-	for {
-		s, err := br.ReadString('\n')
-		if s != "" {
-			lines = append(lines, strings.TrimRight(s, "\r\n"))
-		}
-		if errors.Is(err, io.EOF) {
-			return lines, nil
-		}
-		if err != nil {
-			return lines, err
-		}
-	}
 }
 
 // builder collects the sockets, counts and problems of one parse.

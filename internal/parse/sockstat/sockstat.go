@@ -196,7 +196,7 @@ func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		}},
 		index: map[key]int{},
 	}
-	err := eachLine(r, func(n int, line string, long bool) {
+	err := parse.EachLine(r, func(n int, line string, long bool) {
 		b.res.Lines++
 		if long {
 			b.problem(n, line[:min(len(line), 200)], expectShort)
@@ -324,7 +324,7 @@ func (b *builder) line(n int, line string) {
 	}
 	switch {
 	case owner != nil:
-		addOwner(s, *owner)
+		parse.AddOwner(s, *owner)
 		if s.OwnerState == snapshot.OwnersUnknown {
 			s.OwnerState = snapshot.OwnersPartial
 		} else if s.OwnerState == "" {
@@ -399,22 +399,6 @@ func splitCommandPID(s string) []split {
 		out = append(out, split{cmd: s[:i], pid: pid})
 	}
 	return out
-}
-
-// addOwner adds o to s, merging descriptors of a process seen before.
-func addOwner(s *snapshot.Socket, o snapshot.Owner) {
-	for j := range s.Owners {
-		if s.Owners[j].PID == o.PID {
-			for _, fd := range o.FDs {
-				if !slices.Contains(s.Owners[j].FDs, fd) {
-					s.Owners[j].FDs = append(s.Owners[j].FDs, fd)
-				}
-			}
-			slices.Sort(s.Owners[j].FDs)
-			return
-		}
-	}
-	s.Owners = append(s.Owners, o)
 }
 
 func (b *builder) finish() {

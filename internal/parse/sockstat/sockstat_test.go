@@ -15,26 +15,12 @@ import (
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-type golden struct {
-	Snapshot *snapshot.Snapshot `json:"snapshot"`
-	Problems []parse.LineError  `json:"problems,omitempty"`
-	Lines    int                `json:"lines"`
-	Parsed   int                `json:"parsed"`
-	Skipped  int                `json:"skipped"`
-}
-
-func checkCounts(t *testing.T, res *parse.Result) {
-	t.Helper()
-	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
-		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
-	}
-}
 
 func parseString(t *testing.T, in, name string) *parse.Result {
 	t.Helper()
@@ -42,7 +28,7 @@ func parseString(t *testing.T, in, name string) *parse.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkCounts(t, res)
+	parsetest.CheckCounts(t, res)
 	return res
 }
 
@@ -81,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if s.OS != tt.os || len(s.Sockets) != tt.sockets || res.Skipped != tt.skipped {
 				t.Errorf("OS %q sockets %d skipped %d, want %q %d %d", s.OS, len(s.Sockets), res.Skipped, tt.os, tt.sockets, tt.skipped)
 			}
-			got, err := json.MarshalIndent(golden{s, res.Problems, res.Lines, res.Parsed, res.Skipped}, "", "  ")
+			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,47 +231,13 @@ func TestDetect(t *testing.T) {
 	others := []parse.Parser{fstat.New(), lsof.Table, lsof.Fields}
 	files, _ := filepath.Glob("testdata/*.txt")
 	for _, path := range files {
-		sample, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		own := sockstat.New().Detect(sample)
-		if own < 50 {
-			t.Errorf("%s: sockstat scores %d", path, own)
-		}
-		for _, p := range others {
-			if sc := p.Detect(sample); sc >= own {
-				t.Errorf("%s: %s scores %d >= sockstat's %d", path, p.Format(), sc, own)
-			}
-		}
+		parsetest.DetectAbove(t, path, sockstat.New(), others)
 	}
-	if sc := sockstat.New().Detect([]byte("hello\nworld\n")); sc != 0 {
-		t.Errorf("prose scores %d", sc)
-	}
+	parsetest.NoProse(t, sockstat.New())
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("longusername python2.781106 3 tcp46 [fe80::1%em0]:1 *.* CLOSED\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		p := sockstat.New()
-		p.Detect(in)
-		res, err := p.Parse(bytes.NewReader(in), "fuzz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkCounts(t, res)
-		if _, err := json.Marshal(res.Snapshot); err != nil {
-			t.Fatal(err)
-		}
-	})
+	parsetest.Fuzz(f, sockstat.New(), []byte("longusername python2.781106 3 tcp46 [fe80::1%em0]:1 *.* CLOSED\n"))
 }
 
 // TestNames: NetBSD's sockstat without -n prints host and service names.

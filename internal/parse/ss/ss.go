@@ -19,8 +19,6 @@
 package ss
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -119,7 +117,7 @@ func prescan(lines []string) input {
 
 // Parse reads a whole ss output. name labels problems.
 func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	lines, err := readLines(r)
+	lines, err := parse.ReadLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -192,23 +190,6 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	}
 	res.Snapshot.Sort()
 	return res, nil
-}
-
-func readLines(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
-	var lines []string
-	for {
-		s, err := br.ReadString('\n')
-		if s != "" {
-			lines = append(lines, strings.TrimRight(s, "\r\n"))
-		}
-		if errors.Is(err, io.EOF) {
-			return lines, nil
-		}
-		if err != nil {
-			return lines, err
-		}
-	}
 }
 
 // parseLine parses one socket line. skip is true for sockets of families

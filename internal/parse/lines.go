@@ -1,0 +1,82 @@
+package parse
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxLine is the longest line EachLine passes whole; a longer one is passed
+// cut to MaxLine bytes and flagged, so that a parser can report it as a
+// problem instead of holding it in memory.
+const MaxLine = 64 << 10
+
+// EachLine calls fn with every line of r (without its "\n" or "\r\n" line
+// ending) and its 1-based number. A line that is longer than MaxLine bytes
+// counting its "\n" is passed cut to MaxLine bytes with long set. Only read errors are returned, wrapped with the
+// number of the line being read.
+func EachLine(r io.Reader, fn func(n int, line string, long bool)) error {
+	br := bufio.NewReaderSize(r, 4096)
+	n := 0
+	for {
+		var buf []byte
+		long := false
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = br.ReadSlice('\n')
+			if len(buf)+len(chunk) > MaxLine {
+				long = true
+				if room := MaxLine - len(buf); room > 0 {
+					buf = append(buf, chunk[:room]...)
+				}
+			} else {
+				buf = append(buf, chunk...)
+			}
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+		}
+		if len(buf) > 0 {
+			n++
+			line := buf
+			if line[len(line)-1] == '\n' {
+				line = line[:len(line)-1]
+			}
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+			fn(n, string(line), long)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read line %d: %w", n+1, err)
+		}
+	}
+}
+
+// ReadLines reads all of r and splits it into lines, each without the run of
+// '\r' and '\n' that ends it. Unlike EachLine it keeps lines of any length
+// whole, for parsers that need every line at hand before they start (to
+// pick a dialect or cut an input into segments). On a read error it
+// returns the lines read so far and the error as the reader gave it.
+func ReadLines(r io.Reader) ([]string, error) {
+	br := bufio.NewReader(r)
+	var lines []string
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" {
+			lines = append(lines, strings.TrimRight(s, "\r\n"))
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
+}

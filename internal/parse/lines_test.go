@@ -1,0 +1,156 @@
+package parse_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+type seenLine struct {
+	n    int
+	text string
+	long bool
+}
+
+func eachLine(t *testing.T, r io.Reader) ([]seenLine, error) {
+	t.Helper()
+	var got []seenLine
+	err := parse.EachLine(r, func(n int, line string, long bool) {
+		got = append(got, seenLine{n, line, long})
+	})
+	return got, err
+}
+
+func TestEachLine(t *testing.T) {
+	long := strings.Repeat("x", parse.MaxLine+10)
+	tests := []struct {
+		name string
+		in   string
+		want []seenLine
+	}{
+		{"empty", "", nil},
+		{"no final newline", "a\nb", []seenLine{{1, "a", false}, {2, "b", false}}},
+		{"crlf", "a\r\nb\r\n", []seenLine{{1, "a", false}, {2, "b", false}}},
+		{"one cr only", "a\r\r\n", []seenLine{{1, "a\r", false}}},
+		{"blank lines counted", "\n\nc\n", []seenLine{{1, "", false}, {2, "", false}, {3, "c", false}}},
+		{"MaxLine with its newline", strings.Repeat("y", parse.MaxLine-1) + "\nz\n", []seenLine{{1, strings.Repeat("y", parse.MaxLine-1), false}, {2, "z", false}}},
+		{"one byte over with its newline", strings.Repeat("y", parse.MaxLine) + "\nz\n", []seenLine{{1, strings.Repeat("y", parse.MaxLine), true}, {2, "z", false}}},
+		{"long line cut", "a\n" + long + "\nb\n", []seenLine{{1, "a", false}, {2, long[:parse.MaxLine], true}, {3, "b", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eachLine(t, strings.NewReader(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %s, want %s", describe(got), describe(tt.want))
+			}
+		})
+	}
+}
+
+// describe prints lines shortened, for failure messages.
+func describe(lines []seenLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "[%d %d bytes %.20q long=%v]", l.n, len(l.text), l.text, l.long)
+	}
+	return b.String()
+}
+
+func TestEachLineReadError(t *testing.T) {
+	boom := errors.New("boom")
+	r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(boom))
+	got, err := eachLine(t, r)
+	if !errors.Is(err, boom) || err.Error() != "read line 3: boom" {
+		t.Errorf("error %v, want read line 3: boom", err)
+	}
+	if len(got) != 2 {
+		t.Errorf("got %v, want the two lines before the error", got)
+	}
+}
+
+func TestReadLines(t *testing.T) {
+	long := strings.Repeat("x", parse.MaxLine+10)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"empty", "", nil},
+		{"no final newline", "a\nb", []string{"a", "b"}},
+		{"crlf and stray cr", "a\r\nb\r\r\n", []string{"a", "b"}},
+		{"blank lines kept", "\n\nc\n", []string{"", "", "c"}},
+		{"long line whole", long + "\n", []string{long}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse.ReadLines(strings.NewReader(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %.80q, want %.80q", got, tt.want)
+			}
+		})
+	}
+	boom := errors.New("boom")
+	got, err := parse.ReadLines(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom)))
+	if !errors.Is(err, boom) || !slices.Equal(got, []string{"a"}) {
+		t.Errorf("read error: got %q, %v; want [a], boom", got, err)
+	}
+}
+
+func TestAddOwner(t *testing.T) {
+	var s snapshot.Socket
+	parse.AddOwner(&s, snapshot.Owner{PID: 10, Name: "master", FDs: []int{12}})
+	parse.AddOwner(&s, snapshot.Owner{PID: 20, Name: "smtpd", FDs: []int{6}})
+	parse.AddOwner(&s, snapshot.Owner{PID: 10, Name: "other", FDs: []int{3, 12}})
+	if len(s.Owners) != 2 {
+		t.Fatalf("owners %+v, want 2", s.Owners)
+	}
+	if o := s.Owners[0]; o.PID != 10 || o.Name != "master" || !slices.Equal(o.FDs, []int{3, 12}) {
+		t.Errorf("merged owner %+v, want PID 10 master FDs [3 12]", o)
+	}
+	if o := s.Owners[1]; o.PID != 20 || !slices.Equal(o.FDs, []int{6}) {
+		t.Errorf("second owner %+v", o)
+	}
+}
+
+// FuzzLines checks that both readers agree on the number of lines, that
+// EachLine numbers them in order and never passes more than MaxLine bytes,
+// and flags only lines it cut.
+func FuzzLines(f *testing.F) {
+	f.Add([]byte("a\r\nb\n\nc"))
+	f.Add([]byte("\r\r\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var n int
+		err := parse.EachLine(strings.NewReader(string(in)), func(k int, line string, long bool) {
+			if long && len(line) < parse.MaxLine-1 {
+				t.Fatalf("line %d of %d bytes flagged long", k, len(line))
+			}
+			n++
+			if k != n || len(line) > parse.MaxLine {
+				t.Fatalf("line %d (want %d) of %d bytes, long %v", k, n, len(line), long)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := parse.ReadLines(strings.NewReader(string(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != n {
+			t.Errorf("ReadLines %d lines, EachLine %d", len(lines), n)
+		}
+	})
+}
