@@ -144,7 +144,6 @@ int task_file(struct bpf_iter__task_file *ctx)
 	struct inode *inode;
 	struct nsproxy *nsp;
 	struct record rec = {};
-
 	__u64 session, seq_num, ino;
 
 	if (!task || !file)
