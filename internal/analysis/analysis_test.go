@@ -6,6 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )

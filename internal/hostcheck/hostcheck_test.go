@@ -3,21 +3,18 @@ package hostcheck
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io/fs"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/hostcheck/ifaces"
 	"github.com/openports/openports/internal/hostcheck/routes"
 	"github.com/openports/openports/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeHost is a Host made of fixed facts.
 type fakeHost struct {
@@ -147,29 +144,9 @@ nameservers: [192.0.2.53]
 			if err := WriteJSON(&js, res); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name+".txt", text.Bytes())
-			golden(t, tt.name+".json", js.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.name+".txt"), text.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.name+".json"), js.Bytes())
 		})
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n%s", path, got)
 	}
 }
 

@@ -11,6 +11,10 @@ import (
 
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/snapshot"
+
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
 )
 
 type seenLine struct {

@@ -3,19 +3,17 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func fixtureReport(t *testing.T, all bool) *report.Report {
 	t.Helper()
@@ -38,23 +36,6 @@ func kb(t testing.TB) *knowledge.Base {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 func TestGolden(t *testing.T) {
@@ -82,7 +63,7 @@ func TestGolden(t *testing.T) {
 			if err := r.Render(&buf, fixtureReport(t, tc.all)); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name), buf.Bytes())
 		})
 	}
 }

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
 )
 
 // server starts a DNS server on a loopback UDP port answering test.example

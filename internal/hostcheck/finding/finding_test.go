@@ -1,6 +1,12 @@
 package finding
 
-import "testing"
+import (
+	"testing"
+
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
+)
 
 func TestWorst(t *testing.T) {
 	tests := []struct {

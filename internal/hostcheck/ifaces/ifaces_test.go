@@ -3,35 +3,15 @@ package ifaces
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck/finding"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n%s", path, got)
-	}
-}
 
 func TestIfconfigCorpusGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/ifconfig/*.txt")
@@ -55,11 +35,7 @@ func TestIfconfigCorpusGolden(t *testing.T) {
 				Parsed   *IfconfigResult   `json:"parsed"`
 				Findings []finding.Finding `json:"findings"`
 			}{res, Evaluate(res.Interfaces)}
-			b, err := json.MarshalIndent(out, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "ifconfig/"+strings.TrimSuffix(filepath.Base(f), ".txt")+".golden.json", append(b, '\n'))
+			golden.CheckJSON(t, strings.TrimSuffix(f, ".txt")+".golden.json", out)
 		})
 	}
 }

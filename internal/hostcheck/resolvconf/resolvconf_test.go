@@ -2,16 +2,14 @@ package resolvconf
 
 import (
 	"bytes"
-	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/openports/openports/internal/golden"
+)
 
 func TestCorpusGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/corpus/*.conf")
@@ -31,24 +29,7 @@ func TestCorpusGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(c, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(f, ".conf") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s:\n%s", golden, got)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(f, ".conf")+".golden.json", c)
 		})
 	}
 }

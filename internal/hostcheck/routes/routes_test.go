@@ -2,19 +2,16 @@ package routes
 
 import (
 	"bytes"
-	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/hostcheck/ifaces"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestNetstatCorpusGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/route/*.txt")
@@ -38,24 +35,7 @@ func TestNetstatCorpusGolden(t *testing.T) {
 				Parsed   *NetstatResult    `json:"parsed"`
 				Findings []finding.Finding `json:"findings"`
 			}{res, Evaluate(res.Routes, nil, Expect{})}
-			got, err := json.MarshalIndent(out, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(f, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s:\n%s", golden, got)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(f, ".txt")+".golden.json", out)
 		})
 	}
 }

@@ -3,13 +3,13 @@ package fstat_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
@@ -17,8 +17,6 @@ import (
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func parseFile(t *testing.T, path string) *parse.Result {
 	t.Helper()
@@ -49,24 +47,7 @@ func TestGolden(t *testing.T) {
 			if res.Parsed == 0 || len(res.Snapshot.Sockets) == 0 {
 				t.Errorf("no sockets parsed")
 			}
-			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", parsetest.GoldenOf(res))
 			// The JSON must read back to the same snapshot.
 			back, err := snapshot.Read(bytes.NewReader(mustJSON(t, res.Snapshot)))
 			if err != nil {

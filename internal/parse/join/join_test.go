@@ -2,7 +2,6 @@ package join_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestSeedGolden joins the seed's netstat listing to its fstat owners: one
 // socket on 10.0.0.251:25 with Postfix master and four smtpd, each owner
@@ -60,25 +58,7 @@ func TestSeedGolden(t *testing.T) {
 		fmt.Fprintln(&buf, m.String())
 	}
 	fmt.Fprintf(&buf, "merged %d\n", res.Merged)
-	golden(t, "seed.golden", buf.Bytes())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("differs from %s (run go test -update and review):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "seed.golden"), buf.Bytes())
 }
 
 func sock(proto snapshot.Proto, local string, owners ...int) snapshot.Socket {

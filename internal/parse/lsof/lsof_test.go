@@ -2,8 +2,6 @@ package lsof_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
@@ -18,8 +17,6 @@ import (
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func run(t *testing.T, p parse.Parser, in, name string) *parse.Result {
 	t.Helper()
@@ -78,24 +75,7 @@ func TestGolden(t *testing.T) {
 			if s.Source != "parse/"+tt.parser.Format() {
 				t.Errorf("source %q", s.Source)
 			}
-			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", parsetest.GoldenOf(res))
 		})
 	}
 }

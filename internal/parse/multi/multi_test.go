@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 )
 

@@ -2,19 +2,16 @@ package netstat
 
 import (
 	"bytes"
-	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // formatOf is the dialect each corpus file is in, by its name.
 func formatOf(name string) string {
@@ -76,25 +73,7 @@ func TestCorpusGolden(t *testing.T) {
 			for _, p := range res.Problems {
 				t.Errorf("problem: %v", p)
 			}
-			got, err := json.MarshalIndent(goldenResult{format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(path, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("result differs from %s (run go test -update and review the diff)\n%s", golden, firstDiff(string(want), string(got)))
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", goldenResult{format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot})
 		})
 	}
 }
@@ -128,25 +107,6 @@ func checkInvariants(t *testing.T, res *parse.Result) {
 		t.Errorf("snapshot does not read back: %v", err)
 	}
 }
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + itoa(i+1) + ":\n  want " + w + "\n  got  " + g
-		}
-	}
-	return ""
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestDetectCorpus(t *testing.T) {
 	for _, path := range corpusFiles(t) {
@@ -194,3 +154,5 @@ func TestDetectRejectsOtherText(t *testing.T) {
 		}
 	}
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

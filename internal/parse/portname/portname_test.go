@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/openports/openports/internal/snapshot"
+
+	// golden registers -update: this package has no golden files, but
+	// `go test ./... -update` must run here too.
+	_ "github.com/openports/openports/internal/golden"
 )
 
 func TestPort(t *testing.T) {

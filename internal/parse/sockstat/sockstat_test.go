@@ -1,9 +1,6 @@
 package sockstat_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
@@ -19,8 +17,6 @@ import (
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func parseString(t *testing.T, in, name string) *parse.Result {
 	t.Helper()
@@ -67,24 +63,7 @@ func TestGolden(t *testing.T) {
 			if s.OS != tt.os || len(s.Sockets) != tt.sockets || res.Skipped != tt.skipped {
 				t.Errorf("OS %q sockets %d skipped %d, want %q %d %d", s.OS, len(s.Sockets), res.Skipped, tt.os, tt.sockets, tt.skipped)
 			}
-			got, err := json.MarshalIndent(parsetest.GoldenOf(res), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			goldenPath := strings.TrimSuffix(path, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the parse; got:\n%s", goldenPath, got)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", parsetest.GoldenOf(res))
 		})
 	}
 }

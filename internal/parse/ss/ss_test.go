@@ -3,18 +3,16 @@ package ss
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/netstat"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type goldenResult struct {
 	Format   string             `json:"format"`
@@ -49,25 +47,7 @@ func TestCorpusGolden(t *testing.T) {
 			for _, p := range res.Problems {
 				t.Errorf("problem: %v", p)
 			}
-			got, err := json.MarshalIndent(goldenResult{Format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(path, ".txt") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("result differs from %s (run go test -update and review the diff)", golden)
-			}
+			golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", goldenResult{Format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot})
 		})
 	}
 }
