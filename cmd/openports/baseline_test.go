@@ -167,7 +167,10 @@ func TestBaselineThenNewListener(t *testing.T) {
 	}
 	// Something that listens before the baseline.
 	before := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
-	if code, _, stderr := runNS("baseline", "--write", pol); code != 0 {
+	// Exit 3 (incomplete view) is allowed where this host has processes
+	// even root cannot read (a protected PID 1 in some sandboxes): the
+	// policy is written all the same, and what follows must hold.
+	if code, _, stderr := runNS("baseline", "--write", pol); code != 0 && (code != report.ExitIncomplete || !strings.Contains(stderr, "incomplete")) {
 		t.Fatalf("baseline: exit %d: %s", code, stderr)
 	}
 	data, err := os.ReadFile(pol)
@@ -176,7 +179,11 @@ func TestBaselineThenNewListener(t *testing.T) {
 	}
 	t.Logf("baseline:\n%s", data)
 	if code, out, stderr := runNS("list", "--policy", pol, "-o", "json"); code != 0 {
-		t.Fatalf("list --policy right after the baseline: exit %d\n%s\n%s", code, out, stderr)
+		var rep report.Report
+		if code != report.ExitIncomplete || json.Unmarshal([]byte(out), &rep) != nil || rep.Complete ||
+			rep.Policy == nil || len(rep.Policy.Violations) != 0 {
+			t.Fatalf("list --policy right after the baseline: exit %d\n%s\n%s", code, out, stderr)
+		}
 	}
 	added := env.Listen(t, testenv.ListenSpec{Proto: "udp", Addr: netip.MustParseAddrPort("[::]:0")})
 	wantPort := added.Local.Port()
