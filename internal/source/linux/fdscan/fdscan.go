@@ -98,8 +98,7 @@ type userEntry struct {
 // hooks let tests change the tree between the reads of one process, to
 // reproduce races deterministically. All are nil outside tests.
 type hooks struct {
-	// beforeFDs runs after /proc/PID is opened, before the fd directory
-	// is opened.
+	// beforeFDs runs before the fd directory is opened.
 	beforeFDs func(pid int)
 	// openFDs, when it returns an error, replaces opening the fd
 	// directory (e.g. to inject EACCES while running as root).

@@ -118,9 +118,10 @@ type worker struct {
 	dents   []byte // getdents64 buffer
 	link    []byte // readlink buffer; socket links are short
 	file    []byte // stat, status, cmdline
-	pidName []byte
-	hits    []hit // matches of the current process
-	kept    []hit // those that survived the second read
+	pidName []byte // "PID\x00" of the current process
+	fdPath  []byte // "PID/fd\x00"
+	hits    []hit  // matches of the current process
+	kept    []hit  // those that survived the second read
 	out     workerOut
 }
 
@@ -176,23 +177,32 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 
 // process scans one process and records what it holds.
 //
-// The process's identity (its start time) is read only once it is known to
-// hold a wanted socket: most processes hold none, and reading stat is the
-// dearest read of a process. That is as safe as reading it first, because
-// every read goes through the directory descriptor dirFD, which the kernel
-// binds to the process it was opened on: once that process is gone, reads
-// through it fail rather than reach a process that reused the PID. The
-// start time is read again after the owner's details (see verify).
+// Most processes hold no wanted socket, so their scan is as short as it can
+// be: open /proc/PID/fd, read it, readlink each descriptor, close. Only a
+// process seen holding a wanted socket has its directory /proc/PID opened
+// and its identity (start time) read. That is as safe as reading them
+// first: fdFD is bound by the kernel to the process it was opened on, and
+// verify reads the matched descriptors again through fdFD after dirFD was
+// opened. If those reads succeed, that process still existed when dirFD was
+// opened, so its PID had not been reused and dirFD is the same process;
+// every later read goes through dirFD, which a process reusing the PID
+// cannot take over either. (With Scanner.NetNS the directory is opened
+// first, for the namespace link.) The start time is read again after the
+// owner's details (see verify).
 func (w *worker) process(pid int) {
 	w.pidName = append(strconv.AppendInt(w.pidName[:0], int64(pid), 10), 0)
-	dirFD, err := openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
-	if err != nil {
-		w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
-		return
-	}
-	defer unix.Close(dirFD)
-
+	dirFD := -1
+	defer func() {
+		if dirFD >= 0 {
+			unix.Close(dirFD)
+		}
+	}()
 	if w.s.NetNS {
+		var err error
+		if dirFD, err = w.openDir(); err != nil {
+			w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
+			return
+		}
 		w.readNetNS(pid, dirFD)
 	}
 	if h := w.s.hooks.beforeFDs; h != nil {
@@ -213,10 +223,20 @@ func (w *worker) process(pid int) {
 	if len(w.hits) == 0 {
 		return
 	}
+	if dirFD < 0 {
+		if dirFD, err = w.openDir(); err != nil {
+			if vanished(err) {
+				w.out.vanished++ // it held a wanted socket, and exited
+			} else {
+				w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
+			}
+			return
+		}
+	}
 	st, err := w.readStat(dirFD)
 	if err != nil {
 		if vanished(err) {
-			w.out.vanished++ // it held a wanted socket, and exited
+			w.out.vanished++
 		} else {
 			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
 		}
@@ -228,14 +248,25 @@ func (w *worker) process(pid int) {
 	w.verify(pid, dirFD, fdFD, st.StartTime)
 }
 
-// openFDs opens /proc/PID/fd, or returns the error a test injects.
+// openDir opens the directory /proc/PID of the current process (w.pidName).
+func (w *worker) openDir() (int, error) {
+	return openat(w.procFD, w.pidName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+}
+
+// openFDs opens /proc/PID/fd, through dirFD when it is open (>= 0), or
+// returns the error a test injects.
 func (w *worker) openFDs(pid, dirFD int) (int, error) {
 	if h := w.s.hooks.openFDs; h != nil {
 		if err := h(pid); err != nil {
 			return -1, err
 		}
 	}
-	return openat(dirFD, nameFD, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if dirFD >= 0 {
+		return openat(dirFD, nameFD, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	}
+	// "PID/fd" relative to /proc, NUL-terminated.
+	w.fdPath = append(append(w.fdPath[:0], w.pidName[:len(w.pidName)-1]...), "/fd\x00"...)
+	return openat(w.procFD, w.fdPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 }
 
 // readFDs reads the descriptor directory fdFD and appends every descriptor

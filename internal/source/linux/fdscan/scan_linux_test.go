@@ -208,8 +208,10 @@ func TestScanFakeTree(t *testing.T) {
 					}
 				}}
 			},
-			owners:     map[uint64][]snapshot.Owner{1000: {ownerOf(master, 3), ownerOf(smtpd1, 5)}, 3000: full[3000]},
-			unreadable: []Unreadable{{PID: smtpd2.pid, UID: &uid, Reason: ReasonVanished}},
+			owners: map[uint64][]snapshot.Owner{1000: {ownerOf(master, 3), ownerOf(smtpd1, 5)}, 3000: full[3000]},
+			// /proc/PID is opened only for holders, so nothing of the
+			// vanished process is left to take its uid from.
+			unreadable: []Unreadable{{PID: smtpd2.pid, Reason: ReasonVanished}},
 			states:     map[uint64]snapshot.OwnerState{1000: snapshot.OwnersComplete, 4000: snapshot.OwnersNone},
 			gaps:       []string{"processes/vanished"},
 		},
