@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,12 +32,14 @@ func main() {
 	rate := flag.Int("rate", 1000, "socket events per second in the churn and soak runs")
 	mode := flag.String("mode", watch.ModeAuto, "watch mode: auto, ebpf or poll")
 	churner := flag.Int("churner", 0, "internal: bind and close this many UDP sockets per second until killed")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of each measured run (not its start-up) to FILE.<run>")
 	flag.Parse()
 	if *churner > 0 {
 		churnLoop(*churner)
 		return
 	}
-	fmt.Printf("| run | mode | length | CPU (user+sys) | %% of one core | events | heap start → end (MiB) |\n|---|---|---|---|---|---|---|\n")
+	profile = *cpuprofile
+	fmt.Printf("| run | mode | length | CPU (user+sys) | %% of one core | events | events/s | polls | /proc scans | heap start → end (MiB) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []struct {
 		name string
 		d    time.Duration
@@ -50,6 +54,9 @@ func main() {
 		}
 	}
 }
+
+// profile is the prefix of the CPU profile files ("" for none).
+var profile string
 
 func cpu() time.Duration {
 	var ru unix.Rusage
@@ -66,12 +73,12 @@ func heapMiB() float64 {
 
 func measure(name string, d time.Duration, rate int, mode string) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	var events int
+	var events atomic.Int64
 	done := make(chan error, 1)
 	var sum watch.Summary
 	go func() {
 		var err error
-		sum, err = watch.Run(ctx, watch.Options{Mode: mode}, func(watch.Event) { events++ })
+		sum, err = watch.Run(ctx, watch.Options{Mode: mode}, func(watch.Event) { events.Add(1) })
 		done <- err
 	}()
 	time.Sleep(2 * time.Second) // start-up (first poll, eBPF load) is not counted
@@ -89,7 +96,20 @@ func measure(name string, d time.Duration, rate int, mode string) error {
 		}
 	}
 	h0 := heapMiB()
-	c0, t0 := cpu(), time.Now()
+	if profile != "" {
+		f, err := os.Create(profile + "." + name)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("create CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			cancel()
+			return fmt.Errorf("start CPU profile %s: %w", f.Name(), err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	c0, t0, e0 := cpu(), time.Now(), events.Load()
 	hmax := h0
 	for end := t0.Add(d); time.Now().Before(end); {
 		time.Sleep(min(5*time.Second, time.Until(end)))
@@ -97,7 +117,7 @@ func measure(name string, d time.Duration, rate int, mode string) error {
 			hmax = h
 		}
 	}
-	c1, t1 := cpu(), time.Now()
+	c1, t1, e1 := cpu(), time.Now(), events.Load()
 	h1 := heapMiB()
 	if child != nil {
 		_ = child.Process.Kill()
@@ -107,27 +127,44 @@ func measure(name string, d time.Duration, rate int, mode string) error {
 	if err := <-done; err != nil {
 		return err
 	}
-	used := c1 - c0
-	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.1f → %.1f (max %.1f) |\n", name, sum.Mode, t1.Sub(t0).Round(time.Second),
-		used.Round(time.Millisecond), 100*used.Seconds()/t1.Sub(t0).Seconds(), events, h0, h1, hmax)
+	used, span := c1-c0, t1.Sub(t0)
+	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.0f | %d | %d | %.1f → %.1f (max %.1f) |\n", name, sum.Mode+"/"+sum.OwnerMethod, span.Round(time.Second),
+		used.Round(time.Millisecond), 100*used.Seconds()/span.Seconds(), e1-e0, float64(e1-e0)/span.Seconds(),
+		sum.Polls, sum.OwnerScans, h0, h1, hmax)
 	return nil
 }
 
 // churnLoop binds a UDP socket on 127.0.0.1 (ephemeral port) and closes it,
-// rate times a second: two socket events (new, gone) each.
+// rate times a second: two socket events (new, gone) each. It keeps to the
+// rate by counting against the clock rather than one socket per tick, so
+// that a late wake-up (a loaded host) is made up at the next tick.
 func churnLoop(rate int) {
-	tick := time.NewTicker(time.Second / time.Duration(rate))
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
+	start, done := time.Now(), 0
 	for range tick.C {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "churner:", err)
-			os.Exit(1)
+		due := int(time.Since(start).Seconds() * float64(rate))
+		for n := 0; done < due && n < rate/10+1; n++ {
+			churnOne()
+			done++
 		}
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-			fmt.Fprintln(os.Stderr, "churner:", err)
-			os.Exit(1)
+		if due-done > rate {
+			// More than a second behind: give up that backlog
+			// rather than burst.
+			done = due - rate
 		}
-		unix.Close(fd)
 	}
+}
+
+func churnOne() {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "churner:", err)
+		os.Exit(1)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		fmt.Fprintln(os.Stderr, "churner:", err)
+		os.Exit(1)
+	}
+	unix.Close(fd)
 }

@@ -36,7 +36,9 @@ func WriteText(w io.Writer, ev Event) error {
 	if ev.Ephemeral {
 		b.WriteString(" ephemeral")
 	}
-	if ev.NetNS != 0 {
+	if ev.NetNSName != "" {
+		b.WriteString(" netns " + ev.NetNSName)
+	} else if ev.NetNS != 0 {
 		b.WriteString(" netns " + strconv.FormatUint(ev.NetNS, 10))
 	}
 	b.WriteString(" [" + ev.SeenBy + "]\n")
@@ -115,8 +117,12 @@ func WriteJSON(w io.Writer, ev Event) error {
 
 // WriteSummaryText writes s as the closing lines of a text watch.
 func WriteSummaryText(w io.Writer, s Summary) error {
-	_, err := fmt.Fprintf(w, "watched %s (%s): %d sockets at start, %d new (%d with their owner), %d gone, %d owner changes, %d polls",
-		s.Duration.Round(time.Millisecond), s.Mode, s.Initial, s.New, s.NewWithOwner, s.Gone, s.OwnerChanged, s.Polls)
+	ns := ""
+	if s.Namespaces > 1 {
+		ns = fmt.Sprintf(", %d network namespaces", s.Namespaces)
+	}
+	_, err := fmt.Fprintf(w, "watched %s (%s%s): %d sockets at start, %d new (%d with their owner), %d gone, %d owner changes, %d polls",
+		s.Duration.Round(time.Millisecond), s.Mode, ns, s.Initial, s.New, s.NewWithOwner, s.Gone, s.OwnerChanged, s.Polls)
 	if err == nil && s.EBPFLost > 0 {
 		_, err = fmt.Fprintf(w, ", %d eBPF records lost", s.EBPFLost)
 	}

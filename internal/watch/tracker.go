@@ -38,6 +38,9 @@ type Tracker struct {
 	Ephemeral *snapshot.PortRange
 	// UserName names a uid ("" when unknown); nil names none.
 	UserName func(uid uint32) string
+	// NSName names a network namespace by its inode (its `ip netns`
+	// name, "" when it has none); nil names none.
+	NSName func(netns uint64) string
 	// Emit receives every event, in order.
 	Emit func(Event)
 	// Summary counts the events emitted.
@@ -46,12 +49,27 @@ type Tracker struct {
 	byInode  map[uint64]*entry
 	byCookie map[uint64]uint64
 	byAddr   map[addrKey]uint64
-	// closed remembers recently gone inodes (and cookies, negated in a
-	// separate map) so that a late poll or record does not revive them.
+	// closed remembers recently gone inodes (and cookies, in a separate
+	// map) so that a late poll or record does not revive them; closedQ
+	// holds the same keys in the order they closed, so that prune drops
+	// the expired ones from the front without walking the maps.
 	closed       map[uint64]time.Time
 	closedCookie map[uint64]time.Time
+	closedQ      []closedKey
+	closedHead   int
 	seen         map[uint64]struct{} // scratch for Poll
 }
+
+// closedKey is one entry of Tracker.closedQ.
+type closedKey struct {
+	at     time.Time
+	key    uint64
+	cookie bool // key is a cookie (closedCookie), not an inode
+}
+
+// closedFor is how long a closed inode or cookie is remembered: a poll or a
+// record cannot lag that much.
+const closedFor = time.Minute
 
 // NewTracker returns an empty tracker that emits to emit.
 func NewTracker(emit func(Event)) *Tracker {
@@ -87,10 +105,10 @@ func (t *Tracker) add(e *entry) {
 
 func (t *Tracker) remove(e *entry, now time.Time) {
 	delete(t.byInode, e.sock.Inode)
-	t.closed[e.sock.Inode] = now
+	t.close(e.sock.Inode, false, now)
 	if e.sock.Cookie != 0 {
 		delete(t.byCookie, e.sock.Cookie)
-		t.closedCookie[e.sock.Cookie] = now
+		t.close(e.sock.Cookie, true, now)
 	}
 	k := addrKey{e.sock.NetNS, e.sock.Proto, e.sock.Local}
 	if t.byAddr[k] == e.sock.Inode {
@@ -128,6 +146,13 @@ func (t *Tracker) attach(wanted map[uint64]struct{}, owners OwnerFunc) {
 // reported, missing ones that the tracker knew before dumpStart are
 // reported gone.
 func (t *Tracker) Poll(dumpStart, now time.Time, socks []snapshot.Socket, owners OwnerFunc) {
+	t.PollNamespaces(dumpStart, now, socks, nil, owners)
+}
+
+// PollNamespaces is Poll when some namespaces could not be polled: a
+// tracked socket of a namespace for which polled returns false is kept as
+// it was rather than reported gone. A nil polled means all were.
+func (t *Tracker) PollNamespaces(dumpStart, now time.Time, socks []snapshot.Socket, polled func(netns uint64) bool, owners OwnerFunc) {
 	t.Summary.Polls++
 	clear(t.seen)
 	wanted := map[uint64]struct{}{}
@@ -159,6 +184,9 @@ func (t *Tracker) Poll(dumpStart, now time.Time, socks []snapshot.Socket, owners
 	}
 	for ino, e := range t.byInode {
 		if _, ok := t.seen[ino]; ok || !e.learned.Before(dumpStart) {
+			continue
+		}
+		if polled != nil && !polled(e.sock.NetNS) {
 			continue
 		}
 		t.remove(e, now)
@@ -244,7 +272,9 @@ func (t *Tracker) Destroyed(now time.Time, s snapshot.Socket) {
 		// listened while watched (a closing listener is tracked).
 		return
 	}
-	t.closedCookie[s.Cookie] = now
+	if s.Cookie != 0 {
+		t.close(s.Cookie, true, now)
+	}
 	u := &entry{sock: s, born: now, learned: now, ownerState: snapshot.OwnersUnknown,
 		reason: "closed before any poll saw it; the eBPF mode names such owners"}
 	if s.UID != nil {
@@ -289,19 +319,49 @@ func samePIDs(a, b []snapshot.Owner) bool {
 	})
 }
 
-// prune forgets closed inodes after a minute: a poll cannot lag that much.
-func (t *Tracker) prune(now time.Time) {
-	for ino, at := range t.closed {
-		if now.Sub(at) > time.Minute {
-			delete(t.closed, ino)
-		}
+// close remembers a closed inode or cookie until closedFor has passed.
+func (t *Tracker) close(key uint64, cookie bool, now time.Time) {
+	if cookie {
+		t.closedCookie[key] = now
+	} else {
+		t.closed[key] = now
 	}
-	for c, at := range t.closedCookie {
-		if now.Sub(at) > time.Minute {
-			delete(t.closedCookie, c)
+	t.closedQ = append(t.closedQ, closedKey{at: now, key: key, cookie: cookie})
+}
+
+// prune forgets the inodes and cookies closed more than closedFor ago,
+// oldest first, stopping at the first one still young: the work is the
+// number of keys it drops. Keys are queued nearly in time order (eBPF
+// record times may precede a notice's by the reader's lag), so that a key
+// may outlive closedFor by that lag, never less.
+func (t *Tracker) prune(now time.Time) {
+	for t.closedHead < len(t.closedQ) {
+		k := t.closedQ[t.closedHead]
+		if now.Sub(k.at) <= closedFor {
+			break
 		}
+		m := t.closed
+		if k.cookie {
+			m = t.closedCookie
+		}
+		if at, ok := m[k.key]; ok && at.Equal(k.at) {
+			delete(m, k.key)
+		}
+		t.closedQ[t.closedHead] = closedKey{}
+		t.closedHead++
+	}
+	// Reuse the front of the queue once half of it is spent.
+	if t.closedHead > 1024 && 2*t.closedHead >= len(t.closedQ) {
+		n := copy(t.closedQ, t.closedQ[t.closedHead:])
+		t.closedQ = t.closedQ[:n]
+		t.closedHead = 0
 	}
 }
+
+// Remembered returns how many closed inodes and cookies the tracker keeps
+// (to tell a late poll from a new socket): bounded by what closed in the
+// last minute.
+func (t *Tracker) Remembered() int { return len(t.closed) + len(t.closedCookie) }
 
 func (t *Tracker) userName(uid uint32) string {
 	if t.UserName == nil {
@@ -316,6 +376,9 @@ func (t *Tracker) event(now time.Time, k Kind, e *entry, seen string) Event {
 		OwnerState: e.ownerState, OwnerReason: e.reason, SeenBy: seen}
 	if ev.User == "" && ev.UID != nil {
 		ev.User = t.userName(*ev.UID)
+	}
+	if t.NSName != nil && ev.NetNS != 0 {
+		ev.NetNSName = t.NSName(ev.NetNS)
 	}
 	if t.Ephemeral != nil && e.sock.State != snapshot.Listen && t.Ephemeral.Contains(e.sock.Local.Port()) {
 		ev.Ephemeral = true

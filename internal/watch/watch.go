@@ -36,16 +36,18 @@ const (
 
 // Event is one change of one socket.
 type Event struct {
-	Time   time.Time      `json:"time"`
-	Kind   Kind           `json:"event"`
-	Proto  snapshot.Proto `json:"proto"`
-	Local  netip.AddrPort `json:"local"`
-	State  snapshot.State `json:"state,omitempty"`
-	NetNS  uint64         `json:"netns,omitempty"`
-	Inode  uint64         `json:"inode,omitempty"`
-	Cookie uint64         `json:"cookie,omitempty"`
-	UID    *uint32        `json:"uid,omitempty"`
-	User   string         `json:"user,omitempty"`
+	Time  time.Time      `json:"time"`
+	Kind  Kind           `json:"event"`
+	Proto snapshot.Proto `json:"proto"`
+	Local netip.AddrPort `json:"local"`
+	State snapshot.State `json:"state,omitempty"`
+	NetNS uint64         `json:"netns,omitempty"`
+	// NetNSName is the `ip netns` name of the namespace, if it has one.
+	NetNSName string  `json:"netns_name,omitempty"`
+	Inode     uint64  `json:"inode,omitempty"`
+	Cookie    uint64  `json:"cookie,omitempty"`
+	UID       *uint32 `json:"uid,omitempty"`
+	User      string  `json:"user,omitempty"`
 	// Owners are the processes holding the socket (New, OwnerChanged),
 	// or that held it (Gone). OwnerState says whether the list is
 	// complete; OwnerReason why not.
@@ -79,6 +81,14 @@ type Summary struct {
 	// NewWithOwner counts New events that named at least one process.
 	NewWithOwner int `json:"new_with_owner"`
 	Polls        int `json:"polls"`
+	// Namespaces is the most network namespaces watched at once.
+	Namespaces int `json:"namespaces"`
+	// OwnerMethod is how owners were looked up: "ebpf-task-file" (the
+	// eBPF iterator of package bpfowners) or "proc-fd" (/proc scan).
+	OwnerMethod string `json:"owner_method,omitempty"`
+	// OwnerScans counts the owner lookups (each visits every open file
+	// of the host).
+	OwnerScans int `json:"owner_scans"`
 	// EBPFLost counts eBPF records the kernel dropped (ring buffer full).
 	EBPFLost uint64 `json:"ebpf_lost,omitempty"`
 	// Errors are the failures watch went on after (a poll that failed,

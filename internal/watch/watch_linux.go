@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -10,13 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/bpfwatch"
 	"github.com/openports/openports/internal/source/linux/fdscan"
-	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
 
 // Modes of Options.Mode.
@@ -33,7 +31,8 @@ type Options struct {
 	// Mode is ModeAuto, ModeEBPF or ModePoll ("" is ModeAuto).
 	Mode string
 	// NetNSPath is the network namespace to watch (a /proc/PID/ns/net or
-	// /run/netns/NAME path); "" is the caller's.
+	// /run/netns/NAME path); "" is the caller's; AllNetNS is every one
+	// the run can see.
 	NetNSPath string
 	// ProcRoot is where procfs is mounted; "" is /proc.
 	ProcRoot string
@@ -64,28 +63,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	if proc == "" {
 		proc = "/proc"
 	}
-	nsPath := opt.NetNSPath
-	if nsPath == "" {
-		nsPath = proc + "/thread-self/ns/net"
-	}
-	nsFD, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return Summary{}, fmt.Errorf("open network namespace %s: %w", nsPath, err)
-	}
-	defer unix.Close(nsFD)
-	var st unix.Stat_t
-	if err := unix.Fstat(nsFD, &st); err != nil {
-		return Summary{}, fmt.Errorf("stat network namespace %s: %w", nsPath, err)
-	}
-	netns := st.Ino
-
-	dump, err := sockdiag.Open(nsFD)
-	if err != nil {
-		return Summary{}, fmt.Errorf("watch: %w", err)
-	}
-	defer dump.Close()
 
 	var tracer *bpfwatch.Tracer
+	var err error
 	mode := opt.Mode
 	switch mode {
 	case ModeEBPF, ModeAuto, "":
@@ -111,115 +91,75 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	t.Ephemeral = ephemeralRange(proc)
 	t.Summary.Mode = mode
 	t.Summary.Start = time.Now()
-	scanner := &fdscan.Scanner{ProcRoot: proc}
-	owners := func(wanted map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) {
-		res, err := scanner.Scan(wanted)
-		if err != nil {
-			t.fail(fmt.Sprintf("scan /proc for owners: %v", err))
-			return nil, err.Error()
-		}
-		var reason string
-		if !res.Complete() {
-			reason = "some processes could not be read (run as root)"
-		}
-		return res.Owners, reason
-	}
 	fail := func(err error) { t.fail(err.Error()) }
+	owners := ownerLookup(t, proc, mode)
 
-	// Subscribe before the first dump, so that nothing dies unseen
-	// between the dump and the subscription.
+	// Subscribe to destroy notices before the first dump (in nsSet.add),
+	// so that nothing dies unseen between the dump and the subscription.
 	destroyed := make(chan snapshot.Socket, 4096)
-	dconn, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, &netlink.Config{NetNS: nsFD})
-	if err != nil {
-		return Summary{}, fmt.Errorf("open sock_diag destroy notices: %w", err)
-	}
-	for _, g := range destroyGroups {
-		if err := dconn.JoinGroup(g); err != nil {
-			dconn.Close()
-			return Summary{}, fmt.Errorf("subscribe to sock_diag destroy notices (needs CAP_NET_ADMIN): %w", err)
+	set := &nsSet{ctx: ctx, proc: proc, destroyed: destroyed, byIno: map[uint64]*nsWatch{}}
+	defer set.closeAll()
+	if opt.NetNSPath == AllNetNS {
+		set.all = true
+		if err := set.add("", proc+"/thread-self/ns/net"); err != nil {
+			return Summary{}, err
+		}
+		for _, err := range set.discover() {
+			fail(err)
+		}
+	} else {
+		nsPath := opt.NetNSPath
+		if nsPath == "" {
+			nsPath = proc + "/thread-self/ns/net"
+		}
+		if err := set.add("", nsPath); err != nil {
+			return Summary{}, err
 		}
 	}
-	dconnDone := make(chan struct{})
-	go func() {
-		defer close(dconnDone)
-		for {
-			msgs, err := dconn.Receive()
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) && !strings.Contains(err.Error(), "use of closed") {
-					select {
-					case destroyed <- snapshot.Socket{State: "error: " + snapshot.State(err.Error())}:
-					default:
-					}
-					if errors.Is(err, unix.ENOBUFS) {
-						continue
-					}
-				}
-				return
-			}
-			for _, m := range msgs {
-				s, err := sockdiag.Decode(m.Data, snapshot.UDP)
-				if err != nil {
-					continue
-				}
-				s.NetNS = netns
-				select {
-				case destroyed <- s:
-				default: // the tracker is behind; a poll will find it gone
-				}
-			}
-		}
-	}()
-	defer func() { dconn.Close(); <-dconnDone }()
+	t.NSName = set.name
+	t.Summary.Namespaces = len(set.byIno)
 
-	records := make(chan bpfwatch.Event, 4096)
+	// The ring buffer is read by this goroutine, without waiting on it:
+	// before every destroy notice (so that the bind record of the socket
+	// it ends is always taken first), before every poll (so that a socket
+	// the dump caught is matched with its bind record rather than looked
+	// up in /proc), and every recordEvery. Records carry the kernel's
+	// time, so that reading them late does not change what is reported.
+	clock := newMonoClock()
+	var recTick <-chan time.Time
 	if tracer != nil {
-		go func() {
-			for {
-				ev, err := tracer.Read()
-				if err != nil {
-					close(records)
-					return
-				}
-				if uint64(ev.NetNS) != netns {
-					continue
-				}
-				select {
-				case records <- ev:
-				case <-ctx.Done():
-					close(records)
-					return
-				}
-			}
-		}()
+		rt := time.NewTicker(recordEvery)
+		defer rt.Stop()
+		recTick = rt.C
 	}
-
-	poll := func() ([]snapshot.Socket, error) {
-		var socks []snapshot.Socket
-		for _, q := range []sockdiag.Query{
-			{Protos: []snapshot.Proto{snapshot.TCP}},
-			{Protos: []snapshot.Proto{snapshot.UDP, snapshot.UDPLite}, AllStates: true},
-		} {
-			res, err := dump.Dump(q)
-			if err != nil {
-				return nil, err
+	readRecords := func() {
+		if tracer == nil || !tracer.Pending() {
+			return
+		}
+		_, err := tracer.ReadAvailable(func(ev bpfwatch.Event) {
+			if set.watches(ev.NetNS) {
+				t.Bound(clock.wall(ev.MonoNS), ev)
 			}
-			socks = append(socks, res.Sockets...)
+		})
+		if err != nil {
+			fail(err)
 		}
-		for i := range socks {
-			socks[i].NetNS = netns
-		}
-		return socks, nil
 	}
-	socks, err := poll()
-	if err != nil {
-		return Summary{}, fmt.Errorf("first poll: %w", err)
+	socks, failed := set.poll()
+	if len(failed) > 0 && !set.all {
+		for _, err := range failed {
+			return Summary{}, fmt.Errorf("first poll: %w", err)
+		}
+	}
+	for _, err := range failed {
+		fail(err)
 	}
 	t.Start(time.Now(), socks, owners)
 
 	ticker := time.NewTicker(opt.Interval)
 	defer ticker.Stop()
-	clock := newMonoClock()
-	for n := 1; ; n++ {
+	polls := 0
+	for {
 		select {
 		case <-ctx.Done():
 			if tracer != nil {
@@ -230,52 +170,107 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 			t.Summary.Duration = time.Since(t.Summary.Start)
 			return t.Summary, nil
 		case s := <-destroyed:
-			if strings.HasPrefix(string(s.State), "error: ") {
-				fail(fmt.Errorf("destroy notices: %s", strings.TrimPrefix(string(s.State), "error: ")))
-				continue
-			}
-			t.Destroyed(time.Now(), s)
-		case ev, ok := <-records:
-			if !ok {
-				records = nil
-				continue
-			}
-			t.Bound(clock.wall(ev.MonoNS), ev)
+			readRecords()
+			takeDestroyed(t, s, fail)
+		case <-recTick:
+			readRecords()
 		case <-ticker.C:
-			start := time.Now()
-			socks, err := poll()
-			if err != nil {
-				fail(err)
-				continue
+			polls++
+			if set.all {
+				for _, err := range set.discover() {
+					fail(err)
+				}
+				t.Summary.Namespaces = max(t.Summary.Namespaces, len(set.byIno))
 			}
-			// Records and notices that came in while the dump ran
-			// are taken first, so that a socket bound and closed
-			// meanwhile is not first reported by the poll.
-			drain(t, records, destroyed, clock)
-			t.Poll(start, time.Now(), socks, owners)
-			if opt.RescanEvery > 0 && n%opt.RescanEvery == 0 {
+			start := time.Now()
+			socks, failed := set.poll()
+			for _, err := range failed {
+				fail(err)
+			}
+			// Every bind that returned before the dump ended is in
+			// the ring buffer: take those records, and the notices
+			// that came meanwhile, before the dump.
+			readRecords()
+			drainDestroyed(t, destroyed, readRecords, fail)
+			// A namespace whose dump failed keeps its sockets
+			// until a poll of it works.
+			var polled func(uint64) bool
+			if len(failed) > 0 {
+				polled = func(ino uint64) bool { _, bad := failed[ino]; return !bad }
+			}
+			t.PollNamespaces(start, time.Now(), socks, polled, owners)
+			if opt.RescanEvery > 0 && polls%opt.RescanEvery == 0 {
 				t.Rescan(time.Now(), owners)
 			}
 		}
 	}
 }
 
-func drain(t *Tracker, records <-chan bpfwatch.Event, destroyed <-chan snapshot.Socket, clock monoClock) {
-	for range 100000 {
+// AllNetNS as Options.NetNSPath watches every network namespace the run can
+// see: its own, those of every process in /proc, and those named in
+// /run/netns (ip netns), found again at every poll.
+const AllNetNS = "all"
+
+// recordEvery is how often the eBPF ring buffer is read when no notice or
+// poll has read it meanwhile: the delay of a New event from a bind record.
+const recordEvery = 50 * time.Millisecond
+
+func takeDestroyed(t *Tracker, s snapshot.Socket, fail func(error)) {
+	if strings.HasPrefix(string(s.State), "error: ") {
+		fail(fmt.Errorf("destroy notices: %s", strings.TrimPrefix(string(s.State), "error: ")))
+		return
+	}
+	t.Destroyed(time.Now(), s)
+}
+
+// drainDestroyed feeds the tracker the notices that are waiting, each
+// after the records that may precede it.
+func drainDestroyed(t *Tracker, destroyed <-chan snapshot.Socket, readRecords func(), fail func(error)) {
+	for range 1 << 20 {
 		select {
-		case ev, ok := <-records:
-			if !ok {
-				records = nil
-				continue
-			}
-			t.Bound(clock.wall(ev.MonoNS), ev)
 		case s := <-destroyed:
-			if !strings.HasPrefix(string(s.State), "error: ") {
-				t.Destroyed(time.Now(), s)
-			}
+			readRecords()
+			takeDestroyed(t, s, fail)
 		default:
 			return
 		}
+	}
+}
+
+// ownerLookup returns the OwnerFunc of a watch: the eBPF task_file iterator
+// (package bpfowners) in eBPF mode where it loads, the /proc scan
+// otherwise. The iterator reads the kernel's file tables without a
+// readlink per descriptor of the host, which is what a /proc scan costs.
+func ownerLookup(t *Tracker, proc, mode string) OwnerFunc {
+	scanner := &fdscan.Scanner{ProcRoot: proc}
+	useIter := mode == ModeEBPF && proc == "/proc" && bpfowners.Available() == nil
+	if useIter {
+		t.Summary.OwnerMethod = "ebpf-task-file"
+	} else {
+		t.Summary.OwnerMethod = "proc-fd"
+	}
+	return func(wanted map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) {
+		t.Summary.OwnerScans++
+		var res *fdscan.Result
+		var err error
+		if useIter {
+			res, err = bpfowners.Scan(wanted, proc)
+			if err != nil {
+				t.fail(fmt.Sprintf("eBPF owner scan (falling back to /proc): %v", err))
+				res, err = scanner.Scan(wanted)
+			}
+		} else {
+			res, err = scanner.Scan(wanted)
+		}
+		if err != nil {
+			t.fail(fmt.Sprintf("scan /proc for owners: %v", err))
+			return nil, err.Error()
+		}
+		var reason string
+		if !res.Complete() {
+			reason = "some processes could not be read (run as root)"
+		}
+		return res.Owners, reason
 	}
 }
 

@@ -25,6 +25,9 @@ type Options struct {
 	RescanEvery int
 }
 
+// AllNetNS as Options.NetNSPath watches every network namespace (Linux).
+const AllNetNS = "all"
+
 // DefaultInterval is the poll interval when Options.Interval is 0.
 const DefaultInterval = time.Second
 

@@ -118,6 +118,44 @@ func (t *Tracer) Read() (Event, error) {
 	return e, nil
 }
 
+// Pending reports whether the ring buffer holds records not read yet. It
+// makes no system call (it compares the ring's positions), so that a
+// reader may check it before every other event it handles.
+func (t *Tracer) Pending() bool { return t.rd.AvailableBytes() > 0 }
+
+// ReadAvailable passes every record the ring buffer holds now to fn,
+// without waiting for more, and returns how many it passed. A record the
+// decoder refuses is skipped and its error returned, joined, after the
+// others are read. It must not run at the same time as Read.
+func (t *Tracer) ReadAvailable(fn func(Event)) (int, error) {
+	t.rd.SetDeadline(time.Unix(1, 0)) // in the past: do not wait
+	defer t.rd.SetDeadline(time.Time{})
+	var errs []error
+	n := 0
+	for range 1 << 20 {
+		err := t.rd.ReadInto(&t.record)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
+			return n, ErrClosed
+		}
+		if err != nil {
+			return n, fmt.Errorf("read watch ring buffer: %w", err)
+		}
+		e, err := ParseEvent(t.record.RawSample, objectOrder)
+		if err != nil {
+			if len(errs) < 10 {
+				errs = append(errs, fmt.Errorf("read watch ring buffer: %w", err))
+			}
+			continue
+		}
+		n++
+		fn(e)
+	}
+	return n, errors.Join(errs...)
+}
+
 // SetDeadline makes a waiting Read return os.ErrDeadlineExceeded (wrapped)
 // at t; the zero time waits for ever.
 func (t *Tracer) SetDeadline(d time.Time) { t.rd.SetDeadline(d) }

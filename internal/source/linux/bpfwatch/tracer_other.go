@@ -23,6 +23,12 @@ func Open() (*Tracer, error) {
 // Read fails outside Linux.
 func (t *Tracer) Read() (Event, error) { return Event{}, ErrClosed }
 
+// Pending is false outside Linux.
+func (t *Tracer) Pending() bool { return false }
+
+// ReadAvailable fails outside Linux.
+func (t *Tracer) ReadAvailable(func(Event)) (int, error) { return 0, ErrClosed }
+
 // SetDeadline does nothing outside Linux.
 func (t *Tracer) SetDeadline(time.Time) {}
 
