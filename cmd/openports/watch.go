@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -18,13 +19,17 @@ const watchExample = `  # follow sockets as they come and go, until Ctrl-C
   sudo openports watch -o json | tee -a /var/log/openports.jsonl
 
   # poll twice a second without eBPF
-  sudo openports watch --mode poll --interval 500ms`
+  sudo openports watch --mode poll --interval 500ms
+
+  # every network namespace (containers, ip netns), for ten minutes
+  sudo openports watch --netns all --duration 10m`
 
 type watchOptions struct {
 	interval time.Duration
 	mode     string
 	netns    string
 	explain  bool
+	duration time.Duration
 }
 
 func newWatchCmd(g *globalOptions) *cobra.Command {
@@ -53,7 +58,11 @@ Modes (--mode; docs/watch.md says what each can see):
 Sockets on ports of the ephemeral range (net.ipv4.ip_local_port_range) are
 marked "ephemeral"; --explain says what usually opens them.
 
-SIGINT or SIGTERM ends the watch with a summary line (with -o json, an
+--netns all follows every network namespace the run can see (those of the
+processes in /proc and those named by ip netns, found again at every poll);
+each event names its namespace.
+
+SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
 		Example: watchExample,
 		Args:    cobra.NoArgs,
@@ -64,7 +73,8 @@ object {"summary": …}).`,
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", watch.DefaultInterval, "time between polls")
 	f.StringVar(&o.mode, "mode", watch.ModeAuto, "how sockets and owners are followed: auto, ebpf or poll")
-	f.StringVar(&o.netns, "netns", "", "network namespace to watch, as a path (/run/netns/NAME, /proc/PID/ns/net); default: this one")
+	f.StringVar(&o.netns, "netns", "", "network namespace to watch: a path (/run/netns/NAME, /proc/PID/ns/net), or all; default: this one")
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGINT or SIGTERM)")
 	f.BoolVar(&o.explain, "explain", false, "before watching, say what usually opens sockets on ephemeral ports")
 	return cmd
 }
@@ -75,6 +85,9 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
 		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", o.mode))
+	}
+	if o.interval < 0 || o.duration < 0 {
+		return exitWith(report.ExitUsage, fmt.Errorf("--interval and --duration must not be negative"))
 	}
 	if o.explain && g.output == "table" {
 		if err := explainEphemeral(g); err != nil {
@@ -93,7 +106,13 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 			werr = err
 		}
 	}
-	sum, err := watch.Run(cmd.Context(), watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns}, emit)
+	ctx := cmd.Context()
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns}, emit)
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openports/openports/internal/testenv"
+	"github.com/openports/openports/internal/watch"
+)
+
+func TestWatchUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		errHas string
+	}{
+		{"unknown mode", []string{"watch", "--mode", "psychic"}, "unknown --mode"},
+		{"unknown output", []string{"watch", "-o", "yaml"}, "unknown output format"},
+		{"argument", []string{"watch", "extra"}, "unknown command"},
+		{"negative duration", []string{"watch", "--duration", "-1s"}, "must not be negative"},
+		{"bad interval", []string{"watch", "--interval", "often"}, "invalid argument"},
+		{"unknown flag", []string{"watch", "--forever"}, "unknown flag"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tc.args, &stdout, &stderr); code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.errHas) {
+				t.Errorf("stderr %q does not mention %q", stderr.String(), tc.errHas)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout not empty:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// watchLine is one line of watch -o json: an event or the summary.
+type watchLine struct {
+	watch.Event
+	Summary *watch.Summary `json:"summary"`
+}
+
+// TestWatchLive runs watch -o json with --duration in each mode, on the test
+// namespace by path and with --netns all, while a UDP socket is bound there
+// and closed: the output must report it new with the PID that bound it and
+// gone with a lifetime, in that namespace, and end with the summary.
+func TestWatchLive(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("watch needs Linux and root (sock_diag destroy notices need CAP_NET_ADMIN)")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("watch needs root in the initial user namespace")
+	}
+	ino, err := env.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ mode, netns string }{
+		{watch.ModePoll, env.NetNSPath()},
+		{watch.ModeAuto, env.NetNSPath()},
+		{watch.ModeAuto, watch.AllNetNS},
+	} {
+		t.Run(tc.mode+" "+tc.netns, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(context.Background(), []string{"watch", "-o", "json", "--mode", tc.mode, "--netns", tc.netns,
+					"--interval", "200ms", "--duration", "4s"}, &stdout, &stderr)
+			}()
+			time.Sleep(1500 * time.Millisecond)
+			l := env.Listen(t, testenv.ListenSpec{Proto: "udp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
+			time.Sleep(700 * time.Millisecond)
+			l.Stop()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("watch --duration 4s still runs after 30 s")
+			}
+			if code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+			}
+			var newEv, goneEv *watch.Event
+			var sum *watch.Summary
+			sc := bufio.NewScanner(&stdout)
+			for sc.Scan() {
+				var wl watchLine
+				if err := json.Unmarshal(sc.Bytes(), &wl); err != nil {
+					t.Fatalf("line is not JSON: %v\n%s", err, sc.Text())
+				}
+				if wl.Summary != nil {
+					sum = wl.Summary
+					continue
+				}
+				if sum != nil {
+					t.Errorf("event after the summary: %s", sc.Text())
+				}
+				if wl.Local != l.Local || wl.Proto != "udp" {
+					continue
+				}
+				ev := wl.Event
+				switch ev.Kind {
+				case watch.New:
+					newEv = &ev
+				case watch.Gone:
+					goneEv = &ev
+				}
+			}
+			if sum == nil {
+				t.Fatalf("no summary line:\n%s", stdout.String())
+			}
+			if newEv == nil || goneEv == nil {
+				t.Fatalf("socket %v (PID %d): new %v, gone %v in:\n%s", l.Local, l.PID, newEv, goneEv, stdout.String())
+			}
+			if newEv.NetNS != ino || goneEv.NetNS != ino {
+				t.Errorf("events in namespace %d and %d, want %d", newEv.NetNS, goneEv.NetNS, ino)
+			}
+			if len(newEv.Owners) == 0 || newEv.Owners[0].PID != l.PID {
+				t.Errorf("new event owners %+v, want PID %d", newEv.Owners, l.PID)
+			}
+			if goneEv.LivedMS < 100 || goneEv.LivedMS > 5000 {
+				t.Errorf("gone event says it lived %.1f ms; it was bound for about 700 ms", goneEv.LivedMS)
+			}
+			if sum.New < 1 || sum.Gone < 1 || sum.Polls < 5 {
+				t.Errorf("summary %+v: want at least one new, one gone and 5 polls", *sum)
+			}
+			if tc.netns == watch.AllNetNS && sum.Namespaces < 2 {
+				t.Errorf("--netns all watched %d namespaces, want the host's and the test's", sum.Namespaces)
+			}
+			t.Logf("mode %s (owners by %s): new by %s, gone by %s after %.1f ms", sum.Mode, sum.OwnerMethod, newEv.SeenBy, goneEv.SeenBy, goneEv.LivedMS)
+		})
+	}
+}
