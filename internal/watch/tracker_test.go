@@ -110,3 +110,79 @@ func TestTracker(t *testing.T) {
 		t.Errorf("JSON lacks the exact lifetime:\n%s", js.String())
 	}
 }
+
+// TestTrackerForgetsClosed: a closed inode is remembered for closedFor (a
+// late poll does not revive it), then forgotten by prune in time order, so
+// that what the tracker keeps stays bounded under churn.
+func TestTrackerForgetsClosed(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var got []Event
+	tr := NewTracker(func(ev Event) { got = append(got, ev) })
+	const n = 5000
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		tr.Bound(at, bpfwatch.Event{Kind: bpfwatch.Bind, Protocol: bpfwatch.ProtoUDP, Inode: uint64(1000 + i), Cookie: uint64(9000 + i),
+			PID: 42, Comm: "churn", Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i%20000))})
+		tr.Destroyed(at.Add(time.Microsecond), udp(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i%20000)).String(), 0, uint64(9000+i)))
+	}
+	if len(got) != 2*n || tr.Len() != 0 {
+		t.Fatalf("%d events, %d tracked; want %d and 0", len(got), tr.Len(), 2*n)
+	}
+	// Before a minute has passed: a poll listing inode 1000 does not revive it.
+	tr.Poll(t0.Add(30*time.Second), t0.Add(30*time.Second), []snapshot.Socket{udp("127.0.0.1:40000", 1000, 9000)}, nil)
+	if len(got) != 2*n {
+		t.Fatalf("a late poll revived a closed socket: %+v", got[len(got)-1])
+	}
+	if r := tr.Remembered(); r != 2*n {
+		t.Errorf("remembers %d inodes and cookies, want %d", r, 2*n)
+	}
+	// Half of them are older than closedFor at this poll.
+	tr.Poll(t0.Add(closedFor+2500*time.Millisecond), t0.Add(closedFor+2500*time.Millisecond), nil, nil)
+	if r := tr.Remembered(); r < 2*(n/2-2) || r > 2*(n/2+2) {
+		t.Errorf("after %v remembers %d, want about %d", closedFor+2500*time.Millisecond, r, n)
+	}
+	tr.Poll(t0.Add(3*closedFor), t0.Add(3*closedFor), nil, nil)
+	if r := tr.Remembered(); r != 0 {
+		t.Errorf("after %v remembers %d, want 0", 3*closedFor, r)
+	}
+	if len(tr.closedQ)-tr.closedHead != 0 {
+		t.Errorf("queue holds %d keys after all expired", len(tr.closedQ)-tr.closedHead)
+	}
+}
+
+// TestTrackerUnpolledNamespace: a namespace whose dump failed keeps its
+// sockets; events carry the namespace's name.
+func TestTrackerUnpolledNamespace(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var got []Event
+	tr := NewTracker(func(ev Event) { got = append(got, ev) })
+	tr.NSName = func(ino uint64) string {
+		if ino == 7 {
+			return "blue"
+		}
+		return ""
+	}
+	a, b := udp("0.0.0.0:53", 1, 10), udp("0.0.0.0:123", 2, 20)
+	a.NetNS, b.NetNS = 7, 8
+	tr.Start(t0, nil, nil)
+	tr.Poll(t0.Add(time.Second), t0.Add(time.Second), []snapshot.Socket{a, b}, nil)
+	// Namespace 8 could not be polled: its socket is not gone.
+	tr.PollNamespaces(t0.Add(2*time.Second), t0.Add(2*time.Second), []snapshot.Socket{a}, func(ino uint64) bool { return ino != 8 }, nil)
+	// Namespace 7 was, and lost its socket.
+	tr.PollNamespaces(t0.Add(3*time.Second), t0.Add(3*time.Second), []snapshot.Socket{b}, func(ino uint64) bool { return ino != 8 }, nil)
+	var lines []string
+	for _, ev := range got {
+		lines = append(lines, string(ev.Kind)+" "+ev.Local.String()+" "+ev.NetNSName)
+	}
+	want := []string{"new 0.0.0.0:53 blue", "new 0.0.0.0:123 ", "gone 0.0.0.0:53 blue"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), " netns blue ") {
+		t.Errorf("text line does not name the namespace: %q", buf.String())
+	}
+}
