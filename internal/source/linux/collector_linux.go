@@ -506,6 +506,10 @@ func netnsNames() map[uint64]string {
 
 // otherNamespaces opens every network namespace other than self that a
 // process lives in or `ip netns` names. Those it cannot enter become gaps.
+// byNS comes from the owner scan: with the /proc scan it holds every
+// process, with the eBPF iterator only processes that hold a socket (a
+// namespace whose processes hold none has no owned sockets to show, and
+// its kernel-held sockets are listed only when `ip netns` names it).
 func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, byNS map[uint64][]int) []namespace {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
