@@ -13,7 +13,6 @@ import (
 	"github.com/openports/openports/internal/provenance"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
-	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/live"
 )
 
@@ -57,7 +56,7 @@ The policy goes to standard output, or with --write FILE to that file.
 			if err != nil {
 				return exitWith(report.ExitUsage, err)
 			}
-			snap, err := live.New(sopt).Snapshot(linux.WithOwners(cmd.Context(), linux.OwnersAuto))
+			snap, err := live.New(sopt).Snapshot(cmd.Context())
 			if err != nil {
 				if errors.Is(err, source.ErrUnsupported) {
 					return exitWith(report.ExitUsage, err)

@@ -10,7 +10,6 @@ import (
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
-	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/live"
 )
 
@@ -79,7 +78,11 @@ listed with its user and the reason, and the exit code is 3.`,
 
 // sourceOptions turns the list flags into collector options.
 func (o *listOptions) sourceOptions() (source.Options, error) {
-	opt := source.Options{Raw: o.raw, NoNetlink: o.noNL, ProcRoot: o.procFS}
+	owners, err := source.ParseOwnerChoice(o.owners)
+	if err != nil {
+		return source.Options{}, err
+	}
+	opt := source.Options{Raw: o.raw, NoNetlink: o.noNL, ProcRoot: o.procFS, Owners: owners}
 	switch o.netns {
 	case "current", "":
 	case "all":
@@ -99,11 +102,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
-	owners, err := linux.ParseOwnerChoice(o.owners)
-	if err != nil {
-		return exitWith(report.ExitUsage, err)
-	}
-	snap, err := live.New(opt).Snapshot(linux.WithOwners(cmd.Context(), owners))
+	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
 			return exitWith(report.ExitUsage, err)

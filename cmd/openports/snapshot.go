@@ -11,7 +11,6 @@ import (
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
-	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/live"
 )
 
@@ -68,11 +67,7 @@ func collectNow(cmd *cobra.Command, o *listOptions) (*snapshot.Snapshot, error) 
 	if err != nil {
 		return nil, exitWith(report.ExitUsage, err)
 	}
-	owners, err := linux.ParseOwnerChoice(o.owners)
-	if err != nil {
-		return nil, exitWith(report.ExitUsage, err)
-	}
-	snap, err := live.New(opt).Snapshot(linux.WithOwners(cmd.Context(), owners))
+	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
 			return nil, exitWith(report.ExitUsage, err)

@@ -318,6 +318,9 @@ func summary(tx texts, r *report.Report) string {
 	if len(r.Rows) == 0 {
 		parts = append([]string{tx.get("summary.nothing")}, parts...)
 	}
+	if m := ownerMethodText(tx, r.OwnerMethod); m != "" {
+		parts = append(parts, tx.get("summary.owners", m))
+	}
 	b.WriteString(strings.Join(parts, " · "))
 	b.WriteByte('\n')
 	b.WriteString(policySummary(tx, r))
@@ -325,6 +328,19 @@ func summary(tx texts, r *report.Report) string {
 		fmt.Fprintf(&b, "%s\n", tx.get("summary.incomplete", Escape(tx.gap(g.Area, g.Reason, g.Detail, g.Count))))
 	}
 	return b.String()
+}
+
+// ownerMethodText names how owners were found.
+func ownerMethodText(tx texts, method string) string {
+	switch method {
+	case "":
+		return ""
+	case "proc-fd":
+		return "/proc/PID/fd"
+	case "ebpf-task-file":
+		return tx.get("owners.ebpf")
+	}
+	return Escape(method)
 }
 
 func plural(n int, s string) string {

@@ -6,6 +6,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -30,6 +31,35 @@ type Options struct {
 	// NoNetlink forces the /proc/net fallback (for tests and for kernels
 	// whose sock_diag misbehaves).
 	NoNetlink bool
+	// Owners says how owners are found where there is a choice (Linux):
+	// OwnersAuto (the zero value), OwnersProc or OwnersEBPF.
+	Owners OwnerChoice
+}
+
+// OwnerChoice says how a collector finds the processes that hold sockets.
+type OwnerChoice string
+
+// The owner mappings a run may ask for (the --owners flag).
+const (
+	// OwnersAuto lets the collector pick the faster way this run may use.
+	OwnersAuto OwnerChoice = "auto"
+	// OwnersProc always scans /proc/PID/fd.
+	OwnersProc OwnerChoice = "proc"
+	// OwnersEBPF always uses the eBPF task_file iterator, and fails when
+	// it cannot be loaded.
+	OwnersEBPF OwnerChoice = "ebpf"
+)
+
+// ParseOwnerChoice checks the value of --owners: auto (or empty), proc or
+// ebpf.
+func ParseOwnerChoice(s string) (OwnerChoice, error) {
+	switch c := OwnerChoice(s); c {
+	case "", OwnersAuto:
+		return OwnersAuto, nil
+	case OwnersProc, OwnersEBPF:
+		return c, nil
+	}
+	return "", fmt.Errorf("unknown --owners %q (want auto, proc or ebpf)", s)
 }
 
 // ErrUnsupported is returned by live collectors on platforms they do not

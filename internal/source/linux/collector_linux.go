@@ -53,7 +53,7 @@ type namespace struct {
 // Snapshot collects sockets, owners, interfaces and gaps.
 //
 // Owners come from the eBPF task_file iterator or from one pass over
-// /proc/PID/fd, as the context asks (WithOwners; auto by default): auto
+// /proc/PID/fd, as Options.Owners asks (auto by default): auto
 // uses the iterator on hosts with enough open files for it to be the faster
 // one, when bpfowners.Available says this run may load it and procfs is at
 // /proc, and the /proc scan otherwise. snap.OwnerMethod says which.
@@ -84,7 +84,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	names := netnsNames()
 	users := &userCache{names: map[uint32]string{}}
-	owners, err := c.ownerFinder(ownersFrom(ctx), users)
+	owners, err := c.ownerFinder(c.opt.Owners, users)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ const ebpfMinFiles = 8000
 // iterator only where it is the faster one (ebpfMinFiles) and can see what
 // the /proc scan would: procfs at /proc (a test's fake tree is not the
 // kernel's). Below the threshold auto does not even try to load it.
-func (c *Collector) ownerFinder(choice OwnerChoice, users *userCache) (ownerFinder, error) {
+func (c *Collector) ownerFinder(choice source.OwnerChoice, users *userCache) (ownerFinder, error) {
 	scanner := &fdscan.Scanner{ProcRoot: c.proc, NetNS: c.opt.AllNamespaces, LookupUser: users.lookup}
 	procScan := ownerFinder{method: MethodProc, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
 		res, err := scanner.Scan(wanted)
@@ -174,14 +174,14 @@ func (c *Collector) ownerFinder(choice OwnerChoice, users *userCache) (ownerFind
 		return res, nil
 	}}
 	switch choice {
-	case OwnersProc:
+	case source.OwnersProc:
 		return procScan, nil
-	case OwnersEBPF:
+	case source.OwnersEBPF:
 		if err := bpfowners.Available(); err != nil {
 			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
 		}
 		return ebpfScan, nil
-	case OwnersAuto, "":
+	case source.OwnersAuto, "":
 		if c.proc == "/proc" && openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
 			return ebpfScan, nil
 		}

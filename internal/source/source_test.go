@@ -1,9 +1,6 @@
-package linux
+package source
 
-import (
-	"context"
-	"testing"
-)
+import "testing"
 
 func TestParseOwnerChoice(t *testing.T) {
 	tests := []struct {
@@ -27,24 +24,6 @@ func TestParseOwnerChoice(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("ParseOwnerChoice(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestOwnersFromContext(t *testing.T) {
-	tests := []struct {
-		name string
-		ctx  context.Context
-		want OwnerChoice
-	}{
-		{"none", context.Background(), OwnersAuto},
-		{"proc", WithOwners(context.Background(), OwnersProc), OwnersProc},
-		{"ebpf", WithOwners(context.Background(), OwnersEBPF), OwnersEBPF},
-		{"empty means auto", WithOwners(context.Background(), ""), OwnersAuto},
-	}
-	for _, tt := range tests {
-		if got := ownersFrom(tt.ctx); got != tt.want {
-			t.Errorf("%s: ownersFrom = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
