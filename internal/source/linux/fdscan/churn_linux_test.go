@@ -50,12 +50,15 @@ func TestScanChurn(t *testing.T) {
 		}
 		return st.StartTime
 	}
-	const children = 300
+	// The churn goes on until the scans are done (at most maxChildren
+	// processes), so that scans and churn overlap however slow a scan of
+	// this host's /proc is.
+	const maxChildren = 3000
 	stop := make(chan struct{})
 	churned := make(chan struct{})
 	go func() {
 		defer close(churned)
-		for i := range children {
+		for i := range maxChildren {
 			select {
 			case <-stop:
 				return
@@ -84,10 +87,10 @@ func TestScanChurn(t *testing.T) {
 
 	var results []*Result
 	wanted := map[uint64]struct{}{lino: {}}
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 12; i++ {
 		select {
 		case <-churned:
-			i = 40
+			i = 12 // the churn ran out: what was scanned is all there is
 		default:
 		}
 		res, err := (&Scanner{Workers: i % 2}).Scan(wanted)
