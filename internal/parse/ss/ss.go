@@ -7,10 +7,10 @@
 //
 // ss prints "*" for a wildcard address. Before iproute2 4.x that meant the
 // IPv4 wildcard; current ss prints 0.0.0.0 and [::] for the wildcards and
-// keeps "*" for an IPv6 socket that also accepts IPv4 (v6only 0). The
-// parser decides per input: when the input shows 0.0.0.0 or a Process
-// header it is current ss, otherwise old; v6only:0 on a line decides for
-// that line.
+// keeps "*" for an IPv6 socket that also accepts IPv4 (v6only 0), so that
+// its [::] is a v6-only socket (v6only 1). The parser decides per input:
+// when the input shows 0.0.0.0 or a Process header it is current ss,
+// otherwise old; v6only:0 on a line decides for that line.
 //
 // Without -n, ss prints host and service names: a host name keeps the
 // socket with an unknown address, the name in LocalText/RemoteText and the
@@ -259,6 +259,8 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		s.V6Only = nil // IPV6_V6ONLY means nothing for an IPv4 socket
 	case strings.HasPrefix(localTok, "*") && s.V6Only == nil:
 		s.V6Only = snapshot.Bool(false) // current ss prints "*" only for a dual-stack socket
+	case in.modernWildcard && strings.HasPrefix(localTok, "[::]") && s.V6Only == nil:
+		s.V6Only = snapshot.Bool(true) // ... and so "[::]" only for a v6-only one
 	}
 	if v, ok := extras["uid"]; ok {
 		if u, err := strconv.ParseUint(v, 10, 32); err == nil {

@@ -3,6 +3,7 @@ package ss
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,4 +221,46 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("counts do not add up: %+v", res)
 		}
 	})
+}
+
+// TestWildcardV6Only checks what current ss's way of printing the IPv6
+// wildcard says of IPV6_V6ONLY: "*" for a dual-stack socket, "[::]" for a
+// v6-only one (seen from iproute2 6.1 against sockets whose flag the test
+// set), and nothing for an output of old ss, whose forms differ.
+func TestWildcardV6Only(t *testing.T) {
+	const modern = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+	const old = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
+	for _, c := range []struct {
+		name, in string
+		want     *bool
+	}{
+		{"current ss, [::]", modern + `tcp LISTEN 0 16 [::]:7002 [::]:* users:(("d",pid=1,fd=5))`, snapshot.Bool(true)},
+		{"current ss, *", modern + `tcp LISTEN 0 16 *:7003 *:* users:(("d",pid=1,fd=5))`, snapshot.Bool(false)},
+		{"current ss, [::] udp", modern + `udp UNCONN 0 0 [::]:7102 [::]:* users:(("d",pid=1,fd=5))`, snapshot.Bool(true)},
+		{"current ss, [::] bound to a device", modern + `udp UNCONN 0 0 [::]%eth0:547 [::]:*`, snapshot.Bool(true)},
+		{"v6only:0 wins over [::]", modern + `tcp LISTEN 0 16 [::]:22 [::]:* v6only:0`, snapshot.Bool(false)},
+		{"specific address: not inferred", modern + `tcp LISTEN 0 16 [2001:db8::1]:7007 [::]:*`, nil},
+		{"old ss: not inferred", old + `tcp LISTEN 0 128 [::]:22 [::]:*`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := New().Parse(strings.NewReader(c.in), "in")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Problems) > 0 || len(res.Snapshot.Sockets) != 1 {
+				t.Fatalf("problems %v, %d sockets; want none and 1", res.Problems, len(res.Snapshot.Sockets))
+			}
+			got := res.Snapshot.Sockets[0].V6Only
+			if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+				t.Errorf("v6only %s, want %s", fmtV6Only(got), fmtV6Only(c.want))
+			}
+		})
+	}
+}
+
+func fmtV6Only(b *bool) string {
+	if b == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*b)
 }
