@@ -55,25 +55,37 @@ var liveSockets = []expected{
 // sshdAddr is where the real sshd listens: a specific address.
 var sshdAddr = ap("192.0.2.1:2222")
 
-func TestLive(t *testing.T) {
-	bin := openports(t)
-	env := testenv.New(t)
-	t.Logf("namespace mode %v", env.Mode)
-
+// startLive starts every socket of liveSockets and the real sshd on
+// sshdAddr in env's test namespace, and returns what openports must report
+// of each, sorted like sockets' result.
+func startLive(t *testing.T, env *testenv.Env) []sockKey {
+	t.Helper()
 	var want []sockKey
-	loopback := 0
 	for _, e := range liveSockets {
 		l := env.Listen(t, e.spec)
 		want = append(want, sockKey{
 			Proto: e.spec.Proto, Local: l.Local.String(),
 			Exposure: e.exposure, Reach: e.reach, Iface: e.iface, PIDs: pidList(l.PIDs()),
 		})
-		if e.exposure == report.ExposureLoopback {
-			loopback++
-		}
 	}
 	sshd := env.SSHD(t, sshdAddr)
 	want = append(want, sockKey{Proto: "tcp", Local: sshd.Local.String(), Exposure: report.ExposureAddress, Reach: report.ReachV4, Iface: testenv.VethMain, PIDs: pidList([]int{sshd.PID})})
+	slices.SortFunc(want, func(a, b sockKey) int { return strings.Compare(a.String(), b.String()) })
+	return want
+}
+
+func TestLive(t *testing.T) {
+	bin := openports(t)
+	env := testenv.New(t)
+	t.Logf("namespace mode %v", env.Mode)
+
+	want := startLive(t, env)
+	loopback := 0
+	for _, k := range want {
+		if k.Exposure == report.ExposureLoopback {
+			loopback++
+		}
+	}
 	// A listener in the peer namespace must not show up: openports lists
 	// its own namespace by default.
 	peerL := env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: ap("192.0.2.2:7201")})
