@@ -57,10 +57,11 @@ func Open() (*Tracer, error) {
 	}
 	// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK. Raising it
 	// here, rather than importing cilium/ebpf/rlimit, spares every run of
-	// every command that package's start-up probe (~0.4 ms).
-	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
-		return nil, fmt.Errorf("load watch eBPF programs: raise RLIMIT_MEMLOCK: %w", err)
-	}
+	// every command that package's start-up probe (~0.4 ms). Raising it
+	// fails without CAP_SYS_RESOURCE (a container) even for root; later
+	// kernels charge the memory cgroup and do not need it, so that
+	// failure is reported only if the load then fails.
+	memlockErr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
 		return nil, fmt.Errorf("load watch eBPF programs: parse object: %w", err)
@@ -80,6 +81,9 @@ func Open() (*Tracer, error) {
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
+		if memlockErr != nil {
+			return nil, fmt.Errorf("load watch eBPF programs (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
+		}
 		return nil, fmt.Errorf("load watch eBPF programs: %w", err)
 	}
 	t := &Tracer{coll: coll, lost: coll.Variables["lost"]}
