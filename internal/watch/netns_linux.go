@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
@@ -28,22 +26,22 @@ const destroyReadBuffer = 4 << 20
 // polls and one subscribed to its destroy notices, both opened inside it
 // (they keep the namespace alive until closed).
 type nsWatch struct {
-	ino   uint64
-	dump  *sockdiag.Conn
-	dconn *netlink.Conn
-	done  chan struct{}
+	ino  uint64
+	dump *sockdiag.Conn
+	nfd  int // non-blocking destroy-notice socket, in the set's epoll
 }
 
 // nsSet is the namespaces a watch follows. Only the goroutine of Run uses
-// it; each namespace's notice reader feeds destroyed.
+// it; the notice sockets of every namespace are in one epoll set (epfd),
+// which Run's loop waits on.
 type nsSet struct {
-	ctx       context.Context
-	proc      string
-	all       bool
-	destroyed chan<- snapshot.Socket
-	byIno     map[uint64]*nsWatch
-	mu        sync.Mutex // guards names (read by the tracker's NSName)
-	names     map[uint64]string
+	proc  string
+	all   bool
+	epfd  int
+	byIno map[uint64]*nsWatch
+	byFD  map[int32]*nsWatch
+	mu    sync.Mutex // guards names (read by the tracker's NSName)
+	names map[uint64]string
 }
 
 // add starts watching the namespace that path refers to, unless it is
@@ -69,70 +67,33 @@ func (set *nsSet) add(name, path string) error {
 	if err != nil {
 		return fmt.Errorf("watch network namespace %s: %w", path, err)
 	}
-	dconn, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, &netlink.Config{NetNS: fd})
+	nfd, err := openNoticeSocket(fd)
 	if err != nil {
 		dump.Close()
-		return fmt.Errorf("open sock_diag destroy notices in %s: %w", path, err)
+		return fmt.Errorf("destroy notices in %s: %w", path, err)
 	}
-	for _, g := range destroyGroups {
-		if err := dconn.JoinGroup(g); err != nil {
-			dconn.Close()
-			dump.Close()
-			return fmt.Errorf("subscribe to sock_diag destroy notices in %s (needs CAP_NET_ADMIN): %w", path, err)
-		}
+	if err := unix.EpollCtl(set.epfd, unix.EPOLL_CTL_ADD, nfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(nfd)}); err != nil {
+		unix.Close(nfd)
+		dump.Close()
+		return fmt.Errorf("destroy notices in %s: epoll: %w", path, err)
 	}
-	// A larger buffer only lowers the chance of ENOBUFS in a burst; the
-	// default one works too.
-	_ = dconn.SetReadBuffer(destroyReadBuffer)
-	w := &nsWatch{ino: st.Ino, dump: dump, dconn: dconn, done: make(chan struct{})}
+	w := &nsWatch{ino: st.Ino, dump: dump, nfd: nfd}
 	set.byIno[st.Ino] = w
-	go w.readNotices(set.ctx, set.destroyed)
+	set.byFD[int32(nfd)] = w
 	return nil
 }
 
-// readNotices forwards the namespace's destroy notices until its socket is
-// closed. A receive error other than the close is forwarded as a socket
-// whose State starts with "error: ".
-func (w *nsWatch) readNotices(ctx context.Context, destroyed chan<- snapshot.Socket) {
-	defer close(w.done)
-	for {
-		msgs, err := w.dconn.Receive()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) && !strings.Contains(err.Error(), "use of closed") {
-				select {
-				case destroyed <- snapshot.Socket{State: "error: " + snapshot.State(err.Error())}:
-				default:
-				}
-				if errors.Is(err, unix.ENOBUFS) {
-					continue
-				}
-			}
-			return
-		}
-		for _, m := range msgs {
-			s, err := sockdiag.Decode(m.Data, snapshot.UDP)
-			if err != nil {
-				continue
-			}
-			s.NetNS = w.ino
-			select {
-			case destroyed <- s:
-			default: // the tracker is behind; a poll will find it gone
-			}
-		}
-	}
-}
-
-func (w *nsWatch) close() {
-	w.dconn.Close()
-	<-w.done
+func (set *nsSet) close(w *nsWatch) {
+	_ = unix.EpollCtl(set.epfd, unix.EPOLL_CTL_DEL, w.nfd, nil)
+	delete(set.byFD, int32(w.nfd))
+	unix.Close(w.nfd)
 	w.dump.Close()
+	delete(set.byIno, w.ino)
 }
 
 func (set *nsSet) closeAll() {
-	for ino, w := range set.byIno {
-		w.close()
-		delete(set.byIno, ino)
+	for _, w := range set.byIno {
+		set.close(w)
 	}
 }
 
@@ -229,8 +190,7 @@ func (set *nsSet) discover() []error {
 	}
 	for ino, w := range set.byIno {
 		if !seen[ino] {
-			w.close()
-			delete(set.byIno, ino)
+			set.close(w)
 		}
 	}
 	return errs

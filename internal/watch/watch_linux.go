@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -96,8 +97,34 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 
 	// Subscribe to destroy notices before the first dump (in nsSet.add),
 	// so that nothing dies unseen between the dump and the subscription.
-	destroyed := make(chan snapshot.Socket, 4096)
-	set := &nsSet{ctx: ctx, proc: proc, destroyed: destroyed, byIno: map[uint64]*nsWatch{}}
+	// Their sockets are non-blocking and in one epoll set with an eventfd
+	// that the end of ctx writes: this goroutine waits on it for notices
+	// and until the next poll or ring buffer read, so that nothing is
+	// handed from goroutine to goroutine per notice.
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return Summary{}, fmt.Errorf("create epoll set: %w", err)
+	}
+	defer unix.Close(epfd)
+	stopFD, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return Summary{}, fmt.Errorf("create eventfd: %w", err)
+	}
+	defer unix.Close(stopFD)
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, stopFD, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(stopFD)}); err != nil {
+		return Summary{}, fmt.Errorf("add eventfd to epoll set: %w", err)
+	}
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		select {
+		case <-ctx.Done():
+			one := [8]byte{1}
+			_, _ = unix.Write(stopFD, one[:]) // any non-zero count wakes the wait
+		case <-ended:
+		}
+	}()
+	set := &nsSet{proc: proc, epfd: epfd, byIno: map[uint64]*nsWatch{}, byFD: map[int32]*nsWatch{}}
 	defer set.closeAll()
 	if opt.NetNSPath == AllNetNS {
 		set.all = true
@@ -120,18 +147,13 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	t.Summary.Namespaces = len(set.byIno)
 
 	// The ring buffer is read by this goroutine, without waiting on it:
-	// before every destroy notice (so that the bind record of the socket
-	// it ends is always taken first), before every poll (so that a socket
-	// the dump caught is matched with its bind record rather than looked
-	// up in /proc), and every recordEvery. Records carry the kernel's
-	// time, so that reading them late does not change what is reported.
+	// before every batch of destroy notices (so that the bind record of
+	// a socket a notice ends is always taken first), before every poll
+	// (so that a socket the dump caught is matched with its bind record
+	// rather than looked up in /proc), and every recordEvery. Records
+	// carry the kernel's time, so that reading them late does not change
+	// what is reported.
 	clock := newMonoClock()
-	var recTick <-chan time.Time
-	if tracer != nil {
-		rt := time.NewTicker(recordEvery)
-		defer rt.Stop()
-		recTick = rt.C
-	}
 	readRecords := func() {
 		if tracer == nil || !tracer.Pending() {
 			return
@@ -145,6 +167,31 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 			fail(err)
 		}
 	}
+	var notices noticeReader
+	// takeNotices reads the notices waiting on the sockets epoll named
+	// (every socket when ready is nil), then the ring buffer, then hands
+	// the notices to the tracker: a notice is read before the records,
+	// so that every bind that preceded the close it reports is taken
+	// first.
+	takeNotices := func(ready []unix.EpollEvent) {
+		notices.batch = notices.batch[:0]
+		if ready == nil {
+			for _, w := range set.byIno {
+				notices.drain(w.nfd, w.ino, fail)
+			}
+		} else {
+			for _, ev := range ready {
+				if w, ok := set.byFD[ev.Fd]; ok {
+					notices.drain(w.nfd, w.ino, fail)
+				}
+			}
+		}
+		readRecords()
+		now := time.Now()
+		for i := range notices.batch {
+			t.Destroyed(now, notices.batch[i])
+		}
+	}
 	socks, failed := set.poll()
 	if len(failed) > 0 && !set.all {
 		for _, err := range failed {
@@ -156,12 +203,12 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	}
 	t.Start(time.Now(), socks, owners)
 
-	ticker := time.NewTicker(opt.Interval)
-	defer ticker.Stop()
+	nextPoll := time.Now().Add(opt.Interval)
+	nextRecords := time.Now().Add(recordEvery)
+	events := make([]unix.EpollEvent, 64)
 	polls := 0
 	for {
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			if tracer != nil {
 				if lost, err := tracer.Lost(); err == nil {
 					t.Summary.EBPFLost = lost
@@ -169,39 +216,75 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 			}
 			t.Summary.Duration = time.Since(t.Summary.Start)
 			return t.Summary, nil
-		case s := <-destroyed:
-			readRecords()
-			takeDestroyed(t, s, fail)
-		case <-recTick:
-			readRecords()
-		case <-ticker.C:
-			polls++
-			if set.all {
-				for _, err := range set.discover() {
-					fail(err)
+		}
+		now := time.Now()
+		wake := nextPoll
+		if tracer != nil && nextRecords.Before(wake) {
+			wake = nextRecords
+		}
+		timeout := 0
+		if d := wake.Sub(now); d > 0 {
+			timeout = int((d + time.Millisecond - 1) / time.Millisecond)
+		}
+		n, err := unix.EpollWait(epfd, events, timeout)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return t.Summary, fmt.Errorf("wait for destroy notices: %w", err)
+		}
+		if n > 0 {
+			ready := events[:0]
+			for _, ev := range events[:n] {
+				if ev.Fd != int32(stopFD) {
+					ready = append(ready, ev)
 				}
-				t.Summary.Namespaces = max(t.Summary.Namespaces, len(set.byIno))
 			}
-			start := time.Now()
-			socks, failed := set.poll()
-			for _, err := range failed {
+			if len(ready) > 0 {
+				takeNotices(ready)
+				// Let notices gather for a moment: one wake-up
+				// then reads many, rather than one each.
+				if noticeHold > 0 {
+					_ = unix.Nanosleep(&unix.Timespec{Nsec: int64(noticeHold)}, nil)
+				}
+			}
+		}
+		now = time.Now()
+		if tracer != nil && !now.Before(nextRecords) {
+			readRecords()
+			nextRecords = now.Add(recordEvery)
+		}
+		if now.Before(nextPoll) {
+			continue
+		}
+		// Like a ticker: the next poll is due one interval after this
+		// one was, or one interval from now after a late one.
+		nextPoll = nextPoll.Add(opt.Interval)
+		if !nextPoll.After(now) {
+			nextPoll = now.Add(opt.Interval)
+		}
+		polls++
+		if set.all {
+			for _, err := range set.discover() {
 				fail(err)
 			}
-			// Every bind that returned before the dump ended is in
-			// the ring buffer: take those records, and the notices
-			// that came meanwhile, before the dump.
-			readRecords()
-			drainDestroyed(t, destroyed, readRecords, fail)
-			// A namespace whose dump failed keeps its sockets
-			// until a poll of it works.
-			var polled func(uint64) bool
-			if len(failed) > 0 {
-				polled = func(ino uint64) bool { _, bad := failed[ino]; return !bad }
-			}
-			t.PollNamespaces(start, time.Now(), socks, polled, owners)
-			if opt.RescanEvery > 0 && polls%opt.RescanEvery == 0 {
-				t.Rescan(time.Now(), owners)
-			}
+			t.Summary.Namespaces = max(t.Summary.Namespaces, len(set.byIno))
+		}
+		start := time.Now()
+		socks, failed := set.poll()
+		for _, err := range failed {
+			fail(err)
+		}
+		// Every bind that returned before the dump ended is in the ring
+		// buffer, and every close before it has its notice queued: take
+		// the notices (each socket), then those records, before the dump.
+		takeNotices(nil)
+		// A namespace whose dump failed keeps its sockets until a poll
+		// of it works.
+		var polled func(uint64) bool
+		if len(failed) > 0 {
+			polled = func(ino uint64) bool { _, bad := failed[ino]; return !bad }
+		}
+		t.PollNamespaces(start, time.Now(), socks, polled, owners)
+		if opt.RescanEvery > 0 && polls%opt.RescanEvery == 0 {
+			t.Rescan(time.Now(), owners)
 		}
 	}
 }
@@ -214,28 +297,6 @@ const AllNetNS = "all"
 // recordEvery is how often the eBPF ring buffer is read when no notice or
 // poll has read it meanwhile: the delay of a New event from a bind record.
 const recordEvery = 50 * time.Millisecond
-
-func takeDestroyed(t *Tracker, s snapshot.Socket, fail func(error)) {
-	if strings.HasPrefix(string(s.State), "error: ") {
-		fail(fmt.Errorf("destroy notices: %s", strings.TrimPrefix(string(s.State), "error: ")))
-		return
-	}
-	t.Destroyed(time.Now(), s)
-}
-
-// drainDestroyed feeds the tracker the notices that are waiting, each
-// after the records that may precede it.
-func drainDestroyed(t *Tracker, destroyed <-chan snapshot.Socket, readRecords func(), fail func(error)) {
-	for range 1 << 20 {
-		select {
-		case s := <-destroyed:
-			readRecords()
-			takeDestroyed(t, s, fail)
-		default:
-			return
-		}
-	}
-}
 
 // ownerLookup returns the OwnerFunc of a watch: the eBPF task_file iterator
 // (package bpfowners) in eBPF mode where it loads, the /proc scan
@@ -273,6 +334,11 @@ func ownerLookup(t *Tracker, proc, mode string) OwnerFunc {
 		return res.Owners, reason
 	}
 }
+
+// noticeHold is how long the loop rests after it took destroy notices, so
+// that under churn one wake-up reads the notices of many sockets: a gone
+// event is stamped up to this much after the close.
+const noticeHold = 5 * time.Millisecond
 
 // fail counts an error watch goes on after.
 func (t *Tracker) fail(msg string) {
