@@ -3,9 +3,11 @@
 // (bind and close of UDP sockets on loopback by a child process), and its
 // heap over a bounded soak under churn. It runs the watcher in-process, so
 // getrusage(RUSAGE_SELF) is the watcher's CPU alone; the churn runs in a
-// child (this binary with -churner).
+// child (this binary with -churner). Every -sample the heap (after a GC)
+// and the resident set are recorded; the series of each run is printed
+// after the table, so that a plateau (or a leak) shows.
 //
-//	go run ./bench/watchcost -quiet 30s -churn 30s -rate 1000 -soak 2m
+//	go run ./bench/watchcost -quiet 30s -churn 30s -rate 500 -soak 8m
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,8 +31,9 @@ import (
 func main() {
 	quiet := flag.Duration("quiet", 20*time.Second, "length of the quiet run")
 	churn := flag.Duration("churn", 20*time.Second, "length of the churn run")
-	soak := flag.Duration("soak", time.Minute, "length of the soak run (heap sampled every 5s)")
-	rate := flag.Int("rate", 1000, "socket events per second in the churn and soak runs")
+	soak := flag.Duration("soak", time.Minute, "length of the soak run")
+	rate := flag.Int("rate", 500, "UDP sockets bound and closed per second in the churn and soak runs (two events each: new, gone)")
+	sample := flag.Duration("sample", 5*time.Second, "interval of the heap and RSS samples")
 	mode := flag.String("mode", watch.ModeAuto, "watch mode: auto, ebpf or poll")
 	churner := flag.Int("churner", 0, "internal: bind and close this many UDP sockets per second until killed")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of each measured run (not its start-up) to FILE.<run>")
@@ -39,7 +43,9 @@ func main() {
 		return
 	}
 	profile = *cpuprofile
-	fmt.Printf("| run | mode | length | CPU (user+sys) | %% of one core | events | events/s | polls | /proc scans | heap start → end (MiB) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	sampleEvery = max(*sample, 100*time.Millisecond)
+	fmt.Printf("| run | mode / owner lookups | length | CPU (user+sys) | %% of one core | events | events/s | polls | owner lookups | heap start → end (MiB) | RSS start → end (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var series []string
 	for _, r := range []struct {
 		name string
 		d    time.Duration
@@ -48,12 +54,20 @@ func main() {
 		if r.d <= 0 {
 			continue
 		}
-		if err := measure(r.name, r.d, r.rate, *mode); err != nil {
+		ser, err := measure(r.name, r.d, r.rate, *mode)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "watchcost:", err)
 			os.Exit(1)
 		}
+		series = append(series, ser)
+	}
+	for _, ser := range series {
+		fmt.Print(ser)
 	}
 }
+
+// sampleEvery is the interval of the heap and RSS samples.
+var sampleEvery time.Duration
 
 // profile is the prefix of the CPU profile files ("" for none).
 var profile string
@@ -71,7 +85,35 @@ func heapMiB() float64 {
 	return float64(m.HeapAlloc) / (1 << 20)
 }
 
-func measure(name string, d time.Duration, rate int, mode string) error {
+// rssMiB is the resident set of this process (the watcher and the
+// benchmark's small loop), from /proc/self/statm.
+func rssMiB() (float64, error) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, fmt.Errorf("read RSS: %w", err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, fmt.Errorf("read RSS: /proc/self/statm has %d fields", len(f))
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read RSS: %w", err)
+	}
+	return float64(pages*uint64(os.Getpagesize())) / (1 << 20), nil
+}
+
+// sample is one point of a run's memory series.
+type sample struct {
+	at        time.Duration
+	heap, rss float64
+	cpu       time.Duration // CPU used since the run's start
+}
+
+// measure runs the watcher for d (after a 2 s start-up) with rate sockets
+// a second of churn, prints its table row and returns its sample series,
+// formatted.
+func measure(name string, d time.Duration, rate int, mode string) (string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var events atomic.Int64
 	done := make(chan error, 1)
@@ -87,12 +129,12 @@ func measure(name string, d time.Duration, rate int, mode string) error {
 		exe, err := os.Executable()
 		if err != nil {
 			cancel()
-			return fmt.Errorf("find own binary: %w", err)
+			return "", fmt.Errorf("find own binary: %w", err)
 		}
 		child = exec.Command(exe, "-churner", strconv.Itoa(rate))
 		if err := child.Start(); err != nil {
 			cancel()
-			return fmt.Errorf("start churner: %w", err)
+			return "", fmt.Errorf("start churner: %w", err)
 		}
 	}
 	h0 := heapMiB()
@@ -100,38 +142,63 @@ func measure(name string, d time.Duration, rate int, mode string) error {
 		f, err := os.Create(profile + "." + name)
 		if err != nil {
 			cancel()
-			return fmt.Errorf("create CPU profile: %w", err)
+			return "", fmt.Errorf("create CPU profile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			cancel()
-			return fmt.Errorf("start CPU profile %s: %w", f.Name(), err)
+			return "", fmt.Errorf("start CPU profile %s: %w", f.Name(), err)
 		}
 		defer pprof.StopCPUProfile()
 	}
 	c0, t0, e0 := cpu(), time.Now(), events.Load()
-	hmax := h0
+	r0, err := rssMiB()
+	if err != nil {
+		cancel()
+		return "", err
+	}
+	samples := []sample{{0, h0, r0, 0}}
 	for end := t0.Add(d); time.Now().Before(end); {
-		time.Sleep(min(5*time.Second, time.Until(end)))
-		if h := heapMiB(); h > hmax {
-			hmax = h
+		time.Sleep(min(sampleEvery, time.Until(end)))
+		c := cpu()
+		h := heapMiB()
+		r, err := rssMiB()
+		if err != nil {
+			cancel()
+			return "", err
 		}
+		samples = append(samples, sample{time.Since(t0), h, r, c - c0})
 	}
 	c1, t1, e1 := cpu(), time.Now(), events.Load()
-	h1 := heapMiB()
+	last := samples[len(samples)-1]
+	h1, r1 := last.heap, last.rss
+	hmax, rmax := h0, r0
+	for _, p := range samples {
+		hmax, rmax = max(hmax, p.heap), max(rmax, p.rss)
+	}
 	if child != nil {
 		_ = child.Process.Kill()
 		_ = child.Wait()
 	}
 	cancel()
 	if err := <-done; err != nil {
-		return err
+		return "", err
 	}
 	used, span := c1-c0, t1.Sub(t0)
-	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.0f | %d | %d | %.1f → %.1f (max %.1f) |\n", name, sum.Mode+"/"+sum.OwnerMethod, span.Round(time.Second),
+	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.0f | %d | %d | %.1f → %.1f (max %.1f) | %.1f → %.1f (max %.1f) |\n", name, sum.Mode+"/"+sum.OwnerMethod, span.Round(time.Second),
 		used.Round(time.Millisecond), 100*used.Seconds()/span.Seconds(), e1-e0, float64(e1-e0)/span.Seconds(),
-		sum.Polls, sum.OwnerScans, h0, h1, hmax)
-	return nil
+		sum.Polls, sum.OwnerScans, h0, h1, hmax, r0, r1, rmax)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%s: heap (MiB, after GC) and RSS (MiB) every %s; CPU %% of one core over each interval\n\n| t (s) | heap | RSS | CPU %% |\n|---|---|---|---|\n", name, sampleEvery)
+	for i, p := range samples {
+		pct := "—"
+		if i > 0 {
+			q := samples[i-1]
+			pct = fmt.Sprintf("%.2f", 100*(p.cpu-q.cpu).Seconds()/(p.at-q.at).Seconds())
+		}
+		fmt.Fprintf(&b, "| %.0f | %.2f | %.1f | %s |\n", p.at.Seconds(), p.heap, p.rss, pct)
+	}
+	return b.String(), nil
 }
 
 // churnLoop binds a UDP socket on 127.0.0.1 (ephemeral port) and closes it,
