@@ -23,3 +23,31 @@ func AddOwner(s *snapshot.Socket, o snapshot.Owner) {
 	}
 	s.Owners = append(s.Owners, o)
 }
+
+// AddFlags adds each of flags that s.Truncated does not hold yet to it, in
+// order.
+func AddFlags(s *snapshot.Socket, flags ...string) {
+	for _, f := range flags {
+		if !slices.Contains(s.Truncated, f) {
+			s.Truncated = append(s.Truncated, f)
+		}
+	}
+}
+
+// Index finds the sockets of a snapshot being built by the key a parser
+// joins its rows on (rows of several processes, or several descriptors, for
+// one socket become one snapshot.Socket).
+type Index[K comparable] map[K]int
+
+// Socket returns the socket of snap joined under k and true; when there is
+// none yet it appends the socket fresh returns, joins it under k and
+// returns it and false. The pointer is valid until snap.Sockets grows.
+func (x Index[K]) Socket(snap *snapshot.Snapshot, k K, fresh func() snapshot.Socket) (*snapshot.Socket, bool) {
+	i, seen := x[k]
+	if !seen {
+		i = len(snap.Sockets)
+		x[k] = i
+		snap.Sockets = append(snap.Sockets, fresh())
+	}
+	return &snap.Sockets[i], seen
+}

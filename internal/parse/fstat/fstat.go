@@ -46,7 +46,6 @@ const (
 	expectSocket  = "internet socket: USER CMD PID FD internet|internet6 stream|dgram PROTO [KADDR] LOCAL [<-> FOREIGN]"
 	expectAddress = "address as ADDR:PORT, *:PORT or [IPv6]:PORT"
 	expectSameKA  = "the same protocol and addresses as the earlier row with this kernel address"
-	expectShort   = "a line shorter than 64 KiB"
 )
 
 // New returns the fstat parser.
@@ -60,21 +59,9 @@ func (parser) Format() string { return Format }
 // Detect scores sample by the share of its lines that are fstat rows for
 // internet sockets, with a bonus for fstat's own header.
 func (parser) Detect(sample []byte) int {
-	var rows, sockets, header int
-	for line := range strings.Lines(string(sample)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		rows++
-		if isHeader(f) {
-			header++
-			continue
-		}
-		if len(f) >= 7 && isFamily(f[4]) && isPID(f[2]) {
-			sockets++
-		}
-	}
+	rows, header, sockets := parse.CountRows(sample, isHeader, func(f []string) bool {
+		return len(f) >= 7 && isFamily(f[4]) && isPID(f[2])
+	})
 	if rows == 0 || sockets+header == 0 {
 		return 0
 	}
@@ -108,7 +95,7 @@ type key struct {
 type builder struct {
 	name    string
 	res     *parse.Result
-	index   map[key]int
+	index   parse.Index[key]
 	noAddr  int
 	kaddrOS string
 	// deferred rows wait for the end of the input to know the order of
@@ -125,25 +112,8 @@ type deferredRow struct {
 
 // Parse reads a whole fstat output.
 func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	b := &builder{
-		name: name,
-		res: &parse.Result{Snapshot: &snapshot.Snapshot{
-			Schema:    snapshot.SchemaVersion,
-			Source:    "parse/" + Format,
-			Privilege: snapshot.Privilege{EUID: -1},
-			Sockets:   []snapshot.Socket{},
-		}},
-		index: map[key]int{},
-	}
-	err := parse.EachLine(r, func(n int, line string, long bool) {
-		b.res.Lines++
-		if long {
-			b.problem(n, line[:min(len(line), 200)], expectShort)
-			return
-		}
-		b.line(n, line)
-	})
-	if err != nil {
+	b := &builder{name: name, res: parse.NewResult(Format), index: parse.Index[key]{}}
+	if err := parse.EachRow(r, name, b.res, b.line); err != nil {
 		return nil, fmt.Errorf("fstat %s: %w", name, err)
 	}
 	b.finish()
@@ -151,7 +121,7 @@ func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 }
 
 func (b *builder) problem(n int, text, expected string) {
-	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+	b.res.Problem(b.name, n, text, expected)
 }
 
 func (b *builder) line(n int, line string) {
@@ -249,28 +219,24 @@ func (b *builder) line(n int, line string) {
 	if kaddr != "" {
 		k = key{kaddr: kaddr}
 	}
-	i, seen := b.index[k]
-	if !seen {
-		i = len(b.res.Snapshot.Sockets)
-		b.index[k] = i
-		b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, snapshot.Socket{
+	s, seen := b.index.Socket(b.res.Snapshot, k, func() snapshot.Socket {
+		return snapshot.Socket{
 			Proto:      proto,
 			Local:      local,
 			Remote:     remote,
 			State:      state,
 			KernelAddr: kaddr,
 			OwnerState: snapshot.OwnersComplete,
-		})
-	}
-	s := &b.res.Snapshot.Sockets[i]
+		}
+	})
 	if seen && (s.Proto != proto || s.Local != local || s.Remote != remote) {
 		b.problem(n, line, expectSameKA)
 		return
 	}
 	parse.AddOwner(s, snapshot.Owner{PID: pid, Name: f[1], User: f[0], FDs: []int{fd}})
 	// NetBSD and OpenBSD print the user name cut to 8 characters.
-	if len(f[0]) == 8 && !slices.Contains(s.Truncated, "user") {
-		s.Truncated = append(s.Truncated, "user")
+	if len(f[0]) == 8 {
+		parse.AddFlags(s, "user")
 	}
 	b.res.Parsed++
 }

@@ -310,11 +310,7 @@ func mergeOwners(s *snapshot.Socket, o snapshot.Socket) {
 	if s.V6Only == nil {
 		s.V6Only = o.V6Only
 	}
-	for _, t := range o.Truncated {
-		if !slices.Contains(s.Truncated, t) {
-			s.Truncated = append(s.Truncated, t)
-		}
-	}
+	parse.AddFlags(s, o.Truncated...)
 }
 
 // rank orders owner states from the most complete.

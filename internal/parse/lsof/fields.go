@@ -109,12 +109,7 @@ type fieldState struct {
 // Parse reads a whole lsof -F output.
 func (fieldParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	st := &fieldState{b: newBuilder(name, FormatFields)}
-	err := parse.EachLine(r, func(n int, line string, long bool) {
-		st.b.res.Lines++
-		if long {
-			st.b.problem(n, line[:min(len(line), 200)], expectShort)
-			return
-		}
+	err := parse.EachRow(r, name, st.b.res, func(n int, line string) {
 		st.line(n, line)
 		st.drain()
 	})

@@ -30,7 +30,6 @@ package lsof
 
 import (
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -61,7 +60,6 @@ const (
 	expectState    = "TCP state such as (LISTEN) or (ESTABLISHED)"
 	expectField    = "lsof -F field: one of the letters p c u L R g f a l t d D s o i k P n T, then its value"
 	expectPIDField = "numeric process ID after p"
-	expectShort    = "a line shorter than 64 KiB"
 )
 
 // protos are lsof's NODE words for the protocols a snapshot holds.
@@ -121,7 +119,7 @@ type builder struct {
 	name      string
 	format    string
 	res       *parse.Result
-	index     map[key]int
+	index     parse.Index[key]
 	linux     bool
 	denied    map[int]bool
 	deniedRow int
@@ -132,22 +130,17 @@ type builder struct {
 
 func newBuilder(name, format string) *builder {
 	return &builder{
-		name:   name,
-		format: format,
-		res: &parse.Result{Snapshot: &snapshot.Snapshot{
-			Schema:    snapshot.SchemaVersion,
-			Source:    "parse/" + format,
-			Privilege: snapshot.Privilege{EUID: -1},
-			Sockets:   []snapshot.Socket{},
-		}},
-		index:   map[key]int{},
+		name:    name,
+		format:  format,
+		res:     parse.NewResult(format),
+		index:   parse.Index[key]{},
 		denied:  map[int]bool{},
 		otherNS: map[string]bool{},
 	}
 }
 
 func (b *builder) problem(n int, text, expected string) {
-	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+	b.res.Problem(b.name, n, text, expected)
 }
 
 // add joins a parsed row into the snapshot.
@@ -159,10 +152,7 @@ func (b *builder) add(r sock) {
 	default:
 		k = key{proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText}
 	}
-	i, seen := b.index[k]
-	if !seen {
-		i = len(b.res.Snapshot.Sockets)
-		b.index[k] = i
+	s, _ := b.index.Socket(b.res.Snapshot, k, func() snapshot.Socket {
 		so := snapshot.Socket{
 			Proto:      r.proto,
 			Local:      r.local,
@@ -178,11 +168,10 @@ func (b *builder) add(r sock) {
 		} else if h, ok := strings.CutPrefix(r.device, "0x"); ok {
 			so.KernelAddr = strings.ToLower(h)
 		}
-		b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, so)
-	}
-	s := &b.res.Snapshot.Sockets[i]
-	if r.truncated && !slices.Contains(s.Truncated, TruncName) {
-		s.Truncated = append(s.Truncated, TruncName)
+		return so
+	})
+	if r.truncated {
+		parse.AddFlags(s, TruncName)
 	}
 	parse.AddOwner(s, r.owner)
 }
@@ -262,27 +251,18 @@ func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, str
 		}
 		host, port = s[:i], s[i+1:]
 	}
-	var a netip.Addr
 	var text string
-	switch host {
-	case "*":
-		a = netip.IPv4Unspecified()
-		if v6 {
-			a = netip.IPv6Unspecified()
-		}
-	case "localhost":
-		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if v6 {
-			a = netip.IPv6Loopback()
-		}
-	case "ip6-localhost", "ip6-loopback":
+	a, named := parse.NamedAddr(host, v6)
+	switch {
+	case named:
+	case host == "ip6-localhost" || host == "ip6-loopback":
 		a = netip.IPv6Loopback()
-	case "":
+	case host == "":
 		return netip.AddrPort{}, "", expectAddress
 	default:
 		var err error
 		if a, err = netip.ParseAddr(host); err != nil {
-			if !isHostName(host) {
+			if !parse.IsHostName(host) {
 				return netip.AddrPort{}, "", expectAddress
 			}
 			a, text = netip.Addr{}, host
@@ -299,25 +279,6 @@ func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, str
 		}
 	}
 	return netip.AddrPortFrom(a, p), text, ""
-}
-
-// isHostName reports whether s looks like a DNS host name (not a
-// malformed numeric address).
-func isHostName(s string) bool {
-	if len(s) > 253 {
-		return false
-	}
-	letter := false
-	for _, c := range s {
-		switch {
-		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			letter = true
-		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
-		default:
-			return false
-		}
-	}
-	return letter
 }
 
 // defaultState is the state of a socket lsof printed none for: LISTEN for
@@ -342,14 +303,8 @@ func fdNumber(s string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
+// isDigits reports whether s is a number of at most 10 digits, as lsof
+// prints PIDs, TIDs and UIDs.
 func isDigits(s string) bool {
-	if s == "" || len(s) > 10 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) <= 10 && parse.IsDigits(s)
 }

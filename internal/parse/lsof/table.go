@@ -22,25 +22,14 @@ func (tableParser) Format() string { return FormatTable }
 // Detect scores sample by lsof's header and the share of rows that are
 // internet sockets in lsof's columns.
 func (tableParser) Detect(sample []byte) int {
-	var rows, hits, header int
-	for line := range strings.Lines(string(sample)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		rows++
-		if isTableHeader(f) {
-			header = 1
-			continue
-		}
-		if p := pidIndex(f); p > 0 && typeIndex(f, p) > 0 {
-			hits++
-		}
-	}
+	rows, header, hits := parse.CountRows(sample, isTableHeader, func(f []string) bool {
+		p := pidIndex(f)
+		return p > 0 && typeIndex(f, p) > 0
+	})
 	if rows == 0 {
 		return 0
 	}
-	if header == 1 {
+	if header > 0 {
 		return min(100, 60+40*(hits+1)/rows)
 	}
 	return 90 * hits / rows
@@ -119,15 +108,7 @@ func isFD(s string) bool {
 // Parse reads a whole lsof output.
 func (tableParser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	b := newBuilder(name, FormatTable)
-	err := parse.EachLine(r, func(n int, line string, long bool) {
-		b.res.Lines++
-		if long {
-			b.problem(n, line[:min(len(line), 200)], expectShort)
-			return
-		}
-		b.tableLine(n, line)
-	})
-	if err != nil {
+	if err := parse.EachRow(r, name, b.res, b.tableLine); err != nil {
 		return nil, fmt.Errorf("lsof %s: %w", name, err)
 	}
 	return b.finish(), nil

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/portname"
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -126,7 +127,7 @@ func bsdEndpoint(tok string, pi protoInfo, w bsdWidths) (endpoint, string) {
 		return e, "HOST.PORT"
 	}
 	host, port := tok[:i], tok[i+1:]
-	if w.column > 0 && len(tok) >= w.column && !(len(port) == 5 && isDigits(port)) {
+	if w.column > 0 && len(tok) >= w.column && !(len(port) == 5 && parse.IsDigits(port)) {
 		// The column is full: the port may have been cut, unless it
 		// already has the five digits a port number can have at most.
 		e.cutPort = true

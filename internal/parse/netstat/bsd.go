@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -107,7 +108,7 @@ func bsdNamesMode(lines []string) bool {
 			}
 			for _, t := range f[k+1:] {
 				if i := strings.LastIndexByte(t.s, '.'); i >= 0 {
-					if p := t.s[i+1:]; p != "*" && !isDigits(p) && !strings.Contains(p, ":") {
+					if p := t.s[i+1:]; p != "*" && !parse.IsDigits(p) && !strings.Contains(p, ":") {
 						return true
 					}
 				}
@@ -187,7 +188,7 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 		s.KernelAddr = f[0].s
 	}
 	j := k + 1
-	for q := 0; q < 4 && j < len(f) && isDigits(f[j].s); q++ {
+	for q := 0; q < 4 && j < len(f) && parse.IsDigits(f[j].s); q++ {
 		j++ // Recv-Q, Send-Q, and -T's Rexmit OOORcv 0-win
 	}
 	if j+1 >= len(f) {

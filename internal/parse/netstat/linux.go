@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -87,7 +88,7 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 	if len(f) < 5 {
 		return s, "Proto Recv-Q Send-Q Local-Address Foreign-Address"
 	}
-	if !isDigits(f[1].s) || !isDigits(f[2].s) {
+	if !parse.IsDigits(f[1].s) || !parse.IsDigits(f[2].s) {
 		return s, "numeric Recv-Q and Send-Q columns"
 	}
 	local, exp := linuxEndpoint(f[3].s, pi)
@@ -135,14 +136,14 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 	// User and Inode (-e): announced by the header, or recognised by shape
 	// in a headerless (grep-filtered) output.
 	hasUser := cols.user && cols.inode
-	if !cols.known && len(rest) >= 2 && isDigits(rest[1].s) && !strings.Contains(rest[0].s, "/") && rest[0].s != "-" {
+	if !cols.known && len(rest) >= 2 && parse.IsDigits(rest[1].s) && !strings.Contains(rest[0].s, "/") && rest[0].s != "-" {
 		hasUser = true
 	}
 	if hasUser {
 		if len(rest) < 2 {
 			return s, "User and Inode columns"
 		}
-		if isDigits(rest[0].s) {
+		if parse.IsDigits(rest[0].s) {
 			uid, err := strconv.ParseUint(rest[0].s, 10, 32)
 			if err != nil {
 				return s, "a numeric user id or a user name"

@@ -103,21 +103,15 @@ type builder struct {
 }
 
 func newBuilder(format, name string, lines int) *builder {
-	return &builder{name: name, res: &parse.Result{
-		Snapshot: &snapshot.Snapshot{
-			Schema:    snapshot.SchemaVersion,
-			Source:    "parse/" + format,
-			Privilege: snapshot.Privilege{EUID: -1},
-			Sockets:   []snapshot.Socket{},
-		},
-		Lines: lines,
-	}}
+	res := parse.NewResult(format)
+	res.Lines = lines
+	return &builder{name: name, res: res}
 }
 
 func (b *builder) skip() { b.res.Skipped++ }
 
 func (b *builder) problem(n int, text, expected string) {
-	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+	b.res.Problem(b.name, n, text, expected)
 }
 
 func (b *builder) add(s snapshot.Socket) {
@@ -210,16 +204,4 @@ func isSectionTitle(line string) (title, inet bool) {
 		}
 	}
 	return false, false
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +57,6 @@ const (
 	expectProto   = "protocol tcp, udp, sctp or udplite with family suffix 4, 6 or 46"
 	expectAddress = "address as ADDR:PORT, [IPv6]:PORT, *:PORT or ADDR.PORT"
 	expectPID     = "numeric PID and FD"
-	expectShort   = "a line shorter than 64 KiB"
 )
 
 // noOwnerReason explains sockstat's "?" rows: sockets found in the
@@ -79,23 +77,13 @@ func (parser) Format() string { return Format }
 // Detect scores sample by sockstat's header and the share of lines that
 // look like sockstat rows.
 func (parser) Detect(sample []byte) int {
-	var rows, hits, header int
-	for line := range strings.Lines(string(sample)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		rows++
-		if isHeader(f) {
-			header++
-			continue
-		}
+	rows, header, hits := parse.CountRows(sample, isHeader, func(f []string) bool {
 		if i := protoIndex(f); i >= 0 {
-			if _, _, ok := parseProto(f[i]); ok || isUnixProto(f[i]) {
-				hits++
-			}
+			_, _, ok := parseProto(f[i])
+			return ok || isUnixProto(f[i])
 		}
-	}
+		return false
+	})
 	if rows == 0 || hits+header == 0 {
 		return 0
 	}
@@ -180,31 +168,14 @@ type key struct {
 type builder struct {
 	name            string
 	res             *parse.Result
-	index           map[key]int
+	index           parse.Index[key]
 	freebsd, netbsd bool
 }
 
 // Parse reads a whole sockstat output.
 func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	b := &builder{
-		name: name,
-		res: &parse.Result{Snapshot: &snapshot.Snapshot{
-			Schema:    snapshot.SchemaVersion,
-			Source:    "parse/" + Format,
-			Privilege: snapshot.Privilege{EUID: -1},
-			Sockets:   []snapshot.Socket{},
-		}},
-		index: map[key]int{},
-	}
-	err := parse.EachLine(r, func(n int, line string, long bool) {
-		b.res.Lines++
-		if long {
-			b.problem(n, line[:min(len(line), 200)], expectShort)
-			return
-		}
-		b.line(n, line)
-	})
-	if err != nil {
+	b := &builder{name: name, res: parse.NewResult(Format), index: parse.Index[key]{}}
+	if err := parse.EachRow(r, name, b.res, b.line); err != nil {
 		return nil, fmt.Errorf("sockstat %s: %w", name, err)
 	}
 	b.finish()
@@ -212,7 +183,7 @@ func (parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 }
 
 func (b *builder) problem(n int, text, expected string) {
-	b.res.Problems = append(b.res.Problems, parse.LineError{File: b.name, Line: n, Text: text, Expected: expected})
+	b.res.Problem(b.name, n, text, expected)
 }
 
 func (b *builder) line(n int, line string) {
@@ -306,22 +277,14 @@ func (b *builder) line(n int, line string) {
 	}
 
 	k := key{proto: proto, fam: fam, local: local, remote: remote, localText: localText, remoteText: remoteText}
-	i, seen := b.index[k]
-	if !seen {
-		i = len(b.res.Snapshot.Sockets)
-		b.index[k] = i
+	s, _ := b.index.Socket(b.res.Snapshot, k, func() snapshot.Socket {
 		so := snapshot.Socket{Proto: proto, Local: local, Remote: remote, State: state, LocalText: localText, RemoteText: remoteText}
 		if fam == fam46 {
 			so.V6Only = snapshot.Bool(false)
 		}
-		b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, so)
-	}
-	s := &b.res.Snapshot.Sockets[i]
-	for _, t := range trunc {
-		if !slices.Contains(s.Truncated, t) {
-			s.Truncated = append(s.Truncated, t)
-		}
-	}
+		return so
+	})
+	parse.AddFlags(s, trunc...)
 	switch {
 	case owner != nil:
 		parse.AddOwner(s, *owner)
@@ -446,7 +409,7 @@ func parseAddr(s string, v6 bool, proto snapshot.Proto) (ap netip.AddrPort, text
 		switch {
 		case known:
 			p = n
-		case isName(port):
+		case parse.IsHostName(port):
 			// A service name missing from the table: port 0, the
 			// column kept as printed, nothing guessed.
 			text = s
@@ -454,22 +417,11 @@ func parseAddr(s string, v6 bool, proto snapshot.Proto) (ap netip.AddrPort, text
 			return netip.AddrPort{}, "", false, false
 		}
 	}
-	var a netip.Addr
-	switch host {
-	case "*":
-		a = netip.IPv4Unspecified()
-		if v6 {
-			a = netip.IPv6Unspecified()
-		}
-	case "localhost":
-		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if v6 {
-			a = netip.IPv6Loopback()
-		}
-	default:
+	a, named := parse.NamedAddr(host, v6)
+	if !named {
 		var err error
 		if a, err = netip.ParseAddr(host); err != nil {
-			if !isName(host) {
+			if !parse.IsHostName(host) {
 				return netip.AddrPort{}, "", false, false
 			}
 			// A host name (NetBSD sockstat without -n): the address is
@@ -481,22 +433,6 @@ func parseAddr(s string, v6 bool, proto snapshot.Proto) (ap netip.AddrPort, text
 		}
 	}
 	return netip.AddrPortFrom(a, p), text, dots, true
-}
-
-// isName reports whether s looks like a host or service name: letters,
-// digits, '-', '.' and '_', with at least one letter.
-func isName(s string) bool {
-	letter := false
-	for _, c := range s {
-		switch {
-		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			letter = true
-		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
-		default:
-			return false
-		}
-	}
-	return letter && len(s) <= 253
 }
 
 // isPort reports whether s is a port column: a number or "*".

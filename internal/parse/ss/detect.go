@@ -3,6 +3,8 @@ package ss
 import (
 	"bytes"
 	"strings"
+
+	"github.com/openports/openports/internal/parse"
 )
 
 // Detect scores how likely sample is ss output: its header ("Netid State"
@@ -29,7 +31,7 @@ func (Parser) Detect(sample []byte) int {
 		if inetNetids[f[0]] != "" || otherNetids[f[0]] {
 			k = 1
 		}
-		if k < len(f) && states[f[k]] && k+4 < len(f) && isDigits(f[k+1]) && isDigits(f[k+2]) {
+		if k < len(f) && states[f[k]] && k+4 < len(f) && parse.IsDigits(f[k+1]) && parse.IsDigits(f[k+2]) {
 			rows++
 		} else if f[0] == "Proto" || f[0] == "Active" || f[0] == "COMMAND" || strings.Contains(line, "*.*") {
 			foreign++

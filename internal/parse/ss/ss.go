@@ -121,19 +121,10 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	res := &parse.Result{
-		Snapshot: &snapshot.Snapshot{
-			Schema:    snapshot.SchemaVersion,
-			OS:        "linux",
-			Source:    "parse/" + Format,
-			Privilege: snapshot.Privilege{EUID: -1},
-			Sockets:   []snapshot.Socket{},
-		},
-		Lines: len(lines),
-	}
-	problem := func(n int, text, exp string) {
-		res.Problems = append(res.Problems, parse.LineError{File: name, Line: n, Text: text, Expected: exp})
-	}
+	res := parse.NewResult(Format)
+	res.Snapshot.OS = "linux"
+	res.Lines = len(lines)
+	problem := func(n int, text, exp string) { res.Problem(name, n, text, exp) }
 	in := prescan(lines)
 	prevSocket := false
 	unknown, hidden := 0, 0
@@ -222,7 +213,7 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 	if k+4 > len(f) {
 		return s, expectLine, false
 	}
-	if !isDigits(f[k]) || !isDigits(f[k+1]) {
+	if !parse.IsDigits(f[k]) || !parse.IsDigits(f[k+1]) {
 		return s, "numeric Recv-Q and Send-Q columns", false
 	}
 	localTok, peerTok := f[k+2], f[k+3]
@@ -462,7 +453,7 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.Add
 		switch {
 		case err == nil:
 			addr = a
-		case isHostName(host):
+		case parse.IsHostName(host):
 			// ss ran without -n: the address is unknown, the name kept.
 			text = host
 		default:
@@ -486,7 +477,7 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.Add
 		switch {
 		case ok:
 			num = n
-		case isHostName(port):
+		case parse.IsHostName(port):
 			// A service name missing from the table: port 0, the
 			// column kept as printed, nothing guessed.
 			text = tok
@@ -495,32 +486,4 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.Add
 		}
 	}
 	return netip.AddrPortFrom(addr, num), iface, text, ""
-}
-
-// isHostName reports whether s looks like a host or service name as ss
-// prints them without -n: letters, digits, '-', '.' and '_', with a letter.
-func isHostName(s string) bool {
-	letter := false
-	for _, c := range s {
-		switch {
-		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			letter = true
-		case '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_':
-		default:
-			return false
-		}
-	}
-	return letter && len(s) <= 253
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
