@@ -38,17 +38,11 @@ type endpoint struct {
 // wildcard of the family, "localhost" its loopback, anything else must be
 // numeric. IPv6 zones ("fe80::1%lo0") are kept.
 func hostAddr(host string, v6 bool) (netip.Addr, bool) {
-	switch host {
-	case "*", "":
-		if v6 {
-			return netip.IPv6Unspecified(), true
-		}
-		return netip.IPv4Unspecified(), true
-	case "localhost":
-		if v6 {
-			return netip.IPv6Loopback(), true
-		}
-		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), true
+	if host == "" {
+		host = "*"
+	}
+	if a, ok := parse.NamedAddr(host, v6); ok {
+		return a, true
 	}
 	a, err := netip.ParseAddr(host)
 	return a, err == nil
