@@ -30,7 +30,7 @@
 // differ by architecture: the loader sets the constants nr_bind, nr_listen
 // and arg0_off (internal/source/linux/bpfwatch).
 //
-// Build with bpf/watch-generate.sh (clang 14, libbpf headers); the objects
+// Build with bpf/generate.sh (clang 14, libbpf headers); the objects
 // are committed in internal/source/linux/bpfwatch, whose decoder
 // (ParseEvent) must stay in step with struct event and EVENT_VERSION.
 //

@@ -62,4 +62,4 @@
 // scan counts every entry of /proc.
 package bpfowners
 
-//go:generate bash ../../../../bpf/generate.sh
+//go:generate bash ../../../../bpf/generate.sh . taskfile

@@ -26,7 +26,7 @@ func TestObjectsUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("bash", script, dir)
+	cmd := exec.Command("bash", script, dir, "taskfile")
 	cmd.Env = append(os.Environ(), "CLANG=clang-14", "STRIP=llvm-strip-14")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", script, err, out)

@@ -24,7 +24,7 @@ func TestObjectsUpToDate(t *testing.T) {
 	if _, err := os.Stat("/usr/include/bpf/bpf_helpers.h"); err != nil {
 		t.Skipf("libbpf headers not installed: %v", err)
 	}
-	script, err := filepath.Abs("../../../../bpf/watch-generate.sh")
+	script, err := filepath.Abs("../../../../bpf/generate.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
