@@ -20,17 +20,7 @@ import (
 
 func parseFile(t *testing.T, path string) *parse.Result {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := fstat.New().Parse(f, filepath.Base(path))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	parsetest.CheckCounts(t, res)
-	return res
+	return parsetest.ParseFile(t, fstat.New(), path)
 }
 
 func TestGolden(t *testing.T) {
@@ -81,14 +71,6 @@ func find(t *testing.T, s *snapshot.Snapshot, proto snapshot.Proto, local string
 	return out
 }
 
-func pids(o []snapshot.Owner) []int {
-	var p []int
-	for _, x := range o {
-		p = append(p, x.PID)
-	}
-	return p
-}
-
 // The seed's acceptance test: four smtpd and master share one socket.
 func TestSeedSharedSocket(t *testing.T) {
 	res := parseFile(t, "testdata/netbsd-fstat-grep-colon.txt")
@@ -108,7 +90,7 @@ func TestSeedSharedSocket(t *testing.T) {
 		t.Errorf("socket %+v", so)
 	}
 	wantPIDs := []int{4663, 12734, 15612, 18811, 29129}
-	if got := pids(so.Owners); !slicesEqual(got, wantPIDs) {
+	if got := parsetest.PIDs(so.Owners); !slicesEqual(got, wantPIDs) {
 		t.Errorf("owners %v, want %v", got, wantPIDs)
 	}
 	for _, o := range so.Owners {
@@ -195,21 +177,11 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := fstat.New().Parse(strings.NewReader(tt.in), "in.txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			parsetest.CheckCounts(t, res)
+			res := parsetest.Parse(t, fstat.New(), tt.in, "in.txt")
 			if len(res.Problems) != 1 {
 				t.Fatalf("problems %v, want 1", res.Problems)
 			}
-			p := res.Problems[0]
-			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
-				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
-			}
-			if len(res.Snapshot.Sockets) != tt.sockets {
-				t.Errorf("got %d sockets, want %d (valid lines must not be lost)", len(res.Snapshot.Sockets), tt.sockets)
-			}
+			parsetest.BadLine(t, res, "in.txt", tt.line, tt.expected, tt.sockets)
 		})
 	}
 }

@@ -20,12 +20,7 @@ import (
 
 func run(t *testing.T, p parse.Parser, in, name string) *parse.Result {
 	t.Helper()
-	res, err := p.Parse(strings.NewReader(in), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsetest.CheckCounts(t, res)
-	return res
+	return parsetest.Parse(t, p, in, name)
 }
 
 // corpus lists every input in testdata with its format and what the
@@ -243,16 +238,7 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := run(t, tt.parser, tt.in, "in.txt")
-			if len(res.Problems) == 0 {
-				t.Fatalf("no problem reported")
-			}
-			p := res.Problems[0]
-			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
-				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
-			}
-			if len(res.Snapshot.Sockets) != 1 {
-				t.Errorf("valid line lost: %d sockets", len(res.Snapshot.Sockets))
-			}
+			parsetest.BadLine(t, res, "in.txt", tt.line, tt.expected, 1)
 		})
 	}
 }

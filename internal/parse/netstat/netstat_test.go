@@ -10,6 +10,7 @@ import (
 
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -81,9 +82,7 @@ func TestCorpusGolden(t *testing.T) {
 // checkInvariants asserts what every Result must satisfy.
 func checkInvariants(t *testing.T, res *parse.Result) {
 	t.Helper()
-	if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
-		t.Errorf("lines %d != parsed %d + skipped %d + problems %d", res.Lines, res.Parsed, res.Skipped, len(res.Problems))
-	}
+	parsetest.CheckCounts(t, res)
 	if len(res.Snapshot.Sockets) != res.Parsed {
 		t.Errorf("%d sockets for %d parsed lines", len(res.Snapshot.Sockets), res.Parsed)
 	}

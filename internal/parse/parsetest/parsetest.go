@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/parse"
@@ -22,6 +23,53 @@ func CheckCounts(t testing.TB, res *parse.Result) {
 	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
 		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
 	}
+}
+
+// Parse runs p on in, an input named name, fails t on an error and checks
+// the counts of the result.
+func Parse(t testing.TB, p parse.Parser, in, name string) *parse.Result {
+	t.Helper()
+	res, err := p.Parse(strings.NewReader(in), name)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	CheckCounts(t, res)
+	return res
+}
+
+// ParseFile runs Parse on the file at path, named by its base name.
+func ParseFile(t testing.TB, p parse.Parser, path string) *parse.Result {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(t, p, string(b), filepath.Base(path))
+}
+
+// BadLine asserts that the first problem of res is line of the input named
+// file with the Expected text expected, and that the valid lines around it
+// still gave sockets sockets.
+func BadLine(t testing.TB, res *parse.Result, file string, line int, expected string, sockets int) {
+	t.Helper()
+	if len(res.Problems) == 0 {
+		t.Fatalf("no problem reported")
+	}
+	if p := res.Problems[0]; p.File != file || p.Line != line || p.Expected != expected {
+		t.Errorf("got %+v, want %s line %d expected %q", p, file, line, expected)
+	}
+	if len(res.Snapshot.Sockets) != sockets {
+		t.Errorf("got %d sockets, want %d (valid lines must not be lost)", len(res.Snapshot.Sockets), sockets)
+	}
+}
+
+// PIDs lists the PIDs of owners, in order.
+func PIDs(owners []snapshot.Owner) []int {
+	var p []int
+	for _, o := range owners {
+		p = append(p, o.PID)
+	}
+	return p
 }
 
 // Golden is what a parser's golden file holds: the snapshot and the counts.

@@ -3,7 +3,6 @@ package sockstat_test
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,21 +19,12 @@ import (
 
 func parseString(t *testing.T, in, name string) *parse.Result {
 	t.Helper()
-	res, err := sockstat.New().Parse(strings.NewReader(in), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsetest.CheckCounts(t, res)
-	return res
+	return parsetest.Parse(t, sockstat.New(), in, name)
 }
 
 func parseFile(t *testing.T, path string) *parse.Result {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parseString(t, string(b), filepath.Base(path))
+	return parsetest.ParseFile(t, sockstat.New(), path)
 }
 
 func TestGolden(t *testing.T) {
@@ -78,22 +68,14 @@ func find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.So
 	return nil
 }
 
-func pids(o []snapshot.Owner) []int {
-	var p []int
-	for _, x := range o {
-		p = append(p, x.PID)
-	}
-	return p
-}
-
 func TestFreeBSDSharedListener(t *testing.T) {
 	s := parseFile(t, "testdata/freebsd-4.txt").Snapshot
 	httpd := find(s, snapshot.TCP, "0.0.0.0:80")
 	if httpd == nil {
 		t.Fatal("no tcp *:80")
 	}
-	if want := []int{894, 913, 914, 915, 916, 917}; !slices.Equal(pids(httpd.Owners), want) {
-		t.Errorf("httpd owners %v, want %v", pids(httpd.Owners), want)
+	if want := []int{894, 913, 914, 915, 916, 917}; !slices.Equal(parsetest.PIDs(httpd.Owners), want) {
+		t.Errorf("httpd owners %v, want %v", parsetest.PIDs(httpd.Owners), want)
 	}
 	if httpd.State != snapshot.Listen || httpd.OwnerState != snapshot.OwnersComplete || httpd.V6Only != nil {
 		t.Errorf("httpd %+v", httpd)
@@ -195,13 +177,7 @@ func TestBadInput(t *testing.T) {
 			if len(res.Problems) != 1 {
 				t.Fatalf("problems %v, want 1", res.Problems)
 			}
-			p := res.Problems[0]
-			if p.File != "in.txt" || p.Line != tt.line || p.Expected != tt.expected {
-				t.Errorf("got %+v, want line %d expected %q", p, tt.line, tt.expected)
-			}
-			if len(res.Snapshot.Sockets) != 1 {
-				t.Errorf("valid line lost: %d sockets", len(res.Snapshot.Sockets))
-			}
+			parsetest.BadLine(t, res, "in.txt", tt.line, tt.expected, 1)
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/netstat"
+	"github.com/openports/openports/internal/parse/parsetest"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -55,9 +56,7 @@ func TestCorpusGolden(t *testing.T) {
 
 func checkInvariants(t *testing.T, res *parse.Result) {
 	t.Helper()
-	if res.Lines != res.Parsed+res.Skipped+len(res.Problems) {
-		t.Errorf("lines %d != parsed %d + skipped %d + problems %d", res.Lines, res.Parsed, res.Skipped, len(res.Problems))
-	}
+	parsetest.CheckCounts(t, res)
 	if len(res.Snapshot.Sockets) != res.Parsed {
 		t.Errorf("%d sockets for %d parsed lines", len(res.Snapshot.Sockets), res.Parsed)
 	}

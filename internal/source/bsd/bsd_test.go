@@ -1,12 +1,8 @@
 package bsd
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,62 +10,14 @@ import (
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/sourcetest"
 	"github.com/openports/openports/internal/source/tool"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// recorder is a tool.Runner that plays recorded outputs and remembers the
-// command lines it was asked to run.
-type recorder struct {
-	fake  tool.Fake
-	calls []string
-}
-
-func (r *recorder) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	r.calls = append(r.calls, strings.Join(append([]string{name}, args...), " "))
-	return r.fake.Run(ctx, name, args...)
-}
-
-func recorded(t *testing.T, files map[string]string) *recorder {
-	t.Helper()
-	f := tool.Fake{}
-	for cmd, file := range files {
-		data, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f[cmd] = tool.FakeResult{Output: data}
-	}
-	return &recorder{fake: f}
-}
 
 func collector(goos string, r tool.Runner, euid int, opt source.Options) *Collector {
 	return &Collector{OS: goos, Run: r, Options: opt, EUID: euid,
 		Now:      func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 		Hostname: func() (string, error) { return "fixture", nil }}
-}
-
-func golden(t *testing.T, name string, s *snapshot.Snapshot) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := snapshot.Write(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("snapshot differs from %s (run go test -update and review):\n%s", path, buf.String())
-	}
 }
 
 func gapReasons(s *snapshot.Snapshot) []string {
@@ -109,13 +57,13 @@ func TestCollectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := recorded(t, tt.files)
+			r := sourcetest.Recorded(t, tt.files)
 			snap, err := collector(tt.goos, r, tt.euid, tt.opt).Snapshot(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(r.calls, tt.calls) {
-				t.Errorf("ran %q, want %q", r.calls, tt.calls)
+			if !slices.Equal(r.Calls, tt.calls) {
+				t.Errorf("ran %q, want %q", r.Calls, tt.calls)
 			}
 			if got := gapReasons(snap); !slices.Equal(got, tt.gaps) {
 				t.Errorf("gaps %q, want %q", got, tt.gaps)
@@ -128,7 +76,7 @@ func TestCollectors(t *testing.T) {
 					t.Errorf("connected socket kept: %+v", s)
 				}
 			}
-			golden(t, tt.golden, snap)
+			sourcetest.Golden(t, tt.golden, snap)
 		})
 	}
 }
@@ -136,7 +84,7 @@ func TestCollectors(t *testing.T) {
 // TestSeedJoin checks the seed's acceptance case through the collector:
 // one socket on 10.0.0.251:25 held by master and four smtpd.
 func TestSeedJoin(t *testing.T) {
-	r := recorded(t, map[string]string{"netstat -an": "netbsd-netstat-an.txt", "fstat -n": "netbsd-fstat-n.txt"})
+	r := sourcetest.Recorded(t, map[string]string{"netstat -an": "netbsd-netstat-an.txt", "fstat -n": "netbsd-fstat-n.txt"})
 	snap, err := collector("netbsd", r, 0, source.Options{}).Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)

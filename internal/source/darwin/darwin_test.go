@@ -1,12 +1,8 @@
 package darwin
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,29 +10,9 @@ import (
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/sourcetest"
 	"github.com/openports/openports/internal/source/tool"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-type recorder struct {
-	fake  tool.Fake
-	calls []string
-}
-
-func (r *recorder) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	r.calls = append(r.calls, strings.Join(append([]string{name}, args...), " "))
-	return r.fake.Run(ctx, name, args...)
-}
-
-func read(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 func collector(r tool.Runner, euid int) *Collector {
 	return &Collector{Run: r, EUID: euid,
@@ -44,31 +20,9 @@ func collector(r tool.Runner, euid int) *Collector {
 		Hostname: func() (string, error) { return "fixture", nil }}
 }
 
-func golden(t *testing.T, name string, s *snapshot.Snapshot) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := snapshot.Write(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("snapshot differs from %s (run go test -update and review):\n%s", path, buf.String())
-	}
-}
-
 func TestCollector(t *testing.T) {
-	lsofOut := tool.FakeResult{Output: read(t, "lsof-i-n-P.txt")}
-	netstatOut := tool.FakeResult{Output: read(t, "netstat-anv.txt")}
+	lsofOut := tool.FakeResult{Output: sourcetest.Testdata(t, "lsof-i-n-P.txt")}
+	netstatOut := tool.FakeResult{Output: sourcetest.Testdata(t, "netstat-anv.txt")}
 	tests := []struct {
 		name   string
 		fake   tool.Fake
@@ -89,13 +43,13 @@ func TestCollector(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &recorder{fake: tt.fake}
+			r := &sourcetest.Recorder{Fake: tt.fake}
 			snap, err := collector(r, tt.euid).Snapshot(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(r.calls, tt.calls) {
-				t.Errorf("ran %q, want %q", r.calls, tt.calls)
+			if !slices.Equal(r.Calls, tt.calls) {
+				t.Errorf("ran %q, want %q", r.Calls, tt.calls)
 			}
 			var gaps []string
 			for _, g := range snap.Gaps {
@@ -115,7 +69,7 @@ func TestCollector(t *testing.T) {
 					t.Errorf("connected socket kept: %+v", s)
 				}
 			}
-			golden(t, tt.golden, snap)
+			sourcetest.Golden(t, tt.golden, snap)
 		})
 	}
 }
