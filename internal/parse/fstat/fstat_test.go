@@ -266,12 +266,7 @@ func TestAddressOrder(t *testing.T) {
 
 // Each input is detected as fstat, above every other parser of this family.
 func TestDetect(t *testing.T) {
-	others := []parse.Parser{lsof.Table, lsof.Fields, sockstat.New()}
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, path := range files {
-		parsetest.DetectAbove(t, path, fstat.New(), others)
-	}
-	parsetest.NoProse(t, fstat.New())
+	parsetest.DetectFiles(t, fstat.New(), lsof.Table, lsof.Fields, sockstat.New())
 }
 
 func FuzzParse(f *testing.F) {

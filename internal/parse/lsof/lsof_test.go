@@ -75,16 +75,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.Socket {
-	want := netip.MustParseAddrPort(local)
-	for i := range s.Sockets {
-		if s.Sockets[i].Proto == proto && s.Sockets[i].Local == want {
-			return &s.Sockets[i]
-		}
-	}
-	return nil
-}
-
 func TestFullListing(t *testing.T) {
 	b, err := os.ReadFile("testdata/linux-ubuntu-18.04-full-sudo.txt")
 	if err != nil {
@@ -93,7 +83,7 @@ func TestFullListing(t *testing.T) {
 	s := run(t, lsof.Table, string(b), "full").Snapshot
 	// containerd's listener appears once per thread (TID column): one
 	// socket, one owner, one descriptor.
-	c := find(s, snapshot.TCP, "127.0.0.1:42351")
+	c := parsetest.Find(s, snapshot.TCP, "127.0.0.1:42351")
 	if c == nil || c.Inode != 30727 || len(c.Owners) != 1 || c.Owners[0].PID != 1112 || !slices.Equal(c.Owners[0].FDs, []int{7}) {
 		t.Fatalf("containerd %+v", c)
 	}
@@ -101,10 +91,10 @@ func TestFullListing(t *testing.T) {
 		t.Errorf("a 9-character name must be flagged: %+v", c)
 	}
 	// Service names are mapped back: "localhost:domain" and "*:ssh".
-	if d := find(s, snapshot.UDP, "127.0.0.1:53"); d == nil || d.State != snapshot.Unconnected || d.Owners[0].User != "systemd-resolve" {
+	if d := parsetest.Find(s, snapshot.UDP, "127.0.0.1:53"); d == nil || d.State != snapshot.Unconnected || d.Owners[0].User != "systemd-resolve" {
 		t.Errorf("resolved %+v", d)
 	}
-	if ssh := find(s, snapshot.TCP, "[::]:22"); ssh == nil || ssh.Inode != 30180 || ssh.Owners[0].FDs[0] != 4 {
+	if ssh := parsetest.Find(s, snapshot.TCP, "[::]:22"); ssh == nil || ssh.Inode != 30180 || ssh.Owners[0].FDs[0] != 4 {
 		t.Errorf("sshd v6 %+v", ssh)
 	}
 }
@@ -168,20 +158,20 @@ func TestTableShapes(t *testing.T) {
 	if s.OS != "linux" || len(s.Sockets) != 5 {
 		t.Fatalf("OS %q, %d sockets", s.OS, len(s.Sockets))
 	}
-	ssh := find(s, snapshot.TCP, "0.0.0.0:22")
+	ssh := parsetest.Find(s, snapshot.TCP, "0.0.0.0:22")
 	if ssh == nil || len(ssh.Owners) != 2 || ssh.Owners[0].PID != 812 || ssh.Owners[1].PID != 900 || ssh.Inode != 1001 {
 		t.Errorf("sshd %+v", ssh)
 	}
-	if c := find(s, snapshot.UDP, "[::1]:323"); c == nil || c.State != snapshot.Unconnected {
+	if c := parsetest.Find(s, snapshot.UDP, "[::1]:323"); c == nil || c.State != snapshot.Unconnected {
 		t.Errorf("chronyd %+v", c)
 	}
-	if n := find(s, snapshot.UDP, "[fe80::1%eth0]:123"); n == nil || n.Owners[0].UID == nil || *n.Owners[0].UID != 1000 || n.Owners[0].User != "" {
+	if n := parsetest.Find(s, snapshot.UDP, "[fe80::1%eth0]:123"); n == nil || n.Owners[0].UID == nil || *n.Owners[0].UID != 1000 || n.Owners[0].User != "" {
 		t.Errorf("ntpd %+v", n)
 	}
-	if c := find(s, snapshot.TCP, "[2001:db8::1]:41000"); c == nil || c.State != "SYN-SENT" || c.Remote != netip.MustParseAddrPort("[2001:db8::2]:443") {
+	if c := parsetest.Find(s, snapshot.TCP, "[2001:db8::1]:41000"); c == nil || c.State != "SYN-SENT" || c.Remote != netip.MustParseAddrPort("[2001:db8::2]:443") {
 		t.Errorf("curl %+v", c)
 	}
-	if d := find(s, snapshot.UDP, "192.0.2.1:53"); d == nil || d.State != snapshot.Established {
+	if d := parsetest.Find(s, snapshot.UDP, "192.0.2.1:53"); d == nil || d.State != snapshot.Established {
 		t.Errorf("dnsmasq %+v", d)
 	}
 }
@@ -201,7 +191,7 @@ func TestFieldShapes(t *testing.T) {
 	if len(s.Sockets) != 3 || res.Skipped != 1 {
 		t.Fatalf("%d sockets, %d skipped: %+v", len(s.Sockets), res.Skipped, s.Sockets)
 	}
-	ssh := find(s, snapshot.TCP, "0.0.0.0:22")
+	ssh := parsetest.Find(s, snapshot.TCP, "0.0.0.0:22")
 	if ssh == nil || len(ssh.Owners) != 2 || ssh.Inode != 1001 || ssh.State != snapshot.Listen {
 		t.Fatalf("sshd %+v", ssh)
 	}
@@ -209,7 +199,7 @@ func TestFieldShapes(t *testing.T) {
 	if o.PID != 812 || o.Name != "sshd" || o.User != "root" || o.UID == nil || *o.UID != 0 || o.PPID != 1 || !slices.Equal(o.FDs, []int{3}) {
 		t.Errorf("owner %+v", o)
 	}
-	if u := find(s, snapshot.UDP, "10.0.0.1:5353"); u == nil || u.State != snapshot.Established || u.Owners[0].PID != 900 {
+	if u := parsetest.Find(s, snapshot.UDP, "10.0.0.1:5353"); u == nil || u.State != snapshot.Established || u.Owners[0].PID != 900 {
 		t.Errorf("udp %+v", u)
 	}
 }

@@ -7,6 +7,7 @@ package parsetest
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,29 @@ func DetectAbove(t *testing.T, path string, own parse.Parser, others []parse.Par
 			t.Errorf("%s: %s scores %d >= %s's %d", path, p.Format(), sc, own.Format(), score)
 		}
 	}
+}
+
+// DetectFiles runs DetectAbove on every testdata/*.txt with own and
+// others, then NoProse on own.
+func DetectFiles(t *testing.T, own parse.Parser, others ...parse.Parser) {
+	t.Helper()
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range files {
+		DetectAbove(t, path, own, others)
+	}
+	NoProse(t, own)
+}
+
+// Find returns the first socket of s with proto and the local address
+// local ("0.0.0.0:80"), nil when there is none.
+func Find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.Socket {
+	want := netip.MustParseAddrPort(local)
+	for i := range s.Sockets {
+		if s.Sockets[i].Proto == proto && s.Sockets[i].Local == want {
+			return &s.Sockets[i]
+		}
+	}
+	return nil
 }
 
 // NoProse asserts that each parser scores two lines of prose 0.

@@ -58,19 +58,9 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func find(s *snapshot.Snapshot, proto snapshot.Proto, local string) *snapshot.Socket {
-	want := netip.MustParseAddrPort(local)
-	for i := range s.Sockets {
-		if s.Sockets[i].Proto == proto && s.Sockets[i].Local == want {
-			return &s.Sockets[i]
-		}
-	}
-	return nil
-}
-
 func TestFreeBSDSharedListener(t *testing.T) {
 	s := parseFile(t, "testdata/freebsd-4.txt").Snapshot
-	httpd := find(s, snapshot.TCP, "0.0.0.0:80")
+	httpd := parsetest.Find(s, snapshot.TCP, "0.0.0.0:80")
 	if httpd == nil {
 		t.Fatal("no tcp *:80")
 	}
@@ -80,18 +70,18 @@ func TestFreeBSDSharedListener(t *testing.T) {
 	if httpd.State != snapshot.Listen || httpd.OwnerState != snapshot.OwnersComplete || httpd.V6Only != nil {
 		t.Errorf("httpd %+v", httpd)
 	}
-	ssh := find(s, snapshot.TCP, "192.168.5.2:22")
+	ssh := parsetest.Find(s, snapshot.TCP, "192.168.5.2:22")
 	if ssh == nil || ssh.State != snapshot.Established || ssh.Remote != netip.MustParseAddrPort("192.168.5.4:55525") {
 		t.Errorf("ssh %+v", ssh)
 	}
-	if sl := find(s, snapshot.UDP, "0.0.0.0:514"); sl == nil || sl.State != snapshot.Unconnected || sl.Owners[0].FDs[0] != 7 {
+	if sl := parsetest.Find(s, snapshot.UDP, "0.0.0.0:514"); sl == nil || sl.State != snapshot.Unconnected || sl.Owners[0].FDs[0] != 7 {
 		t.Errorf("syslogd %+v", sl)
 	}
 }
 
 func TestFatPID(t *testing.T) {
 	s := parseFile(t, "testdata/freebsd-salt-fat-pid.txt").Snapshot
-	so := find(s, snapshot.TCP, "127.0.0.1:61115")
+	so := parsetest.Find(s, snapshot.TCP, "127.0.0.1:61115")
 	if so == nil {
 		t.Fatal("socket lost")
 	}
@@ -111,14 +101,14 @@ func TestFatPID(t *testing.T) {
 		"averylonguser nginx5 3 tcp4 *:8080 *:*\n" +
 		"root     somedaemon 77 4 tcp46 *:9090 *:*\n"
 	s = parseString(t, in, "-").Snapshot
-	so = find(s, snapshot.TCP, "0.0.0.0:8080")
+	so = parsetest.Find(s, snapshot.TCP, "0.0.0.0:8080")
 	if so == nil || len(so.Owners) != 1 || so.Owners[0].PID != 5 || so.Owners[0].Name != "nginx" || so.OwnerState != snapshot.OwnersComplete {
 		t.Fatalf("split %+v", so)
 	}
 	if !slices.Equal(so.Truncated, []string{sockstat.TruncCommandPID}) {
 		t.Errorf("truncated %v", so.Truncated)
 	}
-	dual := find(s, snapshot.TCP, "[::]:9090")
+	dual := parsetest.Find(s, snapshot.TCP, "[::]:9090")
 	if dual == nil || dual.V6Only == nil || *dual.V6Only || !slices.Equal(dual.Truncated, []string{sockstat.TruncName}) {
 		t.Errorf("tcp46 %+v", dual)
 	}
@@ -138,20 +128,20 @@ func TestNoOwnerAndState(t *testing.T) {
 	if s.OS != "" {
 		t.Errorf("mixed FreeBSD and NetBSD rows give OS %q", s.OS)
 	}
-	if so := find(s, snapshot.TCP, "0.0.0.0:2049"); so == nil || so.OwnerState != snapshot.OwnersUnknown || so.OwnerReason == "" || len(so.Owners) != 0 || so.User != "" {
+	if so := parsetest.Find(s, snapshot.TCP, "0.0.0.0:2049"); so == nil || so.OwnerState != snapshot.OwnersUnknown || so.OwnerReason == "" || len(so.Owners) != 0 || so.User != "" {
 		t.Errorf("nfsd %+v", so)
 	}
-	if so := find(s, snapshot.TCP, "[2001:db8::1]:22"); so == nil || so.State != snapshot.Established {
+	if so := parsetest.Find(s, snapshot.TCP, "[2001:db8::1]:22"); so == nil || so.State != snapshot.Established {
 		t.Errorf("ssh %+v", so)
 	}
-	if so := find(s, snapshot.UDP, "[fe80::1%em0]:123"); so == nil || so.State != snapshot.Unconnected {
+	if so := parsetest.Find(s, snapshot.UDP, "[fe80::1%em0]:123"); so == nil || so.State != snapshot.Unconnected {
 		t.Errorf("ntpd %+v", so)
 	}
-	if so := find(s, snapshot.UDP, "10.0.0.1:53"); so == nil || so.Owners[0].Name != "named" {
+	if so := parsetest.Find(s, snapshot.UDP, "10.0.0.1:53"); so == nil || so.Owners[0].Name != "named" {
 		t.Errorf("named %+v", so)
 	}
 	// An unbound socket: the wildcard without a port, kept.
-	if so := find(s, snapshot.UDP, "0.0.0.0:0"); so == nil || so.State != snapshot.Unconnected || so.Remote.IsValid() || so.Owners[0].PID != 99 {
+	if so := parsetest.Find(s, snapshot.UDP, "0.0.0.0:0"); so == nil || so.State != snapshot.Unconnected || so.Remote.IsValid() || so.Owners[0].PID != 99 {
 		t.Errorf("dhclient %+v", so)
 	}
 }
@@ -183,12 +173,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	others := []parse.Parser{fstat.New(), lsof.Table, lsof.Fields}
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, path := range files {
-		parsetest.DetectAbove(t, path, sockstat.New(), others)
-	}
-	parsetest.NoProse(t, sockstat.New())
+	parsetest.DetectFiles(t, sockstat.New(), fstat.New(), lsof.Table, lsof.Fields)
 }
 
 func FuzzParse(f *testing.F) {
