@@ -107,15 +107,19 @@ func loadIter() (*iterator, error) {
 	// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK. Raising it
 	// here, rather than importing cilium/ebpf/rlimit, spares every run the
 	// start-up probe of that package (~0.4 ms), on the /proc path too.
-	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
-		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK for eBPF: %w", err)
-	}
+	// Raising it fails without CAP_SYS_RESOURCE (a container) even for
+	// root; later kernels charge the memory cgroup and do not need it, so
+	// that failure is reported only if the load then fails.
+	memlockErr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
 		return nil, fmt.Errorf("parse embedded eBPF object: %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
+		if memlockErr != nil {
+			return nil, fmt.Errorf("load eBPF task_file iterator (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
+		}
 		return nil, fmt.Errorf("load eBPF task_file iterator: %w", err)
 	}
 	it := &iterator{coll: coll, wanted: coll.Maps[wantedMap], filter: coll.Variables[filterVar], inMap: map[uint64]struct{}{}}
