@@ -8,7 +8,7 @@ import (
 )
 
 // object is bpf/watch.bpf.c compiled for big-endian hosts
-// (bpf/watch-generate.sh).
+// (bpf/generate.sh "" watch).
 //
 //go:embed watch_bpfeb.o
 var object []byte

@@ -8,7 +8,7 @@ import (
 )
 
 // object is bpf/watch.bpf.c compiled for little-endian hosts
-// (bpf/watch-generate.sh).
+// (bpf/generate.sh "" watch).
 //
 //go:embed watch_bpfel.o
 var object []byte

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestObjectsUpToDate rebuilds the objects with bpf/watch-generate.sh and
+// TestObjectsUpToDate rebuilds the objects with bpf/generate.sh and
 // requires the committed ones to be the same bytes.
 func TestObjectsUpToDate(t *testing.T) {
 	for _, tool := range []string{"bash", "clang-14", "llvm-strip-14"} {
@@ -42,7 +42,7 @@ func TestObjectsUpToDate(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(fresh, committed) {
-			t.Errorf("%s is out of date with bpf/watch.bpf.c: run bpf/watch-generate.sh and commit the result", name)
+			t.Errorf("%s is out of date with bpf/watch.bpf.c: run bpf/generate.sh and commit the result", name)
 		}
 	}
 }
