@@ -19,7 +19,7 @@ CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 fre
 .PHONY: test test-deps vet fmt-check build cross bench
 
 test: test-deps vet fmt-check
-	$(GO) test $(RACE) $(GOFLAGS_T) ./...
+	GO=$(GO) ./scripts/gotest.sh $(RACE) $(GOFLAGS_T)
 
 test-deps:
 	./scripts/test-deps.sh
