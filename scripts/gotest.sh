@@ -11,13 +11,14 @@ grep -E '^(ok|FAIL|panic:|\?)' "$log" | grep -v 'no test files'
 if [ $rc -ne 0 ]; then
 	echo
 	echo "failures (full log: $log):"
-	grep -E -B1 -A25 -- '^\s*--- FAIL' "$log" | head -300
+	grep -E -B25 -A2 -- '^\s*--- FAIL' "$log" | head -400
 fi
-skips=$(grep -E -A1 -- '^\s*--- SKIP' "$log" | grep -vE -- '^(--|\s*--- SKIP)' | sed 's/^ *//' | sort | uniq -c | sort -rn)
+# go test -v prints a skip's reason just before its "--- SKIP" line.
+skips=$(awk '/^[[:space:]]*--- SKIP/ { name = $3; reason = (prev ~ /\.go:[0-9]+:/) ? prev : "(no reason given)"; sub(/^[[:space:]]+/, "", reason); print name ": " reason } { prev = $0 }' "$log")
 echo
 if [ -n "$skips" ]; then
-	echo "skipped tests, by reason ($(grep -cE -- '^\s*--- SKIP' "$log") in all):"
-	echo "$skips" | head -40
+	echo "skipped tests ($(printf '%s\n' "$skips" | wc -l)):"
+	printf '%s\n' "$skips" | head -60
 else
 	echo "no test was skipped"
 fi
