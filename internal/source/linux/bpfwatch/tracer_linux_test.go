@@ -1,50 +1,21 @@
 package bpfwatch
 
 import (
-	"bytes"
 	"errors"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/source/linux/bpfobjects"
 )
 
 // TestObjectsUpToDate rebuilds the objects with bpf/generate.sh and
 // requires the committed ones to be the same bytes.
 func TestObjectsUpToDate(t *testing.T) {
-	for _, tool := range []string{"bash", "clang-14", "llvm-strip-14"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make test-deps installs clang-14, llvm-14 and libbpf-dev): %v", tool, err)
-		}
-	}
-	if _, err := os.Stat("/usr/include/bpf/bpf_helpers.h"); err != nil {
-		t.Skipf("libbpf headers not installed: %v", err)
-	}
-	script, err := filepath.Abs("../../../../bpf/generate.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("bash", script, dir).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out)
-	}
-	for _, name := range []string{"watch_bpfel.o", "watch_bpfeb.o"} {
-		fresh, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		committed, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(fresh, committed) {
-			t.Errorf("%s is out of date with bpf/watch.bpf.c: run bpf/generate.sh and commit the result", name)
-		}
-	}
+	bpfobjects.CheckUpToDate(t, "watch", "bpf/watch.bpf.c", "watch_bpfel.o", "watch_bpfeb.o")
 }
 
 // TestTracerSeesBindAndClose binds and closes a UDP and a TCP socket on
