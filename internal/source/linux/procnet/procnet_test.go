@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,11 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const tcpHeader = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 const udpHeader = "   sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
@@ -237,24 +235,7 @@ func TestGolden(t *testing.T) {
 		}
 		got[name] = socks
 	}
-	out, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out = append(out, '\n')
-	golden := filepath.Join("testdata", "tables.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(out, want) {
-		t.Errorf("parsed tables differ from %s (go test -update rewrites it):\n%s", golden, out)
-	}
+	golden.CheckJSON(t, filepath.Join("testdata", "tables.golden.json"), got)
 }
 
 func js(t testing.TB, v any) string {

@@ -1,19 +1,15 @@
 package sockdiag
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestGoldenDump decodes dumps recorded on a real kernel (by the live test
 // with -capture) and compares them with testdata/dump.golden.json. The
@@ -41,22 +37,5 @@ func TestGoldenDump(t *testing.T) {
 		}
 		got[strings.TrimSuffix(name, ".bin")] = socks
 	}
-	out, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out = append(out, '\n')
-	golden := filepath.Join("testdata", "dump.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(out, want) {
-		t.Errorf("decoded dumps differ from %s (go test -update rewrites it):\n%s", golden, out)
-	}
+	golden.CheckJSON(t, filepath.Join("testdata", "dump.golden.json"), got)
 }
