@@ -3,32 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func goldenFile(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "analyze", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
-}
 
 // englishEnv makes the goldens independent of the tester's locale.
 func englishEnv(t *testing.T) {
@@ -43,14 +22,7 @@ func TestAnalyzeGolden(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("# netstat -an\ntcp 0 0 *.22 *.* LISTEN\nthis is not netstat\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		golden string // stdout golden; "" means stdout must be empty
-		stderr string // stderr golden; "" to check errWant instead
-		errHas string
-	}{
+	tests := []cmdCase{
 		{name: "seed netstat then fstat, table", args: []string{"analyze", "--color", "never", "testdata/analyze/seed.txt"},
 			code: 3, golden: "seed.table", stderr: "seed.stderr"},
 		{name: "seed netstat then fstat, json", args: []string{"analyze", "-o", "json", "testdata/analyze/seed.txt"},
@@ -82,26 +54,7 @@ func TestAnalyzeGolden(t *testing.T) {
 		{name: "nothing recognised", args: []string{"analyze", "analyze_test.go"},
 			code: 2, errHas: "analyze_test.go: no line is output of netstat, ss, lsof, fstat or sockstat"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdout, &stderr)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.code, stderr.String())
-			}
-			if tt.golden != "" {
-				goldenFile(t, tt.golden, stdout.Bytes())
-			} else if tt.code == 2 && stdout.Len() != 0 {
-				t.Errorf("stdout on a usage error:\n%s", stdout.String())
-			}
-			if tt.stderr != "" {
-				goldenFile(t, tt.stderr, stderr.Bytes())
-			}
-			if tt.errHas != "" && !strings.Contains(stderr.String(), tt.errHas) {
-				t.Errorf("stderr lacks %q:\n%s", tt.errHas, stderr.String())
-			}
-		})
-	}
+	runCases(t, "analyze", tests)
 }
 
 // TestAnalyzeStdin reads "-" from the command's standard input.

@@ -32,7 +32,7 @@ func TestAnalyzeRootNetBSDSeed(t *testing.T) {
 	if code != report.ExitIncomplete {
 		t.Fatalf("exit %d, want 3 (two sockets of unknown owner): %s", code, stderr.String())
 	}
-	goldenFile(t, "seed-provenance.table", stdout.Bytes())
+	checkGolden(t, "analyze", "seed-provenance.table", stdout.Bytes())
 	for _, want := range []string{
 		"enabled: /etc/rc.conf:12 sshd=yes",
 		"enabled: /etc/rc.conf:12 named9=yes",

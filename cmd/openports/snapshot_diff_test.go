@@ -12,25 +12,6 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 )
 
-// diffGolden compares got with testdata/diff/name (rewritten by -update).
-func diffGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "diff", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
-}
-
 // TestDiffFiles runs diff on the fixture snapshots testdata/diff/before.json
 // (sshd on 22, named on 127.0.0.1:53, Postfix on 127.0.0.1:25) and
 // after.json (sshd restarted, named moved to 0.0.0.0:53, Postfix gone, dig
@@ -44,43 +25,18 @@ func TestDiffFiles(t *testing.T) {
 	}
 	before := filepath.Join("testdata", "diff", "before.json")
 	after := filepath.Join("testdata", "diff", "after.json")
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		golden string // stdout golden; "" means stdout must be empty
-		errHas string // stderr must contain this ("" means stderr must be empty)
-	}{
-		{name: "differ, table", args: []string{"diff", before, after}, code: 1, golden: "before-after.table"},
-		{name: "differ, json", args: []string{"diff", "-o", "json", before, after}, code: 1, golden: "before-after.json"},
-		{name: "differ, explain", args: []string{"diff", "--explain", before, after}, code: 1, golden: "before-after.explain.table"},
-		{name: "same, table", args: []string{"diff", before, before}, code: 0, golden: "same.table"},
-		{name: "same, json", args: []string{"diff", "-o", "json", after, after}, code: 0, golden: "same.json"},
+	tests := []cmdCase{
+		{name: "differ, table", args: []string{"diff", before, after}, code: 1, golden: "before-after.table", quiet: true},
+		{name: "differ, json", args: []string{"diff", "-o", "json", before, after}, code: 1, golden: "before-after.json", quiet: true},
+		{name: "differ, explain", args: []string{"diff", "--explain", before, after}, code: 1, golden: "before-after.explain.table", quiet: true},
+		{name: "same, table", args: []string{"diff", before, before}, code: 0, golden: "same.table", quiet: true},
+		{name: "same, json", args: []string{"diff", "-o", "json", after, after}, code: 0, golden: "same.json", quiet: true},
 		{name: "missing file", args: []string{"diff", before, filepath.Join(dir, "absent.json")}, code: 2, errHas: "absent.json"},
 		{name: "corrupt file", args: []string{"diff", corrupt, before}, code: 2, errHas: "corrupt.json"},
 		{name: "one argument", args: []string{"diff", before}, code: 2, errHas: "accepts 2 arg"},
 		{name: "bad output", args: []string{"diff", "-o", "yaml", before, after}, code: 2, errHas: "unknown output format"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tc.args, &stdout, &stderr)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
-			}
-			if tc.golden != "" {
-				diffGolden(t, tc.golden, stdout.Bytes())
-			} else if stdout.Len() != 0 {
-				t.Errorf("stdout not empty:\n%s", stdout.String())
-			}
-			if tc.errHas == "" && stderr.Len() != 0 {
-				t.Errorf("stderr not empty:\n%s", stderr.String())
-			}
-			if tc.errHas != "" && !strings.Contains(stderr.String(), tc.errHas) {
-				t.Errorf("stderr %q does not mention %q", stderr.String(), tc.errHas)
-			}
-		})
-	}
+	runCases(t, "diff", tests)
 }
 
 // TestSnapshot takes live snapshots through the command: to standard
