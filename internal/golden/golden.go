@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +68,47 @@ func FirstDiff(want, got []byte) string {
 		}
 	}
 	return "the files differ"
+}
+
+// CheckCorpusJSON runs a subtest, named after the file, for each file
+// matching the filepath.Glob pattern (failing when there is none): parse
+// turns the file's base name and bytes into a value, which CheckJSON
+// compares with the file's golden, its path with the extension replaced
+// by .golden.json.
+func CheckCorpusJSON(t *testing.T, pattern string, parse func(t *testing.T, name string, data []byte) any) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatalf("corpus %s: %v", pattern, err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no corpus files match %s", pattern)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := parse(t, filepath.Base(f), data)
+			CheckJSON(t, strings.TrimSuffix(f, filepath.Ext(f))+".golden.json", v)
+		})
+	}
+}
+
+// AddCorpus adds each file matching the filepath.Glob pattern to the seed
+// corpus of a fuzz test.
+func AddCorpus(f *testing.F, pattern string) {
+	f.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		f.Fatalf("corpus %s: %v", pattern, err)
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

@@ -75,3 +75,34 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
 func (r *recorder) Fatal(args ...any)                 { r.Errorf("%s", fmt.Sprint(args...)) }
+
+// TestCheckCorpusJSON runs the parser once per corpus file, with the file's
+// base name and bytes, and compares with each file's golden.
+func TestCheckCorpusJSON(t *testing.T) {
+	if *Update {
+		t.Skip("-update rewrites instead of comparing")
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.txt":         "one",
+		"a.golden.json": "{\n  \"name\": \"a.txt\",\n  \"text\": \"one\"\n}\n",
+		"b.txt":         "two",
+		"b.golden.json": "{\n  \"name\": \"b.txt\",\n  \"text\": \"two\"\n}\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	CheckCorpusJSON(t, filepath.Join(dir, "*.txt"), func(t *testing.T, name string, data []byte) any {
+		seen = append(seen, name)
+		return struct {
+			Name string `json:"name"`
+			Text string `json:"text"`
+		}{name, string(data)}
+	})
+	if fmt.Sprint(seen) != "[a.txt b.txt]" {
+		t.Errorf("parsed %v, want [a.txt b.txt]", seen)
+	}
+}

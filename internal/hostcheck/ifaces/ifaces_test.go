@@ -14,30 +14,19 @@ import (
 )
 
 func TestIfconfigCorpusGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/ifconfig/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := ParseIfconfig(bytes.NewReader(data), filepath.Base(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(res.Problems) > 0 {
-				t.Errorf("problems in real output: %v", res.Problems)
-			}
-			out := struct {
-				Parsed   *IfconfigResult   `json:"parsed"`
-				Findings []finding.Finding `json:"findings"`
-			}{res, Evaluate(res.Interfaces)}
-			golden.CheckJSON(t, strings.TrimSuffix(f, ".txt")+".golden.json", out)
-		})
-	}
+	golden.CheckCorpusJSON(t, "testdata/ifconfig/*.txt", func(t *testing.T, name string, data []byte) any {
+		res, err := ParseIfconfig(bytes.NewReader(data), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Problems) > 0 {
+			t.Errorf("problems in real output: %v", res.Problems)
+		}
+		return struct {
+			Parsed   *IfconfigResult   `json:"parsed"`
+			Findings []finding.Finding `json:"findings"`
+		}{res, Evaluate(res.Interfaces)}
+	})
 }
 
 // TestIfconfigFacts pins facts of the corpus by hand, independent of the
@@ -247,12 +236,7 @@ func TestEvaluate(t *testing.T) {
 }
 
 func FuzzParseIfconfig(f *testing.F) {
-	files, _ := filepath.Glob("testdata/ifconfig/*.txt")
-	for _, p := range files {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
+	golden.AddCorpus(f, "testdata/ifconfig/*.txt")
 	f.Add([]byte("x: flags=<> mtu\n\tinet6 ::/999\n\tinet 1.2.3.4/40\n\tinet addr:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := ParseIfconfig(bytes.NewReader(data), "fuzz")

@@ -12,26 +12,13 @@ import (
 )
 
 func TestCorpusGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/corpus/*.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no corpus files in testdata/corpus")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := Parse(bytes.NewReader(data), filepath.Base(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.CheckJSON(t, strings.TrimSuffix(f, ".conf")+".golden.json", c)
-		})
-	}
+	golden.CheckCorpusJSON(t, "testdata/corpus/*.conf", func(t *testing.T, name string, data []byte) any {
+		c, err := Parse(bytes.NewReader(data), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
 }
 
 // TestCorpusFacts pins the facts of the corpus files independently of the
@@ -237,12 +224,7 @@ func TestUsedSkipsIgnored(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/corpus/*.conf")
-	for _, p := range files {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
+	golden.AddCorpus(f, "testdata/corpus/*.conf")
 	f.Add([]byte("nameserver\noptions ndots: timeout:x\n\tsearch\nsortlist /\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(bytes.NewReader(data), "fuzz")

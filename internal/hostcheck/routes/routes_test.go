@@ -14,30 +14,19 @@ import (
 )
 
 func TestNetstatCorpusGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/route/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := ParseNetstat(bytes.NewReader(data), filepath.Base(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(res.Problems) > 0 {
-				t.Errorf("problems in real output: %v", res.Problems)
-			}
-			out := struct {
-				Parsed   *NetstatResult    `json:"parsed"`
-				Findings []finding.Finding `json:"findings"`
-			}{res, Evaluate(res.Routes, nil, Expect{})}
-			golden.CheckJSON(t, strings.TrimSuffix(f, ".txt")+".golden.json", out)
-		})
-	}
+	golden.CheckCorpusJSON(t, "testdata/route/*.txt", func(t *testing.T, name string, data []byte) any {
+		res, err := ParseNetstat(bytes.NewReader(data), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Problems) > 0 {
+			t.Errorf("problems in real output: %v", res.Problems)
+		}
+		return struct {
+			Parsed   *NetstatResult    `json:"parsed"`
+			Findings []finding.Finding `json:"findings"`
+		}{res, Evaluate(res.Routes, nil, Expect{})}
+	})
 }
 
 // TestNetstatFacts pins the default routes of the corpus by hand.
@@ -215,12 +204,7 @@ func TestLookup(t *testing.T) {
 }
 
 func FuzzParseNetstat(f *testing.F) {
-	files, _ := filepath.Glob("testdata/route/*.txt")
-	for _, p := range files {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
+	golden.AddCorpus(f, "testdata/route/*.txt")
 	f.Add([]byte("Kernel IP routing table\nDestination Gateway Genmask\n1.2.3.4 0.0.0.0 255.0.255.0\nInternet6:\nDestination\nfe80::%x/999 a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := ParseNetstat(bytes.NewReader(data), "fuzz")
