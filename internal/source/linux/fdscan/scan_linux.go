@@ -32,44 +32,53 @@ func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
 		return nil, fmt.Errorf("list %s: %w", root, err)
 	}
 
-	n := s.Workers
+	// Each worker takes chunks of PIDs, so that a few processes with huge
+	// tables do not leave the other workers idle. The first worker reuses
+	// the getdents64 buffer of the /proc listing.
+	outs := inWorkers(s.Workers, 32, pids, func(i int) *worker {
+		if i == 0 {
+			return s.newWorker(procFD, wanted, dents)
+		}
+		return s.newWorker(procFD, wanted, nil)
+	}, (*worker).process)
+	return s.merge(outs, len(pids)), nil
+}
+
+// inWorkers runs do on every item, on up to workers goroutines (0:
+// GOMAXPROCS), each with its own worker from newWorker(i) taking chunks of
+// chunk items at a time, and returns the workers' outputs.
+func inWorkers[T any](workers, chunk int, items []T, newWorker func(i int) *worker, do func(*worker, T)) []*workerOut {
+	n := workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	// Each worker takes chunks of PIDs, so that a few processes with huge
-	// tables do not leave the other workers idle.
-	const chunk = 32
-	n = max(1, min(n, (len(pids)+chunk-1)/chunk))
+	n = max(1, min(n, (len(items)+chunk-1)/chunk))
 	outs := make([]*workerOut, n)
 	var next atomic.Int64
-	run := func(i int, buf []byte) {
-		w := s.newWorker(procFD, wanted, buf)
+	run := func(i int) {
+		w := newWorker(i)
 		for {
-			end := int(next.Add(chunk))
+			end := int(next.Add(int64(chunk)))
 			start := end - chunk
-			if start >= len(pids) {
+			if start >= len(items) {
 				break
 			}
-			for _, pid := range pids[start:min(end, len(pids))] {
-				w.process(pid)
+			for _, item := range items[start:min(end, len(items))] {
+				do(w, item)
 			}
 		}
 		outs[i] = &w.out
 	}
 	if n == 1 {
-		run(0, dents)
-	} else {
-		var wg sync.WaitGroup
-		for i := range n {
-			var buf []byte
-			if i == 0 {
-				buf = dents
-			}
-			wg.Go(func() { run(i, buf) })
-		}
-		wg.Wait()
+		run(0)
+		return outs
 	}
-	return s.merge(outs, len(pids)), nil
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { run(i) })
+	}
+	wg.Wait()
+	return outs
 }
 
 // direntBuf is the size of a getdents64 buffer: about 1,300 descriptor

@@ -2,11 +2,8 @@ package fdscan
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,38 +25,10 @@ func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 	}
 	defer unix.Close(procFD)
 
-	n := s.Workers
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	const chunk = 16
-	n = max(1, min(n, (len(holdings)+chunk-1)/chunk))
-	outs := make([]*workerOut, n)
-	var next atomic.Int64
-	run := func(i int) {
-		// No getdents64 buffer: the descriptors are known.
-		w := s.newWorker(procFD, nil, []byte{})
-		for {
-			end := int(next.Add(chunk))
-			start := end - chunk
-			if start >= len(holdings) {
-				break
-			}
-			for _, h := range holdings[start:min(end, len(holdings))] {
-				w.verifyHolding(h)
-			}
-		}
-		outs[i] = &w.out
-	}
-	if n == 1 {
-		run(0)
-	} else {
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { run(i) })
-		}
-		wg.Wait()
-	}
+	// No getdents64 buffer: the descriptors are known.
+	outs := inWorkers(s.Workers, 16, holdings, func(int) *worker {
+		return s.newWorker(procFD, nil, []byte{})
+	}, (*worker).verifyHolding)
 	return s.merge(outs, len(holdings)), nil
 }
 
