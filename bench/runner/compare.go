@@ -90,34 +90,23 @@ func FromReport(r *report.Report) Holdings {
 // lines (PIDS is "-" or comma-separated).
 func ParseFloor(b []byte) (Holdings, error) {
 	h := Holdings{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) != 4 {
-			return nil, fmt.Errorf("floor line %d: want PROTO ADDRESS:PORT INODE PIDS, got %q", n, sc.Text())
-		}
-		ap, err := netip.ParseAddrPort(f[1])
-		if err != nil {
-			return nil, fmt.Errorf("floor line %d: %w", n, err)
-		}
+	err := eachRecord(b, "floor", "PROTO ADDRESS:PORT INODE PIDS", func(n int, f []string, ap netip.AddrPort) error {
 		k := sockKey(f[0], ap)
 		h.add(k, 0)
 		if f[3] == "-" {
-			continue
+			return nil
 		}
 		for _, p := range strings.Split(f[3], ",") {
 			pid, err := strconv.Atoi(p)
 			if err != nil || pid <= 0 {
-				return nil, fmt.Errorf("floor line %d: PID %q", n, p)
+				return fmt.Errorf("floor line %d: PID %q", n, p)
 			}
 			h.add(k, pid)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read floor output: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -126,29 +115,46 @@ func ParseFloor(b []byte) (Holdings, error) {
 // lines (PID 0 when gopsutil found no holder).
 func ParseGopsutil(b []byte) (Holdings, error) {
 	h := Holdings{}
+	err := eachRecord(b, "gopsutil", "PROTO ADDRESS:PORT PID", func(n int, f []string, ap netip.AddrPort) error {
+		pid, err := strconv.Atoi(f[2])
+		if err != nil || pid < 0 {
+			return fmt.Errorf("gopsutil line %d: PID %q", n, f[2])
+		}
+		h.add(sockKey(f[0], ap), pid)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// eachRecord calls fn for every non-empty line of a tool's output whose
+// fields match format (space-separated, the second an ADDRESS:PORT),
+// with the line number, the fields and the parsed address.
+func eachRecord(b []byte, tool, format string, fn func(n int, f []string, ap netip.AddrPort) error) error {
+	want := len(strings.Fields(format))
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		f := strings.Fields(sc.Text())
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) != 3 {
-			return nil, fmt.Errorf("gopsutil line %d: want PROTO ADDRESS:PORT PID, got %q", n, sc.Text())
+		if len(f) != want {
+			return fmt.Errorf("%s line %d: want %s, got %q", tool, n, format, sc.Text())
 		}
 		ap, err := netip.ParseAddrPort(f[1])
 		if err != nil {
-			return nil, fmt.Errorf("gopsutil line %d: %w", n, err)
+			return fmt.Errorf("%s line %d: %w", tool, n, err)
 		}
-		pid, err := strconv.Atoi(f[2])
-		if err != nil || pid < 0 {
-			return nil, fmt.Errorf("gopsutil line %d: PID %q", n, f[2])
+		if err := fn(n, f, ap); err != nil {
+			return err
 		}
-		h.add(sockKey(f[0], ap), pid)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read gopsutil output: %w", err)
+		return fmt.Errorf("read %s output: %w", tool, err)
 	}
-	return h, nil
+	return nil
 }
 
 // Owners says how much of a socket's holder list a tool reports.
