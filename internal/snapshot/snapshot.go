@@ -224,7 +224,12 @@ type Gap struct {
 	// Reason is a stable machine-readable code, e.g. "netlink-refused",
 	// "no-capability", "hidepid", "vanished".
 	Reason string `json:"reason"`
-	// Detail is a sentence for people.
+	// Args are the named values a message about this gap needs (a
+	// namespace, a PID, an errno), so that renderers can put the gap into
+	// any language from Area, Reason and Args.
+	Args map[string]string `json:"args,omitempty"`
+	// Detail is an English sentence for people, kept while renderers move
+	// to the message catalogue; new code sets Reason and Args.
 	Detail string `json:"detail"`
 	// Count is how many items the gap covers, where that is countable.
 	Count int `json:"count,omitempty"`
