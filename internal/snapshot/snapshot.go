@@ -210,6 +210,11 @@ type Owner struct {
 	User string `json:"user,omitempty"`
 	// FDs are the descriptors through which the process holds the socket.
 	FDs []int `json:"fds,omitempty"`
+	// Cgroup is the process's cgroup path (the unified hierarchy's, else
+	// the name=systemd one's), read at collection time under the same
+	// PID + start-time identity as the other facts, so that later stages
+	// never re-read /proc/PID/cgroup of a PID that may have been reused.
+	Cgroup string `json:"cgroup,omitempty"`
 	// Via says how the owner was found when it was not by the process's
 	// own descriptor table: "address" when a parser joined it to the
 	// socket by address and port only.
