@@ -12,6 +12,7 @@ import (
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -27,6 +28,10 @@ const analyzeExample = `  # the seed's listing followed by its fstat | grep : in
 
   # for scripts
   openports analyze -o json ss-tulpn.txt | jq '.rows[] | {proto, port, processes}'`
+
+// maxWarnings is how many unreadable lines analyze names on standard
+// error; the rest are counted.
+const maxWarnings = 20
 
 type analyzeOptions struct {
 	format      string
@@ -89,9 +94,9 @@ part holds the socket).`,
 }
 
 func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []string) error {
-	r, err := g.renderer()
+	out, err := newOutput(g, render.Reports)
 	if err != nil {
-		return exitWith(report.ExitUsage, err)
+		return err
 	}
 	if o.format != "" {
 		if _, err := multi.ByFormat(o.format); err != nil {
@@ -106,18 +111,23 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 			return exitWith(report.ExitUsage, err)
 		}
 		for _, s := range in.Segments {
-			fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			fmt.Fprintf(g.stderr, "analyze: %s\n", render.Escape(describeSegment(name, s)))
 			if s.Result != nil && s.Result.Snapshot != nil {
 				parts = append(parts, join.Part{Format: s.Format, Label: fmt.Sprintf("%s:%d-%d", name, s.First, s.Last), Snapshot: s.Result.Snapshot})
 			}
 		}
 		for _, p := range in.Problems {
-			fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+			if problems < maxWarnings {
+				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", render.Escape(p.Error()))
+			}
+			problems++
 		}
-		problems += len(in.Problems)
 		if len(in.Problems) > 0 && nothingParsed(in) {
 			return exitWith(report.ExitUsage, fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", name))
 		}
+	}
+	if problems > maxWarnings {
+		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgWarnMoreOmitted, problems-maxWarnings))
 	}
 	if problems > 0 {
 		fmt.Fprintf(g.stderr, "analyze: %d %s not understood", problems, plural(problems, "line", "lines"))
@@ -129,7 +139,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	joined := join.Join(parts)
 	for _, m := range joined.Matches {
-		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
+		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", render.Escape(fmt.Sprint(m)))
 	}
 	if !o.established {
 		if n := join.KeepListening(joined.Snapshot); n > 0 {
@@ -154,8 +164,8 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	if pol != nil {
 		policy.Apply(pol, rep)
 	}
-	if err := r.Render(g.stdout, rep); err != nil {
-		return exitWith(report.ExitIncomplete, err)
+	if err := out.emit(rep); err != nil {
+		return err
 	}
 	if rep.ExitCode != report.ExitOK {
 		return exitWith(rep.ExitCode, nil)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
@@ -94,9 +95,9 @@ func (o *listOptions) sourceOptions() (source.Options, error) {
 }
 
 func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
-	r, err := g.renderer()
+	out, err := newOutput(g, render.Reports)
 	if err != nil {
-		return exitWith(report.ExitUsage, err)
+		return err
 	}
 	opt, err := o.sourceOptions()
 	if err != nil {
@@ -127,8 +128,8 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if pol != nil {
 		policy.Apply(pol, rep)
 	}
-	if err := r.Render(g.stdout, rep); err != nil {
-		return exitWith(report.ExitIncomplete, err)
+	if err := out.emit(rep); err != nil {
+		return err
 	}
 	if rep.ExitCode != 0 {
 		return exitWith(rep.ExitCode, nil)

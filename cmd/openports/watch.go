@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/watch"
 )
@@ -80,29 +80,43 @@ object {"summary": …}).`,
 }
 
 func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
-	if g.output != "table" && g.output != "json" {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown output format %q (want table or json)", g.output))
+	g.explain = o.explain
+	out, err := newOutput(g, render.Watches)
+	if err != nil {
+		return err
 	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", o.mode))
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", render.Escape(o.mode)))
 	}
 	if o.interval < 0 || o.duration < 0 {
 		return exitWith(report.ExitUsage, fmt.Errorf("--interval and --duration must not be negative"))
 	}
-	if o.explain && g.output == "table" {
-		if err := explainEphemeral(g); err != nil {
-			return exitWith(report.ExitIncomplete, err)
+	interval := o.interval
+	if interval == 0 {
+		interval = watch.DefaultInterval
+	}
+	// Say what is watched and how to stop before the first event, which
+	// may be long in coming; on standard error, so that standard output
+	// holds events only.
+	start := render.WatchStart{Mode: o.mode, Interval: interval, AllNamespaces: o.netns == "all"}
+	if o.netns != "all" {
+		start.NetNS = o.netns
+	}
+	stderrOut := *out
+	stderrOut.g = &globalOptions{stdout: g.stderr, stderr: g.stderr}
+	if g.output == render.FormatTable {
+		if err := stderrOut.emit(render.WatchItem{Start: &start}); err != nil {
+			return err
+		}
+	}
+	if o.explain && g.output == render.FormatTable {
+		if err := stderrOut.emit(render.WatchItem{Explain: true}); err != nil {
+			return err
 		}
 	}
 	var werr error
 	emit := func(ev watch.Event) {
-		var err error
-		if g.output == "json" {
-			err = watch.WriteJSON(g.stdout, ev)
-		} else {
-			err = watch.WriteText(g.stdout, ev)
-		}
-		if err != nil && werr == nil {
+		if err := out.emit(render.WatchItem{Event: &ev}); err != nil && werr == nil {
 			werr = err
 		}
 	}
@@ -116,13 +130,14 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
-	if g.output == "json" {
-		err = watch.WriteSummaryJSON(g.stdout, sum)
-	} else {
-		err = watch.WriteSummaryText(g.stderr, sum)
+	// The text summary goes to standard error, the JSON one closes the
+	// stream on standard output.
+	sumOut := out
+	if g.output == render.FormatTable {
+		sumOut = &stderrOut
 	}
-	if err := errors.Join(err, werr); err != nil {
-		return exitWith(report.ExitIncomplete, fmt.Errorf("watch: %w", err))
+	if err := sumOut.emit(render.WatchItem{Summary: &sum}); err != nil {
+		return err
 	}
-	return nil
+	return werr
 }

@@ -83,14 +83,12 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	for _, row := range rows {
 		sev := severity[row]
 		for _, f := range row.Findings {
-			if fs, err := knowledge.ParseSeverity(f.Severity); err == nil && fs > sev {
-				sev = fs
-			}
+			sev = max(sev, f.Severity)
 		}
-		row.Severity = sev.String()
+		row.Severity = sev
 		if row.Exposure == report.ExposureLoopback && !opt.All {
 			if r.Hidden == nil {
-				r.Hidden = map[string]int{}
+				r.Hidden = map[snapshot.Exposure]int{}
 			}
 			r.Hidden[report.ExposureLoopback] += len(row.Sockets)
 			continue
@@ -118,7 +116,7 @@ type rowKey struct {
 	netns    uint64
 	proto    snapshot.Proto
 	port     uint16
-	exposure string
+	exposure snapshot.Exposure
 	iface    string
 	addr     string
 	owners   string
@@ -168,7 +166,7 @@ func ownerKey(s *snapshot.Socket) string {
 
 // finishRow derives the row's display address, reach, processes, owner
 // state and note from its sockets.
-func finishRow(row *report.Row, ownerMethod string) {
+func finishRow(row *report.Row, ownerMethod snapshot.OwnerMethod) {
 	slices.SortFunc(row.Sockets, func(a, b report.Socket) int { return snapshot.CompareSockets(a.Socket, b.Socket) })
 	var v4, v6 bool
 	seen := map[[2]uint64]bool{}
@@ -240,7 +238,7 @@ func stateRank(s snapshot.OwnerState) int {
 // notes says what a person should know about row: why its owners are not
 // (all) known, how they were matched, and what the tool cut or printed in a
 // form openports could not read.
-func notes(row *report.Row, ownerMethod string) []report.Note {
+func notes(row *report.Row, ownerMethod snapshot.OwnerMethod) []report.Note {
 	var out []report.Note
 	var reason report.Socket
 	for _, rs := range row.Sockets {
@@ -286,7 +284,7 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 		out = append(out, report.Note{Key: "port.printed", Args: []string{strings.Join(printed, ", ")}})
 	}
 	if via {
-		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})
+		out = append(out, report.Note{Key: "owner.via-address", Args: []string{string(ownerMethod)}})
 	}
 	return out
 }
@@ -299,7 +297,7 @@ const ViaAddress = "address"
 func compareRows(a, b report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
-		-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
+		-cmp.Compare(a.Severity, b.Severity),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.Proto, b.Proto),
 		cmp.Compare(exposureRank(a.Exposure), exposureRank(b.Exposure)),
@@ -308,15 +306,7 @@ func compareRows(a, b report.Row) int {
 	)
 }
 
-func severityRank(s string) int {
-	v, err := knowledge.ParseSeverity(s)
-	if err != nil {
-		return 0
-	}
-	return int(v)
-}
-
-func exposureRank(e string) int {
+func exposureRank(e snapshot.Exposure) int {
 	switch e {
 	case report.ExposureAll:
 		return 0

@@ -48,3 +48,14 @@ func Escape(s string) string {
 	}
 	return b.String()
 }
+
+// EscapeLines escapes each line of s on its own, keeping the line breaks:
+// for messages of several lines (an error and a usage hint) on standard
+// error.
+func EscapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Escape(l)
+	}
+	return strings.Join(lines, "\n")
+}

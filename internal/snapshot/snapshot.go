@@ -76,7 +76,7 @@ type Snapshot struct {
 	// OwnerMethod names how owners were found: "proc-fd" (one pass over
 	// /proc/PID/fd), "ebpf-task-file" (a BPF iterator over task files), or
 	// the parsed tool ("fstat", "lsof", ...). Empty when there are none.
-	OwnerMethod string `json:"owner_method,omitempty"`
+	OwnerMethod OwnerMethod `json:"owner_method,omitempty"`
 	// Privilege describes the rights the collector ran with.
 	Privilege Privilege `json:"privilege"`
 	// BindV6Only is the host's default for IPV6_V6ONLY

@@ -131,7 +131,7 @@ func Join(parts []Part) *Result {
 	}
 	meta(out, parts, formats)
 	if out.OwnerMethod == "" {
-		out.OwnerMethod = strings.Join(ownerFormats, "+")
+		out.OwnerMethod = snapshot.OwnerMethod(strings.Join(ownerFormats, "+"))
 	}
 
 	// buckets[k][i] are part i's sockets with key k.

@@ -140,7 +140,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 
 // ownerFinder is the owner mapping one snapshot uses.
 type ownerFinder struct {
-	method string // snapshot.OwnerMethod
+	method snapshot.OwnerMethod
 	scan   func(wanted map[uint64]struct{}) (*fdscan.Result, error)
 }
 

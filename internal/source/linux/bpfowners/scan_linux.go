@@ -17,9 +17,6 @@ import (
 	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
-// Method is the snapshot.Snapshot.OwnerMethod of owners found by Scan.
-const Method = "ebpf-task-file"
-
 // programName is the iterator function in bpf/task_file.bpf.c.
 const programName = "task_file"
 

@@ -1,0 +1,571 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/width"
+
+	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// MsgID names one text of the catalogue. Every text a command prints comes
+// from here (or, for services and rule findings, from the knowledge base):
+// sources and analysis hand over codes and arguments, never sentences.
+// TestCatalogue fails when an ID has no text in a language, or is defined
+// and never used.
+type MsgID string
+
+// text is one message in every language. EnOne, when set, is the English
+// text for a count of one (the first argument): "1 socket", "2 sockets".
+type text struct{ En, EnOne, Ja string }
+
+// The message IDs, by what they name.
+const (
+	MsgHeaderProto    MsgID = "header.proto"
+	MsgHeaderAddress  MsgID = "header.address"
+	MsgHeaderPort     MsgID = "header.port"
+	MsgHeaderIP       MsgID = "header.ip"
+	MsgHeaderExposure MsgID = "header.exposure"
+	MsgHeaderProcess  MsgID = "header.process"
+	MsgHeaderUser     MsgID = "header.user"
+	MsgHeaderService  MsgID = "header.service"
+	MsgHeaderRisk     MsgID = "header.risk"
+	MsgHeaderNote     MsgID = "header.note"
+	MsgHeaderNetNS    MsgID = "header.netns"
+	MsgHeaderChange   MsgID = "header.change"
+
+	MsgExposureAll       MsgID = "exposure.all"
+	MsgExposureLoopback  MsgID = "exposure.loopback"
+	MsgExposureDevice    MsgID = "exposure.device"
+	MsgExposureLinkLocal MsgID = "exposure.link-local"
+	MsgExposureOneAddr   MsgID = "exposure.one-addr"
+
+	MsgSeverityInfo      MsgID = "severity.info"
+	MsgSeverityReview    MsgID = "severity.review"
+	MsgSeverityRisky     MsgID = "severity.risky"
+	MsgSeverityDangerous MsgID = "severity.dangerous"
+
+	MsgExplainRisk     MsgID = "explain.risk"
+	MsgExplainRestrict MsgID = "explain.restrict"
+	MsgExplainMore     MsgID = "explain.more"
+
+	MsgServiceUnknown MsgID = "service.unknown"
+
+	MsgSummaryHidden       MsgID = "summary.hidden"
+	MsgSummaryUnknown      MsgID = "summary.unknown"
+	MsgSummaryRootWildcard MsgID = "summary.root-wildcard"
+	MsgSummaryNothing      MsgID = "summary.nothing"
+	MsgSummaryIncomplete   MsgID = "summary.incomplete"
+	MsgSummaryOwners       MsgID = "summary.owners"
+	MsgSummaryPolicy       MsgID = "summary.policy"
+	MsgSummaryPolicyOK     MsgID = "summary.policy-ok"
+
+	MsgOwnersEBPF MsgID = "owners.ebpf"
+	MsgOwnersProc MsgID = "owners.proc"
+
+	MsgOwnerUnknown    MsgID = "owner.unknown"
+	MsgOwnerPartial    MsgID = "owner.partial"
+	MsgOwnerNone       MsgID = "owner.none"
+	MsgOwnerViaAddress MsgID = "owner.via-address"
+	MsgOwnerViaUnnamed MsgID = "owner.via-unnamed"
+	MsgTruncated       MsgID = "truncated"
+	MsgPortPrinted     MsgID = "port.printed"
+
+	MsgReasonNoCapability  MsgID = "reason.no-capability"
+	MsgReasonHidepid       MsgID = "reason.hidepid"
+	MsgReasonUserNamespace MsgID = "reason.user-namespace"
+	MsgReasonRefused       MsgID = "reason.refused"
+
+	MsgGapNoCapability  MsgID = "gap.no-capability"
+	MsgGapHidepid       MsgID = "gap.hidepid"
+	MsgGapUserNamespace MsgID = "gap.user-namespace"
+	MsgGapRefused       MsgID = "gap.refused"
+	MsgGapPermission    MsgID = "gap.permission"
+	MsgGapNetlinkRefuse MsgID = "gap.netlink-refused"
+	MsgGapOther         MsgID = "gap.other"
+
+	MsgProvenanceEnabled    MsgID = "provenance.enabled"
+	MsgProvenanceDefault    MsgID = "provenance.default"
+	MsgProvenanceNotEnabled MsgID = "provenance.not-enabled"
+	MsgProvenanceUnknown    MsgID = "provenance.unknown"
+
+	MsgProvReasonDisabled         MsgID = "provenance.reason.disabled"
+	MsgProvReasonUnset            MsgID = "provenance.reason.unset"
+	MsgProvReasonNoScript         MsgID = "provenance.reason.no-script"
+	MsgProvReasonInetdCommented   MsgID = "provenance.reason.inetd-commented"
+	MsgProvReasonSession          MsgID = "provenance.reason.session"
+	MsgProvReasonCron             MsgID = "provenance.reason.cron"
+	MsgProvReasonContainer        MsgID = "provenance.reason.container"
+	MsgProvReasonTransient        MsgID = "provenance.reason.transient"
+	MsgProvReasonWantedBy         MsgID = "provenance.reason.wanted-by"
+	MsgProvReasonNotEnabled       MsgID = "provenance.reason.not-enabled"
+	MsgProvReasonSocketActivation MsgID = "provenance.reason.socket-activation"
+	MsgProvReasonNoUnit           MsgID = "provenance.reason.no-unit"
+	MsgProvReasonNoCgroup         MsgID = "provenance.reason.no-cgroup"
+	MsgProvReasonUnreadable       MsgID = "provenance.reason.unreadable"
+	MsgProvReasonNoConfig         MsgID = "provenance.reason.no-config"
+
+	MsgPolicyNew      MsgID = "policy.new"
+	MsgPolicyExposure MsgID = "policy.exposure"
+	MsgPolicyOwner    MsgID = "policy.owner"
+	MsgPolicyMissing  MsgID = "policy.missing"
+
+	MsgCheckSection    MsgID = "check.section"
+	MsgCheckOK         MsgID = "check.verdict.ok"
+	MsgCheckWarning    MsgID = "check.verdict.warning"
+	MsgCheckProblem    MsgID = "check.verdict.problem"
+	MsgCheckGap        MsgID = "check.gap"
+	MsgCheckWhy        MsgID = "check.why"
+	MsgCheckExpected   MsgID = "check.expected"
+	MsgCheckActual     MsgID = "check.actual"
+	MsgCheckLookAt     MsgID = "check.look-at"
+	MsgCheckSummary    MsgID = "check.summary"
+	MsgCheckPortsTitle MsgID = "check.ports-title"
+
+	MsgDiffNew          MsgID = "diff.new"
+	MsgDiffGone         MsgID = "diff.gone"
+	MsgDiffChanged      MsgID = "diff.changed"
+	MsgDiffFieldsChange MsgID = "diff.fields-changed"
+	MsgDiffFieldOwners  MsgID = "diff.field.owners"
+	MsgDiffFieldExpo    MsgID = "diff.field.exposure"
+	MsgDiffFieldState   MsgID = "diff.field.state"
+	MsgDiffEphemeral    MsgID = "diff.ephemeral"
+	MsgDiffSummary      MsgID = "diff.summary"
+	MsgDiffNote         MsgID = "diff.note"
+	MsgDiffOtherHost    MsgID = "diff.other-host"
+	MsgDiffGaps         MsgID = "diff.gaps"
+	MsgOwnersUnknown    MsgID = "owners.unknown"
+	MsgOwnersNone       MsgID = "owners.none"
+	MsgOwnersHidden     MsgID = "owners.hidden"
+	MsgEphemeralExplain MsgID = "ephemeral.explain"
+
+	MsgWatchNew          MsgID = "watch.new"
+	MsgWatchGone         MsgID = "watch.gone"
+	MsgWatchOwnerChanged MsgID = "watch.owner-changed"
+	MsgWatchUser         MsgID = "watch.user"
+	MsgWatchWas          MsgID = "watch.was"
+	MsgWatchLived        MsgID = "watch.lived"
+	MsgWatchLivedAtLeast MsgID = "watch.lived-at-least"
+	MsgWatchLivedShort   MsgID = "watch.lived-short"
+	MsgWatchEphemeral    MsgID = "watch.ephemeral"
+	MsgWatchNetNS        MsgID = "watch.netns"
+	MsgWatchNoProcess    MsgID = "watch.no-process"
+	MsgWatchOwnerUnknown MsgID = "watch.owner-unknown"
+	MsgWatchStart        MsgID = "watch.start"
+	MsgWatchStartAll     MsgID = "watch.start-all-netns"
+	MsgWatchSummary      MsgID = "watch.summary"
+	MsgWatchNamespaces   MsgID = "watch.namespaces"
+	MsgWatchLost         MsgID = "watch.lost"
+	MsgWatchError        MsgID = "watch.error"
+
+	MsgXPorts      MsgID = "explain.ports"
+	MsgXAlso       MsgID = "explain.also"
+	MsgXProcs      MsgID = "explain.procs"
+	MsgXPortOnly   MsgID = "explain.port-only"
+	MsgXWhat       MsgID = "explain.what"
+	MsgXWhy        MsgID = "explain.why"
+	MsgXSeverity   MsgID = "explain.severity"
+	MsgXRestrict   MsgID = "explain.to-restrict"
+	MsgXStop       MsgID = "explain.stop"
+	MsgXSources    MsgID = "explain.sources"
+	MsgXKindProto  MsgID = "explain.kind.protocol"
+	MsgXKindRelay  MsgID = "explain.kind.relay"
+	MsgXKindRuntim MsgID = "explain.kind.runtime"
+
+	MsgWarning         MsgID = "warning"
+	MsgWarnIncomplete  MsgID = "warn.incomplete-baseline"
+	MsgWarnRunAsRoot   MsgID = "warn.run-as-root"
+	MsgWarnMoreOmitted MsgID = "warn.more-omitted"
+)
+
+// catalogue holds every text in every language.
+var catalogue = map[MsgID]text{
+	MsgHeaderProto:    {En: "PROTO", Ja: "プロト"},
+	MsgHeaderAddress:  {En: "ADDRESS", Ja: "アドレス"},
+	MsgHeaderPort:     {En: "PORT", Ja: "ポート"},
+	MsgHeaderIP:       {En: "IP", Ja: "IP"},
+	MsgHeaderExposure: {En: "EXPOSURE", Ja: "公開範囲"},
+	MsgHeaderProcess:  {En: "PROCESS (PIDs)", Ja: "プロセス (PID)"},
+	MsgHeaderUser:     {En: "USER", Ja: "ユーザ"},
+	MsgHeaderService:  {En: "SERVICE", Ja: "サービス"},
+	MsgHeaderRisk:     {En: "RISK", Ja: "リスク"},
+	MsgHeaderNote:     {En: "NOTE", Ja: "備考"},
+	MsgHeaderNetNS:    {En: "NETNS", Ja: "NETNS"},
+	MsgHeaderChange:   {En: "CHANGE", Ja: "変化"},
+
+	MsgExposureAll:       {En: "all-ifaces", Ja: "全インターフェイス"},
+	MsgExposureLoopback:  {En: "loopback", Ja: "ループバック"},
+	MsgExposureDevice:    {En: "device %[1]s", Ja: "デバイス %[1]s"},
+	MsgExposureLinkLocal: {En: "link-local %[1]s", Ja: "リンクローカル %[1]s"},
+	MsgExposureOneAddr:   {En: "one-addr", Ja: "特定アドレス"},
+
+	MsgSeverityInfo:      {En: "info", Ja: "情報"},
+	MsgSeverityReview:    {En: "review", Ja: "要確認"},
+	MsgSeverityRisky:     {En: "risky", Ja: "要注意"},
+	MsgSeverityDangerous: {En: "dangerous", Ja: "危険"},
+
+	MsgExplainRisk:     {En: "why it matters:", Ja: "公開すると:"},
+	MsgExplainRestrict: {En: "to restrict it:", Ja: "制限するには:"},
+	MsgExplainMore:     {En: "How to turn each one off: openports explain SERVICE", Ja: "それぞれの止め方: openports explain サービス名"},
+
+	MsgServiceUnknown: {En: "?", Ja: "不明"},
+
+	MsgSummaryHidden:       {En: "%[1]d loopback-only sockets hidden (--all shows them)", EnOne: "%[1]d loopback-only socket hidden (--all shows it)", Ja: "ループバック専用のソケット %[1]d 個を非表示 (--all で表示)"},
+	MsgSummaryUnknown:      {En: "%[1]d sockets of unknown owner", EnOne: "%[1]d socket of unknown owner", Ja: "所有プロセス不明のソケット %[1]d 個"},
+	MsgSummaryRootWildcard: {En: "%[1]d lines run as root on all interfaces", EnOne: "%[1]d line runs as root on all interfaces", Ja: "root 権限で全インターフェイスに待ち受ける行 %[1]d 個"},
+	MsgSummaryNothing:      {En: "nothing reachable from other hosts", Ja: "他のホストから到達できるものはありません"},
+	MsgSummaryIncomplete:   {En: "incomplete: %[1]s", Ja: "不完全: %[1]s"},
+	MsgSummaryOwners:       {En: "owners from %[1]s", Ja: "所有プロセスの取得方法: %[1]s"},
+	MsgSummaryPolicy:       {En: "policy %[2]s: %[1]d violations", EnOne: "policy %[2]s: %[1]d violation", Ja: "ポリシー %[2]s: 違反 %[1]d 件"},
+	MsgSummaryPolicyOK:     {En: "policy %[1]s: no violation (%[2]d rules)", Ja: "ポリシー %[1]s: 違反なし (規則 %[2]d 件)"},
+
+	MsgOwnersEBPF: {En: "the eBPF task_file iterator", Ja: "eBPF task_file イテレータ"},
+	MsgOwnersProc: {En: "/proc/PID/fd", Ja: "/proc/PID/fd"},
+
+	MsgOwnerUnknown:    {En: "owner unknown: %[1]s", Ja: "所有プロセス不明: %[1]s"},
+	MsgOwnerPartial:    {En: "other holders may be hidden: %[1]s", Ja: "他の保持プロセスが見えていない可能性: %[1]s"},
+	MsgOwnerNone:       {En: "held by no process (kernel socket)", Ja: "どのプロセスも保持していません (カーネルのソケット)"},
+	MsgOwnerViaAddress: {En: "owners matched by address and port from %[1]s output", Ja: "所有プロセスは %[1]s の出力とアドレス・ポートで照合"},
+	MsgOwnerViaUnnamed: {En: "another tool's", Ja: "別のツール"},
+	MsgTruncated:       {En: "truncated by the tool: %[1]s", Ja: "ツールが切り詰めた項目: %[1]s"},
+	MsgPortPrinted:     {En: "port not readable, printed as %[1]s", Ja: "ポートを読めません (表示は %[1]s)"},
+
+	// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
+	// arguments are the socket's uid and " (user)". The hint to run as
+	// root is the separate MsgWarnRunAsRoot, never given to root.
+	MsgReasonNoCapability:  {En: "socket of uid %[1]s%[2]s; reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "uid %[1]s%[2]s のソケット。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
+	MsgReasonHidepid:       {En: "socket of uid %[1]s%[2]s; /proc is mounted with hidepid, other users' processes are invisible", Ja: "uid %[1]s%[2]s のソケット。/proc が hidepid 付きでマウントされ、他ユーザのプロセスが見えません"},
+	MsgReasonUserNamespace: {En: "socket of uid %[1]s%[2]s; processes outside this user namespace are invisible (run in the initial namespace)", Ja: "uid %[1]s%[2]s のソケット。ユーザ名前空間の中からは外側のプロセスが見えません (初期名前空間で実行してください)"},
+	MsgReasonRefused:       {En: "socket of uid %[1]s%[2]s; a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "uid %[1]s%[2]s のソケット。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
+
+	// Gaps, by snapshot.Gap.Reason; the first argument is the count.
+	MsgGapNoCapability:  {En: "%[1]d sockets of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", EnOne: "%[1]d socket of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
+	MsgGapHidepid:       {En: "%[1]d sockets of unseen owner: /proc is mounted with hidepid", EnOne: "%[1]d socket of unseen owner: /proc is mounted with hidepid", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。/proc が hidepid 付きでマウントされています"},
+	MsgGapUserNamespace: {En: "%[1]d sockets of unseen owner: processes outside this user namespace are invisible", EnOne: "%[1]d socket of unseen owner: processes outside this user namespace are invisible", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。ユーザ名前空間の外側のプロセスは見えません"},
+	MsgGapRefused:       {En: "%[1]d sockets of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", EnOne: "%[1]d socket of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
+	MsgGapPermission:    {En: "the descriptor tables of %[1]d processes were unreadable: owners of their sockets are unknown or partial", EnOne: "the descriptor table of %[1]d process was unreadable: owners of its sockets are unknown or partial", Ja: "%[1]d 個のプロセスの記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
+	MsgGapNetlinkRefuse: {En: "sock_diag netlink was refused, /proc/net read instead: socket cookies, bound devices and IPV6_V6ONLY are unknown (the host default is assumed)", Ja: "sock_diag netlink が拒否されたため /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
+	MsgGapOther:         {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
+
+	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
+	MsgProvenanceDefault:    {En: "RUNNING BY DEFAULT, not enabled by you: %[1]s", Ja: "既定で起動 (管理者は有効化していない): %[1]s"},
+	MsgProvenanceNotEnabled: {En: "not enabled (%[2]s): %[1]s", Ja: "有効化されていない (%[2]s): %[1]s"},
+	MsgProvenanceUnknown:    {En: "start unknown (%[2]s): %[1]s", Ja: "起動元不明 (%[2]s): %[1]s"},
+
+	MsgProvReasonDisabled:         {En: "set to NO, started by hand", Ja: "NO に設定、手動で起動"},
+	MsgProvReasonUnset:            {En: "not set in rc.conf, started by hand", Ja: "rc.conf に設定なし、手動で起動"},
+	MsgProvReasonNoScript:         {En: "no rc.d script runs it, started by hand", Ja: "起動する rc.d スクリプトなし、手動で起動"},
+	MsgProvReasonInetdCommented:   {En: "inetd.conf line commented out, inetd not reloaded", Ja: "inetd.conf の行はコメントアウト済み、inetd が再読み込みされていない"},
+	MsgProvReasonSession:          {En: "started in a login session", Ja: "ログインセッションで起動"},
+	MsgProvReasonCron:             {En: "started by cron", Ja: "cron から起動"},
+	MsgProvReasonContainer:        {En: "in a container", Ja: "コンテナ内"},
+	MsgProvReasonTransient:        {En: "transient unit, started by hand", Ja: "一時ユニット、手動で起動"},
+	MsgProvReasonWantedBy:         {En: "pulled in by another unit", Ja: "他のユニットが依存"},
+	MsgProvReasonNotEnabled:       {En: "unit not enabled, started by hand", Ja: "ユニット未有効化、手動で起動"},
+	MsgProvReasonSocketActivation: {En: "socket activation", Ja: "ソケット起動"},
+	MsgProvReasonNoUnit:           {En: "no unit", Ja: "ユニットなし"},
+	MsgProvReasonNoCgroup:         {En: "cgroup unreadable", Ja: "cgroup を読めない"},
+	MsgProvReasonUnreadable:       {En: "the value is shell code", Ja: "値がシェルのコード"},
+	MsgProvReasonNoConfig:         {En: "no init configuration", Ja: "init の設定なし"},
+
+	MsgPolicyNew:      {En: "NOT IN POLICY: new listener %[1]s", Ja: "ポリシー外: 新しい待ち受け %[1]s"},
+	MsgPolicyExposure: {En: "EXPOSURE CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "公開範囲が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
+	MsgPolicyOwner:    {En: "OWNER CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "所有者が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
+	MsgPolicyMissing:  {En: "MISSING: %[2]s (policy %[1]s) does not listen", Ja: "見つかりません: %[2]s (ポリシー %[1]s) が待ち受けていません"},
+
+	MsgCheckSection:    {En: "== %[1]s: %[2]s (%[3]s)", Ja: "== %[1]s: %[2]s (%[3]s)"},
+	MsgCheckOK:         {En: "ok", Ja: "正常"},
+	MsgCheckWarning:    {En: "warning", Ja: "警告"},
+	MsgCheckProblem:    {En: "problem", Ja: "問題"},
+	MsgCheckGap:        {En: "gap", Ja: "欠落"},
+	MsgCheckWhy:        {En: "why:", Ja: "理由:"},
+	MsgCheckExpected:   {En: "expected:", Ja: "期待値:"},
+	MsgCheckActual:     {En: "actual:", Ja: "実際:"},
+	MsgCheckLookAt:     {En: "look at:", Ja: "確認先:"},
+	MsgCheckSummary:    {En: "%[1]d checks: %[2]d with problems, %[3]d with warnings, %[4]d incomplete; exit %[5]d", Ja: "チェック %[1]d 件: 問題 %[2]d 件、警告 %[3]d 件、不完全 %[4]d 件; 終了コード %[5]d"},
+	MsgCheckPortsTitle: {En: "== port listing", Ja: "== ポート一覧"},
+
+	MsgDiffNew:          {En: "new", Ja: "新規"},
+	MsgDiffGone:         {En: "gone", Ja: "消失"},
+	MsgDiffChanged:      {En: "changed", Ja: "変化"},
+	MsgDiffFieldsChange: {En: "%[1]s changed", Ja: "%[1]s が変化"},
+	MsgDiffFieldOwners:  {En: "owners", Ja: "所有プロセス"},
+	MsgDiffFieldExpo:    {En: "exposure", Ja: "公開範囲"},
+	MsgDiffFieldState:   {En: "state", Ja: "状態"},
+	MsgDiffEphemeral:    {En: "ephemeral port", Ja: "エフェメラルポート"},
+	MsgDiffSummary:      {En: "%[1]d new · %[2]d gone · %[3]d changed (%[4]s %[5]s → %[6]s %[7]s)", Ja: "新規 %[1]d · 消失 %[2]d · 変化 %[3]d (%[4]s %[5]s → %[6]s %[7]s)"},
+	MsgDiffNote:         {En: "note: %[1]s", Ja: "注意: %[1]s"},
+	MsgDiffOtherHost:    {En: "the snapshots are of different hosts (%[1]s, %[2]s): namespaces and owners are not comparable", Ja: "別のホストのスナップショットです (%[1]s、%[2]s): 名前空間と所有プロセスは比較できません"},
+	MsgDiffGaps:         {En: "a snapshot has gaps (owners or sockets it could not see): an owner change may be a change in what could be seen", Ja: "スナップショットに欠落があります (見えなかった所有プロセスやソケット): 所有プロセスの変化は見え方の違いかもしれません"},
+	MsgOwnersUnknown:    {En: "unknown", Ja: "不明"},
+	MsgOwnersNone:       {En: "none (kernel)", Ja: "なし (カーネル)"},
+	MsgOwnersHidden:     {En: "+hidden", Ja: "+非表示"},
+	MsgEphemeralExplain: {En: "ephemeral port: %[1]s", Ja: "エフェメラルポート: %[1]s"},
+
+	MsgWatchNew:          {En: "new", Ja: "新規"},
+	MsgWatchGone:         {En: "gone", Ja: "消失"},
+	MsgWatchOwnerChanged: {En: "owner-changed", Ja: "所有者変化"},
+	MsgWatchUser:         {En: "user %[1]s", Ja: "ユーザ %[1]s"},
+	MsgWatchWas:          {En: "(was %[1]s)", Ja: "(以前は %[1]s)"},
+	MsgWatchLived:        {En: "lived %[1]s", Ja: "存続 %[1]s"},
+	MsgWatchLivedAtLeast: {En: "lived ≥%[1]s", Ja: "存続 %[1]s 以上"},
+	MsgWatchLivedShort:   {En: "lived less than a poll interval", Ja: "存続はポーリング間隔未満"},
+	MsgWatchEphemeral:    {En: "ephemeral", Ja: "エフェメラル"},
+	MsgWatchNetNS:        {En: "netns %[1]s", Ja: "netns %[1]s"},
+	MsgWatchNoProcess:    {En: "no process", Ja: "プロセスなし"},
+	MsgWatchOwnerUnknown: {En: "owner unknown", Ja: "所有プロセス不明"},
+	MsgWatchStart:        {En: "watching listening and bound sockets of this network namespace (mode %[1]s, every %[2]s); Ctrl-C stops and prints a summary", Ja: "このネットワーク名前空間の待ち受け・バインド済みソケットを監視中 (モード %[1]s、間隔 %[2]s)。Ctrl-C で停止して集計を表示"},
+	MsgWatchStartAll:     {En: "watching listening and bound sockets of every network namespace (mode %[1]s, every %[2]s); Ctrl-C stops and prints a summary", Ja: "すべてのネットワーク名前空間の待ち受け・バインド済みソケットを監視中 (モード %[1]s、間隔 %[2]s)。Ctrl-C で停止して集計を表示"},
+	MsgWatchSummary:      {En: "watched %[1]s (%[2]s%[3]s): %[4]d sockets at start, %[5]d new (%[6]d with their owner), %[7]d gone, %[8]d owner changes, %[9]d polls", Ja: "監視 %[1]s (%[2]s%[3]s): 開始時のソケット %[4]d 個、新規 %[5]d (所有プロセス判明 %[6]d)、消失 %[7]d、所有者変化 %[8]d、ポーリング %[9]d 回"},
+	MsgWatchNamespaces:   {En: ", %[1]d network namespaces", Ja: "、ネットワーク名前空間 %[1]d 個"},
+	MsgWatchLost:         {En: ", %[1]d eBPF records lost", Ja: "、失われた eBPF レコード %[1]d 件"},
+	MsgWatchError:        {En: "error (%[1]d times): %[2]s", Ja: "エラー (%[1]d 回): %[2]s"},
+
+	MsgXPorts:      {En: "Ports", Ja: "ポート"},
+	MsgXAlso:       {En: "Also uses", Ja: "他に使うポート"},
+	MsgXProcs:      {En: "Processes", Ja: "プロセス名"},
+	MsgXPortOnly:   {En: "(identified by port only)", Ja: "(ポート番号のみで識別)"},
+	MsgXWhat:       {En: "What it is", Ja: "概要"},
+	MsgXWhy:        {En: "Why exposure matters", Ja: "公開するとどうなるか"},
+	MsgXSeverity:   {En: "Severity by exposure", Ja: "公開範囲ごとの危険度"},
+	MsgXRestrict:   {En: "To restrict it", Ja: "アクセスを制限するには"},
+	MsgXStop:       {En: "To turn it off", Ja: "停止・無効化するには"},
+	MsgXSources:    {En: "Sources", Ja: "出典"},
+	MsgXKindProto:  {En: "protocol served by several programs", Ja: "複数のプログラムが提供するプロトコル"},
+	MsgXKindRelay:  {En: "starts or forwards other services", Ja: "他のサービスを起動・中継するプログラム"},
+	MsgXKindRuntim: {En: "language runtime: the program it runs decides the service", Ja: "言語ランタイム (サービスの正体は動かしているプログラム次第)"},
+
+	MsgWarning:         {En: "warning: %[1]s", Ja: "警告: %[1]s"},
+	MsgWarnIncomplete:  {En: "the view is incomplete: rules of sockets of unknown owner name no process", Ja: "見えていない部分があります: 所有プロセス不明のソケットの規則にはプロセス名がありません"},
+	MsgWarnRunAsRoot:   {En: "run as root to see every owner", Ja: "すべての所有プロセスを見るには root で実行してください"},
+	MsgWarnMoreOmitted: {En: "%[1]d more warnings not shown", EnOne: "%[1]d more warning not shown", Ja: "他に警告 %[1]d 件 (表示を省略)"},
+}
+
+// texts renders catalogue and knowledge-base messages in one language.
+type texts struct {
+	lang string
+	kb   *knowledge.Base
+}
+
+func newTexts(lang string, kb *knowledge.Base) texts {
+	return texts{lang: knowledge.NormalizeLang(lang), kb: kb}
+}
+
+// Text formats the message id with args in lang, for the commands' own
+// lines (warnings on standard error). Arguments that carry outside text
+// must be escaped by the caller (Escape).
+func Text(lang string, id MsgID, args ...any) string { return newTexts(lang, nil).get(id, args...) }
+
+// get formats the catalogue's text of id with args.
+func (t texts) get(id MsgID, args ...any) string {
+	m, ok := catalogue[id]
+	if !ok {
+		return string(id)
+	}
+	format := m.En
+	if t.lang == knowledge.LangJA {
+		format = m.Ja
+	} else if m.EnOne != "" && len(args) > 0 && isOne(args[0]) {
+		format = m.EnOne
+	}
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+func isOne(v any) bool {
+	switch n := v.(type) {
+	case int:
+		return n == 1
+	case string:
+		return n == "1"
+	}
+	return false
+}
+
+// kbText is the knowledge base's text of key ("entry.ssh.risk",
+// "message.rule.x.text") in this language, "" when there is none.
+func (t texts) kbText(key string) string {
+	if t.kb == nil {
+		return ""
+	}
+	s, _ := t.kb.Lookup(key, t.lang)
+	return s
+}
+
+// noteIDs map the keys of report notes (set by analysis and policy) to
+// catalogue IDs.
+var noteIDs = map[string]MsgID{
+	"owner.unknown": MsgOwnerUnknown, "owner.partial": MsgOwnerPartial, "owner.none": MsgOwnerNone,
+	"owner.via-address": MsgOwnerViaAddress, "truncated": MsgTruncated, "port.printed": MsgPortPrinted,
+	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
+	"provenance.not-enabled": MsgProvenanceNotEnabled, "provenance.unknown": MsgProvenanceUnknown,
+	"policy.new": MsgPolicyNew, "policy.exposure": MsgPolicyExposure, "policy.owner": MsgPolicyOwner, "policy.missing": MsgPolicyMissing,
+}
+
+// ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
+var ownerReasonIDs = map[string]MsgID{
+	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
+	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused,
+}
+
+// gapIDs map snapshot.Gap.Reason to catalogue IDs.
+var gapIDs = map[string]MsgID{
+	"no-capability": MsgGapNoCapability, "hidepid": MsgGapHidepid, "user-namespace": MsgGapUserNamespace,
+	"refused": MsgGapRefused, "permission": MsgGapPermission, "netlink-refused": MsgGapNetlinkRefuse,
+}
+
+// provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.
+var provenanceReasonIDs = map[string]MsgID{
+	"disabled": MsgProvReasonDisabled, "unset": MsgProvReasonUnset, "no-script": MsgProvReasonNoScript,
+	"inetd-commented": MsgProvReasonInetdCommented, "session": MsgProvReasonSession, "cron": MsgProvReasonCron,
+	"container": MsgProvReasonContainer, "transient": MsgProvReasonTransient, "wanted-by": MsgProvReasonWantedBy,
+	"not-enabled": MsgProvReasonNotEnabled, "socket-activation": MsgProvReasonSocketActivation,
+	"no-unit": MsgProvReasonNoUnit, "no-cgroup": MsgProvReasonNoCgroup, "unreadable": MsgProvReasonUnreadable,
+	"no-config": MsgProvReasonNoConfig,
+}
+
+// note renders a report note; its arguments are outside text and come
+// out escaped.
+func (t texts) note(n report.Note) string {
+	args := make([]string, len(n.Args))
+	for i, a := range n.Args {
+		args[i] = Escape(a)
+	}
+	switch n.Key {
+	case "owner.unknown", "owner.partial":
+		// Args: English reason, reason code, uid, user.
+		reason := ""
+		if len(args) > 0 {
+			reason = args[0]
+		}
+		if len(args) == 4 {
+			if id, ok := ownerReasonIDs[n.Args[1]]; ok {
+				user := ""
+				if args[3] != "" {
+					user = " (" + args[3] + ")"
+				}
+				reason = t.get(id, args[2], user)
+			}
+		}
+		if reason == "" {
+			reason = "?"
+		}
+		return t.get(noteIDs[n.Key], reason)
+	case "owner.via-address":
+		tool := ""
+		if len(args) > 0 {
+			tool = args[0]
+		}
+		if tool == "" {
+			tool = t.get(MsgOwnerViaUnnamed)
+		}
+		return t.get(MsgOwnerViaAddress, tool)
+	}
+	if strings.HasPrefix(n.Key, "provenance.") {
+		return t.provenanceNote(n, args)
+	}
+	if strings.HasPrefix(n.Key, "message.") {
+		if format := t.kbText(n.Key); format != "" {
+			return fmt.Sprintf(format, typedArgs(format, args)...)
+		}
+	}
+	if id, ok := noteIDs[n.Key]; ok {
+		return t.get(id, anyArgs(args)...)
+	}
+	return Escape(n.Key) + " " + strings.Join(args, " ")
+}
+
+func anyArgs(args []string) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+	}
+	return out
+}
+
+// provenanceNote renders a "provenance.<verdict>" note: arguments are the
+// evidence, the reason code and the service.
+func (t texts) provenanceNote(n report.Note, args []string) string {
+	ev, reason := "-", ""
+	if len(args) > 0 && args[0] != "" {
+		ev = args[0]
+	}
+	if len(args) > 1 {
+		reason = args[1]
+		if id, ok := provenanceReasonIDs[n.Args[1]]; ok {
+			reason = t.get(id)
+		}
+	}
+	id, ok := noteIDs[n.Key]
+	if !ok {
+		return Escape(n.Key) + " " + ev
+	}
+	return t.get(id, ev, reason)
+}
+
+// typedArgs converts the arguments that format prints with an explicit
+// %[n]d verb to integers (report notes carry strings).
+func typedArgs(format string, args []string) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		if strings.Contains(format, fmt.Sprintf("%%[%d]d", i+1)) {
+			if v, err := strconv.Atoi(a); err == nil {
+				out[i] = v
+			}
+		}
+	}
+	return out
+}
+
+// gap renders a gap from its reason code and arguments; a reason the
+// catalogue does not know yet is shown by its English detail, with the
+// area and code so that it can still be looked up.
+func (t texts) gap(g snapshot.Gap) string {
+	if id, ok := gapIDs[g.Reason]; ok {
+		return t.get(id, g.Count)
+	}
+	if t.lang == knowledge.LangEN && g.Detail != "" {
+		return Escape(g.Detail)
+	}
+	return t.get(MsgGapOther, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
+}
+
+// severity is a severity's name for people.
+func (t texts) severity(s snapshot.Severity) string {
+	switch s {
+	case snapshot.Info:
+		return t.get(MsgSeverityInfo)
+	case snapshot.Review:
+		return t.get(MsgSeverityReview)
+	case snapshot.Risky:
+		return t.get(MsgSeverityRisky)
+	case snapshot.Dangerous:
+		return t.get(MsgSeverityDangerous)
+	}
+	return ""
+}
+
+// cellWidth is the number of terminal columns s takes: East Asian wide and
+// fullwidth characters take two.
+func cellWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func runeWidth(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}

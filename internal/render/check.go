@@ -1,0 +1,120 @@
+package render
+
+import (
+	"io"
+	"strings"
+
+	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/hostcheck/finding"
+)
+
+func init() {
+	Checks.Register(FormatTable, writeCheckText)
+	Checks.Register(FormatJSON, writeCheckJSON)
+}
+
+// writeCheckJSON writes the result as one JSON object whose "checks" array
+// holds one object per check.
+func writeCheckJSON(w io.Writer, r *hostcheck.Result, o Options) error {
+	c := *r
+	c.Checks = append([]hostcheck.Check(nil), r.Checks...)
+	tx := newTexts(o.Lang, o.Knowledge)
+	for i := range c.Checks {
+		if c.Checks[i].Ports != nil {
+			c.Checks[i].Ports = withTexts(c.Checks[i].Ports, tx)
+		}
+	}
+	return writeJSON(w, &c, "check result")
+}
+
+// writeCheckText writes the result for people: one section per check with
+// its verdict, one line per finding with the reason and what to look at
+// under each finding that is not ok, then the port listing.
+func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
+	tx := newTexts(o.Lang, o.Knowledge)
+	lw := newLineWriter(w)
+	for _, c := range r.Checks {
+		lw.line(tx.get(MsgCheckSection, Escape(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), Escape(c.Summary)))
+		width := 0
+		for _, f := range c.Findings {
+			width = max(width, cellWidth(Escape(f.Subject)))
+		}
+		width = min(width, 32)
+		labels := []string{tx.get(MsgCheckWhy), tx.get(MsgCheckExpected), tx.get(MsgCheckActual), tx.get(MsgCheckLookAt)}
+		lw2 := 0
+		for _, l := range labels {
+			lw2 = max(lw2, cellWidth(l))
+		}
+		pad := strings.Repeat(" ", 2+7+2)
+		label := func(l string) string { return pad + l + strings.Repeat(" ", lw2-cellWidth(l)+1) }
+		for _, f := range c.Findings {
+			subject := truncate(Escape(f.Subject), 32)
+			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + Escape(f.Message))
+			if f.Verdict == finding.OK {
+				continue
+			}
+			if f.Reason != "" {
+				lw.line(label(labels[0]) + Escape(f.Reason))
+			}
+			if f.Expected != "" || f.Actual != "" {
+				lw.line(label(labels[1]) + Escape(f.Expected))
+				lw.line(label(labels[2]) + Escape(f.Actual))
+			}
+			if f.Hint != "" {
+				lw.line(label(labels[3]) + Escape(f.Hint))
+			}
+		}
+		for _, g := range c.Gaps {
+			lw.line("  " + padRight(tx.get(MsgCheckGap), 7) + "  " + tx.gap(g))
+		}
+	}
+	var p, wn, g int
+	for _, c := range r.Checks {
+		switch c.Verdict {
+		case finding.Problem:
+			p++
+		case finding.Warning:
+			wn++
+		}
+		if len(c.Gaps) > 0 {
+			g++
+		}
+	}
+	lw.line(tx.get(MsgCheckSummary, len(r.Checks), p, wn, g, r.ExitCode))
+	if err := lw.flush("check result"); err != nil {
+		return err
+	}
+	for _, c := range r.Checks {
+		if c.Name == hostcheck.CheckPorts && c.Ports != nil {
+			lw := newLineWriter(w)
+			lw.line("\n" + tx.get(MsgCheckPortsTitle))
+			if err := lw.flush("check result"); err != nil {
+				return err
+			}
+			if err := writeReportTable(w, c.Ports, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (tx texts) verdict(v finding.Verdict) string {
+	switch v {
+	case finding.OK:
+		return tx.get(MsgCheckOK)
+	case finding.Warning:
+		return tx.get(MsgCheckWarning)
+	case finding.Problem:
+		return tx.get(MsgCheckProblem)
+	}
+	return Escape(string(v))
+}
+
+// padRight pads s with spaces to n terminal columns.
+func padRight(s string, n int) string {
+	if w := cellWidth(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}

@@ -1,0 +1,53 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/openports/openports/internal/report"
+)
+
+// writeJSON writes v as indented JSON; what names it in the error.
+func writeJSON(w io.Writer, v any, what string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write %s as json: %w", what, err)
+	}
+	return nil
+}
+
+// writeReportJSON writes the report (schema: docs/json.md), with the text
+// of every note and finding in the chosen language.
+func writeReportJSON(w io.Writer, r *report.Report, o Options) error {
+	return writeJSON(w, withTexts(r, newTexts(o.Lang, o.Knowledge)), "report")
+}
+
+// withTexts returns a copy of r whose notes and findings carry their text
+// in the language of t. r is not modified.
+func withTexts(r *report.Report, t texts) *report.Report {
+	c := *r
+	c.Lang = t.lang
+	c.Rows = make([]report.Row, len(r.Rows))
+	for i, row := range r.Rows {
+		row.Notes = append([]report.Note(nil), row.Notes...)
+		for k := range row.Notes {
+			row.Notes[k].Text = t.note(row.Notes[k])
+		}
+		row.Findings = append([]report.Finding(nil), row.Findings...)
+		for k := range row.Findings {
+			row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
+		}
+		c.Rows[i] = row
+	}
+	if r.Policy != nil {
+		pr := *r.Policy
+		pr.Violations = append([]report.PolicyViolation(nil), pr.Violations...)
+		for k := range pr.Violations {
+			pr.Violations[k].Message.Text = t.note(pr.Violations[k].Message)
+		}
+		c.Policy = &pr
+	}
+	return &c
+}
