@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -142,7 +143,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Example:       listExample,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.NoArgs,
+		Args:          noArgsSuggest,
 		RunE:          list.RunE,
 	}
 	root.SuggestionsMinimumDistance = 2
@@ -162,4 +163,17 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		return exitWith(2, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
 	return root
+}
+
+// noArgsSuggest refuses arguments to the root command, suggesting the
+// command a mistyped one was meant to be ("lisst": did you mean list?).
+func noArgsSuggest(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return errors.New(msg)
 }

@@ -92,10 +92,10 @@ func runSnapshot(cmd *cobra.Command, g *globalOptions, o *snapshotOptions) error
 	}
 	if o.write == "" {
 		if err := snapshot.Write(g.stdout, snap); err != nil {
-			return exitWith(report.ExitWrite, err)
+			return exitWith(report.ExitWrite, fmt.Errorf("write snapshot: %w", err))
 		}
 	} else if err := outfile.Write(o.write, 0o644, func(w io.Writer) error { return snapshot.Write(w, snap) }); err != nil {
-		return exitWith(report.ExitWrite, err)
+		return exitWith(report.ExitWrite, fmt.Errorf("write snapshot: %w", err))
 	}
 	if len(snap.Gaps) > 0 {
 		return exitWith(report.ExitIncomplete, nil)

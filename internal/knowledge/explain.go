@@ -89,4 +89,3 @@ func (b *Base) Explain(query string) ([]*Entry, error) {
 
 // isPortQuery reports whether q starts like a port number.
 func isPortQuery(q string) bool { return q[0] >= '0' && q[0] <= '9' }
-

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // Script is an rc.d script: what it is called, the variables that enable
@@ -221,34 +221,34 @@ func (b *bsdRC) candidates(name string) []Script {
 }
 
 // resolve gives the verdict for a process called name.
-func (b *bsdRC) resolve(name string) report.Provenance {
+func (b *bsdRC) resolve(name string) snapshot.Provenance {
 	cands := b.candidates(name)
 	if len(cands) == 0 {
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Reason: "no-script",
-			Evidence: []report.Evidence{{File: "/etc/rc.d", Text: "no script runs " + name}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "rc.d", Reason: "no-script",
+			Evidence: []snapshot.Evidence{{File: "/etc/rc.d", Text: "no script runs " + name}}}
 	}
-	var no *report.Provenance
-	var unreadable *report.Provenance
+	var no *snapshot.Provenance
+	var unreadable *snapshot.Provenance
 	for _, s := range cands {
 		for _, v := range s.Rcvars {
 			a, def, ok := b.lookup(v, s.Name)
 			if !ok {
 				continue
 			}
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
+			ev := []snapshot.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
 			yes, known := truth(a.Value)
 			switch {
 			case !known || a.Expands:
 				if unreadable == nil {
-					unreadable = &report.Provenance{Verdict: report.ProvenanceUnknown, Init: "rc.d", Service: s.Name, Reason: "unreadable", Evidence: ev}
+					unreadable = &snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "rc.d", Service: s.Name, Reason: "unreadable", Evidence: ev}
 				}
 			case yes && def:
-				return report.Provenance{Verdict: report.ProvenanceDefault, Init: "rc.d", Service: s.Name, Reason: "defaults", Evidence: ev}
+				return snapshot.Provenance{Verdict: snapshot.ProvenanceDefault, Init: "rc.d", Service: s.Name, Reason: "defaults", Evidence: ev}
 			case yes:
-				return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "rc.d", Service: s.Name, Reason: "rc.conf", Evidence: ev}
+				return snapshot.Provenance{Verdict: snapshot.ProvenanceEnabled, Init: "rc.d", Service: s.Name, Reason: "rc.conf", Evidence: ev}
 			default:
 				if no == nil {
-					no = &report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Service: s.Name, Reason: "disabled", Evidence: ev}
+					no = &snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "rc.d", Service: s.Name, Reason: "disabled", Evidence: ev}
 				}
 			}
 		}
@@ -259,8 +259,8 @@ func (b *bsdRC) resolve(name string) report.Provenance {
 	if no != nil {
 		return *no
 	}
-	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Service: cands[0].Name, Reason: "unset",
-		Evidence: []report.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ") + " not set"}}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "rc.d", Service: cands[0].Name, Reason: "unset",
+		Evidence: []snapshot.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ") + " not set"}}}
 }
 
 // loadBSD reads /etc/defaults/rc.conf, /etc/rc.conf, /etc/rc.conf.local,

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // openbsdRC is OpenBSD's rc.conf (the defaults) and rc.conf.local (the
@@ -46,36 +46,36 @@ func (o *openbsdRC) names(proc string) []string {
 	return out
 }
 
-func (o *openbsdRC) resolve(proc string) report.Provenance {
+func (o *openbsdRC) resolve(proc string) snapshot.Provenance {
 	names := o.names(proc)
 	if pk, ok := o.local.vars["pkg_scripts"]; ok {
 		for _, n := range names {
 			if slices.Contains(strings.Fields(pk.Value), n) {
-				return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf",
-					Evidence: []report.Evidence{{File: pk.File, Line: pk.Line, Text: pk.Text}}}
+				return snapshot.Provenance{Verdict: snapshot.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf",
+					Evidence: []snapshot.Evidence{{File: pk.File, Line: pk.Line, Text: pk.Text}}}
 			}
 		}
 	}
 	for _, n := range names {
 		v := n + "_flags"
 		if a, ok := o.local.vars[v]; ok {
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
+			ev := []snapshot.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
 			if strings.EqualFold(a.Value, "NO") {
-				return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
+				return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
 			}
-			return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf", Evidence: ev}
+			return snapshot.Provenance{Verdict: snapshot.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf", Evidence: ev}
 		}
 	}
 	for _, n := range names {
 		v := n + "_flags"
 		if a, ok := o.defaults.vars[v]; ok {
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
+			ev := []snapshot.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
 			if strings.EqualFold(a.Value, "NO") {
-				return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
+				return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
 			}
-			return report.Provenance{Verdict: report.ProvenanceDefault, Init: "openbsd-rc", Service: n, Reason: "defaults", Evidence: ev}
+			return snapshot.Provenance{Verdict: snapshot.ProvenanceDefault, Init: "openbsd-rc", Service: n, Reason: "defaults", Evidence: ev}
 		}
 	}
-	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: names[0], Reason: "unset",
-		Evidence: []report.Evidence{{Text: names[0] + "_flags not set"}}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "openbsd-rc", Service: names[0], Reason: "unset",
+		Evidence: []snapshot.Evidence{{Text: names[0] + "_flags not set"}}}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -17,8 +16,7 @@ type want struct {
 
 func check(t *testing.T, r *Resolver, proto string, port uint16, pid int, name string, w want) {
 	t.Helper()
-	row := &report.Row{Proto: snapshot.Proto(proto), Port: port}
-	got := r.Resolve(row, &report.Process{PID: pid, Name: name})
+	got := r.Resolve(snapshot.Proto(proto), port, pid, name)
 	if got == nil {
 		t.Fatalf("%s/%d %s: no provenance", proto, port, name)
 	}
@@ -142,7 +140,7 @@ func TestSystemdFixture(t *testing.T) {
 		check(t, r, tt.proto, tt.port, tt.pid, tt.name, tt.want)
 	}
 	// timesyncd is enabled by its package (a symlink under /usr/lib).
-	if p := r.sd.unitVerdict("systemd-timesyncd.service"); p.Verdict != report.ProvenanceDefault || p.Reason != "vendor-static" {
+	if p := r.sd.unitVerdict("systemd-timesyncd.service"); p.Verdict != snapshot.ProvenanceDefault || p.Reason != "vendor-static" {
 		t.Errorf("timesyncd: %+v", p)
 	}
 }
@@ -253,7 +251,7 @@ func TestNoConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Kind() != KindNone || r.Resolve(&report.Row{}, &report.Process{PID: 1}) != nil {
+	if r.Kind() != KindNone || r.Resolve("", 0, 1, "") != nil {
 		t.Errorf("a root without init configuration resolves: kind %q", r.Kind())
 	}
 }
@@ -273,7 +271,7 @@ func TestLiveSystemd(t *testing.T) {
 	if r.Kind() != KindSystemd {
 		t.Fatalf("kind %q on a systemd host", r.Kind())
 	}
-	got := r.Resolve(&report.Row{Proto: "tcp", Port: 1}, &report.Process{PID: os.Getpid(), Name: "provenance.test"})
+	got := r.Resolve("tcp", 1, os.Getpid(), "provenance.test")
 	if got == nil || got.Verdict == "" || len(got.Evidence) == 0 {
 		t.Fatalf("own process: %+v", got)
 	}

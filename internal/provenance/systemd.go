@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // unitDirs are where systemd looks for system units, most important first.
@@ -312,8 +312,8 @@ func template(unit string) string {
 // unitVerdict says whether unit is enabled by the admin, by a vendor
 // preset or statically by its package, pulled in by another unit, or
 // started by hand.
-func (sd *systemd) unitVerdict(unit string) report.Provenance {
-	p := report.Provenance{Init: "systemd", Service: unit}
+func (sd *systemd) unitVerdict(unit string) snapshot.Provenance {
+	p := snapshot.Provenance{Init: "systemd", Service: unit}
 	names := []string{unit}
 	if t := template(unit); t != "" {
 		names = append(names, t)
@@ -328,7 +328,7 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 			}
 		}
 	}
-	unitEv := report.Evidence{Unit: unit}
+	unitEv := snapshot.Evidence{Unit: unit}
 	if u, ok := sd.units[unit]; ok {
 		unitEv.File = u.File
 	} else if t := template(unit); t != "" {
@@ -337,26 +337,26 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 		}
 	}
 	if len(admin) > 0 {
-		ev := []report.Evidence{{File: admin[0].file, Unit: unit}}
+		ev := []snapshot.Evidence{{File: admin[0].file, Unit: unit}}
 		if r, ok := sd.preset(names[len(names)-1]); ok && r.enable {
-			p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-preset"
-			p.Evidence = append([]report.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
+			p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-preset"
+			p.Evidence = append([]snapshot.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
 			return p
 		}
 		if r, ok := sd.preset(unit); ok && r.enable {
-			p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-preset"
-			p.Evidence = append([]report.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
+			p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-preset"
+			p.Evidence = append([]snapshot.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
 			return p
 		}
-		p.Verdict, p.Reason, p.Evidence = report.ProvenanceEnabled, "admin-symlink", ev
+		p.Verdict, p.Reason, p.Evidence = snapshot.ProvenanceEnabled, "admin-symlink", ev
 		if r, ok := sd.preset(unit); ok {
-			p.Evidence = append(p.Evidence, report.Evidence{File: r.file, Line: r.line, Text: r.text})
+			p.Evidence = append(p.Evidence, snapshot.Evidence{File: r.file, Line: r.line, Text: r.text})
 		}
 		return p
 	}
 	if len(vendor) > 0 {
-		p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-static"
-		p.Evidence = []report.Evidence{{File: vendor[0].file, Unit: unit}}
+		p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-static"
+		p.Evidence = []snapshot.Evidence{{File: vendor[0].file, Unit: unit}}
 		return p
 	}
 	// Socket activation: a socket unit that starts this service.
@@ -364,25 +364,25 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 		sp := sd.unitVerdict(s.Name)
 		sp.Service = unit
 		sp.Reason = "socket-activation"
-		sp.Evidence = append([]report.Evidence{{File: s.File, Unit: s.Name}}, sp.Evidence...)
-		if sp.Verdict == report.ProvenanceUnknown {
-			sp.Verdict = report.ProvenanceNotEnabled
+		sp.Evidence = append([]snapshot.Evidence{{File: s.File, Unit: s.Name}}, sp.Evidence...)
+		if sp.Verdict == snapshot.ProvenanceUnknown {
+			sp.Verdict = snapshot.ProvenanceNotEnabled
 		}
 		return sp
 	}
 	// Wants=/Requires= of another unit.
 	if w, l, ok := sd.wantedBy(names); ok {
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "wanted-by"
-		p.Evidence = []report.Evidence{{File: w.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: w.Name}}
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "wanted-by"
+		p.Evidence = []snapshot.Evidence{{File: w.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: w.Name}}
 		return p
 	}
 	if _, ok := sd.units[unit]; !ok && template(unit) == "" {
-		p.Verdict, p.Reason = report.ProvenanceUnknown, "no-unit"
-		p.Evidence = []report.Evidence{{Unit: unit}}
+		p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "no-unit"
+		p.Evidence = []snapshot.Evidence{{Unit: unit}}
 		return p
 	}
-	p.Verdict, p.Reason = report.ProvenanceNotEnabled, "not-enabled"
-	p.Evidence = []report.Evidence{unitEv}
+	p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "not-enabled"
+	p.Evidence = []snapshot.Evidence{unitEv}
 	return p
 }
 
@@ -478,42 +478,42 @@ var cronUnits = map[string]bool{"cron.service": true, "crond.service": true, "cr
 
 // resolve gives the verdict for process pid called name holding a socket
 // of proto/port.
-func (sd *systemd) resolve(pid int, name, proto string, port uint16) report.Provenance {
+func (sd *systemd) resolve(pid int, name, proto string, port uint16) snapshot.Provenance {
 	data, err := readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
 	var cg CgroupUnit
 	if err == nil {
 		cg = ClassifyCgroup(CgroupPath(data))
 	}
-	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Unit: cg.Unit}
+	cgEv := snapshot.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Unit: cg.Unit}
 	if pid == 1 || cg.Kind == "init" {
 		if s, l, svc, ok := sd.listenFor(proto, port); ok {
 			p := sd.unitVerdict(s.Name)
 			p.Service = s.Name
 			p.Reason = "socket-activation"
-			p.Evidence = append([]report.Evidence{{File: s.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: s.Name + " -> " + svc}}, p.Evidence...)
+			p.Evidence = append([]snapshot.Evidence{{File: s.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: s.Name + " -> " + svc}}, p.Evidence...)
 			return p
 		}
-		return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-unit",
-			Evidence: []report.Evidence{{Text: "no .socket unit listens on " + proto + "/" + strconv.Itoa(int(port))}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-unit",
+			Evidence: []snapshot.Evidence{{Text: "no .socket unit listens on " + proto + "/" + strconv.Itoa(int(port))}}}
 	}
 	if err != nil {
-		return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-cgroup",
-			Evidence: []report.Evidence{{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Text: "unreadable"}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-cgroup",
+			Evidence: []snapshot.Evidence{{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Text: "unreadable"}}}
 	}
 	switch cg.Kind {
 	case "container":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "container", Service: cg.Unit, Reason: "container", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "container", Service: cg.Unit, Reason: "container", Evidence: []snapshot.Evidence{cgEv}}
 	case "session":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "session", Service: cg.Unit, Reason: "session", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "session", Service: cg.Unit, Reason: "session", Evidence: []snapshot.Evidence{cgEv}}
 	case "scope":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "systemd", Service: cg.Unit, Reason: "transient", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "systemd", Service: cg.Unit, Reason: "transient", Evidence: []snapshot.Evidence{cgEv}}
 	case "service":
 		if cronUnits[cg.Unit] && !strings.HasPrefix(strings.TrimSuffix(cg.Unit, ".service"), name) {
-			return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "cron", Service: cg.Unit, Reason: "cron", Evidence: []report.Evidence{cgEv}}
+			return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "cron", Service: cg.Unit, Reason: "cron", Evidence: []snapshot.Evidence{cgEv}}
 		}
 		p := sd.unitVerdict(cg.Unit)
 		p.Evidence = append(p.Evidence, cgEv)
 		return p
 	}
-	return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-unit", Evidence: []report.Evidence{cgEv}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-unit", Evidence: []snapshot.Evidence{cgEv}}
 }

@@ -292,7 +292,7 @@ var catalogue = map[MsgID]text{
 	MsgDiffNew:          {En: "new", Ja: "新規"},
 	MsgDiffGone:         {En: "gone", Ja: "消失"},
 	MsgDiffChanged:      {En: "changed", Ja: "変化"},
-	MsgDiffFieldsChange: {En: "%[1]s changed", Ja: "%[1]s が変化"},
+	MsgDiffFieldsChange: {En: "%[1]s changed", Ja: "%[1]sが変化"},
 	MsgDiffFieldOwners:  {En: "owners", Ja: "所有プロセス"},
 	MsgDiffFieldExpo:    {En: "exposure", Ja: "公開範囲"},
 	MsgDiffFieldState:   {En: "state", Ja: "状態"},

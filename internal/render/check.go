@@ -34,10 +34,10 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 	tx := newTexts(o.Lang, o.Knowledge)
 	lw := newLineWriter(w)
 	for _, c := range r.Checks {
-		lw.line(tx.get(MsgCheckSection, Escape(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), Escape(c.Summary)))
+		lw.line(tx.get(MsgCheckSection, short(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), capText(Escape(c.Summary))))
 		width := 0
 		for _, f := range c.Findings {
-			width = max(width, cellWidth(Escape(f.Subject)))
+			width = max(width, cellWidth(truncate(Escape(f.Subject), 32)))
 		}
 		width = min(width, 32)
 		labels := []string{tx.get(MsgCheckWhy), tx.get(MsgCheckExpected), tx.get(MsgCheckActual), tx.get(MsgCheckLookAt)}
@@ -49,23 +49,23 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		label := func(l string) string { return pad + l + strings.Repeat(" ", lw2-cellWidth(l)+1) }
 		for _, f := range c.Findings {
 			subject := truncate(Escape(f.Subject), 32)
-			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + Escape(f.Message))
+			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + capText(Escape(f.Message)))
 			if f.Verdict == finding.OK {
 				continue
 			}
 			if f.Reason != "" {
-				lw.line(label(labels[0]) + Escape(f.Reason))
+				lw.line(label(labels[0]) + capText(Escape(f.Reason)))
 			}
 			if f.Expected != "" || f.Actual != "" {
-				lw.line(label(labels[1]) + Escape(f.Expected))
-				lw.line(label(labels[2]) + Escape(f.Actual))
+				lw.line(label(labels[1]) + capText(Escape(f.Expected)))
+				lw.line(label(labels[2]) + capText(Escape(f.Actual)))
 			}
 			if f.Hint != "" {
-				lw.line(label(labels[3]) + Escape(f.Hint))
+				lw.line(label(labels[3]) + capText(Escape(f.Hint)))
 			}
 		}
 		for _, g := range c.Gaps {
-			lw.line("  " + padRight(tx.get(MsgCheckGap), 7) + "  " + tx.gap(g))
+			lw.line("  " + padRight(tx.get(MsgCheckGap), 7) + "  " + capText(tx.gap(g)))
 		}
 	}
 	var p, wn, g int

@@ -75,7 +75,7 @@ func writeDiffTable(w io.Writer, r *diff.Result, o Options) error {
 	lw := newLineWriter(w)
 	n := r.Counts()
 	lw.line(tx.get(MsgDiffSummary, n[diff.New], n[diff.Gone], n[diff.Changed],
-		Escape(r.A.Host), Escape(r.A.Taken), Escape(r.B.Host), Escape(r.B.Taken)))
+		short(r.A.Host), short(r.A.Taken), short(r.B.Host), short(r.B.Taken)))
 	for _, note := range r.Notes {
 		lw.line(tx.get(MsgDiffNote, tx.diffNote(note)))
 	}
@@ -92,7 +92,10 @@ func (tx texts) ephemeralExplanation() string {
 }
 
 func (tx texts) diffNote(n diff.Note) string {
-	args := anyArgs(escapeAll(n.Args))
+	args := make([]any, len(n.Args))
+	for i, a := range n.Args {
+		args[i] = short(a)
+	}
 	switch n.Key {
 	case diff.NoteOtherHost:
 		return tx.get(MsgDiffOtherHost, args...)
@@ -112,14 +115,6 @@ func (tx texts) diffField(f string) string {
 		return tx.get(MsgDiffFieldState)
 	}
 	return Escape(f)
-}
-
-func escapeAll(v []string) []string {
-	out := make([]string, len(v))
-	for i, s := range v {
-		out[i] = Escape(s)
-	}
-	return out
 }
 
 func arrow(a, b string) string {

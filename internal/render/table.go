@@ -87,7 +87,7 @@ func explanations(tx texts, r *report.Report) string {
 			if !seen[key] {
 				seen[key] = true
 				if text := tx.kbText(key); text != "" {
-					fmt.Fprintf(&b, "\n%s\n  %s\n", tx.note(f.Message), text)
+					fmt.Fprintf(&b, "\n%s\n  %s\n", capText(tx.note(f.Message)), text)
 				}
 			}
 		}
@@ -275,7 +275,7 @@ func summary(tx texts, r *report.Report) string {
 	b.WriteByte('\n')
 	b.WriteString(policySummary(tx, r))
 	for _, g := range r.Gaps {
-		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryIncomplete, tx.gap(g)))
+		fmt.Fprintf(&b, "%s\n", capText(tx.get(MsgSummaryIncomplete, tx.gap(g))))
 	}
 	return b.String()
 }
@@ -289,13 +289,13 @@ func policySummary(tx texts, r *report.Report) string {
 	}
 	var b strings.Builder
 	if len(p.Violations) == 0 {
-		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicyOK, Escape(p.File), p.Rules))
+		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicyOK, short(p.File), p.Rules))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicy, len(p.Violations), Escape(p.File)))
+	fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicy, len(p.Violations), short(p.File)))
 	for _, v := range p.Violations {
 		if v.Kind == report.PolicyMissing {
-			fmt.Fprintf(&b, "  %s\n", tx.note(v.Message))
+			fmt.Fprintf(&b, "  %s\n", capText(tx.note(v.Message)))
 		}
 	}
 	return b.String()

@@ -14,6 +14,7 @@ const (
 	maxCellWidth     = 48
 	maxLastCellWidth = 400
 	minLastCellWidth = 16
+	minCellWidth     = 8
 )
 
 const (
@@ -59,16 +60,10 @@ func (g *grid) write(w io.Writer, colour bool, width int) error {
 		}
 	}
 	if width > 0 {
-		used := 0
-		for _, x := range widths[:ncol-1] {
-			used += x + 2
-		}
-		if last := max(width-used, minLastCellWidth); last < widths[ncol-1] {
-			widths[ncol-1] = last
-			for _, r := range g.rows {
-				if len(r) == ncol {
-					r[ncol-1] = truncate(r[ncol-1], last)
-				}
+		fit(widths, width)
+		for _, r := range g.rows {
+			for i := range r {
+				r[i] = truncate(r[i], widths[i])
 			}
 		}
 	}
@@ -104,25 +99,72 @@ func (g *grid) write(w io.Writer, colour bool, width int) error {
 	return nil
 }
 
+// fit narrows columns so that a line fits width terminal columns: the
+// widest column is cut one column at a time (NOTE, usually), none below
+// minCellWidth and the last not below minLastCellWidth. What still does
+// not fit is left to the terminal to wrap.
+func fit(widths []int, width int) {
+	last := len(widths) - 1
+	total := 2 * last
+	for _, w := range widths {
+		total += w
+	}
+	for total > width {
+		widest := -1
+		for i, w := range widths {
+			floor := minCellWidth
+			if i == last {
+				floor = minLastCellWidth
+			}
+			if w > floor && (widest < 0 || w > widths[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			return
+		}
+		widths[widest]--
+		total--
+	}
+}
+
 // truncate cuts s to at most limit terminal columns, ending in "…" when
-// cut.
+// cut. It reads no further than the cut, so capping a huge name is cheap.
 func truncate(s string, limit int) string {
-	if limit <= 0 || len(s) <= limit && cellWidth(s) <= limit {
+	if limit <= 0 || len(s) <= limit && isNarrow(s) {
 		return s
 	}
-	if cellWidth(s) <= limit {
-		return s
-	}
-	n := 0
+	n, cut := 0, -1
 	for i, r := range s {
 		rw := runeWidth(r)
-		if n+rw > limit-1 {
-			return s[:i] + "…"
+		if cut < 0 && n+rw > limit-1 {
+			cut = i
+		}
+		if n+rw > limit {
+			return s[:cut] + "…"
 		}
 		n += rw
 	}
 	return s
 }
+
+// isNarrow reports whether s is ASCII, where bytes and columns agree.
+func isNarrow(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// short escapes a piece of outside text inside a line and caps it as a
+// table cell.
+func short(s string) string { return truncate(Escape(s), maxCellWidth) }
+
+// capText caps a line of outside text that stands on its own (a summary
+// line, a finding) as a table caps its last column.
+func capText(s string) string { return truncate(s, maxLastCellWidth) }
 
 // lineWriter writes lines of text and remembers the first error, so that
 // a writer can print many lines and check once.

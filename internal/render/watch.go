@@ -52,9 +52,9 @@ func writeWatchText(w io.Writer, it WatchItem, o Options) error {
 		if it.Start.AllNamespaces {
 			id = MsgWatchStartAll
 		}
-		line := tx.get(id, Escape(it.Start.Mode), it.Start.Interval)
+		line := tx.get(id, short(it.Start.Mode), it.Start.Interval)
 		if it.Start.NetNS != "" {
-			line += " [" + Escape(it.Start.NetNS) + "]"
+			line += " [" + short(it.Start.NetNS) + "]"
 		}
 		lw.line(line)
 	case it.Explain:
@@ -92,11 +92,11 @@ func (tx texts) eventLine(ev watch.Event) string {
 		b.WriteString(" " + tx.get(MsgWatchEphemeral))
 	}
 	if ev.NetNSName != "" {
-		b.WriteString(" " + tx.get(MsgWatchNetNS, Escape(ev.NetNSName)))
+		b.WriteString(" " + tx.get(MsgWatchNetNS, short(ev.NetNSName)))
 	} else if ev.NetNS != 0 {
 		b.WriteString(" " + tx.get(MsgWatchNetNS, strconv.FormatUint(ev.NetNS, 10)))
 	}
-	b.WriteString(" [" + Escape(ev.SeenBy) + "]")
+	b.WriteString(" [" + short(ev.SeenBy) + "]")
 	return b.String()
 }
 
@@ -131,7 +131,7 @@ func (tx texts) eventOwners(owners []snapshot.Owner, state snapshot.OwnerState) 
 	}
 	parts := make([]string, len(owners))
 	for i, o := range owners {
-		parts[i] = truncate(Escape(o.Name), maxCellWidth) + " (" + strconv.Itoa(o.PID) + ")"
+		parts[i] = short(o.Name) + " (" + strconv.Itoa(o.PID) + ")"
 	}
 	return strings.Join(parts, " ")
 }
@@ -140,7 +140,7 @@ func eventUsers(ev watch.Event) string {
 	var users []string
 	seen := map[string]bool{}
 	for _, o := range ev.Owners {
-		u := Escape(o.User)
+		u := short(o.User)
 		if u == "" && o.UID != nil {
 			u = strconv.FormatUint(uint64(*o.UID), 10)
 		}
@@ -151,7 +151,7 @@ func eventUsers(ev watch.Event) string {
 	}
 	if len(users) == 0 {
 		if ev.User != "" {
-			return Escape(ev.User)
+			return short(ev.User)
 		}
 		if ev.UID != nil {
 			return strconv.FormatUint(uint64(*ev.UID), 10)
@@ -165,7 +165,7 @@ func (tx texts) summaryLines(lw *lineWriter, s watch.Summary) {
 	if s.Namespaces > 1 {
 		ns = tx.get(MsgWatchNamespaces, s.Namespaces)
 	}
-	line := tx.get(MsgWatchSummary, s.Duration.Round(time.Millisecond), Escape(s.Mode), ns, s.Initial, s.New, s.NewWithOwner, s.Gone, s.OwnerChanged, s.Polls)
+	line := tx.get(MsgWatchSummary, s.Duration.Round(time.Millisecond), short(s.Mode), ns, s.Initial, s.New, s.NewWithOwner, s.Gone, s.OwnerChanged, s.Polls)
 	if s.EBPFLost > 0 {
 		line += tx.get(MsgWatchLost, s.EBPFLost)
 	}
@@ -176,7 +176,7 @@ func (tx texts) summaryLines(lw *lineWriter, s watch.Summary) {
 	}
 	sort.Strings(msgs)
 	for _, m := range msgs {
-		lw.line(tx.get(MsgWatchError, s.Errors[m], Escape(m)))
+		lw.line(tx.get(MsgWatchError, s.Errors[m], capText(Escape(m))))
 	}
 }
 
@@ -201,7 +201,7 @@ func writeWatchJSON(w io.Writer, it WatchItem, o Options) error {
 	if err != nil {
 		return fmt.Errorf("write watch as json: %w", err)
 	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	if _, err := w.Write(append(jsonSafe(b), '\n')); err != nil {
 		return fmt.Errorf("write watch as json: %w", err)
 	}
 	return nil

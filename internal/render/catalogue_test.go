@@ -1,0 +1,180 @@
+package render
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// TestCatalogue fails when a message ID has no text in a language, when an
+// ID is defined but never used by a writer, when the catalogue holds a
+// text no ID names, when a language's text takes other arguments than the
+// English one, and when analysis or policy emit a note key the catalogue
+// cannot render.
+func TestCatalogue(t *testing.T) {
+	defined, used := scanIDs(t)
+	if len(defined) < 100 {
+		t.Fatalf("only %d message IDs found: the scan is broken", len(defined))
+	}
+	verb := regexp.MustCompile(`%\[(\d+)\][a-z]`)
+	verbs := func(s string) string {
+		set := map[string]bool{}
+		for _, m := range verb.FindAllStringSubmatch(s, -1) {
+			set[m[1]] = true
+		}
+		var out []string
+		for k := range set {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return strings.Join(out, ",")
+	}
+	for name, id := range defined {
+		m, ok := catalogue[id]
+		switch {
+		case !ok:
+			t.Errorf("%s (%s) has no texts", name, id)
+			continue
+		case m.En == "":
+			t.Errorf("%s (%s) has no English text", name, id)
+		case m.Ja == "":
+			t.Errorf("%s (%s) has no Japanese text", name, id)
+		}
+		if verbs(m.En) != verbs(m.Ja) || m.EnOne != "" && verbs(m.EnOne) != verbs(m.En) {
+			t.Errorf("%s: the languages take different arguments: en %q, ja %q", id, m.En, m.Ja)
+		}
+		if !used[name] {
+			t.Errorf("%s (%s) is defined but never used", name, id)
+		}
+	}
+	ids := map[MsgID]bool{}
+	for _, id := range defined {
+		ids[id] = true
+	}
+	for id := range catalogue {
+		if !ids[id] {
+			t.Errorf("catalogue text %q has no MsgID constant", id)
+		}
+	}
+	// Note keys analysis and policy emit.
+	key := regexp.MustCompile(`Note\{Key: "([a-z.-]+)"[,}]`)
+	for _, dir := range []string{"../analysis", "../policy"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range key.FindAllStringSubmatch(string(src), -1) {
+				if _, ok := noteIDs[m[1]]; !ok && !strings.HasPrefix(m[1], "message.") {
+					t.Errorf("%s emits note %q, which the catalogue cannot render", f, m[1])
+				}
+			}
+		}
+	}
+	for _, v := range []string{snapshot.ProvenanceEnabled, snapshot.ProvenanceDefault, snapshot.ProvenanceNotEnabled, snapshot.ProvenanceUnknown} {
+		if _, ok := noteIDs["provenance."+v]; !ok {
+			t.Errorf("no text for the provenance verdict %q", v)
+		}
+	}
+	for _, m := range []map[string]MsgID{noteIDs, ownerReasonIDs, gapIDs, provenanceReasonIDs} {
+		for k, id := range m {
+			if _, ok := catalogue[id]; !ok {
+				t.Errorf("%s maps to %s, which has no texts", k, id)
+			}
+		}
+	}
+}
+
+// scanIDs parses the package's sources: defined maps each MsgID constant
+// to its value, used says which constants appear outside their
+// declaration and the catalogue's table.
+func scanIDs(t *testing.T) (defined map[string]MsgID, used map[string]bool) {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined, used = map[string]MsgID{}, map[string]bool{}
+	var parsed []*ast.File
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				vs := s.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "MsgID" {
+					continue
+				}
+				for i, n := range vs.Names {
+					lit := vs.Values[i].(*ast.BasicLit)
+					defined[n.Name] = MsgID(strings.Trim(lit.Value, `"`))
+				}
+			}
+		}
+	}
+	// The commands use the IDs of their warnings.
+	cmds, _ := filepath.Glob("../../cmd/openports/*.go")
+	for _, name := range cmds {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "render" {
+					if _, ok := defined[sel.Sel.Name]; ok {
+						used[sel.Sel.Name] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	for _, f := range parsed {
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok {
+				if g.Tok == token.CONST {
+					continue
+				}
+				if g.Tok == token.VAR && len(g.Specs) == 1 && g.Specs[0].(*ast.ValueSpec).Names[0].Name == "catalogue" {
+					continue
+				}
+			}
+			ast.Inspect(d, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok {
+					if _, ok := defined[id.Name]; ok {
+						used[id.Name] = true
+					}
+				}
+				return true
+			})
+		}
+	}
+	return defined, used
+}
