@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -246,14 +247,72 @@ func checkPorts(ctx context.Context, ports func(context.Context) (*report.Report
 	c.Ports = rep
 	c.Gaps = append(c.Gaps, rep.Gaps...)
 	c.Summary = plural(len(rep.Rows), "reachable service line")
-	f := finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
-		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line"))}
-	if rep.ExitCode == report.ExitFindings {
-		f.Verdict, f.Reason = finding.Problem, "the port listing reported findings"
-		f.Hint = "see the listing below"
+	c.Findings = append(c.Findings, finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
+		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line")),
+		Code:    CodePortsSummary, Args: []string{strconv.Itoa(len(rep.Rows))}})
+	for i := range rep.Rows {
+		c.Findings = append(c.Findings, rowFindings(&rep.Rows[i])...)
 	}
-	c.Findings = append(c.Findings, f)
+	if rep.Policy != nil {
+		for _, v := range rep.Policy.Violations {
+			if v.Kind == report.PolicyMissing {
+				c.Findings = append(c.Findings, finding.Finding{Subject: v.Rule, Verdict: finding.Problem,
+					Message: v.Proto + "/" + strconv.Itoa(int(v.Port)) + " is in the policy but does not listen",
+					Code:    CodePortsPolicyMissing, Args: []string{v.Proto + "/" + strconv.Itoa(int(v.Port)), v.Rule}})
+			}
+		}
+	}
 	return finish(&c)
+}
+
+// The codes of the port listing's findings (finding.Finding.Code).
+const (
+	CodePortsSummary       = "ports.summary"
+	CodePortsDangerous     = "ports.dangerous"
+	CodePortsRisky         = "ports.risky"
+	CodePortsUnknownOwner  = "ports.unknown-owner"
+	CodePortsPolicy        = "ports.policy"
+	CodePortsPolicyMissing = "ports.policy-missing"
+)
+
+// rowFindings are what one line of the port listing makes the ports
+// check say: a dangerous line or a policy violation is a problem, a risky
+// line or one whose owners could not be seen a warning. Each names the
+// line; its arguments are the protocol and port, the address, the
+// process and the service.
+func rowFindings(row *report.Row) []finding.Finding {
+	where := string(row.Proto) + "/" + strconv.Itoa(int(row.Port))
+	proc := "?"
+	if len(row.Processes) > 0 {
+		proc = row.Processes[0].Name
+	}
+	service := row.ServiceLabel
+	if service == "" {
+		service = "?"
+	}
+	args := []string{where, row.Address, proc, service}
+	subject := where + " " + row.Address
+	var out []finding.Finding
+	add := func(v finding.Verdict, code, msg string) {
+		out = append(out, finding.Finding{Subject: subject, Verdict: v, Code: code, Args: args, Message: msg})
+	}
+	line := fmt.Sprintf("%s on %s (%s, %s)", where, row.Address, proc, service)
+	switch row.Severity {
+	case snapshot.Dangerous:
+		add(finding.Problem, CodePortsDangerous, line+" is dangerous where other machines can reach it")
+	case snapshot.Risky:
+		add(finding.Warning, CodePortsRisky, line+" is risky where other machines can reach it")
+	}
+	if row.OwnerState == snapshot.OwnersUnknown || row.OwnerState == snapshot.OwnersPartial {
+		add(finding.Warning, CodePortsUnknownOwner, line+": its owners could not all be seen")
+	}
+	for _, f := range row.Findings {
+		if strings.HasPrefix(f.Rule, "policy-") {
+			add(finding.Problem, CodePortsPolicy, line+" differs from the policy")
+			break
+		}
+	}
+	return out
 }
 
 // hostFQDN makes the host's own name fully qualified with the

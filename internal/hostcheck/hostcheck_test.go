@@ -14,6 +14,7 @@ import (
 	"github.com/openports/openports/internal/hostcheck/ifaces"
 	"github.com/openports/openports/internal/hostcheck/routes"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // fakeHost is a Host made of fixed facts.
@@ -194,4 +195,43 @@ func has(c Check, v finding.Verdict, line int, substr string) bool {
 		}
 	}
 	return false
+}
+
+// TestPortsFindingsNameTheLine: the ports check is not "ok" while
+// telnet runs as root on all interfaces; each line that deserves it is a
+// finding naming the line.
+func TestPortsFindingsNameTheLine(t *testing.T) {
+	rep := &report.Report{Rows: []report.Row{
+		{Proto: "tcp", Address: "*", Port: 23, Severity: snapshot.Dangerous, ServiceLabel: "telnet", OwnerState: snapshot.OwnersComplete,
+			Processes: []report.Process{{PID: 7, Name: "inetd", User: "root"}}},
+		{Proto: "udp", Address: "*", Port: 161, Severity: snapshot.Risky, ServiceLabel: "snmp", OwnerState: snapshot.OwnersUnknown},
+		{Proto: "tcp", Address: "*", Port: 22, Severity: snapshot.Review, ServiceLabel: "ssh", OwnerState: snapshot.OwnersComplete,
+			Findings: []report.Finding{{Rule: "policy-owner", Severity: snapshot.Review}}},
+		{Proto: "tcp", Address: "localhost", Port: 631, Severity: snapshot.Info, OwnerState: snapshot.OwnersComplete},
+	}, Policy: &report.PolicyResult{File: "p.yaml", Violations: []report.PolicyViolation{{Kind: report.PolicyMissing, Proto: "tcp", Port: 25, Rule: "p.yaml:9"}}}}
+	c := checkPorts(context.Background(), func(context.Context) (*report.Report, error) { return rep, nil })
+	if c.Verdict != finding.Problem {
+		t.Errorf("verdict %s, want problem", c.Verdict)
+	}
+	want := []struct {
+		code    string
+		verdict finding.Verdict
+		subject string
+	}{
+		{CodePortsSummary, finding.OK, "listening sockets"},
+		{CodePortsDangerous, finding.Problem, "tcp/23 *"},
+		{CodePortsRisky, finding.Warning, "udp/161 *"},
+		{CodePortsUnknownOwner, finding.Warning, "udp/161 *"},
+		{CodePortsPolicy, finding.Problem, "tcp/22 *"},
+		{CodePortsPolicyMissing, finding.Problem, "p.yaml:9"},
+	}
+	if len(c.Findings) != len(want) {
+		t.Fatalf("%d findings, want %d: %+v", len(c.Findings), len(want), c.Findings)
+	}
+	for i, w := range want {
+		f := c.Findings[i]
+		if f.Code != w.code || f.Verdict != w.verdict || f.Subject != w.subject || f.Message == "" {
+			t.Errorf("finding %d = %+v, want %s %s %q", i, f, w.code, w.verdict, w.subject)
+		}
+	}
 }

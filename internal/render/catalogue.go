@@ -126,6 +126,19 @@ const (
 	MsgCheckSummary    MsgID = "check.summary"
 	MsgCheckPortsTitle MsgID = "check.ports-title"
 
+	MsgPortsSummary       MsgID = "ports.summary"
+	MsgPortsDangerous     MsgID = "ports.dangerous"
+	MsgPortsDangerousWhy  MsgID = "ports.dangerous.why"
+	MsgPortsRisky         MsgID = "ports.risky"
+	MsgPortsRiskyWhy      MsgID = "ports.risky.why"
+	MsgPortsHintExplain   MsgID = "ports.hint.explain"
+	MsgPortsUnknownOwner  MsgID = "ports.unknown-owner"
+	MsgPortsUnknownWhy    MsgID = "ports.unknown-owner.why"
+	MsgPortsPolicy        MsgID = "ports.policy"
+	MsgPortsPolicyWhy     MsgID = "ports.policy.why"
+	MsgPortsHintNote      MsgID = "ports.hint.note"
+	MsgPortsPolicyMissing MsgID = "ports.policy-missing"
+
 	MsgDiffNew          MsgID = "diff.new"
 	MsgDiffGone         MsgID = "diff.gone"
 	MsgDiffChanged      MsgID = "diff.changed"
@@ -289,6 +302,21 @@ var catalogue = map[MsgID]text{
 	MsgCheckSummary:    {En: "%[1]d checks: %[2]d with problems, %[3]d with warnings, %[4]d incomplete; exit %[5]d", Ja: "チェック %[1]d 件: 問題 %[2]d 件、警告 %[3]d 件、不完全 %[4]d 件; 終了コード %[5]d"},
 	MsgCheckPortsTitle: {En: "== port listing", Ja: "== ポート一覧"},
 
+	// The port listing's findings in check; the arguments are the
+	// protocol and port, the address, the process and the service.
+	MsgPortsSummary:       {En: "%[1]d lines other machines can reach; look hard at each one", EnOne: "%[1]d line other machines can reach; look hard at it", Ja: "他のマシンから到達できる行が %[1]d 個あります。一つずつよく確認してください"},
+	MsgPortsDangerous:     {En: "%[1]s on %[2]s (%[3]s, %[4]s) is dangerous where other machines can reach it", Ja: "%[2]s の %[1]s (%[3]s、%[4]s) は他のマシンから到達できると危険です"},
+	MsgPortsDangerousWhy:  {En: "its risk at this exposure is dangerous", Ja: "この公開範囲での危険度は「危険」です"},
+	MsgPortsRisky:         {En: "%[1]s on %[2]s (%[3]s, %[4]s) is risky where other machines can reach it", Ja: "%[2]s の %[1]s (%[3]s、%[4]s) は他のマシンから到達できると要注意です"},
+	MsgPortsRiskyWhy:      {En: "its risk at this exposure is risky", Ja: "この公開範囲での危険度は「要注意」です"},
+	MsgPortsHintExplain:   {En: "openports explain %[4]s says how to restrict or turn it off", Ja: "制限・停止の方法: openports explain %[4]s"},
+	MsgPortsUnknownOwner:  {En: "%[1]s on %[2]s (%[3]s, %[4]s): its owners could not all be seen", Ja: "%[2]s の %[1]s (%[3]s、%[4]s): 所有プロセスをすべては確認できません"},
+	MsgPortsUnknownWhy:    {En: "a socket nobody can name the owner of may be anything", Ja: "所有プロセスが分からないソケットは何であってもおかしくありません"},
+	MsgPortsPolicy:        {En: "%[1]s on %[2]s (%[3]s, %[4]s) differs from the policy", Ja: "%[2]s の %[1]s (%[3]s、%[4]s) がポリシーと異なります"},
+	MsgPortsPolicyWhy:     {En: "the policy does not allow it as it is", Ja: "ポリシーは現在の状態を許可していません"},
+	MsgPortsHintNote:      {En: "the NOTE column of the listing below says why", Ja: "理由は下の一覧の備考欄にあります"},
+	MsgPortsPolicyMissing: {En: "%[1]s is in the policy (%[2]s) but does not listen", Ja: "%[1]s はポリシー (%[2]s) にありますが待ち受けていません"},
+
 	MsgDiffNew:          {En: "new", Ja: "新規"},
 	MsgDiffGone:         {En: "gone", Ja: "消失"},
 	MsgDiffChanged:      {En: "changed", Ja: "変化"},
@@ -372,7 +400,7 @@ func (t texts) get(id MsgID, args ...any) string {
 	} else if m.EnOne != "" && len(args) > 0 && isOne(args[0]) {
 		format = m.EnOne
 	}
-	if len(args) == 0 {
+	if len(args) == 0 || !strings.Contains(format, "%") {
 		return format
 	}
 	return fmt.Sprintf(format, args...)
@@ -535,6 +563,19 @@ func (t texts) gap(g snapshot.Gap) string {
 		return Escape(g.Detail)
 	}
 	return t.get(MsgGapOther, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
+}
+
+// getArgs formats id with string arguments, as integers where the chosen
+// text prints them with %[n]d.
+func (t texts) getArgs(id MsgID, args []string) string {
+	m := catalogue[id]
+	format := m.En
+	if t.lang == knowledge.LangJA {
+		format = m.Ja
+	} else if m.EnOne != "" && len(args) > 0 && args[0] == "1" {
+		format = m.EnOne
+	}
+	return t.get(id, typedArgs(format, args)...)
 }
 
 // severity is a severity's name for people.

@@ -49,19 +49,20 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		label := func(l string) string { return pad + l + strings.Repeat(" ", lw2-cellWidth(l)+1) }
 		for _, f := range c.Findings {
 			subject := truncate(Escape(f.Subject), 32)
-			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + capText(Escape(f.Message)))
+			message, reason, hint := tx.findingTexts(f)
+			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + capText(message))
 			if f.Verdict == finding.OK {
 				continue
 			}
-			if f.Reason != "" {
-				lw.line(label(labels[0]) + capText(Escape(f.Reason)))
+			if reason != "" {
+				lw.line(label(labels[0]) + capText(reason))
 			}
 			if f.Expected != "" || f.Actual != "" {
 				lw.line(label(labels[1]) + capText(Escape(f.Expected)))
 				lw.line(label(labels[2]) + capText(Escape(f.Actual)))
 			}
-			if f.Hint != "" {
-				lw.line(label(labels[3]) + capText(Escape(f.Hint)))
+			if hint != "" {
+				lw.line(label(labels[3]) + capText(hint))
 			}
 		}
 		for _, g := range c.Gaps {
@@ -97,6 +98,38 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		}
 	}
 	return nil
+}
+
+// findingIDs are the texts of findings that carry a code: message,
+// reason and hint.
+var findingIDs = map[string][3]MsgID{
+	hostcheck.CodePortsSummary:       {MsgPortsSummary},
+	hostcheck.CodePortsDangerous:     {MsgPortsDangerous, MsgPortsDangerousWhy, MsgPortsHintExplain},
+	hostcheck.CodePortsRisky:         {MsgPortsRisky, MsgPortsRiskyWhy, MsgPortsHintExplain},
+	hostcheck.CodePortsUnknownOwner:  {MsgPortsUnknownOwner, MsgPortsUnknownWhy, MsgPortsHintNote},
+	hostcheck.CodePortsPolicy:        {MsgPortsPolicy, MsgPortsPolicyWhy, MsgPortsHintNote},
+	hostcheck.CodePortsPolicyMissing: {MsgPortsPolicyMissing},
+}
+
+// findingTexts are a finding's message, reason and hint in the chosen
+// language, escaped: from the catalogue when the finding has a code, else
+// its English fields.
+func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
+	ids, ok := findingIDs[f.Code]
+	if !ok {
+		return Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
+	}
+	args := make([]string, len(f.Args))
+	for i, a := range f.Args {
+		args[i] = short(a)
+	}
+	out := [3]string{}
+	for i, id := range ids {
+		if id != "" {
+			out[i] = tx.getArgs(id, args)
+		}
+	}
+	return out[0], out[1], out[2]
 }
 
 func (tx texts) verdict(v finding.Verdict) string {

@@ -74,7 +74,8 @@ func writeCheckCSV(w io.Writer, res *hostcheck.Result, o Options) error {
 	return writeCSV(w, CheckCSVColumns, func(emit func(...string) error) error {
 		for _, c := range res.Checks {
 			for _, f := range c.Findings {
-				if err := emit(append([]string{c.Name, string(f.Verdict), Escape(f.Subject), Escape(f.Message), Escape(f.Reason), Escape(f.Hint)}, blank...)...); err != nil {
+				message, reason, hint := tx.findingTexts(f)
+				if err := emit(append([]string{c.Name, string(f.Verdict), Escape(f.Subject), message, reason, hint}, blank...)...); err != nil {
 					return err
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/openports/openports/internal/diff"
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -84,6 +85,9 @@ func goldenAll[T any](t *testing.T, reg *Registry[T], dir, name string, v T, o O
 			if err := write(&buf, v, o); err != nil {
 				t.Fatal(err)
 			}
+			if i := bytes.Index(buf.Bytes(), []byte("%!")); i >= 0 {
+				t.Errorf("%s/%s.%s.%s: a text was formatted with the wrong arguments: %q", dir, name, lang, format, buf.Bytes()[i:min(buf.Len(), i+60)])
+			}
 			golden.Check(t, filepath.Join("testdata", dir, name+"."+lang+"."+format), buf.Bytes())
 		}
 	}
@@ -112,7 +116,16 @@ func TestCheckGolden(t *testing.T) {
 	}
 	// With the port listing of list's fixture.
 	res := readJSON[*hostcheck.Result](t, files[0])
-	res.Checks = append(res.Checks, hostcheck.Check{Name: hostcheck.CheckPorts, Verdict: "ok", Summary: "ports", Ports: fixtureReport(t, false)})
+	args := []string{"tcp/23", "*", "inetd", "telnet"}
+	res.Checks = append(res.Checks, hostcheck.Check{Name: hostcheck.CheckPorts, Verdict: finding.Problem, Summary: "12 reachable service lines", Ports: fixtureReport(t, false),
+		Findings: []finding.Finding{
+			{Subject: "listening sockets", Verdict: finding.OK, Code: hostcheck.CodePortsSummary, Args: []string{"12"}},
+			{Subject: "tcp/23 *", Verdict: finding.Problem, Code: hostcheck.CodePortsDangerous, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Warning, Code: hostcheck.CodePortsRisky, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Warning, Code: hostcheck.CodePortsUnknownOwner, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Problem, Code: hostcheck.CodePortsPolicy, Args: args},
+			{Subject: "p.yaml:9", Verdict: finding.Problem, Code: hostcheck.CodePortsPolicyMissing, Args: []string{"tcp/25", "p.yaml:9"}},
+		}})
 	goldenAll(t, Checks, "check", "with-ports", res, Options{Knowledge: kb(t)})
 }
 

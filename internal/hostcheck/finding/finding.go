@@ -44,8 +44,13 @@ type Finding struct {
 	// nameserver, a route.
 	Subject string  `json:"subject"`
 	Verdict Verdict `json:"verdict"`
-	// Message says what was seen, in a sentence.
+	// Message says what was seen, in a sentence (English).
 	Message string `json:"message"`
+	// Code, when set, names the finding's texts in the message catalogue
+	// of internal/render, which puts Message, Reason and Hint into the
+	// chosen language from Code and Args.
+	Code string   `json:"code,omitempty"`
+	Args []string `json:"args,omitempty"`
 	// Reason says why the verdict is not ok ("" when ok).
 	Reason string `json:"reason,omitempty"`
 	// Hint says what to look at next ("" when ok).
