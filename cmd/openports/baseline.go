@@ -111,9 +111,7 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 	}
 	if !rep.Complete {
 		g.warn(render.MsgWarnIncomplete)
-		if os.Geteuid() != 0 {
-			g.warn(render.MsgWarnRunAsRoot)
-		}
+		g.suggestRoot(rep)
 		return exitWith(report.ExitIncomplete, nil)
 	}
 	return nil

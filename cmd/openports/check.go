@@ -156,6 +156,11 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err := out.emit(res); err != nil {
 		return err
 	}
+	for _, c := range res.Checks {
+		if c.Ports != nil {
+			g.suggestRoot(c.Ports)
+		}
+	}
 	if res.ExitCode != report.ExitOK {
 		return exitWith(res.ExitCode, nil)
 	}

@@ -131,6 +131,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err := out.emit(rep); err != nil {
 		return err
 	}
+	g.suggestRoot(rep)
 	if rep.ExitCode != 0 {
 		return exitWith(rep.ExitCode, nil)
 	}

@@ -88,6 +88,14 @@ func (o *output[T]) emit(v T) error {
 	return nil
 }
 
+// suggestRoot says, after a live view that is incomplete, that root sees
+// every owner; never to root, for whom it would be no help.
+func (g *globalOptions) suggestRoot(rep *report.Report) {
+	if !rep.Complete && os.Geteuid() != 0 {
+		g.warn(render.MsgWarnRunAsRoot)
+	}
+}
+
 // warn prints a translated warning on standard error; its arguments must
 // be escaped by the caller.
 func (g *globalOptions) warn(id render.MsgID, args ...any) {

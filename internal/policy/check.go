@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // rootProcess is the process of the row whose parent is not among them
@@ -170,7 +170,7 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 		if pr, ok := rootProcess(row.Processes); ok {
 			v.Process = pr.Name
 		}
-		sev := knowledge.Risky
+		sev := snapshot.Risky
 		switch kind {
 		case report.PolicyNew:
 			v.Message = report.Note{Key: "policy.new", Args: []string{describeRow(row)}}
@@ -183,7 +183,7 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 			r := &p.Rules[rule]
 			touched[rule] = true
 			v.Rule = p.Where(r)
-			sev = knowledge.Review
+			sev = snapshot.Review
 			v.Message = report.Note{Key: "policy.owner", Args: []string{v.Rule, ownerText(r.Processes, r.Users), rowOwner(row)}}
 		}
 		res.Violations = append(res.Violations, v)
