@@ -142,3 +142,31 @@ func TestWatchLive(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchSaysWhatItWatches: before the first event, which may be long
+// in coming, the text mode says what it watches and how to stop, on
+// standard error; the summary closes it there too.
+func TestWatchSaysWhatItWatches(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("watch needs Linux")
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"watch", "--mode", "poll", "--interval", "100ms", "--duration", "300ms", "--lang", lang}, &stdout, &stderr)
+		if code == 3 && strings.Contains(stderr.String(), "sock_diag") {
+			t.Skipf("sock_diag refused here: %s", stderr.String())
+		}
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		first, last := lines[0], lines[len(lines)-1]
+		want := map[string][2]string{"en": {"watching listening and bound sockets", "Ctrl-C"}, "ja": {"監視中", "Ctrl-C"}}[lang]
+		if !strings.Contains(first, want[0]) || !strings.Contains(first, want[1]) || !strings.Contains(first, "poll") {
+			t.Errorf("%s: first line %q does not say what is watched and how to stop", lang, first)
+		}
+		if !strings.Contains(last, map[string]string{"en": "watched", "ja": "監視"}[lang]) {
+			t.Errorf("%s: last line %q is not the summary", lang, last)
+		}
+	}
+}
