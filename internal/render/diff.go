@@ -128,10 +128,20 @@ func (tx texts) sideExposure(s *diff.Side) string { return tx.exposure(s.Exposur
 
 // userText is the users of a side's owners, or the socket's own user.
 func userText(s *diff.Side) string {
+	if u := ownerUsers(s.Owners, s.User, s.UID); u != "" {
+		return u
+	}
+	return "-"
+}
+
+// ownerUsers names the distinct users of owners (the name, else the
+// uid), or without owners the socket's own user or uid; "" when none is
+// known. Names come out escaped and capped.
+func ownerUsers(owners []snapshot.Owner, user string, uid *uint32) string {
 	seen := map[string]bool{}
 	var users []string
-	for _, o := range s.Owners {
-		u := Escape(o.User)
+	for _, o := range owners {
+		u := short(o.User)
 		if u == "" && o.UID != nil {
 			u = strconv.FormatUint(uint64(*o.UID), 10)
 		}
@@ -140,16 +150,15 @@ func userText(s *diff.Side) string {
 			users = append(users, u)
 		}
 	}
-	if len(users) == 0 {
-		if s.User != "" {
-			return Escape(s.User)
-		}
-		if s.UID != nil {
-			return "uid " + strconv.FormatUint(uint64(*s.UID), 10)
-		}
-		return "-"
+	switch {
+	case len(users) > 0:
+		return strings.Join(users, ",")
+	case user != "":
+		return short(user)
+	case uid != nil:
+		return strconv.FormatUint(uint64(*uid), 10)
 	}
-	return strings.Join(users, ",")
+	return ""
 }
 
 func (tx texts) ephemeralNote(s *diff.Side) string {

@@ -72,7 +72,7 @@ func (tx texts) eventLine(ev watch.Event) string {
 	b.WriteString(ev.Time.Local().Format("2006-01-02T15:04:05.000"))
 	fmt.Fprintf(&b, " %s %s %s ", padRight(tx.eventKind(ev.Kind), 13), padRight(string(ev.Proto), 4), padRight(ev.Local.String(), 22))
 	b.WriteString(tx.eventOwners(ev.Owners, ev.OwnerState))
-	if u := eventUsers(ev); u != "" {
+	if u := ownerUsers(ev.Owners, ev.User, ev.UID); u != "" {
 		b.WriteString(" " + tx.get(MsgWatchUser, u))
 	}
 	if ev.Kind == watch.OwnerChanged {
@@ -134,30 +134,6 @@ func (tx texts) eventOwners(owners []snapshot.Owner, state snapshot.OwnerState) 
 		parts[i] = short(o.Name) + " (" + strconv.Itoa(o.PID) + ")"
 	}
 	return strings.Join(parts, " ")
-}
-
-func eventUsers(ev watch.Event) string {
-	var users []string
-	seen := map[string]bool{}
-	for _, o := range ev.Owners {
-		u := short(o.User)
-		if u == "" && o.UID != nil {
-			u = strconv.FormatUint(uint64(*o.UID), 10)
-		}
-		if u != "" && !seen[u] {
-			seen[u] = true
-			users = append(users, u)
-		}
-	}
-	if len(users) == 0 {
-		if ev.User != "" {
-			return short(ev.User)
-		}
-		if ev.UID != nil {
-			return strconv.FormatUint(uint64(*ev.UID), 10)
-		}
-	}
-	return strings.Join(users, ",")
 }
 
 func (tx texts) summaryLines(lw *lineWriter, s watch.Summary) {
