@@ -206,7 +206,7 @@ func plural(n int, word string) string {
 }
 
 func gap(area, reason string, err error) snapshot.Gap {
-	return snapshot.Gap{Area: area, Reason: reason, Detail: err.Error()}
+	return snapshot.Gap{Area: area, Reason: reason, Args: map[string]string{"error": err.Error()}, Detail: err.Error()}
 }
 
 func checkInterfaces(ifs []ifaces.Interface, err error, e *Expectations) Check {

@@ -75,10 +75,18 @@ const (
 	MsgTruncated       MsgID = "truncated"
 	MsgPortPrinted     MsgID = "port.printed"
 
-	MsgReasonNoCapability  MsgID = "reason.no-capability"
-	MsgReasonHidepid       MsgID = "reason.hidepid"
-	MsgReasonUserNamespace MsgID = "reason.user-namespace"
-	MsgReasonRefused       MsgID = "reason.refused"
+	MsgReasonNoCapability     MsgID = "reason.no-capability"
+	MsgReasonHidepid          MsgID = "reason.hidepid"
+	MsgReasonUserNamespace    MsgID = "reason.user-namespace"
+	MsgReasonRefused          MsgID = "reason.refused"
+	MsgReasonNoProcessColumn  MsgID = "reason.no-process-column"
+	MsgReasonToolCouldNotSee  MsgID = "reason.tool-could-not-see"
+	MsgReasonOnePIDShown      MsgID = "reason.one-pid-shown"
+	MsgReasonPIDZero          MsgID = "reason.pid-zero"
+	MsgReasonNoHeader         MsgID = "reason.no-header"
+	MsgReasonAmbiguousColumns MsgID = "reason.ambiguous-columns"
+	MsgReasonPermissionDenied MsgID = "reason.permission-denied"
+	MsgReasonNoOwnerInOutput  MsgID = "reason.no-owner-in-output"
 
 	MsgGapNoCapability  MsgID = "gap.no-capability"
 	MsgGapHidepid       MsgID = "gap.hidepid"
@@ -87,6 +95,37 @@ const (
 	MsgGapPermission    MsgID = "gap.permission"
 	MsgGapNetlinkRefuse MsgID = "gap.netlink-refused"
 	MsgGapOther         MsgID = "gap.other"
+
+	MsgGapPrivilegeUnknown  MsgID = "gap.privilege-unknown"
+	MsgGapSocketsUnreadable MsgID = "gap.sockets-unreadable"
+	MsgGapIfacesUnreadable  MsgID = "gap.interfaces-unreadable"
+	MsgGapNetNSUnreadable   MsgID = "gap.namespaces-unreadable"
+	MsgGapReadError         MsgID = "gap.read-error"
+	MsgGapProcessesVanished MsgID = "gap.processes-vanished"
+	MsgGapOwnersVanished    MsgID = "gap.owners-vanished"
+	MsgGapOwnersChanged     MsgID = "gap.owners-changed"
+	MsgGapDetails           MsgID = "gap.details"
+	MsgGapTruncated         MsgID = "gap.truncated"
+	MsgGapNetNSPermission   MsgID = "gap.namespaces-permission"
+	MsgGapSockDiagUnavail   MsgID = "gap.sock-diag-unavailable"
+	MsgGapToolFailed        MsgID = "gap.tool-failed"
+	MsgGapUnparsedLines     MsgID = "gap.unparsed-lines"
+	MsgGapNotRoot           MsgID = "gap.not-root"
+	MsgGapLsofFailed        MsgID = "gap.lsof-failed"
+	MsgGapNoProcessColumn   MsgID = "gap.no-process-column"
+	MsgGapToolCouldNotSee   MsgID = "gap.tool-could-not-see"
+	MsgGapPermissionDenied  MsgID = "gap.permission-denied"
+	MsgGapOtherNamespace    MsgID = "gap.other-namespace"
+	MsgGapNoOwnerInOutput   MsgID = "gap.no-owner-in-output"
+	MsgGapMixedOS           MsgID = "gap.mixed-os"
+	MsgGapCheckIfaces       MsgID = "gap.check-interfaces"
+	MsgGapCheckRoutes       MsgID = "gap.check-routes"
+	MsgGapCheckCollect      MsgID = "gap.check-collect"
+	MsgGapCheckResolvConf   MsgID = "gap.check-resolv-conf"
+	MsgGapCheckListeners    MsgID = "gap.check-listeners"
+	MsgGapNoAddress         MsgID = "gap.no-address"
+	MsgGapDNSNoConfig       MsgID = "gap.dns-no-configuration"
+	MsgGapDNSNoName         MsgID = "gap.dns-no-name"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -254,15 +293,57 @@ var catalogue = map[MsgID]text{
 	MsgReasonHidepid:       {En: "socket of uid %[1]s%[2]s; /proc is mounted with hidepid, other users' processes are invisible", Ja: "uid %[1]s%[2]s のソケット。/proc が hidepid 付きでマウントされ、他ユーザのプロセスが見えません"},
 	MsgReasonUserNamespace: {En: "socket of uid %[1]s%[2]s; processes outside this user namespace are invisible (run in the initial namespace)", Ja: "uid %[1]s%[2]s のソケット。ユーザ名前空間の中からは外側のプロセスが見えません (初期名前空間で実行してください)"},
 	MsgReasonRefused:       {En: "socket of uid %[1]s%[2]s; a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "uid %[1]s%[2]s のソケット。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
+	// Why a parsed socket's owner is unknown: the tool's output says
+	// (these texts take no arguments).
+	MsgReasonNoProcessColumn:  {En: "the tool output has no process column", Ja: "ツールの出力にプロセスの列がありません"},
+	MsgReasonToolCouldNotSee:  {En: "the tool showed no process for this socket: a kernel socket, or a process it could not see", Ja: "ツールはこのソケットのプロセスを示しませんでした: カーネルのソケットか、ツールから見えないプロセスです"},
+	MsgReasonOnePIDShown:      {En: "the tool shows one process per socket; other processes may share it", Ja: "ツールはソケットごとに 1 プロセスしか示しません。他のプロセスも共有している可能性があります"},
+	MsgReasonPIDZero:          {En: "the tool showed PID 0: a kernel socket, or one whose process it could not tell", Ja: "ツールは PID 0 を示しました: カーネルのソケットか、プロセスを判別できなかったソケットです"},
+	MsgReasonNoHeader:         {En: "the columns after the state could not be identified without the header line", Ja: "見出し行がないため、状態より後の列を特定できません"},
+	MsgReasonAmbiguousColumns: {En: "the tool ran the COMMAND and PID columns together and the split is ambiguous", Ja: "ツールが COMMAND と PID の列を続けて表示しており、区切りが曖昧です"},
+	MsgReasonPermissionDenied: {En: "the tool could not read every process's open files (permission denied)", Ja: "ツールはすべてのプロセスの開いているファイルを読めませんでした (権限なし)"},
+	MsgReasonNoOwnerInOutput:  {En: "no process in the owners' output holds this address and port", Ja: "所有プロセスの出力に、このアドレスとポートを持つプロセスがありません"},
 
 	// Gaps, by snapshot.Gap.Reason; the first argument is the count.
 	MsgGapNoCapability:  {En: "%[1]d sockets of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", EnOne: "%[1]d socket of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
 	MsgGapHidepid:       {En: "%[1]d sockets of unseen owner: /proc is mounted with hidepid", EnOne: "%[1]d socket of unseen owner: /proc is mounted with hidepid", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。/proc が hidepid 付きでマウントされています"},
 	MsgGapUserNamespace: {En: "%[1]d sockets of unseen owner: processes outside this user namespace are invisible", EnOne: "%[1]d socket of unseen owner: processes outside this user namespace are invisible", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。ユーザ名前空間の外側のプロセスは見えません"},
 	MsgGapRefused:       {En: "%[1]d sockets of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", EnOne: "%[1]d socket of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
-	MsgGapPermission:    {En: "the descriptor tables of %[1]d processes were unreadable: owners of their sockets are unknown or partial", EnOne: "the descriptor table of %[1]d process was unreadable: owners of its sockets are unknown or partial", Ja: "%[1]d 個のプロセスの記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
-	MsgGapNetlinkRefuse: {En: "sock_diag netlink was refused, /proc/net read instead: socket cookies, bound devices and IPV6_V6ONLY are unknown (the host default is assumed)", Ja: "sock_diag netlink が拒否されたため /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
-	MsgGapOther:         {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
+	MsgGapPermission:    {En: "the descriptor tables of %[1]s processes (uid %[2]s) were unreadable: owners of their sockets are unknown or partial", EnOne: "the descriptor table of %[1]s process (uid %[2]s) was unreadable: owners of its sockets are unknown or partial", Ja: "%[1]s 個のプロセス (uid %[2]s) の記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
+	MsgGapNetlinkRefuse: {En: "sock_diag netlink was refused (%[1]s), /proc/net read instead: socket cookies, bound devices and IPV6_V6ONLY are unknown (the host default is assumed)", Ja: "sock_diag netlink が拒否されたため (%[1]s) /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
+
+	// Gaps by area and reason; the arguments are named in gapTexts.
+	MsgGapPrivilegeUnknown:  {En: "could not tell what this run may see: %[1]s", Ja: "この実行で何が見えるか判定できません: %[1]s"},
+	MsgGapSocketsUnreadable: {En: "the sockets of network namespace %[1]s could not be listed: %[2]s", Ja: "ネットワーク名前空間 %[1]s のソケットを一覧できません: %[2]s"},
+	MsgGapIfacesUnreadable:  {En: "the interfaces of network namespace %[1]s could not be listed (%[2]s): single-address sockets are shown without their interface", Ja: "ネットワーク名前空間 %[1]s のインターフェイスを一覧できません (%[2]s): 特定アドレスのソケットはインターフェイス名なしで表示します"},
+	MsgGapNetNSUnreadable:   {En: "network namespace %[1]s could not be entered", Ja: "ネットワーク名前空間 %[1]s に入れません"},
+	MsgGapReadError:         {En: "reading the descriptor tables of %[1]s processes failed, the first: PID %[2]s: %[3]s", EnOne: "reading the descriptor table of %[1]s process failed: PID %[2]s: %[3]s", Ja: "%[1]s 個のプロセスの記述子テーブルの読み取りに失敗しました。最初: PID %[2]s: %[3]s"},
+	MsgGapProcessesVanished: {En: "%[1]s processes exited before their descriptor tables could be read", EnOne: "%[1]s process exited before its descriptor table could be read", Ja: "%[1]s 個のプロセスが記述子テーブルを読む前に終了しました"},
+	MsgGapOwnersVanished:    {En: "%[1]s processes held a listed socket but exited or were replaced during the scan; they are not named", EnOne: "%[1]s process held a listed socket but exited or was replaced during the scan; it is not named", Ja: "一覧のソケットを持っていた %[1]s 個のプロセスが走査中に終了または入れ替わりました (名前は表示しません)"},
+	MsgGapOwnersChanged:     {En: "%[1]s holdings of a listed socket were closed or replaced during the scan; they are not named", EnOne: "%[1]s holding of a listed socket was closed or replaced during the scan; it is not named", Ja: "一覧のソケットの保持 %[1]s 件が走査中に閉じられたか入れ替わりました (名前は表示しません)"},
+	MsgGapDetails:           {En: "%[1]s owner details (command line, executable, user) could not be read, the first: %[2]s", EnOne: "%[1]s owner detail (command line, executable, user) could not be read: %[2]s", Ja: "所有プロセスの詳細 (コマンドライン、実行ファイル、ユーザ) %[1]s 件を読めませんでした。最初: %[2]s"},
+	MsgGapTruncated:         {En: "%[1]s command lines or status files were longer than %[2]s bytes and were cut", EnOne: "%[1]s command line or status file was longer than %[2]s bytes and was cut", Ja: "%[1]s 個のコマンドラインまたは status ファイルが %[2]s バイトを超えたため切り詰めました"},
+	MsgGapNetNSPermission:   {En: "the network namespace of %[1]s processes could not be read", EnOne: "the network namespace of %[1]s process could not be read", Ja: "%[1]s 個のプロセスのネットワーク名前空間を読めませんでした"},
+	MsgGapSockDiagUnavail:   {En: "the kernel has no sock_diag handler for %[1]s (%[2]s): such sockets were not listed", Ja: "カーネルに %[1]s の sock_diag ハンドラがありません (%[2]s): それらのソケットは一覧にありません"},
+	MsgGapToolFailed:        {En: "%[1]s failed, so no owner is known: %[2]s", Ja: "%[1]s が失敗したため所有プロセスは分かりません: %[2]s"},
+	MsgGapUnparsedLines:     {En: "%[1]s lines of %[2]s output were not understood, the first: %[3]s", EnOne: "%[1]s line of %[2]s output was not understood: %[3]s", Ja: "%[2]s の出力の %[1]s 行を解釈できませんでした。最初: %[3]s"},
+	MsgGapNotRoot:           {En: "%[1]s ran as uid %[2]s and shows only that user's processes", Ja: "%[1]s は uid %[2]s で実行され、そのユーザのプロセスしか表示しません"},
+	MsgGapLsofFailed:        {En: "%[1]s could not be used (%[2]s); netstat -anv shows one process per socket, so other holders may be missing", Ja: "%[1]s を使えませんでした (%[2]s)。netstat -anv はソケットごとに 1 プロセスしか示さないため、他の保持プロセスが欠けている可能性があります"},
+	MsgGapNoProcessColumn:   {En: "the owners of %[1]d sockets are unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", EnOne: "the owner of %[1]d socket is unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", Ja: "ソケット %[1]d 個の所有プロセスは不明です: %[2]s の出力にプロセスの列がありません (%[2]s に -p を付けて実行してください。macOS の netstat は -v)"},
+	MsgGapToolCouldNotSee:   {En: "%[2]s showed no process for %[1]d sockets: kernel sockets, or processes it could not see", EnOne: "%[2]s showed no process for %[1]d socket: a kernel socket, or a process it could not see", Ja: "%[2]s はソケット %[1]d 個のプロセスを示しませんでした: カーネルのソケットか、見えなかったプロセスです"},
+	MsgGapPermissionDenied:  {En: "%[2]s could not read the open files of %[1]d processes (permission denied): their sockets are missing and owner lists may be incomplete", EnOne: "%[2]s could not read the open files of %[1]d process (permission denied): its sockets are missing and owner lists may be incomplete", Ja: "%[2]s は %[1]d 個のプロセスの開いているファイルを読めませんでした (権限なし): それらのソケットは欠けており、所有プロセスの一覧は不完全な可能性があります"},
+	MsgGapOtherNamespace:    {En: "%[2]s listed %[1]d internet sockets without their addresses: they live in other network namespaces (containers); run it inside each namespace, or openports live", EnOne: "%[2]s listed %[1]d internet socket without its address: it lives in another network namespace (a container); run it inside that namespace, or openports live", Ja: "%[2]s はアドレスなしのインターネットソケットを %[1]d 個示しました: 他のネットワーク名前空間 (コンテナ) のものです。各名前空間の中で実行するか、openports をその場で実行してください"},
+	MsgGapNoOwnerInOutput:   {En: "%[2]s: %[1]s sockets have no holder with the same address and port in the %[3]s output", EnOne: "%[2]s: %[1]s socket has no holder with the same address and port in the %[3]s output", Ja: "%[2]s: ソケット %[1]s 個は %[3]s の出力に同じアドレスとポートの保持プロセスがありません"},
+	MsgGapMixedOS:           {En: "the outputs come from different operating systems; they were joined all the same", Ja: "出力は異なる OS のものですが、そのまま結合しました"},
+	MsgGapCheckIfaces:       {En: "the interfaces could not be listed: %[1]s", Ja: "インターフェイスを一覧できません: %[1]s"},
+	MsgGapCheckRoutes:       {En: "the routing table could not be read: %[1]s", Ja: "経路表を読めません: %[1]s"},
+	MsgGapCheckCollect:      {En: "the port listing failed: %[1]s", Ja: "ポート一覧の取得に失敗しました: %[1]s"},
+	MsgGapCheckResolvConf:   {En: "the resolver configuration could not be read: %[1]s", Ja: "リゾルバの設定を読めません: %[1]s"},
+	MsgGapCheckListeners:    {En: "the listening sockets could not be read: %[1]s", Ja: "待ち受けソケットを読めません: %[1]s"},
+	MsgGapNoAddress:         {En: "%[2]s printed %[1]d internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", EnOne: "%[2]s printed %[1]d internet socket without an address (an unbound socket, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", Ja: "%[2]s がアドレスなしのインターネットソケットを %[1]d 個表示しました (未バインドのソケットか、FreeBSD のようにアドレスを表示しない fstat です。その場合は sockstat を使ってください)"},
+	MsgGapDNSNoConfig:       {En: "the resolver configuration could not be read, so no nameserver was asked", Ja: "リゾルバの設定を読めないため、どのネームサーバにも問い合わせていません"},
+	MsgGapDNSNoName:         {En: "no name to resolve: give --resolve NAME", Ja: "解決する名前がありません: --resolve 名前 を指定してください"},
+	MsgGapOther:             {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
 	MsgProvenanceDefault:    {En: "RUNNING BY DEFAULT, not enabled by you: %[1]s", Ja: "既定で起動 (管理者は有効化していない): %[1]s"},
@@ -440,12 +521,58 @@ var noteIDs = map[string]MsgID{
 var ownerReasonIDs = map[string]MsgID{
 	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
 	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused,
+	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "one-pid-shown": MsgReasonOnePIDShown,
+	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
+	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput,
 }
 
-// gapIDs map snapshot.Gap.Reason to catalogue IDs.
-var gapIDs = map[string]MsgID{
-	"no-capability": MsgGapNoCapability, "hidepid": MsgGapHidepid, "user-namespace": MsgGapUserNamespace,
-	"refused": MsgGapRefused, "permission": MsgGapPermission, "netlink-refused": MsgGapNetlinkRefuse,
+// gapText is the text of a gap and the names of its arguments in
+// snapshot.Gap.Args, in order; "count" is Gap.Count.
+type gapText struct {
+	id   MsgID
+	args []string
+}
+
+// gapTexts map snapshot.Gap area and reason ("owners/permission") to
+// their texts. A gap whose arguments are missing (a snapshot saved by an
+// older version) is shown by its English detail.
+var gapTexts = map[string]gapText{
+	"owners/no-capability":             {MsgGapNoCapability, []string{"count"}},
+	"owners/hidepid":                   {MsgGapHidepid, []string{"count"}},
+	"owners/user-namespace":            {MsgGapUserNamespace, []string{"count"}},
+	"owners/refused":                   {MsgGapRefused, []string{"count"}},
+	"owners/permission":                {MsgGapPermission, []string{"processes", "uids"}},
+	"sockets/netlink-refused":          {MsgGapNetlinkRefuse, []string{"error"}},
+	"processes/privilege-unknown":      {MsgGapPrivilegeUnknown, []string{"error"}},
+	"sockets/unreadable":               {MsgGapSocketsUnreadable, []string{"netns", "error"}},
+	"interfaces/unreadable":            {MsgGapIfacesUnreadable, []string{"netns", "error"}},
+	"namespaces/unreadable":            {MsgGapNetNSUnreadable, []string{"netns"}},
+	"owners/read-error":                {MsgGapReadError, []string{"processes", "pid", "error"}},
+	"processes/vanished":               {MsgGapProcessesVanished, []string{"processes"}},
+	"owners/vanished":                  {MsgGapOwnersVanished, []string{"processes"}},
+	"owners/changed":                   {MsgGapOwnersChanged, []string{"holdings"}},
+	"owners/details":                   {MsgGapDetails, []string{"details", "first"}},
+	"owners/truncated":                 {MsgGapTruncated, []string{"files", "limit"}},
+	"namespaces/permission":            {MsgGapNetNSPermission, []string{"processes"}},
+	"sockets/sock-diag-unavailable":    {MsgGapSockDiagUnavail, []string{"request", "error"}},
+	"owners/tool-failed":               {MsgGapToolFailed, []string{"command", "error"}},
+	"sockets/unparsed-lines":           {MsgGapUnparsedLines, []string{"lines", "command", "first"}},
+	"owners/not-root":                  {MsgGapNotRoot, []string{"command", "uid"}},
+	"owners/lsof-failed":               {MsgGapLsofFailed, []string{"command", "error"}},
+	"owners/no-process-column":         {MsgGapNoProcessColumn, []string{"count", "tool"}},
+	"owners/tool-could-not-see":        {MsgGapToolCouldNotSee, []string{"count", "tool"}},
+	"processes/permission-denied":      {MsgGapPermissionDenied, []string{"count", "tool"}},
+	"sockets/other-namespace":          {MsgGapOtherNamespace, []string{"count", "tool"}},
+	"owners/no-owner-in-output":        {MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}},
+	"sockets/mixed-os":                 {MsgGapMixedOS, nil},
+	"interfaces/interfaces-unreadable": {MsgGapCheckIfaces, []string{"error"}},
+	"routes/routes-unreadable":         {MsgGapCheckRoutes, []string{"error"}},
+	"sockets/collect-failed":           {MsgGapCheckCollect, []string{"error"}},
+	"resolv.conf/unreadable":           {MsgGapCheckResolvConf, []string{"error"}},
+	"sockets/listeners-unreadable":     {MsgGapCheckListeners, []string{"error"}},
+	"sockets/no-address":               {MsgGapNoAddress, []string{"count", "tool"}},
+	"dns/no-configuration":             {MsgGapDNSNoConfig, nil},
+	"dns/no-name":                      {MsgGapDNSNoName, nil},
 }
 
 // provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.
@@ -552,12 +679,27 @@ func typedArgs(format string, args []string) []any {
 	return out
 }
 
-// gap renders a gap from its reason code and arguments; a reason the
-// catalogue does not know yet is shown by its English detail, with the
-// area and code so that it can still be looked up.
+// gap renders a gap from its area, reason and arguments; a gap the
+// catalogue does not know, or whose arguments are missing, is shown by
+// its English detail, with its area and reason in other languages.
 func (t texts) gap(g snapshot.Gap) string {
-	if id, ok := gapIDs[g.Reason]; ok {
-		return t.get(id, g.Count)
+	if gt, ok := gapTexts[g.Area+"/"+g.Reason]; ok {
+		args := make([]string, 0, len(gt.args))
+		for _, name := range gt.args {
+			if name == "count" {
+				args = append(args, strconv.Itoa(g.Count))
+				continue
+			}
+			v, ok := g.Args[name]
+			if !ok {
+				args = nil
+				break
+			}
+			args = append(args, short(v))
+		}
+		if args != nil || len(gt.args) == 0 {
+			return t.getArgs(gt.id, args)
+		}
 	}
 	if t.lang == knowledge.LangEN && g.Detail != "" {
 		return Escape(g.Detail)

@@ -88,12 +88,82 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("no text for the provenance verdict %q", v)
 		}
 	}
-	for _, m := range []map[string]MsgID{noteIDs, ownerReasonIDs, gapIDs, provenanceReasonIDs} {
+	for k, gt := range gapTexts {
+		if _, ok := catalogue[gt.id]; !ok {
+			t.Errorf("gap %s maps to %s, which has no texts", k, gt.id)
+		}
+	}
+	for _, m := range []map[string]MsgID{noteIDs, ownerReasonIDs, provenanceReasonIDs} {
 		for k, id := range m {
 			if _, ok := catalogue[id]; !ok {
 				t.Errorf("%s maps to %s, which has no texts", k, id)
 			}
 		}
+	}
+}
+
+// TestEveryGapHasText fails when a source, parser or check makes a gap
+// (area and reason) the catalogue has no text for.
+func TestEveryGapHasText(t *testing.T) {
+	lit := regexp.MustCompile(`Area:\s*"([a-z.-]+)",\s*Reason:\s*"([a-z-]+)"`)
+	call := regexp.MustCompile(`\bgap(?:Text)?\("([a-z.-]+)", "([a-z-]+)"`)
+	found := 0
+	for _, root := range []string{"../source", "../parse", "../hostcheck"} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, re := range []*regexp.Regexp{lit, call} {
+				for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+					found++
+					if _, ok := gapTexts[m[1]+"/"+m[2]]; !ok {
+						t.Errorf("%s makes the gap %s/%s, which the catalogue has no text for", path, m[1], m[2])
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found < 20 {
+		t.Errorf("only %d gaps found in the sources: the scan is broken", found)
+	}
+}
+
+// TestEveryOwnerReasonHasText fails when a parser or collector gives an
+// owner reason code the catalogue has no text for.
+func TestEveryOwnerReasonHasText(t *testing.T) {
+	assign := regexp.MustCompile(`(?m)^.*(?:OwnerReasonCode|\bcode)\b.*=.*"([a-z]+(?:-[a-z]+)*)"\s*$`)
+	found := 0
+	for _, root := range []string{"../source", "../parse"} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range assign.FindAllStringSubmatch(string(src), -1) {
+				found++
+				if _, ok := ownerReasonIDs[m[1]]; !ok {
+					t.Errorf("%s gives the owner reason %q, which the catalogue has no text for", path, m[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found < 10 {
+		t.Errorf("only %d owner reason codes found: the scan is broken", found)
 	}
 }
 

@@ -143,11 +143,11 @@ func (b *builder) setOS(os string) {
 func (b *builder) finish() *parse.Result {
 	s := b.res.Snapshot
 	if b.noOwnerColumn > 0 {
-		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column", Args: map[string]string{"tool": "netstat"},
 			Detail: "the netstat output has no process column (run netstat with -p, or -v on macOS)", Count: b.noOwnerColumn})
 	}
 	if b.hiddenOwner > 0 {
-		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see", Args: map[string]string{"tool": "netstat"},
 			Detail: "netstat could not see the process of these sockets (it was not run as root)", Count: b.hiddenOwner})
 	}
 	s.Sort()

@@ -73,6 +73,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	priv, err := procpriv.Detect(c.proc)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Args:   map[string]string{"error": err.Error()},
 			Detail: fmt.Sprintf("could not tell what this run may see: %v", err)})
 	}
 	snap.Privilege = priv.Snapshot()
@@ -271,6 +272,7 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 	socks, err := c.dump(snap, ns, q)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "unreadable",
+			Args:   map[string]string{"netns": strconv.FormatUint(ns.info.ID, 10), "error": err.Error()},
 			Detail: fmt.Sprintf("network namespace %d: %v", ns.info.ID, err)})
 		return
 	}
@@ -287,6 +289,7 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 	ifs, err := netif.Interfaces(ns.fd)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: "unreadable",
+			Args:   map[string]string{"netns": strconv.FormatUint(ns.info.ID, 10), "error": err.Error()},
 			Detail: fmt.Sprintf("interfaces of network namespace %d: %v; exposure of single-address sockets names no interface", ns.info.ID, err)})
 	}
 	for i := range ifs {
@@ -355,6 +358,7 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 		}
 		snap.Source = "linux/procfs"
 		snap.Gaps = appendOnce(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "netlink-refused",
+			Args:   map[string]string{"error": err.Error()},
 			Detail: fmt.Sprintf("sock_diag netlink was refused (%v): read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", err)})
 	} else {
 		snap.Source = "linux/procfs"
@@ -528,6 +532,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		seen[id] = true
 		if !open(id, filepath.Join("/run/netns", name), 0) {
 			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
+				Args:   map[string]string{"netns": name},
 				Detail: fmt.Sprintf("cannot enter network namespace %q", name)})
 		}
 	}
@@ -545,6 +550,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		}
 		if !ok {
 			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
+				Args:   map[string]string{"netns": strconv.FormatUint(id, 10), "pids": fmt.Sprint(pids)},
 				Detail: fmt.Sprintf("cannot enter network namespace %d of PIDs %v", id, pids)})
 		}
 	}
