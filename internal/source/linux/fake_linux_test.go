@@ -27,7 +27,7 @@ type fakeConn struct {
 }
 
 func (c fakeConn) Dump(sockdiag.Query) (*sockdiag.Result, error) { return c.res, c.err }
-func (c fakeConn) Close() error                                 { return nil }
+func (c fakeConn) Close() error                                  { return nil }
 
 // fakeDiag answers the dumps of each namespace fd in turn: dumps[fd][i] is
 // the i-th dump there (the last one repeats).
