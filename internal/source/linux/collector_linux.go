@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -607,4 +608,25 @@ func pidList(pids []int) string {
 		b.WriteString(strconv.Itoa(p))
 	}
 	return b.String()
+}
+
+// BoundUDP lists the local addresses of the unconnected UDP sockets bound
+// to port in the caller's network namespace, read as list reads them
+// (sock_diag, /proc/net when that fails): for `check`, which asks whether
+// a local resolver listens.
+func BoundUDP(port uint16) ([]netip.Addr, error) {
+	c := New(source.Options{})
+	var scratch snapshot.Snapshot
+	ns := namespace{info: snapshot.Namespace{Current: true}, fd: -1}
+	socks, err := c.dump(&scratch, &ns, sockdiag.Query{Protos: []snapshot.Proto{snapshot.UDP}})
+	if err != nil {
+		return nil, fmt.Errorf("list UDP sockets: %w", err)
+	}
+	var out []netip.Addr
+	for _, s := range socks {
+		if s.Local.Port() == port {
+			out = append(out, s.Local.Addr().Unmap())
+		}
+	}
+	return out, nil
 }
