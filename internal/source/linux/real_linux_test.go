@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -286,4 +287,70 @@ func worldExecutable(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return exe
+}
+
+// TestAllNamespacesUnderChurn: --netns all while network namespaces are
+// made and dropped (processes that unshare one and exit at once): a
+// namespace that vanished during the run is not a gap, so no run reports
+// a namespace or socket gap.
+func TestAllNamespacesUnderChurn(t *testing.T) {
+	needRoot(t, "entering other processes' network namespaces")
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not installed: run make test-deps")
+	}
+	const (
+		runs    = 25
+		workers = 3
+	)
+	// What is missing before the churn (here: PID 1, whose namespace even
+	// root may not read) is not the churn's doing.
+	before := map[string]bool{}
+	base, err := New(source.Options{AllNamespaces: true, Owners: source.OwnersProc}).Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range base.Gaps {
+		before[g.Detail] = true
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var started atomic.Int64
+	go func() {
+		defer close(done)
+		// Each worker keeps one short-lived namespace coming and going,
+		// each holder living a few milliseconds; bounded by stop and by
+		// a count.
+		for i := 0; i < 2000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var cmds []*exec.Cmd
+			for range workers {
+				cmd := exec.Command("unshare", "--net", "--", "sleep", "0.01")
+				if cmd.Start() == nil {
+					cmds = append(cmds, cmd)
+					started.Add(1)
+				}
+			}
+			for _, cmd := range cmds {
+				_ = cmd.Wait()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	time.Sleep(50 * time.Millisecond)
+	for i := range runs {
+		snap, err := New(source.Options{AllNamespaces: true, Owners: source.OwnersProc}).Snapshot(context.Background())
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		for _, g := range snap.Gaps {
+			if (g.Area == "namespaces" || g.Area == "sockets" || g.Area == "interfaces") && !before[g.Detail] {
+				t.Errorf("run %d: gap %s/%s: %s", i, g.Area, g.Reason, g.Detail)
+			}
+		}
+	}
+	t.Logf("%d runs while %d namespace holders were started", runs, started.Load())
 }
