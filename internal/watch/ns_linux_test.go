@@ -244,7 +244,7 @@ func TestWatchUnprivileged(t *testing.T) {
 	}
 	env := testenv.New(t)
 	env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.MustParseAddrPort("0.0.0.0:7304")})
-	exe := worldExecutable(t)
+	exe := testenv.WorldExecutable(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := env.NS.Command(ctx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", exe)
@@ -267,31 +267,4 @@ func TestWatchUnprivileged(t *testing.T) {
 	for msg := range sum.Errors {
 		t.Errorf("watch as nobody went on after: %s", msg)
 	}
-}
-
-// worldExecutable copies the test binary where any uid may run it (the go
-// build directory is root's alone).
-func worldExecutable(t *testing.T) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "openports-watch-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	exe := dir + "/watch.test"
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return exe
 }

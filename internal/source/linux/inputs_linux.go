@@ -3,7 +3,6 @@ package linux
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,34 +144,9 @@ func (p liveProc) ReadFile(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(p.root, name))
 }
 
-// NetSockets reads the /proc/net tables of protos. A table that does not
-// exist (IPv6 disabled, a protocol not loaded) is skipped; when none
-// exists the error says so.
+// NetSockets reads the /proc/net tables of protos.
 func (p liveProc) NetSockets(pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
-	dir := ""
-	if pid > 0 {
-		dir = strconv.Itoa(pid)
-	}
-	q := sockdiag.Query{AllStates: established}
-	var all []snapshot.Socket
-	var missing []error
-	for _, proto := range protos {
-		for _, fam := range []int{procnet.AFInet, procnet.AFInet6} {
-			socks, err := procnet.Read(p.root, dir, proto, fam, procnet.StateMask(q.States(proto)))
-			if errors.Is(err, fs.ErrNotExist) {
-				missing = append(missing, err)
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, socks...)
-		}
-	}
-	if len(missing) == 2*len(protos) {
-		return nil, fmt.Errorf("no /proc/net table readable: %w", errors.Join(missing...))
-	}
-	return all, nil
+	return procnet.ReadProtos(p.root, pid, protos, established)
 }
 
 // liveNetNS finds namespaces through procRoot/*/ns/net and /run/netns.

@@ -225,7 +225,7 @@ func TestPIDNamespaceInKernel(t *testing.T) {
 // under uid 100000, not as root.
 func TestUserNamespaceInKernel(t *testing.T) {
 	needRoot(t, "a user namespace mapping uids other than the caller's")
-	exe := worldExecutable(t)
+	exe := testenv.WorldExecutable(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
@@ -260,33 +260,6 @@ func TestUserNamespaceInKernel(t *testing.T) {
 	if !snap.Privilege.UserNamespace {
 		t.Error("privilege does not record the user namespace")
 	}
-}
-
-// worldExecutable copies the test binary where any uid may run it (the go
-// build directory is root's alone).
-func worldExecutable(t *testing.T) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "openports-linux-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	exe := dir + "/linux.test"
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return exe
 }
 
 // TestAllNamespacesUnderChurn: --netns all while network namespaces are
