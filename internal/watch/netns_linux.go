@@ -69,8 +69,15 @@ func (set *nsSet) add(name, path string) error {
 	// does: entering any namespace (setns) needs CAP_SYS_ADMIN, which an
 	// unprivileged user lacks even for the namespace it is in.
 	nsFD := fd
-	if own, err := linux.Live(set.proc).NetNS.Self(); err == nil && own == st.Ino {
-		nsFD = -1
+	var own unix.Stat_t
+	if err := unix.Stat(set.proc+"/thread-self/ns/net", &own); err == nil {
+		if own.Dev != st.Dev {
+			// Not a namespace: an `ip netns` name being added or removed.
+			return fmt.Errorf("open network namespace %s: not a namespace file: %w", path, unix.ENOENT)
+		}
+		if own.Ino == st.Ino {
+			nsFD = -1
+		}
 	}
 	dump, err := sockdiag.Open(nsFD)
 	if err != nil {

@@ -150,25 +150,53 @@ func (p liveProc) NetSockets(pid int, protos []snapshot.Proto, established bool)
 }
 
 // liveNetNS finds namespaces through procRoot/*/ns/net and /run/netns.
-type liveNetNS struct{ proc string }
+type liveNetNS struct {
+	proc string
+	run  string // where `ip netns` names namespaces; "" is runNetNS
+}
 
 // runNetNS is where `ip netns` keeps the namespaces it names.
 const runNetNS = "/run/netns"
+
+func (l *liveNetNS) runDir() string {
+	if l.run == "" {
+		return runNetNS
+	}
+	return l.run
+}
 
 func (l *liveNetNS) Self() (uint64, error) {
 	return nsInode(filepath.Join(l.proc, "self/ns/net"))
 }
 
+// nsfsDev is the device of the namespace file system, on which every
+// namespace file lives: a file in /run/netns on any other device is not a
+// namespace (yet, or any more: `ip netns add` creates the file, then
+// mounts the namespace over it).
+func (l *liveNetNS) nsfsDev() (uint64, bool) {
+	var st unix.Stat_t
+	if unix.Stat(filepath.Join(l.proc, "self/ns/net"), &st) != nil {
+		return 0, false
+	}
+	return st.Dev, true
+}
+
 func (l *liveNetNS) Named() map[uint64]string {
 	names := map[uint64]string{}
-	entries, err := os.ReadDir(runNetNS)
+	entries, err := os.ReadDir(l.runDir())
 	if err != nil {
 		return names
 	}
+	dev, devOK := l.nsfsDev()
 	for _, e := range entries {
-		if ino, err := nsInode(filepath.Join(runNetNS, e.Name())); err == nil {
-			names[ino] = e.Name()
+		var st unix.Stat_t
+		if unix.Stat(filepath.Join(l.runDir(), e.Name()), &st) != nil {
+			continue // removed meanwhile
 		}
+		if devOK && st.Dev != dev {
+			continue // not a namespace: being added or deleted
+		}
+		names[st.Ino] = e.Name()
 	}
 	return names
 }
@@ -203,13 +231,20 @@ func (l *liveNetNS) ByProcess() (map[uint64][]int, int, error) {
 }
 
 func (l *liveNetNS) Open(ref NetNSRef) (int, error) {
-	path := filepath.Join(runNetNS, ref.Name)
+	path := filepath.Join(l.runDir(), ref.Name)
 	if ref.PID > 0 {
 		path = filepath.Join(l.proc, strconv.Itoa(ref.PID), "ns/net")
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	// Entering a file that is not a namespace fails with EINVAL: a name
+	// that was being removed is gone, not a namespace that refused us.
+	var st unix.Stat_t
+	if dev, ok := l.nsfsDev(); ok && unix.Fstat(fd, &st) == nil && st.Dev != dev {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "open", Path: path, Err: unix.ENOENT}
 	}
 	return fd, nil
 }

@@ -327,3 +327,44 @@ func TestAllNamespacesUnderChurn(t *testing.T) {
 	}
 	t.Logf("%d runs while %d namespace holders were started", runs, started.Load())
 }
+
+// TestNamedNotNamespace: a file in the `ip netns` directory that is not a
+// namespace (one being added or deleted) is neither listed nor opened.
+func TestNamedNotNamespace(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/half", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &liveNetNS{proc: "/proc", run: dir}
+	if names := l.Named(); len(names) != 0 {
+		t.Errorf("Named = %v, want nothing", names)
+	}
+	if fd, err := l.Open(NetNSRef{Name: "half"}); err == nil || !vanished(err) {
+		if err == nil {
+			unix.Close(fd)
+		}
+		t.Errorf("Open of a plain file: %v, want a vanished namespace", err)
+	}
+	self, err := l.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNS, _, err := l.ByProcess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, pid := range byNS[self] {
+		if pid == os.Getpid() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("ByProcess does not place this process (%d) in its namespace %d", os.Getpid(), self)
+	}
+	fd, err := l.Open(NetNSRef{PID: os.Getpid()})
+	if err != nil {
+		t.Fatalf("open own namespace by PID: %v", err)
+	}
+	l.Close(fd)
+}
