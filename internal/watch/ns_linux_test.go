@@ -145,12 +145,14 @@ func TestShortLivedSockets(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watchers := map[string]*watcher{}
+	ready := make(chan struct{}, len(modes))
 	for _, mode := range modes {
 		w := &watcher{done: make(chan error, 1)}
 		watchers[mode] = w
 		go func() {
 			var err error
-			w.sum, err = Run(ctx, Options{Mode: mode, NetNSPath: env.NetNSPath(), Interval: time.Second}, func(ev Event) {
+			opt := Options{Mode: mode, NetNSPath: env.NetNSPath(), Interval: time.Second, Ready: func() { ready <- struct{}{} }}
+			w.sum, err = Run(ctx, opt, func(ev Event) {
 				w.mu.Lock()
 				w.events = append(w.events, ev)
 				w.mu.Unlock()
@@ -158,7 +160,15 @@ func TestShortLivedSockets(t *testing.T) {
 			w.done <- err
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // the first poll
+	for _, mode := range modes {
+		select {
+		case <-ready:
+		case err := <-watchers[mode].done:
+			t.Fatalf("%s: watch ended before it was ready: %v", mode, err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("watchers not ready after 30 s")
+		}
+	}
 	type socket struct {
 		proto string
 		pid   int

@@ -37,6 +37,10 @@ type Options struct {
 	// RescanEvery is how many polls pass between owner rescans of every
 	// tracked socket (owner-changed events); 0 means 30, <0 never.
 	RescanEvery int
+	// Ready, when set, is called once everything is in place (eBPF
+	// programs attached, notices subscribed, the first poll taken):
+	// every socket from then on is watched.
+	Ready func()
 }
 
 // DefaultInterval is the poll interval when Options.Interval is 0.
@@ -204,6 +208,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		fail(err)
 	}
 	t.Start(time.Now(), socks, owners)
+	if opt.Ready != nil {
+		opt.Ready()
+	}
 
 	nextPoll := time.Now().Add(opt.Interval)
 	nextRecords := time.Now().Add(recordEvery)
