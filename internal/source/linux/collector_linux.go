@@ -117,7 +117,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	c.collectNamespace(snap, &namespaces[0], q, wanted)
 	if c.opt.AllNamespaces {
-		more := c.otherNamespaces(snap, self, names)
+		more := c.otherNamespaces(snap, self, names, priv)
 		defer func() {
 			for _, ns := range more {
 				c.in.NetNS.Close(ns.fd)
@@ -507,8 +507,10 @@ func EphemeralRange(proc ProcReader) *snapshot.PortRange {
 // process lives in or `ip netns` names. A namespace that vanished while it
 // was being opened (its processes exited, its name was removed) is not
 // listed and is not a gap: there is nothing left in it to see. One that
-// exists but could not be entered is a gap that says why.
-func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string) []namespace {
+// exists but could not be entered is a gap that says why, and so is a /proc
+// that hides processes (hidepid, a PID namespace): the namespaces only they
+// live in cannot be found.
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) []namespace {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
 	byNS, denied, err := c.in.NetNS.ByProcess()
@@ -516,6 +518,11 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonUnreadable,
 			Args:   map[string]string{"error": err.Error()},
 			Detail: fmt.Sprintf("could not list the processes' network namespaces: %v; only those `ip netns` names were listed", err)})
+	}
+	if priv.ProcessesHidden() || priv.PIDNS {
+		// Processes /proc does not list cannot name their namespaces.
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: priv.ReasonCode(),
+			Detail: fmt.Sprintf("network namespaces only processes hidden from /proc live in were not found: %s", priv.Advice())})
 	}
 	if denied > 0 {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSDenied, Count: denied,

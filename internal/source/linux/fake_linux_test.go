@@ -650,3 +650,26 @@ func TestQueryAndDefaults(t *testing.T) {
 		t.Errorf("protos without sctp: %v", q.Protos)
 	}
 }
+
+// TestHiddenProcessesHideNamespaces: with hidepid (or in a PID namespace)
+// --netns all cannot find the namespaces of processes /proc does not list,
+// and says so.
+func TestHiddenProcessesHideNamespaces(t *testing.T) {
+	for _, priv := range []procpriv.Info{
+		{EUID: 1000, ProcMount: true, HidePID: procpriv.HidePIDInvisible},
+		func() procpriv.Info { p := rootPriv; p.PIDNS = true; return p }(),
+	} {
+		f := newFixture()
+		f.opt.AllNamespaces = true
+		f.priv.info = priv
+		snap := f.run(t)
+		if !hasGap(snap, "namespaces", priv.ReasonCode()) {
+			t.Errorf("%+v: gaps %v, want namespaces/%s", priv, gapReasons(snap), priv.ReasonCode())
+		}
+	}
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	if snap := f.run(t); len(snap.Gaps) != 0 {
+		t.Errorf("root: gaps %v, want none", gapReasons(snap))
+	}
+}
