@@ -223,8 +223,8 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 	socks, err := c.dump(snap, ns, q)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: ReasonUnreadable,
-			Args:   map[string]string{"netns": strconv.FormatUint(ns.info.ID, 10), "error": err.Error()},
-			Detail: fmt.Sprintf("network namespace %d: %v", ns.info.ID, err)})
+			Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
+			Detail: fmt.Sprintf("sockets of network namespace %s were not listed: %v", nsLabel(ns), err)})
 		return
 	}
 	for i := range socks {
@@ -314,19 +314,41 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 		}
 		return socks, nil
 	}
-	reason, what := ReasonDumpFailed, "sock_diag failed"
+	socks, perr := c.procNet(ns, procfsProtos(q))
+	if perr != nil {
+		return nil, fmt.Errorf("%s, and /proc/net could not be read instead: %w", diagFailure(ns, err), perr)
+	}
+	reason := ReasonDumpFailed
 	if sockdiag.IsRefused(err) {
-		reason, what = ReasonNetlinkRefused, "sock_diag netlink was refused"
+		reason = ReasonNetlinkRefused
 	}
 	snap.Source = "linux/procfs"
 	snap.Gaps = appendOnce(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: reason,
-		Args:   map[string]string{"error": err.Error()},
-		Detail: fmt.Sprintf("%s (%v): read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", what, err)})
-	socks, perr := c.procNet(ns, procfsProtos(q))
-	if perr != nil {
-		return nil, fmt.Errorf("%v; /proc/net instead: %w", err, perr)
-	}
+		Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
+		Detail: fmt.Sprintf("%s: read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", diagFailure(ns, err))})
 	return socks, nil
+}
+
+// diagFailure says why sock_diag could not list ns, in words a person can
+// act on: entering another namespace needs CAP_SYS_ADMIN.
+func diagFailure(ns *namespace, err error) string {
+	switch {
+	case !ns.info.Current && errors.Is(err, unix.EPERM):
+		return fmt.Sprintf("cannot enter network namespace %s: it needs CAP_SYS_ADMIN (run as root) (%v)", nsLabel(ns), err)
+	case sockdiag.IsRefused(err):
+		return fmt.Sprintf("sock_diag netlink was refused (%v)", err)
+	default:
+		return fmt.Sprintf("sock_diag failed (%v)", err)
+	}
+}
+
+// nsLabel names ns for a person: its `ip netns` name and inode, or the
+// inode alone.
+func nsLabel(ns *namespace) string {
+	if ns.info.Name != "" {
+		return fmt.Sprintf("%q (%d)", ns.info.Name, ns.info.ID)
+	}
+	return strconv.FormatUint(ns.info.ID, 10)
 }
 
 // unavailableGap is the gap of an optional protocol without a sock_diag
@@ -372,11 +394,11 @@ func procfsProtos(q sockdiag.Query) []snapshot.Proto {
 
 // procNet reads the /proc/net tables of ns: /proc/net for the collector's
 // own namespace, /proc/PID/net of a process inside another one. A
-// namespace no process lives in (only `ip netns` names it) has no such
-// table to read.
+// namespace no visible process lives in (only `ip netns` names it) has no
+// such table to read.
 func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.Socket, error) {
 	if !ns.info.Current && ns.pid <= 0 {
-		return nil, fmt.Errorf("no process lives in network namespace %d, so it has no /proc/PID/net to read", ns.info.ID)
+		return nil, errors.New("no process this run can see lives in it, so there is no /proc/PID/net to read")
 	}
 	pid := ns.pid
 	if ns.info.Current {
