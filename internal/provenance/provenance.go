@@ -85,15 +85,16 @@ func Detect(fsys fs.FS, os string) Kind {
 	return KindNone
 }
 
-// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags.
+// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags
+// and no NetBSD/FreeBSD-style NAME=YES.
 func hasFlagsVar(fsys fs.FS) bool {
-	as, _, _ := readVars(fsys, "etc/rc.conf")
-	for _, a := range as {
-		if strings.HasSuffix(a.Name, "_flags") || a.Name == "pkg_scripts" {
-			return true
-		}
+	data, err := readLimited(fsys, "etc/rc.conf")
+	if err != nil {
+		return false
 	}
-	return false
+	e := newShellEnv(fsys)
+	parseOpenBSDConf(e, "/etc/rc.conf", string(data))
+	return len(e.vars) > 0
 }
 
 // New reads the configuration under fsys. os is the observed host's GOOS
@@ -181,16 +182,7 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
-// readVars reads the assignments of a shell-variable file; ok is false
-// when the file does not exist.
-func readVars(fsys fs.FS, name string) ([]Assignment, []error, bool) {
-	data, err := readLimited(fsys, name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, false
-		}
-		return nil, []error{err}, false
-	}
-	as, errs := ParseShellVars(data, "/"+name)
-	return as, errs, true
-}
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// maxLines bounds how many lines one configuration file may have.
+const maxLines = 100000
