@@ -172,7 +172,8 @@ func varVerdict(init, service string, v *Var) report.Provenance {
 	case v.Unknown != "":
 		p.Verdict, p.Reason = report.ProvenanceUnknown, "shell-code"
 	case !known:
-		p.Verdict, p.Reason = report.ProvenanceUnknown, "unreadable"
+		// checkyesno warns and answers no.
+		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "unreadable"
 	case yes && v.Defaults:
 		p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
 	case yes:

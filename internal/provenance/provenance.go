@@ -50,10 +50,11 @@ type Resolver struct {
 }
 
 type cacheKey struct {
-	pid   int
-	name  string
-	proto string
-	port  uint16
+	pid    int
+	name   string
+	cgroup string
+	proto  string
+	port   uint16
 }
 
 // Detect says which init system's configuration fsys holds. os (GOOS
@@ -139,7 +140,7 @@ func (r *Resolver) Resolve(row *report.Row, p *report.Process) *report.Provenanc
 	if r == nil || r.kind == KindNone {
 		return nil
 	}
-	k := cacheKey{pid: p.PID, name: p.Name, proto: string(row.Proto), port: row.Port}
+	k := cacheKey{pid: p.PID, name: p.Name, cgroup: p.Cgroup, proto: string(row.Proto), port: row.Port}
 	if v, ok := r.cache[k]; ok {
 		return &v
 	}
@@ -160,7 +161,7 @@ func (r *Resolver) resolve(row *report.Row, p *report.Process) report.Provenance
 	case KindOpenBSD:
 		return r.openbsd.resolve(p.Name)
 	case KindSystemd:
-		return r.sd.resolve(p.PID, p.Name, string(row.Proto), row.Port)
+		return r.sd.resolve(p.PID, p.Cgroup, p.Name, string(row.Proto), row.Port)
 	}
 	return report.Provenance{Verdict: report.ProvenanceUnknown, Reason: "no-config"}
 }

@@ -477,14 +477,24 @@ func listenPort(v string) (uint16, bool) {
 var cronUnits = map[string]bool{"cron.service": true, "crond.service": true, "cronie.service": true, "atd.service": true, "anacron.service": true}
 
 // resolve gives the verdict for process pid called name holding a socket
-// of proto/port.
-func (sd *systemd) resolve(pid int, name, proto string, port uint16) report.Provenance {
-	data, err := readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+// of proto/port. cgroup is the path the snapshot recorded with the
+// process; /proc/PID/cgroup under the root is read only when it has none
+// (a parsed file, or a saved tree with its /proc).
+func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) report.Provenance {
 	var cg CgroupUnit
-	if err == nil {
-		cg = ClassifyCgroup(CgroupPath(data))
+	var err error
+	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup"}
+	if cgroup != "" {
+		cg = ClassifyCgroup(cgroup)
+		cgEv = report.Evidence{Text: cgroup}
+	} else {
+		var data []byte
+		data, err = readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+		if err == nil {
+			cg = ClassifyCgroup(CgroupPath(data))
+		}
 	}
-	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Unit: cg.Unit}
+	cgEv.Unit = cg.Unit
 	if pid == 1 || cg.Kind == "init" {
 		if s, l, svc, ok := sd.listenFor(proto, port); ok {
 			p := sd.unitVerdict(s.Name)
