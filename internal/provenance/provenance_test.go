@@ -193,46 +193,37 @@ func TestOpenBSDParsedConf(t *testing.T) {
 	}
 }
 
-func TestSystemdFixture(t *testing.T) {
-	r, err := New(os.DirFS("testdata/linux"), "linux")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Kind() != KindSystemd {
-		t.Fatalf("kind %q", r.Kind())
-	}
-	for _, p := range r.Problems() {
-		// postfix.service is masked: a symlink to /dev/null, skipped.
-		t.Errorf("problem: %v", p)
-	}
+// The other origins a cgroup tells, on Debian 12's real units; the
+// cgroup paths are what the snapshot records for such processes.
+func TestSystemdCgroups(t *testing.T) {
+	r := openDebian(t, "testdata/debian-12")
 	tests := []struct {
-		proto string
-		port  uint16
-		pid   int
-		name  string
-		want  want
+		cgroup, name string
+		pid          int
+		want         want
 	}{
-		{"tcp", 22, 500, "sshd", want{"default", "vendor-preset", "ssh.service", "/usr/lib/systemd/system-preset/90-default.preset:2 enable ssh.service"}},
-		{"udp", 53, 600, "dnsmasq", want{"enabled", "admin-symlink", "dnsmasq.service", "/etc/systemd/system/multi-user.target.wants/dnsmasq.service"}},
-		{"tcp", 6379, 700, "redis-server", want{"not-enabled", "wanted-by", "redis.service", "/usr/lib/systemd/system/webapp.service:3 Wants=redis.service (webapp.service)"}},
-		{"tcp", 8000, 800, "python3", want{"not-enabled", "session", "session-3.scope", "/proc/800/cgroup (session-3.scope)"}},
-		{"tcp", 8001, 900, "nc", want{"not-enabled", "cron", "cron.service", "(cron.service)"}},
-		{"tcp", 8002, 900, "cron", want{"default", "vendor-preset", "cron.service", "enable cron.service"}},
-		{"tcp", 80, 1000, "nginx", want{"not-enabled", "container", "docker-4f2a9c1e0b7d.scope", "docker-4f2a9c1e0b7d.scope"}},
-		{"tcp", 8080, 1100, "java", want{"not-enabled", "container", "abcd", "/proc/1100/cgroup"}},
-		{"tcp", 631, 1200, "cupsd", want{"default", "socket-activation", "cups.service", "/usr/lib/systemd/system/cups.socket (cups.socket)"}},
-		{"tcp", 9999, 1300, "sleep", want{"not-enabled", "transient", "run-r0123456789abcdef.scope", "run-r0123456789abcdef.scope"}},
-		{"tcp", 631, 1, "systemd", want{"default", "socket-activation", "cups.socket", "cups.socket:6 ListenStream=631 (cups.socket -> cups.service)"}},
-		{"tcp", 873, 1, "systemd", want{"enabled", "socket-activation", "rsync.socket", "ListenStream=0.0.0.0:873 (rsync.socket -> rsync@.service)"}},
-		{"tcp", 4444, 1, "systemd", want{"unknown", "no-unit", "", "no .socket unit listens on tcp/4444"}},
-		{"tcp", 4445, 4242, "gone", want{"unknown", "no-cgroup", "", "/proc/4242/cgroup unreadable"}},
+		{"/user.slice/user-1000.slice/session-3.scope", "python3", 800, want{"not-enabled", "session", "session-3.scope", "/user.slice/user-1000.slice/session-3.scope (session-3.scope)"}},
+		{"/system.slice/cron.service", "nc", 900, want{"not-enabled", "cron", "cron.service", "(cron.service)"}},
+		{"/system.slice/docker-4f2a9c1e0b7d.scope", "nginx", 1000, want{"not-enabled", "container", "docker-4f2a9c1e0b7d.scope", "docker-4f2a9c1e0b7d.scope"}},
+		{"/system.slice/run-r0123456789abcdef.scope", "sleep", 1300, want{"not-enabled", "transient", "run-r0123456789abcdef.scope", "run-r0123456789abcdef.scope"}},
+		// systemd-pstore.service: Wants=modprobe@efi_pstore.service.
+		{"/system.slice/system-modprobe.slice/modprobe@efi_pstore.service", "modprobe", 1400, want{"not-enabled", "wanted-by", "modprobe@efi_pstore.service", "/usr/lib/systemd/system/systemd-pstore.service:"}},
+		// No cgroup in the snapshot and no /proc in the root: unknown.
+		{"", "gone", 4242, want{"unknown", "no-cgroup", "", "/proc/4242/cgroup"}},
 	}
 	for _, tt := range tests {
-		check(t, r, tt.proto, tt.port, tt.pid, tt.name, tt.want)
+		got := r.Resolve(&report.Row{Proto: "tcp", Port: 8000}, &report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup})
+		first := ""
+		if len(got.Evidence) > 0 {
+			first = got.Evidence[0].String()
+		}
+		if got.Verdict != tt.want.verdict || got.Reason != tt.want.reason || got.Service != tt.want.service || !strings.Contains(first, tt.want.evidence) {
+			t.Errorf("%s (%s): got %s/%s %q %q, want %s/%s %q evidence containing %q", tt.name, tt.cgroup, got.Verdict, got.Reason, got.Service, first,
+				tt.want.verdict, tt.want.reason, tt.want.service, tt.want.evidence)
+		}
 	}
-	// timesyncd is enabled by its package (a symlink under /usr/lib).
-	if p := r.sd.unitVerdict("systemd-timesyncd.service"); p.Verdict != report.ProvenanceDefault || p.Reason != "vendor-static" {
-		t.Errorf("timesyncd: %+v", p)
+	if got := r.Resolve(&report.Row{Proto: "tcp", Port: 4444}, &report.Process{PID: 1, Name: "systemd"}); got.Reason != "no-unit" {
+		t.Errorf("PID 1 on a port no socket unit lists: %+v", got)
 	}
 }
 
@@ -245,7 +236,8 @@ func TestCgroup(t *testing.T) {
 	}{
 		{"0::/system.slice/ssh.service\n", "service", "ssh.service", "/system.slice/ssh.service"},
 		{"12:pids:/x\n1:name=systemd:/system.slice/nginx.service\n", "service", "nginx.service", "/system.slice/nginx.service"},
-		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n", "session", "user@1000.service", ""},
+		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n", "user-service", "foo.service", ""},
+		{"0::/user.slice/user-1000.slice/user@1000.service/init.scope\n", "session", "user@1000.service", ""},
 		{"0::/system.slice/docker-abc.scope\n", "container", "docker-abc.scope", ""},
 		{"0::/machine.slice/libpod-0123.scope/container\n", "container", "libpod-0123.scope", ""},
 		{"0::/init.scope\n", "init", "init.scope", ""},

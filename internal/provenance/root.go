@@ -127,3 +127,24 @@ func (r *RootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return ents, err
 }
+
+// ReadLink returns the target of the symlink name (its parent directories
+// resolved inside the root), as written.
+func (r *RootFS) ReadLink(name string) (string, error) {
+	dir, base := path.Split(name)
+	p, err := r.resolve(strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return "", err
+	}
+	return r.root.Readlink(path.Join(p, base))
+}
+
+// Lstat describes name itself, not what a final symlink points to.
+func (r *RootFS) Lstat(name string) (fs.FileInfo, error) {
+	dir, base := path.Split(name)
+	p, err := r.resolve(strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return nil, err
+	}
+	return r.root.Lstat(path.Join(p, base))
+}
