@@ -110,15 +110,30 @@ func (b *bsdRC) envFor(s string) *shellEnv {
 		return e
 	}
 	e := b.env
+	// A file, or (FreeBSD) a directory of files, per script.
 	for _, d := range []string{"/etc/rc.conf.d/", "/usr/local/etc/rc.conf.d/"} {
-		if _, err := fs.Stat(b.env.fsys, strings.TrimPrefix(d+s, "/")); err == nil {
-			if e == b.env {
-				e = b.env.clone()
-			}
-			e.sourceFile(d + s)
-			b.env.problems = append(b.env.problems, e.problems...)
-			e.problems = nil
+		st, err := fs.Stat(b.env.fsys, strings.TrimPrefix(d+s, "/"))
+		if err != nil {
+			continue
 		}
+		files := []string{d + s}
+		if st.IsDir() {
+			files = nil
+			ents, _ := fs.ReadDir(b.env.fsys, strings.TrimPrefix(d+s, "/"))
+			for i, f := range ents {
+				if i < 256 && !f.IsDir() {
+					files = append(files, d+s+"/"+f.Name())
+				}
+			}
+		}
+		if e == b.env && len(files) > 0 {
+			e = b.env.clone()
+		}
+		for _, f := range files {
+			e.sourceFile(f)
+		}
+		b.env.problems = append(b.env.problems, e.problems...)
+		e.problems = nil
 	}
 	b.perScript[s] = e
 	return e

@@ -121,12 +121,14 @@ func TestFreeBSDConfD(t *testing.T) {
 	fsys := copyTree(t, "testdata/freebsd")
 	fsys["etc/rc.conf.d/ntpd"] = &fstest.MapFile{Data: []byte("ntpd_enable=\"NO\"\n")}
 	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: []byte("sendmail_submit_enable=\"NO\"\n")}
+	fsys["usr/local/etc/rc.conf.d/syslogd/10-off"] = &fstest.MapFile{Data: []byte("syslogd_enable=NO\n")}
 	r, err := New(fsys, "freebsd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(t, r, "udp", 123, 1, "ntpd", want{"not-enabled", "disabled", "ntpd", `/etc/rc.conf.d/ntpd:1 ntpd_enable="NO"`})
 	check(t, r, "tcp", 22, 1, "sshd", want{"enabled", "rc.conf", "sshd", `/etc/rc.conf:4 sshd_enable="YES"`})
+	check(t, r, "udp", 514, 1, "syslogd", want{"not-enabled", "disabled", "syslogd", "/usr/local/etc/rc.conf.d/syslogd/10-off:1 syslogd_enable=NO"})
 	check(t, r, "tcp", 25, 1, "sendmail", want{"default", "defaults", "sendmail", `/etc/defaults/rc.conf:581 sendmail_msp_queue_enable="YES"`})
 }
 
