@@ -97,7 +97,7 @@ func (r *RootFS) Open(name string) (fs.File, error) {
 	}
 	f, err := r.root.Open(p)
 	if err != nil {
-		return nil, err
+		return nil, err // not a typed nil *os.File in the interface
 	}
 	return f, nil
 }
@@ -128,23 +128,31 @@ func (r *RootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return ents, err
 }
 
-// ReadLink returns the target of the symlink name (its parent directories
-// resolved inside the root), as written.
-func (r *RootFS) ReadLink(name string) (string, error) {
+// resolveParent resolves name's directory inside the root and keeps its
+// last element as it is (a symlink stays a symlink).
+func (r *RootFS) resolveParent(name string) (string, error) {
 	dir, base := path.Split(name)
 	p, err := r.resolve(strings.TrimSuffix(dir, "/"))
 	if err != nil {
 		return "", err
 	}
-	return r.root.Readlink(path.Join(p, base))
+	return path.Join(p, base), nil
+}
+
+// ReadLink returns the target of the symlink name, as written.
+func (r *RootFS) ReadLink(name string) (string, error) {
+	p, err := r.resolveParent(name)
+	if err != nil {
+		return "", err
+	}
+	return r.root.Readlink(p)
 }
 
 // Lstat describes name itself, not what a final symlink points to.
 func (r *RootFS) Lstat(name string) (fs.FileInfo, error) {
-	dir, base := path.Split(name)
-	p, err := r.resolve(strings.TrimSuffix(dir, "/"))
+	p, err := r.resolveParent(name)
 	if err != nil {
 		return nil, err
 	}
-	return r.root.Lstat(path.Join(p, base))
+	return r.root.Lstat(p)
 }

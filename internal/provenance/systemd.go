@@ -522,15 +522,20 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 	return p
 }
 
+// sortedUnits are the units by name, for answers that do not depend on
+// map order.
+func (sd *systemd) sortedUnits() []*unitFile {
+	out := make([]*unitFile, 0, len(sd.units))
+	for _, u := range sd.units {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b *unitFile) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 // alsoOf finds a unit whose [Install] Also= names one of names.
 func (sd *systemd) alsoOf(names []string) (*unitFile, unitLine, bool) {
-	keys := make([]string, 0, len(sd.units))
-	for k := range sd.units {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		u := sd.units[k]
+	for _, u := range sd.sortedUnits() {
 		for _, l := range u.values("Install", "Also") {
 			for _, f := range strings.Fields(l.Value) {
 				if slices.Contains(names, f) && !slices.Contains(names, u.Name) {
@@ -564,13 +569,7 @@ func (sd *systemd) socketsFor(service string) []*unitFile {
 
 // wantedBy finds a unit that wants or requires one of names.
 func (sd *systemd) wantedBy(names []string) (*unitFile, unitLine, bool) {
-	keys := make([]string, 0, len(sd.units))
-	for k := range sd.units {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		u := sd.units[k]
+	for _, u := range sd.sortedUnits() {
 		for _, l := range u.Lines {
 			if l.Section != "Unit" || (l.Key != "Wants" && l.Key != "Requires" && l.Key != "BindsTo" && l.Key != "Upholds") {
 				continue
