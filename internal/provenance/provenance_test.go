@@ -18,18 +18,25 @@ type want struct {
 
 func check(t *testing.T, r *Resolver, proto string, port uint16, pid int, name string, w want) {
 	t.Helper()
+	checkProcess(t, r, proto, port, report.Process{PID: pid, Name: name}, w)
+}
+
+// checkProcess resolves p holding proto/port and compares the verdict,
+// reason, service and the first evidence.
+func checkProcess(t *testing.T, r *Resolver, proto string, port uint16, p report.Process, w want) {
+	t.Helper()
 	row := &report.Row{Proto: snapshot.Proto(proto), Port: port}
-	got := r.Resolve(row, &report.Process{PID: pid, Name: name})
+	got := r.Resolve(row, &p)
 	if got == nil {
-		t.Fatalf("%s/%d %s: no provenance", proto, port, name)
+		t.Fatalf("%s/%d %s: no provenance", proto, port, p.Name)
 	}
 	first := ""
 	if len(got.Evidence) > 0 {
 		first = got.Evidence[0].String()
 	}
 	if got.Verdict != w.verdict || got.Reason != w.reason || got.Service != w.service || !strings.Contains(first, w.evidence) {
-		t.Errorf("%s/%d %s (%d): got %s/%s service %q evidence %q, want %s/%s service %q evidence containing %q",
-			proto, port, name, pid, got.Verdict, got.Reason, got.Service, first, w.verdict, w.reason, w.service, w.evidence)
+		t.Errorf("%s/%d %s (%d, cgroup %q): got %s/%s service %q evidence %q, want %s/%s service %q evidence containing %q",
+			proto, port, p.Name, p.PID, p.Cgroup, got.Verdict, got.Reason, got.Service, first, w.verdict, w.reason, w.service, w.evidence)
 	}
 }
 
@@ -214,15 +221,7 @@ func TestSystemdCgroups(t *testing.T) {
 		{"", "gone", 4242, want{"unknown", "no-cgroup", "", "/proc/4242/cgroup"}},
 	}
 	for _, tt := range tests {
-		got := r.Resolve(&report.Row{Proto: "tcp", Port: 8000}, &report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup})
-		first := ""
-		if len(got.Evidence) > 0 {
-			first = got.Evidence[0].String()
-		}
-		if got.Verdict != tt.want.verdict || got.Reason != tt.want.reason || got.Service != tt.want.service || !strings.Contains(first, tt.want.evidence) {
-			t.Errorf("%s (%s): got %s/%s %q %q, want %s/%s %q evidence containing %q", tt.name, tt.cgroup, got.Verdict, got.Reason, got.Service, first,
-				tt.want.verdict, tt.want.reason, tt.want.service, tt.want.evidence)
-		}
+		checkProcess(t, r, "tcp", 8000, report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
 	}
 	if got := r.Resolve(&report.Row{Proto: "tcp", Port: 4444}, &report.Process{PID: 1, Name: "systemd"}); got.Reason != "no-unit" {
 		t.Errorf("PID 1 on a port no socket unit lists: %+v", got)

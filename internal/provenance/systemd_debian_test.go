@@ -4,11 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/report"
-	"github.com/openports/openports/internal/snapshot"
 )
 
 // openDebian opens a root holding Debian 12's real unit files, as the
@@ -62,16 +60,7 @@ func TestSystemdDebian(t *testing.T) {
 		{"tcp", "/user.slice/user-1000.slice/user@1000.service/session.slice/dbus.service", "dbus-daemon", 10, 506, want{"default", "socket-activation", "dbus.service", "/usr/lib/systemd/user/dbus.socket (dbus.socket)"}},
 	}
 	for _, tt := range tests {
-		row := &report.Row{Proto: snapshot.Proto(tt.proto), Port: tt.port}
-		got := r.Resolve(row, &report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup})
-		first := ""
-		if len(got.Evidence) > 0 {
-			first = got.Evidence[0].String()
-		}
-		if got.Verdict != tt.want.verdict || got.Reason != tt.want.reason || got.Service != tt.want.service || !contains(first, tt.want.evidence) {
-			t.Errorf("%s (%s): got %s/%s %q %q, want %s/%s %q evidence containing %q", tt.name, tt.cgroup, got.Verdict, got.Reason, got.Service, first,
-				tt.want.verdict, tt.want.reason, tt.want.service, tt.want.evidence)
-		}
+		checkProcess(t, r, tt.proto, tt.port, report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
 	}
 	if p := r.Resolve(&report.Row{Proto: "tcp", Port: 9}, &report.Process{PID: 505, Name: "gpg-agent", Cgroup: "/user.slice/user-1000.slice/user@1000.service/app.slice/gpg-agent.service"}); p.Init != "systemd-user" {
 		t.Errorf("a user manager's unit: init %q", p.Init)
@@ -91,8 +80,6 @@ func TestSystemdDebian(t *testing.T) {
 		t.Errorf("user@.service lacks its drop-in's After=")
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // Also=: systemd-networkd.service's [Install] Also=systemd-networkd.socket
 // enables the socket with the service. Without the socket's own link the
