@@ -90,10 +90,11 @@ func parseOpenBSDConf(e *shellEnv, file, data string) {
 			val = val[:h]
 		}
 		val = strings.TrimRight(val, " \t")
+		text := strings.TrimRight(l[:eq], " \t") + "=" + val // the assignment without its comment
 		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
 			val = val[1 : len(val)-1]
 		}
-		e.vars[key] = &Var{Name: key, Value: val, File: file, Line: i + 1, Text: l, Defaults: e.defaults[file]}
+		e.vars[key] = &Var{Name: key, Value: val, File: file, Line: i + 1, Text: text, Defaults: e.defaults[file]}
 	}
 }
 

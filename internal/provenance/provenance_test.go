@@ -200,6 +200,14 @@ func TestOpenBSDParsedConf(t *testing.T) {
 	if v := r.openbsd.env.get("sndiod_flags"); v == nil || v.Value != "-f rsnd/0 -f rsnd/1" {
 		t.Errorf("sndiod_flags %+v", v)
 	}
+	// pkg_scripts names package rc.d scripts; the script's daemon= is the
+	// process (a two-line script of the rc.d(8) form, for the mechanism).
+	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: append(local, []byte("pkg_scripts=postgresql  # rcctl enable postgresql\n")...)}
+	fsys["etc/rc.d/postgresql"] = &fstest.MapFile{Data: []byte("daemon=\"/usr/local/bin/pg_ctl\"\n. /etc/rc.d/rc.subr\n")}
+	if r, err = New(fsys, "openbsd"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, "tcp", 5432, 1, "pg_ctl", want{"enabled", "rc.conf", "postgresql", "/etc/rc.conf.local:13 pkg_scripts=postgresql"})
 }
 
 // The other origins a cgroup tells, on Debian 12's real units; the
