@@ -292,6 +292,9 @@ if [ "$(uname)" = NetBSD ]; then
 	u=maybe
 fi
 [ -f /present ] && v=after-and
+if [ -r /present ]; then aa=first; elif [ -r /present ]; then aa=second; else aa=third; fi
+if [ -r /absent ]; then bb=first; elif [ -r /present ]; then bb=second; else bb=third; fi
+if [ -r /absent ]; then cc=first; elif [ -r /absent ]; then cc=second; else cc=third; fi
 fn() {
 	w=not-run
 }
@@ -310,6 +313,7 @@ z=1 # done
 		{"o", "", unknownCommand}, {"p", "", unknownCommand}, {"q", "multi\nline", ""},
 		{"r", "in-true-branch", ""}, {"u", "maybe", unknownConditional}, {"v", "after-and", ""},
 		{"x", "", unknownCommand}, {"y", "", unknownExpansion}, {"z", "1", ""},
+		{"aa", "first", ""}, {"bb", "second", ""}, {"cc", "third", ""},
 	}
 	for _, tt := range tests {
 		v := e.get(tt.name)
@@ -329,8 +333,8 @@ z=1 # done
 	if b := e.get("b"); b.Line != 3 || b.Text != `b="quoted value"` {
 		t.Errorf("b at %d %q", b.Line, b.Text)
 	}
-	if z := e.get("z"); z.Line != 30 {
-		t.Errorf("z at line %d, want 30", z.Line)
+	if z := e.get("z"); z.Line != 33 {
+		t.Errorf("z at line %d, want 33", z.Line)
 	}
 	if len(e.problems) != 0 {
 		t.Errorf("problems: %v", e.problems)

@@ -100,8 +100,10 @@ type block struct {
 	kind string // "if", "loop", "case", "brace", "func", "subshell"
 	// run is what the current branch does: 1 runs, 0 skipped, -1 may run.
 	run int
-	// cond is the if condition's value (1, 0, -1) for the else branch.
+	// cond is the current if/elif condition's value (1, 0, -1).
 	cond int
+	// taken: an earlier branch of this if ran.
+	taken bool
 }
 
 // eval runs the commands of one file. conditional marks every assignment
@@ -146,29 +148,31 @@ func (e *shellEnv) eval(data, file string, conditional bool) {
 				}
 				words = words[1:]
 				continue
-			case "elif":
+			case "elif", "else":
 				if n := len(stack); n > 0 && stack[n-1].kind == "if" {
-					if stack[n-1].cond == 1 {
-						stack[n-1].cond = 0 // an earlier branch ran
-					} else {
-						stack[n-1].cond = -1
-					}
-					stack[n-1].run = 0
-				}
-				words = nil
-				continue
-			case "else":
-				if n := len(stack); n > 0 && stack[n-1].kind == "if" {
-					switch stack[n-1].cond {
-					case 1:
-						stack[n-1].run = 0
-					case 0:
-						stack[n-1].run = 1
+					b := &stack[n-1]
+					// cond becomes whether this branch runs: never after
+					// a branch that ran, maybe after one that may have.
+					switch {
+					case b.cond == 1 || b.taken:
+						b.taken, b.cond = true, 0
+					case b.cond == -1:
+						b.cond = -1
+					case w == "else":
+						b.cond = 1
 					default:
-						stack[n-1].run = -1
+						b.cond = e.test(words[1:])
+					}
+					b.run = 0
+					if w == "else" {
+						b.run = b.cond
 					}
 				}
-				words = words[1:]
+				if w == "elif" {
+					words = nil
+				} else {
+					words = words[1:]
+				}
 				continue
 			case "do":
 				words = words[1:]
