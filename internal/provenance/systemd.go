@@ -468,6 +468,9 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 			return p
 		}
 		p.Verdict, p.Reason, p.Evidence = report.ProvenanceEnabled, "admin-symlink", ev
+		if !strings.HasPrefix(admin[0].file, "/etc/") {
+			p.Reason = "user-symlink" // ~/.config/systemd/user: the user enabled it
+		}
 		if r, ok := sd.preset(unit); ok {
 			p.Evidence = append(p.Evidence, report.Evidence{File: r.file, Line: r.line, Text: r.text})
 		}

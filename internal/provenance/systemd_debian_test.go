@@ -104,3 +104,30 @@ func TestSystemdAlso(t *testing.T) {
 		t.Errorf("networkd socket through Also=: %+v", p)
 	}
 }
+
+// A unit the user enabled in their own manager (~/.config/systemd/user,
+// the home from /etc/passwd) is enabled by that user, not by the admin or
+// a package. The link is what "systemctl --user enable" makes.
+func TestSystemdUserHome(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", "testdata/debian-12/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	wants := filepath.Join(dir, "home/alice/.config/systemd/user/sockets.target.wants")
+	if err := os.MkdirAll(wants, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/lib/systemd/user/gpg-agent-ssh.socket", filepath.Join(wants, "gpg-agent-ssh.socket")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := openDebian(t, dir)
+	cg := "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	checkProcess(t, r, "tcp", 9, report.Process{PID: 600, Name: "gpg-agent-ssh", Cgroup: cg + "gpg-agent-ssh.socket"},
+		want{"enabled", "user-symlink", "gpg-agent-ssh.socket", "/home/alice/.config/systemd/user/sockets.target.wants/gpg-agent-ssh.socket"})
+	// Another user's manager does not see alice's links.
+	checkProcess(t, r, "tcp", 9, report.Process{PID: 601, Name: "gpg-agent-ssh", Cgroup: "/user.slice/user-0.slice/user@0.service/app.slice/gpg-agent-ssh.socket"},
+		want{"not-enabled", "not-enabled", "gpg-agent-ssh.socket", "/usr/lib/systemd/user/gpg-agent-ssh.socket"})
+}
