@@ -7,10 +7,10 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 )
 
-// ProvenanceFunc gives the provenance of the process pid named name that
-// holds sockets of proto on port (internal/provenance.Resolver.Resolve);
+// ProvenanceFunc gives the provenance of process p (PID, name, cgroup)
+// holding sockets of proto on port (internal/provenance.Resolver.Resolve);
 // nil when it cannot tell.
-type ProvenanceFunc func(proto snapshot.Proto, port uint16, pid int, name string) *snapshot.Provenance
+type ProvenanceFunc func(proto snapshot.Proto, port uint16, p snapshot.Owner) *snapshot.Provenance
 
 // addProvenance sets the provenance of each of row's processes and notes
 // the root process's: "provenance.<verdict>" with the evidence and the
@@ -20,12 +20,13 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 		return
 	}
 	for i := range row.Processes {
-		row.Processes[i].Provenance = fn(row.Proto, row.Port, row.Processes[i].PID, row.Processes[i].Name)
+		p := &row.Processes[i]
+		p.Provenance = fn(row.Proto, row.Port, snapshot.Owner{PID: p.PID, Name: p.Name, Cgroup: p.Cgroup})
 	}
-	// The note is the root process's, unless no script or unit runs it
-	// while one runs another holder of the socket: without parent PIDs
-	// (fstat) Postfix's smtpd children may come first, yet the master is
-	// the service.
+	// The service is the root process's, unless no script or unit runs
+	// it while one runs another holder of the socket: without parent
+	// PIDs (fstat) Postfix's smtpd children may come first, yet the
+	// master is the service.
 	root := rootProcess(row.Processes)
 	var pv *report.Provenance
 	for i := range row.Processes {
@@ -43,6 +44,18 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 	}
 	if pv == nil {
 		return
+	}
+	// A process holding the same listening socket as the service's
+	// belongs to the service (Postfix's smtpd children hold master's
+	// socket): it gets the service's verdict and evidence. The processes
+	// of one row hold the same sockets.
+	if !unmatched(pv) {
+		for i := range row.Processes {
+			if q := row.Processes[i].Provenance; q == nil || unmatched(q) {
+				shared := *pv
+				row.Processes[i].Provenance = &shared
+			}
+		}
 	}
 	row.Notes = append(row.Notes, ProvenanceNote(pv))
 }

@@ -50,10 +50,11 @@ type Resolver struct {
 }
 
 type cacheKey struct {
-	pid   int
-	name  string
-	proto string
-	port  uint16
+	pid    int
+	name   string
+	cgroup string
+	proto  string
+	port   uint16
 }
 
 // Detect says which init system's configuration fsys holds. os (GOOS
@@ -85,15 +86,16 @@ func Detect(fsys fs.FS, os string) Kind {
 	return KindNone
 }
 
-// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags.
+// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags
+// and no NetBSD/FreeBSD-style NAME=YES.
 func hasFlagsVar(fsys fs.FS) bool {
-	as, _, _ := readVars(fsys, "etc/rc.conf")
-	for _, a := range as {
-		if strings.HasSuffix(a.Name, "_flags") || a.Name == "pkg_scripts" {
-			return true
-		}
+	data, err := readLimited(fsys, "etc/rc.conf")
+	if err != nil {
+		return false
 	}
-	return false
+	e := newShellEnv(fsys)
+	parseOpenBSDConf(e, "/etc/rc.conf", string(data))
+	return len(e.vars) > 0
 }
 
 // New reads the configuration under fsys. os is the observed host's GOOS
@@ -132,14 +134,14 @@ func (r *Resolver) Kind() Kind { return r.kind }
 // (errors of the form "/etc/rc.conf:12: ...").
 func (r *Resolver) Problems() []error { return r.problems }
 
-// Resolve gives the provenance of the process pid named name that holds
-// sockets of proto on port; nil when the resolver found no init system to
-// ask.
-func (r *Resolver) Resolve(proto snapshot.Proto, port uint16, pid int, name string) *snapshot.Provenance {
+// Resolve gives the provenance of process p (its PID, name and cgroup)
+// holding sockets of proto on port; nil when the resolver found no init
+// system to ask.
+func (r *Resolver) Resolve(proto snapshot.Proto, port uint16, p snapshot.Owner) *snapshot.Provenance {
 	if r == nil || r.kind == KindNone {
 		return nil
 	}
-	k := cacheKey{pid: pid, name: name, proto: string(proto), port: port}
+	k := cacheKey{pid: p.PID, name: p.Name, cgroup: p.Cgroup, proto: string(proto), port: port}
 	if v, ok := r.cache[k]; ok {
 		return &v
 	}
@@ -160,7 +162,7 @@ func (r *Resolver) resolve(k cacheKey) snapshot.Provenance {
 	case KindOpenBSD:
 		return r.openbsd.resolve(k.name)
 	case KindSystemd:
-		return r.sd.resolve(k.pid, k.name, k.proto, k.port)
+		return r.sd.resolve(k.pid, k.cgroup, k.name, k.proto, k.port)
 	}
 	return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Reason: "no-config"}
 }
@@ -182,16 +184,7 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
-// readVars reads the assignments of a shell-variable file; ok is false
-// when the file does not exist.
-func readVars(fsys fs.FS, name string) ([]Assignment, []error, bool) {
-	data, err := readLimited(fsys, name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, false
-		}
-		return nil, []error{err}, false
-	}
-	as, errs := ParseShellVars(data, "/"+name)
-	return as, errs, true
-}
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// maxLines bounds how many lines one configuration file may have.
+const maxLines = 100000

@@ -126,6 +126,13 @@ const (
 	MsgGapNoAddress         MsgID = "gap.no-address"
 	MsgGapDNSNoConfig       MsgID = "gap.dns-no-configuration"
 	MsgGapDNSNoName         MsgID = "gap.dns-no-name"
+	MsgGapSockDiagFailed    MsgID = "gap.sock-diag-failed"
+	MsgGapNetNSListFailed   MsgID = "gap.namespaces-list-failed"
+	MsgGapNetNSEnter        MsgID = "gap.namespaces-enter"
+	MsgGapNetNSDenied       MsgID = "gap.namespaces-denied"
+	MsgGapNetNSHidden       MsgID = "gap.namespaces-hidden"
+	MsgGapPIDNamespace      MsgID = "gap.pid-namespace"
+	MsgReasonPIDNamespace   MsgID = "reason.pid-namespace"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -147,6 +154,9 @@ const (
 	MsgProvReasonNoCgroup         MsgID = "provenance.reason.no-cgroup"
 	MsgProvReasonUnreadable       MsgID = "provenance.reason.unreadable"
 	MsgProvReasonNoConfig         MsgID = "provenance.reason.no-config"
+	MsgProvReasonShellCode        MsgID = "provenance.reason.shell-code"
+	MsgProvReasonConditional      MsgID = "provenance.reason.conditional"
+	MsgProvReasonDefaultsDisabled MsgID = "provenance.reason.defaults-disabled"
 
 	MsgPolicyNew      MsgID = "policy.new"
 	MsgPolicyExposure MsgID = "policy.exposure"
@@ -302,7 +312,7 @@ var catalogue = map[MsgID]text{
 	MsgReasonNoHeader:         {En: "the columns after the state could not be identified without the header line", Ja: "見出し行がないため、状態より後の列を特定できません"},
 	MsgReasonAmbiguousColumns: {En: "the tool ran the COMMAND and PID columns together and the split is ambiguous", Ja: "ツールが COMMAND と PID の列を続けて表示しており、区切りが曖昧です"},
 	MsgReasonPermissionDenied: {En: "the tool could not read every process's open files (permission denied)", Ja: "ツールはすべてのプロセスの開いているファイルを読めませんでした (権限なし)"},
-	MsgReasonNoOwnerInOutput:  {En: "no process in the owners' output holds this address and port", Ja: "所有プロセスの出力に、このアドレスとポートを持つプロセスがありません"},
+	MsgReasonNoOwnerInOutput:  {En: "no process in the %[3]s output holds this address and port", Ja: "%[3]s の出力に、このアドレスとポートを持つプロセスがありません"},
 
 	// Gaps, by snapshot.Gap.Reason; the first argument is the count.
 	MsgGapNoCapability:  {En: "%[1]d sockets of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", EnOne: "%[1]d socket of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
@@ -343,6 +353,13 @@ var catalogue = map[MsgID]text{
 	MsgGapNoAddress:         {En: "%[2]s printed %[1]d internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", EnOne: "%[2]s printed %[1]d internet socket without an address (an unbound socket, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", Ja: "%[2]s がアドレスなしのインターネットソケットを %[1]d 個表示しました (未バインドのソケットか、FreeBSD のようにアドレスを表示しない fstat です。その場合は sockstat を使ってください)"},
 	MsgGapDNSNoConfig:       {En: "the resolver configuration could not be read, so no nameserver was asked", Ja: "リゾルバの設定を読めないため、どのネームサーバにも問い合わせていません"},
 	MsgGapDNSNoName:         {En: "no name to resolve: give --resolve NAME", Ja: "解決する名前がありません: --resolve 名前 を指定してください"},
+	MsgGapSockDiagFailed:    {En: "sock_diag could not list network namespace %[1]s (%[2]s): /proc/net was read instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", Ja: "sock_diag でネットワーク名前空間 %[1]s を一覧できません (%[2]s)。代わりに /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
+	MsgGapNetNSListFailed:   {En: "the processes' network namespaces could not be listed (%[1]s): only those ip netns names were listed", Ja: "プロセスのネットワーク名前空間を一覧できません (%[1]s): ip netns で名前の付いたものだけを一覧しました"},
+	MsgGapNetNSEnter:        {En: "network namespace %[1]s could not be entered (%[2]s): its sockets were not listed", Ja: "ネットワーク名前空間 %[1]s に入れません (%[2]s): そのソケットは一覧にありません"},
+	MsgGapNetNSDenied:       {En: "the network namespaces of %[1]d processes could not be read: their sockets were not listed", EnOne: "the network namespace of %[1]d process could not be read: its sockets were not listed", Ja: "%[1]d 個のプロセスのネットワーク名前空間を読めません: そのソケットは一覧にありません"},
+	MsgGapNetNSHidden:       {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
+	MsgGapPIDNamespace:      {En: "%[1]d sockets of unseen owner: this run sees a PID namespace other than the host's, whose outside processes are invisible", EnOne: "%[1]d socket of unseen owner: this run sees a PID namespace other than the host's, whose outside processes are invisible", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。ホストとは別の PID 名前空間から実行しており、その外側のプロセスは見えません"},
+	MsgReasonPIDNamespace:   {En: "socket of uid %[1]s%[2]s; this run sees a PID namespace other than the host's, whose outside processes are invisible", Ja: "uid %[1]s%[2]s のソケット。ホストとは別の PID 名前空間から実行しており、その外側のプロセスは見えません"},
 	MsgGapOther:             {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
@@ -363,8 +380,11 @@ var catalogue = map[MsgID]text{
 	MsgProvReasonSocketActivation: {En: "socket activation", Ja: "ソケット起動"},
 	MsgProvReasonNoUnit:           {En: "no unit", Ja: "ユニットなし"},
 	MsgProvReasonNoCgroup:         {En: "cgroup unreadable", Ja: "cgroup を読めない"},
-	MsgProvReasonUnreadable:       {En: "the value is shell code", Ja: "値がシェルのコード"},
+	MsgProvReasonUnreadable:       {En: "the value is neither YES nor NO, which rc.subr takes as NO", Ja: "値が YES でも NO でもない (rc.subr は NO とみなす)"},
 	MsgProvReasonNoConfig:         {En: "no init configuration", Ja: "init の設定なし"},
+	MsgProvReasonShellCode:        {En: "the value comes from shell code openports does not run", Ja: "値は openports が実行しないシェルのコードで決まる"},
+	MsgProvReasonConditional:      {En: "set only under a condition of the shell code", Ja: "シェルのコードの条件下でのみ設定"},
+	MsgProvReasonDefaultsDisabled: {En: "disabled in the defaults and not enabled in rc.conf, started by hand", Ja: "既定で無効、rc.conf でも有効化されていない、手動で起動"},
 
 	MsgPolicyNew:      {En: "NOT IN POLICY: new listener %[1]s", Ja: "ポリシー外: 新しい待ち受け %[1]s"},
 	MsgPolicyExposure: {En: "EXPOSURE CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "公開範囲が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
@@ -458,6 +478,18 @@ var catalogue = map[MsgID]text{
 type texts struct {
 	lang string
 	kb   *knowledge.Base
+	// tool is the report's owner method, named by the reasons of parsed
+	// sockets ("no process in the fstat output holds ...").
+	tool string
+}
+
+// forReport returns t for the notes of r.
+func (t texts) forReport(r *report.Report) texts {
+	t.tool = string(r.OwnerMethod)
+	if t.tool == "" {
+		t.tool = "?"
+	}
+	return t
 }
 
 func newTexts(lang string, kb *knowledge.Base) texts {
@@ -520,7 +552,7 @@ var noteIDs = map[string]MsgID{
 // ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
 var ownerReasonIDs = map[string]MsgID{
 	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
-	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused,
+	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace,
 	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "one-pid-shown": MsgReasonOnePIDShown,
 	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
 	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput,
@@ -534,45 +566,54 @@ type gapText struct {
 }
 
 // gapTexts map snapshot.Gap area and reason ("owners/permission") to
-// their texts. A gap whose arguments are missing (a snapshot saved by an
-// older version) is shown by its English detail.
-var gapTexts = map[string]gapText{
-	"owners/no-capability":             {MsgGapNoCapability, []string{"count"}},
-	"owners/hidepid":                   {MsgGapHidepid, []string{"count"}},
-	"owners/user-namespace":            {MsgGapUserNamespace, []string{"count"}},
-	"owners/refused":                   {MsgGapRefused, []string{"count"}},
-	"owners/permission":                {MsgGapPermission, []string{"processes", "uids"}},
-	"sockets/netlink-refused":          {MsgGapNetlinkRefuse, []string{"error"}},
-	"processes/privilege-unknown":      {MsgGapPrivilegeUnknown, []string{"error"}},
-	"sockets/unreadable":               {MsgGapSocketsUnreadable, []string{"netns", "error"}},
-	"interfaces/unreadable":            {MsgGapIfacesUnreadable, []string{"netns", "error"}},
-	"namespaces/unreadable":            {MsgGapNetNSUnreadable, []string{"netns"}},
-	"owners/read-error":                {MsgGapReadError, []string{"processes", "pid", "error"}},
-	"processes/vanished":               {MsgGapProcessesVanished, []string{"processes"}},
-	"owners/vanished":                  {MsgGapOwnersVanished, []string{"processes"}},
-	"owners/changed":                   {MsgGapOwnersChanged, []string{"holdings"}},
-	"owners/details":                   {MsgGapDetails, []string{"details", "first"}},
-	"owners/truncated":                 {MsgGapTruncated, []string{"files", "limit"}},
-	"namespaces/permission":            {MsgGapNetNSPermission, []string{"processes"}},
-	"sockets/sock-diag-unavailable":    {MsgGapSockDiagUnavail, []string{"request", "error"}},
-	"owners/tool-failed":               {MsgGapToolFailed, []string{"command", "error"}},
-	"sockets/unparsed-lines":           {MsgGapUnparsedLines, []string{"lines", "command", "first"}},
-	"owners/not-root":                  {MsgGapNotRoot, []string{"command", "uid"}},
-	"owners/lsof-failed":               {MsgGapLsofFailed, []string{"command", "error"}},
-	"owners/no-process-column":         {MsgGapNoProcessColumn, []string{"count", "tool"}},
-	"owners/tool-could-not-see":        {MsgGapToolCouldNotSee, []string{"count", "tool"}},
-	"processes/permission-denied":      {MsgGapPermissionDenied, []string{"count", "tool"}},
-	"sockets/other-namespace":          {MsgGapOtherNamespace, []string{"count", "tool"}},
-	"owners/no-owner-in-output":        {MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}},
-	"sockets/mixed-os":                 {MsgGapMixedOS, nil},
-	"interfaces/interfaces-unreadable": {MsgGapCheckIfaces, []string{"error"}},
-	"routes/routes-unreadable":         {MsgGapCheckRoutes, []string{"error"}},
-	"sockets/collect-failed":           {MsgGapCheckCollect, []string{"error"}},
-	"resolv.conf/unreadable":           {MsgGapCheckResolvConf, []string{"error"}},
-	"sockets/listeners-unreadable":     {MsgGapCheckListeners, []string{"error"}},
-	"sockets/no-address":               {MsgGapNoAddress, []string{"count", "tool"}},
-	"dns/no-configuration":             {MsgGapDNSNoConfig, nil},
-	"dns/no-name":                      {MsgGapDNSNoName, nil},
+// their texts, the first whose arguments the gap has. A gap whose
+// arguments are missing (a snapshot saved by an older version) is shown
+// by its English detail.
+var gapTexts = map[string][]gapText{
+	"owners/no-capability":             {{MsgGapNoCapability, []string{"count"}}},
+	"owners/hidepid":                   {{MsgGapHidepid, []string{"count"}}},
+	"owners/user-namespace":            {{MsgGapUserNamespace, []string{"count"}}},
+	"owners/refused":                   {{MsgGapRefused, []string{"count"}}},
+	"owners/permission":                {{MsgGapPermission, []string{"processes", "uids"}}},
+	"sockets/netlink-refused":          {{MsgGapNetlinkRefuse, []string{"error"}}},
+	"processes/privilege-unknown":      {{MsgGapPrivilegeUnknown, []string{"error"}}},
+	"sockets/unreadable":               {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},
+	"interfaces/unreadable":            {{MsgGapIfacesUnreadable, []string{"netns", "error"}}},
+	"namespaces/unreadable":            {{MsgGapNetNSUnreadable, []string{"netns"}}, {MsgGapNetNSListFailed, []string{"error"}}},
+	"owners/read-error":                {{MsgGapReadError, []string{"processes", "pid", "error"}}},
+	"processes/vanished":               {{MsgGapProcessesVanished, []string{"processes"}}},
+	"owners/vanished":                  {{MsgGapOwnersVanished, []string{"processes"}}},
+	"owners/changed":                   {{MsgGapOwnersChanged, []string{"holdings"}}},
+	"owners/details":                   {{MsgGapDetails, []string{"details", "first"}}},
+	"owners/truncated":                 {{MsgGapTruncated, []string{"files", "limit"}}},
+	"namespaces/permission":            {{MsgGapNetNSPermission, []string{"processes"}}},
+	"sockets/sock-diag-unavailable":    {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
+	"owners/tool-failed":               {{MsgGapToolFailed, []string{"command", "error"}}},
+	"sockets/unparsed-lines":           {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
+	"owners/not-root":                  {{MsgGapNotRoot, []string{"command", "uid"}}},
+	"owners/lsof-failed":               {{MsgGapLsofFailed, []string{"command", "error"}}},
+	"owners/no-process-column":         {{MsgGapNoProcessColumn, []string{"count", "tool"}}},
+	"owners/tool-could-not-see":        {{MsgGapToolCouldNotSee, []string{"count", "tool"}}},
+	"processes/permission-denied":      {{MsgGapPermissionDenied, []string{"count", "tool"}}},
+	"sockets/other-namespace":          {{MsgGapOtherNamespace, []string{"count", "tool"}}},
+	"owners/no-owner-in-output":        {{MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}}},
+	"sockets/mixed-os":                 {{MsgGapMixedOS, nil}},
+	"interfaces/interfaces-unreadable": {{MsgGapCheckIfaces, []string{"error"}}},
+	"routes/routes-unreadable":         {{MsgGapCheckRoutes, []string{"error"}}},
+	"sockets/collect-failed":           {{MsgGapCheckCollect, []string{"error"}}},
+	"resolv.conf/unreadable":           {{MsgGapCheckResolvConf, []string{"error"}}},
+	"sockets/listeners-unreadable":     {{MsgGapCheckListeners, []string{"error"}}},
+	"sockets/no-address":               {{MsgGapNoAddress, []string{"count", "tool"}}},
+	"dns/no-configuration":             {{MsgGapDNSNoConfig, nil}},
+	"dns/no-name":                      {{MsgGapDNSNoName, nil}},
+	"sockets/sock-diag-failed":         {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
+	"namespaces/netns-unreadable":      {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
+	"namespaces/hidepid":               {{MsgGapNetNSHidden, nil}},
+	"namespaces/no-capability":         {{MsgGapNetNSHidden, nil}},
+	"namespaces/user-namespace":        {{MsgGapNetNSHidden, nil}},
+	"namespaces/refused":               {{MsgGapNetNSHidden, nil}},
+	"namespaces/pid-namespace":         {{MsgGapNetNSHidden, nil}},
+	"owners/pid-namespace":             {{MsgGapPIDNamespace, []string{"count"}}},
 }
 
 // provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.
@@ -582,7 +623,8 @@ var provenanceReasonIDs = map[string]MsgID{
 	"container": MsgProvReasonContainer, "transient": MsgProvReasonTransient, "wanted-by": MsgProvReasonWantedBy,
 	"not-enabled": MsgProvReasonNotEnabled, "socket-activation": MsgProvReasonSocketActivation,
 	"no-unit": MsgProvReasonNoUnit, "no-cgroup": MsgProvReasonNoCgroup, "unreadable": MsgProvReasonUnreadable,
-	"no-config": MsgProvReasonNoConfig,
+	"no-config": MsgProvReasonNoConfig, "shell-code": MsgProvReasonShellCode, "conditional": MsgProvReasonConditional,
+	"defaults-disabled": MsgProvReasonDefaultsDisabled,
 }
 
 // note renders a report note; its arguments are outside text and come
@@ -605,7 +647,7 @@ func (t texts) note(n report.Note) string {
 				if args[3] != "" {
 					user = " (" + args[3] + ")"
 				}
-				reason = t.get(id, args[2], user)
+				reason = t.get(id, args[2], user, Escape(t.tool))
 			}
 		}
 		if reason == "" {
@@ -683,7 +725,7 @@ func typedArgs(format string, args []string) []any {
 // catalogue does not know, or whose arguments are missing, is shown by
 // its English detail, with its area and reason in other languages.
 func (t texts) gap(g snapshot.Gap) string {
-	if gt, ok := gapTexts[g.Area+"/"+g.Reason]; ok {
+	for _, gt := range gapTexts[g.Area+"/"+g.Reason] {
 		args := make([]string, 0, len(gt.args))
 		for _, name := range gt.args {
 			if name == "count" {

@@ -88,9 +88,11 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("no text for the provenance verdict %q", v)
 		}
 	}
-	for k, gt := range gapTexts {
-		if _, ok := catalogue[gt.id]; !ok {
-			t.Errorf("gap %s maps to %s, which has no texts", k, gt.id)
+	for k, gts := range gapTexts {
+		for _, gt := range gts {
+			if _, ok := catalogue[gt.id]; !ok {
+				t.Errorf("gap %s maps to %s, which has no texts", k, gt.id)
+			}
 		}
 	}
 	for _, m := range []map[string]MsgID{noteIDs, ownerReasonIDs, provenanceReasonIDs} {

@@ -43,7 +43,7 @@ func writeCSV(w io.Writer, header []string, rows func(emit func(...string) error
 }
 
 func writeReportCSV(w io.Writer, r *report.Report, o Options) error {
-	tx := newTexts(o.Lang, o.Knowledge)
+	tx := newTexts(o.Lang, o.Knowledge).forReport(r)
 	return writeCSV(w, ReportCSVColumns, func(emit func(...string) error) error {
 		return reportCSVRows(tx, r, emit)
 	}, "report")
@@ -82,7 +82,7 @@ func writeCheckCSV(w io.Writer, res *hostcheck.Result, o Options) error {
 			if c.Ports == nil {
 				continue
 			}
-			err := reportCSVRows(tx, c.Ports, func(cells ...string) error {
+			err := reportCSVRows(tx.forReport(c.Ports), c.Ports, func(cells ...string) error {
 				return emit(append([]string{c.Name, "", "", "", "", ""}, cells...)...)
 			})
 			if err != nil {

@@ -61,6 +61,7 @@ func writeReportJSON(w io.Writer, r *report.Report, o Options) error {
 // withTexts returns a copy of r whose notes and findings carry their text
 // in the language of t. r is not modified.
 func withTexts(r *report.Report, t texts) *report.Report {
+	t = t.forReport(r)
 	c := *r
 	c.Lang = t.lang
 	c.Rows = make([]report.Row, len(r.Rows))

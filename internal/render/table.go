@@ -19,7 +19,7 @@ func init() {
 // writeReportTable writes one line per row, aligned, then a summary of what
 // was hidden and what could not be seen.
 func writeReportTable(w io.Writer, r *report.Report, o Options) error {
-	tx := newTexts(o.Lang, o.Knowledge)
+	tx := newTexts(o.Lang, o.Knowledge).forReport(r)
 	multiNS := len(r.Namespaces) > 1
 	var g grid
 	header := []string{}

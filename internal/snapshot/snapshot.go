@@ -108,6 +108,10 @@ type Privilege struct {
 	// UserNamespace is true when the collector ran in a user namespace
 	// other than the initial one.
 	UserNamespace bool `json:"user_namespace,omitempty"`
+	// PIDNamespace is true when the collector's /proc showed a PID
+	// namespace other than the initial one: processes outside it, and
+	// the sockets only they hold, have no visible owner.
+	PIDNamespace bool `json:"pid_namespace,omitempty"`
 }
 
 // PortRange is an inclusive range of ports.
