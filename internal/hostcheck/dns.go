@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	c := Check{Name: CheckDNS}
 	if cfg == nil {
 		c.Gaps = append(c.Gaps, gapText("dns", "no-configuration", "the resolver configuration could not be read, so no nameserver was asked"))
-		c.Summary = "not run"
+		c.lead(SummaryDNSNotRun, "not run")
 		return finish(&c)
 	}
 	used := cfg.Used()
@@ -30,7 +31,7 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	names, defaultName := namesToResolve(h, cfg, o)
 	if len(names) == 0 {
 		c.Gaps = append(c.Gaps, gapText("dns", "no-name", "no name to resolve: give --resolve NAME"))
-		c.Summary = "no name to resolve"
+		c.lead(SummaryDNSNoName, "no name to resolve")
 		return finish(&c)
 	}
 	if len(names) > dnsprobe.MaxNames {
@@ -98,7 +99,8 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	for _, name := range names {
 		c.Findings = append(c.Findings, nameFinding(name, name == defaultName, results, answered))
 	}
-	c.Summary = fmt.Sprintf("%s asked for %s", plural(len(servers), "nameserver"), strings.Join(names, ", "))
+	c.lead(SummaryDNSAsked, fmt.Sprintf("%s asked for %s", plural(len(servers), "nameserver"), strings.Join(names, ", ")),
+		strconv.Itoa(len(servers)), strings.Join(names, ", "))
 	return finish(&c)
 }
 

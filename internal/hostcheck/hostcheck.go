@@ -66,9 +66,13 @@ type Options struct {
 type Check struct {
 	Name    string          `json:"check"`
 	Verdict finding.Verdict `json:"verdict"`
-	// Summary is one line for people.
-	Summary  string            `json:"summary"`
-	Findings []finding.Finding `json:"findings"`
+	// Summary is one line for people (English); SummaryCode and
+	// SummaryArgs name its first part for renderers in other languages
+	// (the counts after it are the findings' and gaps').
+	Summary     string            `json:"summary"`
+	SummaryCode string            `json:"summary_code,omitempty"`
+	SummaryArgs []string          `json:"summary_args,omitempty"`
+	Findings    []finding.Finding `json:"findings"`
 	// Gaps say what this check could not see.
 	Gaps []snapshot.Gap `json:"gaps,omitempty"`
 	// The facts behind the verdict, one field per kind of check.
@@ -162,6 +166,27 @@ func exitCode(cs []Check) int {
 	return report.ExitOK
 }
 
+// The codes of Check.SummaryCode.
+const (
+	SummaryInterfaces     = "interfaces"
+	SummaryInterfacesNone = "interfaces-unlisted"
+	SummaryRoutes         = "routes"
+	SummaryRoutesNone     = "routes-unreadable"
+	SummaryPorts          = "ports"
+	SummaryPortsFailed    = "ports-failed"
+	SummaryResolvConf     = "resolv.conf"
+	SummaryResolvConfFile = "resolv.conf-file"
+	SummaryDNSNotRun      = "dns-not-run"
+	SummaryDNSNoName      = "dns-no-name"
+	SummaryDNSAsked       = "dns-asked"
+)
+
+// lead sets the first part of a check's summary: its English text and
+// its code and arguments.
+func (c *Check) lead(code, english string, args ...string) {
+	c.Summary, c.SummaryCode, c.SummaryArgs = english, code, args
+}
+
 // finish sets a check's verdict and summary from its findings.
 func finish(c *Check) Check {
 	c.Verdict = finding.Worst(c.Findings)
@@ -214,13 +239,13 @@ func checkInterfaces(ifs []ifaces.Interface, err error, e *Expectations) Check {
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("interfaces", "interfaces-unreadable", err))
 		if len(ifs) == 0 {
-			c.Summary = "interfaces could not be listed"
+			c.lead(SummaryInterfacesNone, "interfaces could not be listed")
 			return finish(&c)
 		}
 	}
 	c.Findings = ifaces.Evaluate(ifs)
 	c.Findings = append(c.Findings, e.interfaceFindings(ifs)...)
-	c.Summary = plural(len(ifs), "interface")
+	c.lead(SummaryInterfaces, plural(len(ifs), "interface"), strconv.Itoa(len(ifs)))
 	return finish(&c)
 }
 
@@ -228,11 +253,11 @@ func checkRoutes(rts []routes.Route, err error, ifs []ifaces.Interface, exp rout
 	c := Check{Name: CheckRoutes, Routes: rts}
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("routes", "routes-unreadable", err))
-		c.Summary = "the routing table could not be read"
+		c.lead(SummaryRoutesNone, "the routing table could not be read")
 		return finish(&c)
 	}
 	c.Findings = routes.Evaluate(rts, ifs, exp)
-	c.Summary = plural(len(rts), "route")
+	c.lead(SummaryRoutes, plural(len(rts), "route"), strconv.Itoa(len(rts)))
 	return finish(&c)
 }
 
@@ -241,12 +266,12 @@ func checkPorts(ctx context.Context, ports func(context.Context) (*report.Report
 	rep, err := ports(ctx)
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("sockets", "collect-failed", err))
-		c.Summary = "the port listing failed"
+		c.lead(SummaryPortsFailed, "the port listing failed")
 		return finish(&c)
 	}
 	c.Ports = rep
 	c.Gaps = append(c.Gaps, rep.Gaps...)
-	c.Summary = plural(len(rep.Rows), "reachable service line")
+	c.lead(SummaryPorts, plural(len(rep.Rows), "reachable service line"), strconv.Itoa(len(rep.Rows)))
 	c.Findings = append(c.Findings, finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
 		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line")),
 		Code:    CodePortsSummary, Args: []string{strconv.Itoa(len(rep.Rows))}})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/hostcheck/finding"
@@ -24,7 +25,8 @@ const resolvedUpstreams = "/run/systemd/resolve/resolv.conf"
 // nameserver with the host: a local one must have a listener on port 53, a
 // remote one a route. It returns the parsed configuration for the DNS check.
 func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Route, rtErr error, e *Expectations) (Check, *resolvconf.Config) {
-	c := Check{Name: CheckResolvConf, Summary: path}
+	c := Check{Name: CheckResolvConf}
+	c.lead(SummaryResolvConfFile, path, path)
 	data, err := h.ReadFile(path)
 	var cfg *resolvconf.Config
 	switch {
@@ -98,7 +100,7 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		c.Findings = append(c.Findings, f)
 	}
 	c.Findings = append(c.Findings, e.nameserverFindings(cfg)...)
-	c.Summary = fmt.Sprintf("%s, %s", path, plural(len(cfg.Used()), "nameserver"))
+	c.lead(SummaryResolvConf, fmt.Sprintf("%s, %s", path, plural(len(cfg.Used()), "nameserver")), strconv.Itoa(len(cfg.Used())), path)
 	return finish(&c), cfg
 }
 

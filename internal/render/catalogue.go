@@ -175,6 +175,22 @@ const (
 	MsgCheckSummary    MsgID = "check.summary"
 	MsgCheckPortsTitle MsgID = "check.ports-title"
 
+	MsgSumInterfaces     MsgID = "check.summary.interfaces"
+	MsgSumInterfacesNone MsgID = "check.summary.interfaces-unlisted"
+	MsgSumRoutes         MsgID = "check.summary.routes"
+	MsgSumRoutesNone     MsgID = "check.summary.routes-unreadable"
+	MsgSumPorts          MsgID = "check.summary.ports"
+	MsgSumPortsFailed    MsgID = "check.summary.ports-failed"
+	MsgSumResolvConf     MsgID = "check.summary.resolv-conf"
+	MsgSumResolvConfFile MsgID = "check.summary.resolv-conf-file"
+	MsgSumDNSNotRun      MsgID = "check.summary.dns-not-run"
+	MsgSumDNSNoName      MsgID = "check.summary.dns-no-name"
+	MsgSumDNSAsked       MsgID = "check.summary.dns-asked"
+	MsgSumProblems       MsgID = "check.summary.problems"
+	MsgSumWarnings       MsgID = "check.summary.warnings"
+	MsgSumGaps           MsgID = "check.summary.gaps"
+	MsgSumAllOK          MsgID = "check.summary.all-ok"
+
 	MsgPortsSummary       MsgID = "ports.summary"
 	MsgPortsDangerous     MsgID = "ports.dangerous"
 	MsgPortsDangerousWhy  MsgID = "ports.dangerous.why"
@@ -358,8 +374,8 @@ var catalogue = map[MsgID]text{
 	MsgGapNetNSEnter:        {En: "network namespace %[1]s could not be entered (%[2]s): its sockets were not listed", Ja: "ネットワーク名前空間 %[1]s に入れません (%[2]s): そのソケットは一覧にありません"},
 	MsgGapNetNSDenied:       {En: "the network namespaces of %[1]d processes could not be read: their sockets were not listed", EnOne: "the network namespace of %[1]d process could not be read: its sockets were not listed", Ja: "%[1]d 個のプロセスのネットワーク名前空間を読めません: そのソケットは一覧にありません"},
 	MsgGapNetNSHidden:       {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
-	MsgGapPIDNamespace:      {En: "%[1]d sockets of unseen owner: this run sees a PID namespace other than the host's, whose outside processes are invisible", EnOne: "%[1]d socket of unseen owner: this run sees a PID namespace other than the host's, whose outside processes are invisible", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。ホストとは別の PID 名前空間から実行しており、その外側のプロセスは見えません"},
-	MsgReasonPIDNamespace:   {En: "socket of uid %[1]s%[2]s; this run sees a PID namespace other than the host's, whose outside processes are invisible", Ja: "uid %[1]s%[2]s のソケット。ホストとは別の PID 名前空間から実行しており、その外側のプロセスは見えません"},
+	MsgGapPIDNamespace:      {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
+	MsgReasonPIDNamespace:   {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
 	MsgGapOther:             {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
@@ -402,6 +418,24 @@ var catalogue = map[MsgID]text{
 	MsgCheckLookAt:     {En: "look at:", Ja: "確認先:"},
 	MsgCheckSummary:    {En: "%[1]d checks: %[2]d with problems, %[3]d with warnings, %[4]d incomplete; exit %[5]d", Ja: "チェック %[1]d 件: 問題 %[2]d 件、警告 %[3]d 件、不完全 %[4]d 件; 終了コード %[5]d"},
 	MsgCheckPortsTitle: {En: "== port listing", Ja: "== ポート一覧"},
+
+	// The first part of a check's summary, by hostcheck.Check.SummaryCode,
+	// and the counts after it.
+	MsgSumInterfaces:     {En: "%[1]d interfaces", EnOne: "%[1]d interface", Ja: "インターフェイス %[1]d 個"},
+	MsgSumInterfacesNone: {En: "interfaces could not be listed", Ja: "インターフェイスを一覧できません"},
+	MsgSumRoutes:         {En: "%[1]d routes", EnOne: "%[1]d route", Ja: "経路 %[1]d 個"},
+	MsgSumRoutesNone:     {En: "the routing table could not be read", Ja: "経路表を読めません"},
+	MsgSumPorts:          {En: "%[1]d reachable service lines", EnOne: "%[1]d reachable service line", Ja: "到達できるサービスの行 %[1]d 個"},
+	MsgSumPortsFailed:    {En: "the port listing failed", Ja: "ポート一覧の取得に失敗"},
+	MsgSumResolvConf:     {En: "%[2]s, %[1]d nameservers", EnOne: "%[2]s, %[1]d nameserver", Ja: "%[2]s、ネームサーバ %[1]d 個"},
+	MsgSumResolvConfFile: {En: "%[1]s", Ja: "%[1]s"},
+	MsgSumDNSNotRun:      {En: "not run", Ja: "未実行"},
+	MsgSumDNSNoName:      {En: "no name to resolve", Ja: "解決する名前がありません"},
+	MsgSumDNSAsked:       {En: "%[1]d nameservers asked for %[2]s", EnOne: "%[1]d nameserver asked for %[2]s", Ja: "ネームサーバ %[1]d 個に %[2]s を問い合わせ"},
+	MsgSumProblems:       {En: "%[1]d problems", EnOne: "%[1]d problem", Ja: "問題 %[1]d 件"},
+	MsgSumWarnings:       {En: "%[1]d warnings", EnOne: "%[1]d warning", Ja: "警告 %[1]d 件"},
+	MsgSumGaps:           {En: "%[1]d gaps", EnOne: "%[1]d gap", Ja: "欠落 %[1]d 件"},
+	MsgSumAllOK:          {En: "all ok", Ja: "すべて正常"},
 
 	// The port listing's findings in check; the arguments are the
 	// protocol and port, the address, the process and the service.

@@ -34,7 +34,7 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 	tx := newTexts(o.Lang, o.Knowledge)
 	lw := newLineWriter(w)
 	for _, c := range r.Checks {
-		lw.line(tx.get(MsgCheckSection, short(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), capText(Escape(c.Summary))))
+		lw.line(tx.get(MsgCheckSection, short(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), capText(tx.checkSummary(c))))
 		width := 0
 		for _, f := range c.Findings {
 			width = max(width, cellWidth(truncate(Escape(f.Subject), 32)))
@@ -130,6 +130,52 @@ func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
 		}
 	}
 	return out[0], out[1], out[2]
+}
+
+// summaryIDs are the first parts of check summaries, by SummaryCode.
+var summaryIDs = map[string]MsgID{
+	hostcheck.SummaryInterfaces: MsgSumInterfaces, hostcheck.SummaryInterfacesNone: MsgSumInterfacesNone,
+	hostcheck.SummaryRoutes: MsgSumRoutes, hostcheck.SummaryRoutesNone: MsgSumRoutesNone,
+	hostcheck.SummaryPorts: MsgSumPorts, hostcheck.SummaryPortsFailed: MsgSumPortsFailed,
+	hostcheck.SummaryResolvConf: MsgSumResolvConf, hostcheck.SummaryResolvConfFile: MsgSumResolvConfFile,
+	hostcheck.SummaryDNSNotRun: MsgSumDNSNotRun, hostcheck.SummaryDNSNoName: MsgSumDNSNoName, hostcheck.SummaryDNSAsked: MsgSumDNSAsked,
+}
+
+// checkSummary is a check's summary in the chosen language: its first
+// part from SummaryCode, then the counts of problems, warnings and gaps.
+// A summary without a code (an older result) is its English text.
+func (tx texts) checkSummary(c hostcheck.Check) string {
+	id, ok := summaryIDs[c.SummaryCode]
+	if !ok {
+		return Escape(c.Summary)
+	}
+	args := make([]string, len(c.SummaryArgs))
+	for i, a := range c.SummaryArgs {
+		args[i] = short(a)
+	}
+	var p, w int
+	for _, f := range c.Findings {
+		switch f.Verdict {
+		case finding.Problem:
+			p++
+		case finding.Warning:
+			w++
+		}
+	}
+	var parts []string
+	if p > 0 {
+		parts = append(parts, tx.get(MsgSumProblems, p))
+	}
+	if w > 0 {
+		parts = append(parts, tx.get(MsgSumWarnings, w))
+	}
+	if len(c.Gaps) > 0 {
+		parts = append(parts, tx.get(MsgSumGaps, len(c.Gaps)))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tx.get(MsgSumAllOK))
+	}
+	return tx.getArgs(id, args) + ": " + strings.Join(parts, ", ")
 }
 
 func (tx texts) verdict(v finding.Verdict) string {
