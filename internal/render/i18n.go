@@ -54,6 +54,14 @@ var catalogue = map[string]map[string]string{
 	"truncated":         {"en": "truncated by the tool: %[1]s", "ja": "ツールが切り詰めた項目: %[1]s"},
 	"port.printed":      {"en": "port not readable, printed as %[1]s", "ja": "ポートを読めません (表示は %[1]s)"},
 
+	// Ports published by destination NAT (Docker, Podman, kube-proxy).
+	"published.dnat":            {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},
+	"published.dnat-conditions": {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld); only where %[3]s", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません。条件: %[3]s"},
+	"published.wider":           {"en": "%[1]s listens on %[2]s, but the DNAT rule publishes the port on %[3]s", "ja": "%[1]s は %[2]s で待ち受けますが、DNAT の規則がこのポートを %[3]s に公開しています"},
+	"published.target":          {"en": "published on the host as %[1]s", "ja": "ホストで %[1]s として公開"},
+	"netns.container-only":      {"en": "container network only (%[1]s): not published on the host", "ja": "コンテナのネットワーク内のみ (%[1]s): ホストには公開されていません"},
+	"summary.nat-two-backends":  {"en": "NAT rules in both %[1]s: each one's tools show only its own", "ja": "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},
+
 	// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 	// arguments are the socket's uid and user.
 	"reason.no-capability":  {"en": "", "ja": "uid %[1]s%[2]s のソケット。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です (root で実行してください)"},

@@ -1,0 +1,227 @@
+package linux
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/containers"
+	"github.com/openports/openports/internal/source/linux/natrules"
+	"github.com/openports/openports/internal/source/linux/netif"
+	"github.com/openports/openports/internal/source/tool"
+)
+
+// addContainers reads the ports the host publishes by destination NAT,
+// finds the namespace holding each target address, and names every
+// namespace after the container or pod its processes' cgroup names.
+// byNS maps namespaces to their PIDs (from the owner scan with --netns
+// all); without it the namespaces are listed only when a DNAT target must
+// be placed. A fake /proc tree (tests) has no kernel rules to match, so
+// nothing is read there.
+func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
+	if c.proc != "/proc" {
+		return
+	}
+	read := natrules.ReadHost(ctx, c.proc, tool.Exec{})
+	for _, err := range read.Errors {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+			Args:   map[string]string{"error": err.Error()},
+			Detail: fmt.Sprintf("NAT rules: %v; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", err)})
+	}
+	for _, b := range read.Backends() {
+		snap.NATBackends = append(snap.NATBackends, string(b))
+	}
+	snap.Published = published(read.Rulesets)
+
+	if needsTargets(snap.Published) {
+		if byNS == nil {
+			byNS = c.scanNetNS()
+		}
+		c.placeTargets(snap, self, byNS)
+		listed := map[uint64]bool{}
+		for _, ns := range snap.Namespaces {
+			listed[ns.ID] = true
+		}
+		for _, p := range snap.Published {
+			if id := p.TargetNetNS; id != 0 && !listed[id] {
+				listed[id] = true
+				snap.Namespaces = append(snap.Namespaces, snapshot.Namespace{ID: id})
+			}
+		}
+		slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	namer := &containers.Namer{Root: "/"}
+	for i := range snap.Namespaces {
+		ns := &snap.Namespaces[i]
+		pids := byNS[ns.ID]
+		if ns.Current {
+			pids = append([]int{os.Getpid()}, pids...)
+		}
+		for j, pid := range pids {
+			if j == 16 {
+				break // processes of one namespace share its container
+			}
+			cg := containers.ReadCgroup(c.proc, pid)
+			ref, ok := containers.ParseCgroup(cg)
+			if !ok {
+				continue
+			}
+			ns.Container = namer.Name(ref, cg)
+			if ns.Name == "" {
+				ns.Name = containers.Label(ns.Container)
+			}
+			break
+		}
+	}
+}
+
+// published turns the DNAT rules of every backend into snapshot records,
+// one per published address, port and target; when several paths reach
+// one rule, the one with the fewest undecoded conditions is kept.
+func published(rulesets []*natrules.Ruleset) []snapshot.Published {
+	type key struct {
+		proto  snapshot.Proto
+		addr   netip.Prefix
+		port   uint16
+		target netip.AddrPort
+	}
+	var out []snapshot.Published
+	index := map[key]int{}
+	for _, rs := range rulesets {
+		for _, m := range rs.Mappings() {
+			if m.Proto == "" || m.Ports.Any() {
+				continue // a DNAT of every port or protocol publishes no port a row can show
+			}
+			p := snapshot.Published{
+				Proto: snapshot.Proto(m.Proto), Address: m.Dst, AddressNot: m.DstNot,
+				Port: m.Ports.First, InInterface: m.InIface, InInterfaceNot: m.InIfaceNot,
+				Redirect: m.Redirect, Backend: string(m.Backend), Table: m.Table, Chain: m.Chain,
+				Comment: m.Comment, Conditions: m.Unknown,
+			}
+			if m.Ports.Last != m.Ports.First {
+				p.PortLast = m.Ports.Last
+			}
+			p.Target = netip.AddrPortFrom(m.To, m.ToPorts.First)
+			if !p.Address.IsValid() {
+				// Every local address of the target's family (of
+				// the table's, for a redirect).
+				if m.To.Is6() && !m.To.Is4In6() || (!m.To.IsValid() && m.Family == "ip6") {
+					p.Address = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+				} else {
+					p.Address = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+				}
+			}
+			k := key{p.Proto, p.Address, p.Port, p.Target}
+			if i, ok := index[k]; ok {
+				if len(p.Conditions) < len(out[i].Conditions) {
+					out[i] = p
+				}
+				continue
+			}
+			index[k] = len(out)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func needsTargets(ps []snapshot.Published) bool {
+	for _, p := range ps {
+		if p.Target.Addr().IsValid() {
+			return true
+		}
+	}
+	return false
+}
+
+// placeTargets finds, for each published target address, the network
+// namespace with an interface holding it (its own namespace when the
+// address is local), looking into each namespace of byNS through a
+// process in it until every target is placed.
+func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
+	want := map[netip.Addr]uint64{}
+	for _, p := range snap.Published {
+		if a := p.Target.Addr(); a.IsValid() {
+			want[a.Unmap()] = 0
+		}
+	}
+	found := 0
+	look := func(id uint64, fd int) {
+		ifs, err := netif.Interfaces(fd)
+		if err != nil {
+			return
+		}
+		for _, i := range ifs {
+			for _, a := range i.Addrs {
+				if v, ok := want[a.Addr().Unmap()]; ok && v == 0 {
+					want[a.Addr().Unmap()] = id
+					found++
+				}
+			}
+		}
+	}
+	look(self, -1)
+	ids := make([]uint64, 0, len(byNS))
+	for id := range byNS {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if found == len(want) {
+			break
+		}
+		if id == self {
+			continue
+		}
+		for _, pid := range byNS[id] {
+			fd, err := unix.Open(filepath.Join(c.proc, strconv.Itoa(pid), "ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			look(id, fd)
+			unix.Close(fd)
+			break
+		}
+	}
+	for i := range snap.Published {
+		snap.Published[i].TargetNetNS = want[snap.Published[i].Target.Addr().Unmap()]
+	}
+}
+
+// scanNetNS maps each network namespace to the PIDs in it, from
+// /proc/PID/ns/net (one readlink per process), for when the owner scan
+// did not (without --netns all).
+func (c *Collector) scanNetNS() map[uint64][]int {
+	out := map[uint64][]int{}
+	entries, err := os.ReadDir(c.proc)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		link, err := os.Readlink(filepath.Join(c.proc, e.Name(), "ns/net"))
+		if err != nil {
+			continue
+		}
+		s, ok := strings.CutPrefix(link, "net:[")
+		if !ok {
+			continue
+		}
+		if id, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+			out[id] = append(out[id], pid)
+		}
+	}
+	return out
+}
