@@ -145,8 +145,10 @@ func needsTargets(ps []snapshot.Published) bool {
 
 // placeTargets finds, for each published target address, the network
 // namespace with an interface holding it (its own namespace when the
-// address is local), looking into each namespace of byNS through a
-// process in it until every target is placed.
+// address is local), looking into each namespace of byNS that is wired
+// to this one (netif.Connected: a veth or macvlan crosses between them)
+// until every target is placed. Namespaces not wired to this one cannot
+// receive its DNAT traffic, however their addresses look.
 func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
 	want := map[netip.Addr]uint64{}
 	for _, p := range snap.Published {
@@ -187,7 +189,9 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 			if err != nil {
 				continue
 			}
-			look(id, fd)
+			if wired, err := netif.Connected(fd); err == nil && wired {
+				look(id, fd)
+			}
 			unix.Close(fd)
 			break
 		}
