@@ -278,6 +278,9 @@ func Users(row report.Row) string {
 		}
 	}
 	if len(users) == 0 {
+		if row.Published != nil && len(row.Sockets) == 0 {
+			return "-" // published by a rule: no socket, no user
+		}
 		return "?"
 	}
 	return strings.Join(users, ",")

@@ -4,11 +4,13 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,6 +160,10 @@ func TestDockerPublishedPort(t *testing.T) {
 		t.Logf("openports list:\n%s", table)
 	})
 
+	if path := os.Getenv(recordEnv); path != "" {
+		recordSnapshot(t, env, bin, path)
+	}
+
 	t.Run("--netns all lists the container's listeners under its name", func(t *testing.T) {
 		rep := decode(t, run(t, env.NS, bin, "--netns", "all", "-o", "json"))
 		var name string
@@ -201,6 +207,37 @@ func TestDockerPublishedPort(t *testing.T) {
 			t.Errorf("loopback docker-proxy: exposure %s, notes %+v; want all and published.wider", row.Exposure, row.Notes)
 		}
 	})
+}
+
+// recordEnv names a file to which TestDockerPublishedPort writes the
+// snapshot of its Docker-shaped host (--netns all, kept to the test's own
+// two namespaces), the fixture of the analysis and render tests.
+const recordEnv = "OPENPORTS_RECORD_DOCKER_SNAPSHOT"
+
+func recordSnapshot(t *testing.T, env *testenv.Env, bin, path string) {
+	t.Helper()
+	r := run(t, env.NS, bin, "snapshot", "--netns", "all")
+	var snap snapshot.Snapshot
+	if err := json.Unmarshal([]byte(r.stdout), &snap); err != nil {
+		t.Fatalf("decode snapshot: %v", err)
+	}
+	host, _ := env.NS.NetNSInode()
+	peer, _ := env.Peer.NetNSInode()
+	keep := func(id uint64) bool { return id == host || id == peer }
+	snap.Namespaces = slices.DeleteFunc(snap.Namespaces, func(n snapshot.Namespace) bool { return !keep(n.ID) })
+	snap.Interfaces = slices.DeleteFunc(snap.Interfaces, func(i snapshot.Interface) bool { return !keep(i.NetNS) })
+	snap.Sockets = slices.DeleteFunc(snap.Sockets, func(s snapshot.Socket) bool { return !keep(s.NetNS) })
+	// Gaps about the rest of the machine (other namespaces, processes
+	// root cannot read) say nothing about this host.
+	snap.Gaps = nil
+	out, err := json.MarshalIndent(&snap, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
 }
 
 // TestRealDockerEngine publishes a port with a real Docker engine where

@@ -1,0 +1,90 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/golden"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// dockerReport analyses the snapshot openports took of a Docker-shaped
+// host (test/integration TestDockerPublishedPort: Docker's iptables rules
+// for -p 8080:80, no userland proxy, the container's listeners on 80 and
+// 9090, taken with --netns all).
+func dockerReport(t *testing.T, all bool) *report.Report {
+	t.Helper()
+	f, err := os.Open("../analysis/testdata/docker-host.snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return analysis.Build(s, analysis.Options{All: all, Knowledge: kb(t)})
+}
+
+func TestDockerHostGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name, format, lang string
+	}{
+		{"docker-host.table", "table", "en"},
+		{"docker-host.ja.table", "table", "ja"},
+		{"docker-host.json", "json", "en"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New(tc.format, Options{Lang: tc.lang, Knowledge: kb(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := r.Render(&buf, dockerReport(t, false)); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", tc.name), buf.Bytes())
+		})
+	}
+}
+
+// TestPublishedFieldsAreDocumented: the fields of published ports and
+// containers are in docs/json.md too.
+func TestPublishedFieldsAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (JSON{}).Render(&buf, dockerReport(t, false)); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	collectKeys(v, keys)
+	for _, k := range []string{"published", "target", "target_netns", "container", "engine", "state_file"} {
+		if !keys[k] {
+			t.Errorf("the Docker host report has no %q: the fixture no longer exercises it", k)
+		}
+	}
+	var missing []string
+	for k := range keys {
+		if !bytes.Contains(doc, []byte("`"+k+"`")) {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("docs/json.md does not document: %s", strings.Join(missing, ", "))
+	}
+}
