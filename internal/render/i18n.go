@@ -75,6 +75,7 @@ var catalogue = map[string]map[string]string{
 	"gap.user-namespace":  {"en": "", "ja": "所有プロセスが見えないソケットが %[1]d 個あります。ユーザ名前空間の外側のプロセスは見えません"},
 	"gap.refused":         {"en": "", "ja": "所有プロセスが見えないソケットが %[1]d 個あります。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
 	"gap.permission":      {"en": "", "ja": "%[1]d 個のプロセスの記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
+	"gap.nat-unreadable":  {"en": "", "ja": "NAT の規則を読めませんでした。DNAT で公開されたポート (Docker、Podman、Kubernetes) が欠けている可能性があります"},
 	"gap.netlink-refused": {"en": "", "ja": "sock_diag netlink が拒否されたため /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
 }
 

@@ -196,6 +196,39 @@ func TestDockerPublishedPort(t *testing.T) {
 		}
 	})
 
+	t.Run("NAT rules in both backends are said", func(t *testing.T) {
+		if _, err := exec.LookPath("iptables-legacy-restore"); err != nil {
+			t.Skip("iptables-legacy-restore not installed (Debian package iptables)")
+		}
+		root, err := testenv.ModuleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules, err := os.ReadFile(filepath.Join(root, "internal/source/linux/natrules/testdata/kube-proxy.rules"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		load := env.NS.Command(ctx, "iptables-legacy-restore")
+		load.Stdin = strings.NewReader(string(rules))
+		if out, err := load.CombinedOutput(); err != nil {
+			t.Fatalf("iptables-legacy-restore: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { env.NS.Command(context.Background(), "iptables-legacy", "-t", "nat", "-F").Run() })
+		rep := decode(t, run(t, env.NS, bin, "-o", "json"))
+		if !slices.Equal(rep.NATBackends, []string{"nftables", "iptables-legacy"}) {
+			t.Errorf("nat_backends %v, want both", rep.NATBackends)
+		}
+		// kube-proxy's NodePort 3001 comes from the legacy table.
+		if row := publishedRow(rep, 3001); row == nil || row.Published.Backend != "iptables-legacy" || row.Published.Target != "10.180.0.2:80" {
+			t.Errorf("NodePort 3001: %+v", row)
+		}
+		if table := run(t, env.NS, bin, "list").stdout; !strings.Contains(table, "NAT rules in both nftables and iptables-legacy") {
+			t.Errorf("table does not say both backends hold NAT rules:\n%s", table)
+		}
+	})
+
 	t.Run("loopback docker-proxy with a wider DNAT rule is shown", func(t *testing.T) {
 		proxy := env.NS.ListenAs(t, "docker-proxy", testenv.ListenSpec{Proto: "tcp", Addr: ap("127.0.0.1:8080")})
 		rep := decode(t, run(t, env.NS, bin, "-o", "json"))

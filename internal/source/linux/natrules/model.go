@@ -131,6 +131,17 @@ type Mapping struct {
 	Unknown []string
 }
 
+// rules counts the rules of every table.
+func (rs *Ruleset) rules() int {
+	n := 0
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	return n
+}
+
 // maxDepth bounds jump chains, which the kernel limits too; a loop in a
 // saved file must not hang the walk.
 const maxDepth = 32

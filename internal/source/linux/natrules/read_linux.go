@@ -20,11 +20,12 @@ type Read struct {
 	Errors []error
 }
 
-// Backends lists the backends that hold at least one nat table.
+// Backends lists the backends that hold at least one rule in a nat table
+// (an empty nat table, left by a loaded module, does not count).
 func (r *Read) Backends() []Backend {
 	var out []Backend
 	for _, rs := range r.Rulesets {
-		if len(rs.Tables) > 0 {
+		if rs.rules() > 0 {
 			out = append(out, rs.Backend)
 		}
 	}
