@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -90,8 +91,10 @@ type Namer struct {
 	Root string
 	// pods maps pod UIDs to "namespace/name", read once.
 	pods map[string]string
-	// podman maps container IDs to names, read once per storage file.
-	podman map[string]string
+	// podman maps container IDs to "name\x00file", from the storage
+	// roots read so far (podmanRead).
+	podman     map[string]string
+	podmanRead map[string]bool
 }
 
 // Name fills a snapshot.Container for ref, with the readable name when the
@@ -105,7 +108,7 @@ func (n *Namer) Name(ref Ref, cgroup string) *snapshot.Container {
 			c.Name, c.StateFile = name, file
 		}
 	case Podman:
-		if name, file := n.podmanName(ref.ID); name != "" {
+		if name, file := n.podmanName(ref.ID, rootlessHome(cgroup)); name != "" {
 			c.Name, c.StateFile = name, file
 		}
 	}
@@ -136,41 +139,80 @@ func (n *Namer) docker(id string) (name, file string) {
 	return strings.TrimPrefix(cfg.Name, "/"), file
 }
 
-// podmanStorage is where rootful Podman keeps containers.json (the
-// overlay driver's, then vfs's).
+// podmanStorage is where, under a storage root, Podman (and CRI-O) keep
+// their list of containers: containers.json, and volatile-containers.json
+// for those run with --rm; for the overlay driver, then vfs.
 var podmanStorage = []string{
-	"/var/lib/containers/storage/overlay-containers/containers.json",
-	"/var/lib/containers/storage/vfs-containers/containers.json",
+	"overlay-containers/containers.json",
+	"overlay-containers/volatile-containers.json",
+	"vfs-containers/containers.json",
+	"vfs-containers/volatile-containers.json",
 }
 
-func (n *Namer) podmanName(id string) (name, file string) {
+// userSliceRE finds the user of a rootless container in its cgroup path
+// (/user.slice/user-1000.slice/user@1000.service/...).
+var userSliceRE = regexp.MustCompile(`/user@(\d+)\.service/`)
+
+// rootlessHome is the home directory of the user whose systemd instance
+// holds a cgroup path, "" when it is not a user's (rootful) or unknown.
+func rootlessHome(cgroup string) string {
+	m := userSliceRE.FindStringSubmatch(cgroup)
+	if m == nil {
+		return ""
+	}
+	u, err := user.LookupId(m[1])
+	if err != nil {
+		return ""
+	}
+	return u.HomeDir
+}
+
+// podmanName names a Podman container from rootful storage, or, for a
+// rootless one, from the storage in its user's home.
+func (n *Namer) podmanName(id, home string) (name, file string) {
 	if n.podman == nil {
 		n.podman = map[string]string{}
-		for _, f := range podmanStorage {
-			b, err := os.ReadFile(filepath.Join(n.Root, f))
-			if err != nil {
-				continue
-			}
-			var list []struct {
-				ID    string   `json:"id"`
-				Names []string `json:"names"`
-			}
-			if json.Unmarshal(b, &list) != nil {
-				continue
-			}
-			for _, c := range list {
-				if len(c.Names) > 0 {
-					n.podman[c.ID] = c.Names[0] + "\x00" + f
-				}
-			}
-		}
 	}
+	if home != "" {
+		n.readPodman(filepath.Join(home, ".local/share/containers/storage"))
+	}
+	n.readPodman("/var/lib/containers/storage")
 	v, ok := n.podman[id]
 	if !ok {
 		return "", ""
 	}
 	name, file, _ = strings.Cut(v, "\x00")
 	return name, file
+}
+
+// readPodman reads the container lists of one storage root once.
+func (n *Namer) readPodman(storage string) {
+	if n.podmanRead == nil {
+		n.podmanRead = map[string]bool{}
+	}
+	if n.podmanRead[storage] {
+		return
+	}
+	n.podmanRead[storage] = true
+	for _, f := range podmanStorage {
+		f = filepath.Join(storage, f)
+		b, err := os.ReadFile(filepath.Join(n.Root, f))
+		if err != nil {
+			continue
+		}
+		var list []struct {
+			ID    string   `json:"id"`
+			Names []string `json:"names"`
+		}
+		if json.Unmarshal(b, &list) != nil {
+			continue
+		}
+		for _, c := range list {
+			if _, seen := n.podman[c.ID]; !seen && len(c.Names) > 0 {
+				n.podman[c.ID] = c.Names[0] + "\x00" + f
+			}
+		}
+	}
 }
 
 // pod names a pod UID "namespace/name" from /var/log/pods, whose

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 const (
 	dockerID = "8ad700d1f7115aba42de87ce088d3f16808a1ac54e2d7f562c499bdef8d0a0d4"
+	podmanID = "579635db3532e954d07927bdc32bd435bd082f03a0696ded072f04d762a18775"
 	otherID  = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd"
 )
 
@@ -71,6 +73,17 @@ func writeRoot(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "config.v2.json"), cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	pm, err := os.ReadFile("testdata/podman/containers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage := filepath.Join(root, "var/lib/containers/storage/overlay-containers")
+	if err := os.MkdirAll(storage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(storage, "containers.json"), pm, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// The kubelet names each pod's log directory NAMESPACE_NAME_UID.
 	if err := os.MkdirAll(filepath.Join(root, "var/log/pods", "default_nginx-7c5ddbdf54-8x2lq_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"), 0o755); err != nil {
 		t.Fatal(err)
@@ -89,6 +102,7 @@ func TestNamer(t *testing.T) {
 		{Ref{Engine: Docker, ID: otherID}, "container (docker 3f2a9c1b7d4e)", ""},
 		{Ref{Engine: Containerd, ID: otherID, PodUID: "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, "pod default/nginx-7c5ddbdf54-8x2lq", "/var/log/pods/default_nginx-7c5ddbdf54-8x2lq_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"},
 		{Ref{Engine: Podman, ID: otherID}, "container (podman 3f2a9c1b7d4e)", ""},
+		{Ref{Engine: Podman, ID: podmanID}, "container contenedor1 (podman 579635db3532)", "/var/lib/containers/storage/overlay-containers/containers.json"},
 	}
 	for _, tc := range cases {
 		c := n.Name(tc.ref, "/cgroup")
@@ -101,5 +115,35 @@ func TestNamer(t *testing.T) {
 	}
 	if got := Label(&snapshot.Container{PodUID: "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5c"}); got != "pod 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5c" {
 		t.Errorf("unnamed pod: %q", got)
+	}
+}
+
+// A rootless Podman container's cgroup lies under its user's systemd
+// instance; its list is in that user's home.
+func TestNamerRootlessPodman(t *testing.T) {
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Skipf("no home directory for the current user: %v", err)
+	}
+	root := t.TempDir()
+	pm, err := os.ReadFile("testdata/podman/containers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage := filepath.Join(root, u.HomeDir, ".local/share/containers/storage/overlay-containers")
+	if err := os.MkdirAll(storage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(storage, "volatile-containers.json"), pm, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cg := "/user.slice/user-" + u.Uid + ".slice/user@" + u.Uid + ".service/user.slice/libpod-" + podmanID + ".scope/container"
+	ref, ok := ParseCgroup(cg)
+	if !ok {
+		t.Fatalf("ParseCgroup(%q) names no container", cg)
+	}
+	c := (&Namer{Root: root}).Name(ref, cg)
+	if got := Label(c); got != "container contenedor1 (podman 579635db3532)" {
+		t.Errorf("label %q (state file %q)", got, c.StateFile)
 	}
 }
