@@ -54,7 +54,7 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 			addr = "!" + addr
 		}
 		pub := &report.Published{
-			Target: targetText(p), TargetNetNS: p.TargetNetNS, Container: labels[p.TargetNetNS],
+			Target: targetText(p), TargetNetNS: p.TargetNetNS, PortLast: p.PortLast, Container: labels[p.TargetNetNS],
 			Exposure: class, Address: addr,
 			Backend: p.Backend, Table: p.Table, Chain: p.Chain, Comment: p.Comment, Conditions: p.Conditions,
 		}
@@ -71,14 +71,14 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 				row.Notes = append(row.Notes, report.Note{Key: "published.wider", Args: []string{rootProcess(row.Processes).Name, row.Address, addr}})
 				row.Exposure, row.Address, row.Interface = class, addr, iface
 			}
-			row.Notes = append(row.Notes, publishedNote(pub))
+			row.Notes = append(row.Notes, publishedNote(pub, p.Port))
 			continue
 		}
 		row := &report.Row{
 			NetNS: host, Proto: p.Proto, Address: addr, Port: p.Port, Reach: publishedReach(p),
 			Exposure: class, Interface: iface, OwnerState: snapshot.OwnersNone,
 			Sockets: []report.Socket{}, Published: pub,
-			Notes: []report.Note{publishedNote(pub)},
+			Notes: []report.Note{publishedNote(pub, p.Port)},
 		}
 		added = append(added, row)
 	}
@@ -153,8 +153,11 @@ func targetText(p snapshot.Published) string {
 // publishedNote says where the port goes and that INPUT rules do not see
 // it: "published by DNAT to 192.0.2.2:80 (container web): not filtered
 // by INPUT rules (ufw, firewalld)".
-func publishedNote(p *report.Published) report.Note {
+func publishedNote(p *report.Published, port uint16) report.Note {
 	to := p.Target
+	if p.PortLast != 0 {
+		to += " (ports " + strconv.Itoa(int(port)) + "-" + strconv.Itoa(int(p.PortLast)) + ")"
+	}
 	if p.Container != "" {
 		to += " (" + p.Container + ")"
 	}

@@ -122,7 +122,10 @@ type Published struct {
 	// pod ("container web (docker 3f2a1b2c3d4e)"), when known.
 	Target      string `json:"target"`
 	TargetNetNS uint64 `json:"target_netns,omitempty"`
-	Container   string `json:"container,omitempty"`
+	// PortLast ends the range of published ports that starts at the
+	// row's port; 0 for one port.
+	PortLast  uint16 `json:"port_last,omitempty"`
+	Container string `json:"container,omitempty"`
 	// Exposure and Address are the DNAT rule's, which may be wider than
 	// the proxy socket's the row was joined to.
 	Exposure string `json:"exposure"`

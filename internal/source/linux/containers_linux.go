@@ -98,37 +98,47 @@ func published(rulesets []*natrules.Ruleset) []snapshot.Published {
 	index := map[key]int{}
 	for _, rs := range rulesets {
 		for _, m := range rs.Mappings() {
-			if m.Proto == "" || m.Ports.Any() {
-				continue // a DNAT of every port or protocol publishes no port a row can show
+			// A rule without a protocol or port (a 1:1 NAT of a
+			// whole address) publishes every port: one record per
+			// protocol, ports 1-65535.
+			protos := []string{m.Proto}
+			if m.Proto == "" {
+				protos = []string{"tcp", "udp", "sctp"}
 			}
-			p := snapshot.Published{
-				Proto: snapshot.Proto(m.Proto), Address: m.Dst, AddressNot: m.DstNot,
-				Port: m.Ports.First, InInterface: m.InIface, InInterfaceNot: m.InIfaceNot,
-				Redirect: m.Redirect, Backend: string(m.Backend), Table: m.Table, Chain: m.Chain,
-				Comment: m.Comment, Conditions: m.Unknown,
+			ports := m.Ports
+			if ports.Any() {
+				ports = natrules.PortRange{First: 1, Last: 65535}
 			}
-			if m.Ports.Last != m.Ports.First {
-				p.PortLast = m.Ports.Last
-			}
-			p.Target = netip.AddrPortFrom(m.To, m.ToPorts.First)
-			if !p.Address.IsValid() {
-				// Every local address of the target's family (of
-				// the table's, for a redirect).
-				if m.To.Is6() && !m.To.Is4In6() || (!m.To.IsValid() && m.Family == "ip6") {
-					p.Address = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-				} else {
-					p.Address = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+			for _, proto := range protos {
+				p := snapshot.Published{
+					Proto: snapshot.Proto(proto), Address: m.Dst, AddressNot: m.DstNot,
+					Port: ports.First, InInterface: m.InIface, InInterfaceNot: m.InIfaceNot,
+					Redirect: m.Redirect, Backend: string(m.Backend), Table: m.Table, Chain: m.Chain,
+					Comment: m.Comment, Conditions: m.Unknown,
 				}
-			}
-			k := key{p.Proto, p.Address, p.Port, p.Target}
-			if i, ok := index[k]; ok {
-				if len(p.Conditions) < len(out[i].Conditions) {
-					out[i] = p
+				if ports.Last != ports.First {
+					p.PortLast = ports.Last
 				}
-				continue
+				p.Target = netip.AddrPortFrom(m.To, m.ToPorts.First)
+				if !p.Address.IsValid() {
+					// Every local address of the target's family
+					// (of the table's, for a redirect).
+					if m.To.Is6() && !m.To.Is4In6() || (!m.To.IsValid() && m.Family == "ip6") {
+						p.Address = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+					} else {
+						p.Address = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+					}
+				}
+				k := key{p.Proto, p.Address, p.Port, p.Target}
+				if i, ok := index[k]; ok {
+					if len(p.Conditions) < len(out[i].Conditions) {
+						out[i] = p
+					}
+					continue
+				}
+				index[k] = len(out)
+				out = append(out, p)
 			}
-			index[k] = len(out)
-			out = append(out, p)
 		}
 	}
 	return out
