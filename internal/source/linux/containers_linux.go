@@ -94,8 +94,11 @@ func published(rulesets []*natrules.Ruleset) []snapshot.Published {
 		port   uint16
 		target netip.AddrPort
 	}
+	// Paths to one rule that differ only in undecoded conditions are
+	// alternatives: one without conditions says all, and replaces those
+	// with; others stay side by side.
 	var out []snapshot.Published
-	index := map[key]int{}
+	plain := map[key]bool{} // keys with a path without conditions
 	for _, rs := range rulesets {
 		for _, m := range rs.Mappings() {
 			// A rule without a protocol or port (a 1:1 NAT of a
@@ -130,18 +133,19 @@ func published(rulesets []*natrules.Ruleset) []snapshot.Published {
 					}
 				}
 				k := key{p.Proto, p.Address, p.Port, p.Target}
-				if i, ok := index[k]; ok {
-					if len(p.Conditions) < len(out[i].Conditions) {
-						out[i] = p
+				if len(p.Conditions) == 0 {
+					if plain[k] {
+						continue
 					}
-					continue
+					plain[k] = true
 				}
-				index[k] = len(out)
 				out = append(out, p)
 			}
 		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(p snapshot.Published) bool {
+		return len(p.Conditions) > 0 && plain[key{p.Proto, p.Address, p.Port, p.Target}]
+	})
 }
 
 func needsTargets(ps []snapshot.Published) bool {
