@@ -15,9 +15,10 @@
 #   nftables        nft -f: Docker's native and netavark's rules (natrules tests)
 #   iptables        iptables-nft-restore, iptables-legacy-restore/-save: Docker's
 #                   and kube-proxy's rules in both backends (natrules, integration)
+#   slirp4netns     rootless Podman's user-mode forwarder (integration)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

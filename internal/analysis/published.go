@@ -19,12 +19,14 @@ var proxyProcesses = []string{"docker-proxy", "rootlessport", "rootlesskit", "sl
 // exposure becomes the rule's when the rule is wider (a docker-proxy on
 // 127.0.0.1 with a rule for every address is not loopback-only), else as
 // a row of its own, which no socket backs. Rows of a container namespace
-// that no rule targets are marked "container network only". It returns
-// the new rows.
+// that no rule targets are marked "container network only". The sockets
+// of a slirp4netns are joined to the namespace it forwards into. It
+// returns the new rows.
 func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64][]snapshot.Interface) []*report.Row {
 	host := uint64(0)
 	labels := map[uint64]string{}
 	containerNS := map[uint64]bool{}
+	forwarder := map[int]uint64{} // slirp4netns PID → the namespace it serves
 	for _, ns := range snap.Namespaces {
 		if ns.Current {
 			host = ns.ID
@@ -32,6 +34,9 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 		if ns.Container != nil {
 			containerNS[ns.ID] = true
 			labels[ns.ID] = ns.Name
+		}
+		for _, pid := range ns.ForwardedBy {
+			forwarder[pid] = ns.ID
 		}
 	}
 	type targetKey struct {
@@ -82,8 +87,26 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 		}
 		added = append(added, row)
 	}
+	forwardedNS := map[uint64]bool{}
 	for _, row := range rows {
-		if !containerNS[row.NetNS] {
+		for _, proc := range row.Processes {
+			ns, ok := forwarder[proc.PID]
+			if !ok || row.Published != nil {
+				continue
+			}
+			forwardedNS[ns] = true
+			to := labels[ns]
+			if to == "" {
+				to = "netns " + strconv.FormatUint(ns, 10)
+			}
+			row.Published = &report.Published{TargetNetNS: ns, Container: labels[ns], Exposure: row.Exposure, Address: row.Address, Backend: proc.Name}
+			row.Notes = append(row.Notes, report.Note{Key: "published.forwarded", Args: []string{proc.Name, to}})
+		}
+	}
+	for _, row := range rows {
+		// A forwarder's ports are added through its API, not seen
+		// here: its namespace's listeners may be published or not.
+		if !containerNS[row.NetNS] || forwardedNS[row.NetNS] {
 			continue
 		}
 		if as, ok := targeted[targetKey{row.NetNS, row.Proto, row.Port}]; ok {

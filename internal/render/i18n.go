@@ -58,6 +58,7 @@ var catalogue = map[string]map[string]string{
 	"published.dnat":            {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},
 	"published.dnat-conditions": {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld); only where %[3]s", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません。条件: %[3]s"},
 	"published.wider":           {"en": "%[1]s listens on %[2]s, but the DNAT rule publishes the port on %[3]s", "ja": "%[1]s は %[2]s で待ち受けますが、DNAT の規則がこのポートを %[3]s に公開しています"},
+	"published.forwarded":       {"en": "%[1]s forwards it into %[2]s", "ja": "%[1]s が %[2]s へ転送します"},
 	"published.target":          {"en": "published on the host as %[1]s", "ja": "ホストで %[1]s として公開"},
 	"netns.container-only":      {"en": "container network only (%[1]s): not published on the host", "ja": "コンテナのネットワーク内のみ (%[1]s): ホストには公開されていません"},
 	"summary.nat-two-backends":  {"en": "NAT rules in both %[1]s: each one's tools show only its own", "ja": "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},

@@ -137,6 +137,10 @@ type Namespace struct {
 	// namespace, when their cgroup names one (Name is then its label,
 	// unless `ip netns` names the namespace).
 	Container *Container `json:"container,omitempty"`
+	// ForwardedBy are the PIDs of user-mode network forwarders
+	// (slirp4netns) that serve the namespace from the host: their
+	// sockets on the host are its published ports.
+	ForwardedBy []int `json:"forwarded_by,omitempty"`
 }
 
 // Container is a container or pod, as its processes' cgroup path and the

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -59,15 +61,7 @@ func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
 	client := env.AddPeer(t, "op-cli0", "op-cli1", pfx("198.51.100.1/24"), pfx("198.51.100.2/24"))
 
-	// Docker's state file, in the test namespace's own mounts only.
-	env.NS.Run(t, "mount", "-t", "tmpfs", "openports-test", "/var/lib")
-	cfg := filepath.Join(root, "internal/source/linux/containers/testdata/docker/config.v2.json")
-	dir := "/var/lib/docker/containers/" + dockerID
-	env.NS.Run(t, "mkdir", "-p", dir)
-	env.NS.Run(t, "cp", cfg, dir+"/config.v2.json")
-
-	web := env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: ap("192.0.2.2:80")})
-	intoCgroup(t, web.PID, "system.slice/docker-"+dockerID+".scope")
+	web := dockerContainer(t, env, ap("192.0.2.2:80"))
 
 	rules, err := os.ReadFile(filepath.Join(root, "internal/source/linux/natrules/testdata/docker-iptables.rules"))
 	if err != nil {
@@ -84,6 +78,26 @@ func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 		t.Fatalf("the published port does not reach the container: %v", err)
 	}
 	return env, web
+}
+
+// dockerContainer makes the peer namespace a Docker container: a listener
+// on addr in a cgroup named as Docker's systemd driver names it, and
+// Docker's state file at /var/lib/docker in the test namespace's private
+// mounts (a tmpfs over /var/lib there).
+func dockerContainer(t *testing.T, env *testenv.Env, addr netip.AddrPort) *testenv.Listener {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.NS.Run(t, "mount", "-t", "tmpfs", "openports-test", "/var/lib")
+	cfg := filepath.Join(root, "internal/source/linux/containers/testdata/docker/config.v2.json")
+	dir := "/var/lib/docker/containers/" + dockerID
+	env.NS.Run(t, "mkdir", "-p", dir)
+	env.NS.Run(t, "cp", cfg, dir+"/config.v2.json")
+	l := env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: addr})
+	intoCgroup(t, l.PID, "system.slice/docker-"+dockerID+".scope")
+	return l
 }
 
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
@@ -240,6 +254,75 @@ func TestDockerPublishedPort(t *testing.T) {
 			t.Errorf("loopback docker-proxy: exposure %s, notes %+v; want all and published.wider", row.Exposure, row.Notes)
 		}
 	})
+}
+
+// TestSlirp4netnsForwarder: rootless Podman's slirp4netns forwards a host
+// port into the container's namespace from user space, with no NAT rule;
+// its socket is joined to that namespace's container.
+func TestSlirp4netnsForwarder(t *testing.T) {
+	bin := openports(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
+	}
+	if _, err := exec.LookPath("slirp4netns"); err != nil {
+		t.Skip("slirp4netns not installed (Debian package slirp4netns: scripts/test-deps.sh)")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	client := env.AddPeer(t, "op-cli0", "op-cli1", pfx("198.51.100.1/24"), pfx("198.51.100.2/24"))
+	dockerContainer(t, env, ap("0.0.0.0:80"))
+
+	api := filepath.Join(t.TempDir(), "slirp.sock")
+	slirp := env.NS.Start(t, "slirp4netns", "--configure", "--mtu=65520", "--api-socket", api, strconv.Itoa(env.Peer.HolderPID()), "tap0")
+	// Podman adds each published port through the API socket.
+	var reply string
+	for i := 0; i < 50; i++ {
+		if reply = slirpAPI(api, `{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"0.0.0.0","host_port":18080,"guest_port":80}}`); strings.Contains(reply, "return") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(reply, `"return"`) {
+		t.Fatalf("slirp4netns add_hostfwd: %q; stderr: %s", reply, slirp.Stderr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := client.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/198.51.100.1/18080 && sleep 0.2").Run(); err != nil {
+		t.Fatalf("connect through slirp4netns's port: %v", err)
+	}
+
+	rep := decode(t, run(t, env.NS, bin, "-o", "json"))
+	var row *report.Row
+	for i := range rep.Rows {
+		if rep.Rows[i].Port == 18080 {
+			row = &rep.Rows[i]
+		}
+	}
+	if row == nil || len(row.Processes) == 0 || row.Processes[0].Name != "slirp4netns" {
+		t.Fatalf("no slirp4netns row for 18080: %+v", rep.Rows)
+	}
+	if row.Published == nil || row.Published.Container != dockerLabel || row.Published.Backend != "slirp4netns" || !hasNote(*row, "published.forwarded") {
+		t.Errorf("slirp4netns row not joined to its container: %+v", row.Published)
+	}
+}
+
+// slirpAPI sends one request to a slirp4netns API socket and returns the
+// reply ("" when the socket is not there yet).
+func slirpAPI(path, req string) string {
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := conn.Write([]byte(req)); err != nil {
+		return ""
+	}
+	conn.(*net.UnixConn).CloseWrite()
+	b, _ := io.ReadAll(conn)
+	return string(b)
 }
 
 // recordEnv names a file to which TestDockerPublishedPort writes the

@@ -25,9 +25,11 @@ import (
 // namespace after the container or pod its processes' cgroup names.
 // byNS maps namespaces to their PIDs (from the owner scan with --netns
 // all); without it the namespaces are listed only when a DNAT target must
-// be placed. A fake /proc tree (tests) has no kernel rules to match, so
-// nothing is read there.
-func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
+// be placed. owners are the holders of the sockets, by inode: a
+// slirp4netns among them forwards into the namespace its command line
+// names (Namespace.ForwardedBy). A fake /proc tree (tests) has no kernel
+// rules to match, so nothing is read there.
+func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
 	if c.proc != "/proc" {
 		return
 	}
@@ -42,7 +44,8 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 	}
 	snap.Published = published(read.Rulesets)
 
-	if needsTargets(snap.Published) {
+	forwarded := c.forwarders(owners)
+	if needsTargets(snap.Published) || len(forwarded) > 0 {
 		if byNS == nil {
 			byNS = c.scanNetNS()
 		}
@@ -51,13 +54,22 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 		for _, ns := range snap.Namespaces {
 			listed[ns.ID] = true
 		}
-		for _, p := range snap.Published {
-			if id := p.TargetNetNS; id != 0 && !listed[id] {
+		add := func(id uint64) {
+			if id != 0 && !listed[id] {
 				listed[id] = true
 				snap.Namespaces = append(snap.Namespaces, snapshot.Namespace{ID: id})
 			}
 		}
+		for _, p := range snap.Published {
+			add(p.TargetNetNS)
+		}
+		for id := range forwarded {
+			add(id)
+		}
 		slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
+		for i := range snap.Namespaces {
+			snap.Namespaces[i].ForwardedBy = forwarded[snap.Namespaces[i].ID]
+		}
 	}
 	namer := &containers.Namer{Root: "/"}
 	for i := range snap.Namespaces {
@@ -82,6 +94,39 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 			break
 		}
 	}
+}
+
+// forwarders maps namespaces to the PIDs of the slirp4netns processes
+// among owners that forward into them. slirp4netns names its namespace
+// on its command line, as Podman starts it: "... PID TAPNAME" or
+// "--netns-type=path PATH TAPNAME" (its ports are added later through its
+// API socket, so only the namespace, not the port, is known). Podman's
+// rootlessport and pasta do not name theirs there.
+func (c *Collector) forwarders(owners map[uint64][]snapshot.Owner) map[uint64][]int {
+	out := map[uint64][]int{}
+	seen := map[int]bool{}
+	for _, holders := range owners {
+		for _, o := range holders {
+			if o.Name != "slirp4netns" || seen[o.PID] || len(o.Cmdline) < 3 {
+				continue
+			}
+			seen[o.PID] = true
+			target := o.Cmdline[len(o.Cmdline)-2] // the last is TAPNAME
+			path := target
+			if _, err := strconv.Atoi(target); err == nil {
+				path = filepath.Join(c.proc, target, "ns/net")
+			} else if !strings.HasPrefix(target, "/") {
+				continue
+			}
+			if id, err := nsInode(path); err == nil {
+				out[id] = append(out[id], o.PID)
+			}
+		}
+	}
+	for id := range out {
+		slices.Sort(out[id])
+	}
+	return out
 }
 
 // published turns the DNAT rules of every backend into snapshot records,
