@@ -308,6 +308,40 @@ func TestSlirp4netnsForwarder(t *testing.T) {
 	}
 }
 
+// TestKubernetesPodName: a pod's namespace is named from the kubepods
+// cgroup of its processes and the kubelet's /var/log/pods directory.
+func TestKubernetesPodName(t *testing.T) {
+	bin := openports(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/log in a private mount namespace")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	const uid = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+	const id = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd"
+	env.NS.Run(t, "mount", "-t", "tmpfs", "openports-test", "/var/log")
+	env.NS.Run(t, "mkdir", "-p", "/var/log/pods/default_nginx-7c5ddbdf54-8x2lq_"+uid+"/nginx")
+	l := env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: ap("0.0.0.0:8080")})
+	intoCgroup(t, l.PID, "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"+strings.ReplaceAll(uid, "-", "_")+".slice/cri-containerd-"+id+".scope")
+	peer, err := env.Peer.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := decode(t, run(t, env.NS, bin, "--netns", "all", "-o", "json"))
+	for _, ns := range rep.Namespaces {
+		if ns.ID != peer {
+			continue
+		}
+		if ns.Name != "pod default/nginx-7c5ddbdf54-8x2lq" || ns.Container == nil || ns.Container.Engine != "containerd" || ns.Container.PodUID != uid {
+			t.Errorf("pod namespace %q, container %+v", ns.Name, ns.Container)
+		}
+		return
+	}
+	t.Errorf("namespace %d of the pod is not in the report", peer)
+}
+
 // slirpAPI sends one request to a slirp4netns API socket and returns the
 // reply ("" when the socket is not there yet).
 func slirpAPI(path, req string) string {
