@@ -166,6 +166,9 @@ type Process struct {
 	Name      string  `json:"name"`
 	User      string  `json:"user,omitempty"`
 	UID       *uint32 `json:"uid,omitempty"`
+	// Cgroup is the snapshot owner's cgroup path (Linux live only): the
+	// provenance of a systemd host reads the unit from it.
+	Cgroup string `json:"cgroup,omitempty"`
 	// Provenance says which service started the process and whether the
 	// administrator enabled it, when it was looked up.
 	Provenance *Provenance `json:"provenance,omitempty"`
