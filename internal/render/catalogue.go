@@ -75,6 +75,15 @@ const (
 	MsgTruncated       MsgID = "truncated"
 	MsgPortPrinted     MsgID = "port.printed"
 
+	MsgPublishedDNAT      MsgID = "published.dnat"
+	MsgPublishedDNATCond  MsgID = "published.dnat-conditions"
+	MsgPublishedWider     MsgID = "published.wider"
+	MsgPublishedForwarded MsgID = "published.forwarded"
+	MsgPublishedTarget    MsgID = "published.target"
+	MsgNetNSContainerOnly MsgID = "netns.container-only"
+	MsgSummaryNATBackends MsgID = "summary.nat-two-backends"
+	MsgGapNATUnreadable   MsgID = "gap.nat-unreadable"
+
 	MsgReasonNoCapability     MsgID = "reason.no-capability"
 	MsgReasonHidepid          MsgID = "reason.hidepid"
 	MsgReasonUserNamespace    MsgID = "reason.user-namespace"
@@ -311,6 +320,16 @@ var catalogue = map[MsgID]text{
 	MsgOwnerViaUnnamed: {En: "another tool's", Ja: "別のツール"},
 	MsgTruncated:       {En: "truncated by the tool: %[1]s", Ja: "ツールが切り詰めた項目: %[1]s"},
 	MsgPortPrinted:     {En: "port not readable, printed as %[1]s", Ja: "ポートを読めません (表示は %[1]s)"},
+
+	// Ports published by destination NAT (Docker, Podman, kube-proxy).
+	MsgPublishedDNAT:      {En: "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", Ja: "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},
+	MsgPublishedDNATCond:  {En: "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld); only where %[3]s", Ja: "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません。条件: %[3]s"},
+	MsgPublishedWider:     {En: "%[1]s listens on %[2]s, but the DNAT rule publishes the port on %[3]s", Ja: "%[1]s は %[2]s で待ち受けますが、DNAT の規則がこのポートを %[3]s に公開しています"},
+	MsgPublishedForwarded: {En: "%[1]s forwards it into %[2]s", Ja: "%[1]s が %[2]s へ転送します"},
+	MsgPublishedTarget:    {En: "published on the host as %[1]s", Ja: "ホストで %[1]s として公開"},
+	MsgNetNSContainerOnly: {En: "container network only (%[1]s): not published on the host", Ja: "コンテナのネットワーク内のみ (%[1]s): ホストには公開されていません"},
+	MsgSummaryNATBackends: {En: "NAT rules in both %[1]s: each one's tools show only its own", Ja: "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},
+	MsgGapNATUnreadable:   {En: "NAT rules could not be read (%[1]s): ports published by DNAT (Docker, Podman, Kubernetes) may be missing", Ja: "NAT の規則を読めませんでした (%[1]s)。DNAT で公開されたポート (Docker、Podman、Kubernetes) が欠けている可能性があります"},
 
 	// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 	// arguments are the socket's uid and " (user)". The hint to run as
@@ -578,6 +597,8 @@ func (t texts) kbText(key string) string {
 var noteIDs = map[string]MsgID{
 	"owner.unknown": MsgOwnerUnknown, "owner.partial": MsgOwnerPartial, "owner.none": MsgOwnerNone,
 	"owner.via-address": MsgOwnerViaAddress, "truncated": MsgTruncated, "port.printed": MsgPortPrinted,
+	"published.dnat": MsgPublishedDNAT, "published.dnat-conditions": MsgPublishedDNATCond, "published.wider": MsgPublishedWider,
+	"published.forwarded": MsgPublishedForwarded, "published.target": MsgPublishedTarget, "netns.container-only": MsgNetNSContainerOnly,
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
 	"provenance.not-enabled": MsgProvenanceNotEnabled, "provenance.unknown": MsgProvenanceUnknown,
 	"policy.new": MsgPolicyNew, "policy.exposure": MsgPolicyExposure, "policy.owner": MsgPolicyOwner, "policy.missing": MsgPolicyMissing,
@@ -647,6 +668,7 @@ var gapTexts = map[string][]gapText{
 	"namespaces/user-namespace":        {{MsgGapNetNSHidden, nil}},
 	"namespaces/refused":               {{MsgGapNetNSHidden, nil}},
 	"namespaces/pid-namespace":         {{MsgGapNetNSHidden, nil}},
+	"published/nat-unreadable":         {{MsgGapNATUnreadable, []string{"error"}}},
 	"owners/pid-namespace":             {{MsgGapPIDNamespace, []string{"count"}}},
 }
 

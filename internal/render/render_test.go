@@ -30,6 +30,12 @@ func fixtureReport(t testing.TB, all bool) *report.Report {
 	return analysis.Build(readSnapshot(t, "../analysis/testdata/host.snapshot.json"), analysis.Options{All: all, Knowledge: kb(t)})
 }
 
+// snapshotReport analyses the snapshot saved at path.
+func snapshotReport(t testing.TB, path string, all bool) *report.Report {
+	t.Helper()
+	return analysis.Build(readSnapshot(t, path), analysis.Options{All: all, Knowledge: kb(t)})
+}
+
 func readSnapshot(t testing.TB, path string) *snapshot.Snapshot {
 	t.Helper()
 	f, err := os.Open(path)
