@@ -146,12 +146,10 @@ func (e *Expectations) nameserverFindings(cfg *resolvconf.Config) []finding.Find
 }
 
 func mismatch(subject, msg, expected, actual string) finding.Finding {
-	return finding.Finding{
-		Subject: subject, Verdict: finding.Problem, Message: msg,
-		Reason:   fmt.Sprintf("expected %s, found %s", expected, actual),
-		Hint:     "fix the host or the expectations file",
-		Expected: expected, Actual: actual,
-	}
+	f := finding.Finding{Subject: subject, Message: msg, Expected: expected, Actual: actual}
+	f.Why(finding.Problem, "expect.mismatch", []string{expected, actual}, fmt.Sprintf("expected %s, found %s", expected, actual),
+		"fix the host or the expectations file")
+	return f
 }
 
 func upWord(up bool) string {

@@ -31,12 +31,10 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 	var cfg *resolvconf.Config
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c.Findings = append(c.Findings, finding.Finding{
-			Subject: path, Verdict: finding.Problem, File: path,
-			Message: path + " does not exist",
-			Reason:  "without it the C library asks a nameserver on this host (127.0.0.1)",
-			Hint:    "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)",
-		})
+		f := finding.Finding{Subject: path, File: path, Message: path + " does not exist"}
+		f.Why(finding.Problem, "resolv.missing", nil, "without it the C library asks a nameserver on this host (127.0.0.1)",
+			"create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)")
+		c.Findings = append(c.Findings, f)
 		cfg = &resolvconf.Config{File: path}
 	case err != nil:
 		c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", fmt.Errorf("read %s: %w", path, err)))

@@ -213,6 +213,51 @@ const (
 	MsgPortsHintNote      MsgID = "ports.hint.note"
 	MsgPortsPolicyMissing MsgID = "ports.policy-missing"
 
+	MsgWhyIfaceNone         MsgID = "why.iface.none"
+	MsgHintIfaceNone        MsgID = "hint.iface.none"
+	MsgWhyIfaceLoDown       MsgID = "why.iface.loopback-down"
+	MsgHintIfaceLoDown      MsgID = "hint.iface.loopback-down"
+	MsgWhyIfaceLoNoAddr     MsgID = "why.iface.loopback-no-address"
+	MsgHintIfaceLoNoAddr    MsgID = "hint.iface.loopback-no-address"
+	MsgWhyIfaceDAD          MsgID = "why.iface.dad-failed"
+	MsgHintIfaceDAD         MsgID = "hint.iface.dad-failed"
+	MsgWhyIfaceNoCarrier    MsgID = "why.iface.no-carrier"
+	MsgHintIfaceNoCarrier   MsgID = "hint.iface.no-carrier"
+	MsgWhyIfaceNoAddr       MsgID = "why.iface.no-address"
+	MsgHintIfaceNoAddr      MsgID = "hint.iface.no-address"
+	MsgWhyIfaceLLOnly       MsgID = "why.iface.link-local-only"
+	MsgHintIfaceLLOnly      MsgID = "hint.iface.link-local-only"
+	MsgWhyIfaceDup          MsgID = "why.iface.duplicate"
+	MsgHintIfaceDup         MsgID = "hint.iface.duplicate"
+	MsgWhyRouteNoneExp4     MsgID = "why.route.none-expected.v4"
+	MsgHintRouteNoneExp4    MsgID = "hint.route.none-expected.v4"
+	MsgWhyRouteNoneExp6     MsgID = "why.route.none-expected.v6"
+	MsgHintRouteNoneExp6    MsgID = "hint.route.none-expected.v6"
+	MsgWhyRouteNone4        MsgID = "why.route.none.v4"
+	MsgHintRouteNone4       MsgID = "hint.route.none.v4"
+	MsgWhyRouteNone6        MsgID = "why.route.none.v6"
+	MsgHintRouteNone6       MsgID = "hint.route.none.v6"
+	MsgWhyRouteGwUnexp      MsgID = "why.route.gateway-unexpected"
+	MsgHintRouteGwUnexp     MsgID = "hint.route.gateway-unexpected"
+	MsgWhyRouteGwOffLink    MsgID = "why.route.gateway-off-link"
+	MsgHintRouteGwOffLink   MsgID = "hint.route.gateway-off-link"
+	MsgWhyRouteIfMissing    MsgID = "why.route.iface-missing"
+	MsgHintRouteIfMissing   MsgID = "hint.route.iface-missing"
+	MsgWhyRouteIfDown       MsgID = "why.route.iface-down"
+	MsgHintRouteIfDown      MsgID = "hint.route.iface-down"
+	MsgWhyRouteIfNoCarrier  MsgID = "why.route.iface-no-carrier"
+	MsgHintRouteIfNoCarrier MsgID = "hint.route.iface-no-carrier"
+	MsgWhyRouteGwOwn        MsgID = "why.route.gateway-own"
+	MsgHintRouteGwOwn       MsgID = "hint.route.gateway-own"
+	MsgWhyRouteGwSubnet     MsgID = "why.route.gateway-not-in-subnet"
+	MsgHintRouteGwSubnet    MsgID = "hint.route.gateway-not-in-subnet"
+	MsgWhyRouteGwSubnetOL   MsgID = "why.route.gateway-not-in-subnet-onlink"
+	MsgHintRouteGwSubnetOL  MsgID = "hint.route.gateway-not-in-subnet-onlink"
+	MsgWhyExpectMismatch    MsgID = "why.expect.mismatch"
+	MsgHintExpectMismatch   MsgID = "hint.expect.mismatch"
+	MsgWhyResolvMissing     MsgID = "why.resolv.missing"
+	MsgHintResolvMissing    MsgID = "hint.resolv.missing"
+
 	MsgDiffNew          MsgID = "diff.new"
 	MsgDiffGone         MsgID = "diff.gone"
 	MsgDiffChanged      MsgID = "diff.changed"
@@ -470,6 +515,53 @@ var catalogue = map[MsgID]text{
 	MsgPortsPolicyWhy:     {En: "the policy does not allow it as it is", Ja: "ポリシーは現在の状態を許可していません"},
 	MsgPortsHintNote:      {En: "the NOTE column of the listing below says why", Ja: "理由は下の一覧の備考欄にあります"},
 	MsgPortsPolicyMissing: {En: "%[1]s is in the policy (%[2]s) but does not listen", Ja: "%[1]s はポリシー (%[2]s) にありますが待ち受けていません"},
+
+	// Why a check finding is not ok and what to look at, by
+	// finding.Finding.ReasonCode; the arguments are ReasonArgs.
+	MsgWhyIfaceNone:         {En: "not even a loopback interface exists", Ja: "ループバックインターフェイスさえありません"},
+	MsgHintIfaceNone:        {En: "look at `ip link` (Linux) or `ifconfig -a`", Ja: "`ip link` (Linux) か `ifconfig -a` を確認してください"},
+	MsgWhyIfaceLoDown:       {En: "the loopback interface is down: programs on this host cannot reach 127.0.0.1 or ::1", Ja: "ループバックインターフェイスが停止しています: このホストのプログラムは 127.0.0.1 や ::1 に到達できません"},
+	MsgHintIfaceLoDown:      {En: "bring it up (`ip link set lo up`, `ifconfig lo0 up`)", Ja: "起動してください (`ip link set lo up`、`ifconfig lo0 up`)"},
+	MsgWhyIfaceLoNoAddr:     {En: "the loopback interface has neither 127.0.0.1 nor ::1", Ja: "ループバックインターフェイスに 127.0.0.1 も ::1 もありません"},
+	MsgHintIfaceLoNoAddr:    {En: "look at the loopback configuration (`ifconfig lo0`, `ip addr show lo`)", Ja: "ループバックの設定を確認してください (`ifconfig lo0`、`ip addr show lo`)"},
+	MsgWhyIfaceDAD:          {En: "duplicate address detection failed for %[1]s: another host on the link uses it", Ja: "%[1]s の重複アドレス検出に失敗しました: リンク上の別のホストが使っています"},
+	MsgHintIfaceDAD:         {En: "find the other host (`ndp -an`, `ip -6 neigh`) or change the address", Ja: "相手のホストを探す (`ndp -an`、`ip -6 neigh`) か、アドレスを変えてください"},
+	MsgWhyIfaceNoCarrier:    {En: "the interface is up but has no carrier: no cable, the peer or switch port is down", Ja: "インターフェイスは起動していますがキャリアがありません: ケーブルがないか、対向やスイッチのポートが停止しています"},
+	MsgHintIfaceNoCarrier:   {En: "check the cable, the switch port or the other end of the link (for a veth, its peer)", Ja: "ケーブル、スイッチのポート、リンクの対向 (veth ならペア) を確認してください"},
+	MsgWhyIfaceNoAddr:       {En: "the interface is up but has no address", Ja: "インターフェイスは起動していますがアドレスがありません"},
+	MsgHintIfaceNoAddr:      {En: "configure an address, or bring it down if it is unused", Ja: "アドレスを設定するか、使わないなら停止してください"},
+	MsgWhyIfaceLLOnly:       {En: "only a link-local IPv6 address: hosts beyond this link cannot reach this host through it", Ja: "リンクローカル IPv6 アドレスしかありません: このリンクの外のホストはこのインターフェイス経由でこのホストに到達できません"},
+	MsgHintIfaceLLOnly:      {En: "configure a global address (static, DHCP, SLAAC) if it should be reachable", Ja: "到達できるべきならグローバルアドレス (静的、DHCP、SLAAC) を設定してください"},
+	MsgWhyIfaceDup:          {En: "a duplicate address makes replies leave through the wrong interface, or not at all", Ja: "アドレスが重複していると、応答が誤ったインターフェイスから出るか、まったく出ません"},
+	MsgHintIfaceDup:         {En: "remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)", Ja: "一つを残して削除してください (`ip addr del`、`ifconfig IF inet ADDR delete`)"},
+	MsgWhyRouteNoneExp4:     {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
+	MsgHintRouteNoneExp4:    {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
+	MsgWhyRouteNoneExp6:     {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
+	MsgHintRouteNoneExp6:    {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
+	MsgWhyRouteNone4:        {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
+	MsgHintRouteNone4:       {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
+	MsgWhyRouteNone6:        {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
+	MsgHintRouteNone6:       {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
+	MsgWhyRouteGwUnexp:      {En: "the default gateway is not the one expected", Ja: "既定のゲートウェイが期待したものではありません"},
+	MsgHintRouteGwUnexp:     {En: "fix the default route or the expectation", Ja: "既定経路か期待値を直してください"},
+	MsgWhyRouteGwOffLink:    {En: "the gateway %[1]s is not on-link: no connected route covers it", Ja: "ゲートウェイ %[1]s はオンリンクではありません: それを含む直結経路がありません"},
+	MsgHintRouteGwOffLink:   {En: "use a gateway inside a local subnet", Ja: "ローカルのサブネット内のゲートウェイを使ってください"},
+	MsgWhyRouteIfMissing:    {En: "the route's interface %[1]s does not exist", Ja: "経路のインターフェイス %[1]s が存在しません"},
+	MsgHintRouteIfMissing:   {En: "look at `ip link` or `ifconfig -a`", Ja: "`ip link` か `ifconfig -a` を確認してください"},
+	MsgWhyRouteIfDown:       {En: "the route's interface %[1]s is down", Ja: "経路のインターフェイス %[1]s が停止しています"},
+	MsgHintRouteIfDown:      {En: "bring %[1]s up", Ja: "%[1]s を起動してください"},
+	MsgWhyRouteIfNoCarrier:  {En: "the route's interface %[1]s has no carrier", Ja: "経路のインターフェイス %[1]s にキャリアがありません"},
+	MsgHintRouteIfNoCarrier: {En: "check the cable, the switch port or the other end of the link", Ja: "ケーブル、スイッチのポート、リンクの対向を確認してください"},
+	MsgWhyRouteGwOwn:        {En: "the gateway %[1]s is this host's own address on %[2]s", Ja: "ゲートウェイ %[1]s は %[2]s 上のこのホスト自身のアドレスです"},
+	MsgHintRouteGwOwn:       {En: "point the default route at the router, not at this host", Ja: "既定経路はこのホストではなくルータに向けてください"},
+	MsgWhyRouteGwSubnet:     {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません"},
+	MsgHintRouteGwSubnet:    {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
+	MsgWhyRouteGwSubnetOL:   {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s; the route was forced with onlink", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません (経路は onlink で強制されています)"},
+	MsgHintRouteGwSubnetOL:  {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
+	MsgWhyExpectMismatch:    {En: "expected %[1]s, found %[2]s", Ja: "期待値 %[1]s、実際 %[2]s"},
+	MsgHintExpectMismatch:   {En: "fix the host or the expectations file", Ja: "ホストか期待値のファイルを直してください"},
+	MsgWhyResolvMissing:     {En: "without it the C library asks a nameserver on this host (127.0.0.1)", Ja: "これがないと C ライブラリはこのホスト上のネームサーバ (127.0.0.1) に問い合わせます"},
+	MsgHintResolvMissing:    {En: "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)", Ja: "ネームサーバを書いて作成するか、管理しているツール (resolvconf、NetworkManager、systemd-resolved、dhcpcd) を確認してください"},
 
 	MsgDiffNew:          {En: "new", Ja: "新規"},
 	MsgDiffGone:         {En: "gone", Ja: "消失"},

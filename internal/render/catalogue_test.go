@@ -138,6 +138,38 @@ func TestEveryGapHasText(t *testing.T) {
 	}
 }
 
+// TestEveryCheckReasonHasText fails when a check finding's reason code has
+// no text.
+func TestEveryCheckReasonHasText(t *testing.T) {
+	why := regexp.MustCompile(`(?:\.Why|\bset)\([^,]+, "([a-z.-]+)"`)
+	found := 0
+	err := filepath.WalkDir("../hostcheck", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range why.FindAllStringSubmatch(string(src), -1) {
+			found++
+			_, ok := reasonIDs[m[1]]
+			_, v4 := reasonIDs[m[1]+".v4"]
+			_, v6 := reasonIDs[m[1]+".v6"]
+			if !ok && !(v4 && v6) {
+				t.Errorf("%s gives the reason %q, which the catalogue has no text for", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 15 {
+		t.Errorf("only %d reason codes found: the scan is broken", found)
+	}
+}
+
 // TestEveryOwnerReasonHasText fails when a parser or collector gives an
 // owner reason code the catalogue has no text for.
 func TestEveryOwnerReasonHasText(t *testing.T) {

@@ -117,7 +117,15 @@ var findingIDs = map[string][3]MsgID{
 func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
 	ids, ok := findingIDs[f.Code]
 	if !ok {
-		return Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
+		message, reason, hint = Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
+		if why, ok := reasonIDs[f.ReasonCode]; ok {
+			args := make([]string, len(f.ReasonArgs))
+			for i, a := range f.ReasonArgs {
+				args[i] = short(a)
+			}
+			reason, hint = tx.getArgs(why[0], args), tx.getArgs(why[1], args)
+		}
+		return message, reason, hint
 	}
 	args := make([]string, len(f.Args))
 	for i, a := range f.Args {
@@ -176,6 +184,32 @@ func (tx texts) checkSummary(c hostcheck.Check) string {
 		parts = append(parts, tx.get(MsgSumAllOK))
 	}
 	return tx.getArgs(id, args) + ": " + strings.Join(parts, ", ")
+}
+
+// reasonIDs are the reason and hint texts of findings, by ReasonCode.
+var reasonIDs = map[string][2]MsgID{
+	"expect.mismatch":                    {MsgWhyExpectMismatch, MsgHintExpectMismatch},
+	"resolv.missing":                     {MsgWhyResolvMissing, MsgHintResolvMissing},
+	"iface.none":                         {MsgWhyIfaceNone, MsgHintIfaceNone},
+	"iface.loopback-down":                {MsgWhyIfaceLoDown, MsgHintIfaceLoDown},
+	"iface.loopback-no-address":          {MsgWhyIfaceLoNoAddr, MsgHintIfaceLoNoAddr},
+	"iface.dad-failed":                   {MsgWhyIfaceDAD, MsgHintIfaceDAD},
+	"iface.no-carrier":                   {MsgWhyIfaceNoCarrier, MsgHintIfaceNoCarrier},
+	"iface.no-address":                   {MsgWhyIfaceNoAddr, MsgHintIfaceNoAddr},
+	"iface.link-local-only":              {MsgWhyIfaceLLOnly, MsgHintIfaceLLOnly},
+	"iface.duplicate":                    {MsgWhyIfaceDup, MsgHintIfaceDup},
+	"route.none-expected.v4":             {MsgWhyRouteNoneExp4, MsgHintRouteNoneExp4},
+	"route.none-expected.v6":             {MsgWhyRouteNoneExp6, MsgHintRouteNoneExp6},
+	"route.none.v4":                      {MsgWhyRouteNone4, MsgHintRouteNone4},
+	"route.none.v6":                      {MsgWhyRouteNone6, MsgHintRouteNone6},
+	"route.gateway-unexpected":           {MsgWhyRouteGwUnexp, MsgHintRouteGwUnexp},
+	"route.gateway-off-link":             {MsgWhyRouteGwOffLink, MsgHintRouteGwOffLink},
+	"route.iface-missing":                {MsgWhyRouteIfMissing, MsgHintRouteIfMissing},
+	"route.iface-down":                   {MsgWhyRouteIfDown, MsgHintRouteIfDown},
+	"route.iface-no-carrier":             {MsgWhyRouteIfNoCarrier, MsgHintRouteIfNoCarrier},
+	"route.gateway-own":                  {MsgWhyRouteGwOwn, MsgHintRouteGwOwn},
+	"route.gateway-not-in-subnet":        {MsgWhyRouteGwSubnet, MsgHintRouteGwSubnet},
+	"route.gateway-not-in-subnet-onlink": {MsgWhyRouteGwSubnetOL, MsgHintRouteGwSubnetOL},
 }
 
 func (tx texts) verdict(v finding.Verdict) string {

@@ -53,6 +53,10 @@ type Finding struct {
 	Args []string `json:"args,omitempty"`
 	// Reason says why the verdict is not ok ("" when ok).
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode, when set, names Reason and Hint in the message
+	// catalogue of internal/render, with ReasonArgs.
+	ReasonCode string   `json:"reason_code,omitempty"`
+	ReasonArgs []string `json:"reason_args,omitempty"`
 	// Hint says what to look at next ("" when ok).
 	Hint string `json:"hint,omitempty"`
 	// File and Line locate the finding in a configuration file, when it
@@ -63,6 +67,12 @@ type Finding struct {
 	// expectation.
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+}
+
+// Why sets the finding's verdict, its reason and hint in English, and the
+// code and arguments renderers word them by in other languages.
+func (f *Finding) Why(v Verdict, code string, args []string, reason, hint string) {
+	f.Verdict, f.ReasonCode, f.ReasonArgs, f.Reason, f.Hint = v, code, args, reason, hint
 }
 
 // Worst returns the worst verdict among fs, OK when fs is empty.
