@@ -35,9 +35,9 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 		return finish(&c)
 	}
 	if len(names) > dnsprobe.MaxNames {
-		c.Findings = append(c.Findings, finding.Finding{Subject: "names", Verdict: finding.Warning,
-			Message: fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames),
-			Reason:  "the number of queries is bounded", Hint: "give fewer --resolve names"})
+		f := finding.Finding{Subject: "names", Message: fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames)}
+		f.Why(finding.Warning, "dns.too-many-names", nil, "the number of queries is bounded", "give fewer --resolve names")
+		c.Findings = append(c.Findings, f)
 		names = names[:dnsprobe.MaxNames]
 	}
 	var servers []netip.AddrPort
@@ -89,7 +89,8 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 			f.Verdict = finding.Problem
 			f.Message = fmt.Sprintf("%s (%s) did not answer", srv.Addr(), where)
 			if first != nil {
-				f.Reason, f.Hint = whyNoAnswer(first, timeout)
+				code, args, reason, hint := whyNoAnswer(first, timeout)
+				f.Why(finding.Problem, code, args, reason, hint)
 			}
 		}
 		c.Findings = append(c.Findings, f)
@@ -125,19 +126,24 @@ func namesToResolve(h Host, cfg *resolvconf.Config, o Options) ([]string, string
 	return names, fqdn
 }
 
-func whyNoAnswer(r *dnsprobe.Result, timeout time.Duration) (reason, hint string) {
+// whyNoAnswer says why a server did not answer: the reason code and its
+// arguments (the timeout, the error, the server, the name), and the
+// reason and hint in English.
+func whyNoAnswer(r *dnsprobe.Result, timeout time.Duration) (code string, args []string, reason, hint string) {
+	server, name := r.Server.Addr().String(), strings.TrimSuffix(r.Name, ".")
+	args = []string{timeout.String(), r.Error, server, name}
 	switch r.Outcome {
 	case dnsprobe.Timeout:
-		return fmt.Sprintf("no reply within %s (%s)", timeout, r.Error),
-			"is the server running, and does a firewall let port 53 through? Try `dig @" + r.Server.Addr().String() + " " + strings.TrimSuffix(r.Name, ".") + "`"
+		return "dns.timeout", args, fmt.Sprintf("no reply within %s (%s)", timeout, r.Error),
+			"is the server running, and does a firewall let port 53 through? Try `dig @" + server + " " + name + "`"
 	case dnsprobe.Refused:
-		return "nothing listens on port 53 there (connection refused)",
-			"start the nameserver on " + r.Server.Addr().String() + " or remove it from resolv.conf"
+		return "dns.refused", args, "nothing listens on port 53 there (connection refused)",
+			"start the nameserver on " + server + " or remove it from resolv.conf"
 	case dnsprobe.Unreachable:
-		return "it cannot be reached: " + r.Error,
+		return "dns.unreachable", args, "it cannot be reached: " + r.Error,
 			"there is no route to it: see the routes check"
 	}
-	return "the query failed: " + r.Error, "look at the network path to the server"
+	return "dns.failed", args, "the query failed: " + r.Error, "look at the network path to the server"
 }
 
 func rttRange(ds []time.Duration) string {
@@ -178,10 +184,8 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 		rcodes[r.RCode]++
 	}
 	if len(servers) == 0 {
-		f.Verdict = finding.Problem
 		f.Message = fmt.Sprintf("%s could not be resolved: no nameserver answered", f.Subject)
-		f.Reason = "no configured nameserver answered"
-		f.Hint = "see the nameserver findings above"
+		f.Why(finding.Problem, "dns.no-answer", nil, "no configured nameserver answered", "see the nameserver findings above")
 		return f
 	}
 	var parts []string
@@ -208,24 +212,21 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 	}
 	switch {
 	case !resolved:
-		f.Verdict = finding.Problem
-		if isDefault {
-			f.Verdict = finding.Warning
-		}
 		var codes []string
 		for rc := range rcodes {
 			codes = append(codes, rc)
 		}
 		slices.Sort(codes)
-		f.Reason = fmt.Sprintf("the name does not resolve to an address (%s)", strings.Join(codes, ", "))
-		f.Hint = "check the name, the zone, or the nameserver's forwarders"
+		reason := fmt.Sprintf("the name does not resolve to an address (%s)", strings.Join(codes, ", "))
 		if isDefault {
-			f.Hint = "this host's own name is not in the DNS; add it, or give --resolve NAME to test another name"
+			f.Why(finding.Warning, "dns.own-name-no-address", []string{strings.Join(codes, ", ")}, reason,
+				"this host's own name is not in the DNS; add it, or give --resolve NAME to test another name")
+		} else {
+			f.Why(finding.Problem, "dns.no-address", []string{strings.Join(codes, ", ")}, reason,
+				"check the name, the zone, or the nameserver's forwarders")
 		}
 	case len(distinct) > 1:
-		f.Verdict = finding.Warning
-		f.Reason = "the nameservers give different answers"
-		f.Hint = "a stale or split-horizon server? Compare the servers' zones"
+		f.Why(finding.Warning, "dns.different", nil, "the nameservers give different answers", "a stale or split-horizon server? Compare the servers' zones")
 	default:
 		f.Verdict = finding.OK
 	}

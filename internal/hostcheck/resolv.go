@@ -52,11 +52,10 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		if p.Severity == resolvconf.Error {
 			v = finding.Problem
 		}
-		c.Findings = append(c.Findings, finding.Finding{
-			Subject: fmt.Sprintf("%s:%d", p.File, p.Line), Verdict: v, File: p.File, Line: p.Line,
-			Message: fmt.Sprintf("%q", p.Text), Reason: p.Message,
-			Hint: fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File),
-		})
+		f := finding.Finding{Subject: fmt.Sprintf("%s:%d", p.File, p.Line), File: p.File, Line: p.Line, Message: fmt.Sprintf("%q", p.Text)}
+		f.Why(v, "resolv.line", []string{strconv.Itoa(p.Line), p.File, p.Message}, p.Message,
+			fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File))
+		c.Findings = append(c.Findings, f)
 	}
 
 	used := cfg.Used()
@@ -123,13 +122,14 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 	}
 	stub := a.Unmap() == resolvedStub
 	if !listens(bound, probe) {
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("nothing listens on %s port 53 (UDP): every lookup fails", probe)
 		if stub {
-			f.Reason = "this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails"
-			f.Hint = "start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver"
+			f.Why(finding.Problem, "resolv.stub-no-listener", nil,
+				"this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails",
+				"start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver")
 		} else {
-			f.Hint = "start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one"
+			f.Why(finding.Problem, "resolv.no-listener", []string{probe.String()},
+				fmt.Sprintf("nothing listens on %s port 53 (UDP): every lookup fails", probe),
+				"start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one")
 		}
 		return
 	}
@@ -153,10 +153,9 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 		names = append(names, ns.Addr.String())
 	}
 	if len(names) == 0 {
-		f.Verdict = finding.Warning
 		f.Message += "; systemd-resolved stub with no upstream servers"
-		f.Reason = "systemd-resolved knows no upstream nameserver: only local names resolve"
-		f.Hint = "`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP"
+		f.Why(finding.Warning, "resolv.stub-no-upstreams", nil, "systemd-resolved knows no upstream nameserver: only local names resolve",
+			"`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP")
 		return
 	}
 	f.Message += "; systemd-resolved stub, upstreams " + strings.Join(names, ", ") + " (" + resolvedUpstreams + ")"
@@ -167,13 +166,11 @@ func judgeRemote(f *finding.Finding, a netip.Addr, where string, rts []routes.Ro
 	r := routes.Lookup(rts, a)
 	switch {
 	case r == nil:
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("no route to %s: the resolver cannot reach it", a)
-		f.Hint = "add a default route (see the routes check) or use a nameserver on a local network"
+		f.Why(finding.Problem, "resolv.no-route", []string{a.String()}, fmt.Sprintf("no route to %s: the resolver cannot reach it", a),
+			"add a default route (see the routes check) or use a nameserver on a local network")
 	case r.Type != routes.TypeUnicast && r.Type != "":
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String())
-		f.Hint = "fix the route or use another nameserver"
+		f.Why(finding.Problem, "resolv.route-rejects", []string{a.String(), r.String()},
+			fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String()), "fix the route or use another nameserver")
 	default:
 		f.Message += " reached by " + r.String()
 	}

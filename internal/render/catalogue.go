@@ -213,50 +213,80 @@ const (
 	MsgPortsHintNote      MsgID = "ports.hint.note"
 	MsgPortsPolicyMissing MsgID = "ports.policy-missing"
 
-	MsgWhyIfaceNone         MsgID = "why.iface.none"
-	MsgHintIfaceNone        MsgID = "hint.iface.none"
-	MsgWhyIfaceLoDown       MsgID = "why.iface.loopback-down"
-	MsgHintIfaceLoDown      MsgID = "hint.iface.loopback-down"
-	MsgWhyIfaceLoNoAddr     MsgID = "why.iface.loopback-no-address"
-	MsgHintIfaceLoNoAddr    MsgID = "hint.iface.loopback-no-address"
-	MsgWhyIfaceDAD          MsgID = "why.iface.dad-failed"
-	MsgHintIfaceDAD         MsgID = "hint.iface.dad-failed"
-	MsgWhyIfaceNoCarrier    MsgID = "why.iface.no-carrier"
-	MsgHintIfaceNoCarrier   MsgID = "hint.iface.no-carrier"
-	MsgWhyIfaceNoAddr       MsgID = "why.iface.no-address"
-	MsgHintIfaceNoAddr      MsgID = "hint.iface.no-address"
-	MsgWhyIfaceLLOnly       MsgID = "why.iface.link-local-only"
-	MsgHintIfaceLLOnly      MsgID = "hint.iface.link-local-only"
-	MsgWhyIfaceDup          MsgID = "why.iface.duplicate"
-	MsgHintIfaceDup         MsgID = "hint.iface.duplicate"
-	MsgWhyRouteNoneExp4     MsgID = "why.route.none-expected.v4"
-	MsgHintRouteNoneExp4    MsgID = "hint.route.none-expected.v4"
-	MsgWhyRouteNoneExp6     MsgID = "why.route.none-expected.v6"
-	MsgHintRouteNoneExp6    MsgID = "hint.route.none-expected.v6"
-	MsgWhyRouteNone4        MsgID = "why.route.none.v4"
-	MsgHintRouteNone4       MsgID = "hint.route.none.v4"
-	MsgWhyRouteNone6        MsgID = "why.route.none.v6"
-	MsgHintRouteNone6       MsgID = "hint.route.none.v6"
-	MsgWhyRouteGwUnexp      MsgID = "why.route.gateway-unexpected"
-	MsgHintRouteGwUnexp     MsgID = "hint.route.gateway-unexpected"
-	MsgWhyRouteGwOffLink    MsgID = "why.route.gateway-off-link"
-	MsgHintRouteGwOffLink   MsgID = "hint.route.gateway-off-link"
-	MsgWhyRouteIfMissing    MsgID = "why.route.iface-missing"
-	MsgHintRouteIfMissing   MsgID = "hint.route.iface-missing"
-	MsgWhyRouteIfDown       MsgID = "why.route.iface-down"
-	MsgHintRouteIfDown      MsgID = "hint.route.iface-down"
-	MsgWhyRouteIfNoCarrier  MsgID = "why.route.iface-no-carrier"
-	MsgHintRouteIfNoCarrier MsgID = "hint.route.iface-no-carrier"
-	MsgWhyRouteGwOwn        MsgID = "why.route.gateway-own"
-	MsgHintRouteGwOwn       MsgID = "hint.route.gateway-own"
-	MsgWhyRouteGwSubnet     MsgID = "why.route.gateway-not-in-subnet"
-	MsgHintRouteGwSubnet    MsgID = "hint.route.gateway-not-in-subnet"
-	MsgWhyRouteGwSubnetOL   MsgID = "why.route.gateway-not-in-subnet-onlink"
-	MsgHintRouteGwSubnetOL  MsgID = "hint.route.gateway-not-in-subnet-onlink"
-	MsgWhyExpectMismatch    MsgID = "why.expect.mismatch"
-	MsgHintExpectMismatch   MsgID = "hint.expect.mismatch"
-	MsgWhyResolvMissing     MsgID = "why.resolv.missing"
-	MsgHintResolvMissing    MsgID = "hint.resolv.missing"
+	MsgWhyIfaceNone             MsgID = "why.iface.none"
+	MsgHintIfaceNone            MsgID = "hint.iface.none"
+	MsgWhyIfaceLoDown           MsgID = "why.iface.loopback-down"
+	MsgHintIfaceLoDown          MsgID = "hint.iface.loopback-down"
+	MsgWhyIfaceLoNoAddr         MsgID = "why.iface.loopback-no-address"
+	MsgHintIfaceLoNoAddr        MsgID = "hint.iface.loopback-no-address"
+	MsgWhyIfaceDAD              MsgID = "why.iface.dad-failed"
+	MsgHintIfaceDAD             MsgID = "hint.iface.dad-failed"
+	MsgWhyIfaceNoCarrier        MsgID = "why.iface.no-carrier"
+	MsgHintIfaceNoCarrier       MsgID = "hint.iface.no-carrier"
+	MsgWhyIfaceNoAddr           MsgID = "why.iface.no-address"
+	MsgHintIfaceNoAddr          MsgID = "hint.iface.no-address"
+	MsgWhyIfaceLLOnly           MsgID = "why.iface.link-local-only"
+	MsgHintIfaceLLOnly          MsgID = "hint.iface.link-local-only"
+	MsgWhyIfaceDup              MsgID = "why.iface.duplicate"
+	MsgHintIfaceDup             MsgID = "hint.iface.duplicate"
+	MsgWhyRouteNoneExp4         MsgID = "why.route.none-expected.v4"
+	MsgHintRouteNoneExp4        MsgID = "hint.route.none-expected.v4"
+	MsgWhyRouteNoneExp6         MsgID = "why.route.none-expected.v6"
+	MsgHintRouteNoneExp6        MsgID = "hint.route.none-expected.v6"
+	MsgWhyRouteNone4            MsgID = "why.route.none.v4"
+	MsgHintRouteNone4           MsgID = "hint.route.none.v4"
+	MsgWhyRouteNone6            MsgID = "why.route.none.v6"
+	MsgHintRouteNone6           MsgID = "hint.route.none.v6"
+	MsgWhyRouteGwUnexp          MsgID = "why.route.gateway-unexpected"
+	MsgHintRouteGwUnexp         MsgID = "hint.route.gateway-unexpected"
+	MsgWhyRouteGwOffLink        MsgID = "why.route.gateway-off-link"
+	MsgHintRouteGwOffLink       MsgID = "hint.route.gateway-off-link"
+	MsgWhyRouteIfMissing        MsgID = "why.route.iface-missing"
+	MsgHintRouteIfMissing       MsgID = "hint.route.iface-missing"
+	MsgWhyRouteIfDown           MsgID = "why.route.iface-down"
+	MsgHintRouteIfDown          MsgID = "hint.route.iface-down"
+	MsgWhyRouteIfNoCarrier      MsgID = "why.route.iface-no-carrier"
+	MsgHintRouteIfNoCarrier     MsgID = "hint.route.iface-no-carrier"
+	MsgWhyRouteGwOwn            MsgID = "why.route.gateway-own"
+	MsgHintRouteGwOwn           MsgID = "hint.route.gateway-own"
+	MsgWhyRouteGwSubnet         MsgID = "why.route.gateway-not-in-subnet"
+	MsgHintRouteGwSubnet        MsgID = "hint.route.gateway-not-in-subnet"
+	MsgWhyRouteGwSubnetOL       MsgID = "why.route.gateway-not-in-subnet-onlink"
+	MsgHintRouteGwSubnetOL      MsgID = "hint.route.gateway-not-in-subnet-onlink"
+	MsgWhyExpectMismatch        MsgID = "why.expect.mismatch"
+	MsgHintExpectMismatch       MsgID = "hint.expect.mismatch"
+	MsgWhyResolvMissing         MsgID = "why.resolv.missing"
+	MsgHintResolvMissing        MsgID = "hint.resolv.missing"
+	MsgWhyResolvLine            MsgID = "why.resolv.line"
+	MsgHintResolvLine           MsgID = "hint.resolv.line"
+	MsgWhyResolvNoListener      MsgID = "why.resolv.no-listener"
+	MsgHintResolvNoListener     MsgID = "hint.resolv.no-listener"
+	MsgWhyResolvStubNoListener  MsgID = "why.resolv.stub-no-listener"
+	MsgHintResolvStubNoListener MsgID = "hint.resolv.stub-no-listener"
+	MsgWhyResolvStubNoUp        MsgID = "why.resolv.stub-no-upstreams"
+	MsgHintResolvStubNoUp       MsgID = "hint.resolv.stub-no-upstreams"
+	MsgWhyResolvNoRoute         MsgID = "why.resolv.no-route"
+	MsgHintResolvNoRoute        MsgID = "hint.resolv.no-route"
+	MsgWhyResolvRouteRejects    MsgID = "why.resolv.route-rejects"
+	MsgHintResolvRouteRejects   MsgID = "hint.resolv.route-rejects"
+	MsgWhyDNSTooMany            MsgID = "why.dns.too-many-names"
+	MsgHintDNSTooMany           MsgID = "hint.dns.too-many-names"
+	MsgWhyDNSTimeout            MsgID = "why.dns.timeout"
+	MsgHintDNSTimeout           MsgID = "hint.dns.timeout"
+	MsgWhyDNSRefused            MsgID = "why.dns.refused"
+	MsgHintDNSRefused           MsgID = "hint.dns.refused"
+	MsgWhyDNSUnreachable        MsgID = "why.dns.unreachable"
+	MsgHintDNSUnreachable       MsgID = "hint.dns.unreachable"
+	MsgWhyDNSFailed             MsgID = "why.dns.failed"
+	MsgHintDNSFailed            MsgID = "hint.dns.failed"
+	MsgWhyDNSNoAnswer           MsgID = "why.dns.no-answer"
+	MsgHintDNSNoAnswer          MsgID = "hint.dns.no-answer"
+	MsgWhyDNSNoAddress          MsgID = "why.dns.no-address"
+	MsgHintDNSNoAddress         MsgID = "hint.dns.no-address"
+	MsgWhyDNSOwnNoAddress       MsgID = "why.dns.own-name-no-address"
+	MsgHintDNSOwnNoAddress      MsgID = "hint.dns.own-name-no-address"
+	MsgWhyDNSDifferent          MsgID = "why.dns.different"
+	MsgHintDNSDifferent         MsgID = "hint.dns.different"
 
 	MsgDiffNew          MsgID = "diff.new"
 	MsgDiffGone         MsgID = "diff.gone"
@@ -518,50 +548,80 @@ var catalogue = map[MsgID]text{
 
 	// Why a check finding is not ok and what to look at, by
 	// finding.Finding.ReasonCode; the arguments are ReasonArgs.
-	MsgWhyIfaceNone:         {En: "not even a loopback interface exists", Ja: "ループバックインターフェイスさえありません"},
-	MsgHintIfaceNone:        {En: "look at `ip link` (Linux) or `ifconfig -a`", Ja: "`ip link` (Linux) か `ifconfig -a` を確認してください"},
-	MsgWhyIfaceLoDown:       {En: "the loopback interface is down: programs on this host cannot reach 127.0.0.1 or ::1", Ja: "ループバックインターフェイスが停止しています: このホストのプログラムは 127.0.0.1 や ::1 に到達できません"},
-	MsgHintIfaceLoDown:      {En: "bring it up (`ip link set lo up`, `ifconfig lo0 up`)", Ja: "起動してください (`ip link set lo up`、`ifconfig lo0 up`)"},
-	MsgWhyIfaceLoNoAddr:     {En: "the loopback interface has neither 127.0.0.1 nor ::1", Ja: "ループバックインターフェイスに 127.0.0.1 も ::1 もありません"},
-	MsgHintIfaceLoNoAddr:    {En: "look at the loopback configuration (`ifconfig lo0`, `ip addr show lo`)", Ja: "ループバックの設定を確認してください (`ifconfig lo0`、`ip addr show lo`)"},
-	MsgWhyIfaceDAD:          {En: "duplicate address detection failed for %[1]s: another host on the link uses it", Ja: "%[1]s の重複アドレス検出に失敗しました: リンク上の別のホストが使っています"},
-	MsgHintIfaceDAD:         {En: "find the other host (`ndp -an`, `ip -6 neigh`) or change the address", Ja: "相手のホストを探す (`ndp -an`、`ip -6 neigh`) か、アドレスを変えてください"},
-	MsgWhyIfaceNoCarrier:    {En: "the interface is up but has no carrier: no cable, the peer or switch port is down", Ja: "インターフェイスは起動していますがキャリアがありません: ケーブルがないか、対向やスイッチのポートが停止しています"},
-	MsgHintIfaceNoCarrier:   {En: "check the cable, the switch port or the other end of the link (for a veth, its peer)", Ja: "ケーブル、スイッチのポート、リンクの対向 (veth ならペア) を確認してください"},
-	MsgWhyIfaceNoAddr:       {En: "the interface is up but has no address", Ja: "インターフェイスは起動していますがアドレスがありません"},
-	MsgHintIfaceNoAddr:      {En: "configure an address, or bring it down if it is unused", Ja: "アドレスを設定するか、使わないなら停止してください"},
-	MsgWhyIfaceLLOnly:       {En: "only a link-local IPv6 address: hosts beyond this link cannot reach this host through it", Ja: "リンクローカル IPv6 アドレスしかありません: このリンクの外のホストはこのインターフェイス経由でこのホストに到達できません"},
-	MsgHintIfaceLLOnly:      {En: "configure a global address (static, DHCP, SLAAC) if it should be reachable", Ja: "到達できるべきならグローバルアドレス (静的、DHCP、SLAAC) を設定してください"},
-	MsgWhyIfaceDup:          {En: "a duplicate address makes replies leave through the wrong interface, or not at all", Ja: "アドレスが重複していると、応答が誤ったインターフェイスから出るか、まったく出ません"},
-	MsgHintIfaceDup:         {En: "remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)", Ja: "一つを残して削除してください (`ip addr del`、`ifconfig IF inet ADDR delete`)"},
-	MsgWhyRouteNoneExp4:     {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
-	MsgHintRouteNoneExp4:    {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
-	MsgWhyRouteNoneExp6:     {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
-	MsgHintRouteNoneExp6:    {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
-	MsgWhyRouteNone4:        {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
-	MsgHintRouteNone4:       {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
-	MsgWhyRouteNone6:        {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
-	MsgHintRouteNone6:       {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
-	MsgWhyRouteGwUnexp:      {En: "the default gateway is not the one expected", Ja: "既定のゲートウェイが期待したものではありません"},
-	MsgHintRouteGwUnexp:     {En: "fix the default route or the expectation", Ja: "既定経路か期待値を直してください"},
-	MsgWhyRouteGwOffLink:    {En: "the gateway %[1]s is not on-link: no connected route covers it", Ja: "ゲートウェイ %[1]s はオンリンクではありません: それを含む直結経路がありません"},
-	MsgHintRouteGwOffLink:   {En: "use a gateway inside a local subnet", Ja: "ローカルのサブネット内のゲートウェイを使ってください"},
-	MsgWhyRouteIfMissing:    {En: "the route's interface %[1]s does not exist", Ja: "経路のインターフェイス %[1]s が存在しません"},
-	MsgHintRouteIfMissing:   {En: "look at `ip link` or `ifconfig -a`", Ja: "`ip link` か `ifconfig -a` を確認してください"},
-	MsgWhyRouteIfDown:       {En: "the route's interface %[1]s is down", Ja: "経路のインターフェイス %[1]s が停止しています"},
-	MsgHintRouteIfDown:      {En: "bring %[1]s up", Ja: "%[1]s を起動してください"},
-	MsgWhyRouteIfNoCarrier:  {En: "the route's interface %[1]s has no carrier", Ja: "経路のインターフェイス %[1]s にキャリアがありません"},
-	MsgHintRouteIfNoCarrier: {En: "check the cable, the switch port or the other end of the link", Ja: "ケーブル、スイッチのポート、リンクの対向を確認してください"},
-	MsgWhyRouteGwOwn:        {En: "the gateway %[1]s is this host's own address on %[2]s", Ja: "ゲートウェイ %[1]s は %[2]s 上のこのホスト自身のアドレスです"},
-	MsgHintRouteGwOwn:       {En: "point the default route at the router, not at this host", Ja: "既定経路はこのホストではなくルータに向けてください"},
-	MsgWhyRouteGwSubnet:     {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません"},
-	MsgHintRouteGwSubnet:    {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
-	MsgWhyRouteGwSubnetOL:   {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s; the route was forced with onlink", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません (経路は onlink で強制されています)"},
-	MsgHintRouteGwSubnetOL:  {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
-	MsgWhyExpectMismatch:    {En: "expected %[1]s, found %[2]s", Ja: "期待値 %[1]s、実際 %[2]s"},
-	MsgHintExpectMismatch:   {En: "fix the host or the expectations file", Ja: "ホストか期待値のファイルを直してください"},
-	MsgWhyResolvMissing:     {En: "without it the C library asks a nameserver on this host (127.0.0.1)", Ja: "これがないと C ライブラリはこのホスト上のネームサーバ (127.0.0.1) に問い合わせます"},
-	MsgHintResolvMissing:    {En: "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)", Ja: "ネームサーバを書いて作成するか、管理しているツール (resolvconf、NetworkManager、systemd-resolved、dhcpcd) を確認してください"},
+	MsgWhyIfaceNone:             {En: "not even a loopback interface exists", Ja: "ループバックインターフェイスさえありません"},
+	MsgHintIfaceNone:            {En: "look at `ip link` (Linux) or `ifconfig -a`", Ja: "`ip link` (Linux) か `ifconfig -a` を確認してください"},
+	MsgWhyIfaceLoDown:           {En: "the loopback interface is down: programs on this host cannot reach 127.0.0.1 or ::1", Ja: "ループバックインターフェイスが停止しています: このホストのプログラムは 127.0.0.1 や ::1 に到達できません"},
+	MsgHintIfaceLoDown:          {En: "bring it up (`ip link set lo up`, `ifconfig lo0 up`)", Ja: "起動してください (`ip link set lo up`、`ifconfig lo0 up`)"},
+	MsgWhyIfaceLoNoAddr:         {En: "the loopback interface has neither 127.0.0.1 nor ::1", Ja: "ループバックインターフェイスに 127.0.0.1 も ::1 もありません"},
+	MsgHintIfaceLoNoAddr:        {En: "look at the loopback configuration (`ifconfig lo0`, `ip addr show lo`)", Ja: "ループバックの設定を確認してください (`ifconfig lo0`、`ip addr show lo`)"},
+	MsgWhyIfaceDAD:              {En: "duplicate address detection failed for %[1]s: another host on the link uses it", Ja: "%[1]s の重複アドレス検出に失敗しました: リンク上の別のホストが使っています"},
+	MsgHintIfaceDAD:             {En: "find the other host (`ndp -an`, `ip -6 neigh`) or change the address", Ja: "相手のホストを探す (`ndp -an`、`ip -6 neigh`) か、アドレスを変えてください"},
+	MsgWhyIfaceNoCarrier:        {En: "the interface is up but has no carrier: no cable, the peer or switch port is down", Ja: "インターフェイスは起動していますがキャリアがありません: ケーブルがないか、対向やスイッチのポートが停止しています"},
+	MsgHintIfaceNoCarrier:       {En: "check the cable, the switch port or the other end of the link (for a veth, its peer)", Ja: "ケーブル、スイッチのポート、リンクの対向 (veth ならペア) を確認してください"},
+	MsgWhyIfaceNoAddr:           {En: "the interface is up but has no address", Ja: "インターフェイスは起動していますがアドレスがありません"},
+	MsgHintIfaceNoAddr:          {En: "configure an address, or bring it down if it is unused", Ja: "アドレスを設定するか、使わないなら停止してください"},
+	MsgWhyIfaceLLOnly:           {En: "only a link-local IPv6 address: hosts beyond this link cannot reach this host through it", Ja: "リンクローカル IPv6 アドレスしかありません: このリンクの外のホストはこのインターフェイス経由でこのホストに到達できません"},
+	MsgHintIfaceLLOnly:          {En: "configure a global address (static, DHCP, SLAAC) if it should be reachable", Ja: "到達できるべきならグローバルアドレス (静的、DHCP、SLAAC) を設定してください"},
+	MsgWhyIfaceDup:              {En: "a duplicate address makes replies leave through the wrong interface, or not at all", Ja: "アドレスが重複していると、応答が誤ったインターフェイスから出るか、まったく出ません"},
+	MsgHintIfaceDup:             {En: "remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)", Ja: "一つを残して削除してください (`ip addr del`、`ifconfig IF inet ADDR delete`)"},
+	MsgWhyRouteNoneExp4:         {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
+	MsgHintRouteNoneExp4:        {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
+	MsgWhyRouteNoneExp6:         {En: "a default route through %[1]s was expected", Ja: "%[1]s 経由の既定経路があるはずです"},
+	MsgHintRouteNoneExp6:        {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
+	MsgWhyRouteNone4:            {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
+	MsgHintRouteNone4:           {En: "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", Ja: "追加してください (`ip route add default via GATEWAY`、`route add default GATEWAY`、NetBSD は /etc/rc.conf の defaultroute=)"},
+	MsgWhyRouteNone6:            {En: "hosts beyond the local networks cannot be reached, and cannot reach this host", Ja: "ローカルネットワークの外のホストには到達できず、向こうからも到達できません"},
+	MsgHintRouteNone6:           {En: "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", Ja: "追加する (`ip -6 route add default via GATEWAY`、`route add -inet6 default GATEWAY`) か、ルータ広告を確認してください"},
+	MsgWhyRouteGwUnexp:          {En: "the default gateway is not the one expected", Ja: "既定のゲートウェイが期待したものではありません"},
+	MsgHintRouteGwUnexp:         {En: "fix the default route or the expectation", Ja: "既定経路か期待値を直してください"},
+	MsgWhyRouteGwOffLink:        {En: "the gateway %[1]s is not on-link: no connected route covers it", Ja: "ゲートウェイ %[1]s はオンリンクではありません: それを含む直結経路がありません"},
+	MsgHintRouteGwOffLink:       {En: "use a gateway inside a local subnet", Ja: "ローカルのサブネット内のゲートウェイを使ってください"},
+	MsgWhyRouteIfMissing:        {En: "the route's interface %[1]s does not exist", Ja: "経路のインターフェイス %[1]s が存在しません"},
+	MsgHintRouteIfMissing:       {En: "look at `ip link` or `ifconfig -a`", Ja: "`ip link` か `ifconfig -a` を確認してください"},
+	MsgWhyRouteIfDown:           {En: "the route's interface %[1]s is down", Ja: "経路のインターフェイス %[1]s が停止しています"},
+	MsgHintRouteIfDown:          {En: "bring %[1]s up", Ja: "%[1]s を起動してください"},
+	MsgWhyRouteIfNoCarrier:      {En: "the route's interface %[1]s has no carrier", Ja: "経路のインターフェイス %[1]s にキャリアがありません"},
+	MsgHintRouteIfNoCarrier:     {En: "check the cable, the switch port or the other end of the link", Ja: "ケーブル、スイッチのポート、リンクの対向を確認してください"},
+	MsgWhyRouteGwOwn:            {En: "the gateway %[1]s is this host's own address on %[2]s", Ja: "ゲートウェイ %[1]s は %[2]s 上のこのホスト自身のアドレスです"},
+	MsgHintRouteGwOwn:           {En: "point the default route at the router, not at this host", Ja: "既定経路はこのホストではなくルータに向けてください"},
+	MsgWhyRouteGwSubnet:         {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません"},
+	MsgHintRouteGwSubnet:        {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
+	MsgWhyRouteGwSubnetOL:       {En: "the gateway %[1]s is not on-link: it is in no subnet of %[2]s; the route was forced with onlink", Ja: "ゲートウェイ %[1]s はオンリンクではありません: %[2]s のどのサブネットにも含まれません (経路は onlink で強制されています)"},
+	MsgHintRouteGwSubnetOL:      {En: "use a gateway inside the interface's subnet, or fix the interface's address or netmask", Ja: "インターフェイスのサブネット内のゲートウェイを使うか、インターフェイスのアドレスかネットマスクを直してください"},
+	MsgWhyExpectMismatch:        {En: "expected %[1]s, found %[2]s", Ja: "期待値 %[1]s、実際 %[2]s"},
+	MsgHintExpectMismatch:       {En: "fix the host or the expectations file", Ja: "ホストか期待値のファイルを直してください"},
+	MsgWhyResolvMissing:         {En: "without it the C library asks a nameserver on this host (127.0.0.1)", Ja: "これがないと C ライブラリはこのホスト上のネームサーバ (127.0.0.1) に問い合わせます"},
+	MsgHintResolvMissing:        {En: "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)", Ja: "ネームサーバを書いて作成するか、管理しているツール (resolvconf、NetworkManager、systemd-resolved、dhcpcd) を確認してください"},
+	MsgWhyResolvLine:            {En: "%[3]s", Ja: "%[3]s"},
+	MsgHintResolvLine:           {En: "edit line %[1]s of %[2]s (see resolv.conf(5))", Ja: "%[2]s の %[1]s 行目を直してください (resolv.conf(5) を参照)"},
+	MsgWhyResolvNoListener:      {En: "nothing listens on %[1]s port 53 (UDP): every lookup fails", Ja: "%[1]s のポート 53 (UDP) で何も待ち受けていません: 名前解決はすべて失敗します"},
+	MsgHintResolvNoListener:     {En: "start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one", Ja: "ローカルのネームサーバ (named、unbound、dnsmasq) を起動するか、resolv.conf を到達できるものに向けてください"},
+	MsgWhyResolvStubNoListener:  {En: "this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails", Ja: "systemd-resolved のスタブですが、127.0.0.53 のポート 53 (UDP) で何も待ち受けていません: 名前解決はすべて失敗します"},
+	MsgHintResolvStubNoListener: {En: "start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver", Ja: "systemd-resolved を起動する (`systemctl status systemd-resolved`) か、resolv.conf を実際のネームサーバに向けてください"},
+	MsgWhyResolvStubNoUp:        {En: "systemd-resolved knows no upstream nameserver: only local names resolve", Ja: "systemd-resolved は上流のネームサーバを知りません: ローカルの名前しか解決できません"},
+	MsgHintResolvStubNoUp:       {En: "`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP", Ja: "`resolvectl status` を確認し、resolved.conf の DNS= かネットワークの DHCP を設定してください"},
+	MsgWhyResolvNoRoute:         {En: "no route to %[1]s: the resolver cannot reach it", Ja: "%[1]s への経路がありません: リゾルバは到達できません"},
+	MsgHintResolvNoRoute:        {En: "add a default route (see the routes check) or use a nameserver on a local network", Ja: "既定経路を追加する (routes のチェックを参照) か、ローカルネットワーク上のネームサーバを使ってください"},
+	MsgWhyResolvRouteRejects:    {En: "the route to %[1]s is %[2]q: the resolver cannot reach it", Ja: "%[1]s への経路は %[2]q です: リゾルバは到達できません"},
+	MsgHintResolvRouteRejects:   {En: "fix the route or use another nameserver", Ja: "経路を直すか、別のネームサーバを使ってください"},
+	MsgWhyDNSTooMany:            {En: "the number of queries is bounded", Ja: "問い合わせの数には上限があります"},
+	MsgHintDNSTooMany:           {En: "give fewer --resolve names", Ja: "--resolve の名前を減らしてください"},
+	MsgWhyDNSTimeout:            {En: "no reply within %[1]s (%[2]s)", Ja: "%[1]s 以内に応答がありません (%[2]s)"},
+	MsgHintDNSTimeout:           {En: "is the server running, and does a firewall let port 53 through? Try `dig @%[3]s %[4]s`", Ja: "サーバは動いていますか、ファイアウォールはポート 53 を通しますか? `dig @%[3]s %[4]s` を試してください"},
+	MsgWhyDNSRefused:            {En: "nothing listens on port 53 there (connection refused)", Ja: "そこではポート 53 で何も待ち受けていません (接続拒否)"},
+	MsgHintDNSRefused:           {En: "start the nameserver on %[3]s or remove it from resolv.conf", Ja: "%[3]s でネームサーバを起動するか、resolv.conf から外してください"},
+	MsgWhyDNSUnreachable:        {En: "it cannot be reached: %[2]s", Ja: "到達できません: %[2]s"},
+	MsgHintDNSUnreachable:       {En: "there is no route to it: see the routes check", Ja: "経路がありません: routes のチェックを参照してください"},
+	MsgWhyDNSFailed:             {En: "the query failed: %[2]s", Ja: "問い合わせに失敗しました: %[2]s"},
+	MsgHintDNSFailed:            {En: "look at the network path to the server", Ja: "サーバまでのネットワーク経路を確認してください"},
+	MsgWhyDNSNoAnswer:           {En: "no configured nameserver answered", Ja: "設定されたネームサーバはどれも応答しませんでした"},
+	MsgHintDNSNoAnswer:          {En: "see the nameserver findings above", Ja: "上のネームサーバの結果を参照してください"},
+	MsgWhyDNSNoAddress:          {En: "the name does not resolve to an address (%[1]s)", Ja: "名前がアドレスに解決されません (%[1]s)"},
+	MsgHintDNSNoAddress:         {En: "check the name, the zone, or the nameserver's forwarders", Ja: "名前、ゾーン、ネームサーバのフォワーダを確認してください"},
+	MsgWhyDNSOwnNoAddress:       {En: "the name does not resolve to an address (%[1]s)", Ja: "名前がアドレスに解決されません (%[1]s)"},
+	MsgHintDNSOwnNoAddress:      {En: "this host's own name is not in the DNS; add it, or give --resolve NAME to test another name", Ja: "このホスト自身の名前が DNS にありません。追加するか、--resolve 名前 で別の名前を試してください"},
+	MsgWhyDNSDifferent:          {En: "the nameservers give different answers", Ja: "ネームサーバごとに答えが異なります"},
+	MsgHintDNSDifferent:         {En: "a stale or split-horizon server? Compare the servers' zones", Ja: "古いサーバかスプリットホライズンでは? サーバのゾーンを比べてください"},
 
 	MsgDiffNew:          {En: "new", Ja: "新規"},
 	MsgDiffGone:         {En: "gone", Ja: "消失"},
