@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"time"
 
@@ -186,6 +187,28 @@ func listenAndFork(js string, report func(readyLine) error) error {
 	if spec.Children < 0 || spec.Children > 64 {
 		return fmt.Errorf("children %d out of range 0..64", spec.Children)
 	}
+	if spec.OwnThread {
+		if spec.Children > 0 {
+			return errors.New("own_thread takes no children")
+		}
+		var r readyLine
+		err := inOwnFileTable(func(tid int) error {
+			fd, err := openSocket(spec.Proto, spec.Addr, spec.V6Only)
+			if err != nil {
+				return err
+			}
+			r = readyLine{PID: os.Getpid(), TID: tid}
+			if r.Inode, err = socketInode(fd); err != nil {
+				return err
+			}
+			r.Local, err = boundAddr(fd)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return report(r)
+	}
 	fd, err := openSocket(spec.Proto, spec.Addr, spec.V6Only)
 	if err != nil {
 		return err
@@ -235,6 +258,38 @@ func listenAndFork(js string, report func(readyLine) error) error {
 	}
 	slices.Sort(r.Children)
 	return report(r)
+}
+
+// inOwnFileTable runs f on an OS thread other than the leader that has
+// called unshare(CLONE_FILES), with that thread's id; descriptors f opens
+// are in that thread's table alone. The thread is kept (locked, blocked)
+// for the life of the process, so its table stays.
+func inOwnFileTable(f func(tid int) error) error {
+	done := make(chan error, 1)
+	body := func() {
+		runtime.LockOSThread() // never unlocked: the goroutine blocks forever
+		tid := unix.Gettid()
+		if tid == unix.Getpid() {
+			done <- errors.New("own-table thread is the leader")
+			return
+		}
+		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
+			done <- fmt.Errorf("unshare(CLONE_FILES): %w", err)
+			return
+		}
+		done <- f(tid)
+		select {}
+	}
+	result := make(chan error, 1)
+	go func() {
+		// Hold the current thread (it may be the leader) while body
+		// takes another.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		go body()
+		result <- <-done
+	}()
+	return <-result
 }
 
 // roleHold keeps the socket inherited on fd 3 open until stdin closes.

@@ -7,8 +7,10 @@
 // into the taskfile_bpf*.o objects embedded here) visits every open file of
 // every process in the kernel and writes one fixed-size Record for each
 // descriptor that refers to a wanted socket: process id, descriptor, socket
-// inode and start time. Threads are skipped, so each process is reported
-// once. Reading those records costs one read(2) per 8 pages of output
+// inode, start time and the thread whose table holds the descriptor. The
+// kernel skips the threads that share their leader's descriptor table; a
+// thread with a table of its own (unshare(CLONE_FILES)) is reported under
+// its process. Reading those records costs one read(2) per 8 pages of output
 // instead of one readlink(2) per descriptor of the host.
 //
 // The records then go through the same checks as the /proc scan: for every

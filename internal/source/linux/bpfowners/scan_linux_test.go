@@ -58,19 +58,26 @@ func allSocketInodes(tb testing.TB) map[uint64]struct{} {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		dir := "/proc/" + e.Name() + "/fd"
-		fds, err := os.ReadDir(dir)
-		if err != nil {
-			continue // exited, or closed to root (the sandbox's PID 1)
+		// Every thread's table: a thread may have one of its own.
+		dirs := []string{"/proc/" + e.Name() + "/fd"}
+		tasks, _ := os.ReadDir("/proc/" + e.Name() + "/task")
+		for _, task := range tasks {
+			dirs = append(dirs, "/proc/"+e.Name()+"/task/"+task.Name()+"/fd")
 		}
-		for _, fd := range fds {
-			l, err := os.Readlink(dir + "/" + fd.Name())
+		for _, dir := range dirs {
+			fds, err := os.ReadDir(dir)
 			if err != nil {
-				continue
+				continue // exited, or closed to root (the sandbox's PID 1)
 			}
-			if s, ok := strings.CutPrefix(l, "socket:["); ok {
-				if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-					set[ino] = struct{}{}
+			for _, fd := range fds {
+				l, err := os.Readlink(dir + "/" + fd.Name())
+				if err != nil {
+					continue
+				}
+				if s, ok := strings.CutPrefix(l, "socket:["); ok {
+					if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+						set[ino] = struct{}{}
+					}
 				}
 			}
 		}
@@ -177,6 +184,8 @@ func TestScanMatchesProcScan(t *testing.T) {
 		{Proto: "tcp", Addr: netip.MustParseAddrPort("[::]:0"), V6Only: snapshot.Bool(true)},
 		{Proto: "udp", Addr: netip.AddrPortFrom(testenv.MainAddr6, 0), Children: 1},
 		{Proto: "udp", Addr: netip.MustParseAddrPort("0.0.0.0:0")},
+		// Held only by a thread with a descriptor table of its own.
+		{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0), OwnThread: true},
 	}
 	var ls []*testenv.Listener
 	for _, s := range specs {

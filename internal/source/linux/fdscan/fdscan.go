@@ -201,10 +201,12 @@ type holding struct {
 	hits  []hit // sorted by inode, then fd
 }
 
-// hit is one descriptor that pointed at a wanted socket.
+// hit is one descriptor that pointed at a wanted socket, in the
+// descriptor table worker.tables[table] of its process.
 type hit struct {
 	inode uint64
 	fd    int
+	table int
 }
 
 // nsEntry is one process's network namespace.
@@ -250,7 +252,11 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 				j := i
 				var fds []int
 				for ; j < len(h.hits) && h.hits[j].inode == h.hits[i].inode; j++ {
-					fds = append(fds, h.hits[j].fd)
+					// Two tables (a thread's own) may hold
+					// the socket under one number.
+					if len(fds) == 0 || fds[len(fds)-1] != h.hits[j].fd {
+						fds = append(fds, h.hits[j].fd)
+					}
 				}
 				ow := h.owner
 				ow.Cmdline = slices.Clone(h.owner.Cmdline)

@@ -27,7 +27,7 @@ func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
 	defer unix.Close(procFD)
 
 	dents := make([]byte, direntBuf)
-	pids, err := listPIDs(procFD, dents)
+	pids, err := appendPIDs(nil, procFD, dents)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", root, err)
 	}
@@ -85,15 +85,15 @@ func inWorkers[T any](workers, chunk int, items []T, newWorker func(i int) *work
 // entries per system call.
 const direntBuf = 32 << 10
 
-// listPIDs returns the thread-group leaders in the /proc directory procFD
-// (its numeric entries; threads are not listed there).
-func listPIDs(procFD int, buf []byte) ([]int, error) {
-	if _, err := unix.Seek(procFD, 0, 0); err != nil {
+// appendPIDs appends to pids the numeric entries of the directory dirFD:
+// the thread-group leaders of /proc (threads are not listed there), or the
+// threads of /proc/PID/task.
+func appendPIDs(pids []int, dirFD int, buf []byte) ([]int, error) {
+	if _, err := unix.Seek(dirFD, 0, 0); err != nil {
 		return nil, fmt.Errorf("rewind: %w", err)
 	}
-	var pids []int
 	for range maxDirentCalls {
-		n, err := getdents(procFD, buf)
+		n, err := getdents(dirFD, buf)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,13 @@ type worker struct {
 	fdPath  []byte // "PID/fd\x00"
 	hits    []hit  // matches of the current process
 	kept    []hit  // those that survived the second read
-	out     workerOut
+	// tables are the open descriptor directories of the current process:
+	// [0] its own /proc/PID/fd, then /proc/PID/task/TID/fd of each thread
+	// with a table of its own (tableTIDs[i]; tableTIDs[0] is the PID).
+	tables    []int
+	tableTIDs []int
+	tids      []int // thread ids of the current process
+	out       workerOut
 }
 
 func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte) *worker {
@@ -222,11 +228,17 @@ func (w *worker) process(pid int) {
 		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
 		return
 	}
-	defer unix.Close(fdFD)
+	w.tables = append(w.tables[:0], fdFD)
+	w.tableTIDs = append(w.tableTIDs[:0], pid)
+	defer w.closeTables()
 
 	w.hits = w.hits[:0]
-	if err := w.readFDs(fdFD); err != nil {
+	if err := w.readFDs(fdFD, 0); err != nil {
 		w.unreadable(pid, dirFD, fmt.Errorf("read %d/fd: %w", pid, err))
+		return
+	}
+	if err := w.readThreadTables(pid); err != nil {
+		w.unreadable(pid, dirFD, err)
 		return
 	}
 	if len(w.hits) == 0 {
@@ -254,7 +266,109 @@ func (w *worker) process(pid int) {
 	if h := w.s.hooks.afterFDs; h != nil {
 		h(pid)
 	}
-	w.verify(pid, dirFD, fdFD, st.StartTime)
+	w.verify(pid, dirFD, st.StartTime)
+}
+
+// closeTables closes the descriptor directories of the current process.
+func (w *worker) closeTables() {
+	for _, fd := range w.tables {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	w.tables = w.tables[:0]
+	w.tableTIDs = w.tableTIDs[:0]
+}
+
+// maxTableCompares bounds the kcmp calls that tell whether a thread shares
+// the table of a thread already read; past it the thread's table is read
+// anyway (the hits are the same, read twice).
+const maxTableCompares = 16
+
+// readThreadTables reads the descriptor tables of pid's threads that do
+// not share the leader's (a thread that called unshare(CLONE_FILES)): their
+// sockets are in no /proc/PID/fd. A single-threaded process costs one
+// fstatat: procfs gives the task directory 2 + (number of threads) links.
+// Threads are compared with kcmp(KCMP_FILES), and only those with a table
+// of their own are read, through /proc/PID/task/TID/fd. A thread that exits
+// meanwhile is skipped (its table went with it, or is the leader's).
+func (w *worker) readThreadTables(pid int) error {
+	taskPath := string(w.pidName[:len(w.pidName)-1]) + "/task"
+	var st unix.Stat_t
+	if err := unix.Fstatat(w.procFD, taskPath, &st, 0); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil // the process exited (or a test's tree has no task directory)
+		}
+		return fmt.Errorf("stat %s: %w", taskPath, err)
+	}
+	if st.Nlink <= 3 {
+		return nil
+	}
+	taskFD, err := unix.Openat(w.procFD, taskPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if vanished(err) {
+			return nil
+		}
+		return fmt.Errorf("open %s: %w", taskPath, err)
+	}
+	defer unix.Close(taskFD)
+	w.tids, err = appendPIDs(w.tids[:0], taskFD, w.dents)
+	if err != nil {
+		if vanished(err) {
+			return nil
+		}
+		return fmt.Errorf("list %s: %w", taskPath, err)
+	}
+	var name []byte
+	for _, tid := range w.tids {
+		if tid == pid || w.sharesReadTable(tid) {
+			continue
+		}
+		name = append(strconv.AppendInt(name[:0], int64(tid), 10), "/fd\x00"...)
+		fd, err := openat(taskFD, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+		if err != nil {
+			if vanished(err) {
+				continue
+			}
+			return fmt.Errorf("open %s/%d/fd: %w", taskPath, tid, err)
+		}
+		w.tables = append(w.tables, fd)
+		w.tableTIDs = append(w.tableTIDs, tid)
+		if err := w.readFDs(fd, len(w.tables)-1); err != nil {
+			if vanished(err) {
+				continue
+			}
+			return fmt.Errorf("read %s/%d/fd: %w", taskPath, tid, err)
+		}
+	}
+	return nil
+}
+
+// sharesReadTable reports whether thread tid shares a descriptor table
+// already read for the current process. A thread that exited shares
+// nothing left to read; when kcmp cannot tell (not built in, refused), the
+// table is read.
+func (w *worker) sharesReadTable(tid int) bool {
+	for i, other := range w.tableTIDs {
+		if i > maxTableCompares {
+			return false
+		}
+		same, err := sameFileTable(other, tid)
+		switch {
+		case errors.Is(err, unix.ESRCH):
+			if i == 0 {
+				// The leader exited (a zombie leader has no
+				// table): compare with the others, or read.
+				continue
+			}
+			return true
+		case err != nil:
+			return false
+		case same:
+			return true
+		}
+	}
+	return false
 }
 
 // openDir opens the directory /proc/PID of the current process (w.pidName).
@@ -278,10 +392,10 @@ func (w *worker) openFDs(pid, dirFD int) (int, error) {
 	return openat(w.procFD, w.fdPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 }
 
-// readFDs reads the descriptor directory fdFD and appends every descriptor
-// that points at a wanted socket to w.hits. This is the hot loop: it
-// allocates nothing per descriptor.
-func (w *worker) readFDs(fdFD int) error {
+// readFDs reads the descriptor directory fdFD, which is w.tables[table],
+// and appends every descriptor that points at a wanted socket to w.hits.
+// This is the hot loop: it allocates nothing per descriptor.
+func (w *worker) readFDs(fdFD, table int) error {
 	for range maxDirentCalls {
 		n, err := getdents(fdFD, w.dents)
 		if err != nil {
@@ -325,7 +439,7 @@ func (w *worker) readFDs(fdFD int) error {
 				continue
 			}
 			if _, ok := w.wanted[ino]; ok {
-				w.hits = append(w.hits, hit{inode: ino, fd: fd})
+				w.hits = append(w.hits, hit{inode: ino, fd: fd, table: table})
 			}
 		}
 	}
@@ -334,7 +448,7 @@ func (w *worker) readFDs(fdFD int) error {
 
 // verify re-reads the matched descriptors and the process's identity,
 // reads the owner's details and records the holding if it still stands.
-func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
+func (w *worker) verify(pid, dirFD int, start uint64) {
 	// Second read of every matched descriptor, in (inode, fd) order.
 	slices.SortFunc(w.hits, compareHits)
 	kept := w.kept[:0]
@@ -342,7 +456,7 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 	var name []byte
 	for _, h := range w.hits {
 		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
-		m, err := readlinkat(fdFD, name, w.link)
+		m, err := readlinkat(w.tables[h.table], name, w.link)
 		if err == nil && m < len(w.link) {
 			if ino, ok := parseSocketInode(w.link[:m]); ok && ino == h.inode {
 				kept = append(kept, h)
@@ -429,9 +543,9 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 	w.out.holdings = append(w.out.holdings, o)
 }
 
-// compareHits orders hits by inode, then descriptor.
+// compareHits orders hits by inode, then descriptor, then table.
 func compareHits(a, b hit) int {
-	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd))
+	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd), cmp.Compare(a.table, b.table))
 }
 
 // readNetNS records the network namespace of pid.

@@ -72,16 +72,47 @@ func (w *worker) verifyHolding(h Holding) {
 		}
 		return
 	}
-	defer unix.Close(fdFD)
+	w.tables = append(w.tables[:0], fdFD)
+	w.tableTIDs = append(w.tableTIDs[:0], pid)
+	defer w.closeTables()
 
 	w.hits = w.hits[:0]
 	for _, s := range h.Sockets {
-		w.hits = append(w.hits, hit{inode: s.Inode, fd: s.FD})
+		table, err := w.threadTable(pid, dirFD, s.TID)
+		if err != nil {
+			w.unreadable(pid, dirFD, err)
+			return
+		}
+		w.hits = append(w.hits, hit{inode: s.Inode, fd: s.FD, table: table})
 	}
 	slices.SortFunc(w.hits, compareHits)
 	w.hits = slices.Compact(w.hits)
 	if hk := w.s.hooks.afterFDs; hk != nil {
 		hk(pid)
 	}
-	w.verify(pid, dirFD, fdFD, h.StartTime)
+	w.verify(pid, dirFD, h.StartTime)
+}
+
+// threadTable returns the index in w.tables of the descriptor table of
+// thread tid of pid, opening /proc/PID/task/TID/fd the first time. A thread
+// that exited gets a closed table (-1), on which the second read of its
+// descriptors fails and they count as changed.
+func (w *worker) threadTable(pid, dirFD, tid int) (int, error) {
+	if tid == 0 {
+		tid = pid
+	}
+	if i := slices.Index(w.tableTIDs, tid); i >= 0 {
+		return i, nil
+	}
+	name := []byte("task/" + strconv.Itoa(tid) + "/fd\x00")
+	fd, err := openat(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil && !vanished(err) {
+		return 0, fmt.Errorf("open %d/task/%d/fd: %w", pid, tid, err)
+	}
+	if err != nil {
+		fd = -1
+	}
+	w.tables = append(w.tables, fd)
+	w.tableTIDs = append(w.tableTIDs, tid)
+	return len(w.tables) - 1, nil
 }
