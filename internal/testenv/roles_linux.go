@@ -266,30 +266,37 @@ func listenAndFork(js string, report func(readyLine) error) error {
 // for the life of the process, so its table stays.
 func inOwnFileTable(f func(tid int) error) error {
 	done := make(chan error, 1)
-	body := func() {
-		runtime.LockOSThread() // never unlocked: the goroutine blocks forever
-		tid := unix.Gettid()
-		if tid == unix.Getpid() {
-			done <- errors.New("own-table thread is the leader")
+	var attempt func(left int)
+	attempt = func(left int) {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The leader: keep it while another thread is tried.
+			defer runtime.UnlockOSThread()
+			if left == 0 {
+				done <- errors.New("no thread other than the leader")
+				return
+			}
+			settled := make(chan struct{})
+			go func() {
+				attempt(left - 1)
+				close(settled)
+			}()
+			select {
+			case <-settled:
+			case <-time.After(readyTimeout):
+			}
 			return
 		}
+		// Locked and never unlocked: the thread keeps its table.
 		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
 			done <- fmt.Errorf("unshare(CLONE_FILES): %w", err)
 			return
 		}
-		done <- f(tid)
+		done <- f(unix.Gettid())
 		select {}
 	}
-	result := make(chan error, 1)
-	go func() {
-		// Hold the current thread (it may be the leader) while body
-		// takes another.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		go body()
-		result <- <-done
-	}()
-	return <-result
+	go attempt(4)
+	return <-done
 }
 
 // roleHold keeps the socket inherited on fd 3 open until stdin closes.

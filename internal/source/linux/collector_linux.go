@@ -167,7 +167,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *userCache) (ow
 		return res, nil
 	}}
 	ebpfScan := ownerFinder{method: MethodEBPF, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
-		res, err := bpfowners.Scan(wanted, c.proc)
+		res, err := bpfowners.ScanWith(wanted, scanner)
 		if err != nil {
 			return nil, fmt.Errorf("find socket owners with eBPF: %w", err)
 		}

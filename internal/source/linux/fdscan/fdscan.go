@@ -126,6 +126,9 @@ type Result struct {
 	Changed int
 	// Processes counts the processes listed in ProcRoot.
 	Processes int
+	// Unseen counts, after VerifyAndScanUnseen, the processes the other
+	// mechanism did not report and that were scanned through /proc.
+	Unseen int
 	// NetNS maps a network namespace inode to the PIDs in it (ascending),
 	// when Scanner.NetNS is set; nil otherwise.
 	NetNS map[uint64][]int
@@ -141,6 +144,9 @@ type Unreadable struct {
 	// for a non-dumpable process), which stat gives without access; nil
 	// when even that failed.
 	UID *uint32
+	// Name is the process's command name (stat's comm, which stays
+	// readable when the table is not), "" when even that failed.
+	Name string
 	// Reason is ReasonPermission, ReasonVanished or ReasonError.
 	Reason string
 	// Err is the error that made the table unreadable.
@@ -293,11 +299,13 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		count[u.Reason] = append(count[u.Reason], u)
 	}
 	if us := count[ReasonPermission]; len(us) > 0 {
+		procs, uids := processList(us), uidList(us)
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "permission",
-			Detail: fmt.Sprintf("could not read the descriptor tables of %d processes (%s): sockets they hold have unknown or partial owners", len(us), uidList(us)),
+			Detail: fmt.Sprintf("could not read the descriptor tables of %s (%s): sockets of %s have unknown or partial owners", procs, uids, uids),
 			Count:  len(us),
+			Args:   map[string]string{"count": strconv.Itoa(len(us)), "processes": procs, "uids": uids},
 		})
 	}
 	if us := count[ReasonError]; len(us) > 0 {
@@ -357,6 +365,27 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		})
 	}
 	return out
+}
+
+// maxNamed is how many unreadable processes a gap names.
+const maxNamed = 5
+
+// processList names the first processes of us, e.g. "pid 1 process_api,
+// pid 812 sshd and 3 more".
+func processList(us []Unreadable) string {
+	parts := make([]string, 0, min(len(us), maxNamed))
+	for _, u := range us[:min(len(us), maxNamed)] {
+		p := "pid " + strconv.Itoa(u.PID)
+		if u.Name != "" {
+			p += " " + u.Name
+		}
+		parts = append(parts, p)
+	}
+	list := strings.Join(parts, ", ")
+	if len(us) > maxNamed {
+		list += fmt.Sprintf(" and %d more", len(us)-maxNamed)
+	}
+	return list
 }
 
 // uidList names the distinct uids of us, e.g. "uids 0, 101".

@@ -187,7 +187,29 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 	if serr == nil {
 		u.UID = &st.Uid
 	}
+	if u.Reason != ReasonVanished {
+		u.Name = w.commOf(dirFD)
+	}
 	w.out.unreadable = append(w.out.unreadable, u)
+}
+
+// commOf returns the command name of the current process from its stat,
+// through dirFD or, when that is -1, by name under /proc; "" when it
+// cannot be read.
+func (w *worker) commOf(dirFD int) string {
+	if dirFD < 0 {
+		fd, err := w.openDir()
+		if err != nil {
+			return ""
+		}
+		defer unix.Close(fd)
+		dirFD = fd
+	}
+	st, err := w.readStat(dirFD)
+	if err != nil {
+		return ""
+	}
+	return string(st.Comm)
 }
 
 // process scans one process and records what it holds.

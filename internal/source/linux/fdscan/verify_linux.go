@@ -32,6 +32,58 @@ func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 	return s.merge(outs, len(holdings)), nil
 }
 
+// VerifyAndScanUnseen verifies holdings as Verify does, and scans as Scan
+// does every process listed in ProcRoot that is not in seen: the mechanism
+// that found the holdings saw only the processes in seen, and what it did
+// not see (a process it may not look into, a kernel thread, a process that
+// started after it) must be read through /proc before any socket can be
+// said to be held by no process. Result.Processes counts the processes
+// listed, Result.Unseen those scanned here, and Result.NetNS is collected
+// for those alone.
+func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
+	root := s.procRoot()
+	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	defer unix.Close(procFD)
+	dents := make([]byte, direntBuf)
+	pids, err := appendPIDs(nil, procFD, dents)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	type job struct {
+		holding *Holding
+		pid     int
+	}
+	jobs := make([]job, 0, len(holdings))
+	for i := range holdings {
+		jobs = append(jobs, job{holding: &holdings[i]})
+	}
+	unseen := 0
+	for _, pid := range pids {
+		if _, ok := seen[pid]; !ok {
+			jobs = append(jobs, job{pid: pid})
+			unseen++
+		}
+	}
+	outs := inWorkers(s.Workers, 16, jobs, func(i int) *worker {
+		if i == 0 {
+			return s.newWorker(procFD, wanted, dents)
+		}
+		return s.newWorker(procFD, wanted, nil)
+	}, func(w *worker, j job) {
+		if j.holding != nil {
+			w.verifyHolding(*j.holding)
+		} else {
+			w.process(j.pid)
+		}
+	})
+	res := s.merge(outs, len(pids))
+	res.Unseen = unseen
+	return res, nil
+}
+
 // verifyHolding checks and describes one holding found elsewhere.
 func (w *worker) verifyHolding(h Holding) {
 	if len(h.Sockets) == 0 {
