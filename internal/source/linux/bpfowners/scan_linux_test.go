@@ -2,11 +2,14 @@ package bpfowners
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -25,15 +28,85 @@ import (
 const helperEnv = "BPFOWNERS_HELPER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "available" {
+	switch os.Getenv(helperEnv) {
+	case "available":
 		if err := Available(); err != nil {
 			fmt.Println("unavailable:", err)
 		} else {
 			fmt.Println("available")
 		}
 		os.Exit(0)
+	case "listen":
+		os.Exit(helperListen())
+	case "complete":
+		os.Exit(helperComplete())
 	}
 	testenv.Main(m)
+}
+
+// helperListen listens on a loopback port, prints "PID INODE" and waits
+// for stdin to close.
+func helperListen() int {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	}
+	if err == nil {
+		err = unix.Listen(fd, 1)
+	}
+	var st unix.Stat_t
+	if err == nil {
+		err = unix.Fstat(fd, &st)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Println(os.Getpid(), st.Ino)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// completeReport is what helperComplete prints.
+type completeReport struct {
+	ProcUnreadable []int    `json:"proc_unreadable"`
+	Owners         []int    `json:"owners"`
+	Adopted        []int    `json:"adopted"`
+	Unreadable     []int    `json:"unreadable"`
+	Error          string   `json:"error,omitempty"`
+	Complete       bool     `json:"complete"`
+	Gaps           []string `json:"gaps"`
+}
+
+// helperComplete scans for the socket inode in $INODE with /proc and with
+// the iterator, and prints a completeReport.
+func helperComplete() int {
+	var r completeReport
+	ino, _ := strconv.ParseUint(os.Getenv("INODE"), 10, 64)
+	wanted := map[uint64]struct{}{ino: {}}
+	proc, err := (&fdscan.Scanner{}).Scan(wanted)
+	if err == nil {
+		for _, u := range proc.Unreadable {
+			r.ProcUnreadable = append(r.ProcUnreadable, u.PID)
+		}
+		var res *fdscan.Result
+		if res, err = Scan(wanted, ""); err == nil {
+			for _, o := range res.Owners[ino] {
+				r.Owners = append(r.Owners, o.PID)
+			}
+			r.Adopted = res.Adopted
+			for _, u := range res.Unreadable {
+				r.Unreadable = append(r.Unreadable, u.PID)
+			}
+			r.Complete = res.Complete()
+		}
+	}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	b, _ := json.Marshal(r)
+	fmt.Println(string(b))
+	return 0
 }
 
 // requireBPF skips t when this run cannot use the iterator.
@@ -352,6 +425,91 @@ func exists(pid int) bool {
 	return err == nil
 }
 
+// copyTestBinary copies the test binary where an unprivileged user may run
+// it (the build directory is closed to other users) and returns its path.
+func copyTestBinary(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "bpfowners-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := dir + "/bpfowners.test"
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// TestScanAdoptsRefused: a process whose descriptor table /proc refuses
+// (another user's, read by root without CAP_SYS_PTRACE and
+// CAP_DAC_READ_SEARCH) but that the iterator reports is named as its
+// socket's owner, its identity confirmed through stat (Result.Adopted),
+// while the /proc scan can only call it unreadable. This is what lets
+// --owners auto complete a refused /proc view.
+func TestScanAdoptsRefused(t *testing.T) {
+	requireBPF(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a helper as another user")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skipf("setpriv (util-linux) not found: %v", err)
+	}
+	exe := copyTestBinary(t)
+	holder := exec.Command(exe, "-test.run=^$")
+	holder.Env = append(os.Environ(), helperEnv+"=listen")
+	holder.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}, Pdeathsig: syscall.SIGKILL}
+	stdin, err := holder.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = holder.Wait()
+	})
+	var pid int
+	var ino uint64
+	if _, err := fmt.Fscan(out, &pid, &ino); err != nil {
+		t.Fatalf("holder ready line: %v", err)
+	}
+
+	scan := exec.Command(setpriv, "--bounding-set", "-sys_ptrace,-dac_read_search", "--", exe, "-test.run=^$")
+	scan.Env = append(os.Environ(), helperEnv+"=complete", "INODE="+strconv.FormatUint(ino, 10))
+	scan.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	b, err := scan.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scanner: %v\n%s", err, b)
+	}
+	var r completeReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("scanner output %q: %v", b, err)
+	}
+	if r.Error != "" {
+		t.Fatalf("scanner: %s", r.Error)
+	}
+	if !slices.Contains(r.ProcUnreadable, pid) {
+		t.Fatalf("/proc scan without CAP_SYS_PTRACE read pid %d's table (unreadable %v): the test cannot show adoption", pid, r.ProcUnreadable)
+	}
+	if !slices.Equal(r.Owners, []int{pid}) || !slices.Contains(r.Adopted, pid) || slices.Contains(r.Unreadable, pid) {
+		t.Errorf("eBPF path: owners %v adopted %v unreadable %v, want owner and adopted %d, not unreadable", r.Owners, r.Adopted, r.Unreadable, pid)
+	}
+}
+
 // TestScanProcRoot refuses a procRoot that is not this PID namespace's
 // procfs.
 func TestScanProcRoot(t *testing.T) {
@@ -370,24 +528,8 @@ func TestAvailableRefuses(t *testing.T) {
 	if _, err := os.Stat(kernelBTF); err != nil {
 		t.Skipf("no kernel BTF: %v", err)
 	}
-	// A copy of the test binary that an unprivileged user may run (the
-	// build directory is closed to other users).
-	dir, err := os.MkdirTemp("", "bpfowners-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := dir + "/bpfowners.test"
-	if err := os.WriteFile(exe, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := copyTestBinary(t)
+	dir := filepath.Dir(exe)
 	tests := []struct {
 		name string
 		attr *syscall.SysProcAttr

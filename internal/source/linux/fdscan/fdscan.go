@@ -129,6 +129,10 @@ type Result struct {
 	// Unseen counts, after VerifyAndScanUnseen, the processes the other
 	// mechanism did not report and that were scanned through /proc.
 	Unseen int
+	// Adopted lists (sorted) the processes whose holdings Verify took from
+	// the other mechanism alone: /proc refused to read their descriptors
+	// again, but their identity (PID, start time) was confirmed.
+	Adopted []int
 	// NetNS maps a network namespace inode to the PIDs in it (ascending),
 	// when Scanner.NetNS is set; nil otherwise.
 	NetNS map[uint64][]int
@@ -144,9 +148,11 @@ type Unreadable struct {
 	// for a non-dumpable process), which stat gives without access; nil
 	// when even that failed.
 	UID *uint32
-	// Name is the process's command name (stat's comm, which stays
-	// readable when the table is not), "" when even that failed.
-	Name string
+	// Name and StartTime are the process's command name and start time
+	// (from stat, which stays readable when the table is not); zero when
+	// even that failed.
+	Name      string
+	StartTime uint64
 	// Reason is ReasonPermission, ReasonVanished or ReasonError.
 	Reason string
 	// Err is the error that made the table unreadable.
@@ -232,6 +238,7 @@ type workerOut struct {
 	netns      []nsEntry
 	netnsErrs  int
 	truncated  int // command lines cut at maxFile
+	adopted    []int
 }
 
 // maxFile caps a read of cmdline or status.
@@ -249,6 +256,7 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		details = append(details, o.details...)
 		netnsErrs += o.netnsErrs
 		truncated += o.truncated
+		r.Adopted = append(r.Adopted, o.adopted...)
 		for _, h := range o.holdings {
 			if h.uid != nil {
 				h.owner.UID = snapshot.Uint32(*h.uid)
@@ -287,6 +295,7 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		slices.Sort(pids)
 	}
 	slices.SortFunc(r.Unreadable, func(a, b Unreadable) int { return cmp.Compare(a.PID, b.PID) })
+	slices.Sort(r.Adopted)
 	r.Gaps = gaps(r, details, netnsErrs, truncated)
 	return r
 }

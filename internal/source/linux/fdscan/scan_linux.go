@@ -137,7 +137,12 @@ type worker struct {
 	tables    []int
 	tableTIDs []int
 	tids      []int // thread ids of the current process
-	out       workerOut
+	// kernelSeen: the hits come from a mechanism that read the tables in
+	// the kernel (Verify). Where /proc refuses the second read, they are
+	// kept as seen (the process's identity is still checked) and the
+	// process is counted in Adopted.
+	kernelSeen bool
+	out        workerOut
 }
 
 func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte) *worker {
@@ -188,28 +193,28 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 		u.UID = &st.Uid
 	}
 	if u.Reason != ReasonVanished {
-		u.Name = w.commOf(dirFD)
+		u.Name, u.StartTime = w.identity(dirFD)
 	}
 	w.out.unreadable = append(w.out.unreadable, u)
 }
 
-// commOf returns the command name of the current process from its stat,
-// through dirFD or, when that is -1, by name under /proc; "" when it
-// cannot be read.
-func (w *worker) commOf(dirFD int) string {
+// identity returns the command name and start time of the current
+// process from its stat, through dirFD or, when that is -1, by name under
+// /proc; zero values when it cannot be read.
+func (w *worker) identity(dirFD int) (string, uint64) {
 	if dirFD < 0 {
 		fd, err := w.openDir()
 		if err != nil {
-			return ""
+			return "", 0
 		}
 		defer unix.Close(fd)
 		dirFD = fd
 	}
 	st, err := w.readStat(dirFD)
 	if err != nil {
-		return ""
+		return "", 0
 	}
-	return string(st.Comm)
+	return string(st.Comm), st.StartTime
 }
 
 // process scans one process and records what it holds.
@@ -476,9 +481,20 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 	kept := w.kept[:0]
 	defer func() { w.kept = kept[:0] }()
 	var name []byte
+	adopted := false
 	for _, h := range w.hits {
 		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
-		m, err := readlinkat(w.tables[h.table], name, w.link)
+		var m int
+		var err error = unix.EACCES
+		if fd := w.tables[h.table]; fd != refusedTable {
+			m, err = readlinkat(fd, name, w.link)
+		}
+		if err != nil && w.kernelSeen && classify(err) == ReasonPermission {
+			// /proc refuses to confirm what the kernel showed.
+			kept = append(kept[:0], w.hits...)
+			adopted = true
+			break
+		}
 		if err == nil && m < len(w.link) {
 			if ino, ok := parseSocketInode(w.link[:m]); ok && ino == h.inode {
 				kept = append(kept, h)
@@ -563,7 +579,14 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 
 	o.hits = slices.Clone(kept)
 	w.out.holdings = append(w.out.holdings, o)
+	if adopted {
+		w.out.adopted = append(w.out.adopted, pid)
+	}
 }
+
+// refusedTable stands in w.tables for a descriptor table /proc refused to
+// open, when the hits come from the kernel (worker.kernelSeen).
+const refusedTable = -2
 
 // compareHits orders hits by inode, then descriptor, then table.
 func compareHits(a, b hit) int {

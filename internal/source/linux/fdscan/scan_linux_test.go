@@ -194,7 +194,7 @@ func TestScanFakeTree(t *testing.T) {
 				}}
 			},
 			owners:     map[uint64][]snapshot.Owner{1000: {ownerOf(master, 3), ownerOf(smtpd2, 5)}, 1001: full[1001], 3000: full[3000]},
-			unreadable: []Unreadable{{PID: smtpd1.pid, UID: &uid, Name: "smtpd", Reason: ReasonPermission}},
+			unreadable: []Unreadable{{PID: smtpd1.pid, UID: &uid, Name: "smtpd", StartTime: smtpd1.start, Reason: ReasonPermission}},
 			states:     map[uint64]snapshot.OwnerState{1000: snapshot.OwnersPartial, 4000: snapshot.OwnersUnknown},
 			gaps:       []string{"owners/permission"},
 		},

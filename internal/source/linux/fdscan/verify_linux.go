@@ -116,14 +116,18 @@ func (w *worker) verifyHolding(h Holding) {
 		return
 	}
 	fdFD, err := w.openFDs(pid, dirFD)
-	if err != nil {
-		if vanished(err) {
-			w.out.vanished++
-		} else {
-			w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
-		}
+	switch {
+	case err != nil && vanished(err):
+		w.out.vanished++
+		return
+	case err != nil && classify(err) == ReasonPermission:
+		fdFD = refusedTable // the kernel's view stands (see verify)
+	case err != nil:
+		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
 		return
 	}
+	w.kernelSeen = true
+	defer func() { w.kernelSeen = false }()
 	w.tables = append(w.tables[:0], fdFD)
 	w.tableTIDs = append(w.tableTIDs[:0], pid)
 	defer w.closeTables()
@@ -158,11 +162,13 @@ func (w *worker) threadTable(pid, dirFD, tid int) (int, error) {
 	}
 	name := []byte("task/" + strconv.Itoa(tid) + "/fd\x00")
 	fd, err := openat(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
-	if err != nil && !vanished(err) {
-		return 0, fmt.Errorf("open %d/task/%d/fd: %w", pid, tid, err)
-	}
-	if err != nil {
+	switch {
+	case err != nil && vanished(err):
 		fd = -1
+	case err != nil && classify(err) == ReasonPermission:
+		fd = refusedTable
+	case err != nil:
+		return 0, fmt.Errorf("open %d/task/%d/fd: %w", pid, tid, err)
 	}
 	w.tables = append(w.tables, fd)
 	w.tableTIDs = append(w.tableTIDs, tid)
