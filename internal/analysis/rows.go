@@ -192,7 +192,7 @@ func finishRow(row *report.Row, ownerMethod string) {
 			}
 			seen[k] = true
 			row.Processes = append(row.Processes, report.Process{
-				PID: o.PID, StartTime: o.StartTime, PPID: o.PPID, Name: o.Name, User: o.User, UID: o.UID,
+				PID: o.PID, StartTime: o.StartTime, PPID: o.PPID, Name: o.Name, User: o.User, UID: o.UID, Cgroup: o.Cgroup,
 			})
 		}
 	}

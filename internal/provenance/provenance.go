@@ -159,7 +159,7 @@ func (r *Resolver) resolve(row *report.Row, p *report.Process) report.Provenance
 	case KindOpenBSD:
 		return r.openbsd.resolve(p.Name)
 	case KindSystemd:
-		return r.sd.resolve(p.PID, p.Name, string(row.Proto), row.Port)
+		return r.sd.resolve(p.PID, p.Name, p.Cgroup, string(row.Proto), row.Port)
 	}
 	return report.Provenance{Verdict: report.ProvenanceUnknown, Reason: "no-config"}
 }

@@ -147,6 +147,36 @@ func TestSystemdFixture(t *testing.T) {
 	}
 }
 
+// TestSystemdCollectedCgroup: the cgroup the collector read under the
+// process's identity is used, not /proc/PID/cgroup of a PID that may have
+// been reused since (here: PID 800 is now a session's python3, and PID
+// 4242 is gone).
+func TestSystemdCollectedCgroup(t *testing.T) {
+	r, err := New(os.DirFS("testdata/linux"), "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		pid    int
+		cgroup string
+		want   want
+	}{
+		{800, "/system.slice/dnsmasq.service", want{"enabled", "admin-symlink", "dnsmasq.service", "/etc/systemd/system/multi-user.target.wants/dnsmasq.service"}},
+		{4242, "/user.slice/user-1000.slice/session-3.scope", want{"not-enabled", "session", "session-3.scope", "(session-3.scope)"}},
+	}
+	for _, tt := range tests {
+		row := &report.Row{Proto: snapshot.UDP, Port: 53}
+		got := r.Resolve(row, &report.Process{PID: tt.pid, Name: "dnsmasq", Cgroup: tt.cgroup})
+		first := ""
+		if len(got.Evidence) > 0 {
+			first = got.Evidence[len(got.Evidence)-1].String()
+		}
+		if got.Verdict != tt.want.verdict || got.Reason != tt.want.reason || got.Service != tt.want.service {
+			t.Errorf("pid %d cgroup %s: got %s/%s service %q evidence %q, want %s/%s %q", tt.pid, tt.cgroup, got.Verdict, got.Reason, got.Service, first, tt.want.verdict, tt.want.reason, tt.want.service)
+		}
+	}
+}
+
 func TestCgroup(t *testing.T) {
 	tests := []struct {
 		in       string
@@ -165,9 +195,9 @@ func TestCgroup(t *testing.T) {
 		{"", "", "", ""},
 	}
 	for _, tt := range tests {
-		p := CgroupPath([]byte(tt.in))
+		p := snapshot.CgroupPath([]byte(tt.in))
 		if tt.wantPath != "" && p != tt.wantPath {
-			t.Errorf("CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
+			t.Errorf("snapshot.CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
 		}
 		c := ClassifyCgroup(p)
 		if c.Kind != tt.kind || c.Unit != tt.unit {
@@ -313,6 +343,6 @@ func FuzzParseUnit(f *testing.F) {
 				t.Fatalf("line %d", l.Line)
 			}
 		}
-		_ = ClassifyCgroup(CgroupPath(data))
+		_ = ClassifyCgroup(snapshot.CgroupPath(data))
 	})
 }

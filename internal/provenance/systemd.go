@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // unitDirs are where systemd looks for system units, most important first.
@@ -17,26 +18,6 @@ var unitDirs = []string{"etc/systemd/system", "run/systemd/system", "usr/lib/sys
 
 // presetDirs are where systemd looks for preset files.
 var presetDirs = []string{"etc/systemd/system-preset", "run/systemd/system-preset", "usr/lib/systemd/system-preset", "lib/systemd/system-preset"}
-
-// CgroupPath returns the process's cgroup path from the text of
-// /proc/PID/cgroup: the unified hierarchy's ("0::/system.slice/ssh.service"),
-// else the name=systemd hierarchy's.
-func CgroupPath(data []byte) string {
-	var legacy string
-	for _, line := range strings.Split(string(data), "\n") {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			return parts[2]
-		}
-		if parts[1] == "name=systemd" {
-			legacy = parts[2]
-		}
-	}
-	return legacy
-}
 
 // CgroupUnit is what a cgroup path says about who started a process.
 type CgroupUnit struct {
@@ -476,13 +457,20 @@ func listenPort(v string) (uint16, bool) {
 // cronUnits start jobs whose processes stay in the unit's cgroup.
 var cronUnits = map[string]bool{"cron.service": true, "crond.service": true, "cronie.service": true, "atd.service": true, "anacron.service": true}
 
-// resolve gives the verdict for process pid called name holding a socket
-// of proto/port.
-func (sd *systemd) resolve(pid int, name, proto string, port uint16) report.Provenance {
-	data, err := readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+// resolve gives the verdict for process pid called name holding a socket of
+// proto/port. cgroup is the process's cgroup path as the collector read it
+// under the process's identity; only when it is empty (a snapshot without
+// it) is /proc/PID/cgroup read here, which a reused PID could mislead.
+func (sd *systemd) resolve(pid int, name, cgroup, proto string, port uint16) report.Provenance {
+	var err error
+	if cgroup == "" {
+		var data []byte
+		data, err = readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+		cgroup = snapshot.CgroupPath(data)
+	}
 	var cg CgroupUnit
 	if err == nil {
-		cg = ClassifyCgroup(CgroupPath(data))
+		cg = ClassifyCgroup(cgroup)
 	}
 	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Unit: cg.Unit}
 	if pid == 1 || cg.Kind == "init" {

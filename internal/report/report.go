@@ -133,6 +133,9 @@ type Process struct {
 	Name      string  `json:"name"`
 	User      string  `json:"user,omitempty"`
 	UID       *uint32 `json:"uid,omitempty"`
+	// Cgroup is the owner's snapshot.Owner.Cgroup, read at collection
+	// time (Linux live only).
+	Cgroup string `json:"cgroup,omitempty"`
 	// Provenance says which service started the process and whether the
 	// administrator enabled it, when it was looked up.
 	Provenance *Provenance `json:"provenance,omitempty"`

@@ -297,7 +297,7 @@ func TestScanMatchesProcScan(t *testing.T) {
 			t.Errorf("%s %v: eBPF owners\n%+v\n/proc scan\n%+v", l.Spec.Proto, l.Local, bo, po)
 		}
 		for _, o := range bo {
-			if o.Name == "" || o.Exe == "" || len(o.Cmdline) == 0 || o.UID == nil || o.StartTime == 0 || o.PPID == 0 {
+			if o.Name == "" || o.Exe == "" || len(o.Cmdline) == 0 || o.UID == nil || o.StartTime == 0 || o.PPID == 0 || o.Cgroup == "" {
 				t.Errorf("pid %d: owner details missing: %+v", o.PID, o)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // Scan reads the descriptor table of every process under ProcRoot once and
@@ -556,6 +558,12 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 		details = append(details, fmt.Errorf("parse %d/status: %w", pid, err))
 	} else {
 		o.uid = &uid
+	}
+	// A kernel without cgroups has no cgroup file: no detail is missing.
+	if b, _, err := w.readFile(dirFD, nameCgroup); err == nil {
+		o.owner.Cgroup = snapshot.CgroupPath(b)
+	} else if !errors.Is(err, unix.ENOENT) {
+		details = append(details, fmt.Errorf("read %d/cgroup: %w", pid, err))
 	}
 
 	// The last read confirms that everything above came from the process
