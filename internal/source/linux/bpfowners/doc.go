@@ -59,9 +59,14 @@
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is
-// used there. Result.NetNS and Result.Processes cover the processes that
-// have at least one open file (kernel threads have none), where the /proc
-// scan counts every entry of /proc.
+// used there. The iterator reports only the processes it may look into
+// that have an open file: every other PID of /proc (kernel threads, on some
+// sandboxes PID 1, a process started since) is read through /proc in the
+// same pass (fdscan.Scanner.VerifyAndScanUnseen, counted in
+// Result.Unseen), so that a process neither can read makes the sockets of
+// its uid unknown, as on the /proc path. Where /proc refuses to confirm a
+// holding the iterator saw, the holding is kept as the kernel showed it,
+// its (PID, start time) identity checked through stat (Result.Adopted).
 package bpfowners
 
 //go:generate bash ../../../../bpf/generate.sh . taskfile
