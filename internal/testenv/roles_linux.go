@@ -192,7 +192,7 @@ func listenAndFork(js string, report func(readyLine) error) error {
 			return errors.New("own_thread takes no children")
 		}
 		var r readyLine
-		err := inOwnFileTable(func(tid int) error {
+		err := InOwnFileTable(func(tid int) error {
 			fd, err := openSocket(spec.Proto, spec.Addr, spec.V6Only)
 			if err != nil {
 				return err
@@ -203,7 +203,7 @@ func listenAndFork(js string, report func(readyLine) error) error {
 			}
 			r.Local, err = boundAddr(fd)
 			return err
-		})
+		}, nil)
 		if err != nil {
 			return err
 		}
@@ -260,43 +260,43 @@ func listenAndFork(js string, report func(readyLine) error) error {
 	return report(r)
 }
 
-// inOwnFileTable runs f on an OS thread other than the leader that has
+// InOwnFileTable runs f on an OS thread other than the leader that has
 // called unshare(CLONE_FILES), with that thread's id; descriptors f opens
-// are in that thread's table alone. The thread is kept (locked, blocked)
-// for the life of the process, so its table stays.
-func inOwnFileTable(f func(tid int) error) error {
-	done := make(chan error, 1)
+// are in that thread's table alone. When f returned, the thread waits for
+// release to be closed (nil: for the life of the process), then closes
+// what its table holds and exits.
+func InOwnFileTable(f func(tid int) error, release <-chan struct{}) error {
+	result := make(chan error, 1)
+	finished := make(chan struct{})
+	finish := func(err error) {
+		result <- err
+		close(finished)
+	}
 	var attempt func(left int)
 	attempt = func(left int) {
 		runtime.LockOSThread()
 		if unix.Gettid() == unix.Getpid() {
-			// The leader: keep it while another thread is tried.
+			// The leader: keep it until another thread has answered.
 			defer runtime.UnlockOSThread()
 			if left == 0 {
-				done <- errors.New("no thread other than the leader")
+				finish(errors.New("no thread other than the leader"))
 				return
 			}
-			settled := make(chan struct{})
-			go func() {
-				attempt(left - 1)
-				close(settled)
-			}()
-			select {
-			case <-settled:
-			case <-time.After(readyTimeout):
-			}
+			go attempt(left - 1)
+			<-finished
 			return
 		}
-		// Locked and never unlocked: the thread keeps its table.
+		// Locked and never unlocked: the thread, with its table, ends
+		// when this goroutine returns.
 		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
-			done <- fmt.Errorf("unshare(CLONE_FILES): %w", err)
+			finish(fmt.Errorf("unshare(CLONE_FILES): %w", err))
 			return
 		}
-		done <- f(unix.Gettid())
-		select {}
+		finish(f(unix.Gettid()))
+		<-release
 	}
 	go attempt(4)
-	return <-done
+	return <-result
 }
 
 // roleHold keeps the socket inherited on fd 3 open until stdin closes.

@@ -272,14 +272,7 @@ func TestScanMatchesProcScan(t *testing.T) {
 		}
 	}
 	started := bootTicks(t)
-	proc, err := (&fdscan.Scanner{}).Scan(wanted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bpf, err := Scan(wanted, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
+	proc, bpf := scanBoth(t, wanted)
 
 	for _, l := range ls {
 		po, bo := proc.Owners[l.Inode], bpf.Owners[l.Inode]
@@ -372,6 +365,19 @@ func TestScanOwnSocket(t *testing.T) {
 	}
 }
 
+// scanBoth scans for wanted with /proc, then with the iterator.
+func scanBoth(t *testing.T, wanted map[uint64]struct{}) (proc, bpf *fdscan.Result) {
+	t.Helper()
+	proc, err := (&fdscan.Scanner{}).Scan(wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bpf, err = Scan(wanted, "/proc"); err != nil {
+		t.Fatal(err)
+	}
+	return proc, bpf
+}
+
 // TestScanSameBlindSpots: every process whose descriptor table /proc
 // refuses is unreadable for the eBPF path too, whether or not the iterator
 // reported it (on the development machine it does not report PID 1, whose
@@ -380,15 +386,7 @@ func TestScanOwnSocket(t *testing.T) {
 // process that exits in between may be in one list only.
 func TestScanSameBlindSpots(t *testing.T) {
 	requireBPF(t)
-	wanted := allSocketInodes(t)
-	proc, err := (&fdscan.Scanner{}).Scan(wanted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bpf, err := Scan(wanted, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
+	proc, bpf := scanBoth(t, allSocketInodes(t))
 	hidden := func(r *fdscan.Result) map[int]bool {
 		m := map[int]bool{}
 		for _, u := range r.Unreadable {

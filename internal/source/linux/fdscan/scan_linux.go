@@ -21,29 +21,13 @@ import (
 // It fails only when ProcRoot itself cannot be listed; whatever else goes
 // wrong is reported in the Result (Unreadable, Vanished, Changed, Gaps).
 func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
-	root := s.procRoot()
-	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// Nothing seen elsewhere: every process is scanned.
+	res, err := s.VerifyAndScanUnseen(nil, nil, wanted)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
+		return nil, err
 	}
-	defer unix.Close(procFD)
-
-	dents := make([]byte, direntBuf)
-	pids, err := appendPIDs(nil, procFD, dents)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", root, err)
-	}
-
-	// Each worker takes chunks of PIDs, so that a few processes with huge
-	// tables do not leave the other workers idle. The first worker reuses
-	// the getdents64 buffer of the /proc listing.
-	outs := inWorkers(s.Workers, 32, pids, func(i int) *worker {
-		if i == 0 {
-			return s.newWorker(procFD, wanted, dents)
-		}
-		return s.newWorker(procFD, wanted, nil)
-	}, (*worker).process)
-	return s.merge(outs, len(pids)), nil
+	res.Unseen = 0
+	return res, nil
 }
 
 // inWorkers runs do on every item, on up to workers goroutines (0:

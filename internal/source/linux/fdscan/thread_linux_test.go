@@ -2,64 +2,34 @@ package fdscan
 
 import (
 	"os"
-	"runtime"
 	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/testenv"
 )
 
-// ownTableSocket opens a listening loopback socket in a new OS thread of
-// this process that first unshared its descriptor table
-// (unshare(CLONE_FILES)), so that no /proc/PID/fd of the process holds it,
-// only /proc/PID/task/TID/fd. It returns the thread id and the socket's
-// inode; the thread closes the socket and exits at the end of the test.
+// ownTableSocket opens a listening loopback socket in an OS thread of this
+// process that first unshared its descriptor table (unshare(CLONE_FILES)),
+// so that no /proc/PID/fd of the process holds it, only
+// /proc/PID/task/TID/fd. It returns the thread id and the socket's inode;
+// the thread exits, and its table with the socket goes, at the end of the
+// test.
 func ownTableSocket(t *testing.T) (tid int, ino uint64) {
 	t.Helper()
-	type ready struct {
-		tid int
-		ino uint64
-		err error
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	err := testenv.InOwnFileTable(func(id int) error {
+		var err error
+		tid = id
+		_, ino, err = loopbackSocket(unix.SOCK_STREAM)
+		return err
+	}, release)
+	if err != nil {
+		t.Fatalf("socket in a thread with its own descriptor table: %v", err)
 	}
-	readyc := make(chan ready, 1)
-	stop := make(chan struct{})
-	exited := make(chan struct{})
-	// hold keeps the current thread (it may be the leader) while body
-	// runs on another one.
-	hold := make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		go func() {
-			defer close(exited)
-			// Locked and never unlocked: the thread, with its own table,
-			// ends when this goroutine returns.
-			runtime.LockOSThread()
-			if unix.Gettid() == os.Getpid() {
-				readyc <- ready{err: unix.EBUSY}
-				return
-			}
-			if err := unix.Unshare(unix.CLONE_FILES); err != nil {
-				readyc <- ready{err: err}
-				return
-			}
-			fd, ino, err := loopbackSocket(unix.SOCK_STREAM)
-			readyc <- ready{tid: unix.Gettid(), ino: ino, err: err}
-			if err != nil {
-				return
-			}
-			<-stop
-			unix.Close(fd)
-		}()
-		<-hold
-	}()
-	r := <-readyc
-	close(hold)
-	t.Cleanup(func() { close(stop); <-exited })
-	if r.err != nil {
-		t.Fatalf("socket in a thread with its own descriptor table: %v", r.err)
-	}
-	return r.tid, r.ino
+	return tid, ino
 }
 
 // TestScanThreadTable: a socket held only by a thread with its own

@@ -67,7 +67,10 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 			unseen++
 		}
 	}
-	outs := inWorkers(s.Workers, 16, jobs, func(i int) *worker {
+	// Each worker takes chunks of jobs, so that a few processes with huge
+	// tables do not leave the other workers idle. The first worker reuses
+	// the getdents64 buffer of the /proc listing.
+	outs := inWorkers(s.Workers, 32, jobs, func(i int) *worker {
 		if i == 0 {
 			return s.newWorker(procFD, wanted, dents)
 		}
