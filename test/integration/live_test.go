@@ -50,7 +50,13 @@ var liveSockets = []expected{
 	{testenv.ListenSpec{Proto: "udp", Addr: ap("[::1]:7105")}, report.ExposureLoopback, report.ReachV6, ""},
 	{testenv.ListenSpec{Proto: "udp", Addr: ap("192.0.2.1:7106")}, report.ExposureAddress, report.ReachV4, testenv.VethMain},
 	{testenv.ListenSpec{Proto: "udp", Addr: ap("[2001:db8::1]:7107")}, report.ExposureAddress, report.ReachV6, testenv.VethMain},
+	// Held only by a thread that called unshare(CLONE_FILES): in no
+	// /proc/PID/fd, only in /proc/PID/task/TID/fd (ss -p misses it).
+	{testenv.ListenSpec{Proto: "tcp", Addr: ap("0.0.0.0:7008"), OwnThread: true}, report.ExposureAll, report.ReachV4, ""},
 }
+
+// threadOwnedPort is the liveSockets port held by a thread's own table.
+const threadOwnedPort = 7008
 
 // sshdAddr is where the real sshd listens: a specific address.
 var sshdAddr = ap("192.0.2.1:2222")
@@ -125,6 +131,26 @@ func TestLive(t *testing.T) {
 		diffKeys(t, "list --all", sockets(t, all), want)
 	})
 
+	// Both owner methods name every holder, the thread-owned socket's
+	// included, and agree on whether the view is complete.
+	t.Run("owner methods", func(t *testing.T) {
+		if env.Mode != testenv.ModeRoot {
+			t.Skip("the eBPF owner method needs root")
+		}
+		codes := map[string]int{}
+		for _, method := range []string{"proc", "ebpf"} {
+			r := run(t, env.NS, bin, "list", "--all", "--owners", method, "-o", "json")
+			if method == "ebpf" && r.code == report.ExitUsage {
+				t.Skipf("--owners ebpf unavailable here: %s", r.stderr)
+			}
+			codes[method] = r.code
+			diffKeys(t, "list --all --owners "+method, sockets(t, decode(t, r)), want)
+		}
+		if codes["proc"] != codes["ebpf"] {
+			t.Errorf("exit codes differ: --owners proc %d, --owners ebpf %d", codes["proc"], codes["ebpf"])
+		}
+	})
+
 	t.Run("default view hides loopback", func(t *testing.T) {
 		for _, argv := range [][]string{{bin, "list", "-o", "json"}, {bin, "-o", "json"}} {
 			r := run(t, env.NS, argv...)
@@ -167,9 +193,15 @@ func TestLive(t *testing.T) {
 		}
 		var fromSS, fromOP []string
 		for _, s := range ss {
+			if s.Local.Port() == threadOwnedPort {
+				continue // ss reads only /proc/PID/fd: it names no process
+			}
 			fromSS = append(fromSS, fmt.Sprintf("%s %v pids=[%s]", s.Netid, s.Local, pidList(s.PIDs())))
 		}
 		for _, k := range sockets(t, all) {
+			if strings.HasSuffix(k.Local, fmt.Sprintf(":%d", threadOwnedPort)) {
+				continue
+			}
 			fromOP = append(fromOP, fmt.Sprintf("%s %s pids=[%s]", k.Proto, k.Local, k.PIDs))
 		}
 		slices.Sort(fromSS)
