@@ -4,21 +4,26 @@ import "strings"
 
 // CgroupPath returns a process's cgroup path (Owner.Cgroup) from the text
 // of /proc/PID/cgroup: the unified hierarchy's ("0::/system.slice/ssh.service"),
-// else the name=systemd hierarchy's (a host with only cgroup v1); "" when
-// neither is there.
+// else the name=systemd hierarchy's, which is also taken when the unified
+// path is only the root: on hybrid hosts (cgroup v1 with v2 mounted
+// beside it) services and container engines put their scopes there.
+// "" when neither is there.
 func CgroupPath(data []byte) string {
-	var legacy string
-	for line := range strings.SplitSeq(string(data), "\n") {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
+	unified, systemd := "", ""
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\n")
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			unified = p
+			if p != "/" {
+				return p
+			}
 		}
-		if parts[0] == "0" && parts[1] == "" {
-			return parts[2]
-		}
-		if parts[1] == "name=systemd" {
-			legacy = parts[2]
+		if _, rest, ok := strings.Cut(line, ":name=systemd:"); ok {
+			systemd = rest
 		}
 	}
-	return legacy
+	if systemd != "" {
+		return systemd
+	}
+	return unified
 }

@@ -1,0 +1,24 @@
+package containers
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// ReadCgroup returns the cgroup path of process pid under procRoot: the
+// unified hierarchy's ("0::PATH"), else the name=systemd one's, which is
+// where engines put their scopes on hybrid hosts. "" when unreadable.
+func ReadCgroup(procRoot string, pid int) string {
+	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		return ""
+	}
+	return CgroupPath(string(b))
+}
+
+// CgroupPath picks the path of the unified hierarchy (else name=systemd)
+// from the text of /proc/PID/cgroup, as snapshot.CgroupPath does.
+func CgroupPath(text string) string { return snapshot.CgroupPath([]byte(text)) }
