@@ -3,7 +3,12 @@ package linux
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
 // TestBlindSpots: the per-boot memory of processes neither owner method
@@ -57,5 +62,32 @@ func TestBlindSpots(t *testing.T) {
 	}
 	if b.covers(pid1) {
 		t.Error("believed a world-writable file")
+	}
+}
+
+// TestHiddenAndUnreported: only processes still present count as refused,
+// and the permission gap (only it) says the iterator did not report them.
+func TestHiddenAndUnreported(t *testing.T) {
+	uid := uint32(0)
+	res := &fdscan.Result{
+		Unreadable: []fdscan.Unreadable{
+			{PID: 1, UID: &uid, Name: "process_api", StartTime: 25, Reason: fdscan.ReasonPermission},
+			{PID: 812, Reason: fdscan.ReasonVanished},
+			{PID: 900, StartTime: 77, Reason: fdscan.ReasonError},
+		},
+		Gaps: []snapshot.Gap{
+			{Area: "owners", Reason: "permission", Detail: "could not read the descriptor tables of pid 1 process_api (uid 0)", Args: map[string]string{"count": "1"}},
+			{Area: "processes", Reason: "vanished", Detail: "1 processes exited"},
+		},
+	}
+	if got, want := hiddenProcesses(res), []process{{1, 25}, {900, 77}}; !slices.Equal(got, want) {
+		t.Errorf("hiddenProcesses = %v, want %v", got, want)
+	}
+	markUnreported(res)
+	if g := res.Gaps[0]; g.Args["ebpf"] != "unreported" || !strings.HasSuffix(g.Detail, "the eBPF iterator does not report them either") {
+		t.Errorf("permission gap not marked: %+v", g)
+	}
+	if g := res.Gaps[1]; g.Args != nil || strings.Contains(g.Detail, "eBPF") {
+		t.Errorf("another gap was marked: %+v", g)
 	}
 }
