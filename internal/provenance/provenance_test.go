@@ -253,9 +253,9 @@ func TestCgroup(t *testing.T) {
 		{"", "", "", ""},
 	}
 	for _, tt := range tests {
-		p := CgroupPath([]byte(tt.in))
+		p := snapshot.CgroupPath([]byte(tt.in))
 		if tt.wantPath != "" && p != tt.wantPath {
-			t.Errorf("CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
+			t.Errorf("snapshot.CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
 		}
 		c := ClassifyCgroup(p)
 		if c.Kind != tt.kind || c.Unit != tt.unit {
@@ -489,6 +489,6 @@ func FuzzParseUnit(f *testing.F) {
 				t.Fatalf("line %d", l.Line)
 			}
 		}
-		_ = ClassifyCgroup(CgroupPath(data))
+		_ = ClassifyCgroup(snapshot.CgroupPath(data))
 	})
 }

@@ -64,8 +64,9 @@ const (
 	MsgSummaryPolicy       MsgID = "summary.policy"
 	MsgSummaryPolicyOK     MsgID = "summary.policy-ok"
 
-	MsgOwnersEBPF MsgID = "owners.ebpf"
-	MsgOwnersProc MsgID = "owners.proc"
+	MsgOwnersEBPF     MsgID = "owners.ebpf"
+	MsgOwnersProc     MsgID = "owners.proc"
+	MsgOwnersProcEBPF MsgID = "owners.proc-ebpf"
 
 	MsgOwnerUnknown    MsgID = "owner.unknown"
 	MsgOwnerPartial    MsgID = "owner.partial"
@@ -385,8 +386,9 @@ var catalogue = map[MsgID]text{
 	MsgSummaryPolicy:       {En: "policy %[2]s: %[1]d violations", EnOne: "policy %[2]s: %[1]d violation", Ja: "ポリシー %[2]s: 違反 %[1]d 件"},
 	MsgSummaryPolicyOK:     {En: "policy %[1]s: no violation (%[2]d rules)", Ja: "ポリシー %[1]s: 違反なし (規則 %[2]d 件)"},
 
-	MsgOwnersEBPF: {En: "the eBPF task_file iterator", Ja: "eBPF task_file イテレータ"},
-	MsgOwnersProc: {En: "/proc/PID/fd", Ja: "/proc/PID/fd"},
+	MsgOwnersEBPF:     {En: "the eBPF task_file iterator", Ja: "eBPF task_file イテレータ"},
+	MsgOwnersProc:     {En: "/proc/PID/fd", Ja: "/proc/PID/fd"},
+	MsgOwnersProcEBPF: {En: "/proc/PID/fd, completed by the eBPF task_file iterator", Ja: "/proc/PID/fd (eBPF task_file イテレータで補完)"},
 
 	MsgOwnerUnknown:    {En: "owner unknown: %[1]s", Ja: "所有プロセス不明: %[1]s"},
 	MsgOwnerPartial:    {En: "other holders may be hidden: %[1]s", Ja: "他の保持プロセスが見えていない可能性: %[1]s"},
@@ -429,7 +431,7 @@ var catalogue = map[MsgID]text{
 	MsgGapHidepid:       {En: "%[1]d sockets of unseen owner: /proc is mounted with hidepid", EnOne: "%[1]d socket of unseen owner: /proc is mounted with hidepid", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。/proc が hidepid 付きでマウントされています"},
 	MsgGapUserNamespace: {En: "%[1]d sockets of unseen owner: processes outside this user namespace are invisible", EnOne: "%[1]d socket of unseen owner: processes outside this user namespace are invisible", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。ユーザ名前空間の外側のプロセスは見えません"},
 	MsgGapRefused:       {En: "%[1]d sockets of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", EnOne: "%[1]d socket of unseen owner: a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
-	MsgGapPermission:    {En: "the descriptor tables of %[1]s processes (uid %[2]s) were unreadable: owners of their sockets are unknown or partial", EnOne: "the descriptor table of %[1]s process (uid %[2]s) was unreadable: owners of its sockets are unknown or partial", Ja: "%[1]s 個のプロセス (uid %[2]s) の記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
+	MsgGapPermission:    {En: "the descriptor tables of %[1]d processes were unreadable (%[2]s; %[3]s): sockets of %[3]s have unknown or partial owners", EnOne: "the descriptor table of %[1]d process was unreadable (%[2]s; %[3]s): sockets of %[3]s have unknown or partial owners", Ja: "%[1]d 個のプロセスの記述子テーブルを読めませんでした (%[2]s、%[3]s): %[3]s のソケットの所有者は不明または一部のみです"},
 	MsgGapNetlinkRefuse: {En: "sock_diag netlink was refused (%[1]s), /proc/net read instead: socket cookies, bound devices and IPV6_V6ONLY are unknown (the host default is assumed)", Ja: "sock_diag netlink が拒否されたため (%[1]s) /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
 
 	// Gaps by area and reason; the arguments are named in gapTexts.
@@ -781,7 +783,7 @@ var gapTexts = map[string][]gapText{
 	"owners/hidepid":                   {{MsgGapHidepid, []string{"count"}}},
 	"owners/user-namespace":            {{MsgGapUserNamespace, []string{"count"}}},
 	"owners/refused":                   {{MsgGapRefused, []string{"count"}}},
-	"owners/permission":                {{MsgGapPermission, []string{"processes", "uids"}}},
+	"owners/permission":                {{MsgGapPermission, []string{"count", "processes", "uids"}}},
 	"sockets/netlink-refused":          {{MsgGapNetlinkRefuse, []string{"error"}}},
 	"processes/privilege-unknown":      {{MsgGapPrivilegeUnknown, []string{"error"}}},
 	"sockets/unreadable":               {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},

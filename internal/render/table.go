@@ -324,6 +324,8 @@ func ownerMethodText(tx texts, method snapshot.OwnerMethod) string {
 		return tx.get(MsgOwnersProc)
 	case snapshot.OwnerMethodEBPF:
 		return tx.get(MsgOwnersEBPF)
+	case snapshot.OwnerMethodProcEBPF:
+		return tx.get(MsgOwnersProcEBPF)
 	}
 	return Escape(string(method))
 }

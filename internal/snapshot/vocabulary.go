@@ -39,6 +39,9 @@ const (
 	OwnerMethodProcFD OwnerMethod = "proc-fd"
 	// OwnerMethodEBPF is the BPF iter/task_file program.
 	OwnerMethodEBPF OwnerMethod = "ebpf-task-file"
+	// OwnerMethodProcEBPF is the /proc scan, completed by the BPF
+	// iterator for the descriptor tables /proc refused.
+	OwnerMethodProcEBPF OwnerMethod = "proc-fd+ebpf-task-file"
 )
 
 // Severity is how much an exposed service deserves attention. Severities

@@ -8,4 +8,7 @@ const (
 	MethodProc = snapshot.OwnerMethodProcFD
 	// MethodEBPF names owners found by the eBPF task_file iterator.
 	MethodEBPF = snapshot.OwnerMethodEBPF
+	// MethodProcEBPF names owners found by the /proc scan, completed by
+	// the eBPF iterator because /proc refused some descriptor tables.
+	MethodProcEBPF = snapshot.OwnerMethodProcEBPF
 )
