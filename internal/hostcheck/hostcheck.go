@@ -187,18 +187,23 @@ func (c *Check) lead(code, english string, args ...string) {
 	c.Summary, c.SummaryCode, c.SummaryArgs = english, code, args
 }
 
-// finish sets a check's verdict and summary from its findings.
-func finish(c *Check) Check {
-	c.Verdict = finding.Worst(c.Findings)
-	var p, w int
+// Counts are how many of the check's findings are problems and warnings.
+func (c *Check) Counts() (problems, warnings int) {
 	for _, f := range c.Findings {
 		switch f.Verdict {
 		case finding.Problem:
-			p++
+			problems++
 		case finding.Warning:
-			w++
+			warnings++
 		}
 	}
+	return problems, warnings
+}
+
+// finish sets a check's verdict and summary from its findings.
+func finish(c *Check) Check {
+	c.Verdict = finding.Worst(c.Findings)
+	p, w := c.Counts()
 	var parts []string
 	if p > 0 {
 		parts = append(parts, plural(p, "problem"))

@@ -107,34 +107,16 @@ func TestCatalogue(t *testing.T) {
 // TestEveryGapHasText fails when a source, parser or check makes a gap
 // (area and reason) the catalogue has no text for.
 func TestEveryGapHasText(t *testing.T) {
-	lit := regexp.MustCompile(`Area:\s*"([a-z.-]+)",\s*Reason:\s*"([a-z-]+)"`)
-	call := regexp.MustCompile(`\bgap(?:Text)?\("([a-z.-]+)", "([a-z-]+)"`)
-	found := 0
-	for _, root := range []string{"../source", "../parse", "../hostcheck"} {
-		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			src, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, re := range []*regexp.Regexp{lit, call} {
-				for _, m := range re.FindAllStringSubmatch(string(src), -1) {
-					found++
-					if _, ok := gapTexts[m[1]+"/"+m[2]]; !ok {
-						t.Errorf("%s makes the gap %s/%s, which the catalogue has no text for", path, m[1], m[2])
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	lit := regexp.MustCompile(`Area:\s*"([a-z.-]+)",\s*Reason:\s*"([a-z-]+)"|\bgap(?:Text)?\("([a-z.-]+)", "([a-z-]+)"`)
+	matches, files := scanSources(t, lit, "../source", "../parse", "../hostcheck")
+	for i, m := range matches {
+		area, reason := m[1]+m[3], m[2]+m[4]
+		if _, ok := gapTexts[area+"/"+reason]; !ok {
+			t.Errorf("%s makes the gap %s/%s, which the catalogue has no text for", files[i], area, reason)
 		}
 	}
-	if found < 20 {
-		t.Errorf("only %d gaps found in the sources: the scan is broken", found)
+	if len(matches) < 20 {
+		t.Errorf("only %d gaps found in the sources: the scan is broken", len(matches))
 	}
 }
 
@@ -142,31 +124,17 @@ func TestEveryGapHasText(t *testing.T) {
 // no text.
 func TestEveryCheckReasonHasText(t *testing.T) {
 	why := regexp.MustCompile(`(?:\.Why|\bset)\([^,]+, "([a-z.-]+)"`)
-	found := 0
-	err := filepath.WalkDir("../hostcheck", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
+	matches, files := scanSources(t, why, "../hostcheck")
+	for i, m := range matches {
+		_, ok := reasonIDs[m[1]]
+		_, v4 := reasonIDs[m[1]+".v4"]
+		_, v6 := reasonIDs[m[1]+".v6"]
+		if !ok && !(v4 && v6) {
+			t.Errorf("%s gives the reason %q, which the catalogue has no text for", files[i], m[1])
 		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range why.FindAllStringSubmatch(string(src), -1) {
-			found++
-			_, ok := reasonIDs[m[1]]
-			_, v4 := reasonIDs[m[1]+".v4"]
-			_, v6 := reasonIDs[m[1]+".v6"]
-			if !ok && !(v4 && v6) {
-				t.Errorf("%s gives the reason %q, which the catalogue has no text for", path, m[1])
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if found < 15 {
-		t.Errorf("only %d reason codes found: the scan is broken", found)
+	if len(matches) < 15 {
+		t.Errorf("only %d reason codes found: the scan is broken", len(matches))
 	}
 }
 
@@ -174,8 +142,22 @@ func TestEveryCheckReasonHasText(t *testing.T) {
 // owner reason code the catalogue has no text for.
 func TestEveryOwnerReasonHasText(t *testing.T) {
 	assign := regexp.MustCompile(`(?m)^.*(?:OwnerReasonCode|\bcode)\b.*=.*"([a-z]+(?:-[a-z]+)*)"\s*$`)
-	found := 0
-	for _, root := range []string{"../source", "../parse"} {
+	matches, files := scanSources(t, assign, "../source", "../parse")
+	for i, m := range matches {
+		if _, ok := ownerReasonIDs[m[1]]; !ok {
+			t.Errorf("%s gives the owner reason %q, which the catalogue has no text for", files[i], m[1])
+		}
+	}
+	if len(matches) < 10 {
+		t.Errorf("only %d owner reason codes found: the scan is broken", len(matches))
+	}
+}
+
+// scanSources runs re over the non-test Go files under roots and returns
+// the matches with the file each is in.
+func scanSources(t *testing.T, re *regexp.Regexp, roots ...string) (matches [][]string, files []string) {
+	t.Helper()
+	for _, root := range roots {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -184,11 +166,9 @@ func TestEveryOwnerReasonHasText(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for _, m := range assign.FindAllStringSubmatch(string(src), -1) {
-				found++
-				if _, ok := ownerReasonIDs[m[1]]; !ok {
-					t.Errorf("%s gives the owner reason %q, which the catalogue has no text for", path, m[1])
-				}
+			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+				matches = append(matches, m)
+				files = append(files, path)
 			}
 			return nil
 		})
@@ -196,9 +176,7 @@ func TestEveryOwnerReasonHasText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if found < 10 {
-		t.Errorf("only %d owner reason codes found: the scan is broken", found)
-	}
+	return matches, files
 }
 
 // scanIDs parses the package's sources: defined maps each MsgID constant

@@ -161,15 +161,7 @@ func (tx texts) checkSummary(c hostcheck.Check) string {
 	for i, a := range c.SummaryArgs {
 		args[i] = short(a)
 	}
-	var p, w int
-	for _, f := range c.Findings {
-		switch f.Verdict {
-		case finding.Problem:
-			p++
-		case finding.Warning:
-			w++
-		}
-	}
+	p, w := c.Counts()
 	var parts []string
 	if p > 0 {
 		parts = append(parts, tx.get(MsgSumProblems, p))
