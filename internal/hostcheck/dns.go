@@ -35,7 +35,8 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 		return finish(&c)
 	}
 	if len(names) > dnsprobe.MaxNames {
-		f := finding.Finding{Subject: "names", Message: fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames)}
+		f := finding.Finding{Subject: "names"}
+		f.Say("dns.names", []string{strconv.Itoa(len(names)), strconv.Itoa(dnsprobe.MaxNames)}, fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames))
 		f.Why(finding.Warning, "dns.too-many-names", nil, "the number of queries is bounded", "give fewer --resolve names")
 		c.Findings = append(c.Findings, f)
 		names = names[:dnsprobe.MaxNames]
@@ -84,10 +85,11 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 		}
 		if answered[srv] {
 			f.Verdict = finding.OK
-			f.Message = fmt.Sprintf("%s (%s) answered %s in %s", srv.Addr(), where, plural(len(rtts), "query"), rttRange(rtts))
+			f.Say("dns.answered", []string{strconv.Itoa(len(rtts)), srv.Addr().String(), where, rttRange(rtts)},
+				fmt.Sprintf("%s (%s) answered %s in %s", srv.Addr(), where, plural(len(rtts), "query"), rttRange(rtts)))
 		} else {
 			f.Verdict = finding.Problem
-			f.Message = fmt.Sprintf("%s (%s) did not answer", srv.Addr(), where)
+			f.Say("dns.silent", []string{srv.Addr().String(), where}, fmt.Sprintf("%s (%s) did not answer", srv.Addr(), where))
 			if first != nil {
 				code, args, reason, hint := whyNoAnswer(first, timeout)
 				f.Why(finding.Problem, code, args, reason, hint)
@@ -184,7 +186,7 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 		rcodes[r.RCode]++
 	}
 	if len(servers) == 0 {
-		f.Message = fmt.Sprintf("%s could not be resolved: no nameserver answered", f.Subject)
+		f.Say("dns.unresolved", []string{f.Subject}, fmt.Sprintf("%s could not be resolved: no nameserver answered", f.Subject))
 		f.Why(finding.Problem, "dns.no-answer", nil, "no configured nameserver answered", "see the nameserver findings above")
 		return f
 	}

@@ -31,7 +31,8 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 	var cfg *resolvconf.Config
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		f := finding.Finding{Subject: path, File: path, Message: path + " does not exist"}
+		f := finding.Finding{Subject: path, File: path}
+		f.Say("resolv.no-file", []string{path}, path+" does not exist")
 		f.Why(finding.Problem, "resolv.missing", nil, "without it the C library asks a nameserver on this host (127.0.0.1)",
 			"create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)")
 		c.Findings = append(c.Findings, f)
@@ -90,7 +91,7 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		case local(ns.Addr):
 			judgeLocal(&f, h, ns.Addr, where, bound, listenErr, &c)
 		case rtErr != nil:
-			f.Message = fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where)
+			f.Say("resolv.routes-unknown", []string{ns.Addr.String(), where}, fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where))
 		default:
 			judgeRemote(&f, ns.Addr, where, rts)
 		}
@@ -108,9 +109,9 @@ func local(a netip.Addr) bool {
 }
 
 func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []netip.Addr, listenErr error, c *Check) {
-	f.Message = fmt.Sprintf("nameserver %s (%s) is this host", a, where)
+	f.Say("resolv.local", []string{a.String(), where}, fmt.Sprintf("nameserver %s (%s) is this host", a, where))
 	if listenErr != nil {
-		f.Message += "; whether anything listens on port 53 could not be checked"
+		f.Say("resolv.local-unchecked", []string{a.String(), where}, f.Message+"; whether anything listens on port 53 could not be checked")
 		return
 	}
 	probe := a
@@ -133,18 +134,20 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 		}
 		return
 	}
-	f.Message += fmt.Sprintf(" and a server listens on %s port 53", probe)
+	f.Say("resolv.local-listens", []string{a.String(), where, probe.String()}, f.Message+fmt.Sprintf(" and a server listens on %s port 53", probe))
 	if !stub {
 		return
 	}
 	data, err := h.ReadFile(resolvedUpstreams)
 	if err != nil {
-		f.Message += "; systemd-resolved's upstreams are unknown (" + resolvedUpstreams + " unreadable)"
+		f.Say("resolv.stub-upstreams-unreadable", []string{a.String(), where, probe.String(), resolvedUpstreams},
+			f.Message+"; systemd-resolved's upstreams are unknown ("+resolvedUpstreams+" unreadable)")
 		return
 	}
 	up, err := resolvconf.Parse(bytes.NewReader(data), resolvedUpstreams)
 	if err != nil {
-		f.Message += "; systemd-resolved's upstreams are unknown: " + err.Error()
+		f.Say("resolv.stub-upstreams-error", []string{a.String(), where, probe.String(), err.Error()},
+			f.Message+"; systemd-resolved's upstreams are unknown: "+err.Error())
 		return
 	}
 	c.Upstreams = append(c.Upstreams, *up)
@@ -153,16 +156,17 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 		names = append(names, ns.Addr.String())
 	}
 	if len(names) == 0 {
-		f.Message += "; systemd-resolved stub with no upstream servers"
+		f.Say("resolv.stub-no-upstream-servers", []string{a.String(), where, probe.String()}, f.Message+"; systemd-resolved stub with no upstream servers")
 		f.Why(finding.Warning, "resolv.stub-no-upstreams", nil, "systemd-resolved knows no upstream nameserver: only local names resolve",
 			"`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP")
 		return
 	}
-	f.Message += "; systemd-resolved stub, upstreams " + strings.Join(names, ", ") + " (" + resolvedUpstreams + ")"
+	f.Say("resolv.stub", []string{a.String(), where, probe.String(), strings.Join(names, ", "), resolvedUpstreams},
+		f.Message+"; systemd-resolved stub, upstreams "+strings.Join(names, ", ")+" ("+resolvedUpstreams+")")
 }
 
 func judgeRemote(f *finding.Finding, a netip.Addr, where string, rts []routes.Route) {
-	f.Message = fmt.Sprintf("nameserver %s (%s)", a, where)
+	f.Say("resolv.remote", []string{a.String(), where}, fmt.Sprintf("nameserver %s (%s)", a, where))
 	r := routes.Lookup(rts, a)
 	switch {
 	case r == nil:
@@ -172,6 +176,6 @@ func judgeRemote(f *finding.Finding, a netip.Addr, where string, rts []routes.Ro
 		f.Why(finding.Problem, "resolv.route-rejects", []string{a.String(), r.String()},
 			fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String()), "fix the route or use another nameserver")
 	default:
-		f.Message += " reached by " + r.String()
+		f.Say("resolv.remote-route", []string{a.String(), where, r.String()}, f.Message+" reached by "+r.String())
 	}
 }

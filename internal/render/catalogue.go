@@ -201,18 +201,44 @@ const (
 	MsgSumGaps           MsgID = "check.summary.gaps"
 	MsgSumAllOK          MsgID = "check.summary.all-ok"
 
-	MsgPortsSummary       MsgID = "ports.summary"
-	MsgPortsDangerous     MsgID = "ports.dangerous"
-	MsgPortsDangerousWhy  MsgID = "ports.dangerous.why"
-	MsgPortsRisky         MsgID = "ports.risky"
-	MsgPortsRiskyWhy      MsgID = "ports.risky.why"
-	MsgPortsHintExplain   MsgID = "ports.hint.explain"
-	MsgPortsUnknownOwner  MsgID = "ports.unknown-owner"
-	MsgPortsUnknownWhy    MsgID = "ports.unknown-owner.why"
-	MsgPortsPolicy        MsgID = "ports.policy"
-	MsgPortsPolicyWhy     MsgID = "ports.policy.why"
-	MsgPortsHintNote      MsgID = "ports.hint.note"
-	MsgPortsPolicyMissing MsgID = "ports.policy-missing"
+	MsgPortsSummary            MsgID = "ports.summary"
+	MsgPortsDangerous          MsgID = "ports.dangerous"
+	MsgPortsDangerousWhy       MsgID = "ports.dangerous.why"
+	MsgPortsRisky              MsgID = "ports.risky"
+	MsgPortsRiskyWhy           MsgID = "ports.risky.why"
+	MsgPortsHintExplain        MsgID = "ports.hint.explain"
+	MsgPortsUnknownOwner       MsgID = "ports.unknown-owner"
+	MsgPortsUnknownWhy         MsgID = "ports.unknown-owner.why"
+	MsgPortsPolicy             MsgID = "ports.policy"
+	MsgPortsPolicyWhy          MsgID = "ports.policy.why"
+	MsgPortsHintNote           MsgID = "ports.hint.note"
+	MsgPortsPolicyMissing      MsgID = "ports.policy-missing"
+	MsgSayExpAbsent            MsgID = "say.expect.absent"
+	MsgSayExpMTU               MsgID = "say.expect.mtu"
+	MsgSayExpLacks             MsgID = "say.expect.lacks"
+	MsgSayExpOK                MsgID = "say.expect.ok"
+	MsgSayExpNSOK              MsgID = "say.expect.nameservers-ok"
+	MsgSayExpNS                MsgID = "say.expect.nameservers"
+	MsgSayRtNone               MsgID = "say.route.none"
+	MsgSayRtNoneUsable         MsgID = "say.route.none-usable"
+	MsgSayRtNoneNoGlobal       MsgID = "say.route.none-no-global"
+	MsgSayRtNoneUsableNoGlobal MsgID = "say.route.none-usable-no-global"
+	MsgSayRtGateway            MsgID = "say.route.gateway"
+	MsgSayDNSAnswered          MsgID = "say.dns.answered"
+	MsgSayDNSSilent            MsgID = "say.dns.silent"
+	MsgSayDNSNames             MsgID = "say.dns.names"
+	MsgSayDNSUnresolved        MsgID = "say.dns.unresolved"
+	MsgSayRsNoFile             MsgID = "say.resolv.no-file"
+	MsgSayRsRemote             MsgID = "say.resolv.remote"
+	MsgSayRsRemoteRoute        MsgID = "say.resolv.remote-route"
+	MsgSayRsRoutesUnknown      MsgID = "say.resolv.routes-unknown"
+	MsgSayRsLocal              MsgID = "say.resolv.local"
+	MsgSayRsLocalUnchecked     MsgID = "say.resolv.local-unchecked"
+	MsgSayRsLocalListens       MsgID = "say.resolv.local-listens"
+	MsgSayRsStubUnreadable     MsgID = "say.resolv.stub-upstreams-unreadable"
+	MsgSayRsStubError          MsgID = "say.resolv.stub-upstreams-error"
+	MsgSayRsStubNoUpstreams    MsgID = "say.resolv.stub-no-upstream-servers"
+	MsgSayRsStub               MsgID = "say.resolv.stub"
 
 	MsgWhyIfaceNone             MsgID = "why.iface.none"
 	MsgHintIfaceNone            MsgID = "hint.iface.none"
@@ -547,6 +573,35 @@ var catalogue = map[MsgID]text{
 	MsgPortsPolicyWhy:     {En: "the policy does not allow it as it is", Ja: "ポリシーは現在の状態を許可していません"},
 	MsgPortsHintNote:      {En: "the NOTE column of the listing below says why", Ja: "理由は下の一覧の備考欄にあります"},
 	MsgPortsPolicyMissing: {En: "%[1]s is in the policy (%[2]s) but does not listen", Ja: "%[1]s はポリシー (%[2]s) にありますが待ち受けていません"},
+
+	// What a check finding saw, by finding.Finding.Code; the arguments
+	// are Finding.Args.
+	MsgSayExpAbsent:            {En: "interface %[1]s does not exist", Ja: "インターフェイス %[1]s は存在しません"},
+	MsgSayExpMTU:               {En: "%[1]s has MTU %[2]s", Ja: "%[1]s の MTU は %[2]s です"},
+	MsgSayExpLacks:             {En: "%[1]s lacks %[2]s", Ja: "%[1]s に %[2]s がありません"},
+	MsgSayExpOK:                {En: "%[1]s is as expected", Ja: "%[1]s は期待どおりです"},
+	MsgSayExpNSOK:              {En: "nameservers are as expected: %[1]s", Ja: "ネームサーバは期待どおりです: %[1]s"},
+	MsgSayExpNS:                {En: "the nameservers are not the expected ones", Ja: "ネームサーバが期待したものではありません"},
+	MsgSayRtNone:               {En: "no %[1]s default route", Ja: "%[1]s の既定経路がありません"},
+	MsgSayRtNoneUsable:         {En: "no usable %[1]s default route: only %[2]q, which drops the traffic", Ja: "使える %[1]s の既定経路がありません: %[2]q だけで、通信は破棄されます"},
+	MsgSayRtNoneNoGlobal:       {En: "no %[1]s default route (this host has no global %[1]s address either)", Ja: "%[1]s の既定経路がありません (このホストにはグローバルな %[1]s アドレスもありません)"},
+	MsgSayRtNoneUsableNoGlobal: {En: "no usable %[1]s default route: only %[2]q, which drops the traffic (this host has no global %[1]s address either)", Ja: "使える %[1]s の既定経路がありません: %[2]q だけで、通信は破棄されます (このホストにはグローバルな %[1]s アドレスもありません)"},
+	MsgSayRtGateway:            {En: "the %[1]s default gateway is %[2]s, not %[3]s", Ja: "%[1]s の既定ゲートウェイは %[3]s ではなく %[2]s です"},
+	MsgSayDNSAnswered:          {En: "%[2]s (%[3]s) answered %[1]d queries in %[4]s", EnOne: "%[2]s (%[3]s) answered %[1]d query in %[4]s", Ja: "%[2]s (%[3]s) は %[1]d 件の問い合わせに %[4]s で応答しました"},
+	MsgSayDNSSilent:            {En: "%[1]s (%[2]s) did not answer", Ja: "%[1]s (%[2]s) は応答しませんでした"},
+	MsgSayDNSNames:             {En: "%[1]d names given; only the first %[2]d are asked", Ja: "名前が %[1]d 個指定されましたが、問い合わせるのは最初の %[2]d 個だけです"},
+	MsgSayDNSUnresolved:        {En: "%[1]s could not be resolved: no nameserver answered", Ja: "%[1]s を解決できません: どのネームサーバも応答しませんでした"},
+	MsgSayRsNoFile:             {En: "%[1]s does not exist", Ja: "%[1]s は存在しません"},
+	MsgSayRsRemote:             {En: "nameserver %[1]s (%[2]s)", Ja: "ネームサーバ %[1]s (%[2]s)"},
+	MsgSayRsRemoteRoute:        {En: "nameserver %[1]s (%[2]s) reached by %[3]s", Ja: "ネームサーバ %[1]s (%[2]s)、経路 %[3]s で到達"},
+	MsgSayRsRoutesUnknown:      {En: "nameserver %[1]s (%[2]s); routes unknown", Ja: "ネームサーバ %[1]s (%[2]s)、経路は不明"},
+	MsgSayRsLocal:              {En: "nameserver %[1]s (%[2]s) is this host", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストです"},
+	MsgSayRsLocalUnchecked:     {En: "nameserver %[1]s (%[2]s) is this host; whether anything listens on port 53 could not be checked", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストです。ポート 53 で何かが待ち受けているかは確認できません"},
+	MsgSayRsLocalListens:       {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています"},
+	MsgSayRsStubUnreadable:     {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved's upstreams are unknown (%[4]s unreadable)", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。systemd-resolved の上流は不明です (%[4]s を読めません)"},
+	MsgSayRsStubError:          {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved's upstreams are unknown: %[4]s", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。systemd-resolved の上流は不明です: %[4]s"},
+	MsgSayRsStubNoUpstreams:    {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved stub with no upstream servers", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。上流サーバのない systemd-resolved のスタブです"},
+	MsgSayRsStub:               {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved stub, upstreams %[4]s (%[5]s)", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。systemd-resolved のスタブ、上流は %[4]s (%[5]s)"},
 
 	// Why a check finding is not ok and what to look at, by
 	// finding.Finding.ReasonCode; the arguments are ReasonArgs.

@@ -103,41 +103,76 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 // findingIDs are the texts of findings that carry a code: message,
 // reason and hint.
 var findingIDs = map[string][3]MsgID{
-	hostcheck.CodePortsSummary:       {MsgPortsSummary},
-	hostcheck.CodePortsDangerous:     {MsgPortsDangerous, MsgPortsDangerousWhy, MsgPortsHintExplain},
-	hostcheck.CodePortsRisky:         {MsgPortsRisky, MsgPortsRiskyWhy, MsgPortsHintExplain},
-	hostcheck.CodePortsUnknownOwner:  {MsgPortsUnknownOwner, MsgPortsUnknownWhy, MsgPortsHintNote},
-	hostcheck.CodePortsPolicy:        {MsgPortsPolicy, MsgPortsPolicyWhy, MsgPortsHintNote},
-	hostcheck.CodePortsPolicyMissing: {MsgPortsPolicyMissing},
+	hostcheck.CodePortsSummary:         {MsgPortsSummary},
+	hostcheck.CodePortsDangerous:       {MsgPortsDangerous, MsgPortsDangerousWhy, MsgPortsHintExplain},
+	hostcheck.CodePortsRisky:           {MsgPortsRisky, MsgPortsRiskyWhy, MsgPortsHintExplain},
+	hostcheck.CodePortsUnknownOwner:    {MsgPortsUnknownOwner, MsgPortsUnknownWhy, MsgPortsHintNote},
+	hostcheck.CodePortsPolicy:          {MsgPortsPolicy, MsgPortsPolicyWhy, MsgPortsHintNote},
+	hostcheck.CodePortsPolicyMissing:   {MsgPortsPolicyMissing},
+	"expect.absent":                    {MsgSayExpAbsent},
+	"expect.mtu":                       {MsgSayExpMTU},
+	"expect.lacks":                     {MsgSayExpLacks},
+	"expect.ok":                        {MsgSayExpOK},
+	"expect.nameservers-ok":            {MsgSayExpNSOK},
+	"expect.nameservers":               {MsgSayExpNS},
+	"route.none":                       {MsgSayRtNone},
+	"route.none-usable":                {MsgSayRtNoneUsable},
+	"route.none-no-global":             {MsgSayRtNoneNoGlobal},
+	"route.none-usable-no-global":      {MsgSayRtNoneUsableNoGlobal},
+	"route.gateway":                    {MsgSayRtGateway},
+	"dns.answered":                     {MsgSayDNSAnswered},
+	"dns.silent":                       {MsgSayDNSSilent},
+	"dns.names":                        {MsgSayDNSNames},
+	"dns.unresolved":                   {MsgSayDNSUnresolved},
+	"resolv.no-file":                   {MsgSayRsNoFile},
+	"resolv.remote":                    {MsgSayRsRemote},
+	"resolv.remote-route":              {MsgSayRsRemoteRoute},
+	"resolv.routes-unknown":            {MsgSayRsRoutesUnknown},
+	"resolv.local":                     {MsgSayRsLocal},
+	"resolv.local-unchecked":           {MsgSayRsLocalUnchecked},
+	"resolv.local-listens":             {MsgSayRsLocalListens},
+	"resolv.stub-upstreams-unreadable": {MsgSayRsStubUnreadable},
+	"resolv.stub-upstreams-error":      {MsgSayRsStubError},
+	"resolv.stub-no-upstream-servers":  {MsgSayRsStubNoUpstreams},
+	"resolv.stub":                      {MsgSayRsStub},
 }
 
 // findingTexts are a finding's message, reason and hint in the chosen
 // language, escaped: from the catalogue when the finding has a code, else
 // its English fields.
 func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
-	ids, ok := findingIDs[f.Code]
-	if !ok {
-		message, reason, hint = Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
-		if why, ok := reasonIDs[f.ReasonCode]; ok {
-			args := make([]string, len(f.ReasonArgs))
-			for i, a := range f.ReasonArgs {
-				args[i] = short(a)
+	message, reason, hint = Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
+	if ids, ok := findingIDs[f.Code]; ok {
+		texts := [3]*string{&message, &reason, &hint}
+		for i, id := range ids {
+			if id != "" {
+				*texts[i] = tx.getArgs(id, capAll(f.Args))
 			}
-			reason, hint = tx.getArgs(why[0], args), tx.getArgs(why[1], args)
-		}
-		return message, reason, hint
-	}
-	args := make([]string, len(f.Args))
-	for i, a := range f.Args {
-		args[i] = short(a)
-	}
-	out := [3]string{}
-	for i, id := range ids {
-		if id != "" {
-			out[i] = tx.getArgs(id, args)
 		}
 	}
-	return out[0], out[1], out[2]
+	if why, ok := reasonIDs[f.ReasonCode]; ok {
+		args := capAll(f.ReasonArgs)
+		reason, hint = tx.getArgs(why[0], args), tx.getArgs(why[1], args)
+	}
+	return message, reason, hint
+}
+
+// capAll escapes each argument and caps it as a line of text.
+func capAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = capText(Escape(a))
+	}
+	return out
+}
+
+// shortAll escapes and caps each argument as a cell.
+func shortAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = short(a)
+	}
+	return out
 }
 
 // summaryIDs are the first parts of check summaries, by SummaryCode.
@@ -157,10 +192,6 @@ func (tx texts) checkSummary(c hostcheck.Check) string {
 	if !ok {
 		return Escape(c.Summary)
 	}
-	args := make([]string, len(c.SummaryArgs))
-	for i, a := range c.SummaryArgs {
-		args[i] = short(a)
-	}
 	p, w := c.Counts()
 	var parts []string
 	if p > 0 {
@@ -175,7 +206,7 @@ func (tx texts) checkSummary(c hostcheck.Check) string {
 	if len(parts) == 0 {
 		parts = append(parts, tx.get(MsgSumAllOK))
 	}
-	return tx.getArgs(id, args) + ": " + strings.Join(parts, ", ")
+	return tx.getArgs(id, shortAll(c.SummaryArgs)) + ": " + strings.Join(parts, ", ")
 }
 
 // reasonIDs are the reason and hint texts of findings, by ReasonCode.

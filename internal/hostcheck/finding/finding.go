@@ -75,6 +75,12 @@ func (f *Finding) Why(v Verdict, code string, args []string, reason, hint string
 	f.Verdict, f.ReasonCode, f.ReasonArgs, f.Reason, f.Hint = v, code, args, reason, hint
 }
 
+// Say sets the finding's message in English, and the code and arguments
+// renderers word it by in other languages.
+func (f *Finding) Say(code string, args []string, message string) {
+	f.Code, f.Args, f.Message = code, args, message
+}
+
 // Worst returns the worst verdict among fs, OK when fs is empty.
 func Worst(fs []Finding) Verdict {
 	v := OK

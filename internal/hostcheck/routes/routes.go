@@ -170,9 +170,10 @@ func family(fam string, defs, all []Route, ifs []ifaces.Interface, expect netip.
 	}
 	defs = unicast
 	if len(defs) == 0 {
-		f := finding.Finding{Subject: subject, Message: "no " + fam + " default route"}
+		f := finding.Finding{Subject: subject}
+		f.Say("route.none", []string{fam}, "no "+fam+" default route")
 		if len(reject) > 0 {
-			f.Message = fmt.Sprintf("no usable %s default route: only %q, which drops the traffic", fam, reject[0].String())
+			f.Say("route.none-usable", []string{fam, reject[0].String()}, fmt.Sprintf("no usable %s default route: only %q, which drops the traffic", fam, reject[0].String()))
 		}
 		hint, suffix := "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", ".v4"
 		if fam != "IPv4" {
@@ -186,6 +187,7 @@ func family(fam string, defs, all []Route, ifs []ifaces.Interface, expect netip.
 			f.Why(finding.Problem, "route.none"+suffix, nil, "hosts beyond the local networks cannot be reached, and cannot reach this host", hint)
 		default:
 			f.Verdict = finding.OK
+			f.Code += "-no-global"
 			f.Message += fmt.Sprintf(" (this host has no global %s address either)", fam)
 		}
 		return []finding.Finding{f}
@@ -212,8 +214,8 @@ func family(fam string, defs, all []Route, ifs []ifaces.Interface, expect netip.
 				got = append(got, "dev "+r.Iface)
 			}
 		}
-		f := finding.Finding{Subject: subject, Expected: expect.String(), Actual: strings.Join(got, ", "),
-			Message: fmt.Sprintf("the %s default gateway is %s, not %s", fam, strings.Join(got, ", "), expect)}
+		f := finding.Finding{Subject: subject, Expected: expect.String(), Actual: strings.Join(got, ", ")}
+		f.Say("route.gateway", []string{fam, strings.Join(got, ", "), expect.String()}, fmt.Sprintf("the %s default gateway is %s, not %s", fam, strings.Join(got, ", "), expect))
 		f.Why(finding.Problem, "route.gateway-unexpected", nil, "the default gateway is not the one expected", "fix the default route or the expectation")
 		out = append(out, f)
 	}
