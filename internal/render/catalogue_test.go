@@ -138,6 +138,27 @@ func TestEveryCheckReasonHasText(t *testing.T) {
 	}
 }
 
+// TestEveryCheckMessageHasText fails when a check finding's message code
+// has no text.
+func TestEveryCheckMessageHasText(t *testing.T) {
+	say := regexp.MustCompile(`\.Say\("([a-z.-]+)"`)
+	matches, files := scanSources(t, say, "../hostcheck")
+	for i, m := range matches {
+		if _, ok := findingIDs[m[1]]; !ok {
+			t.Errorf("%s says %q, which the catalogue has no text for", files[i], m[1])
+		}
+	}
+	if len(matches) < 20 {
+		t.Errorf("only %d message codes found: the scan is broken", len(matches))
+	}
+	// Route findings without a global address append "-no-global".
+	for _, c := range []string{"route.none-no-global", "route.none-usable-no-global"} {
+		if _, ok := findingIDs[c]; !ok {
+			t.Errorf("no text for %s", c)
+		}
+	}
+}
+
 // TestEveryOwnerReasonHasText fails when a parser or collector gives an
 // owner reason code the catalogue has no text for.
 func TestEveryOwnerReasonHasText(t *testing.T) {
