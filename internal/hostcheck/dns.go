@@ -128,6 +128,10 @@ func namesToResolve(h Host, cfg *resolvconf.Config, o Options) ([]string, string
 	return names, fqdn
 }
 
+// CodeDNSAnswers is the code of a name's answers: its arguments are the
+// name, then pairs of a server and its addresses ("" for none).
+const CodeDNSAnswers = "dns.answers"
+
 // whyNoAnswer says why a server did not answer: the reason code and its
 // arguments (the timeout, the error, the server, the name), and the
 // reason and hint in English.
@@ -192,11 +196,15 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 	}
 	var parts []string
 	var distinct []string
+	// The arguments of CodeDNSAnswers: the name, then each server and its
+	// addresses ("" for none).
+	args := []string{f.Subject}
 	for _, s := range servers {
 		a := answers[s]
 		slices.Sort(a)
 		a = slices.Compact(a)
 		key := strings.Join(a, " ")
+		args = append(args, s.Addr().String(), key)
 		if key == "" {
 			key = "no address"
 		}
@@ -205,7 +213,7 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 		}
 		parts = append(parts, fmt.Sprintf("%s says %s", s.Addr(), key))
 	}
-	f.Message = fmt.Sprintf("%s: %s", f.Subject, strings.Join(parts, "; "))
+	f.Say(CodeDNSAnswers, args, fmt.Sprintf("%s: %s", f.Subject, strings.Join(parts, "; ")))
 	resolved := false
 	for _, s := range servers {
 		if len(answers[s]) > 0 {

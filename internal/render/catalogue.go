@@ -239,6 +239,8 @@ const (
 	MsgSayRsStubError          MsgID = "say.resolv.stub-upstreams-error"
 	MsgSayRsStubNoUpstreams    MsgID = "say.resolv.stub-no-upstream-servers"
 	MsgSayRsStub               MsgID = "say.resolv.stub"
+	MsgSayDNSServerSays        MsgID = "say.dns.server-says"
+	MsgSayDNSNoAddress         MsgID = "say.dns.no-address"
 
 	MsgWhyIfaceNone             MsgID = "why.iface.none"
 	MsgHintIfaceNone            MsgID = "hint.iface.none"
@@ -602,6 +604,8 @@ var catalogue = map[MsgID]text{
 	MsgSayRsStubError:          {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved's upstreams are unknown: %[4]s", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。systemd-resolved の上流は不明です: %[4]s"},
 	MsgSayRsStubNoUpstreams:    {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved stub with no upstream servers", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。上流サーバのない systemd-resolved のスタブです"},
 	MsgSayRsStub:               {En: "nameserver %[1]s (%[2]s) is this host and a server listens on %[3]s port 53; systemd-resolved stub, upstreams %[4]s (%[5]s)", Ja: "ネームサーバ %[1]s (%[2]s) はこのホストで、%[3]s のポート 53 でサーバが待ち受けています。systemd-resolved のスタブ、上流は %[4]s (%[5]s)"},
+	MsgSayDNSServerSays:        {En: "%[1]s says %[2]s", Ja: "%[1]s の答えは %[2]s"},
+	MsgSayDNSNoAddress:         {En: "no address", Ja: "アドレスなし"},
 
 	// Why a check finding is not ok and what to look at, by
 	// finding.Finding.ReasonCode; the arguments are ReasonArgs.

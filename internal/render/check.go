@@ -142,6 +142,18 @@ var findingIDs = map[string][3]MsgID{
 // its English fields.
 func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
 	message, reason, hint = Escape(f.Message), Escape(f.Reason), Escape(f.Hint)
+	if f.Code == hostcheck.CodeDNSAnswers && len(f.Args)%2 == 1 {
+		args := capAll(f.Args)
+		parts := make([]string, 0, len(args)/2)
+		for i := 1; i+1 < len(args); i += 2 {
+			addrs := args[i+1]
+			if addrs == "" {
+				addrs = tx.get(MsgSayDNSNoAddress)
+			}
+			parts = append(parts, tx.get(MsgSayDNSServerSays, args[i], addrs))
+		}
+		message = args[0] + ": " + strings.Join(parts, "; ")
+	}
 	if ids, ok := findingIDs[f.Code]; ok {
 		texts := [3]*string{&message, &reason, &hint}
 		for i, id := range ids {

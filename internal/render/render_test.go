@@ -275,3 +275,17 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSAnswersWording: a name's answers are worded per server in each
+// language, and in English as hostcheck writes them.
+func TestDNSAnswersWording(t *testing.T) {
+	f := finding.Finding{Code: hostcheck.CodeDNSAnswers, Args: []string{"www.example.org", "192.0.2.53", "192.0.2.80", "2001:db8::53", ""},
+		Message: "www.example.org: 192.0.2.53 says 192.0.2.80; 2001:db8::53 says no address"}
+	if got, _, _ := newTexts("en", nil).findingTexts(f); got != f.Message {
+		t.Errorf("en: %q, want %q", got, f.Message)
+	}
+	want := "www.example.org: 192.0.2.53 の答えは 192.0.2.80; 2001:db8::53 の答えは アドレスなし"
+	if got, _, _ := newTexts("ja", nil).findingTexts(f); got != want {
+		t.Errorf("ja: %q, want %q", got, want)
+	}
+}
