@@ -54,7 +54,9 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 			v = finding.Problem
 		}
 		f := finding.Finding{Subject: fmt.Sprintf("%s:%d", p.File, p.Line), File: p.File, Line: p.Line, Message: fmt.Sprintf("%q", p.Text)}
-		f.Why(v, "resolv.line", []string{strconv.Itoa(p.Line), p.File, p.Message}, p.Message,
+		// The reason is the parser's problem: "resolv.line.CODE" with the
+		// line, the file and the problem's arguments.
+		f.Why(v, "resolv.line."+p.Code, append([]string{strconv.Itoa(p.Line), p.File}, p.Args...), p.Message,
 			fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File))
 		c.Findings = append(c.Findings, f)
 	}

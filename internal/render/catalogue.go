@@ -241,6 +241,38 @@ const (
 	MsgSayRsStub               MsgID = "say.resolv.stub"
 	MsgSayDNSServerSays        MsgID = "say.dns.server-says"
 	MsgSayDNSNoAddress         MsgID = "say.dns.no-address"
+	MsgRCLongLine              MsgID = "resolvconf.long-line"
+	MsgRCManyLines             MsgID = "resolvconf.many-lines"
+	MsgRCLeadingSpace          MsgID = "resolvconf.leading-space"
+	MsgRCDomainComment         MsgID = "resolvconf.domain-comment"
+	MsgRCDomainEmpty           MsgID = "resolvconf.domain-empty"
+	MsgRCDomainMany            MsgID = "resolvconf.domain-many"
+	MsgRCSearchComment         MsgID = "resolvconf.search-comment"
+	MsgRCSearchEmpty           MsgID = "resolvconf.search-empty"
+	MsgRCSortlistEmpty         MsgID = "resolvconf.sortlist-empty"
+	MsgRCSortlistBad           MsgID = "resolvconf.sortlist-bad"
+	MsgRCOptionsEmpty          MsgID = "resolvconf.options-empty"
+	MsgRCLookupUnknown         MsgID = "resolvconf.lookup-unknown"
+	MsgRCFamilyUnknown         MsgID = "resolvconf.family-unknown"
+	MsgRCKeywordUnknown        MsgID = "resolvconf.keyword-unknown"
+	MsgRCNSEmpty               MsgID = "resolvconf.nameserver-empty"
+	MsgRCNSMany                MsgID = "resolvconf.nameserver-many"
+	MsgRCNSNotIP               MsgID = "resolvconf.nameserver-not-ip"
+	MsgRCNSMapped              MsgID = "resolvconf.nameserver-mapped"
+	MsgRCNSUnspecified         MsgID = "resolvconf.nameserver-unspecified"
+	MsgRCNSMulticast           MsgID = "resolvconf.nameserver-multicast"
+	MsgRCNSNoZone              MsgID = "resolvconf.nameserver-no-zone"
+	MsgRCNSTwice               MsgID = "resolvconf.nameserver-twice"
+	MsgRCNSTooMany             MsgID = "resolvconf.nameserver-too-many"
+	MsgRCDomainTwice           MsgID = "resolvconf.domain-twice"
+	MsgRCDomainInvalid         MsgID = "resolvconf.domain-invalid"
+	MsgRCSearchLong            MsgID = "resolvconf.search-long"
+	MsgRCOptionUnknown         MsgID = "resolvconf.option-unknown"
+	MsgRCOptionNoValue         MsgID = "resolvconf.option-no-value"
+	MsgRCOptionNotNumber       MsgID = "resolvconf.option-not-number"
+	MsgRCOptionRange           MsgID = "resolvconf.option-range"
+	MsgRCOptionZero            MsgID = "resolvconf.option-zero"
+	MsgRCOptionValueIgnored    MsgID = "resolvconf.option-value-ignored"
 
 	MsgWhyIfaceNone             MsgID = "why.iface.none"
 	MsgHintIfaceNone            MsgID = "hint.iface.none"
@@ -286,7 +318,6 @@ const (
 	MsgHintExpectMismatch       MsgID = "hint.expect.mismatch"
 	MsgWhyResolvMissing         MsgID = "why.resolv.missing"
 	MsgHintResolvMissing        MsgID = "hint.resolv.missing"
-	MsgWhyResolvLine            MsgID = "why.resolv.line"
 	MsgHintResolvLine           MsgID = "hint.resolv.line"
 	MsgWhyResolvNoListener      MsgID = "why.resolv.no-listener"
 	MsgHintResolvNoListener     MsgID = "hint.resolv.no-listener"
@@ -607,6 +638,40 @@ var catalogue = map[MsgID]text{
 	MsgSayDNSServerSays:        {En: "%[1]s says %[2]s", Ja: "%[1]s の答えは %[2]s"},
 	MsgSayDNSNoAddress:         {En: "no address", Ja: "アドレスなし"},
 
+	// A resolv.conf line the parser flags, by resolvconf.Problem.Code.
+	MsgRCLongLine:           {En: "line longer than %[1]s bytes; the rest was not read", Ja: "%[1]s バイトを超える行です。残りは読んでいません"},
+	MsgRCManyLines:          {En: "file has more than %[1]s lines; the rest was not read", Ja: "%[1]s 行を超えるファイルです。残りは読んでいません"},
+	MsgRCLeadingSpace:       {En: "line starts with white space; the C library only recognises a keyword at the start of a line and ignores this line", Ja: "行頭が空白です。C ライブラリは行頭のキーワードしか認識しないため、この行は無視されます"},
+	MsgRCDomainComment:      {En: "comment after the domain name; put comments on their own line", Ja: "ドメイン名の後にコメントがあります。コメントは別の行に書いてください"},
+	MsgRCDomainEmpty:        {En: "domain line without a domain name", Ja: "ドメイン名のない domain 行です"},
+	MsgRCDomainMany:         {En: "domain takes one name, got %[1]s; only %[2]q is used", Ja: "domain に指定できる名前は 1 つですが %[1]s 個あります。使われるのは %[2]q だけです"},
+	MsgRCSearchComment:      {En: "comment after the search list; some resolvers take its words as domains", Ja: "search リストの後にコメントがあります。リゾルバによってはその単語をドメインとみなします"},
+	MsgRCSearchEmpty:        {En: "search line without domains", Ja: "ドメインのない search 行です"},
+	MsgRCSortlistEmpty:      {En: "sortlist line without address/netmask pairs", Ja: "アドレス/ネットマスクのない sortlist 行です"},
+	MsgRCSortlistBad:        {En: "sortlist entry %[1]q is not ADDRESS or ADDRESS/NETMASK", Ja: "sortlist の項目 %[1]q は ADDRESS でも ADDRESS/NETMASK でもありません"},
+	MsgRCOptionsEmpty:       {En: "options line without options", Ja: "オプションのない options 行です"},
+	MsgRCLookupUnknown:      {En: "unknown lookup source %[1]q (expected bind, file or yp)", Ja: "不明な lookup の指定 %[1]q (bind、file、yp のいずれか)"},
+	MsgRCFamilyUnknown:      {En: "unknown family %[1]q (expected inet4 or inet6)", Ja: "不明な family %[1]q (inet4 か inet6)"},
+	MsgRCKeywordUnknown:     {En: "unknown keyword %[1]q; the resolver ignores this line", Ja: "不明なキーワード %[1]q です。リゾルバはこの行を無視します"},
+	MsgRCNSEmpty:            {En: "nameserver line without an address", Ja: "アドレスのない nameserver 行です"},
+	MsgRCNSMany:             {En: "nameserver takes one address, got %[1]s; only %[2]q is used", Ja: "nameserver に指定できるアドレスは 1 つですが %[1]s 個あります。使われるのは %[2]q だけです"},
+	MsgRCNSNotIP:            {En: "nameserver %[1]q is not an IP address", Ja: "nameserver %[1]q は IP アドレスではありません"},
+	MsgRCNSMapped:           {En: "nameserver %[1]s is an IPv4-mapped IPv6 address; write %[2]s", Ja: "nameserver %[1]s は IPv4 射影 IPv6 アドレスです。%[2]s と書いてください"},
+	MsgRCNSUnspecified:      {En: "nameserver %[1]s means \"this host\"; write 127.0.0.1 or ::1 if a local server is meant", Ja: "nameserver %[1]s は「このホスト」を意味します。ローカルのサーバのつもりなら 127.0.0.1 か ::1 と書いてください"},
+	MsgRCNSMulticast:        {En: "nameserver %[1]s is a multicast address", Ja: "nameserver %[1]s はマルチキャストアドレスです"},
+	MsgRCNSNoZone:           {En: "link-local nameserver %[1]s has no %%interface zone", Ja: "リンクローカルの nameserver %[1]s に %%インターフェイス のゾーンがありません"},
+	MsgRCNSTwice:            {En: "nameserver %[1]s is listed twice (first on line %[2]s)", Ja: "nameserver %[1]s が 2 回書かれています (最初は %[2]s 行目)"},
+	MsgRCNSTooMany:          {En: "more than %[1]s nameservers: the C library ignores %[2]s", Ja: "nameserver が %[1]s 個を超えています。C ライブラリは %[2]s を無視します"},
+	MsgRCDomainTwice:        {En: "domain/search already set on line %[1]s; the last one wins", Ja: "domain/search は %[1]s 行目で既に設定されています。最後のものが有効です"},
+	MsgRCDomainInvalid:      {En: "%[1]q is not a valid domain name: %[2]s", Ja: "%[1]q は正しいドメイン名ではありません: %[2]s"},
+	MsgRCSearchLong:         {En: "search list is %[1]s characters; older C libraries cut it at 256", Ja: "search リストは %[1]s 文字です。古い C ライブラリは 256 文字で切り詰めます"},
+	MsgRCOptionUnknown:      {En: "unknown option %[1]q; the resolver ignores it", Ja: "不明なオプション %[1]q です。リゾルバは無視します"},
+	MsgRCOptionNoValue:      {En: "option %[1]s needs a value (%[1]s:N)", Ja: "オプション %[1]s には値が必要です (%[1]s:N)"},
+	MsgRCOptionNotNumber:    {En: "option %[1]s: %[2]q is not a number ≥ 0", Ja: "オプション %[1]s: %[2]q は 0 以上の数ではありません"},
+	MsgRCOptionRange:        {En: "option %[1]s:%[2]s is out of range; the resolver caps it at %[3]s", Ja: "オプション %[1]s:%[2]s は範囲外です。リゾルバは %[3]s に制限します"},
+	MsgRCOptionZero:         {En: "option %[1]s:0 is treated as 1 by some resolvers and disables queries in others", Ja: "オプション %[1]s:0 はリゾルバによって 1 とみなされたり、問い合わせを無効にしたりします"},
+	MsgRCOptionValueIgnored: {En: "option %[1]s takes no value; %[2]q is ignored", Ja: "オプション %[1]s は値を取りません。%[2]q は無視されます"},
+
 	// Why a check finding is not ok and what to look at, by
 	// finding.Finding.ReasonCode; the arguments are ReasonArgs.
 	MsgWhyIfaceNone:             {En: "not even a loopback interface exists", Ja: "ループバックインターフェイスさえありません"},
@@ -653,7 +718,6 @@ var catalogue = map[MsgID]text{
 	MsgHintExpectMismatch:       {En: "fix the host or the expectations file", Ja: "ホストか期待値のファイルを直してください"},
 	MsgWhyResolvMissing:         {En: "without it the C library asks a nameserver on this host (127.0.0.1)", Ja: "これがないと C ライブラリはこのホスト上のネームサーバ (127.0.0.1) に問い合わせます"},
 	MsgHintResolvMissing:        {En: "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)", Ja: "ネームサーバを書いて作成するか、管理しているツール (resolvconf、NetworkManager、systemd-resolved、dhcpcd) を確認してください"},
-	MsgWhyResolvLine:            {En: "%[3]s", Ja: "%[3]s"},
 	MsgHintResolvLine:           {En: "edit line %[1]s of %[2]s (see resolv.conf(5))", Ja: "%[2]s の %[1]s 行目を直してください (resolv.conf(5) を参照)"},
 	MsgWhyResolvNoListener:      {En: "nothing listens on %[1]s port 53 (UDP): every lookup fails", Ja: "%[1]s のポート 53 (UDP) で何も待ち受けていません: 名前解決はすべて失敗します"},
 	MsgHintResolvNoListener:     {En: "start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one", Ja: "ローカルのネームサーバ (named、unbound、dnsmasq) を起動するか、resolv.conf を到達できるものに向けてください"},

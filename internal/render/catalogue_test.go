@@ -126,6 +126,9 @@ func TestEveryCheckReasonHasText(t *testing.T) {
 	why := regexp.MustCompile(`(?:\.Why|\bset)\([^,]+, "([a-z.-]+)"`)
 	matches, files := scanSources(t, why, "../hostcheck")
 	for i, m := range matches {
+		if m[1] == "resolv.line." { // + a resolv.conf problem code: below
+			continue
+		}
 		_, ok := reasonIDs[m[1]]
 		_, v4 := reasonIDs[m[1]+".v4"]
 		_, v6 := reasonIDs[m[1]+".v6"]
@@ -135,6 +138,16 @@ func TestEveryCheckReasonHasText(t *testing.T) {
 	}
 	if len(matches) < 15 {
 		t.Errorf("only %d reason codes found: the scan is broken", len(matches))
+	}
+	add := regexp.MustCompile(`c\.add\([^,]+, [^,]+, \w+, "([a-z-]+)"`)
+	problems, files := scanSources(t, add, "../hostcheck/resolvconf")
+	for i, m := range problems {
+		if _, ok := resolvConfIDs[m[1]]; !ok {
+			t.Errorf("%s flags the resolv.conf problem %q, which the catalogue has no text for", files[i], m[1])
+		}
+	}
+	if len(problems) < 25 {
+		t.Errorf("only %d resolv.conf problem codes found: the scan is broken", len(problems))
 	}
 }
 

@@ -166,6 +166,13 @@ func (tx texts) findingTexts(f finding.Finding) (message, reason, hint string) {
 		args := capAll(f.ReasonArgs)
 		reason, hint = tx.getArgs(why[0], args), tx.getArgs(why[1], args)
 	}
+	// A resolv.conf line: the parser's problem, then where to edit it.
+	if code, ok := strings.CutPrefix(f.ReasonCode, "resolv.line."); ok && len(f.ReasonArgs) >= 2 {
+		if id, ok := resolvConfIDs[code]; ok {
+			args := capAll(f.ReasonArgs)
+			reason, hint = tx.getArgs(id, args[2:]), tx.getArgs(MsgHintResolvLine, args[:2])
+		}
+	}
 	return message, reason, hint
 }
 
@@ -221,11 +228,47 @@ func (tx texts) checkSummary(c hostcheck.Check) string {
 	return tx.getArgs(id, shortAll(c.SummaryArgs)) + ": " + strings.Join(parts, ", ")
 }
 
+// resolvConfIDs are the texts of resolv.conf problems, by
+// resolvconf.Problem.Code.
+var resolvConfIDs = map[string]MsgID{
+	"long-line":              MsgRCLongLine,
+	"many-lines":             MsgRCManyLines,
+	"leading-space":          MsgRCLeadingSpace,
+	"domain-comment":         MsgRCDomainComment,
+	"domain-empty":           MsgRCDomainEmpty,
+	"domain-many":            MsgRCDomainMany,
+	"search-comment":         MsgRCSearchComment,
+	"search-empty":           MsgRCSearchEmpty,
+	"sortlist-empty":         MsgRCSortlistEmpty,
+	"sortlist-bad":           MsgRCSortlistBad,
+	"options-empty":          MsgRCOptionsEmpty,
+	"lookup-unknown":         MsgRCLookupUnknown,
+	"family-unknown":         MsgRCFamilyUnknown,
+	"keyword-unknown":        MsgRCKeywordUnknown,
+	"nameserver-empty":       MsgRCNSEmpty,
+	"nameserver-many":        MsgRCNSMany,
+	"nameserver-not-ip":      MsgRCNSNotIP,
+	"nameserver-mapped":      MsgRCNSMapped,
+	"nameserver-unspecified": MsgRCNSUnspecified,
+	"nameserver-multicast":   MsgRCNSMulticast,
+	"nameserver-no-zone":     MsgRCNSNoZone,
+	"nameserver-twice":       MsgRCNSTwice,
+	"nameserver-too-many":    MsgRCNSTooMany,
+	"domain-twice":           MsgRCDomainTwice,
+	"domain-invalid":         MsgRCDomainInvalid,
+	"search-long":            MsgRCSearchLong,
+	"option-unknown":         MsgRCOptionUnknown,
+	"option-no-value":        MsgRCOptionNoValue,
+	"option-not-number":      MsgRCOptionNotNumber,
+	"option-range":           MsgRCOptionRange,
+	"option-zero":            MsgRCOptionZero,
+	"option-value-ignored":   MsgRCOptionValueIgnored,
+}
+
 // reasonIDs are the reason and hint texts of findings, by ReasonCode.
 var reasonIDs = map[string][2]MsgID{
 	"expect.mismatch":                    {MsgWhyExpectMismatch, MsgHintExpectMismatch},
 	"resolv.missing":                     {MsgWhyResolvMissing, MsgHintResolvMissing},
-	"resolv.line":                        {MsgWhyResolvLine, MsgHintResolvLine},
 	"resolv.no-listener":                 {MsgWhyResolvNoListener, MsgHintResolvNoListener},
 	"resolv.stub-no-listener":            {MsgWhyResolvStubNoListener, MsgHintResolvStubNoListener},
 	"resolv.stub-no-upstreams":           {MsgWhyResolvStubNoUp, MsgHintResolvStubNoUp},

@@ -289,3 +289,16 @@ func TestDNSAnswersWording(t *testing.T) {
 		t.Errorf("ja: %q, want %q", got, want)
 	}
 }
+
+// TestResolvConfProblemWording: a flagged resolv.conf line is worded from
+// the parser's code, as the parser words it in English.
+func TestResolvConfProblemWording(t *testing.T) {
+	f := finding.Finding{ReasonCode: "resolv.line.nameserver-not-ip", ReasonArgs: []string{"3", "/etc/resolv.conf", "banana"},
+		Reason: `nameserver "banana" is not an IP address`, Hint: "edit line 3 of /etc/resolv.conf (see resolv.conf(5))"}
+	if _, reason, hint := newTexts("en", nil).findingTexts(f); reason != f.Reason || hint != f.Hint {
+		t.Errorf("en: %q / %q, want %q / %q", reason, hint, f.Reason, f.Hint)
+	}
+	if _, reason, hint := newTexts("ja", nil).findingTexts(f); reason != `nameserver "banana" は IP アドレスではありません` || !strings.Contains(hint, "/etc/resolv.conf の 3 行目") {
+		t.Errorf("ja: %q / %q", reason, hint)
+	}
+}
