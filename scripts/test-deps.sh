@@ -12,9 +12,11 @@
 #   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
 #   clang-14, llvm-14, libbpf-dev   bpf/generate.sh: rebuild the eBPF objects
 #                   (the bpfowners test that checks they are up to date)
+#   nftables, iptables   nft and iptables-legacy-restore/-save: the firewall evaluator's kernel-oracle tests
+#   nmap            the outside view: a real scan of a test namespace (nmap -oX)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables nmap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

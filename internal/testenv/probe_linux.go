@@ -1,0 +1,208 @@
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// InNetNS runs fn on an OS thread that has entered the namespace's network
+// namespace, so that sockets fn creates belong to it (a socket keeps its
+// namespace for life). It needs CAP_SYS_ADMIN over the namespace: as root,
+// not in ModeUserNS. The thread is discarded afterwards.
+func (n *NS) InNetNS(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread, now in another namespace, ends
+		// with this goroutine.
+		runtime.LockOSThread()
+		f, err := os.Open(n.NetNSPath())
+		if err != nil {
+			errc <- fmt.Errorf("open %s: %w", n.NetNSPath(), err)
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", n.NetNSPath(), err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// Target is one (address, port, protocol) a Probe tries to reach.
+type Target struct {
+	Proto string // "tcp" or "udp"
+	Addr  netip.AddrPort
+}
+
+func (t Target) String() string { return t.Proto + " " + t.Addr.String() }
+
+// Serve opens, in the namespace, a dual-stack ([::], IPV6_V6ONLY off)
+// listener for every TCP port and an echoing socket for every UDP port,
+// kept until the test ends. TCP connections complete in the kernel's
+// backlog without being accepted: a probe needs only the handshake.
+func (n *NS) Serve(t testing.TB, tcp, udp []uint16) {
+	t.Helper()
+	var fds []int
+	err := n.InNetNS(func() error {
+		for _, spec := range []struct {
+			typ   int
+			ports []uint16
+		}{{unix.SOCK_STREAM, tcp}, {unix.SOCK_DGRAM, udp}} {
+			for _, port := range spec.ports {
+				fd, err := unix.Socket(unix.AF_INET6, spec.typ|unix.SOCK_CLOEXEC, 0)
+				if err != nil {
+					return fmt.Errorf("socket: %w", err)
+				}
+				fds = append(fds, fd)
+				if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+					return fmt.Errorf("IPV6_V6ONLY: %w", err)
+				}
+				if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+					return fmt.Errorf("SO_REUSEADDR: %w", err)
+				}
+				if err := unix.Bind(fd, &unix.SockaddrInet6{Port: int(port)}); err != nil {
+					return fmt.Errorf("bind port %d: %w", port, err)
+				}
+				if spec.typ == unix.SOCK_STREAM {
+					if err := unix.Listen(fd, 4096); err != nil {
+						return fmt.Errorf("listen port %d: %w", port, err)
+					}
+				} else {
+					go echo(fd)
+				}
+			}
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			_ = unix.Shutdown(fd, unix.SHUT_RDWR) // wakes the echo loop
+			_ = unix.Close(fd)
+		}
+	})
+	if err != nil {
+		t.Fatalf("serve in namespace: %v", err)
+	}
+}
+
+// echo sends every datagram on fd back to its sender until fd is shut down.
+func echo(fd int) {
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil || n == 0 && from == nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		_ = unix.Sendto(fd, buf[:n], 0, from) // a lost echo is a failed probe, which is what it is
+	}
+}
+
+// Probe tries every target from the namespace at once and says which were
+// reached: a TCP handshake that completed, or a UDP datagram echoed back.
+// A target that neither answers nor refuses within timeout is unreachable.
+func (n *NS) Probe(targets []Target, timeout time.Duration) ([]bool, error) {
+	fds := make([]int, len(targets))
+	for i := range fds {
+		fds[i] = -1
+	}
+	defer func() {
+		for _, fd := range fds {
+			if fd >= 0 {
+				_ = unix.Close(fd)
+			}
+		}
+	}()
+	err := n.InNetNS(func() error {
+		for i, tg := range targets {
+			typ := unix.SOCK_STREAM
+			if tg.Proto == "udp" {
+				typ = unix.SOCK_DGRAM
+			}
+			fam := unix.AF_INET6
+			if tg.Addr.Addr().Is4() {
+				fam = unix.AF_INET
+			}
+			fd, err := unix.Socket(fam, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("socket: %w", err)
+			}
+			fds[i] = fd
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	reached := make([]bool, len(targets))
+	done := make([]bool, len(targets))
+	for i, tg := range targets {
+		var sa unix.Sockaddr
+		if a := tg.Addr.Addr(); a.Is4() {
+			sa = &unix.SockaddrInet4{Port: int(tg.Addr.Port()), Addr: a.As4()}
+		} else {
+			sa = &unix.SockaddrInet6{Port: int(tg.Addr.Port()), Addr: a.As16()}
+		}
+		err := unix.Connect(fds[i], sa)
+		switch {
+		case tg.Proto == "udp" && err == nil:
+			if _, err := unix.Write(fds[i], []byte("probe")); err != nil {
+				done[i] = true
+			}
+		case errors.Is(err, unix.EINPROGRESS):
+		case err == nil:
+			reached[i], done[i] = true, true
+		default:
+			done[i] = true
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var pfds []unix.PollFd
+		var idx []int
+		for i := range targets {
+			if done[i] {
+				continue
+			}
+			ev := int16(unix.POLLOUT)
+			if targets[i].Proto == "udp" {
+				ev = unix.POLLIN
+			}
+			pfds = append(pfds, unix.PollFd{Fd: int32(fds[i]), Events: ev})
+			idx = append(idx, i)
+		}
+		left := time.Until(deadline)
+		if len(pfds) == 0 || left <= 0 {
+			return reached, nil
+		}
+		if _, err := unix.Poll(pfds, int(left/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return nil, fmt.Errorf("poll: %w", err)
+		}
+		for j, p := range pfds {
+			if p.Revents == 0 {
+				continue
+			}
+			i := idx[j]
+			done[i] = true
+			if targets[i].Proto == "udp" {
+				buf := make([]byte, 64)
+				nr, err := unix.Read(fds[i], buf)
+				reached[i] = err == nil && nr > 0
+				continue
+			}
+			soerr, err := unix.GetsockoptInt(fds[i], unix.SOL_SOCKET, unix.SO_ERROR)
+			reached[i] = err == nil && soerr == 0
+		}
+	}
+}
