@@ -266,7 +266,7 @@ func (st *evalState) chain(base, c *Chain, depth int) (string, Decision, string)
 		case "return":
 			return "return", dec, ""
 		case "jump", "goto":
-			next := st.rs.chain(c.Family, c.Table, target)
+			next := st.rs.chain(c.Backend, c.Family, c.Table, target)
 			if next == nil {
 				return "unknown", dec, "jump to a chain that was not read: " + target
 			}
@@ -490,7 +490,7 @@ func (st *evalState) fib(e *Expr) field {
 
 // lookup tests set membership, or picks a verdict from a map.
 func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
-	set := st.rs.set(c.Family, c.Table, e.Set)
+	set := st.rs.set(c.Backend, c.Family, c.Table, e.Set)
 	if set == nil {
 		return false, "", "", "lookup in a set that was not read: " + e.Set
 	}

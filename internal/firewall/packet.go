@@ -39,9 +39,12 @@ const (
 // Kinds of values the evaluator does not know. Source kinds depend on who
 // sends the packet; the others on state the ruleset does not show.
 const (
-	kindSaddr = "source address"
-	kindSport = "source port"
-	kindFib   = "route to the source (fib saddr)"
+	// KindSource is the reason of a match that depends on the source
+	// address only (iptables' addrtype --src-type, for one).
+	KindSource = kindSaddr
+	kindSaddr  = "source address"
+	kindSport  = "source port"
+	kindFib    = "route to the source (fib saddr)"
 )
 
 // sourceKind reports whether a kind depends only on the packet's source.

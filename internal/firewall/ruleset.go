@@ -20,6 +20,9 @@ import (
 // Ruleset is every chain that can see an inbound packet, from every backend
 // that was read.
 type Ruleset struct {
+	// NetNS is the network namespace the rules filter (0: the
+	// snapshot's only one).
+	NetNS uint64 `json:"netns,omitempty"`
 	// Backends lists what was read: "nftables", "iptables-legacy",
 	// "ip6tables-legacy", "pf", "npf".
 	Backends []string `json:"backends"`
@@ -30,6 +33,17 @@ type Ruleset struct {
 	// Notes are facts about the ruleset as a whole, e.g. "both-backends"
 	// when nftables and iptables-legacy both hold rules.
 	Notes []string `json:"notes,omitempty"`
+	// Unread are the backends that could not be read, and why: every
+	// verdict is then unknown.
+	Unread []Unread `json:"unread,omitempty"`
+}
+
+// Unread is a backend that could not be read.
+type Unread struct {
+	Backend string `json:"backend"`
+	// Reason is a stable code: "permission", "error".
+	Reason string `json:"reason"`
+	Detail string `json:"detail"`
 }
 
 // Table families, as nft(8) names them.
@@ -120,9 +134,10 @@ type Expr struct {
 
 // Set is an nftables set or map (or an iptables multiport list).
 type Set struct {
-	Family string `json:"family"`
-	Table  string `json:"table"`
-	Name   string `json:"name"`
+	Backend string `json:"backend"`
+	Family  string `json:"family"`
+	Table   string `json:"table"`
+	Name    string `json:"name"`
 	// Interval sets hold ranges: see Element.
 	Interval bool `json:"interval,omitempty"`
 	// Map is a verdict map: elements carry verdicts.
@@ -166,24 +181,50 @@ func (b *Bytes) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// chain finds a chain by family, table and name.
-func (r *Ruleset) chain(family, table, name string) *Chain {
+// chain finds a chain by backend, family, table and name.
+func (r *Ruleset) chain(backend, family, table, name string) *Chain {
 	for i := range r.Chains {
 		c := &r.Chains[i]
-		if c.Family == family && c.Table == table && c.Name == name {
+		if c.Backend == backend && c.Family == family && c.Table == table && c.Name == name {
 			return c
 		}
 	}
 	return nil
 }
 
-// set finds a set by family, table and name.
-func (r *Ruleset) set(family, table, name string) *Set {
+// set finds a set by backend, family, table and name.
+func (r *Ruleset) set(backend, family, table, name string) *Set {
 	for i := range r.Sets {
 		s := &r.Sets[i]
-		if s.Family == family && s.Table == table && s.Name == name {
+		if s.Backend == backend && s.Family == family && s.Table == table && s.Name == name {
 			return s
 		}
 	}
 	return nil
+}
+
+// Merge adds the chains and sets of another backend, and notes when both
+// hold rules: both filter every packet, and the stricter one wins.
+func (r *Ruleset) Merge(o *Ruleset) {
+	if r.hasRules() && o.hasRules() {
+		r.Notes = append(r.Notes, NoteBothBackends)
+	}
+	r.Backends = append(r.Backends, o.Backends...)
+	r.Chains = append(r.Chains, o.Chains...)
+	r.Sets = append(r.Sets, o.Sets...)
+	r.Notes = append(r.Notes, o.Notes...)
+	r.Unread = append(r.Unread, o.Unread...)
+}
+
+// NoteBothBackends is the Ruleset note of a host where nftables and
+// iptables-legacy both hold rules.
+const NoteBothBackends = "both-backends"
+
+func (r *Ruleset) hasRules() bool {
+	for _, c := range r.Chains {
+		if len(c.Rules) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -100,6 +100,10 @@ type Row struct {
 	Explanation []string `json:"explanation,omitempty"`
 	// Findings are what the cross-service rules found on this row.
 	Findings []Finding `json:"findings,omitempty"`
+	// Firewall is the host firewall's verdict for a new connection from
+	// another machine, when the snapshot holds the ruleset of the row's
+	// namespace.
+	Firewall *Firewall `json:"firewall,omitempty"`
 	// Notes say what a person should know: unknown owners and why,
 	// truncated tool columns, how the owners were matched.
 	Notes []Note `json:"notes,omitempty"`

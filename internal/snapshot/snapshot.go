@@ -11,6 +11,8 @@ package snapshot
 import (
 	"net/netip"
 	"time"
+
+	"github.com/openports/openports/internal/firewall"
 )
 
 // SchemaVersion is the version of the JSON form of Snapshot. It changes when a
@@ -91,6 +93,9 @@ type Snapshot struct {
 	Interfaces []Interface `json:"interfaces,omitempty"`
 	// Sockets are the sockets found, in no particular order.
 	Sockets []Socket `json:"sockets"`
+	// Firewall is the packet filter of the namespace it names (the
+	// collector's own), nil when it was not read.
+	Firewall *firewall.Ruleset `json:"firewall,omitempty"`
 	// Gaps say what this snapshot could not see, and why. An empty list
 	// means the view is complete.
 	Gaps []Gap `json:"gaps,omitempty"`

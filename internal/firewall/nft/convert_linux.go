@@ -280,7 +280,7 @@ func verdict(v *expr.Verdict) (string, string) {
 
 // Set converts a set or map and its elements.
 func Set(s *nftables.Set, elems []nftables.SetElement) (firewall.Set, error) {
-	out := firewall.Set{Name: s.Name, Interval: s.Interval, Map: s.IsMap, Timeout: s.HasTimeout, Dynamic: s.Dynamic}
+	out := firewall.Set{Backend: Backend, Name: s.Name, Interval: s.Interval, Map: s.IsMap, Timeout: s.HasTimeout, Dynamic: s.Dynamic}
 	if s.Table != nil {
 		out.Family, out.Table = Family(s.Table.Family), s.Table.Name
 	}

@@ -82,6 +82,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
+	snap.Firewall = readFirewall(ctx, self, c.proc)
 	names := netnsNames()
 	users := &userCache{names: map[uint32]string{}}
 	owners, err := c.ownerFinder(c.opt.Owners, users)
