@@ -171,6 +171,13 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			match = v
 			switch v {
 			case "tcp", "udp", "udplite", "sctp", "multiport", "conntrack", "state", "addrtype", "iprange", "comment", "icmp", "icmp6", "pkttype":
+			case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
+				// IPv6 extension headers: a SYN or datagram as sent
+				// by a host's stack carries none, and these matches
+				// fail on a packet without the header (inverted or
+				// not).
+				add(firewall.Expr{Op: "immediate", Dreg: reg2, Data: []byte{0}},
+					firewall.Expr{Op: "cmp", Cmp: "eq", Sreg: reg2, Data: []byte{1}})
 			case "limit", "hashlimit", "recent", "connlimit":
 				add(firewall.Expr{Op: "limit", Reason: "iptables " + v})
 			default:
@@ -384,7 +391,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") && args[i+1] != "!" {
 				i++
 			}
-			if known(match) {
+			if known(match) && !extensionHeader(match) {
 				add(firewall.Expr{Op: "condition", Reason: "iptables " + match + " " + opt})
 			}
 		}
@@ -395,6 +402,16 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 func known(match string) bool {
 	switch match {
 	case "", "tcp", "udp", "udplite", "sctp", "multiport", "conntrack", "state", "addrtype", "iprange", "comment", "icmp", "icmp6", "pkttype":
+		return true
+	}
+	return false
+}
+
+// extensionHeader reports whether match looks at an IPv6 extension header
+// (its options are then irrelevant: the match already failed).
+func extensionHeader(match string) bool {
+	switch match {
+	case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
 		return true
 	}
 	return false

@@ -1,4 +1,4 @@
-package nft_test
+package firewall_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/firewall/iptables"
 	"github.com/openports/openports/internal/firewall/nft"
 	"github.com/openports/openports/internal/testenv"
 )
@@ -124,10 +125,42 @@ func (o *oracle) check(t *testing.T, name, text string, c *tally) {
 	if err := o.load(t, text); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, text)
 	}
+	o.compare(t, name, text, o.read(t, name), c)
+}
+
+// read reads the namespace's ruleset as the collector does: nftables over
+// netlink, then iptables-legacy through iptables-save run inside it.
+func (o *oracle) read(t *testing.T, name string) *firewall.Ruleset {
+	t.Helper()
 	rs, err := nft.ReadPath(o.env.NS.NetNSPath())
 	if err != nil {
 		t.Fatalf("%s: read ruleset: %v", name, err)
 	}
+	legacy, err := iptables.ReadLegacy(context.Background(), nsRunner{o.env.NS}, fmt.Sprintf("/proc/%d/net", o.env.NS.HolderPID()))
+	if err != nil {
+		t.Fatalf("%s: read iptables-legacy: %v", name, err)
+	}
+	if legacy != nil {
+		rs.Merge(legacy)
+	}
+	return rs
+}
+
+// nsRunner runs tools inside a test namespace.
+type nsRunner struct{ ns *testenv.NS }
+
+func (r nsRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	out, err := r.ns.Command(ctx, name, args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %v: %w", name, args, err)
+	}
+	return out, nil
+}
+
+// compare evaluates every listener with rs, probes each from the peer and
+// counts the answers; a wrong one fails the test.
+func (o *oracle) compare(t *testing.T, name, text string, rs *firewall.Ruleset, c *tally) {
+	t.Helper()
 	var targets []testenv.Target
 	var results []firewall.Result
 	for _, fam := range []struct {
@@ -245,5 +278,31 @@ func TestKernelOracle(t *testing.T) {
 		}
 	}
 	t.Logf("hand-written rulesets: %d: %v", len(files), real)
+
+	// iptables-legacy: real ufw rules, restored into the namespace and
+	// read back through iptables-legacy-save.
+	legacy := &tally{reasons: map[string]int{}}
+	if err := o.load(t, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []struct{ restore, file string }{
+		{"iptables-legacy-restore", "iptables/testdata/ufw-debian12.iptables-save"},
+		{"ip6tables-legacy-restore", "iptables/testdata/ufw-debian12.ip6tables-save"},
+	} {
+		data, err := os.ReadFile(set.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := o.env.NS.Command(context.Background(), set.restore)
+		cmd.Stdin = bytes.NewReader(data)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("%s: %v: %s (no iptables-legacy in this kernel?)", set.restore, err, out)
+		}
+	}
+	o.compare(t, "ufw (iptables-legacy)", "ufw-debian12", o.read(t, "ufw"), legacy)
+	if legacy.unknown+legacy.partly > 0 {
+		t.Errorf("ufw: %d cases without an answer, want none", legacy.unknown+legacy.partly)
+	}
+	t.Logf("iptables-legacy (ufw): %v", legacy)
 	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
 }
