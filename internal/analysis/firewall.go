@@ -172,9 +172,12 @@ func summarise(fw *report.Firewall) {
 			}
 		}
 	}
-	// The deciding rule: the first probe's, when all probes agree on it.
+	if fw.Verdict == report.FirewallPartly {
+		return // no one rule decides: the probes and OpenOn say where
+	}
+	// The deciding rule: the first probe's (all probes agree).
 	for _, p := range fw.Probes {
-		if p.By != nil && (fw.Verdict != report.FirewallPartly || p.Verdict == firewall.Blocked) {
+		if p.By != nil {
 			by := *p.By
 			fw.By = &by
 			break

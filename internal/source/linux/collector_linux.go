@@ -281,7 +281,10 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 			wanted[socks[i].Inode] = struct{}{}
 		}
 	}
-	if !needInterfaces(socks) {
+	// The firewall verdicts need every interface of the namespace whose
+	// rules were read: a wildcard listener is evaluated on each.
+	firewall := snap.Firewall != nil && snap.Firewall.NetNS == ns.info.ID
+	if !needInterfaces(socks) && !firewall {
 		snap.Sockets = append(snap.Sockets, socks...)
 		return
 	}
