@@ -68,6 +68,10 @@ const maxPaths = 512
 // maxDepth is the kernel's jump stack size (NFT_JUMP_STACK_SIZE).
 const maxDepth = 16
 
+// maxSteps bounds the rules run for one packet over all paths: the kernel
+// refuses jump loops, but a saved ruleset is not checked by a kernel.
+const maxSteps = 1 << 17
+
 // Evaluate runs the packet through every base chain of the prerouting and
 // input hooks (and ingress chains of its interface) that sees its family.
 func (r *Ruleset) Evaluate(p Packet) Result {
@@ -80,14 +84,18 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 	}
 	var leaves []leaf
 	pending := [][]bool{{}}
+	steps := 0
 	for len(pending) > 0 {
 		if len(leaves) >= maxPaths {
 			return Result{Verdict: Unknown, Reasons: []string{fmt.Sprintf("more than %d evaluation paths", maxPaths)}}
 		}
 		choices := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
-		st := &evalState{rs: r, pkt: &p, choices: choices}
+		st := &evalState{rs: r, pkt: &p, choices: choices, steps: &steps}
 		v, path, reason := st.run(chains)
+		if steps > maxSteps {
+			return Result{Verdict: Unknown, Reasons: []string{fmt.Sprintf("more than %d rule evaluations (a jump loop?)", maxSteps)}}
+		}
 		leaves = append(leaves, leaf{v, path, reason, st.forks})
 		for i := len(choices); i < len(st.forks); i++ {
 			alt := make([]bool, i+1)
@@ -208,7 +216,7 @@ type evalState struct {
 	forks   []fork
 	regs    [80]byte
 	kinds   [80]string
-	verdict Expr
+	steps   *int
 }
 
 func (st *evalState) decide(kind string) bool {
@@ -256,6 +264,9 @@ func (st *evalState) chain(base, c *Chain, depth int) (string, Decision, string)
 		return "unknown", Decision{}, "jumps nested deeper than the kernel allows"
 	}
 	for _, rule := range c.Rules {
+		if *st.steps++; *st.steps > maxSteps {
+			return "unknown", Decision{}, "too many rule evaluations"
+		}
 		v, target, why := st.rule(base, c, &rule)
 		dec := Decision{Chain: c.Name, Handle: rule.Handle, Text: rule.Text, Verdict: v}
 		switch v {
@@ -320,7 +331,10 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		case "transport":
 			src = p.transportHeader()
 		default:
-			src = unknown("link-layer header", int(e.Offset+e.Len))
+			src = field{} // every byte unknown: see slice
+		}
+		if e.Base != "network" && e.Base != "transport" {
+			return st.load(e.Dreg, slice(src, e.Offset, e.Len, "link-layer header"))
 		}
 		return st.load(e.Dreg, slice(src, e.Offset, e.Len, e.Base+" header beyond its fixed part"))
 	case "ct":

@@ -11,7 +11,15 @@ import (
 
 // Read dumps every table, chain, rule and set of the network namespace
 // open at nsFD (-1: the caller's own) and converts them.
-func Read(nsFD int) (*firewall.Ruleset, error) {
+func Read(nsFD int) (rs *firewall.Ruleset, err error) {
+	// google/nftables panics on some malformed attributes while decoding
+	// (found by FuzzExprDecode); a kernel we cannot decode is an unread
+	// ruleset, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			rs, err = nil, fmt.Errorf("nftables: decoding the kernel's answer failed: %v", p)
+		}
+	}()
 	var opts []nftables.ConnOption
 	if nsFD >= 0 {
 		opts = append(opts, nftables.WithNetNSFd(nsFD))
@@ -20,7 +28,7 @@ func Read(nsFD int) (*firewall.Ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	rs := &firewall.Ruleset{Backends: []string{Backend}, Chains: []firewall.Chain{}}
+	rs = &firewall.Ruleset{Backends: []string{Backend}, Chains: []firewall.Chain{}}
 	chains, err := conn.ListChains()
 	if err != nil {
 		return nil, fmt.Errorf("nftables: list chains: %w", err)
