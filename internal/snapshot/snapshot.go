@@ -96,6 +96,9 @@ type Snapshot struct {
 	// Firewall is the packet filter of the namespace it names (the
 	// collector's own), nil when it was not read.
 	Firewall *firewall.Ruleset `json:"firewall,omitempty"`
+	// Scans are port scans of this host from outside (nmap -oX), when
+	// given (`analyze SCAN.xml`, `list --outside SCAN.xml`).
+	Scans []Scan `json:"scans,omitempty"`
 	// Gaps say what this snapshot could not see, and why. An empty list
 	// means the view is complete.
 	Gaps []Gap `json:"gaps,omitempty"`
