@@ -104,6 +104,7 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString(summary(tx, r))
+	b.WriteString(outsideSection(tx, r))
 	if t.Explain {
 		b.WriteString(explanations(tx, r))
 		b.WriteString(firewallExplanations(tx, r))

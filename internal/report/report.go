@@ -52,6 +52,8 @@ type Report struct {
 	Lang string `json:"lang,omitempty"`
 	// Namespaces are the network namespaces present in Rows.
 	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
+	// Outside is a scan of this host joined with the rows (--outside).
+	Outside *Outside `json:"outside,omitempty"`
 	// Policy is the comparison with a policy file (--policy), if any.
 	Policy *PolicyResult `json:"policy,omitempty"`
 	// ExitCode is the code the command exits with.
