@@ -156,6 +156,8 @@ func summarise(fw *report.Firewall) {
 		fw.Verdict = report.FirewallOpen
 	case count[firewall.Blocked] == n:
 		fw.Verdict = report.FirewallBlocked
+	case count[firewall.DNAT] == n:
+		fw.Verdict = report.FirewallDNAT
 	default:
 		fw.Verdict = report.FirewallPartly
 		for _, p := range fw.Probes {
@@ -164,8 +166,11 @@ func summarise(fw *report.Firewall) {
 				v = "v6"
 			}
 			where := p.Interface + " " + v
-			if p.Verdict == firewall.Partly {
+			switch p.Verdict {
+			case firewall.Partly:
 				where += " (some sources)"
+			case firewall.DNAT:
+				where += " (dnat)"
 			}
 			if p.Verdict != firewall.Blocked && !slices.Contains(fw.OpenOn, where) {
 				fw.OpenOn = append(fw.OpenOn, where)

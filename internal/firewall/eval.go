@@ -19,6 +19,11 @@ const (
 	Blocked Verdict = "blocked"
 	Partly  Verdict = "partly"
 	Unknown Verdict = "unknown"
+	// DNAT: a destination NAT rule (dnat, redirect) in prerouting sends
+	// the packet elsewhere before any filter: it never reaches this
+	// socket, but it reaches what the rule names (a container's
+	// published port, another local port).
+	DNAT Verdict = "dnat"
 )
 
 // Decision is what one base chain did with the packet: the rule that gave
@@ -144,6 +149,8 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		res.By = nil
 	case len(verdicts) == 1 && verdicts["accept"]:
 		res.Verdict = Open
+	case len(verdicts) == 1 && verdicts["dnat"]:
+		res.Verdict = DNAT
 	case len(verdicts) == 1:
 		res.Verdict = Blocked
 	default:
@@ -250,6 +257,8 @@ func (st *evalState) run(chains []*Chain) (verdict string, path []Decision, reas
 			continue
 		case "drop", "reject":
 			return "drop", path, ""
+		case "dnat":
+			return "dnat", path, ""
 		default:
 			return "unknown", path, why
 		}
@@ -272,7 +281,7 @@ func (st *evalState) chain(base, c *Chain, depth int) (string, Decision, string)
 		switch v {
 		case "", "continue", "break":
 			continue
-		case "accept", "drop", "reject":
+		case "accept", "drop", "reject", "dnat":
 			return v, dec, ""
 		case "return":
 			return "return", dec, ""
@@ -402,8 +411,8 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 	case "nop":
 		return true, "", "", ""
 	case "nat":
-		if e.Key == "dnat" || e.Key == "redirect" {
-			return false, "", "", "destination NAT (" + e.Key + ") in " + base.Hook
+		if (e.Key == "dnat" || e.Key == "redirect") && base.Hook == "prerouting" {
+			return true, "dnat", "", ""
 		}
 		return true, "", "", ""
 	case "queue":

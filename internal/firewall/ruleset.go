@@ -108,7 +108,8 @@ type Expr struct {
 	Offset uint32 `json:"offset,omitempty"`
 	Len    uint32 `json:"len,omitempty"`
 	// Dreg and Sreg are the destination and source registers in the
-	// kernel's numbering (0 verdict, 1-4 wide, 8-23 32-bit).
+	// kernel's numbering (0 verdict, 1-4 wide, 8-23 32-bit). For nat,
+	// Sreg holds the new address and Dreg the new port (0: unchanged).
 	Dreg uint32 `json:"dreg,omitempty"`
 	Sreg uint32 `json:"sreg,omitempty"`
 	// Cmp is eq, neq, lt, lte, gt or gte for cmp and range (eq/neq).

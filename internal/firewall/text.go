@@ -14,6 +14,7 @@ import (
 func Text(exprs []Expr) string {
 	var words []string
 	regs := map[uint32]string{}
+	imm := map[uint32][]byte{} // immediate data, for nat targets
 	prefix := map[uint32]int{} // register → prefix length after a mask
 	for _, e := range exprs {
 		switch e.Op {
@@ -68,10 +69,13 @@ func Text(exprs []Expr) string {
 			}
 		case "immediate":
 			regs[e.Dreg] = "0x" + hex.EncodeToString(e.Data)
+			imm[e.Dreg] = e.Data
 		case "reject":
 			words = append(words, "reject")
-		case "nat", "queue":
-			words = append(words, strings.TrimSpace(e.Op+" "+e.Key))
+		case "nat":
+			words = append(words, natText(e, imm))
+		case "queue":
+			words = append(words, "queue")
 		case "limit", "condition", "unmodelled":
 			words = append(words, e.Reason)
 		case "nop":
@@ -205,4 +209,24 @@ func isZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// natText renders dnat to ADDR:PORT, redirect to :PORT, snat.
+func natText(e Expr, imm map[uint32][]byte) string {
+	to := ""
+	if a, ok := imm[e.Sreg]; ok && e.Sreg != 0 {
+		switch len(a) {
+		case 4:
+			to = netip.AddrFrom4([4]byte(a)).String()
+		case 16:
+			to = "[" + netip.AddrFrom16([16]byte(a)).String() + "]"
+		}
+	}
+	if p, ok := imm[e.Dreg]; ok && e.Dreg != 0 && len(p) == 2 {
+		to += ":" + strconv.Itoa(int(p[0])<<8|int(p[1]))
+	}
+	if to == "" {
+		return e.Key
+	}
+	return e.Key + " to " + to
 }

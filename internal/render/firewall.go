@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -16,6 +17,7 @@ var firewallTexts = map[string]map[string]string{
 	"firewall.blocked": {"en": "blocked", "ja": "遮断"},
 	"firewall.partly":  {"en": "partly: %[1]s", "ja": "一部: %[1]s"},
 	"firewall.unknown": {"en": "?", "ja": "?"},
+	"firewall.dnat":    {"en": "dnat", "ja": "DNAT"},
 	"firewall.title":   {"en": "Firewall (which rule decides):", "ja": "ファイアウォール (判定したルール):"},
 	"firewall.by":      {"en": "%[1]s by %[2]s", "ja": "%[1]s: %[2]s"},
 	"firewall.why":     {"en": "%[1]s: %[2]s", "ja": "%[1]s: %[2]s"},
@@ -45,7 +47,7 @@ func firewallText(tx texts, row report.Row) string {
 	switch fw.Verdict {
 	case report.FirewallPartly:
 		return tx.get("firewall.partly", strings.Join(fw.OpenOn, ", "))
-	case report.FirewallOpen, report.FirewallBlocked:
+	case report.FirewallOpen, report.FirewallBlocked, report.FirewallDNAT:
 		return tx.get("firewall." + fw.Verdict)
 	}
 	return tx.get("firewall.unknown")
@@ -68,6 +70,17 @@ func firewallExplanations(tx texts, r *report.Report) string {
 		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, Escape(row.Address))
 		verdict := firewallText(tx, row)
 		switch {
+		case fw.Verdict == report.FirewallPartly:
+			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
+			for _, p := range fw.Probes {
+				line := fmt.Sprintf("%s %s %s", p.Interface, p.Family, p.Address)
+				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
+					line = tx.get("firewall.by", line+": "+string(p.Verdict), p.By.String())
+				} else if len(p.Reasons) > 0 {
+					line = tx.get("firewall.why", line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
+				}
+				fmt.Fprintf(&b, "    %s\n", Escape(line))
+			}
 		case fw.By != nil:
 			fmt.Fprintf(&b, "  %s: %s\n", what, tx.get("firewall.by", verdict, Escape(fw.By.String())))
 		case len(fw.Reasons) > 0:

@@ -42,7 +42,7 @@ func TestFirewallTable(t *testing.T) {
 		"FIREWALL", "partly: eth0 v4 (some sources)", "blocked",
 		"tcp/22 *: open by inet filter input handle 4: meta l4proto tcp th dport 22 accept",
 		"tcp/6379 *: blocked by inet filter input: policy drop",
-		"tcp/5432 *: partly: eth0 v4 (some sources): source address",
+		"tcp/5432 *: partly: eth0 v4 (some sources)\n    eth0 ip 192.0.2.1: partly: source address\n",
 		"nftables and iptables-legacy both hold rules",
 	} {
 		if !strings.Contains(out, want) {

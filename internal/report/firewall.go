@@ -8,6 +8,10 @@ const (
 	FirewallBlocked = "blocked"
 	FirewallPartly  = "partly"
 	FirewallUnknown = "unknown"
+	// FirewallDNAT: every probe is rewritten by destination NAT before
+	// the filter (a published container port): the packet goes where
+	// the rule says, not to this socket.
+	FirewallDNAT = "dnat"
 )
 
 // Firewall is what the host's packet filter does with a new connection
@@ -15,7 +19,8 @@ const (
 // and IP version that can carry one.
 type Firewall struct {
 	// Verdict is open (every probe accepted), blocked (every probe
-	// dropped or rejected), partly (some of each, or only from some
+	// dropped or rejected), dnat (every probe sent elsewhere by
+	// destination NAT), partly (some of each, or only from some
 	// sources) or unknown (see Reasons).
 	Verdict string `json:"verdict"`
 	// OpenOn lists where the row is open when the verdict is partly:

@@ -219,11 +219,11 @@ func Expr(e expr.Any) firewall.Expr {
 		return firewall.Expr{Op: "reject"}
 	case *expr.NAT:
 		if e.Type == expr.NATTypeDestNAT {
-			return firewall.Expr{Op: "nat", Key: "dnat"}
+			return firewall.Expr{Op: "nat", Key: "dnat", Sreg: e.RegAddrMin, Dreg: e.RegProtoMin}
 		}
 		return firewall.Expr{Op: "nat", Key: "snat"}
 	case *expr.Redir:
-		return firewall.Expr{Op: "nat", Key: "redirect"}
+		return firewall.Expr{Op: "nat", Key: "redirect", Dreg: e.RegisterProtoMin}
 	case *expr.Masq:
 		return firewall.Expr{Op: "nat", Key: "masquerade"}
 	case *expr.Queue:
