@@ -436,6 +436,9 @@ func (st *evalState) meta(key string) field {
 	case "protocol":
 		return be16(p.ethertype())
 	case "iifname":
+		if p.Iif == "" {
+			return unknown(kindIface, 16)
+		}
 		return ifname(p.Iif)
 	case "iif":
 		if p.IifIndex == 0 {
@@ -469,7 +472,7 @@ func (st *evalState) ct(key string) field {
 	case "proto-dst":
 		return be16(p.Dport)
 	case "dst", "dst-ip", "dst-ip6":
-		return known(p.Daddr.AsSlice()...)
+		return p.daddr()
 	case "src", "src-ip", "src-ip6":
 		return p.saddr()
 	case "proto-src":
@@ -501,6 +504,9 @@ func (st *evalState) fib(e *Expr) field {
 			return known(1)
 		}
 		if e.Key == "oifname" {
+			if p.Iif == "" {
+				return unknown(kindIface, 16)
+			}
 			return ifname(p.Iif)
 		}
 		if p.IifIndex == 0 {

@@ -28,6 +28,19 @@ type Packet struct {
 	Saddr netip.Addr
 }
 
+// daddr is the destination address; an invalid Daddr (like an empty Iif)
+// means any local address of the family, and the evaluation splits on
+// matches of it.
+func (p *Packet) daddr() field {
+	if !p.Daddr.IsValid() {
+		if p.Family == FamilyIP6 {
+			return unknown(kindDaddr, 16)
+		}
+		return unknown(kindDaddr, 4)
+	}
+	return known(p.Daddr.Unmap().AsSlice()...)
+}
+
 // IP protocol numbers.
 const (
 	ProtoTCP     = 6
@@ -45,11 +58,20 @@ const (
 	kindSaddr  = "source address"
 	kindSport  = "source port"
 	kindFib    = "route to the source (fib saddr)"
+	// With a saved ruleset and no interfaces (a BSD host's pfctl -sr),
+	// the interface and the local address are not known either.
+	kindIface = "interface"
+	kindDaddr = "local address"
 )
 
-// sourceKind reports whether a kind depends only on the packet's source.
+// sourceKind reports whether a kind says only where the packet comes from
+// or arrives: a verdict that depends on it is partly open, not unknown.
 func sourceKind(kind string) bool {
-	return kind == kindSaddr || kind == kindSport || kind == kindFib
+	switch kind {
+	case kindSaddr, kindSport, kindFib, kindIface, kindDaddr:
+		return true
+	}
+	return false
 }
 
 // field is packet bytes with, per byte, the kind of value when it is not
@@ -102,10 +124,10 @@ func (p *Packet) saddr() field {
 func (p *Packet) networkHeader() field {
 	if p.Family == FamilyIP6 {
 		return concat(unknown("ip6 header field", 6), known(p.Proto), unknown("ip6 hoplimit", 1),
-			p.saddr(), known(p.Daddr.AsSlice()...))
+			p.saddr(), p.daddr())
 	}
 	return concat(known(0x45), unknown("ip header field", 8), known(p.Proto), unknown("ip checksum", 2),
-		p.saddr(), known(p.Daddr.Unmap().AsSlice()...))
+		p.saddr(), p.daddr())
 }
 
 // transportHeader is the TCP SYN, UDP, UDP-Lite or SCTP header.
