@@ -31,7 +31,14 @@ func firewallVerdict(rs *firewall.Ruleset, ifaces []snapshot.Interface, row *rep
 	}
 	for _, p := range packets(ifaces, row, proto) {
 		res := rs.Evaluate(p)
-		fw.Probes = append(fw.Probes, report.FirewallProbe{Interface: p.Iif, Family: p.Family, Address: p.Daddr.String(), Result: res})
+		probe := report.FirewallProbe{Interface: p.Iif, Family: p.Family, Address: p.Daddr.String(), Result: res}
+		if p.Iif == "" {
+			probe.Interface = "any"
+		}
+		if !p.Daddr.IsValid() {
+			probe.Address = "any"
+		}
+		fw.Probes = append(fw.Probes, probe)
 	}
 	summarise(fw)
 	return fw
@@ -57,6 +64,9 @@ func protoNumber(p snapshot.Proto) uint8 {
 // that address on its interface; for a device-bound socket, that device's
 // addresses.
 func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewall.Packet {
+	if len(ifaces) == 0 {
+		return anyInterface(row, proto)
+	}
 	var out []firewall.Packet
 	seen := map[string]bool{}
 	for _, s := range row.Sockets {
@@ -92,6 +102,32 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 					Family: family, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: familyPrefixes(ifc.Addrs, family),
 					Daddr: a, Proto: proto, Dport: s.Local.Port(),
 				})
+			}
+		}
+	}
+	return out
+}
+
+// anyInterface are the packets for a snapshot without interfaces (a saved
+// tool output and a saved ruleset): one per IP version, on any interface,
+// to the socket's address or, for a wildcard, any local address; rules on
+// the interface or the address then make the row partly open.
+func anyInterface(row *report.Row, proto uint8) []firewall.Packet {
+	var out []firewall.Packet
+	seen := map[string]bool{}
+	for _, s := range row.Sockets {
+		local := s.Local.Addr().Unmap()
+		for _, family := range []string{firewall.FamilyIP, firewall.FamilyIP6} {
+			if !reaches(s.Reach, family) || local.IsValid() && !local.IsUnspecified() && local.Is4() != (family == firewall.FamilyIP) {
+				continue
+			}
+			p := firewall.Packet{Family: family, Proto: proto, Dport: s.Local.Port(), Iif: s.Interface}
+			if local.IsValid() && !local.IsUnspecified() {
+				p.Daddr = local
+			}
+			if key := family + "|" + p.Daddr.String() + "|" + p.Iif; !seen[key] {
+				seen[key] = true
+				out = append(out, p)
 			}
 		}
 	}

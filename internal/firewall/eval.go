@@ -40,16 +40,21 @@ type Decision struct {
 	Verdict string `json:"verdict"`
 }
 
-// String names the rule: "inet filter input handle 7: tcp dport 22 drop".
+// String names the rule: "inet filter input handle 7: tcp dport 22 drop",
+// "iptables-legacy filter INPUT rule 3: ...", "pf rule 2: ...".
 func (d Decision) String() string {
-	where := d.Family + " " + d.Table + " " + d.Chain
-	if d.Backend != "" && d.Backend != "nftables" {
-		where = d.Backend + " " + d.Table + " " + d.Chain
+	where, handle := d.Family+" "+d.Table+" "+d.Chain, "handle"
+	switch d.Backend {
+	case "", "nftables":
+	case "pf":
+		where, handle = "pf", "rule"
+	default:
+		where, handle = d.Backend+" "+d.Table+" "+d.Chain, "rule"
 	}
 	if d.Handle == 0 {
 		return where + ": " + d.Text
 	}
-	return fmt.Sprintf("%s handle %d: %s", where, d.Handle, d.Text)
+	return fmt.Sprintf("%s %s %d: %s", where, handle, d.Handle, d.Text)
 }
 
 // Result is the evaluation of one packet.
