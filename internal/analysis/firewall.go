@@ -67,9 +67,17 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 	if len(ifaces) == 0 {
 		return anyInterface(row, proto)
 	}
+	var hostAddrs []netip.Addr
+	var routes []firewall.Route
+	for _, ifc := range ifaces {
+		for _, p := range ifc.Addrs {
+			hostAddrs = append(hostAddrs, p.Addr().Unmap())
+			routes = append(routes, firewall.Route{Prefix: p.Masked(), Iface: ifc.Name, Index: uint32(ifc.Index)})
+		}
+	}
 	var out []firewall.Packet
 	seen := map[string]bool{}
-	for _, s := range row.Sockets {
+	for _, s := range rowSockets(row) {
 		local := s.Local.Addr().Unmap()
 		for _, ifc := range ifaces {
 			if !ifc.Up || isLoopbackIface(ifc) {
@@ -100,12 +108,27 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 				seen[key] = true
 				out = append(out, firewall.Packet{
 					Family: family, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: familyPrefixes(ifc.Addrs, family),
-					Daddr: a, Proto: proto, Dport: s.Local.Port(),
+					Daddr: a, Proto: proto, Dport: s.Local.Port(), Local: hostAddrs, Routes: routes,
 				})
 			}
 		}
 	}
 	return out
+}
+
+// rowSockets are the sockets a packet to row may reach: the row's own, or
+// for a port published by DNAT with no local socket, one standing for the
+// published address.
+func rowSockets(row *report.Row) []report.Socket {
+	if len(row.Sockets) > 0 || row.Published == nil {
+		return row.Sockets
+	}
+	addr := netip.IPv6Unspecified()
+	if a, err := netip.ParseAddr(row.Address); err == nil {
+		addr = a
+	}
+	return []report.Socket{{Socket: snapshot.Socket{Proto: row.Proto, Local: netip.AddrPortFrom(addr, row.Port)},
+		Exposure: row.Exposure, Reach: row.Reach, Interface: row.Interface}}
 }
 
 // anyInterface are the packets for a snapshot without interfaces (a saved
@@ -115,7 +138,7 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 func anyInterface(row *report.Row, proto uint8) []firewall.Packet {
 	var out []firewall.Packet
 	seen := map[string]bool{}
-	for _, s := range row.Sockets {
+	for _, s := range rowSockets(row) {
 		local := s.Local.Addr().Unmap()
 		for _, family := range []string{firewall.FamilyIP, firewall.FamilyIP6} {
 			if !reaches(s.Reach, family) || local.IsValid() && !local.IsUnspecified() && local.Is4() != (family == firewall.FamilyIP) {
@@ -173,6 +196,9 @@ func summarise(fw *report.Firewall) {
 	count := map[firewall.Verdict]int{}
 	for _, p := range fw.Probes {
 		count[p.Verdict]++
+		if p.DNAT != "" && !slices.Contains(fw.DNAT, p.DNAT) {
+			fw.DNAT = append(fw.DNAT, p.DNAT)
+		}
 		for _, r := range p.Reasons {
 			if !slices.Contains(fw.Reasons, r) {
 				fw.Reasons = append(fw.Reasons, r)
@@ -192,8 +218,6 @@ func summarise(fw *report.Firewall) {
 		fw.Verdict = report.FirewallOpen
 	case count[firewall.Blocked] == n:
 		fw.Verdict = report.FirewallBlocked
-	case count[firewall.DNAT] == n:
-		fw.Verdict = report.FirewallDNAT
 	default:
 		fw.Verdict = report.FirewallPartly
 		for _, p := range fw.Probes {
@@ -202,11 +226,11 @@ func summarise(fw *report.Firewall) {
 				v = "v6"
 			}
 			where := p.Interface + " " + v
-			switch p.Verdict {
-			case firewall.Partly:
-				where += " (some sources)"
-			case firewall.DNAT:
+			if p.DNAT != "" {
 				where += " (dnat)"
+			}
+			if p.Verdict == firewall.Partly {
+				where += " (some sources)"
 			}
 			if p.Verdict != firewall.Blocked && !slices.Contains(fw.OpenOn, where) {
 				fw.OpenOn = append(fw.OpenOn, where)

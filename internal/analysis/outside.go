@@ -61,6 +61,8 @@ func Outside(rep *report.Report, snap *snapshot.Snapshot, scan *snapshot.Scan) *
 					continue // closed or filtered, and nothing listens: as it should be
 				case p.State == "open" && newRows[[2]any{string(p.Proto), p.Port}]:
 					op.Join = report.OutsideNotInPolicy
+				case p.State == "open" && row.Published != nil && row.Published.Target != "":
+					op.Join = report.OutsidePublished
 				case p.State == "open":
 					op.Join = report.OutsideExpected
 				case p.State == "open|filtered":
@@ -69,8 +71,12 @@ func Outside(rep *report.Report, snap *snapshot.Snapshot, scan *snapshot.Scan) *
 					op.Join = report.OutsideFiltered
 				}
 				if row != nil {
-					joined[row] = true
 					describeLocal(&op, row)
+					for i := range rep.Rows {
+						if r := &rep.Rows[i]; r.Proto == p.Proto && r.Port == p.Port && reachedAt(r, a) {
+							joined[r] = true
+						}
+					}
 				}
 				out.Ports = append(out.Ports, op)
 			}
@@ -99,21 +105,28 @@ func Outside(rep *report.Report, snap *snapshot.Snapshot, scan *snapshot.Scan) *
 	return out
 }
 
-// rowFor finds the row listening on proto/port that a packet to a reaches.
+// rowFor finds the row listening on proto/port that a packet to a reaches
+// (the DNAT-published row first: it is where such a packet goes).
 func rowFor(rep *report.Report, a netip.Addr, proto snapshot.Proto, port uint16) *report.Row {
+	var found *report.Row
 	for i := range rep.Rows {
 		row := &rep.Rows[i]
 		if row.Proto == proto && row.Port == port && reachedAt(row, a) {
-			return row
+			if row.Published != nil && len(row.Sockets) == 0 {
+				return row
+			}
+			if found == nil {
+				found = row
+			}
 		}
 	}
-	return nil
+	return found
 }
 
 // reachedAt reports whether a packet to address a reaches one of row's
 // sockets: a wildcard of a's IP version, or a itself.
 func reachedAt(row *report.Row, a netip.Addr) bool {
-	for _, s := range row.Sockets {
+	for _, s := range rowSockets(row) {
 		l := s.Local.Addr().Unmap()
 		if l == a {
 			return true
@@ -130,6 +143,9 @@ func reachedAt(row *report.Row, a netip.Addr) bool {
 
 func describeLocal(op *report.OutsidePort, row *report.Row) {
 	op.Service = row.ServiceLabel
+	if row.Published != nil {
+		op.PublishedTo = row.Published.Target
+	}
 	for _, p := range row.Processes {
 		op.Processes = append(op.Processes, p.PID)
 	}

@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -19,11 +21,6 @@ const (
 	Blocked Verdict = "blocked"
 	Partly  Verdict = "partly"
 	Unknown Verdict = "unknown"
-	// DNAT: a destination NAT rule (dnat, redirect) in prerouting sends
-	// the packet elsewhere before any filter: it never reaches this
-	// socket, but it reaches what the rule names (a container's
-	// published port, another local port).
-	DNAT Verdict = "dnat"
 )
 
 // Decision is what one base chain did with the packet: the rule that gave
@@ -65,6 +62,10 @@ type Result struct {
 	By *Decision `json:"by,omitempty"`
 	// Path is what each base chain did, in the order the packet met them.
 	Path []Decision `json:"path,omitempty"`
+	// DNAT is where a destination NAT rule in prerouting sent the packet
+	// ("192.0.2.2:80"); Path then goes on through the forward chains (or
+	// input, for a local target), and the verdict is theirs.
+	DNAT string `json:"dnat,omitempty"`
 	// Reasons say why the verdict is unknown or partly: the matches the
 	// evaluator does not model, or "source address" for a verdict that
 	// depends on the sender.
@@ -85,12 +86,12 @@ const maxSteps = 1 << 17
 // Evaluate runs the packet through every base chain of the prerouting and
 // input hooks (and ingress chains of its interface) that sees its family.
 func (r *Ruleset) Evaluate(p Packet) Result {
-	chains := r.baseChains(p)
 	type leaf struct {
 		verdict string
 		path    []Decision
 		reason  string
 		forks   []fork
+		dnat    string
 	}
 	var leaves []leaf
 	pending := [][]bool{{}}
@@ -101,12 +102,13 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		}
 		choices := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
-		st := &evalState{rs: r, pkt: &p, choices: choices, steps: &steps}
-		v, path, reason := st.run(chains)
+		pkt := p // a DNAT rewrites the run's own copy
+		st := &evalState{rs: r, pkt: &pkt, choices: choices, steps: &steps}
+		v, path, reason := st.run()
 		if steps > maxSteps {
 			return Result{Verdict: Unknown, Reasons: []string{fmt.Sprintf("more than %d rule evaluations (a jump loop?)", maxSteps)}}
 		}
-		leaves = append(leaves, leaf{v, path, reason, st.forks})
+		leaves = append(leaves, leaf{v, path, reason, st.forks, st.dnatTo})
 		for i := len(choices); i < len(st.forks); i++ {
 			alt := make([]bool, i+1)
 			for j := 0; j < i; j++ {
@@ -116,7 +118,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 			pending = append(pending, alt)
 		}
 	}
-	if len(chains) == 0 {
+	if len(r.baseChains(p, "ingress", "prerouting", "input")) == 0 {
 		return Result{Verdict: Open}
 	}
 	res := Result{}
@@ -143,6 +145,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		}
 	}
 	res.Path = leaves[best].path
+	res.DNAT = leaves[best].dnat
 	if len(res.Path) > 0 {
 		by := res.Path[len(res.Path)-1]
 		res.By = &by
@@ -154,8 +157,6 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		res.By = nil
 	case len(verdicts) == 1 && verdicts["accept"]:
 		res.Verdict = Open
-	case len(verdicts) == 1 && verdicts["dnat"]:
-		res.Verdict = DNAT
 	case len(verdicts) == 1:
 		res.Verdict = Blocked
 	default:
@@ -182,14 +183,15 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 }
 
 // hookOrder is the order in which the hooks see an inbound packet.
-var hookOrder = map[string]int{"ingress": 0, "prerouting": 1, "input": 2}
+var hookOrder = map[string]int{"ingress": 0, "prerouting": 1, "input": 2, "forward": 2}
 
-// baseChains are the chains an inbound packet of p's family meets, in order.
-func (r *Ruleset) baseChains(p Packet) []*Chain {
+// baseChains are the chains of the given hooks that a packet of p's family
+// meets, in order.
+func (r *Ruleset) baseChains(p Packet, hooks ...string) []*Chain {
 	var out []*Chain
 	for i := range r.Chains {
 		c := &r.Chains[i]
-		if _, ok := hookOrder[c.Hook]; !ok {
+		if !slices.Contains(hooks, c.Hook) {
 			continue
 		}
 		switch c.Family {
@@ -229,6 +231,10 @@ type evalState struct {
 	regs    [80]byte
 	kinds   [80]string
 	steps   *int
+	// dnatTo is the target of a DNAT rule the packet met; dnatLocal
+	// says it is this host (redirect, or one of its addresses).
+	dnatTo    string
+	dnatLocal bool
 }
 
 func (st *evalState) decide(kind string) bool {
@@ -241,31 +247,44 @@ func (st *evalState) decide(kind string) bool {
 }
 
 // run evaluates the base chains in order: an accept passes the packet on
-// to the next chain, a drop ends it.
-func (st *evalState) run(chains []*Chain) (verdict string, path []Decision, reason string) {
-	for _, c := range chains {
-		v, d, why := st.chain(c, c, 0)
-		if v == "return" {
-			v = c.Policy
-			if v == "" {
-				v = "accept"
+// to the next chain, a drop ends it. After prerouting, a packet that a
+// DNAT rule sent to another host goes through the forward chains instead
+// of input.
+func (st *evalState) run() (verdict string, path []Decision, reason string) {
+	p := st.pkt
+	next := []string{"input"}
+	for _, stage := range [][]string{{"ingress", "prerouting"}, next} {
+		if st.dnatTo != "" && !st.dnatLocal && stage[0] == "input" {
+			if p.Oif == "" {
+				return "unknown", path, "no interface of this host routes to the DNAT target " + st.dnatTo
 			}
-			d = Decision{Text: "policy " + v, Verdict: v}
+			stage = []string{"forward"}
 		}
-		d.Backend, d.Family, d.Table = c.Backend, c.Family, c.Table
-		if d.Chain == "" {
-			d.Chain = c.Name
-		}
-		path = append(path, d)
-		switch v {
-		case "accept":
-			continue
-		case "drop", "reject":
-			return "drop", path, ""
-		case "dnat":
-			return "dnat", path, ""
-		default:
-			return "unknown", path, why
+		for _, c := range st.rs.baseChains(*p, stage...) {
+			if c.Type == "nat" && st.dnatTo != "" {
+				continue // a connection is NATed once, by the first match
+			}
+			v, d, why := st.chain(c, c, 0)
+			if v == "return" {
+				v = c.Policy
+				if v == "" {
+					v = "accept"
+				}
+				d = Decision{Text: "policy " + v, Verdict: v}
+			}
+			d.Backend, d.Family, d.Table = c.Backend, c.Family, c.Table
+			if d.Chain == "" {
+				d.Chain = c.Name
+			}
+			path = append(path, d)
+			switch v {
+			case "accept", "dnat":
+				continue
+			case "drop", "reject":
+				return "drop", path, ""
+			default:
+				return "unknown", path, why
+			}
 		}
 	}
 	return "accept", path, ""
@@ -417,6 +436,9 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		return true, "", "", ""
 	case "nat":
 		if (e.Key == "dnat" || e.Key == "redirect") && base.Hook == "prerouting" {
+			if why := st.dnat(e); why != "" {
+				return false, "", "", why
+			}
 			return true, "dnat", "", ""
 		}
 		return true, "", "", ""
@@ -428,6 +450,59 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		return false, "", "", e.Reason
 	}
 	return false, "", "", "expression " + e.Op
+}
+
+// dnat rewrites the packet's destination as a dnat or redirect statement
+// does, from the registers the rule loaded, and routes it: to this host,
+// or out of the interface whose network holds the target.
+func (st *evalState) dnat(e *Expr) string {
+	p := st.pkt
+	addr, port := p.Daddr, p.Dport
+	if e.Key == "dnat" && e.Sreg != 0 {
+		n := 4
+		if p.Family == FamilyIP6 {
+			n = 16
+		}
+		f, err := st.read(e.Sreg, n)
+		if err != "" {
+			return err
+		}
+		if k := f.unknownKind(); k != "" {
+			return "DNAT to an address that depends on the " + k
+		}
+		a, ok := netip.AddrFromSlice(f.data)
+		if !ok {
+			return "DNAT to an address of the other family"
+		}
+		addr = a
+	}
+	if e.Dreg != 0 {
+		f, err := st.read(e.Dreg, 2)
+		if err != "" {
+			return err
+		}
+		if k := f.unknownKind(); k != "" {
+			return "DNAT to a port that depends on the " + k
+		}
+		port = uint16(f.data[0])<<8 | uint16(f.data[1])
+	}
+	st.dnatLocal = e.Key == "redirect" || slices.Contains(p.Local, addr)
+	if st.dnatLocal && e.Key == "redirect" {
+		st.dnatTo = ":" + strconv.Itoa(int(port))
+	} else {
+		st.dnatTo = netip.AddrPortFrom(addr, port).String()
+	}
+	p.Daddr, p.Dport = addr, port
+	p.Oif, p.OifIndex = "", 0
+	if !st.dnatLocal {
+		for _, r := range p.Routes {
+			if r.Prefix.Contains(addr) {
+				p.Oif, p.OifIndex = r.Iface, r.Index
+				break
+			}
+		}
+	}
+	return ""
 }
 
 // meta is the value of a meta key for the packet.
@@ -451,9 +526,9 @@ func (st *evalState) meta(key string) field {
 		}
 		return native32(p.IifIndex)
 	case "oif":
-		return known(0, 0, 0, 0)
+		return native32(p.OifIndex)
 	case "oifname":
-		return ifname("")
+		return ifname(p.Oif)
 	case "pkttype":
 		return known(0) // PACKET_HOST: unicast to this host
 	}

@@ -26,6 +26,22 @@ type Packet struct {
 	Dport uint16
 	// Saddr is the source, or the zero Addr for any source.
 	Saddr netip.Addr
+	// Local are this host's addresses and Routes its connected
+	// networks: where a DNAT target is, this host or out of an
+	// interface (then the forward chains judge the packet).
+	Local  []netip.Addr
+	Routes []Route
+	// Oif is set once a DNAT rule has sent the packet out of an
+	// interface.
+	Oif      string
+	OifIndex uint32
+}
+
+// Route is a network directly connected to an interface.
+type Route struct {
+	Prefix netip.Prefix
+	Iface  string
+	Index  uint32
 }
 
 // daddr is the destination address; an invalid Daddr (like an empty Iif)

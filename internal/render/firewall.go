@@ -17,7 +17,7 @@ var firewallTexts = map[string]map[string]string{
 	"firewall.blocked": {"en": "blocked", "ja": "遮断"},
 	"firewall.partly":  {"en": "partly: %[1]s", "ja": "一部: %[1]s"},
 	"firewall.unknown": {"en": "?", "ja": "?"},
-	"firewall.dnat":    {"en": "dnat", "ja": "DNAT"},
+	"firewall.dnat":    {"en": "%[1]s (dnat)", "ja": "%[1]s (DNAT)"},
 	"firewall.title":   {"en": "Firewall (which rule decides):", "ja": "ファイアウォール (判定したルール):"},
 	"firewall.by":      {"en": "%[1]s by %[2]s", "ja": "%[1]s: %[2]s"},
 	"firewall.why":     {"en": "%[1]s: %[2]s", "ja": "%[1]s: %[2]s"},
@@ -47,7 +47,10 @@ func firewallText(tx texts, row report.Row) string {
 	switch fw.Verdict {
 	case report.FirewallPartly:
 		return tx.get("firewall.partly", strings.Join(fw.OpenOn, ", "))
-	case report.FirewallOpen, report.FirewallBlocked, report.FirewallDNAT:
+	case report.FirewallOpen, report.FirewallBlocked:
+		if len(fw.DNAT) > 0 {
+			return tx.get("firewall.dnat", tx.get("firewall."+fw.Verdict))
+		}
 		return tx.get("firewall." + fw.Verdict)
 	}
 	return tx.get("firewall.unknown")
@@ -74,6 +77,9 @@ func firewallExplanations(tx texts, r *report.Report) string {
 			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
 			for _, p := range fw.Probes {
 				line := fmt.Sprintf("%s %s %s", p.Interface, p.Family, p.Address)
+				if p.DNAT != "" {
+					line += " → " + p.DNAT
+				}
 				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
 					line = tx.get("firewall.by", line+": "+string(p.Verdict), p.By.String())
 				} else if len(p.Reasons) > 0 {

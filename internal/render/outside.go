@@ -13,6 +13,7 @@ var outsideTexts = map[string]map[string]string{
 	"outside.title":                  {"en": "Outside view (%[1]s, %[2]s):", "ja": "外からの見え方 (%[1]s, %[2]s):"},
 	"outside.expected":               {"en": "open, listening here", "ja": "開いている (ここで待ち受け中)"},
 	"outside.listening-but-filtered": {"en": "listening here, but the scan did not get in", "ja": "ここで待ち受け中だがスキャンは到達せず"},
+	"outside.open-published":         {"en": "open, published by DNAT to %[1]s", "ja": "開いている (DNAT で %[1]s へ公開)"},
 	"outside.listening-unanswered":   {"en": "listening here, no answer to the scan (a filter, or a service that ignores the probe)", "ja": "ここで待ち受け中、スキャンへの応答なし (フィルタか、プローブを無視するサービス)"},
 	"outside.open-without-socket":    {"en": "open, but nothing here listens (DNAT, or another host behind this address)", "ja": "開いているがここでは何も待ち受けていません (DNAT か、このアドレスの背後の別ホスト)"},
 	"outside.open-not-in-policy":     {"en": "open, and not in the policy", "ja": "開いていてポリシーにありません"},
@@ -23,6 +24,13 @@ var outsideTexts = map[string]map[string]string{
 }
 
 func init() { maps.Copy(catalogue, outsideTexts) }
+
+func joinText(tx texts, p report.OutsidePort) string {
+	if p.Join == report.OutsidePublished {
+		return tx.get("outside."+p.Join, Escape(p.PublishedTo))
+	}
+	return tx.get("outside." + p.Join)
+}
 
 // outsideSection lists the joined scan under the table.
 func outsideSection(tx texts, r *report.Report) string {
@@ -49,7 +57,7 @@ func outsideSection(tx texts, r *report.Report) string {
 			local = append(local, tx.get("outside.firewall", p.Firewall))
 		}
 		cells = append(cells, []string{Escape(p.Address), fmt.Sprintf("%s/%d", p.Proto, p.Port), Escape(p.State),
-			tx.get("outside." + p.Join), strings.Join(local, ", ")})
+			joinText(tx, p), strings.Join(local, ", ")})
 	}
 	widths := make([]int, 5)
 	for _, c := range cells {

@@ -8,10 +8,6 @@ const (
 	FirewallBlocked = "blocked"
 	FirewallPartly  = "partly"
 	FirewallUnknown = "unknown"
-	// FirewallDNAT: every probe is rewritten by destination NAT before
-	// the filter (a published container port): the packet goes where
-	// the rule says, not to this socket.
-	FirewallDNAT = "dnat"
 )
 
 // Firewall is what the host's packet filter does with a new connection
@@ -19,9 +15,10 @@ const (
 // and IP version that can carry one.
 type Firewall struct {
 	// Verdict is open (every probe accepted), blocked (every probe
-	// dropped or rejected), dnat (every probe sent elsewhere by
-	// destination NAT), partly (some of each, or only from some
-	// sources) or unknown (see Reasons).
+	// dropped or rejected), partly (some of each, or only from some
+	// sources) or unknown (see Reasons). A probe that a DNAT rule sends
+	// to another host is judged by the forward chains.
+
 	Verdict string `json:"verdict"`
 	// OpenOn lists where the row is open when the verdict is partly:
 	// "eth1 v4", "eth0 v6 (some sources)".
@@ -29,6 +26,9 @@ type Firewall struct {
 	// By is the rule that decides: the drop of a blocked row, the last
 	// accept of an open one.
 	By *firewall.Decision `json:"by,omitempty"`
+	// DNAT lists where destination NAT sends the probes (a published
+	// container port: "192.0.2.2:80"); the socket itself never sees them.
+	DNAT []string `json:"dnat,omitempty"`
 	// Reasons say why the verdict is unknown or depends on the source.
 	Reasons []string `json:"reasons,omitempty"`
 	// Backends are the rule sets evaluated ("nftables",

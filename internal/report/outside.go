@@ -16,6 +16,9 @@ type Outside struct {
 const (
 	// OutsideExpected: the scan saw it open and a local socket listens.
 	OutsideExpected = "expected"
+	// OutsidePublished: the scan saw it open, and a DNAT rule publishes
+	// it to a container or another host.
+	OutsidePublished = "open-published"
 	// OutsideFiltered: a local socket listens, the scan did not get in.
 	OutsideFiltered = "listening-but-filtered"
 	// OutsideUnanswered: a local socket listens and the firewall may let
@@ -47,6 +50,8 @@ type OutsidePort struct {
 	// Service and Processes name the local row, when there is one;
 	// Firewall is its firewall verdict.
 	Service   string `json:"service,omitempty"`
+	// PublishedTo is the DNAT target of a published port.
+	PublishedTo string `json:"published_to,omitempty"`
 	Processes []int  `json:"processes,omitempty"`
 	Firewall  string `json:"firewall,omitempty"`
 }

@@ -44,11 +44,11 @@ func (e *SyntaxError) Error() string {
 // output.
 func Parse(data []byte, backend, family string) (*firewall.Ruleset, error) {
 	rs := &firewall.Ruleset{Backends: []string{backend}, Chains: []firewall.Chain{}}
-	p := &parser{rs: rs, backend: backend, family: family}
+	index := map[string]int{} // chain name → index in rs.Chains, per table
+	p := &parser{rs: rs, backend: backend, family: family, chains: index}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	table := ""
-	index := map[string]int{} // chain name → index in rs.Chains, per table
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		fail := func(msg string) error { return &SyntaxError{Line: n, Text: line, Msg: msg} }
@@ -125,6 +125,9 @@ type parser struct {
 	backend string
 	family  string
 	sets    int
+	// chains are the chains of the table being read: a target with
+	// one of their names is a jump, not an extension.
+	chains map[string]int
 }
 
 // Registers used by the translations.
@@ -375,7 +378,15 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				return r, err
 			}
 			target, rest := p.target(v, opt == "-g" || opt == "--goto")
-			add(target)
+			if target.Op == "nat" && (target.Key == "dnat" || target.Key == "redirect") {
+				exprs, err := p.natTarget(target, args[i+1:])
+				if err != nil {
+					return r, err
+				}
+				add(exprs...)
+			} else {
+				add(target)
+			}
 			i += skipTargetOptions(args[i+1:], rest)
 		case "-c", "--set-counters":
 			i += 2
@@ -438,7 +449,7 @@ func (p *parser) target(t string, gotoChain bool) (firewall.Expr, bool) {
 	case "QUEUE", "NFQUEUE":
 		return firewall.Expr{Op: "queue"}, true
 	}
-	if strings.ToUpper(t) == t && !strings.ContainsAny(t, "-_") {
+	if _, ok := p.chains[t]; !ok {
 		return firewall.Expr{Op: "unmodelled", Reason: "iptables target " + t}, true
 	}
 	v := "jump"
@@ -446,6 +457,51 @@ func (p *parser) target(t string, gotoChain bool) (firewall.Expr, bool) {
 		v = "goto"
 	}
 	return firewall.Expr{Op: "verdict", Verdict: v, Chain: t}, false
+}
+
+// natTarget loads DNAT's --to-destination ADDR[:PORT] or REDIRECT's
+// --to-ports PORT into registers for the nat expression, as nft does; a
+// range or a missing target leaves the destination unknown.
+func (p *parser) natTarget(nat firewall.Expr, opts []string) ([]firewall.Expr, error) {
+	var out []firewall.Expr
+	for i := 0; i+1 < len(opts); i++ {
+		switch opts[i] {
+		case "--to-destination":
+			to := opts[i+1]
+			if strings.ContainsAny(to, "-") {
+				return []firewall.Expr{{Op: "unmodelled", Reason: "DNAT to a range " + to}}, nil
+			}
+			var addr netip.Addr
+			var port uint16
+			if ap, err := netip.ParseAddrPort(to); err == nil {
+				addr, port = ap.Addr(), ap.Port()
+			} else if a, err := netip.ParseAddr(strings.Trim(to, "[]")); err == nil {
+				addr = a
+			} else {
+				return nil, fmt.Errorf("bad --to-destination %q", to)
+			}
+			out = append(out, firewall.Expr{Op: "immediate", Dreg: reg, Data: addr.AsSlice()})
+			nat.Sreg = reg
+			if port != 0 {
+				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: be16(port)})
+				nat.Dreg = reg2
+			}
+		case "--to-ports":
+			lo, hi, err := portRange(strings.ReplaceAll(opts[i+1], "-", ":"))
+			if err != nil {
+				return nil, err
+			}
+			if lo != hi {
+				return []firewall.Expr{{Op: "unmodelled", Reason: "REDIRECT to a port range"}}, nil
+			}
+			out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: be16(lo)})
+			nat.Dreg = reg2
+		}
+	}
+	if nat.Key == "dnat" && nat.Sreg == 0 {
+		return []firewall.Expr{{Op: "unmodelled", Reason: "DNAT without --to-destination"}}, nil
+	}
+	return append(out, nat), nil
 }
 
 // skipTargetOptions counts the arguments that belong to a target (its

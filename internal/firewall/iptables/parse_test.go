@@ -112,3 +112,52 @@ func FuzzParse(f *testing.F) {
 		rs.Evaluate(firewall.Packet{Family: firewall.FamilyIP, Iif: "eth0", Daddr: netip.MustParseAddr("192.0.2.1"), Proto: firewall.ProtoTCP, Dport: 22})
 	})
 }
+
+// TestDNATForward: Docker's classic iptables rules publish 8080 to a
+// container: the packet is DNATed in PREROUTING and judged by FORWARD,
+// where DOCKER-USER can still drop it.
+func TestDNATForward(t *testing.T) {
+	const rules = `*nat
+:PREROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:DOCKER - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -o docker0 -j DOCKER
+-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+%s
+COMMIT
+`
+	p := firewall.Packet{Family: firewall.FamilyIP, Iif: "eth0", IifIndex: 2, Daddr: netip.MustParseAddr("198.51.100.1"),
+		Proto: firewall.ProtoTCP, Dport: 8080, Local: []netip.Addr{netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("172.17.0.1")},
+		Routes: []firewall.Route{{Prefix: netip.MustParsePrefix("198.51.100.0/24"), Iface: "eth0", Index: 2}, {Prefix: netip.MustParsePrefix("172.17.0.0/16"), Iface: "docker0", Index: 3}}}
+	for _, c := range []struct {
+		user string
+		want firewall.Verdict
+		by   string
+	}{
+		{"", firewall.Open, "-d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT"},
+		{"-A DOCKER-USER -i eth0 -j DROP", firewall.Blocked, "-i eth0 -j DROP"},
+	} {
+		rs, err := Parse([]byte(strings.Replace(rules, "%s", c.user, 1)), BackendLegacy, firewall.FamilyIP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := rs.Evaluate(p)
+		if res.Verdict != c.want || res.DNAT != "172.17.0.2:80" || res.By == nil || res.By.Text != c.by {
+			t.Errorf("DOCKER-USER %q: %s via %q by %v, want %s via 172.17.0.2:80 by %q", c.user, res.Verdict, res.DNAT, res.By, c.want, c.by)
+		}
+	}
+	// Port 22 is not published: INPUT's policy decides.
+	p.Dport = 22
+	rs, _ := Parse([]byte(strings.Replace(rules, "%s", "", 1)), BackendLegacy, firewall.FamilyIP)
+	if res := rs.Evaluate(p); res.Verdict != firewall.Blocked || res.DNAT != "" {
+		t.Errorf("port 22: %+v", res)
+	}
+}
