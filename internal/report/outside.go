@@ -49,9 +49,9 @@ type OutsidePort struct {
 	Join string `json:"join"`
 	// Service and Processes name the local row, when there is one;
 	// Firewall is its firewall verdict.
-	Service   string `json:"service,omitempty"`
+	Service string `json:"service,omitempty"`
 	// PublishedTo is the DNAT target of a published port.
 	PublishedTo string `json:"published_to,omitempty"`
-	Processes []int  `json:"processes,omitempty"`
-	Firewall  string `json:"firewall,omitempty"`
+	Processes   []int  `json:"processes,omitempty"`
+	Firewall    string `json:"firewall,omitempty"`
 }
