@@ -43,6 +43,19 @@ const (
 type oracle struct {
 	env     *testenv.Env
 	ifindex uint32
+	// port is the next source port of a probe: each probe has its own,
+	// so that none meets a conntrack entry of an earlier ruleset.
+	port uint16
+}
+
+// sourcePort hands out probe source ports from 20000 up, wrapping below
+// the ephemeral range.
+func (o *oracle) sourcePort() uint16 {
+	if o.port < 20000 || o.port >= 32000 {
+		o.port = 20000
+	}
+	o.port++
+	return o.port
 }
 
 func newOracle(t *testing.T) *oracle {
@@ -185,7 +198,7 @@ func (o *oracle) compare(t *testing.T, name, text string, rs *firewall.Ruleset, 
 				if definite(anywhere.Verdict) && definite(res.Verdict) && anywhere.Verdict != res.Verdict {
 					t.Errorf("%s: %s %s:%d: from anywhere %s, from the peer %s\n%s", name, l.proto, fam.daddr, port, anywhere.Verdict, res.Verdict, text)
 				}
-				targets = append(targets, testenv.Target{Proto: l.proto, Addr: netip.AddrPortFrom(fam.daddr, port)})
+				targets = append(targets, testenv.Target{Proto: l.proto, Addr: netip.AddrPortFrom(fam.daddr, port), SourcePort: o.sourcePort()})
 				results = append(results, res)
 			}
 		}
@@ -203,7 +216,9 @@ func (o *oracle) compare(t *testing.T, name, text string, rs *firewall.Ruleset, 
 	if len(retry) > 0 {
 		var again []testenv.Target
 		for _, i := range retry {
-			again = append(again, targets[i])
+			tg := targets[i]
+			tg.SourcePort = o.sourcePort()
+			again = append(again, tg)
 		}
 		r2, err := o.env.Peer.Probe(again, retryTimeout)
 		if err != nil {

@@ -41,6 +41,10 @@ func (n *NS) InNetNS(fn func() error) error {
 type Target struct {
 	Proto string // "tcp" or "udp"
 	Addr  netip.AddrPort
+	// SourcePort, when not 0, is the probe's own port: tests that
+	// change the firewall between probes use fresh ones, so that no
+	// probe meets a connection-tracking entry an earlier one left.
+	SourcePort uint16
 }
 
 func (t Target) String() string { return t.Proto + " " + t.Addr.String() }
@@ -139,6 +143,15 @@ func (n *NS) Probe(targets []Target, timeout time.Duration) ([]bool, error) {
 				return fmt.Errorf("socket: %w", err)
 			}
 			fds[i] = fd
+			if tg.SourcePort != 0 {
+				var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(tg.SourcePort)}
+				if fam == unix.AF_INET {
+					sa = &unix.SockaddrInet4{Port: int(tg.SourcePort)}
+				}
+				if err := unix.Bind(fd, sa); err != nil {
+					return fmt.Errorf("bind source port %d: %w", tg.SourcePort, err)
+				}
+			}
 		}
 		return nil
 	})
