@@ -371,6 +371,14 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		}
 		return st.load(e.Dreg, slice(src, e.Offset, e.Len, e.Base+" header beyond its fixed part"))
 	case "ct":
+		if beforeConntrack(base) {
+			// No conntrack entry yet: the kernel reports the state as
+			// invalid, and every other ct key ends the rule.
+			if e.Key == "state" {
+				return st.load(e.Dreg, native32(ctStateInvalid))
+			}
+			return false, "", "", ""
+		}
 		return st.load(e.Dreg, st.ct(e.Key))
 	case "fib":
 		return st.load(e.Dreg, st.fib(e))
@@ -536,7 +544,18 @@ func (st *evalState) meta(key string) field {
 }
 
 // Connection tracking state bits (NF_CT_STATE_BIT).
-const ctStateNew = 8
+const (
+	ctStateInvalid = 1
+	ctStateNew     = 8
+)
+
+// conntrackPriority is where connection tracking hooks into prerouting
+// (NF_IP_PRI_CONNTRACK): chains before it see no conntrack entry.
+const conntrackPriority = -200
+
+func beforeConntrack(base *Chain) bool {
+	return base.Hook == "ingress" || base.Hook == "prerouting" && base.Priority < conntrackPriority
+}
 
 func (st *evalState) ct(key string) field {
 	p := st.pkt

@@ -156,6 +156,14 @@ func (g *generator) rule(family, hook string, jumps bool) string {
 		// A rule without a verdict: a counter or log that changes nothing.
 		return strings.Join(parts, " ") + " log prefix \"x \""
 	}
+	if strings.Contains(strings.Join(parts, " "), "established") {
+		// A rule for established packets judges the handshake's later
+		// packets, which the evaluator (it answers for a connection's
+		// first packet) does not; a reject there would reset the probe's
+		// connection right after the SYN-ACK that proves the first
+		// packet got in. Accept or drop leave the proof intact.
+		return strings.Join(parts, " ") + " " + g.pick("accept", "drop")
+	}
 	return strings.Join(parts, " ") + " " + g.verdict(hook, l4, jumps)
 }
 

@@ -114,21 +114,43 @@ func echo(fd int) {
 }
 
 // Probe tries every target from the namespace at once and says which were
-// reached: a TCP handshake that completed, or a UDP datagram echoed back.
+// reached: a TCP SYN answered by a SYN-ACK, or a UDP datagram echoed back.
 // A target that neither answers nor refuses within timeout is unreachable.
+//
+// For TCP targets with a SourcePort, the answer is read off the wire: a
+// SYN-ACK to that port, seen by a packet socket in the namespace, proves
+// that the SYN got through even when a rule resets the connection right
+// after (rejecting its ACK).
 func (n *NS) Probe(targets []Target, timeout time.Duration) ([]bool, error) {
 	fds := make([]int, len(targets))
 	for i := range fds {
 		fds[i] = -1
 	}
+	wire := -1
 	defer func() {
 		for _, fd := range fds {
 			if fd >= 0 {
 				_ = unix.Close(fd)
 			}
 		}
+		if wire >= 0 {
+			_ = unix.Close(wire)
+		}
 	}()
 	err := n.InNetNS(func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+		if err != nil {
+			return fmt.Errorf("packet socket: %w", err)
+		}
+		wire = fd
+		// A large buffer: every answer of one round must fit.
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = n.InNetNS(func() error {
 		for i, tg := range targets {
 			typ := unix.SOCK_STREAM
 			if tg.Proto == "udp" {
@@ -197,6 +219,7 @@ func (n *NS) Probe(targets []Target, timeout time.Duration) ([]bool, error) {
 		}
 		left := time.Until(deadline)
 		if len(pfds) == 0 || left <= 0 {
+			synAcks(wire, targets, reached)
 			return reached, nil
 		}
 		if _, err := unix.Poll(pfds, int(left/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
@@ -214,8 +237,51 @@ func (n *NS) Probe(targets []Target, timeout time.Duration) ([]bool, error) {
 				reached[i] = err == nil && nr > 0
 				continue
 			}
-			soerr, err := unix.GetsockoptInt(fds[i], unix.SOL_SOCKET, unix.SO_ERROR)
-			reached[i] = err == nil && soerr == 0
+			// Writable without an error event: the SYN was answered
+			// by a SYN-ACK. SO_ERROR is not asked: it also reports a
+			// soft error, such as an ICMP port unreachable that a
+			// rule sent for a later packet of the connection, which
+			// says nothing about the first one.
+			reached[i] = p.Revents&(unix.POLLERR|unix.POLLHUP) == 0
+		}
+	}
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// synAcks reads the packets the packet socket saw and marks every TCP
+// target with a SourcePort that got a SYN-ACK to that port.
+func synAcks(fd int, targets []Target, reached []bool) {
+	want := map[uint16]int{}
+	for i, t := range targets {
+		if t.Proto == "tcp" && t.SourcePort != 0 {
+			want[t.SourcePort] = i
+		}
+	}
+	buf := make([]byte, 2048)
+	for range 1 << 16 {
+		n, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
+		if err != nil {
+			return
+		}
+		pkt := buf[:n]
+		var tcp []byte
+		switch {
+		case n >= 20 && pkt[0]>>4 == 4 && pkt[9] == 6:
+			ihl := int(pkt[0]&0x0f) * 4
+			if n >= ihl+14 {
+				tcp = pkt[ihl:]
+			}
+		case n >= 40 && pkt[0]>>4 == 6 && pkt[6] == 6:
+			if n >= 40+14 {
+				tcp = pkt[40:]
+			}
+		}
+		if tcp == nil || tcp[13]&0x12 != 0x12 { // SYN and ACK
+			continue
+		}
+		if i, ok := want[uint16(tcp[2])<<8|uint16(tcp[3])]; ok {
+			reached[i] = true
 		}
 	}
 }

@@ -42,7 +42,7 @@ func Chain(c *nftables.Chain) firewall.Chain {
 		out.Family, out.Table = Family(c.Table.Family), c.Table.Name
 	}
 	if c.Hooknum != nil {
-		out.Hook = hookName(out.Family, *c.Hooknum)
+		out.Hook = HookName(out.Family, *c.Hooknum)
 		out.Type = string(c.Type)
 		if c.Priority != nil {
 			out.Priority = int32(*c.Priority)
@@ -55,7 +55,9 @@ func Chain(c *nftables.Chain) firewall.Chain {
 	return out
 }
 
-func hookName(family string, h nftables.ChainHook) string {
+// HookName names a base chain's hook as nft(8) does, for a table of the
+// given family (netdev's ingress shares its number with prerouting).
+func HookName(family string, h nftables.ChainHook) string {
 	if family == firewall.FamilyNetdev {
 		switch h {
 		case unix.NF_NETDEV_INGRESS:
