@@ -15,24 +15,37 @@ import (
 // InNetNS runs fn on an OS thread that has entered the namespace's network
 // namespace, so that sockets fn creates belong to it (a socket keeps its
 // namespace for life). It needs CAP_SYS_ADMIN over the namespace: as root,
-// not in ModeUserNS. The thread is discarded afterwards.
+// not in ModeUserNS. The thread returns to its own namespace afterwards
+// and lives on: a thread that ended would kill, through Pdeathsig, any
+// helper process it had started (the namespace holders among them).
 func (n *NS) InNetNS(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		// Never unlocked: the thread, now in another namespace, ends
-		// with this goroutine.
 		runtime.LockOSThread()
+		own, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open own network namespace: %w", err)
+			return
+		}
+		defer own.Close()
 		f, err := os.Open(n.NetNSPath())
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("open %s: %w", n.NetNSPath(), err)
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("setns %s: %w", n.NetNSPath(), err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and ends with this goroutine
+		errc <- err
 	}()
 	return <-errc
 }
