@@ -19,7 +19,7 @@ import (
 
 // outsideRuleset lets ssh in, postgres from the peer's network only, DNS,
 // and redirects 8080 to ssh: a port open from outside with nothing
-// listening on it here.
+// listening on it, published by the redirect.
 const outsideRuleset = `flush ruleset
 table inet filter {
   chain input {
@@ -79,7 +79,7 @@ func TestOutside(t *testing.T) {
 		}
 		firewall[row.Port] = row.Firewall.Verdict
 	}
-	for port, want := range map[uint16]string{22: "open", 5432: "partly", 6379: "blocked", 53: "open"} {
+	for port, want := range map[uint16]string{22: "open", 5432: "partly", 6379: "blocked", 53: "open", 8080: "open"} {
 		if firewall[port] != want {
 			t.Errorf("port %d: firewall %q, want %q", port, firewall[port], want)
 		}
@@ -95,8 +95,8 @@ func TestOutside(t *testing.T) {
 		"tcp/22":   report.OutsideExpected,
 		"tcp/5432": report.OutsideExpected, // the peer is in 192.0.2.0/24
 		"tcp/6379": report.OutsideFiltered,
-		"tcp/8080": report.OutsideNoSocket,
-		"udp/53":   report.OutsideExpected, // the listener echoes nmap's probe
+		"tcp/8080": report.OutsidePublished, // the redirect to :22
+		"udp/53":   report.OutsideExpected,  // the listener echoes nmap's probe
 	} {
 		if joins[port] != want {
 			t.Errorf("%s: joined as %q, want %q (all: %v)", port, joins[port], want, joins)
@@ -108,7 +108,7 @@ func TestOutside(t *testing.T) {
 
 	// The table says the same in words.
 	tr := run(t, env.NS, bin, "list", "--outside", scan)
-	for _, want := range []string{"FIREWALL", "blocked", "open, but nothing here listens", "listening here, but the scan did not get in"} {
+	for _, want := range []string{"FIREWALL", "blocked", "open (dnat)", "open, published by DNAT to", "listening here, but the scan did not get in"} {
 		if !bytes.Contains([]byte(tr.stdout), []byte(want)) {
 			t.Errorf("table lacks %q:\n%s", want, tr.stdout)
 		}
