@@ -38,6 +38,28 @@ const (
 	MsgHeaderNetNS    MsgID = "header.netns"
 	MsgHeaderChange   MsgID = "header.change"
 
+	MsgHeaderFirewall        MsgID = "header.firewall"
+	MsgFirewallOpen          MsgID = "firewall.open"
+	MsgFirewallBlocked       MsgID = "firewall.blocked"
+	MsgFirewallPartly        MsgID = "firewall.partly"
+	MsgFirewallUnknown       MsgID = "firewall.unknown"
+	MsgFirewallDNAT          MsgID = "firewall.dnat"
+	MsgFirewallTitle         MsgID = "firewall.title"
+	MsgFirewallBy            MsgID = "firewall.by"
+	MsgFirewallWhy           MsgID = "firewall.why"
+	MsgFirewallBoth          MsgID = "firewall.both"
+	MsgOutsideTitle          MsgID = "outside.title"
+	MsgOutsideExpected       MsgID = "outside.expected"
+	MsgOutsideFiltered       MsgID = "outside.listening-but-filtered"
+	MsgOutsidePublished      MsgID = "outside.open-published"
+	MsgOutsideUnanswered     MsgID = "outside.listening-unanswered"
+	MsgOutsideNoSocket       MsgID = "outside.open-without-socket"
+	MsgOutsideNotInPolicy    MsgID = "outside.open-not-in-policy"
+	MsgOutsideNotThisHost    MsgID = "outside.not-this-host"
+	MsgOutsideAddressUnknown MsgID = "outside.address-not-known"
+	MsgOutsideNotScanned     MsgID = "outside.not-scanned"
+	MsgOutsideFirewall       MsgID = "outside.firewall"
+
 	MsgExposureAll       MsgID = "exposure.all"
 	MsgExposureLoopback  MsgID = "exposure.loopback"
 	MsgExposureDevice    MsgID = "exposure.device"
@@ -97,6 +119,7 @@ const (
 	MsgReasonAmbiguousColumns MsgID = "reason.ambiguous-columns"
 	MsgReasonPermissionDenied MsgID = "reason.permission-denied"
 	MsgReasonNoOwnerInOutput  MsgID = "reason.no-owner-in-output"
+	MsgReasonRemoteScan       MsgID = "reason.remote-scan"
 
 	MsgGapNoCapability  MsgID = "gap.no-capability"
 	MsgGapHidepid       MsgID = "gap.hidepid"
@@ -419,6 +442,29 @@ var catalogue = map[MsgID]text{
 	MsgHeaderNetNS:    {En: "NETNS", Ja: "NETNS"},
 	MsgHeaderChange:   {En: "CHANGE", Ja: "変化"},
 
+	// The FIREWALL column and --explain (firewall.go), the outside view (outside.go).
+	MsgHeaderFirewall:        {En: "FIREWALL", Ja: "ファイアウォール"},
+	MsgFirewallOpen:          {En: "open", Ja: "許可"},
+	MsgFirewallBlocked:       {En: "blocked", Ja: "遮断"},
+	MsgFirewallPartly:        {En: "partly: %[1]s", Ja: "一部: %[1]s"},
+	MsgFirewallUnknown:       {En: "?", Ja: "?"},
+	MsgFirewallDNAT:          {En: "%[1]s (dnat)", Ja: "%[1]s (DNAT)"},
+	MsgFirewallTitle:         {En: "Firewall (which rule decides):", Ja: "ファイアウォール (判定したルール):"},
+	MsgFirewallBy:            {En: "%[1]s by %[2]s", Ja: "%[1]s: %[2]s"},
+	MsgFirewallWhy:           {En: "%[1]s: %[2]s", Ja: "%[1]s: %[2]s"},
+	MsgFirewallBoth:          {En: "nftables and iptables-legacy both hold rules; a packet must pass both", Ja: "nftables と iptables-legacy の両方にルールがあります。パケットは両方を通過する必要があります"},
+	MsgOutsideTitle:          {En: "Outside view (%[1]s, %[2]s):", Ja: "外からの見え方 (%[1]s, %[2]s):"},
+	MsgOutsideExpected:       {En: "open, listening here", Ja: "開いている (ここで待ち受け中)"},
+	MsgOutsideFiltered:       {En: "listening here, but the scan did not get in", Ja: "ここで待ち受け中だがスキャンは到達せず"},
+	MsgOutsidePublished:      {En: "open, published by DNAT to %[1]s", Ja: "開いている (DNAT で %[1]s へ公開)"},
+	MsgOutsideUnanswered:     {En: "listening here, no answer to the scan (a filter, or a service that ignores the probe)", Ja: "ここで待ち受け中、スキャンへの応答なし (フィルタか、プローブを無視するサービス)"},
+	MsgOutsideNoSocket:       {En: "open, but nothing here listens (DNAT, or another host behind this address)", Ja: "開いているがここでは何も待ち受けていません (DNAT か、このアドレスの背後の別ホスト)"},
+	MsgOutsideNotInPolicy:    {En: "open, and not in the policy", Ja: "開いていてポリシーにありません"},
+	MsgOutsideNotThisHost:    {En: "open on an address that is not this host's: not joined", Ja: "このホストのものではないアドレスで開いています (照合せず)"},
+	MsgOutsideAddressUnknown: {En: "open; this host's addresses are unknown, so not joined", Ja: "開いています (このホストのアドレスが不明なため照合せず)"},
+	MsgOutsideNotScanned:     {En: "%[1]d reachable rows not probed by the scan", EnOne: "%[1]d reachable row not probed by the scan", Ja: "スキャンが調べていない到達可能な行 %[1]d 個"},
+	MsgOutsideFirewall:       {En: "firewall %[1]s", Ja: "ファイアウォール %[1]s"},
+
 	MsgExposureAll:       {En: "all-ifaces", Ja: "全インターフェイス"},
 	MsgExposureLoopback:  {En: "loopback", Ja: "ループバック"},
 	MsgExposureDevice:    {En: "device %[1]s", Ja: "デバイス %[1]s"},
@@ -484,6 +530,7 @@ var catalogue = map[MsgID]text{
 	MsgReasonAmbiguousColumns: {En: "the tool ran the COMMAND and PID columns together and the split is ambiguous", Ja: "ツールが COMMAND と PID の列を続けて表示しており、区切りが曖昧です"},
 	MsgReasonPermissionDenied: {En: "the tool could not read every process's open files (permission denied)", Ja: "ツールはすべてのプロセスの開いているファイルを読めませんでした (権限なし)"},
 	MsgReasonNoOwnerInOutput:  {En: "no process in the %[3]s output holds this address and port", Ja: "%[3]s の出力に、このアドレスとポートを持つプロセスがありません"},
+	MsgReasonRemoteScan:       {En: "a port scan from another machine sees ports, not the processes behind them", Ja: "別のマシンからのポートスキャンに見えるのはポートだけで、その背後のプロセスは見えません"},
 
 	// Gaps, by snapshot.Gap.Reason; the first argument is the count.
 	MsgGapNoCapability:  {En: "%[1]d sockets of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", EnOne: "%[1]d socket of unseen owner: reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
@@ -887,7 +934,7 @@ var ownerReasonIDs = map[string]MsgID{
 	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace,
 	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "one-pid-shown": MsgReasonOnePIDShown,
 	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
-	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput,
+	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput, "remote-scan": MsgReasonRemoteScan,
 }
 
 // gapText is the text of a gap and the names of its arguments in

@@ -15,6 +15,7 @@ import (
 // docs/json.md does not describe.
 func TestJSONFieldsAreDocumented(t *testing.T) {
 	keys := undocumented(t, fixtureReport(t, true))
+	undocumented(t, firewallReport())
 	if len(keys) < 30 {
 		t.Errorf("only %d distinct keys seen: the fixture no longer exercises the schema", len(keys))
 	}

@@ -26,7 +26,12 @@ func writeReportTable(w io.Writer, r *report.Report, o Options) error {
 	if multiNS {
 		header = append(header, tx.get(MsgHeaderNetNS))
 	}
-	for _, id := range []MsgID{MsgHeaderProto, MsgHeaderAddress, MsgHeaderPort, MsgHeaderIP, MsgHeaderExposure, MsgHeaderProcess, MsgHeaderUser, MsgHeaderService, MsgHeaderRisk, MsgHeaderNote} {
+	columns := []MsgID{MsgHeaderProto, MsgHeaderAddress, MsgHeaderPort, MsgHeaderIP, MsgHeaderExposure, MsgHeaderProcess, MsgHeaderUser, MsgHeaderService, MsgHeaderRisk}
+	withFirewall := hasFirewall(r)
+	if withFirewall {
+		columns = append(columns, MsgHeaderFirewall)
+	}
+	for _, id := range append(columns, MsgHeaderNote) {
 		header = append(header, tx.get(id))
 	}
 	g.add(ansiBold, header...)
@@ -38,7 +43,11 @@ func writeReportTable(w io.Writer, r *report.Report, o Options) error {
 		line = append(line,
 			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), string(row.Reach),
 			tx.exposure(row.Exposure, row.Interface), Processes(row), Users(row),
-			serviceText(tx, row), tx.severity(row.Severity), noteText(tx, row))
+			serviceText(tx, row), tx.severity(row.Severity))
+		if withFirewall {
+			line = append(line, firewallText(tx, row))
+		}
+		line = append(line, noteText(tx, row))
 		g.add(severityColour(row.Severity), line...)
 	}
 	if err := g.write(w, o.Color, o.Width); err != nil {
@@ -46,8 +55,10 @@ func writeReportTable(w io.Writer, r *report.Report, o Options) error {
 	}
 	lw := newLineWriter(w)
 	lw.printf("%s", summary(tx, r))
+	lw.printf("%s", outsideSection(tx, r))
 	if o.Explain {
 		lw.printf("%s", explanations(tx, r))
+		lw.printf("%s", firewallExplanations(tx, r))
 	}
 	return lw.flush("table")
 }

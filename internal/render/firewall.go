@@ -1,0 +1,90 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/report"
+)
+
+// hasFirewall reports whether any row carries a firewall verdict, so that
+// the table shows the column only for a snapshot that holds a ruleset.
+func hasFirewall(r *report.Report) bool {
+	for _, row := range r.Rows {
+		if row.Firewall != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// firewallText is the FIREWALL cell: open, blocked, partly with where it
+// is open, or ? (the reasons are in --explain and the JSON).
+func firewallText(tx texts, row report.Row) string {
+	fw := row.Firewall
+	if fw == nil {
+		return ""
+	}
+	var v string
+	switch fw.Verdict {
+	case report.FirewallPartly:
+		return tx.get(MsgFirewallPartly, Escape(strings.Join(fw.OpenOn, ", ")))
+	case report.FirewallOpen:
+		v = tx.get(MsgFirewallOpen)
+	case report.FirewallBlocked:
+		v = tx.get(MsgFirewallBlocked)
+	default:
+		return tx.get(MsgFirewallUnknown)
+	}
+	if len(fw.DNAT) > 0 {
+		return tx.get(MsgFirewallDNAT, v)
+	}
+	return v
+}
+
+// firewallExplanations says, under the table with --explain, which rule
+// decides each row's verdict, or why it is unknown.
+func firewallExplanations(tx texts, r *report.Report) string {
+	var b strings.Builder
+	both := false
+	for _, row := range r.Rows {
+		fw := row.Firewall
+		if fw == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			fmt.Fprintf(&b, "\n%s\n", tx.get(MsgFirewallTitle))
+		}
+		both = both || slices.Contains(fw.Notes, "both-backends")
+		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, Escape(row.Address))
+		verdict := firewallText(tx, row)
+		switch {
+		case fw.Verdict == report.FirewallPartly:
+			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
+			for _, p := range fw.Probes {
+				line := fmt.Sprintf("%s %s %s", p.Interface, p.Family, p.Address)
+				if p.DNAT != "" {
+					line += " → " + p.DNAT
+				}
+				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
+					line = tx.get(MsgFirewallBy, line+": "+string(p.Verdict), p.By.String())
+				} else if len(p.Reasons) > 0 {
+					line = tx.get(MsgFirewallWhy, line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
+				}
+				fmt.Fprintf(&b, "    %s\n", Escape(line))
+			}
+		case fw.By != nil:
+			fmt.Fprintf(&b, "  %s: %s\n", what, tx.get(MsgFirewallBy, verdict, Escape(fw.By.String())))
+		case len(fw.Reasons) > 0:
+			fmt.Fprintf(&b, "  %s: %s\n", what, tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; "))))
+		default:
+			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
+		}
+	}
+	if both {
+		fmt.Fprintf(&b, "  %s\n", tx.get(MsgFirewallBoth))
+	}
+	return b.String()
+}
