@@ -58,11 +58,11 @@ func firewallExplanations(tx texts, r *report.Report) string {
 			fmt.Fprintf(&b, "\n%s\n", tx.get(MsgFirewallTitle))
 		}
 		both = both || slices.Contains(fw.Notes, "both-backends")
-		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, Escape(row.Address))
+		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, short(row.Address))
 		verdict := firewallText(tx, row)
 		switch {
 		case fw.Verdict == report.FirewallPartly:
-			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 			for _, p := range fw.Probes {
 				line := fmt.Sprintf("%s %s %s", p.Interface, p.Family, p.Address)
 				if p.DNAT != "" {
@@ -73,14 +73,14 @@ func firewallExplanations(tx texts, r *report.Report) string {
 				} else if len(p.Reasons) > 0 {
 					line = tx.get(MsgFirewallWhy, line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
 				}
-				fmt.Fprintf(&b, "    %s\n", Escape(line))
+				fmt.Fprintf(&b, "    %s\n", capText(Escape(line)))
 			}
 		case fw.By != nil:
-			fmt.Fprintf(&b, "  %s: %s\n", what, tx.get(MsgFirewallBy, verdict, Escape(fw.By.String())))
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallBy, verdict, Escape(fw.By.String()))))
 		case len(fw.Reasons) > 0:
-			fmt.Fprintf(&b, "  %s: %s\n", what, tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; "))))
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; ")))))
 		default:
-			fmt.Fprintf(&b, "  %s: %s\n", what, verdict)
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 		}
 	}
 	if both {

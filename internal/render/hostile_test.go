@@ -57,6 +57,13 @@ func hostileSnapshot(t testing.TB) *snapshot.Snapshot {
 
 func hostileReport(t testing.TB) *report.Report {
 	r := analysis.Build(hostileSnapshot(t), analysis.Options{All: true, Knowledge: kb(t)})
+	r.Outside = &report.Outside{Scanner: hostile, Started: hostile, NotScanned: 1, Ports: []report.OutsidePort{
+		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
+		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
+	}}
+	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []string{hostile}, Reasons: []string{hostile}}
+	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []string{hostile}}
+	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
 		{Kind: report.PolicyMissing, Proto: "tcp", Port: 1, Message: report.Note{Key: "policy.missing", Args: []string{hostile, hostile}}},
 	}}

@@ -19,7 +19,7 @@ var outsideIDs = map[string]MsgID{
 func joinText(tx texts, p report.OutsidePort) string {
 	id, ok := outsideIDs[p.Join]
 	if !ok {
-		return Escape(p.Join)
+		return short(p.Join)
 	}
 	if p.Join == report.OutsidePublished {
 		return tx.get(id, short(p.PublishedTo))
