@@ -11,7 +11,7 @@ import (
 // cannot blow a table up; the last column may be longer, and on a
 // terminal is cut to what fits.
 const (
-	maxCellWidth     = 48
+	maxCellWidth     = 64
 	maxLastCellWidth = 400
 	minLastCellWidth = 16
 	minCellWidth     = 8
