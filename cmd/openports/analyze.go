@@ -132,12 +132,13 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgWarnMoreOmitted, problems-maxWarnings))
 	}
 	if problems > 0 {
-		fmt.Fprintf(g.stderr, "analyze: %d %s not understood", problems, plural(problems, "line", "lines"))
+		lang := g.language()
+		notUnderstood := render.Text(lang, render.MsgAnalyzeNotUnderstood, problems)
 		if o.strict {
-			fmt.Fprintln(g.stderr)
-			return exitWith(report.ExitUsage, fmt.Errorf("--strict: %d %s not understood", problems, plural(problems, "line", "lines")))
+			fmt.Fprintf(g.stderr, "analyze: %s\n", notUnderstood)
+			return exitWith(report.ExitUsage, fmt.Errorf("--strict: %s", notUnderstood))
 		}
-		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
+		fmt.Fprintf(g.stderr, "analyze: %s %s\n", notUnderstood, render.Text(lang, render.MsgAnalyzeSkipped))
 	}
 	joined := join.Join(parts)
 	for _, m := range joined.Matches {
@@ -145,7 +146,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	if !o.established {
 		if n := join.KeepListening(joined.Snapshot); n > 0 {
-			fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
+			fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeConnected, n))
 		}
 	}
 	aopt, err := g.analysisOptions(o.all)
@@ -236,11 +237,4 @@ func nothingParsed(in *multi.Input) bool {
 		}
 	}
 	return true
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -421,10 +421,13 @@ const (
 	MsgXKindRelay  MsgID = "explain.kind.relay"
 	MsgXKindRuntim MsgID = "explain.kind.runtime"
 
-	MsgWarning         MsgID = "warning"
-	MsgWarnIncomplete  MsgID = "warn.incomplete-baseline"
-	MsgWarnRunAsRoot   MsgID = "warn.run-as-root"
-	MsgWarnMoreOmitted MsgID = "warn.more-omitted"
+	MsgWarning              MsgID = "warning"
+	MsgWarnIncomplete       MsgID = "warn.incomplete-baseline"
+	MsgWarnRunAsRoot        MsgID = "warn.run-as-root"
+	MsgWarnMoreOmitted      MsgID = "warn.more-omitted"
+	MsgAnalyzeNotUnderstood MsgID = "analyze.not-understood"
+	MsgAnalyzeSkipped       MsgID = "analyze.skipped"
+	MsgAnalyzeConnected     MsgID = "analyze.connected-left-out"
 )
 
 // catalogue holds every text in every language.
@@ -845,10 +848,13 @@ var catalogue = map[MsgID]text{
 	MsgXKindRelay:  {En: "starts or forwards other services", Ja: "他のサービスを起動・中継するプログラム"},
 	MsgXKindRuntim: {En: "language runtime: the program it runs decides the service", Ja: "言語ランタイム (サービスの正体は動かしているプログラム次第)"},
 
-	MsgWarning:         {En: "warning: %[1]s", Ja: "警告: %[1]s"},
-	MsgWarnIncomplete:  {En: "the view is incomplete: rules of sockets of unknown owner name no process", Ja: "見えていない部分があります: 所有プロセス不明のソケットの規則にはプロセス名がありません"},
-	MsgWarnRunAsRoot:   {En: "run as root to see every owner", Ja: "すべての所有プロセスを見るには root で実行してください"},
-	MsgWarnMoreOmitted: {En: "%[1]d more warnings not shown", EnOne: "%[1]d more warning not shown", Ja: "他に警告 %[1]d 件 (表示を省略)"},
+	MsgWarning:              {En: "warning: %[1]s", Ja: "警告: %[1]s"},
+	MsgWarnIncomplete:       {En: "the view is incomplete: rules of sockets of unknown owner name no process", Ja: "見えていない部分があります: 所有プロセス不明のソケットの規則にはプロセス名がありません"},
+	MsgWarnRunAsRoot:        {En: "run as root to see every owner", Ja: "すべての所有プロセスを見るには root で実行してください"},
+	MsgWarnMoreOmitted:      {En: "%[1]d more warnings not shown", EnOne: "%[1]d more warning not shown", Ja: "他に警告 %[1]d 件 (表示を省略)"},
+	MsgAnalyzeNotUnderstood: {En: "%[1]d lines not understood", EnOne: "%[1]d line not understood", Ja: "解釈できない行が %[1]d 行"},
+	MsgAnalyzeSkipped:       {En: "(skipped; --strict makes this an error)", Ja: "(読み飛ばしました。--strict でエラーになります)"},
+	MsgAnalyzeConnected:     {En: "%[1]d connected sockets left out (--established keeps them)", EnOne: "%[1]d connected socket left out (--established keeps it)", Ja: "接続済みのソケット %[1]d 個を除外 (--established で残します)"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.
