@@ -68,9 +68,12 @@ Lines no parser understands are warnings on standard error
 line; --strict makes them an error.
 
 Exit codes: 0 complete view; 2 usage error, missing file, unknown format,
-an input no line of which could be read, or a problem line with --strict;
-3 some owners are unknown (the output has no process column, or no owner
-part holds the socket).`,
+an empty input or one no line of which could be read, or a problem line
+with --strict; 3 incomplete view: some owners are unknown (the output has
+no process column, or no owner part holds the socket), a line was not
+understood (a last line without a newline may have been cut and is not
+used), or the output cannot show listening sockets (netstat without -a or
+-l).`,
 		Example: analyzeExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -115,8 +118,8 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 			fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
 		}
 		problems += len(in.Problems)
-		if len(in.Problems) > 0 && nothingParsed(in) {
-			return exitWith(report.ExitUsage, fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", name))
+		if err := in.NoOutput(); err != nil {
+			return exitWith(report.ExitUsage, err)
 		}
 	}
 	if problems > 0 {
@@ -128,6 +131,9 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
 	}
 	joined := join.Join(parts)
+	if problems > 0 {
+		joined.Snapshot.Gaps = append(joined.Snapshot.Gaps, multi.ProblemsGap(problems))
+	}
 	for _, m := range joined.Matches {
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}
@@ -207,16 +213,6 @@ func describeSegment(name string, s multi.Segment) string {
 		fmt.Fprintf(&b, " after %q", s.Command)
 	}
 	return b.String()
-}
-
-// nothingParsed reports whether no line of in became data.
-func nothingParsed(in *multi.Input) bool {
-	for _, s := range in.Segments {
-		if s.Result != nil && s.Result.Parsed > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func plural(n int, one, many string) string {

@@ -119,7 +119,7 @@ func TestAnalyzeConcatenatedNetstatLsof(t *testing.T) {
 	// The same input cut in the middle of the lsof part: --strict exits 2
 	// whenever a line was not used.
 	data := readTestdata(t, path)
-	junk := bytes.Replace(data, []byte("\nf4\n"), []byte("\nf4\nthis line is no lsof field\n"), 1)
+	junk := bytes.Replace(data, []byte("\nf4\n"), []byte("\nf4\n!! not an lsof field\n"), 1)
 	if c, _, e := analyzeJSON(t, nil, "--strict", writeTemp(t, "junk.txt", junk)); c != 2 {
 		t.Errorf("--strict with an unused line: exit %d, want 2:\n%s", c, e)
 	}

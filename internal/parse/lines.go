@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLine is the longest line EachLine passes whole; a longer one is passed
@@ -79,4 +80,39 @@ func ReadLines(r io.Reader) ([]string, error) {
 			return lines, err
 		}
 	}
+}
+
+// ReadLinesEnd is ReadLines that also reports whether the input's last
+// line has no newline: such a line may have been cut from a longer one.
+func ReadLinesEnd(r io.Reader) (lines []string, unterminated bool, err error) {
+	br := bufio.NewReader(r)
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" {
+			lines = append(lines, strings.TrimRight(s, "\r\n"))
+			unterminated = !strings.HasSuffix(s, "\n")
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, unterminated, nil
+		}
+		if err != nil {
+			return lines, unterminated, err
+		}
+	}
+}
+
+// MaxQuote is the most of a line a problem quotes.
+const MaxQuote = 200
+
+// Clip returns line cut to MaxQuote bytes (at a UTF-8 boundary), with "…"
+// when it was cut, for quoting a line in a problem.
+func Clip(line string) string {
+	if len(line) <= MaxQuote {
+		return line
+	}
+	i := MaxQuote
+	for i > 0 && !utf8.RuneStart(line[i]) {
+		i--
+	}
+	return line[:i] + "…"
 }

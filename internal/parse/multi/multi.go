@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/parse"
@@ -32,6 +33,7 @@ import (
 	"github.com/openports/openports/internal/parse/netstat"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/parse/ss"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // FormatUnknown names a segment no parser recognised.
@@ -39,6 +41,9 @@ const FormatUnknown = "unknown"
 
 // expectAny is the Expected text of a line in a segment no parser knows.
 const expectAny = "output of netstat, ss, lsof, fstat or sockstat"
+
+// ExpectWholeLine is the Expected text of a last line without a newline.
+const ExpectWholeLine = "a line ending in a newline (the input ends inside this line, which may have been cut from a longer one; it is not used)"
 
 // Parsers returns every parser of saved tool output, in a fixed order.
 func Parsers() []parse.Parser {
@@ -172,11 +177,18 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	lines, err := parse.ReadLines(r)
+	lines, unterminated, err := parse.ReadLinesEnd(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	in := &Input{Name: name, Lines: len(lines)}
+	if last := len(lines) - 1; unterminated && strings.TrimSpace(lines[last]) != "" {
+		// The input ends inside its last line: whatever it says may be
+		// the start of a longer line (a port 41 cut from 4123), so it is
+		// reported and not used.
+		in.Problems = append(in.Problems, parse.LineError{File: name, Line: last + 1, Text: parse.Clip(lines[last]), Expected: ExpectWholeLine})
+		lines = lines[:last]
+	}
 	for _, c := range chunks(lines) {
 		if c.boundary {
 			in.Boundaries++
@@ -215,6 +227,7 @@ func chunks(lines []string) []chunk {
 	cur := chunk{first: 0}
 	family := ""     // the tool of the current chunk, from a hint or header
 	content := false // the current chunk has a non-blank line
+	contentLines := 0
 	flush := func(end int) {
 		cur.last = end
 		if content {
@@ -226,18 +239,22 @@ func chunks(lines []string) []chunk {
 			flush(i)
 			out = append(out, chunk{first: i, last: i + 1, boundary: true})
 			hint := toolOf(cmd)
-			cur, family, content = chunk{first: i + 1, command: cmd, hint: hint}, hint, false
+			cur, family, content, contentLines = chunk{first: i + 1, command: cmd, hint: hint}, hint, false, 0
 			continue
 		}
 		if h := headerFamily(line); h != "" {
-			if content && h != family {
+			// A header right after the chunk's only line is that line's
+			// section title (a localised "Connexions Internet actives").
+			titled := family == "" && contentLines == 1 && i > 0 && strings.TrimSpace(lines[i-1]) != ""
+			if content && h != family && !titled {
 				flush(i)
-				cur, content = chunk{first: i}, false
+				cur, content, contentLines = chunk{first: i}, false, 0
 			}
 			family = h
 		}
 		if strings.TrimSpace(line) != "" {
 			content = true
+			contentLines++
 		}
 	}
 	flush(len(lines))
@@ -301,6 +318,9 @@ func toolOf(cmd string) string {
 // headerFamily names the tool whose header or section title line is, or "".
 func headerFamily(line string) string {
 	f := strings.Fields(line)
+	if len(f) == 1 && len(f[0]) > 1 && f[0][0] == 'p' && parse.IsDigits(f[0][1:]) {
+		return "lsof" // an lsof -F process record starts a part
+	}
 	if len(f) < 2 {
 		return ""
 	}
@@ -434,4 +454,26 @@ func unknownSegment(lines []string, c chunk, name string) Segment {
 		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: lines[i], Expected: expectAny})
 	}
 	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
+}
+
+// NoOutput returns an error naming the input when no part of it is output
+// of a known tool: it is empty, blank, or no line of it could be read.
+func (in *Input) NoOutput() error {
+	for _, s := range in.Segments {
+		if s.Format != FormatUnknown && s.Result != nil && (s.Result.Parsed > 0 || len(s.Result.Problems) == 0) {
+			return nil
+		}
+	}
+	if len(in.Problems) == 0 {
+		return fmt.Errorf("%s: no output of netstat, ss, lsof, fstat or sockstat (the input is empty or blank)", in.Name)
+	}
+	return fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", in.Name)
+}
+
+// ProblemsGap is the gap of n lines that no parser understood: what they
+// held is not in the view.
+func ProblemsGap(n int) snapshot.Gap {
+	return snapshot.Gap{Area: "input", Reason: "lines-not-understood", Count: n,
+		Args:   map[string]string{"count": strconv.Itoa(n)},
+		Detail: "lines of the input were not understood (see the warnings); what they held is not in this view"}
 }

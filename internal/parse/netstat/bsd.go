@@ -124,24 +124,38 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 	inet := true
 	hdr := defaultBSDHeader()
 	var ev osEvidence
+	noListeners := false
+	routing := false
 	for i, line := range lines {
 		n := i + 1
 		f := fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 {
-				inet, hdr = true, defaultBSDHeader()
+				inet, routing, hdr = true, false, defaultBSDHeader()
 			}
 			b.skip()
 			continue
 		}
 		if title, isInet := isSectionTitle(line); title {
 			inet, hdr = isInet, defaultBSDHeader()
+			routing = isRoutingTitle(line)
 			ev.title(line)
+			if isInet && !strings.Contains(line, "(including servers)") {
+				// Without -a the BSDs and macOS leave listening
+				// sockets out and say so by omitting this.
+				noListeners = true
+			}
 			b.skip()
 			continue
 		}
 		if !inet {
-			b.skip()
+			// UNIX domain and kernel socket tables have at least three
+			// columns; a line that does not belong to another output.
+			if routing || len(f) >= 3 {
+				b.skip()
+			} else {
+				b.problem(n, line, "a line of netstat's UNIX domain or kernel socket table")
+			}
 			continue
 		}
 		if strings.Contains(line, "Proto") && strings.Contains(line, "Local Address") {
@@ -177,6 +191,9 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 		b.setOS("darwin")
 	} else {
 		b.setOS(ev.os())
+	}
+	if noListeners {
+		b.noListeners = append(b.noListeners, map[bool]string{true: "darwin", false: "bsd"}[darwin])
 	}
 }
 

@@ -100,6 +100,9 @@ type builder struct {
 	noOwnerColumn int
 	// hiddenOwner counts sockets whose owner the tool could not see.
 	hiddenOwner int
+	// noListeners names the dialect of each block that cannot show
+	// listening sockets (run without -a or -l).
+	noListeners []string
 }
 
 func newBuilder(format, name string, lines int) *builder {
@@ -145,6 +148,9 @@ func (b *builder) finish() *parse.Result {
 	if b.noOwnerColumn > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
 			Detail: "the netstat output has no process column (run netstat with -p, or -v on macOS)", Count: b.noOwnerColumn})
+	}
+	if len(b.noListeners) > 0 {
+		s.Gaps = append(s.Gaps, noListenersGap(b.noListeners[0]))
 	}
 	if b.hiddenOwner > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
@@ -204,4 +210,19 @@ func isSectionTitle(line string) (title, inet bool) {
 		}
 	}
 	return false, false
+}
+
+// noListenersGap says that an output of dialect cannot show listening
+// sockets, and which command would. On the BSDs -p selects a protocol, so
+// owners come from fstat or sockstat there.
+func noListenersGap(dialect string) snapshot.Gap {
+	cmd := map[string]string{
+		"linux":  "netstat -l (netstat -tulpn as root shows owners) or ss -tulpn",
+		"bsd":    "netstat -a (netstat -an), and fstat or sockstat for owners",
+		"darwin": "netstat -a (netstat -anv shows owners) or lsof -i",
+	}[dialect]
+	return snapshot.Gap{Area: "listeners", Reason: "output-without-listeners",
+		Args:   map[string]string{"tool": "netstat", "command": cmd},
+		Detail: "this netstat output shows only connected sockets (it was run without -a or -l), so it cannot show listening sockets; run " + cmd,
+		Count:  1}
 }
