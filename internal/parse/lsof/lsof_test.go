@@ -40,7 +40,7 @@ var corpus = []struct {
 	{"linux-ubuntu-18.04-nonroot.txt", lsof.Table, "linux", 0, nil, true},
 	{"macos-PiTCP-sTCP-LISTEN-names.txt", lsof.Table, "", 13, nil, false},
 	{"macos-Pn-i4.txt", lsof.Table, "", 10, nil, false},
-	{"linux-netns-lsof-F.txt", lsof.Fields, "", 8, nil, false},
+	{"linux-netns-lsof-F.txt", lsof.Fields, "linux", 8, nil, false},
 	{"linux-netns-lsof-FpcLuftPn.txt", lsof.Fields, "", 7, nil, false},
 }
 
