@@ -134,6 +134,9 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	if problems > 0 {
 		joined.Snapshot.Gaps = append(joined.Snapshot.Gaps, multi.ProblemsGap(problems))
 	}
+	if n := joined.Unbound; n > 0 {
+		fmt.Fprintf(g.stderr, "analyze: %d unbound %s (*.* or port 0) left out\n", n, plural(n, "socket", "sockets"))
+	}
 	for _, m := range joined.Matches {
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}

@@ -40,7 +40,9 @@ func TestAnalyzeOpenBSDCutNames(t *testing.T) {
 			if r.Service != "samba" && !strings.Contains(r.ServiceLabel, "smb") {
 				t.Errorf("tcp/445 service = %q (%q), want SMB", r.Service, r.ServiceLabel)
 			}
-			if !slices.ContainsFunc(r.Notes, func(n report.Note) bool { return n.Key == "truncated" && strings.Contains(strings.Join(n.Args, ","), "local-port") }) {
+			if !slices.ContainsFunc(r.Notes, func(n report.Note) bool {
+				return n.Key == "truncated" && strings.Contains(strings.Join(n.Args, ","), "local-port")
+			}) {
 				t.Errorf("tcp/445 has no truncation note: %+v", r.Notes)
 			}
 		}

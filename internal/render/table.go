@@ -47,7 +47,7 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 	colour[0] = ansiBold
 	for _, row := range r.Rows {
 		line := []string{
-			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
+			string(row.Proto), Escape(row.Address), portCell(row), row.Reach,
 			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
 			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
 		}
@@ -348,4 +348,13 @@ func plural(n int, s string) string {
 		return s
 	}
 	return s + "s"
+}
+
+// portCell is the PORT column: the number, or what the tool printed when
+// the port could not be read (never a 0 that would mean nothing).
+func portCell(row report.Row) string {
+	if row.PortText != "" {
+		return Escape(row.PortText) + "?"
+	}
+	return strconv.Itoa(int(row.Port))
 }

@@ -60,6 +60,17 @@ type Result struct {
 	// Merged counts sockets dropped as duplicates of a socket another
 	// part lists too.
 	Merged int
+	// Unbound counts sockets left out because they have no local port
+	// ("*.*", "*:0"): nothing can reach them, and they are no rows.
+	Unbound int
+}
+
+// Unbound reports whether s has no local port: an unbound or only
+// connected-to socket that the tool printed as "*.*" or port 0. A raw
+// socket's "port" is its protocol and a port that could not be read is
+// not 0, so neither is unbound.
+func Unbound(s *snapshot.Socket) bool {
+	return s.Local.Port() == 0 && s.PortText == "" && s.Proto != snapshot.Raw && !slices.Contains(s.Truncated, "local-port")
 }
 
 // String says in one line per part what was joined, for people.
@@ -142,6 +153,10 @@ func Join(parts []Part) *Result {
 			continue
 		}
 		for _, s := range p.Snapshot.Sockets {
+			if Unbound(&s) {
+				res.Unbound++
+				continue
+			}
 			s = copySocket(s)
 			k, ok := keyOf(&s)
 			if !ok {

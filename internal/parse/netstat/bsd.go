@@ -192,6 +192,17 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 	} else {
 		b.setOS(ev.os())
 	}
+	if darwin || ev.four || b.res.Snapshot.OS == "freebsd" {
+		// These name a dual-stack socket tcp46/udp46: a tcp6/udp6 one
+		// is IPv6-only.
+		for i := range b.res.Snapshot.Sockets {
+			s := &b.res.Snapshot.Sockets[i]
+			v6 := s.Local.Addr().Is6() && !s.Local.Addr().Is4In6() || s.Family == "inet6"
+			if v6 && s.V6Only == nil {
+				s.V6Only = snapshot.Bool(true)
+			}
+		}
+	}
 	if noListeners {
 		b.noListeners = append(b.noListeners, map[bool]string{true: "darwin", false: "bsd"}[darwin])
 	}
@@ -224,6 +235,10 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 		s.Remote = remote.ap
 	}
 	s.LocalText, s.RemoteText = local.text, remote.text
+	s.PortText, s.Family = local.portText, local.family
+	if remote.portText != "" {
+		s.RemoteText = remote.text + "." + remote.portText
+	}
 	for _, c := range []struct {
 		cut  bool
 		name string
@@ -279,6 +294,15 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 		s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
 		s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
 	case !h.known && len(rest) > 0:
+		if pid, name, ok := macPIDByShape(rest); ok {
+			if pid == 0 {
+				s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonPIDZero
+				return s, ""
+			}
+			s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
+			s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
+			return s, ""
+		}
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoHeader
 	default:
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
@@ -332,4 +356,26 @@ func (e *osEvidence) os() string {
 		return "netbsd"
 	}
 	return ""
+}
+
+// macPIDByShape reads the pid from the columns macOS netstat -v prints
+// after the state when no header says which is which (grep LISTEN):
+// "rhiwat shiwat pid epid state options" (numbers, then two hex words),
+// or newer releases' "... process:pid ..." field.
+func macPIDByShape(rest []field) (pid int, name string, ok bool) {
+	for _, f := range rest {
+		c := strings.LastIndexByte(f.s, ':')
+		if c > 0 && parse.IsDigits(f.s[c+1:]) && !strings.HasPrefix(f.s, "0x") {
+			if pid, err := strconv.Atoi(f.s[c+1:]); err == nil {
+				return pid, f.s[:c], true
+			}
+		}
+	}
+	if len(rest) >= 6 && parse.IsDigits(rest[0].s) && parse.IsDigits(rest[1].s) && parse.IsDigits(rest[2].s) &&
+		parse.IsDigits(rest[3].s) && strings.HasPrefix(rest[4].s, "0x") && strings.HasPrefix(rest[5].s, "0x") {
+		if pid, err := strconv.Atoi(rest[2].s); err == nil {
+			return pid, "", true
+		}
+	}
+	return 0, "", false
 }

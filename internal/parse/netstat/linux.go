@@ -180,11 +180,18 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		s.Remote = remote.ap
 	}
 	s.LocalText, s.RemoteText = local.text, remote.text
+	s.PortText, s.Family = local.portText, local.family
+	if remote.portText != "" {
+		s.RemoteText = remote.text + ":" + remote.portText
+	}
 	if local.cutAddr {
 		s.Truncated = append(s.Truncated, "local-address")
 	}
 	if remote.cutAddr {
 		s.Truncated = append(s.Truncated, "remote-address")
+	}
+	if local.cutPort {
+		s.Truncated = append(s.Truncated, "local-port")
 	}
 	rest := f[5:]
 	// State: always shown for TCP, a number for raw sockets, a word for
