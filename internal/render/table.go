@@ -316,7 +316,12 @@ func summary(tx texts, r *report.Report) string {
 		parts = append(parts, tx.get("summary.root-wildcard", rootAll, plural(rootAll, "line")))
 	}
 	if len(r.Rows) == 0 {
-		parts = append([]string{tx.get("summary.nothing")}, parts...)
+		// An all-clear only from a view that saw everything.
+		key := "summary.nothing"
+		if !r.Complete {
+			key = "summary.nothing-seen"
+		}
+		parts = append([]string{tx.get(key)}, parts...)
 	}
 	if m := ownerMethodText(tx, r.OwnerMethod); m != "" {
 		parts = append(parts, tx.get("summary.owners", m))
