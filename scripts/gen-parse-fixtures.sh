@@ -19,6 +19,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 ip -n "$ns" link set lo up
 run() { ip netns exec "$ns" "$@"; }
+# /usr/bin/python3: readable by the unprivileged user too. Started with
+# ip netns exec directly (no shell function), so that $! is the process
+# itself and cleanup can end it.
+py3=/usr/bin/python3
 py='
 import socket, sys, time, struct
 kind = sys.argv[1]
@@ -33,12 +37,14 @@ elif kind == "lo":
 elif kind == "mdns":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("224.0.0.251", 5353))
+elif kind == "hidden":
+    s = socket.socket(); s.bind(("0.0.0.0", 9090)); s.listen(); a = s.accept()
 elif kind == "udp6":
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 5300))
 time.sleep(120)
 '
 for k in tcp4 tcp6 lo mdns mdns udp6; do
-	run python3 -c "$py" "$k" &
+	ip netns exec "$ns" $py3 -c "$py" "$k" &
 	pids="$pids $!"
 done
 i=0
@@ -59,6 +65,32 @@ run ss -tulpn >"$out/linux-netns-ss-tulpn.txt" 2>&1
 run ss -antup >"$out/linux-netns-ss-antup.txt" 2>&1
 run lsof -nP -i -F >"$out/linux-netns-lsof-F.txt" 2>&1
 run lsof -nP -i -FpcLuftPn >"$out/linux-netns-lsof-FpcLuftPn.txt" 2>&1
+# A listener of an unprivileged user with a connection from root, seen by
+# that user: only the connected socket's owner is hidden.
+for p in $pids; do kill "$p" 2>/dev/null || true; done
+for p in $pids; do wait "$p" 2>/dev/null || true; done
+pids=""
+ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups $py3 -c "$py" hidden &
+pids="$pids $!"
+i=0
+until [ "$(run ss -Htln | grep -c ':9090 ')" -ge 1 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "listener did not start" >&2; exit 1; }
+	sleep 0.1
+done
+ip netns exec "$ns" $py3 -c 'import socket,time; c=socket.create_connection(("127.0.0.1",9090)); time.sleep(120)' &
+pids="$pids $!"
+i=0
+until [ "$(run ss -Htn state established | wc -l)" -ge 2 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "connection did not start" >&2; exit 1; }
+	sleep 0.1
+done
+asnobody() { run setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+asnobody ss -antup >"$out/linux-netns-nobody-ss-antup.txt" 2>&1
+asnobody ss -tulpn >"$out/linux-netns-nobody-ss-tulpn.txt" 2>&1
+asnobody netstat -antup >"$out/linux-netns-nobody-antup.txt" 2>&1
+asnobody netstat -tulpn >"$out/linux-netns-nobody-tulpn.txt" 2>&1
 {
 	echo "generated $(date -u +%Y-%m-%dT%H:%M:%SZ) by scripts/gen-parse-fixtures.sh"
 	echo "kernel $(uname -r); $(netstat --version 2>&1 | head -1); $(ss --version 2>&1 | head -1); $(lsof -v 2>&1 | grep -m1 revision)"

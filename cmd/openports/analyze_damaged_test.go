@@ -208,3 +208,55 @@ func TestAnalyzeCutLastLine(t *testing.T) {
 		})
 	}
 }
+
+// The exit code does not depend on connected sockets that are left out:
+// the same sockets listed with and without connections give the same
+// answer. An unprivileged run hides only the owner of a root process's
+// connection here.
+func TestAnalyzeExitIgnoresHiddenConnections(t *testing.T) {
+	englishEnv(t)
+	for _, pair := range [][2]string{
+		{"../../internal/parse/ss/testdata/linux-netns-nobody-ss-antup.txt", "../../internal/parse/ss/testdata/linux-netns-nobody-ss-tulpn.txt"},
+		{"../../internal/parse/netstat/testdata/linux-netns-nobody-antup.txt", "../../internal/parse/netstat/testdata/linux-netns-nobody-tulpn.txt"},
+	} {
+		withConn, _, e1 := analyzeJSON(t, nil, pair[0])
+		listening, rep, e2 := analyzeJSON(t, nil, pair[1])
+		if withConn != listening {
+			t.Errorf("%s exits %d, %s exits %d:\n%s\n%s", filepath.Base(pair[0]), withConn, filepath.Base(pair[1]), listening, e1, e2)
+		}
+		if strings.Contains(e1+e2, "not understood") {
+			t.Errorf("lines not understood:\n%s\n%s", e1, e2)
+		}
+		if listening == report.ExitIncomplete && (rep == nil || len(rep.Gaps) == 0) {
+			t.Errorf("%s: exit 3 with no gap saying why", filepath.Base(pair[1]))
+		}
+	}
+	if code, _, e := analyzeJSON(t, nil, "../../internal/parse/ss/testdata/linux-netns-nobody-ss-antup.txt"); code != 0 {
+		t.Errorf("ss -antup whose listener is fully owned: exit %d, want 0:\n%s", code, e)
+	}
+}
+
+// Two processes bound to one multicast group each get every datagram:
+// that is no duplicate listener.
+func TestAnalyzeMulticastGroupIsNoDuplicate(t *testing.T) {
+	englishEnv(t)
+	_, rep, e := analyzeJSON(t, nil, "../../internal/parse/ss/testdata/linux-netns-ss-tulpn.txt")
+	if rep == nil {
+		t.Fatal(e)
+	}
+	rows := 0
+	for _, r := range rep.Rows {
+		if r.Port != 5353 {
+			continue
+		}
+		rows++
+		for _, f := range r.Findings {
+			if f.Rule == "duplicate-listener" {
+				t.Errorf("224.0.0.251:5353 row has a duplicate-listener finding: %+v", f)
+			}
+		}
+	}
+	if rows == 0 {
+		t.Error("no 5353 rows")
+	}
+}
