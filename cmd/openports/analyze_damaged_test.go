@@ -260,3 +260,16 @@ func TestAnalyzeMulticastGroupIsNoDuplicate(t *testing.T) {
 		t.Error("no 5353 rows")
 	}
 }
+
+// netstat -p shows one process per socket: the view is incomplete, and
+// the gaps say why.
+func TestAnalyzeNetstatOnePIDIsAGap(t *testing.T) {
+	englishEnv(t)
+	code, rep, e := analyzeJSON(t, nil, "../../internal/parse/netstat/testdata/linux-netns-tulpn.txt")
+	if code != report.ExitIncomplete || rep == nil {
+		t.Fatalf("exit %d, want 3:\n%s", code, e)
+	}
+	if !hasGap(rep, "one-process-per-socket") {
+		t.Errorf("no one-process-per-socket gap: %+v", rep.Gaps)
+	}
+}

@@ -117,3 +117,17 @@ func IsDigits(s string) bool {
 	}
 	return true
 }
+
+// Listening reports whether s is what the live collectors list by default:
+// a listening socket, an unconnected datagram socket, or a socket whose
+// state the tool did not print and that has no remote address. The others
+// are connected sockets, which analyze leaves out unless asked.
+func Listening(s *snapshot.Socket) bool {
+	switch {
+	case s.Remote.IsValid() || s.RemoteText != "" || s.Remote.Port() != 0:
+		return false
+	case s.State == snapshot.Listen || s.State == snapshot.Unconnected || s.State == "":
+		return true
+	}
+	return false
+}

@@ -458,12 +458,9 @@ func KeepListening(s *snapshot.Snapshot) int {
 	kept := s.Sockets[:0]
 	dropped := 0
 	for _, so := range s.Sockets {
-		switch {
-		case so.Remote.IsValid() || so.RemoteText != "" || so.Remote.Port() != 0:
-			dropped++
-		case so.State == snapshot.Listen || so.State == snapshot.Unconnected || so.State == "":
+		if parse.Listening(&so) {
 			kept = append(kept, so)
-		default:
+		} else {
 			dropped++
 		}
 	}

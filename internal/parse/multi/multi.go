@@ -228,6 +228,7 @@ func chunks(lines []string) []chunk {
 	family := ""     // the tool of the current chunk, from a hint or header
 	content := false // the current chunk has a non-blank line
 	contentLines := 0
+	notice := false // the chunk so far is a parenthesised notice
 	flush := func(end int) {
 		cur.last = end
 		if content {
@@ -239,20 +240,25 @@ func chunks(lines []string) []chunk {
 			flush(i)
 			out = append(out, chunk{first: i, last: i + 1, boundary: true})
 			hint := toolOf(cmd)
-			cur, family, content, contentLines = chunk{first: i + 1, command: cmd, hint: hint}, hint, false, 0
+			cur, family, content, contentLines, notice = chunk{first: i + 1, command: cmd, hint: hint}, hint, false, 0, false
 			continue
 		}
 		if h := headerFamily(line); h != "" {
 			// A header right after the chunk's only line is that line's
 			// section title (a localised "Connexions Internet actives").
-			titled := family == "" && contentLines == 1 && i > 0 && strings.TrimSpace(lines[i-1]) != ""
+			titled := family == "" && (contentLines == 1 && i > 0 && strings.TrimSpace(lines[i-1]) != "" || notice)
 			if content && h != family && !titled {
 				flush(i)
-				cur, content, contentLines = chunk{first: i}, false, 0
+				cur, content, contentLines, notice = chunk{first: i}, false, 0, false
 			}
 			family = h
 		}
-		if strings.TrimSpace(line) != "" {
+		if t := strings.TrimSpace(line); t != "" {
+			// A tool's parenthesised notice on stderr ("(Not all
+			// processes could be identified, ...)") heads the output.
+			if contentLines == 0 {
+				notice = strings.HasPrefix(t, "(")
+			}
 			content = true
 			contentLines++
 		}

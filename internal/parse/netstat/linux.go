@@ -58,9 +58,19 @@ func parseLinux(b *builder, lines []string) {
 		}
 		withoutServers, listening = false, 0
 	}
+	notice := false // inside netstat's parenthesised notice on stderr
 	for i, line := range lines {
 		n := i + 1
 		f := fields(line)
+		if t := strings.TrimSpace(line); notice || strings.HasPrefix(t, "(") && len(f) > 2 {
+			// "(Not all processes could be identified, non-owned
+			// process info\n will not be shown, ...)", "(No info could
+			// be read for "-p": ...)", in any language: the sockets it
+			// speaks of show "-" and get a gap of their own.
+			notice = !strings.HasSuffix(t, ")")
+			b.skip()
+			continue
+		}
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 { // a "# command" line starts a new output
 				endBlock()

@@ -100,6 +100,9 @@ type builder struct {
 	noOwnerColumn int
 	// hiddenOwner counts sockets whose owner the tool could not see.
 	hiddenOwner int
+	// onePID counts sockets whose one process netstat -p showed: others
+	// sharing the socket would not be shown.
+	onePID int
 	// noListeners names the dialect of each block that cannot show
 	// listening sockets (run without -a or -l).
 	noListeners []string
@@ -118,11 +121,16 @@ func (b *builder) problem(n int, text, expected string) {
 }
 
 func (b *builder) add(s snapshot.Socket) {
-	switch s.OwnerReason {
-	case reasonNoColumn:
+	// The owner gaps speak of the sockets analyze lists; a connected
+	// socket's unknown owner is its own (owner_state).
+	switch reason := s.OwnerReason; {
+	case !parse.Listening(&s):
+	case reason == reasonNoColumn:
 		b.noOwnerColumn++
-	case reasonHidden:
+	case reason == reasonHidden:
 		b.hiddenOwner++
+	case reason == reasonOnePID:
+		b.onePID++
 	}
 	b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, s)
 	b.res.Parsed++
@@ -147,10 +155,16 @@ func (b *builder) finish() *parse.Result {
 	s := b.res.Snapshot
 	if b.noOwnerColumn > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
-			Detail: "the netstat output has no process column (run netstat with -p, or -v on macOS)", Count: b.noOwnerColumn})
+			Args:   map[string]string{"tool": "netstat", "command": ownersCommand[b.res.Snapshot.Source]},
+			Detail: "the netstat output has no process column (" + ownersCommand[b.res.Snapshot.Source] + ")", Count: b.noOwnerColumn})
 	}
 	if len(b.noListeners) > 0 {
 		s.Gaps = append(s.Gaps, noListenersGap(b.noListeners[0]))
+	}
+	if b.onePID > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "one-process-per-socket", Count: b.onePID,
+			Args:   map[string]string{"tool": "netstat"},
+			Detail: "netstat -p shows one process per socket: processes that share a socket (forked servers, inherited descriptors) are not shown (fstat, sockstat, lsof or ss -p show them all)"})
 	}
 	if b.hiddenOwner > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
@@ -210,6 +224,14 @@ func isSectionTitle(line string) (title, inet bool) {
 		}
 	}
 	return false, false
+}
+
+// ownersCommand says, per dialect, what shows the owners netstat did not:
+// on the BSDs netstat -p selects a protocol, so never suggest it there.
+var ownersCommand = map[string]string{
+	"parse/" + FormatLinux:  "run netstat with -p, as root, or ss -tulpn",
+	"parse/" + FormatBSD:    "the BSDs' netstat shows no processes: fstat or sockstat does",
+	"parse/" + FormatDarwin: "run netstat -anv, whose pid column shows them, or lsof -i",
 }
 
 // noListenersGap says that an output of dialect cannot show listening

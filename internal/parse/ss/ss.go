@@ -161,10 +161,13 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			problem(n, line, exp)
 		default:
 			prevSocket = true
-			switch s.OwnerReason {
-			case reasonNoColumn:
+			// The owner gaps speak of the sockets analyze lists; a
+			// connected socket's unknown owner is its own (owner_state).
+			switch reason := s.OwnerReason; {
+			case !parse.Listening(&s):
+			case reason == reasonNoColumn:
 				unknown++
-			case reasonNotShown:
+			case reason == reasonNotShown:
 				hidden++
 			}
 			res.Snapshot.Sockets = append(res.Snapshot.Sockets, s)
