@@ -39,11 +39,17 @@ elif kind == "mdns":
     s.bind(("224.0.0.251", 5353))
 elif kind == "hidden":
     s = socket.socket(); s.bind(("0.0.0.0", 9090)); s.listen(); a = s.accept()
+elif kind == "raw":
+    r6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 58)
+    r4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, 17)
+    p6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+    p6.bind(("::", 0))
 elif kind == "udp6":
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 5300))
 time.sleep(120)
 '
-for k in tcp4 tcp6 lo mdns mdns udp6; do
+run sysctl -qw net.ipv4.ping_group_range="0 0"
+for k in tcp4 tcp6 lo mdns mdns udp6 raw; do
 	ip netns exec "$ns" $py3 -c "$py" "$k" &
 	pids="$pids $!"
 done
@@ -63,6 +69,10 @@ done
 run ss -antp >"$out/linux-netns-ss-antp.txt" 2>&1
 run ss -tulpn >"$out/linux-netns-ss-tulpn.txt" 2>&1
 run ss -antup >"$out/linux-netns-ss-antup.txt" 2>&1
+run ss -a >"$out/linux-netns-ss-a.txt" 2>&1
+run ss -awp >"$out/linux-netns-ss-awp.txt" 2>&1
+run netstat -awp >"$out/linux-netns-awp.txt" 2>&1
+run netstat -tlp >"$out/linux-netns-tlp-names.txt" 2>&1
 run lsof -nP -i -F >"$out/linux-netns-lsof-F.txt" 2>&1
 run lsof -nP -i -FpcLuftPn >"$out/linux-netns-lsof-FpcLuftPn.txt" 2>&1
 # A listener of an unprivileged user with a connection from root, seen by

@@ -107,3 +107,62 @@ func TestAnalyzeMacHeaderlessPID(t *testing.T) {
 		}
 	}
 }
+
+// Raw sockets show an IP protocol where others show a port: never a port
+// with a service guessed from it. ss's icmp6 lines are raw sockets too.
+func TestAnalyzeRawSockets(t *testing.T) {
+	englishEnv(t)
+	for _, path := range []string{
+		"../../internal/parse/netstat/testdata/linux-netns-awp.txt",
+		"../../internal/parse/ss/testdata/linux-netns-ss-awp.txt",
+		"../../internal/parse/ss/testdata/linux-ubuntu-18.04-tulwn-icmp6.txt",
+	} {
+		_, rep, stderr := analyzeJSON(t, nil, "--all", path)
+		if rep == nil || strings.Contains(stderr, "not understood") {
+			t.Fatalf("%s:\n%s", path, stderr)
+		}
+		raw := 0
+		for _, r := range rep.Rows {
+			if r.Proto != "raw" {
+				continue
+			}
+			raw++
+			if r.IdentifiedBy == "port" {
+				t.Errorf("%s: raw/%d identified by port as %s", path, r.Port, r.Service)
+			}
+		}
+		if raw == 0 {
+			t.Errorf("%s: no raw row", path)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"analyze", "--color", "never", "--all", "../../internal/parse/netstat/testdata/linux-netns-awp.txt"}, &out, &errb); code != 3 {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), "proto 17") {
+		t.Errorf("the raw udp socket's PORT cell is not its protocol:\n%s", out.String())
+	}
+}
+
+// "localhost" as a tool printed it is kept, not silently 127.0.0.1.
+func TestAnalyzeLocalhostName(t *testing.T) {
+	englishEnv(t)
+	_, rep, stderr := analyzeJSON(t, nil, "--all", "../../internal/parse/netstat/testdata/linux-netns-tlp-names.txt")
+	if rep == nil {
+		t.Fatal(stderr)
+	}
+	noted := false
+	for _, r := range rep.Rows {
+		if r.Port != 6310 {
+			continue
+		}
+		for _, n := range r.Notes {
+			if n.Key == "address.printed" && slices.Contains(n.Args, "localhost") {
+				noted = true
+			}
+		}
+	}
+	if !noted {
+		t.Errorf("localhost:6310 has no note that the tool printed a name: %+v", rep.Rows)
+	}
+}
