@@ -285,6 +285,14 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 	if len(printed) > 0 {
 		out = append(out, report.Note{Key: "port.printed", Args: []string{strings.Join(printed, ", ")}})
 	}
+	for _, rs := range row.Sockets {
+		if rs.LocalText != "" && rs.Local.Addr().IsValid() {
+			// The tool printed a name ("localhost") that was read as
+			// an address: say so, the name may mean another one.
+			out = append(out, report.Note{Key: "address.printed", Args: []string{rs.LocalText, rs.Local.Addr().String()}})
+			break
+		}
+	}
 	if via {
 		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})
 	}

@@ -54,6 +54,7 @@ var catalogue = map[string]map[string]string{
 	"owner.via-unnamed": {"en": "another tool's", "ja": "別のツール"},
 	"truncated":         {"en": "truncated by the tool: %[1]s", "ja": "ツールが切り詰めた項目: %[1]s"},
 	"port.printed":      {"en": "port not readable, printed as %[1]s", "ja": "ポートを読めません (表示は %[1]s)"},
+	"address.printed":   {"en": "the tool printed the name %[1]s, read as %[2]s", "ja": "ツールは名前 %[1]s を表示 (%[2]s と解釈)"},
 
 	// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 	// arguments are the socket's uid and user.

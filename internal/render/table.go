@@ -361,5 +361,8 @@ func portCell(row report.Row) string {
 	if row.PortText != "" {
 		return Escape(row.PortText) + "?"
 	}
+	if row.Proto == snapshot.Raw {
+		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
+	}
 	return strconv.Itoa(int(row.Port))
 }

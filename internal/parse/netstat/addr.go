@@ -107,6 +107,9 @@ func linuxEndpoint(tok string, pi protoInfo) (endpoint, string) {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	mayBeCut := len(tok) == linuxAddrWidth
 	addr, ok := hostAddr(host, pi.v6)
+	if host == "localhost" {
+		e.text = host // read as the loopback address, the name kept
+	}
 	switch {
 	case ok && mayBeCut && !addr.Is4():
 		// A full IPv4 address and port never fill the column; an IPv6
@@ -156,6 +159,9 @@ func bsdEndpoint(tok string, pi protoInfo, w bsdWidths) (endpoint, string) {
 		e.cutAddr = true
 	}
 	addr, ok := hostAddr(host, pi.v6)
+	if host == "localhost" {
+		e.text = host // read as the loopback address, the name kept
+	}
 	if !ok {
 		// A host name, or an address cut to the column: never guessed.
 		addr = netip.Addr{}

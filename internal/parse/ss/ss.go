@@ -60,6 +60,8 @@ const (
 // inetNetids map the Netid column of Internet sockets.
 var inetNetids = map[string]snapshot.Proto{
 	"tcp": snapshot.TCP, "udp": snapshot.UDP, "raw": snapshot.Raw, "sctp": snapshot.SCTP,
+	// ss names raw ICMPv6 sockets icmp6 (ss -a, ss -w)
+	"icmp6": snapshot.Raw,
 }
 
 // otherNetids are the socket families and protocols that are skipped:
@@ -93,7 +95,7 @@ type input struct {
 
 func prescan(lines []string) input {
 	var in input
-	sawUnconn := false
+	sawUnconn, sawRaw := false, false
 	for _, l := range lines {
 		if strings.Contains(l, "0.0.0.0:") || strings.Contains(l, "0.0.0.0%") || (strings.Contains(l, "Peer Address:Port") && strings.Contains(l, "Process")) {
 			in.modernWildcard = true
@@ -107,12 +109,33 @@ func prescan(lines []string) input {
 		}
 		if len(f) > 0 && f[0] == "UNCONN" {
 			sawUnconn = true
+			if len(f) > 3 && protocolPort(f[3]) {
+				sawRaw = true
+			}
 		}
 	}
-	if in.noNetidProto == "" && sawUnconn {
+	switch {
+	case in.noNetidProto == "" && sawRaw:
+		// ss -w has no Netid column: its "ports" are IP protocols.
+		in.noNetidProto = snapshot.Raw
+	case in.noNetidProto == "" && sawUnconn:
 		in.noNetidProto = snapshot.UDP
 	}
 	return in
+}
+
+// protocolPort reports whether the port of an ADDRESS:PORT column is an IP
+// protocol name that is no service name ("*:ipv6-icmp", "0.0.0.0:udp"):
+// what ss prints for raw sockets.
+func protocolPort(tok string) bool {
+	i := strings.LastIndexByte(tok, ':')
+	if i < 0 || parse.IsDigits(tok[i+1:]) {
+		return false
+	}
+	name := tok[i+1:]
+	_, proto := portname.Protocol(name)
+	_, service := portname.Port(name, snapshot.UDP)
+	return proto && !service
 }
 
 // Parse reads a whole ss output. name labels problems.
