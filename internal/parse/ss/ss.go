@@ -151,6 +151,7 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	in := prescan(lines)
 	prevSocket := false
 	unknown, hidden := 0, 0
+	var toolErrors []string
 	for i, line := range lines {
 		n := i + 1
 		f := strings.Fields(line)
@@ -162,6 +163,12 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			continue
 		case f[0] == "Netid" || (f[0] == "State" && strings.Contains(line, "Local Address")):
 			res.Skipped++
+			continue
+		case strings.HasPrefix(line, "RTNETLINK answers:"):
+			// ss's own error for one of its dumps: which family is
+			// missing it does not say.
+			res.Skipped++
+			toolErrors = append(toolErrors, strings.TrimSpace(line))
 			continue
 		case line[0] == ' ' || line[0] == '\t':
 			// -i, -m and -o print details on continuation lines.
@@ -200,6 +207,11 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	if unknown > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
 			Detail: "the ss output has no process column (run ss with -p)", Count: unknown})
+	}
+	if len(toolErrors) > 0 {
+		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "sockets", Reason: "tool-error", Count: len(toolErrors),
+			Args:   map[string]string{"tool": "ss", "error": toolErrors[0]},
+			Detail: "ss reported an error for one of its socket dumps (" + toolErrors[0] + "): some sockets may be missing from its output"})
 	}
 	if hidden > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
