@@ -28,6 +28,10 @@ const analyzeExample = `  # the seed's listing followed by its fstat | grep : in
   # for scripts
   openports analyze -o json ss-tulpn.txt | jq '.rows[] | {proto, port, processes}'`
 
+// maxWarnings is how many lines not understood are quoted on standard
+// error; the rest are counted.
+const maxWarnings = 100
+
 type analyzeOptions struct {
 	format      string
 	strict      bool
@@ -115,12 +119,16 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 			}
 		}
 		for _, p := range in.Problems {
-			fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+			if problems++; problems <= maxWarnings {
+				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+			}
 		}
-		problems += len(in.Problems)
 		if err := in.NoOutput(); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
+	}
+	if problems > maxWarnings {
+		fmt.Fprintf(g.stderr, "analyze: ... %d more warnings not shown\n", problems-maxWarnings)
 	}
 	if problems > 0 {
 		fmt.Fprintf(g.stderr, "analyze: %d %s not understood", problems, plural(problems, "line", "lines"))

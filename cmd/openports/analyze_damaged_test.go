@@ -273,3 +273,28 @@ func TestAnalyzeNetstatOnePIDIsAGap(t *testing.T) {
 		t.Errorf("no one-process-per-socket gap: %+v", rep.Gaps)
 	}
 }
+
+// Warnings are capped: the first 100, then a count; each quotes at most
+// 200 bytes of its line.
+func TestAnalyzeWarningsCapped(t *testing.T) {
+	englishEnv(t)
+	// A real netstat output followed by many long lines of no tool.
+	data := readTestdata(t, "../../internal/parse/netstat/testdata/linux-netns-tulpn.txt")
+	long := strings.Repeat("x", 5000)
+	for range 250 {
+		data = append(data, long+"\n"...)
+	}
+	_, _, stderr := analyzeJSON(t, nil, writeTemp(t, "noise.txt", data))
+	if n := strings.Count(stderr, "analyze: warning:"); n != 100 {
+		t.Errorf("%d warnings printed, want 100", n)
+	}
+	if !strings.Contains(stderr, "150 more warnings not shown") || !strings.Contains(stderr, "250 lines not understood") {
+		t.Errorf("no count of the rest:\n%s", stderr[max(0, len(stderr)-500):])
+	}
+	for line := range strings.Lines(stderr) {
+		if n := strings.Count(line, "x"); n > 200 {
+			t.Errorf("a warning quotes %d bytes of its line", n)
+			break
+		}
+	}
+}

@@ -26,7 +26,7 @@ func NewResult(format string) *Result {
 
 // Problem records line n of the input named file as not understood.
 func (r *Result) Problem(file string, n int, text, expected string) {
-	r.Problems = append(r.Problems, LineError{File: file, Line: n, Text: text, Expected: expected})
+	r.Problems = append(r.Problems, LineError{File: file, Line: n, Text: Clip(text), Expected: expected})
 }
 
 // EachRow reads in line by line for a parser of one row a line: it counts

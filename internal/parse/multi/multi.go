@@ -457,7 +457,7 @@ func unknownSegment(lines []string, c chunk, name string) Segment {
 			res.Skipped++
 			continue
 		}
-		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: lines[i], Expected: expectAny})
+		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: parse.Clip(lines[i]), Expected: expectAny})
 	}
 	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
 }
