@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/policy"
@@ -182,17 +181,11 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 
 // readInput parses one named input ("-" is standard input).
 func readInput(cmd *cobra.Command, name, format string) (*multi.Input, error) {
-	var rd io.Reader
-	if name == "-" {
-		rd = cmd.InOrStdin()
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("analyze: %w", err)
-		}
-		defer f.Close()
-		rd = f
+	rd, closeFile, err := input.Open(cmd.Context(), name, cmd.InOrStdin(), input.ToolOutput)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	defer closeFile()
 	in, err := multi.Parse(rd, name, multi.Options{Format: format})
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
