@@ -27,8 +27,8 @@ const analyzeExample = `  # the seed's listing followed by its fstat | grep : in
   # for scripts
   openports analyze -o json ss-tulpn.txt | jq '.rows[] | {proto, port, processes}'`
 
-// maxWarnings is how many lines not understood are quoted on standard
-// error; the rest are counted.
+// maxWarnings is how many lines not understood (and parts, and joins) are
+// described on standard error; the rest are counted.
 const maxWarnings = 100
 
 type analyzeOptions struct {
@@ -105,14 +105,16 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 	}
 	var parts []join.Part
-	problems := 0
+	problems, described := 0, 0
 	for _, name := range args {
 		in, err := readInput(cmd, name, o.format)
 		if err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		for _, s := range in.Segments {
-			fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			if described++; described <= maxWarnings {
+				fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			}
 			if s.Result != nil && s.Result.Snapshot != nil {
 				parts = append(parts, join.Part{Format: s.Format, Label: fmt.Sprintf("%s:%d-%d", name, s.First, s.Last), Snapshot: s.Result.Snapshot})
 			}
@@ -125,6 +127,9 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		if err := in.NoOutput(); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
+	}
+	if described > maxWarnings {
+		fmt.Fprintf(g.stderr, "analyze: ... %d more parts not shown\n", described-maxWarnings)
 	}
 	if problems > maxWarnings {
 		fmt.Fprintf(g.stderr, "analyze: ... %d more warnings not shown\n", problems-maxWarnings)
@@ -144,7 +149,11 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	if n := joined.Unbound; n > 0 {
 		fmt.Fprintf(g.stderr, "analyze: %d unbound %s (*.* or port 0) left out\n", n, plural(n, "socket", "sockets"))
 	}
-	for _, m := range joined.Matches {
+	for i, m := range joined.Matches {
+		if i == maxWarnings {
+			fmt.Fprintf(g.stderr, "analyze: ... %d more joined parts not shown\n", len(joined.Matches)-maxWarnings)
+			break
+		}
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}
 	if !o.established {

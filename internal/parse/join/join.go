@@ -15,6 +15,7 @@ package join
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -177,10 +178,13 @@ func Join(parts []Part) *Result {
 	unmatchedReason := "no process in the " + strings.Join(ownerFormats, " or ") + " output holds this address and port"
 	for _, k := range order {
 		b := buckets[k]
+		// Only the parts that list k: iterating over every part for
+		// every key made the join quadratic in the number of parts.
+		in := slices.Sorted(maps.Keys(b))
 		// The owner side: the owner part with the most sockets on k;
 		// another owner part's single socket merges into a single one.
 		base, baseLen := -1, 0
-		for i := range parts {
+		for _, i := range in {
 			if n := countOwned(b[i]); ownerPart[i] && n > baseLen {
 				base, baseLen = i, n
 			}
@@ -188,7 +192,7 @@ func Join(parts []Part) *Result {
 		var owners []snapshot.Socket
 		if base >= 0 {
 			owners = ownedOf(b[base])
-			for i := range parts {
+			for _, i := range in {
 				if i == base || !ownerPart[i] {
 					continue
 				}
@@ -204,7 +208,7 @@ func Join(parts []Part) *Result {
 		// The sockets-only side: the part with the most sockets on k;
 		// the same sockets listed by other parts are duplicates.
 		uPart, uLen := -1, 0
-		for i := range parts {
+		for _, i := range in {
 			if n := len(b[i]) - countOwned(b[i]); !ownerPart[i] && n > uLen {
 				uPart, uLen = i, n
 			}
@@ -212,14 +216,14 @@ func Join(parts []Part) *Result {
 		var plain []snapshot.Socket
 		if uPart >= 0 {
 			plain = b[uPart]
-			for i := range parts {
+			for _, i := range in {
 				if i != uPart && !ownerPart[i] {
 					res.Merged += len(b[i])
 				}
 			}
 		}
 		// Owner parts' own unowned sockets (e.g. sockstat's "?") stay.
-		for i := range parts {
+		for _, i := range in {
 			if ownerPart[i] {
 				for _, s := range b[i] {
 					if !owned(&s) {
