@@ -8,6 +8,7 @@ import (
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/input"
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/policy"
@@ -223,7 +224,7 @@ func describeSegment(name string, s multi.Segment) string {
 		b.WriteString(")")
 	}
 	if s.Command != "" {
-		fmt.Fprintf(&b, " after %q", s.Command)
+		fmt.Fprintf(&b, " after %q", parse.Clip(s.Command))
 	}
 	return b.String()
 }
