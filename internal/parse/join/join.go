@@ -200,8 +200,18 @@ func Join(parts []Part) *Result {
 				if len(o) == 1 && len(owners) == 1 {
 					mergeOwners(&owners[0], o[0])
 					res.Merged++
-				} else {
-					owners = append(owners, o...)
+					continue
+				}
+				// Several sockets on one address (two processes on a
+				// multicast group): the same socket is the one with
+				// the same holder.
+				for _, so := range o {
+					if j := slices.IndexFunc(owners, func(x snapshot.Socket) bool { return sharesPID(&x, &so) }); j >= 0 {
+						mergeOwners(&owners[j], so)
+						res.Merged++
+					} else {
+						owners = append(owners, so)
+					}
 				}
 			}
 		}
@@ -278,6 +288,18 @@ func Join(parts []Part) *Result {
 	}
 	out.Sort()
 	return res
+}
+
+// sharesPID reports whether a and b have an owner with the same PID.
+func sharesPID(a, b *snapshot.Socket) bool {
+	for _, x := range a.Owners {
+		for _, y := range b.Owners {
+			if x.PID == y.PID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func countOwned(ss []snapshot.Socket) int {
