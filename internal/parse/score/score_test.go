@@ -192,4 +192,3 @@ func sockOf(s *snapshot.Socket) sock {
 	}
 	return sock{string(s.Proto), addr, port}
 }
-
