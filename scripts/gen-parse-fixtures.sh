@@ -19,6 +19,17 @@ cleanup() {
 trap cleanup EXIT INT TERM
 ip -n "$ns" link set lo up
 run() { ip netns exec "$ns" "$@"; }
+# waitfor MESSAGE COMMAND...: poll (at most 10 s) until COMMAND succeeds.
+waitfor() {
+	msg=$1
+	shift
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "$msg" >&2; exit 1; }
+		sleep 0.1
+	done
+}
 # /usr/bin/python3: readable by the unprivileged user too. Started with
 # ip netns exec directly (no shell function), so that $! is the process
 # itself and cleanup can end it.
@@ -53,12 +64,8 @@ for k in tcp4 tcp6 lo mdns mdns udp6 raw; do
 	ip netns exec "$ns" $py3 -c "$py" "$k" &
 	pids="$pids $!"
 done
-i=0
-until [ "$(run ss -Htuln | wc -l)" -ge 6 ] && [ "$(run ss -Htn state established | wc -l)" -ge 2 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "listeners did not start" >&2; exit 1; }
-	sleep 0.1
-done
+started() { [ "$(run ss -Htuln | wc -l)" -ge 6 ] && [ "$(run ss -Htn state established | wc -l)" -ge 2 ]; }
+waitfor "listeners did not start" started
 run netstat -anp >"$out/linux-netns-anp.txt" 2>&1
 run netstat -tulpn >"$out/linux-netns-tulpn.txt" 2>&1
 run netstat -p >"$out/linux-netns-p.txt" 2>&1
@@ -82,20 +89,12 @@ for p in $pids; do wait "$p" 2>/dev/null || true; done
 pids=""
 ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups $py3 -c "$py" hidden &
 pids="$pids $!"
-i=0
-until [ "$(run ss -Htln | grep -c ':9090 ')" -ge 1 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "listener did not start" >&2; exit 1; }
-	sleep 0.1
-done
+listening9090() { [ "$(run ss -Htln | grep -c ':9090 ')" -ge 1 ]; }
+waitfor "listener did not start" listening9090
 ip netns exec "$ns" $py3 -c 'import socket,time; c=socket.create_connection(("127.0.0.1",9090)); time.sleep(120)' &
 pids="$pids $!"
-i=0
-until [ "$(run ss -Htn state established | wc -l)" -ge 2 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "connection did not start" >&2; exit 1; }
-	sleep 0.1
-done
+connected() { [ "$(run ss -Htn state established | wc -l)" -ge 2 ]; }
+waitfor "connection did not start" connected
 asnobody() { run setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 asnobody ss -antup >"$out/linux-netns-nobody-ss-antup.txt" 2>&1
 asnobody ss -tulpn >"$out/linux-netns-nobody-ss-tulpn.txt" 2>&1

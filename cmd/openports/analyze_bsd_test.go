@@ -21,6 +21,17 @@ func grepLines(data []byte, word string) []byte {
 	return out
 }
 
+// analyzeGrep analyzes (--all, JSON) the lines of the real output at path
+// that contain word, as `tool | grep word` would have saved them.
+func analyzeGrep(t *testing.T, path, word string) *report.Report {
+	t.Helper()
+	_, rep, stderr := analyzeJSON(t, nil, "--all", writeTemp(t, "grep.txt", grepLines(readTestdata(t, path), word)))
+	if rep == nil {
+		t.Fatal(stderr)
+	}
+	return rep
+}
+
 // OpenBSD netstat -a with service names cut to the column.
 func TestAnalyzeOpenBSDCutNames(t *testing.T) {
 	englishEnv(t)
@@ -72,11 +83,7 @@ func TestAnalyzeOpenBSDCutNames(t *testing.T) {
 // FreeBSD prints tcp46 for a dual-stack socket: its tcp6 sockets are v6-only.
 func TestAnalyzeFreeBSDTcp6IsV6Only(t *testing.T) {
 	englishEnv(t)
-	listen := grepLines(readTestdata(t, "../../internal/parse/netstat/testdata/freebsd-12-an.txt"), "LISTEN")
-	_, rep, stderr := analyzeJSON(t, nil, "--all", writeTemp(t, "grep-listen.txt", listen))
-	if rep == nil {
-		t.Fatal(stderr)
-	}
+	rep := analyzeGrep(t, "../../internal/parse/netstat/testdata/freebsd-12-an.txt", "LISTEN")
 	for _, r := range rep.Rows {
 		if r.Port == 22 && r.Reach != report.ReachBoth {
 			t.Errorf("*.22 (tcp4 and tcp6 sockets) reach %s, want v4+v6 from two sockets", r.Reach)
@@ -93,11 +100,7 @@ func TestAnalyzeFreeBSDTcp6IsV6Only(t *testing.T) {
 // fixed shape of the fields after the state.
 func TestAnalyzeMacHeaderlessPID(t *testing.T) {
 	englishEnv(t)
-	listen := grepLines(readTestdata(t, "../../internal/parse/netstat/testdata/macos-anvp-tcp-listen.txt"), "LISTEN")
-	_, rep, stderr := analyzeJSON(t, nil, "--all", writeTemp(t, "grep-listen.txt", listen))
-	if rep == nil {
-		t.Fatal(stderr)
-	}
+	rep := analyzeGrep(t, "../../internal/parse/netstat/testdata/macos-anvp-tcp-listen.txt", "LISTEN")
 	if len(rep.Rows) == 0 {
 		t.Fatal("no rows")
 	}
