@@ -143,6 +143,13 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
 	}
+	connected := 0
+	if !o.established {
+		// Before the join, which would copy every connected socket.
+		for _, p := range parts {
+			connected += join.KeepListening(p.Snapshot)
+		}
+	}
 	joined := join.Join(parts)
 	if problems > 0 {
 		joined.Snapshot.Gaps = append(joined.Snapshot.Gaps, multi.ProblemsGap(problems))
@@ -157,10 +164,8 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}
-	if !o.established {
-		if n := join.KeepListening(joined.Snapshot); n > 0 {
-			fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
-		}
+	if n := connected; n > 0 {
+		fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
 	}
 	aopt, err := g.analysisOptions(o.all)
 	if err != nil {

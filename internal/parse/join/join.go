@@ -492,5 +492,8 @@ func KeepListening(s *snapshot.Snapshot) int {
 	}
 	clear(s.Sockets[len(kept):])
 	s.Sockets = kept
+	if len(kept) < cap(kept)/2 {
+		s.Sockets = slices.Clone(kept) // let the dropped ones' array go
+	}
 	return dropped
 }
