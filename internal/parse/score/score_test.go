@@ -21,7 +21,8 @@ import (
 
 // A key file NAME.key answers for ../*/testdata/NAME.txt: one line per
 // listening or unconnected socket, "PROTO ADDRESS PORT PIDS" — the address
-// as netip writes it (0.0.0.0 and :: for wildcards, a host name as printed),
+// as netip writes it (0.0.0.0 and :: for wildcards; a name such as
+// localhost or a host name as printed),
 // PORT a number or "TEXT?" for a port the output does not let one read,
 // PIDS comma-separated, or "-" when the output shows no owner.
 
@@ -182,8 +183,10 @@ func analyze(t *testing.T, path string) (format string, socks map[sock]int, owne
 }
 
 func sockOf(s *snapshot.Socket) sock {
+	// A name the tool printed ("localhost", a host name) is keyed as
+	// printed; an address as netip writes it.
 	addr := s.LocalText
-	if a := s.Local.Addr(); a.IsValid() {
+	if a := s.Local.Addr(); a.IsValid() && addr == "" {
 		addr = a.String()
 	}
 	port := strconv.Itoa(int(s.Local.Port()))

@@ -280,6 +280,15 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		return s, exp + " in the peer address " + strconv.Quote(peerTok), false
 	}
 	s.Local, s.Interface, s.LocalText = local, iface, localText
+	if c := strings.LastIndexByte(localText, ':'); c >= 0 && local.Port() == 0 {
+		// endpoint kept the whole column: the port is what it could
+		// not read (a service name missing from the table).
+		s.PortText = localText[c+1:]
+		s.LocalText = ""
+		if !local.Addr().IsValid() {
+			s.LocalText = localText[:c]
+		}
+	}
 	if !(peer.Port() == 0 && peer.Addr().IsUnspecified()) {
 		s.Remote, s.RemoteText = peer, peerText
 	}
@@ -484,6 +493,7 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.Add
 		}
 	case "localhost":
 		addr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		text = host // the name kept: it may not be the address read
 	case "ip6-localhost":
 		addr = netip.IPv6Loopback()
 	default:
