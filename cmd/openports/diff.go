@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/diff"
-	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/input"
+	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
