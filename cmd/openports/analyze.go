@@ -106,15 +106,18 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 	}
 	var parts []join.Part
-	problems, described := 0, 0
+	problems, described, connected := 0, 0, 0
 	for _, name := range args {
-		in, err := readInput(cmd, name, o.format)
+		in, err := readInput(cmd, name, multi.Options{Format: o.format, ListeningOnly: !o.established})
 		if err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		for _, s := range in.Segments {
 			if described++; described <= maxWarnings {
 				fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			}
+			if s.Result != nil {
+				connected += s.Result.Connected
 			}
 			if s.Result != nil && s.Result.Snapshot != nil {
 				parts = append(parts, join.Part{Format: s.Format, Label: fmt.Sprintf("%s:%d-%d", name, s.First, s.Last), Snapshot: s.Result.Snapshot})
@@ -143,7 +146,6 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
 	}
-	connected := 0
 	if !o.established {
 		// Before the join, which would copy every connected socket.
 		for _, p := range parts {
@@ -195,13 +197,13 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 }
 
 // readInput parses one named input ("-" is standard input).
-func readInput(cmd *cobra.Command, name, format string) (*multi.Input, error) {
+func readInput(cmd *cobra.Command, name string, opt multi.Options) (*multi.Input, error) {
 	rd, closeFile, err := input.Open(cmd.Context(), name, cmd.InOrStdin(), input.ToolOutput)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	defer closeFile()
-	in, err := multi.Parse(rd, name, multi.Options{Format: format})
+	in, err := multi.Parse(rd, name, opt)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

@@ -36,6 +36,18 @@ type Result struct {
 	// Lines counts the lines read, Parsed the lines that became data, and
 	// Skipped the lines deliberately ignored (headers, unix sockets, ...).
 	Lines, Parsed, Skipped int
+	// Connected counts the connected sockets a ListeningParser left out
+	// (they count as Parsed).
+	Connected int
+}
+
+// ListeningParser is a Parser that can leave connected sockets out as it
+// reads, so that an output of a million connections is never held whole.
+type ListeningParser interface {
+	Parser
+	// ListeningOnly returns the parser that keeps only the sockets
+	// Listening accepts and counts the others in Result.Connected.
+	ListeningOnly() Parser
 }
 
 // LineError is one line a parser did not understand.

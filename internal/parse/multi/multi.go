@@ -130,6 +130,10 @@ func detect(sample []byte, hint string) (parse.Parser, int, []Candidate) {
 type Options struct {
 	// Format forces one parser for every segment ("" detects).
 	Format string
+	// ListeningOnly asks the parsers that can (parse.ListeningParser) to
+	// leave connected sockets out as they read; Result.Connected counts
+	// them.
+	ListeningOnly bool
 }
 
 // Segment is one part of an input, in one format.
@@ -177,10 +181,12 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	lines, unterminated, err := parse.ReadLinesEnd(r)
+	src, err := readSource(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	lines, unterminated := src.lines, src.unterminated
+	src.listeningOnly = opt.ListeningOnly
 	in := &Input{Name: name, Lines: len(lines)}
 	if last := len(lines) - 1; unterminated && strings.TrimSpace(lines[last]) != "" {
 		// The input ends inside its last line: whatever it says may be
@@ -188,6 +194,7 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		// reported and not used.
 		in.Problems = append(in.Problems, parse.LineError{File: name, Line: last + 1, Text: parse.Clip(lines[last]), Expected: ExpectWholeLine})
 		lines = lines[:last]
+		src.lines, src.offs = lines, src.offs[:last+1]
 	}
 	for _, c := range chunks(lines) {
 		if c.boundary {
@@ -196,9 +203,9 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		var segs []Segment
 		if forced != nil {
-			segs = []Segment{parseWith(forced, lines, c, name, 0, nil, true)}
+			segs = []Segment{parseWith(forced, src, c, name, 0, nil, true)}
 		} else {
-			segs = detectAndParse(lines, c, name)
+			segs = detectAndParse(src, lines, c, name)
 		}
 		for _, s := range segs {
 			in.Segments = append(in.Segments, s)
@@ -209,6 +216,42 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 	}
 	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
 	return in, nil
+}
+
+// source is the whole input once, its lines substrings of it.
+type source struct {
+	all   string
+	lines []string
+	// offs[i] is where line i starts in all; offs[len(lines)] where the
+	// last line used ends.
+	offs []int
+	// unterminated is true when the input's last line has no newline.
+	unterminated bool
+	// listeningOnly is Options.ListeningOnly.
+	listeningOnly bool
+}
+
+// readSource reads r whole and splits it into lines without their line
+// endings, sharing all's bytes.
+func readSource(r io.Reader) (*source, error) {
+	var b strings.Builder
+	if _, err := io.Copy(&b, r); err != nil {
+		return nil, err
+	}
+	src := &source{all: b.String()}
+	for start := 0; start < len(src.all); {
+		end := strings.IndexByte(src.all[start:], '\n')
+		next := start + end + 1
+		if end < 0 {
+			end, next = len(src.all)-start, len(src.all)
+			src.unterminated = true
+		}
+		src.offs = append(src.offs, start)
+		src.lines = append(src.lines, strings.TrimRight(src.all[start:start+end], "\r"))
+		start = next
+	}
+	src.offs = append(src.offs, len(src.all))
+	return src, nil
 }
 
 // chunk is a run of lines [first, last) (0-based indices), either one
@@ -365,12 +408,12 @@ func sample(lines []string) []byte {
 
 // detectAndParse parses chunk c with the format detection picks, and cuts
 // it into runs of different tools when that leaves fewer problems.
-func detectAndParse(lines []string, c chunk, name string) []Segment {
+func detectAndParse(src *source, lines []string, c chunk, name string) []Segment {
 	p, score, cands := detect(sample(lines[c.first:c.last]), c.hint)
 	if p == nil {
 		return []Segment{unknownSegment(lines, c, name)}
 	}
-	whole := parseWith(p, lines, c, name, score, cands, false)
+	whole := parseWith(p, src, c, name, score, cands, false)
 	if len(whole.Result.Problems) == 0 {
 		return []Segment{whole}
 	}
@@ -387,7 +430,7 @@ func detectAndParse(lines []string, c chunk, name string) []Segment {
 			s = unknownSegment(lines, r, name)
 			problems += len(s.Result.Problems)
 		} else {
-			s = parseWith(rp, lines, r, name, rs, rc, false)
+			s = parseWith(rp, src, r, name, rs, rc, false)
 			problems += len(s.Result.Problems)
 		}
 		split = append(split, s)
@@ -428,13 +471,18 @@ func lineRuns(lines []string, c chunk) []chunk {
 
 // parseWith parses chunk c with p and renumbers its problems as lines of
 // the whole input.
-func parseWith(p parse.Parser, lines []string, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
-	text := strings.Join(lines[c.first:c.last], "\n") + "\n"
+func parseWith(p parse.Parser, src *source, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
+	// The chunk's bytes as they are in the input: no copy of a large
+	// input per part.
+	text := src.all[src.offs[c.first]:src.offs[c.last]]
+	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
+		p = lp.ListeningOnly()
+	}
 	res, err := p.Parse(strings.NewReader(text), name)
 	if err != nil {
 		// Parsers return errors only for failed reads, which a string
 		// reader never has; keep the lines as problems all the same.
-		s := unknownSegment(lines, c, name)
+		s := unknownSegment(src.lines, c, name)
 		s.Format = p.Format()
 		for i := range s.Result.Problems {
 			s.Result.Problems[i].Expected = err.Error()

@@ -43,7 +43,15 @@ const (
 
 // Parser parses one netstat dialect. The zero value is not useful; use
 // NewLinux, NewBSD or NewDarwin.
-type Parser struct{ d dialect }
+type Parser struct {
+	d dialect
+	// listeningOnly leaves connected sockets out as they are read.
+	listeningOnly bool
+}
+
+// ListeningOnly returns the parser that keeps only listening and
+// unconnected sockets (parse.ListeningParser).
+func (p *Parser) ListeningOnly() parse.Parser { return &Parser{d: p.d, listeningOnly: true} }
 
 var _ parse.Parser = (*Parser)(nil)
 
@@ -83,6 +91,7 @@ func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	b := newBuilder(p.Format(), name, len(lines))
+	b.listeningOnly = p.listeningOnly
 	switch p.d {
 	case linuxDialect:
 		parseLinux(b, lines)
@@ -103,6 +112,8 @@ type builder struct {
 	// onePID counts sockets whose one process netstat -p showed: others
 	// sharing the socket would not be shown.
 	onePID int
+	// listeningOnly leaves connected sockets out (counted).
+	listeningOnly bool
 	// noListeners names the dialect of each block that cannot show
 	// listening sockets (run without -a or -l).
 	noListeners []string
@@ -132,8 +143,12 @@ func (b *builder) add(s snapshot.Socket) {
 	case reason == reasonOnePID:
 		b.onePID++
 	}
-	b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, s)
 	b.res.Parsed++
+	if b.listeningOnly && !parse.Listening(&s) {
+		b.res.Connected++
+		return
+	}
+	b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, s)
 }
 
 // setOS records the operating system the output revealed and its default

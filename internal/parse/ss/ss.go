@@ -34,7 +34,14 @@ import (
 const Format = "ss"
 
 // Parser parses ss output.
-type Parser struct{}
+type Parser struct {
+	// listeningOnly leaves connected sockets out as they are read.
+	listeningOnly bool
+}
+
+// ListeningOnly returns the parser that keeps only listening and
+// unconnected sockets (parse.ListeningParser).
+func (Parser) ListeningOnly() parse.Parser { return Parser{listeningOnly: true} }
 
 var _ parse.Parser = Parser{}
 
@@ -139,7 +146,7 @@ func protocolPort(tok string) bool {
 }
 
 // Parse reads a whole ss output. name labels problems.
-func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
+func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	lines, err := parse.ReadLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
@@ -199,6 +206,11 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 				unknown++
 			case reason == reasonNotShown:
 				hidden++
+			}
+			if p.listeningOnly && !parse.Listening(&s) {
+				res.Connected++
+				res.Parsed++
+				continue
 			}
 			res.Snapshot.Sockets = append(res.Snapshot.Sockets, s)
 			res.Parsed++
