@@ -128,6 +128,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
 			}
 		}
+		problems += in.MoreProblems
 		if err := in.NoOutput(); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}

@@ -26,6 +26,10 @@ func NewResult(format string) *Result {
 
 // Problem records line n of the input named file as not understood.
 func (r *Result) Problem(file string, n int, text, expected string) {
+	if len(r.Problems) >= MaxProblems {
+		r.MoreProblems++
+		return
+	}
 	r.Problems = append(r.Problems, LineError{File: file, Line: n, Text: Clip(text), Expected: expected})
 }
 

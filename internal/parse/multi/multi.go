@@ -164,8 +164,10 @@ type Input struct {
 	Name string
 	// Segments are the input's parts in order.
 	Segments []Segment
-	// Problems are all lines no parser understood, in line order.
-	Problems []parse.LineError
+	// Problems are the lines no parser understood, in line order: the
+	// first parse.MaxProblems of each part; MoreProblems counts the rest.
+	Problems     []parse.LineError
+	MoreProblems int
 	// Lines counts the input's lines; Boundaries the comment and prompt
 	// lines between segments, which are skipped.
 	Lines, Boundaries int
@@ -211,6 +213,7 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 			in.Segments = append(in.Segments, s)
 			if s.Result != nil {
 				in.Problems = append(in.Problems, s.Result.Problems...)
+				in.MoreProblems += s.Result.MoreProblems
 			}
 		}
 	}
@@ -414,7 +417,7 @@ func detectAndParse(src *source, lines []string, c chunk, name string) []Segment
 		return []Segment{unknownSegment(lines, c, name)}
 	}
 	whole := parseWith(p, src, c, name, score, cands, false)
-	if len(whole.Result.Problems) == 0 {
+	if whole.Result.ProblemCount() == 0 {
 		return []Segment{whole}
 	}
 	runs := lineRuns(lines, c)
@@ -428,14 +431,14 @@ func detectAndParse(src *source, lines []string, c chunk, name string) []Segment
 		var s Segment
 		if rp == nil {
 			s = unknownSegment(lines, r, name)
-			problems += len(s.Result.Problems)
+			problems += s.Result.ProblemCount()
 		} else {
 			s = parseWith(rp, src, r, name, rs, rc, false)
-			problems += len(s.Result.Problems)
+			problems += s.Result.ProblemCount()
 		}
 		split = append(split, s)
 	}
-	if problems < len(whole.Result.Problems) {
+	if problems < whole.Result.ProblemCount() {
 		return split
 	}
 	return []Segment{whole}
@@ -505,7 +508,7 @@ func unknownSegment(lines []string, c chunk, name string) Segment {
 			res.Skipped++
 			continue
 		}
-		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: parse.Clip(lines[i]), Expected: expectAny})
+		res.Problem(name, i+1, lines[i], expectAny)
 	}
 	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
 }
@@ -514,15 +517,18 @@ func unknownSegment(lines []string, c chunk, name string) Segment {
 // of a known tool: it is empty, blank, or no line of it could be read.
 func (in *Input) NoOutput() error {
 	for _, s := range in.Segments {
-		if s.Format != FormatUnknown && s.Result != nil && (s.Result.Parsed > 0 || len(s.Result.Problems) == 0) {
+		if s.Format != FormatUnknown && s.Result != nil && (s.Result.Parsed > 0 || s.Result.ProblemCount() == 0) {
 			return nil
 		}
 	}
-	if len(in.Problems) == 0 {
+	if in.ProblemCount() == 0 {
 		return fmt.Errorf("%s: no output of netstat, ss, lsof, fstat or sockstat (the input is empty or blank)", in.Name)
 	}
 	return fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", in.Name)
 }
+
+// ProblemCount is the number of lines of the input not understood.
+func (in *Input) ProblemCount() int { return len(in.Problems) + in.MoreProblems }
 
 // ProblemsGap is the gap of n lines that no parser understood: what they
 // held is not in the view.
