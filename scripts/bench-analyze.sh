@@ -25,7 +25,7 @@ awk 'BEGIN{print "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port
 head -c 150000000 /dev/urandom | base64 -w 76 >"$dir/random.txt"
 awk 'BEGIN{for(i=0;i<100000;i++){a=int(i/250)%250; b=i%250; p=1024+(i%60000);
 	printf "tcp        0      0  10.%d.%d.1.%d          *.*                    LISTEN\n", a,b,p;
-	printf "root     sshd       %d    3* internet stream tcp c2634524 10.%d.%d.1:%d\n", 1000+i%30000, a,b,p}}' >"$dir/alternate.txt"
+	printf "root     sshd       %d    3* internet stream tcp c%07x 10.%d.%d.1:%d\n", 1000+i%30000, i, a,b,p}}' >"$dir/alternate.txt"
 uptime
 for f in ss-1m random alternate; do
 	size=$(wc -c <"$dir/$f.txt")

@@ -264,6 +264,8 @@ type chunk struct {
 	boundary    bool
 	// command and hint come from the boundary line before the chunk.
 	command, hint string
+	// family is the tool lineRuns recognised the run's lines as.
+	family string
 }
 
 // chunks cuts lines at boundary lines and at headers of another tool.
@@ -424,24 +426,95 @@ func detectAndParse(src *source, lines []string, c chunk, name string) []Segment
 	if len(runs) < 2 {
 		return []Segment{whole}
 	}
+	// Runs of one format are parsed together: lines of two tools that
+	// alternate without a boundary make one part per tool, not one per
+	// line.
+	type group struct {
+		p     parse.Parser
+		score int
+		cands []Candidate
+		runs  []chunk
+	}
+	var groups []*group
+	byFormat := map[string]*group{}
 	var split []Segment
 	problems := 0
+	byFamily := map[string]*group{}
 	for _, r := range runs {
-		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
-		var s Segment
-		if rp == nil {
-			s = unknownSegment(lines, r, name)
-			problems += s.Result.ProblemCount()
-		} else {
-			s = parseWith(rp, src, r, name, rs, rc, false)
-			problems += s.Result.ProblemCount()
+		// Detect once per tool: the runs of one tool are read alike.
+		if g := byFamily[r.family]; g != nil && r.family != "" {
+			g.runs = append(g.runs, r)
+			continue
 		}
+		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
+		if rp == nil {
+			s := unknownSegment(lines, r, name)
+			problems += s.Result.ProblemCount()
+			split = append(split, s)
+			continue
+		}
+		g := byFormat[rp.Format()]
+		if g == nil {
+			g = &group{p: rp, score: rs, cands: rc}
+			byFormat[rp.Format()] = g
+			groups = append(groups, g)
+		}
+		if byFamily[r.family] == nil {
+			byFamily[r.family] = g
+		}
+		g.runs = append(g.runs, r)
+	}
+	for _, g := range groups {
+		s := parseRuns(g.p, src, g.runs, name, g.score, g.cands)
+		problems += s.Result.ProblemCount()
 		split = append(split, s)
 	}
-	if problems < whole.Result.ProblemCount() {
-		return split
+	if problems >= whole.Result.ProblemCount() {
+		return []Segment{whole}
 	}
-	return []Segment{whole}
+	slices.SortStableFunc(split, func(a, b Segment) int { return cmp.Compare(a.First, b.First) })
+	return split
+}
+
+// parseRuns parses the runs of one format as one part, its problems
+// numbered as lines of the whole input. A single run is parseWith's.
+func parseRuns(p parse.Parser, src *source, runs []chunk, name string, score int, cands []Candidate) Segment {
+	if len(runs) == 1 {
+		return parseWith(p, src, runs[0], name, score, cands, false)
+	}
+	var b strings.Builder
+	var lineOf []int // line of the part → 0-based line of the input
+	for _, r := range runs {
+		piece := src.all[src.offs[r.first]:src.offs[r.last]]
+		b.WriteString(piece)
+		if !strings.HasSuffix(piece, "\n") {
+			b.WriteByte('\n')
+		}
+		for i := r.first; i < r.last; i++ {
+			lineOf = append(lineOf, i)
+		}
+	}
+	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
+		p = lp.ListeningOnly()
+	}
+	res, err := p.Parse(strings.NewReader(b.String()), name)
+	if err != nil {
+		// Only a failed read, which a string reader never has.
+		res = parse.NewResult(p.Format())
+		for _, i := range lineOf {
+			res.Problem(name, i+1, src.lines[i], err.Error())
+		}
+	}
+	for i := range res.Problems {
+		res.Problems[i].File = name
+		if n := res.Problems[i].Line; n >= 1 && n <= len(lineOf) {
+			res.Problems[i].Line = lineOf[n-1] + 1
+		}
+	}
+	slices.SortStableFunc(res.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
+	first, last := runs[0], runs[len(runs)-1]
+	return Segment{Format: p.Format(), Score: score, Alternatives: cands, Command: first.command,
+		First: first.first + 1, Last: last.last, Result: res}
 }
 
 // lineRuns cuts chunk c into runs of consecutive lines that the same tool
@@ -462,13 +535,13 @@ func lineRuns(lines []string, c chunk) []chunk {
 			continue
 		}
 		if f != family {
-			cur.last = i
+			cur.last, cur.family = i, family
 			runs = append(runs, cur)
 			cur = chunk{first: i}
 			family = f
 		}
 	}
-	cur.last = c.last
+	cur.last, cur.family = c.last, family
 	return append(runs, cur)
 }
 
