@@ -141,7 +141,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
-	snap.OwnerMethod = owners.method
+	snap.OwnerMethod = owners.methodUsed()
 	c.addContainers(ctx, snap, self, res.NetNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
