@@ -41,6 +41,7 @@ func TestGolden(t *testing.T) {
 		// (ADDR:PORT), whose default is v6-only.
 		{"freebsd-smoketests-6.txt", "freebsd", 2, 1},
 		{"freebsd-smoketests-l.txt", "freebsd", 4, 10},
+		{"freebsd-13-46l-nixcraft.txt", "freebsd", 15, 1},
 	}
 	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) != len(tests) {
