@@ -25,6 +25,8 @@ const (
 	Policy = 16 << 20
 	// Snapshot bounds a snapshot file.
 	Snapshot = 1 << 30
+	// HostFile bounds a configuration file of the host (resolv.conf).
+	HostFile = 1 << 20
 )
 
 // ErrTooLarge is returned by a Reader that passed its limit.
