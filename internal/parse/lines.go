@@ -82,25 +82,6 @@ func ReadLines(r io.Reader) ([]string, error) {
 	}
 }
 
-// ReadLinesEnd is ReadLines that also reports whether the input's last
-// line has no newline: such a line may have been cut from a longer one.
-func ReadLinesEnd(r io.Reader) (lines []string, unterminated bool, err error) {
-	br := bufio.NewReader(r)
-	for {
-		s, err := br.ReadString('\n')
-		if s != "" {
-			lines = append(lines, strings.TrimRight(s, "\r\n"))
-			unterminated = !strings.HasSuffix(s, "\n")
-		}
-		if errors.Is(err, io.EOF) {
-			return lines, unterminated, nil
-		}
-		if err != nil {
-			return lines, unterminated, err
-		}
-	}
-}
-
 // MaxQuote is the most of a line a problem quotes.
 const MaxQuote = 200
 
