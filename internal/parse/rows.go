@@ -42,7 +42,7 @@ func EachRow(in io.Reader, file string, res *Result, fn func(n int, line string)
 	return EachLine(in, func(n int, line string, long bool) {
 		res.Lines++
 		if long {
-			res.Problem(file, n, line, ExpectShort) // Problem quotes MaxQuote bytes
+			res.Problem(file, n, line[:min(len(line), MaxQuote)], ExpectShort)
 			return
 		}
 		fn(n, line)
