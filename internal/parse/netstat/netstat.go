@@ -249,17 +249,25 @@ var ownersCommand = map[string]string{
 	"parse/" + FormatDarwin: "run netstat -anv, whose pid column shows them, or lsof -i",
 }
 
-// noListenersGap says that an output of dialect cannot show listening
-// sockets, and which command would. On the BSDs -p selects a protocol, so
-// owners come from fstat or sockstat there.
+// noListenersGap says that an output of dialect cannot show (all)
+// listening sockets, and which command would. On the BSDs -p selects a
+// protocol, so owners come from fstat or sockstat there.
 func noListenersGap(dialect string) snapshot.Gap {
 	cmd := map[string]string{
 		"linux":  "netstat -l (netstat -tulpn as root shows owners) or ss -tulpn",
 		"bsd":    "netstat -a (netstat -an), and fstat or sockstat for owners",
 		"darwin": "netstat -a (netstat -anv shows owners) or lsof -i",
 	}[dialect]
+	what := map[string]string{
+		// net-tools' "(w/o servers)": listening and unconnected sockets
+		"linux": "this netstat output leaves listening sockets out (it was run without -a or -l), so it cannot show them",
+		// the BSDs skip every socket bound to the wildcard address
+		"bsd": "this netstat output was run without -a, which leaves out listening sockets and every socket bound to all addresses, so it cannot show them",
+		// macOS skips TCP listeners and shows the rest
+		"darwin": "this netstat output was run without -a, which leaves TCP listening sockets out, so it cannot show them",
+	}[dialect]
 	return snapshot.Gap{Area: "listeners", Reason: "output-without-listeners",
 		Args:   map[string]string{"tool": "netstat", "command": cmd},
-		Detail: "this netstat output shows only connected sockets (it was run without -a or -l), so it cannot show listening sockets; run " + cmd,
+		Detail: what + "; run " + cmd,
 		Count:  1}
 }
