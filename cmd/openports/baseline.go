@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/provenance"
@@ -120,7 +122,8 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 // loadPolicy reads and parses a policy file; errors name file, line and
 // column.
 func loadPolicy(file string) (*policy.Policy, error) {
-	data, err := os.ReadFile(file)
+	// The size limit keeps the read short; it needs no cancellation.
+	data, err := input.ReadFile(context.Background(), file, input.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}

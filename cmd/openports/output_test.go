@@ -100,28 +100,6 @@ func TestPolicyErrorIsShort(t *testing.T) {
 	}
 }
 
-// TestAnalyzeWarningsCapped: 300 unreadable lines give maxWarnings
-// warnings and a count.
-func TestAnalyzeWarningsCapped(t *testing.T) {
-	seed, err := os.ReadFile("testdata/analyze/seed.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(t.TempDir(), "noisy.txt")
-	noise := strings.Repeat("tcp 0 0 this is not a socket line\n", 300)
-	if err := os.WriteFile(in, append(seed, noise...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	run(context.Background(), []string{"analyze", in}, &stdout, &stderr)
-	if n := strings.Count(stderr.String(), "analyze: warning:"); n != maxWarnings {
-		t.Errorf("%d warnings, want %d:\n%s", n, maxWarnings, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "more warnings not shown") {
-		t.Errorf("no count of the warnings left out:\n%s", stderr.String())
-	}
-}
-
 // devFull opens /dev/full, where every write fails with ENOSPC.
 func devFull(t *testing.T) *os.File {
 	t.Helper()

@@ -81,6 +81,7 @@ const (
 	MsgSummaryUnknown      MsgID = "summary.unknown"
 	MsgSummaryRootWildcard MsgID = "summary.root-wildcard"
 	MsgSummaryNothing      MsgID = "summary.nothing"
+	MsgSummaryNothingSeen  MsgID = "summary.nothing-seen"
 	MsgSummaryIncomplete   MsgID = "summary.incomplete"
 	MsgSummaryOwners       MsgID = "summary.owners"
 	MsgSummaryPolicy       MsgID = "summary.policy"
@@ -97,6 +98,7 @@ const (
 	MsgOwnerViaUnnamed MsgID = "owner.via-unnamed"
 	MsgTruncated       MsgID = "truncated"
 	MsgPortPrinted     MsgID = "port.printed"
+	MsgAddressPrinted  MsgID = "address.printed"
 
 	MsgPublishedDNAT      MsgID = "published.dnat"
 	MsgPublishedDNATCond  MsgID = "published.dnat-conditions"
@@ -129,43 +131,47 @@ const (
 	MsgGapNetlinkRefuse MsgID = "gap.netlink-refused"
 	MsgGapOther         MsgID = "gap.other"
 
-	MsgGapPrivilegeUnknown  MsgID = "gap.privilege-unknown"
-	MsgGapSocketsUnreadable MsgID = "gap.sockets-unreadable"
-	MsgGapIfacesUnreadable  MsgID = "gap.interfaces-unreadable"
-	MsgGapNetNSUnreadable   MsgID = "gap.namespaces-unreadable"
-	MsgGapReadError         MsgID = "gap.read-error"
-	MsgGapProcessesVanished MsgID = "gap.processes-vanished"
-	MsgGapOwnersVanished    MsgID = "gap.owners-vanished"
-	MsgGapOwnersChanged     MsgID = "gap.owners-changed"
-	MsgGapDetails           MsgID = "gap.details"
-	MsgGapTruncated         MsgID = "gap.truncated"
-	MsgGapNetNSPermission   MsgID = "gap.namespaces-permission"
-	MsgGapSockDiagUnavail   MsgID = "gap.sock-diag-unavailable"
-	MsgGapToolFailed        MsgID = "gap.tool-failed"
-	MsgGapUnparsedLines     MsgID = "gap.unparsed-lines"
-	MsgGapNotRoot           MsgID = "gap.not-root"
-	MsgGapLsofFailed        MsgID = "gap.lsof-failed"
-	MsgGapNoProcessColumn   MsgID = "gap.no-process-column"
-	MsgGapToolCouldNotSee   MsgID = "gap.tool-could-not-see"
-	MsgGapPermissionDenied  MsgID = "gap.permission-denied"
-	MsgGapOtherNamespace    MsgID = "gap.other-namespace"
-	MsgGapNoOwnerInOutput   MsgID = "gap.no-owner-in-output"
-	MsgGapMixedOS           MsgID = "gap.mixed-os"
-	MsgGapCheckIfaces       MsgID = "gap.check-interfaces"
-	MsgGapCheckRoutes       MsgID = "gap.check-routes"
-	MsgGapCheckCollect      MsgID = "gap.check-collect"
-	MsgGapCheckResolvConf   MsgID = "gap.check-resolv-conf"
-	MsgGapCheckListeners    MsgID = "gap.check-listeners"
-	MsgGapNoAddress         MsgID = "gap.no-address"
-	MsgGapDNSNoConfig       MsgID = "gap.dns-no-configuration"
-	MsgGapDNSNoName         MsgID = "gap.dns-no-name"
-	MsgGapSockDiagFailed    MsgID = "gap.sock-diag-failed"
-	MsgGapNetNSListFailed   MsgID = "gap.namespaces-list-failed"
-	MsgGapNetNSEnter        MsgID = "gap.namespaces-enter"
-	MsgGapNetNSDenied       MsgID = "gap.namespaces-denied"
-	MsgGapNetNSHidden       MsgID = "gap.namespaces-hidden"
-	MsgGapPIDNamespace      MsgID = "gap.pid-namespace"
-	MsgReasonPIDNamespace   MsgID = "reason.pid-namespace"
+	MsgGapPrivilegeUnknown   MsgID = "gap.privilege-unknown"
+	MsgGapSocketsUnreadable  MsgID = "gap.sockets-unreadable"
+	MsgGapIfacesUnreadable   MsgID = "gap.interfaces-unreadable"
+	MsgGapNetNSUnreadable    MsgID = "gap.namespaces-unreadable"
+	MsgGapReadError          MsgID = "gap.read-error"
+	MsgGapProcessesVanished  MsgID = "gap.processes-vanished"
+	MsgGapOwnersVanished     MsgID = "gap.owners-vanished"
+	MsgGapOwnersChanged      MsgID = "gap.owners-changed"
+	MsgGapDetails            MsgID = "gap.details"
+	MsgGapTruncated          MsgID = "gap.truncated"
+	MsgGapNetNSPermission    MsgID = "gap.namespaces-permission"
+	MsgGapSockDiagUnavail    MsgID = "gap.sock-diag-unavailable"
+	MsgGapToolFailed         MsgID = "gap.tool-failed"
+	MsgGapUnparsedLines      MsgID = "gap.unparsed-lines"
+	MsgGapNotRoot            MsgID = "gap.not-root"
+	MsgGapLsofFailed         MsgID = "gap.lsof-failed"
+	MsgGapNoProcessColumn    MsgID = "gap.no-process-column"
+	MsgGapToolCouldNotSee    MsgID = "gap.tool-could-not-see"
+	MsgGapPermissionDenied   MsgID = "gap.permission-denied"
+	MsgGapOtherNamespace     MsgID = "gap.other-namespace"
+	MsgGapNoOwnerInOutput    MsgID = "gap.no-owner-in-output"
+	MsgGapMixedOS            MsgID = "gap.mixed-os"
+	MsgGapCheckIfaces        MsgID = "gap.check-interfaces"
+	MsgGapCheckRoutes        MsgID = "gap.check-routes"
+	MsgGapCheckCollect       MsgID = "gap.check-collect"
+	MsgGapCheckResolvConf    MsgID = "gap.check-resolv-conf"
+	MsgGapCheckListeners     MsgID = "gap.check-listeners"
+	MsgGapNoAddress          MsgID = "gap.no-address"
+	MsgGapDNSNoConfig        MsgID = "gap.dns-no-configuration"
+	MsgGapDNSNoName          MsgID = "gap.dns-no-name"
+	MsgGapLinesNotUnderstood MsgID = "gap.lines-not-understood"
+	MsgGapOnePIDPerSocket    MsgID = "gap.one-process-per-socket"
+	MsgGapNoListeners        MsgID = "gap.output-without-listeners"
+	MsgGapToolError          MsgID = "gap.tool-error"
+	MsgGapSockDiagFailed     MsgID = "gap.sock-diag-failed"
+	MsgGapNetNSListFailed    MsgID = "gap.namespaces-list-failed"
+	MsgGapNetNSEnter         MsgID = "gap.namespaces-enter"
+	MsgGapNetNSDenied        MsgID = "gap.namespaces-denied"
+	MsgGapNetNSHidden        MsgID = "gap.namespaces-hidden"
+	MsgGapPIDNamespace       MsgID = "gap.pid-namespace"
+	MsgReasonPIDNamespace    MsgID = "reason.pid-namespace"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -489,6 +495,7 @@ var catalogue = map[MsgID]text{
 	MsgSummaryUnknown:      {En: "%[1]d sockets of unknown owner", EnOne: "%[1]d socket of unknown owner", Ja: "所有プロセス不明のソケット %[1]d 個"},
 	MsgSummaryRootWildcard: {En: "%[1]d lines run as root on all interfaces", EnOne: "%[1]d line runs as root on all interfaces", Ja: "root 権限で全インターフェイスに待ち受ける行 %[1]d 個"},
 	MsgSummaryNothing:      {En: "nothing reachable from other hosts", Ja: "他のホストから到達できるものはありません"},
+	MsgSummaryNothingSeen:  {En: "nothing reachable found, but the view is incomplete (see below)", Ja: "到達できるものは見つかりませんでしたが、確認できなかった部分があります（下記参照）"},
 	MsgSummaryIncomplete:   {En: "incomplete: %[1]s", Ja: "不完全: %[1]s"},
 	MsgSummaryOwners:       {En: "owners from %[1]s", Ja: "所有プロセスの取得方法: %[1]s"},
 	MsgSummaryPolicy:       {En: "policy %[2]s: %[1]d violations", EnOne: "policy %[2]s: %[1]d violation", Ja: "ポリシー %[2]s: 違反 %[1]d 件"},
@@ -505,6 +512,7 @@ var catalogue = map[MsgID]text{
 	MsgOwnerViaUnnamed: {En: "another tool's", Ja: "別のツール"},
 	MsgTruncated:       {En: "truncated by the tool: %[1]s", Ja: "ツールが切り詰めた項目: %[1]s"},
 	MsgPortPrinted:     {En: "port not readable, printed as %[1]s", Ja: "ポートを読めません (表示は %[1]s)"},
+	MsgAddressPrinted:  {En: "the tool printed the name %[1]s, read as %[2]s", Ja: "ツールは名前 %[1]s を表示 (%[2]s と解釈)"},
 
 	// Ports published by destination NAT (Docker, Podman, kube-proxy).
 	MsgPublishedDNAT:      {En: "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", Ja: "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},
@@ -544,44 +552,48 @@ var catalogue = map[MsgID]text{
 	MsgGapNetlinkRefuse: {En: "sock_diag netlink was refused (%[1]s), /proc/net read instead: socket cookies, bound devices and IPV6_V6ONLY are unknown (the host default is assumed)", Ja: "sock_diag netlink が拒否されたため (%[1]s) /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
 
 	// Gaps by area and reason; the arguments are named in gapTexts.
-	MsgGapPrivilegeUnknown:  {En: "could not tell what this run may see: %[1]s", Ja: "この実行で何が見えるか判定できません: %[1]s"},
-	MsgGapSocketsUnreadable: {En: "the sockets of network namespace %[1]s could not be listed: %[2]s", Ja: "ネットワーク名前空間 %[1]s のソケットを一覧できません: %[2]s"},
-	MsgGapIfacesUnreadable:  {En: "the interfaces of network namespace %[1]s could not be listed (%[2]s): single-address sockets are shown without their interface", Ja: "ネットワーク名前空間 %[1]s のインターフェイスを一覧できません (%[2]s): 特定アドレスのソケットはインターフェイス名なしで表示します"},
-	MsgGapNetNSUnreadable:   {En: "network namespace %[1]s could not be entered", Ja: "ネットワーク名前空間 %[1]s に入れません"},
-	MsgGapReadError:         {En: "reading the descriptor tables of %[1]s processes failed, the first: PID %[2]s: %[3]s", EnOne: "reading the descriptor table of %[1]s process failed: PID %[2]s: %[3]s", Ja: "%[1]s 個のプロセスの記述子テーブルの読み取りに失敗しました。最初: PID %[2]s: %[3]s"},
-	MsgGapProcessesVanished: {En: "%[1]s processes exited before their descriptor tables could be read", EnOne: "%[1]s process exited before its descriptor table could be read", Ja: "%[1]s 個のプロセスが記述子テーブルを読む前に終了しました"},
-	MsgGapOwnersVanished:    {En: "%[1]s processes held a listed socket but exited or were replaced during the scan; they are not named", EnOne: "%[1]s process held a listed socket but exited or was replaced during the scan; it is not named", Ja: "一覧のソケットを持っていた %[1]s 個のプロセスが走査中に終了または入れ替わりました (名前は表示しません)"},
-	MsgGapOwnersChanged:     {En: "%[1]s holdings of a listed socket were closed or replaced during the scan; they are not named", EnOne: "%[1]s holding of a listed socket was closed or replaced during the scan; it is not named", Ja: "一覧のソケットの保持 %[1]s 件が走査中に閉じられたか入れ替わりました (名前は表示しません)"},
-	MsgGapDetails:           {En: "%[1]s owner details (command line, executable, user) could not be read, the first: %[2]s", EnOne: "%[1]s owner detail (command line, executable, user) could not be read: %[2]s", Ja: "所有プロセスの詳細 (コマンドライン、実行ファイル、ユーザ) %[1]s 件を読めませんでした。最初: %[2]s"},
-	MsgGapTruncated:         {En: "%[1]s command lines or status files were longer than %[2]s bytes and were cut", EnOne: "%[1]s command line or status file was longer than %[2]s bytes and was cut", Ja: "%[1]s 個のコマンドラインまたは status ファイルが %[2]s バイトを超えたため切り詰めました"},
-	MsgGapNetNSPermission:   {En: "the network namespace of %[1]s processes could not be read", EnOne: "the network namespace of %[1]s process could not be read", Ja: "%[1]s 個のプロセスのネットワーク名前空間を読めませんでした"},
-	MsgGapSockDiagUnavail:   {En: "the kernel has no sock_diag handler for %[1]s (%[2]s): such sockets were not listed", Ja: "カーネルに %[1]s の sock_diag ハンドラがありません (%[2]s): それらのソケットは一覧にありません"},
-	MsgGapToolFailed:        {En: "%[1]s failed, so no owner is known: %[2]s", Ja: "%[1]s が失敗したため所有プロセスは分かりません: %[2]s"},
-	MsgGapUnparsedLines:     {En: "%[1]s lines of %[2]s output were not understood, the first: %[3]s", EnOne: "%[1]s line of %[2]s output was not understood: %[3]s", Ja: "%[2]s の出力の %[1]s 行を解釈できませんでした。最初: %[3]s"},
-	MsgGapNotRoot:           {En: "%[1]s ran as uid %[2]s and shows only that user's processes", Ja: "%[1]s は uid %[2]s で実行され、そのユーザのプロセスしか表示しません"},
-	MsgGapLsofFailed:        {En: "%[1]s could not be used (%[2]s); netstat -anv shows one process per socket, so other holders may be missing", Ja: "%[1]s を使えませんでした (%[2]s)。netstat -anv はソケットごとに 1 プロセスしか示さないため、他の保持プロセスが欠けている可能性があります"},
-	MsgGapNoProcessColumn:   {En: "the owners of %[1]d sockets are unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", EnOne: "the owner of %[1]d socket is unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", Ja: "ソケット %[1]d 個の所有プロセスは不明です: %[2]s の出力にプロセスの列がありません (%[2]s に -p を付けて実行してください。macOS の netstat は -v)"},
-	MsgGapToolCouldNotSee:   {En: "%[2]s showed no process for %[1]d sockets: kernel sockets, or processes it could not see", EnOne: "%[2]s showed no process for %[1]d socket: a kernel socket, or a process it could not see", Ja: "%[2]s はソケット %[1]d 個のプロセスを示しませんでした: カーネルのソケットか、見えなかったプロセスです"},
-	MsgGapPermissionDenied:  {En: "%[2]s could not read the open files of %[1]d processes (permission denied): their sockets are missing and owner lists may be incomplete", EnOne: "%[2]s could not read the open files of %[1]d process (permission denied): its sockets are missing and owner lists may be incomplete", Ja: "%[2]s は %[1]d 個のプロセスの開いているファイルを読めませんでした (権限なし): それらのソケットは欠けており、所有プロセスの一覧は不完全な可能性があります"},
-	MsgGapOtherNamespace:    {En: "%[2]s listed %[1]d internet sockets without their addresses: they live in other network namespaces (containers); run it inside each namespace, or openports live", EnOne: "%[2]s listed %[1]d internet socket without its address: it lives in another network namespace (a container); run it inside that namespace, or openports live", Ja: "%[2]s はアドレスなしのインターネットソケットを %[1]d 個示しました: 他のネットワーク名前空間 (コンテナ) のものです。各名前空間の中で実行するか、openports をその場で実行してください"},
-	MsgGapNoOwnerInOutput:   {En: "%[2]s: %[1]s sockets have no holder with the same address and port in the %[3]s output", EnOne: "%[2]s: %[1]s socket has no holder with the same address and port in the %[3]s output", Ja: "%[2]s: ソケット %[1]s 個は %[3]s の出力に同じアドレスとポートの保持プロセスがありません"},
-	MsgGapMixedOS:           {En: "the outputs come from different operating systems; they were joined all the same", Ja: "出力は異なる OS のものですが、そのまま結合しました"},
-	MsgGapCheckIfaces:       {En: "the interfaces could not be listed: %[1]s", Ja: "インターフェイスを一覧できません: %[1]s"},
-	MsgGapCheckRoutes:       {En: "the routing table could not be read: %[1]s", Ja: "経路表を読めません: %[1]s"},
-	MsgGapCheckCollect:      {En: "the port listing failed: %[1]s", Ja: "ポート一覧の取得に失敗しました: %[1]s"},
-	MsgGapCheckResolvConf:   {En: "the resolver configuration could not be read: %[1]s", Ja: "リゾルバの設定を読めません: %[1]s"},
-	MsgGapCheckListeners:    {En: "the listening sockets could not be read: %[1]s", Ja: "待ち受けソケットを読めません: %[1]s"},
-	MsgGapNoAddress:         {En: "%[2]s printed %[1]d internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", EnOne: "%[2]s printed %[1]d internet socket without an address (an unbound socket, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", Ja: "%[2]s がアドレスなしのインターネットソケットを %[1]d 個表示しました (未バインドのソケットか、FreeBSD のようにアドレスを表示しない fstat です。その場合は sockstat を使ってください)"},
-	MsgGapDNSNoConfig:       {En: "the resolver configuration could not be read, so no nameserver was asked", Ja: "リゾルバの設定を読めないため、どのネームサーバにも問い合わせていません"},
-	MsgGapDNSNoName:         {En: "no name to resolve: give --resolve NAME", Ja: "解決する名前がありません: --resolve 名前 を指定してください"},
-	MsgGapSockDiagFailed:    {En: "sock_diag could not list network namespace %[1]s (%[2]s): /proc/net was read instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", Ja: "sock_diag でネットワーク名前空間 %[1]s を一覧できません (%[2]s)。代わりに /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
-	MsgGapNetNSListFailed:   {En: "the processes' network namespaces could not be listed (%[1]s): only those ip netns names were listed", Ja: "プロセスのネットワーク名前空間を一覧できません (%[1]s): ip netns で名前の付いたものだけを一覧しました"},
-	MsgGapNetNSEnter:        {En: "network namespace %[1]s could not be entered (%[2]s): its sockets were not listed", Ja: "ネットワーク名前空間 %[1]s に入れません (%[2]s): そのソケットは一覧にありません"},
-	MsgGapNetNSDenied:       {En: "the network namespaces of %[1]d processes could not be read: their sockets were not listed", EnOne: "the network namespace of %[1]d process could not be read: its sockets were not listed", Ja: "%[1]d 個のプロセスのネットワーク名前空間を読めません: そのソケットは一覧にありません"},
-	MsgGapNetNSHidden:       {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
-	MsgGapPIDNamespace:      {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
-	MsgReasonPIDNamespace:   {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
-	MsgGapOther:             {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
+	MsgGapPrivilegeUnknown:   {En: "could not tell what this run may see: %[1]s", Ja: "この実行で何が見えるか判定できません: %[1]s"},
+	MsgGapSocketsUnreadable:  {En: "the sockets of network namespace %[1]s could not be listed: %[2]s", Ja: "ネットワーク名前空間 %[1]s のソケットを一覧できません: %[2]s"},
+	MsgGapIfacesUnreadable:   {En: "the interfaces of network namespace %[1]s could not be listed (%[2]s): single-address sockets are shown without their interface", Ja: "ネットワーク名前空間 %[1]s のインターフェイスを一覧できません (%[2]s): 特定アドレスのソケットはインターフェイス名なしで表示します"},
+	MsgGapNetNSUnreadable:    {En: "network namespace %[1]s could not be entered", Ja: "ネットワーク名前空間 %[1]s に入れません"},
+	MsgGapReadError:          {En: "reading the descriptor tables of %[1]s processes failed, the first: PID %[2]s: %[3]s", EnOne: "reading the descriptor table of %[1]s process failed: PID %[2]s: %[3]s", Ja: "%[1]s 個のプロセスの記述子テーブルの読み取りに失敗しました。最初: PID %[2]s: %[3]s"},
+	MsgGapProcessesVanished:  {En: "%[1]s processes exited before their descriptor tables could be read", EnOne: "%[1]s process exited before its descriptor table could be read", Ja: "%[1]s 個のプロセスが記述子テーブルを読む前に終了しました"},
+	MsgGapOwnersVanished:     {En: "%[1]s processes held a listed socket but exited or were replaced during the scan; they are not named", EnOne: "%[1]s process held a listed socket but exited or was replaced during the scan; it is not named", Ja: "一覧のソケットを持っていた %[1]s 個のプロセスが走査中に終了または入れ替わりました (名前は表示しません)"},
+	MsgGapOwnersChanged:      {En: "%[1]s holdings of a listed socket were closed or replaced during the scan; they are not named", EnOne: "%[1]s holding of a listed socket was closed or replaced during the scan; it is not named", Ja: "一覧のソケットの保持 %[1]s 件が走査中に閉じられたか入れ替わりました (名前は表示しません)"},
+	MsgGapDetails:            {En: "%[1]s owner details (command line, executable, user) could not be read, the first: %[2]s", EnOne: "%[1]s owner detail (command line, executable, user) could not be read: %[2]s", Ja: "所有プロセスの詳細 (コマンドライン、実行ファイル、ユーザ) %[1]s 件を読めませんでした。最初: %[2]s"},
+	MsgGapTruncated:          {En: "%[1]s command lines or status files were longer than %[2]s bytes and were cut", EnOne: "%[1]s command line or status file was longer than %[2]s bytes and was cut", Ja: "%[1]s 個のコマンドラインまたは status ファイルが %[2]s バイトを超えたため切り詰めました"},
+	MsgGapNetNSPermission:    {En: "the network namespace of %[1]s processes could not be read", EnOne: "the network namespace of %[1]s process could not be read", Ja: "%[1]s 個のプロセスのネットワーク名前空間を読めませんでした"},
+	MsgGapSockDiagUnavail:    {En: "the kernel has no sock_diag handler for %[1]s (%[2]s): such sockets were not listed", Ja: "カーネルに %[1]s の sock_diag ハンドラがありません (%[2]s): それらのソケットは一覧にありません"},
+	MsgGapToolFailed:         {En: "%[1]s failed, so no owner is known: %[2]s", Ja: "%[1]s が失敗したため所有プロセスは分かりません: %[2]s"},
+	MsgGapUnparsedLines:      {En: "%[1]s lines of %[2]s output were not understood, the first: %[3]s", EnOne: "%[1]s line of %[2]s output was not understood: %[3]s", Ja: "%[2]s の出力の %[1]s 行を解釈できませんでした。最初: %[3]s"},
+	MsgGapNotRoot:            {En: "%[1]s ran as uid %[2]s and shows only that user's processes", Ja: "%[1]s は uid %[2]s で実行され、そのユーザのプロセスしか表示しません"},
+	MsgGapLsofFailed:         {En: "%[1]s could not be used (%[2]s); netstat -anv shows one process per socket, so other holders may be missing", Ja: "%[1]s を使えませんでした (%[2]s)。netstat -anv はソケットごとに 1 プロセスしか示さないため、他の保持プロセスが欠けている可能性があります"},
+	MsgGapNoProcessColumn:    {En: "the owners of %[1]d sockets are unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", EnOne: "the owner of %[1]d socket is unknown: the %[2]s output has no process column (run %[2]s with -p; netstat on macOS with -v)", Ja: "ソケット %[1]d 個の所有プロセスは不明です: %[2]s の出力にプロセスの列がありません (%[2]s に -p を付けて実行してください。macOS の netstat は -v)"},
+	MsgGapToolCouldNotSee:    {En: "%[2]s showed no process for %[1]d sockets: kernel sockets, or processes it could not see", EnOne: "%[2]s showed no process for %[1]d socket: a kernel socket, or a process it could not see", Ja: "%[2]s はソケット %[1]d 個のプロセスを示しませんでした: カーネルのソケットか、見えなかったプロセスです"},
+	MsgGapPermissionDenied:   {En: "%[2]s could not read the open files of %[1]d processes (permission denied): their sockets are missing and owner lists may be incomplete", EnOne: "%[2]s could not read the open files of %[1]d process (permission denied): its sockets are missing and owner lists may be incomplete", Ja: "%[2]s は %[1]d 個のプロセスの開いているファイルを読めませんでした (権限なし): それらのソケットは欠けており、所有プロセスの一覧は不完全な可能性があります"},
+	MsgGapOtherNamespace:     {En: "%[2]s listed %[1]d internet sockets without their addresses: they live in other network namespaces (containers); run it inside each namespace, or openports live", EnOne: "%[2]s listed %[1]d internet socket without its address: it lives in another network namespace (a container); run it inside that namespace, or openports live", Ja: "%[2]s はアドレスなしのインターネットソケットを %[1]d 個示しました: 他のネットワーク名前空間 (コンテナ) のものです。各名前空間の中で実行するか、openports をその場で実行してください"},
+	MsgGapNoOwnerInOutput:    {En: "%[2]s: %[1]s sockets have no holder with the same address and port in the %[3]s output", EnOne: "%[2]s: %[1]s socket has no holder with the same address and port in the %[3]s output", Ja: "%[2]s: ソケット %[1]s 個は %[3]s の出力に同じアドレスとポートの保持プロセスがありません"},
+	MsgGapMixedOS:            {En: "the outputs come from different operating systems; they were joined all the same", Ja: "出力は異なる OS のものですが、そのまま結合しました"},
+	MsgGapCheckIfaces:        {En: "the interfaces could not be listed: %[1]s", Ja: "インターフェイスを一覧できません: %[1]s"},
+	MsgGapCheckRoutes:        {En: "the routing table could not be read: %[1]s", Ja: "経路表を読めません: %[1]s"},
+	MsgGapCheckCollect:       {En: "the port listing failed: %[1]s", Ja: "ポート一覧の取得に失敗しました: %[1]s"},
+	MsgGapCheckResolvConf:    {En: "the resolver configuration could not be read: %[1]s", Ja: "リゾルバの設定を読めません: %[1]s"},
+	MsgGapCheckListeners:     {En: "the listening sockets could not be read: %[1]s", Ja: "待ち受けソケットを読めません: %[1]s"},
+	MsgGapNoAddress:          {En: "%[2]s printed %[1]d internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", EnOne: "%[2]s printed %[1]d internet socket without an address (an unbound socket, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", Ja: "%[2]s がアドレスなしのインターネットソケットを %[1]d 個表示しました (未バインドのソケットか、FreeBSD のようにアドレスを表示しない fstat です。その場合は sockstat を使ってください)"},
+	MsgGapDNSNoConfig:        {En: "the resolver configuration could not be read, so no nameserver was asked", Ja: "リゾルバの設定を読めないため、どのネームサーバにも問い合わせていません"},
+	MsgGapDNSNoName:          {En: "no name to resolve: give --resolve NAME", Ja: "解決する名前がありません: --resolve 名前 を指定してください"},
+	MsgGapLinesNotUnderstood: {En: "%[1]d lines of the input were not understood (see the warnings): what they held is not in this view", EnOne: "%[1]d line of the input was not understood (see the warnings): what it held is not in this view", Ja: "入力の %[1]d 行を解釈できませんでした (警告を参照): その内容はこの結果に含まれていません"},
+	MsgGapOnePIDPerSocket:    {En: "%[2]s -p shows one process per socket: for %[1]d sockets, processes that share them (forked servers, inherited descriptors) are not shown (fstat, sockstat, lsof or ss -p show them all)", Ja: "%[2]s -p はソケットごとに 1 プロセスしか示しません: ソケット %[1]d 個について、共有しているプロセス (fork したサーバ、継承した記述子) は表示されていません (fstat、sockstat、lsof、ss -p ならすべて表示します)"},
+	MsgGapNoListeners:        {En: "this %[1]s output leaves listening sockets out (it was run without -a), so it cannot show them; run %[2]s", Ja: "この %[1]s の出力には待ち受けソケットが含まれません (-a なしで実行されたため): %[2]s を実行してください"},
+	MsgGapToolError:          {En: "%[1]s reported an error for one of its socket dumps (%[2]s): some sockets may be missing from its output", Ja: "%[1]s がソケットの一覧の取得でエラーを報告しました (%[2]s): 出力から一部のソケットが欠けている可能性があります"},
+	MsgGapSockDiagFailed:     {En: "sock_diag could not list network namespace %[1]s (%[2]s): /proc/net was read instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", Ja: "sock_diag でネットワーク名前空間 %[1]s を一覧できません (%[2]s)。代わりに /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
+	MsgGapNetNSListFailed:    {En: "the processes' network namespaces could not be listed (%[1]s): only those ip netns names were listed", Ja: "プロセスのネットワーク名前空間を一覧できません (%[1]s): ip netns で名前の付いたものだけを一覧しました"},
+	MsgGapNetNSEnter:         {En: "network namespace %[1]s could not be entered (%[2]s): its sockets were not listed", Ja: "ネットワーク名前空間 %[1]s に入れません (%[2]s): そのソケットは一覧にありません"},
+	MsgGapNetNSDenied:        {En: "the network namespaces of %[1]d processes could not be read: their sockets were not listed", EnOne: "the network namespace of %[1]d process could not be read: its sockets were not listed", Ja: "%[1]d 個のプロセスのネットワーク名前空間を読めません: そのソケットは一覧にありません"},
+	MsgGapNetNSHidden:        {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
+	MsgGapPIDNamespace:       {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
+	MsgReasonPIDNamespace:    {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
+	MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
 	MsgProvenanceDefault:    {En: "RUNNING BY DEFAULT, not enabled by you: %[1]s", Ja: "既定で起動 (管理者は有効化していない): %[1]s"},
@@ -926,7 +938,7 @@ func (t texts) kbText(key string) string {
 // catalogue IDs.
 var noteIDs = map[string]MsgID{
 	"owner.unknown": MsgOwnerUnknown, "owner.partial": MsgOwnerPartial, "owner.none": MsgOwnerNone,
-	"owner.via-address": MsgOwnerViaAddress, "truncated": MsgTruncated, "port.printed": MsgPortPrinted,
+	"owner.via-address": MsgOwnerViaAddress, "truncated": MsgTruncated, "port.printed": MsgPortPrinted, "address.printed": MsgAddressPrinted,
 	"published.dnat": MsgPublishedDNAT, "published.dnat-conditions": MsgPublishedDNATCond, "published.wider": MsgPublishedWider,
 	"published.forwarded": MsgPublishedForwarded, "published.target": MsgPublishedTarget, "netns.container-only": MsgNetNSContainerOnly,
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
@@ -955,51 +967,55 @@ type gapText struct {
 // arguments are missing (a snapshot saved by an older version) is shown
 // by its English detail.
 var gapTexts = map[string][]gapText{
-	"owners/no-capability":             {{MsgGapNoCapability, []string{"count"}}},
-	"owners/hidepid":                   {{MsgGapHidepid, []string{"count"}}},
-	"owners/user-namespace":            {{MsgGapUserNamespace, []string{"count"}}},
-	"owners/refused":                   {{MsgGapRefused, []string{"count"}}},
-	"owners/permission":                {{MsgGapPermission, []string{"count", "processes", "uids"}}},
-	"sockets/netlink-refused":          {{MsgGapNetlinkRefuse, []string{"error"}}},
-	"processes/privilege-unknown":      {{MsgGapPrivilegeUnknown, []string{"error"}}},
-	"sockets/unreadable":               {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},
-	"interfaces/unreadable":            {{MsgGapIfacesUnreadable, []string{"netns", "error"}}},
-	"namespaces/unreadable":            {{MsgGapNetNSUnreadable, []string{"netns"}}, {MsgGapNetNSListFailed, []string{"error"}}},
-	"owners/read-error":                {{MsgGapReadError, []string{"processes", "pid", "error"}}},
-	"processes/vanished":               {{MsgGapProcessesVanished, []string{"processes"}}},
-	"owners/vanished":                  {{MsgGapOwnersVanished, []string{"processes"}}},
-	"owners/changed":                   {{MsgGapOwnersChanged, []string{"holdings"}}},
-	"owners/details":                   {{MsgGapDetails, []string{"details", "first"}}},
-	"owners/truncated":                 {{MsgGapTruncated, []string{"files", "limit"}}},
-	"namespaces/permission":            {{MsgGapNetNSPermission, []string{"processes"}}},
-	"sockets/sock-diag-unavailable":    {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
-	"owners/tool-failed":               {{MsgGapToolFailed, []string{"command", "error"}}},
-	"sockets/unparsed-lines":           {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
-	"owners/not-root":                  {{MsgGapNotRoot, []string{"command", "uid"}}},
-	"owners/lsof-failed":               {{MsgGapLsofFailed, []string{"command", "error"}}},
-	"owners/no-process-column":         {{MsgGapNoProcessColumn, []string{"count", "tool"}}},
-	"owners/tool-could-not-see":        {{MsgGapToolCouldNotSee, []string{"count", "tool"}}},
-	"processes/permission-denied":      {{MsgGapPermissionDenied, []string{"count", "tool"}}},
-	"sockets/other-namespace":          {{MsgGapOtherNamespace, []string{"count", "tool"}}},
-	"owners/no-owner-in-output":        {{MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}}},
-	"sockets/mixed-os":                 {{MsgGapMixedOS, nil}},
-	"interfaces/interfaces-unreadable": {{MsgGapCheckIfaces, []string{"error"}}},
-	"routes/routes-unreadable":         {{MsgGapCheckRoutes, []string{"error"}}},
-	"sockets/collect-failed":           {{MsgGapCheckCollect, []string{"error"}}},
-	"resolv.conf/unreadable":           {{MsgGapCheckResolvConf, []string{"error"}}},
-	"sockets/listeners-unreadable":     {{MsgGapCheckListeners, []string{"error"}}},
-	"sockets/no-address":               {{MsgGapNoAddress, []string{"count", "tool"}}},
-	"dns/no-configuration":             {{MsgGapDNSNoConfig, nil}},
-	"dns/no-name":                      {{MsgGapDNSNoName, nil}},
-	"sockets/sock-diag-failed":         {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
-	"namespaces/netns-unreadable":      {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
-	"namespaces/hidepid":               {{MsgGapNetNSHidden, nil}},
-	"namespaces/no-capability":         {{MsgGapNetNSHidden, nil}},
-	"namespaces/user-namespace":        {{MsgGapNetNSHidden, nil}},
-	"namespaces/refused":               {{MsgGapNetNSHidden, nil}},
-	"namespaces/pid-namespace":         {{MsgGapNetNSHidden, nil}},
-	"published/nat-unreadable":         {{MsgGapNATUnreadable, []string{"error"}}},
-	"owners/pid-namespace":             {{MsgGapPIDNamespace, []string{"count"}}},
+	"owners/no-capability":               {{MsgGapNoCapability, []string{"count"}}},
+	"owners/hidepid":                     {{MsgGapHidepid, []string{"count"}}},
+	"owners/user-namespace":              {{MsgGapUserNamespace, []string{"count"}}},
+	"owners/refused":                     {{MsgGapRefused, []string{"count"}}},
+	"owners/permission":                  {{MsgGapPermission, []string{"count", "processes", "uids"}}},
+	"sockets/netlink-refused":            {{MsgGapNetlinkRefuse, []string{"error"}}},
+	"processes/privilege-unknown":        {{MsgGapPrivilegeUnknown, []string{"error"}}},
+	"sockets/unreadable":                 {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},
+	"interfaces/unreadable":              {{MsgGapIfacesUnreadable, []string{"netns", "error"}}},
+	"namespaces/unreadable":              {{MsgGapNetNSUnreadable, []string{"netns"}}, {MsgGapNetNSListFailed, []string{"error"}}},
+	"owners/read-error":                  {{MsgGapReadError, []string{"processes", "pid", "error"}}},
+	"processes/vanished":                 {{MsgGapProcessesVanished, []string{"processes"}}},
+	"owners/vanished":                    {{MsgGapOwnersVanished, []string{"processes"}}},
+	"owners/changed":                     {{MsgGapOwnersChanged, []string{"holdings"}}},
+	"owners/details":                     {{MsgGapDetails, []string{"details", "first"}}},
+	"owners/truncated":                   {{MsgGapTruncated, []string{"files", "limit"}}},
+	"namespaces/permission":              {{MsgGapNetNSPermission, []string{"processes"}}},
+	"sockets/sock-diag-unavailable":      {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
+	"owners/tool-failed":                 {{MsgGapToolFailed, []string{"command", "error"}}},
+	"sockets/unparsed-lines":             {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
+	"owners/not-root":                    {{MsgGapNotRoot, []string{"command", "uid"}}},
+	"owners/lsof-failed":                 {{MsgGapLsofFailed, []string{"command", "error"}}},
+	"owners/no-process-column":           {{MsgGapNoProcessColumn, []string{"count", "tool"}}},
+	"owners/tool-could-not-see":          {{MsgGapToolCouldNotSee, []string{"count", "tool"}}},
+	"processes/permission-denied":        {{MsgGapPermissionDenied, []string{"count", "tool"}}},
+	"sockets/other-namespace":            {{MsgGapOtherNamespace, []string{"count", "tool"}}},
+	"owners/no-owner-in-output":          {{MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}}},
+	"sockets/mixed-os":                   {{MsgGapMixedOS, nil}},
+	"interfaces/interfaces-unreadable":   {{MsgGapCheckIfaces, []string{"error"}}},
+	"routes/routes-unreadable":           {{MsgGapCheckRoutes, []string{"error"}}},
+	"sockets/collect-failed":             {{MsgGapCheckCollect, []string{"error"}}},
+	"resolv.conf/unreadable":             {{MsgGapCheckResolvConf, []string{"error"}}},
+	"sockets/listeners-unreadable":       {{MsgGapCheckListeners, []string{"error"}}},
+	"sockets/no-address":                 {{MsgGapNoAddress, []string{"count", "tool"}}},
+	"dns/no-configuration":               {{MsgGapDNSNoConfig, nil}},
+	"dns/no-name":                        {{MsgGapDNSNoName, nil}},
+	"input/lines-not-understood":         {{MsgGapLinesNotUnderstood, []string{"count"}}},
+	"owners/one-process-per-socket":      {{MsgGapOnePIDPerSocket, []string{"count", "tool"}}},
+	"listeners/output-without-listeners": {{MsgGapNoListeners, []string{"tool", "command"}}},
+	"sockets/tool-error":                 {{MsgGapToolError, []string{"tool", "error"}}},
+	"sockets/sock-diag-failed":           {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
+	"namespaces/netns-unreadable":        {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
+	"namespaces/hidepid":                 {{MsgGapNetNSHidden, nil}},
+	"namespaces/no-capability":           {{MsgGapNetNSHidden, nil}},
+	"namespaces/user-namespace":          {{MsgGapNetNSHidden, nil}},
+	"namespaces/refused":                 {{MsgGapNetNSHidden, nil}},
+	"namespaces/pid-namespace":           {{MsgGapNetNSHidden, nil}},
+	"published/nat-unreadable":           {{MsgGapNATUnreadable, []string{"error"}}},
+	"owners/pid-namespace":               {{MsgGapPIDNamespace, []string{"count"}}},
 }
 
 // provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.

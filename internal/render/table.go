@@ -41,7 +41,7 @@ func writeReportTable(w io.Writer, r *report.Report, o Options) error {
 			line = append(line, namespaceName(r.Namespaces, row.NetNS))
 		}
 		line = append(line,
-			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), string(row.Reach),
+			string(row.Proto), Escape(row.Address), portCell(row), string(row.Reach),
 			tx.exposure(row.Exposure, row.Interface), Processes(row), Users(row),
 			serviceText(tx, row), tx.severity(row.Severity))
 		if withFirewall {
@@ -135,6 +135,18 @@ func noteText(tx texts, row report.Row) string {
 		parts = append(parts, tx.note(n))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// portCell is the PORT column: the number, or what the tool printed when
+// the port could not be read (never a 0 that would mean nothing).
+func portCell(row report.Row) string {
+	if row.PortText != "" {
+		return short(row.PortText) + "?"
+	}
+	if row.Proto == snapshot.Raw {
+		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
+	}
+	return strconv.Itoa(int(row.Port))
 }
 
 // exposure is the EXPOSURE cell: who can reach the row. Every command
@@ -288,7 +300,12 @@ func summary(tx texts, r *report.Report) string {
 		parts = append(parts, tx.get(MsgSummaryRootWildcard, rootAll))
 	}
 	if len(r.Rows) == 0 {
-		parts = append([]string{tx.get(MsgSummaryNothing)}, parts...)
+		// An all-clear only from a view that saw everything.
+		id := MsgSummaryNothing
+		if !r.Complete {
+			id = MsgSummaryNothingSeen
+		}
+		parts = append([]string{tx.get(id)}, parts...)
 	}
 	if len(r.NATBackends) > 1 {
 		parts = append(parts, tx.get(MsgSummaryNATBackends, short(strings.Join(r.NATBackends, " and "))))
