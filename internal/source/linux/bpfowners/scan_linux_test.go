@@ -28,6 +28,9 @@ import (
 const helperEnv = "BPFOWNERS_HELPER"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		relocCacheFile = "" // helpers leave no cache behind
+	}
 	switch os.Getenv(helperEnv) {
 	case "available":
 		if err := Available(); err != nil {
@@ -41,7 +44,18 @@ func TestMain(m *testing.M) {
 	case "complete":
 		os.Exit(helperComplete())
 	}
-	testenv.Main(m)
+	testenv.ServeRole()
+	// The tests keep the relocation cache in a directory of their own,
+	// not the host's.
+	dir, err := os.MkdirTemp("", "bpfowners-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	relocCacheFile = filepath.Join(dir, "task_file.reloc")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // helperListen listens on a loopback port, prints "PID INODE" and waits
