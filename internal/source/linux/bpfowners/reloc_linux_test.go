@@ -108,15 +108,7 @@ func TestApplyRelocations(t *testing.T) {
 // this process's socket, and leaves a cache the next load uses.
 func TestRelocCacheFallback(t *testing.T) {
 	requireBPF(t)
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatal(err)
-	}
+	fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_DGRAM)
 	key, err := kernelRelocKey(kernelBTF)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +174,7 @@ func TestRelocCacheFallback(t *testing.T) {
 				if it.relocCached != wantCached {
 					t.Errorf("load %d: relocations from the cache: %v, want %v", round, it.relocCached, wantCached)
 				}
-				wanted := map[uint64]struct{}{st.Ino: {}}
+				wanted := map[uint64]struct{}{ino: {}}
 				g := newGrouper(wanted)
 				err = it.read(wanted, g)
 				if cerr := it.close(); cerr != nil {
@@ -197,8 +189,8 @@ func TestRelocCacheFallback(t *testing.T) {
 						socks = append(socks, s...)
 					}
 				}
-				if g.sockets != 1 || len(socks) != 1 || socks[0].Inode != st.Ino || socks[0].FD != fd {
-					t.Errorf("load %d: %d socket records, this process's %+v; want its socket %d on fd %d", round, g.sockets, socks, st.Ino, fd)
+				if g.sockets != 1 || len(socks) != 1 || socks[0].Inode != ino || socks[0].FD != fd {
+					t.Errorf("load %d: %d socket records, this process's %+v; want its socket %d on fd %d", round, g.sockets, socks, ino, fd)
 				}
 				if round == 0 {
 					if r, ok := readRelocCache(path, key); !ok || !reflect.DeepEqual(r, good) {

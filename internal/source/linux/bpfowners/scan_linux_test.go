@@ -123,6 +123,22 @@ func helperComplete() int {
 	return 0
 }
 
+// openSocket opens a socket closed at the end of t, and returns its
+// descriptor and inode.
+func openSocket(t *testing.T, domain, typ int) (int, uint64) {
+	t.Helper()
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fd, st.Ino
+}
+
 // requireBPF skips t when this run cannot use the iterator.
 func requireBPF(tb testing.TB) {
 	tb.Helper()
@@ -576,16 +592,8 @@ func TestKernelFilter(t *testing.T) {
 	// Three sockets to want, five more not to.
 	var inodes []uint64
 	for range 8 {
-		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			t.Fatal(err)
-		}
-		inodes = append(inodes, st.Ino)
+		_, ino := openSocket(t, unix.AF_INET6, unix.SOCK_DGRAM)
+		inodes = append(inodes, ino)
 	}
 	it, err := load()
 	if err != nil {
@@ -646,16 +654,8 @@ func TestScanConcurrent(t *testing.T) {
 	const n = 4
 	var inodes, fds [n]uint64
 	for i := range n {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			t.Fatal(err)
-		}
-		inodes[i], fds[i] = st.Ino, uint64(fd)
+		fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_STREAM)
+		inodes[i], fds[i] = ino, uint64(fd)
 	}
 	errs := make(chan error, n*10)
 	done := make(chan struct{})
