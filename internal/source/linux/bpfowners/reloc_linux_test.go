@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -240,4 +241,28 @@ func taskFileMaps(t *testing.T) *ebpf.Collection {
 	}
 	t.Cleanup(coll.Close)
 	return coll
+}
+
+// TestProgLoadAttrLayout checks progLoadAttr against union bpf_attr's
+// BPF_PROG_LOAD layout in linux/bpf.h, on every architecture.
+func TestProgLoadAttrLayout(t *testing.T) {
+	var a progLoadAttr
+	for _, f := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"insns", unsafe.Offsetof(a.insns), 8},
+		{"log_buf", unsafe.Offsetof(a.logBuf), 32},
+		{"prog_name", unsafe.Offsetof(a.progName), 48},
+		{"expected_attach_type", unsafe.Offsetof(a.expectedAttachType), 68},
+		{"func_info", unsafe.Offsetof(a.funcInfo), 80},
+		{"line_info", unsafe.Offsetof(a.lineInfo), 96},
+		{"attach_btf_id", unsafe.Offsetof(a.attachBTFID), 108},
+		{"attach_btf_obj_fd", unsafe.Offsetof(a.attachBTFObjFd), 112},
+		{"size", unsafe.Sizeof(a), 120},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s at %d, want %d", f.name, f.got, f.want)
+		}
+	}
 }
