@@ -16,7 +16,7 @@ RACE      ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 &
 CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 freebsd/arm64 \
              openbsd/amd64 openbsd/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: test test-deps vet fmt-check build cross bench
+.PHONY: test test-deps vet fmt-check build cross bench fuzz
 
 test: test-deps vet fmt-check
 	GO=$(GO) ./scripts/gotest.sh $(RACE) $(GOFLAGS_T)
@@ -44,5 +44,9 @@ cross:
 			echo "cross: $$os/$$arch FAILED"; fail=1; \
 		fi; \
 	done; exit $$fail
+
+# fuzz: every fuzz target for FUZZTIME each (3s), for CI; FUZZ=internal/parse
+# runs a subset.
+fuzz: ; scripts/fuzz.sh $(or $(FUZZTIME),3s) $(or $(FUZZ),.)
 
 bench: ; go run ./bench/runner -preset $(or $(PRESET),small)

@@ -12,13 +12,16 @@
 #   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
 #   clang-14, llvm-14, libbpf-dev   bpf/generate.sh: rebuild the eBPF objects
 #                   (the bpfowners test that checks they are up to date)
-#   nftables        nft -f: Docker's native and netavark's rules (natrules tests)
+#   nftables        nft -f: Docker's native and netavark's rules (natrules tests),
+#                   and the firewall evaluator's kernel-oracle tests
 #   iptables        iptables-nft-restore, iptables-legacy-restore/-save: Docker's
-#                   and kube-proxy's rules in both backends (natrules, integration)
+#                   and kube-proxy's rules in both backends (natrules, integration),
+#                   ufw's rules in the firewall kernel-oracle test
 #   slirp4netns     rootless Podman's user-mode forwarder (integration)
+#   nmap            the outside view: a real scan of a test namespace (nmap -oX)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns nmap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

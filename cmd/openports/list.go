@@ -3,12 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
 )
@@ -21,6 +24,10 @@ const listExample = `  # what other machines can reach (loopback-only sockets hi
 
   # every network namespace (containers, ip netns), for scripts
   sudo openports list --netns all -o json | jq '.rows[] | {proto, port, exposure}'
+
+  # join a scan from another machine (nmap -oX scan.xml THIS-HOST) with
+  # what listens here and what the firewall lets through
+  sudo openports list --outside scan.xml
 
   # without root: every socket is still listed; owners of other users'
   # processes are marked unknown, with the reason, and the exit code is 3
@@ -35,6 +42,8 @@ type listOptions struct {
 	owners string
 	policy string // --policy FILE
 	root   string // --root DIR
+	// outside is an nmap -oX scan of this host to join (--outside).
+	outside string
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
@@ -72,6 +81,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	_ = f.MarkHidden("proc")
 	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (the eBPF task_file iterator on hosts with many open files where this run may load it, else /proc), proc (one pass over /proc/PID/fd), ebpf (the iterator, or fail)")
 	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; loopback sockets are then compared and shown too")
+	f.StringVar(&o.outside, "outside", "", "join an nmap XML scan of this host (nmap -oX FILE, run from another machine) with what listens here: open and expected, listening but filtered, open without a local socket, open and not in the --policy")
 	f.StringVar(&o.root, "root", "/", "read the init system's configuration (rc.conf, inetd.conf, systemd units) under DIR for the provenance notes; \"\" for none")
 	return cmd
 }
@@ -123,9 +133,18 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if aopt.Provenance, err = provenanceFunc(g, o.root, snap.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
+	var scan *snapshot.Scan
+	if o.outside != "" {
+		if scan, err = readScan(o.outside); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
 	rep := analysis.Build(snap, aopt)
 	if pol != nil {
 		policy.Apply(pol, rep)
+	}
+	if scan != nil {
+		rep.Outside = analysis.Outside(rep, snap, scan)
 	}
 	if err := r.Render(g.stdout, rep); err != nil {
 		return exitWith(report.ExitIncomplete, err)
@@ -134,4 +153,18 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 		return exitWith(rep.ExitCode, nil)
 	}
 	return nil
+}
+
+// readScan reads an nmap XML file for --outside; a file that is not one
+// is a usage error naming the file and line.
+func readScan(path string) (*snapshot.Scan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--outside: %w", err)
+	}
+	scan, problems := nmap.Read(data, path)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--outside: %w", problems[0])
+	}
+	return scan, nil
 }

@@ -56,7 +56,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		key := keyOf(&rs)
 		row, ok := byKey[key]
 		if !ok {
-			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
+			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), PortText: s.PortText, Exposure: class, Interface: iface}
 			byKey[key] = row
 			rows = append(rows, row)
 		}
@@ -78,6 +78,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		if opt.Provenance != nil {
 			addProvenance(row, opt.Provenance)
 		}
+		row.Firewall = firewallVerdict(snap.Firewall, ifaces[row.NetNS], row)
 		severity[row] = sev
 	}
 	if opt.Knowledge != nil {
@@ -141,10 +142,10 @@ func keyOf(s *report.Socket) rowKey {
 	default:
 		k.addr = s.Local.Addr().String()
 	}
-	if s.LocalText != "" && s.Local.Addr().IsValid() {
+	if s.PortText != "" {
 		// A port the tool printed as a name openports does not know, or
 		// cut: keep apart what only the text tells apart.
-		k.addr += "|text:" + s.LocalText
+		k.addr += "|port:" + s.PortText
 	}
 	return k
 }
@@ -276,8 +277,8 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 				trunc = append(trunc, t)
 			}
 		}
-		if rs.LocalText != "" && rs.Local.Addr().IsValid() && !slices.Contains(printed, rs.LocalText) {
-			printed = append(printed, rs.LocalText)
+		if rs.PortText != "" && !slices.Contains(printed, rs.PortText) {
+			printed = append(printed, rs.PortText)
 		}
 		for _, o := range rs.Owners {
 			via = via || o.Via == ViaAddress
@@ -289,6 +290,14 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 	if len(printed) > 0 {
 		out = append(out, report.Note{Key: "port.printed", Args: []string{strings.Join(printed, ", ")}})
 	}
+	for _, rs := range row.Sockets {
+		if rs.LocalText != "" && rs.Local.Addr().IsValid() {
+			// The tool printed a name ("localhost") that was read as
+			// an address: say so, the name may mean another one.
+			out = append(out, report.Note{Key: "address.printed", Args: []string{rs.LocalText, rs.Local.Addr().String()}})
+			break
+		}
+	}
 	if via {
 		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})
 	}
@@ -299,10 +308,12 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 // its socket by address and port only (internal/parse/join).
 const ViaAddress = "address"
 
-// compareRows puts the riskiest rows first, then orders by port.
+// compareRows puts the riskiest rows first, then orders by port. A row the
+// firewall blocks for every packet ranks below every row it lets through.
 func compareRows(a, b report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
+		cmp.Compare(blocked(a), blocked(b)),
 		-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.Proto, b.Proto),
@@ -310,6 +321,13 @@ func compareRows(a, b report.Row) int {
 		cmp.Compare(a.Address, b.Address),
 		cmp.Compare(firstPID(a), firstPID(b)),
 	)
+}
+
+func blocked(r report.Row) int {
+	if r.Firewall != nil && r.Firewall.Verdict == report.FirewallBlocked {
+		return 1
+	}
+	return 0
 }
 
 func severityRank(s string) int {

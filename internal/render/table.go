@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,8 +36,13 @@ const (
 func (t Table) Render(w io.Writer, r *report.Report) error {
 	tx := newTexts(t.Lang, t.Knowledge)
 	multiNS := len(r.Namespaces) > 1
+	withFirewall := hasFirewall(r)
+	columns := []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"}
+	if withFirewall {
+		columns = slices.Insert(columns, len(columns)-1, "firewall")
+	}
 	var header []string
-	for _, h := range []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"} {
+	for _, h := range columns {
 		header = append(header, tx.get("header."+h))
 	}
 	if multiNS {
@@ -47,9 +53,12 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 	colour[0] = ansiBold
 	for _, row := range r.Rows {
 		line := []string{
-			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
+			string(row.Proto), Escape(row.Address), portCell(row), row.Reach,
 			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
 			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
+		}
+		if withFirewall {
+			line = slices.Insert(line, len(line)-1, firewallText(tx, row))
 		}
 		if multiNS {
 			line = append([]string{namespaceName(r.Namespaces, row.NetNS)}, line...)
@@ -95,8 +104,10 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString(summary(tx, r))
+	b.WriteString(outsideSection(tx, r))
 	if t.Explain {
 		b.WriteString(explanations(tx, r))
+		b.WriteString(firewallExplanations(tx, r))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -327,7 +338,12 @@ func summary(tx texts, r *report.Report) string {
 		parts = append(parts, tx.get("summary.root-wildcard", rootAll, plural(rootAll, "line")))
 	}
 	if len(r.Rows) == 0 {
-		parts = append([]string{tx.get("summary.nothing")}, parts...)
+		// An all-clear only from a view that saw everything.
+		key := "summary.nothing"
+		if !r.Complete {
+			key = "summary.nothing-seen"
+		}
+		parts = append([]string{tx.get(key)}, parts...)
 	}
 	if len(r.NATBackends) > 1 {
 		parts = append(parts, tx.get("summary.nat-two-backends", Escape(strings.Join(r.NATBackends, " and "))))
@@ -362,4 +378,16 @@ func plural(n int, s string) string {
 		return s
 	}
 	return s + "s"
+}
+
+// portCell is the PORT column: the number, or what the tool printed when
+// the port could not be read (never a 0 that would mean nothing).
+func portCell(row report.Row) string {
+	if row.PortText != "" {
+		return Escape(row.PortText) + "?"
+	}
+	if row.Proto == snapshot.Raw {
+		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
+	}
+	return strconv.Itoa(int(row.Port))
 }

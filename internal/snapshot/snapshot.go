@@ -11,6 +11,8 @@ package snapshot
 import (
 	"net/netip"
 	"time"
+
+	"github.com/openports/openports/internal/firewall"
 )
 
 // SchemaVersion is the version of the JSON form of Snapshot. It changes when a
@@ -91,6 +93,12 @@ type Snapshot struct {
 	Interfaces []Interface `json:"interfaces,omitempty"`
 	// Sockets are the sockets found, in no particular order.
 	Sockets []Socket `json:"sockets"`
+	// Firewall is the packet filter of the namespace it names (the
+	// collector's own), nil when it was not read.
+	Firewall *firewall.Ruleset `json:"firewall,omitempty"`
+	// Scans are port scans of this host from outside (nmap -oX), when
+	// given (`analyze SCAN.xml`, `list --outside SCAN.xml`).
+	Scans []Scan `json:"scans,omitempty"`
 	// Published are the ports the host publishes by destination NAT.
 	Published []Published `json:"published,omitempty"`
 	// NATBackends lists the backends that hold NAT rules; two
@@ -261,6 +269,15 @@ type Socket struct {
 	// Truncated is set by parsers when the tool cut a field (an address or
 	// a command name) so that it cannot be trusted in full.
 	Truncated []string `json:"truncated,omitempty"`
+	// PortText is the local port as a parsed tool output printed it when
+	// it could not be read (a service name not known, or one cut to its
+	// column and the prefix of several); Local's port is then 0 and means
+	// nothing.
+	PortText string `json:"port_text,omitempty"`
+	// Family is "inet" or "inet6" for a socket of a parsed output whose
+	// local address could not be read (a host name): the tool's protocol
+	// column says which family it is.
+	Family string `json:"family,omitempty"`
 }
 
 // Owner is a process holding a socket.
