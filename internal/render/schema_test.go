@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"sort"
 	"strings"
@@ -29,16 +28,8 @@ func undocumented(t *testing.T, r *report.Report) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := writeReportJSON(&buf, r, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
-		t.Fatal(err)
-	}
 	keys := map[string]bool{}
-	collectKeys(v, keys)
+	collectKeys(renderedJSON(t, r), keys)
 	var missing []string
 	for k := range keys {
 		if !bytes.Contains(doc, []byte("`"+k+"`")) {
