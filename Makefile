@@ -16,6 +16,13 @@ RACE      ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 &
 CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 freebsd/arm64 \
              openbsd/amd64 openbsd/arm64 darwin/amd64 darwin/arm64
 
+# Identity of the build (openports --version): from git when there is one.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+IDPKG     := github.com/openports/openports/internal/identity
+LDFLAGS   := -s -w -X $(IDPKG).version=$(VERSION) -X $(IDPKG).commit=$(COMMIT) -X $(IDPKG).date=$(DATE)
+
 .PHONY: test test-deps vet fmt-check build cross bench
 
 test: test-deps vet fmt-check
@@ -33,7 +40,7 @@ fmt-check:
 	echo "gofmt: clean"
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/openports ./cmd/openports
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/openports ./cmd/openports
 
 cross:
 	@fail=0; for t in $(CROSS); do \

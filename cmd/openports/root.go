@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/render"
 )
@@ -63,7 +64,7 @@ func (g *globalOptions) analysisOptions(all bool) (analysis.Options, error) {
 	if err != nil {
 		return analysis.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return analysis.Options{All: all, Knowledge: kb}, nil
+	return analysis.Options{All: all, Knowledge: kb, Tool: identity.Current().Tool()}, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -98,6 +99,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args:          cobra.NoArgs,
 		RunE:          list.RunE,
 	}
+	root.Version = identity.Current().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()

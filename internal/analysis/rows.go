@@ -22,6 +22,8 @@ type Options struct {
 	// Provenance, when set, says which service started each process and
 	// whether the administrator enabled it (a note on each row).
 	Provenance ProvenanceFunc
+	// Tool names the program doing the analysis, for the report.
+	Tool *snapshot.Tool
 }
 
 // Build analyses snap into a report. snap is not modified.
@@ -29,6 +31,8 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	r := &report.Report{
 		Schema:      report.SchemaVersion,
 		Host:        snap.Host,
+		MachineID:   snap.MachineID,
+		Tool:        opt.Tool,
 		Source:      snap.Source,
 		OwnerMethod: snap.OwnerMethod,
 		Gaps:        snap.Gaps,
