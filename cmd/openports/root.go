@@ -23,8 +23,10 @@ type globalOptions struct {
 	// explain adds, under the table, why each service found matters and
 	// how to restrict it (--explain of list and analyze).
 	explain bool
-	stdout  io.Writer
-	stderr  io.Writer
+	// ephemeralPorts keeps ephemeral ports as metric labels.
+	ephemeralPorts bool
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
 // renderer returns the renderer the global flags ask for, or a usage error.
@@ -46,7 +48,7 @@ func (g *globalOptions) renderer() (render.Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain})
+	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain, EphemeralPorts: g.ephemeralPorts})
 }
 
 // language is the language of human texts: --lang, else the locale.

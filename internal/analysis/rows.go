@@ -29,14 +29,15 @@ type Options struct {
 // Build analyses snap into a report. snap is not modified.
 func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	r := &report.Report{
-		Schema:      report.SchemaVersion,
-		Host:        snap.Host,
-		MachineID:   snap.MachineID,
-		Tool:        opt.Tool,
-		Source:      snap.Source,
-		OwnerMethod: snap.OwnerMethod,
-		Gaps:        snap.Gaps,
-		Rows:        []report.Row{},
+		Schema:         report.SchemaVersion,
+		Host:           snap.Host,
+		MachineID:      snap.MachineID,
+		CollectSeconds: snap.CollectSeconds,
+		Tool:           opt.Tool,
+		Source:         snap.Source,
+		OwnerMethod:    snap.OwnerMethod,
+		Gaps:           snap.Gaps,
+		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {
 		r.Taken = snap.Taken.Format(time.RFC3339Nano)

@@ -30,10 +30,13 @@ type Options struct {
 	// Explain adds, under the table, why each service found matters and
 	// how to restrict it.
 	Explain bool
+	// EphemeralPorts keeps ports in the ephemeral range as metric labels
+	// (-o prometheus).
+	EphemeralPorts bool
 }
 
 // Formats lists the output formats New accepts.
-func Formats() []string { return []string{"table", "json"} }
+func Formats() []string { return []string{"table", "json", "prometheus"} }
 
 // New returns the renderer for format, or an error naming the formats
 // there are.
@@ -43,6 +46,8 @@ func New(format string, opt Options) (Renderer, error) {
 		return Table{Color: opt.Color, Lang: opt.Lang, Knowledge: opt.Knowledge, Explain: opt.Explain}, nil
 	case "json":
 		return JSON{Lang: opt.Lang, Knowledge: opt.Knowledge}, nil
+	case "prometheus":
+		return Prometheus{EphemeralPorts: opt.EphemeralPorts}, nil
 	}
 	return nil, fmt.Errorf("unknown output format %q (want one of: %s)", format, strings.Join(Formats(), ", "))
 }

@@ -76,6 +76,8 @@ type Snapshot struct {
 	Kernel string `json:"kernel,omitempty"`
 	// Taken is when collection started.
 	Taken time.Time `json:"taken"`
+	// CollectSeconds is how long the live collection took.
+	CollectSeconds float64 `json:"collect_seconds,omitempty"`
 	// Source names what produced the snapshot, e.g. "linux/sock_diag",
 	// "linux/procfs" or "parse/fstat".
 	Source string `json:"source"`

@@ -3,6 +3,7 @@ package live
 
 import (
 	"context"
+	"time"
 
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/snapshot"
@@ -19,8 +20,10 @@ func New(opt source.Options) source.Source { return stamped{newSource(opt)} }
 type stamped struct{ source.Source }
 
 func (s stamped) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	start := time.Now()
 	snap, err := s.Source.Snapshot(ctx)
 	if snap != nil {
+		snap.CollectSeconds = time.Since(start).Seconds()
 		snap.Tool = identity.Current().Tool()
 		if snap.MachineID == "" {
 			snap.MachineID = identity.MachineID("/")
