@@ -125,7 +125,7 @@ func TestPrometheusHostileNames(t *testing.T) {
 		Taken: "2026-12-02T03:00:00Z",
 		Rows: []report.Row{{
 			Proto: snapshot.TCP, Address: "*", Port: 4444, Exposure: report.ExposureAll, Severity: "review",
-			Processes: []report.Process{{PID: 7, Name: name, User: "alice", UID: &uid}},
+			Processes:  []report.Process{{PID: 7, Name: name, User: "alice", UID: &uid}},
 			OwnerState: snapshot.OwnersComplete,
 		}},
 	}
