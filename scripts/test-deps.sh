@@ -12,9 +12,13 @@
 #   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
 #   clang-14, llvm-14, libbpf-dev   bpf/generate.sh: rebuild the eBPF objects
 #                   (the bpfowners test that checks they are up to date)
+#   prometheus, prometheus-node-exporter   test/fleet: the textfile → node_exporter
+#                   → Prometheus → alert pipeline, promtool (check metrics, test rules)
+#   systemd         systemd-analyze verify on the shipped units (test/fleet)
+#   man-db          man -w in the package install check (scripts/ci-package.sh)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev prometheus prometheus-node-exporter systemd man-db)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
