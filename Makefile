@@ -4,6 +4,10 @@
 #                   check and every test, the integration tests included
 #   make test-deps  only install what the tests need
 #   make build      build bin/openports
+#   make man        man pages, one per command, in dist/man (from the cobra commands)
+#   make completions bash, zsh and fish completions in dist/completions
+#   make package    .deb, .rpm, .apk and tarballs with checksums in dist/ (goreleaser,
+#                   pinned, built from the Go module proxy): see docs/fleet.md
 #   make cross      build every package for every supported GOOS/GOARCH
 #   make bench      time openports against ss, netstat, lsof, gopsutil and the
 #                   floor on a scenario (as root; PRESET=small by default, or
@@ -23,7 +27,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 IDPKG     := github.com/openports/openports/internal/identity
 LDFLAGS   := -s -w -X $(IDPKG).version=$(VERSION) -X $(IDPKG).commit=$(COMMIT) -X $(IDPKG).date=$(DATE)
 
-.PHONY: test test-deps vet fmt-check build cross bench
+.PHONY: test test-deps vet fmt-check build cross bench man completions package
 
 test: test-deps vet fmt-check
 	GO=$(GO) ./scripts/gotest.sh $(RACE) $(GOFLAGS_T)
@@ -53,3 +57,15 @@ cross:
 	done; exit $$fail
 
 bench: ; go run ./bench/runner -preset $(or $(PRESET),small)
+
+man: build
+	rm -rf dist/man && bin/openports man dist/man
+
+completions: build
+	mkdir -p dist/completions
+	bin/openports completion bash > dist/completions/openports.bash
+	bin/openports completion zsh  > dist/completions/_openports
+	bin/openports completion fish > dist/completions/openports.fish
+
+package:
+	./scripts/package.sh
