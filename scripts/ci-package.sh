@@ -57,7 +57,7 @@ completion() {
 check "bash completion of 'openports explain s<TAB>' offers ssh" completion
 check "systemd units installed" test -f /usr/lib/systemd/system/openports-check.timer
 if [ "$fail" -ne 0 ]; then
-	echo "ci-package: 0 passed, 1 failed"
+	echo "ci-package: FAILED"
 	exit 1
 fi
-echo "ci-package: 1 passed, 0 failed"
+echo "ci-package: every check passed"
