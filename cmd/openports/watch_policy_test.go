@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
@@ -34,12 +32,8 @@ func TestWatchPolicyLive(t *testing.T) {
 	if err := os.WriteFile(pol, []byte("version: 1\nallow:\n  - proto: tcp\n    port: 2222\n    exposure: address\n    address: 192.0.2.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(context.Background(), []string{"watch", "-o", "json", "--mode", "poll", "--netns", env.NetNSPath(),
-			"--interval", "200ms", "--duration", "5s", "--policy", pol}, &stdout, &stderr)
-	}()
+	wait := startWatch(t, "watch", "-o", "json", "--mode", "poll", "--netns", env.NetNSPath(),
+		"--interval", "200ms", "--duration", "5s", "--policy", pol)
 	time.Sleep(1500 * time.Millisecond)
 	listen := func(proto string, port uint16) {
 		l := env.Listen(t, testenv.ListenSpec{Proto: proto, Addr: netip.AddrPortFrom(testenv.MainAddr4, port)})
@@ -51,18 +45,10 @@ func TestWatchPolicyLive(t *testing.T) {
 	listen("tcp", 4444)
 	listen("udp", 0)
 	listen("udp", 0)
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("watch --duration 5s still runs after 30 s")
-	}
-	if code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-	}
+	stdout := wait()
 	host, _ := os.Hostname()
 	var got []watchpolicy.Violation
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if strings.HasPrefix(sc.Text(), `{"summary"`) {
 			continue
