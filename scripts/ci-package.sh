@@ -27,7 +27,7 @@ make build >/dev/null
 ./scripts/packaging/extras.sh build/extras
 out=$(mktemp -d)
 trap 'rm -rf "$out"; dpkg -r openports >/dev/null 2>&1 || true' EXIT
-VERSION=$version ARCH=$arch BINARY=bin/openports go run "$NFPM" package -f packaging/nfpm.yaml -p deb -t "$out/"
+VERSION=$version ARCH=$arch go run "$NFPM" package -f packaging/nfpm.yaml -p deb -t "$out/"
 deb=$(ls "$out"/*.deb)
 echo "ci-package: built $deb"
 dpkg-deb --contents "$deb"
@@ -46,16 +46,27 @@ check "openports --version" /usr/bin/openports --version
 check "man -w openports" man -w openports
 check "man -w openports-list" man -w openports-list
 completion() {
-	bash -c '
+	local words
+	words=$(bash -c '
 		source /usr/share/bash-completion/bash_completion
 		source /usr/share/bash-completion/completions/openports
 		COMP_WORDS=(openports explain s); COMP_CWORD=2
 		COMP_LINE="openports explain s"; COMP_POINT=${#COMP_LINE}
 		__start_openports openports s explain 2>/dev/null
-		printf "%s\n" "${COMPREPLY[@]}"' | grep -qx ssh
+		printf "%s\n" "${COMPREPLY[@]}"')
+	grep -qx ssh <<<"$words"
 }
 check "bash completion of 'openports explain s<TAB>' offers ssh" completion
 check "systemd units installed" test -f /usr/lib/systemd/system/openports-check.timer
+if command -v systemd-analyze >/dev/null; then
+	verify() { # systemd-analyze prints warnings but exits 0: any output fails
+		local out
+		out=$(systemd-analyze verify --man=no /usr/lib/systemd/system/openports-check.service \
+			/usr/lib/systemd/system/openports-check.timer /usr/lib/systemd/system/openports-watch.service 2>&1) || { echo "$out"; return 1; }
+		[ -z "$out" ] || { echo "$out"; return 1; }
+	}
+	check "systemd-analyze verify on the installed units" verify
+fi
 if [ "$fail" -ne 0 ]; then
 	echo "ci-package: FAILED"
 	exit 1
