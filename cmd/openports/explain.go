@@ -54,6 +54,9 @@ func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []
 	if _, err := g.renderer(); err != nil { // validates -o, --color, --lang
 		return exitWith(report.ExitUsage, err)
 	}
+	if g.output != "table" && g.output != "json" {
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown output format %q for explain (want table or json)", g.output))
+	}
 	kb, err := knowledge.Load()
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
