@@ -136,7 +136,13 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 	if !st.IsDir() {
 		return nil, fmt.Errorf("--root %s: not a directory", root)
 	}
-	res, err := provenance.New(os.DirFS(root), goos)
+	// The root stays open for the run: systemd verdicts read
+	// /proc/PID/cgroup under it while rows are built.
+	fsys, err := provenance.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("--root %s: %w", root, err)
+	}
+	res, err := provenance.New(fsys, goos)
 	if err != nil {
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}

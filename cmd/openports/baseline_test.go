@@ -23,8 +23,10 @@ import (
 // holds sockets in a test namespace.
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// The seed's case: rc.conf enables sshd, named9 and ntpd; Postfix runs
-// because postfix=YES is a default.
+// The seed's case on NetBSD's real files (NetBSD 5.2's /etc/defaults/rc.conf
+// and rc.d, pkgsrc's rc.d/named9, the stock rc.conf with the seed's line):
+// rc.conf enables sshd, named9 and ntpd; Postfix, master and every smtpd,
+// runs because the defaults say postfix=${_rc_d_postfix:-YES}. No warning.
 func TestAnalyzeRootNetBSDSeed(t *testing.T) {
 	root := "../../internal/provenance/testdata/netbsd"
 	var stdout, stderr bytes.Buffer
@@ -33,11 +35,14 @@ func TestAnalyzeRootNetBSDSeed(t *testing.T) {
 		t.Fatalf("exit %d, want 3 (two sockets of unknown owner): %s", code, stderr.String())
 	}
 	checkGolden(t, "analyze", "seed-provenance.table", stdout.Bytes())
+	if strings.Contains(stderr.String(), "warning") {
+		t.Errorf("warnings on the stock files:\n%s", stderr.String())
+	}
 	for _, want := range []string{
-		"enabled: /etc/rc.conf:12 sshd=yes",
-		"enabled: /etc/rc.conf:12 named9=yes",
-		"enabled: /etc/rc.conf:12 ntpd=yes",
-		"RUNNING BY DEFAULT, not enabled by you: /etc/defaults/rc.conf:22 postfix=YES",
+		"enabled: /etc/rc.conf:22 sshd=yes",
+		"enabled: /etc/rc.conf:22 named9=yes",
+		"enabled: /etc/rc.conf:22 ntpd=yes",
+		"RUNNING BY DEFAULT, not enabled by you: /etc/defaults/rc.conf:208 postfix=${_rc_d_postfix:-YES}",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q", want)
@@ -55,13 +60,21 @@ func TestAnalyzeRootNetBSDSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	verdicts := map[string]string{}
+	smtpd := 0
 	for _, row := range rep.Rows {
 		for _, p := range row.Processes {
 			if p.Provenance == nil {
 				t.Errorf("%s (%d) has no provenance", p.Name, p.PID)
 				continue
 			}
-			verdicts[p.Name] = p.Provenance.Verdict + " " + p.Provenance.Evidence[0].String()
+			got := p.Provenance.Verdict + " " + p.Provenance.Service + " " + p.Provenance.Evidence[0].String()
+			if p.Name == "smtpd" {
+				smtpd++
+				if want := "default postfix /etc/defaults/rc.conf:208 postfix=${_rc_d_postfix:-YES}"; got != want {
+					t.Errorf("smtpd %d: %q, want Postfix's %q", p.PID, got, want)
+				}
+			}
+			verdicts[p.Name] = got
 		}
 		for _, n := range row.Notes {
 			if strings.HasPrefix(n.Key, "provenance.") && n.Text == "" {
@@ -69,16 +82,86 @@ func TestAnalyzeRootNetBSDSeed(t *testing.T) {
 			}
 		}
 	}
+	if smtpd != 4 {
+		t.Errorf("%d smtpd processes, want the seed's 4", smtpd)
+	}
 	want := map[string]string{
-		"sshd":   "enabled /etc/rc.conf:12 sshd=yes",
-		"named":  "enabled /etc/rc.conf:12 named9=yes",
-		"ntpd":   "enabled /etc/rc.conf:12 ntpd=yes",
-		"master": "default /etc/defaults/rc.conf:22 postfix=YES",
+		"sshd":   "enabled sshd /etc/rc.conf:22 sshd=yes",
+		"named":  "enabled named9 /etc/rc.conf:22 named9=yes",
+		"ntpd":   "enabled ntpd /etc/rc.conf:22 ntpd=yes",
+		"master": "default postfix /etc/defaults/rc.conf:208 postfix=${_rc_d_postfix:-YES}",
 	}
 	for name, w := range want {
 		if verdicts[name] != w {
 			t.Errorf("%s: %q, want %q", name, verdicts[name], w)
 		}
+	}
+}
+
+// The seed's exercise host on the same files: mountd, nfsd (nfs_server),
+// dhcpd and rpcbind are disabled in the defaults, which is not the same
+// as "no rc.d script runs it" (jserver, smbd, Xorg).
+func TestAnalyzeRootExercise(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"analyze", "--color", "never", "--lang", "en", "--root", "../../internal/provenance/testdata/netbsd", "testdata/analyze/fstat-n-exercise.txt"}, &stdout, &stderr)
+	if code != report.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	checkGolden(t, "analyze", "fstat-n-exercise-provenance.table", stdout.Bytes())
+	if strings.Contains(stderr.String(), "warning") {
+		t.Errorf("warnings:\n%s", stderr.String())
+	}
+}
+
+// FreeBSD 10.2-RELEASE's installed files and OpenBSD's: each fixture
+// with a real output of its system.
+func TestAnalyzeRootFreeBSDOpenBSD(t *testing.T) {
+	for _, tt := range []struct{ root, input, golden string }{
+		{"freebsd", "freebsd-sockstat-4.txt", "freebsd-sockstat-4-provenance.table"},
+		{"openbsd", "openbsd-fstat-httpd.txt", "openbsd-fstat-httpd-provenance.table"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"analyze", "--color", "never", "--lang", "en", "--root", "../../internal/provenance/testdata/" + tt.root, "testdata/analyze/" + tt.input}, &stdout, &stderr)
+		if code != report.ExitOK && code != report.ExitIncomplete {
+			t.Fatalf("%s: exit %d: %s", tt.root, code, stderr.String())
+		}
+		checkGolden(t, "analyze", tt.golden, stdout.Bytes())
+		if strings.Contains(stderr.String(), "warning") {
+			t.Errorf("%s: warnings:\n%s", tt.root, stderr.String())
+		}
+	}
+}
+
+// --root never leaves DIR: DIR/etc/rc.conf -> a file outside reads
+// DIR's own path instead, and nothing of the outside file is printed.
+func TestAnalyzeRootSymlinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secret, []byte("sshd=YES # SECRET-HASH\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "etc/defaults"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc/defaults/rc.conf"), []byte("sshd=NO\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"etc/rc.conf", "etc/rc.conf.local"} {
+		if err := os.Symlink(secret, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/etc/shadow", filepath.Join(dir, "etc/inetd.conf")); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	run(context.Background(), []string{"analyze", "--color", "never", "--root", dir, "testdata/analyze/seed.txt"}, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	if strings.Contains(out, "SECRET") || strings.Contains(out, "root:") {
+		t.Errorf("analyze printed a file outside --root:\n%s", out)
+	}
+	if !strings.Contains(stdout.String(), "/etc/defaults/rc.conf:1 sshd=NO") {
+		t.Errorf("sshd's verdict should rest on DIR's defaults:\n%s", stdout.String())
 	}
 }
 

@@ -20,10 +20,10 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 	for i := range row.Processes {
 		row.Processes[i].Provenance = fn(row, &row.Processes[i])
 	}
-	// The note is the root process's, unless no script or unit runs it
-	// while one runs another holder of the socket: without parent PIDs
-	// (fstat) Postfix's smtpd children may come first, yet the master is
-	// the service.
+	// The service is the root process's, unless no script or unit runs
+	// it while one runs another holder of the socket: without parent
+	// PIDs (fstat) Postfix's smtpd children may come first, yet the
+	// master is the service.
 	root := rootProcess(row.Processes)
 	var pv *report.Provenance
 	for i := range row.Processes {
@@ -41,6 +41,18 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 	}
 	if pv == nil {
 		return
+	}
+	// A process holding the same listening socket as the service's
+	// belongs to the service (Postfix's smtpd children hold master's
+	// socket): it gets the service's verdict and evidence. The processes
+	// of one row hold the same sockets.
+	if !unmatched(pv) {
+		for i := range row.Processes {
+			if q := row.Processes[i].Provenance; q == nil || unmatched(q) {
+				shared := *pv
+				row.Processes[i].Provenance = &shared
+			}
+		}
 	}
 	row.Notes = append(row.Notes, ProvenanceNote(pv))
 }

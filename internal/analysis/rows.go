@@ -37,6 +37,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		Source:         snap.Source,
 		OwnerMethod:    snap.OwnerMethod,
 		Gaps:           snap.Gaps,
+		NATBackends:    snap.NATBackends,
 		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {
@@ -66,9 +67,12 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		}
 		row.Sockets = append(row.Sockets, rs)
 	}
-	severity := make(map[*report.Row]knowledge.Severity, len(rows))
 	for _, row := range rows {
 		finishRow(row, snap.OwnerMethod)
+	}
+	rows = append(rows, addPublished(snap, rows, ifaces)...)
+	severity := make(map[*report.Row]knowledge.Severity, len(rows))
+	for _, row := range rows {
 		sev := knowledge.Review
 		if row.Exposure == report.ExposureLoopback {
 			sev = knowledge.Info
@@ -197,7 +201,7 @@ func finishRow(row *report.Row, ownerMethod string) {
 			}
 			seen[k] = true
 			row.Processes = append(row.Processes, report.Process{
-				PID: o.PID, StartTime: o.StartTime, PPID: o.PPID, Name: o.Name, User: o.User, UID: o.UID,
+				PID: o.PID, StartTime: o.StartTime, PPID: o.PPID, Name: o.Name, User: o.User, UID: o.UID, Cgroup: o.Cgroup,
 			})
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/openports/openports/internal/report"
@@ -25,10 +24,11 @@ type Script struct {
 
 // builtin maps process names to the scripts and variables of the seed's
 // services whose script does not name the process (Postfix runs as
-// master; NetBSD's named script was enabled by named9).
+// master; pkgsrc BIND 9 installs rc.d/named9, enabled by named9, for the
+// same process name as the base system's named).
 var builtin = map[string]Script{
 	"master":   {Name: "postfix", Rcvars: []string{"postfix", "postfix_enable"}},
-	"named":    {Name: "named", Rcvars: []string{"named9", "named", "named_enable"}},
+	"named":    {Name: "named", Rcvars: []string{"named", "named_enable"}},
 	"ntpd":     {Name: "ntpd", Rcvars: []string{"ntpd", "ntpd_enable"}},
 	"sshd":     {Name: "sshd", Rcvars: []string{"sshd", "sshd_enable"}},
 	"inetd":    {Name: "inetd", Rcvars: []string{"inetd", "inetd_enable"}},
@@ -58,48 +58,35 @@ func readScripts(fsys fs.FS, dir string) ([]Script, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, parseScript(e.Name(), data))
+		out = append(out, parseScript(fsys, e.Name(), data))
 	}
 	return out, errs
 }
 
 // parseScript reads name=, rcvar=, command=, procname= and daemon= of an
-// rc.d script (only plain top-level assignments; ${name} is expanded).
-func parseScript(file string, data []byte) Script {
+// rc.d script as its top level sets them (functions are not run, nothing
+// is sourced).
+func parseScript(fsys fs.FS, file string, data []byte) Script {
 	s := Script{Name: file}
-	vars := map[string]string{"name": file}
-	var rcvar, command, procname, daemon string
-	for _, line := range strings.Split(string(data), "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || t[0] == '#' || line[0] == ' ' || line[0] == '\t' {
-			continue
+	env := newShellEnv(fsys)
+	env.noSource = true
+	env.eval(string(data), "/etc/rc.d/"+file, false)
+	val := func(n string) string {
+		if v := env.get(n); v != nil && v.Unknown == "" {
+			return v.Value
 		}
-		as, _ := parseAssignLine(t, file, 0)
-		for _, a := range as {
-			v := expandSimple(a.Value, vars)
-			vars[a.Name] = v
-			switch a.Name {
-			case "rcvar":
-				rcvar = v
-				if strings.Contains(a.Value, "set_rcvar") {
-					rcvar = vars["name"] + "_enable"
-				}
-			case "command":
-				command = v
-			case "procname":
-				procname = v
-			case "daemon":
-				daemon = v
-			}
-		}
+		return ""
 	}
-	name := vars["name"]
-	if rcvar != "" {
-		s.Rcvars = append(s.Rcvars, rcvar)
+	name := val("name")
+	if name == "" {
+		name = file
+	}
+	if rcvar := val("rcvar"); rcvar != "" {
+		s.Rcvars = strings.Fields(rcvar)
 	} else {
-		s.Rcvars = append(s.Rcvars, name, name+"_enable")
+		s.Rcvars = []string{name, name + "_enable"}
 	}
-	for _, c := range []string{procname, command, daemon} {
+	for _, c := range []string{val("procname"), val("command"), val("daemon")} {
 		if f := strings.Fields(c); len(f) > 0 {
 			if b := path.Base(f[0]); !slices.Contains(s.Procs, b) {
 				s.Procs = append(s.Procs, b)
@@ -109,81 +96,47 @@ func parseScript(file string, data []byte) Script {
 	return s
 }
 
-// expandSimple replaces $name and ${name} by their values in vars; other
-// shell expansions are left as written.
-func expandSimple(v string, vars map[string]string) string {
-	if !strings.Contains(v, "$") {
-		return v
-	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] != '$' || i+1 >= len(v) {
-			b.WriteByte(v[i])
-			continue
-		}
-		j := i + 1
-		brace := v[j] == '{'
-		if brace {
-			j++
-		}
-		k := j
-		for k < len(v) && (v[k] == '_' || (v[k] >= 'a' && v[k] <= 'z') || (v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= '0' && v[k] <= '9')) {
-			k++
-		}
-		if brace && (k >= len(v) || v[k] != '}') {
-			b.WriteByte(v[i])
-			continue
-		}
-		val, ok := vars[v[j:k]]
-		if !ok || k == j {
-			b.WriteByte(v[i])
-			continue
-		}
-		b.WriteString(val)
-		if brace {
-			k++
-		}
-		i = k - 1
-	}
-	return b.String()
-}
-
-// rcLayer is one configuration file's assignments.
-type rcLayer struct {
-	file     string
-	defaults bool
-	vars     map[string]Assignment // last assignment of each name
-}
-
-func newLayer(file string, defaults bool, as []Assignment) rcLayer {
-	l := rcLayer{file: file, defaults: defaults, vars: map[string]Assignment{}}
-	for _, a := range as {
-		l.vars[a.Name] = a
-	}
-	return l
-}
-
 // bsdRC is the rc.conf family of NetBSD and FreeBSD.
 type bsdRC struct {
-	layers  []rcLayer          // defaults first, the admin's last
-	confD   map[string]rcLayer // rc.conf.d/<script>
-	scripts []Script
+	env       *shellEnv // rc.conf as load_rc_config leaves it
+	scripts   []Script
+	perScript map[string]*shellEnv // with rc.conf.d/<script>
 }
 
-// lookup returns the assignment of name that wins for script, and
-// whether it came from a defaults file.
-func (b *bsdRC) lookup(name, script string) (Assignment, bool, bool) {
-	if l, ok := b.confD[script]; ok {
-		if a, ok := l.vars[name]; ok {
-			return a, false, true
-		}
+// envFor is the environment script s sees: rc.conf plus its own
+// /etc/rc.conf.d file.
+func (b *bsdRC) envFor(s string) *shellEnv {
+	if e, ok := b.perScript[s]; ok {
+		return e
 	}
-	for i := len(b.layers) - 1; i >= 0; i-- {
-		if a, ok := b.layers[i].vars[name]; ok {
-			return a, b.layers[i].defaults, true
+	e := b.env
+	// A file, or (FreeBSD) a directory of files, per script.
+	for _, d := range []string{"/etc/rc.conf.d/", "/usr/local/etc/rc.conf.d/"} {
+		st, err := fs.Stat(b.env.fsys, strings.TrimPrefix(d+s, "/"))
+		if err != nil {
+			continue
 		}
+		files := []string{d + s}
+		if st.IsDir() {
+			files = nil
+			ents, _ := fs.ReadDir(b.env.fsys, strings.TrimPrefix(d+s, "/"))
+			for i, f := range ents {
+				if i < 256 && !f.IsDir() {
+					files = append(files, d+s+"/"+f.Name())
+				}
+			}
+		}
+		if e == b.env && len(files) > 0 {
+			e = b.env.clone()
+		}
+		for _, f := range files {
+			e.sourceFile(f)
+		}
+		b.env.problems = append(b.env.problems, e.problems...)
+		e.problems = nil
 	}
-	return Assignment{}, false, false
+	b.perScript[s] = e
+	return e
 }
 
 // candidates are the scripts that may have started a process called name.
@@ -198,11 +151,15 @@ func (b *bsdRC) candidates(name string) []Script {
 		merged := false
 		for i := range out {
 			if out[i].Name == bi.Name {
-				for _, v := range bi.Rcvars {
-					if !slices.Contains(out[i].Rcvars, v) {
-						out[i].Rcvars = append(out[i].Rcvars, v)
+				// The variables that make the daemon listen come first
+				// (sendmail_enable before sendmail_msp_queue_enable).
+				rcvars := slices.Clone(bi.Rcvars)
+				for _, v := range out[i].Rcvars {
+					if !slices.Contains(rcvars, v) {
+						rcvars = append(rcvars, v)
 					}
 				}
+				out[i].Rcvars = rcvars
 				merged = true
 			}
 		}
@@ -220,82 +177,115 @@ func (b *bsdRC) candidates(name string) []Script {
 	return out
 }
 
-// resolve gives the verdict for a process called name.
+// varVerdict is the verdict one rc.conf variable gives.
+func varVerdict(init, service string, v *Var) report.Provenance {
+	p := report.Provenance{Init: init, Service: service, Evidence: []report.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
+	yes, known := truth(v.Value)
+	switch {
+	case v.Unknown == unknownConditional:
+		p.Verdict, p.Reason = report.ProvenanceUnknown, "conditional"
+	case v.Unknown != "":
+		p.Verdict, p.Reason = report.ProvenanceUnknown, "shell-code"
+	case !known:
+		// checkyesno warns and answers no.
+		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "unreadable"
+	case yes && v.Defaults:
+		p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+	case yes:
+		p.Verdict, p.Reason = report.ProvenanceEnabled, "rc.conf"
+	case v.Defaults:
+		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "defaults-disabled"
+	default:
+		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "disabled"
+	}
+	return p
+}
+
+// resolve gives the verdict for a process called name: a script that
+// enables it wins, then one whose variable is unknown, then one set to
+// NO.
 func (b *bsdRC) resolve(name string) report.Provenance {
 	cands := b.candidates(name)
 	if len(cands) == 0 {
 		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Reason: "no-script",
-			Evidence: []report.Evidence{{File: "/etc/rc.d", Text: "no script runs " + name}}}
+			Evidence: []report.Evidence{{File: "/etc/rc.d"}}}
 	}
-	var no *report.Provenance
-	var unreadable *report.Provenance
+	var unknown, no *report.Provenance
 	for _, s := range cands {
-		for _, v := range s.Rcvars {
-			a, def, ok := b.lookup(v, s.Name)
-			if !ok {
+		env := b.envFor(s.Name)
+		for _, rv := range s.Rcvars {
+			v := env.get(rv)
+			if v == nil {
 				continue
 			}
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
-			yes, known := truth(a.Value)
-			switch {
-			case !known || a.Expands:
-				if unreadable == nil {
-					unreadable = &report.Provenance{Verdict: report.ProvenanceUnknown, Init: "rc.d", Service: s.Name, Reason: "unreadable", Evidence: ev}
+			p := varVerdict("rc.d", s.Name, v)
+			switch p.Verdict {
+			case report.ProvenanceEnabled, report.ProvenanceDefault:
+				return p
+			case report.ProvenanceUnknown:
+				if unknown == nil {
+					unknown = &p
 				}
-			case yes && def:
-				return report.Provenance{Verdict: report.ProvenanceDefault, Init: "rc.d", Service: s.Name, Reason: "defaults", Evidence: ev}
-			case yes:
-				return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "rc.d", Service: s.Name, Reason: "rc.conf", Evidence: ev}
 			default:
 				if no == nil {
-					no = &report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Service: s.Name, Reason: "disabled", Evidence: ev}
+					no = &p
 				}
 			}
 		}
 	}
-	if unreadable != nil {
-		return *unreadable
+	if unknown != nil {
+		return *unknown
 	}
 	if no != nil {
 		return *no
 	}
 	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Service: cands[0].Name, Reason: "unset",
-		Evidence: []report.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ") + " not set"}}}
+		Evidence: []report.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ")}}}
 }
 
-// loadBSD reads /etc/defaults/rc.conf, /etc/rc.conf, /etc/rc.conf.local,
-// /etc/rc.conf.d/* and the /etc/rc.d scripts.
+// loadBSD evaluates rc.conf as rc.subr's load_rc_config does and reads
+// the /etc/rc.d scripts. NetBSD's /etc/rc.conf sources the defaults
+// itself; FreeBSD's rc.subr sources /etc/defaults/rc.conf and then the
+// files its rc_conf_files names (/etc/rc.conf /etc/rc.conf.local).
 func loadBSD(fsys fs.FS) (*bsdRC, []error) {
-	b := &bsdRC{confD: map[string]rcLayer{}}
-	var errs []error
-	for _, f := range []struct {
-		name     string
-		defaults bool
-	}{{"etc/defaults/rc.conf", true}, {"etc/rc.conf", false}, {"etc/rc.conf.local", false}} {
-		as, es, ok := readVars(fsys, f.name)
-		errs = append(errs, es...)
-		if ok {
-			b.layers = append(b.layers, newLayer("/"+f.name, f.defaults, as))
+	b := &bsdRC{env: newShellEnv(fsys), perScript: map[string]*shellEnv{}}
+	b.env.defaults["/etc/defaults/rc.conf"] = true
+	if sourcesDefaults(fsys) {
+		b.env.sourceFile("/etc/rc.conf")
+	} else {
+		b.env.sourceFile("/etc/defaults/rc.conf")
+		files := "/etc/rc.conf /etc/rc.conf.local"
+		if v := b.env.get("rc_conf_files"); v != nil && v.Unknown == "" {
+			files = v.Value
 		}
-	}
-	if ents, err := fs.ReadDir(fsys, "etc/rc.conf.d"); err == nil {
-		names := make([]string, 0, len(ents))
-		for _, e := range ents {
-			if !e.IsDir() {
-				names = append(names, e.Name())
+		for i, f := range strings.Fields(files) {
+			if i >= 16 {
+				break
 			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			as, es, ok := readVars(fsys, "etc/rc.conf.d/"+n)
-			errs = append(errs, es...)
-			if ok {
-				b.confD[n] = newLayer("/etc/rc.conf.d/"+n, false, as)
-			}
+			b.env.sourceFile(f)
 		}
 	}
 	s, es := readScripts(fsys, "etc/rc.d")
 	b.scripts = s
-	errs = append(errs, es...)
-	return b, errs
+	return b, append(b.env.problems, es...)
+}
+
+// sourcesDefaults reports whether /etc/rc.conf sources
+// /etc/defaults/rc.conf itself (NetBSD).
+func sourcesDefaults(fsys fs.FS) bool {
+	data, err := readLimited(fsys, "etc/rc.conf")
+	if err != nil {
+		return false
+	}
+	cmds, _ := lexShell(string(data))
+	for _, c := range cmds {
+		w := c.words
+		for len(w) > 0 && (w[0] == "then" || w[0] == "else" || w[0] == "{") {
+			w = w[1:]
+		}
+		if len(w) >= 2 && (w[0] == "." || w[0] == "source") && strings.Contains(w[1], "defaults/rc.conf") {
+			return true
+		}
+	}
+	return false
 }

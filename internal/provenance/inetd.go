@@ -60,7 +60,7 @@ func ParseInetdConf(data []byte) []InetdService {
 		if i := strings.LastIndexByte(svc, ':'); i >= 0 { // host:service
 			svc = svc[i+1:]
 		}
-		out = append(out, InetdService{Service: svc, Proto: proto, Line: n, Text: strings.TrimSpace(sc.Text()), Commented: commented})
+		out = append(out, InetdService{Service: svc, Proto: proto, Line: n, Text: strings.Join(strings.Fields(sc.Text()), " "), Commented: commented})
 	}
 	return out
 }

@@ -8,28 +8,94 @@ import (
 	"github.com/openports/openports/internal/report"
 )
 
-// openbsdRC is OpenBSD's rc.conf (the defaults) and rc.conf.local (the
-// admin's): a daemon runs when its NAME_flags is not NO; package daemons
-// run when pkg_scripts names them.
+// openbsdRC is OpenBSD's /etc/rc.conf (the defaults) and
+// /etc/rc.conf.local (the admin's): a daemon runs when its NAME_flags is
+// not NO; package daemons run when pkg_scripts names them.
 type openbsdRC struct {
-	defaults rcLayer
-	local    rcLayer
-	scripts  []Script
+	env     *shellEnv
+	scripts []Script
 }
 
+// openbsdKeys are the keys rc.subr's _rc_parse_conf takes besides
+// NAME_flags, NAME_rtable, NAME_user and NAME_timeout.
+var openbsdKeys = []string{"accounting", "amd_master", "check_quotas", "ipsec", "library_aslr",
+	"multicast", "nfs_server", "pexp", "pf", "pkg_scripts", "shlib_dirs", "spamd_black"}
+
+// loadOpenBSD reads rc.conf and rc.conf.local as the release does. Up to
+// OpenBSD 5.x /etc/rc.conf was shell that sourced rc.conf.local at its
+// end; since then rc.subr's _rc_parse_conf reads both files line by line
+// without running them (KEY=value, a # comment cut, one pair of quotes
+// removed), and that is what is done when rc.conf does not source
+// rc.conf.local.
 func loadOpenBSD(fsys fs.FS) (*openbsdRC, []error) {
-	o := &openbsdRC{}
-	var errs []error
-	as, es, _ := readVars(fsys, "etc/rc.conf")
-	errs = append(errs, es...)
-	o.defaults = newLayer("/etc/rc.conf", true, as)
-	as, es, _ = readVars(fsys, "etc/rc.conf.local")
-	errs = append(errs, es...)
-	o.local = newLayer("/etc/rc.conf.local", false, as)
+	o := &openbsdRC{env: newShellEnv(fsys)}
+	o.env.defaults["/etc/rc.conf"] = true
+	if sourcesLocal(fsys) {
+		o.env.sourceFile("/etc/rc.conf")
+	} else {
+		for _, f := range []string{"etc/rc.conf", "etc/rc.conf.local"} {
+			data, err := readLimited(fsys, f)
+			if err != nil {
+				if !isNotExist(err) {
+					o.env.problems = append(o.env.problems, err)
+				}
+				continue
+			}
+			parseOpenBSDConf(o.env, "/"+f, string(data))
+		}
+	}
 	s, es := readScripts(fsys, "etc/rc.d")
-	errs = append(errs, es...)
 	o.scripts = s
-	return o, errs
+	return o, append(o.env.problems, es...)
+}
+
+// sourcesLocal reports whether /etc/rc.conf sources rc.conf.local (the
+// shell rc.conf of OpenBSD 5.x and older).
+func sourcesLocal(fsys fs.FS) bool {
+	data, err := readLimited(fsys, "etc/rc.conf")
+	if err != nil {
+		return false
+	}
+	cmds, _ := lexShell(string(data))
+	for _, c := range cmds {
+		if len(c.words) >= 2 && (c.words[0] == "." || c.words[0] == "source") &&
+			(strings.Contains(c.words[1], "local_rcconf") || strings.Contains(c.words[1], "rc.conf.local")) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseOpenBSDConf reads a file as _rc_parse_conf does.
+func parseOpenBSDConf(e *shellEnv, file, data string) {
+	for i, line := range strings.Split(data, "\n") {
+		if i >= maxLines {
+			break
+		}
+		l := strings.Trim(line, " \t\r")
+		if l == "" || l[0] == '#' || l[0] == '=' {
+			continue
+		}
+		eq := strings.IndexByte(l, '=')
+		if eq < 0 {
+			continue
+		}
+		key := strings.ToLower(strings.TrimRight(l[:eq], " \t"))
+		if !isName(key) || !(strings.HasSuffix(key, "_flags") || strings.HasSuffix(key, "_rtable") ||
+			strings.HasSuffix(key, "_user") || strings.HasSuffix(key, "_timeout") || slices.Contains(openbsdKeys, key)) {
+			continue
+		}
+		val := strings.TrimLeft(l[eq+1:], " \t")
+		if h := strings.IndexByte(val, '#'); h >= 0 {
+			val = val[:h]
+		}
+		val = strings.TrimRight(val, " \t")
+		text := strings.TrimRight(l[:eq], " \t") + "=" + val // the assignment without its comment
+		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
+			val = val[1 : len(val)-1]
+		}
+		e.vars[key] = &Var{Name: key, Value: val, File: file, Line: i + 1, Text: text, Defaults: e.defaults[file]}
+	}
 }
 
 // names are the rc.d script names that may run a process called proc.
@@ -47,35 +113,42 @@ func (o *openbsdRC) names(proc string) []string {
 }
 
 func (o *openbsdRC) resolve(proc string) report.Provenance {
+	const init = "openbsd-rc"
 	names := o.names(proc)
-	if pk, ok := o.local.vars["pkg_scripts"]; ok {
+	if pk := o.env.get("pkg_scripts"); pk != nil && pk.Unknown == "" {
 		for _, n := range names {
 			if slices.Contains(strings.Fields(pk.Value), n) {
-				return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf",
+				p := report.Provenance{Verdict: report.ProvenanceEnabled, Init: init, Service: n, Reason: "rc.conf",
 					Evidence: []report.Evidence{{File: pk.File, Line: pk.Line, Text: pk.Text}}}
+				if pk.Defaults {
+					p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+				}
+				return p
 			}
 		}
 	}
 	for _, n := range names {
-		v := n + "_flags"
-		if a, ok := o.local.vars[v]; ok {
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
-			if strings.EqualFold(a.Value, "NO") {
-				return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
-			}
-			return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "openbsd-rc", Service: n, Reason: "rc.conf", Evidence: ev}
+		v := o.env.get(n + "_flags")
+		if v == nil {
+			continue
 		}
-	}
-	for _, n := range names {
-		v := n + "_flags"
-		if a, ok := o.defaults.vars[v]; ok {
-			ev := []report.Evidence{{File: a.File, Line: a.Line, Text: a.Text}}
-			if strings.EqualFold(a.Value, "NO") {
-				return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: n, Reason: "disabled", Evidence: ev}
-			}
-			return report.Provenance{Verdict: report.ProvenanceDefault, Init: "openbsd-rc", Service: n, Reason: "defaults", Evidence: ev}
+		p := report.Provenance{Init: init, Service: n, Evidence: []report.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
+		switch {
+		case v.Unknown == unknownConditional:
+			p.Verdict, p.Reason = report.ProvenanceUnknown, "conditional"
+		case v.Unknown != "":
+			p.Verdict, p.Reason = report.ProvenanceUnknown, "shell-code"
+		case v.Value == "NO" && v.Defaults:
+			p.Verdict, p.Reason = report.ProvenanceNotEnabled, "defaults-disabled"
+		case v.Value == "NO":
+			p.Verdict, p.Reason = report.ProvenanceNotEnabled, "disabled"
+		case v.Defaults:
+			p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+		default:
+			p.Verdict, p.Reason = report.ProvenanceEnabled, "rc.conf"
 		}
+		return p
 	}
-	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "openbsd-rc", Service: names[0], Reason: "unset",
-		Evidence: []report.Evidence{{Text: names[0] + "_flags not set"}}}
+	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: init, Service: names[0], Reason: "unset",
+		Evidence: []report.Evidence{{Text: names[0] + "_flags"}}}
 }

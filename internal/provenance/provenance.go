@@ -50,10 +50,11 @@ type Resolver struct {
 }
 
 type cacheKey struct {
-	pid   int
-	name  string
-	proto string
-	port  uint16
+	pid    int
+	name   string
+	cgroup string
+	proto  string
+	port   uint16
 }
 
 // Detect says which init system's configuration fsys holds. os (GOOS
@@ -85,15 +86,16 @@ func Detect(fsys fs.FS, os string) Kind {
 	return KindNone
 }
 
-// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags.
+// hasFlagsVar reports whether /etc/rc.conf sets OpenBSD-style NAME_flags
+// and no NetBSD/FreeBSD-style NAME=YES.
 func hasFlagsVar(fsys fs.FS) bool {
-	as, _, _ := readVars(fsys, "etc/rc.conf")
-	for _, a := range as {
-		if strings.HasSuffix(a.Name, "_flags") || a.Name == "pkg_scripts" {
-			return true
-		}
+	data, err := readLimited(fsys, "etc/rc.conf")
+	if err != nil {
+		return false
 	}
-	return false
+	e := newShellEnv(fsys)
+	parseOpenBSDConf(e, "/etc/rc.conf", string(data))
+	return len(e.vars) > 0
 }
 
 // New reads the configuration under fsys. os is the observed host's GOOS
@@ -138,7 +140,7 @@ func (r *Resolver) Resolve(row *report.Row, p *report.Process) *report.Provenanc
 	if r == nil || r.kind == KindNone {
 		return nil
 	}
-	k := cacheKey{pid: p.PID, name: p.Name, proto: string(row.Proto), port: row.Port}
+	k := cacheKey{pid: p.PID, name: p.Name, cgroup: p.Cgroup, proto: string(row.Proto), port: row.Port}
 	if v, ok := r.cache[k]; ok {
 		return &v
 	}
@@ -159,7 +161,7 @@ func (r *Resolver) resolve(row *report.Row, p *report.Process) report.Provenance
 	case KindOpenBSD:
 		return r.openbsd.resolve(p.Name)
 	case KindSystemd:
-		return r.sd.resolve(p.PID, p.Name, string(row.Proto), row.Port)
+		return r.sd.resolve(p.PID, p.Cgroup, p.Name, string(row.Proto), row.Port)
 	}
 	return report.Provenance{Verdict: report.ProvenanceUnknown, Reason: "no-config"}
 }
@@ -181,16 +183,7 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
-// readVars reads the assignments of a shell-variable file; ok is false
-// when the file does not exist.
-func readVars(fsys fs.FS, name string) ([]Assignment, []error, bool) {
-	data, err := readLimited(fsys, name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, false
-		}
-		return nil, []error{err}, false
-	}
-	as, errs := ParseShellVars(data, "/"+name)
-	return as, errs, true
-}
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// maxLines bounds how many lines one configuration file may have.
+const maxLines = 100000

@@ -1,8 +1,9 @@
 package provenance
 
 import (
-	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -17,21 +18,31 @@ type want struct {
 
 func check(t *testing.T, r *Resolver, proto string, port uint16, pid int, name string, w want) {
 	t.Helper()
+	checkProcess(t, r, proto, port, report.Process{PID: pid, Name: name}, w)
+}
+
+// checkProcess resolves p holding proto/port and compares the verdict,
+// reason, service and the first evidence.
+func checkProcess(t *testing.T, r *Resolver, proto string, port uint16, p report.Process, w want) {
+	t.Helper()
 	row := &report.Row{Proto: snapshot.Proto(proto), Port: port}
-	got := r.Resolve(row, &report.Process{PID: pid, Name: name})
+	got := r.Resolve(row, &p)
 	if got == nil {
-		t.Fatalf("%s/%d %s: no provenance", proto, port, name)
+		t.Fatalf("%s/%d %s: no provenance", proto, port, p.Name)
 	}
 	first := ""
 	if len(got.Evidence) > 0 {
 		first = got.Evidence[0].String()
 	}
 	if got.Verdict != w.verdict || got.Reason != w.reason || got.Service != w.service || !strings.Contains(first, w.evidence) {
-		t.Errorf("%s/%d %s (%d): got %s/%s service %q evidence %q, want %s/%s service %q evidence containing %q",
-			proto, port, name, pid, got.Verdict, got.Reason, got.Service, first, w.verdict, w.reason, w.service, w.evidence)
+		t.Errorf("%s/%d %s (%d, cgroup %q): got %s/%s service %q evidence %q, want %s/%s service %q evidence containing %q",
+			proto, port, p.Name, p.PID, p.Cgroup, got.Verdict, got.Reason, got.Service, first, w.verdict, w.reason, w.service, w.evidence)
 	}
 }
 
+// The seed's host on NetBSD 5.2's own files: rc.conf enables sshd,
+// named9 (pkgsrc BIND 9) and ntpd; Postfix runs because the defaults say
+// postfix=${_rc_d_postfix:-YES}.
 func TestNetBSDSeed(t *testing.T) {
 	r, err := New(os.DirFS("testdata/netbsd"), "netbsd")
 	if err != nil {
@@ -41,7 +52,7 @@ func TestNetBSDSeed(t *testing.T) {
 		t.Fatalf("kind %q, want rc.d", r.Kind())
 	}
 	if p := r.Problems(); len(p) != 0 {
-		t.Errorf("problems: %v", p)
+		t.Errorf("problems on the stock files: %v", p)
 	}
 	tests := []struct {
 		proto string
@@ -49,24 +60,51 @@ func TestNetBSDSeed(t *testing.T) {
 		name  string
 		want  want
 	}{
-		{"tcp", 22, "sshd", want{"enabled", "rc.conf", "sshd", "/etc/rc.conf:12 sshd=yes"}},
-		{"tcp", 53, "named", want{"enabled", "rc.conf", "named", "/etc/rc.conf:12 named9=yes"}},
-		{"udp", 123, "ntpd", want{"enabled", "rc.conf", "ntpd", "/etc/rc.conf:12 ntpd=yes"}},
-		{"tcp", 25, "master", want{"default", "defaults", "postfix", "/etc/defaults/rc.conf:22 postfix=YES"}},
-		{"udp", 514, "syslogd", want{"default", "defaults", "syslogd", "/etc/defaults/rc.conf:12 syslogd=YES"}},
-		{"udp", 69, "inetd", want{"enabled", "inetd.conf", "tftp", "/etc/inetd.conf:4 tftp"}},
-		{"tcp", 23, "inetd", want{"not-enabled", "inetd-commented", "telnet", "/etc/inetd.conf:3 #telnet"}},
-		{"tcp", 79, "inetd", want{"default", "defaults", "inetd", "/etc/defaults/rc.conf:14 inetd=YES"}},
-		{"udp", 111, "rpcbind", want{"not-enabled", "disabled", "rpcbind", "/etc/defaults/rc.conf:23 rpcbind=NO"}},
-		{"tcp", 22273, "jserver", want{"not-enabled", "no-script", "", "no script runs jserver"}},
+		{"tcp", 22, "sshd", want{"enabled", "rc.conf", "sshd", "/etc/rc.conf:22 sshd=yes"}},
+		{"tcp", 53, "named", want{"enabled", "rc.conf", "named9", "/etc/rc.conf:22 named9=yes"}},
+		{"udp", 123, "ntpd", want{"enabled", "rc.conf", "ntpd", "/etc/rc.conf:22 ntpd=yes"}},
+		{"tcp", 25, "master", want{"default", "defaults", "postfix", "/etc/defaults/rc.conf:208 postfix=${_rc_d_postfix:-YES}"}},
+		{"udp", 514, "syslogd", want{"default", "defaults", "syslogd", "/etc/defaults/rc.conf:196 syslogd=YES"}},
+		{"udp", 111, "rpcbind", want{"not-enabled", "defaults-disabled", "rpcbind", "/etc/defaults/rc.conf:192 rpcbind=NO"}},
+		{"udp", 1020, "mountd", want{"not-enabled", "defaults-disabled", "mountd", "/etc/defaults/rc.conf:263 mountd=NO"}},
+		{"tcp", 2049, "nfsd", want{"not-enabled", "defaults-disabled", "nfsd", "/etc/defaults/rc.conf:265 nfs_server=NO"}},
+		{"udp", 67, "dhcpd", want{"not-enabled", "defaults-disabled", "dhcpd", "/etc/defaults/rc.conf:242 dhcpd=NO"}},
+		// inetd runs by default; telnet's line is commented out in the
+		// stock inetd.conf.
+		{"tcp", 9999, "inetd", want{"default", "defaults", "inetd", "/etc/defaults/rc.conf:184 inetd=YES"}},
+		{"tcp", 23, "inetd", want{"not-enabled", "inetd-commented", "telnet", "/etc/inetd.conf:11 #telnet stream tcp nowait root"}},
+		{"tcp", 22273, "jserver", want{"not-enabled", "no-script", "", "/etc/rc.d"}},
+		// smtpd alone: no script; in a row with master it takes master's
+		// verdict (internal/analysis).
+		{"tcp", 25, "smtpd", want{"not-enabled", "no-script", "", "/etc/rc.d"}},
 	}
 	for _, tt := range tests {
 		check(t, r, tt.proto, tt.port, 100, tt.name, tt.want)
 	}
 }
 
+// NetBSD 9.1's defaults have rc_silent=$( ... ) over two lines and the
+// same postfix default; the rc.conf is a real NetBSD 9 host's.
+func TestNetBSD9(t *testing.T) {
+	r, err := New(os.DirFS("testdata/netbsd-9"), "netbsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Problems(); len(p) != 0 {
+		t.Errorf("problems on the stock files: %v", p)
+	}
+	check(t, r, "tcp", 25, 1, "master", want{"default", "defaults", "postfix", "/etc/defaults/rc.conf:242 postfix=${_rc_d_postfix:-YES}"})
+	check(t, r, "tcp", 22, 1, "sshd", want{"enabled", "rc.conf", "sshd", "/etc/rc.conf:24 sshd=YES"})
+	check(t, r, "tcp", 5432, 1, "postgres", want{"enabled", "rc.conf", "pgsql", "/etc/rc.conf:33 pgsql=YES"})
+	if v := r.bsd.env.get("rc_silent"); v == nil || v.Unknown != unknownCommand || v.Line != 36 {
+		t.Errorf("rc_silent: %+v, want unknown (command substitution) from line 36", v)
+	}
+}
+
+// FreeBSD 10.2-RELEASE as installed: bsdinstall's rc.conf over the
+// release's /etc/defaults/rc.conf.
 func TestFreeBSD(t *testing.T) {
-	r, err := New(os.DirFS("testdata/freebsd"), "")
+	r, err := New(os.DirFS("testdata/freebsd"), "freebsd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +112,52 @@ func TestFreeBSD(t *testing.T) {
 		t.Fatalf("kind %q", r.Kind())
 	}
 	if p := r.Problems(); len(p) != 0 {
-		t.Errorf("problems: %v", p)
+		t.Errorf("problems on the stock files: %v", p)
 	}
-	check(t, r, "tcp", 22, 1, "sshd", want{"enabled", "rc.conf", "sshd", `/etc/rc.conf:2 sshd_enable="YES"`})
-	check(t, r, "udp", 123, 1, "ntpd", want{"enabled", "rc.conf", "ntpd", `/etc/rc.conf.d/ntpd:1 ntpd_enable="YES"`})
-	check(t, r, "tcp", 25, 1, "sendmail", want{"default", "defaults", "sendmail", `/etc/defaults/rc.conf:5 sendmail_submit_enable="YES"`})
-	check(t, r, "tcp", 21, 1, "inetd", want{"enabled", "inetd.conf", "ftp", "/etc/inetd.conf:2 ftp"})
+	check(t, r, "tcp", 22, 1, "sshd", want{"enabled", "rc.conf", "sshd", `/etc/rc.conf:4 sshd_enable="YES"`})
+	check(t, r, "udp", 123, 1, "ntpd", want{"enabled", "rc.conf", "ntpd", `/etc/rc.conf:5 ntpd_enable="YES"`})
+	check(t, r, "tcp", 25, 1, "sendmail", want{"default", "defaults", "sendmail", `/etc/defaults/rc.conf:576 sendmail_submit_enable="YES"`})
+	check(t, r, "udp", 514, 1, "syslogd", want{"default", "defaults", "syslogd", `/etc/defaults/rc.conf:256 syslogd_enable="YES"`})
+	check(t, r, "tcp", 111, 1, "rpcbind", want{"not-enabled", "defaults-disabled", "rpcbind", `/etc/defaults/rc.conf:342 rpcbind_enable="NO"`})
+	check(t, r, "tcp", 80, 1, "httpd", want{"not-enabled", "no-script", "", "/etc/rc.d"})
 }
 
+// rc.conf.d/<script> overrides rc.conf for that script only;
+// rc.conf.local (as sysrc -f writes it) comes after rc.conf.
+func TestFreeBSDConfD(t *testing.T) {
+	fsys := copyTree(t, "testdata/freebsd")
+	fsys["etc/rc.conf.d/ntpd"] = &fstest.MapFile{Data: []byte("ntpd_enable=\"NO\"\n")}
+	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: []byte("sendmail_submit_enable=\"NO\"\n")}
+	fsys["usr/local/etc/rc.conf.d/syslogd/10-off"] = &fstest.MapFile{Data: []byte("syslogd_enable=NO\n")}
+	r, err := New(fsys, "freebsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, "udp", 123, 1, "ntpd", want{"not-enabled", "disabled", "ntpd", `/etc/rc.conf.d/ntpd:1 ntpd_enable="NO"`})
+	check(t, r, "tcp", 22, 1, "sshd", want{"enabled", "rc.conf", "sshd", `/etc/rc.conf:4 sshd_enable="YES"`})
+	check(t, r, "udp", 514, 1, "syslogd", want{"not-enabled", "disabled", "syslogd", "/usr/local/etc/rc.conf.d/syslogd/10-off:1 syslogd_enable=NO"})
+	check(t, r, "tcp", 25, 1, "sendmail", want{"default", "defaults", "sendmail", `/etc/defaults/rc.conf:581 sendmail_msp_queue_enable="YES"`})
+}
+
+// copyTree loads a fixture tree into a MapFS to change it in a test.
+func copyTree(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(dir + "/" + p)
+		m[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// OpenBSD 5.2's shell rc.conf, which sources a real rc.conf.local.
 func TestOpenBSD(t *testing.T) {
 	r, err := New(os.DirFS("testdata/openbsd"), "openbsd")
 	if err != nil {
@@ -90,60 +166,73 @@ func TestOpenBSD(t *testing.T) {
 	if r.Kind() != KindOpenBSD {
 		t.Fatalf("kind %q", r.Kind())
 	}
-	if d := Detect(os.DirFS("testdata/openbsd"), ""); d != KindOpenBSD {
-		t.Errorf("detect without OS: %q", d)
-	}
 	if p := r.Problems(); len(p) != 0 {
-		t.Errorf("problems: %v", p)
+		t.Errorf("problems on the stock files: %v", p)
 	}
-	check(t, r, "tcp", 22, 1, "sshd", want{"default", "defaults", "sshd", "/etc/rc.conf:7 sshd_flags="})
-	check(t, r, "tcp", 25, 1, "smtpd", want{"default", "defaults", "smtpd", "/etc/rc.conf:6 smtpd_flags="})
-	check(t, r, "tcp", 80, 1, "httpd", want{"enabled", "rc.conf", "httpd", "/etc/rc.conf.local:1 httpd_flags="})
-	check(t, r, "udp", 123, 1, "ntpd", want{"not-enabled", "disabled", "ntpd", "/etc/rc.conf.local:2 ntpd_flags=NO"})
-	check(t, r, "tcp", 5432, 1, "postgres", want{"enabled", "rc.conf", "postgresql", `/etc/rc.conf.local:3 pkg_scripts="postgresql"`})
-	check(t, r, "udp", 53, 1, "unbound", want{"not-enabled", "disabled", "unbound", "/etc/rc.conf:8 unbound_flags=NO"})
+	check(t, r, "tcp", 22, 1, "sshd", want{"default", "defaults", "sshd", `/etc/rc.conf:27 sshd_flags=""`})
+	check(t, r, "udp", 123, 1, "ntpd", want{"enabled", "rc.conf", "ntpd", `/etc/rc.conf.local:1 ntpd_flags="-s"`})
+	check(t, r, "tcp", 80, 1, "httpd", want{"enabled", "rc.conf", "httpd", `/etc/rc.conf.local:2 httpd_flags="-u -DSSL"`})
+	check(t, r, "tcp", 25, 1, "smtpd", want{"not-enabled", "defaults-disabled", "smtpd", "/etc/rc.conf:56 smtpd_flags=NO"})
+	// inetd_flags is unset, then set from $( ... ): unknown, never guessed.
+	check(t, r, "tcp", 113, 1, "inetd", want{"unknown", "shell-code", "inetd", "/etc/rc.conf:155 : ${inetd_flags=$("})
+	check(t, r, "tcp", 8080, 1, "httpd2", want{"not-enabled", "unset", "httpd2", "httpd2_flags"})
 }
 
-func TestSystemdFixture(t *testing.T) {
-	r, err := New(os.DirFS("testdata/linux"), "linux")
+// Since OpenBSD 5.7 rc.subr reads rc.conf and rc.conf.local line by line
+// (_rc_parse_conf): a real rcctl-written rc.conf.local of OpenBSD 7.
+func TestOpenBSDParsedConf(t *testing.T) {
+	local, err := os.ReadFile("testdata/openbsd-7/etc/rc.conf.local")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Kind() != KindSystemd {
-		t.Fatalf("kind %q", r.Kind())
+	fsys := fstest.MapFS{
+		// The defaults' form of OpenBSD 6 and 7 (no sourcing).
+		"etc/rc.conf":       {Data: []byte("sshd_flags=\t\t# for normal use: \"\"\nsmtpd_flags=\nntpd_flags=\npkg_scripts=\n")},
+		"etc/rc.conf.local": {Data: local},
 	}
-	for _, p := range r.Problems() {
-		// postfix.service is masked: a symlink to /dev/null, skipped.
-		t.Errorf("problem: %v", p)
+	r, err := New(fsys, "openbsd")
+	if err != nil {
+		t.Fatal(err)
 	}
+	check(t, r, "tcp", 22, 1, "sshd", want{"not-enabled", "disabled", "sshd", "/etc/rc.conf.local:10 sshd_flags=NO"})
+	check(t, r, "tcp", 25, 1, "smtpd", want{"not-enabled", "disabled", "smtpd", "/etc/rc.conf.local:8 smtpd_flags=NO"})
+	check(t, r, "tcp", 1, 1, "sndiod", want{"enabled", "rc.conf", "sndiod", "/etc/rc.conf.local:9 sndiod_flags=-f rsnd/0 -f rsnd/1"})
+	if v := r.openbsd.env.get("sndiod_flags"); v == nil || v.Value != "-f rsnd/0 -f rsnd/1" {
+		t.Errorf("sndiod_flags %+v", v)
+	}
+	// pkg_scripts names package rc.d scripts; the script's daemon= is the
+	// process (a two-line script of the rc.d(8) form, for the mechanism).
+	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: append(local, []byte("pkg_scripts=postgresql  # rcctl enable postgresql\n")...)}
+	fsys["etc/rc.d/postgresql"] = &fstest.MapFile{Data: []byte("daemon=\"/usr/local/bin/pg_ctl\"\n. /etc/rc.d/rc.subr\n")}
+	if r, err = New(fsys, "openbsd"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, "tcp", 5432, 1, "pg_ctl", want{"enabled", "rc.conf", "postgresql", "/etc/rc.conf.local:13 pkg_scripts=postgresql"})
+}
+
+// The other origins a cgroup tells, on Debian 12's real units; the
+// cgroup paths are what the snapshot records for such processes.
+func TestSystemdCgroups(t *testing.T) {
+	r := openDebian(t, "testdata/debian-12")
 	tests := []struct {
-		proto string
-		port  uint16
-		pid   int
-		name  string
-		want  want
+		cgroup, name string
+		pid          int
+		want         want
 	}{
-		{"tcp", 22, 500, "sshd", want{"default", "vendor-preset", "ssh.service", "/usr/lib/systemd/system-preset/90-default.preset:2 enable ssh.service"}},
-		{"udp", 53, 600, "dnsmasq", want{"enabled", "admin-symlink", "dnsmasq.service", "/etc/systemd/system/multi-user.target.wants/dnsmasq.service"}},
-		{"tcp", 6379, 700, "redis-server", want{"not-enabled", "wanted-by", "redis.service", "/usr/lib/systemd/system/webapp.service:3 Wants=redis.service (webapp.service)"}},
-		{"tcp", 8000, 800, "python3", want{"not-enabled", "session", "session-3.scope", "/proc/800/cgroup (session-3.scope)"}},
-		{"tcp", 8001, 900, "nc", want{"not-enabled", "cron", "cron.service", "(cron.service)"}},
-		{"tcp", 8002, 900, "cron", want{"default", "vendor-preset", "cron.service", "enable cron.service"}},
-		{"tcp", 80, 1000, "nginx", want{"not-enabled", "container", "docker-4f2a9c1e0b7d.scope", "docker-4f2a9c1e0b7d.scope"}},
-		{"tcp", 8080, 1100, "java", want{"not-enabled", "container", "abcd", "/proc/1100/cgroup"}},
-		{"tcp", 631, 1200, "cupsd", want{"default", "socket-activation", "cups.service", "/usr/lib/systemd/system/cups.socket (cups.socket)"}},
-		{"tcp", 9999, 1300, "sleep", want{"not-enabled", "transient", "run-r0123456789abcdef.scope", "run-r0123456789abcdef.scope"}},
-		{"tcp", 631, 1, "systemd", want{"default", "socket-activation", "cups.socket", "cups.socket:6 ListenStream=631 (cups.socket -> cups.service)"}},
-		{"tcp", 873, 1, "systemd", want{"enabled", "socket-activation", "rsync.socket", "ListenStream=0.0.0.0:873 (rsync.socket -> rsync@.service)"}},
-		{"tcp", 4444, 1, "systemd", want{"unknown", "no-unit", "", "no .socket unit listens on tcp/4444"}},
-		{"tcp", 4445, 4242, "gone", want{"unknown", "no-cgroup", "", "/proc/4242/cgroup unreadable"}},
+		{"/user.slice/user-1000.slice/session-3.scope", "python3", 800, want{"not-enabled", "session", "session-3.scope", "/user.slice/user-1000.slice/session-3.scope (session-3.scope)"}},
+		{"/system.slice/cron.service", "nc", 900, want{"not-enabled", "cron", "cron.service", "(cron.service)"}},
+		{"/system.slice/docker-4f2a9c1e0b7d.scope", "nginx", 1000, want{"not-enabled", "container", "docker-4f2a9c1e0b7d.scope", "docker-4f2a9c1e0b7d.scope"}},
+		{"/system.slice/run-r0123456789abcdef.scope", "sleep", 1300, want{"not-enabled", "transient", "run-r0123456789abcdef.scope", "run-r0123456789abcdef.scope"}},
+		// systemd-pstore.service: Wants=modprobe@efi_pstore.service.
+		{"/system.slice/system-modprobe.slice/modprobe@efi_pstore.service", "modprobe", 1400, want{"not-enabled", "wanted-by", "modprobe@efi_pstore.service", "/usr/lib/systemd/system/systemd-pstore.service:"}},
+		// No cgroup in the snapshot and no /proc in the root: unknown.
+		{"", "gone", 4242, want{"unknown", "no-cgroup", "", "/proc/4242/cgroup"}},
 	}
 	for _, tt := range tests {
-		check(t, r, tt.proto, tt.port, tt.pid, tt.name, tt.want)
+		checkProcess(t, r, "tcp", 8000, report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
 	}
-	// timesyncd is enabled by its package (a symlink under /usr/lib).
-	if p := r.sd.unitVerdict("systemd-timesyncd.service"); p.Verdict != report.ProvenanceDefault || p.Reason != "vendor-static" {
-		t.Errorf("timesyncd: %+v", p)
+	if got := r.Resolve(&report.Row{Proto: "tcp", Port: 4444}, &report.Process{PID: 1, Name: "systemd"}); got.Reason != "no-unit" {
+		t.Errorf("PID 1 on a port no socket unit lists: %+v", got)
 	}
 }
 
@@ -156,7 +245,8 @@ func TestCgroup(t *testing.T) {
 	}{
 		{"0::/system.slice/ssh.service\n", "service", "ssh.service", "/system.slice/ssh.service"},
 		{"12:pids:/x\n1:name=systemd:/system.slice/nginx.service\n", "service", "nginx.service", "/system.slice/nginx.service"},
-		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n", "session", "user@1000.service", ""},
+		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n", "user-service", "foo.service", ""},
+		{"0::/user.slice/user-1000.slice/user@1000.service/init.scope\n", "session", "user@1000.service", ""},
 		{"0::/system.slice/docker-abc.scope\n", "container", "docker-abc.scope", ""},
 		{"0::/machine.slice/libpod-0123.scope/container\n", "container", "libpod-0123.scope", ""},
 		{"0::/init.scope\n", "init", "init.scope", ""},
@@ -176,76 +266,152 @@ func TestCgroup(t *testing.T) {
 	}
 }
 
-func TestShellVars(t *testing.T) {
+// TestEvalShell: what the evaluator computes for each construct rc.conf
+// files use, and what it leaves unknown.
+func TestEvalShell(t *testing.T) {
 	in := `# comment
 a=YES
 b="quoted value"   # trailing comment
-c='single $x' d=two; e=three
+c='single $a' d=two; e=three
 export f=yes
-g="${a}"
-h="multi
+g="${a}" h=$a
+i=${unset:-dflt} j=${a:-dflt} k=${empty-dflt}
+empty=
+l=${empty:-dflt} m=${empty-dflt}
+: ${n:=assigned} ${a:=not-this}
+o=$(echo YES) p=` + "`hostname`" + `
+q="multi
 line"
-if [ -r /x ]; then
-	. /x
+if [ -r /present ]; then
+	r=in-true-branch
+else
+	r=in-false-branch
 fi
+if [ -r /absent ]; then s=no; fi
+if [ "$(uname)" = NetBSD ]; then
+	u=maybe
+fi
+[ -f /present ] && v=after-and
+if [ -r /present ]; then aa=first; elif [ -r /present ]; then aa=second; else aa=third; fi
+if [ -r /absent ]; then bb=first; elif [ -r /present ]; then bb=second; else bb=third; fi
+if [ -r /absent ]; then cc=first; elif [ -r /absent ]; then cc=second; else cc=third; fi
 fn() {
-	x=not-seen
+	w=not-run
 }
-this is not an assignment
-k=ok
-bad-name=1
+x=${o} y=${b%value}
+unset d
+VAR=tmp command arg
+z=1 # done
 `
-	as, errs := ParseShellVars([]byte(in), "/etc/rc.conf")
-	got := map[string]Assignment{}
-	for _, a := range as {
-		got[a.Name] = a
+	e := newShellEnv(fstest.MapFS{"present": {Data: []byte("x")}})
+	e.eval(in, "/etc/rc.conf", false)
+	tests := []struct{ name, value, unknown string }{
+		{"a", "YES", ""}, {"b", "quoted value", ""}, {"c", "single $a", ""}, {"e", "three", ""},
+		{"f", "yes", ""}, {"g", "YES", ""}, {"h", "YES", ""},
+		{"i", "dflt", ""}, {"j", "YES", ""}, {"k", "dflt", ""},
+		{"l", "dflt", ""}, {"m", "", ""}, {"n", "assigned", ""},
+		{"o", "", unknownCommand}, {"p", "", unknownCommand}, {"q", "multi\nline", ""},
+		{"r", "in-true-branch", ""}, {"u", "maybe", unknownConditional}, {"v", "after-and", ""},
+		{"x", "", unknownCommand}, {"y", "", unknownExpansion}, {"z", "1", ""},
+		{"aa", "first", ""}, {"bb", "second", ""}, {"cc", "third", ""},
 	}
-	wantVals := map[string]string{"a": "YES", "b": "quoted value", "c": "single $x", "d": "two", "e": "three", "f": "yes", "g": "${a}", "h": "multi\nline", "k": "ok"}
-	for n, v := range wantVals {
-		if got[n].Value != v {
-			t.Errorf("%s = %q, want %q", n, got[n].Value, v)
+	for _, tt := range tests {
+		v := e.get(tt.name)
+		if v == nil {
+			t.Errorf("%s: unset", tt.name)
+			continue
+		}
+		if v.Value != tt.value || v.Unknown != tt.unknown {
+			t.Errorf("%s = %q (unknown %q), want %q (unknown %q)", tt.name, v.Value, v.Unknown, tt.value, tt.unknown)
 		}
 	}
-	if _, ok := got["x"]; ok {
-		t.Errorf("assignment inside a function body was read")
-	}
-	if got["c"].Expands || !got["g"].Expands {
-		t.Errorf("expands: c %v (want false), g %v (want true)", got["c"].Expands, got["g"].Expands)
-	}
-	if got["b"].Line != 3 || got["b"].Text != `b="quoted value"` || got["k"].Line != 16 {
-		t.Errorf("positions: b %d %q, k %d", got["b"].Line, got["b"].Text, got["k"].Line)
-	}
-	var msgs []string
-	for _, e := range errs {
-		var le *LineError
-		if !errors.As(e, &le) {
-			t.Errorf("error %v is not a LineError", e)
+	for _, n := range []string{"d", "s", "w", "VAR", "empty2"} {
+		if v := e.get(n); v != nil {
+			t.Errorf("%s is set: %+v", n, v)
 		}
-		msgs = append(msgs, e.Error())
 	}
-	wantErrs := []string{`/etc/rc.conf:15: expected NAME=VALUE, got "this is not an assignment"`, `/etc/rc.conf:17: "bad-name" is not a variable name`}
-	if strings.Join(msgs, "\n") != strings.Join(wantErrs, "\n") {
-		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(wantErrs, "\n"))
+	if b := e.get("b"); b.Line != 3 || b.Text != `b="quoted value"` {
+		t.Errorf("b at %d %q", b.Line, b.Text)
 	}
-	_, errs = ParseShellVars([]byte("a=\"open\n"), "f")
-	if len(errs) != 1 || errs[0].Error() != "f:1: unterminated quote" {
-		t.Errorf("unterminated: %v", errs)
+	if z := e.get("z"); z.Line != 33 {
+		t.Errorf("z at line %d, want 33", z.Line)
+	}
+	if len(e.problems) != 0 {
+		t.Errorf("problems: %v", e.problems)
+	}
+	e = newShellEnv(fstest.MapFS{})
+	e.eval("a=\"open\n", "/f", false)
+	if len(e.problems) != 1 || e.problems[0].Error() != "/f:1: the file ends inside a quote or substitution" {
+		t.Errorf("unterminated: %v", e.problems)
 	}
 }
 
-func TestUnreadableValueIsUnknown(t *testing.T) {
+// A service variable set by shell code is unknown, with its line; the
+// shell code itself is no warning.
+func TestUnknownValue(t *testing.T) {
 	fsys := fstest.MapFS{
 		"etc/defaults/rc.conf": {Data: []byte("sshd=NO\n")},
-		"etc/rc.conf":          {Data: []byte("sshd=$(echo YES)\nsshd=${want_sshd}\n")},
+		"etc/rc.conf":          {Data: []byte(". /etc/defaults/rc.conf\nsshd=$(echo YES)\nntpd=${want_ntpd}\nif [ \"$x\" ]; then named=YES; fi\n")},
 	}
 	r, err := New(fsys, "netbsd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, r, "tcp", 22, 1, "sshd", want{"unknown", "unreadable", "sshd", "/etc/rc.conf:2 sshd=${want_sshd}"})
-	if len(r.Problems()) != 1 || !strings.HasPrefix(r.Problems()[0].Error(), "/etc/rc.conf:1: shell operator") {
-		t.Errorf("problems: %v", r.Problems())
+	check(t, r, "tcp", 22, 1, "sshd", want{"unknown", "shell-code", "sshd", "/etc/rc.conf:2 sshd=$(echo YES)"})
+	// An empty value is no YES: checkyesno warns and returns false.
+	check(t, r, "udp", 123, 1, "ntpd", want{"not-enabled", "unreadable", "ntpd", "/etc/rc.conf:3 ntpd=${want_ntpd}"})
+	check(t, r, "udp", 53, 1, "named", want{"unknown", "conditional", "named", "/etc/rc.conf:4 named=YES"})
+	if p := r.Problems(); len(p) != 0 {
+		t.Errorf("problems: %v", p)
 	}
+}
+
+// --root never leaves the root: an absolute symlink means the observed
+// host's path, read inside the root; ".." stops at the root.
+func TestRootFSSymlinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "shadow")
+	if err := os.WriteFile(secret, []byte("root:SECRET:1::::::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "etc/defaults"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "etc/defaults/rc.conf"), []byte("sshd=NO\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "etc/inside"), []byte("sshd=YES\n"), 0o644))
+	must(os.Symlink(secret, filepath.Join(dir, "etc/rc.conf")))                            // absolute, outside
+	must(os.Symlink("../../../../../../"+secret, filepath.Join(dir, "etc/rc.conf.local"))) // relative, climbing out
+	must(os.Symlink("/etc/inside", filepath.Join(dir, "etc/alias")))                       // absolute, inside
+	root, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, name := range []string{"etc/rc.conf", "etc/rc.conf.local"} {
+		data, err := fs.ReadFile(root, name)
+		if err == nil || strings.Contains(string(data), "SECRET") {
+			t.Errorf("%s read %q (err %v): the symlink left the root", name, data, err)
+		}
+	}
+	data, err := fs.ReadFile(root, "etc/alias")
+	if err != nil || string(data) != "sshd=YES\n" {
+		t.Errorf("etc/alias -> /etc/inside: %q, %v", data, err)
+	}
+	r, err := New(root, "netbsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Problems() {
+		if strings.Contains(p.Error(), "SECRET") {
+			t.Errorf("problem shows the outside file: %v", p)
+		}
+	}
+	check(t, r, "tcp", 22, 1, "sshd", want{"not-enabled", "defaults-disabled", "sshd", "/etc/defaults/rc.conf:1 sshd=NO"})
 }
 
 func TestNoConfig(t *testing.T) {
@@ -280,15 +446,27 @@ func TestLiveSystemd(t *testing.T) {
 	t.Logf("this test process: %+v", *got)
 }
 
-func FuzzParseShellVars(f *testing.F) {
-	for _, s := range []string{"a=YES\n", "a=\"b\nc\"\n", "f() {\n}\n", "x='", "export a=1 b=2; c=3 # d\n", "a=\\\n"} {
+// FuzzEvalShell runs the rc.conf evaluator on any input: it never panics,
+// every variable has a valid name and a line inside the file.
+func FuzzEvalShell(f *testing.F) {
+	for _, p := range []string{"testdata/netbsd/etc/defaults/rc.conf", "testdata/freebsd/etc/defaults/rc.conf", "testdata/openbsd/etc/rc.conf", "testdata/netbsd-9/etc/defaults/rc.conf"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{"a=YES\n", "a=\"b\nc\"\n", "f() {\n}\n", "x='", "export a=1 b=2; c=3 # d\n", "a=\\\n",
+		"a=${b:-${c=$(x)}}\n", ": ${a:=`b`}\n", "if [ -r /x ]; then . /x; fi\n", "cat <<EOF\na=1\nEOF\n", "$((1+2))\n", "${\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		as, _ := ParseShellVars(data, "f")
-		for _, a := range as {
-			if !isName(a.Name) || a.Line < 1 {
-				t.Fatalf("bad assignment %+v", a)
+		e := newShellEnv(fstest.MapFS{"x": {Data: data}})
+		e.eval(string(data), "/f", false)
+		lines := strings.Count(string(data), "\n") + 1
+		for n, v := range e.vars {
+			if !isName(n) || v.Name != n || v.Line < 1 || v.Line > lines {
+				t.Fatalf("bad variable %q: %+v (file of %d lines)", n, v, lines)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,12 +42,16 @@ func CgroupPath(data []byte) string {
 // CgroupUnit is what a cgroup path says about who started a process.
 type CgroupUnit struct {
 	// Kind is "service" (a system unit), "scope" (a transient system
-	// scope), "session" (a login session or a user's service manager),
+	// scope), "user-service" (a unit of a user's service manager),
+	// "session" (a login session or a user's service manager itself),
 	// "container", "init" (PID 1's own scope) or "" (no unit: the root).
 	Kind string
 	// Unit is the unit or scope ("ssh.service", "session-3.scope",
 	// "docker-0123abcd.scope").
 	Unit string
+	// Manager is the user's service manager ("user@1000.service") of a
+	// "user-service" unit.
+	Manager string
 }
 
 // ClassifyCgroup reads a cgroup path.
@@ -66,8 +71,15 @@ func ClassifyCgroup(p string) CgroupUnit {
 				return CgroupUnit{Kind: "session", Unit: s}
 			}
 		}
-		for _, s := range segs {
+		for i, s := range segs {
 			if strings.HasPrefix(s, "user@") && strings.HasSuffix(s, ".service") {
+				// A unit of the user's own service manager:
+				// user@1000.service/app.slice/foo.service.
+				for j := len(segs) - 1; j > i; j-- {
+					if strings.HasSuffix(segs[j], ".service") || strings.HasSuffix(segs[j], ".socket") {
+						return CgroupUnit{Kind: "user-service", Unit: segs[j], Manager: s}
+					}
+				}
 				return CgroupUnit{Kind: "session", Unit: s}
 			}
 		}
@@ -102,6 +114,8 @@ func containerUnit(segs []string) string {
 type unitLine struct {
 	Section, Key, Value string
 	Line                int
+	// File is the drop-in the line comes from, "" for the unit file.
+	File string
 }
 
 // unitFile is a parsed unit file.
@@ -111,15 +125,30 @@ type unitFile struct {
 	Lines []unitLine
 }
 
-// values returns every value of key in section.
+// values returns every value of key in section, the unit file's then its
+// drop-ins'; an empty assignment ("ListenStream=") resets the list, as
+// systemd does.
 func (u *unitFile) values(section, key string) []unitLine {
 	var out []unitLine
 	for _, l := range u.Lines {
 		if l.Section == section && l.Key == key {
+			if l.Value == "" {
+				out = out[:0]
+				continue
+			}
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// evidence is where line l was read.
+func (u *unitFile) evidence(l unitLine) report.Evidence {
+	f := u.File
+	if l.File != "" {
+		f = l.File
+	}
+	return report.Evidence{File: f, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: u.Name}
 }
 
 // ParseUnit reads a systemd unit file: [Section] headers, Key=Value lines,
@@ -164,9 +193,14 @@ func ParseUnit(data []byte) []unitLine {
 type systemd struct {
 	fsys    fs.FS
 	units   map[string]*unitFile // by name, the winning file
-	enabled map[string][]link    // unit name -> symlinks in *.wants/*.requires
+	enabled map[string][]link    // unit name -> symlinks in *.wants/*.requires, alias links
+	aliases map[string]string    // alias name -> unit name (symlinks in unit directories)
+	masked  map[string]string    // unit name -> the symlink to /dev/null
 	presets []presetRule
 	sockets []*unitFile
+	init    string // "systemd", or "systemd-user" for a user manager's units
+	// user is the user manager of each uid, read when first asked.
+	user map[string]*systemd
 }
 
 // link is a symlink that enables a unit.
@@ -185,9 +219,17 @@ type presetRule struct {
 }
 
 func loadSystemd(fsys fs.FS) (*systemd, []error) {
-	sd := &systemd{fsys: fsys, units: map[string]*unitFile{}, enabled: map[string][]link{}}
+	return loadUnits(fsys, unitDirs, presetDirs, "systemd")
+}
+
+// loadUnits reads the units of dirs (most important first) with their
+// drop-ins, aliases, masks and enablement links, and the presets.
+func loadUnits(fsys fs.FS, dirs, presets []string, init string) (*systemd, []error) {
+	sd := &systemd{fsys: fsys, units: map[string]*unitFile{}, enabled: map[string][]link{},
+		aliases: map[string]string{}, masked: map[string]string{}, init: init, user: map[string]*systemd{}}
 	var errs []error
-	for _, dir := range unitDirs {
+	dropins := map[string]map[string]string{} // unit.d -> conf name -> path, first dir wins
+	for _, dir := range dirs {
 		ents, err := fs.ReadDir(fsys, dir)
 		if err != nil {
 			continue
@@ -197,6 +239,23 @@ func loadSystemd(fsys fs.FS) (*systemd, []error) {
 				break
 			}
 			name := e.Name()
+			if e.IsDir() && strings.HasSuffix(name, ".d") && isUnitName(strings.TrimSuffix(name, ".d")) {
+				sub, err := fs.ReadDir(fsys, path.Join(dir, name))
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				u := strings.TrimSuffix(name, ".d")
+				if dropins[u] == nil {
+					dropins[u] = map[string]string{}
+				}
+				for _, c := range sub {
+					if _, seen := dropins[u][c.Name()]; !seen && strings.HasSuffix(c.Name(), ".conf") {
+						dropins[u][c.Name()] = path.Join(dir, name, c.Name())
+					}
+				}
+				continue
+			}
 			if e.IsDir() && (strings.HasSuffix(name, ".wants") || strings.HasSuffix(name, ".requires")) {
 				sub, err := fs.ReadDir(fsys, path.Join(dir, name))
 				if err != nil {
@@ -204,14 +263,36 @@ func loadSystemd(fsys fs.FS) (*systemd, []error) {
 					continue
 				}
 				for _, s := range sub {
-					sd.enabled[s.Name()] = append(sd.enabled[s.Name()], link{file: "/" + path.Join(dir, name, s.Name()), vendor: !strings.HasPrefix(dir, "etc/")})
+					sd.enabled[s.Name()] = append(sd.enabled[s.Name()], link{file: "/" + path.Join(dir, name, s.Name()), vendor: vendorDir(dir)})
 				}
 				continue
 			}
-			// Symlinks in a unit directory are aliases and masks
-			// (-> /dev/null); their targets may lie outside the root.
-			if e.IsDir() || e.Type()&fs.ModeSymlink != 0 || !isUnitName(name) {
+			if e.IsDir() || !isUnitName(name) {
 				continue
+			}
+			// A symlink in a unit directory is a mask (-> /dev/null), an
+			// alias (another name), or the unit file linked in. An alias
+			// link under /etc is what "systemctl enable" makes of the
+			// unit's Alias=: enablement by the admin.
+			if e.Type()&fs.ModeSymlink != 0 {
+				target, err := fs.ReadLink(fsys, path.Join(dir, name))
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				switch base := path.Base(target); {
+				case target == "/dev/null":
+					if _, seen := sd.masked[name]; !seen {
+						sd.masked[name] = "/" + path.Join(dir, name)
+					}
+					continue
+				case base != name && isUnitName(base):
+					if _, seen := sd.aliases[name]; !seen {
+						sd.aliases[name] = base
+						sd.enabled[base] = append(sd.enabled[base], link{file: "/" + path.Join(dir, name), vendor: vendorDir(dir)})
+					}
+					continue
+				}
 			}
 			if _, seen := sd.units[name]; seen {
 				continue
@@ -228,9 +309,39 @@ func loadSystemd(fsys fs.FS) (*systemd, []error) {
 			}
 		}
 	}
+	for name, u := range sd.units {
+		confs := map[string]string{}
+		for _, d := range []string{template(name), name} { // the template's first, then the instance's
+			for c, p := range dropins[d] {
+				confs[c] = p
+			}
+		}
+		names := make([]string, 0, len(confs))
+		for c := range confs {
+			names = append(names, c)
+		}
+		sort.Strings(names)
+		for _, c := range names {
+			data, err := readLimited(fsys, confs[c])
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, l := range ParseUnit(data) {
+				l.File = "/" + confs[c]
+				u.Lines = append(u.Lines, l)
+			}
+		}
+	}
 	sort.Slice(sd.sockets, func(i, j int) bool { return sd.sockets[i].Name < sd.sockets[j].Name })
-	sd.presets, errs = loadPresets(fsys, errs)
+	sd.presets, errs = loadPresets(fsys, presets, errs)
 	return sd, errs
+}
+
+// vendorDir reports whether links in dir are the packages' (under /usr,
+// /lib, /run), not the admin's (/etc) or a user's (~/.config).
+func vendorDir(dir string) bool {
+	return !strings.HasPrefix(dir, "etc/") && !strings.HasPrefix(dir, "home/") && !strings.HasPrefix(dir, "root/")
 }
 
 func isUnitName(n string) bool {
@@ -245,9 +356,9 @@ func isUnitName(n string) bool {
 // loadPresets reads the preset files in systemd's order: by file name over
 // all directories, a file in an earlier directory hiding one of the same
 // name in a later one.
-func loadPresets(fsys fs.FS, errs []error) ([]presetRule, []error) {
+func loadPresets(fsys fs.FS, dirs []string, errs []error) ([]presetRule, []error) {
 	byName := map[string]string{}
-	for _, dir := range presetDirs {
+	for _, dir := range dirs {
 		ents, err := fs.ReadDir(fsys, dir)
 		if err != nil {
 			continue
@@ -313,10 +424,18 @@ func template(unit string) string {
 // preset or statically by its package, pulled in by another unit, or
 // started by hand.
 func (sd *systemd) unitVerdict(unit string) report.Provenance {
-	p := report.Provenance{Init: "systemd", Service: unit}
+	if real, ok := sd.aliases[unit]; ok {
+		unit = real
+	}
+	p := report.Provenance{Init: sd.init, Service: unit}
 	names := []string{unit}
 	if t := template(unit); t != "" {
 		names = append(names, t)
+	}
+	if m, ok := sd.masked[unit]; ok {
+		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "masked"
+		p.Evidence = []report.Evidence{{File: m, Unit: unit}}
+		return p
 	}
 	var admin, vendor []link
 	for _, n := range names {
@@ -349,6 +468,9 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 			return p
 		}
 		p.Verdict, p.Reason, p.Evidence = report.ProvenanceEnabled, "admin-symlink", ev
+		if !strings.HasPrefix(admin[0].file, "/etc/") {
+			p.Reason = "user-symlink" // ~/.config/systemd/user: the user enabled it
+		}
 		if r, ok := sd.preset(unit); ok {
 			p.Evidence = append(p.Evidence, report.Evidence{File: r.file, Line: r.line, Text: r.text})
 		}
@@ -359,8 +481,20 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 		p.Evidence = []report.Evidence{{File: vendor[0].file, Unit: unit}}
 		return p
 	}
-	// Socket activation: a socket unit that starts this service.
-	if s := sd.socketFor(unit); s != nil {
+	// Also= of an enabled unit: "systemctl enable ssh.service" enables
+	// the units its [Install] Also= names.
+	if u, l, ok := sd.alsoOf(names); ok {
+		up := sd.unitVerdict(u.Name)
+		if up.Verdict == report.ProvenanceEnabled || up.Verdict == report.ProvenanceDefault {
+			p.Verdict, p.Reason = up.Verdict, "also"
+			p.Evidence = append([]report.Evidence{u.evidence(l)}, up.Evidence...)
+			return p
+		}
+	}
+	// Socket activation: a socket unit that starts this service; of
+	// several (gpg-agent's), an enabled one.
+	var best *report.Provenance
+	for _, s := range sd.socketsFor(unit) {
 		sp := sd.unitVerdict(s.Name)
 		sp.Service = unit
 		sp.Reason = "socket-activation"
@@ -368,7 +502,12 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 		if sp.Verdict == report.ProvenanceUnknown {
 			sp.Verdict = report.ProvenanceNotEnabled
 		}
-		return sp
+		if best == nil || (best.Verdict == report.ProvenanceNotEnabled && sp.Verdict != report.ProvenanceNotEnabled) {
+			best = &sp
+		}
+	}
+	if best != nil {
+		return *best
 	}
 	// Wants=/Requires= of another unit.
 	if w, l, ok := sd.wantedBy(names); ok {
@@ -386,33 +525,54 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 	return p
 }
 
-// socketFor is the socket unit that activates service, if any.
-func (sd *systemd) socketFor(service string) *unitFile {
-	base := strings.TrimSuffix(service, ".service")
-	tmpl := template(service)
-	for _, s := range sd.sockets {
-		for _, l := range s.values("Socket", "Service") {
-			if l.Value == service {
-				return s
+// sortedUnits are the units by name, for answers that do not depend on
+// map order.
+func (sd *systemd) sortedUnits() []*unitFile {
+	out := make([]*unitFile, 0, len(sd.units))
+	for _, u := range sd.units {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b *unitFile) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// alsoOf finds a unit whose [Install] Also= names one of names.
+func (sd *systemd) alsoOf(names []string) (*unitFile, unitLine, bool) {
+	for _, u := range sd.sortedUnits() {
+		for _, l := range u.values("Install", "Also") {
+			for _, f := range strings.Fields(l.Value) {
+				if slices.Contains(names, f) && !slices.Contains(names, u.Name) {
+					return u, l, true
+				}
 			}
 		}
+	}
+	return nil, unitLine{}, false
+}
+
+// socketsFor are the socket units that activate service.
+func (sd *systemd) socketsFor(service string) []*unitFile {
+	base := strings.TrimSuffix(service, ".service")
+	tmpl := template(service)
+	var out []*unitFile
+	for _, s := range sd.sockets {
+		svc := s.values("Socket", "Service")
 		sb := strings.TrimSuffix(s.Name, ".socket")
-		if sb == base || (tmpl != "" && sb+"@.service" == tmpl) {
-			return s
+		switch {
+		case len(svc) > 0:
+			if svc[len(svc)-1].Value == service {
+				out = append(out, s)
+			}
+		case sb == base || (tmpl != "" && sb+"@.service" == tmpl):
+			out = append(out, s)
 		}
 	}
-	return nil
+	return out
 }
 
 // wantedBy finds a unit that wants or requires one of names.
 func (sd *systemd) wantedBy(names []string) (*unitFile, unitLine, bool) {
-	keys := make([]string, 0, len(sd.units))
-	for k := range sd.units {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		u := sd.units[k]
+	for _, u := range sd.sortedUnits() {
 		for _, l := range u.Lines {
 			if l.Section != "Unit" || (l.Key != "Wants" && l.Key != "Requires" && l.Key != "BindsTo" && l.Key != "Upholds") {
 				continue
@@ -473,18 +633,64 @@ func listenPort(v string) (uint16, bool) {
 	return uint16(p), true
 }
 
+// userManager is the unit tree the service manager user@UID.service
+// reads: the user's ~/.config/systemd/user (home from /etc/passwd), then
+// /etc/systemd/user (the admin's, for every user) and the packages'.
+func (sd *systemd) userManager(manager string) *systemd {
+	if u, ok := sd.user[manager]; ok {
+		return u
+	}
+	uid := strings.TrimSuffix(strings.TrimPrefix(manager, "user@"), ".service")
+	var dirs []string
+	if home := homeOf(sd.fsys, uid); home != "" {
+		dirs = append(dirs, strings.TrimPrefix(path.Join(home, ".config/systemd/user"), "/"))
+	}
+	dirs = append(dirs, "etc/systemd/user", "run/systemd/user", "usr/lib/systemd/user", "lib/systemd/user")
+	u, _ := loadUnits(sd.fsys, dirs, []string{"etc/systemd/user-preset", "usr/lib/systemd/user-preset", "lib/systemd/user-preset"}, "systemd-user")
+	sd.user[manager] = u
+	return u
+}
+
+// homeOf is the home directory of uid in the root's /etc/passwd.
+func homeOf(fsys fs.FS, uid string) string {
+	data, err := readLimited(fsys, "etc/passwd")
+	if err != nil {
+		return ""
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if i >= maxLines {
+			break
+		}
+		f := strings.Split(line, ":")
+		if len(f) >= 6 && f[2] == uid && strings.HasPrefix(f[5], "/") {
+			return path.Clean(f[5])
+		}
+	}
+	return ""
+}
+
 // cronUnits start jobs whose processes stay in the unit's cgroup.
 var cronUnits = map[string]bool{"cron.service": true, "crond.service": true, "cronie.service": true, "atd.service": true, "anacron.service": true}
 
 // resolve gives the verdict for process pid called name holding a socket
-// of proto/port.
-func (sd *systemd) resolve(pid int, name, proto string, port uint16) report.Provenance {
-	data, err := readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+// of proto/port. cgroup is the path the snapshot recorded with the
+// process; /proc/PID/cgroup under the root is read only when it has none
+// (a parsed file, or a saved tree with its /proc).
+func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) report.Provenance {
 	var cg CgroupUnit
-	if err == nil {
-		cg = ClassifyCgroup(CgroupPath(data))
+	var err error
+	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup"}
+	if cgroup != "" {
+		cg = ClassifyCgroup(cgroup)
+		cgEv = report.Evidence{Text: cgroup}
+	} else {
+		var data []byte
+		data, err = readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
+		if err == nil {
+			cg = ClassifyCgroup(CgroupPath(data))
+		}
 	}
-	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Unit: cg.Unit}
+	cgEv.Unit = cg.Unit
 	if pid == 1 || cg.Kind == "init" {
 		if s, l, svc, ok := sd.listenFor(proto, port); ok {
 			p := sd.unitVerdict(s.Name)
@@ -505,6 +711,10 @@ func (sd *systemd) resolve(pid int, name, proto string, port uint16) report.Prov
 		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "container", Service: cg.Unit, Reason: "container", Evidence: []report.Evidence{cgEv}}
 	case "session":
 		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "session", Service: cg.Unit, Reason: "session", Evidence: []report.Evidence{cgEv}}
+	case "user-service":
+		p := sd.userManager(cg.Manager).unitVerdict(cg.Unit)
+		p.Evidence = append(p.Evidence, cgEv)
+		return p
 	case "scope":
 		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "systemd", Service: cg.Unit, Reason: "transient", Evidence: []report.Evidence{cgEv}}
 	case "service":

@@ -54,6 +54,15 @@ var catalogue = map[string]map[string]string{
 	"truncated":         {"en": "truncated by the tool: %[1]s", "ja": "ツールが切り詰めた項目: %[1]s"},
 	"port.printed":      {"en": "port not readable, printed as %[1]s", "ja": "ポートを読めません (表示は %[1]s)"},
 
+	// Ports published by destination NAT (Docker, Podman, kube-proxy).
+	"published.dnat":            {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},
+	"published.dnat-conditions": {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld); only where %[3]s", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません。条件: %[3]s"},
+	"published.wider":           {"en": "%[1]s listens on %[2]s, but the DNAT rule publishes the port on %[3]s", "ja": "%[1]s は %[2]s で待ち受けますが、DNAT の規則がこのポートを %[3]s に公開しています"},
+	"published.forwarded":       {"en": "%[1]s forwards it into %[2]s", "ja": "%[1]s が %[2]s へ転送します"},
+	"published.target":          {"en": "published on the host as %[1]s", "ja": "ホストで %[1]s として公開"},
+	"netns.container-only":      {"en": "container network only (%[1]s): not published on the host", "ja": "コンテナのネットワーク内のみ (%[1]s): ホストには公開されていません"},
+	"summary.nat-two-backends":  {"en": "NAT rules in both %[1]s: each one's tools show only its own", "ja": "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},
+
 	// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 	// arguments are the socket's uid and user.
 	"reason.no-capability":  {"en": "", "ja": "uid %[1]s%[2]s のソケット。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です (root で実行してください)"},
@@ -67,6 +76,7 @@ var catalogue = map[string]map[string]string{
 	"gap.user-namespace":  {"en": "", "ja": "所有プロセスが見えないソケットが %[1]d 個あります。ユーザ名前空間の外側のプロセスは見えません"},
 	"gap.refused":         {"en": "", "ja": "所有プロセスが見えないソケットが %[1]d 個あります。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
 	"gap.permission":      {"en": "", "ja": "%[1]d 個のプロセスの記述子テーブルを読めませんでした。それらが持つソケットの所有者は不明または一部のみです"},
+	"gap.nat-unreadable":  {"en": "", "ja": "NAT の規則を読めませんでした。DNAT で公開されたポート (Docker、Podman、Kubernetes) が欠けている可能性があります"},
 	"gap.netlink-refused": {"en": "", "ja": "sock_diag netlink が拒否されたため /proc/net を読みました。ソケット cookie、バインド先デバイス、IPV6_V6ONLY は分かりません (ホストの既定値を仮定)"},
 }
 

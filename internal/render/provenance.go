@@ -28,7 +28,10 @@ var provenanceTexts = map[string]map[string]string{
 	"provenance.reason.socket-activation": {"en": "socket activation", "ja": "ソケット起動"},
 	"provenance.reason.no-unit":           {"en": "no unit", "ja": "ユニットなし"},
 	"provenance.reason.no-cgroup":         {"en": "cgroup unreadable", "ja": "cgroup を読めない"},
-	"provenance.reason.unreadable":        {"en": "the value is shell code", "ja": "値がシェルのコード"},
+	"provenance.reason.unreadable":        {"en": "the value is neither YES nor NO, which rc.subr takes as NO", "ja": "値が YES でも NO でもない (rc.subr は NO とみなす)"},
+	"provenance.reason.shell-code":        {"en": "the value comes from shell code openports does not run", "ja": "値は openports が実行しないシェルのコードで決まる"},
+	"provenance.reason.conditional":       {"en": "set only under a condition of the shell code", "ja": "シェルのコードの条件下でのみ設定"},
+	"provenance.reason.defaults-disabled": {"en": "disabled in the defaults and not enabled in rc.conf, started by hand", "ja": "既定で無効、rc.conf でも有効化されていない、手動で起動"},
 	"provenance.reason.no-config":         {"en": "no init configuration", "ja": "init の設定なし"},
 
 	"policy.new":      {"en": "NOT IN POLICY: new listener %[1]s", "ja": "ポリシー外: 新しい待ち受け %[1]s"},

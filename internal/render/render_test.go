@@ -17,7 +17,13 @@ import (
 
 func fixtureReport(t *testing.T, all bool) *report.Report {
 	t.Helper()
-	f, err := os.Open("../analysis/testdata/host.snapshot.json")
+	return snapshotReport(t, "../analysis/testdata/host.snapshot.json", all)
+}
+
+// snapshotReport analyses the snapshot saved at path.
+func snapshotReport(t *testing.T, path string, all bool) *report.Report {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

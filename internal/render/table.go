@@ -199,6 +199,14 @@ func exposureText(tx texts, class, iface string) string {
 // three of them and a count of the rest, in PID order; for unknown owners a
 // question mark.
 func Processes(row report.Row) string {
+	if len(row.Processes) == 0 && row.Published != nil {
+		// A port published by DNAT with no host socket: where it goes.
+		to := row.Published.Container
+		if to == "" {
+			to = row.Published.Target
+		}
+		return "→ " + Escape(to)
+	}
 	if len(row.Processes) == 0 {
 		if row.OwnerState == snapshot.OwnersNone {
 			return "-"
@@ -270,6 +278,9 @@ func Users(row report.Row) string {
 		}
 	}
 	if len(users) == 0 {
+		if row.Published != nil && len(row.Sockets) == 0 {
+			return "-" // published by a rule: no socket, no user
+		}
 		return "?"
 	}
 	return strings.Join(users, ",")
@@ -317,6 +328,9 @@ func summary(tx texts, r *report.Report) string {
 	}
 	if len(r.Rows) == 0 {
 		parts = append([]string{tx.get("summary.nothing")}, parts...)
+	}
+	if len(r.NATBackends) > 1 {
+		parts = append(parts, tx.get("summary.nat-two-backends", Escape(strings.Join(r.NATBackends, " and "))))
 	}
 	if m := ownerMethodText(tx, r.OwnerMethod); m != "" {
 		parts = append(parts, tx.get("summary.owners", m))

@@ -33,9 +33,12 @@ type Provenance struct {
 	Service string `json:"service,omitempty"`
 	// Reason is a stable code for the verdict: "rc.conf" (set in the
 	// admin's file), "defaults" (only the defaults set it), "disabled"
-	// (set to NO, yet running), "unset", "inetd.conf", "admin-symlink",
-	// "vendor-preset", "vendor-static", "socket-activation", "wanted-by",
-	// "session", "cron", "container", "no-script", "no-unit", "no-config".
+	// (set to NO, yet running), "defaults-disabled" (NO in the defaults
+	// and not enabled in rc.conf), "unset", "unreadable", "shell-code",
+	// "conditional", "inetd.conf", "admin-symlink", "vendor-preset",
+	// "vendor-static", "also", "masked", "socket-activation", "wanted-by",
+	// "session", "cron", "container", "no-script", "no-unit", "no-config"
+	// (docs/json.md lists them all).
 	Reason string `json:"reason"`
 	// Evidence are the lines and units the verdict rests on, strongest
 	// first.

@@ -58,6 +58,9 @@ type Report struct {
 	Lang string `json:"lang,omitempty"`
 	// Namespaces are the network namespaces present in Rows.
 	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
+	// NATBackends are the snapshot's: the backends holding NAT rules
+	// (two mean each one's tools show only half of them).
+	NATBackends []string `json:"nat_backends,omitempty"`
 	// Policy is the comparison with a policy file (--policy), if any.
 	Policy *PolicyResult `json:"policy,omitempty"`
 	// ExitCode is the code the command exits with.
@@ -111,6 +114,36 @@ type Row struct {
 	Notes []Note `json:"notes,omitempty"`
 	// Sockets are the sockets behind the row, with their exposure.
 	Sockets []Socket `json:"sockets"`
+	// Published is set when the host publishes the row's port by
+	// destination NAT: a row of its own when no host socket serves it,
+	// or joined to the proxy (docker-proxy, rootlessport, ...) that does.
+	Published *Published `json:"published,omitempty"`
+}
+
+// Published is where a DNAT rule sends a row's port.
+type Published struct {
+	// Target is the address and port packets are rewritten to (port 0:
+	// kept); TargetNetNS the namespace holding that address, 0 if none
+	// was found; Container the label of that namespace's container or
+	// pod ("container web (docker 3f2a1b2c3d4e)"), when known.
+	Target      string `json:"target"`
+	TargetNetNS uint64 `json:"target_netns,omitempty"`
+	// PortLast ends the range of published ports that starts at the
+	// row's port; 0 for one port.
+	PortLast  uint16 `json:"port_last,omitempty"`
+	Container string `json:"container,omitempty"`
+	// Exposure and Address are the DNAT rule's, which may be wider than
+	// the proxy socket's the row was joined to.
+	Exposure string `json:"exposure"`
+	Address  string `json:"address"`
+	// Backend, Table, Chain and Comment name the rule.
+	Backend string `json:"backend"`
+	Table   string `json:"table"`
+	Chain   string `json:"chain"`
+	Comment string `json:"comment,omitempty"`
+	// Conditions of the rule's path openports did not decode: the port
+	// may reach fewer peers than Exposure says.
+	Conditions []string `json:"conditions,omitempty"`
 }
 
 // Note is a message for people: a key of the message catalogue, its
@@ -139,6 +172,9 @@ type Process struct {
 	Name      string  `json:"name"`
 	User      string  `json:"user,omitempty"`
 	UID       *uint32 `json:"uid,omitempty"`
+	// Cgroup is the snapshot owner's cgroup path (Linux live only): the
+	// provenance of a systemd host reads the unit from it.
+	Cgroup string `json:"cgroup,omitempty"`
 	// Provenance says which service started the process and whether the
 	// administrator enabled it, when it was looked up.
 	Provenance *Provenance `json:"provenance,omitempty"`

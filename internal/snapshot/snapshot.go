@@ -99,6 +99,12 @@ type Snapshot struct {
 	Interfaces []Interface `json:"interfaces,omitempty"`
 	// Sockets are the sockets found, in no particular order.
 	Sockets []Socket `json:"sockets"`
+	// Published are the ports the host publishes by destination NAT.
+	Published []Published `json:"published,omitempty"`
+	// NATBackends lists the backends that hold NAT rules; two
+	// ("nftables", "iptables-legacy") mean each one's tools show only
+	// half of them.
+	NATBackends []string `json:"nat_backends,omitempty"`
 	// Gaps say what this snapshot could not see, and why. An empty list
 	// means the view is complete.
 	Gaps []Gap `json:"gaps,omitempty"`
@@ -123,6 +129,10 @@ type Privilege struct {
 	// UserNamespace is true when the collector ran in a user namespace
 	// other than the initial one.
 	UserNamespace bool `json:"user_namespace,omitempty"`
+	// PIDNamespace is true when the collector's /proc showed a PID
+	// namespace other than the initial one: processes outside it, and
+	// the sockets only they hold, have no visible owner.
+	PIDNamespace bool `json:"pid_namespace,omitempty"`
 }
 
 // PortRange is an inclusive range of ports.
@@ -142,6 +152,71 @@ type Namespace struct {
 	Name string `json:"name,omitempty"`
 	// Current is true for the namespace openports itself ran in.
 	Current bool `json:"current,omitempty"`
+	// Container is the container or pod whose processes live in the
+	// namespace, when their cgroup names one (Name is then its label,
+	// unless `ip netns` names the namespace).
+	Container *Container `json:"container,omitempty"`
+	// ForwardedBy are the PIDs of user-mode network forwarders
+	// (slirp4netns) that serve the namespace from the host: their
+	// sockets on the host are its published ports.
+	ForwardedBy []int `json:"forwarded_by,omitempty"`
+}
+
+// Container is a container or pod, as its processes' cgroup path and the
+// engine's own state files name it.
+type Container struct {
+	// Engine is "docker", "podman", "containerd" or "cri-o"; empty for a
+	// Kubernetes pod whose runtime the path does not say.
+	Engine string `json:"engine,omitempty"`
+	// ID is the container's full ID.
+	ID string `json:"id,omitempty"`
+	// Name is the container's name from the engine's state file.
+	Name string `json:"name,omitempty"`
+	// PodNamespace, PodName and PodUID name the Kubernetes pod.
+	PodNamespace string `json:"pod_namespace,omitempty"`
+	PodName      string `json:"pod_name,omitempty"`
+	PodUID       string `json:"pod_uid,omitempty"`
+	// Cgroup is the cgroup path the container was recognised by, and
+	// StateFile the file its name was read from (paths on the host).
+	Cgroup    string `json:"cgroup,omitempty"`
+	StateFile string `json:"state_file,omitempty"`
+}
+
+// Published is a port the host publishes by destination NAT (Docker,
+// Podman, kube-proxy): packets to Address:Port..PortLast are rewritten to
+// Target. No socket on the host need exist, and INPUT filter rules (ufw,
+// firewalld) do not see these packets.
+type Published struct {
+	Proto Proto `json:"proto"`
+	// Address is the published address: 0.0.0.0/0 or ::/0 when every
+	// local address, else the address (or prefix) the rule matches.
+	Address netip.Prefix `json:"address"`
+	// AddressNot inverts Address (every local address but it).
+	AddressNot bool   `json:"address_not,omitempty"`
+	Port       uint16 `json:"port"`
+	// PortLast ends a published range; 0 for one port.
+	PortLast uint16 `json:"port_last,omitempty"`
+	// InInterface restricts where packets come from (Docker's
+	// "! -i docker0": InInterfaceNot).
+	InInterface    string `json:"in_interface,omitempty"`
+	InInterfaceNot bool   `json:"in_interface_not,omitempty"`
+	// Target is where packets go; its port is 0 when kept. Redirect
+	// means the host itself (REDIRECT).
+	Target   netip.AddrPort `json:"target"`
+	Redirect bool           `json:"redirect,omitempty"`
+	// TargetNetNS is the namespace that holds the target address, 0
+	// when none was found (a pod on another node, a stale rule).
+	TargetNetNS uint64 `json:"target_netns,omitempty"`
+	// Backend ("nftables", "iptables-legacy"), Table, Chain and Comment
+	// say which rule publishes it.
+	Backend string `json:"backend"`
+	Table   string `json:"table"`
+	Chain   string `json:"chain"`
+	Comment string `json:"comment,omitempty"`
+	// Conditions are conditions of the rule's path openports did not
+	// decode (a source address, a set): the port may be published to
+	// fewer peers than Address says.
+	Conditions []string `json:"conditions,omitempty"`
 }
 
 // Interface is a network interface of a namespace with its addresses.

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -169,6 +171,39 @@ func New(t testing.TB) *Env {
 	return env
 }
 
+// AddPeer makes one more network namespace, joined to the test namespace
+// by a veth pair (mainDev in NS with mainAddr, peerDev in the new namespace
+// with peerAddr), for tests that need a third party: a client that reaches
+// NS from outside, as another host would. It is removed when t ends.
+func (e *Env) AddPeer(t testing.TB, mainDev, peerDev string, mainAddr, peerAddr netip.Prefix) *NS {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("find test binary: %v", err)
+	}
+	hp := e.NS.holder.PID
+	var p *Proc
+	if e.Mode == ModeUserNS {
+		p, err = startHolder(t, exe, holderSpec{}, "nsenter", fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--preserve-credentials", "--", "unshare", "--net", "--", exe)
+	} else {
+		p, err = startHolder(t, exe, holderSpec{}, "unshare", "--net", "--", exe)
+	}
+	if err != nil {
+		t.Fatalf("namespace for %s: %v", peerDev, err)
+	}
+	ns := &NS{env: e, holder: p, enter: []string{fmt.Sprintf("--net=/proc/%d/ns/net", p.PID)}}
+	if e.Mode == ModeUserNS {
+		ns.enter = append([]string{fmt.Sprintf("--user=/proc/%d/ns/user", hp), "--preserve-credentials"}, ns.enter...)
+	}
+	ns.Run(t, "ip", "link", "set", "lo", "up")
+	e.NS.Run(t, "ip", "link", "add", mainDev, "type", "veth", "peer", "name", peerDev, "netns", strconv.Itoa(p.PID))
+	e.NS.Run(t, "ip", "addr", "add", mainAddr.String(), "dev", mainDev)
+	e.NS.Run(t, "ip", "link", "set", mainDev, "up")
+	ns.Run(t, "ip", "addr", "add", peerAddr.String(), "dev", peerDev)
+	ns.Run(t, "ip", "link", "set", peerDev, "up")
+	return ns
+}
+
 // holderSpec configures the holder role.
 type holderSpec struct {
 	// PrivateSSHDir mounts a private tmpfs at /run/sshd (over /run when
@@ -211,11 +246,35 @@ func (n *NS) Listen(t testing.TB, spec ListenSpec) *Listener {
 	return l
 }
 
+// ListenAs is Listen with the helper running under the command name comm
+// (a symlink to the test binary), for tests about programs known by name,
+// such as docker-proxy.
+func (n *NS) ListenAs(t testing.TB, comm string, spec ListenSpec) *Listener {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("find test binary: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), comm)
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatalf("name the helper %s: %v", comm, err)
+	}
+	l, err := n.listenExe(t, link, spec)
+	if err != nil {
+		t.Fatalf("listen %s %v as %s: %v", spec.Proto, spec.Addr, comm, err)
+	}
+	return l
+}
+
 func (n *NS) listen(t testing.TB, spec ListenSpec) (*Listener, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find test binary: %w", err)
 	}
+	return n.listenExe(t, exe, spec)
+}
+
+func (n *NS) listenExe(t testing.TB, exe string, spec ListenSpec) (*Listener, error) {
 	js, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encode listen spec: %w", err)

@@ -3,15 +3,14 @@ package watch
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
 
@@ -28,7 +27,7 @@ const destroyReadBuffer = 4 << 20
 type nsWatch struct {
 	ino  uint64
 	dump *sockdiag.Conn
-	nfd  int // non-blocking destroy-notice socket, in the set's epoll
+	nfd  int // non-blocking destroy-notice socket, in the set's epoll; -1 without notices
 }
 
 // nsSet is the namespaces a watch follows. Only the goroutine of Run uses
@@ -42,6 +41,9 @@ type nsSet struct {
 	byFD  map[int32]*nsWatch
 	mu    sync.Mutex // guards names (read by the tracker's NSName)
 	names map[uint64]string
+	// noNotices is why destroy notices could not be subscribed to (no
+	// CAP_NET_ADMIN), nil when they were.
+	noNotices error
 }
 
 // add starts watching the namespace that path refers to, unless it is
@@ -63,30 +65,55 @@ func (set *nsSet) add(name, path string) error {
 	if _, ok := set.byIno[st.Ino]; ok {
 		return nil
 	}
-	dump, err := sockdiag.Open(fd)
+	// The run's own namespace is opened without entering it, as list
+	// does: entering any namespace (setns) needs CAP_SYS_ADMIN, which an
+	// unprivileged user lacks even for the namespace it is in.
+	nsFD := fd
+	var own unix.Stat_t
+	if err := unix.Stat(set.proc+"/thread-self/ns/net", &own); err == nil {
+		if own.Dev != st.Dev {
+			// Not a namespace: an `ip netns` name being added or removed.
+			return fmt.Errorf("open network namespace %s: not a namespace file: %w", path, unix.ENOENT)
+		}
+		if own.Ino == st.Ino {
+			nsFD = -1
+		}
+	}
+	dump, err := sockdiag.Open(nsFD)
 	if err != nil {
 		return fmt.Errorf("watch network namespace %s: %w", path, err)
 	}
 	nfd, err := openNoticeSocket(fd)
-	if err != nil {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		// Destroy notices need CAP_NET_ADMIN: without them the watch
+		// polls only, and says so.
+		set.noNotices = err
+		nfd = -1
+	} else if err != nil {
 		dump.Close()
 		return fmt.Errorf("destroy notices in %s: %w", path, err)
 	}
-	if err := unix.EpollCtl(set.epfd, unix.EPOLL_CTL_ADD, nfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(nfd)}); err != nil {
-		unix.Close(nfd)
-		dump.Close()
-		return fmt.Errorf("destroy notices in %s: epoll: %w", path, err)
+	if nfd >= 0 {
+		if err := unix.EpollCtl(set.epfd, unix.EPOLL_CTL_ADD, nfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(nfd)}); err != nil {
+			unix.Close(nfd)
+			dump.Close()
+			return fmt.Errorf("destroy notices in %s: epoll: %w", path, err)
+		}
 	}
 	w := &nsWatch{ino: st.Ino, dump: dump, nfd: nfd}
 	set.byIno[st.Ino] = w
-	set.byFD[int32(nfd)] = w
+	if nfd >= 0 {
+		set.byFD[int32(nfd)] = w
+	}
 	return nil
 }
 
 func (set *nsSet) close(w *nsWatch) {
-	_ = unix.EpollCtl(set.epfd, unix.EPOLL_CTL_DEL, w.nfd, nil)
-	delete(set.byFD, int32(w.nfd))
-	unix.Close(w.nfd)
+	if w.nfd >= 0 {
+		_ = unix.EpollCtl(set.epfd, unix.EPOLL_CTL_DEL, w.nfd, nil)
+		delete(set.byFD, int32(w.nfd))
+		unix.Close(w.nfd)
+	}
 	w.dump.Close()
 	delete(set.byIno, w.ino)
 }
@@ -125,64 +152,46 @@ func (set *nsSet) watches(ino uint64) bool {
 }
 
 // discover adds the namespaces named in /run/netns and those of every
-// process in /proc, and stops watching those that neither holds any more
-// (except the run's own). It returns what it could not read, summed up.
+// process in /proc (found as list finds them, linux.NetNSLister), and stops
+// watching those that neither holds any more (except the run's own). It
+// returns what it could not read, summed up. A namespace that vanished
+// while it was being opened is not an error.
 func (set *nsSet) discover() []error {
 	var errs []error
+	lister := linux.Live(set.proc).NetNS
 	seen := map[uint64]bool{}
-	var self unix.Stat_t
-	if err := unix.Stat(set.proc+"/thread-self/ns/net", &self); err == nil {
-		seen[self.Ino] = true
+	if self, err := lister.Self(); err == nil {
+		seen[self] = true
 	}
-	names := map[uint64]string{}
-	if ents, err := os.ReadDir(runNetNS); err == nil {
-		for _, e := range ents {
-			path := runNetNS + "/" + e.Name()
-			var st unix.Stat_t
-			if err := unix.Stat(path, &st); err != nil {
-				continue // a name being created or removed
-			}
-			names[st.Ino] = e.Name()
-			seen[st.Ino] = true
-			if err := set.add(e.Name(), path); err != nil {
-				errs = append(errs, err)
-			}
+	names := lister.Named()
+	for ino, name := range names {
+		seen[ino] = true
+		if err := set.add(name, runNetNS+"/"+name); err != nil && !vanished(err) {
+			errs = append(errs, err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("list %s: %w", runNetNS, err))
 	}
 	set.mu.Lock()
 	set.names = names
 	set.mu.Unlock()
 
-	ents, err := os.ReadDir(set.proc)
+	byNS, denied, err := lister.ByProcess()
 	if err != nil {
-		return append(errs, fmt.Errorf("list %s: %w", set.proc, err))
+		errs = append(errs, err)
 	}
-	denied := 0
-	buf := make([]byte, 64)
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		path := set.proc + "/" + e.Name() + "/ns/net"
-		n, err := unix.Readlink(path, buf)
-		if err != nil {
-			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-				denied++
-			}
-			continue // most often: the process exited
-		}
-		ino, ok := parseNetNSLink(buf[:n])
-		if !ok {
-			continue
-		}
+	for ino, pids := range byNS {
 		seen[ino] = true
 		if _, ok := set.byIno[ino]; ok {
 			continue
 		}
-		if err := set.add("", path); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ESRCH) {
-			errs = append(errs, err)
+		for _, pid := range pids {
+			err := set.add("", set.proc+"/"+strconv.Itoa(pid)+"/ns/net")
+			if err == nil {
+				break
+			}
+			if !vanished(err) {
+				errs = append(errs, err)
+				break
+			}
 		}
 	}
 	if denied > 0 {
@@ -196,19 +205,9 @@ func (set *nsSet) discover() []error {
 	return errs
 }
 
-// parseNetNSLink parses the target of a /proc/PID/ns/net link, "net:[INO]".
-func parseNetNSLink(b []byte) (uint64, bool) {
-	s, ok := strings.CutPrefix(string(b), "net:[")
-	if !ok {
-		return 0, false
-	}
-	s, ok = strings.CutSuffix(s, "]")
-	if !ok {
-		return 0, false
-	}
-	ino, err := strconv.ParseUint(s, 10, 64)
-	return ino, err == nil
-}
+// vanished reports whether err means the namespace (or the process it was
+// reached through) is gone.
+func vanished(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) }
 
 // poll dumps, in every watched namespace, TCP listeners and UDP and
 // UDP-Lite sockets of every state, with the state filter in the kernel

@@ -246,9 +246,10 @@ func (t *Tracker) Bound(at time.Time, ev bpfwatch.Event) {
 
 // Destroyed takes a socket-destroy notice (s as sock_diag reported it, with
 // NetNS set by the caller). A tracked socket is reported Gone; an untracked
-// unconnected socket with a port (one that lived and died between two
-// polls, unseen) is reported Gone too, with its address and uid but no
-// owner. Connected sockets nobody tracked are ignored.
+// socket with a port and no peer (a UDP socket bound, or a TCP listener,
+// that lived and died between two polls, unseen) is reported Gone too, with
+// its address and uid but no owner. Connected sockets nobody tracked are
+// ignored.
 func (t *Tracker) Destroyed(now time.Time, s snapshot.Socket) {
 	var e *entry
 	if ino, ok := t.byCookie[s.Cookie]; ok && s.Cookie != 0 {
@@ -267,10 +268,15 @@ func (t *Tracker) Destroyed(now time.Time, s snapshot.Socket) {
 	if _, gone := t.closedCookie[s.Cookie]; gone && s.Cookie != 0 {
 		return
 	}
-	if s.Remote.IsValid() || s.Local.Port() == 0 || s.Proto == snapshot.TCP {
-		// Connections, unbound sockets and TCP sockets that never
-		// listened while watched (a closing listener is tracked).
+	if hasPeer(s) || s.Local.Port() == 0 {
+		// Connections (a TCP client keeps its peer's address when it
+		// closes) and unbound sockets.
 		return
+	}
+	if s.Proto == snapshot.TCP {
+		// A closed listener is in TCP_CLOSE like a socket that was only
+		// bound: both had a port open to nobody in particular.
+		s.State = snapshot.Listen
 	}
 	if s.Cookie != 0 {
 		t.close(s.Cookie, true, now)
@@ -416,4 +422,9 @@ func (t *Tracker) send(ev Event) {
 	if t.Emit != nil {
 		t.Emit(ev)
 	}
+}
+
+// hasPeer reports whether s names a remote end: a connected socket.
+func hasPeer(s snapshot.Socket) bool {
+	return s.Remote.IsValid() // sockdiag leaves it zero without a peer
 }

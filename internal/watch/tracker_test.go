@@ -186,3 +186,20 @@ func TestTrackerUnpolledNamespace(t *testing.T) {
 		t.Errorf("text line does not name the namespace: %q", buf.String())
 	}
 }
+
+// TestTrackerShortLivedTCPListener: the destroy notice of a TCP listener
+// that lived and died between two polls is reported gone (poll mode
+// promises it); a closed TCP client connection is not.
+func TestTrackerShortLivedTCPListener(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var got []Event
+	tr := NewTracker(func(ev Event) { got = append(got, ev) })
+	tr.Start(t0, nil, nil)
+	listener := snapshot.Socket{Proto: snapshot.TCP, Local: netip.MustParseAddrPort("0.0.0.0:8080"), State: snapshot.Unconnected, Cookie: 77, UID: snapshot.Uint32(1000)}
+	client := snapshot.Socket{Proto: snapshot.TCP, Local: netip.MustParseAddrPort("192.0.2.1:40000"), Remote: netip.MustParseAddrPort("192.0.2.2:80"), State: snapshot.Unconnected, Cookie: 78}
+	tr.Destroyed(t0.Add(time.Millisecond), listener)
+	tr.Destroyed(t0.Add(time.Millisecond), client)
+	if len(got) != 1 || got[0].Kind != Gone || got[0].Local.Port() != 8080 || got[0].Proto != snapshot.TCP || got[0].State != snapshot.Listen {
+		t.Fatalf("events %+v, want one gone TCP listener on 8080", got)
+	}
+}

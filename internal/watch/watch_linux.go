@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/bpfwatch"
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -40,6 +37,10 @@ type Options struct {
 	// RescanEvery is how many polls pass between owner rescans of every
 	// tracked socket (owner-changed events); 0 means 30, <0 never.
 	RescanEvery int
+	// Ready, when set, is called once everything is in place (eBPF
+	// programs attached, notices subscribed, the first poll taken):
+	// every socket from then on is watched.
+	Ready func()
 }
 
 // DefaultInterval is the poll interval when Options.Interval is 0.
@@ -86,14 +87,14 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		defer tracer.Close()
 	}
 
-	users := userCache{}
+	users := &linux.UserCache{}
 	t := NewTracker(emit)
-	t.UserName = users.name
-	t.Ephemeral = ephemeralRange(proc)
+	t.UserName = users.Name
+	t.Ephemeral = linux.EphemeralRange(linux.Live(proc).Proc)
 	t.Summary.Mode = mode
 	t.Summary.Start = time.Now()
 	fail := func(err error) { t.fail(err.Error()) }
-	owners := ownerLookup(t, proc, mode)
+	owners := ownerLookup(t, proc, mode, users)
 
 	// Subscribe to destroy notices before the first dump (in nsSet.add),
 	// so that nothing dies unseen between the dump and the subscription.
@@ -145,6 +146,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	}
 	t.NSName = set.name
 	t.Summary.Namespaces = len(set.byIno)
+	if set.noNotices != nil {
+		fail(fmt.Errorf("no socket-destroy notices (needs CAP_NET_ADMIN): sockets that live shorter than --interval are missed: %w", set.noNotices))
+	}
 
 	// The ring buffer is read by this goroutine, without waiting on it:
 	// before every batch of destroy notices (so that the bind record of
@@ -177,7 +181,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		notices.batch = notices.batch[:0]
 		if ready == nil {
 			for _, w := range set.byIno {
-				notices.drain(w.nfd, w.ino, fail)
+				if w.nfd >= 0 {
+					notices.drain(w.nfd, w.ino, fail)
+				}
 			}
 		} else {
 			for _, ev := range ready {
@@ -202,6 +208,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		fail(err)
 	}
 	t.Start(time.Now(), socks, owners)
+	if opt.Ready != nil {
+		opt.Ready()
+	}
 
 	nextPoll := time.Now().Add(opt.Interval)
 	nextRecords := time.Now().Add(recordEvery)
@@ -302,8 +311,8 @@ const recordEvery = 50 * time.Millisecond
 // (package bpfowners) in eBPF mode where it loads, the /proc scan
 // otherwise. The iterator reads the kernel's file tables without a
 // readlink per descriptor of the host, which is what a /proc scan costs.
-func ownerLookup(t *Tracker, proc, mode string) OwnerFunc {
-	scanner := &fdscan.Scanner{ProcRoot: proc}
+func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache) OwnerFunc {
+	scanner := &fdscan.Scanner{ProcRoot: proc, LookupUser: users.LookupUser}
 	useIter := mode == ModeEBPF && proc == "/proc" && bpfowners.Available() == nil
 	if useIter {
 		t.Summary.OwnerMethod = "ebpf-task-file"
@@ -365,43 +374,4 @@ func newMonoClock() monoClock {
 
 func (c monoClock) wall(ns uint64) time.Time {
 	return c.wall0.Add(time.Duration(int64(ns) - c.mono0))
-}
-
-// ephemeralRange reads net.ipv4.ip_local_port_range.
-func ephemeralRange(proc string) *snapshot.PortRange {
-	b, err := os.ReadFile(proc + "/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return nil
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return nil
-	}
-	a, err1 := strconv.ParseUint(f[0], 10, 16)
-	z, err2 := strconv.ParseUint(f[1], 10, 16)
-	if err1 != nil || err2 != nil || a > z {
-		return nil
-	}
-	return &snapshot.PortRange{First: uint16(a), Last: uint16(z)}
-}
-
-// userCache names uids once each.
-type userCache map[uint32]string
-
-func (u userCache) lookup(uid uint32) (string, error) {
-	if n, ok := u[uid]; ok {
-		return n, nil
-	}
-	usr, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
-	if err != nil {
-		u[uid] = ""
-		return "", fmt.Errorf("look up uid %d: %w", uid, err)
-	}
-	u[uid] = usr.Username
-	return usr.Username, nil
-}
-
-func (u userCache) name(uid uint32) string {
-	n, _ := u.lookup(uid)
-	return n
 }

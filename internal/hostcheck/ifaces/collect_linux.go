@@ -6,36 +6,25 @@ import (
 	"net/netip"
 
 	"github.com/jsimonetti/rtnetlink/v2"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/source/linux/netif"
 )
 
 // Collect lists the interfaces of the calling thread's network namespace
 // and their addresses through rtnetlink.
 func Collect(ctx context.Context) ([]Interface, error) {
-	return collect(ctx, nil)
+	return collect(ctx, -1)
 }
 
-// collect lists interfaces through a netlink connection made with cfg (nil:
-// the calling thread's namespace; tests set cfg.NetNS).
-func collect(ctx context.Context, cfg *netlink.Config) ([]Interface, error) {
-	conn, err := rtnetlink.Dial(cfg)
+// collect lists the interfaces of the namespace netnsFD refers to (-1: the
+// calling thread's) through the collector's one rtnetlink dump
+// (netif.Dump).
+func collect(ctx context.Context, netnsFD int) ([]Interface, error) {
+	dl, _ := ctx.Deadline()
+	links, addrs, err := netif.Dump(netnsFD, dl)
 	if err != nil {
-		return nil, fmt.Errorf("dial rtnetlink: %w", err)
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		if err := conn.SetReadDeadline(dl); err != nil {
-			return nil, fmt.Errorf("set rtnetlink deadline: %w", err)
-		}
-	}
-	links, err := conn.Link.List()
-	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	addrs, err := conn.Address.List()
-	if err != nil {
-		return nil, fmt.Errorf("list addresses: %w", err)
+		return nil, fmt.Errorf("list interfaces: %w", err)
 	}
 	return fromNetlink(links, addrs), nil
 }

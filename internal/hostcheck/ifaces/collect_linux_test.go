@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jsimonetti/rtnetlink/v2"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,7 +54,7 @@ func TestCollectLive(t *testing.T) {
 	ip(t, "-n", ns, "link", "set", "vt0", "up") // peer vt1 stays down: no carrier
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ifs, err := collect(ctx, &netlink.Config{NetNS: fd})
+	ifs, err := collect(ctx, fd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +84,7 @@ func TestCollectLive(t *testing.T) {
 	ip(t, "-n", peer, "link", "set", "vt1", "up")
 	// Carrier follows the peer within a moment; poll a bounded number of times.
 	for k := 0; k < 50; k++ {
-		ifs, err = collect(ctx, &netlink.Config{NetNS: fd})
+		ifs, err = collect(ctx, fd)
 		if err != nil {
 			t.Fatal(err)
 		}

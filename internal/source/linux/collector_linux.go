@@ -4,25 +4,21 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
-	"os"
-	"os/user"
-	"path/filepath"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
-	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/fdscan"
-	"github.com/openports/openports/internal/source/linux/netif"
-	"github.com/openports/openports/internal/source/linux/procnet"
 	"github.com/openports/openports/internal/source/linux/procpriv"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
@@ -31,15 +27,26 @@ import (
 type Collector struct {
 	opt  source.Options
 	proc string
+	in   Inputs
+	// findOwners picks the owner mapping (ownerFinder by default; tests
+	// give a fake one).
+	findOwners func(source.OwnerChoice, *UserCache) (ownerFinder, error)
 }
 
-// New returns a collector with the given options.
-func New(opt source.Options) *Collector {
+// New returns a collector with the given options, reading the running
+// kernel.
+func New(opt source.Options) *Collector { return NewWithInputs(opt, Inputs{}) }
+
+// NewWithInputs returns a collector that reads through in (nil fields: the
+// real inputs).
+func NewWithInputs(opt source.Options, in Inputs) *Collector {
 	proc := opt.ProcRoot
 	if proc == "" {
 		proc = "/proc"
 	}
-	return &Collector{opt: opt, proc: proc}
+	c := &Collector{opt: opt, proc: proc, in: in.withDefaults(proc)}
+	c.findOwners = c.ownerFinder
+	return c
 }
 
 // namespace is one network namespace to list, with a file descriptor to
@@ -47,16 +54,28 @@ func New(opt source.Options) *Collector {
 type namespace struct {
 	info snapshot.Namespace
 	fd   int
-	pid  int // a process inside it, for the /proc/PID/net fallback; 0 = self
+	pid  int // a process inside it, for the /proc/PID/net fallback; 0 = self or none
 }
+
+// Gap reasons of the collection core.
+const (
+	// ReasonNetlinkRefused: sock_diag was refused; /proc/net was read.
+	ReasonNetlinkRefused = "netlink-refused"
+	// ReasonDumpFailed: a sock_diag dump failed after the socket opened
+	// (an error mid-dump, a lost reply); /proc/net was read.
+	ReasonDumpFailed = "sock-diag-failed"
+	// ReasonUnreadable: a namespace's sockets, interfaces or processes
+	// could not be read at all.
+	ReasonUnreadable = "unreadable"
+	// ReasonNetNSDenied: a network namespace could not be entered.
+	ReasonNetNSDenied = "netns-unreadable"
+)
 
 // Snapshot collects sockets, owners, interfaces and gaps.
 //
 // Owners come from the eBPF task_file iterator or from one pass over
-// /proc/PID/fd, as Options.Owners asks (auto by default): auto
-// uses the iterator on hosts with enough open files for it to be the faster
-// one, when bpfowners.Available says this run may load it and procfs is at
-// /proc, and the /proc scan otherwise. snap.OwnerMethod says which.
+// /proc/PID/fd, as Options.Owners asks (see ownerFinder);
+// snap.OwnerMethod says which.
 func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	snap := &snapshot.Snapshot{
 		Schema: snapshot.SchemaVersion,
@@ -70,149 +89,82 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Host = cString(uts.Nodename[:])
 		snap.Kernel = cString(uts.Release[:])
 	}
-	priv, err := procpriv.Detect(c.proc)
+	priv, err := c.in.Privilege.Detect()
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Args:   map[string]string{"error": err.Error()},
 			Detail: fmt.Sprintf("could not tell what this run may see: %v", err)})
 	}
 	snap.Privilege = priv.Snapshot()
 	c.hostDefaults(snap)
 
-	self, err := nsInode(filepath.Join(c.proc, "self/ns/net"))
+	self, err := c.in.NetNS.Self()
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
-	names := netnsNames()
-	users := &userCache{names: map[uint32]string{}}
-	owners, err := c.ownerFinder(c.opt.Owners, users)
+	names := c.in.NetNS.Named()
+	users := c.userCache(priv)
+	owners, err := c.findOwners(c.opt.Owners, users)
 	if err != nil {
 		return nil, err
 	}
 	q := c.query()
 
 	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: names[self]}, fd: -1}}
-	// Sockets of the collector's own namespace are dumped first; with
-	// --netns all the owner scan also tells which other namespaces exist.
 	wanted := map[uint64]struct{}{}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	c.collectNamespace(snap, &namespaces[0], q, wanted)
-	res, err := owners.scan(wanted)
-	if err != nil {
-		return nil, err
-	}
 	if c.opt.AllNamespaces {
-		more := c.otherNamespaces(snap, self, names, res.NetNS)
+		more := c.otherNamespaces(snap, self, names, priv)
 		defer func() {
 			for _, ns := range more {
-				unix.Close(ns.fd)
+				c.in.NetNS.Close(ns.fd)
 			}
 		}()
-		added := map[uint64]struct{}{}
 		for i := range more {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			c.collectNamespace(snap, &more[i], q, added)
+			c.collectNamespace(snap, &more[i], q, wanted)
 		}
 		namespaces = append(namespaces, more...)
-		if len(added) > 0 {
-			// Owners of the other namespaces' sockets: one more pass,
-			// for the new inodes only.
-			res2, err := owners.scan(added)
-			if err != nil {
-				return nil, err
-			}
-			maps.Copy(res.Owners, res2.Owners)
-		}
+	}
+	// One owner pass for the sockets of every namespace (socket inodes
+	// are unique across namespaces).
+	res, err := owners.scan(wanted)
+	if err != nil {
+		return nil, err
 	}
 	for _, ns := range namespaces {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
 	snap.OwnerMethod = owners.method
+	c.addContainers(ctx, snap, self, res.NetNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
 	snap.Sort()
 	return snap, nil
 }
 
-// ownerFinder is the owner mapping one snapshot uses.
-type ownerFinder struct {
-	method string // snapshot.OwnerMethod
-	scan   func(wanted map[uint64]struct{}) (*fdscan.Result, error)
-}
-
-// ebpfMinFiles is the number of open files on the host (the first field
-// of /proc/sys/fs/file-nr) from which auto prefers the eBPF iterator. The
-// iterator costs about 50 ms of CPU whatever the host holds, nearly all of
-// it loading the program (parsing the kernel's BTF for its relocations);
-// the /proc scan costs about 6 µs per open file. Measured on the bench
-// machine (2 cores, Linux 6.18): 13 ms against 55 ms at 1,000 open files,
-// 135 ms against 49 ms at 22,000; they cross near 8,000.
-const ebpfMinFiles = 8000
-
-// ownerFinder picks the owner mapping for choice. Auto uses the eBPF
-// iterator only where it is the faster one (ebpfMinFiles) and can see what
-// the /proc scan would: procfs at /proc (a test's fake tree is not the
-// kernel's). Below the threshold auto does not even try to load it.
-func (c *Collector) ownerFinder(choice source.OwnerChoice, users *userCache) (ownerFinder, error) {
-	scanner := &fdscan.Scanner{ProcRoot: c.proc, NetNS: c.opt.AllNamespaces, LookupUser: users.lookup}
-	procScan := ownerFinder{method: MethodProc, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
-		res, err := scanner.Scan(wanted)
-		if err != nil {
-			return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
-		}
-		return res, nil
-	}}
-	ebpfScan := ownerFinder{method: MethodEBPF, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
-		res, err := bpfowners.Scan(wanted, c.proc)
-		if err != nil {
-			return nil, fmt.Errorf("find socket owners with eBPF: %w", err)
-		}
-		return res, nil
-	}}
-	switch choice {
-	case source.OwnersProc:
-		return procScan, nil
-	case source.OwnersEBPF:
-		if err := bpfowners.Available(); err != nil {
-			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
-		}
-		return ebpfScan, nil
-	case source.OwnersAuto, "":
-		if c.proc == "/proc" && openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
-			return ebpfScan, nil
-		}
-		return procScan, nil
+// userCache is the run's user-name cache. In a user namespace the kernel
+// gives uids as they are inside it; they are named (and reported) as the
+// uids they stand for outside it, through /proc/self/uid_map.
+func (c *Collector) userCache(priv procpriv.Info) *UserCache {
+	users := &UserCache{}
+	if !priv.UserNS {
+		return users
 	}
-	return ownerFinder{}, fmt.Errorf("unknown owner mapping %q", choice)
-}
-
-// openFiles returns the number of open files on the host, the first field
-// of procRoot/sys/fs/file-nr, or 0 when it cannot be read: auto then keeps
-// to the /proc scan, which sees everything the iterator would.
-func openFiles(procRoot string) int {
-	b, err := os.ReadFile(filepath.Join(procRoot, "sys/fs/file-nr"))
-	if err != nil {
-		return 0
+	m := &IDMap{} // maps nothing: no names rather than wrong ones
+	if b, err := c.in.Proc.ReadFile("self/uid_map"); err == nil {
+		if parsed, err := ParseIDMap(b); err == nil {
+			m = parsed
+		}
 	}
-	return parseFileNr(b)
-}
-
-// parseFileNr returns the first field of /proc/sys/fs/file-nr
-// ("1034\t0\t2466174\n"), 0 when it is not a number.
-func parseFileNr(b []byte) int {
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
+	users.Map = m
+	return users
 }
 
 // cString returns the text of a NUL-padded utsname field.
@@ -226,7 +178,8 @@ func cString(b []byte) string {
 // dropClosed removes sockets that no process holds and that are gone from
 // a second dump: they were closed while /proc was scanned, and listing them
 // as kernel sockets would be wrong. One more dump per namespace, and only
-// when there is such a socket.
+// when there is such a socket. A namespace whose second dump fails keeps
+// its sockets: nothing proves them closed.
 func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, q sockdiag.Query) {
 	suspect := map[uint64]bool{} // namespace IDs
 	for _, s := range snap.Sockets {
@@ -244,8 +197,8 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, 
 		if !suspect[ns.info.ID] {
 			continue
 		}
-		var gaps snapshot.Snapshot
-		socks, err := c.dump(&gaps, ns, q)
+		var scratch snapshot.Snapshot
+		socks, err := c.dump(&scratch, ns, q)
 		if err != nil {
 			continue
 		}
@@ -270,8 +223,9 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, 
 func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, wanted map[uint64]struct{}) {
 	socks, err := c.dump(snap, ns, q)
 	if err != nil {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "unreadable",
-			Detail: fmt.Sprintf("network namespace %d: %v", ns.info.ID, err)})
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: ReasonUnreadable,
+			Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
+			Detail: fmt.Sprintf("sockets of network namespace %s were not listed: %v", nsLabel(ns), err)})
 		return
 	}
 	for i := range socks {
@@ -284,9 +238,10 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 		snap.Sockets = append(snap.Sockets, socks...)
 		return
 	}
-	ifs, err := netif.Interfaces(ns.fd)
+	ifs, err := c.in.Interfaces.Interfaces(ns.fd)
 	if err != nil {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: "unreadable",
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: ReasonUnreadable,
+			Args:   map[string]string{"netns": strconv.FormatUint(ns.info.ID, 10), "error": err.Error()},
 			Detail: fmt.Sprintf("interfaces of network namespace %d: %v; exposure of single-address sockets names no interface", ns.info.ID, err)})
 	}
 	for i := range ifs {
@@ -322,9 +277,8 @@ func needInterfaces(socks []snapshot.Socket) bool {
 // sctp_diag on every run, which costs milliseconds.
 func (c *Collector) query() sockdiag.Query {
 	q := sockdiag.Query{Protos: []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}, AllStates: c.opt.Established}
-	var st unix.Stat_t
-	if unix.Stat(filepath.Join(c.proc, "net/sctp"), &st) == nil {
-		q.Protos = append(q.Protos, snapshot.SCTP)
+	if _, err := c.in.Proc.ReadFile("net/sctp"); !errors.Is(err, fs.ErrNotExist) {
+		q.Protos = append(q.Protos, snapshot.SCTP) // a directory: reading it fails otherwise
 	}
 	if c.opt.Raw {
 		q.Protos = append(q.Protos, snapshot.Raw)
@@ -332,39 +286,131 @@ func (c *Collector) query() sockdiag.Query {
 	return q
 }
 
-// dump lists ns's sockets through sock_diag, or through /proc/net when
-// netlink is refused (which it records as a gap).
+// dump lists ns's sockets through sock_diag. Every failure of sock_diag
+// (refused, or a dump that failed after the socket opened) falls back to
+// /proc/net and records why as a gap; only when /proc/net cannot be read
+// either is it an error (which the caller records as a gap). An optional
+// protocol the kernel has no handler for is read from /proc/net alone: raw
+// sockets from /proc/net/raw, SCTP not at all (no module, no sockets).
 func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query) ([]snapshot.Socket, error) {
-	if !c.opt.NoNetlink {
-		conn, err := sockdiag.Open(ns.fd)
-		if err == nil {
-			res, err := conn.Dump(q)
-			conn.Close()
-			if err == nil {
-				for _, u := range res.Unavailable {
-					if u.Request.Proto == snapshot.SCTP {
-						continue // no SCTP module loaded: there are no SCTP sockets
-					}
-					snap.Gaps = append(snap.Gaps, u.Gap())
-				}
-				return res.Sockets, nil
-			}
-		}
-		if !sockdiag.IsRefused(err) {
-			return nil, err
-		}
+	if c.opt.NoNetlink {
 		snap.Source = "linux/procfs"
-		snap.Gaps = appendOnce(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: "netlink-refused",
-			Detail: fmt.Sprintf("sock_diag netlink was refused (%v): read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", err)})
-	} else {
-		snap.Source = "linux/procfs"
+		return c.procNet(ns, procfsProtos(q))
 	}
-	return procnet.ReadAll(c.proc, ns.pid, c.opt.Raw, c.opt.Established)
+	res, err := c.diagDump(ns.fd, q)
+	if err == nil {
+		socks := res.Sockets
+		for _, u := range res.Unavailable {
+			if u.Request.Proto == snapshot.SCTP {
+				continue // no SCTP module loaded: there are no SCTP sockets
+			}
+			snap.Gaps = appendOnce(snap.Gaps, c.unavailableGap(u))
+		}
+		if slices.ContainsFunc(res.Unavailable, func(u sockdiag.Unavailable) bool { return u.Request.Proto == snapshot.Raw }) {
+			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw})
+			if err != nil {
+				return nil, fmt.Errorf("raw sockets: no sock_diag handler, and /proc/net/raw: %w", err)
+			}
+			socks = append(socks, raw...)
+		}
+		return socks, nil
+	}
+	socks, perr := c.procNet(ns, procfsProtos(q))
+	if perr != nil {
+		return nil, fmt.Errorf("%s, and /proc/net could not be read instead: %w", diagFailure(ns, err), perr)
+	}
+	reason := ReasonDumpFailed
+	if sockdiag.IsRefused(err) {
+		reason = ReasonNetlinkRefused
+	}
+	snap.Source = "linux/procfs"
+	snap.Gaps = appendOnce(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: reason,
+		Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
+		Detail: fmt.Sprintf("%s: read /proc/net instead, which does not give socket cookies, bound devices or IPV6_V6ONLY (the host default is assumed)", diagFailure(ns, err))})
+	return socks, nil
+}
+
+// diagFailure says why sock_diag could not list ns, in words a person can
+// act on: entering another namespace needs CAP_SYS_ADMIN.
+func diagFailure(ns *namespace, err error) string {
+	switch {
+	case !ns.info.Current && errors.Is(err, unix.EPERM):
+		return fmt.Sprintf("cannot enter network namespace %s: it needs CAP_SYS_ADMIN (run as root) (%v)", nsLabel(ns), err)
+	case sockdiag.IsRefused(err):
+		return fmt.Sprintf("sock_diag netlink was refused (%v)", err)
+	default:
+		return fmt.Sprintf("sock_diag failed (%v)", err)
+	}
+}
+
+// nsLabel names ns for a person: its `ip netns` name and inode, or the
+// inode alone.
+func nsLabel(ns *namespace) string {
+	if ns.info.Name != "" {
+		return fmt.Sprintf("%q (%d)", ns.info.Name, ns.info.ID)
+	}
+	return strconv.FormatUint(ns.info.ID, 10)
+}
+
+// unavailableGap is the gap of an optional protocol without a sock_diag
+// handler; raw sockets are then read from /proc/net/raw, without their
+// bound devices.
+func (c *Collector) unavailableGap(u sockdiag.Unavailable) snapshot.Gap {
+	g := u.Gap()
+	if u.Request.Proto == snapshot.Raw {
+		g.Detail = fmt.Sprintf("the kernel has no sock_diag handler for raw sockets (%v): they were read from /proc/net/raw instead, which does not give bound devices", u.Err)
+	}
+	g.Args = map[string]string{"request": u.Request.String(), "error": fmt.Sprint(u.Err)}
+	return g
+}
+
+// diagDump is one sock_diag dump of q in the namespace fd refers to.
+func (c *Collector) diagDump(fd int, q sockdiag.Query) (*sockdiag.Result, error) {
+	conn, err := c.in.Diag.Open(fd)
+	if err != nil {
+		return nil, err
+	}
+	res, err := conn.Dump(q)
+	conn.Close()
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, errors.New("sock_diag dump returned no result")
+	}
+	return res, nil
+}
+
+// procfsProtos are the protocols of q that /proc/net has tables for
+// (SCTP's /proc/net/sctp/eps has another format and is not read).
+func procfsProtos(q sockdiag.Query) []snapshot.Proto {
+	var out []snapshot.Proto
+	for _, p := range q.Protos {
+		if p != snapshot.SCTP {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// procNet reads the /proc/net tables of ns: /proc/net for the collector's
+// own namespace, /proc/PID/net of a process inside another one. A
+// namespace no visible process lives in (only `ip netns` names it) has no
+// such table to read.
+func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.Socket, error) {
+	if !ns.info.Current && ns.pid <= 0 {
+		return nil, errors.New("no process this run can see lives in it, so there is no /proc/PID/net to read")
+	}
+	pid := ns.pid
+	if ns.info.Current {
+		pid = 0
+	}
+	return c.in.Proc.NetSockets(pid, protos, c.opt.Established)
 }
 
 func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 	for _, x := range gaps {
-		if x.Reason == g.Reason {
+		if x.Reason == g.Reason && x.Area == g.Area {
 			return gaps
 		}
 	}
@@ -372,23 +418,25 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 }
 
 // attachOwners gives each socket its holders and says how complete they are.
-func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info, users *userCache) {
+func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info, users *UserCache) {
 	hiddenUIDs := res.HiddenUIDs()
 	blind := priv.ProcessesHidden() // hidepid hides other users' processes entirely
-	unknown := 0
+	unknown, partial := 0, 0
 	for i := range snap.Sockets {
 		s := &snap.Sockets[i]
 		if s.UID != nil {
-			s.User = users.name(*s.UID)
+			s.User = users.Name(*s.UID)
 		}
 		s.Owners = res.Owners[s.Inode]
 		otherUser := s.UID != nil && priv.EUID >= 0 && *s.UID != uint32(priv.EUID)
-		hidden := (s.UID != nil && hiddenUIDs[*s.UID] > 0) || (s.UID == nil && len(hiddenUIDs) > 0) || (blind && otherUser)
+		hidden := (s.UID != nil && hiddenUIDs[*s.UID] > 0) || (s.UID == nil && len(hiddenUIDs) > 0) || (blind && otherUser) ||
+			priv.PIDNS // processes outside the PID namespace are not in /proc at all
 		switch {
 		case len(s.Owners) > 0 && hidden:
 			s.OwnerState = snapshot.OwnersPartial
 			s.OwnerReason = priv.Reason(s.UID, s.User)
 			s.OwnerReasonCode = priv.ReasonCode()
+			partial++
 		case len(s.Owners) > 0:
 			s.OwnerState = snapshot.OwnersComplete
 		case hidden || len(hiddenUIDs) > 0:
@@ -399,11 +447,19 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 		default:
 			s.OwnerState = snapshot.OwnersNone
 		}
+		if users.Map != nil {
+			mapUIDs(s, users.Map)
+		}
 	}
-	if unknown > 0 {
+	if unknown > 0 || (priv.PIDNS && partial > 0) {
+		n := unknown
+		if priv.PIDNS {
+			n += partial
+		}
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: priv.ReasonCode(),
-			Detail: fmt.Sprintf("%d %s whose owner this run cannot see: %s", unknown, plural(unknown, "socket", "sockets"), priv.Advice()),
-			Count:  unknown})
+			Args:   map[string]string{"count": strconv.Itoa(n)},
+			Detail: fmt.Sprintf("%d %s whose owner this run cannot see: %s", n, plural(n, "socket", "sockets"), priv.Advice()),
+			Count:  n})
 	}
 	for _, g := range res.Gaps {
 		// Processes that exited, or whose PID was reused, during the
@@ -417,6 +473,31 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 	}
 }
 
+// mapUIDs turns the uids of s and its owners, as the kernel gave them
+// inside this user namespace, into the uids they stand for outside it; a
+// uid the map does not reach becomes unknown (the kernel shows it as the
+// overflow uid, which names nobody).
+func mapUIDs(s *snapshot.Socket, m *IDMap) {
+	mapOne := func(uid *uint32) *uint32 {
+		if uid == nil {
+			return nil
+		}
+		if h, ok := m.ToHost(*uid); ok {
+			return snapshot.Uint32(h)
+		}
+		return nil
+	}
+	s.UID = mapOne(s.UID)
+	if s.Owners == nil {
+		return
+	}
+	owners := slices.Clone(s.Owners)
+	for i := range owners {
+		owners[i].UID = mapOne(owners[i].UID)
+	}
+	s.Owners = owners
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -424,129 +505,158 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// userCache names user ids once per snapshot, for the sockets' uids and
-// (as fdscan.Scanner.LookupUser) for the owners', so that each uid is
-// looked up once. It is safe for concurrent use.
-type userCache struct {
-	mu    sync.Mutex
-	names map[uint32]string
-	errs  map[uint32]error
-}
-
-// lookup names uid with os/user, remembering the answer and its error.
-func (u *userCache) lookup(uid uint32) (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if name, ok := u.names[uid]; ok {
-		return name, u.errs[uid]
-	}
-	name := ""
-	usr, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
-	if err == nil {
-		name = usr.Username
-	} else {
-		if u.errs == nil {
-			u.errs = map[uint32]error{}
-		}
-		u.errs[uid] = err
-	}
-	u.names[uid] = name
-	return name, err
-}
-
-// name is lookup without the error: a socket's user column is left empty
-// when the uid has no name (the uid itself is kept).
-func (u *userCache) name(uid uint32) string {
-	name, _ := u.lookup(uid)
-	return name
-}
-
 // hostDefaults reads the sysctls that change how sockets are read:
 // net.ipv6.bindv6only and net.ipv4.ip_local_port_range.
 func (c *Collector) hostDefaults(snap *snapshot.Snapshot) {
-	if b, err := os.ReadFile(filepath.Join(c.proc, "sys/net/ipv6/bindv6only")); err == nil {
+	if b, err := c.in.Proc.ReadFile("sys/net/ipv6/bindv6only"); err == nil {
 		v := strings.TrimSpace(string(b)) == "1"
 		snap.BindV6Only = &v
 	}
-	if b, err := os.ReadFile(filepath.Join(c.proc, "sys/net/ipv4/ip_local_port_range")); err == nil {
-		f := strings.Fields(string(b))
-		if len(f) == 2 {
-			lo, err1 := strconv.ParseUint(f[0], 10, 16)
-			hi, err2 := strconv.ParseUint(f[1], 10, 16)
-			if err1 == nil && err2 == nil {
-				snap.EphemeralPorts = &snapshot.PortRange{First: uint16(lo), Last: uint16(hi)}
-			}
-		}
-	}
+	snap.EphemeralPorts = EphemeralRange(c.in.Proc)
 }
 
-// nsInode returns the inode of a namespace file.
-func nsInode(path string) (uint64, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0, fmt.Errorf("stat %s: %w", path, err)
-	}
-	return st.Ino, nil
-}
-
-// netnsNames maps namespace inodes to their `ip netns` names.
-func netnsNames() map[uint64]string {
-	names := map[uint64]string{}
-	entries, err := os.ReadDir("/run/netns")
+// EphemeralRange reads net.ipv4.ip_local_port_range through proc; nil when
+// it cannot be read.
+func EphemeralRange(proc ProcReader) *snapshot.PortRange {
+	b, err := proc.ReadFile("sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		return names
+		return nil
 	}
-	for _, e := range entries {
-		if ino, err := nsInode(filepath.Join("/run/netns", e.Name())); err == nil {
-			names[ino] = e.Name()
-		}
-	}
-	return names
+	r, _ := ParsePortRange(b)
+	return r
 }
 
 // otherNamespaces opens every network namespace other than self that a
-// process lives in or `ip netns` names. Those it cannot enter become gaps.
-// byNS comes from the owner scan: with the /proc scan it holds every
-// process, with the eBPF iterator only processes that hold a socket (a
-// namespace whose processes hold none has no owned sockets to show, and
-// its kernel-held sockets are listed only when `ip netns` names it).
-func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, byNS map[uint64][]int) []namespace {
+// process lives in or `ip netns` names. A namespace that vanished while it
+// was being opened (its processes exited, its name was removed) is not
+// listed and is not a gap: there is nothing left in it to see. One that
+// exists but could not be entered is a gap that says why, and so is a /proc
+// that hides processes (hidepid, a PID namespace): the namespaces only they
+// live in cannot be found.
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) []namespace {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
-	open := func(id uint64, path string, pid int) bool {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return false
-		}
-		out = append(out, namespace{info: snapshot.Namespace{ID: id, Name: names[id]}, fd: fd, pid: pid})
-		return true
+	byNS, denied, err := c.in.NetNS.ByProcess()
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonUnreadable,
+			Args:   map[string]string{"error": err.Error()},
+			Detail: fmt.Sprintf("could not list the processes' network namespaces: %v; only those `ip netns` names were listed", err)})
 	}
-	for id, name := range names {
+	if priv.ProcessesHidden() || priv.PIDNS {
+		// Processes /proc does not list cannot name their namespaces.
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: priv.ReasonCode(),
+			Detail: fmt.Sprintf("network namespaces only processes hidden from /proc live in were not found: %s", priv.Advice())})
+	}
+	if denied > 0 {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSDenied, Count: denied,
+			Args:   map[string]string{"count": strconv.Itoa(denied)},
+			Detail: fmt.Sprintf("the network namespaces of %d %s could not be read; their sockets were not listed (run as root)", denied, plural(denied, "process", "processes"))})
+	}
+	ids := slices.Sorted(maps.Keys(names))
+	for _, id := range ids {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		if !open(id, filepath.Join("/run/netns", name), 0) {
-			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
-				Detail: fmt.Sprintf("cannot enter network namespace %q", name)})
+		name := names[id]
+		fd, err := c.in.NetNS.Open(NetNSRef{Name: name})
+		switch {
+		case err == nil:
+			ns := namespace{info: snapshot.Namespace{ID: id, Name: name}, fd: fd}
+			if pids := byNS[id]; len(pids) > 0 {
+				ns.pid = pids[0]
+			}
+			out = append(out, ns)
+		case vanished(err):
+			// `ip netns delete` ran meanwhile.
+		default:
+			snap.Gaps = append(snap.Gaps, enterGap(id, name, nil, err))
 		}
 	}
-	for id, pids := range byNS {
+	for _, id := range slices.Sorted(maps.Keys(byNS)) {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		ok := false
+		pids := byNS[id]
+		var lastErr error
+		opened := false
 		for _, pid := range pids {
-			if open(id, filepath.Join(c.proc, strconv.Itoa(pid), "ns/net"), pid) {
-				ok = true
+			fd, err := c.in.NetNS.Open(NetNSRef{PID: pid})
+			if err == nil {
+				out = append(out, namespace{info: snapshot.Namespace{ID: id, Name: names[id]}, fd: fd, pid: pid})
+				opened = true
 				break
 			}
+			if !vanished(err) {
+				lastErr = err
+			}
 		}
-		if !ok {
-			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "namespaces", Reason: "unreadable",
-				Detail: fmt.Sprintf("cannot enter network namespace %d of PIDs %v", id, pids)})
+		if !opened && lastErr != nil {
+			snap.Gaps = append(snap.Gaps, enterGap(id, "", pids, lastErr))
 		}
+		// Every process exited: the namespace went with them.
 	}
 	return out
+}
+
+// vanished reports whether err from opening a namespace means it is gone:
+// the process or the name no longer exists.
+func vanished(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
+}
+
+// enterGap is the gap of a namespace that exists but could not be opened.
+func enterGap(id uint64, name string, pids []int, err error) snapshot.Gap {
+	what := fmt.Sprintf("network namespace %d", id)
+	if name != "" {
+		what = fmt.Sprintf("network namespace %q", name)
+	} else if len(pids) > 0 {
+		what = fmt.Sprintf("network namespace %d (of PIDs %s)", id, pidList(pids))
+	}
+	advice := ""
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		advice = " (run as root)"
+	}
+	return snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSDenied,
+		Args:   map[string]string{"netns": strconv.FormatUint(id, 10), "name": name, "error": err.Error()},
+		Detail: fmt.Sprintf("cannot enter %s: %v; its sockets were not listed%s", what, err, advice)}
+}
+
+// pidList names at most a few PIDs.
+func pidList(pids []int) string {
+	const most = 5
+	var b strings.Builder
+	for i, p := range pids {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(pids)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(strconv.Itoa(p))
+	}
+	return b.String()
+}
+
+// BoundUDP lists the local addresses of the unconnected UDP sockets bound
+// to port in the caller's network namespace, read as list reads them
+// (sock_diag, /proc/net when that fails): for `check`, which asks whether
+// a local resolver listens.
+func BoundUDP(port uint16) ([]netip.Addr, error) {
+	c := New(source.Options{})
+	var scratch snapshot.Snapshot
+	ns := namespace{info: snapshot.Namespace{Current: true}, fd: -1}
+	socks, err := c.dump(&scratch, &ns, sockdiag.Query{Protos: []snapshot.Proto{snapshot.UDP}})
+	if err != nil {
+		return nil, fmt.Errorf("list UDP sockets: %w", err)
+	}
+	var out []netip.Addr
+	for _, s := range socks {
+		if s.Local.Port() == port {
+			out = append(out, s.Local.Addr().Unmap())
+		}
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
@@ -22,9 +23,21 @@ import (
 // prefixes (IPv4 first; zones are left empty, the interface says them).
 // NetNS is left 0 for the caller to set.
 func Interfaces(netnsFD int) ([]snapshot.Interface, error) {
+	links, addrs, err := Dump(netnsFD, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	return fromMessages(links, addrs)
+}
+
+// Dump is the one rtnetlink link and address dump of openports (the
+// collector's interfaces above, and `check`'s richer view in
+// hostcheck/ifaces): in the namespace netnsFD refers to, or the calling
+// thread's when netnsFD < 0, giving up at deadline when it is not zero.
+func Dump(netnsFD int, deadline time.Time) ([]rtnetlink.LinkMessage, []rtnetlink.AddressMessage, error) {
 	if netnsFD == 0 {
 		// netlink.Config treats NetNS 0 as "the calling thread's".
-		return nil, errors.New("list interfaces: network namespace fd 0 is not supported; pass -1 for the current namespace")
+		return nil, nil, errors.New("network namespace fd 0 is not supported; pass -1 for the current namespace")
 	}
 	cfg := &netlink.Config{}
 	if netnsFD > 0 {
@@ -32,18 +45,23 @@ func Interfaces(netnsFD int) ([]snapshot.Interface, error) {
 	}
 	c, err := rtnetlink.Dial(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("list interfaces: dial rtnetlink: %w", err)
+		return nil, nil, fmt.Errorf("dial rtnetlink: %w", err)
 	}
 	defer c.Close()
+	if !deadline.IsZero() {
+		if err := c.SetReadDeadline(deadline); err != nil {
+			return nil, nil, fmt.Errorf("set rtnetlink deadline: %w", err)
+		}
+	}
 	links, err := c.Link.List()
 	if err != nil {
-		return nil, fmt.Errorf("list interfaces: link dump: %w", err)
+		return nil, nil, fmt.Errorf("link dump: %w", err)
 	}
 	addrs, err := c.Address.List()
 	if err != nil {
-		return nil, fmt.Errorf("list interfaces: address dump: %w", err)
+		return nil, nil, fmt.Errorf("address dump: %w", err)
 	}
-	return fromMessages(links, addrs)
+	return links, addrs, nil
 }
 
 // fromMessages joins link and address dumps. An address whose link is not

@@ -92,13 +92,20 @@ func Read(procRoot, pid string, proto snapshot.Proto, family int, filter func(st
 // with IPv6 disabled, udplite without UDP-Lite) is skipped, since it can
 // hold no sockets; when no table can be read at all it is an error.
 func ReadAll(procRoot string, pid int, raw, established bool) ([]snapshot.Socket, error) {
-	dir := ""
-	if pid > 0 {
-		dir = strconv.Itoa(pid)
-	}
 	protos := []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}
 	if raw {
 		protos = append(protos, snapshot.Raw)
+	}
+	return ReadProtos(procRoot, pid, protos, established)
+}
+
+// ReadProtos is ReadAll for the given protocols: the IPv4 and IPv6 tables
+// of each. A table that does not exist (IPv6 disabled, a protocol not
+// loaded) is skipped; when none exists the error says so.
+func ReadProtos(procRoot string, pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
+	dir := ""
+	if pid > 0 {
+		dir = strconv.Itoa(pid)
 	}
 	q := sockdiag.Query{AllStates: established}
 	var (

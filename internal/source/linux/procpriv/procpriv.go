@@ -94,6 +94,11 @@ type Info struct {
 	// UserNS is true when the run is in a user namespace other than the
 	// initial one: its capabilities do not reach processes outside it.
 	UserNS bool
+	// PIDNS is true when the proc mount shows a PID namespace other than
+	// the initial one (a container sharing the host's network, `unshare
+	// -p -f --mount-proc`): processes outside it are not in /proc at all,
+	// so no socket can be said to be held by no process.
+	PIDNS bool
 }
 
 // Has reports whether c is in the effective set.
@@ -138,7 +143,7 @@ func (i Info) ProcessesHidden() bool {
 
 // Snapshot returns the record of the run's rights for snapshot.Privilege.
 func (i Info) Snapshot() snapshot.Privilege {
-	return snapshot.Privilege{EUID: i.EUID, Capabilities: i.Caps(), HidePID: i.HidePID, UserNamespace: i.UserNS}
+	return snapshot.Privilege{EUID: i.EUID, Capabilities: i.Caps(), HidePID: i.HidePID, UserNamespace: i.UserNS, PIDNamespace: i.PIDNS}
 }
 
 // Stable codes returned by ReasonCode, for snapshot.Gap.Reason.
@@ -147,11 +152,14 @@ const (
 	CodeNoCapability  = "no-capability"  // CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH missing
 	CodeUserNamespace = "user-namespace" // capabilities limited to a user namespace
 	CodeRefused       = "refused"        // refused despite the capabilities
+	CodePIDNamespace  = "pid-namespace"  // /proc shows a PID namespace other than the host's
 )
 
 // why returns the code and the explanation of unseen owners.
 func (i Info) why() (code, text string) {
 	switch {
+	case i.PIDNS:
+		return CodePIDNamespace, "owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)"
 	case i.HidePID != HidePIDOff && !i.Has(CapSysPtrace):
 		what := "other users' processes are hidden"
 		if i.HidePID == HidePIDNoAccess {
@@ -223,6 +231,7 @@ func DetectFS(fsys fs.FS, mountPoint string) (Info, error) {
 		errs = append(errs, fmt.Errorf("parse self/status: %w", err))
 	} else {
 		info.EUID, info.CapEff = st.EUID, st.CapEff
+		info.PIDNS = pidNamespaceHidden(fsys, st.NSpidLevels)
 	}
 
 	if b, err := fs.ReadFile(fsys, "self/mountinfo"); err != nil {
@@ -269,6 +278,10 @@ type Status struct {
 	EUID int
 	// CapEff is the effective capability set.
 	CapEff uint64
+	// NSpidLevels is the number of PIDs on the NSpid: line, one per PID
+	// namespace from the proc mount's down to the process's own; 0 when
+	// the kernel does not print the line (before 4.1).
+	NSpidLevels int
 }
 
 // ParseStatus reads the Uid: and CapEff: lines of a /proc/PID/status file.
@@ -299,6 +312,8 @@ func ParseStatus(r io.Reader) (Status, error) {
 				return st, fmt.Errorf("line %d: CapEff: %w", n, err)
 			}
 			st.CapEff, haveCap = v, true
+		case "NSpid":
+			st.NSpidLevels = len(strings.Fields(val))
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -308,6 +323,31 @@ func ParseStatus(r io.Reader) (Status, error) {
 		return st, fmt.Errorf("status lacks Uid (%v) or CapEff (%v)", haveUID, haveCap)
 	}
 	return st, nil
+}
+
+// InitPIDNamespaceInode is the inode of the initial PID namespace's
+// /proc/PID/ns/pid (PROC_PID_INIT_INO): fixed by the kernel since 3.8.
+const InitPIDNamespaceInode = 0xEFFFFFFC
+
+// pidNamespaceHidden reports whether the proc mount in fsys shows a PID
+// namespace other than the initial one. The run's own namespace is
+// self/ns/pid; the proc mount's is that one when NSpid has one level (the
+// usual --mount-proc), else an ancestor, which is the initial one only when
+// PID 1 of the mount is in it. What cannot be told is taken as hidden.
+func pidNamespaceHidden(fsys fs.FS, nspidLevels int) bool {
+	self, ok := nsInode(fsys, "self/ns/pid")
+	if !ok {
+		return false // no namespaces (or a fixture without them)
+	}
+	if self == InitPIDNamespaceInode {
+		return false
+	}
+	if nspidLevels > 1 {
+		if one, ok := nsInode(fsys, "1/ns/pid"); ok && one == InitPIDNamespaceInode {
+			return false // the host's /proc, seen from a child namespace
+		}
+	}
+	return true
 }
 
 // IsInitialUIDMap reports whether b, the contents of /proc/PID/uid_map,

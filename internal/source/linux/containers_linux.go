@@ -1,0 +1,290 @@
+package linux
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/containers"
+	"github.com/openports/openports/internal/source/linux/natrules"
+	"github.com/openports/openports/internal/source/linux/netif"
+	"github.com/openports/openports/internal/source/tool"
+)
+
+// addContainers reads the ports the host publishes by destination NAT,
+// finds the namespace holding each target address, and names every
+// namespace after the container or pod its processes' cgroup names.
+// byNS maps namespaces to their PIDs (from the owner scan with --netns
+// all); without it the namespaces are listed only when a DNAT target must
+// be placed. owners are the holders of the sockets, by inode: a
+// slirp4netns among them forwards into the namespace its command line
+// names (Namespace.ForwardedBy). A fake /proc tree (tests) has no kernel
+// rules to match, so nothing is read there.
+func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
+	if c.proc != "/proc" {
+		return
+	}
+	read := natrules.ReadHost(ctx, c.proc, tool.Exec{})
+	for _, err := range read.Errors {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+			Args:   map[string]string{"error": err.Error()},
+			Detail: fmt.Sprintf("NAT rules: %v; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", err)})
+	}
+	for _, b := range read.Backends() {
+		snap.NATBackends = append(snap.NATBackends, string(b))
+	}
+	snap.Published = published(read.Rulesets)
+
+	forwarded := c.forwarders(owners)
+	if needsTargets(snap.Published) || len(forwarded) > 0 {
+		if byNS == nil {
+			byNS = c.scanNetNS()
+		}
+		c.placeTargets(snap, self, byNS)
+		listed := map[uint64]bool{}
+		for _, ns := range snap.Namespaces {
+			listed[ns.ID] = true
+		}
+		add := func(id uint64) {
+			if id != 0 && !listed[id] {
+				listed[id] = true
+				snap.Namespaces = append(snap.Namespaces, snapshot.Namespace{ID: id})
+			}
+		}
+		for _, p := range snap.Published {
+			add(p.TargetNetNS)
+		}
+		for id := range forwarded {
+			add(id)
+		}
+		slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
+		for i := range snap.Namespaces {
+			snap.Namespaces[i].ForwardedBy = forwarded[snap.Namespaces[i].ID]
+		}
+	}
+	namer := &containers.Namer{Root: "/"}
+	for i := range snap.Namespaces {
+		ns := &snap.Namespaces[i]
+		pids := byNS[ns.ID]
+		if ns.Current {
+			pids = append([]int{os.Getpid()}, pids...)
+		}
+		for j, pid := range pids {
+			if j == 16 {
+				break // processes of one namespace share its container
+			}
+			cg := containers.ReadCgroup(c.proc, pid)
+			ref, ok := containers.ParseCgroup(cg)
+			if !ok {
+				continue
+			}
+			ns.Container = namer.Name(ref, cg)
+			if ns.Name == "" {
+				ns.Name = containers.Label(ns.Container)
+			}
+			break
+		}
+	}
+}
+
+// forwarders maps namespaces to the PIDs of the slirp4netns processes
+// among owners that forward into them. slirp4netns names its namespace
+// on its command line, as Podman starts it: "... PID TAPNAME" or
+// "--netns-type=path PATH TAPNAME" (its ports are added later through its
+// API socket, so only the namespace, not the port, is known). Podman's
+// rootlessport and pasta do not name theirs there.
+func (c *Collector) forwarders(owners map[uint64][]snapshot.Owner) map[uint64][]int {
+	out := map[uint64][]int{}
+	seen := map[int]bool{}
+	for _, holders := range owners {
+		for _, o := range holders {
+			if o.Name != "slirp4netns" || seen[o.PID] || len(o.Cmdline) < 3 {
+				continue
+			}
+			seen[o.PID] = true
+			target := o.Cmdline[len(o.Cmdline)-2] // the last is TAPNAME
+			path := target
+			if _, err := strconv.Atoi(target); err == nil {
+				path = filepath.Join(c.proc, target, "ns/net")
+			} else if !strings.HasPrefix(target, "/") {
+				continue
+			}
+			if id, err := nsInode(path); err == nil {
+				out[id] = append(out[id], o.PID)
+			}
+		}
+	}
+	for id := range out {
+		slices.Sort(out[id])
+	}
+	return out
+}
+
+// published turns the DNAT rules of every backend into snapshot records,
+// one per published address, port and target; when several paths reach
+// one rule, the one with the fewest undecoded conditions is kept.
+func published(rulesets []*natrules.Ruleset) []snapshot.Published {
+	type key struct {
+		proto  snapshot.Proto
+		addr   netip.Prefix
+		port   uint16
+		target netip.AddrPort
+	}
+	// Paths to one rule that differ only in undecoded conditions are
+	// alternatives: one without conditions says all, and replaces those
+	// with; others stay side by side.
+	var out []snapshot.Published
+	plain := map[key]bool{} // keys with a path without conditions
+	for _, rs := range rulesets {
+		for _, m := range rs.Mappings() {
+			// A rule without a protocol or port (a 1:1 NAT of a
+			// whole address) publishes every port: one record per
+			// protocol, ports 1-65535.
+			protos := []string{m.Proto}
+			if m.Proto == "" {
+				protos = []string{"tcp", "udp", "sctp"}
+			}
+			ports := m.Ports
+			if ports.Any() {
+				ports = natrules.PortRange{First: 1, Last: 65535}
+			}
+			for _, proto := range protos {
+				p := snapshot.Published{
+					Proto: snapshot.Proto(proto), Address: m.Dst, AddressNot: m.DstNot,
+					Port: ports.First, InInterface: m.InIface, InInterfaceNot: m.InIfaceNot,
+					Redirect: m.Redirect, Backend: string(m.Backend), Table: m.Table, Chain: m.Chain,
+					Comment: m.Comment, Conditions: m.Unknown,
+				}
+				if ports.Last != ports.First {
+					p.PortLast = ports.Last
+				}
+				p.Target = netip.AddrPortFrom(m.To, m.ToPorts.First)
+				if !p.Address.IsValid() {
+					// Every local address of the target's family
+					// (of the table's, for a redirect).
+					if m.To.Is6() && !m.To.Is4In6() || (!m.To.IsValid() && m.Family == "ip6") {
+						p.Address = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+					} else {
+						p.Address = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+					}
+				}
+				k := key{p.Proto, p.Address, p.Port, p.Target}
+				if len(p.Conditions) == 0 {
+					if plain[k] {
+						continue
+					}
+					plain[k] = true
+				}
+				out = append(out, p)
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(p snapshot.Published) bool {
+		return len(p.Conditions) > 0 && plain[key{p.Proto, p.Address, p.Port, p.Target}]
+	})
+}
+
+func needsTargets(ps []snapshot.Published) bool {
+	for _, p := range ps {
+		if p.Target.Addr().IsValid() {
+			return true
+		}
+	}
+	return false
+}
+
+// placeTargets finds, for each published target address, the network
+// namespace with an interface holding it (its own namespace when the
+// address is local), looking into each namespace of byNS that is wired
+// to this one (netif.Connected: a veth or macvlan crosses between them)
+// until every target is placed. Namespaces not wired to this one cannot
+// receive its DNAT traffic, however their addresses look.
+func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
+	want := map[netip.Addr]uint64{}
+	for _, p := range snap.Published {
+		if a := p.Target.Addr(); a.IsValid() {
+			want[a.Unmap()] = 0
+		}
+	}
+	found := 0
+	look := func(id uint64, fd int) {
+		ifs, err := netif.Interfaces(fd)
+		if err != nil {
+			return
+		}
+		for _, i := range ifs {
+			for _, a := range i.Addrs {
+				if v, ok := want[a.Addr().Unmap()]; ok && v == 0 {
+					want[a.Addr().Unmap()] = id
+					found++
+				}
+			}
+		}
+	}
+	look(self, -1)
+	ids := make([]uint64, 0, len(byNS))
+	for id := range byNS {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if found == len(want) {
+			break
+		}
+		if id == self {
+			continue
+		}
+		for _, pid := range byNS[id] {
+			fd, err := unix.Open(filepath.Join(c.proc, strconv.Itoa(pid), "ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			if wired, err := netif.Connected(fd); err == nil && wired {
+				look(id, fd)
+			}
+			unix.Close(fd)
+			break
+		}
+	}
+	for i := range snap.Published {
+		snap.Published[i].TargetNetNS = want[snap.Published[i].Target.Addr().Unmap()]
+	}
+}
+
+// scanNetNS maps each network namespace to the PIDs in it, from
+// /proc/PID/ns/net (one readlink per process), for when the owner scan
+// did not (without --netns all).
+func (c *Collector) scanNetNS() map[uint64][]int {
+	out := map[uint64][]int{}
+	entries, err := os.ReadDir(c.proc)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		link, err := os.Readlink(filepath.Join(c.proc, e.Name(), "ns/net"))
+		if err != nil {
+			continue
+		}
+		s, ok := strings.CutPrefix(link, "net:[")
+		if !ok {
+			continue
+		}
+		if id, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+			out[id] = append(out[id], pid)
+		}
+	}
+	return out
+}

@@ -1,0 +1,675 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/procpriv"
+	"github.com/openports/openports/internal/source/linux/sockdiag"
+)
+
+// Fakes of the collection core's inputs. Each namespace is known by the fd
+// the fake NetNS lister hands out (-1: the collector's own).
+
+type fakeConn struct {
+	res *sockdiag.Result
+	err error
+}
+
+func (c fakeConn) Dump(sockdiag.Query) (*sockdiag.Result, error) { return c.res, c.err }
+func (c fakeConn) Close() error                                  { return nil }
+
+// fakeDiag answers the dumps of each namespace fd in turn: dumps[fd][i] is
+// the i-th dump there (the last one repeats).
+type fakeDiag struct {
+	openErr map[int]error
+	dumps   map[int][]fakeConn
+	calls   map[int]int
+	queries []sockdiag.Query
+}
+
+func (d *fakeDiag) Open(fd int) (DiagConn, error) {
+	if err := d.openErr[fd]; err != nil {
+		return nil, err
+	}
+	if d.calls == nil {
+		d.calls = map[int]int{}
+	}
+	list := d.dumps[fd]
+	if len(list) == 0 {
+		return fakeConn{res: &sockdiag.Result{}}, nil
+	}
+	i := min(d.calls[fd], len(list)-1)
+	d.calls[fd]++
+	return list[i], nil
+}
+
+type fakeIfs struct {
+	ifs map[int][]snapshot.Interface
+	err error
+}
+
+func (f fakeIfs) Interfaces(fd int) ([]snapshot.Interface, error) { return f.ifs[fd], f.err }
+
+type fakePriv struct {
+	info procpriv.Info
+	err  error
+}
+
+func (p fakePriv) Detect() (procpriv.Info, error) { return p.info, p.err }
+
+// fakeProc serves files and /proc/net tables (by PID; 0 is the
+// collector's own).
+type fakeProc struct {
+	files  map[string]string
+	net    map[int][]snapshot.Socket
+	netErr error
+	reads  []int // the PIDs whose /proc/net was read
+}
+
+func (p *fakeProc) ReadFile(name string) ([]byte, error) {
+	if s, ok := p.files[name]; ok {
+		return []byte(s), nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+func (p *fakeProc) NetSockets(pid int, protos []snapshot.Proto, _ bool) ([]snapshot.Socket, error) {
+	p.reads = append(p.reads, pid)
+	if p.netErr != nil {
+		return nil, p.netErr
+	}
+	var out []snapshot.Socket
+	for _, s := range p.net[pid] {
+		for _, proto := range protos {
+			if s.Proto == proto {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+type fakeNetNS struct {
+	self    uint64
+	selfErr error
+	named   map[uint64]string
+	byPID   map[uint64][]int
+	denied  int
+	listErr error
+	fds     map[NetNSRef]int
+	openErr map[NetNSRef]error
+	closed  []int
+}
+
+func (n *fakeNetNS) Self() (uint64, error)    { return n.self, n.selfErr }
+func (n *fakeNetNS) Named() map[uint64]string { return n.named }
+func (n *fakeNetNS) ByProcess() (map[uint64][]int, int, error) {
+	return n.byPID, n.denied, n.listErr
+}
+func (n *fakeNetNS) Open(ref NetNSRef) (int, error) {
+	if err := n.openErr[ref]; err != nil {
+		return -1, err
+	}
+	if fd, ok := n.fds[ref]; ok {
+		return fd, nil
+	}
+	return -1, fmt.Errorf("open %+v: %w", ref, unix.ENOENT)
+}
+func (n *fakeNetNS) Close(fd int) { n.closed = append(n.closed, fd) }
+
+// fakeOwners finds the owners of res (nil: nobody holds anything, and
+// every process was read).
+func fakeOwners(res *fdscan.Result, err error) func(source.OwnerChoice, *UserCache) (ownerFinder, error) {
+	return func(source.OwnerChoice, *UserCache) (ownerFinder, error) {
+		return ownerFinder{method: "fake", scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+			if err != nil {
+				return nil, err
+			}
+			out := &fdscan.Result{Owners: map[uint64][]snapshot.Owner{}}
+			if res != nil {
+				out.Unreadable, out.Gaps = res.Unreadable, res.Gaps
+				for ino := range wanted {
+					if o, ok := res.Owners[ino]; ok {
+						out.Owners[ino] = o
+					}
+				}
+			}
+			return out, nil
+		}}, nil
+	}
+}
+
+const selfNS = 4026531840
+
+func tcp(addr string, inode uint64, uid uint32) snapshot.Socket {
+	return snapshot.Socket{Proto: snapshot.TCP, Local: netip.MustParseAddrPort(addr), State: snapshot.Listen, Inode: inode, UID: snapshot.Uint32(uid)}
+}
+
+func udp(addr string, inode uint64, uid uint32) snapshot.Socket {
+	return snapshot.Socket{Proto: snapshot.UDP, Local: netip.MustParseAddrPort(addr), State: snapshot.Unconnected, Inode: inode, UID: snapshot.Uint32(uid)}
+}
+
+func owner(pid int, name string, uid uint32) snapshot.Owner {
+	return snapshot.Owner{PID: pid, Name: name, UID: snapshot.Uint32(uid)}
+}
+
+// rootPriv is what a root run in the initial namespaces sees.
+var rootPriv = procpriv.Info{EUID: 0, CapEff: 1<<procpriv.CapDACReadSearch | 1<<procpriv.CapSysPtrace | 1<<procpriv.CapSysAdmin, ProcMount: true}
+
+type fixture struct {
+	opt    source.Options
+	diag   *fakeDiag
+	ifs    fakeIfs
+	priv   fakePriv
+	proc   *fakeProc
+	netns  *fakeNetNS
+	owners *fdscan.Result
+	ownErr error
+}
+
+func newFixture() *fixture {
+	return &fixture{
+		diag:  &fakeDiag{},
+		priv:  fakePriv{info: rootPriv},
+		proc:  &fakeProc{files: map[string]string{"sys/net/ipv4/ip_local_port_range": "32768\t60999\n", "sys/net/ipv6/bindv6only": "0\n"}},
+		netns: &fakeNetNS{self: selfNS},
+	}
+}
+
+func (f *fixture) collector() *Collector {
+	c := NewWithInputs(f.opt, Inputs{Diag: f.diag, Interfaces: f.ifs, Privilege: f.priv, Proc: f.proc, NetNS: f.netns})
+	c.findOwners = fakeOwners(f.owners, f.ownErr)
+	return c
+}
+
+func (f *fixture) run(t *testing.T) *snapshot.Snapshot {
+	t.Helper()
+	snap, err := f.collector().Snapshot(context.Background())
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	return snap
+}
+
+func gapReasons(snap *snapshot.Snapshot) []string {
+	var out []string
+	for _, g := range snap.Gaps {
+		out = append(out, g.Area+"/"+g.Reason)
+	}
+	return out
+}
+
+func hasGap(snap *snapshot.Snapshot, area, reason string) bool {
+	for _, g := range snap.Gaps {
+		if g.Area == area && g.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+func sockByInode(snap *snapshot.Snapshot, ino uint64) *snapshot.Socket {
+	for i := range snap.Sockets {
+		if snap.Sockets[i].Inode == ino {
+			return &snap.Sockets[i]
+		}
+	}
+	return nil
+}
+
+// TestDumpFailures: every way a sock_diag dump can fail after the socket
+// opened ends in the /proc/net fall-back with a gap, or (when /proc/net
+// cannot be read either) in a gap: never in an empty, complete view.
+func TestDumpFailures(t *testing.T) {
+	procSock := tcp("0.0.0.0:22", 100, 0)
+	tests := []struct {
+		name     string
+		openErr  error
+		dump     fakeConn
+		netErr   error
+		wantGap  string // area/reason
+		wantSock bool   // the /proc/net socket is listed
+	}{
+		{name: "sendmsg EPERM", dump: fakeConn{err: fmt.Errorf("send: %w: %w", sockdiag.ErrRefused, unix.EPERM)},
+			wantGap: "sockets/" + ReasonNetlinkRefused, wantSock: true},
+		{name: "sendmsg EIO", dump: fakeConn{err: fmt.Errorf("send sock_diag dump request for tcp/ipv4: %w", unix.EIO)},
+			wantGap: "sockets/" + ReasonDumpFailed, wantSock: true},
+		{name: "recvmsg ENOBUFS mid-stream", dump: fakeConn{err: fmt.Errorf("dump udp/ipv6: %w", unix.ENOBUFS)},
+			wantGap: "sockets/" + ReasonDumpFailed, wantSock: true},
+		{name: "no udp_diag (ENOENT)", dump: fakeConn{err: fmt.Errorf("dump udp/ipv4: %w: no handler: %w", sockdiag.ErrRefused, unix.ENOENT)},
+			wantGap: "sockets/" + ReasonNetlinkRefused, wantSock: true},
+		{name: "open refused", openErr: fmt.Errorf("open: %w: %w", sockdiag.ErrRefused, unix.EPROTONOSUPPORT),
+			wantGap: "sockets/" + ReasonNetlinkRefused, wantSock: true},
+		{name: "open fails otherwise", openErr: unix.EMFILE,
+			wantGap: "sockets/" + ReasonDumpFailed, wantSock: true},
+		{name: "nil result", dump: fakeConn{},
+			wantGap: "sockets/" + ReasonDumpFailed, wantSock: true},
+		{name: "dump fails and /proc/net too", dump: fakeConn{err: unix.EIO}, netErr: errors.New("no /proc/net table readable"),
+			wantGap: "sockets/" + ReasonUnreadable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			f.diag.dumps = map[int][]fakeConn{-1: {tt.dump}}
+			if tt.openErr != nil {
+				f.diag.openErr = map[int]error{-1: tt.openErr}
+			}
+			f.proc.net = map[int][]snapshot.Socket{0: {procSock}}
+			f.proc.netErr = tt.netErr
+			snap := f.run(t)
+			area, reason, _ := strings.Cut(tt.wantGap, "/")
+			if !hasGap(snap, area, reason) {
+				t.Errorf("gaps %v, want %s", gapReasons(snap), tt.wantGap)
+			}
+			if len(snap.Gaps) == 0 {
+				t.Fatal("no gap: the view would be complete")
+			}
+			if got := sockByInode(snap, 100) != nil; got != tt.wantSock {
+				t.Errorf("socket from /proc/net listed = %v, want %v (sockets %+v)", got, tt.wantSock, snap.Sockets)
+			}
+			if tt.wantSock && snap.Source != "linux/procfs" {
+				t.Errorf("source %q, want linux/procfs", snap.Source)
+			}
+		})
+	}
+}
+
+// TestDropClosedKeepsWhenRecheckFails: a socket nobody holds is dropped as
+// closed only when a second dump proves it gone; a failing second dump
+// proves nothing.
+func TestDropClosed(t *testing.T) {
+	kernel := tcp("0.0.0.0:2049", 200, 0)
+	tests := []struct {
+		name   string
+		second fakeConn
+		netErr error
+		want   bool
+	}{
+		{"second dump lists it", fakeConn{res: &sockdiag.Result{Sockets: []snapshot.Socket{kernel}}}, nil, true},
+		{"second dump proves it closed", fakeConn{res: &sockdiag.Result{}}, nil, false},
+		{"second dump fails, /proc/net lists it", fakeConn{err: unix.EIO}, nil, true},
+		{"second dump and /proc/net fail", fakeConn{err: unix.ENOBUFS}, errors.New("unreadable"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{kernel}}}, tt.second}}
+			f.proc.net = map[int][]snapshot.Socket{0: {kernel}}
+			f.proc.netErr = tt.netErr
+			snap := f.run(t)
+			s := sockByInode(snap, 200)
+			if (s != nil) != tt.want {
+				t.Fatalf("kernel socket listed = %v, want %v", s != nil, tt.want)
+			}
+			if s != nil && s.OwnerState != snapshot.OwnersNone {
+				t.Errorf("owner state %q, want none", s.OwnerState)
+			}
+		})
+	}
+}
+
+// TestOwnerStates: complete, none, partial and unknown owners, with
+// refused processes, hidepid and a PID namespace.
+func TestOwnerStates(t *testing.T) {
+	socks := []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:80", 2, 33), udp("0.0.0.0:53", 3, 1000)}
+	sshd := owner(10, "sshd", 0)
+	tests := []struct {
+		name    string
+		priv    procpriv.Info
+		owners  *fdscan.Result
+		want    map[uint64]snapshot.OwnerState
+		gap     string
+		wantGap bool
+	}{
+		{name: "root, all read", priv: rootPriv, owners: &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {sshd}}},
+			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersNone, 3: snapshot.OwnersNone}},
+		{name: "refused process of uid 33", priv: rootPriv, owners: &fdscan.Result{
+			Owners:     map[uint64][]snapshot.Owner{1: {sshd}},
+			Unreadable: []fdscan.Unreadable{{PID: 1, UID: snapshot.Uint32(33), Reason: fdscan.ReasonPermission}}},
+			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersUnknown},
+			gap:  procpriv.CodeRefused, wantGap: true},
+		{name: "refused process of uid 0 (partial)", priv: rootPriv, owners: &fdscan.Result{
+			Owners:     map[uint64][]snapshot.Owner{1: {sshd}},
+			Unreadable: []fdscan.Unreadable{{PID: 1, UID: snapshot.Uint32(0), Reason: fdscan.ReasonPermission}}},
+			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersPartial, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersUnknown},
+			gap:  procpriv.CodeRefused, wantGap: true},
+		{name: "hidepid=invisible as uid 1000", priv: procpriv.Info{EUID: 1000, ProcMount: true, HidePID: procpriv.HidePIDInvisible},
+			owners: &fdscan.Result{Owners: map[uint64][]snapshot.Owner{3: {owner(20, "dnsmasq", 1000)}}},
+			want:   map[uint64]snapshot.OwnerState{1: snapshot.OwnersUnknown, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersComplete},
+			gap:    procpriv.CodeHidePID, wantGap: true},
+		{name: "PID namespace", priv: func() procpriv.Info { p := rootPriv; p.PIDNS = true; return p }(),
+			owners: &fdscan.Result{Owners: map[uint64][]snapshot.Owner{3: {owner(20, "dnsmasq", 1000)}}},
+			want:   map[uint64]snapshot.OwnerState{1: snapshot.OwnersUnknown, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersPartial},
+			gap:    procpriv.CodePIDNamespace, wantGap: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			f.priv.info = tt.priv
+			f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: socks}}}}
+			f.owners = tt.owners
+			snap := f.run(t)
+			for ino, want := range tt.want {
+				s := sockByInode(snap, ino)
+				if s == nil {
+					t.Fatalf("socket %d missing", ino)
+				}
+				if s.OwnerState != want {
+					t.Errorf("socket %d: owner state %q, want %q (%s)", ino, s.OwnerState, want, s.OwnerReason)
+				}
+				if (want == snapshot.OwnersUnknown || want == snapshot.OwnersPartial) && s.OwnerReasonCode != tt.gap {
+					t.Errorf("socket %d: reason code %q, want %q", ino, s.OwnerReasonCode, tt.gap)
+				}
+			}
+			if got := hasGap(snap, "owners", tt.gap); got != tt.wantGap {
+				t.Errorf("owners gap %q = %v, want %v (gaps %v)", tt.gap, got, tt.wantGap, gapReasons(snap))
+			}
+			if !tt.wantGap && len(snap.Gaps) > 0 {
+				t.Errorf("unexpected gaps %v", gapReasons(snap))
+			}
+		})
+	}
+}
+
+// TestPIDNamespaceWording: the reason names the PID namespace.
+func TestPIDNamespaceWording(t *testing.T) {
+	f := newFixture()
+	f.priv.info.PIDNS = true
+	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)}}}}}
+	snap := f.run(t)
+	if s := sockByInode(snap, 1); s == nil || !strings.Contains(s.OwnerReason, "owners outside this PID namespace are invisible") {
+		t.Fatalf("socket %+v: want the PID namespace reason", s)
+	}
+	if !snap.Privilege.PIDNamespace {
+		t.Error("privilege does not record the PID namespace")
+	}
+}
+
+// TestUserNamespaceUIDs: uids the kernel gave inside a user namespace are
+// reported and named as the uids they stand for outside it; unmapped ones
+// are unknown.
+func TestUserNamespaceUIDs(t *testing.T) {
+	f := newFixture()
+	f.priv.info = procpriv.Info{EUID: 0, CapEff: rootPriv.CapEff, UserNS: true}
+	f.proc.files["self/uid_map"] = "         0     100000       1000\n"
+	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:23", 2, 65534)}}}}}
+	f.owners = &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {owner(7, "sshd", 0)}}}
+	c := f.collector()
+	var looked []uint32
+	c.findOwners = func(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
+		users.Lookup = func(uid uint32) (string, error) {
+			looked = append(looked, uid)
+			if uid == 100000 {
+				return "alice", nil
+			}
+			return "", fmt.Errorf("no user %d", uid)
+		}
+		return fakeOwners(f.owners, nil)(choice, users)
+	}
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sockByInode(snap, 1)
+	if s.UID == nil || *s.UID != 100000 || s.User != "alice" {
+		t.Errorf("socket of namespace uid 0: uid %v user %q, want 100000 alice", ptrVal(s.UID), s.User)
+	}
+	if o := s.Owners[0]; o.UID == nil || *o.UID != 100000 {
+		t.Errorf("owner uid %v, want 100000", ptrVal(o.UID))
+	}
+	if u := sockByInode(snap, 2); u.UID != nil || u.User != "" {
+		t.Errorf("socket of unmapped uid: uid %v user %q, want unknown", ptrVal(u.UID), u.User)
+	}
+	for _, uid := range looked {
+		if uid == 0 {
+			t.Error("looked up host uid 0 for a namespace uid")
+		}
+	}
+}
+
+func ptrVal(p *uint32) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestOtherNamespaces: --netns all lists every namespace it can enter; one
+// that vanished meanwhile is neither listed nor a gap, one that could not
+// be entered is a gap that says why.
+func TestOtherNamespaces(t *testing.T) {
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	f.netns.named = map[uint64]string{11: "blue", 12: "gone", 13: "locked"}
+	f.netns.byPID = map[uint64][]int{selfNS: {1}, 11: {50}, 20: {60, 61}, 21: {70}, 22: {80, 81}}
+	f.netns.fds = map[NetNSRef]int{{Name: "blue"}: 101, {PID: 61}: 120, {PID: 81}: 122}
+	f.netns.openErr = map[NetNSRef]error{
+		{Name: "gone"}:   &fs.PathError{Op: "open", Path: "/run/netns/gone", Err: unix.ENOENT},
+		{Name: "locked"}: &fs.PathError{Op: "open", Path: "/run/netns/locked", Err: unix.EACCES},
+		{PID: 60}:        &fs.PathError{Op: "open", Path: "/proc/60/ns/net", Err: unix.ESRCH},
+		{PID: 70}:        &fs.PathError{Op: "open", Path: "/proc/70/ns/net", Err: unix.ENOENT}, // the namespace's only process exited
+		{PID: 80}:        &fs.PathError{Op: "open", Path: "/proc/80/ns/net", Err: unix.EACCES},
+	}
+	f.netns.denied = 2
+	f.diag.dumps = map[int][]fakeConn{
+		-1:  {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)}}}},
+		101: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{func() snapshot.Socket { s := tcp("192.0.2.1:80", 2, 0); s.IfIndex = 2; return s }()}}}},
+		120: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{udp("0.0.0.0:53", 3, 0)}}}},
+	}
+	f.diag.openErr = map[int]error{122: fmt.Errorf("open: %w: %w", sockdiag.ErrRefused, unix.EPERM)}
+	f.proc.net = map[int][]snapshot.Socket{81: {tcp("0.0.0.0:8080", 4, 0)}}
+	f.ifs = fakeIfs{ifs: map[int][]snapshot.Interface{101: {{Index: 2, Name: "veth0", Addrs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}}}}}
+	f.owners = &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {owner(1, "sshd", 0)}, 2: {owner(50, "httpd", 0)}, 3: {owner(61, "dnsmasq", 0)}, 4: {owner(81, "app", 0)}}}
+	snap := f.run(t)
+
+	var ids []uint64
+	for _, ns := range snap.Namespaces {
+		ids = append(ids, ns.ID)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint([]uint64{selfNS, 11, 20, 22}) {
+		t.Errorf("namespaces %v, want self, 11, 20, 22", ids)
+	}
+	if snap.Namespaces[1].Name != "blue" {
+		t.Errorf("namespace 11 named %q, want blue", snap.Namespaces[1].Name)
+	}
+	for ino, ns := range map[uint64]uint64{1: selfNS, 2: 11, 3: 20, 4: 22} {
+		s := sockByInode(snap, ino)
+		if s == nil || s.NetNS != ns || s.OwnerState != snapshot.OwnersComplete {
+			t.Errorf("socket %d: %+v, want in namespace %d with its owner", ino, s, ns)
+		}
+	}
+	if s := sockByInode(snap, 2); s.Interface != "veth0" {
+		t.Errorf("socket 2 interface %q, want veth0", s.Interface)
+	}
+	var details []string
+	for _, g := range snap.Gaps {
+		details = append(details, g.Detail)
+		if strings.Contains(g.Detail, "gone") || strings.Contains(g.Detail, " 21") {
+			t.Errorf("a vanished namespace is a gap: %s", g.Detail)
+		}
+	}
+	all := strings.Join(details, "\n")
+	for _, want := range []string{`cannot enter network namespace "locked": open /run/netns/locked: permission denied`, "of 2 processes could not be read", "cannot enter network namespace 22: it needs CAP_SYS_ADMIN (run as root)", "read /proc/net instead"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("gaps lack %q:\n%s", want, all)
+		}
+	}
+	if f.proc.reads[0] != 81 {
+		t.Errorf("/proc/net fall-back of namespace 22 read PID %v, want 81", f.proc.reads)
+	}
+	if len(f.netns.closed) != 3 {
+		t.Errorf("closed %v, want the 3 opened namespace fds", f.netns.closed)
+	}
+}
+
+// TestNamedNamespaceWithoutProcessHasNoProcNet: a namespace only `ip
+// netns` holds has no /proc/PID/net; when its dump fails, reading the
+// collector's own /proc/net instead would list the wrong namespace.
+func TestNamedNamespaceWithoutProcessHasNoProcNet(t *testing.T) {
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	f.netns.named = map[uint64]string{11: "blue"}
+	f.netns.fds = map[NetNSRef]int{{Name: "blue"}: 101}
+	f.diag.dumps = map[int][]fakeConn{101: {{err: unix.EIO}}}
+	f.proc.net = map[int][]snapshot.Socket{0: {tcp("0.0.0.0:22", 1, 0)}}
+	snap := f.run(t)
+	for _, s := range snap.Sockets {
+		if s.NetNS == 11 {
+			t.Errorf("socket %+v of the collector's namespace listed under blue", s)
+		}
+	}
+	if !hasGap(snap, "sockets", ReasonUnreadable) {
+		t.Errorf("gaps %v, want sockets/unreadable for blue", gapReasons(snap))
+	}
+}
+
+// TestRawFallback: a kernel without raw_diag lists raw sockets from
+// /proc/net/raw, with a gap, rather than none.
+func TestRawFallback(t *testing.T) {
+	f := newFixture()
+	f.opt.Raw = true
+	raw := snapshot.Socket{Proto: snapshot.Raw, Local: netip.MustParseAddrPort("0.0.0.0:1"), State: snapshot.Unconnected, Inode: 9, UID: snapshot.Uint32(0)}
+	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{
+		Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)},
+		Unavailable: []sockdiag.Unavailable{
+			{Request: sockdiag.Request{Proto: snapshot.Raw, Family: sockdiag.AFInet}, Err: unix.ENOENT},
+			{Request: sockdiag.Request{Proto: snapshot.Raw, Family: sockdiag.AFInet6}, Err: unix.ENOENT},
+			{Request: sockdiag.Request{Proto: snapshot.SCTP, Family: sockdiag.AFInet}, Err: unix.ENOENT},
+		},
+	}}}}
+	f.proc.net = map[int][]snapshot.Socket{0: {raw, tcp("0.0.0.0:22", 1, 0)}}
+	snap := f.run(t)
+	if sockByInode(snap, 9) == nil {
+		t.Fatalf("raw socket from /proc/net/raw missing: %+v", snap.Sockets)
+	}
+	n := 0
+	for _, s := range snap.Sockets {
+		if s.Inode == 1 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("TCP socket listed %d times, want once (only raw is read from /proc/net)", n)
+	}
+	if len(snap.Gaps) != 1 || snap.Gaps[0].Reason != sockdiag.ReasonUnavailable || !strings.Contains(snap.Gaps[0].Detail, "/proc/net/raw") {
+		t.Errorf("gaps %+v, want one raw gap naming /proc/net/raw", snap.Gaps)
+	}
+	if snap.Source != "linux/sock_diag" {
+		t.Errorf("source %q", snap.Source)
+	}
+}
+
+// TestCollectorErrors: failures that leave nothing to report are errors.
+func TestCollectorErrors(t *testing.T) {
+	t.Run("own namespace unknown", func(t *testing.T) {
+		f := newFixture()
+		f.netns.selfErr = errors.New("stat: permission denied")
+		if _, err := f.collector().Snapshot(context.Background()); err == nil {
+			t.Fatal("no error")
+		}
+	})
+	t.Run("owner scan fails", func(t *testing.T) {
+		f := newFixture()
+		f.ownErr = errors.New("scan /proc: boom")
+		if _, err := f.collector().Snapshot(context.Background()); err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		f := newFixture()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := f.collector().Snapshot(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("unknown owner choice", func(t *testing.T) {
+		c := New(source.Options{Owners: "psychic"})
+		if _, err := c.ownerFinder("psychic", &UserCache{}); err == nil {
+			t.Fatal("no error")
+		}
+	})
+}
+
+// TestGapsOfInputs: a privilege probe, interface dump or process listing
+// that fails is a gap, and the rest of the view is still collected.
+func TestGapsOfInputs(t *testing.T) {
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	f.priv.err = errors.New("read self/status: permission denied")
+	f.ifs.err = errors.New("rtnetlink: EPERM")
+	f.netns.listErr = errors.New("list /proc: EIO")
+	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("192.0.2.1:22", 1, 0)}}}}}
+	snap := f.run(t)
+	for _, want := range []string{"processes/privilege-unknown", "interfaces/" + ReasonUnreadable, "namespaces/" + ReasonUnreadable} {
+		area, reason, _ := strings.Cut(want, "/")
+		if !hasGap(snap, area, reason) {
+			t.Errorf("gaps %v lack %s", gapReasons(snap), want)
+		}
+	}
+	if sockByInode(snap, 1) == nil {
+		t.Error("socket missing")
+	}
+}
+
+// TestQueryAndDefaults: SCTP is asked for only with its module loaded,
+// raw only on request, NoNetlink reads /proc/net, and the sysctls land in
+// the snapshot.
+func TestQueryAndDefaults(t *testing.T) {
+	f := newFixture()
+	f.proc.files["net/sctp"] = ""
+	f.proc.files["sys/net/ipv6/bindv6only"] = "1\n"
+	f.opt.Raw = true
+	q := f.collector().query()
+	if fmt.Sprint(q.Protos) != fmt.Sprint([]snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite, snapshot.SCTP, snapshot.Raw}) {
+		t.Errorf("protos %v", q.Protos)
+	}
+	f.opt.Raw = false
+	f.opt.NoNetlink = true
+	f.proc.net = map[int][]snapshot.Socket{0: {tcp("0.0.0.0:22", 1, 0)}}
+	snap := f.run(t)
+	if snap.Source != "linux/procfs" || sockByInode(snap, 1) == nil {
+		t.Errorf("NoNetlink: source %q, sockets %+v", snap.Source, snap.Sockets)
+	}
+	if snap.BindV6Only == nil || !*snap.BindV6Only || snap.EphemeralPorts == nil || snap.EphemeralPorts.First != 32768 || snap.EphemeralPorts.Last != 60999 {
+		t.Errorf("defaults: v6only %v, ephemeral %+v", snap.BindV6Only, snap.EphemeralPorts)
+	}
+	delete(f.proc.files, "net/sctp")
+	if q := f.collector().query(); len(q.Protos) != 3 {
+		t.Errorf("protos without sctp: %v", q.Protos)
+	}
+}
+
+// TestHiddenProcessesHideNamespaces: with hidepid (or in a PID namespace)
+// --netns all cannot find the namespaces of processes /proc does not list,
+// and says so.
+func TestHiddenProcessesHideNamespaces(t *testing.T) {
+	for _, priv := range []procpriv.Info{
+		{EUID: 1000, ProcMount: true, HidePID: procpriv.HidePIDInvisible},
+		func() procpriv.Info { p := rootPriv; p.PIDNS = true; return p }(),
+	} {
+		f := newFixture()
+		f.opt.AllNamespaces = true
+		f.priv.info = priv
+		snap := f.run(t)
+		if !hasGap(snap, "namespaces", priv.ReasonCode()) {
+			t.Errorf("%+v: gaps %v, want namespaces/%s", priv, gapReasons(snap), priv.ReasonCode())
+		}
+	}
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	if snap := f.run(t); len(snap.Gaps) != 0 {
+		t.Errorf("root: gaps %v, want none", gapReasons(snap))
+	}
+}

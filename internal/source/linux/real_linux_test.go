@@ -1,0 +1,381 @@
+package linux
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/testenv"
+)
+
+// collectRoleEnv makes the re-executed test binary run the collector and
+// print its snapshot as JSON, after what collectSpec asks for.
+const collectRoleEnv = "OPENPORTS_LINUX_COLLECT"
+
+// collectSpec is what the collect role does before it collects.
+type collectSpec struct {
+	// FailSyscall and Errno: a seccomp filter makes every call of this
+	// syscall ("sendmsg", "recvmsg") fail with Errno, in every thread.
+	FailSyscall string `json:"fail_syscall,omitempty"`
+	Errno       int    `json:"errno,omitempty"`
+	// Listen is a TCP address the role listens on itself first.
+	Listen string `json:"listen,omitempty"`
+	// NoOwners skips the owner scan (a test about sockets need not pay
+	// for a pass over every descriptor of the host).
+	NoOwners bool `json:"no_owners,omitempty"`
+}
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(collectRoleEnv); spec != "" {
+		if err := collectRole(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	testenv.Main(m)
+}
+
+func collectRole(js string) error {
+	var spec collectSpec
+	if err := json.Unmarshal([]byte(js), &spec); err != nil {
+		return fmt.Errorf("decode spec: %w", err)
+	}
+	if spec.Listen != "" {
+		ap := netip.MustParseAddrPort(spec.Listen)
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("socket: %w", err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}); err != nil {
+			return fmt.Errorf("bind: %w", err)
+		}
+		if err := unix.Listen(fd, 1); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		defer unix.Close(fd)
+	}
+	if spec.FailSyscall != "" {
+		if err := failSyscall(spec.FailSyscall, spec.Errno); err != nil {
+			return err
+		}
+	}
+	c := New(source.Options{Owners: source.OwnersProc})
+	if spec.NoOwners {
+		c.findOwners = fakeOwners(nil, nil)
+	}
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(snap)
+}
+
+// failSyscall installs a seccomp filter, on every thread of the process,
+// that makes the named syscall fail with errno.
+func failSyscall(name string, errno int) error {
+	nr := map[string]uint32{"sendmsg": unix.SYS_SENDMSG, "recvmsg": unix.SYS_RECVMSG}[name]
+	if nr == 0 {
+		return fmt.Errorf("unknown syscall %q", name)
+	}
+	arch := map[string]uint32{"amd64": unix.AUDIT_ARCH_X86_64, "arm64": unix.AUDIT_ARCH_AARCH64}[runtime.GOARCH]
+	const (
+		ldAbs   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+		jeq     = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		ret     = unix.BPF_RET | unix.BPF_K
+		retErr  = 0x00050000 // SECCOMP_RET_ERRNO
+		retOK   = 0x7fff0000 // SECCOMP_RET_ALLOW
+		archOff = 4          // offsetof(struct seccomp_data, arch)
+	)
+	prog := []unix.SockFilter{
+		{Code: ldAbs, K: archOff},
+		{Code: jeq, K: arch, Jt: 1, Jf: 0},
+		{Code: ret, K: retOK},
+		{Code: ldAbs, K: 0}, // nr
+		{Code: jeq, K: nr, Jt: 0, Jf: 1},
+		{Code: ret, K: retErr | uint32(errno)},
+		{Code: ret, K: retOK},
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
+	}
+	const setModeFilter, flagTSync = 1, 1
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, setModeFilter, flagTSync, uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		return fmt.Errorf("seccomp: %w", e)
+	}
+	return nil
+}
+
+// collectIn runs the collect role with spec through cmd (a command that
+// runs the test binary) and returns its snapshot.
+func collectIn(t *testing.T, cmd *exec.Cmd, spec collectSpec) *snapshot.Snapshot {
+	t.Helper()
+	js, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), collectRoleEnv+"="+string(js))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("collect role: %v\n%s", err, stderr.String())
+	}
+	var snap snapshot.Snapshot
+	if err := json.Unmarshal(stdout.Bytes(), &snap); err != nil {
+		t.Fatalf("decode snapshot: %v\n%s", err, stdout.String())
+	}
+	return &snap
+}
+
+func findPort(snap *snapshot.Snapshot, proto snapshot.Proto, port uint16) *snapshot.Socket {
+	for i := range snap.Sockets {
+		if snap.Sockets[i].Proto == proto && snap.Sockets[i].Local.Port() == port {
+			return &snap.Sockets[i]
+		}
+	}
+	return nil
+}
+
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s", why)
+	}
+}
+
+// TestDumpFailsInKernel: sock_diag dumps made to fail by seccomp (the
+// netlink socket opens, sending or receiving the dump fails) end in the
+// /proc/net fall-back with a gap, and the listener is still listed.
+// Before, the failure was swallowed: no sockets, no gap, exit 0.
+func TestDumpFailsInKernel(t *testing.T) {
+	env := testenv.New(t)
+	l := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.MustParseAddrPort("0.0.0.0:7301")})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		call   string
+		errno  syscall.Errno
+		reason string
+	}{
+		{"sendmsg", unix.EPERM, ReasonNetlinkRefused},
+		{"sendmsg", unix.EIO, ReasonDumpFailed},
+		{"recvmsg", unix.ENOBUFS, ReasonDumpFailed},
+	} {
+		t.Run(tt.call+" "+tt.errno.Error(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{FailSyscall: tt.call, Errno: int(tt.errno), NoOwners: true})
+			if !hasGap(snap, "sockets", tt.reason) {
+				t.Errorf("gaps %v, want sockets/%s", gapReasons(snap), tt.reason)
+			}
+			s := findPort(snap, snapshot.TCP, 7301)
+			if s == nil || s.Inode != l.Inode {
+				t.Fatalf("listener on 7301 (inode %d) not listed: %+v", l.Inode, snap.Sockets)
+			}
+			if snap.Source != "linux/procfs" {
+				t.Errorf("source %q, want linux/procfs", snap.Source)
+			}
+		})
+	}
+}
+
+// TestPIDNamespaceInKernel: run inside a new PID namespace (with its own
+// /proc) that shares the network namespace of a listener held by a
+// process outside it: the listener's owner is unknown, with the PID
+// namespace as the reason, not "held by no process".
+func TestPIDNamespaceInKernel(t *testing.T) {
+	env := testenv.New(t)
+	l := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.MustParseAddrPort("0.0.0.0:7302")})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap := collectIn(t, env.NS.Command(ctx, "unshare", "--pid", "--fork", "--mount-proc", exe), collectSpec{})
+	s := findPort(snap, snapshot.TCP, 7302)
+	if s == nil || s.Inode != l.Inode {
+		t.Fatalf("listener on 7302 not listed: %+v", snap.Sockets)
+	}
+	if s.OwnerState != snapshot.OwnersUnknown || !strings.Contains(s.OwnerReason, "owners outside this PID namespace are invisible") {
+		t.Errorf("listener held by PID %d outside: owner state %q (%s), want unknown with the PID namespace reason", l.PID, s.OwnerState, s.OwnerReason)
+	}
+	if !hasGap(snap, "owners", "pid-namespace") || !snap.Privilege.PIDNamespace {
+		t.Errorf("gaps %v, privilege %+v: want the PID namespace", gapReasons(snap), snap.Privilege)
+	}
+}
+
+// TestUserNamespaceInKernel: a collector in a user namespace where uid 0
+// stands for host uid 100000 reports the socket its own process holds
+// under uid 100000, not as root.
+func TestUserNamespaceInKernel(t *testing.T) {
+	needRoot(t, "a user namespace mapping uids other than the caller's")
+	exe := testenv.WorldExecutable(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 1000}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 1000}},
+		// Become namespace uid 0 (host uid 100000): without it the
+		// child stays host root, which the namespace cannot name.
+		Credential: &syscall.Credential{Uid: 0, Gid: 0},
+	}
+	snap := collectIn(t, cmd, collectSpec{Listen: "0.0.0.0:7303"})
+	s := findPort(snap, snapshot.TCP, 7303)
+	if s == nil {
+		t.Fatalf("listener on 7303 not listed: %+v", snap.Sockets)
+	}
+	if s.UID == nil || *s.UID != 100000 {
+		t.Errorf("uid %v, want 100000 (namespace uid 0 mapped out)", ptrVal(s.UID))
+	}
+	if s.User == "root" {
+		t.Error("user named root: the namespace uid was looked up in the host's passwd")
+	}
+	found := false
+	for _, o := range s.Owners {
+		if o.UID != nil && *o.UID == 100000 && o.User != "root" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("owners %+v: want the role process under uid 100000", s.Owners)
+	}
+	if !snap.Privilege.UserNamespace {
+		t.Error("privilege does not record the user namespace")
+	}
+}
+
+// TestAllNamespacesUnderChurn: --netns all while network namespaces are
+// made and dropped (processes that unshare one and exit at once): a
+// namespace that vanished during the run is not a gap, so no run reports
+// a namespace or socket gap.
+func TestAllNamespacesUnderChurn(t *testing.T) {
+	needRoot(t, "entering other processes' network namespaces")
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not installed: run make test-deps")
+	}
+	const (
+		runs    = 25
+		workers = 3
+	)
+	// What is missing before the churn (here: PID 1, whose namespace even
+	// root may not read) is not the churn's doing.
+	before := map[string]bool{}
+	// Owners are not the subject: no pass over the host's descriptors.
+	collector := func() *Collector {
+		c := New(source.Options{AllNamespaces: true})
+		c.findOwners = fakeOwners(nil, nil)
+		return c
+	}
+	base, err := collector().Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range base.Gaps {
+		before[g.Detail] = true
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var started atomic.Int64
+	go func() {
+		defer close(done)
+		// Each worker keeps one short-lived namespace coming and going,
+		// each holder living a few milliseconds; bounded by stop and by
+		// a count.
+		for i := 0; i < 2000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var cmds []*exec.Cmd
+			for range workers {
+				cmd := exec.Command("unshare", "--net", "--", "sleep", "0.01")
+				if cmd.Start() == nil {
+					cmds = append(cmds, cmd)
+					started.Add(1)
+				}
+			}
+			for _, cmd := range cmds {
+				_ = cmd.Wait()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	time.Sleep(50 * time.Millisecond)
+	for i := range runs {
+		snap, err := collector().Snapshot(context.Background())
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		for _, g := range snap.Gaps {
+			if (g.Area == "namespaces" || g.Area == "sockets" || g.Area == "interfaces") && !before[g.Detail] {
+				t.Errorf("run %d: gap %s/%s: %s", i, g.Area, g.Reason, g.Detail)
+			}
+		}
+	}
+	t.Logf("%d runs while %d namespace holders were started", runs, started.Load())
+}
+
+// TestNamedNotNamespace: a file in the `ip netns` directory that is not a
+// namespace (one being added or deleted) is neither listed nor opened.
+func TestNamedNotNamespace(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/half", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &liveNetNS{proc: "/proc", run: dir}
+	if names := l.Named(); len(names) != 0 {
+		t.Errorf("Named = %v, want nothing", names)
+	}
+	if fd, err := l.Open(NetNSRef{Name: "half"}); err == nil || !vanished(err) {
+		if err == nil {
+			unix.Close(fd)
+		}
+		t.Errorf("Open of a plain file: %v, want a vanished namespace", err)
+	}
+	self, err := l.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNS, _, err := l.ByProcess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, pid := range byNS[self] {
+		if pid == os.Getpid() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("ByProcess does not place this process (%d) in its namespace %d", os.Getpid(), self)
+	}
+	fd, err := l.Open(NetNSRef{PID: os.Getpid()})
+	if err != nil {
+		t.Fatalf("open own namespace by PID: %v", err)
+	}
+	l.Close(fd)
+}
