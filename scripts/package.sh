@@ -10,6 +10,11 @@
 set -euo pipefail
 GORELEASER=github.com/goreleaser/goreleaser/v2@v2.15.1
 cd "$(dirname "$0")/.."
-# goreleaser reads the commit itself; the go build it runs must not stamp
-# VCS data of its own (GOFLAGS may say -buildvcs=false on this machine).
+# goreleaser reads the commit from git, but gives "none" in a clone without
+# a remote: the commit and its date are passed to the build (.goreleaser.yaml).
+if commit=$(git rev-parse HEAD 2>/dev/null); then
+	export OPENPORTS_COMMIT=$commit
+	export OPENPORTS_DATE=$(git log -1 --format=%cI)
+	export OPENPORTS_TIMESTAMP=$(git log -1 --format=%ct)
+fi
 exec go run "$GORELEASER" release --snapshot --clean --skip=publish,sign,announce "$@"
