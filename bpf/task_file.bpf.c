@@ -8,7 +8,9 @@
 // one process record (FLAG_PROCESS) before the first descriptor of each
 // process, giving its network namespace, then one record per descriptor that
 // refers to a socket whose inode is in the map "wanted" (or to any socket
-// when the variable "filter" is 0). Filtering in the kernel keeps the output,
+// when the variable "filter" is 0). A thread with a descriptor table of its
+// own (it called unshare(CLONE_FILES)) is visited too, and its records name
+// it (tid); the kernel skips the threads that share their leader's table. Filtering in the kernel keeps the output,
 // and so the cost in user space, independent of the number of established
 // connections on the host.
 //
@@ -90,7 +92,7 @@ struct bpf_iter__task_file {
 
 // RECORD_VERSION is written into every record (flags bits 16..31) so that
 // the decoder can refuse an object built for another layout.
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
 #define FLAG_LEADER 1
 #define FLAG_PROCESS 2
 
@@ -124,15 +126,17 @@ __u64 last_seq;
 __u32 last_tgid;
 
 // record is what the program writes for each process (FLAG_PROCESS set; fd
-// and ino 0) and each wanted socket descriptor (netns 0): 32 bytes, in the
+// and ino 0) and each wanted socket descriptor (netns 0): 40 bytes, in the
 // byte order of the object (the host's).
 struct record {
 	__u32 tgid;           // process id in the initial PID namespace
 	__u32 fd;             // descriptor number
 	__u64 ino;            // socket inode (as in "socket:[N]")
-	__u64 start_boottime; // task start, ns since boot (CLOCK_BOOTTIME)
+	__u64 start_boottime; // process (leader) start, ns since boot (CLOCK_BOOTTIME)
 	__u32 netns;          // process records: network namespace inode, 0 if gone
 	__u32 flags;          // FLAG_LEADER | FLAG_PROCESS | RECORD_VERSION << 16
+	__u32 tid;            // the task whose descriptor table holds fd
+	__u32 pad;
 };
 
 SEC("iter/task_file")
@@ -148,17 +152,16 @@ int task_file(struct bpf_iter__task_file *ctx)
 
 	if (!task || !file)
 		return 0;
-	// Threads are skipped: a process is reported once, through its
-	// thread-group leader, as /proc lists it. (The kernel already skips
-	// threads that share the leader's descriptor table.)
-	if (task->pid != task->tgid)
-		return 0;
-
+	// The kernel visits a thread other than the leader only when its
+	// descriptor table is not the leader's (task_file's skip_if_dup_files:
+	// task->files == task->group_leader->files): such a thread's sockets
+	// are in no other table, so it is reported, under its process.
 	rec.tgid = task->tgid;
-	// start_boottime, converted to clock ticks (ns / (1e9 / USER_HZ)),
-	// is field 22 of /proc/PID/stat (plus the time namespace's boottime
-	// offset of the reader, which the Go side adds).
-	rec.start_boottime = task->start_boottime;
+	rec.tid = task->pid;
+	// The leader's start_boottime, converted to clock ticks
+	// (ns / (1e9 / USER_HZ)), is field 22 of /proc/PID/stat (plus the time
+	// namespace's boottime offset of the reader, which the Go side adds).
+	rec.start_boottime = task->group_leader->start_boottime;
 	rec.flags = RECORD_VERSION << 16;
 	if (task->group_leader == task)
 		rec.flags |= FLAG_LEADER;

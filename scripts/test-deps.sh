@@ -12,10 +12,13 @@
 #   dnsmasq-base    dnsmasq without its service, the DNS server of the check tests
 #   clang-14, llvm-14, libbpf-dev   bpf/generate.sh: rebuild the eBPF objects
 #                   (the bpfowners test that checks they are up to date)
-#   nftables        nft -f: Docker's native and netavark's rules (natrules tests)
+#   nftables        nft -f: Docker's native and netavark's rules (natrules tests),
+#                   and the firewall evaluator's kernel-oracle tests
 #   iptables        iptables-nft-restore, iptables-legacy-restore/-save: Docker's
-#                   and kube-proxy's rules in both backends (natrules, integration)
+#                   and kube-proxy's rules in both backends (natrules, integration),
+#                   ufw's rules in the firewall kernel-oracle test
 #   slirp4netns     rootless Podman's user-mode forwarder (integration)
+#   nmap            the outside view: a real scan of a test namespace (nmap -oX)
 #   prometheus, prometheus-node-exporter   test/fleet: the textfile → node_exporter
 #                   → Prometheus → alert pipeline, promtool (check metrics, test rules)
 #   systemd         systemd-analyze verify on the shipped units (test/fleet)
@@ -23,7 +26,7 @@
 #                   package install check (scripts/ci-package.sh)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns prometheus prometheus-node-exporter systemd man-db bash-completion)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns nmap prometheus prometheus-node-exporter systemd man-db bash-completion)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -232,7 +232,15 @@ func toolList(bins string) []Tool {
 			Tool{Name: "openports -o json", Argv: []string{op, "--all", "--owners", "proc", "-o", "json"}, OK: []int{0, 3},
 				Parse: parseReport, Owners: AllOwners},
 			Tool{Name: ebpfTool, Argv: []string{op, "--all", "--owners", "ebpf", "-o", "json"}, OK: []int{0, 3},
-				Parse: parseReport, Owners: AllOwners})
+				Parse: parseReport, Owners: AllOwners},
+			// What users run: auto picks the method (and asks the
+			// iterator when /proc refuses tables).
+			Tool{Name: autoTool, Argv: []string{op, "--all"}, OK: []int{0, 3}},
+			// Start-up alone, against a Go program that does nothing.
+			Tool{Name: helpTool, Argv: []string{op, "--help"}, OK: ok0})
+	}
+	if e := filepath.Join(bins, "empty"); exists(e) {
+		tools = append(tools, Tool{Name: emptyTool, Argv: []string{e}, OK: ok0})
 	}
 	tools = append(tools,
 		Tool{Name: "ss -tulpn", Argv: []string{"ss", "-tulpn"}, OK: ok0, Parse: parserOf(ss.New()), Owners: AllOwners},
@@ -315,6 +323,7 @@ func build(root, dir string) (string, []string) {
 		{"floor", root, "./bench/floor"},
 		{"openports", root, "./cmd/openports"},
 		{"gopsutil-conns", filepath.Join(root, "bench", "gopsutil-conns"), "."},
+		{"empty", root, "./bench/empty"},
 	} {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bins, b.name), b.pkg)
 		cmd.Dir = b.pkgDir

@@ -9,6 +9,14 @@ import (
 // ebpfTool is the name of openports' eBPF owner path in the table.
 const ebpfTool = "openports --owners ebpf"
 
+// Tools of issue 12's targets: the default owner choice, start-up alone,
+// and a Go program that does nothing (bench/empty).
+const (
+	autoTool  = "openports --owners auto"
+	helpTool  = "openports --help"
+	emptyTool = "empty Go program"
+)
+
 // Preset is a named scenario size.
 type Preset struct {
 	Name                                string
@@ -247,8 +255,11 @@ func (r *Results) targets() []string {
 		return "**missed**"
 	}
 	limit, why := 0.8, "no or few connections"
-	if r.Preset.Conns >= 10000 {
+	switch {
+	case r.Preset.Conns >= 10000:
 		limit, why = 0.5, "≥ 10k connections"
+	case r.Preset.Procs >= 500:
+		limit, why = 0.6, "500 processes or more"
 	}
 	if ss := r.index(refTool); ss >= 0 {
 		x := pairedRatio(r.Timed[op], r.Timed[ss])
@@ -267,6 +278,20 @@ func (r *Results) targets() []string {
 		} else {
 			out = append(out, fmt.Sprintf("| eBPF path: `%s` against `ss -tulpn` (no target at this size) | %.2f × | — |", ebpfTool, x))
 		}
+	}
+	// auto is never slower than the better of the two methods by more
+	// than 10 %: per round, against the faster of the two.
+	if a, e := r.index(autoTool), r.index(ebpfTool); a >= 0 {
+		best := r.Timed[op]
+		if e >= 0 {
+			best = fasterPerRound(r.Timed[op], r.Timed[e])
+		}
+		x := pairedRatio(r.Timed[a], best)
+		out = append(out, fmt.Sprintf("| `%s` ≤ 1.1 × the faster of the /proc and eBPF paths | %.2f × | %s |", autoTool, x, verdict(x <= 1.1)))
+	}
+	if h, e := r.index(helpTool), r.index(emptyTool); h >= 0 && e >= 0 {
+		d := pairedDifference(r.Timed[h], r.Timed[e])
+		out = append(out, fmt.Sprintf("| `%s` within 3 ms of an empty Go program | +%s | %s |", helpTool, ms(d.Seconds()), verdict(d <= 3*time.Millisecond)))
 	}
 	const rssLimit = 15 << 20
 	for _, name := range []string{"openports", "openports -o json", ebpfTool} {

@@ -63,6 +63,27 @@ func pairedRatio(a, b []Run) float64 {
 	return median(r)
 }
 
+// fasterPerRound returns, round by round, the faster run of a and b.
+func fasterPerRound(a, b []Run) []Run {
+	out := make([]Run, min(len(a), len(b)))
+	for i := range out {
+		out[i] = a[i]
+		if b[i].Wall < a[i].Wall {
+			out[i] = b[i]
+		}
+	}
+	return out
+}
+
+// pairedDifference is the median over rounds of a's wall time minus b's.
+func pairedDifference(a, b []Run) time.Duration {
+	var d []float64
+	for i := range min(len(a), len(b)) {
+		d = append(d, float64(a[i].Wall-b[i].Wall))
+	}
+	return time.Duration(median(d))
+}
+
 // peakRSS is the largest MaxRSS of runs.
 func peakRSS(runs []Run) int64 {
 	var m int64

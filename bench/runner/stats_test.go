@@ -78,3 +78,21 @@ func TestRotationAlternates(t *testing.T) {
 		}
 	}
 }
+
+func TestFasterPerRoundAndDifference(t *testing.T) {
+	proc := runsOf(10, 50, 12)
+	ebpf := runsOf(30, 20, 30, 99) // one round more: ignored
+	best := fasterPerRound(proc, ebpf)
+	var walls []time.Duration
+	for _, r := range best {
+		walls = append(walls, r.Wall/time.Millisecond)
+	}
+	if len(walls) != 3 || walls[0] != 10 || walls[1] != 20 || walls[2] != 12 {
+		t.Errorf("fasterPerRound = %v ms, want [10 20 12]", walls)
+	}
+	help := runsOf(5, 9, 6)
+	empty := runsOf(2, 3, 4)
+	if got := pairedDifference(help, empty); got != 3*time.Millisecond {
+		t.Errorf("pairedDifference = %v, want 3ms (median of 3, 6, 2)", got)
+	}
+}

@@ -35,6 +35,7 @@ type analyzeOptions struct {
 	established bool
 	root        string // --root DIR: a saved copy of the host's /etc and more
 	policy      string // --policy FILE
+	firewall    string // --firewall FILE: a saved ruleset
 }
 
 func newAnalyzeCmd(g *globalOptions) *cobra.Command {
@@ -84,6 +85,7 @@ part holds the socket).`,
 	f.BoolVar(&g.explain, "explain", false, "under the table, say why each service found matters and how to restrict it")
 	f.BoolVar(&o.established, "established", false, "keep connected sockets too (by default only listening and unconnected ones, as list shows)")
 	f.StringVar(&o.root, "root", "", "a saved copy of the host's files (DIR/etc/rc.conf, DIR/etc/defaults/rc.conf, DIR/etc/rc.d, DIR/etc/inetd.conf, systemd units): say for each owner whether the admin enabled its service or it runs by default")
+	f.StringVar(&o.firewall, "firewall", "", "a saved ruleset of the same host (pfctl -sr, iptables-save or ip6tables-save output): add a FIREWALL column with the verdict for a new connection to each row, from any interface and source")
 	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'); exit 1 on a new, missing or changed listener")
 	return cmd
 }
@@ -149,6 +151,13 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	if aopt.Provenance, err = provenanceFunc(g, o.root, joined.Snapshot.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
+	}
+	if o.firewall != "" {
+		rs, err := readFirewallFile(o.firewall)
+		if err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		joined.Snapshot.Firewall = rs
 	}
 	rep := analysis.Build(joined.Snapshot, aopt)
 	if pol != nil {

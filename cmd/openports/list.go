@@ -3,13 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
 )
@@ -28,6 +31,10 @@ const listExample = `  # what other machines can reach (loopback-only sockets hi
   # every network namespace (containers, ip netns), for scripts
   sudo openports list --netns all -o json | jq '.rows[] | {proto, port, exposure}'
 
+  # join a scan from another machine (nmap -oX scan.xml THIS-HOST) with
+  # what listens here and what the firewall lets through
+  sudo openports list --outside scan.xml
+
   # without root: every socket is still listed; owners of other users'
   # processes are marked unknown, with the reason, and the exit code is 3
   openports; echo "exit $?"`
@@ -43,6 +50,8 @@ type listOptions struct {
 	// textfile is --textfile FILE: the metrics for node_exporter.
 	textfile string
 	root     string // --root DIR
+	// outside is an nmap -oX scan of this host to join (--outside).
+	outside string
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
@@ -82,6 +91,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; loopback sockets are then compared and shown too")
 	f.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to FILE, atomically, for node_exporter's textfile collector (FILE should end in .prom; see docs/fleet.md)")
 	f.BoolVar(&g.ephemeralPorts, "ephemeral-ports", false, "with -o prometheus or --textfile: label sockets bound in the ephemeral range with their port (default: port=\"ephemeral\", so that the series stay few)")
+	f.StringVar(&o.outside, "outside", "", "join an nmap XML scan of this host (nmap -oX FILE, run from another machine) with what listens here: open and expected, listening but filtered, open without a local socket, open and not in the --policy")
 	f.StringVar(&o.root, "root", "/", "read the init system's configuration (rc.conf, inetd.conf, systemd units) under DIR for the provenance notes; \"\" for none")
 	return cmd
 }
@@ -133,9 +143,18 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if aopt.Provenance, err = provenanceFunc(g, o.root, snap.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
+	var scan *snapshot.Scan
+	if o.outside != "" {
+		if scan, err = readScan(o.outside); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
 	rep := analysis.Build(snap, aopt)
 	if pol != nil {
 		policy.Apply(pol, rep)
+	}
+	if scan != nil {
+		rep.Outside = analysis.Outside(rep, snap, scan)
 	}
 	if o.textfile != "" {
 		if err := (render.Prometheus{EphemeralPorts: g.ephemeralPorts}).WriteTextfile(o.textfile, rep); err != nil {
@@ -149,4 +168,18 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 		return exitWith(rep.ExitCode, nil)
 	}
 	return nil
+}
+
+// readScan reads an nmap XML file for --outside; a file that is not one
+// is a usage error naming the file and line.
+func readScan(path string) (*snapshot.Scan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--outside: %w", err)
+	}
+	scan, problems := nmap.Read(data, path)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--outside: %w", problems[0])
+	}
+	return scan, nil
 }

@@ -83,6 +83,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		if opt.Provenance != nil {
 			addProvenance(row, opt.Provenance)
 		}
+		row.Firewall = firewallVerdict(snap.Firewall, ifaces[row.NetNS], row)
 		severity[row] = sev
 	}
 	if opt.Knowledge != nil {
@@ -304,10 +305,12 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 // its socket by address and port only (internal/parse/join).
 const ViaAddress = "address"
 
-// compareRows puts the riskiest rows first, then orders by port.
+// compareRows puts the riskiest rows first, then orders by port. A row the
+// firewall blocks for every packet ranks below every row it lets through.
 func compareRows(a, b report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
+		cmp.Compare(blocked(a), blocked(b)),
 		-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.Proto, b.Proto),
@@ -315,6 +318,13 @@ func compareRows(a, b report.Row) int {
 		cmp.Compare(a.Address, b.Address),
 		cmp.Compare(firstPID(a), firstPID(b)),
 	)
+}
+
+func blocked(r report.Row) int {
+	if r.Firewall != nil && r.Firewall.Verdict == report.FirewallBlocked {
+		return 1
+	}
+	return 0
 }
 
 func severityRank(s string) int {

@@ -255,9 +255,9 @@ func TestCgroup(t *testing.T) {
 		{"", "", "", ""},
 	}
 	for _, tt := range tests {
-		p := CgroupPath([]byte(tt.in))
+		p := snapshot.CgroupPath([]byte(tt.in))
 		if tt.wantPath != "" && p != tt.wantPath {
-			t.Errorf("CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
+			t.Errorf("snapshot.CgroupPath(%q) = %q, want %q", tt.in, p, tt.wantPath)
 		}
 		c := ClassifyCgroup(p)
 		if c.Kind != tt.kind || c.Unit != tt.unit {
@@ -491,6 +491,6 @@ func FuzzParseUnit(f *testing.F) {
 				t.Fatalf("line %d", l.Line)
 			}
 		}
-		_ = ClassifyCgroup(CgroupPath(data))
+		_ = ClassifyCgroup(snapshot.CgroupPath(data))
 	})
 }

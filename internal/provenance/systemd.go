@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // unitDirs are where systemd looks for system units, most important first.
@@ -18,26 +19,6 @@ var unitDirs = []string{"etc/systemd/system", "run/systemd/system", "usr/lib/sys
 
 // presetDirs are where systemd looks for preset files.
 var presetDirs = []string{"etc/systemd/system-preset", "run/systemd/system-preset", "usr/lib/systemd/system-preset", "lib/systemd/system-preset"}
-
-// CgroupPath returns the process's cgroup path from the text of
-// /proc/PID/cgroup: the unified hierarchy's ("0::/system.slice/ssh.service"),
-// else the name=systemd hierarchy's.
-func CgroupPath(data []byte) string {
-	var legacy string
-	for _, line := range strings.Split(string(data), "\n") {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			return parts[2]
-		}
-		if parts[1] == "name=systemd" {
-			legacy = parts[2]
-		}
-	}
-	return legacy
-}
 
 // CgroupUnit is what a cgroup path says about who started a process.
 type CgroupUnit struct {
@@ -687,7 +668,7 @@ func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) rep
 		var data []byte
 		data, err = readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
 		if err == nil {
-			cg = ClassifyCgroup(CgroupPath(data))
+			cg = ClassifyCgroup(snapshot.CgroupPath(data))
 		}
 	}
 	cgEv.Unit = cg.Unit

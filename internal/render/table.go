@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,8 +36,13 @@ const (
 func (t Table) Render(w io.Writer, r *report.Report) error {
 	tx := newTexts(t.Lang, t.Knowledge)
 	multiNS := len(r.Namespaces) > 1
+	withFirewall := hasFirewall(r)
+	columns := []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"}
+	if withFirewall {
+		columns = slices.Insert(columns, len(columns)-1, "firewall")
+	}
 	var header []string
-	for _, h := range []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"} {
+	for _, h := range columns {
 		header = append(header, tx.get("header."+h))
 	}
 	if multiNS {
@@ -50,6 +56,9 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
 			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
 			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
+		}
+		if withFirewall {
+			line = slices.Insert(line, len(line)-1, firewallText(tx, row))
 		}
 		if multiNS {
 			line = append([]string{namespaceName(r.Namespaces, row.NetNS)}, line...)
@@ -95,8 +104,10 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString(summary(tx, r))
+	b.WriteString(outsideSection(tx, r))
 	if t.Explain {
 		b.WriteString(explanations(tx, r))
+		b.WriteString(firewallExplanations(tx, r))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write table: %w", err)

@@ -58,6 +58,8 @@ type Report struct {
 	Lang string `json:"lang,omitempty"`
 	// Namespaces are the network namespaces present in Rows.
 	Namespaces []snapshot.Namespace `json:"namespaces,omitempty"`
+	// Outside is a scan of this host joined with the rows (--outside).
+	Outside *Outside `json:"outside,omitempty"`
 	// NATBackends are the snapshot's: the backends holding NAT rules
 	// (two mean each one's tools show only half of them).
 	NATBackends []string `json:"nat_backends,omitempty"`
@@ -109,6 +111,10 @@ type Row struct {
 	Explanation []string `json:"explanation,omitempty"`
 	// Findings are what the cross-service rules found on this row.
 	Findings []Finding `json:"findings,omitempty"`
+	// Firewall is the host firewall's verdict for a new connection from
+	// another machine, when the snapshot holds the ruleset of the row's
+	// namespace.
+	Firewall *Firewall `json:"firewall,omitempty"`
 	// Notes say what a person should know: unknown owners and why,
 	// truncated tool columns, how the owners were matched.
 	Notes []Note `json:"notes,omitempty"`

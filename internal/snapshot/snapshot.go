@@ -11,6 +11,8 @@ package snapshot
 import (
 	"net/netip"
 	"time"
+
+	"github.com/openports/openports/internal/firewall"
 )
 
 // SchemaVersion is the version of the JSON form of Snapshot. It changes when a
@@ -99,6 +101,12 @@ type Snapshot struct {
 	Interfaces []Interface `json:"interfaces,omitempty"`
 	// Sockets are the sockets found, in no particular order.
 	Sockets []Socket `json:"sockets"`
+	// Firewall is the packet filter of the namespace it names (the
+	// collector's own), nil when it was not read.
+	Firewall *firewall.Ruleset `json:"firewall,omitempty"`
+	// Scans are port scans of this host from outside (nmap -oX), when
+	// given (`analyze SCAN.xml`, `list --outside SCAN.xml`).
+	Scans []Scan `json:"scans,omitempty"`
 	// Published are the ports the host publishes by destination NAT.
 	Published []Published `json:"published,omitempty"`
 	// NATBackends lists the backends that hold NAT rules; two

@@ -299,7 +299,7 @@ func (n *NS) listenExe(t testing.TB, exe string, spec ListenSpec) (*Listener, er
 	if r.PID != p.PID {
 		return nil, fmt.Errorf("helper says pid %d, started pid %d", r.PID, p.PID)
 	}
-	return &Listener{Spec: spec, Local: r.Local, Inode: r.Inode, PID: r.PID, Children: r.Children, proc: p}, nil
+	return &Listener{Spec: spec, Local: r.Local, Inode: r.Inode, PID: r.PID, Children: r.Children, TID: r.TID, proc: p}, nil
 }
 
 // StartHelper starts the test binary in the namespace playing role with the

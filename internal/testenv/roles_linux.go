@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"time"
 
@@ -186,6 +187,28 @@ func listenAndFork(js string, report func(readyLine) error) error {
 	if spec.Children < 0 || spec.Children > 64 {
 		return fmt.Errorf("children %d out of range 0..64", spec.Children)
 	}
+	if spec.OwnThread {
+		if spec.Children > 0 {
+			return errors.New("own_thread takes no children")
+		}
+		var r readyLine
+		err := InOwnFileTable(func(tid int) error {
+			fd, err := openSocket(spec.Proto, spec.Addr, spec.V6Only)
+			if err != nil {
+				return err
+			}
+			r = readyLine{PID: os.Getpid(), TID: tid}
+			if r.Inode, err = socketInode(fd); err != nil {
+				return err
+			}
+			r.Local, err = boundAddr(fd)
+			return err
+		}, nil)
+		if err != nil {
+			return err
+		}
+		return report(r)
+	}
 	fd, err := openSocket(spec.Proto, spec.Addr, spec.V6Only)
 	if err != nil {
 		return err
@@ -235,6 +258,45 @@ func listenAndFork(js string, report func(readyLine) error) error {
 	}
 	slices.Sort(r.Children)
 	return report(r)
+}
+
+// InOwnFileTable runs f on an OS thread other than the leader that has
+// called unshare(CLONE_FILES), with that thread's id; descriptors f opens
+// are in that thread's table alone. When f returned, the thread waits for
+// release to be closed (nil: for the life of the process), then closes
+// what its table holds and exits.
+func InOwnFileTable(f func(tid int) error, release <-chan struct{}) error {
+	result := make(chan error, 1)
+	finished := make(chan struct{})
+	finish := func(err error) {
+		result <- err
+		close(finished)
+	}
+	var attempt func(left int)
+	attempt = func(left int) {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The leader: keep it until another thread has answered.
+			defer runtime.UnlockOSThread()
+			if left == 0 {
+				finish(errors.New("no thread other than the leader"))
+				return
+			}
+			go attempt(left - 1)
+			<-finished
+			return
+		}
+		// Locked and never unlocked: the thread, with its table, ends
+		// when this goroutine returns.
+		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
+			finish(fmt.Errorf("unshare(CLONE_FILES): %w", err))
+			return
+		}
+		finish(f(unix.Gettid()))
+		<-release
+	}
+	go attempt(4)
+	return <-result
 }
 
 // roleHold keeps the socket inherited on fd 3 open until stdin closes.

@@ -105,6 +105,11 @@ type ListenSpec struct {
 	// Children is how many child processes inherit the socket and keep it
 	// open alongside the parent.
 	Children int `json:"children,omitempty"`
+	// OwnThread opens the socket in a thread that first called
+	// unshare(CLONE_FILES): only that thread's descriptor table holds it,
+	// not the process's /proc/PID/fd (Listener.TID names the thread). No
+	// children with it.
+	OwnThread bool `json:"own_thread,omitempty"`
 }
 
 // Listener is a running helper process holding one socket.
@@ -119,6 +124,9 @@ type Listener struct {
 	PID int
 	// Children are the PIDs of the children that inherited it.
 	Children []int
+	// TID is the thread that holds the socket with ListenSpec.OwnThread,
+	// 0 otherwise.
+	TID int
 
 	proc *Proc
 }
@@ -140,5 +148,6 @@ type readyLine struct {
 	Inode    uint64         `json:"inode"`
 	Local    netip.AddrPort `json:"local"`
 	Children []int          `json:"children,omitempty"`
+	TID      int            `json:"tid,omitempty"`
 	Error    string         `json:"error,omitempty"`
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/openports/openports/internal/parse/fstat"
 	"github.com/openports/openports/internal/parse/lsof"
 	"github.com/openports/openports/internal/parse/netstat"
+	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/parse/ss"
 )
@@ -43,7 +44,7 @@ const expectAny = "output of netstat, ss, lsof, fstat or sockstat"
 // Parsers returns every parser of saved tool output, in a fixed order.
 func Parsers() []parse.Parser {
 	ps := netstat.All()
-	return append(ps, ss.New(), lsof.Table, lsof.Fields, fstat.New(), sockstat.New())
+	return append(ps, ss.New(), lsof.Table, lsof.Fields, fstat.New(), sockstat.New(), nmap.New())
 }
 
 // Formats lists the format names Parsers provides.

@@ -102,6 +102,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
+	snap.Firewall = readFirewall(ctx, self, c.proc)
 	names := c.in.NetNS.Named()
 	users := c.userCache(priv)
 	owners, err := c.findOwners(c.opt.Owners, users)
@@ -141,7 +142,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
-	snap.OwnerMethod = owners.method
+	snap.OwnerMethod = owners.methodUsed()
 	c.addContainers(ctx, snap, self, res.NetNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
@@ -234,7 +235,10 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 			wanted[socks[i].Inode] = struct{}{}
 		}
 	}
-	if !needInterfaces(socks) {
+	// The firewall verdicts need every interface of the namespace whose
+	// rules were read: a wildcard listener is evaluated on each.
+	firewall := snap.Firewall != nil && snap.Firewall.NetNS == ns.info.ID
+	if !needInterfaces(socks) && !firewall {
 		snap.Sockets = append(snap.Sockets, socks...)
 		return
 	}

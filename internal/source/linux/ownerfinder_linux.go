@@ -1,11 +1,16 @@
 package linux
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
@@ -16,52 +21,220 @@ import (
 type ownerFinder struct {
 	method string // snapshot.OwnerMethod
 	scan   func(wanted map[uint64]struct{}) (*fdscan.Result, error)
+	// used, when set, is the method the last scan used, which auto
+	// changes when it asks the iterator to complete a /proc scan.
+	used *string
+}
+
+// methodUsed is the snapshot.OwnerMethod of the scans made.
+func (f ownerFinder) methodUsed() string {
+	if f.used != nil && *f.used != "" {
+		return *f.used
+	}
+	return f.method
 }
 
 // ebpfMinFiles is the number of open files on the host (the first field
 // of /proc/sys/fs/file-nr) from which auto prefers the eBPF iterator. The
-// iterator costs about 50 ms of CPU whatever the host holds, nearly all of
-// it loading the program (parsing the kernel's BTF for its relocations);
-// the /proc scan costs about 6 µs per open file. Measured on the bench
-// machine (2 cores, Linux 6.18): 13 ms against 55 ms at 1,000 open files,
-// 135 ms against 49 ms at 22,000; they cross near 8,000.
+// iterator costs a fixed load (parsing the kernel's BTF for its
+// relocations, 20 to 50 ms) whatever the host holds; the /proc scan costs
+// a few microseconds per open file. bench/RESULTS.md has the measurements.
 const ebpfMinFiles = 8000
 
 // ownerFinder picks the owner mapping for choice. Auto uses the eBPF
-// iterator only where it is the faster one (ebpfMinFiles) and can see what
-// the /proc scan would: procfs at /proc (a test's fake tree is not the
-// kernel's). Below the threshold auto does not even try to load it.
+// iterator where it is the faster one (ebpfMinFiles) and can see what the
+// /proc scan would: procfs at /proc (a test's fake tree is not the
+// kernel's). Below the threshold auto scans /proc, and asks the iterator
+// only when /proc refused some descriptor tables (see completeWithEBPF).
 func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
 	scanner := &fdscan.Scanner{ProcRoot: c.proc, LookupUser: users.LookupUser}
-	procScan := ownerFinder{method: MethodProc, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
-		res, err := scanner.Scan(wanted)
-		if err != nil {
-			return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
-		}
-		return res, nil
-	}}
-	ebpfScan := ownerFinder{method: MethodEBPF, scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
-		res, err := bpfowners.Scan(wanted, c.proc)
+	used := new(string)
+	blind := blindSpots{path: blindSpotsFile, bootID: filepath.Join(c.proc, "sys/kernel/random/boot_id")}
+	ebpfScan := func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+		res, err := bpfowners.ScanWith(wanted, scanner)
 		if err != nil {
 			return nil, fmt.Errorf("find socket owners with eBPF: %w", err)
 		}
+		markUnreported(res)
 		return res, nil
-	}}
+	}
+	procScan := func(complete bool) func(map[uint64]struct{}) (*fdscan.Result, error) {
+		return func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+			res, err := scanner.Scan(wanted)
+			if err != nil {
+				return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
+			}
+			if complete {
+				res = completeWithEBPF(res, wanted, scanner, blind, used)
+			}
+			return res, nil
+		}
+	}
 	switch choice {
 	case source.OwnersProc:
-		return procScan, nil
+		return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 	case source.OwnersEBPF:
 		if err := bpfowners.Available(); err != nil {
 			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
 		}
-		return ebpfScan, nil
+		return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
 	case source.OwnersAuto, "":
-		if c.proc == "/proc" && openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
-			return ebpfScan, nil
+		if c.proc != "/proc" {
+			return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 		}
-		return procScan, nil
+		if openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
+			return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
+		}
+		return ownerFinder{method: MethodProc, scan: procScan(true), used: used}, nil
 	}
 	return ownerFinder{}, fmt.Errorf("unknown owner mapping %q", choice)
+}
+
+// completeWithEBPF returns res, or, when /proc refused some descriptor
+// tables and the iterator can load, the iterator's scan, which reads those
+// tables in the kernel (fdscan.Result.Adopted) and sets *used. What the
+// iterator does not report either stays unknown, and is remembered in
+// blind so that the next run of this boot does not load it again for
+// nothing. A failed iterator scan leaves the /proc view, with its gaps.
+func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *string) *fdscan.Result {
+	refused := hiddenProcesses(res)
+	if len(refused) == 0 {
+		return res
+	}
+	if blind.covers(refused) {
+		markUnreported(res)
+		return res
+	}
+	if bpfowners.Available() != nil {
+		return res
+	}
+	full, err := bpfowners.ScanWith(wanted, scanner)
+	if err != nil {
+		return res
+	}
+	*used = MethodProcEBPF
+	blind.remember(hiddenProcesses(full))
+	markUnreported(full)
+	return full
+}
+
+// process is a (PID, start time) identity.
+type process struct {
+	pid   int
+	start uint64
+}
+
+// hiddenProcesses lists the processes still present whose tables res could
+// not read.
+func hiddenProcesses(res *fdscan.Result) []process {
+	var ps []process
+	for _, u := range res.Unreadable {
+		if u.Hidden() {
+			ps = append(ps, process{u.PID, u.StartTime})
+		}
+	}
+	return ps
+}
+
+// blindSpotsFile remembers, for the current boot, the processes whose
+// descriptor tables neither /proc nor the eBPF iterator could read (on a
+// sandbox, PID 1), so that auto does not load the iterator on every run
+// only to learn that again. /run is cleared at boot; the boot id in the
+// file guards against a /run that is not.
+const blindSpotsFile = "/run/openports/owners-blind"
+
+// blindSpots reads and writes blindSpotsFile. Only root uses it, and only
+// a file that root owns and no one else may write is believed: a forged
+// entry would only make auto skip the iterator, leaving the sockets
+// unknown (never wrongly complete), but it is still not taken from anyone.
+type blindSpots struct {
+	path   string
+	bootID string // path of the boot id
+}
+
+// covers reports whether every process of ps is known to be unreadable to
+// both methods in this boot.
+func (b blindSpots) covers(ps []process) bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	known, ok := b.read()
+	if !ok {
+		return false
+	}
+	for _, p := range ps {
+		if p.start == 0 || !slices.Contains(known, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// read returns the processes in the file when it is root's, not writable
+// by others, and of this boot.
+func (b blindSpots) read() ([]process, bool) {
+	fd, err := unix.Open(b.path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, false
+	}
+	f := os.NewFile(uintptr(fd), b.path)
+	defer f.Close()
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Uid != 0 || st.Mode&0o022 != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, false
+	}
+	boot, err := os.ReadFile(b.bootID)
+	if err != nil {
+		return nil, false
+	}
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() || sc.Text() != string(bytes.TrimSpace(boot)) {
+		return nil, false
+	}
+	var ps []process
+	for sc.Scan() {
+		pid, start, ok := strings.Cut(sc.Text(), " ")
+		p, err1 := strconv.Atoi(pid)
+		s, err2 := strconv.ParseUint(start, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, false
+		}
+		ps = append(ps, process{p, s})
+	}
+	return ps, sc.Err() == nil
+}
+
+// remember writes ps (nothing when empty or not root). Failing to write
+// only costs the next run the iterator's load.
+func (b blindSpots) remember(ps []process) {
+	if len(ps) == 0 || os.Geteuid() != 0 {
+		return
+	}
+	boot, err := os.ReadFile(b.bootID)
+	if err != nil {
+		return
+	}
+	var buf bytes.Buffer
+	buf.Write(bytes.TrimSpace(boot))
+	buf.WriteByte('\n')
+	for _, p := range ps {
+		if p.start != 0 {
+			fmt.Fprintf(&buf, "%d %d\n", p.pid, p.start)
+		}
+	}
+	dir := filepath.Dir(b.path)
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return
+	}
+	tmp, err := os.CreateTemp(dir, ".owners-blind-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(buf.Bytes())
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), b.path) != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 // openFiles returns the number of open files on the host, the first field
@@ -87,4 +260,21 @@ func parseFileNr(b []byte) int {
 		return 0
 	}
 	return n
+}
+
+// markUnreported says in res's permission gap that the processes it names
+// are not reported by the eBPF iterator either: what is left unreadable
+// after the iterator ran is what it did not see.
+func markUnreported(res *fdscan.Result) {
+	for i := range res.Gaps {
+		g := &res.Gaps[i]
+		if g.Area != "owners" || g.Reason != "permission" {
+			continue
+		}
+		g.Detail += "; the eBPF iterator does not report them either"
+		if g.Args == nil {
+			g.Args = map[string]string{}
+		}
+		g.Args["ebpf"] = "unreported"
+	}
 }

@@ -7,4 +7,7 @@ const (
 	// MethodEBPF names owners found by the eBPF task_file iterator
 	// (bpfowners.Method).
 	MethodEBPF = "ebpf-task-file"
+	// MethodProcEBPF names owners found by the /proc scan, completed by
+	// the eBPF iterator because /proc refused some descriptor tables.
+	MethodProcEBPF = "proc-fd+ebpf-task-file"
 )

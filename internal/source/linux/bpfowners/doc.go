@@ -7,8 +7,10 @@
 // into the taskfile_bpf*.o objects embedded here) visits every open file of
 // every process in the kernel and writes one fixed-size Record for each
 // descriptor that refers to a wanted socket: process id, descriptor, socket
-// inode and start time. Threads are skipped, so each process is reported
-// once. Reading those records costs one read(2) per 8 pages of output
+// inode, start time and the thread whose table holds the descriptor. The
+// kernel skips the threads that share their leader's descriptor table; a
+// thread with a table of its own (unshare(CLONE_FILES)) is reported under
+// its process. Reading those records costs one read(2) per 8 pages of output
 // instead of one readlink(2) per descriptor of the host.
 //
 // The records then go through the same checks as the /proc scan: for every
@@ -57,9 +59,14 @@
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is
-// used there. Result.NetNS and Result.Processes cover the processes that
-// have at least one open file (kernel threads have none), where the /proc
-// scan counts every entry of /proc.
+// used there. The iterator reports only the processes it may look into
+// that have an open file: every other PID of /proc (kernel threads, on some
+// sandboxes PID 1, a process started since) is read through /proc in the
+// same pass (fdscan.Scanner.VerifyAndScanUnseen, counted in
+// Result.Unseen), so that a process neither can read makes the sockets of
+// its uid unknown, as on the /proc path. Where /proc refuses to confirm a
+// holding the iterator saw, the holding is kept as the kernel showed it,
+// its (PID, start time) identity checked through stat (Result.Adopted).
 package bpfowners
 
 //go:generate bash ../../../../bpf/generate.sh . taskfile

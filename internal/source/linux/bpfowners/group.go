@@ -58,7 +58,7 @@ func (g *grouper) add(r Record) error {
 	g.sockets++
 	if _, ok := g.wanted[r.Inode]; ok {
 		k := procKey{tgid: r.TGID, start: r.StartBoottime}
-		g.held[k] = append(g.held[k], fdscan.SocketFD{Inode: r.Inode, FD: int(r.FD)})
+		g.held[k] = append(g.held[k], fdscan.SocketFD{Inode: r.Inode, FD: int(r.FD), TID: int(r.TID)})
 	}
 	return nil
 }

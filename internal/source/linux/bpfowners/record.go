@@ -8,11 +8,11 @@ import (
 )
 
 // RecordSize is the size in bytes of one record the iterator writes.
-const RecordSize = 32
+const RecordSize = 40
 
 // RecordVersion is the layout version this decoder understands; the program
 // writes it into every record.
-const RecordVersion = 1
+const RecordVersion = 2
 
 // Record flags (bits 0..15; the version is in bits 16..31).
 const (
@@ -41,9 +41,11 @@ type Record struct {
 	// NetNS is, in a process record, the inode of the process's network
 	// namespace, 0 when the process was exiting and had none.
 	NetNS uint32
-	// Leader reports that the task was its thread group's leader (always,
-	// except during an exec by another thread).
+	// Leader reports that the task was its thread group's leader.
 	Leader bool
+	// TID is the task whose descriptor table holds FD: TGID, or a thread
+	// with a table of its own (unshare(CLONE_FILES)).
+	TID uint32
 }
 
 // ErrFormat is wrapped by every decoding error.
@@ -70,6 +72,7 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 		NetNS:         order.Uint32(b[24:28]),
 		Leader:        flags&flagLeader != 0,
 		Process:       flags&flagProcess != 0,
+		TID:           order.Uint32(b[32:36]),
 	}, nil
 }
 
@@ -88,7 +91,9 @@ func AppendRecord(b []byte, order binary.AppendByteOrder, r Record) []byte {
 	b = order.AppendUint64(b, r.Inode)
 	b = order.AppendUint64(b, r.StartBoottime)
 	b = order.AppendUint32(b, r.NetNS)
-	return order.AppendUint32(b, flags)
+	b = order.AppendUint32(b, flags)
+	b = order.AppendUint32(b, r.TID)
+	return order.AppendUint32(b, 0)
 }
 
 // maxReads bounds the reads of one iterator: 2^24 reads of at least one

@@ -11,8 +11,8 @@ import (
 )
 
 var sampleRecords = []Record{
-	{TGID: 1, FD: 3, Inode: 12345, StartBoottime: 10_000_000, NetNS: 4026531840, Leader: true},
-	{TGID: 4_000_000, FD: 1 << 20, Inode: 1<<64 - 1, StartBoottime: 1<<63 + 7, NetNS: 1<<32 - 1, Leader: false},
+	{TGID: 1, FD: 3, Inode: 12345, StartBoottime: 10_000_000, NetNS: 4026531840, Leader: true, TID: 1},
+	{TGID: 4_000_000, FD: 1 << 20, Inode: 1<<64 - 1, StartBoottime: 1<<63 + 7, NetNS: 1<<32 - 1, Leader: false, TID: 4_000_007},
 	{TGID: 812, FD: 0, Inode: 1, StartBoottime: 0, NetNS: 0, Leader: true},
 	{Process: true, TGID: 812, StartBoottime: 99, NetNS: 4026532001, Leader: true},
 }
@@ -34,13 +34,15 @@ func TestParseRecord(t *testing.T) {
 		0x39, 0x30, 0, 0, 0, 0, 0, 0, // ino 12345
 		0x80, 0x96, 0x98, 0, 0, 0, 0, 0, // start 10,000,000
 		0x00, 0x00, 0x00, 0xf0, // netns 4026531840
-		1, 0, 1, 0, // flags: leader, version 1
+		1, 0, 2, 0, // flags: leader, version 2
+		1, 0, 0, 0, // tid
+		0, 0, 0, 0, // padding
 	}
 	if !bytes.Equal(le, want) {
 		t.Fatalf("little-endian encoding\n% x\nwant\n% x", le, want)
 	}
 	badVersion := bytes.Clone(le)
-	badVersion[30] = 2
+	badVersion[30] = 1
 	badFlags := bytes.Clone(le)
 	badFlags[28] = 4
 	tests := []struct {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -311,11 +312,22 @@ func (a againReader) Read(p []byte) (int, error) {
 // does, when procRoot is unusable, or when the iterator cannot be read; a
 // holder that exited or changed during the scan is counted in the Result,
 // as by the /proc scan.
+//
+// Processes the iterator did not report are scanned through /proc (see
+// fdscan.Scanner.VerifyAndScanUnseen).
 func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
+	return ScanWith(wanted, &fdscan.Scanner{ProcRoot: procRoot})
+}
+
+// ScanWith is Scan with the /proc reads done by scanner: its ProcRoot,
+// NetNS (the network namespaces of the processes the iterator did not
+// report are collected too) and LookupUser.
+func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Result, error) {
 	it, err := load()
 	if err != nil {
 		return nil, err
 	}
+	procRoot := scanner.ProcRoot
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
@@ -334,11 +346,24 @@ func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
 
 	hz := loaded.hz
 	holdings := g.holdings(func(ns uint64) uint64 { return ticks(ns, offset, hz) })
-	res, err := (&fdscan.Scanner{ProcRoot: procRoot}).Verify(holdings)
+	// The iterator reports only processes it could look into that had
+	// open files: every other process of /proc (kernel threads, a
+	// process the kernel keeps from it, one started since) is read
+	// through /proc, as the /proc scan would, so that an unreadable
+	// process makes the sockets of its uid unknown on both paths.
+	seen := make(map[int]struct{}, len(g.procs))
+	for pid := range g.procs {
+		seen[int(pid)] = struct{}{}
+	}
+	res, err := scanner.VerifyAndScanUnseen(holdings, seen, wanted)
 	if err != nil {
 		return nil, fmt.Errorf("verify eBPF owners: %w", err)
 	}
-	res.Processes = len(g.procs)
-	res.NetNS = g.netNS()
+	byNS := g.netNS()
+	for ns, pids := range res.NetNS {
+		byNS[ns] = append(byNS[ns], pids...)
+		slices.Sort(byNS[ns])
+	}
+	res.NetNS = byNS
 	return res, nil
 }

@@ -21,3 +21,9 @@ func Available() error {
 func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
 	return nil, Available()
 }
+
+// ScanWith is only implemented on Linux; elsewhere it returns an error
+// wrapping source.ErrUnsupported.
+func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Result, error) {
+	return nil, Available()
+}

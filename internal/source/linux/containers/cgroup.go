@@ -4,7 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // ReadCgroup returns the cgroup path of process pid under procRoot: the
@@ -19,17 +20,5 @@ func ReadCgroup(procRoot string, pid int) string {
 }
 
 // CgroupPath picks the path of the unified hierarchy (else name=systemd)
-// from the text of /proc/PID/cgroup.
-func CgroupPath(text string) string {
-	systemd := ""
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\n")
-		if p, ok := strings.CutPrefix(line, "0::"); ok && p != "/" {
-			return p
-		}
-		if _, rest, ok := strings.Cut(line, ":name=systemd:"); ok {
-			systemd = rest
-		}
-	}
-	return systemd
-}
+// from the text of /proc/PID/cgroup, as snapshot.CgroupPath does.
+func CgroupPath(text string) string { return snapshot.CgroupPath([]byte(text)) }

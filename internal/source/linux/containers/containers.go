@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -36,16 +37,18 @@ type Ref struct {
 	PodUID string
 }
 
+// The patterns are compiled on first use (lazyRegexp): a package-level
+// regexp.MustCompile would compile them at the start of every command.
 var (
 	// systemd cgroup driver: docker-ID.scope, libpod-ID.scope,
 	// cri-containerd-ID.scope, crio-ID.scope (conmon's
 	// libpod-conmon-ID.scope is not the container).
-	scopeRE = regexp.MustCompile(`^(docker|libpod|cri-containerd|crio)-([0-9a-f]{64})\.scope$`)
+	scopeRE = lazyRegexp(`^(docker|libpod|cri-containerd|crio)-([0-9a-f]{64})\.scope$`)
 	// cgroupfs driver: /docker/ID, /libpod_parent/libpod-ID,
 	// /kubepods/burstable/podUID/ID.
-	bareIDRE = regexp.MustCompile(`^(?:libpod-)?([0-9a-f]{64})$`)
+	bareIDRE = lazyRegexp(`^(?:libpod-)?([0-9a-f]{64})$`)
 	// kubepods-burstable-pod0f1e..._.slice or pod0f1e-...
-	podRE = regexp.MustCompile(`pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$`)
+	podRE = lazyRegexp(`pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$`)
 )
 
 // ParseCgroup reads a cgroup path (the unified hierarchy's line of
@@ -58,15 +61,15 @@ func ParseCgroup(path string) (ref Ref, ok bool) {
 		if strings.HasPrefix(p, "kubepods") {
 			kube = true
 		}
-		if m := podRE.FindStringSubmatch(p); m != nil && kube {
+		if m := podRE().FindStringSubmatch(p); m != nil && kube {
 			ref.PodUID = strings.ReplaceAll(m[1], "_", "-")
 		}
-		if m := scopeRE.FindStringSubmatch(p); m != nil {
+		if m := scopeRE().FindStringSubmatch(p); m != nil {
 			ref.ID = m[2]
 			ref.Engine = map[string]string{"docker": Docker, "libpod": Podman, "cri-containerd": Containerd, "crio": CRIO}[m[1]]
 			continue
 		}
-		if m := bareIDRE.FindStringSubmatch(p); m != nil && i > 0 {
+		if m := bareIDRE().FindStringSubmatch(p); m != nil && i > 0 {
 			ref.ID = m[1]
 			switch parent := parts[i-1]; {
 			case parent == "docker":
@@ -149,14 +152,19 @@ var podmanStorage = []string{
 	"vfs-containers/volatile-containers.json",
 }
 
+// lazyRegexp returns a function compiling expr once, on first call.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 // userSliceRE finds the user of a rootless container in its cgroup path
 // (/user.slice/user-1000.slice/user@1000.service/...).
-var userSliceRE = regexp.MustCompile(`/user@(\d+)\.service/`)
+var userSliceRE = lazyRegexp(`/user@(\d+)\.service/`)
 
 // rootlessHome is the home directory of the user whose systemd instance
 // holds a cgroup path, "" when it is not a user's (rootful) or unknown.
 func rootlessHome(cgroup string) string {
-	m := userSliceRE.FindStringSubmatch(cgroup)
+	m := userSliceRE().FindStringSubmatch(cgroup)
 	if m == nil {
 		return ""
 	}

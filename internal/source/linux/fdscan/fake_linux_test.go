@@ -19,6 +19,9 @@ type fakeProc struct {
 	exe     string
 	fds     map[int]string // descriptor → link target
 	netns   uint64         // 0: no ns/net link
+	cgroup  string         // "": no cgroup file (a kernel without cgroups)
+	// cgroupPath is the Owner.Cgroup expected from cgroup.
+	cgroupPath string
 }
 
 // writeProc lays out p under root the way procfs shows it.
@@ -33,6 +36,9 @@ func writeProc(tb testing.TB, root string, p fakeProc) {
 	status := fmt.Sprintf("Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t0\t0\t0\t0\n",
 		p.comm, p.pid, p.pid, p.ppid, p.ruid, p.euid, p.euid, p.euid)
 	must(tb, os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o444))
+	if p.cgroup != "" {
+		must(tb, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(p.cgroup), 0o444))
+	}
 	if p.exe != "" {
 		must(tb, os.Symlink(p.exe, filepath.Join(dir, "exe")))
 	}

@@ -126,6 +126,13 @@ type Result struct {
 	Changed int
 	// Processes counts the processes listed in ProcRoot.
 	Processes int
+	// Unseen counts, after VerifyAndScanUnseen, the processes the other
+	// mechanism did not report and that were scanned through /proc.
+	Unseen int
+	// Adopted lists (sorted) the processes whose holdings Verify took from
+	// the other mechanism alone: /proc refused to read their descriptors
+	// again, but their identity (PID, start time) was confirmed.
+	Adopted []int
 	// NetNS maps a network namespace inode to the PIDs in it (ascending),
 	// when Scanner.NetNS is set; nil otherwise.
 	NetNS map[uint64][]int
@@ -141,6 +148,11 @@ type Unreadable struct {
 	// for a non-dumpable process), which stat gives without access; nil
 	// when even that failed.
 	UID *uint32
+	// Name and StartTime are the process's command name and start time
+	// (from stat, which stays readable when the table is not); zero when
+	// even that failed.
+	Name      string
+	StartTime uint64
 	// Reason is ReasonPermission, ReasonVanished or ReasonError.
 	Reason string
 	// Err is the error that made the table unreadable.
@@ -201,10 +213,12 @@ type holding struct {
 	hits  []hit // sorted by inode, then fd
 }
 
-// hit is one descriptor that pointed at a wanted socket.
+// hit is one descriptor that pointed at a wanted socket, in the
+// descriptor table worker.tables[table] of its process.
 type hit struct {
 	inode uint64
 	fd    int
+	table int
 }
 
 // nsEntry is one process's network namespace.
@@ -224,6 +238,7 @@ type workerOut struct {
 	netns      []nsEntry
 	netnsErrs  int
 	truncated  int // command lines cut at maxFile
+	adopted    []int
 }
 
 // maxFile caps a read of cmdline or status.
@@ -241,6 +256,7 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		details = append(details, o.details...)
 		netnsErrs += o.netnsErrs
 		truncated += o.truncated
+		r.Adopted = append(r.Adopted, o.adopted...)
 		for _, h := range o.holdings {
 			if h.uid != nil {
 				h.owner.UID = snapshot.Uint32(*h.uid)
@@ -250,7 +266,11 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 				j := i
 				var fds []int
 				for ; j < len(h.hits) && h.hits[j].inode == h.hits[i].inode; j++ {
-					fds = append(fds, h.hits[j].fd)
+					// Two tables (a thread's own) may hold
+					// the socket under one number.
+					if len(fds) == 0 || fds[len(fds)-1] != h.hits[j].fd {
+						fds = append(fds, h.hits[j].fd)
+					}
 				}
 				ow := h.owner
 				ow.Cmdline = slices.Clone(h.owner.Cmdline)
@@ -275,6 +295,7 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		slices.Sort(pids)
 	}
 	slices.SortFunc(r.Unreadable, func(a, b Unreadable) int { return cmp.Compare(a.PID, b.PID) })
+	slices.Sort(r.Adopted)
 	r.Gaps = gaps(r, details, netnsErrs, truncated)
 	return r
 }
@@ -287,11 +308,13 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		count[u.Reason] = append(count[u.Reason], u)
 	}
 	if us := count[ReasonPermission]; len(us) > 0 {
+		procs, uids := processList(us), uidList(us)
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "permission",
-			Detail: fmt.Sprintf("could not read the descriptor tables of %d processes (%s): sockets they hold have unknown or partial owners", len(us), uidList(us)),
+			Detail: fmt.Sprintf("could not read the descriptor tables of %s (%s): sockets of %s have unknown or partial owners", procs, uids, uids),
 			Count:  len(us),
+			Args:   map[string]string{"count": strconv.Itoa(len(us)), "processes": procs, "uids": uids},
 		})
 	}
 	if us := count[ReasonError]; len(us) > 0 {
@@ -351,6 +374,27 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		})
 	}
 	return out
+}
+
+// maxNamed is how many unreadable processes a gap names.
+const maxNamed = 5
+
+// processList names the first processes of us, e.g. "pid 1 process_api,
+// pid 812 sshd and 3 more".
+func processList(us []Unreadable) string {
+	parts := make([]string, 0, min(len(us), maxNamed))
+	for _, u := range us[:min(len(us), maxNamed)] {
+		p := "pid " + strconv.Itoa(u.PID)
+		if u.Name != "" {
+			p += " " + u.Name
+		}
+		parts = append(parts, p)
+	}
+	list := strings.Join(parts, ", ")
+	if len(us) > maxNamed {
+		list += fmt.Sprintf(" and %d more", len(us)-maxNamed)
+	}
+	return list
 }
 
 // uidList names the distinct uids of us, e.g. "uids 0, 101".

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // Scan reads the descriptor table of every process under ProcRoot once and
@@ -19,29 +21,13 @@ import (
 // It fails only when ProcRoot itself cannot be listed; whatever else goes
 // wrong is reported in the Result (Unreadable, Vanished, Changed, Gaps).
 func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
-	root := s.procRoot()
-	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// Nothing seen elsewhere: every process is scanned.
+	res, err := s.VerifyAndScanUnseen(nil, nil, wanted)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
+		return nil, err
 	}
-	defer unix.Close(procFD)
-
-	dents := make([]byte, direntBuf)
-	pids, err := listPIDs(procFD, dents)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", root, err)
-	}
-
-	// Each worker takes chunks of PIDs, so that a few processes with huge
-	// tables do not leave the other workers idle. The first worker reuses
-	// the getdents64 buffer of the /proc listing.
-	outs := inWorkers(s.Workers, 32, pids, func(i int) *worker {
-		if i == 0 {
-			return s.newWorker(procFD, wanted, dents)
-		}
-		return s.newWorker(procFD, wanted, nil)
-	}, (*worker).process)
-	return s.merge(outs, len(pids)), nil
+	res.Unseen = 0
+	return res, nil
 }
 
 // inWorkers runs do on every item, on up to workers goroutines (0:
@@ -85,15 +71,15 @@ func inWorkers[T any](workers, chunk int, items []T, newWorker func(i int) *work
 // entries per system call.
 const direntBuf = 32 << 10
 
-// listPIDs returns the thread-group leaders in the /proc directory procFD
-// (its numeric entries; threads are not listed there).
-func listPIDs(procFD int, buf []byte) ([]int, error) {
-	if _, err := unix.Seek(procFD, 0, 0); err != nil {
+// appendPIDs appends to pids the numeric entries of the directory dirFD:
+// the thread-group leaders of /proc (threads are not listed there), or the
+// threads of /proc/PID/task.
+func appendPIDs(pids []int, dirFD int, buf []byte) ([]int, error) {
+	if _, err := unix.Seek(dirFD, 0, 0); err != nil {
 		return nil, fmt.Errorf("rewind: %w", err)
 	}
-	var pids []int
 	for range maxDirentCalls {
-		n, err := getdents(procFD, buf)
+		n, err := getdents(dirFD, buf)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +117,18 @@ type worker struct {
 	fdPath  []byte // "PID/fd\x00"
 	hits    []hit  // matches of the current process
 	kept    []hit  // those that survived the second read
-	out     workerOut
+	// tables are the open descriptor directories of the current process:
+	// [0] its own /proc/PID/fd, then /proc/PID/task/TID/fd of each thread
+	// with a table of its own (tableTIDs[i]; tableTIDs[0] is the PID).
+	tables    []int
+	tableTIDs []int
+	tids      []int // thread ids of the current process
+	// kernelSeen: the hits come from a mechanism that read the tables in
+	// the kernel (Verify). Where /proc refuses the second read, they are
+	// kept as seen (the process's identity is still checked) and the
+	// process is counted in Adopted.
+	kernelSeen bool
+	out        workerOut
 }
 
 func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte) *worker {
@@ -181,7 +178,29 @@ func (w *worker) unreadable(pid, dirFD int, err error) {
 	if serr == nil {
 		u.UID = &st.Uid
 	}
+	if u.Reason != ReasonVanished {
+		u.Name, u.StartTime = w.identity(dirFD)
+	}
 	w.out.unreadable = append(w.out.unreadable, u)
+}
+
+// identity returns the command name and start time of the current
+// process from its stat, through dirFD or, when that is -1, by name under
+// /proc; zero values when it cannot be read.
+func (w *worker) identity(dirFD int) (string, uint64) {
+	if dirFD < 0 {
+		fd, err := w.openDir()
+		if err != nil {
+			return "", 0
+		}
+		defer unix.Close(fd)
+		dirFD = fd
+	}
+	st, err := w.readStat(dirFD)
+	if err != nil {
+		return "", 0
+	}
+	return string(st.Comm), st.StartTime
 }
 
 // process scans one process and records what it holds.
@@ -222,11 +241,17 @@ func (w *worker) process(pid int) {
 		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
 		return
 	}
-	defer unix.Close(fdFD)
+	w.tables = append(w.tables[:0], fdFD)
+	w.tableTIDs = append(w.tableTIDs[:0], pid)
+	defer w.closeTables()
 
 	w.hits = w.hits[:0]
-	if err := w.readFDs(fdFD); err != nil {
+	if err := w.readFDs(fdFD, 0); err != nil {
 		w.unreadable(pid, dirFD, fmt.Errorf("read %d/fd: %w", pid, err))
+		return
+	}
+	if err := w.readThreadTables(pid); err != nil {
+		w.unreadable(pid, dirFD, err)
 		return
 	}
 	if len(w.hits) == 0 {
@@ -254,7 +279,109 @@ func (w *worker) process(pid int) {
 	if h := w.s.hooks.afterFDs; h != nil {
 		h(pid)
 	}
-	w.verify(pid, dirFD, fdFD, st.StartTime)
+	w.verify(pid, dirFD, st.StartTime)
+}
+
+// closeTables closes the descriptor directories of the current process.
+func (w *worker) closeTables() {
+	for _, fd := range w.tables {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	w.tables = w.tables[:0]
+	w.tableTIDs = w.tableTIDs[:0]
+}
+
+// maxTableCompares bounds the kcmp calls that tell whether a thread shares
+// the table of a thread already read; past it the thread's table is read
+// anyway (the hits are the same, read twice).
+const maxTableCompares = 16
+
+// readThreadTables reads the descriptor tables of pid's threads that do
+// not share the leader's (a thread that called unshare(CLONE_FILES)): their
+// sockets are in no /proc/PID/fd. A single-threaded process costs one
+// fstatat: procfs gives the task directory 2 + (number of threads) links.
+// Threads are compared with kcmp(KCMP_FILES), and only those with a table
+// of their own are read, through /proc/PID/task/TID/fd. A thread that exits
+// meanwhile is skipped (its table went with it, or is the leader's).
+func (w *worker) readThreadTables(pid int) error {
+	taskPath := string(w.pidName[:len(w.pidName)-1]) + "/task"
+	var st unix.Stat_t
+	if err := unix.Fstatat(w.procFD, taskPath, &st, 0); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil // the process exited (or a test's tree has no task directory)
+		}
+		return fmt.Errorf("stat %s: %w", taskPath, err)
+	}
+	if st.Nlink <= 3 {
+		return nil
+	}
+	taskFD, err := unix.Openat(w.procFD, taskPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if vanished(err) {
+			return nil
+		}
+		return fmt.Errorf("open %s: %w", taskPath, err)
+	}
+	defer unix.Close(taskFD)
+	w.tids, err = appendPIDs(w.tids[:0], taskFD, w.dents)
+	if err != nil {
+		if vanished(err) {
+			return nil
+		}
+		return fmt.Errorf("list %s: %w", taskPath, err)
+	}
+	var name []byte
+	for _, tid := range w.tids {
+		if tid == pid || w.sharesReadTable(tid) {
+			continue
+		}
+		name = append(strconv.AppendInt(name[:0], int64(tid), 10), "/fd\x00"...)
+		fd, err := openat(taskFD, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+		if err != nil {
+			if vanished(err) {
+				continue
+			}
+			return fmt.Errorf("open %s/%d/fd: %w", taskPath, tid, err)
+		}
+		w.tables = append(w.tables, fd)
+		w.tableTIDs = append(w.tableTIDs, tid)
+		if err := w.readFDs(fd, len(w.tables)-1); err != nil {
+			if vanished(err) {
+				continue
+			}
+			return fmt.Errorf("read %s/%d/fd: %w", taskPath, tid, err)
+		}
+	}
+	return nil
+}
+
+// sharesReadTable reports whether thread tid shares a descriptor table
+// already read for the current process. A thread that exited shares
+// nothing left to read; when kcmp cannot tell (not built in, refused), the
+// table is read.
+func (w *worker) sharesReadTable(tid int) bool {
+	for i, other := range w.tableTIDs {
+		if i > maxTableCompares {
+			return false
+		}
+		same, err := sameFileTable(other, tid)
+		switch {
+		case errors.Is(err, unix.ESRCH):
+			if i == 0 {
+				// The leader exited (a zombie leader has no
+				// table): compare with the others, or read.
+				continue
+			}
+			return true
+		case err != nil:
+			return false
+		case same:
+			return true
+		}
+	}
+	return false
 }
 
 // openDir opens the directory /proc/PID of the current process (w.pidName).
@@ -278,10 +405,10 @@ func (w *worker) openFDs(pid, dirFD int) (int, error) {
 	return openat(w.procFD, w.fdPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 }
 
-// readFDs reads the descriptor directory fdFD and appends every descriptor
-// that points at a wanted socket to w.hits. This is the hot loop: it
-// allocates nothing per descriptor.
-func (w *worker) readFDs(fdFD int) error {
+// readFDs reads the descriptor directory fdFD, which is w.tables[table],
+// and appends every descriptor that points at a wanted socket to w.hits.
+// This is the hot loop: it allocates nothing per descriptor.
+func (w *worker) readFDs(fdFD, table int) error {
 	for range maxDirentCalls {
 		n, err := getdents(fdFD, w.dents)
 		if err != nil {
@@ -325,7 +452,7 @@ func (w *worker) readFDs(fdFD int) error {
 				continue
 			}
 			if _, ok := w.wanted[ino]; ok {
-				w.hits = append(w.hits, hit{inode: ino, fd: fd})
+				w.hits = append(w.hits, hit{inode: ino, fd: fd, table: table})
 			}
 		}
 	}
@@ -334,15 +461,26 @@ func (w *worker) readFDs(fdFD int) error {
 
 // verify re-reads the matched descriptors and the process's identity,
 // reads the owner's details and records the holding if it still stands.
-func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
+func (w *worker) verify(pid, dirFD int, start uint64) {
 	// Second read of every matched descriptor, in (inode, fd) order.
 	slices.SortFunc(w.hits, compareHits)
 	kept := w.kept[:0]
 	defer func() { w.kept = kept[:0] }()
 	var name []byte
+	adopted := false
 	for _, h := range w.hits {
 		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
-		m, err := readlinkat(fdFD, name, w.link)
+		var m int
+		var err error = unix.EACCES
+		if fd := w.tables[h.table]; fd != refusedTable {
+			m, err = readlinkat(fd, name, w.link)
+		}
+		if err != nil && w.kernelSeen && classify(err) == ReasonPermission {
+			// /proc refuses to confirm what the kernel showed.
+			kept = append(kept[:0], w.hits...)
+			adopted = true
+			break
+		}
 		if err == nil && m < len(w.link) {
 			if ino, ok := parseSocketInode(w.link[:m]); ok && ino == h.inode {
 				kept = append(kept, h)
@@ -405,6 +543,12 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 	} else {
 		o.uid = &uid
 	}
+	// A kernel without cgroups has no cgroup file: no detail is missing.
+	if b, _, err := w.readFile(dirFD, nameCgroup); err == nil {
+		o.owner.Cgroup = snapshot.CgroupPath(b)
+	} else if !errors.Is(err, unix.ENOENT) {
+		details = append(details, fmt.Errorf("read %d/cgroup: %w", pid, err))
+	}
 
 	// The last read confirms that everything above came from the process
 	// whose descriptors matched.
@@ -427,11 +571,18 @@ func (w *worker) verify(pid, dirFD, fdFD int, start uint64) {
 
 	o.hits = slices.Clone(kept)
 	w.out.holdings = append(w.out.holdings, o)
+	if adopted {
+		w.out.adopted = append(w.out.adopted, pid)
+	}
 }
 
-// compareHits orders hits by inode, then descriptor.
+// refusedTable stands in w.tables for a descriptor table /proc refused to
+// open, when the hits come from the kernel (worker.kernelSeen).
+const refusedTable = -2
+
+// compareHits orders hits by inode, then descriptor, then table.
 func compareHits(a, b hit) int {
-	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd))
+	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd), cmp.Compare(a.table, b.table))
 }
 
 // readNetNS records the network namespace of pid.

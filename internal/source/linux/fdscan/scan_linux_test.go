@@ -27,12 +27,19 @@ var (
 		cmdline: "/usr/libexec/postfix/master\x00-w\x00", exe: "/usr/libexec/postfix/master",
 		fds:   map[int]string{0: "/dev/null", 1: "/dev/null", 3: "socket:[1000]", 4: "pipe:[77]", 6: "socket:[2000]"},
 		netns: 4026531840,
+		// cgroup v1 and v2 mounted side by side, as on the development
+		// machine: the unified hierarchy's path is the one kept.
+		cgroup:     "9:name=systemd:/init.scope\n8:pids:/system.slice/postfix.service\n0::/system.slice/postfix.service\n",
+		cgroupPath: "/system.slice/postfix.service",
 	}
 	smtpd1 = fakeProc{
 		pid: 101, comm: "smtpd", ppid: 100, start: 600, ruid: 33, euid: 33,
 		cmdline: "smtpd\x00-n\x00smtp\x00-t\x00inet\x00", exe: "/usr/libexec/postfix/smtpd",
 		fds:   map[int]string{0: "/dev/null", 5: "socket:[1000]", 7: "anon_inode:[eventfd]"},
 		netns: 4026531840,
+		// cgroup v1 only: the name=systemd hierarchy's path.
+		cgroup:     "4:memory:/\n1:name=systemd:/system.slice/postfix@-.service\n",
+		cgroupPath: "/system.slice/postfix@-.service",
 	}
 	smtpd2 = fakeProc{
 		pid: 102, comm: "smtpd", ppid: 100, start: 601, ruid: 33, euid: 33,
@@ -71,6 +78,7 @@ func ownerOf(p fakeProc, fds ...int) snapshot.Owner {
 		PID: p.pid, StartTime: p.start, PPID: p.ppid, Name: p.comm,
 		Cmdline: splitCmdline([]byte(p.cmdline)), Exe: p.exe,
 		UID: snapshot.Uint32(p.euid), User: names[p.euid], FDs: fds,
+		Cgroup: p.cgroupPath,
 	}
 }
 
@@ -194,7 +202,7 @@ func TestScanFakeTree(t *testing.T) {
 				}}
 			},
 			owners:     map[uint64][]snapshot.Owner{1000: {ownerOf(master, 3), ownerOf(smtpd2, 5)}, 1001: full[1001], 3000: full[3000]},
-			unreadable: []Unreadable{{PID: smtpd1.pid, UID: &uid, Reason: ReasonPermission}},
+			unreadable: []Unreadable{{PID: smtpd1.pid, UID: &uid, Name: "smtpd", StartTime: smtpd1.start, Reason: ReasonPermission}},
 			states:     map[uint64]snapshot.OwnerState{1000: snapshot.OwnersPartial, 4000: snapshot.OwnersUnknown},
 			gaps:       []string{"owners/permission"},
 		},

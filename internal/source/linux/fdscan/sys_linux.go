@@ -15,6 +15,7 @@ var (
 	nameCmdline = []byte("cmdline\x00")
 	nameExe     = []byte("exe\x00")
 	nameNetNS   = []byte("ns/net\x00")
+	nameCgroup  = []byte("cgroup\x00")
 )
 
 // The wrappers below call openat and readlinkat with names that are already
@@ -80,4 +81,19 @@ func getdents(fd int, buf []byte) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// kcmpFiles is KCMP_FILES (linux/kcmp.h): compare two tasks' descriptor
+// tables.
+const kcmpFiles = 2
+
+// sameFileTable reports whether the tasks a and b share one descriptor
+// table (kcmp(2) returns 0). An error means the kernel could not tell: a
+// task exited (ESRCH), kcmp is not built in (ENOSYS) or not allowed (EPERM).
+func sameFileTable(a, b int) (bool, error) {
+	r, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(a), uintptr(b), kcmpFiles, 0, 0, 0)
+	if e != 0 {
+		return false, e
+	}
+	return r == 0, nil
 }

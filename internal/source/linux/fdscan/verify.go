@@ -21,4 +21,8 @@ type SocketFD struct {
 	Inode uint64
 	// FD is the descriptor number.
 	FD int
+	// TID is the thread whose descriptor table holds FD when that is not
+	// the process's own table (a thread that called
+	// unshare(CLONE_FILES)); 0 or the PID for the process's table.
+	TID int
 }

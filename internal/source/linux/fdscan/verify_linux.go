@@ -32,6 +32,61 @@ func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 	return s.merge(outs, len(holdings)), nil
 }
 
+// VerifyAndScanUnseen verifies holdings as Verify does, and scans as Scan
+// does every process listed in ProcRoot that is not in seen: the mechanism
+// that found the holdings saw only the processes in seen, and what it did
+// not see (a process it may not look into, a kernel thread, a process that
+// started after it) must be read through /proc before any socket can be
+// said to be held by no process. Result.Processes counts the processes
+// listed, Result.Unseen those scanned here, and Result.NetNS is collected
+// for those alone.
+func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
+	root := s.procRoot()
+	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	defer unix.Close(procFD)
+	dents := make([]byte, direntBuf)
+	pids, err := appendPIDs(nil, procFD, dents)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	type job struct {
+		holding *Holding
+		pid     int
+	}
+	jobs := make([]job, 0, len(holdings))
+	for i := range holdings {
+		jobs = append(jobs, job{holding: &holdings[i]})
+	}
+	unseen := 0
+	for _, pid := range pids {
+		if _, ok := seen[pid]; !ok {
+			jobs = append(jobs, job{pid: pid})
+			unseen++
+		}
+	}
+	// Each worker takes chunks of jobs, so that a few processes with huge
+	// tables do not leave the other workers idle. The first worker reuses
+	// the getdents64 buffer of the /proc listing.
+	outs := inWorkers(s.Workers, 32, jobs, func(i int) *worker {
+		if i == 0 {
+			return s.newWorker(procFD, wanted, dents)
+		}
+		return s.newWorker(procFD, wanted, nil)
+	}, func(w *worker, j job) {
+		if j.holding != nil {
+			w.verifyHolding(*j.holding)
+		} else {
+			w.process(j.pid)
+		}
+	})
+	res := s.merge(outs, len(pids))
+	res.Unseen = unseen
+	return res, nil
+}
+
 // verifyHolding checks and describes one holding found elsewhere.
 func (w *worker) verifyHolding(h Holding) {
 	if len(h.Sockets) == 0 {
@@ -64,24 +119,61 @@ func (w *worker) verifyHolding(h Holding) {
 		return
 	}
 	fdFD, err := w.openFDs(pid, dirFD)
-	if err != nil {
-		if vanished(err) {
-			w.out.vanished++
-		} else {
-			w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
-		}
+	switch {
+	case err != nil && vanished(err):
+		w.out.vanished++
+		return
+	case err != nil && classify(err) == ReasonPermission:
+		fdFD = refusedTable // the kernel's view stands (see verify)
+	case err != nil:
+		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
 		return
 	}
-	defer unix.Close(fdFD)
+	w.kernelSeen = true
+	defer func() { w.kernelSeen = false }()
+	w.tables = append(w.tables[:0], fdFD)
+	w.tableTIDs = append(w.tableTIDs[:0], pid)
+	defer w.closeTables()
 
 	w.hits = w.hits[:0]
 	for _, s := range h.Sockets {
-		w.hits = append(w.hits, hit{inode: s.Inode, fd: s.FD})
+		table, err := w.threadTable(pid, dirFD, s.TID)
+		if err != nil {
+			w.unreadable(pid, dirFD, err)
+			return
+		}
+		w.hits = append(w.hits, hit{inode: s.Inode, fd: s.FD, table: table})
 	}
 	slices.SortFunc(w.hits, compareHits)
 	w.hits = slices.Compact(w.hits)
 	if hk := w.s.hooks.afterFDs; hk != nil {
 		hk(pid)
 	}
-	w.verify(pid, dirFD, fdFD, h.StartTime)
+	w.verify(pid, dirFD, h.StartTime)
+}
+
+// threadTable returns the index in w.tables of the descriptor table of
+// thread tid of pid, opening /proc/PID/task/TID/fd the first time. A thread
+// that exited gets a closed table (-1), on which the second read of its
+// descriptors fails and they count as changed.
+func (w *worker) threadTable(pid, dirFD, tid int) (int, error) {
+	if tid == 0 {
+		tid = pid
+	}
+	if i := slices.Index(w.tableTIDs, tid); i >= 0 {
+		return i, nil
+	}
+	name := []byte("task/" + strconv.Itoa(tid) + "/fd\x00")
+	fd, err := openat(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	switch {
+	case err != nil && vanished(err):
+		fd = -1
+	case err != nil && classify(err) == ReasonPermission:
+		fd = refusedTable
+	case err != nil:
+		return 0, fmt.Errorf("open %d/task/%d/fd: %w", pid, tid, err)
+	}
+	w.tables = append(w.tables, fd)
+	w.tableTIDs = append(w.tableTIDs, tid)
+	return len(w.tables) - 1, nil
 }

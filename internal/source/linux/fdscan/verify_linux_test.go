@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // holdingsOf returns, for the fake processes, what another mechanism would
@@ -42,6 +44,7 @@ func TestVerify(t *testing.T) {
 		vanished int
 		changed  int
 		unread   []int
+		adopted  []int
 	}{
 		{name: "all hold", owners: full},
 		{
@@ -97,6 +100,38 @@ func TestVerify(t *testing.T) {
 			owners: map[uint64][]ownerKey{1000: {{smtpd1.pid, 5}, {smtpd2.pid, 5}}, 1001: full[1001], 3000: full[3000]},
 			unread: []int{master.pid},
 		},
+		{
+			// /proc refuses (EACCES) what the kernel showed: the
+			// holding stands, its identity checked, and is named.
+			name: "fd directory refused with EACCES: the kernel's view is adopted",
+			hooks: func(string) hooks {
+				return hooks{openFDs: func(pid int) error {
+					if pid == master.pid {
+						return unix.EACCES
+					}
+					return nil
+				}}
+			},
+			owners:  full,
+			adopted: []int{master.pid},
+		},
+		{
+			name: "adopted, but the PID was reused",
+			edit: func(root string, hs []Holding) []Holding {
+				rewriteStat(t, root, master, master.start+1)
+				return hs
+			},
+			hooks: func(string) hooks {
+				return hooks{openFDs: func(pid int) error {
+					if pid == master.pid {
+						return unix.EACCES
+					}
+					return nil
+				}}
+			},
+			owners:   map[uint64][]ownerKey{1000: {{smtpd1.pid, 5}, {smtpd2.pid, 5}}, 1001: full[1001], 3000: full[3000]},
+			vanished: 1,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +162,9 @@ func TestVerify(t *testing.T) {
 				}
 				if !slices.Equal(unread, tt.unread) {
 					t.Errorf("workers %d: unreadable %v, want %v", workers, unread, tt.unread)
+				}
+				if !slices.Equal(res.Adopted, tt.adopted) {
+					t.Errorf("workers %d: adopted %v, want %v", workers, res.Adopted, tt.adopted)
 				}
 			}
 		})

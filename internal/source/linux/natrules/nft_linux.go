@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
+	"github.com/openports/openports/internal/firewall/nft"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,7 +59,7 @@ func ReadNFTables(nsFD int) (*Ruleset, error) {
 		}
 		ch := Chain{Name: c.Name}
 		if c.Type == nftables.ChainTypeNAT && c.Hooknum != nil {
-			ch.Hook = hookName(*c.Hooknum)
+			ch.Hook = nft.HookName(familyName(c.Table.Family), *c.Hooknum)
 		}
 		for _, r := range rules {
 			ch.Rules = append(ch.Rules, decodeRule(r, c.Table.Family))
@@ -69,39 +71,7 @@ func ReadNFTables(nsFD int) (*Ruleset, error) {
 
 func tableKey(t *nftables.Table) string { return familyName(t.Family) + " " + t.Name }
 
-func familyName(f nftables.TableFamily) string {
-	switch f {
-	case nftables.TableFamilyIPv4:
-		return "ip"
-	case nftables.TableFamilyIPv6:
-		return "ip6"
-	case nftables.TableFamilyINet:
-		return "inet"
-	case nftables.TableFamilyBridge:
-		return "bridge"
-	case nftables.TableFamilyARP:
-		return "arp"
-	case nftables.TableFamilyNetdev:
-		return "netdev"
-	}
-	return fmt.Sprintf("family-%d", f)
-}
-
-func hookName(h nftables.ChainHook) string {
-	switch h {
-	case *nftables.ChainHookPrerouting:
-		return "prerouting"
-	case *nftables.ChainHookInput:
-		return "input"
-	case *nftables.ChainHookForward:
-		return "forward"
-	case *nftables.ChainHookOutput:
-		return "output"
-	case *nftables.ChainHookPostrouting:
-		return "postrouting"
-	}
-	return fmt.Sprintf("hook-%d", h)
-}
+func familyName(f nftables.TableFamily) string { return nft.Family(f) }
 
 // What a register holds while a rule's expressions are read.
 type regKind int

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/firewall/iptables"
+	"github.com/openports/openports/internal/firewall/pf"
+)
+
+// readFirewallFile reads a saved ruleset for analyze --firewall: the output
+// of pfctl -sr (OpenBSD, FreeBSD), or of iptables-save or ip6tables-save.
+func readFirewallFile(path string) (*firewall.Ruleset, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--firewall: %w", err)
+	}
+	var rs *firewall.Ruleset
+	switch {
+	case bytes.Contains(data, []byte("\n*filter")) || bytes.HasPrefix(data, []byte("*")) || bytes.Contains(data, []byte("\n*raw")):
+		family := firewall.FamilyIP
+		if bytes.Contains(data, []byte("ip6tables-save")) {
+			family = firewall.FamilyIP6
+		}
+		rs, err = iptables.Parse(data, iptables.BackendLegacy, family)
+	case pf.Detect(data):
+		rs, err = pf.Parse(data)
+	default:
+		return nil, fmt.Errorf("--firewall %s: expected the output of pfctl -sr, iptables-save or ip6tables-save", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--firewall %s: %w", path, err)
+	}
+	return rs, nil
+}

@@ -1,0 +1,251 @@
+package analysis
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+)
+
+// firewallVerdict evaluates the ruleset for a new connection from another
+// machine to row: one synthetic packet per interface that can carry it, IP
+// version and destination address. It returns nil for rows the ruleset
+// does not filter (another namespace, loopback-only, raw sockets).
+func firewallVerdict(rs *firewall.Ruleset, ifaces []snapshot.Interface, row *report.Row) *report.Firewall {
+	if rs == nil || rs.NetNS != 0 && rs.NetNS != row.NetNS || row.Exposure == report.ExposureLoopback {
+		return nil
+	}
+	proto := protoNumber(row.Proto)
+	if proto == 0 {
+		return nil
+	}
+	fw := &report.Firewall{Backends: rs.Backends, Notes: rs.Notes, Probes: []report.FirewallProbe{}}
+	if len(rs.Unread) > 0 {
+		fw.Verdict = report.FirewallUnknown
+		for _, u := range rs.Unread {
+			fw.Reasons = append(fw.Reasons, u.Backend+" could not be read: "+u.Detail)
+		}
+		return fw
+	}
+	for _, p := range packets(ifaces, row, proto) {
+		res := rs.Evaluate(p)
+		probe := report.FirewallProbe{Interface: p.Iif, Family: p.Family, Address: p.Daddr.String(), Result: res}
+		if p.Iif == "" {
+			probe.Interface = "any"
+		}
+		if !p.Daddr.IsValid() {
+			probe.Address = "any"
+		}
+		fw.Probes = append(fw.Probes, probe)
+	}
+	summarise(fw)
+	return fw
+}
+
+func protoNumber(p snapshot.Proto) uint8 {
+	switch p {
+	case snapshot.TCP:
+		return firewall.ProtoTCP
+	case snapshot.UDP:
+		return firewall.ProtoUDP
+	case snapshot.UDPLite:
+		return firewall.ProtoUDPLite
+	case snapshot.SCTP:
+		return firewall.ProtoSCTP
+	}
+	return 0
+}
+
+// packets are the synthetic packets that can reach row's sockets from
+// another machine: for a wildcard, every address of every interface other
+// than loopback (of the IP versions the row reaches); for one address,
+// that address on its interface; for a device-bound socket, that device's
+// addresses.
+func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewall.Packet {
+	if len(ifaces) == 0 {
+		return anyInterface(row, proto)
+	}
+	var hostAddrs []netip.Addr
+	var routes []firewall.Route
+	for _, ifc := range ifaces {
+		for _, p := range ifc.Addrs {
+			hostAddrs = append(hostAddrs, p.Addr().Unmap())
+			routes = append(routes, firewall.Route{Prefix: p.Masked(), Iface: ifc.Name, Index: uint32(ifc.Index)})
+		}
+	}
+	var out []firewall.Packet
+	seen := map[string]bool{}
+	for _, s := range rowSockets(row) {
+		local := s.Local.Addr().Unmap()
+		for _, ifc := range ifaces {
+			if !ifc.Up || isLoopbackIface(ifc) {
+				continue
+			}
+			if s.Interface != "" && ifc.Name != s.Interface {
+				continue
+			}
+			for _, pfx := range ifc.Addrs {
+				a := pfx.Addr().Unmap()
+				if a.IsLoopback() || a.IsMulticast() {
+					continue
+				}
+				family := firewall.FamilyIP
+				if a.Is6() {
+					family = firewall.FamilyIP6
+				}
+				if !reaches(s.Reach, family) {
+					continue
+				}
+				if !local.IsUnspecified() && a != local {
+					continue
+				}
+				key := ifc.Name + "|" + a.String()
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out = append(out, firewall.Packet{
+					Family: family, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: familyPrefixes(ifc.Addrs, family),
+					Daddr: a, Proto: proto, Dport: s.Local.Port(), Local: hostAddrs, Routes: routes,
+				})
+			}
+		}
+	}
+	return out
+}
+
+// rowSockets are the sockets a packet to row may reach: the row's own, or
+// for a port published by DNAT with no local socket, one standing for the
+// published address.
+func rowSockets(row *report.Row) []report.Socket {
+	if len(row.Sockets) > 0 || row.Published == nil {
+		return row.Sockets
+	}
+	addr := netip.IPv6Unspecified()
+	if a, err := netip.ParseAddr(row.Address); err == nil {
+		addr = a
+	}
+	return []report.Socket{{Socket: snapshot.Socket{Proto: row.Proto, Local: netip.AddrPortFrom(addr, row.Port)},
+		Exposure: row.Exposure, Reach: row.Reach, Interface: row.Interface}}
+}
+
+// anyInterface are the packets for a snapshot without interfaces (a saved
+// tool output and a saved ruleset): one per IP version, on any interface,
+// to the socket's address or, for a wildcard, any local address; rules on
+// the interface or the address then make the row partly open.
+func anyInterface(row *report.Row, proto uint8) []firewall.Packet {
+	var out []firewall.Packet
+	seen := map[string]bool{}
+	for _, s := range rowSockets(row) {
+		local := s.Local.Addr().Unmap()
+		for _, family := range []string{firewall.FamilyIP, firewall.FamilyIP6} {
+			if !reaches(s.Reach, family) || local.IsValid() && !local.IsUnspecified() && local.Is4() != (family == firewall.FamilyIP) {
+				continue
+			}
+			p := firewall.Packet{Family: family, Proto: proto, Dport: s.Local.Port(), Iif: s.Interface}
+			if local.IsValid() && !local.IsUnspecified() {
+				p.Daddr = local
+			}
+			if key := family + "|" + p.Daddr.String() + "|" + p.Iif; !seen[key] {
+				seen[key] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func reaches(reach, family string) bool {
+	switch reach {
+	case report.ReachV4:
+		return family == firewall.FamilyIP
+	case report.ReachV6:
+		return family == firewall.FamilyIP6
+	}
+	return true
+}
+
+func isLoopbackIface(ifc snapshot.Interface) bool {
+	if ifc.Name == "lo" || ifc.Name == "lo0" {
+		return true
+	}
+	for _, p := range ifc.Addrs {
+		if !p.Addr().IsLoopback() {
+			return false
+		}
+	}
+	return len(ifc.Addrs) > 0
+}
+
+func familyPrefixes(ps []netip.Prefix, family string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range ps {
+		if p.Addr().Unmap().Is4() == (family == firewall.FamilyIP) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// summarise turns the probes into the row's verdict: open or blocked only
+// when every probe agrees, partly when some are open and some not, unknown
+// when any probe is unknown or there is no probe at all.
+func summarise(fw *report.Firewall) {
+	count := map[firewall.Verdict]int{}
+	for _, p := range fw.Probes {
+		count[p.Verdict]++
+		if p.DNAT != "" && !slices.Contains(fw.DNAT, p.DNAT) {
+			fw.DNAT = append(fw.DNAT, p.DNAT)
+		}
+		for _, r := range p.Reasons {
+			if !slices.Contains(fw.Reasons, r) {
+				fw.Reasons = append(fw.Reasons, r)
+			}
+		}
+	}
+	n := len(fw.Probes)
+	switch {
+	case n == 0:
+		fw.Verdict = report.FirewallUnknown
+		fw.Reasons = append(fw.Reasons, "no interface other than loopback carries this address")
+		return
+	case count[firewall.Unknown] > 0:
+		fw.Verdict = report.FirewallUnknown
+		return
+	case count[firewall.Open] == n:
+		fw.Verdict = report.FirewallOpen
+	case count[firewall.Blocked] == n:
+		fw.Verdict = report.FirewallBlocked
+	default:
+		fw.Verdict = report.FirewallPartly
+		for _, p := range fw.Probes {
+			v := "v4"
+			if p.Family == firewall.FamilyIP6 {
+				v = "v6"
+			}
+			where := p.Interface + " " + v
+			if p.DNAT != "" {
+				where += " (dnat)"
+			}
+			if p.Verdict == firewall.Partly {
+				where += " (some sources)"
+			}
+			if p.Verdict != firewall.Blocked && !slices.Contains(fw.OpenOn, where) {
+				fw.OpenOn = append(fw.OpenOn, where)
+			}
+		}
+	}
+	if fw.Verdict == report.FirewallPartly {
+		return // no one rule decides: the probes and OpenOn say where
+	}
+	// The deciding rule: the first probe's (all probes agree).
+	for _, p := range fw.Probes {
+		if p.By != nil {
+			by := *p.By
+			fw.By = &by
+			break
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package firewall_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// The ports the differential test listens on (dual-stack, in the test
+// namespace) and the ones generated rules also name without a listener.
+var (
+	tcpPorts   = []uint16{22, 80, 443, 3306, 8080}
+	udpPorts   = []uint16{53, 123, 161}
+	otherPorts = []uint16{25, 8443, 9999}
+)
+
+// generator writes random but valid nft rulesets from a seeded source:
+// the same seed gives the same rulesets.
+type generator struct {
+	r *rand.Rand
+	// unknowns counts rules drawn from the matches the evaluator does not
+	// model; they are kept rare so that most cases get an answer.
+	sets   []string
+	chains []string
+}
+
+func (g *generator) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+func (g *generator) port() uint16 {
+	all := append(append(append([]uint16{}, tcpPorts...), udpPorts...), otherPorts...)
+	return all[g.r.IntN(len(all))]
+}
+
+func (g *generator) ports(n int) string {
+	seen := map[uint16]bool{}
+	var out []string
+	for range n {
+		p := g.port()
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, fmt.Sprint(p))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// verdict is a terminal or jumping verdict allowed in a chain of hook
+// (reject only in input).
+func (g *generator) verdict(hook, l4 string, jumps bool) string {
+	vs := []string{"accept", "drop", "accept", "drop"}
+	if hook == "input" {
+		vs = append(vs, "reject")
+		if l4 == "tcp" {
+			vs = append(vs, "reject with tcp reset")
+		}
+	}
+	if jumps && len(g.chains) > 0 {
+		c := g.chains[g.r.IntN(len(g.chains))]
+		vs = append(vs, "jump "+c, "goto "+c)
+	}
+	v := vs[g.r.IntN(len(vs))]
+	if v == "reject with tcp reset" {
+		return "meta l4proto tcp " + v
+	}
+	return v
+}
+
+// match is one random match expression (possibly empty).
+// l4 is the rule's transport protocol and net its network family ("ip",
+// "ip6" or "" for either): nft refuses a rule that names two.
+func (g *generator) match(family, l4, net string) string {
+	v4 := family == "ip" || net == "ip"
+	v6 := family == "ip6" || net == "ip6"
+	var ms []string
+	ms = append(ms,
+		fmt.Sprintf("%s dport %d", l4, g.port()),
+		fmt.Sprintf("%s dport { %s }", l4, g.ports(3)),
+		fmt.Sprintf("th dport %d", g.port()),
+		fmt.Sprintf("%s dport %d-%d", l4, 20+g.r.IntN(100), 100+g.r.IntN(9000)),
+		fmt.Sprintf("%s dport != %d", l4, g.port()),
+		"meta l4proto "+l4,
+		"ct state established,related",
+		"ct state new",
+		"ct state invalid",
+		"iifname \""+g.pick("veth-op0", "eth9", "veth-op*")+"\"",
+		"iifname != \"veth-op0\"",
+		"iif lo",
+		"fib daddr type local",
+		"fib daddr type "+g.pick("broadcast", "multicast"),
+		"meta pkttype host",
+	)
+	if l4 == "tcp" {
+		ms = append(ms, "tcp flags syn", "tcp flags & (syn|ack) == syn")
+	}
+	if family == "inet" && net == "" {
+		ms = append(ms, "meta nfproto "+g.pick("ipv4", "ipv6"))
+	}
+	if v4 {
+		ms = append(ms,
+			"ip saddr "+g.pick("192.0.2.0/24", "198.51.100.0/24", "192.0.2.2", "192.0.2.128/25"),
+			"ip saddr != 192.0.2.0/24",
+			"ip daddr "+g.pick("192.0.2.1", "198.51.100.1", "192.0.2.0/24"),
+			"ip saddr { 198.51.100.7, 192.0.2.0/26 }",
+			fmt.Sprintf("ip saddr . %s dport { 192.0.2.2 . %d, 198.51.100.1 . %d }", l4, g.port(), g.port()),
+		)
+	}
+	if v6 {
+		ms = append(ms,
+			"ip6 saddr "+g.pick("2001:db8::/64", "2001:db8:1::/48", "2001:db8::2"),
+			"ip6 daddr "+g.pick("2001:db8::1", "2001:db8::99"),
+			"ip6 saddr != 2001:db8::/64",
+		)
+	}
+	for _, s := range g.sets {
+		ms = append(ms, fmt.Sprintf("%s dport @%s", l4, s))
+	}
+	// Matches the evaluator does not model: rare.
+	if g.r.IntN(100) < 3 {
+		return g.pick("meta mark 0x1", "limit rate 3/second", "ct mark 0x2", "meta skuid 0")
+	}
+	return ms[g.r.IntN(len(ms))]
+}
+
+// rule is one random rule of a chain.
+func (g *generator) rule(family, hook string, jumps bool) string {
+	var parts []string
+	l4 := g.pick("tcp", "udp")
+	net := ""
+	if family == "inet" {
+		net = g.pick("", "", "ip", "ip6")
+	}
+	if g.r.IntN(4) == 0 {
+		parts = append(parts, "counter")
+	}
+	for range g.r.IntN(3) + 1 {
+		parts = append(parts, g.match(family, l4, net))
+	}
+	if g.r.IntN(8) == 0 {
+		// A verdict map on the destination port.
+		var elems []string
+		seen := map[uint16]bool{}
+		for range 3 {
+			p := g.port()
+			if !seen[p] {
+				seen[p] = true
+				v := g.verdict(hook, l4, jumps)
+				if strings.Contains(v, "reject") {
+					v = "drop" // a map holds verdicts; reject is a statement
+				}
+				elems = append(elems, fmt.Sprintf("%d : %s", p, v))
+			}
+		}
+		return strings.Join(parts[:len(parts)-1], " ") + fmt.Sprintf(" %s dport vmap { %s }", l4, strings.Join(elems, ", "))
+	}
+	if g.r.IntN(10) == 0 {
+		// A rule without a verdict: a counter or log that changes nothing.
+		return strings.Join(parts, " ") + " log prefix \"x \""
+	}
+	if strings.Contains(strings.Join(parts, " "), "established") {
+		// A rule for established packets judges the handshake's later
+		// packets, which the evaluator (it answers for a connection's
+		// first packet) does not; a reject there would reset the probe's
+		// connection right after the SYN-ACK that proves the first
+		// packet got in. Accept or drop leave the proof intact.
+		return strings.Join(parts, " ") + " " + g.pick("accept", "drop")
+	}
+	return strings.Join(parts, " ") + " " + g.verdict(hook, l4, jumps)
+}
+
+// ruleset is one random ruleset in nft -f syntax.
+func (g *generator) ruleset() string {
+	var b strings.Builder
+	g.sets, g.chains = nil, nil
+	tables := []string{"inet"}
+	if g.r.IntN(3) == 0 {
+		tables = append(tables, g.pick("ip", "ip6"))
+	}
+	for ti, family := range tables {
+		fmt.Fprintf(&b, "table %s t%d {\n", family, ti)
+		g.sets, g.chains = nil, nil
+		if g.r.IntN(2) == 0 {
+			g.sets = append(g.sets, "ports")
+			fmt.Fprintf(&b, "  set ports { type inet_service; elements = { %s } }\n", g.ports(3))
+		}
+		if g.r.IntN(3) == 0 {
+			g.sets = append(g.sets, "ranges")
+			lo := 20 + g.r.IntN(400)
+			fmt.Fprintf(&b, "  set ranges { type inet_service; flags interval; auto-merge; elements = { %d-%d, %d } }\n", lo, lo+g.r.IntN(200), g.port())
+		}
+		for i := range g.r.IntN(3) {
+			name := fmt.Sprintf("sub%d", i)
+			fmt.Fprintf(&b, "  chain %s {\n", name)
+			for range g.r.IntN(4) + 1 {
+				r := g.rule(family, "input", false)
+				if g.r.IntN(6) == 0 {
+					r = g.match(family, "tcp", "") + " return"
+				}
+				fmt.Fprintf(&b, "    %s\n", r)
+			}
+			b.WriteString("  }\n")
+			g.chains = append(g.chains, name)
+		}
+		if g.r.IntN(4) == 0 {
+			fmt.Fprintf(&b, "  chain pre {\n    type filter hook prerouting priority %d; policy accept;\n", -300+g.r.IntN(300))
+			for range g.r.IntN(3) + 1 {
+				fmt.Fprintf(&b, "    %s\n", g.rule(family, "prerouting", false))
+			}
+			b.WriteString("  }\n")
+		}
+		for i := range g.r.IntN(2) + 1 {
+			fmt.Fprintf(&b, "  chain in%d {\n    type filter hook input priority %d; policy %s;\n", i, -20+g.r.IntN(40), g.pick("accept", "drop"))
+			for range g.r.IntN(7) + 1 {
+				fmt.Fprintf(&b, "    %s\n", g.rule(family, "input", true))
+			}
+			b.WriteString("  }\n")
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}

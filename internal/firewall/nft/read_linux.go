@@ -1,0 +1,80 @@
+package nft
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/google/nftables"
+
+	"github.com/openports/openports/internal/firewall"
+)
+
+// Read dumps every table, chain, rule and set of the network namespace
+// open at nsFD (-1: the caller's own) and converts them.
+func Read(nsFD int) (rs *firewall.Ruleset, err error) {
+	// google/nftables panics on some malformed attributes while decoding
+	// (found by FuzzExprDecode); a kernel we cannot decode is an unread
+	// ruleset, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			rs, err = nil, fmt.Errorf("nftables: decoding the kernel's answer failed: %v", p)
+		}
+	}()
+	var opts []nftables.ConnOption
+	if nsFD >= 0 {
+		opts = append(opts, nftables.WithNetNSFd(nsFD))
+	}
+	conn, err := nftables.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	rs = &firewall.Ruleset{Backends: []string{Backend}, Chains: []firewall.Chain{}}
+	chains, err := conn.ListChains()
+	if err != nil {
+		return nil, fmt.Errorf("nftables: list chains: %w", err)
+	}
+	for _, c := range chains {
+		fc := Chain(c)
+		rules, err := conn.GetRules(c.Table, c)
+		if err != nil {
+			return nil, fmt.Errorf("nftables: rules of %s %s %s: %w", fc.Family, fc.Table, fc.Name, err)
+		}
+		for _, r := range rules {
+			fc.Rules = append(fc.Rules, Rule(r))
+		}
+		rs.Chains = append(rs.Chains, fc)
+	}
+	tables, err := conn.ListTables()
+	if err != nil {
+		return nil, fmt.Errorf("nftables: list tables: %w", err)
+	}
+	for _, t := range tables {
+		sets, err := conn.GetSets(t)
+		if err != nil {
+			return nil, fmt.Errorf("nftables: sets of %s %s: %w", Family(t.Family), t.Name, err)
+		}
+		for _, s := range sets {
+			elems, err := conn.GetSetElements(s)
+			if err != nil {
+				return nil, fmt.Errorf("nftables: elements of %s %s @%s: %w", Family(t.Family), t.Name, s.Name, err)
+			}
+			fs, err := Set(s, elems)
+			if err != nil {
+				return nil, fmt.Errorf("nftables: %w", err)
+			}
+			rs.Sets = append(rs.Sets, fs)
+		}
+	}
+	return rs, nil
+}
+
+// ReadPath is Read for the namespace at a path (/proc/PID/ns/net,
+// /run/netns/NAME).
+func ReadPath(path string) (*firewall.Ruleset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	defer f.Close()
+	return Read(int(f.Fd()))
+}

@@ -1,0 +1,50 @@
+package report
+
+import "github.com/openports/openports/internal/firewall"
+
+// Firewall verdicts of a row (FirewallRow.Verdict).
+const (
+	FirewallOpen    = "open"
+	FirewallBlocked = "blocked"
+	FirewallPartly  = "partly"
+	FirewallUnknown = "unknown"
+)
+
+// Firewall is what the host's packet filter does with a new connection
+// from another machine to a row's sockets: evaluated for every interface
+// and IP version that can carry one.
+type Firewall struct {
+	// Verdict is open (every probe accepted), blocked (every probe
+	// dropped or rejected), partly (some of each, or only from some
+	// sources) or unknown (see Reasons). A probe that a DNAT rule sends
+	// to another host is judged by the forward chains.
+
+	Verdict string `json:"verdict"`
+	// OpenOn lists where the row is open when the verdict is partly:
+	// "eth1 v4", "eth0 v6 (some sources)".
+	OpenOn []string `json:"open_on,omitempty"`
+	// By is the rule that decides: the drop of a blocked row, the last
+	// accept of an open one.
+	By *firewall.Decision `json:"by,omitempty"`
+	// DNAT lists where destination NAT sends the probes (a published
+	// container port: "192.0.2.2:80"); the socket itself never sees them.
+	DNAT []string `json:"dnat,omitempty"`
+	// Reasons say why the verdict is unknown or depends on the source.
+	Reasons []string `json:"reasons,omitempty"`
+	// Backends are the rule sets evaluated ("nftables",
+	// "iptables-legacy"); Notes facts about them ("both-backends").
+	Backends []string `json:"backends,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	// Probes are the evaluations behind the verdict, one per interface,
+	// IP version and destination address.
+	Probes []FirewallProbe `json:"probes"`
+}
+
+// FirewallProbe is one synthetic packet evaluated.
+type FirewallProbe struct {
+	Interface string `json:"interface"`
+	// Family is ip or ip6.
+	Family  string `json:"family"`
+	Address string `json:"address"`
+	firewall.Result
+}

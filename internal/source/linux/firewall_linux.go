@@ -1,0 +1,42 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/firewall/iptables"
+	"github.com/openports/openports/internal/firewall/nft"
+	"github.com/openports/openports/internal/source/tool"
+)
+
+// readFirewall reads the packet filter of the collector's own namespace
+// (id self): nftables over netlink, and iptables-legacy through
+// iptables-save when its tables are loaded. What cannot be read is listed
+// in Unread, so that verdicts say unknown instead of open.
+func readFirewall(ctx context.Context, self uint64, proc string) *firewall.Ruleset {
+	rs, err := nft.Read(-1)
+	if err != nil {
+		rs = &firewall.Ruleset{Chains: []firewall.Chain{}}
+		rs.Unread = append(rs.Unread, unread(nft.Backend, err))
+	}
+	rs.NetNS = self
+	legacy, err := iptables.ReadLegacy(ctx, tool.Exec{}, filepath.Join(proc, "self/net"))
+	switch {
+	case err != nil:
+		rs.Unread = append(rs.Unread, unread(iptables.BackendLegacy, err))
+	case legacy != nil:
+		rs.Merge(legacy)
+	}
+	return rs
+}
+
+func unread(backend string, err error) firewall.Unread {
+	reason := "error"
+	if errors.Is(err, os.ErrPermission) {
+		reason = "permission"
+	}
+	return firewall.Unread{Backend: backend, Reason: reason, Detail: err.Error()}
+}
