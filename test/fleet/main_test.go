@@ -37,10 +37,16 @@ var (
 )
 
 // openports builds ./cmd/openports once per test run, in a world-readable
-// directory, and returns its path.
+// directory, and returns its path (or OPENPORTS_TEST_BIN's, when set).
 func openports(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		// The same prebuilt binary test/integration accepts.
+		if prebuilt := os.Getenv("OPENPORTS_TEST_BIN"); prebuilt != "" {
+			binPath = prebuilt
+			_, buildErr = os.Stat(prebuilt)
+			return
+		}
 		if binDir, buildErr = os.MkdirTemp("", "openports-fleet-"); buildErr != nil {
 			return
 		}
