@@ -27,7 +27,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 IDPKG     := github.com/openports/openports/internal/identity
 LDFLAGS   := -s -w -X $(IDPKG).version=$(VERSION) -X $(IDPKG).commit=$(COMMIT) -X $(IDPKG).date=$(DATE)
 
-.PHONY: test test-deps vet fmt-check build cross bench man completions package
+.PHONY: test test-deps vet fmt-check build cross bench fuzz man completions package
 
 test: test-deps vet fmt-check
 	GO=$(GO) ./scripts/gotest.sh $(RACE) $(GOFLAGS_T)
@@ -55,6 +55,10 @@ cross:
 			echo "cross: $$os/$$arch FAILED"; fail=1; \
 		fi; \
 	done; exit $$fail
+
+# fuzz: every fuzz target for FUZZTIME each (3s), for CI; FUZZ=internal/parse
+# runs a subset.
+fuzz: ; scripts/fuzz.sh $(or $(FUZZTIME),3s) $(or $(FUZZ),.)
 
 bench: ; go run ./bench/runner -preset $(or $(PRESET),small)
 

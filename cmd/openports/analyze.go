@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/policy"
@@ -27,6 +27,10 @@ const analyzeExample = `  # the seed's listing followed by its fstat | grep : in
 
   # for scripts
   openports analyze -o json ss-tulpn.txt | jq '.rows[] | {proto, port, processes}'`
+
+// maxWarnings is how many lines not understood (and parts, and joins) are
+// described on standard error; the rest are counted.
+const maxWarnings = 100
 
 type analyzeOptions struct {
 	format      string
@@ -69,9 +73,12 @@ Lines no parser understands are warnings on standard error
 line; --strict makes them an error.
 
 Exit codes: 0 complete view; 2 usage error, missing file, unknown format,
-an input no line of which could be read, or a problem line with --strict;
-3 some owners are unknown (the output has no process column, or no owner
-part holds the socket).`,
+an empty input or one no line of which could be read, or a problem line
+with --strict; 3 incomplete view: some owners are unknown (the output has
+no process column, or no owner part holds the socket), a line was not
+understood (a last line without a newline may have been cut and is not
+used), or the output cannot show listening sockets (netstat without -a or
+-l).`,
 		Example: analyzeExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -101,25 +108,38 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 	}
 	var parts []join.Part
-	problems := 0
+	problems, described, connected := 0, 0, 0
 	for _, name := range args {
-		in, err := readInput(cmd, name, o.format)
+		in, err := readInput(cmd, name, multi.Options{Format: o.format, ListeningOnly: !o.established})
 		if err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		for _, s := range in.Segments {
-			fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			if described++; described <= maxWarnings {
+				fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+			}
+			if s.Result != nil {
+				connected += s.Result.Connected
+			}
 			if s.Result != nil && s.Result.Snapshot != nil {
 				parts = append(parts, join.Part{Format: s.Format, Label: fmt.Sprintf("%s:%d-%d", name, s.First, s.Last), Snapshot: s.Result.Snapshot})
 			}
 		}
 		for _, p := range in.Problems {
-			fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+			if problems++; problems <= maxWarnings {
+				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+			}
 		}
-		problems += len(in.Problems)
-		if len(in.Problems) > 0 && nothingParsed(in) {
-			return exitWith(report.ExitUsage, fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", name))
+		problems += in.MoreProblems
+		if err := in.NoOutput(); err != nil {
+			return exitWith(report.ExitUsage, err)
 		}
+	}
+	if described > maxWarnings {
+		fmt.Fprintf(g.stderr, "analyze: ... %d more parts not shown\n", described-maxWarnings)
+	}
+	if problems > maxWarnings {
+		fmt.Fprintf(g.stderr, "analyze: ... %d more warnings not shown\n", problems-maxWarnings)
 	}
 	if problems > 0 {
 		fmt.Fprintf(g.stderr, "analyze: %d %s not understood", problems, plural(problems, "line", "lines"))
@@ -129,14 +149,28 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
 	}
+	if !o.established {
+		// Before the join, which would copy every connected socket.
+		for _, p := range parts {
+			connected += join.KeepListening(p.Snapshot)
+		}
+	}
 	joined := join.Join(parts)
-	for _, m := range joined.Matches {
+	if problems > 0 {
+		joined.Snapshot.Gaps = append(joined.Snapshot.Gaps, multi.ProblemsGap(problems))
+	}
+	if n := joined.Unbound; n > 0 {
+		fmt.Fprintf(g.stderr, "analyze: %d unbound %s (*.* or port 0) left out\n", n, plural(n, "socket", "sockets"))
+	}
+	for i, m := range joined.Matches {
+		if i == maxWarnings {
+			fmt.Fprintf(g.stderr, "analyze: ... %d more joined parts not shown\n", len(joined.Matches)-maxWarnings)
+			break
+		}
 		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
 	}
-	if !o.established {
-		if n := join.KeepListening(joined.Snapshot); n > 0 {
-			fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
-		}
+	if n := connected; n > 0 {
+		fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
 	}
 	aopt, err := g.analysisOptions(o.all)
 	if err != nil {
@@ -173,19 +207,13 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 }
 
 // readInput parses one named input ("-" is standard input).
-func readInput(cmd *cobra.Command, name, format string) (*multi.Input, error) {
-	var rd io.Reader
-	if name == "-" {
-		rd = cmd.InOrStdin()
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("analyze: %w", err)
-		}
-		defer f.Close()
-		rd = f
+func readInput(cmd *cobra.Command, name string, opt multi.Options) (*multi.Input, error) {
+	rd, closeFile, err := input.Open(cmd.Context(), name, cmd.InOrStdin(), input.ToolOutput)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	in, err := multi.Parse(rd, name, multi.Options{Format: format})
+	defer closeFile()
+	in, err := multi.Parse(rd, name, opt)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -213,19 +241,9 @@ func describeSegment(name string, s multi.Segment) string {
 		b.WriteString(")")
 	}
 	if s.Command != "" {
-		fmt.Fprintf(&b, " after %q", s.Command)
+		fmt.Fprintf(&b, " after %q", parse.Clip(s.Command))
 	}
 	return b.String()
-}
-
-// nothingParsed reports whether no line of in became data.
-func nothingParsed(in *multi.Input) bool {
-	for _, s := range in.Segments {
-		if s.Result != nil && s.Result.Parsed > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func plural(n int, one, many string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/provenance"
 	"github.com/openports/openports/internal/report"
@@ -115,7 +117,8 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 // loadPolicy reads and parses a policy file; errors name file, line and
 // column.
 func loadPolicy(file string) (*policy.Policy, error) {
-	data, err := os.ReadFile(file)
+	// The size limit keeps the read short; it needs no cancellation.
+	data, err := input.ReadFile(context.Background(), file, input.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}

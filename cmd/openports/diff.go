@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/diff"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -117,11 +117,11 @@ func loadSnapshot(cmd *cobra.Command, o *listOptions, path string) (*snapshot.Sn
 	if path == "-" {
 		return collectNow(cmd, o)
 	}
-	f, err := os.Open(path)
+	f, closeFile, err := input.Open(cmd.Context(), path, nil, input.Snapshot)
 	if err != nil {
 		return nil, exitWith(report.ExitUsage, fmt.Errorf("read snapshot: %w", err))
 	}
-	defer f.Close()
+	defer closeFile()
 	s, err := snapshot.Read(f)
 	if err != nil {
 		return nil, exitWith(report.ExitUsage, fmt.Errorf("read %s: %w", path, err))

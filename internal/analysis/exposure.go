@@ -37,6 +37,10 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface str
 		if z := addr.Zone(); z != "" && dev == "" {
 			dev = z
 		}
+		if dev != "" && isLoopbackDevice(ifaces, dev) {
+			// fe80::1%lo0, the BSDs' loopback link-local address
+			return report.ExposureLoopback, dev
+		}
 		return report.ExposureLinkLocal, dev
 	}
 	if dev == "" {
@@ -51,7 +55,7 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface str
 // assumed (an over-statement is safer than a hidden exposure).
 func Reach(s *snapshot.Socket, hostV6Only *bool) string {
 	addr := s.Local.Addr()
-	if addr.Is4() || addr.Is4In6() {
+	if addr.Is4() || addr.Is4In6() || !addr.IsValid() && s.Family == "inet" {
 		return report.ReachV4
 	}
 	if !addr.IsUnspecified() {

@@ -61,7 +61,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		key := keyOf(&rs)
 		row, ok := byKey[key]
 		if !ok {
-			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), Exposure: class, Interface: iface}
+			row = &report.Row{NetNS: s.NetNS, Proto: s.Proto, Port: s.Local.Port(), PortText: s.PortText, Exposure: class, Interface: iface}
 			byKey[key] = row
 			rows = append(rows, row)
 		}
@@ -147,10 +147,10 @@ func keyOf(s *report.Socket) rowKey {
 	default:
 		k.addr = s.Local.Addr().String()
 	}
-	if s.LocalText != "" && s.Local.Addr().IsValid() {
+	if s.PortText != "" {
 		// A port the tool printed as a name openports does not know, or
 		// cut: keep apart what only the text tells apart.
-		k.addr += "|text:" + s.LocalText
+		k.addr += "|port:" + s.PortText
 	}
 	return k
 }
@@ -282,8 +282,8 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 				trunc = append(trunc, t)
 			}
 		}
-		if rs.LocalText != "" && rs.Local.Addr().IsValid() && !slices.Contains(printed, rs.LocalText) {
-			printed = append(printed, rs.LocalText)
+		if rs.PortText != "" && !slices.Contains(printed, rs.PortText) {
+			printed = append(printed, rs.PortText)
 		}
 		for _, o := range rs.Owners {
 			via = via || o.Via == ViaAddress
@@ -294,6 +294,14 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 	}
 	if len(printed) > 0 {
 		out = append(out, report.Note{Key: "port.printed", Args: []string{strings.Join(printed, ", ")}})
+	}
+	for _, rs := range row.Sockets {
+		if rs.LocalText != "" && rs.Local.Addr().IsValid() {
+			// The tool printed a name ("localhost") that was read as
+			// an address: say so, the name may mean another one.
+			out = append(out, report.Note{Key: "address.printed", Args: []string{rs.LocalText, rs.Local.Addr().String()}})
+			break
+		}
 	}
 	if via {
 		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})

@@ -36,10 +36,35 @@ func applyRules(kb *knowledge.Base, snap *snapshot.Snapshot, rows []*report.Row)
 // duplicateListeners: two independent processes on the same port and
 // overlapping addresses — not a parent and its children sharing one socket.
 func duplicateListeners(kb *knowledge.Base, rows []*report.Row) {
+	// Only rows of one namespace, protocol and port can clash: compare
+	// within those groups (all pairs of all rows is quadratic in the
+	// rows of a large parsed output).
+	type portKey struct {
+		netns uint64
+		proto snapshot.Proto
+		port  uint16
+	}
+	groups := map[portKey][]*report.Row{}
+	var order []portKey
+	for _, r := range rows {
+		k := portKey{r.NetNS, r.Proto, r.Port}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	for _, k := range order {
+		duplicatesAmong(kb, groups[k])
+	}
+}
+
+// duplicatesAmong applies duplicateListeners to rows of one port.
+func duplicatesAmong(kb *knowledge.Base, rows []*report.Row) {
 	for i, a := range rows {
 		for _, b := range rows[i+1:] {
 			if a.NetNS != b.NetNS || a.Proto != b.Proto || a.Port != b.Port ||
-				len(a.Processes) == 0 || len(b.Processes) == 0 || !overlap(a, b) || related(a.Processes, b.Processes) {
+				len(a.Processes) == 0 || len(b.Processes) == 0 || !overlap(a, b) || related(a.Processes, b.Processes) ||
+				multicastGroup(a) || multicastGroup(b) {
 				continue
 			}
 			where := string(a.Proto) + "/" + strconv.Itoa(int(a.Port))
@@ -48,6 +73,14 @@ func duplicateListeners(kb *knowledge.Base, rows []*report.Row) {
 			b.Findings = append(b.Findings, finding(kb, "duplicate-listener", pb, pa, where))
 		}
 	}
+}
+
+// multicastGroup reports whether row is bound to a multicast group address
+// (224.0.0.251:5353): every socket bound to a group gets its own copy of
+// each datagram, so processes sharing the group do not steal each other's.
+func multicastGroup(row *report.Row) bool {
+	a, err := netip.ParseAddr(row.Address)
+	return err == nil && a.IsMulticast()
 }
 
 func describe(p report.Process) string { return fmt.Sprintf("%s (%d)", p.Name, p.PID) }

@@ -14,7 +14,11 @@ func identify(kb *knowledge.Base, os string, row *report.Row) knowledge.Severity
 	if len(row.Processes) > 0 {
 		name = rootProcess(row.Processes).Name
 	}
-	m, ok := kb.Identify(name, row.Proto, row.Port, os)
+	port := row.Port
+	if row.Proto == snapshot.Raw {
+		port = 0 // a raw socket's "port" is its IP protocol: no service by port
+	}
+	m, ok := kb.Identify(name, row.Proto, port, os)
 	if m.Via != nil {
 		row.Via = m.Via.ID
 	}

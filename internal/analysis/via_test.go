@@ -16,7 +16,7 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 			OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 7, Name: "master", Via: via}}}
 	}
 	named := func(text string) snapshot.Socket {
-		return snapshot.Socket{Proto: snapshot.UDP, Local: netip.AddrPortFrom(netip.IPv4Unspecified(), 0), LocalText: text,
+		return snapshot.Socket{Proto: snapshot.UDP, Local: netip.AddrPortFrom(netip.IPv4Unspecified(), 0), PortText: text,
 			State: snapshot.Unconnected, OwnerState: snapshot.OwnersUnknown, OwnerReason: "the tool output has no process column"}
 	}
 	tests := []struct {
@@ -31,9 +31,9 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 			[]string{"owner.via-address[fstat]"}},
 		{"owner joined by address, tool not named", "", []snapshot.Socket{complete(ViaAddress)}, 1,
 			[]string{"owner.via-address[]"}},
-		{"two unknown port names stay two rows", "", []snapshot.Socket{named("*.xserveraid"), named("*.pds")}, 2, []string{
-			"owner.unknown[the tool output has no process column   ] port.printed[*.xserveraid]",
-			"owner.unknown[the tool output has no process column   ] port.printed[*.pds]"}},
+		{"two unknown port names stay two rows", "", []snapshot.Socket{named("xserveraid"), named("pds")}, 2, []string{
+			"owner.unknown[the tool output has no process column   ] port.printed[xserveraid]",
+			"owner.unknown[the tool output has no process column   ] port.printed[pds]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

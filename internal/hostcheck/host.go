@@ -3,10 +3,10 @@ package hostcheck
 import (
 	"context"
 	"net/netip"
-	"os"
 
 	"github.com/openports/openports/internal/hostcheck/ifaces"
 	"github.com/openports/openports/internal/hostcheck/routes"
+	"github.com/openports/openports/internal/input"
 )
 
 // Host supplies the facts the checks judge. Live reads the running
@@ -38,7 +38,11 @@ func (Live) UDPListeners(ctx context.Context, port uint16) ([]netip.Addr, error)
 }
 
 // ReadFile reads a file of the host.
-func (Live) ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
+// ReadFile reads a resolver configuration through a size limit: a
+// resolv.conf that is a device or a huge file must not be read whole.
+func (Live) ReadFile(name string) ([]byte, error) {
+	return input.ReadFile(context.Background(), name, input.HostFile)
+}
 
 // Hostname returns the host's name.
 func (Live) Hostname() (string, error) { return osHostname() }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLine is the longest line EachLine passes whole; a longer one is passed
@@ -79,4 +80,20 @@ func ReadLines(r io.Reader) ([]string, error) {
 			return lines, err
 		}
 	}
+}
+
+// MaxQuote is the most of a line a problem quotes.
+const MaxQuote = 200
+
+// Clip returns line cut to MaxQuote bytes (at a UTF-8 boundary), with "…"
+// when it was cut, for quoting a line in a problem.
+func Clip(line string) string {
+	if len(line) <= MaxQuote {
+		return line
+	}
+	i := MaxQuote
+	for i > 0 && !utf8.RuneStart(line[i]) {
+		i--
+	}
+	return line[:i] + "…"
 }

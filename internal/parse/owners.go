@@ -7,17 +7,33 @@ import (
 )
 
 // AddOwner adds o to the owners of s. When s already has an owner with o's
-// PID, o's descriptors are merged into it (each once, sorted) and the rest of
-// o is dropped; otherwise o is appended as it is.
+// PID, o's descriptors are merged into it (each once, sorted) and what it
+// lacks (name, user, uid, parent, command line) is taken from o; otherwise
+// o is appended as it is.
 func AddOwner(s *snapshot.Socket, o snapshot.Owner) {
 	for j := range s.Owners {
-		if s.Owners[j].PID == o.PID {
+		if have := &s.Owners[j]; have.PID == o.PID {
 			for _, fd := range o.FDs {
-				if !slices.Contains(s.Owners[j].FDs, fd) {
-					s.Owners[j].FDs = append(s.Owners[j].FDs, fd)
+				if !slices.Contains(have.FDs, fd) {
+					have.FDs = append(have.FDs, fd)
 				}
 			}
-			slices.Sort(s.Owners[j].FDs)
+			slices.Sort(have.FDs)
+			if have.Name == "" {
+				have.Name = o.Name
+			}
+			if have.User == "" {
+				have.User = o.User
+			}
+			if have.UID == nil {
+				have.UID = o.UID
+			}
+			if have.PPID == 0 {
+				have.PPID = o.PPID
+			}
+			if len(have.Cmdline) == 0 {
+				have.Cmdline = o.Cmdline
+			}
 			return
 		}
 	}

@@ -31,12 +31,33 @@ type Result struct {
 	// Snapshot holds the sockets (with owners when the format has them).
 	// Its Source is "parse/<format>".
 	Snapshot *snapshot.Snapshot
-	// Problems are the lines that were not understood.
-	Problems []LineError
+	// Problems are the lines that were not understood, the first
+	// MaxProblems of them; MoreProblems counts the rest.
+	Problems     []LineError
+	MoreProblems int
 	// Lines counts the lines read, Parsed the lines that became data, and
 	// Skipped the lines deliberately ignored (headers, unix sockets, ...).
 	Lines, Parsed, Skipped int
+	// Connected counts the connected sockets a ListeningParser left out
+	// (they count as Parsed).
+	Connected int
 }
+
+// ListeningParser is a Parser that can leave connected sockets out as it
+// reads, so that an output of a million connections is never held whole.
+type ListeningParser interface {
+	Parser
+	// ListeningOnly returns the parser that keeps only the sockets
+	// Listening accepts and counts the others in Result.Connected.
+	ListeningOnly() Parser
+}
+
+// MaxProblems is how many problems a Result keeps; a large damaged input
+// (random bytes) must not cost memory per line.
+const MaxProblems = 1000
+
+// ProblemCount is the number of lines not understood.
+func (r *Result) ProblemCount() int { return len(r.Problems) + r.MoreProblems }
 
 // LineError is one line a parser did not understand.
 type LineError struct {

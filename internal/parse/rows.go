@@ -26,7 +26,11 @@ func NewResult(format string) *Result {
 
 // Problem records line n of the input named file as not understood.
 func (r *Result) Problem(file string, n int, text, expected string) {
-	r.Problems = append(r.Problems, LineError{File: file, Line: n, Text: text, Expected: expected})
+	if len(r.Problems) >= MaxProblems {
+		r.MoreProblems++
+		return
+	}
+	r.Problems = append(r.Problems, LineError{File: file, Line: n, Text: Clip(text), Expected: expected})
 }
 
 // EachRow reads in line by line for a parser of one row a line: it counts
@@ -38,7 +42,7 @@ func EachRow(in io.Reader, file string, res *Result, fn func(n int, line string)
 	return EachLine(in, func(n int, line string, long bool) {
 		res.Lines++
 		if long {
-			res.Problem(file, n, line[:min(len(line), 200)], ExpectShort)
+			res.Problem(file, n, line[:min(len(line), MaxQuote)], ExpectShort)
 			return
 		}
 		fn(n, line)
@@ -116,4 +120,18 @@ func IsDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Listening reports whether s is what the live collectors list by default:
+// a listening socket, an unconnected datagram socket, or a socket whose
+// state the tool did not print and that has no remote address. The others
+// are connected sockets, which analyze leaves out unless asked.
+func Listening(s *snapshot.Socket) bool {
+	switch {
+	case s.Remote.IsValid() || s.RemoteText != "" || s.Remote.Port() != 0:
+		return false
+	case s.State == snapshot.Listen || s.State == snapshot.Unconnected || s.State == "":
+		return true
+	}
+	return false
 }

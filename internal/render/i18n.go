@@ -43,6 +43,7 @@ var catalogue = map[string]map[string]string{
 	"summary.unknown":       {"en": "%[1]d %[2]s of unknown owner", "ja": "所有プロセス不明のソケット %[1]d 個"},
 	"summary.root-wildcard": {"en": "%[1]d %[2]s run as root on all interfaces", "ja": "root 権限で全インターフェイスに待ち受ける行 %[1]d 個"},
 	"summary.nothing":       {"en": "nothing reachable from other hosts", "ja": "他のホストから到達できるものはありません"},
+	"summary.nothing-seen":  {"en": "nothing reachable found, but the view is incomplete (see below)", "ja": "到達できるものは見つかりませんでしたが、確認できなかった部分があります（下記参照）"},
 	"summary.incomplete":    {"en": "incomplete: %[1]s", "ja": "不完全: %[1]s"},
 	"summary.owners":        {"en": "owners from %[1]s", "ja": "所有プロセスの取得方法: %[1]s"},
 
@@ -53,6 +54,7 @@ var catalogue = map[string]map[string]string{
 	"owner.via-unnamed": {"en": "another tool's", "ja": "別のツール"},
 	"truncated":         {"en": "truncated by the tool: %[1]s", "ja": "ツールが切り詰めた項目: %[1]s"},
 	"port.printed":      {"en": "port not readable, printed as %[1]s", "ja": "ポートを読めません (表示は %[1]s)"},
+	"address.printed":   {"en": "the tool printed the name %[1]s, read as %[2]s", "ja": "ツールは名前 %[1]s を表示 (%[2]s と解釈)"},
 
 	// Ports published by destination NAT (Docker, Podman, kube-proxy).
 	"published.dnat":            {"en": "published by DNAT to %[1]s: not filtered by INPUT rules (ufw, firewalld)", "ja": "DNAT で %[1]s へ公開: INPUT の規則 (ufw、firewalld) では遮断されません"},

@@ -53,7 +53,7 @@ func (t Table) Render(w io.Writer, r *report.Report) error {
 	colour[0] = ansiBold
 	for _, row := range r.Rows {
 		line := []string{
-			string(row.Proto), Escape(row.Address), strconv.Itoa(int(row.Port)), row.Reach,
+			string(row.Proto), Escape(row.Address), portCell(row), row.Reach,
 			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
 			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
 		}
@@ -338,7 +338,12 @@ func summary(tx texts, r *report.Report) string {
 		parts = append(parts, tx.get("summary.root-wildcard", rootAll, plural(rootAll, "line")))
 	}
 	if len(r.Rows) == 0 {
-		parts = append([]string{tx.get("summary.nothing")}, parts...)
+		// An all-clear only from a view that saw everything.
+		key := "summary.nothing"
+		if !r.Complete {
+			key = "summary.nothing-seen"
+		}
+		parts = append([]string{tx.get(key)}, parts...)
 	}
 	if len(r.NATBackends) > 1 {
 		parts = append(parts, tx.get("summary.nat-two-backends", Escape(strings.Join(r.NATBackends, " and "))))
@@ -373,4 +378,16 @@ func plural(n int, s string) string {
 		return s
 	}
 	return s + "s"
+}
+
+// portCell is the PORT column: the number, or what the tool printed when
+// the port could not be read (never a 0 that would mean nothing).
+func portCell(row report.Row) string {
+	if row.PortText != "" {
+		return Escape(row.PortText) + "?"
+	}
+	if row.Proto == snapshot.Raw {
+		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
+	}
+	return strconv.Itoa(int(row.Port))
 }

@@ -80,6 +80,9 @@ type Row struct {
 	// loopbacks, otherwise the address itself.
 	Address string `json:"address"`
 	Port    uint16 `json:"port"`
+	// PortText is the port as the tool printed it when it could not be
+	// read (Port is then 0 and means nothing).
+	PortText string `json:"port_text,omitempty"`
 	// Reach is v4, v6 or v4+v6.
 	Reach string `json:"reach"`
 	// Exposure is one of the Exposure* classes.

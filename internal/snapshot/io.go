@@ -23,14 +23,25 @@ func Write(w io.Writer, s *Snapshot) error {
 func Read(r io.Reader) (*Snapshot, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var s Snapshot
+	var s *Snapshot
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	// A snapshot that is not whole must not read as one with no sockets
+	// (every socket "gone" in a diff).
+	switch {
+	case s == nil:
+		return nil, fmt.Errorf("decode snapshot: null is no snapshot")
+	case s.Schema < 1:
+		return nil, fmt.Errorf("decode snapshot: schema missing or invalid (%d): not an openports snapshot", s.Schema)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode snapshot: data after the snapshot")
 	}
 	if s.Schema > SchemaVersion {
 		return nil, fmt.Errorf("decode snapshot: schema %d is newer than this openports understands (%d)", s.Schema, SchemaVersion)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // Sort puts the sockets and their owners into the stable order every

@@ -284,6 +284,15 @@ type Socket struct {
 	// Truncated is set by parsers when the tool cut a field (an address or
 	// a command name) so that it cannot be trusted in full.
 	Truncated []string `json:"truncated,omitempty"`
+	// PortText is the local port as a parsed tool output printed it when
+	// it could not be read (a service name not known, or one cut to its
+	// column and the prefix of several); Local's port is then 0 and means
+	// nothing.
+	PortText string `json:"port_text,omitempty"`
+	// Family is "inet" or "inet6" for a socket of a parsed output whose
+	// local address could not be read (a host name): the tool's protocol
+	// column says which family it is.
+	Family string `json:"family,omitempty"`
 }
 
 // Owner is a process holding a socket.

@@ -60,7 +60,7 @@ func (parser) Format() string { return Format }
 // internet sockets, with a bonus for fstat's own header.
 func (parser) Detect(sample []byte) int {
 	rows, header, sockets := parse.CountRows(sample, isHeader, func(f []string) bool {
-		return len(f) >= 7 && isFamily(f[4]) && isPID(f[2])
+		return len(f) >= 7 && isFamily(f[4]) && isPID(f[2]) || isOtherFileRow(f)
 	})
 	if rows == 0 || sockets+header == 0 {
 		return 0
@@ -78,6 +78,32 @@ func isHeader(f []string) bool {
 }
 
 func isFamily(s string) bool { return s == "internet" || s == "internet6" }
+
+// isOtherFileRow reports whether f is a row of a full fstat listing that is
+// no internet socket: a file ("wd 4,57 207368 ..."), a unix or route socket,
+// a kqueue or a pipe, with the PID and FD columns of fstat. (sockstat's rows
+// have the same first columns but a protocol after the fd.)
+func isOtherFileRow(f []string) bool {
+	if len(f) < 5 || !isPID(f[2]) || !isFD(f[3]) {
+		return false
+	}
+	switch f[4] {
+	case "unix", "route", "kqueue", "pipe", "key", "pfkey", "-":
+		return true
+	}
+	dev, minor, ok := strings.Cut(f[4], ",")
+	return ok && parse.IsDigits(dev) && parse.IsDigits(minor) || strings.HasPrefix(f[4], "/")
+}
+
+// isFD reports whether s is fstat's FD column: a number (with "*" for a
+// socket) or a named reference such as wd, root, text, tr, jail, ctty.
+func isFD(s string) bool {
+	switch s {
+	case "wd", "root", "text", "tr", "jail", "ctty", "mmap":
+		return true
+	}
+	return parse.IsDigits(strings.TrimSuffix(s, "*"))
+}
 
 func isPID(s string) bool {
 	n, err := strconv.Atoi(s)
@@ -158,7 +184,12 @@ func (b *builder) line(n int, line string) {
 	v6 := f[4] == "internet6"
 	rest := f[7:]
 	var kaddr string
-	if len(rest) > 0 && isKernelAddr(rest[0]) {
+	if len(rest) > 0 && rest[0] == "0x0" {
+		// OpenBSD prints 0x0 for every socket to a user without kmem
+		// access: no address to key or join on, but OpenBSD's layout.
+		b.kaddrOS = "openbsd"
+		rest = rest[1:]
+	} else if len(rest) > 0 && isKernelAddr(rest[0]) {
 		kaddr = strings.ToLower(strings.TrimPrefix(rest[0], "0x"))
 		if strings.HasPrefix(rest[0], "0x") {
 			b.kaddrOS = "openbsd"

@@ -25,7 +25,7 @@ func parseFile(t *testing.T, path string) *parse.Result {
 
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) != 3 {
+	if err != nil || len(files) != 4 {
 		t.Fatalf("testdata: %v %v", files, err)
 	}
 	for _, path := range files {

@@ -15,6 +15,7 @@ package join
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -60,6 +61,17 @@ type Result struct {
 	// Merged counts sockets dropped as duplicates of a socket another
 	// part lists too.
 	Merged int
+	// Unbound counts sockets left out because they have no local port
+	// ("*.*", "*:0"): nothing can reach them, and they are no rows.
+	Unbound int
+}
+
+// Unbound reports whether s has no local port: an unbound or only
+// connected-to socket that the tool printed as "*.*" or port 0. A raw
+// socket's "port" is its protocol and a port that could not be read is
+// not 0, so neither is unbound.
+func Unbound(s *snapshot.Socket) bool {
+	return s.Local.Port() == 0 && s.PortText == "" && s.Proto != snapshot.Raw && !slices.Contains(s.Truncated, "local-port")
 }
 
 // String says in one line per part what was joined, for people.
@@ -142,6 +154,10 @@ func Join(parts []Part) *Result {
 			continue
 		}
 		for _, s := range p.Snapshot.Sockets {
+			if Unbound(&s) {
+				res.Unbound++
+				continue
+			}
 			s = copySocket(s)
 			k, ok := keyOf(&s)
 			if !ok {
@@ -162,10 +178,13 @@ func Join(parts []Part) *Result {
 	unmatchedReason := "no process in the " + strings.Join(ownerFormats, " or ") + " output holds this address and port"
 	for _, k := range order {
 		b := buckets[k]
+		// Only the parts that list k: iterating over every part for
+		// every key made the join quadratic in the number of parts.
+		in := slices.Sorted(maps.Keys(b))
 		// The owner side: the owner part with the most sockets on k;
 		// another owner part's single socket merges into a single one.
 		base, baseLen := -1, 0
-		for i := range parts {
+		for _, i := range in {
 			if n := countOwned(b[i]); ownerPart[i] && n > baseLen {
 				base, baseLen = i, n
 			}
@@ -173,7 +192,7 @@ func Join(parts []Part) *Result {
 		var owners []snapshot.Socket
 		if base >= 0 {
 			owners = ownedOf(b[base])
-			for i := range parts {
+			for _, i := range in {
 				if i == base || !ownerPart[i] {
 					continue
 				}
@@ -181,15 +200,25 @@ func Join(parts []Part) *Result {
 				if len(o) == 1 && len(owners) == 1 {
 					mergeOwners(&owners[0], o[0])
 					res.Merged++
-				} else {
-					owners = append(owners, o...)
+					continue
+				}
+				// Several sockets on one address (two processes on a
+				// multicast group): the same socket is the one with
+				// the same holder.
+				for _, so := range o {
+					if j := slices.IndexFunc(owners, func(x snapshot.Socket) bool { return sharesPID(&x, &so) }); j >= 0 {
+						mergeOwners(&owners[j], so)
+						res.Merged++
+					} else {
+						owners = append(owners, so)
+					}
 				}
 			}
 		}
 		// The sockets-only side: the part with the most sockets on k;
 		// the same sockets listed by other parts are duplicates.
 		uPart, uLen := -1, 0
-		for i := range parts {
+		for _, i := range in {
 			if n := len(b[i]) - countOwned(b[i]); !ownerPart[i] && n > uLen {
 				uPart, uLen = i, n
 			}
@@ -197,14 +226,14 @@ func Join(parts []Part) *Result {
 		var plain []snapshot.Socket
 		if uPart >= 0 {
 			plain = b[uPart]
-			for i := range parts {
+			for _, i := range in {
 				if i != uPart && !ownerPart[i] {
 					res.Merged += len(b[i])
 				}
 			}
 		}
 		// Owner parts' own unowned sockets (e.g. sockstat's "?") stay.
-		for i := range parts {
+		for _, i := range in {
 			if ownerPart[i] {
 				for _, s := range b[i] {
 					if !owned(&s) {
@@ -259,6 +288,18 @@ func Join(parts []Part) *Result {
 	}
 	out.Sort()
 	return res
+}
+
+// sharesPID reports whether a and b have an owner with the same PID.
+func sharesPID(a, b *snapshot.Socket) bool {
+	for _, x := range a.Owners {
+		for _, y := range b.Owners {
+			if x.PID == y.PID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func countOwned(ss []snapshot.Socket) int {
@@ -443,16 +484,16 @@ func KeepListening(s *snapshot.Snapshot) int {
 	kept := s.Sockets[:0]
 	dropped := 0
 	for _, so := range s.Sockets {
-		switch {
-		case so.Remote.IsValid() || so.RemoteText != "" || so.Remote.Port() != 0:
-			dropped++
-		case so.State == snapshot.Listen || so.State == snapshot.Unconnected || so.State == "":
+		if parse.Listening(&so) {
 			kept = append(kept, so)
-		default:
+		} else {
 			dropped++
 		}
 	}
 	clear(s.Sockets[len(kept):])
 	s.Sockets = kept
+	if len(kept) < cap(kept)/2 {
+		s.Sockets = slices.Clone(kept) // let the dropped ones' array go
+	}
 	return dropped
 }

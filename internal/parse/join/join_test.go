@@ -213,3 +213,37 @@ func TestKeepListening(t *testing.T) {
 		t.Errorf("kept:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// FuzzJoin joins the parts any input is cut into: the join never panics,
+// keeps every socket that is not a duplicate or unbound, and leaves the
+// parts untouched.
+func FuzzJoin(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("..", "multi", "testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	concat, err := os.ReadFile(filepath.Join("..", "multi", "testdata", "linux-netns-anp-then-lsof-F.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(concat)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := multi.Parse(bytes.NewReader(data), "fuzz", multi.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []join.Part
+		total := 0
+		for _, s := range in.Segments {
+			if s.Result != nil && s.Result.Snapshot != nil {
+				parts = append(parts, join.Part{Format: s.Format, Label: "p", Snapshot: s.Result.Snapshot})
+				total += len(s.Result.Snapshot.Sockets)
+			}
+		}
+		res := join.Join(parts)
+		if got := len(res.Snapshot.Sockets) + res.Merged + res.Unbound; got < total {
+			t.Fatalf("%d sockets in, %d out + %d merged + %d unbound", total, len(res.Snapshot.Sockets), res.Merged, res.Unbound)
+		}
+	})
+}

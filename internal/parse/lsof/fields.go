@@ -321,6 +321,7 @@ func (st *fieldState) flush() {
 		remote:     names.remote,
 		localText:  names.localText,
 		remoteText: names.remoteText,
+		portText:   names.portText,
 		state:      state,
 		owner:      owner,
 		truncated:  utf8.RuneCountInString(owner.Name) == cmdWidth,

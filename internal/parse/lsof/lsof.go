@@ -99,6 +99,7 @@ type key struct {
 	proto                 snapshot.Proto
 	local, remote         netip.AddrPort
 	localText, remoteText string
+	portText              string
 }
 
 // sock is one parsed socket row (or -F file set).
@@ -107,8 +108,10 @@ type sock struct {
 	v6            bool
 	device        string
 	local, remote netip.AddrPort
-	// localText and remoteText keep an address lsof printed as a name.
+	// localText and remoteText keep an address lsof printed as a name,
+	// portText a local port it printed as a name openports cannot read.
 	localText, remoteText string
+	portText              string
 	state                 snapshot.State
 	owner                 snapshot.Owner
 	truncated             bool
@@ -148,9 +151,9 @@ func (b *builder) add(r sock) {
 	var k key
 	switch {
 	case r.device != "":
-		k = key{device: r.device, proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText}
+		k = key{device: r.device, proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText, portText: r.portText}
 	default:
-		k = key{proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText}
+		k = key{proto: r.proto, local: r.local, remote: r.remote, localText: r.localText, remoteText: r.remoteText, portText: r.portText}
 	}
 	s, _ := b.index.Socket(b.res.Snapshot, k, func() snapshot.Socket {
 		so := snapshot.Socket{
@@ -160,6 +163,7 @@ func (b *builder) add(r sock) {
 			State:      r.state,
 			LocalText:  r.localText,
 			RemoteText: r.remoteText,
+			PortText:   r.portText,
 			OwnerState: snapshot.OwnersComplete,
 		}
 		if ino, err := strconv.ParseUint(r.device, 10, 64); err == nil {
@@ -210,6 +214,7 @@ func (b *builder) finish() *parse.Result {
 type names struct {
 	local, remote         netip.AddrPort
 	localText, remoteText string
+	portText              string // the local port, when it could not be read
 }
 
 // parseName reads lsof's NAME of an internet socket, "LOCAL" or
@@ -218,12 +223,16 @@ func parseName(name string, v6 bool, proto snapshot.Proto) (names, string) {
 	var n names
 	l, r, connected := strings.Cut(name, "->")
 	var expected string
-	if n.local, n.localText, expected = parseHostPort(l, v6, proto); expected != "" {
+	if n.local, n.localText, n.portText, expected = parseHostPort(l, v6, proto); expected != "" {
 		return n, expected
 	}
 	if connected {
-		if n.remote, n.remoteText, expected = parseHostPort(r, v6, proto); expected != "" {
+		var portText string
+		if n.remote, n.remoteText, portText, expected = parseHostPort(r, v6, proto); expected != "" {
 			return n, expected
+		}
+		if portText != "" {
+			n.remoteText = r
 		}
 	}
 	return n, ""
@@ -232,38 +241,41 @@ func parseName(name string, v6 bool, proto snapshot.Proto) (names, string) {
 // parseHostPort reads "*:22", "10.0.0.1:22", "[::1]:22", "[fe80::1%lo0]:123",
 // "localhost:ssh" or "*:*" (an unbound UDP socket: the wildcard, port 0).
 // A host name (lsof ran without -n) keeps the port with an invalid address
-// and returns the host as text; a service name missing from
-// internal/parse/portname (lsof ran without -P) keeps the address with port
-// 0 and returns the whole column as text. Nothing is guessed.
-func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, string, string) {
+// and returns the host as text ("localhost" too, read as the loopback
+// address); a service name missing from internal/parse/portname (lsof ran
+// without -P) keeps the address with port 0 and returns the port as
+// portText. Nothing is guessed.
+func parseHostPort(s string, v6 bool, proto snapshot.Proto) (ap netip.AddrPort, text, portText, expected string) {
 	var host, port string
 	if rest, ok := strings.CutPrefix(s, "["); ok {
 		h, p, ok := strings.Cut(rest, "]:")
 		if !ok {
-			return netip.AddrPort{}, "", expectAddress
+			return netip.AddrPort{}, "", "", expectAddress
 		}
 		host, port = h, p
 		v6 = true
 	} else {
 		i := strings.LastIndexByte(s, ':')
 		if i < 0 {
-			return netip.AddrPort{}, "", expectAddress
+			return netip.AddrPort{}, "", "", expectAddress
 		}
 		host, port = s[:i], s[i+1:]
 	}
-	var text string
 	a, named := parse.NamedAddr(host, v6)
 	switch {
 	case named:
+		if host == "localhost" {
+			text = host // the name kept: it may not be the address read
+		}
 	case host == "ip6-localhost" || host == "ip6-loopback":
 		a = netip.IPv6Loopback()
 	case host == "":
-		return netip.AddrPort{}, "", expectAddress
+		return netip.AddrPort{}, "", "", expectAddress
 	default:
 		var err error
 		if a, err = netip.ParseAddr(host); err != nil {
 			if !parse.IsHostName(host) {
-				return netip.AddrPort{}, "", expectAddress
+				return netip.AddrPort{}, "", "", expectAddress
 			}
 			a, text = netip.Addr{}, host
 		}
@@ -273,12 +285,12 @@ func parseHostPort(s string, v6 bool, proto snapshot.Proto) (netip.AddrPort, str
 		var ok bool
 		if p, ok = portname.Port(port, proto); !ok {
 			if port == "" || strings.ContainsAny(port, " :[]") {
-				return netip.AddrPort{}, "", expectPort
+				return netip.AddrPort{}, "", "", expectPort
 			}
-			p, text = 0, s
+			p, portText = 0, port
 		}
 	}
-	return netip.AddrPortFrom(a, p), text, ""
+	return netip.AddrPortFrom(a, p), text, portText, ""
 }
 
 // defaultState is the state of a socket lsof printed none for: LISTEN for

@@ -40,6 +40,8 @@ var corpus = []struct {
 	{"linux-ubuntu-18.04-nonroot.txt", lsof.Table, "linux", 0, nil, true},
 	{"macos-PiTCP-sTCP-LISTEN-names.txt", lsof.Table, "", 13, nil, false},
 	{"macos-Pn-i4.txt", lsof.Table, "", 10, nil, false},
+	{"linux-netns-lsof-F.txt", lsof.Fields, "linux", 8, nil, false},
+	{"linux-netns-lsof-FpcLuftPn.txt", lsof.Fields, "", 7, nil, false},
 }
 
 func TestGolden(t *testing.T) {
@@ -245,15 +247,18 @@ func TestNamesKeepText(t *testing.T) {
 		localText, remoteText string
 		localPort             uint16
 		state                 snapshot.State
+		portText              string
 	}{
 		{"host name", lsof.Table, "sshd 813 root 3u IPv4 1002 0t0 TCP myhost:22 (LISTEN)\n",
-			"invalid AddrPort", "invalid AddrPort", "myhost", "", 22, snapshot.Listen},
+			"invalid AddrPort", "invalid AddrPort", "myhost", "", 22, snapshot.Listen, ""},
 		{"host names on both ends", lsof.Table, "sshd 16944 root 3u IPv4 207375 0t0 TCP kbrazil-ubuntu:ssh->gw.example:65159\n",
-			"invalid AddrPort", "invalid AddrPort", "kbrazil-ubuntu", "gw.example", 22, snapshot.Established},
+			"invalid AddrPort", "invalid AddrPort", "kbrazil-ubuntu", "gw.example", 22, snapshot.Established, ""},
 		{"unmapped service", lsof.Table, "x 1 root 3u IPv4 1002 0t0 TCP *:no-such-service (LISTEN)\n",
-			"0.0.0.0:0", "invalid AddrPort", "*:no-such-service", "", 0, snapshot.Listen},
+			"0.0.0.0:0", "invalid AddrPort", "", "", 0, snapshot.Listen, "no-such-service"},
+		{"localhost keeps its name", lsof.Table, "x 1 root 3u IPv6 1002 0t0 TCP localhost:8000 (LISTEN)\n",
+			"[::1]:8000", "invalid AddrPort", "localhost", "", 8000, snapshot.Listen, ""},
 		{"F host name", lsof.Fields, "p2\nf4\ntIPv4\nPTCP\nnhost.example:22\n",
-			"invalid AddrPort", "invalid AddrPort", "host.example", "", 22, snapshot.Listen},
+			"invalid AddrPort", "invalid AddrPort", "host.example", "", 22, snapshot.Listen, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,8 +268,8 @@ func TestNamesKeepText(t *testing.T) {
 			}
 			s := res.Snapshot.Sockets[0]
 			if s.Local.String() != tt.local || s.Remote.String() != tt.remote || s.LocalText != tt.localText ||
-				s.RemoteText != tt.remoteText || s.Local.Port() != tt.localPort || s.State != tt.state {
-				t.Errorf("got local %v (port %d) %q remote %v %q state %s", s.Local, s.Local.Port(), s.LocalText, s.Remote, s.RemoteText, s.State)
+				s.RemoteText != tt.remoteText || s.Local.Port() != tt.localPort || s.State != tt.state || s.PortText != tt.portText {
+				t.Errorf("got local %v (port %d) %q port text %q remote %v %q state %s", s.Local, s.Local.Port(), s.LocalText, s.PortText, s.Remote, s.RemoteText, s.State)
 			}
 		})
 	}

@@ -223,6 +223,7 @@ func (b *builder) tableLine(n int, line string) {
 		remote:     names.remote,
 		localText:  names.localText,
 		remoteText: names.remoteText,
+		portText:   names.portText,
 		state:      state,
 		owner:      owner,
 		truncated:  utf8.RuneCountInString(cmd) == cmdWidth,

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/parse"
@@ -33,6 +34,7 @@ import (
 	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/parse/sockstat"
 	"github.com/openports/openports/internal/parse/ss"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // FormatUnknown names a segment no parser recognised.
@@ -40,6 +42,9 @@ const FormatUnknown = "unknown"
 
 // expectAny is the Expected text of a line in a segment no parser knows.
 const expectAny = "output of netstat, ss, lsof, fstat or sockstat"
+
+// ExpectWholeLine is the Expected text of a last line without a newline.
+const ExpectWholeLine = "a line ending in a newline (the input ends inside this line, which may have been cut from a longer one; it is not used)"
 
 // Parsers returns every parser of saved tool output, in a fixed order.
 func Parsers() []parse.Parser {
@@ -126,6 +131,10 @@ func detect(sample []byte, hint string) (parse.Parser, int, []Candidate) {
 type Options struct {
 	// Format forces one parser for every segment ("" detects).
 	Format string
+	// ListeningOnly asks the parsers that can (parse.ListeningParser) to
+	// leave connected sockets out as they read; Result.Connected counts
+	// them.
+	ListeningOnly bool
 }
 
 // Segment is one part of an input, in one format.
@@ -156,8 +165,10 @@ type Input struct {
 	Name string
 	// Segments are the input's parts in order.
 	Segments []Segment
-	// Problems are all lines no parser understood, in line order.
-	Problems []parse.LineError
+	// Problems are the lines no parser understood, in line order: the
+	// first parse.MaxProblems of each part; MoreProblems counts the rest.
+	Problems     []parse.LineError
+	MoreProblems int
 	// Lines counts the input's lines; Boundaries the comment and prompt
 	// lines between segments, which are skipped.
 	Lines, Boundaries int
@@ -173,11 +184,21 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	lines, err := parse.ReadLines(r)
+	src, err := readSource(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	lines, unterminated := src.lines, src.unterminated
+	src.listeningOnly = opt.ListeningOnly
 	in := &Input{Name: name, Lines: len(lines)}
+	if last := len(lines) - 1; unterminated && strings.TrimSpace(lines[last]) != "" {
+		// The input ends inside its last line: whatever it says may be
+		// the start of a longer line (a port 41 cut from 4123), so it is
+		// reported and not used.
+		in.Problems = append(in.Problems, parse.LineError{File: name, Line: last + 1, Text: parse.Clip(lines[last]), Expected: ExpectWholeLine})
+		lines = lines[:last]
+		src.lines, src.offs = lines, src.offs[:last+1]
+	}
 	for _, c := range chunks(lines) {
 		if c.boundary {
 			in.Boundaries++
@@ -185,19 +206,56 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		var segs []Segment
 		if forced != nil {
-			segs = []Segment{parseWith(forced, lines, c, name, 0, nil, true)}
+			segs = []Segment{parseWith(forced, src, c, name, 0, nil, true)}
 		} else {
-			segs = detectAndParse(lines, c, name)
+			segs = detectAndParse(src, lines, c, name)
 		}
 		for _, s := range segs {
 			in.Segments = append(in.Segments, s)
 			if s.Result != nil {
 				in.Problems = append(in.Problems, s.Result.Problems...)
+				in.MoreProblems += s.Result.MoreProblems
 			}
 		}
 	}
 	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
 	return in, nil
+}
+
+// source is the whole input once, its lines substrings of it.
+type source struct {
+	all   string
+	lines []string
+	// offs[i] is where line i starts in all; offs[len(lines)] where the
+	// last line used ends.
+	offs []int
+	// unterminated is true when the input's last line has no newline.
+	unterminated bool
+	// listeningOnly is Options.ListeningOnly.
+	listeningOnly bool
+}
+
+// readSource reads r whole and splits it into lines without their line
+// endings, sharing all's bytes.
+func readSource(r io.Reader) (*source, error) {
+	var b strings.Builder
+	if _, err := io.Copy(&b, r); err != nil {
+		return nil, err
+	}
+	src := &source{all: b.String()}
+	for start := 0; start < len(src.all); {
+		end := strings.IndexByte(src.all[start:], '\n')
+		next := start + end + 1
+		if end < 0 {
+			end, next = len(src.all)-start, len(src.all)
+			src.unterminated = true
+		}
+		src.offs = append(src.offs, start)
+		src.lines = append(src.lines, strings.TrimRight(src.all[start:start+end], "\r"))
+		start = next
+	}
+	src.offs = append(src.offs, len(src.all))
+	return src, nil
 }
 
 // chunk is a run of lines [first, last) (0-based indices), either one
@@ -207,6 +265,8 @@ type chunk struct {
 	boundary    bool
 	// command and hint come from the boundary line before the chunk.
 	command, hint string
+	// family is the tool lineRuns recognised the run's lines as.
+	family string
 }
 
 // chunks cuts lines at boundary lines and at headers of another tool.
@@ -216,6 +276,8 @@ func chunks(lines []string) []chunk {
 	cur := chunk{first: 0}
 	family := ""     // the tool of the current chunk, from a hint or header
 	content := false // the current chunk has a non-blank line
+	contentLines := 0
+	notice := false // the chunk so far is a parenthesised notice
 	flush := func(end int) {
 		cur.last = end
 		if content {
@@ -227,18 +289,27 @@ func chunks(lines []string) []chunk {
 			flush(i)
 			out = append(out, chunk{first: i, last: i + 1, boundary: true})
 			hint := toolOf(cmd)
-			cur, family, content = chunk{first: i + 1, command: cmd, hint: hint}, hint, false
+			cur, family, content, contentLines, notice = chunk{first: i + 1, command: cmd, hint: hint}, hint, false, 0, false
 			continue
 		}
 		if h := headerFamily(line); h != "" {
-			if content && h != family {
+			// A header right after the chunk's only line is that line's
+			// section title (a localised "Connexions Internet actives").
+			titled := family == "" && (contentLines == 1 && i > 0 && strings.TrimSpace(lines[i-1]) != "" || notice)
+			if content && h != family && !titled {
 				flush(i)
-				cur, content = chunk{first: i}, false
+				cur, content, contentLines, notice = chunk{first: i}, false, 0, false
 			}
 			family = h
 		}
-		if strings.TrimSpace(line) != "" {
+		if t := strings.TrimSpace(line); t != "" {
+			// A tool's parenthesised notice on stderr ("(Not all
+			// processes could be identified, ...)") heads the output.
+			if contentLines == 0 {
+				notice = strings.HasPrefix(t, "(")
+			}
 			content = true
+			contentLines++
 		}
 	}
 	flush(len(lines))
@@ -302,6 +373,9 @@ func toolOf(cmd string) string {
 // headerFamily names the tool whose header or section title line is, or "".
 func headerFamily(line string) string {
 	f := strings.Fields(line)
+	if len(f) == 1 && len(f[0]) > 1 && f[0][0] == 'p' && parse.IsDigits(f[0][1:]) {
+		return "lsof" // an lsof -F process record starts a part
+	}
 	if len(f) < 2 {
 		return ""
 	}
@@ -340,37 +414,108 @@ func sample(lines []string) []byte {
 
 // detectAndParse parses chunk c with the format detection picks, and cuts
 // it into runs of different tools when that leaves fewer problems.
-func detectAndParse(lines []string, c chunk, name string) []Segment {
+func detectAndParse(src *source, lines []string, c chunk, name string) []Segment {
 	p, score, cands := detect(sample(lines[c.first:c.last]), c.hint)
 	if p == nil {
 		return []Segment{unknownSegment(lines, c, name)}
 	}
-	whole := parseWith(p, lines, c, name, score, cands, false)
-	if len(whole.Result.Problems) == 0 {
+	whole := parseWith(p, src, c, name, score, cands, false)
+	if whole.Result.ProblemCount() == 0 {
 		return []Segment{whole}
 	}
 	runs := lineRuns(lines, c)
 	if len(runs) < 2 {
 		return []Segment{whole}
 	}
+	// Runs of one format are parsed together: lines of two tools that
+	// alternate without a boundary make one part per tool, not one per
+	// line.
+	type group struct {
+		p     parse.Parser
+		score int
+		cands []Candidate
+		runs  []chunk
+	}
+	var groups []*group
+	byFormat := map[string]*group{}
 	var split []Segment
 	problems := 0
+	byFamily := map[string]*group{}
 	for _, r := range runs {
-		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
-		var s Segment
-		if rp == nil {
-			s = unknownSegment(lines, r, name)
-			problems += len(s.Result.Problems)
-		} else {
-			s = parseWith(rp, lines, r, name, rs, rc, false)
-			problems += len(s.Result.Problems)
+		// Detect once per tool: the runs of one tool are read alike.
+		if g := byFamily[r.family]; g != nil && r.family != "" {
+			g.runs = append(g.runs, r)
+			continue
 		}
+		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
+		if rp == nil {
+			s := unknownSegment(lines, r, name)
+			problems += s.Result.ProblemCount()
+			split = append(split, s)
+			continue
+		}
+		g := byFormat[rp.Format()]
+		if g == nil {
+			g = &group{p: rp, score: rs, cands: rc}
+			byFormat[rp.Format()] = g
+			groups = append(groups, g)
+		}
+		if byFamily[r.family] == nil {
+			byFamily[r.family] = g
+		}
+		g.runs = append(g.runs, r)
+	}
+	for _, g := range groups {
+		s := parseRuns(g.p, src, g.runs, name, g.score, g.cands)
+		problems += s.Result.ProblemCount()
 		split = append(split, s)
 	}
-	if problems < len(whole.Result.Problems) {
-		return split
+	if problems >= whole.Result.ProblemCount() {
+		return []Segment{whole}
 	}
-	return []Segment{whole}
+	slices.SortStableFunc(split, func(a, b Segment) int { return cmp.Compare(a.First, b.First) })
+	return split
+}
+
+// parseRuns parses the runs of one format as one part, its problems
+// numbered as lines of the whole input. A single run is parseWith's.
+func parseRuns(p parse.Parser, src *source, runs []chunk, name string, score int, cands []Candidate) Segment {
+	if len(runs) == 1 {
+		return parseWith(p, src, runs[0], name, score, cands, false)
+	}
+	var b strings.Builder
+	var lineOf []int // line of the part → 0-based line of the input
+	for _, r := range runs {
+		piece := src.all[src.offs[r.first]:src.offs[r.last]]
+		b.WriteString(piece)
+		if !strings.HasSuffix(piece, "\n") {
+			b.WriteByte('\n')
+		}
+		for i := r.first; i < r.last; i++ {
+			lineOf = append(lineOf, i)
+		}
+	}
+	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
+		p = lp.ListeningOnly()
+	}
+	res, err := p.Parse(strings.NewReader(b.String()), name)
+	if err != nil {
+		// Only a failed read, which a string reader never has.
+		res = parse.NewResult(p.Format())
+		for _, i := range lineOf {
+			res.Problem(name, i+1, src.lines[i], err.Error())
+		}
+	}
+	for i := range res.Problems {
+		res.Problems[i].File = name
+		if n := res.Problems[i].Line; n >= 1 && n <= len(lineOf) {
+			res.Problems[i].Line = lineOf[n-1] + 1
+		}
+	}
+	slices.SortStableFunc(res.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
+	first, last := runs[0], runs[len(runs)-1]
+	return Segment{Format: p.Format(), Score: score, Alternatives: cands, Command: first.command,
+		First: first.first + 1, Last: last.last, Result: res}
 }
 
 // lineRuns cuts chunk c into runs of consecutive lines that the same tool
@@ -391,25 +536,30 @@ func lineRuns(lines []string, c chunk) []chunk {
 			continue
 		}
 		if f != family {
-			cur.last = i
+			cur.last, cur.family = i, family
 			runs = append(runs, cur)
 			cur = chunk{first: i}
 			family = f
 		}
 	}
-	cur.last = c.last
+	cur.last, cur.family = c.last, family
 	return append(runs, cur)
 }
 
 // parseWith parses chunk c with p and renumbers its problems as lines of
 // the whole input.
-func parseWith(p parse.Parser, lines []string, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
-	text := strings.Join(lines[c.first:c.last], "\n") + "\n"
+func parseWith(p parse.Parser, src *source, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
+	// The chunk's bytes as they are in the input: no copy of a large
+	// input per part.
+	text := src.all[src.offs[c.first]:src.offs[c.last]]
+	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
+		p = lp.ListeningOnly()
+	}
 	res, err := p.Parse(strings.NewReader(text), name)
 	if err != nil {
 		// Parsers return errors only for failed reads, which a string
 		// reader never has; keep the lines as problems all the same.
-		s := unknownSegment(lines, c, name)
+		s := unknownSegment(src.lines, c, name)
 		s.Format = p.Format()
 		for i := range s.Result.Problems {
 			s.Result.Problems[i].Expected = err.Error()
@@ -432,7 +582,32 @@ func unknownSegment(lines []string, c chunk, name string) Segment {
 			res.Skipped++
 			continue
 		}
-		res.Problems = append(res.Problems, parse.LineError{File: name, Line: i + 1, Text: lines[i], Expected: expectAny})
+		res.Problem(name, i+1, lines[i], expectAny)
 	}
 	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
+}
+
+// NoOutput returns an error naming the input when no part of it is output
+// of a known tool: it is empty, blank, or no line of it could be read.
+func (in *Input) NoOutput() error {
+	for _, s := range in.Segments {
+		if s.Format != FormatUnknown && s.Result != nil && (s.Result.Parsed > 0 || s.Result.ProblemCount() == 0) {
+			return nil
+		}
+	}
+	if in.ProblemCount() == 0 {
+		return fmt.Errorf("%s: no output of netstat, ss, lsof, fstat or sockstat (the input is empty or blank)", in.Name)
+	}
+	return fmt.Errorf("%s: no line is output of netstat, ss, lsof, fstat or sockstat", in.Name)
+}
+
+// ProblemCount is the number of lines of the input not understood.
+func (in *Input) ProblemCount() int { return len(in.Problems) + in.MoreProblems }
+
+// ProblemsGap is the gap of n lines that no parser understood: what they
+// held is not in the view.
+func ProblemsGap(n int) snapshot.Gap {
+	return snapshot.Gap{Area: "input", Reason: "lines-not-understood", Count: n,
+		Args:   map[string]string{"count": strconv.Itoa(n)},
+		Detail: "lines of the input were not understood (see the warnings); what they held is not in this view"}
 }

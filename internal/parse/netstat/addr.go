@@ -26,12 +26,37 @@ type endpoint struct {
 	// cutAddr and cutPort say that the tool may have cut the address or
 	// the port to its column width.
 	cutAddr, cutPort bool
-	// text is the column as the tool printed it when it could not be
-	// read in full: the host part alone when only the host is not an
-	// address (a resolved name, a cut column) and the port was read, the
-	// whole column when the port could not be read (a cut port, a service
-	// name missing from internal/parse/portname). It is "" otherwise.
+	// text is the host part as the tool printed it when it is not an
+	// address (a resolved name, a cut column), "" otherwise.
 	text string
+	// portText is the port as printed when it could not be read (a cut
+	// port, a service name missing from internal/parse/portname, or cut
+	// to the prefix of several), "" otherwise.
+	portText string
+	// family is "inet" or "inet6" when the host could not be read.
+	family string
+}
+
+// familyOf names the address family of a protocol column.
+func familyOf(pi protoInfo) string {
+	if pi.v6 {
+		return "inet6"
+	}
+	return "inet"
+}
+
+// servicePort reads a port column: a number, a service name, or a service
+// name the tool cut that is the prefix of exactly one service (then cut is
+// true). ok is false when the port cannot be read.
+func servicePort(port string, proto snapshot.Proto) (p uint16, cut, ok bool) {
+	if p, ok := portNumber(port, proto); ok {
+		return p, false, true
+	}
+	if proto == snapshot.Raw || parse.IsDigits(port) {
+		return 0, false, false
+	}
+	p, ok = portname.Prefix(port, proto)
+	return p, ok, ok
 }
 
 // hostAddr turns a host column into an address: "*" and "" are the
@@ -82,6 +107,9 @@ func linuxEndpoint(tok string, pi protoInfo) (endpoint, string) {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	mayBeCut := len(tok) == linuxAddrWidth
 	addr, ok := hostAddr(host, pi.v6)
+	if host == "localhost" {
+		e.text = host // read as the loopback address, the name kept
+	}
 	switch {
 	case ok && mayBeCut && !addr.Is4():
 		// A full IPv4 address and port never fill the column; an IPv6
@@ -91,12 +119,13 @@ func linuxEndpoint(tok string, pi protoInfo) (endpoint, string) {
 		// A host name, or an address cut to the column: never guessed.
 		addr = netip.Addr{}
 		e.cutAddr = mayBeCut
-		e.text = host
+		e.text, e.family = host, familyOf(pi)
 	}
-	p, ok := portNumber(port, pi.proto)
+	p, cut, ok := servicePort(port, pi.proto)
 	if !ok {
-		e.text = tok
+		e.portText = port
 	}
+	e.cutPort = cut
 	e.ap = netip.AddrPortFrom(addr, p)
 	e.wildcard = port == "*" && addr.IsValid() && addr.IsUnspecified()
 	return e, ""
@@ -130,16 +159,27 @@ func bsdEndpoint(tok string, pi protoInfo, w bsdWidths) (endpoint, string) {
 		e.cutAddr = true
 	}
 	addr, ok := hostAddr(host, pi.v6)
+	if host == "localhost" {
+		e.text = host // read as the loopback address, the name kept
+	}
 	if !ok {
 		// A host name, or an address cut to the column: never guessed.
 		addr = netip.Addr{}
-		e.text = host
+		e.text, e.family = host, familyOf(pi)
 	}
-	var p uint16
-	if e.cutPort {
-		e.text = tok // never guess the missing digits or letters of a cut port
-	} else if p, ok = portNumber(port, pi.proto); !ok {
-		e.text = tok
+	p, cut, ok := uint16(0), false, false
+	switch {
+	case e.cutPort && parse.IsDigits(port):
+		// never guess the missing digits of a cut port
+	case e.cutPort:
+		// a cut name is read only when one service starts with it
+		p, ok = portname.Prefix(port, pi.proto)
+	default:
+		p, cut, ok = servicePort(port, pi.proto)
+		e.cutPort = cut
+	}
+	if !ok {
+		p, e.portText = 0, port
 	}
 	e.ap = netip.AddrPortFrom(addr, p)
 	e.wildcard = port == "*" && addr.IsValid() && addr.IsUnspecified()

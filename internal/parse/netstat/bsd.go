@@ -124,24 +124,38 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 	inet := true
 	hdr := defaultBSDHeader()
 	var ev osEvidence
+	noListeners := false
+	routing := false
 	for i, line := range lines {
 		n := i + 1
 		f := fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 {
-				inet, hdr = true, defaultBSDHeader()
+				inet, routing, hdr = true, false, defaultBSDHeader()
 			}
 			b.skip()
 			continue
 		}
 		if title, isInet := isSectionTitle(line); title {
 			inet, hdr = isInet, defaultBSDHeader()
+			routing = isRoutingTitle(line)
 			ev.title(line)
+			if isInet && !strings.Contains(line, "(including servers)") {
+				// Without -a the BSDs and macOS leave listening
+				// sockets out and say so by omitting this.
+				noListeners = true
+			}
 			b.skip()
 			continue
 		}
 		if !inet {
-			b.skip()
+			// UNIX domain and kernel socket tables have at least three
+			// columns; a line that does not belong to another output.
+			if routing || len(f) >= 3 {
+				b.skip()
+			} else {
+				b.problem(n, line, "a line of netstat's UNIX domain or kernel socket table")
+			}
 			continue
 		}
 		if strings.Contains(line, "Proto") && strings.Contains(line, "Local Address") {
@@ -178,6 +192,20 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 	} else {
 		b.setOS(ev.os())
 	}
+	if darwin || ev.four || b.res.Snapshot.OS == "freebsd" {
+		// These name a dual-stack socket tcp46/udp46: a tcp6/udp6 one
+		// is IPv6-only.
+		for i := range b.res.Snapshot.Sockets {
+			s := &b.res.Snapshot.Sockets[i]
+			v6 := s.Local.Addr().Is6() && !s.Local.Addr().Is4In6() || s.Family == "inet6"
+			if v6 && s.V6Only == nil {
+				s.V6Only = snapshot.Bool(true)
+			}
+		}
+	}
+	if noListeners {
+		b.noListeners = append(b.noListeners, map[bool]string{true: "darwin", false: "bsd"}[darwin])
+	}
 }
 
 // bsdLine parses one socket line; k is the index of the Proto column.
@@ -207,6 +235,10 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 		s.Remote = remote.ap
 	}
 	s.LocalText, s.RemoteText = local.text, remote.text
+	s.PortText, s.Family = local.portText, local.family
+	if remote.portText != "" {
+		s.RemoteText = remote.text + "." + remote.portText
+	}
 	for _, c := range []struct {
 		cut  bool
 		name string
@@ -262,6 +294,15 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 		s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
 		s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
 	case !h.known && len(rest) > 0:
+		if pid, name, ok := macPIDByShape(rest); ok {
+			if pid == 0 {
+				s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonPIDZero
+				return s, ""
+			}
+			s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
+			s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
+			return s, ""
+		}
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoHeader
 	default:
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
@@ -315,4 +356,26 @@ func (e *osEvidence) os() string {
 		return "netbsd"
 	}
 	return ""
+}
+
+// macPIDByShape reads the pid from the columns macOS netstat -v prints
+// after the state when no header says which is which (grep LISTEN):
+// "rhiwat shiwat pid epid state options" (numbers, then two hex words),
+// or newer releases' "... process:pid ..." field.
+func macPIDByShape(rest []field) (pid int, name string, ok bool) {
+	for _, f := range rest {
+		c := strings.LastIndexByte(f.s, ':')
+		if c > 0 && parse.IsDigits(f.s[c+1:]) && !strings.HasPrefix(f.s, "0x") {
+			if pid, err := strconv.Atoi(f.s[c+1:]); err == nil {
+				return pid, f.s[:c], true
+			}
+		}
+	}
+	if len(rest) >= 6 && parse.IsDigits(rest[0].s) && parse.IsDigits(rest[1].s) && parse.IsDigits(rest[2].s) &&
+		parse.IsDigits(rest[3].s) && strings.HasPrefix(rest[4].s, "0x") && strings.HasPrefix(rest[5].s, "0x") {
+		if pid, err := strconv.Atoi(rest[2].s); err == nil {
+			return pid, "", true
+		}
+	}
+	return 0, "", false
 }

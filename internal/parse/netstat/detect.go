@@ -3,6 +3,8 @@ package netstat
 import (
 	"bytes"
 	"strings"
+
+	"github.com/openports/openports/internal/parse"
 )
 
 // evidence counts what a sample shows of each dialect.
@@ -60,13 +62,20 @@ func scan(sample []byte) evidence {
 		switch {
 		case strings.HasSuffix(p, "46"):
 			e.macRows++
-		case strings.Contains(addrs, ":*") || strings.Contains(addrs, ":::"):
+		case strings.Contains(addrs, ":*") || strings.Contains(addrs, ":::") || linuxColon(f[k+3].s):
 			e.linuxRows++
 		case strings.Contains(addrs, "*.*") || bsdDotted(f[k+3].s):
 			e.bsdRows++
 		}
 	}
 	return e
+}
+
+// linuxColon reports whether tok looks like IPV4:PORT, a colon after the
+// last dot ("127.0.0.1:8080").
+func linuxColon(tok string) bool {
+	d, c := strings.LastIndexByte(tok, '.'), strings.LastIndexByte(tok, ':')
+	return d > 0 && c > d && parse.IsDigits(tok[c+1:])
 }
 
 // bsdDotted reports whether tok looks like HOST.PORT with a dot before a

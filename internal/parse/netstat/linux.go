@@ -33,38 +33,77 @@ type linuxColumns struct {
 // cut to progWidth-1 characters.
 const progWidth = 20
 
+// linuxSection is the kind of block a title starts.
+type linuxSection int
+
+const (
+	// sockets: Internet or UNIX sockets; every line must be a header or
+	// a row of a known family.
+	sockets linuxSection = iota
+	// routing: netstat -r tables, skipped whole.
+	routing
+)
+
 func parseLinux(b *builder, lines []string) {
 	b.setOS("linux")
-	inet := true
+	sect := sockets
 	var cols linuxColumns
+	// withoutServers is set by a title saying its block leaves listening
+	// sockets out ("(w/o servers)"); listening counts those the block
+	// showed all the same (pt_BR words "only servers" the same way).
+	withoutServers, listening := false, 0
+	endBlock := func() {
+		if withoutServers && listening == 0 {
+			b.noListeners = append(b.noListeners, "linux")
+		}
+		withoutServers, listening = false, 0
+	}
+	notice := false // inside netstat's parenthesised notice on stderr
 	for i, line := range lines {
 		n := i + 1
 		f := fields(line)
+		if t := strings.TrimSpace(line); notice || strings.HasPrefix(t, "(") && len(f) > 2 {
+			// "(Not all processes could be identified, non-owned
+			// process info\n will not be shown, ...)", "(No info could
+			// be read for "-p": ...)", in any language: the sockets it
+			// speaks of show "-" and get a gap of their own.
+			notice = !strings.HasSuffix(t, ")")
+			b.skip()
+			continue
+		}
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 { // a "# command" line starts a new output
-				inet, cols = true, linuxColumns{}
+				endBlock()
+				sect, cols = sockets, linuxColumns{}
 			}
 			b.skip()
 			continue
 		}
-		if title, isInet := isSectionTitle(line); title {
-			inet, cols = isInet, linuxColumns{}
+		if linuxTitle(line, f, lines[i+1:]) {
+			endBlock()
+			sect, cols = sockets, linuxColumns{}
+			if isRoutingTitle(line) {
+				sect = routing
+			}
+			withoutServers = linuxWithoutServers(line)
+			b.skip()
+			continue
+		}
+		if sect == routing {
 			b.skip()
 			continue
 		}
 		if f[0].s == "Proto" {
-			if inet {
-				cols = linuxColumns{known: true,
-					user:  strings.Contains(line, "User"),
-					inode: strings.Contains(line, "Inode"),
-					prog:  strings.Contains(line, "PID/Program"),
-					timer: strings.Contains(line, "Timer"),
-				}
+			cols = linuxColumns{known: true,
+				user:  strings.Contains(line, "User"),
+				inode: strings.Contains(line, "Inode"),
+				prog:  strings.Contains(line, "PID/Program"),
+				timer: strings.Contains(line, "Timer"),
 			}
 			b.skip()
 			continue
 		}
-		if !inet || linuxOtherFamilies[f[0].s] {
+		if linuxOtherFamilies[f[0].s] {
 			b.skip()
 			continue
 		}
@@ -78,8 +117,55 @@ func parseLinux(b *builder, lines []string) {
 			b.problem(n, line, exp)
 			continue
 		}
+		if s.State == snapshot.Listen || s.State == snapshot.Unconnected {
+			listening++
+		}
 		b.add(s)
 	}
+	endBlock()
+}
+
+// linuxWithoutServersTitles are the endings net-tools gives, in its
+// catalogues (en, cs, de, et, fr, ja, pt_BR), to the title of a block
+// that leaves listening sockets out (netstat without -l or -a).
+var linuxWithoutServersTitles = []string{
+	"(w/o servers)", "(w/o servery)", "(ohne Server)", "(ilma serveriteta)", "(sans serveurs)",
+	"(w/oサーバ)", "(sem os servidores)",
+}
+
+func linuxWithoutServers(title string) bool {
+	t := strings.TrimSpace(title)
+	for _, w := range linuxWithoutServersTitles {
+		if strings.HasSuffix(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// linuxTitle reports whether line starts a block: a known English or
+// German title, or any line that is no row and is followed by a "Proto"
+// header (a title in another language).
+func linuxTitle(line string, f []field, next []string) bool {
+	if title, _ := isSectionTitle(line); title {
+		return true
+	}
+	if f[0].s == "Proto" || linuxOtherFamilies[f[0].s] {
+		return false
+	}
+	if _, row := linuxProtos[f[0].s]; row {
+		return false
+	}
+	for _, l := range next {
+		if nf := fields(l); len(nf) > 0 {
+			return nf[0].s == "Proto"
+		}
+	}
+	return false
+}
+
+func isRoutingTitle(line string) bool {
+	return strings.HasPrefix(line, "Kernel IP") || strings.HasPrefix(line, "Routing tables")
 }
 
 // linuxLine parses one socket line of net-tools netstat.
@@ -104,11 +190,18 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		s.Remote = remote.ap
 	}
 	s.LocalText, s.RemoteText = local.text, remote.text
+	s.PortText, s.Family = local.portText, local.family
+	if remote.portText != "" {
+		s.RemoteText = remote.text + ":" + remote.portText
+	}
 	if local.cutAddr {
 		s.Truncated = append(s.Truncated, "local-address")
 	}
 	if remote.cutAddr {
 		s.Truncated = append(s.Truncated, "remote-address")
+	}
+	if local.cutPort {
+		s.Truncated = append(s.Truncated, "local-port")
 	}
 	rest := f[5:]
 	// State: always shown for TCP, a number for raw sockets, a word for
@@ -118,15 +211,16 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		if len(rest) == 0 {
 			return s, "a TCP state"
 		}
-		st, ok := states[rest[0].s]
-		if !ok {
+		st, k := stateAt(rest)
+		if k == 0 {
 			return s, "a TCP state (LISTEN, ESTABLISHED, ...), got " + strconvQuote(rest[0].s)
 		}
-		s.State, rest = st, rest[1:]
+		s.State, rest = st, rest[k:]
 	case len(rest) > 0 && numericStates[rest[0].s] != "" && pi.proto == snapshot.Raw:
 		s.State, rest = numericStates[rest[0].s], rest[1:]
 	case len(rest) > 0 && states[rest[0].s] != "":
-		s.State, rest = states[rest[0].s], rest[1:]
+		st, k := stateAt(rest)
+		s.State, rest = st, rest[k:]
 	default:
 		s.State = snapshot.Unconnected
 		if s.Remote.IsValid() {
@@ -135,8 +229,10 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 	}
 	// User and Inode (-e): announced by the header, or recognised by shape
 	// in a headerless (grep-filtered) output.
+	// Recognised by their shape: headers are translated ("Utilisatr")
+	// and some translations leave the Inode word out.
 	hasUser := cols.user && cols.inode
-	if !cols.known && len(rest) >= 2 && parse.IsDigits(rest[1].s) && !strings.Contains(rest[0].s, "/") && rest[0].s != "-" {
+	if len(rest) >= 2 && parse.IsDigits(rest[1].s) && !strings.Contains(rest[0].s, "/") && rest[0].s != "-" {
 		hasUser = true
 	}
 	if hasUser {
@@ -160,11 +256,11 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		rest = rest[2:]
 	}
 	hasProg := cols.prog
-	if !cols.known && len(rest) > 0 && (rest[0].s == "-" || strings.Contains(rest[0].s, "/")) {
+	if len(rest) > 0 && (rest[0].s == "-" || strings.Contains(rest[0].s, "/")) {
 		hasProg = true
 	}
 	if !hasProg {
-		if len(rest) > 0 && !cols.timer {
+		if len(rest) > 0 && !cols.timer && !isTimer(line[rest[0].start:]) {
 			return s, "end of line after the " + lastColumn(hasUser) + " column, got " + strconvQuote(rest[0].s)
 		}
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
@@ -174,17 +270,10 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		return s, "a PID/Program name column"
 	}
 	prog := strings.TrimRight(line[rest[0].start:], " \t")
-	if cols.timer {
-		// -o appends a timer such as "off (0.00/0/0)" after the program.
-		if k := strings.LastIndex(prog, " off ("); k >= 0 {
-			prog = strings.TrimRight(prog[:k], " ")
-		} else if k := strings.LastIndex(prog, " on ("); k >= 0 {
-			prog = strings.TrimRight(prog[:k], " ")
-		} else if k := strings.LastIndex(prog, " keepalive ("); k >= 0 {
-			prog = strings.TrimRight(prog[:k], " ")
-		} else if k := strings.LastIndex(prog, " timewait ("); k >= 0 {
-			prog = strings.TrimRight(prog[:k], " ")
-		}
+	// -o appends a timer such as "off (0.00/0/0)" after the program; its
+	// word is translated, its figures are not.
+	if k := timerStart(prog); k > 0 {
+		prog = strings.TrimRight(prog[:k], " ")
 	}
 	if prog == "-" {
 		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonHidden
@@ -216,3 +305,28 @@ func lastColumn(user bool) string {
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// timerStart returns where a trailing -o timer ("off (0.00/0/0)",
+// "keepalive (7190.47/0/0)") starts in text, or -1.
+func timerStart(text string) int {
+	if !strings.HasSuffix(text, ")") {
+		return -1
+	}
+	open := strings.LastIndex(text, " (")
+	if open < 0 {
+		return -1
+	}
+	parts := strings.Split(text[open+2:len(text)-1], "/")
+	if len(parts) != 3 || !parse.IsDigits(parts[1]) || !parse.IsDigits(parts[2]) {
+		return -1
+	}
+	secs, frac, ok := strings.Cut(parts[0], ".")
+	if !ok || !parse.IsDigits(secs) || !parse.IsDigits(frac) {
+		return -1
+	}
+	word := strings.LastIndexAny(strings.TrimRight(text[:open], " "), " \t")
+	return word + 1
+}
+
+// isTimer reports whether text is only an -o timer.
+func isTimer(text string) bool { return timerStart(strings.TrimSpace(text)) == 0 }

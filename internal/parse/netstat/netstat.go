@@ -43,7 +43,15 @@ const (
 
 // Parser parses one netstat dialect. The zero value is not useful; use
 // NewLinux, NewBSD or NewDarwin.
-type Parser struct{ d dialect }
+type Parser struct {
+	d dialect
+	// listeningOnly leaves connected sockets out as they are read.
+	listeningOnly bool
+}
+
+// ListeningOnly returns the parser that keeps only listening and
+// unconnected sockets (parse.ListeningParser).
+func (p *Parser) ListeningOnly() parse.Parser { return &Parser{d: p.d, listeningOnly: true} }
 
 var _ parse.Parser = (*Parser)(nil)
 
@@ -83,6 +91,7 @@ func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	b := newBuilder(p.Format(), name, len(lines))
+	b.listeningOnly = p.listeningOnly
 	switch p.d {
 	case linuxDialect:
 		parseLinux(b, lines)
@@ -100,6 +109,14 @@ type builder struct {
 	noOwnerColumn int
 	// hiddenOwner counts sockets whose owner the tool could not see.
 	hiddenOwner int
+	// onePID counts sockets whose one process netstat -p showed: others
+	// sharing the socket would not be shown.
+	onePID int
+	// listeningOnly leaves connected sockets out (counted).
+	listeningOnly bool
+	// noListeners names the dialect of each block that cannot show
+	// listening sockets (run without -a or -l).
+	noListeners []string
 }
 
 func newBuilder(format, name string, lines int) *builder {
@@ -115,14 +132,23 @@ func (b *builder) problem(n int, text, expected string) {
 }
 
 func (b *builder) add(s snapshot.Socket) {
-	switch s.OwnerReason {
-	case reasonNoColumn:
+	// The owner gaps speak of the sockets analyze lists; a connected
+	// socket's unknown owner is its own (owner_state).
+	switch reason := s.OwnerReason; {
+	case !parse.Listening(&s):
+	case reason == reasonNoColumn:
 		b.noOwnerColumn++
-	case reasonHidden:
+	case reason == reasonHidden:
 		b.hiddenOwner++
+	case reason == reasonOnePID:
+		b.onePID++
+	}
+	b.res.Parsed++
+	if b.listeningOnly && !parse.Listening(&s) {
+		b.res.Connected++
+		return
 	}
 	b.res.Snapshot.Sockets = append(b.res.Snapshot.Sockets, s)
-	b.res.Parsed++
 }
 
 // setOS records the operating system the output revealed and its default
@@ -144,7 +170,16 @@ func (b *builder) finish() *parse.Result {
 	s := b.res.Snapshot
 	if b.noOwnerColumn > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
-			Detail: "the netstat output has no process column (run netstat with -p, or -v on macOS)", Count: b.noOwnerColumn})
+			Args:   map[string]string{"tool": "netstat", "command": ownersCommand[b.res.Snapshot.Source]},
+			Detail: "the netstat output has no process column (" + ownersCommand[b.res.Snapshot.Source] + ")", Count: b.noOwnerColumn})
+	}
+	if len(b.noListeners) > 0 {
+		s.Gaps = append(s.Gaps, noListenersGap(b.noListeners[0]))
+	}
+	if b.onePID > 0 {
+		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "one-process-per-socket", Count: b.onePID,
+			Args:   map[string]string{"tool": "netstat"},
+			Detail: "netstat -p shows one process per socket: processes that share a socket (forked servers, inherited descriptors) are not shown (fstat, sockstat, lsof or ss -p show them all)"})
 	}
 	if b.hiddenOwner > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
@@ -204,4 +239,35 @@ func isSectionTitle(line string) (title, inet bool) {
 		}
 	}
 	return false, false
+}
+
+// ownersCommand says, per dialect, what shows the owners netstat did not:
+// on the BSDs netstat -p selects a protocol, so never suggest it there.
+var ownersCommand = map[string]string{
+	"parse/" + FormatLinux:  "run netstat with -p, as root, or ss -tulpn",
+	"parse/" + FormatBSD:    "the BSDs' netstat shows no processes: fstat or sockstat does",
+	"parse/" + FormatDarwin: "run netstat -anv, whose pid column shows them, or lsof -i",
+}
+
+// noListenersGap says that an output of dialect cannot show (all)
+// listening sockets, and which command would. On the BSDs -p selects a
+// protocol, so owners come from fstat or sockstat there.
+func noListenersGap(dialect string) snapshot.Gap {
+	cmd := map[string]string{
+		"linux":  "netstat -l (netstat -tulpn as root shows owners) or ss -tulpn",
+		"bsd":    "netstat -a (netstat -an), and fstat or sockstat for owners",
+		"darwin": "netstat -a (netstat -anv shows owners) or lsof -i",
+	}[dialect]
+	what := map[string]string{
+		// net-tools' "(w/o servers)": listening and unconnected sockets
+		"linux": "this netstat output leaves listening sockets out (it was run without -a or -l), so it cannot show them",
+		// the BSDs skip every socket bound to the wildcard address
+		"bsd": "this netstat output was run without -a, which leaves out listening sockets and every socket bound to all addresses, so it cannot show them",
+		// macOS skips TCP listeners and shows the rest
+		"darwin": "this netstat output was run without -a, which leaves TCP listening sockets out, so it cannot show them",
+	}[dialect]
+	return snapshot.Gap{Area: "listeners", Reason: "output-without-listeners",
+		Args:   map[string]string{"tool": "netstat", "command": cmd},
+		Detail: what + "; run " + cmd,
+		Count:  1}
 }

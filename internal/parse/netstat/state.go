@@ -20,8 +20,30 @@ var states = map[string]snapshot.State{
 	"CLOSE_WAIT":  "CLOSE-WAIT",
 	"LAST_ACK":    "LAST-ACK",
 	"CLOSING":     "CLOSING",
-	// German net-tools (de_DE), as in the corpus.
+	// Translated by net-tools' catalogues (Debian net-tools 2.10: cs, de,
+	// pt_BR; the other languages keep the English words). Czech "POSLEDNÍ
+	// ACK" (LAST_ACK) is two words: see stateAt.
 	"VERBUNDEN": snapshot.Established,
+	"SPOJENO":   snapshot.Established, "ZAVŘEN": snapshot.Unconnected, "NASLOUCHÁ": snapshot.Listen,
+	"ZAVÍRÁ":       "CLOSING",
+	"ESTABELECIDA": snapshot.Established, "SYN_ENVIADO": "SYN-SENT", "SYN_RECEBIDO": "SYN-RECV",
+	"ESPERA_FIN1": "FIN-WAIT-1", "ESPERA_FIN2": "FIN-WAIT-2", "FECHAR": snapshot.Unconnected,
+	"ESPERANDO_FECHAR": "CLOSE-WAIT", "ÚLTIMO_ACK": "LAST-ACK", "OUÇA": snapshot.Listen, "FECHANDO": "CLOSING",
+}
+
+// stateAt reads the state word at the start of rest and returns it with
+// the number of fields it takes (0 when rest does not start with one).
+func stateAt(rest []field) (snapshot.State, int) {
+	if len(rest) == 0 {
+		return "", 0
+	}
+	if len(rest) > 1 && rest[0].s == "POSLEDNÍ" && rest[1].s == "ACK" {
+		return "LAST-ACK", 2
+	}
+	if st, ok := states[rest[0].s]; ok {
+		return st, 1
+	}
+	return "", 0
 }
 
 // numericStates maps the kernel's TCP state numbers, which Linux netstat

@@ -21,8 +21,8 @@ import (
 // as a problem.
 func CheckCounts(t testing.TB, res *parse.Result) {
 	t.Helper()
-	if got := res.Parsed + res.Skipped + len(res.Problems); got != res.Lines {
-		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, len(res.Problems), got, res.Lines)
+	if got := res.Parsed + res.Skipped + res.ProblemCount(); got != res.Lines {
+		t.Errorf("parsed %d + skipped %d + problems %d = %d, want lines %d", res.Parsed, res.Skipped, res.ProblemCount(), got, res.Lines)
 	}
 }
 

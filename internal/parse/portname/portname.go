@@ -95,3 +95,29 @@ func Protocol(name string) (uint16, bool) {
 	p, ok := protocols[name]
 	return p, ok
 }
+
+// Prefix returns the port of the one service for proto whose name starts
+// with prefix: a tool that cuts service names to its column ("microsof"
+// for microsoft-ds) can be read back only when the cut leaves no doubt.
+// It reports false when no service or several start with prefix.
+func Prefix(prefix string, proto snapshot.Proto) (uint16, bool) {
+	if prefix == "" {
+		return 0, false
+	}
+	var port uint16
+	found := false
+	for name := range services {
+		if len(name) < len(prefix) || name[:len(prefix)] != prefix {
+			continue
+		}
+		p, ok := Port(name, proto)
+		if !ok {
+			continue
+		}
+		if found && p != port {
+			return 0, false
+		}
+		port, found = p, true
+	}
+	return port, found
+}

@@ -218,6 +218,8 @@ func (b *builder) line(n int, line string) {
 	}
 	if dots {
 		b.netbsd = true
+	} else if strings.Contains(cols[0], ":") {
+		b.freebsd = true // NetBSD writes ADDR.PORT, FreeBSD ADDR:PORT
 	}
 	remote, remoteText, _, ok := parseAddr(cols[1], v6, proto)
 	if !ok {

@@ -37,6 +37,11 @@ func TestGolden(t *testing.T) {
 		{"freebsd-salt-fat-pid.txt", "freebsd", 1, 1},
 		{"freebsd-u-unix-only.txt", "", 0, 8},
 		{"netbsd-4ln.txt", "netbsd", 3, 1},
+		// sockstat -6 prints only tcp6/udp6: FreeBSD all the same
+		// (ADDR:PORT), whose default is v6-only.
+		{"freebsd-smoketests-6.txt", "freebsd", 2, 1},
+		{"freebsd-smoketests-l.txt", "freebsd", 4, 10},
+		{"freebsd-13-46l-nixcraft.txt", "freebsd", 15, 1},
 	}
 	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) != len(tests) {

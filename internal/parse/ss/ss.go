@@ -34,7 +34,14 @@ import (
 const Format = "ss"
 
 // Parser parses ss output.
-type Parser struct{}
+type Parser struct {
+	// listeningOnly leaves connected sockets out as they are read.
+	listeningOnly bool
+}
+
+// ListeningOnly returns the parser that keeps only listening and
+// unconnected sockets (parse.ListeningParser).
+func (Parser) ListeningOnly() parse.Parser { return Parser{listeningOnly: true} }
 
 var _ parse.Parser = Parser{}
 
@@ -60,6 +67,8 @@ const (
 // inetNetids map the Netid column of Internet sockets.
 var inetNetids = map[string]snapshot.Proto{
 	"tcp": snapshot.TCP, "udp": snapshot.UDP, "raw": snapshot.Raw, "sctp": snapshot.SCTP,
+	// ss names raw ICMPv6 sockets icmp6 (ss -a, ss -w)
+	"icmp6": snapshot.Raw,
 }
 
 // otherNetids are the socket families and protocols that are skipped:
@@ -93,7 +102,7 @@ type input struct {
 
 func prescan(lines []string) input {
 	var in input
-	sawUnconn := false
+	sawUnconn, sawRaw := false, false
 	for _, l := range lines {
 		if strings.Contains(l, "0.0.0.0:") || strings.Contains(l, "0.0.0.0%") || (strings.Contains(l, "Peer Address:Port") && strings.Contains(l, "Process")) {
 			in.modernWildcard = true
@@ -107,16 +116,37 @@ func prescan(lines []string) input {
 		}
 		if len(f) > 0 && f[0] == "UNCONN" {
 			sawUnconn = true
+			if len(f) > 3 && protocolPort(f[3]) {
+				sawRaw = true
+			}
 		}
 	}
-	if in.noNetidProto == "" && sawUnconn {
+	switch {
+	case in.noNetidProto == "" && sawRaw:
+		// ss -w has no Netid column: its "ports" are IP protocols.
+		in.noNetidProto = snapshot.Raw
+	case in.noNetidProto == "" && sawUnconn:
 		in.noNetidProto = snapshot.UDP
 	}
 	return in
 }
 
+// protocolPort reports whether the port of an ADDRESS:PORT column is an IP
+// protocol name that is no service name ("*:ipv6-icmp", "0.0.0.0:udp"):
+// what ss prints for raw sockets.
+func protocolPort(tok string) bool {
+	i := strings.LastIndexByte(tok, ':')
+	if i < 0 || parse.IsDigits(tok[i+1:]) {
+		return false
+	}
+	name := tok[i+1:]
+	_, proto := portname.Protocol(name)
+	_, service := portname.Port(name, snapshot.UDP)
+	return proto && !service
+}
+
 // Parse reads a whole ss output. name labels problems.
-func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
+func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	lines, err := parse.ReadLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
@@ -128,6 +158,7 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	in := prescan(lines)
 	prevSocket := false
 	unknown, hidden := 0, 0
+	var toolErrors []string
 	for i, line := range lines {
 		n := i + 1
 		f := strings.Fields(line)
@@ -139,6 +170,12 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			continue
 		case f[0] == "Netid" || (f[0] == "State" && strings.Contains(line, "Local Address")):
 			res.Skipped++
+			continue
+		case strings.HasPrefix(line, "RTNETLINK answers:"):
+			// ss's own error for one of its dumps: which family is
+			// missing it does not say.
+			res.Skipped++
+			toolErrors = append(toolErrors, strings.TrimSpace(line))
 			continue
 		case line[0] == ' ' || line[0] == '\t':
 			// -i, -m and -o print details on continuation lines.
@@ -161,11 +198,19 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			problem(n, line, exp)
 		default:
 			prevSocket = true
-			switch s.OwnerReason {
-			case reasonNoColumn:
+			// The owner gaps speak of the sockets analyze lists; a
+			// connected socket's unknown owner is its own (owner_state).
+			switch reason := s.OwnerReason; {
+			case !parse.Listening(&s):
+			case reason == reasonNoColumn:
 				unknown++
-			case reasonNotShown:
+			case reason == reasonNotShown:
 				hidden++
+			}
+			if p.listeningOnly && !parse.Listening(&s) {
+				res.Connected++
+				res.Parsed++
+				continue
 			}
 			res.Snapshot.Sockets = append(res.Snapshot.Sockets, s)
 			res.Parsed++
@@ -174,6 +219,11 @@ func (Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	if unknown > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
 			Detail: "the ss output has no process column (run ss with -p)", Count: unknown})
+	}
+	if len(toolErrors) > 0 {
+		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "sockets", Reason: "tool-error", Count: len(toolErrors),
+			Args:   map[string]string{"tool": "ss", "error": toolErrors[0]},
+			Detail: "ss reported an error for one of its socket dumps (" + toolErrors[0] + "): some sockets may be missing from its output"})
 	}
 	if hidden > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
@@ -242,6 +292,15 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		return s, exp + " in the peer address " + strconv.Quote(peerTok), false
 	}
 	s.Local, s.Interface, s.LocalText = local, iface, localText
+	if c := strings.LastIndexByte(localText, ':'); c >= 0 && local.Port() == 0 {
+		// endpoint kept the whole column: the port is what it could
+		// not read (a service name missing from the table).
+		s.PortText = localText[c+1:]
+		s.LocalText = ""
+		if !local.Addr().IsValid() {
+			s.LocalText = localText[:c]
+		}
+	}
 	if !(peer.Port() == 0 && peer.Addr().IsUnspecified()) {
 		s.Remote, s.RemoteText = peer, peerText
 	}
@@ -446,6 +505,7 @@ func endpoint(tok string, proto snapshot.Proto, dualWildcard bool) (ap netip.Add
 		}
 	case "localhost":
 		addr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		text = host // the name kept: it may not be the address read
 	case "ip6-localhost":
 		addr = netip.IPv6Loopback()
 	default:

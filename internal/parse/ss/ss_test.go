@@ -190,7 +190,7 @@ func TestLines(t *testing.T) {
 		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","inode":77,"kernel_addr":"ffff88013a3b5800","v6only":true,"owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
 		`{"proto":"tcp","local":"[::ffff:127.0.0.1]:8080","state":"LISTEN","inode":4242,"uid":1000,"cookie":31,"v6only":false,"owners":[{"pid":5,"name":"java","fds":[7]}],"owner_state":"complete"},` +
 		// an unmapped service name: port 0, the column kept as text
-		`{"proto":"udp","local":"0.0.0.0:0","state":"UNCONN","local_text":"0.0.0.0:nosuchsvc","owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
+		`{"proto":"udp","local":"0.0.0.0:0","state":"UNCONN","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","port_text":"nosuchsvc"},` +
 		`{"proto":"udp","local":"[::]:67","state":"UNCONN","interface":"eth0","v6only":false,"owners":[{"pid":9,"name":"dnsmasq","fds":[3]}],"owner_state":"complete"},` +
 		`{"proto":"udp","local":"[fe80::1%ens5]:546","state":"UNCONN","interface":"ens5","owners":[{"pid":591,"name":"systemd-network","fds":[20]}],"owner_state":"complete"}` +
 		`]`

@@ -134,7 +134,9 @@ func ParseEvent(b []byte, order binary.ByteOrder) (Event, error) {
 		return Event{}, fmt.Errorf("%w: %d", ErrFamily, fam)
 	}
 	e.Local = netip.AddrPortFrom(addr, port)
-	comm := b[72:88]
+	// The kernel's comm is at most 15 bytes and a NUL: a 16th byte that
+	// is not NUL is not part of it (and AppendEvent could not write it).
+	comm := b[72:87]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}

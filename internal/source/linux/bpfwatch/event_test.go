@@ -53,6 +53,25 @@ func TestParseEventErrors(t *testing.T) {
 	}
 }
 
+// A comm field of 16 bytes without a NUL (a corrupt record: the kernel
+// writes at most 15 bytes and a NUL) decodes to the 15 bytes the kernel
+// can have written, so that decoding and encoding agree.
+func TestParseEventCommWithoutNUL(t *testing.T) {
+	b := AppendEvent(nil, binary.LittleEndian, Event{Kind: Bind, Local: netip.MustParseAddrPort("192.0.2.1:1")})
+	copy(b[72:88], "0123456789abcdef")
+	e, err := ParseEvent(b, binary.LittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Comm != "0123456789abcde" {
+		t.Errorf("comm %q, want the first 15 bytes", e.Comm)
+	}
+	again, err := ParseEvent(AppendEvent(nil, binary.LittleEndian, e), binary.LittleEndian)
+	if err != nil || again != e {
+		t.Errorf("re-decode: %+v, %v; want %+v", again, err, e)
+	}
+}
+
 func FuzzParseEvent(f *testing.F) {
 	f.Add(AppendEvent(nil, binary.LittleEndian, Event{Kind: Bind, Local: netip.MustParseAddrPort("192.0.2.1:1")}))
 	f.Add(AppendEvent(nil, binary.LittleEndian, Event{Kind: Close, Local: netip.MustParseAddrPort("[::1]:1")}))
