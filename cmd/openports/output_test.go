@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -24,9 +25,9 @@ func TestEveryFormat(t *testing.T) {
 		formats []string
 	}
 	for _, c := range []cmd{
-		{"analyze-seed", []string{"analyze", "testdata/analyze/seed.txt"}, 3, []string{"table", "json", "csv"}},
-		{"diff", []string{"diff", "testdata/diff/before.json", "testdata/diff/after.json"}, 1, []string{"table", "json", "csv"}},
-		{"explain-23", []string{"explain", "--os", "netbsd", "23"}, 0, []string{"table", "json"}},
+		{"analyze-seed", []string{"analyze", "testdata/analyze/seed.txt"}, 3, render.Reports.Formats()},
+		{"diff", []string{"diff", "testdata/diff/before.json", "testdata/diff/after.json"}, 1, render.Diffs.Formats()},
+		{"explain-23", []string{"explain", "--os", "netbsd", "23"}, 0, render.Explanations.Formats()},
 	} {
 		for _, format := range c.formats {
 			for _, lang := range []string{"en", "ja"} {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
@@ -24,8 +25,10 @@ type globalOptions struct {
 	// explain adds, under the table, why each service found matters and
 	// how to restrict it (--explain of list and analyze).
 	explain bool
-	stdout  io.Writer
-	stderr  io.Writer
+	// ephemeralPorts keeps ephemeral ports as metric labels.
+	ephemeralPorts bool
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
 // renderOptions checks --color and --lang and returns what every writer
@@ -49,7 +52,7 @@ func (g *globalOptions) renderOptions() (render.Options, error) {
 	if err != nil {
 		return render.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	o := render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain}
+	o := render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain, EphemeralPorts: g.ephemeralPorts}
 	if tty {
 		if w, _, err := term.GetSize(int(g.stdout.(*os.File).Fd())); err == nil {
 			o.Width = w
@@ -117,7 +120,7 @@ func (g *globalOptions) analysisOptions(all bool) (analysis.Options, error) {
 	if err != nil {
 		return analysis.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return analysis.Options{All: all, Knowledge: kb}, nil
+	return analysis.Options{All: all, Knowledge: kb, Tool: identity.Current().Tool()}, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -155,6 +158,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		RunE:          list.RunE,
 	}
 	root.SuggestionsMinimumDistance = 2
+	root.Version = identity.Current().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
@@ -167,6 +172,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	for _, c := range extraCommands(g) {
 		root.AddCommand(c)
 	}
+	root.AddCommand(newManCmd(root))
+	registerCompletions(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitWith(2, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})

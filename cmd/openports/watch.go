@@ -21,6 +21,10 @@ const watchExample = `  # follow sockets as they come and go, until Ctrl-C
   # poll twice a second without eBPF
   sudo openports watch --mode poll --interval 500ms
 
+  # only what the policy does not allow, each kind once, for a log
+  # pipeline (under systemd: to the journal with priorities and fields)
+  sudo openports watch --policy /etc/openports/policy.yaml -o json
+
   # every network namespace (containers, ip netns), for ten minutes
   sudo openports watch --netns all --duration 10m`
 
@@ -30,6 +34,7 @@ type watchOptions struct {
 	netns    string
 	explain  bool
 	duration time.Duration
+	policy   string // --policy FILE: only violations
 }
 
 func newWatchCmd(g *globalOptions) *cobra.Command {
@@ -62,6 +67,13 @@ marked "ephemeral"; --explain says what usually opens them.
 processes in /proc and those named by ip netns, found again at every poll);
 each event names its namespace.
 
+--policy FILE reports only sockets the policy does not allow, as
+"policy-violation" events carrying the host, each kind once per run: the key
+is the protocol, the port (or "ephemeral" for the ephemeral range), the
+exposure, the service, unit or program, and the user class, never the PID.
+When stdout is systemd's journal stream (JOURNAL_STREAM), they go to the
+journal with a priority from their risk and OPENPORTS_* fields.
+
 SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
 		Example: watchExample,
@@ -75,6 +87,7 @@ object {"summary": …}).`,
 	f.StringVar(&o.mode, "mode", watch.ModeAuto, "how sockets and owners are followed: auto, ebpf or poll")
 	f.StringVar(&o.netns, "netns", "", "network namespace to watch: a path (/run/netns/NAME, /proc/PID/ns/net), or all; default: this one")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGINT or SIGTERM)")
+	f.StringVar(&o.policy, "policy", "", "report only sockets the YAML policy FILE does not allow (see 'openports baseline'), each kind once per run (keyed on protocol, port or the ephemeral range, exposure, service/unit/program and user class, never PID), with the host; under systemd to the journal with priorities and fields")
 	f.BoolVar(&o.explain, "explain", false, "before watching, say what usually opens sockets on ephemeral ports")
 	return cmd
 }
@@ -119,6 +132,14 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		if err := out.emit(render.WatchItem{Event: &ev}); err != nil && werr == nil {
 			werr = err
 		}
+	}
+	if o.policy != "" {
+		var done func()
+		var err error
+		if emit, done, err = policyEmitter(g, o.policy, &werr); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		defer done()
 	}
 	ctx := cmd.Context()
 	if o.duration > 0 {

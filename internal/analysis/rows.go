@@ -22,18 +22,23 @@ type Options struct {
 	// Provenance, when set, says which service started each process and
 	// whether the administrator enabled it (a note on each row).
 	Provenance ProvenanceFunc
+	// Tool names the program doing the analysis, for the report.
+	Tool *snapshot.Tool
 }
 
 // Build analyses snap into a report. snap is not modified.
 func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	r := &report.Report{
-		Schema:      report.SchemaVersion,
-		Host:        snap.Host,
-		Source:      snap.Source,
-		OwnerMethod: snap.OwnerMethod,
-		Gaps:        snap.Gaps,
-		NATBackends: snap.NATBackends,
-		Rows:        []report.Row{},
+		Schema:         report.SchemaVersion,
+		Host:           snap.Host,
+		MachineID:      snap.MachineID,
+		CollectSeconds: snap.CollectSeconds,
+		Tool:           opt.Tool,
+		Source:         snap.Source,
+		OwnerMethod:    snap.OwnerMethod,
+		Gaps:           snap.Gaps,
+		NATBackends:    snap.NATBackends,
+		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {
 		r.Taken = snap.Taken.Format(time.RFC3339Nano)

@@ -13,8 +13,10 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/openports/openports/internal/diff"
@@ -28,6 +30,8 @@ const (
 	FormatTable = "table"
 	FormatJSON  = "json"
 	FormatCSV   = "csv"
+	// FormatPrometheus is the Prometheus text exposition format (prometheus.go).
+	FormatPrometheus = "prometheus"
 )
 
 // Options are what writers need beyond the result.
@@ -48,6 +52,9 @@ type Options struct {
 	// Platform is the GOOS whose stop commands an explanation shows; ""
 	// for every platform.
 	Platform string
+	// EphemeralPorts keeps ports in the ephemeral range as metric labels
+	// (-o prometheus).
+	EphemeralPorts bool
 }
 
 // Writer writes one result of type T in one format.
@@ -76,8 +83,30 @@ func (r *Registry[T]) Register(format string, w Writer[T]) {
 	r.order = append(r.order, format)
 }
 
-// Formats lists the registered formats in registration order.
-func (r *Registry[T]) Formats() []string { return append([]string(nil), r.order...) }
+// Formats lists the registered formats: table, json and csv first (the
+// order people read them in), then the others by name, so that the list
+// does not depend on which file's init ran first.
+func (r *Registry[T]) Formats() []string {
+	out := append([]string(nil), r.order...)
+	rank := func(f string) int {
+		switch f {
+		case FormatTable:
+			return 0
+		case FormatJSON:
+			return 1
+		case FormatCSV:
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
 
 // Writer returns the writer of format ("" is the table), or an
 // *UnsupportedFormatError naming the formats there are.

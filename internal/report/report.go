@@ -39,8 +39,14 @@ const (
 type Report struct {
 	Schema int    `json:"schema"`
 	Host   string `json:"host,omitempty"`
-	Taken  string `json:"taken,omitempty"` // RFC 3339
-	Source string `json:"source"`
+	// MachineID is the snapshot's hash of the host's machine id.
+	MachineID string `json:"machine_id,omitempty"`
+	// Tool is the program that analysed the snapshot.
+	Tool  *snapshot.Tool `json:"tool,omitempty"`
+	Taken string         `json:"taken,omitempty"` // RFC 3339
+	// CollectSeconds is the snapshot's: how long collection took.
+	CollectSeconds float64 `json:"collect_seconds,omitempty"`
+	Source         string  `json:"source"`
 	// OwnerMethod is the snapshot's: how owners were found.
 	OwnerMethod snapshot.OwnerMethod `json:"owner_method,omitempty"`
 	Complete    bool                 `json:"complete"`
