@@ -493,6 +493,23 @@ func (st *evalState) dnat(e *Expr) string {
 			return "DNAT to a port that depends on the " + k
 		}
 		port = uint16(f.data[0])<<8 | uint16(f.data[1])
+		if e.DregMax != 0 {
+			g, err := st.read(e.DregMax, 2)
+			if err != "" {
+				return err
+			}
+			if k := g.unknownKind(); k != "" {
+				return "DNAT to a port that depends on the " + k
+			}
+			// A port range: the kernel keeps the packet's port when
+			// it is in the range (and the connection is new); it
+			// picks one otherwise.
+			last := uint16(g.data[0])<<8 | uint16(g.data[1])
+			if p.Dport < port || p.Dport > last {
+				return "DNAT to a port range that does not hold the packet's port"
+			}
+			port = p.Dport
+		}
 	}
 	st.dnatLocal = e.Key == "redirect" || slices.Contains(p.Local, addr)
 	if st.dnatLocal && e.Key == "redirect" {

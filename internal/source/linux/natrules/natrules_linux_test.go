@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall/nft"
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/testenv"
 )
@@ -51,21 +52,22 @@ func readNFT(t *testing.T, ns *testenv.NS) *Ruleset {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	rs, err := ReadNFTables(fd)
+	fw, err := nft.Read(fd)
 	if err != nil {
-		t.Fatalf("ReadNFTables: %v", err)
+		t.Fatalf("nft.Read: %v", err)
 	}
-	return rs
+	rss := Rulesets(fw)
+	if len(rss) != 1 {
+		t.Fatalf("%d NAT rulesets, want 1", len(rss))
+	}
+	return rss[0]
 }
 
-// readLegacy reads the iptables-legacy nat table of ns as ReadHost does.
+// readLegacy reads the iptables-legacy tables of ns as the collector does
+// (one iptables-legacy-save of every table).
 func readLegacy(t *testing.T, ns *testenv.NS) *Ruleset {
 	t.Helper()
-	rs, err := ParseSave([]byte(ns.Run(t, "iptables-legacy-save", "-t", "nat")), IPTablesLegacy, "ip")
-	if err != nil {
-		t.Fatalf("parse iptables-legacy-save: %v", err)
-	}
-	return rs
+	return parseSave(t, []byte(ns.Run(t, "iptables-legacy-save")), "ip")
 }
 
 // TestEngineRules loads the rules each engine writes into a private
