@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -435,6 +436,53 @@ const (
 	MsgAnalyzeSkipped       MsgID = "analyze.skipped"
 	MsgAnalyzeConnected     MsgID = "analyze.connected-left-out"
 )
+
+// Firewall reasons (firewall.Reason codes): why a verdict is unknown or
+// depends on the sender. A block of its own, with its texts at the end of
+// the catalogue.
+const (
+	MsgFwReasonSourceAddress MsgID = "firewall.reason.source-address"
+	MsgFwReasonSourcePort    MsgID = "firewall.reason.source-port"
+	MsgFwReasonSourceRoute   MsgID = "firewall.reason.source-route"
+	MsgFwReasonInterface     MsgID = "firewall.reason.interface"
+	MsgFwReasonLocalAddress  MsgID = "firewall.reason.local-address"
+	MsgFwReasonUnknownValue  MsgID = "firewall.reason.unknown-value"
+	MsgFwReasonCondition     MsgID = "firewall.reason.condition"
+	MsgFwReasonUnmodelled    MsgID = "firewall.reason.unmodelled"
+	MsgFwReasonDNATTarget    MsgID = "firewall.reason.dnat-target"
+	MsgFwReasonDNATUnrouted  MsgID = "firewall.reason.dnat-unrouted"
+	MsgFwReasonChainNotRead  MsgID = "firewall.reason.chain-not-read"
+	MsgFwReasonSetNotRead    MsgID = "firewall.reason.set-not-read"
+	MsgFwReasonSetDynamic    MsgID = "firewall.reason.set-dynamic"
+	MsgFwReasonJumpsTooDeep  MsgID = "firewall.reason.jumps-too-deep"
+	MsgFwReasonTooManyPaths  MsgID = "firewall.reason.too-many-paths"
+	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
+	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
+	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
+)
+
+// firewallReasonTexts map firewall.Reason codes to their texts and the
+// names of their arguments, in order.
+var firewallReasonTexts = map[string]gapText{
+	firewall.ReasonSourceAddress: {MsgFwReasonSourceAddress, nil},
+	firewall.ReasonSourcePort:    {MsgFwReasonSourcePort, nil},
+	firewall.ReasonSourceRoute:   {MsgFwReasonSourceRoute, nil},
+	firewall.ReasonInterface:     {MsgFwReasonInterface, nil},
+	firewall.ReasonLocalAddress:  {MsgFwReasonLocalAddress, nil},
+	firewall.ReasonUnknownValue:  {MsgFwReasonUnknownValue, []string{"what"}},
+	firewall.ReasonCondition:     {MsgFwReasonCondition, []string{"what"}},
+	firewall.ReasonUnmodelled:    {MsgFwReasonUnmodelled, []string{"what"}},
+	firewall.ReasonDNATTarget:    {MsgFwReasonDNATTarget, []string{"what"}},
+	firewall.ReasonDNATUnrouted:  {MsgFwReasonDNATUnrouted, []string{"target"}},
+	firewall.ReasonChainNotRead:  {MsgFwReasonChainNotRead, []string{"chain"}},
+	firewall.ReasonSetNotRead:    {MsgFwReasonSetNotRead, []string{"set"}},
+	firewall.ReasonSetDynamic:    {MsgFwReasonSetDynamic, []string{"set"}},
+	firewall.ReasonJumpsTooDeep:  {MsgFwReasonJumpsTooDeep, nil},
+	firewall.ReasonTooManyPaths:  {MsgFwReasonTooManyPaths, []string{"max"}},
+	firewall.ReasonTooManySteps:  {MsgFwReasonTooManySteps, []string{"max"}},
+	firewall.ReasonBackendUnread: {MsgFwReasonBackendUnread, []string{"backend", "error"}},
+	firewall.ReasonNoInterface:   {MsgFwReasonNoInterface, nil},
+}
 
 // catalogue holds every text in every language.
 var catalogue = map[MsgID]text{
@@ -867,6 +915,27 @@ var catalogue = map[MsgID]text{
 	MsgAnalyzeNotUnderstood: {En: "%[1]d lines not understood", EnOne: "%[1]d line not understood", Ja: "解釈できない行が %[1]d 行"},
 	MsgAnalyzeSkipped:       {En: "(skipped; --strict makes this an error)", Ja: "(読み飛ばしました。--strict でエラーになります)"},
 	MsgAnalyzeConnected:     {En: "%[1]d connected sockets left out (--established keeps them)", EnOne: "%[1]d connected socket left out (--established keeps it)", Ja: "接続済みのソケット %[1]d 個を除外 (--established で残します)"},
+
+	// Firewall reasons (firewall.Reason codes); arguments are parts of a
+	// rule or of the packet as the ruleset describes them.
+	MsgFwReasonSourceAddress: {En: "the source address", Ja: "送信元アドレス"},
+	MsgFwReasonSourcePort:    {En: "the source port", Ja: "送信元ポート"},
+	MsgFwReasonSourceRoute:   {En: "the route back to the source (fib saddr)", Ja: "送信元への経路 (fib saddr)"},
+	MsgFwReasonInterface:     {En: "the input interface", Ja: "受信インターフェース"},
+	MsgFwReasonLocalAddress:  {En: "the local address", Ja: "宛先のローカルアドレス"},
+	MsgFwReasonUnknownValue:  {En: "a match on a value the packet does not fix: %[1]s", Ja: "パケットから決まらない値との照合: %[1]s"},
+	MsgFwReasonCondition:     {En: "a condition that depends on more than the packet: %[1]s", Ja: "パケット以外にも依存する条件: %[1]s"},
+	MsgFwReasonUnmodelled:    {En: "not modelled by openports: %[1]s", Ja: "openports が扱わない処理: %[1]s"},
+	MsgFwReasonDNATTarget:    {En: "DNAT target not known: %[1]s", Ja: "DNAT の転送先が不明: %[1]s"},
+	MsgFwReasonDNATUnrouted:  {En: "no interface of this host routes to the DNAT target %[1]s", Ja: "DNAT の転送先 %[1]s へ経路のあるインターフェースがこのホストにありません"},
+	MsgFwReasonChainNotRead:  {En: "jump to a chain that was not read: %[1]s", Ja: "読み取れなかったチェーンへのジャンプ: %[1]s"},
+	MsgFwReasonSetNotRead:    {En: "lookup in a set that was not read: %[1]s", Ja: "読み取れなかったセットの参照: %[1]s"},
+	MsgFwReasonSetDynamic:    {En: "set @%[1]s, whose elements change with traffic", Ja: "通信によって要素が変わるセット @%[1]s"},
+	MsgFwReasonJumpsTooDeep:  {En: "jumps nested deeper than the kernel allows", Ja: "カーネルの上限を超えるジャンプの入れ子"},
+	MsgFwReasonTooManyPaths:  {En: "more than %[1]s evaluation paths", Ja: "評価の経路が %[1]s を超えました"},
+	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "ルールの評価が %[1]s 回を超えました (ジャンプのループ?)"},
+	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読み取れませんでした: %[2]s"},
+	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外にこのアドレスを持つインターフェースがありません"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.
@@ -1195,4 +1264,34 @@ func runeWidth(r rune) int {
 		return 2
 	}
 	return 1
+}
+
+// firewallReason words a firewall reason in the reader's language; a code
+// the catalogue does not know, or one saved without its arguments, is its
+// English detail.
+func (t texts) firewallReason(r firewall.Reason) string {
+	if ft, ok := firewallReasonTexts[r.Code]; ok {
+		args := make([]string, 0, len(ft.args))
+		for _, name := range ft.args {
+			v, ok := r.Args[name]
+			if !ok {
+				args = nil
+				break
+			}
+			args = append(args, Escape(short(v)))
+		}
+		if args != nil || len(ft.args) == 0 {
+			return t.getArgs(ft.id, args)
+		}
+	}
+	return Escape(r.Detail)
+}
+
+// firewallReasons joins the words of several reasons.
+func (t texts) firewallReasons(rs []firewall.Reason) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = t.firewallReason(r)
+	}
+	return strings.Join(out, "; ")
 }

@@ -68,17 +68,18 @@ func firewallExplanations(tx texts, r *report.Report) string {
 				if p.DNAT != "" {
 					line += " → " + p.DNAT
 				}
+				line = Escape(line)
 				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
-					line = tx.get(MsgFirewallBy, line+": "+string(p.Verdict), p.By.String())
+					line = tx.get(MsgFirewallBy, line+": "+Escape(string(p.Verdict)), Escape(p.By.String()))
 				} else if len(p.Reasons) > 0 {
-					line = tx.get(MsgFirewallWhy, line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
+					line = tx.get(MsgFirewallWhy, line+": "+Escape(string(p.Verdict)), tx.firewallReasons(p.Reasons))
 				}
-				fmt.Fprintf(&b, "    %s\n", capText(Escape(line)))
+				fmt.Fprintf(&b, "    %s\n", capText(line))
 			}
 		case fw.By != nil:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallBy, verdict, Escape(fw.By.String()))))
 		case len(fw.Reasons) > 0:
-			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; ")))))
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, tx.firewallReasons(fw.Reasons))))
 		default:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 		}

@@ -30,7 +30,7 @@ type Firewall struct {
 	// container port: "192.0.2.2:80"); the socket itself never sees them.
 	DNAT []string `json:"dnat,omitempty"`
 	// Reasons say why the verdict is unknown or depends on the source.
-	Reasons []string `json:"reasons,omitempty"`
+	Reasons []firewall.Reason `json:"reasons,omitempty"`
 	// Backends are the rule sets evaluated ("nftables",
 	// "iptables-legacy"); Notes facts about them ("both-backends").
 	Backends []string `json:"backends,omitempty"`
