@@ -226,13 +226,7 @@ func summarise(fw *report.Firewall) {
 			if p.Family == firewall.FamilyIP6 {
 				v = "v6"
 			}
-			where := p.Interface + " " + v
-			if p.DNAT != "" {
-				where += " (dnat)"
-			}
-			if p.Verdict == firewall.Partly {
-				where += " (some sources)"
-			}
+			where := report.OpenWhere{Interface: p.Interface, IP: v, DNAT: p.DNAT != "", SomeSources: p.Verdict == firewall.Partly}
 			if p.Verdict != firewall.Blocked && !slices.Contains(fw.OpenOn, where) {
 				fw.OpenOn = append(fw.OpenOn, where)
 			}

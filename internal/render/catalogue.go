@@ -459,6 +459,9 @@ const (
 	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
 	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
 	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
+	MsgFwWhereDNAT           MsgID = "firewall.where.dnat"
+	MsgFwWhereSomeSources    MsgID = "firewall.where.some-sources"
+	MsgFwProbePartly         MsgID = "firewall.probe.partly"
 )
 
 // firewallReasonTexts map firewall.Reason codes to their texts and the
@@ -936,6 +939,9 @@ var catalogue = map[MsgID]text{
 	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "ルールの評価が %[1]s 回を超えました (ジャンプのループ?)"},
 	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読み取れませんでした: %[2]s"},
 	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外にこのアドレスを持つインターフェースがありません"},
+	MsgFwWhereDNAT:           {En: "(dnat)", Ja: "(DNAT)"},
+	MsgFwWhereSomeSources:    {En: "(some sources)", Ja: "(一部の送信元から)"},
+	MsgFwProbePartly:         {En: "partly", Ja: "一部"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.

@@ -26,7 +26,7 @@ func firewallReport() *report.Report {
 	}
 	return &report.Report{Schema: report.SchemaVersion, Source: "test", Complete: true, Rows: []report.Row{
 		row(22, &report.Firewall{Verdict: "open", By: accept, Backends: []string{"nftables"}, Probes: []report.FirewallProbe{probe(firewall.Open, accept)}}),
-		row(5432, &report.Firewall{Verdict: "partly", OpenOn: []string{"eth0 v4 (some sources)"}, Reasons: []firewall.Reason{source},
+		row(5432, &report.Firewall{Verdict: "partly", OpenOn: []report.OpenWhere{{Interface: "eth0", IP: "v4", SomeSources: true}}, Reasons: []firewall.Reason{source},
 			Backends: []string{"nftables", "iptables-legacy"}, Notes: []string{"both-backends"},
 			Probes: []report.FirewallProbe{probe(firewall.Partly, drop, source)}}),
 		row(6379, &report.Firewall{Verdict: "blocked", By: drop, Backends: []string{"nftables"}, Probes: []report.FirewallProbe{probe(firewall.Blocked, drop)}}),
@@ -48,6 +48,16 @@ func TestFirewallTable(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	// In Japanese, where it is open and why come from the catalogue.
+	b.Reset()
+	if err := writeReportTable(&b, firewallReport(), Options{Lang: "ja", Explain: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"一部: eth0 v4 (一部の送信元から)", "eth0 ip 192.0.2.1: 一部: 送信元アドレス"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("ja table lacks %q:\n%s", want, b.String())
 		}
 	}
 	// Without a verdict on any row the column is not there.

@@ -62,7 +62,7 @@ func hostileReport(t testing.TB) *report.Report {
 		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
 		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
 	}}
-	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []string{hostile},
+	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
 		Reasons: []firewall.Reason{firewall.NewReason(firewall.ReasonCondition, map[string]string{"what": hostile}), {Code: hostile, Detail: hostile}}}
 	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []firewall.Reason{
 		firewall.NewReason(firewall.ReasonBackendUnread, map[string]string{"backend": hostile, "error": hostile})}}
