@@ -21,8 +21,8 @@ import (
 // namespace on a second veth (198.51.100.0/24) connects to the host's
 // published port 8080.
 var (
-	dnatHost   = netip.MustParseAddr("198.51.100.1")
-	dnatClient = netip.MustParseAddr("198.51.100.2")
+	dnatHost   = testenv.ClientHostAddr4.Addr()
+	dnatClient = testenv.ClientAddr4.Addr()
 	dnatTarget = netip.MustParseAddrPort("192.0.2.2:80")
 )
 
@@ -44,12 +44,7 @@ func TestKernelOracleDNAT(t *testing.T) {
 	if env.Mode != testenv.ModeRoot {
 		t.Skip("needs root (the namespaces were made in a user namespace)")
 	}
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "down")
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "name", "bridge1")
-	env.NS.Run(t, "ip", "link", "set", "bridge1", "up")
-	env.NS.Run(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
-	client := env.AddPeer(t, "op-cli0", "op-cli1", netip.PrefixFrom(dnatHost, 24), netip.PrefixFrom(dnatClient, 24))
+	client := env.BridgeHost(t)
 	env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: dnatTarget})
 	_, bridgeIdx := linkInfo(t, env.NS, "bridge1")
 	_, clientIdx := linkInfo(t, env.NS, "op-cli0")

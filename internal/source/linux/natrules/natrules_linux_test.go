@@ -113,12 +113,7 @@ func TestDockerRuleIsReal(t *testing.T) {
 			env := testenv.New(t)
 			// The fixtures name Docker's bridge "bridge1"; the test
 			// namespace's end of the veth pair plays it.
-			env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "down")
-			env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "name", "bridge1")
-			env.NS.Run(t, "ip", "link", "set", "bridge1", "up")
-			env.NS.Run(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-			env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
-			client := env.AddPeer(t, "op-cli0", "op-cli1", netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("198.51.100.2/24"))
+			client := env.BridgeHost(t)
 			env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.MustParseAddrPort("192.0.2.2:80")})
 
 			connect := func() error {
