@@ -196,7 +196,17 @@ func decodeRule(fw *firewall.Ruleset, c *firewall.Chain, r *firewall.Rule) Rule 
 				unknown(e.Reason)
 			}
 		case "nop":
-		case "limit", "unmodelled", "reject", "queue":
+		case "unmodelled":
+			// A DNAT the firewall readers could not load (an address
+			// range): still a published port, its target unknown.
+			switch {
+			case strings.HasPrefix(e.Reason, "DNAT"):
+				out.Verdict = VerdictDNAT
+			case strings.HasPrefix(e.Reason, "REDIRECT"):
+				out.Verdict = VerdictRedir
+			}
+			unknown(e.Reason)
+		case "limit", "reject", "queue":
 			if e.Reason != "" {
 				unknown(e.Reason)
 			} else {

@@ -87,3 +87,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A DNAT to an address range is still a published port: its target is
+// not known, and the mapping says why.
+func TestDNATRange(t *testing.T) {
+	in := "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 192.0.2.2-192.0.2.4:80\nCOMMIT\n"
+	ms := parseSave(t, []byte(in), "ip").Mappings()
+	if len(ms) != 1 || ms[0].Ports != (PortRange{8080, 8080}) || ms[0].To.IsValid() || len(ms[0].Unknown) != 1 {
+		t.Fatalf("mappings %+v, want one for port 8080 with an unknown target and the reason", ms)
+	}
+}
