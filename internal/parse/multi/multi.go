@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
@@ -52,6 +53,10 @@ func Parsers() []parse.Parser {
 	ps := netstat.All()
 	return append(ps, ss.New(), lsof.Table, lsof.Fields, fstat.New(), sockstat.New(), nmap.New())
 }
+
+// detectParsers is Parsers, made once: detection runs on every line of a
+// part that is split into runs of different tools.
+var detectParsers = sync.OnceValue(Parsers)
 
 // Formats lists the format names Parsers provides.
 func Formats() []string {
@@ -96,7 +101,7 @@ func Detect(sample []byte) (parse.Parser, int, []Candidate) {
 // detect is Detect with a tool hinted by a command line: a parser of the
 // hinted family wins when it scores at all.
 func detect(sample []byte, hint string) (parse.Parser, int, []Candidate) {
-	ps := Parsers()
+	ps := detectParsers()
 	type scored struct {
 		p     parse.Parser
 		score int

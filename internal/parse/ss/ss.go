@@ -19,7 +19,6 @@
 package ss
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -158,13 +157,9 @@ func protocolPort(tok string) bool {
 // whether -p was given), so the output is read twice: r is read as it is
 // when it can seek (analyze gives each part so), and held otherwise.
 func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	rs, ok := r.(io.ReadSeeker)
-	if !ok {
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		rs = bytes.NewReader(data)
+	rs, err := parse.Rewindable(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	var pre prescanner
 	if err := parse.EachLine(rs, func(_ int, line string, _ bool) { pre.line(line) }); err != nil {
@@ -181,7 +176,7 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 	unknown, hidden := 0, 0
 	// The first of ss's own errors is quoted; the others are counted.
 	toolErrors, firstToolError := 0, ""
-	err := parse.EachRow(rs, name, res, func(n int, line string) {
+	err = parse.EachRow(rs, name, res, func(n int, line string) {
 		f := strings.Fields(line)
 		wasSocket := prevSocket
 		prevSocket = false
