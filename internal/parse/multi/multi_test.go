@@ -265,3 +265,58 @@ func FuzzParse(f *testing.F) {
 		checkCounts(t, in)
 	})
 }
+
+// TestLargeInput: an input larger than the spool keeps in memory is read
+// back from its temporary file at every part's offsets: the seed repeated
+// past the limit parses as the seed does, copy after copy.
+func TestLargeInput(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := spoolMemory/len(seed) + 2
+	in, err := Parse(strings.NewReader(strings.Repeat(string(seed), copies)), "in", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Problems) != 0 || len(in.Segments) != 3*copies {
+		t.Fatalf("%d segments, %d problems (first %v); want %d, none", len(in.Segments), len(in.Problems), in.Problems[:min(1, len(in.Problems))], 3*copies)
+	}
+	lines := strings.Count(string(seed), "\n")
+	want := []seg{{"netstat-bsd", 2, 4, "netstat -f inet -na | grep LISTEN | grep -v 127.0.0.1", 0},
+		{"netstat-bsd", 6, 8, "netstat -f inet -na | grep udp | grep -v 127.0.0.1", 0},
+		{"fstat", 10, 20, "fstat | grep :", 0}}
+	got := segsOf(in)
+	for c := 0; c < copies; c++ {
+		for k, w := range want {
+			w.first += c * lines
+			w.last += c * lines
+			if g := got[3*c+k]; g != w {
+				t.Fatalf("copy %d, part %d: %+v, want %+v", c, k, g, w)
+			}
+			if n := len(in.Segments[3*c+k].Result.Snapshot.Sockets); n == 0 {
+				t.Fatalf("copy %d, part %d: no sockets", c, k)
+			}
+		}
+	}
+}
+
+// TestLongLine: a line longer than parse.MaxLine is one problem, quoted
+// short, and the lines around it are read.
+func TestLongLine(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, rest, _ := strings.Cut(string(seed), "tcp 0 0 10.0.0.251.22")
+	in, err := Parse(strings.NewReader(head+strings.Repeat("x", 3*parse.MaxLine)+"\ntcp 0 0 10.0.0.251.22"+rest), "in", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Problems) != 1 || in.Problems[0].Line != 3 || in.Problems[0].Expected != parse.ExpectShort || len(in.Problems[0].Text) > parse.MaxQuote+len("…") {
+		t.Fatalf("problems %.300v, want one of line 3, quoted short", in.Problems)
+	}
+	if n := len(in.Segments[0].Result.Snapshot.Sockets); n != 3 {
+		t.Errorf("first part: %d sockets, want 3", n)
+	}
+}
