@@ -25,7 +25,15 @@ type spool struct {
 	mem  []byte
 	file *os.File // the bytes once past spoolMemory; removed on creation
 	size int64
+	// block is the file's bytes from blockAt: parts made of many short
+	// runs are read a line at a time, which must not cost a system call
+	// each.
+	block   []byte
+	blockAt int64
 }
+
+// spoolBlock is how much of the file a spool reads at once.
+const spoolBlock = 256 << 10
 
 func (s *spool) Write(p []byte) (int, error) {
 	if s.file == nil && len(s.mem)+len(p) > spoolMemory {
@@ -53,10 +61,35 @@ func (s *spool) Write(p []byte) (int, error) {
 }
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
-	if s.file != nil {
+	if s.file == nil {
+		return bytes.NewReader(s.mem).ReadAt(p, off)
+	}
+	if len(p) >= spoolBlock {
 		return s.file.ReadAt(p, off)
 	}
-	return bytes.NewReader(s.mem).ReadAt(p, off)
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		if at >= s.size {
+			return n, io.EOF
+		}
+		if at < s.blockAt || at >= s.blockAt+int64(len(s.block)) {
+			if s.block == nil {
+				s.block = make([]byte, spoolBlock)
+			}
+			s.blockAt = at - at%spoolBlock
+			m, err := s.file.ReadAt(s.block[:cap(s.block)], s.blockAt)
+			s.block = s.block[:m]
+			if m == 0 {
+				if err == nil {
+					err = io.ErrUnexpectedEOF
+				}
+				return n, err
+			}
+		}
+		n += copy(p[n:], s.block[at-s.blockAt:])
+	}
+	return n, nil
 }
 
 // Close frees the spool (and its file).
