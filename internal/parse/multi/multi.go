@@ -555,9 +555,11 @@ func lineRuns(src *source, c chunk) []chunk {
 	cur := c
 	family := c.hint
 	i := c.first
+	var sample []byte
 	_ = eachLine(src.section(c.from, c.to), func(line string, off, _ int64, _ bool) bool {
 		defer func() { i++ }()
-		p, _, _ := detect([]byte(line+"\n"), "")
+		sample = append(append(sample[:0], line...), '\n')
+		p, _, _ := detect(sample, "")
 		if p == nil {
 			return true
 		}
