@@ -4,6 +4,10 @@
 #                   check and every test, the integration tests included
 #   make test-deps  only install what the tests need
 #   make build      build bin/openports
+#   make man        man pages, one per command, in dist/man (from the cobra commands)
+#   make completions bash, zsh and fish completions in dist/completions
+#   make package    .deb, .rpm, .apk and tarballs with checksums in dist/ (goreleaser,
+#                   pinned, built from the Go module proxy): see docs/fleet.md
 #   make cross      build every package for every supported GOOS/GOARCH
 #   make bench      time openports against ss, netstat, lsof, gopsutil and the
 #                   floor on a scenario (as root; PRESET=small by default, or
@@ -16,7 +20,14 @@ RACE      ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 &
 CROSS     := linux/amd64 linux/arm64 netbsd/amd64 netbsd/arm64 freebsd/amd64 freebsd/arm64 \
              openbsd/amd64 openbsd/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: test test-deps vet fmt-check build cross bench fuzz
+# Identity of the build (openports --version): from git when there is one.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+IDPKG     := github.com/openports/openports/internal/identity
+LDFLAGS   := -s -w -X $(IDPKG).version=$(VERSION) -X $(IDPKG).commit=$(COMMIT) -X $(IDPKG).date=$(DATE)
+
+.PHONY: test test-deps vet fmt-check build cross bench fuzz man completions package
 
 test: test-deps vet fmt-check
 	GO=$(GO) ./scripts/gotest.sh $(RACE) $(GOFLAGS_T)
@@ -33,7 +44,7 @@ fmt-check:
 	echo "gofmt: clean"
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/openports ./cmd/openports
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/openports ./cmd/openports
 
 cross:
 	@fail=0; for t in $(CROSS); do \
@@ -50,3 +61,15 @@ cross:
 fuzz: ; scripts/fuzz.sh $(or $(FUZZTIME),3s) $(or $(FUZZ),.)
 
 bench: ; go run ./bench/runner -preset $(or $(PRESET),small)
+
+man: build
+	rm -rf dist/man && bin/openports man dist/man
+
+completions: build
+	mkdir -p dist/completions
+	bin/openports completion bash > dist/completions/openports.bash
+	bin/openports completion zsh  > dist/completions/_openports
+	bin/openports completion fish > dist/completions/openports.fish
+
+package:
+	./scripts/package.sh

@@ -139,6 +139,24 @@ struct record {
 	__u32 pad;
 };
 
+// fill writes what every record says about the task into rec.
+static __always_inline void fill(struct record *rec, struct task_struct *task)
+{
+	// The kernel visits a thread other than the leader only when its
+	// descriptor table is not the leader's (task_file's skip_if_dup_files:
+	// task->files == task->group_leader->files): such a thread's sockets
+	// are in no other table, so it is reported, under its process.
+	rec->tgid = task->tgid;
+	rec->tid = task->pid;
+	// The leader's start_boottime, converted to clock ticks
+	// (ns / (1e9 / USER_HZ)), is field 22 of /proc/PID/stat (plus the time
+	// namespace's boottime offset of the reader, which the Go side adds).
+	rec->start_boottime = task->group_leader->start_boottime;
+	rec->flags = RECORD_VERSION << 16;
+	if (task->group_leader == task)
+		rec->flags |= FLAG_LEADER;
+}
+
 SEC("iter/task_file")
 int task_file(struct bpf_iter__task_file *ctx)
 {
@@ -147,38 +165,28 @@ int task_file(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct inode *inode;
 	struct nsproxy *nsp;
-	struct record rec = {};
+	struct record rec;
 	__u64 session, seq_num, ino;
+	__u32 tgid;
 
 	if (!task || !file)
 		return 0;
-	// The kernel visits a thread other than the leader only when its
-	// descriptor table is not the leader's (task_file's skip_if_dup_files:
-	// task->files == task->group_leader->files): such a thread's sockets
-	// are in no other table, so it is reported, under its process.
-	rec.tgid = task->tgid;
-	rec.tid = task->pid;
-	// The leader's start_boottime, converted to clock ticks
-	// (ns / (1e9 / USER_HZ)), is field 22 of /proc/PID/stat (plus the time
-	// namespace's boottime offset of the reader, which the Go side adds).
-	rec.start_boottime = task->group_leader->start_boottime;
-	rec.flags = RECORD_VERSION << 16;
-	if (task->group_leader == task)
-		rec.flags |= FLAG_LEADER;
-
+	// Most files are not wanted sockets: the program reads only what the
+	// process check and the socket check need before it knows.
+	tgid = task->tgid;
 	session = ctx->meta->session_id;
 	seq_num = ctx->meta->seq_num;
-	if (session != last_session || rec.tgid != last_tgid || seq_num == last_seq) {
+	if (session != last_session || tgid != last_tgid || seq_num == last_seq) {
 		last_session = session;
-		last_tgid = rec.tgid;
+		last_tgid = tgid;
 		last_seq = seq_num;
+		__builtin_memset(&rec, 0, sizeof(rec));
+		fill(&rec, task);
 		nsp = task->nsproxy;
 		if (nsp && nsp->net_ns)
 			rec.netns = nsp->net_ns->ns.inum;
 		rec.flags |= FLAG_PROCESS;
 		bpf_seq_write(seq, &rec, sizeof(rec));
-		rec.netns = 0;
-		rec.flags &= ~FLAG_PROCESS;
 	}
 
 	inode = file->f_inode;
@@ -187,6 +195,8 @@ int task_file(struct bpf_iter__task_file *ctx)
 	ino = inode->i_ino;
 	if (filter && !bpf_map_lookup_elem(&wanted, &ino))
 		return 0;
+	__builtin_memset(&rec, 0, sizeof(rec));
+	fill(&rec, task);
 	rec.fd = ctx->fd;
 	rec.ino = ino;
 	bpf_seq_write(seq, &rec, sizeof(rec));

@@ -33,6 +33,7 @@ func main() {
 	out := flag.String("out", "", "markdown file to write (default bench/results/DATE-PRESET.md)")
 	only := flag.String("tools", "", "comma-separated tool names to run (default all)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit of one run of one tool")
+	baseline := flag.String("baseline", "", "another openports binary (an earlier commit's) whose eBPF and auto paths are timed too, paired with this tree's")
 	var p Preset
 	flag.IntVar(&p.Listen, "listen", -1, "override the preset's listening TCP sockets")
 	flag.IntVar(&p.UDP, "udp", -1, "override the preset's UDP sockets")
@@ -41,13 +42,13 @@ func main() {
 	flag.IntVar(&p.FDs, "fds", -1, "override the preset's other descriptors per process")
 	flag.IntVar(&p.Shr, "shared", -1, "override the preset's processes with a forked child")
 	flag.Parse()
-	if err := run(*preset, p, *runs, *warmup, *out, *only, *timeout); err != nil {
+	if err := run(*preset, p, *runs, *warmup, *out, *only, *baseline, *timeout); err != nil {
 		fmt.Fprintf(os.Stderr, "runner: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(presetName string, override Preset, runs, warmup int, out, only string, timeout time.Duration) error {
+func run(presetName string, override Preset, runs, warmup int, out, only, baseline string, timeout time.Duration) error {
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: the scenario creates a network namespace, and the tools must see every process")
 	}
@@ -84,6 +85,12 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 
 	bins, notes := build(root, tmp)
 	tools := toolList(bins)
+	if baseline != "" {
+		if !exists(baseline) {
+			return fmt.Errorf("-baseline %s: no such file", baseline)
+		}
+		tools = append(tools, baselineTools(baseline)...)
+	}
 	if only != "" {
 		keep := map[string]bool{}
 		for _, n := range strings.Split(only, ",") {
@@ -211,6 +218,16 @@ func run(presetName string, override Preset, runs, warmup int, out, only string,
 
 // gnuTime is GNU time (Debian package "time"), which reports peak RSS.
 const gnuTime = "/usr/bin/time"
+
+// baselineTools are the eBPF and auto paths of another openports binary,
+// timed in the same rounds as this tree's for a before/after pair.
+func baselineTools(bin string) []Tool {
+	return []Tool{
+		{Name: "baseline " + ebpfTool, Argv: []string{bin, "--all", "--owners", "ebpf", "-o", "json"}, OK: []int{0, 3},
+			Parse: parseReport, Owners: AllOwners},
+		{Name: "baseline " + autoTool, Argv: []string{bin, "--all"}, OK: []int{0, 3}},
+	}
+}
 
 // toolList returns the tools in table order. Binaries built by the runner
 // are in bins; a binary that failed to build is missing and its tool left

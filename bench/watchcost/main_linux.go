@@ -185,7 +185,7 @@ func measure(name string, d time.Duration, rate int, mode string) (string, error
 		return "", err
 	}
 	used, span := c1-c0, t1.Sub(t0)
-	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.0f | %d | %d | %.1f → %.1f (max %.1f) | %.1f → %.1f (max %.1f) |\n", name, sum.Mode+"/"+sum.OwnerMethod, span.Round(time.Second),
+	fmt.Printf("| %s | %s | %s | %s | %.2f%% | %d | %.0f | %d | %d | %.1f → %.1f (max %.1f) | %.1f → %.1f (max %.1f) |\n", name, sum.Mode+"/"+string(sum.OwnerMethod), span.Round(time.Second),
 		used.Round(time.Millisecond), 100*used.Seconds()/span.Seconds(), e1-e0, float64(e1-e0)/span.Seconds(),
 		sum.Polls, sum.OwnerScans, h0, h1, hmax, r0, r1, rmax)
 	var b strings.Builder

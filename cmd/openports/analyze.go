@@ -12,6 +12,7 @@ import (
 	"github.com/openports/openports/internal/parse/join"
 	"github.com/openports/openports/internal/parse/multi"
 	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -98,9 +99,9 @@ used), or the output cannot show listening sockets (netstat without -a or
 }
 
 func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []string) error {
-	r, err := g.renderer()
+	out, err := newOutput(g, render.Reports)
 	if err != nil {
-		return exitWith(report.ExitUsage, err)
+		return err
 	}
 	if o.format != "" {
 		if _, err := multi.ByFormat(o.format); err != nil {
@@ -116,7 +117,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		for _, s := range in.Segments {
 			if described++; described <= maxWarnings {
-				fmt.Fprintf(g.stderr, "analyze: %s\n", describeSegment(name, s))
+				fmt.Fprintf(g.stderr, "analyze: %s\n", render.Escape(describeSegment(name, s)))
 			}
 			if s.Result != nil {
 				connected += s.Result.Connected
@@ -127,7 +128,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		for _, p := range in.Problems {
 			if problems++; problems <= maxWarnings {
-				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", p.Error())
+				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", render.Escape(p.Error()))
 			}
 		}
 		problems += in.MoreProblems
@@ -139,15 +140,16 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		fmt.Fprintf(g.stderr, "analyze: ... %d more parts not shown\n", described-maxWarnings)
 	}
 	if problems > maxWarnings {
-		fmt.Fprintf(g.stderr, "analyze: ... %d more warnings not shown\n", problems-maxWarnings)
+		fmt.Fprintf(g.stderr, "analyze: ... %s\n", render.Text(g.language(), render.MsgWarnMoreOmitted, problems-maxWarnings))
 	}
 	if problems > 0 {
-		fmt.Fprintf(g.stderr, "analyze: %d %s not understood", problems, plural(problems, "line", "lines"))
+		lang := g.language()
+		notUnderstood := render.Text(lang, render.MsgAnalyzeNotUnderstood, problems)
 		if o.strict {
-			fmt.Fprintln(g.stderr)
-			return exitWith(report.ExitUsage, fmt.Errorf("--strict: %d %s not understood", problems, plural(problems, "line", "lines")))
+			fmt.Fprintf(g.stderr, "analyze: %s\n", notUnderstood)
+			return exitWith(report.ExitUsage, fmt.Errorf("--strict: %s", notUnderstood))
 		}
-		fmt.Fprintln(g.stderr, " (skipped; --strict makes this an error)")
+		fmt.Fprintf(g.stderr, "analyze: %s %s\n", notUnderstood, render.Text(lang, render.MsgAnalyzeSkipped))
 	}
 	if !o.established {
 		// Before the join, which would copy every connected socket.
@@ -167,10 +169,10 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 			fmt.Fprintf(g.stderr, "analyze: ... %d more joined parts not shown\n", len(joined.Matches)-maxWarnings)
 			break
 		}
-		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", m)
+		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", render.Escape(fmt.Sprint(m)))
 	}
 	if n := connected; n > 0 {
-		fmt.Fprintf(g.stderr, "analyze: %d connected %s left out (--established keeps them)\n", n, plural(n, "socket", "sockets"))
+		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeConnected, n))
 	}
 	aopt, err := g.analysisOptions(o.all)
 	if err != nil {
@@ -197,8 +199,8 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	if pol != nil {
 		policy.Apply(pol, rep)
 	}
-	if err := r.Render(g.stdout, rep); err != nil {
-		return exitWith(report.ExitIncomplete, err)
+	if err := out.emit(rep); err != nil {
+		return err
 	}
 	if rep.ExitCode != report.ExitOK {
 		return exitWith(rep.ExitCode, nil)

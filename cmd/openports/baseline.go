@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/input"
+	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/provenance"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
@@ -102,13 +106,14 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 	data := policy.FromReport(rep, name).Marshal(header)
 	if file == "" {
 		if _, err := g.stdout.Write(data); err != nil {
-			return exitWith(report.ExitIncomplete, fmt.Errorf("write policy: %w", err))
+			return exitWith(report.ExitWrite, fmt.Errorf("write policy: %w", err))
 		}
-	} else if err := os.WriteFile(file, data, 0o644); err != nil {
-		return exitWith(report.ExitUsage, fmt.Errorf("write policy: %w", err))
+	} else if err := outfile.Write(file, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return exitWith(report.ExitWrite, fmt.Errorf("write policy: %w", err))
 	}
 	if !rep.Complete {
-		fmt.Fprintln(g.stderr, "openports: warning: the view is incomplete (run as root): rules of sockets of unknown owner name no process")
+		g.warn(render.MsgWarnIncomplete)
+		g.suggestRoot(rep)
 		return exitWith(report.ExitIncomplete, nil)
 	}
 	return nil
@@ -122,7 +127,13 @@ func loadPolicy(file string) (*policy.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}
-	return policy.Parse(data, file)
+	p, err := policy.Parse(data, file)
+	if err != nil {
+		// A policy error may quote the file: escaped, and cut, so that
+		// --policy /etc/passwd cannot paste the whole file.
+		return nil, errors.New(truncateMessage(render.Escape(err.Error())))
+	}
+	return p, nil
 }
 
 // provenanceFunc reads the init system's configuration under root for
@@ -150,10 +161,27 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
 	for _, p := range res.Problems() {
-		fmt.Fprintf(g.stderr, "openports: warning: %v\n", p)
+		fmt.Fprintf(g.stderr, "openports: warning: %s\n", truncateMessage(render.Escape(fmt.Sprint(p))))
 	}
 	if res.Kind() == provenance.KindNone {
 		return nil, nil
 	}
 	return res.Resolve, nil
+}
+
+// maxMessage is the longest error or warning text openports prints about
+// an input: enough for a file, line and what was expected.
+const maxMessage = 300
+
+// truncateMessage cuts s to maxMessage bytes (on a rune boundary) with
+// "…".
+func truncateMessage(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

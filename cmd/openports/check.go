@@ -12,6 +12,7 @@ import (
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
@@ -140,12 +141,9 @@ func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 }
 
 func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
-	if g.output != "table" && g.output != "json" {
-		return exitWith(report.ExitUsage, fmt.Errorf("check: unknown output format %q (want table or json)", g.output))
-	}
-	r, err := g.renderer()
+	out, err := newOutput(g, render.Checks)
 	if err != nil {
-		return exitWith(report.ExitUsage, err)
+		return err
 	}
 	opt, err := o.options(g)
 	if err != nil {
@@ -155,23 +153,12 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
-	if g.output == "json" {
-		if err := hostcheck.WriteJSON(g.stdout, res); err != nil {
-			return exitWith(report.ExitIncomplete, err)
-		}
-	} else {
-		if err := hostcheck.WriteText(g.stdout, res); err != nil {
-			return exitWith(report.ExitIncomplete, err)
-		}
-		for _, c := range res.Checks {
-			if c.Name == hostcheck.CheckPorts && c.Ports != nil {
-				if _, err := fmt.Fprintln(g.stdout, "\n== port listing"); err != nil {
-					return exitWith(report.ExitIncomplete, err)
-				}
-				if err := r.Render(g.stdout, c.Ports); err != nil {
-					return exitWith(report.ExitIncomplete, err)
-				}
-			}
+	if err := out.emit(res); err != nil {
+		return err
+	}
+	for _, c := range res.Checks {
+		if c.Ports != nil {
+			g.suggestRoot(c.Ports)
 		}
 	}
 	if res.ExitCode != report.ExitOK {

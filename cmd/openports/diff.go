@@ -7,7 +7,7 @@ import (
 
 	"github.com/openports/openports/internal/diff"
 	"github.com/openports/openports/internal/input"
-	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -57,8 +57,10 @@ snapshot cannot be read.`,
 }
 
 func runDiff(cmd *cobra.Command, g *globalOptions, o *diffOptions, pa, pb string) error {
-	if g.output != "table" && g.output != "json" {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown output format %q (want table or json)", g.output))
+	g.explain = o.explain
+	out, err := newOutput(g, render.Diffs)
+	if err != nil {
+		return err
 	}
 	o.procFS = "/proc"
 	a, err := loadSnapshot(cmd, &o.listOptions, pa)
@@ -70,46 +72,13 @@ func runDiff(cmd *cobra.Command, g *globalOptions, o *diffOptions, pa, pb string
 		return err
 	}
 	r := diff.Compare(a, b, diff.Options{Established: o.established})
-	if g.output == "json" {
-		err = diff.WriteJSON(g.stdout, r)
-	} else {
-		err = diff.WriteTable(g.stdout, r)
-	}
-	if err != nil {
-		return exitWith(report.ExitIncomplete, err)
-	}
-	if o.explain && g.output == "table" && hasEphemeral(r) {
-		if err := explainEphemeral(g); err != nil {
-			return exitWith(report.ExitIncomplete, err)
-		}
+	if err := out.emit(r); err != nil {
+		return err
 	}
 	if r.Differ() {
 		return exitWith(report.ExitFindings, nil)
 	}
 	return nil
-}
-
-func hasEphemeral(r *diff.Result) bool {
-	for _, c := range r.Changes {
-		if (c.Before != nil && c.Before.Ephemeral) || (c.After != nil && c.After.Ephemeral) {
-			return true
-		}
-	}
-	return false
-}
-
-// explainEphemeral prints what usually opens a socket on an ephemeral port.
-func explainEphemeral(g *globalOptions) error {
-	kb, err := knowledge.Load()
-	if err != nil {
-		return fmt.Errorf("load the service knowledge base: %w", err)
-	}
-	text, ok := kb.Lookup("message.rule.ephemeral-bound.detail", g.language())
-	if !ok {
-		return fmt.Errorf("knowledge base has no message rule.ephemeral-bound")
-	}
-	_, err = fmt.Fprintf(g.stdout, "ephemeral port: %s\n", text)
-	return err
 }
 
 // loadSnapshot reads the snapshot file at path, or collects one now for "-".
@@ -124,7 +93,7 @@ func loadSnapshot(cmd *cobra.Command, o *listOptions, path string) (*snapshot.Sn
 	defer closeFile()
 	s, err := snapshot.Read(f)
 	if err != nil {
-		return nil, exitWith(report.ExitUsage, fmt.Errorf("read %s: %w", path, err))
+		return nil, exitWith(report.ExitUsage, fmt.Errorf("read %s: %w", render.Escape(path), err))
 	}
 	return s, nil
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/knowledge"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -51,12 +52,9 @@ nothing matches.`,
 }
 
 func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []string) error {
-	if _, err := g.renderer(); err != nil { // validates -o, --color, --lang
-		return exitWith(report.ExitUsage, err)
-	}
-	kb, err := knowledge.Load()
+	out, err := newOutput(g, render.Explanations)
 	if err != nil {
-		return exitWith(report.ExitIncomplete, err)
+		return err
 	}
 	platform := o.os
 	switch platform {
@@ -64,58 +62,24 @@ func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []
 		platform = ""
 	case "linux", "netbsd", "freebsd", "openbsd", "darwin":
 	default:
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --os %q (want linux, netbsd, freebsd, openbsd, darwin or all)", o.os))
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown --os %q (want linux, netbsd, freebsd, openbsd, darwin or all)", render.Escape(o.os)))
 	}
-	lang := g.language()
-	var entries []*knowledge.Entry
+	out.opt.Platform = platform
+	kb := out.opt.Knowledge
+	var entries []render.Explanation
 	for _, q := range args {
 		found, err := kb.Explain(q)
 		if errors.Is(err, knowledge.ErrNotFound) {
-			return exitWith(report.ExitUsage, fmt.Errorf("%w (try a port number, a service such as ssh, or a process name such as sshd)", err))
+			return exitWith(report.ExitUsage, fmt.Errorf("%s (try a port number, a service such as ssh, or a process name such as sshd)", render.Escape(err.Error())))
 		}
 		if err != nil {
-			return exitWith(report.ExitUsage, err)
+			return exitWith(report.ExitUsage, errors.New(render.Escape(err.Error())))
 		}
 		for _, e := range found {
-			dup := false
-			for _, x := range entries {
-				dup = dup || x == e
-			}
-			if !dup {
+			if !slices.Contains(entries, e) {
 				entries = append(entries, e)
 			}
 		}
 	}
-	if g.output == "json" {
-		type explained struct {
-			ID          string   `json:"id"`
-			Name        string   `json:"name"`
-			Service     string   `json:"service"`
-			Description string   `json:"description"`
-			Risk        string   `json:"risk"`
-			Restrict    string   `json:"restrict"`
-			Keys        []string `json:"keys"`
-			Sources     []string `json:"sources"`
-		}
-		out := make([]explained, 0, len(entries))
-		for _, e := range entries {
-			t := e.Text(lang)
-			out = append(out, explained{e.ID, e.Name, e.Service, t.Description, t.Risk, t.Restrict, e.Keys(), e.Sources})
-		}
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return exitWith(report.ExitIncomplete, fmt.Errorf("write json: %w", err))
-		}
-		return nil
-	}
-	for i, e := range entries {
-		if i > 0 {
-			fmt.Fprintln(g.stdout)
-		}
-		if err := knowledge.WriteExplanation(g.stdout, e, lang, platform); err != nil {
-			return exitWith(report.ExitIncomplete, err)
-		}
-	}
-	return nil
+	return out.emit(entries)
 }

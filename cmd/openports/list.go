@@ -10,6 +10,7 @@ import (
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
@@ -21,6 +22,11 @@ const listExample = `  # what other machines can reach (loopback-only sockets hi
 
   # everything, loopback included
   sudo openports list --all
+
+  # metrics for node_exporter's textfile collector, every 15 minutes from
+  # the openports-check.timer (docs/fleet.md)
+  sudo openports list --policy /etc/openports.yaml -o prometheus \
+    --textfile /var/lib/prometheus/node-exporter/openports.prom
 
   # every network namespace (containers, ip netns), for scripts
   sudo openports list --netns all -o json | jq '.rows[] | {proto, port, exposure}'
@@ -41,7 +47,9 @@ type listOptions struct {
 	procFS string
 	owners string
 	policy string // --policy FILE
-	root   string // --root DIR
+	// textfile is --textfile FILE: the metrics for node_exporter.
+	textfile string
+	root     string // --root DIR
 	// outside is an nmap -oX scan of this host to join (--outside).
 	outside string
 }
@@ -81,6 +89,8 @@ listed with its user and the reason, and the exit code is 3.`,
 	_ = f.MarkHidden("proc")
 	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (the eBPF task_file iterator on hosts with many open files where this run may load it, else /proc), proc (one pass over /proc/PID/fd), ebpf (the iterator, or fail)")
 	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; loopback sockets are then compared and shown too")
+	f.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to FILE, atomically, for node_exporter's textfile collector (FILE should end in .prom; see docs/fleet.md)")
+	f.BoolVar(&g.ephemeralPorts, "ephemeral-ports", false, "with -o prometheus or --textfile: label sockets bound in the ephemeral range with their port (default: port=\"ephemeral\", so that the series stay few)")
 	f.StringVar(&o.outside, "outside", "", "join an nmap XML scan of this host (nmap -oX FILE, run from another machine) with what listens here: open and expected, listening but filtered, open without a local socket, open and not in the --policy")
 	f.StringVar(&o.root, "root", "/", "read the init system's configuration (rc.conf, inetd.conf, systemd units) under DIR for the provenance notes; \"\" for none")
 	return cmd
@@ -104,9 +114,9 @@ func (o *listOptions) sourceOptions() (source.Options, error) {
 }
 
 func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
-	r, err := g.renderer()
+	out, err := newOutput(g, render.Reports)
 	if err != nil {
-		return exitWith(report.ExitUsage, err)
+		return err
 	}
 	opt, err := o.sourceOptions()
 	if err != nil {
@@ -146,9 +156,15 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if scan != nil {
 		rep.Outside = analysis.Outside(rep, snap, scan)
 	}
-	if err := r.Render(g.stdout, rep); err != nil {
-		return exitWith(report.ExitIncomplete, err)
+	if o.textfile != "" {
+		if err := render.WriteTextfile(o.textfile, rep, out.opt); err != nil {
+			return exitWith(report.ExitWrite, err)
+		}
 	}
+	if err := out.emit(rep); err != nil {
+		return err
+	}
+	g.suggestRoot(rep)
 	if rep.ExitCode != 0 {
 		return exitWith(rep.ExitCode, nil)
 	}

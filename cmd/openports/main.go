@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -33,13 +34,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintf(stderr, "openports: %v\n", ec.err)
+			fmt.Fprintf(stderr, "openports: %s\n", render.EscapeLines(ec.err.Error()))
 		}
 		return ec.code
 	}
 	// Everything cobra itself refuses (unknown flags, commands, bad
 	// arguments) is a usage error.
-	fmt.Fprintf(stderr, "openports: %v\nRun 'openports --help' for usage.\n", err)
+	fmt.Fprintf(stderr, "openports: %s\nRun 'openports --help' for usage.\n", render.EscapeLines(err.Error()))
 	return report.ExitUsage
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,8 +11,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/render"
+	"github.com/openports/openports/internal/report"
 )
 
 // globalOptions are the flags every command shares.
@@ -22,30 +25,84 @@ type globalOptions struct {
 	// explain adds, under the table, why each service found matters and
 	// how to restrict it (--explain of list and analyze).
 	explain bool
-	stdout  io.Writer
-	stderr  io.Writer
+	// ephemeralPorts keeps ephemeral ports as metric labels.
+	ephemeralPorts bool
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
-// renderer returns the renderer the global flags ask for, or a usage error.
-func (g *globalOptions) renderer() (render.Renderer, error) {
+// renderOptions checks --color and --lang and returns what every writer
+// needs: colour and the width only on a terminal.
+func (g *globalOptions) renderOptions() (render.Options, error) {
 	var colour bool
+	tty := isTerminal(g.stdout)
 	switch g.color {
 	case "always":
 		colour = true
 	case "never":
 	case "auto", "":
-		colour = isTerminal(g.stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+		colour = tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	default:
-		return nil, fmt.Errorf("unknown --color %q (want auto, always or never)", g.color)
+		return render.Options{}, fmt.Errorf("unknown --color %q (want auto, always or never)", render.Escape(g.color))
 	}
 	if l := strings.ToLower(g.lang); l != "" && l != "en" && l != "ja" && knowledge.NormalizeLang(l) != "ja" {
-		return nil, fmt.Errorf("unknown --lang %q (want en or ja)", g.lang)
+		return render.Options{}, fmt.Errorf("unknown --lang %q (want en or ja)", render.Escape(g.lang))
 	}
 	kb, err := knowledge.Load()
 	if err != nil {
-		return nil, fmt.Errorf("load the service knowledge base: %w", err)
+		return render.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return render.New(g.output, render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain})
+	o := render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain, EphemeralPorts: g.ephemeralPorts}
+	if tty {
+		if w, _, err := term.GetSize(int(g.stdout.(*os.File).Fd())); err == nil {
+			o.Width = w
+		}
+	}
+	return o, nil
+}
+
+// output is a command's writer for -o, with its options: an unsupported
+// format, colour or language is a usage error.
+type output[T any] struct {
+	g     *globalOptions
+	write render.Writer[T]
+	opt   render.Options
+}
+
+// newOutput checks -o against the formats reg supports; call it before any
+// work, so that a usage error comes first.
+func newOutput[T any](g *globalOptions, reg *render.Registry[T]) (*output[T], error) {
+	w, err := reg.Writer(g.output)
+	if err != nil {
+		return nil, exitWith(report.ExitUsage, err)
+	}
+	opt, err := g.renderOptions()
+	if err != nil {
+		return nil, exitWith(report.ExitUsage, err)
+	}
+	return &output[T]{g: g, write: w, opt: opt}, nil
+}
+
+// emit writes v to standard output; failing to is ExitWrite.
+func (o *output[T]) emit(v T) error {
+	if err := o.write(o.g.stdout, v, o.opt); err != nil {
+		return exitWith(report.ExitWrite, err)
+	}
+	return nil
+}
+
+// suggestRoot says, after a live view that is incomplete, that root sees
+// every owner; never to root, for whom it would be no help.
+func (g *globalOptions) suggestRoot(rep *report.Report) {
+	if !rep.Complete && os.Geteuid() != 0 {
+		g.warn(render.MsgWarnRunAsRoot)
+	}
+}
+
+// warn prints a translated warning on standard error; its arguments must
+// be escaped by the caller.
+func (g *globalOptions) warn(id render.MsgID, args ...any) {
+	fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, render.Text(g.language(), id, args...)))
 }
 
 // language is the language of human texts: --lang, else the locale.
@@ -63,7 +120,7 @@ func (g *globalOptions) analysisOptions(all bool) (analysis.Options, error) {
 	if err != nil {
 		return analysis.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
 	}
-	return analysis.Options{All: all, Knowledge: kb}, nil
+	return analysis.Options{All: all, Knowledge: kb, Tool: identity.Current().Tool()}, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -81,9 +138,11 @@ With no command, openports runs 'list'.
 
 Exit codes (for scripts):
   0  complete view, nothing to report
-  1  findings (later commands: policy violations, problems)
+  1  findings: policy violations, problems, differences
   2  usage error: unknown flag, command, format or bad input
-  3  incomplete view: some owners or sockets could not be seen (run as root)`
+  3  incomplete view: some owners or sockets could not be seen
+  4  the output could not be written (standard output or --write FILE)
+When several apply, the first in this order wins: 2, 4, 1, 3.`
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdout: stdout, stderr: stderr}
@@ -95,13 +154,16 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Example:       listExample,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.NoArgs,
+		Args:          noArgsSuggest,
 		RunE:          list.RunE,
 	}
+	root.SuggestionsMinimumDistance = 2
+	root.Version = identity.Current().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.output, "output", "o", "table", "output format: "+joinFormats())
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: "+strings.Join(render.AllFormats(), ", ")+" (each command says which it writes)")
 	pf.StringVar(&g.color, "color", "auto", "colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	pf.StringVar(&g.lang, "lang", "", "language of explanations and messages: en or ja (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
 	// The root runs list, so it takes list's flags too.
@@ -110,19 +172,23 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	for _, c := range extraCommands(g) {
 		root.AddCommand(c)
 	}
+	root.AddCommand(newManCmd(root))
+	registerCompletions(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitWith(2, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
 	return root
 }
 
-func joinFormats() string {
-	s := ""
-	for i, f := range render.Formats() {
-		if i > 0 {
-			s += ", "
-		}
-		s += f
+// noArgsSuggest refuses arguments to the root command, suggesting the
+// command a mistyped one was meant to be ("lisst": did you mean list?).
+func noArgsSuggest(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
 	}
-	return s
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return errors.New(msg)
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openports/openports/internal/outfile"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
@@ -78,6 +79,12 @@ func collectNow(cmd *cobra.Command, o *listOptions) (*snapshot.Snapshot, error) 
 }
 
 func runSnapshot(cmd *cobra.Command, g *globalOptions, o *snapshotOptions) error {
+	// A snapshot is always JSON: -o, when given, must say so (it used to
+	// be ignored, which wrote to standard output what was meant for a
+	// file named by -o).
+	if cmd.Flags().Changed("output") && g.output != render.FormatJSON {
+		return exitWith(report.ExitUsage, fmt.Errorf("snapshot: -o %q: a snapshot is always JSON; to write it to a file use --write FILE", render.Escape(g.output)))
+	}
 	o.procFS = "/proc"
 	snap, err := collectNow(cmd, &o.listOptions)
 	if err != nil {
@@ -85,36 +92,13 @@ func runSnapshot(cmd *cobra.Command, g *globalOptions, o *snapshotOptions) error
 	}
 	if o.write == "" {
 		if err := snapshot.Write(g.stdout, snap); err != nil {
-			return exitWith(report.ExitIncomplete, err)
+			return exitWith(report.ExitWrite, fmt.Errorf("write snapshot: %w", err))
 		}
-	} else if err := writeFileAtomic(o.write, snap); err != nil {
-		return exitWith(report.ExitIncomplete, err)
+	} else if err := outfile.Write(o.write, 0o644, func(w io.Writer) error { return snapshot.Write(w, snap) }); err != nil {
+		return exitWith(report.ExitWrite, fmt.Errorf("write snapshot: %w", err))
 	}
 	if len(snap.Gaps) > 0 {
 		return exitWith(report.ExitIncomplete, nil)
-	}
-	return nil
-}
-
-// writeFileAtomic writes snap to a temporary file beside path and renames
-// it over path.
-func writeFileAtomic(path string, snap *snapshot.Snapshot) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	if err := snapshot.Write(tmp, snap); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -112,8 +112,8 @@ func TestSnapshot(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "absent", "snap.json")
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), []string{"snapshot", "--write", path}, &stdout, &stderr)
-		if code != 3 {
-			t.Errorf("exit %d, want 3", code)
+		if code != 4 {
+			t.Errorf("exit %d, want 4 (write error)", code)
 		}
 		if !strings.Contains(stderr.String(), "write snapshot") {
 			t.Errorf("stderr %q does not say the snapshot could not be written", stderr.String())

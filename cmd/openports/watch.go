@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/watch"
 )
@@ -21,6 +21,10 @@ const watchExample = `  # follow sockets as they come and go, until Ctrl-C
   # poll twice a second without eBPF
   sudo openports watch --mode poll --interval 500ms
 
+  # only what the policy does not allow, each kind once, for a log
+  # pipeline (under systemd: to the journal with priorities and fields)
+  sudo openports watch --policy /etc/openports/policy.yaml -o json
+
   # every network namespace (containers, ip netns), for ten minutes
   sudo openports watch --netns all --duration 10m`
 
@@ -30,6 +34,7 @@ type watchOptions struct {
 	netns    string
 	explain  bool
 	duration time.Duration
+	policy   string // --policy FILE: only violations
 }
 
 func newWatchCmd(g *globalOptions) *cobra.Command {
@@ -62,6 +67,13 @@ marked "ephemeral"; --explain says what usually opens them.
 processes in /proc and those named by ip netns, found again at every poll);
 each event names its namespace.
 
+--policy FILE reports only sockets the policy does not allow, as
+"policy-violation" events carrying the host, each kind once per run: the key
+is the protocol, the port (or "ephemeral" for the ephemeral range), the
+exposure, the service, unit or program, and the user class, never the PID.
+When stdout is systemd's journal stream (JOURNAL_STREAM), they go to the
+journal with a priority from their risk and OPENPORTS_* fields.
+
 SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
 		Example: watchExample,
@@ -75,36 +87,59 @@ object {"summary": …}).`,
 	f.StringVar(&o.mode, "mode", watch.ModeAuto, "how sockets and owners are followed: auto, ebpf or poll")
 	f.StringVar(&o.netns, "netns", "", "network namespace to watch: a path (/run/netns/NAME, /proc/PID/ns/net), or all; default: this one")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGINT or SIGTERM)")
+	f.StringVar(&o.policy, "policy", "", "report only sockets the YAML policy FILE does not allow (see 'openports baseline'), each kind once per run (keyed on protocol, port or the ephemeral range, exposure, service/unit/program and user class, never PID), with the host; under systemd to the journal with priorities and fields")
 	f.BoolVar(&o.explain, "explain", false, "before watching, say what usually opens sockets on ephemeral ports")
 	return cmd
 }
 
 func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
-	if g.output != "table" && g.output != "json" {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown output format %q (want table or json)", g.output))
+	g.explain = o.explain
+	out, err := newOutput(g, render.Watches)
+	if err != nil {
+		return err
 	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", o.mode))
+		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", render.Escape(o.mode)))
 	}
 	if o.interval < 0 || o.duration < 0 {
 		return exitWith(report.ExitUsage, fmt.Errorf("--interval and --duration must not be negative"))
 	}
-	if o.explain && g.output == "table" {
-		if err := explainEphemeral(g); err != nil {
-			return exitWith(report.ExitIncomplete, err)
+	interval := o.interval
+	if interval == 0 {
+		interval = watch.DefaultInterval
+	}
+	// Say what is watched and how to stop before the first event, which
+	// may be long in coming; on standard error, so that standard output
+	// holds events only.
+	start := render.WatchStart{Mode: o.mode, Interval: interval, AllNamespaces: o.netns == "all"}
+	if o.netns != "all" {
+		start.NetNS = o.netns
+	}
+	stderrOut := *out
+	stderrOut.g = &globalOptions{stdout: g.stderr, stderr: g.stderr}
+	if g.output == render.FormatTable {
+		if err := stderrOut.emit(render.WatchItem{Start: &start}); err != nil {
+			return err
+		}
+	}
+	if o.explain && g.output == render.FormatTable {
+		if err := stderrOut.emit(render.WatchItem{Explain: true}); err != nil {
+			return err
 		}
 	}
 	var werr error
 	emit := func(ev watch.Event) {
-		var err error
-		if g.output == "json" {
-			err = watch.WriteJSON(g.stdout, ev)
-		} else {
-			err = watch.WriteText(g.stdout, ev)
-		}
-		if err != nil && werr == nil {
+		if err := out.emit(render.WatchItem{Event: &ev}); err != nil && werr == nil {
 			werr = err
 		}
+	}
+	if o.policy != "" {
+		var done func()
+		var err error
+		if emit, done, err = policyEmitter(g, o.policy, &werr); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+		defer done()
 	}
 	ctx := cmd.Context()
 	if o.duration > 0 {
@@ -116,13 +151,14 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
-	if g.output == "json" {
-		err = watch.WriteSummaryJSON(g.stdout, sum)
-	} else {
-		err = watch.WriteSummaryText(g.stderr, sum)
+	// The text summary goes to standard error, the JSON one closes the
+	// stream on standard output.
+	sumOut := out
+	if g.output == render.FormatTable {
+		sumOut = &stderrOut
 	}
-	if err := errors.Join(err, werr); err != nil {
-		return exitWith(report.ExitIncomplete, fmt.Errorf("watch: %w", err))
+	if err := sumOut.emit(render.WatchItem{Summary: &sum}); err != nil {
+		return err
 	}
-	return nil
+	return werr
 }

@@ -50,6 +50,28 @@ type watchLine struct {
 	Summary *watch.Summary `json:"summary"`
 }
 
+// startWatch runs a watch command line with --duration in the background;
+// the function it returns waits for it (30 s at most), fails the test
+// unless it exited 0, and returns its stdout.
+func startWatch(t *testing.T, args ...string) (wait func() *bytes.Buffer) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(context.Background(), args, &stdout, &stderr) }()
+	return func() *bytes.Buffer {
+		t.Helper()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("%s: exit %d; stderr:\n%s", strings.Join(args, " "), code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s still runs after 30 s", strings.Join(args, " "))
+		}
+		return &stdout
+	}
+}
+
 // TestWatchLive runs watch -o json with --duration in each mode, on the test
 // namespace by path and with --netns all, while a UDP socket is bound there
 // and closed: the output must report it new with the PID that bound it and
@@ -72,28 +94,16 @@ func TestWatchLive(t *testing.T) {
 		{watch.ModeAuto, watch.AllNetNS},
 	} {
 		t.Run(tc.mode+" "+tc.netns, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			done := make(chan int, 1)
-			go func() {
-				done <- run(context.Background(), []string{"watch", "-o", "json", "--mode", tc.mode, "--netns", tc.netns,
-					"--interval", "200ms", "--duration", "4s"}, &stdout, &stderr)
-			}()
+			wait := startWatch(t, "watch", "-o", "json", "--mode", tc.mode, "--netns", tc.netns,
+				"--interval", "200ms", "--duration", "4s")
 			time.Sleep(1500 * time.Millisecond)
 			l := env.Listen(t, testenv.ListenSpec{Proto: "udp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
 			time.Sleep(700 * time.Millisecond)
 			l.Stop()
-			var code int
-			select {
-			case code = <-done:
-			case <-time.After(30 * time.Second):
-				t.Fatal("watch --duration 4s still runs after 30 s")
-			}
-			if code != 0 {
-				t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-			}
+			stdout := wait()
 			var newEv, goneEv *watch.Event
 			var sum *watch.Summary
-			sc := bufio.NewScanner(&stdout)
+			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				var wl watchLine
 				if err := json.Unmarshal(sc.Bytes(), &wl); err != nil {
@@ -140,5 +150,33 @@ func TestWatchLive(t *testing.T) {
 			}
 			t.Logf("mode %s (owners by %s): new by %s, gone by %s after %.1f ms", sum.Mode, sum.OwnerMethod, newEv.SeenBy, goneEv.SeenBy, goneEv.LivedMS)
 		})
+	}
+}
+
+// TestWatchSaysWhatItWatches: before the first event, which may be long
+// in coming, the text mode says what it watches and how to stop, on
+// standard error; the summary closes it there too.
+func TestWatchSaysWhatItWatches(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("watch needs Linux")
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"watch", "--mode", "poll", "--interval", "100ms", "--duration", "300ms", "--lang", lang}, &stdout, &stderr)
+		if code == 3 && strings.Contains(stderr.String(), "sock_diag") {
+			t.Skipf("sock_diag refused here: %s", stderr.String())
+		}
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		first, last := lines[0], lines[len(lines)-1]
+		want := map[string][2]string{"en": {"watching listening and bound sockets", "Ctrl-C"}, "ja": {"監視中", "Ctrl-C"}}[lang]
+		if !strings.Contains(first, want[0]) || !strings.Contains(first, want[1]) || !strings.Contains(first, "poll") {
+			t.Errorf("%s: first line %q does not say what is watched and how to stop", lang, first)
+		}
+		if !strings.Contains(last, map[string]string{"en": "watched", "ja": "監視"}[lang]) {
+			t.Errorf("%s: last line %q is not the summary", lang, last)
+		}
 	}
 }

@@ -23,7 +23,7 @@ func TestExposure(t *testing.T) {
 		local   string
 		ifindex uint32
 		dev     string
-		class   string
+		class   snapshot.Exposure
 		iface   string
 	}{
 		{"0.0.0.0:22", 0, "", report.ExposureAll, ""},
@@ -56,7 +56,7 @@ func TestReach(t *testing.T) {
 	for _, tc := range []struct {
 		local          string
 		sock, hostOnly *bool
-		want           string
+		want           snapshot.Reach
 	}{
 		{"0.0.0.0:22", nil, nil, report.ReachV4},
 		{"[::]:22", no, yes, report.ReachBoth},  // the socket says dual-stack
@@ -92,8 +92,8 @@ type rowSummary struct {
 	Proto    snapshot.Proto
 	Address  string
 	Port     uint16
-	Reach    string
-	Exposure string
+	Reach    snapshot.Reach
+	Exposure snapshot.Exposure
 	Iface    string
 	PIDs     []int
 	State    snapshot.OwnerState

@@ -12,7 +12,7 @@ import (
 
 // Exposure classifies who can reach s by its local address, and names the
 // interface where one applies. ifaces are the interfaces of s's namespace.
-func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface string) {
+func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class snapshot.Exposure, iface string) {
 	addr := s.Local.Addr().Unmap()
 	dev := s.Interface
 	if dev == "" && s.IfIndex != 0 {
@@ -53,7 +53,7 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class, iface str
 // IPv4 too unless IPV6_V6ONLY is set; where the socket does not say, the
 // host's default applies, and where that is unknown too, the wider reach is
 // assumed (an over-statement is safer than a hidden exposure).
-func Reach(s *snapshot.Socket, hostV6Only *bool) string {
+func Reach(s *snapshot.Socket, hostV6Only *bool) snapshot.Reach {
 	addr := s.Local.Addr()
 	if addr.Is4() || addr.Is4In6() || !addr.IsValid() && s.Family == "inet" {
 		return report.ReachV4

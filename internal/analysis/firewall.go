@@ -157,7 +157,7 @@ func anyInterface(row *report.Row, proto uint8) []firewall.Packet {
 	return out
 }
 
-func reaches(reach, family string) bool {
+func reaches(reach snapshot.Reach, family string) bool {
 	switch reach {
 	case report.ReachV4:
 		return family == firewall.FamilyIP

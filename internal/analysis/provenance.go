@@ -4,11 +4,13 @@ import (
 	"strings"
 
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
-// ProvenanceFunc gives the provenance of process p holding row's sockets
-// (internal/provenance.Resolver.Resolve); nil when it cannot tell.
-type ProvenanceFunc func(row *report.Row, p *report.Process) *report.Provenance
+// ProvenanceFunc gives the provenance of process p (PID, name, cgroup)
+// holding sockets of proto on port (internal/provenance.Resolver.Resolve);
+// nil when it cannot tell.
+type ProvenanceFunc func(proto snapshot.Proto, port uint16, p snapshot.Owner) *snapshot.Provenance
 
 // addProvenance sets the provenance of each of row's processes and notes
 // the root process's: "provenance.<verdict>" with the evidence and the
@@ -18,7 +20,8 @@ func addProvenance(row *report.Row, fn ProvenanceFunc) {
 		return
 	}
 	for i := range row.Processes {
-		row.Processes[i].Provenance = fn(row, &row.Processes[i])
+		p := &row.Processes[i]
+		p.Provenance = fn(row.Proto, row.Port, snapshot.Owner{PID: p.PID, Name: p.Name, Cgroup: p.Cgroup})
 	}
 	// The service is the root process's, unless no script or unit runs
 	// it while one runs another holder of the socket: without parent

@@ -23,7 +23,7 @@ func TestProvenanceSharedSocket(t *testing.T) {
 	master := report.Provenance{Verdict: report.ProvenanceDefault, Init: "rc.d", Service: "postfix", Reason: "defaults",
 		Evidence: []report.Evidence{{File: "/etc/defaults/rc.conf", Line: 208, Text: "postfix=${_rc_d_postfix:-YES}"}}}
 	var cgroups []string
-	fn := func(row *report.Row, p *report.Process) *report.Provenance {
+	fn := func(_ snapshot.Proto, _ uint16, p snapshot.Owner) *snapshot.Provenance {
 		cgroups = append(cgroups, p.Cgroup)
 		switch p.Name {
 		case "master":

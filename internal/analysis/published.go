@@ -135,7 +135,7 @@ func proxyRow(rows []*report.Row, host uint64, p snapshot.Published) *report.Row
 }
 
 // publishedExposure classifies a DNAT rule by the address it matches.
-func publishedExposure(p snapshot.Published, ifaces []snapshot.Interface) (class, iface string) {
+func publishedExposure(p snapshot.Published, ifaces []snapshot.Interface) (class snapshot.Exposure, iface string) {
 	a := p.Address.Addr().Unmap()
 	switch {
 	case p.Address.Bits() == 0 || p.AddressNot:
@@ -151,7 +151,7 @@ func publishedExposure(p snapshot.Published, ifaces []snapshot.Interface) (class
 	return report.ExposureAddress, ""
 }
 
-func publishedReach(p snapshot.Published) string {
+func publishedReach(p snapshot.Published) snapshot.Reach {
 	if p.Address.Addr().Is4() || p.Address.Addr().Is4In6() {
 		return report.ReachV4
 	}

@@ -22,18 +22,23 @@ type Options struct {
 	// Provenance, when set, says which service started each process and
 	// whether the administrator enabled it (a note on each row).
 	Provenance ProvenanceFunc
+	// Tool names the program doing the analysis, for the report.
+	Tool *snapshot.Tool
 }
 
 // Build analyses snap into a report. snap is not modified.
 func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	r := &report.Report{
-		Schema:      report.SchemaVersion,
-		Host:        snap.Host,
-		Source:      snap.Source,
-		OwnerMethod: snap.OwnerMethod,
-		Gaps:        snap.Gaps,
-		NATBackends: snap.NATBackends,
-		Rows:        []report.Row{},
+		Schema:         report.SchemaVersion,
+		Host:           snap.Host,
+		MachineID:      snap.MachineID,
+		CollectSeconds: snap.CollectSeconds,
+		Tool:           opt.Tool,
+		Source:         snap.Source,
+		OwnerMethod:    snap.OwnerMethod,
+		Gaps:           snap.Gaps,
+		NATBackends:    snap.NATBackends,
+		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {
 		r.Taken = snap.Taken.Format(time.RFC3339Nano)
@@ -88,14 +93,12 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	for _, row := range rows {
 		sev := severity[row]
 		for _, f := range row.Findings {
-			if fs, err := knowledge.ParseSeverity(f.Severity); err == nil && fs > sev {
-				sev = fs
-			}
+			sev = max(sev, f.Severity)
 		}
-		row.Severity = sev.String()
+		row.Severity = sev
 		if row.Exposure == report.ExposureLoopback && !opt.All {
 			if r.Hidden == nil {
-				r.Hidden = map[string]int{}
+				r.Hidden = map[snapshot.Exposure]int{}
 			}
 			r.Hidden[report.ExposureLoopback] += len(row.Sockets)
 			continue
@@ -123,7 +126,7 @@ type rowKey struct {
 	netns    uint64
 	proto    snapshot.Proto
 	port     uint16
-	exposure string
+	exposure snapshot.Exposure
 	iface    string
 	addr     string
 	owners   string
@@ -173,7 +176,7 @@ func ownerKey(s *snapshot.Socket) string {
 
 // finishRow derives the row's display address, reach, processes, owner
 // state and note from its sockets.
-func finishRow(row *report.Row, ownerMethod string) {
+func finishRow(row *report.Row, ownerMethod snapshot.OwnerMethod) {
 	slices.SortFunc(row.Sockets, func(a, b report.Socket) int { return snapshot.CompareSockets(a.Socket, b.Socket) })
 	var v4, v6 bool
 	seen := map[[2]uint64]bool{}
@@ -245,7 +248,7 @@ func stateRank(s snapshot.OwnerState) int {
 // notes says what a person should know about row: why its owners are not
 // (all) known, how they were matched, and what the tool cut or printed in a
 // form openports could not read.
-func notes(row *report.Row, ownerMethod string) []report.Note {
+func notes(row *report.Row, ownerMethod snapshot.OwnerMethod) []report.Note {
 	var out []report.Note
 	var reason report.Socket
 	for _, rs := range row.Sockets {
@@ -299,7 +302,7 @@ func notes(row *report.Row, ownerMethod string) []report.Note {
 		}
 	}
 	if via {
-		out = append(out, report.Note{Key: "owner.via-address", Args: []string{ownerMethod}})
+		out = append(out, report.Note{Key: "owner.via-address", Args: []string{string(ownerMethod)}})
 	}
 	return out
 }
@@ -314,7 +317,7 @@ func compareRows(a, b report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
 		cmp.Compare(blocked(a), blocked(b)),
-		-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
+		-cmp.Compare(a.Severity, b.Severity),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.Proto, b.Proto),
 		cmp.Compare(exposureRank(a.Exposure), exposureRank(b.Exposure)),
@@ -330,15 +333,7 @@ func blocked(r report.Row) int {
 	return 0
 }
 
-func severityRank(s string) int {
-	v, err := knowledge.ParseSeverity(s)
-	if err != nil {
-		return 0
-	}
-	return int(v)
-}
-
-func exposureRank(e string) int {
+func exposureRank(e snapshot.Exposure) int {
 	switch e {
 	case report.ExposureAll:
 		return 0

@@ -21,7 +21,7 @@ func finding(kb *knowledge.Base, id string, args ...string) report.Finding {
 	if m, ok := kb.Message("rule." + id); ok && m.Severity.Valid() {
 		sev = m.Severity
 	}
-	return report.Finding{Rule: id, Severity: sev.String(),
+	return report.Finding{Rule: id, Severity: sev,
 		Message: report.Note{Key: "message.rule." + id + ".text", Args: args}}
 }
 

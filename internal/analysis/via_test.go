@@ -37,7 +37,7 @@ func TestNoteSaysHowOwnersWereFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Build(&snapshot.Snapshot{Schema: 1, OwnerMethod: tt.method, Sockets: tt.socks}, Options{})
+			r := Build(&snapshot.Snapshot{Schema: 1, OwnerMethod: snapshot.OwnerMethod(tt.method), Sockets: tt.socks}, Options{})
 			if len(r.Rows) != tt.rows {
 				t.Fatalf("%d rows, want %d: %+v", len(r.Rows), tt.rows, r.Rows)
 			}

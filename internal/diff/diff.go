@@ -11,7 +11,6 @@ package diff
 
 import (
 	"cmp"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -93,10 +92,10 @@ func AddrText(ap netip.AddrPort, text string) string {
 type Side struct {
 	// Exposure is the analysis.Exposure class, Interface the interface
 	// it names, if any.
-	Exposure  string           `json:"exposure"`
-	Interface string           `json:"interface,omitempty"`
-	State     snapshot.State   `json:"state"`
-	Owners    []snapshot.Owner `json:"owners,omitempty"`
+	Exposure  snapshot.Exposure `json:"exposure"`
+	Interface string            `json:"interface,omitempty"`
+	State     snapshot.State    `json:"state"`
+	Owners    []snapshot.Owner  `json:"owners,omitempty"`
 	// OwnerState is the snapshot's OwnerState of the socket.
 	OwnerState snapshot.OwnerState `json:"owner_state"`
 	UID        *uint32             `json:"uid,omitempty"`
@@ -142,7 +141,7 @@ type Result struct {
 	Changes []Change `json:"changes"`
 	// Notes say why a comparison may be misleading (different hosts,
 	// a view that was incomplete on one side).
-	Notes []string `json:"notes,omitempty"`
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Differ reports whether the snapshots differ.
@@ -157,6 +156,23 @@ func (r *Result) Counts() map[Kind]int {
 	return m
 }
 
+// Note is a remark on the whole comparison, as a code and its arguments;
+// renderers put it into words (Text, in JSON).
+type Note struct {
+	Key  string   `json:"key"`
+	Args []string `json:"args,omitempty"`
+	Text string   `json:"text,omitempty"`
+}
+
+// The notes Compare makes.
+const (
+	// NoteOtherHost: the snapshots are of two hosts (args: both names).
+	NoteOtherHost = "other-host"
+	// NoteGaps: a snapshot has gaps, so an owner change may be a change
+	// in what could be seen.
+	NoteGaps = "gaps"
+)
+
 // Options tunes Compare.
 type Options struct {
 	// Established also compares connected sockets; by default only
@@ -169,10 +185,10 @@ type Options struct {
 func Compare(a, b *snapshot.Snapshot, opt Options) *Result {
 	r := &Result{A: meta(a), B: meta(b), Changes: []Change{}}
 	if a.Host != "" && b.Host != "" && a.Host != b.Host {
-		r.Notes = append(r.Notes, fmt.Sprintf("the snapshots are of different hosts (%s, %s): namespaces and owners are not comparable", a.Host, b.Host))
+		r.Notes = append(r.Notes, Note{Key: NoteOtherHost, Args: []string{a.Host, b.Host}})
 	}
 	if !r.A.Complete || !r.B.Complete {
-		r.Notes = append(r.Notes, "a snapshot has gaps (owners or sockets it could not see): an owner change may be a change in what could be seen")
+		r.Notes = append(r.Notes, Note{Key: NoteGaps})
 	}
 	before, after := index(a, opt), index(b, opt)
 	for k, sa := range before {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	c := Check{Name: CheckDNS}
 	if cfg == nil {
 		c.Gaps = append(c.Gaps, gapText("dns", "no-configuration", "the resolver configuration could not be read, so no nameserver was asked"))
-		c.Summary = "not run"
+		c.lead(SummaryDNSNotRun, "not run")
 		return finish(&c)
 	}
 	used := cfg.Used()
@@ -30,13 +31,14 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	names, defaultName := namesToResolve(h, cfg, o)
 	if len(names) == 0 {
 		c.Gaps = append(c.Gaps, gapText("dns", "no-name", "no name to resolve: give --resolve NAME"))
-		c.Summary = "no name to resolve"
+		c.lead(SummaryDNSNoName, "no name to resolve")
 		return finish(&c)
 	}
 	if len(names) > dnsprobe.MaxNames {
-		c.Findings = append(c.Findings, finding.Finding{Subject: "names", Verdict: finding.Warning,
-			Message: fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames),
-			Reason:  "the number of queries is bounded", Hint: "give fewer --resolve names"})
+		f := finding.Finding{Subject: "names"}
+		f.Say("dns.names", []string{strconv.Itoa(len(names)), strconv.Itoa(dnsprobe.MaxNames)}, fmt.Sprintf("%d names given; only the first %d are asked", len(names), dnsprobe.MaxNames))
+		f.Why(finding.Warning, "dns.too-many-names", nil, "the number of queries is bounded", "give fewer --resolve names")
+		c.Findings = append(c.Findings, f)
 		names = names[:dnsprobe.MaxNames]
 	}
 	var servers []netip.AddrPort
@@ -83,12 +85,14 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 		}
 		if answered[srv] {
 			f.Verdict = finding.OK
-			f.Message = fmt.Sprintf("%s (%s) answered %s in %s", srv.Addr(), where, plural(len(rtts), "query"), rttRange(rtts))
+			f.Say("dns.answered", []string{strconv.Itoa(len(rtts)), srv.Addr().String(), where, rttRange(rtts)},
+				fmt.Sprintf("%s (%s) answered %s in %s", srv.Addr(), where, plural(len(rtts), "query"), rttRange(rtts)))
 		} else {
 			f.Verdict = finding.Problem
-			f.Message = fmt.Sprintf("%s (%s) did not answer", srv.Addr(), where)
+			f.Say("dns.silent", []string{srv.Addr().String(), where}, fmt.Sprintf("%s (%s) did not answer", srv.Addr(), where))
 			if first != nil {
-				f.Reason, f.Hint = whyNoAnswer(first, timeout)
+				code, args, reason, hint := whyNoAnswer(first, timeout)
+				f.Why(finding.Problem, code, args, reason, hint)
 			}
 		}
 		c.Findings = append(c.Findings, f)
@@ -98,7 +102,8 @@ func checkDNS(ctx context.Context, h Host, cfg *resolvconf.Config, o Options) Ch
 	for _, name := range names {
 		c.Findings = append(c.Findings, nameFinding(name, name == defaultName, results, answered))
 	}
-	c.Summary = fmt.Sprintf("%s asked for %s", plural(len(servers), "nameserver"), strings.Join(names, ", "))
+	c.lead(SummaryDNSAsked, fmt.Sprintf("%s asked for %s", plural(len(servers), "nameserver"), strings.Join(names, ", ")),
+		strconv.Itoa(len(servers)), strings.Join(names, ", "))
 	return finish(&c)
 }
 
@@ -123,19 +128,28 @@ func namesToResolve(h Host, cfg *resolvconf.Config, o Options) ([]string, string
 	return names, fqdn
 }
 
-func whyNoAnswer(r *dnsprobe.Result, timeout time.Duration) (reason, hint string) {
+// CodeDNSAnswers is the code of a name's answers: its arguments are the
+// name, then pairs of a server and its addresses ("" for none).
+const CodeDNSAnswers = "dns.answers"
+
+// whyNoAnswer says why a server did not answer: the reason code and its
+// arguments (the timeout, the error, the server, the name), and the
+// reason and hint in English.
+func whyNoAnswer(r *dnsprobe.Result, timeout time.Duration) (code string, args []string, reason, hint string) {
+	server, name := r.Server.Addr().String(), strings.TrimSuffix(r.Name, ".")
+	args = []string{timeout.String(), r.Error, server, name}
 	switch r.Outcome {
 	case dnsprobe.Timeout:
-		return fmt.Sprintf("no reply within %s (%s)", timeout, r.Error),
-			"is the server running, and does a firewall let port 53 through? Try `dig @" + r.Server.Addr().String() + " " + strings.TrimSuffix(r.Name, ".") + "`"
+		return "dns.timeout", args, fmt.Sprintf("no reply within %s (%s)", timeout, r.Error),
+			"is the server running, and does a firewall let port 53 through? Try `dig @" + server + " " + name + "`"
 	case dnsprobe.Refused:
-		return "nothing listens on port 53 there (connection refused)",
-			"start the nameserver on " + r.Server.Addr().String() + " or remove it from resolv.conf"
+		return "dns.refused", args, "nothing listens on port 53 there (connection refused)",
+			"start the nameserver on " + server + " or remove it from resolv.conf"
 	case dnsprobe.Unreachable:
-		return "it cannot be reached: " + r.Error,
+		return "dns.unreachable", args, "it cannot be reached: " + r.Error,
 			"there is no route to it: see the routes check"
 	}
-	return "the query failed: " + r.Error, "look at the network path to the server"
+	return "dns.failed", args, "the query failed: " + r.Error, "look at the network path to the server"
 }
 
 func rttRange(ds []time.Duration) string {
@@ -176,19 +190,21 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 		rcodes[r.RCode]++
 	}
 	if len(servers) == 0 {
-		f.Verdict = finding.Problem
-		f.Message = fmt.Sprintf("%s could not be resolved: no nameserver answered", f.Subject)
-		f.Reason = "no configured nameserver answered"
-		f.Hint = "see the nameserver findings above"
+		f.Say("dns.unresolved", []string{f.Subject}, fmt.Sprintf("%s could not be resolved: no nameserver answered", f.Subject))
+		f.Why(finding.Problem, "dns.no-answer", nil, "no configured nameserver answered", "see the nameserver findings above")
 		return f
 	}
 	var parts []string
 	var distinct []string
+	// The arguments of CodeDNSAnswers: the name, then each server and its
+	// addresses ("" for none).
+	args := []string{f.Subject}
 	for _, s := range servers {
 		a := answers[s]
 		slices.Sort(a)
 		a = slices.Compact(a)
 		key := strings.Join(a, " ")
+		args = append(args, s.Addr().String(), key)
 		if key == "" {
 			key = "no address"
 		}
@@ -197,7 +213,7 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 		}
 		parts = append(parts, fmt.Sprintf("%s says %s", s.Addr(), key))
 	}
-	f.Message = fmt.Sprintf("%s: %s", f.Subject, strings.Join(parts, "; "))
+	f.Say(CodeDNSAnswers, args, fmt.Sprintf("%s: %s", f.Subject, strings.Join(parts, "; ")))
 	resolved := false
 	for _, s := range servers {
 		if len(answers[s]) > 0 {
@@ -206,24 +222,21 @@ func nameFinding(name string, isDefault bool, results []dnsprobe.Result, answere
 	}
 	switch {
 	case !resolved:
-		f.Verdict = finding.Problem
-		if isDefault {
-			f.Verdict = finding.Warning
-		}
 		var codes []string
 		for rc := range rcodes {
 			codes = append(codes, rc)
 		}
 		slices.Sort(codes)
-		f.Reason = fmt.Sprintf("the name does not resolve to an address (%s)", strings.Join(codes, ", "))
-		f.Hint = "check the name, the zone, or the nameserver's forwarders"
+		reason := fmt.Sprintf("the name does not resolve to an address (%s)", strings.Join(codes, ", "))
 		if isDefault {
-			f.Hint = "this host's own name is not in the DNS; add it, or give --resolve NAME to test another name"
+			f.Why(finding.Warning, "dns.own-name-no-address", []string{strings.Join(codes, ", ")}, reason,
+				"this host's own name is not in the DNS; add it, or give --resolve NAME to test another name")
+		} else {
+			f.Why(finding.Problem, "dns.no-address", []string{strings.Join(codes, ", ")}, reason,
+				"check the name, the zone, or the nameserver's forwarders")
 		}
 	case len(distinct) > 1:
-		f.Verdict = finding.Warning
-		f.Reason = "the nameservers give different answers"
-		f.Hint = "a stale or split-horizon server? Compare the servers' zones"
+		f.Why(finding.Warning, "dns.different", nil, "the nameservers give different answers", "a stale or split-horizon server? Compare the servers' zones")
 	default:
 		f.Verdict = finding.OK
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/hostcheck/ifaces"
@@ -81,7 +81,9 @@ func (e *Expectations) interfaceFindings(ifs []ifaces.Interface) []finding.Findi
 		}
 		subject := want.Name + " (expected)"
 		if got == nil {
-			out = append(out, mismatch(subject, fmt.Sprintf("interface %s does not exist", want.Name), "present", "absent"))
+			f := mismatch(subject, "", "present", "absent")
+			f.Say("expect.absent", []string{want.Name}, fmt.Sprintf("interface %s does not exist", want.Name))
+			out = append(out, f)
 			continue
 		}
 		ok := true
@@ -90,7 +92,9 @@ func (e *Expectations) interfaceFindings(ifs []ifaces.Interface) []finding.Findi
 			ok = false
 		}
 		if want.MTU != 0 && want.MTU != got.MTU {
-			out = append(out, mismatch(subject, fmt.Sprintf("%s has MTU %d", want.Name, got.MTU), fmt.Sprint(want.MTU), fmt.Sprint(got.MTU)))
+			f := mismatch(subject, "", fmt.Sprint(want.MTU), fmt.Sprint(got.MTU))
+			f.Say("expect.mtu", []string{want.Name, fmt.Sprint(got.MTU)}, fmt.Sprintf("%s has MTU %d", want.Name, got.MTU))
+			out = append(out, f)
 			ok = false
 		}
 		if len(want.Addresses) > 0 {
@@ -105,13 +109,16 @@ func (e *Expectations) interfaceFindings(ifs []ifaces.Interface) []finding.Findi
 				}
 			}
 			if len(missing) > 0 {
-				out = append(out, mismatch(subject, fmt.Sprintf("%s lacks %s", want.Name, strings.Join(missing, ", ")),
-					joinPrefixes(want.Addresses), strings.Join(have, ", ")))
+				f := mismatch(subject, "", joinPrefixes(want.Addresses), strings.Join(have, ", "))
+				f.Say("expect.lacks", []string{want.Name, strings.Join(missing, ", ")}, fmt.Sprintf("%s lacks %s", want.Name, strings.Join(missing, ", ")))
+				out = append(out, f)
 				ok = false
 			}
 		}
 		if ok {
-			out = append(out, finding.Finding{Subject: subject, Verdict: finding.OK, Message: want.Name + " is as expected"})
+			f := finding.Finding{Subject: subject, Verdict: finding.OK}
+			f.Say("expect.ok", []string{want.Name}, want.Name+" is as expected")
+			out = append(out, f)
 		}
 	}
 	return out
@@ -133,12 +140,15 @@ func (e *Expectations) nameserverFindings(cfg *resolvconf.Config) []finding.Find
 		want = append(want, a.String())
 	}
 	if slices.Equal(got, want) {
-		return []finding.Finding{{Subject: "nameservers (expected)", Verdict: finding.OK, Message: "nameservers are as expected: " + strings.Join(got, ", ")}}
+		f := finding.Finding{Subject: "nameservers (expected)", Verdict: finding.OK}
+		f.Say("expect.nameservers-ok", []string{strings.Join(got, ", ")}, "nameservers are as expected: "+strings.Join(got, ", "))
+		return []finding.Finding{f}
 	}
 	if len(got) == 0 {
 		got = []string{"none"}
 	}
-	f := mismatch("nameservers (expected)", "the nameservers are not the expected ones", strings.Join(want, ", "), strings.Join(got, ", "))
+	f := mismatch("nameservers (expected)", "", strings.Join(want, ", "), strings.Join(got, ", "))
+	f.Say("expect.nameservers", nil, "the nameservers are not the expected ones")
 	if cfg != nil {
 		f.File = cfg.File
 	}
@@ -146,12 +156,10 @@ func (e *Expectations) nameserverFindings(cfg *resolvconf.Config) []finding.Find
 }
 
 func mismatch(subject, msg, expected, actual string) finding.Finding {
-	return finding.Finding{
-		Subject: subject, Verdict: finding.Problem, Message: msg,
-		Reason:   fmt.Sprintf("expected %s, found %s", expected, actual),
-		Hint:     "fix the host or the expectations file",
-		Expected: expected, Actual: actual,
-	}
+	f := finding.Finding{Subject: subject, Message: msg, Expected: expected, Actual: actual}
+	f.Why(finding.Problem, "expect.mismatch", []string{expected, actual}, fmt.Sprintf("expected %s, found %s", expected, actual),
+		"fix the host or the expectations file")
+	return f
 }
 
 func upWord(up bool) string {

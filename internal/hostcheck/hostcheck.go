@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,9 +66,13 @@ type Options struct {
 type Check struct {
 	Name    string          `json:"check"`
 	Verdict finding.Verdict `json:"verdict"`
-	// Summary is one line for people.
-	Summary  string            `json:"summary"`
-	Findings []finding.Finding `json:"findings"`
+	// Summary is one line for people (English); SummaryCode and
+	// SummaryArgs name its first part for renderers in other languages
+	// (the counts after it are the findings' and gaps').
+	Summary     string            `json:"summary"`
+	SummaryCode string            `json:"summary_code,omitempty"`
+	SummaryArgs []string          `json:"summary_args,omitempty"`
+	Findings    []finding.Finding `json:"findings"`
 	// Gaps say what this check could not see.
 	Gaps []snapshot.Gap `json:"gaps,omitempty"`
 	// The facts behind the verdict, one field per kind of check.
@@ -161,18 +166,44 @@ func exitCode(cs []Check) int {
 	return report.ExitOK
 }
 
-// finish sets a check's verdict and summary from its findings.
-func finish(c *Check) Check {
-	c.Verdict = finding.Worst(c.Findings)
-	var p, w int
+// The codes of Check.SummaryCode.
+const (
+	SummaryInterfaces     = "interfaces"
+	SummaryInterfacesNone = "interfaces-unlisted"
+	SummaryRoutes         = "routes"
+	SummaryRoutesNone     = "routes-unreadable"
+	SummaryPorts          = "ports"
+	SummaryPortsFailed    = "ports-failed"
+	SummaryResolvConf     = "resolv.conf"
+	SummaryResolvConfFile = "resolv.conf-file"
+	SummaryDNSNotRun      = "dns-not-run"
+	SummaryDNSNoName      = "dns-no-name"
+	SummaryDNSAsked       = "dns-asked"
+)
+
+// lead sets the first part of a check's summary: its English text and
+// its code and arguments.
+func (c *Check) lead(code, english string, args ...string) {
+	c.Summary, c.SummaryCode, c.SummaryArgs = english, code, args
+}
+
+// Counts are how many of the check's findings are problems and warnings.
+func (c *Check) Counts() (problems, warnings int) {
 	for _, f := range c.Findings {
 		switch f.Verdict {
 		case finding.Problem:
-			p++
+			problems++
 		case finding.Warning:
-			w++
+			warnings++
 		}
 	}
+	return problems, warnings
+}
+
+// finish sets a check's verdict and summary from its findings.
+func finish(c *Check) Check {
+	c.Verdict = finding.Worst(c.Findings)
+	p, w := c.Counts()
 	var parts []string
 	if p > 0 {
 		parts = append(parts, plural(p, "problem"))
@@ -205,7 +236,7 @@ func plural(n int, word string) string {
 }
 
 func gap(area, reason string, err error) snapshot.Gap {
-	return snapshot.Gap{Area: area, Reason: reason, Detail: err.Error()}
+	return snapshot.Gap{Area: area, Reason: reason, Args: map[string]string{"error": err.Error()}, Detail: err.Error()}
 }
 
 func checkInterfaces(ifs []ifaces.Interface, err error, e *Expectations) Check {
@@ -213,13 +244,13 @@ func checkInterfaces(ifs []ifaces.Interface, err error, e *Expectations) Check {
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("interfaces", "interfaces-unreadable", err))
 		if len(ifs) == 0 {
-			c.Summary = "interfaces could not be listed"
+			c.lead(SummaryInterfacesNone, "interfaces could not be listed")
 			return finish(&c)
 		}
 	}
 	c.Findings = ifaces.Evaluate(ifs)
 	c.Findings = append(c.Findings, e.interfaceFindings(ifs)...)
-	c.Summary = plural(len(ifs), "interface")
+	c.lead(SummaryInterfaces, plural(len(ifs), "interface"), strconv.Itoa(len(ifs)))
 	return finish(&c)
 }
 
@@ -227,11 +258,11 @@ func checkRoutes(rts []routes.Route, err error, ifs []ifaces.Interface, exp rout
 	c := Check{Name: CheckRoutes, Routes: rts}
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("routes", "routes-unreadable", err))
-		c.Summary = "the routing table could not be read"
+		c.lead(SummaryRoutesNone, "the routing table could not be read")
 		return finish(&c)
 	}
 	c.Findings = routes.Evaluate(rts, ifs, exp)
-	c.Summary = plural(len(rts), "route")
+	c.lead(SummaryRoutes, plural(len(rts), "route"), strconv.Itoa(len(rts)))
 	return finish(&c)
 }
 
@@ -240,20 +271,78 @@ func checkPorts(ctx context.Context, ports func(context.Context) (*report.Report
 	rep, err := ports(ctx)
 	if err != nil {
 		c.Gaps = append(c.Gaps, gap("sockets", "collect-failed", err))
-		c.Summary = "the port listing failed"
+		c.lead(SummaryPortsFailed, "the port listing failed")
 		return finish(&c)
 	}
 	c.Ports = rep
 	c.Gaps = append(c.Gaps, rep.Gaps...)
-	c.Summary = plural(len(rep.Rows), "reachable service line")
-	f := finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
-		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line"))}
-	if rep.ExitCode == report.ExitFindings {
-		f.Verdict, f.Reason = finding.Problem, "the port listing reported findings"
-		f.Hint = "see the listing below"
+	c.lead(SummaryPorts, plural(len(rep.Rows), "reachable service line"), strconv.Itoa(len(rep.Rows)))
+	c.Findings = append(c.Findings, finding.Finding{Subject: "listening sockets", Verdict: finding.OK,
+		Message: fmt.Sprintf("%s other machines can reach; look hard at each one", plural(len(rep.Rows), "line")),
+		Code:    CodePortsSummary, Args: []string{strconv.Itoa(len(rep.Rows))}})
+	for i := range rep.Rows {
+		c.Findings = append(c.Findings, rowFindings(&rep.Rows[i])...)
 	}
-	c.Findings = append(c.Findings, f)
+	if rep.Policy != nil {
+		for _, v := range rep.Policy.Violations {
+			if v.Kind == report.PolicyMissing {
+				c.Findings = append(c.Findings, finding.Finding{Subject: v.Rule, Verdict: finding.Problem,
+					Message: v.Proto + "/" + strconv.Itoa(int(v.Port)) + " is in the policy but does not listen",
+					Code:    CodePortsPolicyMissing, Args: []string{v.Proto + "/" + strconv.Itoa(int(v.Port)), v.Rule}})
+			}
+		}
+	}
 	return finish(&c)
+}
+
+// The codes of the port listing's findings (finding.Finding.Code).
+const (
+	CodePortsSummary       = "ports.summary"
+	CodePortsDangerous     = "ports.dangerous"
+	CodePortsRisky         = "ports.risky"
+	CodePortsUnknownOwner  = "ports.unknown-owner"
+	CodePortsPolicy        = "ports.policy"
+	CodePortsPolicyMissing = "ports.policy-missing"
+)
+
+// rowFindings are what one line of the port listing makes the ports
+// check say: a dangerous line or a policy violation is a problem, a risky
+// line or one whose owners could not be seen a warning. Each names the
+// line; its arguments are the protocol and port, the address, the
+// process and the service.
+func rowFindings(row *report.Row) []finding.Finding {
+	where := string(row.Proto) + "/" + strconv.Itoa(int(row.Port))
+	proc := "?"
+	if len(row.Processes) > 0 {
+		proc = row.Processes[0].Name
+	}
+	service := row.ServiceLabel
+	if service == "" {
+		service = "?"
+	}
+	args := []string{where, row.Address, proc, service}
+	subject := where + " " + row.Address
+	var out []finding.Finding
+	add := func(v finding.Verdict, code, msg string) {
+		out = append(out, finding.Finding{Subject: subject, Verdict: v, Code: code, Args: args, Message: msg})
+	}
+	line := fmt.Sprintf("%s on %s (%s, %s)", where, row.Address, proc, service)
+	switch row.Severity {
+	case snapshot.Dangerous:
+		add(finding.Problem, CodePortsDangerous, line+" is dangerous where other machines can reach it")
+	case snapshot.Risky:
+		add(finding.Warning, CodePortsRisky, line+" is risky where other machines can reach it")
+	}
+	if row.OwnerState == snapshot.OwnersUnknown || row.OwnerState == snapshot.OwnersPartial {
+		add(finding.Warning, CodePortsUnknownOwner, line+": its owners could not all be seen")
+	}
+	for _, f := range row.Findings {
+		if strings.HasPrefix(f.Rule, "policy-") {
+			add(finding.Problem, CodePortsPolicy, line+" differs from the policy")
+			break
+		}
+	}
+	return out
 }
 
 // hostFQDN makes the host's own name fully qualified with the

@@ -57,11 +57,10 @@ func helperMain(raw string) int {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 2
 	}
-	if err := WriteJSON(os.Stdout, res); err != nil {
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	_ = WriteText(os.Stderr, res)
 	return res.ExitCode
 }
 
@@ -369,10 +368,5 @@ func TestNetnsFreshOnlyLoopback(t *testing.T) {
 	}
 	if !has(res.check(t, CheckInterfaces), finding.Problem, 0, "loopback interface is down") {
 		t.Errorf("interfaces: %+v", res.check(t, CheckInterfaces).Findings)
-	}
-	for _, want := range []string{"no IPv4 default route", "/etc/resolv.conf:2", "no route to 198.51.100.53"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("text output lacks %q:\n%s", want, text)
-		}
 	}
 }

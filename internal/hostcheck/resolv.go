@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/hostcheck/finding"
@@ -24,17 +25,17 @@ const resolvedUpstreams = "/run/systemd/resolve/resolv.conf"
 // nameserver with the host: a local one must have a listener on port 53, a
 // remote one a route. It returns the parsed configuration for the DNS check.
 func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Route, rtErr error, e *Expectations) (Check, *resolvconf.Config) {
-	c := Check{Name: CheckResolvConf, Summary: path}
+	c := Check{Name: CheckResolvConf}
+	c.lead(SummaryResolvConfFile, path, path)
 	data, err := h.ReadFile(path)
 	var cfg *resolvconf.Config
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c.Findings = append(c.Findings, finding.Finding{
-			Subject: path, Verdict: finding.Problem, File: path,
-			Message: path + " does not exist",
-			Reason:  "without it the C library asks a nameserver on this host (127.0.0.1)",
-			Hint:    "create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)",
-		})
+		f := finding.Finding{Subject: path, File: path}
+		f.Say("resolv.no-file", []string{path}, path+" does not exist")
+		f.Why(finding.Problem, "resolv.missing", nil, "without it the C library asks a nameserver on this host (127.0.0.1)",
+			"create it with your nameservers, or check the tool that manages it (resolvconf, NetworkManager, systemd-resolved, dhcpcd)")
+		c.Findings = append(c.Findings, f)
 		cfg = &resolvconf.Config{File: path}
 	case err != nil:
 		c.Gaps = append(c.Gaps, gap("resolv.conf", "unreadable", fmt.Errorf("read %s: %w", path, err)))
@@ -52,11 +53,12 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		if p.Severity == resolvconf.Error {
 			v = finding.Problem
 		}
-		c.Findings = append(c.Findings, finding.Finding{
-			Subject: fmt.Sprintf("%s:%d", p.File, p.Line), Verdict: v, File: p.File, Line: p.Line,
-			Message: fmt.Sprintf("%q", p.Text), Reason: p.Message,
-			Hint: fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File),
-		})
+		f := finding.Finding{Subject: fmt.Sprintf("%s:%d", p.File, p.Line), File: p.File, Line: p.Line, Message: fmt.Sprintf("%q", p.Text)}
+		// The reason is the parser's problem: "resolv.line.CODE" with the
+		// line, the file and the problem's arguments.
+		f.Why(v, "resolv.line."+p.Code, append([]string{strconv.Itoa(p.Line), p.File}, p.Args...), p.Message,
+			fmt.Sprintf("edit line %d of %s (see resolv.conf(5))", p.Line, p.File))
+		c.Findings = append(c.Findings, f)
 	}
 
 	used := cfg.Used()
@@ -91,14 +93,14 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		case local(ns.Addr):
 			judgeLocal(&f, h, ns.Addr, where, bound, listenErr, &c)
 		case rtErr != nil:
-			f.Message = fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where)
+			f.Say("resolv.routes-unknown", []string{ns.Addr.String(), where}, fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where))
 		default:
 			judgeRemote(&f, ns.Addr, where, rts)
 		}
 		c.Findings = append(c.Findings, f)
 	}
 	c.Findings = append(c.Findings, e.nameserverFindings(cfg)...)
-	c.Summary = fmt.Sprintf("%s, %s", path, plural(len(cfg.Used()), "nameserver"))
+	c.lead(SummaryResolvConf, fmt.Sprintf("%s, %s", path, plural(len(cfg.Used()), "nameserver")), strconv.Itoa(len(cfg.Used())), path)
 	return finish(&c), cfg
 }
 
@@ -109,9 +111,9 @@ func local(a netip.Addr) bool {
 }
 
 func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []netip.Addr, listenErr error, c *Check) {
-	f.Message = fmt.Sprintf("nameserver %s (%s) is this host", a, where)
+	f.Say("resolv.local", []string{a.String(), where}, fmt.Sprintf("nameserver %s (%s) is this host", a, where))
 	if listenErr != nil {
-		f.Message += "; whether anything listens on port 53 could not be checked"
+		f.Say("resolv.local-unchecked", []string{a.String(), where}, f.Message+"; whether anything listens on port 53 could not be checked")
 		return
 	}
 	probe := a
@@ -123,28 +125,31 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 	}
 	stub := a.Unmap() == resolvedStub
 	if !listens(bound, probe) {
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("nothing listens on %s port 53 (UDP): every lookup fails", probe)
 		if stub {
-			f.Reason = "this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails"
-			f.Hint = "start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver"
+			f.Why(finding.Problem, "resolv.stub-no-listener", nil,
+				"this is systemd-resolved's stub, but nothing listens on 127.0.0.53 port 53 (UDP): every lookup fails",
+				"start systemd-resolved (`systemctl status systemd-resolved`), or point resolv.conf at a real nameserver")
 		} else {
-			f.Hint = "start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one"
+			f.Why(finding.Problem, "resolv.no-listener", []string{probe.String()},
+				fmt.Sprintf("nothing listens on %s port 53 (UDP): every lookup fails", probe),
+				"start the local nameserver (named, unbound, dnsmasq), or point resolv.conf at a reachable one")
 		}
 		return
 	}
-	f.Message += fmt.Sprintf(" and a server listens on %s port 53", probe)
+	f.Say("resolv.local-listens", []string{a.String(), where, probe.String()}, f.Message+fmt.Sprintf(" and a server listens on %s port 53", probe))
 	if !stub {
 		return
 	}
 	data, err := h.ReadFile(resolvedUpstreams)
 	if err != nil {
-		f.Message += "; systemd-resolved's upstreams are unknown (" + resolvedUpstreams + " unreadable)"
+		f.Say("resolv.stub-upstreams-unreadable", []string{a.String(), where, probe.String(), resolvedUpstreams},
+			f.Message+"; systemd-resolved's upstreams are unknown ("+resolvedUpstreams+" unreadable)")
 		return
 	}
 	up, err := resolvconf.Parse(bytes.NewReader(data), resolvedUpstreams)
 	if err != nil {
-		f.Message += "; systemd-resolved's upstreams are unknown: " + err.Error()
+		f.Say("resolv.stub-upstreams-error", []string{a.String(), where, probe.String(), err.Error()},
+			f.Message+"; systemd-resolved's upstreams are unknown: "+err.Error())
 		return
 	}
 	c.Upstreams = append(c.Upstreams, *up)
@@ -153,28 +158,26 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 		names = append(names, ns.Addr.String())
 	}
 	if len(names) == 0 {
-		f.Verdict = finding.Warning
-		f.Message += "; systemd-resolved stub with no upstream servers"
-		f.Reason = "systemd-resolved knows no upstream nameserver: only local names resolve"
-		f.Hint = "`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP"
+		f.Say("resolv.stub-no-upstream-servers", []string{a.String(), where, probe.String()}, f.Message+"; systemd-resolved stub with no upstream servers")
+		f.Why(finding.Warning, "resolv.stub-no-upstreams", nil, "systemd-resolved knows no upstream nameserver: only local names resolve",
+			"`resolvectl status`; configure DNS= in resolved.conf or the network's DHCP")
 		return
 	}
-	f.Message += "; systemd-resolved stub, upstreams " + strings.Join(names, ", ") + " (" + resolvedUpstreams + ")"
+	f.Say("resolv.stub", []string{a.String(), where, probe.String(), strings.Join(names, ", "), resolvedUpstreams},
+		f.Message+"; systemd-resolved stub, upstreams "+strings.Join(names, ", ")+" ("+resolvedUpstreams+")")
 }
 
 func judgeRemote(f *finding.Finding, a netip.Addr, where string, rts []routes.Route) {
-	f.Message = fmt.Sprintf("nameserver %s (%s)", a, where)
+	f.Say("resolv.remote", []string{a.String(), where}, fmt.Sprintf("nameserver %s (%s)", a, where))
 	r := routes.Lookup(rts, a)
 	switch {
 	case r == nil:
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("no route to %s: the resolver cannot reach it", a)
-		f.Hint = "add a default route (see the routes check) or use a nameserver on a local network"
+		f.Why(finding.Problem, "resolv.no-route", []string{a.String()}, fmt.Sprintf("no route to %s: the resolver cannot reach it", a),
+			"add a default route (see the routes check) or use a nameserver on a local network")
 	case r.Type != routes.TypeUnicast && r.Type != "":
-		f.Verdict = finding.Problem
-		f.Reason = fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String())
-		f.Hint = "fix the route or use another nameserver"
+		f.Why(finding.Problem, "resolv.route-rejects", []string{a.String(), r.String()},
+			fmt.Sprintf("the route to %s is %q: the resolver cannot reach it", a, r.String()), "fix the route or use another nameserver")
 	default:
-		f.Message += " reached by " + r.String()
+		f.Say("resolv.remote-route", []string{a.String(), where, r.String()}, f.Message+" reached by "+r.String())
 	}
 }

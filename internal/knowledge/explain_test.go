@@ -1,12 +1,8 @@
 package knowledge
 
 import (
-	"bytes"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -71,90 +67,6 @@ func TestExplain(t *testing.T) {
 	}
 	if _, err := b.Explain("nosuchthing"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Explain(nosuchthing) error %v is not ErrNotFound", err)
-	}
-}
-
-// TestWriteExplanationGolden renders a few entries in both languages, for
-// one platform and for all, and compares with testdata/explain/*.golden.
-func TestWriteExplanationGolden(t *testing.T) {
-	b := mustLoad(t)
-	cases := []struct{ id, lang, os string }{
-		{"openssh", LangEN, ""},
-		{"openssh", LangJA, ""},
-		{"x11", LangEN, "netbsd"},
-		{"x11", LangJA, "netbsd"},
-		{"wnn-jserver", LangJA, "netbsd"},
-		{"telnet", LangEN, "netbsd"},
-		{"telnet", LangJA, "netbsd"},
-		{"redis", LangJA, "linux"},
-		{"inetd", LangEN, "openbsd"},
-		{"kubernetes-nodeport", LangEN, "linux"},
-	}
-	for _, c := range cases {
-		name := c.id + "." + c.lang
-		if c.os != "" {
-			name += "." + c.os
-		}
-		t.Run(name, func(t *testing.T) {
-			e, ok := b.Entry(c.id)
-			if !ok {
-				t.Fatalf("no entry %s", c.id)
-			}
-			var buf bytes.Buffer
-			if err := WriteExplanation(&buf, e, c.lang, c.os); err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", "explain", name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, buf.Bytes(), want)
-			}
-		})
-	}
-}
-
-// TestWriteExplanationEveryEntry renders every entry in every language and
-// checks the parts that must be there.
-func TestWriteExplanationEveryEntry(t *testing.T) {
-	b := mustLoad(t)
-	for _, e := range b.Entries() {
-		for _, lang := range Langs {
-			var buf bytes.Buffer
-			if err := WriteExplanation(&buf, e, lang, ""); err != nil {
-				t.Fatalf("%s/%s: %v", e.ID, lang, err)
-			}
-			out := buf.String()
-			tx := e.Text(lang)
-			for _, part := range []string{e.ID, tx.Description, tx.Risk, tx.Restrict, e.Sources[0], e.Severity("all").Label(lang)} {
-				if !strings.Contains(out, part) {
-					t.Errorf("%s/%s: explanation lacks %q", e.ID, lang, part)
-				}
-			}
-		}
-	}
-}
-
-type failWriter struct{}
-
-func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
-func TestWriteExplanationError(t *testing.T) {
-	e, _ := mustLoad(t).Entry("openssh")
-	err := WriteExplanation(failWriter{}, e, LangEN, "")
-	if err == nil || !strings.Contains(err.Error(), "openssh") {
-		t.Errorf("got %v, want a wrapped write error naming the entry", err)
 	}
 }
 

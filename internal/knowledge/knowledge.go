@@ -15,9 +15,8 @@ import (
 	"strings"
 	"sync"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -41,7 +40,7 @@ const StopInetd = "inetd"
 
 // Exposures are the exposure classes every entry has a severity for, in the
 // order openports prints them.
-var Exposures = []string{report.ExposureLoopback, report.ExposureLinkLocal, report.ExposureAddress, report.ExposureAll}
+var Exposures = []snapshot.Exposure{snapshot.ExposureLoopback, snapshot.ExposureLinkLocal, snapshot.ExposureAddress, snapshot.ExposureAll}
 
 // Kind says what an entry describes.
 type Kind string
@@ -190,9 +189,9 @@ func (e *Entry) Processes(os string) []string {
 }
 
 // Severity returns the severity of the service when exposed as exposure
-// (one of the report.Exposure* classes). An unknown exposure class gets the
+// (one of the snapshot.Exposure* classes). An unknown exposure class gets the
 // highest severity of the entry, so that a new class is never understated.
-func (e *Entry) Severity(exposure string) Severity {
+func (e *Entry) Severity(exposure snapshot.Exposure) Severity {
 	if i := slices.Index(Exposures, exposure); i >= 0 && i < len(e.severity) && e.severity[i] != 0 {
 		return e.severity[i]
 	}
@@ -782,9 +781,9 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 	e.preferredOn = nonEmpty(re.PreferredOn)
 	for _, key := range sortedKeys(re.Severity) {
 		v := re.Severity[key]
-		i := slices.Index(Exposures, key)
+		i := slices.Index(Exposures, snapshot.Exposure(key))
 		if i < 0 || i >= len(e.severity) {
-			bad("severity."+key, fmt.Errorf("unknown exposure class %q (want %s)", key, strings.Join(Exposures, ", ")))
+			bad("severity."+key, fmt.Errorf("unknown exposure class %q (want %s)", key, exposureList()))
 			continue
 		}
 		s, err := ParseSeverity(v)
@@ -795,7 +794,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 		e.severity[i] = s
 	}
 	for _, x := range Exposures {
-		if _, ok := re.Severity[x]; !ok {
+		if _, ok := re.Severity[string(x)]; !ok {
 			bad("severity", fmt.Errorf("missing severity for exposure %q", x))
 		}
 	}
@@ -823,7 +822,7 @@ func (l *loader) entry(file string, re rawEntry, lines fieldLines) {
 			bad(fmt.Sprintf("sources[%d]", i), fmt.Errorf("source %q: want an https:// URL, \"RFC N\" or a man page \"name(section)\"", s))
 		}
 	}
-	if e.Severity(report.ExposureLoopback) > e.Severity(report.ExposureAll) {
+	if e.Severity(snapshot.ExposureLoopback) > e.Severity(snapshot.ExposureAll) {
 		bad("severity", errors.New("loopback exposure must not be more severe than all-interfaces exposure"))
 	}
 	l.b.entries = append(l.b.entries, e)
@@ -1060,3 +1059,16 @@ func (b *Base) index() {
 		slices.Sort(names)
 	}
 }
+
+// exposureList names the exposure classes for an error message.
+func exposureList() string {
+	names := make([]string, len(Exposures))
+	for i, x := range Exposures {
+		names[i] = string(x)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Patterns are the process-name globs of the entry (lower case), for the
+// explanation.
+func (e *Entry) Patterns() []string { return e.patterns }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // rootProcess is the process of the row whose parent is not among them
@@ -96,7 +96,7 @@ func portText(r *Rule) string {
 }
 
 func exposureText(r *Rule) string {
-	e := r.Exposure
+	e := string(r.Exposure)
 	if e == "" {
 		e = "any exposure"
 	}
@@ -170,7 +170,7 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 		if pr, ok := rootProcess(row.Processes); ok {
 			v.Process = pr.Name
 		}
-		sev := knowledge.Risky
+		sev := snapshot.Risky
 		switch kind {
 		case report.PolicyNew:
 			v.Message = report.Note{Key: "policy.new", Args: []string{describeRow(row)}}
@@ -178,19 +178,17 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 			r := &p.Rules[rule]
 			touched[rule] = true
 			v.Rule = p.Where(r)
-			v.Message = report.Note{Key: "policy.exposure", Args: []string{v.Rule, exposureText(r), row.Exposure + " " + row.Address}}
+			v.Message = report.Note{Key: "policy.exposure", Args: []string{v.Rule, exposureText(r), string(row.Exposure) + " " + row.Address}}
 		case report.PolicyOwner:
 			r := &p.Rules[rule]
 			touched[rule] = true
 			v.Rule = p.Where(r)
-			sev = knowledge.Review
+			sev = snapshot.Review
 			v.Message = report.Note{Key: "policy.owner", Args: []string{v.Rule, ownerText(r.Processes, r.Users), rowOwner(row)}}
 		}
 		res.Violations = append(res.Violations, v)
-		row.Findings = append(row.Findings, report.Finding{Rule: "policy-" + kind, Severity: sev.String(), Message: v.Message})
-		if cur, err := knowledge.ParseSeverity(row.Severity); err != nil || cur < sev {
-			row.Severity = sev.String()
-		}
+		row.Findings = append(row.Findings, report.Finding{Rule: "policy-" + kind, Severity: sev, Message: v.Message})
+		row.Severity = max(row.Severity, sev)
 	}
 	for i := range p.Rules {
 		r := &p.Rules[i]

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -44,7 +44,7 @@ type Rule struct {
 	// First and Last are the port range, inclusive.
 	First, Last uint16
 	// Exposure is a report exposure class, "" for any.
-	Exposure string
+	Exposure snapshot.Exposure
 	// Address restricts an address, link-local or loopback exposure to
 	// one address; zero for any.
 	Address netip.Addr
@@ -76,7 +76,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
 
-var exposures = []string{report.ExposureLoopback, report.ExposureAddress, report.ExposureAll, report.ExposureLinkLocal, report.ExposureDevice}
+var exposures = []snapshot.Exposure{snapshot.ExposureLoopback, snapshot.ExposureAddress, snapshot.ExposureAll, snapshot.ExposureLinkLocal, snapshot.ExposureDevice}
 
 var protos = []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite, snapshot.SCTP, snapshot.Raw}
 
@@ -175,10 +175,10 @@ func parseRule(file string, n *yaml.Node) (Rule, error) {
 			if e != nil {
 				return r, e
 			}
-			if !slices.Contains(exposures, s) {
+			if !slices.Contains(exposures, snapshot.Exposure(s)) {
 				err = errAt(file, v, "unknown exposure %q (want loopback, address, all, link-local or device)", s)
 			}
-			r.Exposure = s
+			r.Exposure = snapshot.Exposure(s)
 		case "address":
 			s, e := str(file, v)
 			if e != nil {

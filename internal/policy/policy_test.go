@@ -61,7 +61,7 @@ func TestBaselineGolden(t *testing.T) {
 }
 
 func row(proto string, addr string, port uint16, exposure, proc, user string, pid int) report.Row {
-	r := report.Row{Proto: snapshot.Proto(proto), Address: addr, Port: port, Exposure: exposure, Severity: "review"}
+	r := report.Row{Proto: snapshot.Proto(proto), Address: addr, Port: port, Exposure: snapshot.Exposure(exposure), Severity: snapshot.Review}
 	if proc != "" {
 		r.Processes = []report.Process{{PID: pid, Name: proc, User: user}}
 	}
@@ -144,7 +144,7 @@ func TestApplyViolations(t *testing.T) {
 			}
 			for _, r := range rep.Rows {
 				for _, f := range r.Findings {
-					if f.Rule == "policy-new" && r.Severity != "risky" {
+					if f.Rule == "policy-new" && r.Severity != snapshot.Risky {
 						t.Errorf("new row severity %s, want risky", r.Severity)
 					}
 				}

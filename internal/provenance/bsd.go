@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // Script is an rc.d script: what it is called, the variables that enable
@@ -178,25 +178,25 @@ func (b *bsdRC) candidates(name string) []Script {
 }
 
 // varVerdict is the verdict one rc.conf variable gives.
-func varVerdict(init, service string, v *Var) report.Provenance {
-	p := report.Provenance{Init: init, Service: service, Evidence: []report.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
+func varVerdict(init, service string, v *Var) snapshot.Provenance {
+	p := snapshot.Provenance{Init: init, Service: service, Evidence: []snapshot.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
 	yes, known := truth(v.Value)
 	switch {
 	case v.Unknown == unknownConditional:
-		p.Verdict, p.Reason = report.ProvenanceUnknown, "conditional"
+		p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "conditional"
 	case v.Unknown != "":
-		p.Verdict, p.Reason = report.ProvenanceUnknown, "shell-code"
+		p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "shell-code"
 	case !known:
 		// checkyesno warns and answers no.
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "unreadable"
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "unreadable"
 	case yes && v.Defaults:
-		p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+		p.Verdict, p.Reason = snapshot.ProvenanceDefault, "defaults"
 	case yes:
-		p.Verdict, p.Reason = report.ProvenanceEnabled, "rc.conf"
+		p.Verdict, p.Reason = snapshot.ProvenanceEnabled, "rc.conf"
 	case v.Defaults:
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "defaults-disabled"
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "defaults-disabled"
 	default:
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "disabled"
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "disabled"
 	}
 	return p
 }
@@ -204,13 +204,13 @@ func varVerdict(init, service string, v *Var) report.Provenance {
 // resolve gives the verdict for a process called name: a script that
 // enables it wins, then one whose variable is unknown, then one set to
 // NO.
-func (b *bsdRC) resolve(name string) report.Provenance {
+func (b *bsdRC) resolve(name string) snapshot.Provenance {
 	cands := b.candidates(name)
 	if len(cands) == 0 {
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Reason: "no-script",
-			Evidence: []report.Evidence{{File: "/etc/rc.d"}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "rc.d", Reason: "no-script",
+			Evidence: []snapshot.Evidence{{File: "/etc/rc.d"}}}
 	}
-	var unknown, no *report.Provenance
+	var unknown, no *snapshot.Provenance
 	for _, s := range cands {
 		env := b.envFor(s.Name)
 		for _, rv := range s.Rcvars {
@@ -220,9 +220,9 @@ func (b *bsdRC) resolve(name string) report.Provenance {
 			}
 			p := varVerdict("rc.d", s.Name, v)
 			switch p.Verdict {
-			case report.ProvenanceEnabled, report.ProvenanceDefault:
+			case snapshot.ProvenanceEnabled, snapshot.ProvenanceDefault:
 				return p
-			case report.ProvenanceUnknown:
+			case snapshot.ProvenanceUnknown:
 				if unknown == nil {
 					unknown = &p
 				}
@@ -239,8 +239,8 @@ func (b *bsdRC) resolve(name string) report.Provenance {
 	if no != nil {
 		return *no
 	}
-	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "rc.d", Service: cands[0].Name, Reason: "unset",
-		Evidence: []report.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ")}}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "rc.d", Service: cands[0].Name, Reason: "unset",
+		Evidence: []snapshot.Evidence{{Text: strings.Join(cands[0].Rcvars, ", ")}}}
 }
 
 // loadBSD evaluates rc.conf as rc.subr's load_rc_config does and reads

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // InetdService is one line of inetd.conf.
@@ -131,7 +131,7 @@ func (in *inetd) port(svc string) (uint16, bool) {
 
 // resolve finds the inetd.conf line that makes inetd listen on proto/port;
 // ok is false when there is none.
-func (in *inetd) resolve(proto string, port uint16) (report.Provenance, bool) {
+func (in *inetd) resolve(proto string, port uint16) (snapshot.Provenance, bool) {
 	var commented *InetdService
 	for i := range in.services {
 		s := &in.services[i]
@@ -139,16 +139,16 @@ func (in *inetd) resolve(proto string, port uint16) (report.Provenance, bool) {
 			continue
 		}
 		if !s.Commented {
-			return report.Provenance{Verdict: report.ProvenanceEnabled, Init: "inetd", Service: s.Service, Reason: "inetd.conf",
-				Evidence: []report.Evidence{{File: in.file, Line: s.Line, Text: s.Text}}}, true
+			return snapshot.Provenance{Verdict: snapshot.ProvenanceEnabled, Init: "inetd", Service: s.Service, Reason: "inetd.conf",
+				Evidence: []snapshot.Evidence{{File: in.file, Line: s.Line, Text: s.Text}}}, true
 		}
 		if commented == nil {
 			commented = s
 		}
 	}
 	if commented != nil {
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "inetd", Service: commented.Service, Reason: "inetd-commented",
-			Evidence: []report.Evidence{{File: in.file, Line: commented.Line, Text: commented.Text}}}, true
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "inetd", Service: commented.Service, Reason: "inetd-commented",
+			Evidence: []snapshot.Evidence{{File: in.file, Line: commented.Line, Text: commented.Text}}}, true
 	}
-	return report.Provenance{}, false
+	return snapshot.Provenance{}, false
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // openbsdRC is OpenBSD's /etc/rc.conf (the defaults) and
@@ -112,16 +112,16 @@ func (o *openbsdRC) names(proc string) []string {
 	return out
 }
 
-func (o *openbsdRC) resolve(proc string) report.Provenance {
+func (o *openbsdRC) resolve(proc string) snapshot.Provenance {
 	const init = "openbsd-rc"
 	names := o.names(proc)
 	if pk := o.env.get("pkg_scripts"); pk != nil && pk.Unknown == "" {
 		for _, n := range names {
 			if slices.Contains(strings.Fields(pk.Value), n) {
-				p := report.Provenance{Verdict: report.ProvenanceEnabled, Init: init, Service: n, Reason: "rc.conf",
-					Evidence: []report.Evidence{{File: pk.File, Line: pk.Line, Text: pk.Text}}}
+				p := snapshot.Provenance{Verdict: snapshot.ProvenanceEnabled, Init: init, Service: n, Reason: "rc.conf",
+					Evidence: []snapshot.Evidence{{File: pk.File, Line: pk.Line, Text: pk.Text}}}
 				if pk.Defaults {
-					p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+					p.Verdict, p.Reason = snapshot.ProvenanceDefault, "defaults"
 				}
 				return p
 			}
@@ -132,23 +132,23 @@ func (o *openbsdRC) resolve(proc string) report.Provenance {
 		if v == nil {
 			continue
 		}
-		p := report.Provenance{Init: init, Service: n, Evidence: []report.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
+		p := snapshot.Provenance{Init: init, Service: n, Evidence: []snapshot.Evidence{{File: v.File, Line: v.Line, Text: v.Text}}}
 		switch {
 		case v.Unknown == unknownConditional:
-			p.Verdict, p.Reason = report.ProvenanceUnknown, "conditional"
+			p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "conditional"
 		case v.Unknown != "":
-			p.Verdict, p.Reason = report.ProvenanceUnknown, "shell-code"
+			p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "shell-code"
 		case v.Value == "NO" && v.Defaults:
-			p.Verdict, p.Reason = report.ProvenanceNotEnabled, "defaults-disabled"
+			p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "defaults-disabled"
 		case v.Value == "NO":
-			p.Verdict, p.Reason = report.ProvenanceNotEnabled, "disabled"
+			p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "disabled"
 		case v.Defaults:
-			p.Verdict, p.Reason = report.ProvenanceDefault, "defaults"
+			p.Verdict, p.Reason = snapshot.ProvenanceDefault, "defaults"
 		default:
-			p.Verdict, p.Reason = report.ProvenanceEnabled, "rc.conf"
+			p.Verdict, p.Reason = snapshot.ProvenanceEnabled, "rc.conf"
 		}
 		return p
 	}
-	return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: init, Service: names[0], Reason: "unset",
-		Evidence: []report.Evidence{{Text: names[0] + "_flags"}}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: init, Service: names[0], Reason: "unset",
+		Evidence: []snapshot.Evidence{{Text: names[0] + "_flags"}}}
 }

@@ -17,7 +17,7 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // Kind is the init system whose configuration a Resolver reads.
@@ -46,7 +46,7 @@ type Resolver struct {
 	sd       *systemd
 	inetd    *inetd
 	problems []error
-	cache    map[cacheKey]report.Provenance
+	cache    map[cacheKey]snapshot.Provenance
 }
 
 type cacheKey struct {
@@ -105,7 +105,7 @@ func New(fsys fs.FS, os string) (*Resolver, error) {
 	if _, err := fs.Stat(fsys, "."); err != nil {
 		return nil, fmt.Errorf("read root: %w", err)
 	}
-	r := &Resolver{kind: Detect(fsys, os), cache: map[cacheKey]report.Provenance{}}
+	r := &Resolver{kind: Detect(fsys, os), cache: map[cacheKey]snapshot.Provenance{}}
 	var errs []error
 	switch r.kind {
 	case KindRCD:
@@ -134,36 +134,37 @@ func (r *Resolver) Kind() Kind { return r.kind }
 // (errors of the form "/etc/rc.conf:12: ...").
 func (r *Resolver) Problems() []error { return r.problems }
 
-// Resolve gives the provenance of process p holding row's sockets; nil
-// when the resolver found no init system to ask.
-func (r *Resolver) Resolve(row *report.Row, p *report.Process) *report.Provenance {
+// Resolve gives the provenance of process p (its PID, name and cgroup)
+// holding sockets of proto on port; nil when the resolver found no init
+// system to ask.
+func (r *Resolver) Resolve(proto snapshot.Proto, port uint16, p snapshot.Owner) *snapshot.Provenance {
 	if r == nil || r.kind == KindNone {
 		return nil
 	}
-	k := cacheKey{pid: p.PID, name: p.Name, cgroup: p.Cgroup, proto: string(row.Proto), port: row.Port}
+	k := cacheKey{pid: p.PID, name: p.Name, cgroup: p.Cgroup, proto: string(proto), port: port}
 	if v, ok := r.cache[k]; ok {
 		return &v
 	}
-	v := r.resolve(row, p)
+	v := r.resolve(k)
 	r.cache[k] = v
 	return &v
 }
 
-func (r *Resolver) resolve(row *report.Row, p *report.Process) report.Provenance {
-	if p.Name == "inetd" && r.inetd != nil {
-		if v, ok := r.inetd.resolve(string(row.Proto), row.Port); ok {
+func (r *Resolver) resolve(k cacheKey) snapshot.Provenance {
+	if k.name == "inetd" && r.inetd != nil {
+		if v, ok := r.inetd.resolve(k.proto, k.port); ok {
 			return v
 		}
 	}
 	switch r.kind {
 	case KindRCD:
-		return r.bsd.resolve(p.Name)
+		return r.bsd.resolve(k.name)
 	case KindOpenBSD:
-		return r.openbsd.resolve(p.Name)
+		return r.openbsd.resolve(k.name)
 	case KindSystemd:
-		return r.sd.resolve(p.PID, p.Cgroup, p.Name, string(row.Proto), row.Port)
+		return r.sd.resolve(k.pid, k.cgroup, k.name, k.proto, k.port)
 	}
-	return report.Provenance{Verdict: report.ProvenanceUnknown, Reason: "no-config"}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Reason: "no-config"}
 }
 
 // readLimited reads a file of fsys of at most maxFile bytes.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -18,15 +17,14 @@ type want struct {
 
 func check(t *testing.T, r *Resolver, proto string, port uint16, pid int, name string, w want) {
 	t.Helper()
-	checkProcess(t, r, proto, port, report.Process{PID: pid, Name: name}, w)
+	checkProcess(t, r, proto, port, snapshot.Owner{PID: pid, Name: name}, w)
 }
 
 // checkProcess resolves p holding proto/port and compares the verdict,
 // reason, service and the first evidence.
-func checkProcess(t *testing.T, r *Resolver, proto string, port uint16, p report.Process, w want) {
+func checkProcess(t *testing.T, r *Resolver, proto string, port uint16, p snapshot.Owner, w want) {
 	t.Helper()
-	row := &report.Row{Proto: snapshot.Proto(proto), Port: port}
-	got := r.Resolve(row, &p)
+	got := r.Resolve(snapshot.Proto(proto), port, p)
 	if got == nil {
 		t.Fatalf("%s/%d %s: no provenance", proto, port, p.Name)
 	}
@@ -229,9 +227,9 @@ func TestSystemdCgroups(t *testing.T) {
 		{"", "gone", 4242, want{"unknown", "no-cgroup", "", "/proc/4242/cgroup"}},
 	}
 	for _, tt := range tests {
-		checkProcess(t, r, "tcp", 8000, report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
+		checkProcess(t, r, "tcp", 8000, snapshot.Owner{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
 	}
-	if got := r.Resolve(&report.Row{Proto: "tcp", Port: 4444}, &report.Process{PID: 1, Name: "systemd"}); got.Reason != "no-unit" {
+	if got := r.Resolve("tcp", 4444, snapshot.Owner{PID: 1, Name: "systemd"}); got.Reason != "no-unit" {
 		t.Errorf("PID 1 on a port no socket unit lists: %+v", got)
 	}
 }
@@ -419,7 +417,7 @@ func TestNoConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Kind() != KindNone || r.Resolve(&report.Row{}, &report.Process{PID: 1}) != nil {
+	if r.Kind() != KindNone || r.Resolve("", 0, snapshot.Owner{PID: 1}) != nil {
 		t.Errorf("a root without init configuration resolves: kind %q", r.Kind())
 	}
 }
@@ -439,7 +437,7 @@ func TestLiveSystemd(t *testing.T) {
 	if r.Kind() != KindSystemd {
 		t.Fatalf("kind %q on a systemd host", r.Kind())
 	}
-	got := r.Resolve(&report.Row{Proto: "tcp", Port: 1}, &report.Process{PID: os.Getpid(), Name: "provenance.test"})
+	got := r.Resolve("tcp", 1, snapshot.Owner{PID: os.Getpid(), Name: "provenance.test"})
 	if got == nil || got.Verdict == "" || len(got.Evidence) == 0 {
 		t.Fatalf("own process: %+v", got)
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -124,12 +123,12 @@ func (u *unitFile) values(section, key string) []unitLine {
 }
 
 // evidence is where line l was read.
-func (u *unitFile) evidence(l unitLine) report.Evidence {
+func (u *unitFile) evidence(l unitLine) snapshot.Evidence {
 	f := u.File
 	if l.File != "" {
 		f = l.File
 	}
-	return report.Evidence{File: f, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: u.Name}
+	return snapshot.Evidence{File: f, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: u.Name}
 }
 
 // ParseUnit reads a systemd unit file: [Section] headers, Key=Value lines,
@@ -404,18 +403,18 @@ func template(unit string) string {
 // unitVerdict says whether unit is enabled by the admin, by a vendor
 // preset or statically by its package, pulled in by another unit, or
 // started by hand.
-func (sd *systemd) unitVerdict(unit string) report.Provenance {
+func (sd *systemd) unitVerdict(unit string) snapshot.Provenance {
 	if real, ok := sd.aliases[unit]; ok {
 		unit = real
 	}
-	p := report.Provenance{Init: sd.init, Service: unit}
+	p := snapshot.Provenance{Init: sd.init, Service: unit}
 	names := []string{unit}
 	if t := template(unit); t != "" {
 		names = append(names, t)
 	}
 	if m, ok := sd.masked[unit]; ok {
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "masked"
-		p.Evidence = []report.Evidence{{File: m, Unit: unit}}
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "masked"
+		p.Evidence = []snapshot.Evidence{{File: m, Unit: unit}}
 		return p
 	}
 	var admin, vendor []link
@@ -428,7 +427,7 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 			}
 		}
 	}
-	unitEv := report.Evidence{Unit: unit}
+	unitEv := snapshot.Evidence{Unit: unit}
 	if u, ok := sd.units[unit]; ok {
 		unitEv.File = u.File
 	} else if t := template(unit); t != "" {
@@ -437,53 +436,53 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 		}
 	}
 	if len(admin) > 0 {
-		ev := []report.Evidence{{File: admin[0].file, Unit: unit}}
+		ev := []snapshot.Evidence{{File: admin[0].file, Unit: unit}}
 		if r, ok := sd.preset(names[len(names)-1]); ok && r.enable {
-			p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-preset"
-			p.Evidence = append([]report.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
+			p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-preset"
+			p.Evidence = append([]snapshot.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
 			return p
 		}
 		if r, ok := sd.preset(unit); ok && r.enable {
-			p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-preset"
-			p.Evidence = append([]report.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
+			p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-preset"
+			p.Evidence = append([]snapshot.Evidence{{File: r.file, Line: r.line, Text: r.text}}, ev...)
 			return p
 		}
-		p.Verdict, p.Reason, p.Evidence = report.ProvenanceEnabled, "admin-symlink", ev
+		p.Verdict, p.Reason, p.Evidence = snapshot.ProvenanceEnabled, "admin-symlink", ev
 		if !strings.HasPrefix(admin[0].file, "/etc/") {
 			p.Reason = "user-symlink" // ~/.config/systemd/user: the user enabled it
 		}
 		if r, ok := sd.preset(unit); ok {
-			p.Evidence = append(p.Evidence, report.Evidence{File: r.file, Line: r.line, Text: r.text})
+			p.Evidence = append(p.Evidence, snapshot.Evidence{File: r.file, Line: r.line, Text: r.text})
 		}
 		return p
 	}
 	if len(vendor) > 0 {
-		p.Verdict, p.Reason = report.ProvenanceDefault, "vendor-static"
-		p.Evidence = []report.Evidence{{File: vendor[0].file, Unit: unit}}
+		p.Verdict, p.Reason = snapshot.ProvenanceDefault, "vendor-static"
+		p.Evidence = []snapshot.Evidence{{File: vendor[0].file, Unit: unit}}
 		return p
 	}
 	// Also= of an enabled unit: "systemctl enable ssh.service" enables
 	// the units its [Install] Also= names.
 	if u, l, ok := sd.alsoOf(names); ok {
 		up := sd.unitVerdict(u.Name)
-		if up.Verdict == report.ProvenanceEnabled || up.Verdict == report.ProvenanceDefault {
+		if up.Verdict == snapshot.ProvenanceEnabled || up.Verdict == snapshot.ProvenanceDefault {
 			p.Verdict, p.Reason = up.Verdict, "also"
-			p.Evidence = append([]report.Evidence{u.evidence(l)}, up.Evidence...)
+			p.Evidence = append([]snapshot.Evidence{u.evidence(l)}, up.Evidence...)
 			return p
 		}
 	}
 	// Socket activation: a socket unit that starts this service; of
 	// several (gpg-agent's), an enabled one.
-	var best *report.Provenance
+	var best *snapshot.Provenance
 	for _, s := range sd.socketsFor(unit) {
 		sp := sd.unitVerdict(s.Name)
 		sp.Service = unit
 		sp.Reason = "socket-activation"
-		sp.Evidence = append([]report.Evidence{{File: s.File, Unit: s.Name}}, sp.Evidence...)
-		if sp.Verdict == report.ProvenanceUnknown {
-			sp.Verdict = report.ProvenanceNotEnabled
+		sp.Evidence = append([]snapshot.Evidence{{File: s.File, Unit: s.Name}}, sp.Evidence...)
+		if sp.Verdict == snapshot.ProvenanceUnknown {
+			sp.Verdict = snapshot.ProvenanceNotEnabled
 		}
-		if best == nil || (best.Verdict == report.ProvenanceNotEnabled && sp.Verdict != report.ProvenanceNotEnabled) {
+		if best == nil || (best.Verdict == snapshot.ProvenanceNotEnabled && sp.Verdict != snapshot.ProvenanceNotEnabled) {
 			best = &sp
 		}
 	}
@@ -492,17 +491,17 @@ func (sd *systemd) unitVerdict(unit string) report.Provenance {
 	}
 	// Wants=/Requires= of another unit.
 	if w, l, ok := sd.wantedBy(names); ok {
-		p.Verdict, p.Reason = report.ProvenanceNotEnabled, "wanted-by"
-		p.Evidence = []report.Evidence{{File: w.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: w.Name}}
+		p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "wanted-by"
+		p.Evidence = []snapshot.Evidence{{File: w.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: w.Name}}
 		return p
 	}
 	if _, ok := sd.units[unit]; !ok && template(unit) == "" {
-		p.Verdict, p.Reason = report.ProvenanceUnknown, "no-unit"
-		p.Evidence = []report.Evidence{{Unit: unit}}
+		p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "no-unit"
+		p.Evidence = []snapshot.Evidence{{Unit: unit}}
 		return p
 	}
-	p.Verdict, p.Reason = report.ProvenanceNotEnabled, "not-enabled"
-	p.Evidence = []report.Evidence{unitEv}
+	p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "not-enabled"
+	p.Evidence = []snapshot.Evidence{unitEv}
 	return p
 }
 
@@ -657,13 +656,13 @@ var cronUnits = map[string]bool{"cron.service": true, "crond.service": true, "cr
 // of proto/port. cgroup is the path the snapshot recorded with the
 // process; /proc/PID/cgroup under the root is read only when it has none
 // (a parsed file, or a saved tree with its /proc).
-func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) report.Provenance {
+func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) snapshot.Provenance {
 	var cg CgroupUnit
 	var err error
-	cgEv := report.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup"}
+	cgEv := snapshot.Evidence{File: "/proc/" + strconv.Itoa(pid) + "/cgroup"}
 	if cgroup != "" {
 		cg = ClassifyCgroup(cgroup)
-		cgEv = report.Evidence{Text: cgroup}
+		cgEv = snapshot.Evidence{Text: cgroup}
 	} else {
 		var data []byte
 		data, err = readLimited(sd.fsys, "proc/"+strconv.Itoa(pid)+"/cgroup")
@@ -677,34 +676,34 @@ func (sd *systemd) resolve(pid int, cgroup, name, proto string, port uint16) rep
 			p := sd.unitVerdict(s.Name)
 			p.Service = s.Name
 			p.Reason = "socket-activation"
-			p.Evidence = append([]report.Evidence{{File: s.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: s.Name + " -> " + svc}}, p.Evidence...)
+			p.Evidence = append([]snapshot.Evidence{{File: s.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: s.Name + " -> " + svc}}, p.Evidence...)
 			return p
 		}
-		return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-unit",
-			Evidence: []report.Evidence{{Text: "no .socket unit listens on " + proto + "/" + strconv.Itoa(int(port))}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-unit",
+			Evidence: []snapshot.Evidence{{Text: "no .socket unit listens on " + proto + "/" + strconv.Itoa(int(port))}}}
 	}
 	if err != nil {
-		return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-cgroup",
-			Evidence: []report.Evidence{{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Text: "unreadable"}}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-cgroup",
+			Evidence: []snapshot.Evidence{{File: "/proc/" + strconv.Itoa(pid) + "/cgroup", Text: "unreadable"}}}
 	}
 	switch cg.Kind {
 	case "container":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "container", Service: cg.Unit, Reason: "container", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "container", Service: cg.Unit, Reason: "container", Evidence: []snapshot.Evidence{cgEv}}
 	case "session":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "session", Service: cg.Unit, Reason: "session", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "session", Service: cg.Unit, Reason: "session", Evidence: []snapshot.Evidence{cgEv}}
 	case "user-service":
 		p := sd.userManager(cg.Manager).unitVerdict(cg.Unit)
 		p.Evidence = append(p.Evidence, cgEv)
 		return p
 	case "scope":
-		return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "systemd", Service: cg.Unit, Reason: "transient", Evidence: []report.Evidence{cgEv}}
+		return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "systemd", Service: cg.Unit, Reason: "transient", Evidence: []snapshot.Evidence{cgEv}}
 	case "service":
 		if cronUnits[cg.Unit] && !strings.HasPrefix(strings.TrimSuffix(cg.Unit, ".service"), name) {
-			return report.Provenance{Verdict: report.ProvenanceNotEnabled, Init: "cron", Service: cg.Unit, Reason: "cron", Evidence: []report.Evidence{cgEv}}
+			return snapshot.Provenance{Verdict: snapshot.ProvenanceNotEnabled, Init: "cron", Service: cg.Unit, Reason: "cron", Evidence: []snapshot.Evidence{cgEv}}
 		}
 		p := sd.unitVerdict(cg.Unit)
 		p.Evidence = append(p.Evidence, cgEv)
 		return p
 	}
-	return report.Provenance{Verdict: report.ProvenanceUnknown, Init: "systemd", Reason: "no-unit", Evidence: []report.Evidence{cgEv}}
+	return snapshot.Provenance{Verdict: snapshot.ProvenanceUnknown, Init: "systemd", Reason: "no-unit", Evidence: []snapshot.Evidence{cgEv}}
 }

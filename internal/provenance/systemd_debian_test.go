@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // openDebian opens a root holding Debian 12's real unit files, as the
@@ -60,14 +60,14 @@ func TestSystemdDebian(t *testing.T) {
 		{"tcp", "/user.slice/user-1000.slice/user@1000.service/session.slice/dbus.service", "dbus-daemon", 10, 506, want{"default", "socket-activation", "dbus.service", "/usr/lib/systemd/user/dbus.socket (dbus.socket)"}},
 	}
 	for _, tt := range tests {
-		checkProcess(t, r, tt.proto, tt.port, report.Process{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
+		checkProcess(t, r, tt.proto, tt.port, snapshot.Owner{PID: tt.pid, Name: tt.name, Cgroup: tt.cgroup}, tt.want)
 	}
-	if p := r.Resolve(&report.Row{Proto: "tcp", Port: 9}, &report.Process{PID: 505, Name: "gpg-agent", Cgroup: "/user.slice/user-1000.slice/user@1000.service/app.slice/gpg-agent.service"}); p.Init != "systemd-user" {
+	if p := r.Resolve("tcp", 9, snapshot.Owner{PID: 505, Name: "gpg-agent", Cgroup: "/user.slice/user-1000.slice/user@1000.service/app.slice/gpg-agent.service"}); p.Init != "systemd-user" {
 		t.Errorf("a user manager's unit: init %q", p.Init)
 	}
 	// An alias (Alias=sshd.service, linked by systemctl enable) is the
 	// unit it names.
-	if p := r.sd.unitVerdict("sshd.service"); p.Service != "ssh.service" || p.Verdict != report.ProvenanceEnabled {
+	if p := r.sd.unitVerdict("sshd.service"); p.Service != "ssh.service" || p.Verdict != snapshot.ProvenanceEnabled {
 		t.Errorf("sshd.service alias: %+v", p)
 	}
 	// Debian's drop-in user@.service.d/10-login-barrier.conf is part of
@@ -90,7 +90,7 @@ func TestSystemdAlso(t *testing.T) {
 		t.Fatalf("cp: %v %s", err, out)
 	}
 	r := openDebian(t, dir)
-	if p := r.sd.unitVerdict("systemd-networkd.socket"); p.Verdict != report.ProvenanceEnabled || p.Reason != "admin-symlink" {
+	if p := r.sd.unitVerdict("systemd-networkd.socket"); p.Verdict != snapshot.ProvenanceEnabled || p.Reason != "admin-symlink" {
 		t.Errorf("networkd socket with its link: %+v", p)
 	}
 	if err := os.Remove(filepath.Join(dir, "etc/systemd/system/sockets.target.wants/systemd-networkd.socket")); err != nil {
@@ -99,7 +99,7 @@ func TestSystemdAlso(t *testing.T) {
 	r = openDebian(t, dir)
 	p := r.sd.unitVerdict("systemd-networkd.socket")
 	// The service is enabled by the link systemd's preset asks for.
-	if p.Verdict != report.ProvenanceDefault || p.Reason != "also" || len(p.Evidence) < 2 ||
+	if p.Verdict != snapshot.ProvenanceDefault || p.Reason != "also" || len(p.Evidence) < 2 ||
 		p.Evidence[0].String() != "/usr/lib/systemd/system/systemd-networkd.service:58 Also=systemd-networkd.socket (systemd-networkd.service)" {
 		t.Errorf("networkd socket through Also=: %+v", p)
 	}
@@ -125,9 +125,9 @@ func TestSystemdUserHome(t *testing.T) {
 	}
 	r := openDebian(t, dir)
 	cg := "/user.slice/user-1000.slice/user@1000.service/app.slice/"
-	checkProcess(t, r, "tcp", 9, report.Process{PID: 600, Name: "gpg-agent-ssh", Cgroup: cg + "gpg-agent-ssh.socket"},
+	checkProcess(t, r, "tcp", 9, snapshot.Owner{PID: 600, Name: "gpg-agent-ssh", Cgroup: cg + "gpg-agent-ssh.socket"},
 		want{"enabled", "user-symlink", "gpg-agent-ssh.socket", "/home/alice/.config/systemd/user/sockets.target.wants/gpg-agent-ssh.socket"})
 	// Another user's manager does not see alice's links.
-	checkProcess(t, r, "tcp", 9, report.Process{PID: 601, Name: "gpg-agent-ssh", Cgroup: "/user.slice/user-0.slice/user@0.service/app.slice/gpg-agent-ssh.socket"},
+	checkProcess(t, r, "tcp", 9, snapshot.Owner{PID: 601, Name: "gpg-agent-ssh", Cgroup: "/user.slice/user-0.slice/user@0.service/app.slice/gpg-agent-ssh.socket"},
 		want{"not-enabled", "not-enabled", "gpg-agent-ssh.socket", "/usr/lib/systemd/user/gpg-agent-ssh.socket"})
 }

@@ -35,15 +35,15 @@ func benchReport(b *testing.B) *report.Report {
 
 func BenchmarkRender(b *testing.B) {
 	r := benchReport(b)
-	for _, name := range Formats() {
-		rd, err := New(name, Options{})
+	for _, name := range Reports.Formats() {
+		write, err := Reports.Writer(name)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := rd.Render(io.Discard, r); err != nil {
+				if err := write(io.Discard, r, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

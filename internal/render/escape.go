@@ -48,3 +48,18 @@ func Escape(s string) string {
 	}
 	return b.String()
 }
+
+// EscapeLines escapes each line of s on its own, keeping line breaks and
+// tabs: for messages of several lines (an error and a usage hint, a list
+// of suggestions) on standard error.
+func EscapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for k, p := range parts {
+			parts[k] = Escape(p)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // firewallReport is a report with one blocked, one open and one partly
@@ -20,7 +21,7 @@ func firewallReport() *report.Report {
 			Result: firewall.Result{Verdict: v, By: by, Path: []firewall.Decision{*by}, Reasons: reasons}}
 	}
 	row := func(port uint16, fw *report.Firewall) report.Row {
-		return report.Row{Proto: "tcp", Address: "*", Port: port, Reach: "v4", Exposure: "all", Severity: "review", OwnerState: "none", Firewall: fw}
+		return report.Row{Proto: "tcp", Address: "*", Port: port, Reach: "v4", Exposure: "all", Severity: snapshot.Review, OwnerState: "none", Firewall: fw}
 	}
 	return &report.Report{Schema: report.SchemaVersion, Source: "test", Complete: true, Rows: []report.Row{
 		row(22, &report.Firewall{Verdict: "open", By: accept, Backends: []string{"nftables"}, Probes: []report.FirewallProbe{probe(firewall.Open, accept)}}),
@@ -33,7 +34,7 @@ func firewallReport() *report.Report {
 
 func TestFirewallTable(t *testing.T) {
 	var b bytes.Buffer
-	if err := (Table{Lang: "en", Explain: true}).Render(&b, firewallReport()); err != nil {
+	if err := writeReportTable(&b, firewallReport(), Options{Lang: "en", Explain: true}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -54,7 +55,7 @@ func TestFirewallTable(t *testing.T) {
 		r.Rows[i].Firewall = nil
 	}
 	b.Reset()
-	if err := (Table{Lang: "en"}).Render(&b, r); err != nil {
+	if err := writeReportTable(&b, r, Options{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "FIREWALL") {
@@ -78,7 +79,7 @@ func TestFirewallJSONFields(t *testing.T) {
 func renderedJSON(t *testing.T, r *report.Report) any {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := (JSON{}).Render(&buf, r); err != nil {
+	if err := writeReportJSON(&buf, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var v any

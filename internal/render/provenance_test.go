@@ -7,16 +7,6 @@ import (
 	"github.com/openports/openports/internal/report"
 )
 
-func TestProvenanceTextsInEveryLanguage(t *testing.T) {
-	for k, m := range provenanceTexts {
-		for _, lang := range []string{"en", "ja"} {
-			if m[lang] == "" {
-				t.Errorf("%s has no %s text", k, lang)
-			}
-		}
-	}
-}
-
 func TestProvenanceAndPolicyNotes(t *testing.T) {
 	tests := []struct {
 		lang string

@@ -1,11 +1,8 @@
 package render
 
 import (
-	"bytes"
-	"path/filepath"
 	"testing"
 
-	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/report"
 )
 
@@ -19,25 +16,7 @@ func dockerReport(t *testing.T, all bool) *report.Report {
 }
 
 func TestDockerHostGolden(t *testing.T) {
-	for _, tc := range []struct {
-		name, format, lang string
-	}{
-		{"docker-host.table", "table", "en"},
-		{"docker-host.ja.table", "table", "ja"},
-		{"docker-host.json", "json", "en"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := New(tc.format, Options{Lang: tc.lang, Knowledge: kb(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := r.Render(&buf, dockerReport(t, false)); err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, filepath.Join("testdata", tc.name), buf.Bytes())
-		})
-	}
+	goldenAll(t, Reports, "list", "docker-host", dockerReport(t, false), Options{Knowledge: kb(t)})
 }
 
 // TestPublishedFieldsAreDocumented: the fields of published ports and

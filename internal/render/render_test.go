@@ -7,21 +7,36 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/diff"
 	"github.com/openports/openports/internal/golden"
+	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
-func fixtureReport(t *testing.T, all bool) *report.Report {
+func init() {
+	// Watch lines print local time: make the goldens independent of the
+	// machine's zone.
+	time.Local = time.UTC
+}
+
+func fixtureReport(t testing.TB, all bool) *report.Report {
 	t.Helper()
-	return snapshotReport(t, "../analysis/testdata/host.snapshot.json", all)
+	return analysis.Build(readSnapshot(t, "../analysis/testdata/host.snapshot.json"), analysis.Options{All: all, Knowledge: kb(t)})
 }
 
 // snapshotReport analyses the snapshot saved at path.
-func snapshotReport(t *testing.T, path string, all bool) *report.Report {
+func snapshotReport(t testing.TB, path string, all bool) *report.Report {
+	t.Helper()
+	return analysis.Build(readSnapshot(t, path), analysis.Options{All: all, Knowledge: kb(t)})
+}
+
+func readSnapshot(t testing.TB, path string) *snapshot.Snapshot {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,7 +47,7 @@ func snapshotReport(t *testing.T, path string, all bool) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return analysis.Build(s, analysis.Options{All: all, Knowledge: kb(t)})
+	return s
 }
 
 func kb(t testing.TB) *knowledge.Base {
@@ -44,58 +59,150 @@ func kb(t testing.TB) *knowledge.Base {
 	return b
 }
 
-func TestGolden(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		format string
-		all    bool
-		color  bool
-		lang   string
-	}{
-		{"default.table", "table", false, false, "en"},
-		{"all.table", "table", true, false, "en"},
-		{"color.table", "table", false, true, "en"},
-		{"default.json", "json", false, false, "en"},
-		{"default.ja.table", "table", false, false, "ja"},
-		{"all.ja.table", "table", true, false, "ja"},
-		{"default.ja.json", "json", false, false, "ja"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := New(tc.format, Options{Color: tc.color, Lang: tc.lang, Knowledge: kb(t)})
+// readJSON decodes a golden JSON file of another package (the results of
+// hostcheck and diff tests) as the fixture of its writers here.
+func readJSON[T any](t testing.TB, path string) T {
+	t.Helper()
+	var v T
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+var langs = []string{"en", "ja"}
+
+// goldenAll writes v in every format of reg and every language and
+// compares with testdata/<dir>/<name>.<lang>.<format>.
+func goldenAll[T any](t *testing.T, reg *Registry[T], dir, name string, v T, o Options) {
+	t.Helper()
+	for _, format := range reg.Formats() {
+		for _, lang := range langs {
+			write, err := reg.Writer(format)
 			if err != nil {
 				t.Fatal(err)
 			}
+			o.Lang = lang
 			var buf bytes.Buffer
-			if err := r.Render(&buf, fixtureReport(t, tc.all)); err != nil {
+			if err := write(&buf, v, o); err != nil {
 				t.Fatal(err)
 			}
-			golden.Check(t, filepath.Join("testdata", tc.name), buf.Bytes())
-		})
+			if i := bytes.Index(buf.Bytes(), []byte("%!")); i >= 0 {
+				t.Errorf("%s/%s.%s.%s: a text was formatted with the wrong arguments: %q", dir, name, lang, format, buf.Bytes()[i:min(buf.Len(), i+60)])
+			}
+			golden.Check(t, filepath.Join("testdata", dir, name+"."+lang+"."+format), buf.Bytes())
+		}
 	}
 }
 
-func TestTableIsSafe(t *testing.T) {
+func TestReportGolden(t *testing.T) {
+	goldenAll(t, Reports, "list", "default", fixtureReport(t, false), Options{Knowledge: kb(t)})
+	goldenAll(t, Reports, "list", "all", fixtureReport(t, true), Options{Knowledge: kb(t)})
+	goldenAll(t, Reports, "list", "explain", fixtureReport(t, false), Options{Knowledge: kb(t), Explain: true})
+	goldenAll(t, Reports, "list", "width80", fixtureReport(t, false), Options{Knowledge: kb(t), Width: 80})
 	var buf bytes.Buffer
-	if err := (Table{Knowledge: kb(t)}).Render(&buf, fixtureReport(t, true)); err != nil {
+	if err := writeReportTable(&buf, fixtureReport(t, false), Options{Knowledge: kb(t), Color: true}); err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
-	if strings.Contains(out, "\x1b") {
-		t.Error("table without colour contains an escape character (from a process name?)")
+	golden.Check(t, filepath.Join("testdata", "list", "color.en.table"), buf.Bytes())
+}
+
+func TestCheckGolden(t *testing.T) {
+	files, err := filepath.Glob("../hostcheck/testdata/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no hostcheck fixtures: %v", err)
 	}
-	if !strings.Contains(out, `odd\nname \x1b[31m (4100)`) || !strings.Contains(out, `sec\xffond (4200)`) {
-		t.Errorf("odd names not escaped as expected:\n%s", out)
+	for _, f := range files {
+		res := readJSON[*hostcheck.Result](t, f)
+		goldenAll(t, Checks, "check", strings.TrimSuffix(filepath.Base(f), ".json"), res, Options{Knowledge: kb(t)})
 	}
-	rows := len(fixtureReport(t, true).Rows)
-	if n := strings.Count(out, "\n"); n != rows+3 { // header, rows, summary, one gap
-		t.Errorf("table has %d lines, want %d: a name broke a line?\n%s", n, rows+3, out)
+	// With the port listing of list's fixture.
+	res := readJSON[*hostcheck.Result](t, files[0])
+	args := []string{"tcp/23", "*", "inetd", "telnet"}
+	res.Checks = append(res.Checks, hostcheck.Check{Name: hostcheck.CheckPorts, Verdict: finding.Problem, Summary: "12 reachable service lines", Ports: fixtureReport(t, false),
+		Findings: []finding.Finding{
+			{Subject: "listening sockets", Verdict: finding.OK, Code: hostcheck.CodePortsSummary, Args: []string{"12"}},
+			{Subject: "tcp/23 *", Verdict: finding.Problem, Code: hostcheck.CodePortsDangerous, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Warning, Code: hostcheck.CodePortsRisky, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Warning, Code: hostcheck.CodePortsUnknownOwner, Args: args},
+			{Subject: "tcp/23 *", Verdict: finding.Problem, Code: hostcheck.CodePortsPolicy, Args: args},
+			{Subject: "p.yaml:9", Verdict: finding.Problem, Code: hostcheck.CodePortsPolicyMissing, Args: []string{"tcp/25", "p.yaml:9"}},
+		}})
+	goldenAll(t, Checks, "check", "with-ports", res, Options{Knowledge: kb(t)})
+}
+
+func TestDiffGolden(t *testing.T) {
+	files, err := filepath.Glob("../diff/testdata/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no diff fixtures: %v", err)
+	}
+	for _, f := range files {
+		r := readJSON[*diff.Result](t, f)
+		goldenAll(t, Diffs, "diff", strings.TrimSuffix(filepath.Base(f), ".json"), r, Options{Knowledge: kb(t), Explain: true})
+	}
+}
+
+func TestExplainGolden(t *testing.T) {
+	b := kb(t)
+	for _, c := range []struct{ id, os string }{
+		{"openssh", ""}, {"x11", "netbsd"}, {"wnn-jserver", "netbsd"}, {"telnet", "netbsd"},
+		{"redis", "linux"}, {"inetd", "openbsd"}, {"kubernetes-nodeport", "linux"},
+	} {
+		e, ok := b.Entry(c.id)
+		if !ok {
+			t.Fatalf("no entry %s", c.id)
+		}
+		name := c.id
+		if c.os != "" {
+			name += "." + c.os
+		}
+		goldenAll(t, Explanations, "explain", name, []Explanation{e}, Options{Knowledge: b, Platform: c.os})
+	}
+}
+
+// TestExplainEveryEntry renders every entry in every language and checks
+// the parts that must be there.
+func TestExplainEveryEntry(t *testing.T) {
+	b := kb(t)
+	for _, e := range b.Entries() {
+		for _, lang := range langs {
+			var buf bytes.Buffer
+			if err := writeExplainText(&buf, []Explanation{e}, Options{Lang: lang, Knowledge: b}); err != nil {
+				t.Fatalf("%s/%s: %v", e.ID, lang, err)
+			}
+			tx := e.Text(lang)
+			for _, part := range []string{e.ID, tx.Description, tx.Risk, tx.Restrict, e.Sources[0], newTexts(lang, b).severity(e.Severity(snapshot.ExposureAll))} {
+				if !strings.Contains(buf.String(), part) {
+					t.Errorf("%s/%s: explanation lacks %q", e.ID, lang, part)
+				}
+			}
+		}
+	}
+}
+
+func TestWatchGolden(t *testing.T) {
+	for _, format := range Watches.Formats() {
+		for _, lang := range langs {
+			write, _ := Watches.Writer(format)
+			var buf bytes.Buffer
+			for _, it := range watchItems() {
+				if err := write(&buf, it, Options{Lang: lang, Knowledge: kb(t)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden.Check(t, filepath.Join("testdata", "watch", "events."+lang+"."+format), buf.Bytes())
+		}
 	}
 }
 
 func TestJSONRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	in := fixtureReport(t, true)
-	if err := (JSON{}).Render(&buf, in); err != nil {
+	if err := writeReportJSON(&buf, in, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var out report.Report
@@ -127,6 +234,7 @@ func TestEscape(t *testing.T) {
 		"\x1b[2J":       `\x1b[2J`,
 		"日本語":           "日本語",
 		"a\u200bb":      `a\u200bb`,
+		"\u009b31m":     `\u009b31m`,
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
@@ -134,9 +242,63 @@ func TestEscape(t *testing.T) {
 	}
 }
 
-func TestNewRejectsUnknownFormat(t *testing.T) {
-	_, err := New("yaml", Options{})
-	if err == nil || !strings.Contains(err.Error(), "table, json") {
-		t.Errorf("New(yaml) error = %v, want one naming the formats", err)
+func TestRegistryRejectsUnknownFormat(t *testing.T) {
+	_, err := Reports.Writer("yaml")
+	var ue *UnsupportedFormatError
+	if err == nil || !strings.Contains(err.Error(), "table, json, csv") || !asUnsupported(err, &ue) {
+		t.Errorf("Writer(yaml) error = %v, want an UnsupportedFormatError naming the formats", err)
+	}
+	if _, err := Watches.Writer("csv"); err == nil || !strings.Contains(err.Error(), "watch") {
+		t.Errorf("watch -o csv: %v, want an error naming watch's formats", err)
+	}
+}
+
+func asUnsupported(err error, target **UnsupportedFormatError) bool {
+	e, ok := err.(*UnsupportedFormatError)
+	*target = e
+	return ok
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"sshd", 10, "sshd"},
+		{"abcdefghij", 5, "abcd…"},
+		{"日本語のなまえ", 6, "日本…"},
+		{"", 3, ""},
+	} {
+		if got := truncate(tc.in, tc.limit); got != tc.want || cellWidth(got) > tc.limit {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestDNSAnswersWording: a name's answers are worded per server in each
+// language, and in English as hostcheck writes them.
+func TestDNSAnswersWording(t *testing.T) {
+	f := finding.Finding{Code: hostcheck.CodeDNSAnswers, Args: []string{"www.example.org", "192.0.2.53", "192.0.2.80", "2001:db8::53", ""},
+		Message: "www.example.org: 192.0.2.53 says 192.0.2.80; 2001:db8::53 says no address"}
+	if got, _, _ := newTexts("en", nil).findingTexts(f); got != f.Message {
+		t.Errorf("en: %q, want %q", got, f.Message)
+	}
+	want := "www.example.org: 192.0.2.53 の答えは 192.0.2.80; 2001:db8::53 の答えは アドレスなし"
+	if got, _, _ := newTexts("ja", nil).findingTexts(f); got != want {
+		t.Errorf("ja: %q, want %q", got, want)
+	}
+}
+
+// TestResolvConfProblemWording: a flagged resolv.conf line is worded from
+// the parser's code, as the parser words it in English.
+func TestResolvConfProblemWording(t *testing.T) {
+	f := finding.Finding{ReasonCode: "resolv.line.nameserver-not-ip", ReasonArgs: []string{"3", "/etc/resolv.conf", "banana"},
+		Reason: `nameserver "banana" is not an IP address`, Hint: "edit line 3 of /etc/resolv.conf (see resolv.conf(5))"}
+	if _, reason, hint := newTexts("en", nil).findingTexts(f); reason != f.Reason || hint != f.Hint {
+		t.Errorf("en: %q / %q, want %q / %q", reason, hint, f.Reason, f.Hint)
+	}
+	if _, reason, hint := newTexts("ja", nil).findingTexts(f); reason != `nameserver "banana" は IP アドレスではありません` || !strings.Contains(hint, "/etc/resolv.conf の 3 行目") {
+		t.Errorf("ja: %q / %q", reason, hint)
 	}
 }

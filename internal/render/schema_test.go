@@ -59,3 +59,19 @@ func collectKeys(v any, keys map[string]bool) {
 		}
 	}
 }
+
+// TestCSVColumnsAreDocumented fails when a CSV column is not in
+// docs/csv.md.
+func TestCSVColumnsAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/csv.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cols := range [][]string{ReportCSVColumns, CheckCSVColumns, DiffCSVColumns} {
+		for _, c := range cols {
+			if !bytes.Contains(doc, []byte("`"+c+"`")) {
+				t.Errorf("docs/csv.md does not document the column %s", c)
+			}
+		}
+	}
+}

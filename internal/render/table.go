@@ -3,116 +3,75 @@ package render
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
-// Table writes one line per row, aligned, then a summary of what was hidden
-// and what could not be seen.
-type Table struct {
-	// Color enables ANSI colour (only ever on a terminal).
-	Color bool
-	// Lang is the language of headers, notes and the summary.
-	Lang string
-	// Knowledge supplies service and finding texts.
-	Knowledge *knowledge.Base
-	// Explain adds why each service matters and how to restrict it.
-	Explain bool
+func init() {
+	Reports.Register(FormatTable, writeReportTable)
+	Reports.Register(FormatJSON, writeReportJSON)
+	Reports.Register(FormatCSV, writeReportCSV)
 }
 
-const (
-	ansiBold   = "\x1b[1m"
-	ansiYellow = "\x1b[33m"
-	ansiRed    = "\x1b[31m"
-	ansiReset  = "\x1b[0m"
-)
-
-// Render implements Renderer.
-func (t Table) Render(w io.Writer, r *report.Report) error {
-	tx := newTexts(t.Lang, t.Knowledge)
+// writeReportTable writes one line per row, aligned, then a summary of what
+// was hidden and what could not be seen.
+func writeReportTable(w io.Writer, r *report.Report, o Options) error {
+	tx := newTexts(o.Lang, o.Knowledge).forReport(r)
 	multiNS := len(r.Namespaces) > 1
-	withFirewall := hasFirewall(r)
-	columns := []string{"proto", "address", "port", "ip", "exposure", "process", "user", "service", "risk", "note"}
-	if withFirewall {
-		columns = slices.Insert(columns, len(columns)-1, "firewall")
-	}
-	var header []string
-	for _, h := range columns {
-		header = append(header, tx.get("header."+h))
-	}
+	var g grid
+	header := []string{}
 	if multiNS {
-		header = append([]string{tx.get("header.netns")}, header...)
+		header = append(header, tx.get(MsgHeaderNetNS))
 	}
-	cells := [][]string{header}
-	colour := make([]string, 1, len(r.Rows)+1)
-	colour[0] = ansiBold
+	columns := []MsgID{MsgHeaderProto, MsgHeaderAddress, MsgHeaderPort, MsgHeaderIP, MsgHeaderExposure, MsgHeaderProcess, MsgHeaderUser, MsgHeaderService, MsgHeaderRisk}
+	withFirewall := hasFirewall(r)
+	if withFirewall {
+		columns = append(columns, MsgHeaderFirewall)
+	}
+	for _, id := range append(columns, MsgHeaderNote) {
+		header = append(header, tx.get(id))
+	}
+	g.add(ansiBold, header...)
 	for _, row := range r.Rows {
-		line := []string{
-			string(row.Proto), Escape(row.Address), portCell(row), row.Reach,
-			exposureText(tx, row.Exposure, row.Interface), Processes(row), Users(row),
-			serviceText(tx, row), riskText(tx, row.Severity), Escape(noteText(tx, row)),
-		}
-		if withFirewall {
-			line = slices.Insert(line, len(line)-1, firewallText(tx, row))
-		}
+		line := []string{}
 		if multiNS {
-			line = append([]string{namespaceName(r.Namespaces, row.NetNS)}, line...)
+			line = append(line, namespaceName(r.Namespaces, row.NetNS))
 		}
-		cells = append(cells, line)
-		c := ""
-		switch {
-		case row.OwnerState == snapshot.OwnersUnknown || row.OwnerState == snapshot.OwnersPartial:
-			c = ansiRed
-		case row.Severity == "dangerous" || row.Severity == "risky":
-			c = ansiRed
-		case row.Exposure == report.ExposureAll:
-			c = ansiYellow
+		line = append(line,
+			string(row.Proto), Escape(row.Address), portCell(row), string(row.Reach),
+			tx.exposure(row.Exposure, row.Interface), Processes(row), Users(row),
+			serviceText(tx, row), tx.severity(row.Severity))
+		if withFirewall {
+			line = append(line, firewallText(tx, row))
 		}
-		colour = append(colour, c)
+		line = append(line, noteText(tx, row))
+		g.add(severityColour(row.Severity), line...)
 	}
-	widths := make([]int, len(header))
-	for _, line := range cells {
-		for i, c := range line {
-			widths[i] = max(widths[i], cellWidth(c))
-		}
+	if err := g.write(w, o.Color, o.Width); err != nil {
+		return err
 	}
-	var b strings.Builder
-	for li, line := range cells {
-		if t.Color && colour[li] != "" {
-			b.WriteString(colour[li])
-		}
-		// Pad every cell but the last non-empty one, so that no line
-		// ends in spaces.
-		last := len(line) - 1
-		for last > 0 && line[last] == "" {
-			last--
-		}
-		for i, c := range line[:last+1] {
-			b.WriteString(c)
-			if i < last {
-				b.WriteString(strings.Repeat(" ", widths[i]-cellWidth(c)+2))
-			}
-		}
-		if t.Color && colour[li] != "" {
-			b.WriteString(ansiReset)
-		}
-		b.WriteByte('\n')
+	lw := newLineWriter(w)
+	lw.printf("%s", summary(tx, r))
+	lw.printf("%s", outsideSection(tx, r))
+	if o.Explain {
+		lw.printf("%s", explanations(tx, r))
+		lw.printf("%s", firewallExplanations(tx, r))
 	}
-	b.WriteString(summary(tx, r))
-	b.WriteString(outsideSection(tx, r))
-	if t.Explain {
-		b.WriteString(explanations(tx, r))
-		b.WriteString(firewallExplanations(tx, r))
+	return lw.flush("table")
+}
+
+// severityColour is a row's colour: it follows the RISK column.
+func severityColour(s snapshot.Severity) string {
+	switch s {
+	case snapshot.Dangerous, snapshot.Risky:
+		return ansiRed
+	case snapshot.Review:
+		return ansiYellow
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write table: %w", err)
-	}
-	return nil
+	return ""
 }
 
 // explanations says, for each service of the table once (riskiest first,
@@ -124,10 +83,13 @@ func explanations(tx texts, r *report.Report) string {
 	for _, row := range r.Rows {
 		if row.Service != "" && !seen[row.Service] {
 			seen[row.Service] = true
-			fmt.Fprintf(&b, "\n%s — %s (%s)\n", Escape(row.ServiceLabel), Escape(row.ServiceName), riskText(tx, row.Severity))
-			for _, field := range []string{"risk", "restrict"} {
-				if text := tx.get("entry." + row.Service + "." + field); text != "" {
-					fmt.Fprintf(&b, "  %s %s\n", tx.get("explain."+field), text)
+			fmt.Fprintf(&b, "\n%s — %s (%s)\n", Escape(row.ServiceLabel), Escape(row.ServiceName), tx.severity(row.Severity))
+			for _, f := range []struct {
+				id  MsgID
+				key string
+			}{{MsgExplainRisk, "risk"}, {MsgExplainRestrict, "restrict"}} {
+				if text := tx.kbText("entry." + row.Service + "." + f.key); text != "" {
+					fmt.Fprintf(&b, "  %s %s\n", tx.get(f.id), text)
 				}
 			}
 		}
@@ -135,14 +97,14 @@ func explanations(tx texts, r *report.Report) string {
 			key := strings.TrimSuffix(f.Message.Key, ".text") + ".detail"
 			if !seen[key] {
 				seen[key] = true
-				if text := tx.get(key); text != "" {
-					fmt.Fprintf(&b, "\n%s\n  %s\n", tx.note(report.Note{Key: f.Message.Key, Args: f.Message.Args}), text)
+				if text := tx.kbText(key); text != "" {
+					fmt.Fprintf(&b, "\n%s\n  %s\n", capText(tx.note(f.Message)), text)
 				}
 			}
 		}
 	}
 	if b.Len() > 0 {
-		fmt.Fprintf(&b, "\n%s\n", tx.get("explain.more"))
+		fmt.Fprintf(&b, "\n%s\n", tx.get(MsgExplainMore))
 	}
 	return b.String()
 }
@@ -150,18 +112,9 @@ func explanations(tx texts, r *report.Report) string {
 // serviceText is the SERVICE cell.
 func serviceText(tx texts, row report.Row) string {
 	if row.ServiceLabel == "" {
-		return tx.get("service.unknown")
+		return tx.get(MsgServiceUnknown)
 	}
 	return Escape(row.ServiceLabel)
-}
-
-// riskText is the RISK cell.
-func riskText(tx texts, severity string) string {
-	s, err := knowledge.ParseSeverity(severity)
-	if err != nil {
-		return severity
-	}
-	return s.Label(tx.lang)
 }
 
 // summarisedRules are findings the table does not repeat on every row,
@@ -184,26 +137,37 @@ func noteText(tx texts, row report.Row) string {
 	return strings.Join(parts, "; ")
 }
 
-// ExposureText is the EXPOSURE cell in English: who can reach the row.
-func ExposureText(class, iface string) string { return exposureText(newTexts("en", nil), class, iface) }
+// portCell is the PORT column: the number, or what the tool printed when
+// the port could not be read (never a 0 that would mean nothing).
+func portCell(row report.Row) string {
+	if row.PortText != "" {
+		return short(row.PortText) + "?"
+	}
+	if row.Proto == snapshot.Raw {
+		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
+	}
+	return strconv.Itoa(int(row.Port))
+}
 
-func exposureText(tx texts, class, iface string) string {
+// exposure is the EXPOSURE cell: who can reach the row. Every command
+// names exposures with it.
+func (tx texts) exposure(class snapshot.Exposure, iface string) string {
 	switch class {
-	case report.ExposureAll:
-		return tx.get("exposure.all")
-	case report.ExposureLoopback:
-		return tx.get("exposure.loopback")
-	case report.ExposureDevice:
-		return tx.get("exposure.device", Escape(iface))
-	case report.ExposureLinkLocal:
-		return strings.TrimSpace(tx.get("exposure.link-local", Escape(iface)))
-	case report.ExposureAddress:
+	case snapshot.ExposureAll:
+		return tx.get(MsgExposureAll)
+	case snapshot.ExposureLoopback:
+		return tx.get(MsgExposureLoopback)
+	case snapshot.ExposureDevice:
+		return tx.get(MsgExposureDevice, Escape(iface))
+	case snapshot.ExposureLinkLocal:
+		return strings.TrimSpace(tx.get(MsgExposureLinkLocal, Escape(iface)))
+	case snapshot.ExposureAddress:
 		if iface != "" {
 			return Escape(iface)
 		}
-		return tx.get("exposure.one-addr")
+		return tx.get(MsgExposureOneAddr)
 	}
-	return class
+	return Escape(string(class))
 }
 
 // Processes is the PROCESS (PIDs) cell: each name with its PIDs, the first
@@ -306,15 +270,13 @@ func namespaceName(nss []snapshot.Namespace, id uint64) string {
 	return strconv.FormatUint(id, 10)
 }
 
-// Summary is the text under the table in English: what was hidden, whose
-// owners are unknown, and what this run could not see.
-func Summary(r *report.Report) string { return summary(newTexts("en", nil), r) }
-
+// summary is the text under the table: what was hidden, whose owners are
+// unknown, and what this run could not see.
 func summary(tx texts, r *report.Report) string {
 	var b strings.Builder
 	var parts []string
-	if n := r.Hidden[report.ExposureLoopback]; n > 0 {
-		parts = append(parts, tx.get("summary.hidden", n, plural(n, "socket")))
+	if n := r.Hidden[snapshot.ExposureLoopback]; n > 0 {
+		parts = append(parts, tx.get(MsgSummaryHidden, n))
 	}
 	unknown := 0
 	for _, row := range r.Rows {
@@ -324,7 +286,7 @@ func summary(tx texts, r *report.Report) string {
 			}
 		}
 	}
-	parts = append(parts, tx.get("summary.unknown", unknown, plural(unknown, "socket")))
+	parts = append(parts, tx.get(MsgSummaryUnknown, unknown))
 	rootAll := 0
 	for _, row := range r.Rows {
 		for _, f := range row.Findings {
@@ -335,59 +297,63 @@ func summary(tx texts, r *report.Report) string {
 		}
 	}
 	if rootAll > 0 {
-		parts = append(parts, tx.get("summary.root-wildcard", rootAll, plural(rootAll, "line")))
+		parts = append(parts, tx.get(MsgSummaryRootWildcard, rootAll))
 	}
 	if len(r.Rows) == 0 {
 		// An all-clear only from a view that saw everything.
-		key := "summary.nothing"
+		id := MsgSummaryNothing
 		if !r.Complete {
-			key = "summary.nothing-seen"
+			id = MsgSummaryNothingSeen
 		}
-		parts = append([]string{tx.get(key)}, parts...)
+		parts = append([]string{tx.get(id)}, parts...)
 	}
 	if len(r.NATBackends) > 1 {
-		parts = append(parts, tx.get("summary.nat-two-backends", Escape(strings.Join(r.NATBackends, " and "))))
+		parts = append(parts, tx.get(MsgSummaryNATBackends, short(strings.Join(r.NATBackends, " and "))))
 	}
 	if m := ownerMethodText(tx, r.OwnerMethod); m != "" {
-		parts = append(parts, tx.get("summary.owners", m))
+		parts = append(parts, tx.get(MsgSummaryOwners, m))
 	}
 	b.WriteString(strings.Join(parts, " · "))
 	b.WriteByte('\n')
 	b.WriteString(policySummary(tx, r))
 	for _, g := range r.Gaps {
-		fmt.Fprintf(&b, "%s\n", tx.get("summary.incomplete", Escape(tx.gap(g.Area, g.Reason, g.Detail, g.Count))))
+		fmt.Fprintf(&b, "%s\n", capText(tx.get(MsgSummaryIncomplete, tx.gap(g))))
+	}
+	return b.String()
+}
+
+// policySummary is the summary's lines about the policy: the count of
+// violations, then each missing rule (those have no row).
+func policySummary(tx texts, r *report.Report) string {
+	p := r.Policy
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	if len(p.Violations) == 0 {
+		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicyOK, short(p.File), p.Rules))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicy, len(p.Violations), short(p.File)))
+	for _, v := range p.Violations {
+		if v.Kind == report.PolicyMissing {
+			fmt.Fprintf(&b, "  %s\n", capText(tx.note(v.Message)))
+		}
 	}
 	return b.String()
 }
 
 // ownerMethodText names how owners were found.
-func ownerMethodText(tx texts, method string) string {
+func ownerMethodText(tx texts, method snapshot.OwnerMethod) string {
 	switch method {
 	case "":
 		return ""
-	case "proc-fd":
-		return "/proc/PID/fd"
-	case "ebpf-task-file":
-		return tx.get("owners.ebpf")
+	case snapshot.OwnerMethodProcFD:
+		return tx.get(MsgOwnersProc)
+	case snapshot.OwnerMethodEBPF:
+		return tx.get(MsgOwnersEBPF)
+	case snapshot.OwnerMethodProcEBPF:
+		return tx.get(MsgOwnersProcEBPF)
 	}
-	return Escape(method)
-}
-
-func plural(n int, s string) string {
-	if n == 1 {
-		return s
-	}
-	return s + "s"
-}
-
-// portCell is the PORT column: the number, or what the tool printed when
-// the port could not be read (never a 0 that would mean nothing).
-func portCell(row report.Row) string {
-	if row.PortText != "" {
-		return Escape(row.PortText) + "?"
-	}
-	if row.Proto == snapshot.Raw {
-		return "proto " + strconv.Itoa(int(row.Port)) // an IP protocol, not a port
-	}
-	return strconv.Itoa(int(row.Port))
+	return Escape(string(method))
 }

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // analysisFields are what Socket adds to snapshot.Socket in JSON.
 type analysisFields struct {
-	Exposure  string `json:"exposure"`
-	Reach     string `json:"reach"`
-	Interface string `json:"exposure_interface,omitempty"`
+	Exposure  snapshot.Exposure `json:"exposure"`
+	Reach     snapshot.Reach    `json:"reach"`
+	Interface string            `json:"exposure_interface,omitempty"`
 }
 
 // MarshalJSON writes the snapshot socket's fields and the analysis fields

@@ -12,40 +12,48 @@ const SchemaVersion = 1
 // Exit codes shared by every command.
 const (
 	ExitOK         = 0 // complete view, nothing found that needs attention
-	ExitFindings   = 1 // reserved: findings (policy violations, problems)
+	ExitFindings   = 1 // findings: policy violations, problems, differences
 	ExitUsage      = 2 // bad flags, arguments or input
 	ExitIncomplete = 3 // the view is incomplete: see Report.Gaps
+	ExitWrite      = 4 // the output could not be written (stdout, --write FILE)
 )
 
-// Exposure classes: who can reach a socket by its local address.
-const (
-	ExposureLoopback  = "loopback"   // 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
-	ExposureAll       = "all"        // wildcard address: every interface
-	ExposureAddress   = "address"    // one unicast address (see Interface)
-	ExposureLinkLocal = "link-local" // fe80::/10 or 169.254.0.0/16
-	ExposureDevice    = "device"     // wildcard bound to one device (SO_BINDTODEVICE)
-)
+// Exit code precedence, when several apply: usage, then write error, then
+// findings, then incomplete (docs/design.md, "Exit codes").
 
-// Reach says which IP versions can reach a socket.
+// Exposure classes and reaches are the snapshot's vocabulary, named here
+// too for the commands that read reports.
 const (
-	ReachV4   = "v4"
-	ReachV6   = "v6"
-	ReachBoth = "v4+v6"
+	ExposureLoopback  = snapshot.ExposureLoopback
+	ExposureAll       = snapshot.ExposureAll
+	ExposureAddress   = snapshot.ExposureAddress
+	ExposureLinkLocal = snapshot.ExposureLinkLocal
+	ExposureDevice    = snapshot.ExposureDevice
+
+	ReachV4   = snapshot.ReachV4
+	ReachV6   = snapshot.ReachV6
+	ReachBoth = snapshot.ReachBoth
 )
 
 // Report is the result of analysing one snapshot.
 type Report struct {
 	Schema int    `json:"schema"`
 	Host   string `json:"host,omitempty"`
-	Taken  string `json:"taken,omitempty"` // RFC 3339
-	Source string `json:"source"`
+	// MachineID is the snapshot's hash of the host's machine id.
+	MachineID string `json:"machine_id,omitempty"`
+	// Tool is the program that analysed the snapshot.
+	Tool  *snapshot.Tool `json:"tool,omitempty"`
+	Taken string         `json:"taken,omitempty"` // RFC 3339
+	// CollectSeconds is the snapshot's: how long collection took.
+	CollectSeconds float64 `json:"collect_seconds,omitempty"`
+	Source         string  `json:"source"`
 	// OwnerMethod is the snapshot's: how owners were found.
-	OwnerMethod string `json:"owner_method,omitempty"`
-	Complete    bool   `json:"complete"`
+	OwnerMethod snapshot.OwnerMethod `json:"owner_method,omitempty"`
+	Complete    bool                 `json:"complete"`
 	// Rows are the lines of the table, in display order.
 	Rows []Row `json:"rows"`
 	// Hidden counts sockets left out of Rows, by reason ("loopback").
-	Hidden map[string]int `json:"hidden,omitempty"`
+	Hidden map[snapshot.Exposure]int `json:"hidden,omitempty"`
 	// Gaps are what the collection could not see.
 	Gaps []snapshot.Gap `json:"gaps,omitempty"`
 	// Lang is the language of the texts ("en" or "ja").
@@ -78,9 +86,9 @@ type Row struct {
 	// read (Port is then 0 and means nothing).
 	PortText string `json:"port_text,omitempty"`
 	// Reach is v4, v6 or v4+v6.
-	Reach string `json:"reach"`
+	Reach snapshot.Reach `json:"reach"`
 	// Exposure is one of the Exposure* classes.
-	Exposure string `json:"exposure"`
+	Exposure snapshot.Exposure `json:"exposure"`
 	// Interface names the interface for address, link-local and
 	// device-bound sockets.
 	Interface string `json:"interface,omitempty"`
@@ -102,7 +110,7 @@ type Row struct {
 	Via string `json:"via,omitempty"`
 	// Severity is the row's risk: the service's severity at this
 	// exposure, raised by the findings: info, review, risky, dangerous.
-	Severity string `json:"severity"`
+	Severity snapshot.Severity `json:"severity"`
 	// Explanation are the knowledge-base keys of the texts that explain
 	// the service (see `openports explain`).
 	Explanation []string `json:"explanation,omitempty"`
@@ -137,8 +145,8 @@ type Published struct {
 	Container string `json:"container,omitempty"`
 	// Exposure and Address are the DNAT rule's, which may be wider than
 	// the proxy socket's the row was joined to.
-	Exposure string `json:"exposure"`
-	Address  string `json:"address"`
+	Exposure snapshot.Exposure `json:"exposure"`
+	Address  string            `json:"address"`
 	// Backend, Table, Chain and Comment name the rule.
 	Backend string `json:"backend"`
 	Table   string `json:"table"`
@@ -162,7 +170,7 @@ type Finding struct {
 	// Rule is the rule's id, e.g. "duplicate-listener".
 	Rule string `json:"rule"`
 	// Severity is info, review, risky or dangerous.
-	Severity string `json:"severity"`
+	Severity snapshot.Severity `json:"severity"`
 	// Message is the knowledge-base message key of the finding's text.
 	Message Note `json:"message"`
 }
@@ -186,7 +194,7 @@ type Process struct {
 // Socket is a snapshot socket with what analysis concluded about it.
 type Socket struct {
 	snapshot.Socket
-	Exposure  string `json:"exposure"`
-	Reach     string `json:"reach"`
-	Interface string `json:"exposure_interface,omitempty"`
+	Exposure  snapshot.Exposure `json:"exposure"`
+	Reach     snapshot.Reach    `json:"reach"`
+	Interface string            `json:"exposure_interface,omitempty"`
 }

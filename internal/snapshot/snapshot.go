@@ -66,19 +66,27 @@ type Snapshot struct {
 	Schema int `json:"schema"`
 	// Host is the host name of the observed machine, when known.
 	Host string `json:"host,omitempty"`
+	// MachineID is a stable, openports-specific hash of the observed
+	// host's machine id (/etc/machine-id), when known
+	// (internal/identity.MachineID).
+	MachineID string `json:"machine_id,omitempty"`
+	// Tool is the program that collected the snapshot.
+	Tool *Tool `json:"tool,omitempty"`
 	// OS is the GOOS-style operating system name ("linux", "netbsd", ...).
 	OS string `json:"os,omitempty"`
 	// Kernel is the kernel release, when known.
 	Kernel string `json:"kernel,omitempty"`
 	// Taken is when collection started.
 	Taken time.Time `json:"taken"`
+	// CollectSeconds is how long the live collection took.
+	CollectSeconds float64 `json:"collect_seconds,omitempty"`
 	// Source names what produced the snapshot, e.g. "linux/sock_diag",
 	// "linux/procfs" or "parse/fstat".
 	Source string `json:"source"`
 	// OwnerMethod names how owners were found: "proc-fd" (one pass over
 	// /proc/PID/fd), "ebpf-task-file" (a BPF iterator over task files), or
 	// the parsed tool ("fstat", "lsof", ...). Empty when there are none.
-	OwnerMethod string `json:"owner_method,omitempty"`
+	OwnerMethod OwnerMethod `json:"owner_method,omitempty"`
 	// Privilege describes the rights the collector ran with.
 	Privilege Privilege `json:"privilege"`
 	// BindV6Only is the host's default for IPV6_V6ONLY
@@ -108,6 +116,13 @@ type Snapshot struct {
 	// Gaps say what this snapshot could not see, and why. An empty list
 	// means the view is complete.
 	Gaps []Gap `json:"gaps,omitempty"`
+}
+
+// Tool names the program and build that produced a snapshot or report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
 }
 
 // Privilege describes the rights a live collection ran with.

@@ -85,7 +85,7 @@ type Summary struct {
 	Namespaces int `json:"namespaces"`
 	// OwnerMethod is how owners were looked up: "ebpf-task-file" (the
 	// eBPF iterator of package bpfowners) or "proc-fd" (/proc scan).
-	OwnerMethod string `json:"owner_method,omitempty"`
+	OwnerMethod snapshot.OwnerMethod `json:"owner_method,omitempty"`
 	// OwnerScans counts the owner lookups (each visits every open file
 	// of the host).
 	OwnerScans int `json:"owner_scans"`

@@ -315,9 +315,9 @@ func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache) OwnerFun
 	scanner := &fdscan.Scanner{ProcRoot: proc, LookupUser: users.LookupUser}
 	useIter := mode == ModeEBPF && proc == "/proc" && bpfowners.Available() == nil
 	if useIter {
-		t.Summary.OwnerMethod = "ebpf-task-file"
+		t.Summary.OwnerMethod = snapshot.OwnerMethodEBPF
 	} else {
-		t.Summary.OwnerMethod = "proc-fd"
+		t.Summary.OwnerMethod = snapshot.OwnerMethodProcFD
 	}
 	return func(wanted map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) {
 		t.Summary.OwnerScans++

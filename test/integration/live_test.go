@@ -23,8 +23,8 @@ import (
 // expected is one socket a test started and what openports must say of it.
 type expected struct {
 	spec     testenv.ListenSpec
-	exposure string
-	reach    string
+	exposure snapshot.Exposure
+	reach    snapshot.Reach
 	iface    string
 }
 

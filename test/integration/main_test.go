@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -152,8 +153,8 @@ func decode(t *testing.T, r result) *report.Report {
 type sockKey struct {
 	Proto    string
 	Local    string
-	Exposure string
-	Reach    string
+	Exposure snapshot.Exposure
+	Reach    snapshot.Reach
 	Iface    string
 	PIDs     string
 }

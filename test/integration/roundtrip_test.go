@@ -30,8 +30,8 @@ type rtSocket struct {
 	names map[int]string // owner PID → command name
 	via   []string       // each owner's via, in owner order
 	state snapshot.OwnerState
-	reach string        // which IP versions reach it
-	fds   map[int][]int // owner PID → descriptors
+	reach snapshot.Reach // which IP versions reach it
+	fds   map[int][]int  // owner PID → descriptors
 }
 
 // rtSockets indexes rep's sockets by "PROTO LOCAL". A key seen twice is an

@@ -44,10 +44,19 @@ type Finding struct {
 	// nameserver, a route.
 	Subject string  `json:"subject"`
 	Verdict Verdict `json:"verdict"`
-	// Message says what was seen, in a sentence.
+	// Message says what was seen, in a sentence (English).
 	Message string `json:"message"`
+	// Code, when set, names the finding's texts in the message catalogue
+	// of internal/render, which puts Message, Reason and Hint into the
+	// chosen language from Code and Args.
+	Code string   `json:"code,omitempty"`
+	Args []string `json:"args,omitempty"`
 	// Reason says why the verdict is not ok ("" when ok).
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode, when set, names Reason and Hint in the message
+	// catalogue of internal/render, with ReasonArgs.
+	ReasonCode string   `json:"reason_code,omitempty"`
+	ReasonArgs []string `json:"reason_args,omitempty"`
 	// Hint says what to look at next ("" when ok).
 	Hint string `json:"hint,omitempty"`
 	// File and Line locate the finding in a configuration file, when it
@@ -58,6 +67,18 @@ type Finding struct {
 	// expectation.
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+}
+
+// Why sets the finding's verdict, its reason and hint in English, and the
+// code and arguments renderers word them by in other languages.
+func (f *Finding) Why(v Verdict, code string, args []string, reason, hint string) {
+	f.Verdict, f.ReasonCode, f.ReasonArgs, f.Reason, f.Hint = v, code, args, reason, hint
+}
+
+// Say sets the finding's message in English, and the code and arguments
+// renderers word it by in other languages.
+func (f *Finding) Say(code string, args []string, message string) {
+	f.Code, f.Args, f.Message = code, args, message
 }
 
 // Worst returns the worst verdict among fs, OK when fs is empty.

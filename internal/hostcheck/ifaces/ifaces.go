@@ -102,12 +102,9 @@ func Sort(ifs []Interface) {
 func Evaluate(ifs []Interface) []finding.Finding {
 	var out []finding.Finding
 	if len(ifs) == 0 {
-		return []finding.Finding{{
-			Subject: "interfaces", Verdict: finding.Problem,
-			Message: "no network interface found",
-			Reason:  "not even a loopback interface exists",
-			Hint:    "look at `ip link` (Linux) or `ifconfig -a`",
-		}}
+		f := finding.Finding{Subject: "interfaces", Message: "no network interface found"}
+		f.Why(finding.Problem, "iface.none", nil, "not even a loopback interface exists", "look at `ip link` (Linux) or `ifconfig -a`")
+		return []finding.Finding{f}
 	}
 	for i := range ifs {
 		out = append(out, evaluateOne(&ifs[i]))
@@ -158,24 +155,24 @@ func evaluateOne(i *Interface) finding.Finding {
 			v6global++
 		}
 	}
-	set := func(v finding.Verdict, reason, hint string) {
+	set := func(v finding.Verdict, code string, args []string, reason, hint string) {
 		if f.Verdict == finding.OK || v == finding.Problem && f.Verdict != finding.Problem {
-			f.Verdict, f.Reason, f.Hint = v, reason, hint
+			f.Why(v, code, args, reason, hint)
 		}
 	}
 	if i.Loopback {
 		if !i.Up {
-			set(finding.Problem, "the loopback interface is down: programs on this host cannot reach 127.0.0.1 or ::1",
+			set(finding.Problem, "iface.loopback-down", nil, "the loopback interface is down: programs on this host cannot reach 127.0.0.1 or ::1",
 				"bring it up (`ip link set lo up`, `ifconfig lo0 up`)")
 		} else if !hasAddr(i, netip.MustParseAddr("127.0.0.1")) && !hasAddr(i, netip.IPv6Loopback()) {
-			set(finding.Problem, "the loopback interface has neither 127.0.0.1 nor ::1",
+			set(finding.Problem, "iface.loopback-no-address", nil, "the loopback interface has neither 127.0.0.1 nor ::1",
 				"look at the loopback configuration (`ifconfig lo0`, `ip addr show lo`)")
 		}
 		return f
 	}
 	for _, a := range i.Addrs {
 		if a.DADFailed {
-			set(finding.Problem, fmt.Sprintf("duplicate address detection failed for %s: another host on the link uses it", a.Prefix.Addr()),
+			set(finding.Problem, "iface.dad-failed", []string{a.Prefix.Addr().String()}, fmt.Sprintf("duplicate address detection failed for %s: another host on the link uses it", a.Prefix.Addr()),
 				"find the other host (`ndp -an`, `ip -6 neigh`) or change the address")
 		}
 	}
@@ -191,14 +188,14 @@ func evaluateOne(i *Interface) finding.Finding {
 		if len(i.Addrs) > 0 {
 			v = finding.Problem
 		}
-		set(v, "the interface is up but has no carrier: no cable, the peer or switch port is down",
+		set(v, "iface.no-carrier", nil, "the interface is up but has no carrier: no cable, the peer or switch port is down",
 			"check the cable, the switch port or the other end of the link (for a veth, its peer)")
 	}
 	if len(i.Addrs) == 0 && i.Master == "" {
-		set(finding.Warning, "the interface is up but has no address",
+		set(finding.Warning, "iface.no-address", nil, "the interface is up but has no address",
 			"configure an address, or bring it down if it is unused")
 	} else if v4 == 0 && v6global == 0 && v6ll > 0 && i.Master == "" {
-		set(finding.Warning, "only a link-local IPv6 address: hosts beyond this link cannot reach this host through it",
+		set(finding.Warning, "iface.link-local-only", nil, "only a link-local IPv6 address: hosts beyond this link cannot reach this host through it",
 			"configure a global address (static, DHCP, SLAAC) if it should be reachable")
 	}
 	return f
@@ -248,13 +245,11 @@ func duplicates(ifs []Interface) []finding.Finding {
 			continue
 		}
 		addr := key.Unmap().WithZone("")
-		out = append(out, finding.Finding{
-			Subject: addr.String(),
-			Verdict: finding.Problem,
-			Message: fmt.Sprintf("%s is configured %d times: on %s", addr, len(w.names), strings.Join(w.names, ", ")),
-			Reason:  "a duplicate address makes replies leave through the wrong interface, or not at all",
-			Hint:    "remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)",
-		})
+		f := finding.Finding{Subject: addr.String(),
+			Message: fmt.Sprintf("%s is configured %d times: on %s", addr, len(w.names), strings.Join(w.names, ", "))}
+		f.Why(finding.Problem, "iface.duplicate", nil, "a duplicate address makes replies leave through the wrong interface, or not at all",
+			"remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)")
+		out = append(out, f)
 	}
 	return out
 }

@@ -63,6 +63,9 @@ type Problem struct {
 	Text     string   `json:"text"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
+	// Code and Args name Message for renderers in other languages.
+	Code string   `json:"code,omitempty"`
+	Args []string `json:"args,omitempty"`
 }
 
 // Error formats the problem as file:line: message.
@@ -152,12 +155,12 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		}
 		c.Lines++
 		if long {
-			c.add(c.Lines, raw, Error, fmt.Sprintf("line longer than %d bytes; the rest was not read", maxLine))
+			c.add(c.Lines, raw, Error, "long-line", []string{strconv.Itoa(maxLine)}, fmt.Sprintf("line longer than %d bytes; the rest was not read", maxLine))
 		}
 		c.line(c.Lines, raw, &searchSeen)
 	}
 	if _, _, err := readLine(br); err == nil {
-		c.add(c.Lines, "", Warning, fmt.Sprintf("file has more than %d lines; the rest was not read", maxLines))
+		c.add(c.Lines, "", Warning, "many-lines", []string{strconv.Itoa(maxLines)}, fmt.Sprintf("file has more than %d lines; the rest was not read", maxLines))
 	}
 	return c, nil
 }
@@ -183,8 +186,10 @@ func readLine(br *bufio.Reader) (line string, long bool, err error) {
 	return line, long, nil
 }
 
-func (c *Config) add(line int, text string, sev Severity, msg string) {
-	c.Problems = append(c.Problems, Problem{File: c.File, Line: line, Text: text, Severity: sev, Message: msg})
+// add records a problem: its code and arguments, and its message in
+// English.
+func (c *Config) add(line int, text string, sev Severity, code string, args []string, msg string) {
+	c.Problems = append(c.Problems, Problem{File: c.File, Line: line, Text: text, Severity: sev, Message: msg, Code: code, Args: args})
 }
 
 // line interprets one line.
@@ -201,7 +206,7 @@ func (c *Config) line(n int, raw string, searchSeen *int) {
 		if trimmed[0] == '#' || trimmed[0] == ';' {
 			return
 		}
-		c.add(n, raw, Warning, "line starts with white space; the C library only recognises a keyword at the start of a line and ignores this line")
+		c.add(n, raw, Warning, "leading-space", nil, "line starts with white space; the C library only recognises a keyword at the start of a line and ignores this line")
 		return
 	}
 	body, comment := splitComment(text)
@@ -215,25 +220,25 @@ func (c *Config) line(n int, raw string, searchSeen *int) {
 		c.nameserver(n, raw, args)
 	case "domain":
 		if comment != "" {
-			c.add(n, raw, Warning, "comment after the domain name; put comments on their own line")
+			c.add(n, raw, Warning, "domain-comment", nil, "comment after the domain name; put comments on their own line")
 		}
 		switch len(args) {
 		case 0:
-			c.add(n, raw, Error, "domain line without a domain name")
+			c.add(n, raw, Error, "domain-empty", nil, "domain line without a domain name")
 			return
 		case 1:
 		default:
-			c.add(n, raw, Warning, fmt.Sprintf("domain takes one name, got %d; only %q is used", len(args), args[0]))
+			c.add(n, raw, Warning, "domain-many", []string{strconv.Itoa(len(args)), args[0]}, fmt.Sprintf("domain takes one name, got %d; only %q is used", len(args), args[0]))
 		}
 		c.setSearch(n, raw, []string{args[0]}, searchSeen)
 		c.Domain = args[0]
 		c.checkDomains(n, raw, args[:1])
 	case "search":
 		if comment != "" {
-			c.add(n, raw, Warning, "comment after the search list; some resolvers take its words as domains")
+			c.add(n, raw, Warning, "search-comment", nil, "comment after the search list; some resolvers take its words as domains")
 		}
 		if len(args) == 0 {
-			c.add(n, raw, Error, "search line without domains")
+			c.add(n, raw, Error, "search-empty", nil, "search line without domains")
 			return
 		}
 		c.setSearch(n, raw, args, searchSeen)
@@ -241,19 +246,19 @@ func (c *Config) line(n int, raw string, searchSeen *int) {
 		c.checkDomains(n, raw, args)
 	case "sortlist":
 		if len(args) == 0 {
-			c.add(n, raw, Error, "sortlist line without address/netmask pairs")
+			c.add(n, raw, Error, "sortlist-empty", nil, "sortlist line without address/netmask pairs")
 			return
 		}
 		for _, a := range args {
 			if !validSortEntry(a) {
-				c.add(n, raw, Error, fmt.Sprintf("sortlist entry %q is not ADDRESS or ADDRESS/NETMASK", a))
+				c.add(n, raw, Error, "sortlist-bad", []string{a}, fmt.Sprintf("sortlist entry %q is not ADDRESS or ADDRESS/NETMASK", a))
 				continue
 			}
 			c.Sortlist = append(c.Sortlist, a)
 		}
 	case "options":
 		if len(args) == 0 {
-			c.add(n, raw, Warning, "options line without options")
+			c.add(n, raw, Warning, "options-empty", nil, "options line without options")
 			return
 		}
 		for _, a := range args {
@@ -263,18 +268,18 @@ func (c *Config) line(n int, raw string, searchSeen *int) {
 		c.Lookup = append(c.Lookup, args...)
 		for _, a := range args {
 			if a != "bind" && a != "file" && a != "yp" {
-				c.add(n, raw, Warning, fmt.Sprintf("unknown lookup source %q (expected bind, file or yp)", a))
+				c.add(n, raw, Warning, "lookup-unknown", []string{a}, fmt.Sprintf("unknown lookup source %q (expected bind, file or yp)", a))
 			}
 		}
 	case "family":
 		c.Family = append(c.Family, args...)
 		for _, a := range args {
 			if a != "inet4" && a != "inet6" {
-				c.add(n, raw, Warning, fmt.Sprintf("unknown family %q (expected inet4 or inet6)", a))
+				c.add(n, raw, Warning, "family-unknown", []string{a}, fmt.Sprintf("unknown family %q (expected inet4 or inet6)", a))
 			}
 		}
 	default:
-		c.add(n, raw, Warning, fmt.Sprintf("unknown keyword %q; the resolver ignores this line", key))
+		c.add(n, raw, Warning, "keyword-unknown", []string{key}, fmt.Sprintf("unknown keyword %q; the resolver ignores this line", key))
 	}
 }
 
@@ -288,47 +293,47 @@ func splitComment(s string) (body, comment string) {
 
 func (c *Config) nameserver(n int, raw string, args []string) {
 	if len(args) == 0 {
-		c.add(n, raw, Error, "nameserver line without an address")
+		c.add(n, raw, Error, "nameserver-empty", nil, "nameserver line without an address")
 		return
 	}
 	if len(args) > 1 {
-		c.add(n, raw, Warning, fmt.Sprintf("nameserver takes one address, got %d; only %q is used", len(args), args[0]))
+		c.add(n, raw, Warning, "nameserver-many", []string{strconv.Itoa(len(args)), args[0]}, fmt.Sprintf("nameserver takes one address, got %d; only %q is used", len(args), args[0]))
 	}
 	addr, err := netip.ParseAddr(args[0])
 	if err != nil {
-		c.add(n, raw, Error, fmt.Sprintf("nameserver %q is not an IP address", args[0]))
+		c.add(n, raw, Error, "nameserver-not-ip", []string{args[0]}, fmt.Sprintf("nameserver %q is not an IP address", args[0]))
 		return
 	}
 	if addr.Is4In6() {
-		c.add(n, raw, Warning, fmt.Sprintf("nameserver %s is an IPv4-mapped IPv6 address; write %s", addr, addr.Unmap()))
+		c.add(n, raw, Warning, "nameserver-mapped", []string{addr.String(), addr.Unmap().String()}, fmt.Sprintf("nameserver %s is an IPv4-mapped IPv6 address; write %s", addr, addr.Unmap()))
 	}
 	if addr.IsUnspecified() {
-		c.add(n, raw, Warning, fmt.Sprintf("nameserver %s means \"this host\"; write 127.0.0.1 or ::1 if a local server is meant", addr))
+		c.add(n, raw, Warning, "nameserver-unspecified", []string{addr.String()}, fmt.Sprintf("nameserver %s means \"this host\"; write 127.0.0.1 or ::1 if a local server is meant", addr))
 	}
 	if addr.IsMulticast() {
-		c.add(n, raw, Error, fmt.Sprintf("nameserver %s is a multicast address", addr))
+		c.add(n, raw, Error, "nameserver-multicast", []string{addr.String()}, fmt.Sprintf("nameserver %s is a multicast address", addr))
 		return
 	}
 	if addr.Is6() && addr.IsLinkLocalUnicast() && addr.Zone() == "" {
-		c.add(n, raw, Warning, fmt.Sprintf("link-local nameserver %s has no %%interface zone", addr))
+		c.add(n, raw, Warning, "nameserver-no-zone", []string{addr.String()}, fmt.Sprintf("link-local nameserver %s has no %%interface zone", addr))
 	}
 	for _, prev := range c.Nameservers {
 		if prev.Addr == addr {
-			c.add(n, raw, Warning, fmt.Sprintf("nameserver %s is listed twice (first on line %d)", addr, prev.Line))
+			c.add(n, raw, Warning, "nameserver-twice", []string{addr.String(), strconv.Itoa(prev.Line)}, fmt.Sprintf("nameserver %s is listed twice (first on line %d)", addr, prev.Line))
 			break
 		}
 	}
 	ns := Nameserver{Addr: addr, Line: n}
 	if len(c.Used()) >= MaxNameservers {
 		ns.Ignored = true
-		c.add(n, raw, Warning, fmt.Sprintf("more than %d nameservers: the C library ignores %s", MaxNameservers, addr))
+		c.add(n, raw, Warning, "nameserver-too-many", []string{strconv.Itoa(MaxNameservers), addr.String()}, fmt.Sprintf("more than %d nameservers: the C library ignores %s", MaxNameservers, addr))
 	}
 	c.Nameservers = append(c.Nameservers, ns)
 }
 
 func (c *Config) setSearch(n int, raw string, domains []string, seen *int) {
 	if *seen > 0 {
-		c.add(n, raw, Warning, fmt.Sprintf("domain/search already set on line %d; the last one wins", *seen))
+		c.add(n, raw, Warning, "domain-twice", []string{strconv.Itoa(*seen)}, fmt.Sprintf("domain/search already set on line %d; the last one wins", *seen))
 	}
 	*seen = n
 	c.Search = append([]string(nil), domains...)
@@ -340,11 +345,11 @@ func (c *Config) checkDomains(n int, raw string, domains []string) {
 	for _, d := range domains {
 		total += len(d) + 1
 		if msg := domainProblem(d); msg != "" {
-			c.add(n, raw, Error, fmt.Sprintf("%q is not a valid domain name: %s", d, msg))
+			c.add(n, raw, Error, "domain-invalid", []string{d, msg}, fmt.Sprintf("%q is not a valid domain name: %s", d, msg))
 		}
 	}
 	if total > 256 {
-		c.add(n, raw, Warning, fmt.Sprintf("search list is %d characters; older C libraries cut it at 256", total))
+		c.add(n, raw, Warning, "search-long", []string{strconv.Itoa(total)}, fmt.Sprintf("search list is %d characters; older C libraries cut it at 256", total))
 	}
 }
 
@@ -392,27 +397,27 @@ func (c *Config) option(n int, raw, word string) {
 	name, value, hasValue := strings.Cut(word, ":")
 	rule, ok := knownOptions[name]
 	if !ok {
-		c.add(n, raw, Warning, fmt.Sprintf("unknown option %q; the resolver ignores it", word))
+		c.add(n, raw, Warning, "option-unknown", []string{word}, fmt.Sprintf("unknown option %q; the resolver ignores it", word))
 		return
 	}
 	switch {
 	case rule.numeric && !hasValue:
-		c.add(n, raw, Error, fmt.Sprintf("option %s needs a value (%s:N)", name, name))
+		c.add(n, raw, Error, "option-no-value", []string{name}, fmt.Sprintf("option %s needs a value (%s:N)", name, name))
 		return
 	case rule.numeric:
 		v, err := strconv.Atoi(value)
 		if err != nil || v < 0 {
-			c.add(n, raw, Error, fmt.Sprintf("option %s: %q is not a number ≥ 0", name, value))
+			c.add(n, raw, Error, "option-not-number", []string{name, value}, fmt.Sprintf("option %s: %q is not a number ≥ 0", name, value))
 			return
 		}
 		if v > rule.max {
-			c.add(n, raw, Warning, fmt.Sprintf("option %s:%d is out of range; the resolver caps it at %d", name, v, rule.max))
+			c.add(n, raw, Warning, "option-range", []string{name, strconv.Itoa(v), strconv.Itoa(rule.max)}, fmt.Sprintf("option %s:%d is out of range; the resolver caps it at %d", name, v, rule.max))
 		}
 		if name == "attempts" && v == 0 || name == "timeout" && v == 0 {
-			c.add(n, raw, Warning, fmt.Sprintf("option %s:0 is treated as 1 by some resolvers and disables queries in others", name))
+			c.add(n, raw, Warning, "option-zero", []string{name}, fmt.Sprintf("option %s:0 is treated as 1 by some resolvers and disables queries in others", name))
 		}
 	case hasValue:
-		c.add(n, raw, Warning, fmt.Sprintf("option %s takes no value; %q is ignored", name, value))
+		c.add(n, raw, Warning, "option-value-ignored", []string{name, value}, fmt.Sprintf("option %s takes no value; %q is ignored", name, value))
 	}
 	c.Options = append(c.Options, Option{Name: name, Value: value, Line: n})
 }

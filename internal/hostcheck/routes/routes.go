@@ -170,27 +170,25 @@ func family(fam string, defs, all []Route, ifs []ifaces.Interface, expect netip.
 	}
 	defs = unicast
 	if len(defs) == 0 {
-		f := finding.Finding{Subject: subject, Message: "no " + fam + " default route"}
+		f := finding.Finding{Subject: subject}
+		f.Say("route.none", []string{fam}, "no "+fam+" default route")
 		if len(reject) > 0 {
-			f.Message = fmt.Sprintf("no usable %s default route: only %q, which drops the traffic", fam, reject[0].String())
+			f.Say("route.none-usable", []string{fam, reject[0].String()}, fmt.Sprintf("no usable %s default route: only %q, which drops the traffic", fam, reject[0].String()))
+		}
+		hint, suffix := "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)", ".v4"
+		if fam != "IPv4" {
+			hint, suffix = "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements", ".v6"
 		}
 		switch {
 		case expect.IsValid():
-			f.Verdict = finding.Problem
-			f.Reason = fmt.Sprintf("a default route through %s was expected", expect)
+			f.Why(finding.Problem, "route.none-expected"+suffix, []string{expect.String()}, fmt.Sprintf("a default route through %s was expected", expect), hint)
 			f.Expected, f.Actual = expect.String(), "none"
 		case haveGlobal || fam == "IPv4" && !otherHasDefault:
-			f.Verdict = finding.Problem
-			f.Reason = "hosts beyond the local networks cannot be reached, and cannot reach this host"
+			f.Why(finding.Problem, "route.none"+suffix, nil, "hosts beyond the local networks cannot be reached, and cannot reach this host", hint)
 		default:
 			f.Verdict = finding.OK
+			f.Code += "-no-global"
 			f.Message += fmt.Sprintf(" (this host has no global %s address either)", fam)
-			return []finding.Finding{f}
-		}
-		if fam == "IPv4" {
-			f.Hint = "add one (`ip route add default via GATEWAY`, `route add default GATEWAY`; NetBSD: defaultroute= in /etc/rc.conf)"
-		} else {
-			f.Hint = "add one (`ip -6 route add default via GATEWAY`, `route add -inet6 default GATEWAY`) or check router advertisements"
 		}
 		return []finding.Finding{f}
 	}
@@ -216,15 +214,10 @@ func family(fam string, defs, all []Route, ifs []ifaces.Interface, expect netip.
 				got = append(got, "dev "+r.Iface)
 			}
 		}
-		out = append(out, finding.Finding{
-			Subject:  subject,
-			Verdict:  finding.Problem,
-			Message:  fmt.Sprintf("the %s default gateway is %s, not %s", fam, strings.Join(got, ", "), expect),
-			Reason:   "the default gateway is not the one expected",
-			Hint:     "fix the default route or the expectation",
-			Expected: expect.String(),
-			Actual:   strings.Join(got, ", "),
-		})
+		f := finding.Finding{Subject: subject, Expected: expect.String(), Actual: strings.Join(got, ", ")}
+		f.Say("route.gateway", []string{fam, strings.Join(got, ", "), expect.String()}, fmt.Sprintf("the %s default gateway is %s, not %s", fam, strings.Join(got, ", "), expect))
+		f.Why(finding.Problem, "route.gateway-unexpected", nil, "the default gateway is not the one expected", "fix the default route or the expectation")
+		out = append(out, f)
 	}
 	return out
 }
@@ -236,9 +229,8 @@ func judgeDefault(f *finding.Finding, r *Route, all []Route, ifs []ifaces.Interf
 		// No interface list (a parsed routing table alone): only the
 		// routing table can say whether the gateway is on-link.
 		if r.Gateway.IsValid() && !r.Gateway.IsLinkLocalUnicast() && Lookup(connected(all), r.Gateway) == nil && !r.OnLink {
-			f.Verdict = finding.Problem
-			f.Reason = fmt.Sprintf("the gateway %s is not on-link: no connected route covers it", r.Gateway)
-			f.Hint = "use a gateway inside a local subnet"
+			f.Why(finding.Problem, "route.gateway-off-link", []string{r.Gateway.String()},
+				fmt.Sprintf("the gateway %s is not on-link: no connected route covers it", r.Gateway), "use a gateway inside a local subnet")
 		}
 		return
 	}
@@ -251,16 +243,14 @@ func judgeDefault(f *finding.Finding, r *Route, all []Route, ifs []ifaces.Interf
 	}
 	switch {
 	case dev == nil && (r.Iface != "" || r.IfIndex != 0):
-		f.Verdict, f.Reason = finding.Problem, fmt.Sprintf("the route's interface %s does not exist", nameOr(r))
-		f.Hint = "look at `ip link` or `ifconfig -a`"
+		f.Why(finding.Problem, "route.iface-missing", []string{nameOr(r)}, fmt.Sprintf("the route's interface %s does not exist", nameOr(r)), "look at `ip link` or `ifconfig -a`")
 		return
 	case dev != nil && !dev.Up:
-		f.Verdict, f.Reason = finding.Problem, fmt.Sprintf("the route's interface %s is down", dev.Name)
-		f.Hint = fmt.Sprintf("bring %s up", dev.Name)
+		f.Why(finding.Problem, "route.iface-down", []string{dev.Name}, fmt.Sprintf("the route's interface %s is down", dev.Name), fmt.Sprintf("bring %s up", dev.Name))
 		return
 	case dev != nil && dev.NoCarrier() || r.LinkDown:
-		f.Verdict, f.Reason = finding.Problem, fmt.Sprintf("the route's interface %s has no carrier", nameOr(r))
-		f.Hint = "check the cable, the switch port or the other end of the link"
+		f.Why(finding.Problem, "route.iface-no-carrier", []string{nameOr(r)}, fmt.Sprintf("the route's interface %s has no carrier", nameOr(r)),
+			"check the cable, the switch port or the other end of the link")
 		return
 	}
 	if !r.Gateway.IsValid() {
@@ -275,8 +265,8 @@ func judgeDefault(f *finding.Finding, r *Route, all []Route, ifs []ifaces.Interf
 		for _, a := range dev.Addrs {
 			if a.Prefix.Masked().Contains(gw.WithZone("")) {
 				if a.Prefix.Addr() == gw.WithZone("") {
-					f.Verdict, f.Reason = finding.Problem, fmt.Sprintf("the gateway %s is this host's own address on %s", gw, dev.Name)
-					f.Hint = "point the default route at the router, not at this host"
+					f.Why(finding.Problem, "route.gateway-own", []string{gw.String(), dev.Name},
+						fmt.Sprintf("the gateway %s is this host's own address on %s", gw, dev.Name), "point the default route at the router, not at this host")
 				}
 				return
 			}
@@ -302,12 +292,11 @@ func judgeDefault(f *finding.Finding, r *Route, all []Route, ifs []ifaces.Interf
 			where += " (no address of its family)"
 		}
 	}
-	f.Verdict = finding.Problem
-	f.Reason = fmt.Sprintf("the gateway %s is not on-link: it is in no subnet of %s", gw, where)
+	code, reason := "route.gateway-not-in-subnet", fmt.Sprintf("the gateway %s is not on-link: it is in no subnet of %s", gw, where)
 	if r.OnLink {
-		f.Reason += "; the route was forced with onlink"
+		code, reason = code+"-onlink", reason+"; the route was forced with onlink"
 	}
-	f.Hint = "use a gateway inside the interface's subnet, or fix the interface's address or netmask"
+	f.Why(finding.Problem, code, []string{gw.String(), where}, reason, "use a gateway inside the interface's subnet, or fix the interface's address or netmask")
 }
 
 func connected(rs []Route) []Route {

@@ -290,6 +290,7 @@ func (b *builder) finish() {
 		s.Gaps = append(s.Gaps, snapshot.Gap{
 			Area:   "sockets",
 			Reason: "no-address",
+			Args:   map[string]string{"tool": "fstat"},
 			Detail: "fstat printed internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)",
 			Count:  b.noAddr,
 		})

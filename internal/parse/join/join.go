@@ -18,6 +18,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/parse"
@@ -143,7 +144,7 @@ func Join(parts []Part) *Result {
 	}
 	meta(out, parts, formats)
 	if out.OwnerMethod == "" {
-		out.OwnerMethod = strings.Join(ownerFormats, "+")
+		out.OwnerMethod = snapshot.OwnerMethod(strings.Join(ownerFormats, "+"))
 	}
 
 	// buckets[k][i] are part i's sockets with key k.
@@ -262,7 +263,7 @@ func Join(parts []Part) *Result {
 			matches[uPart].Matched += matched
 			out.Sockets = append(out.Sockets, owners...)
 			for _, s := range plain[matched:] {
-				s.OwnerReason = unmatchedReason
+				s.OwnerReason, s.OwnerReasonCode = unmatchedReason, "no-owner-in-output"
 				matches[uPart].Unmatched++
 				out.Sockets = append(out.Sockets, s)
 			}
@@ -271,7 +272,7 @@ func Join(parts []Part) *Result {
 		default:
 			for _, s := range plain {
 				if len(ownerFormats) > 0 {
-					s.OwnerReason = unmatchedReason
+					s.OwnerReason, s.OwnerReasonCode = unmatchedReason, "no-owner-in-output"
 					matches[uPart].Unmatched++
 				}
 				out.Sockets = append(out.Sockets, s)
@@ -340,7 +341,7 @@ func mergeOwners(s *snapshot.Socket, o snapshot.Socket) {
 		parse.AddOwner(s, ow)
 	}
 	if rank(o.OwnerState) < rank(s.OwnerState) {
-		s.OwnerState, s.OwnerReason = o.OwnerState, o.OwnerReason
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = o.OwnerState, o.OwnerReason, o.OwnerReasonCode
 	}
 	if s.KernelAddr == "" {
 		s.KernelAddr = o.KernelAddr
@@ -470,6 +471,7 @@ func gaps(out *snapshot.Snapshot, parts []Part, ownerPart []bool, ownerFormats [
 		}
 		if n := matches[i].Unmatched; n > 0 {
 			add(snapshot.Gap{Area: "owners", Reason: "no-owner-in-output",
+				Args:   map[string]string{"part": m.Part, "sockets": strconv.Itoa(n), "tools": strings.Join(ownerFormats, " or ")},
 				Detail: fmt.Sprintf("%s: %d sockets have no holder with the same address and port in the %s output", m.Part, n, strings.Join(ownerFormats, " or ")),
 				Count:  n})
 		}

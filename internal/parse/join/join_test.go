@@ -151,7 +151,7 @@ func TestJoin(t *testing.T) {
 			if got := summary(res.Snapshot); got != tt.want {
 				t.Errorf("joined:\n%s\nwant:\n%s", got, tt.want)
 			}
-			if res.Snapshot.OwnerMethod != tt.method {
+			if string(res.Snapshot.OwnerMethod) != tt.method {
 				t.Errorf("owner method %q, want %q", res.Snapshot.OwnerMethod, tt.method)
 			}
 			if res.Merged != tt.merged {

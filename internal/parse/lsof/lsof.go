@@ -189,18 +189,21 @@ func (b *builder) finish() *parse.Result {
 		s.Gaps = append(s.Gaps, snapshot.Gap{
 			Area:   "processes",
 			Reason: "permission-denied",
+			Args:   map[string]string{"tool": "lsof"},
 			Detail: "lsof could not read the open files of some processes (permission denied; run it as root): their sockets are missing and owner lists may be incomplete",
 			Count:  len(b.denied),
 		})
 		for i := range s.Sockets {
 			s.Sockets[i].OwnerState = snapshot.OwnersPartial
 			s.Sockets[i].OwnerReason = "lsof could not read every process's open files (permission denied)"
+			s.Sockets[i].OwnerReasonCode = "permission-denied"
 		}
 	}
 	if len(b.otherNS) > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{
 			Area:   "sockets",
 			Reason: "other-namespace",
+			Args:   map[string]string{"tool": "lsof"},
 			Detail: "lsof listed internet sockets without their addresses (\"protocol: TCP\"): they live in other network namespaces (containers); run lsof inside each namespace, or openports live",
 			Count:  len(b.otherNS),
 		})

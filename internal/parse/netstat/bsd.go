@@ -288,24 +288,24 @@ func bsdLine(f []field, k int, h bsdHeader, darwin bool) (snapshot.Socket, strin
 			return s, "a numeric pid"
 		}
 		if pid == 0 {
-			s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonPIDZero
+			s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonPIDZero, "pid-zero"
 			return s, ""
 		}
 		s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
-		s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersPartial, reasonOnePID, "one-pid-shown"
 	case !h.known && len(rest) > 0:
 		if pid, name, ok := macPIDByShape(rest); ok {
 			if pid == 0 {
-				s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonPIDZero
+				s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonPIDZero, "pid-zero"
 				return s, ""
 			}
 			s.Owners = []snapshot.Owner{{PID: pid, Name: name}}
-			s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
+			s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersPartial, reasonOnePID, "one-pid-shown"
 			return s, ""
 		}
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoHeader
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNoHeader, "no-header"
 	default:
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNoColumn, "no-process-column"
 	}
 	return s, ""
 }

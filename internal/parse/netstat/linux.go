@@ -260,7 +260,7 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		if len(rest) > 0 && !cols.timer && !isTimer(line[rest[0].start:]) {
 			return s, "end of line after the " + lastColumn(hasUser) + " column, got " + strconvQuote(rest[0].s)
 		}
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNoColumn, "no-process-column"
 		return s, ""
 	}
 	if len(rest) == 0 {
@@ -273,7 +273,7 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 		prog = strings.TrimRight(prog[:k], " ")
 	}
 	if prog == "-" {
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonHidden
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonHidden, "tool-could-not-see"
 		return s, ""
 	}
 	pidText, name, ok := strings.Cut(prog, "/")
@@ -290,7 +290,7 @@ func linuxLine(line string, f []field, pi protoInfo, cols linuxColumns) (snapsho
 	}
 	o := snapshot.Owner{PID: pid, Name: name, User: s.User}
 	s.Owners = []snapshot.Owner{o}
-	s.OwnerState, s.OwnerReason = snapshot.OwnersPartial, reasonOnePID
+	s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersPartial, reasonOnePID, "one-pid-shown"
 	return s, ""
 }
 

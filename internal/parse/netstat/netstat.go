@@ -214,6 +214,7 @@ func (b *builder) finish() *parse.Result {
 	}
 	if b.hiddenOwner > 0 {
 		s.Gaps = append(s.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
+			Args:   map[string]string{"tool": "netstat"},
 			Detail: "netstat could not see the process of these sockets (it was not run as root)", Count: b.hiddenOwner})
 	}
 	s.Sort()

@@ -239,13 +239,14 @@ func (b *builder) line(n int, line string) {
 		owner  *snapshot.Owner
 		trunc  []string
 		reason string
+		code   string // snapshot.Socket.OwnerReasonCode
 		fdText = f[pi-1]
 	)
 	user, cmd := f[0], f[1]
 	switch {
 	case pi == 4 && user == "?" && cmd == "?":
 		// No process holds the socket, or none this run could see.
-		reason = noOwnerReason
+		reason, code = noOwnerReason, "tool-could-not-see"
 	case pi == 4:
 		pid, err1 := strconv.Atoi(f[2])
 		fd, err2 := strconv.Atoi(fdText)
@@ -271,6 +272,7 @@ func (b *builder) line(n int, line string) {
 				alts = append(alts, fmt.Sprintf("%s (PID %d)", s.cmd, s.pid))
 			}
 			reason = fmt.Sprintf("sockstat ran the COMMAND and PID columns together (%q) and the split is ambiguous: %s", cmd, strings.Join(alts, " or "))
+			code = "ambiguous-columns"
 			cmd = ""
 		}
 	}
@@ -304,7 +306,7 @@ func (b *builder) line(n int, line string) {
 		} else {
 			s.OwnerState = snapshot.OwnersUnknown
 		}
-		s.OwnerReason = reason
+		s.OwnerReason, s.OwnerReasonCode = reason, code
 	}
 	b.res.Parsed++
 }

@@ -239,7 +239,7 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if unknown > 0 {
-		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column",
+		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column", Args: map[string]string{"tool": "ss"},
 			Detail: "the ss output has no process column (run ss with -p)", Count: unknown})
 	}
 	if toolErrors > 0 {
@@ -248,7 +248,7 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			Detail: "ss reported an error for one of its socket dumps (" + firstToolError + "): some sockets may be missing from its output"})
 	}
 	if hidden > 0 {
-		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see",
+		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see", Args: map[string]string{"tool": "ss"},
 			Detail: "ss showed no process for these sockets: kernel sockets, or processes it could not see", Count: hidden})
 	}
 	res.Snapshot.Sort()
@@ -366,9 +366,9 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		}
 		s.Owners, s.OwnerState = owners, snapshot.OwnersComplete
 	} else if in.hasUsers {
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNotShown
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNotShown, "tool-could-not-see"
 	} else {
-		s.OwnerState, s.OwnerReason = snapshot.OwnersUnknown, reasonNoColumn
+		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNoColumn, "no-process-column"
 	}
 	return s, "", false
 }

@@ -183,14 +183,14 @@ func TestLines(t *testing.T) {
 	}
 	want := `[` +
 		// ss without -n: the host name is kept as text with the port
-		`{"proto":"tcp","local":"","state":"LISTEN","local_text":"myhost","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","local_port":22},` +
+		`{"proto":"tcp","local":"","state":"LISTEN","local_text":"myhost","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","owner_reason_code":"tool-could-not-see","local_port":22},` +
 		`{"proto":"tcp","local":"192.0.2.1:22","remote":"198.51.100.7:50000","state":"ESTAB","owners":[{"pid":3,"name":"sshd","fds":[4]}],"owner_state":"complete"},` +
 		// current ss (Process header): "*" is the dual-stack IPv6 wildcard
 		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","v6only":false,"owners":[{"pid":1,"name":"sshd","fds":[3]},{"pid":2,"name":"sshd","fds":[3]}],"owner_state":"complete"},` +
-		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","inode":77,"kernel_addr":"ffff88013a3b5800","v6only":true,"owner_state":"unknown","owner_reason":"` + reasonNotShown + `"},` +
+		`{"proto":"tcp","local":"[::]:22","state":"LISTEN","inode":77,"kernel_addr":"ffff88013a3b5800","v6only":true,"owner_state":"unknown","owner_reason":"` + reasonNotShown + `","owner_reason_code":"tool-could-not-see"},` +
 		`{"proto":"tcp","local":"[::ffff:127.0.0.1]:8080","state":"LISTEN","inode":4242,"uid":1000,"cookie":31,"v6only":false,"owners":[{"pid":5,"name":"java","fds":[7]}],"owner_state":"complete"},` +
 		// an unmapped service name: port 0, the column kept as text
-		`{"proto":"udp","local":"0.0.0.0:0","state":"UNCONN","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","port_text":"nosuchsvc"},` +
+		`{"proto":"udp","local":"0.0.0.0:0","state":"UNCONN","owner_state":"unknown","owner_reason":"` + reasonNotShown + `","owner_reason_code":"tool-could-not-see","port_text":"nosuchsvc"},` +
 		`{"proto":"udp","local":"[::]:67","state":"UNCONN","interface":"eth0","v6only":false,"owners":[{"pid":9,"name":"dnsmasq","fds":[3]}],"owner_state":"complete"},` +
 		`{"proto":"udp","local":"[fe80::1%ens5]:546","state":"UNCONN","interface":"ens5","owners":[{"pid":591,"name":"systemd-network","fds":[20]}],"owner_state":"complete"}` +
 		`]`

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,6 +125,7 @@ func RunSteps(ctx context.Context, run tool.Runner, steps []Step) ([]join.Part, 
 		if err != nil {
 			if s.Owners && len(parts) > 0 {
 				gaps = append(gaps, snapshot.Gap{Area: "owners", Reason: "tool-failed",
+					Args:   map[string]string{"command": s.Command(), "error": err.Error()},
 					Detail: fmt.Sprintf("%s failed, so no owner is known: %v", s.Command(), err)})
 				continue
 			}
@@ -135,6 +137,7 @@ func RunSteps(ctx context.Context, run tool.Runner, steps []Step) ([]join.Part, 
 		}
 		if n := len(res.Problems); n > 0 {
 			gaps = append(gaps, snapshot.Gap{Area: "sockets", Reason: "unparsed-lines",
+				Args:   map[string]string{"lines": strconv.Itoa(n), "command": s.Command(), "first": fmt.Sprint(res.Problems[0])},
 				Detail: fmt.Sprintf("%d lines of %s output were not understood, the first: %v", n, s.Command(), res.Problems[0]),
 				Count:  n})
 		}
@@ -162,6 +165,7 @@ func Finish(snap *snapshot.Snapshot, euid int, steps []Step, opt source.Options)
 		for _, s := range steps {
 			if s.Owners {
 				snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: "not-root",
+					Args:   map[string]string{"command": s.Command(), "uid": strconv.Itoa(euid)},
 					Detail: fmt.Sprintf("%s ran as uid %d and shows only that user's processes; run openports as root to see every owner", s.Command(), euid)})
 			}
 		}

@@ -64,6 +64,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 			return nil, errors.Join(err, err2)
 		}
 		gaps = append(gaps, snapshot.Gap{Area: "owners", Reason: "lsof-failed",
+			Args:   map[string]string{"command": lsofStep.Command(), "error": err.Error()},
 			Detail: fmt.Sprintf("%s could not be used (%v); netstat -anv shows one process per socket, so other holders may be missing", lsofStep.Command(), err)})
 		source = "darwin/netstat"
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -19,15 +20,15 @@ import (
 
 // ownerFinder is the owner mapping one snapshot uses.
 type ownerFinder struct {
-	method string // snapshot.OwnerMethod
+	method snapshot.OwnerMethod
 	scan   func(wanted map[uint64]struct{}) (*fdscan.Result, error)
 	// used, when set, is the method the last scan used, which auto
 	// changes when it asks the iterator to complete a /proc scan.
-	used *string
+	used *snapshot.OwnerMethod
 }
 
 // methodUsed is the snapshot.OwnerMethod of the scans made.
-func (f ownerFinder) methodUsed() string {
+func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 	if f.used != nil && *f.used != "" {
 		return *f.used
 	}
@@ -48,7 +49,7 @@ const ebpfMinFiles = 8000
 // only when /proc refused some descriptor tables (see completeWithEBPF).
 func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
 	scanner := &fdscan.Scanner{ProcRoot: c.proc, LookupUser: users.LookupUser}
-	used := new(string)
+	used := new(snapshot.OwnerMethod)
 	blind := blindSpots{path: blindSpotsFile, bootID: filepath.Join(c.proc, "sys/kernel/random/boot_id")}
 	ebpfScan := func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
 		res, err := bpfowners.ScanWith(wanted, scanner)
@@ -96,7 +97,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 // iterator does not report either stays unknown, and is remembered in
 // blind so that the next run of this boot does not load it again for
 // nothing. A failed iterator scan leaves the /proc view, with its gaps.
-func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *string) *fdscan.Result {
+func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *snapshot.OwnerMethod) *fdscan.Result {
 	refused := hiddenProcesses(res)
 	if len(refused) == 0 {
 		return res

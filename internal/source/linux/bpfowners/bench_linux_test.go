@@ -2,6 +2,7 @@ package bpfowners
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -82,16 +83,29 @@ func BenchmarkScan(b *testing.B) {
 
 // BenchmarkLoad measures what Available costs the first time in a process,
 // which a one-shot run of openports pays once: parsing the embedded
-// object, the kernel's BTF, verification, loading and attaching.
+// object, making the maps, the relocations (from the cache, or derived from
+// the whole kernel BTF), verification, loading and attaching.
 func BenchmarkLoad(b *testing.B) {
 	requireBPF(b)
-	for b.Loop() {
-		it, err := loadIter()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := it.close(); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name  string
+		cache string
+	}{
+		{"cached", filepath.Join(b.TempDir(), "task_file.reloc")},
+		{"derived", ""},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			defer func(saved string) { relocCacheFile = saved }(relocCacheFile)
+			relocCacheFile = bc.cache
+			for b.Loop() {
+				it, err := loadIter()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := it.close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

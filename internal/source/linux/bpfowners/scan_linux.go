@@ -18,9 +18,6 @@ import (
 	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
-// Method is the snapshot.Snapshot.OwnerMethod of owners found by Scan.
-const Method = "ebpf-task-file"
-
 // programName is the iterator function in bpf/task_file.bpf.c.
 const programName = "task_file"
 
@@ -64,9 +61,13 @@ var loaded struct {
 type iterator struct {
 	mu     sync.Mutex
 	coll   *ebpf.Collection
+	prog   *ebpf.Program
 	link   *link.Iter
 	wanted *ebpf.Map
 	filter *ebpf.Variable
+	// relocCached tells whether the program was loaded with cached
+	// relocations (see loadProgram).
+	relocCached bool
 	// inMap mirrors the keys of the wanted map.
 	inMap map[uint64]struct{}
 	// capacity is max_entries of the wanted map: a larger wanted set
@@ -116,32 +117,75 @@ func loadIter() (*iterator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse embedded eBPF object: %w", err)
 	}
+	progSpec := spec.Programs[programName]
+	if progSpec == nil {
+		return nil, fmt.Errorf("embedded eBPF object lacks program %q", programName)
+	}
+	// cilium/ebpf makes the maps and variables; the program is loaded
+	// by loadTaskFile, from relocations derived once per kernel.
+	delete(spec.Programs, programName)
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
+		if memlockErr != nil {
+			return nil, fmt.Errorf("load eBPF task_file iterator's maps (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
+		}
+		return nil, fmt.Errorf("load eBPF task_file iterator's maps: %w", err)
+	}
+	it := &iterator{coll: coll, wanted: coll.Maps[wantedMap], filter: coll.Variables[filterVar], inMap: map[uint64]struct{}{}}
+	if it.wanted == nil || it.filter == nil {
+		coll.Close()
+		return nil, fmt.Errorf("embedded eBPF object lacks map %q or variable %q", wantedMap, filterVar)
+	}
+	it.capacity = int(it.wanted.MaxEntries())
+	it.prog, it.relocCached, err = loadProgram(progSpec, coll, relocCacheFile)
+	if err != nil {
+		coll.Close()
 		if memlockErr != nil {
 			return nil, fmt.Errorf("load eBPF task_file iterator (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
 		}
 		return nil, fmt.Errorf("load eBPF task_file iterator: %w", err)
 	}
-	it := &iterator{coll: coll, wanted: coll.Maps[wantedMap], filter: coll.Variables[filterVar], inMap: map[uint64]struct{}{}}
-	prog := coll.Programs[programName]
-	if prog == nil || it.wanted == nil || it.filter == nil {
-		coll.Close()
-		return nil, fmt.Errorf("embedded eBPF object lacks program %q, map %q or variable %q", programName, wantedMap, filterVar)
-	}
-	it.capacity = int(it.wanted.MaxEntries())
-	it.link, err = link.AttachIter(link.IterOptions{Program: prog})
+	it.link, err = link.AttachIter(link.IterOptions{Program: it.prog})
 	if err != nil {
+		it.prog.Close()
 		coll.Close()
 		return nil, fmt.Errorf("attach eBPF task_file iterator: %w", err)
 	}
 	return it, nil
 }
 
+// loadProgram loads the iterator program with the relocations cached in
+// cacheFile for this kernel and program (cached is true), or, when there
+// are none or the kernel refuses them, with relocations derived from the
+// whole kernel BTF, which are then cached.
+func loadProgram(spec *ebpf.ProgramSpec, coll *ebpf.Collection, cacheFile string) (prog *ebpf.Program, cached bool, err error) {
+	key, keyErr := kernelRelocKey(kernelBTF)
+	if keyErr == nil {
+		if r, ok := readRelocCache(cacheFile, key); ok {
+			if prog, err := loadTaskFile(spec, coll, r); err == nil {
+				return prog, true, nil
+			}
+		}
+	}
+	r, err := deriveRelocations(spec.Instructions)
+	if err != nil {
+		return nil, false, err
+	}
+	prog, err = loadTaskFile(spec, coll, r)
+	if err != nil {
+		return nil, false, err
+	}
+	if keyErr == nil {
+		writeRelocCache(cacheFile, key, r)
+	}
+	return prog, false, nil
+}
+
 // close releases the link, program and maps (the package keeps its
 // iterator for the life of the process; benchmarks load many).
 func (it *iterator) close() error {
 	lerr := it.link.Close()
+	it.prog.Close()
 	it.coll.Close()
 	if lerr != nil {
 		return fmt.Errorf("close eBPF iterator link: %w", lerr)

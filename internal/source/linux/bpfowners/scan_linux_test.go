@@ -28,6 +28,9 @@ import (
 const helperEnv = "BPFOWNERS_HELPER"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		relocCacheFile = "" // helpers leave no cache behind
+	}
 	switch os.Getenv(helperEnv) {
 	case "available":
 		if err := Available(); err != nil {
@@ -41,7 +44,18 @@ func TestMain(m *testing.M) {
 	case "complete":
 		os.Exit(helperComplete())
 	}
-	testenv.Main(m)
+	testenv.ServeRole()
+	// The tests keep the relocation cache in a directory of their own,
+	// not the host's.
+	dir, err := os.MkdirTemp("", "bpfowners-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	relocCacheFile = filepath.Join(dir, "task_file.reloc")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // helperListen listens on a loopback port, prints "PID INODE" and waits
@@ -107,6 +121,22 @@ func helperComplete() int {
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
 	return 0
+}
+
+// openSocket opens a socket closed at the end of t, and returns its
+// descriptor and inode.
+func openSocket(t *testing.T, domain, typ int) (int, uint64) {
+	t.Helper()
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fd, st.Ino
 }
 
 // requireBPF skips t when this run cannot use the iterator.
@@ -562,16 +592,8 @@ func TestKernelFilter(t *testing.T) {
 	// Three sockets to want, five more not to.
 	var inodes []uint64
 	for range 8 {
-		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			t.Fatal(err)
-		}
-		inodes = append(inodes, st.Ino)
+		_, ino := openSocket(t, unix.AF_INET6, unix.SOCK_DGRAM)
+		inodes = append(inodes, ino)
 	}
 	it, err := load()
 	if err != nil {
@@ -632,16 +654,8 @@ func TestScanConcurrent(t *testing.T) {
 	const n = 4
 	var inodes, fds [n]uint64
 	for i := range n {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			t.Fatal(err)
-		}
-		inodes[i], fds[i] = st.Ino, uint64(fd)
+		fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_STREAM)
+		inodes[i], fds[i] = ino, uint64(fd)
 	}
 	errs := make(chan error, n*10)
 	done := make(chan struct{})

@@ -321,6 +321,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "read-error",
+			Args:   map[string]string{"processes": strconv.Itoa(len(us)), "pid": strconv.Itoa(us[0].PID), "error": fmt.Sprint(us[0].Err)},
 			Detail: fmt.Sprintf("reading the descriptor tables of %d processes failed, first: pid %d: %v", len(us), us[0].PID, us[0].Err),
 			Count:  len(us),
 		})
@@ -329,6 +330,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "processes",
 			Reason: "vanished",
+			Args:   map[string]string{"processes": strconv.Itoa(len(us))},
 			Detail: fmt.Sprintf("%d processes exited before their descriptor tables could be read", len(us)),
 			Count:  len(us),
 		})
@@ -337,6 +339,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "vanished",
+			Args:   map[string]string{"processes": strconv.Itoa(r.Vanished)},
 			Detail: fmt.Sprintf("%d processes held a listed socket but exited or were replaced during the scan; they are not named", r.Vanished),
 			Count:  r.Vanished,
 		})
@@ -345,6 +348,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "changed",
+			Args:   map[string]string{"holdings": strconv.Itoa(r.Changed)},
 			Detail: fmt.Sprintf("%d holdings of a listed socket were closed or replaced during the scan; they are not named", r.Changed),
 			Count:  r.Changed,
 		})
@@ -353,6 +357,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "details",
+			Args:   map[string]string{"details": strconv.Itoa(len(details)), "first": details[0].Error()},
 			Detail: fmt.Sprintf("%d owner details (command line, executable, user) could not be read, first: %v", len(details), details[0]),
 			Count:  len(details),
 		})
@@ -361,6 +366,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "owners",
 			Reason: "truncated",
+			Args:   map[string]string{"files": strconv.Itoa(truncated), "limit": strconv.Itoa(maxFile)},
 			Detail: fmt.Sprintf("%d command lines or status files were longer than %d bytes and were cut", truncated, maxFile),
 			Count:  truncated,
 		})
@@ -369,6 +375,7 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 		out = append(out, snapshot.Gap{
 			Area:   "namespaces",
 			Reason: "permission",
+			Args:   map[string]string{"processes": strconv.Itoa(netnsErrs)},
 			Detail: fmt.Sprintf("the network namespace of %d processes could not be read", netnsErrs),
 			Count:  netnsErrs,
 		})

@@ -43,6 +43,7 @@ func (u Unavailable) Gap() snapshot.Gap {
 	return snapshot.Gap{
 		Area:   "sockets",
 		Reason: ReasonUnavailable,
+		Args:   map[string]string{"request": u.Request.String(), "error": fmt.Sprint(u.Err)},
 		Detail: fmt.Sprintf("the kernel has no sock_diag handler for %s (%v); such sockets were not listed", u.Request, u.Err),
 	}
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+
+	"github.com/openports/openports/internal/identity"
+	"github.com/openports/openports/internal/journal"
+	"github.com/openports/openports/internal/watch"
+	"github.com/openports/openports/internal/watchpolicy"
+)
+
+// policyEmitter returns the emit function of `watch --policy FILE`: only
+// sockets the policy does not allow, each kind once (internal/watchpolicy),
+// to the journal with priorities and fields when stdout is systemd's
+// journal stream, else as text or JSON lines. The first write error goes
+// to *werr. done closes the journal connection.
+func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.Event), done func(), err error) {
+	pol, err := loadPolicy(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	aopt, err := g.analysisOptions(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	host, _ := os.Hostname()
+	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
+	var jw *journal.Writer
+	if f, ok := g.stdout.(*os.File); ok && journal.StreamIsJournal(f) {
+		if jw, err = journal.Open(journal.SocketPath); err != nil {
+			jw = nil // fall back to lines on the stream, which reach the journal too
+		}
+	}
+	write := func(v watchpolicy.Violation) {
+		var err error
+		switch {
+		case jw != nil:
+			err = jw.Send(v.Message, v.Priority(), v.JournalFields())
+		case g.output == "json":
+			err = watchpolicy.WriteJSON(g.stdout, v)
+		default:
+			err = watchpolicy.WriteText(g.stdout, v)
+		}
+		if err != nil && *werr == nil {
+			*werr = err
+		}
+	}
+	emit = func(ev watch.Event) {
+		for _, v := range filter.Check(ev) {
+			write(v)
+		}
+	}
+	done = func() {
+		for _, v := range filter.Flush() {
+			write(v)
+		}
+		if jw != nil {
+			jw.Close()
+		}
+	}
+	return emit, done, nil
+}

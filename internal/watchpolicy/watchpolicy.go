@@ -1,0 +1,300 @@
+// Package watchpolicy makes `openports watch --policy FILE` quiet enough for
+// a log pipeline: of the sockets watch sees appear (or change owner), it
+// keeps only those the policy does not allow, and reports each kind of
+// violation once, keyed on what an administrator would write a rule for —
+// protocol, port (or "ephemeral" for the ephemeral range), exposure,
+// service/unit/program and user class — never on a PID, so that a program
+// that binds a fresh ephemeral port a thousand times is one event.
+//
+// Each socket goes through the same analysis and policy check as `openports
+// list --policy`: one socket becomes a one-row report (internal/analysis),
+// which internal/policy checks.
+package watchpolicy
+
+import (
+	"fmt"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/policy"
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/watch"
+)
+
+// EventName is the "event" of every Violation, beside watch's new, gone
+// and owner-changed.
+const EventName = "policy-violation"
+
+// User classes (Violation.UserClass).
+const (
+	UserRoot    = "root"    // uid 0
+	UserSystem  = "system"  // uid 1–999: daemons' accounts
+	UserRegular = "user"    // uid 1000 and up: people
+	UserUnknown = "unknown" // the owner could not be seen
+)
+
+// Violation is one socket the policy does not allow, as watch -o json
+// writes it (docs/watch.md, schema in docs/schema/watch-event.schema.json).
+type Violation struct {
+	Time time.Time `json:"time"`
+	// Event is always EventName.
+	Event string `json:"event"`
+	// Host and MachineID say which host it is, for a log pipeline
+	// gathering many.
+	Host      string `json:"host"`
+	MachineID string `json:"machine_id,omitempty"`
+	// Kind is the policy's: new, exposure or owner.
+	Kind     string `json:"kind"`
+	Proto    string `json:"proto"`
+	Address  string `json:"address"`
+	Port     uint16 `json:"port"`
+	Exposure string `json:"exposure"`
+	// Ephemeral says the port is in the host's ephemeral range; the key
+	// then says "ephemeral" instead of the port.
+	Ephemeral bool   `json:"ephemeral,omitempty"`
+	Service   string `json:"service,omitempty"`
+	// Program is the name of the socket's main process; Unit the systemd
+	// unit it runs in, when known.
+	Program   string `json:"program,omitempty"`
+	Unit      string `json:"unit,omitempty"`
+	User      string `json:"user,omitempty"`
+	UserClass string `json:"user_class"`
+	// PIDs are the processes holding the socket when it was seen, for
+	// investigation; they are not part of Key.
+	PIDs     []int  `json:"pids,omitempty"`
+	NetNS    uint64 `json:"netns,omitempty"`
+	Severity string `json:"severity"`
+	// Rule is the policy rule involved (FILE:LINE), "" for new.
+	Rule string `json:"rule,omitempty"`
+	// Key identifies the violation for de-duplication: an event with a
+	// key already reported in this run is not reported again.
+	Key string `json:"key"`
+	// Message is an English sentence for people.
+	Message string `json:"message"`
+}
+
+// Filter turns watch events into violations, each key once.
+type Filter struct {
+	policy    *policy.Policy
+	opt       analysis.Options
+	host      string
+	machineID string
+	seen      map[string]bool
+	// pending are new sockets whose owner was not seen yet, by inode:
+	// watch usually names it a moment later (owner-changed), and a
+	// violation keyed on "unknown program" would be noise.
+	pending map[uint64]watch.Event
+	// Suppressed counts events whose key was already reported.
+	Suppressed int
+}
+
+// ownerWait is how long a new socket without an owner waits for one.
+const ownerWait = 2 * time.Second
+
+// New returns a filter for p. opt is what `list` would analyse with (the
+// knowledge base names services); host and machineID are put on every
+// violation.
+func New(p *policy.Policy, opt analysis.Options, host, machineID string) *Filter {
+	opt.All = true // loopback sockets are compared too, as with list --policy
+	return &Filter{policy: p, opt: opt, host: host, machineID: machineID, seen: map[string]bool{}, pending: map[uint64]watch.Event{}}
+}
+
+// Check returns the violations among ev and the sockets that waited for
+// their owner long enough (see pending), each key once.
+func (f *Filter) Check(ev watch.Event) []Violation {
+	var out []Violation
+	for ino, p := range f.pending {
+		if ev.Time.Sub(p.Time) >= ownerWait {
+			delete(f.pending, ino)
+			out = f.appendCheck(out, p)
+		}
+	}
+	if p, ok := f.pending[ev.Inode]; ok && ev.Inode != 0 {
+		delete(f.pending, ev.Inode)
+		switch ev.Kind {
+		case watch.OwnerChanged:
+			// The owner it waited for.
+		case watch.Gone:
+			if len(ev.Owners) == 0 {
+				ev = p
+			} else {
+				p.Owners, p.OwnerState = ev.Owners, ev.OwnerState
+				ev = p
+			}
+			ev.Kind = watch.New
+		default:
+			out = f.appendCheck(out, p)
+		}
+	} else if ev.Kind == watch.New && len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone && ev.Inode != 0 {
+		f.pending[ev.Inode] = ev
+		return out
+	}
+	return f.appendCheck(out, ev)
+}
+
+// Flush returns the violations of the sockets still waiting for an owner,
+// at the end of a watch.
+func (f *Filter) Flush() []Violation {
+	var out []Violation
+	for ino, p := range f.pending {
+		delete(f.pending, ino)
+		out = f.appendCheck(out, p)
+	}
+	return out
+}
+
+func (f *Filter) appendCheck(out []Violation, ev watch.Event) []Violation {
+	if v, ok := f.check(ev); ok {
+		out = append(out, v)
+	}
+	return out
+}
+
+// check returns the violation ev is, or false when the policy allows the
+// socket, the event is not about a socket appearing or changing owner, or
+// its key was already reported.
+func (f *Filter) check(ev watch.Event) (Violation, bool) {
+	if ev.Kind != watch.New && ev.Kind != watch.OwnerChanged {
+		return Violation{}, false
+	}
+	rep := analysis.Build(f.snapshot(ev), f.opt)
+	if len(rep.Rows) != 1 {
+		return Violation{}, false
+	}
+	res := policy.Apply(f.policy, rep)
+	var pv *report.PolicyViolation
+	for i := range res.Violations {
+		if res.Violations[i].Kind != report.PolicyMissing {
+			pv = &res.Violations[i]
+			break
+		}
+	}
+	if pv == nil {
+		return Violation{}, false
+	}
+	row := rep.Rows[0]
+	v := Violation{
+		Time: ev.Time, Event: EventName, Host: f.host, MachineID: f.machineID,
+		Kind: pv.Kind, Proto: string(row.Proto), Address: row.Address, Port: row.Port, Exposure: string(row.Exposure),
+		Ephemeral: ev.Ephemeral, Service: row.Service, Program: pv.Process, User: userName(ev),
+		UserClass: userClass(ev), NetNS: ev.NetNS, Severity: row.Severity.String(), Rule: pv.Rule,
+	}
+	for _, o := range ev.Owners {
+		v.PIDs = append(v.PIDs, o.PID)
+		if v.Unit == "" {
+			v.Unit = unitOf(o.Cgroup)
+		}
+	}
+	v.Key = key(v)
+	if f.seen[v.Key] {
+		f.Suppressed++
+		return Violation{}, false
+	}
+	f.seen[v.Key] = true
+	v.Message = message(v)
+	return v, true
+}
+
+// snapshot is ev's socket as a one-socket snapshot of this host.
+func (f *Filter) snapshot(ev watch.Event) *snapshot.Snapshot {
+	state := ev.State
+	if state == "" {
+		state = snapshot.Listen
+		if ev.Proto != snapshot.TCP && ev.Proto != snapshot.SCTP {
+			state = snapshot.Unconnected
+		}
+	}
+	return &snapshot.Snapshot{
+		Schema: snapshot.SchemaVersion, Host: f.host, OS: runtime.GOOS, Taken: ev.Time, Source: "watch",
+		Sockets: []snapshot.Socket{{
+			Proto: ev.Proto, Local: ev.Local, State: state, Inode: ev.Inode, Cookie: ev.Cookie,
+			UID: ev.UID, User: ev.User, NetNS: ev.NetNS, Owners: ev.Owners, OwnerState: ev.OwnerState,
+			OwnerReason: ev.OwnerReason,
+		}},
+	}
+}
+
+// key is what identifies a violation: never a PID, and the ephemeral
+// range as one port.
+func key(v Violation) string {
+	port := strconv.Itoa(int(v.Port))
+	if v.Ephemeral {
+		port = "ephemeral"
+	}
+	who := v.Service
+	if who == "" {
+		who = v.Unit
+	}
+	if who == "" {
+		who = v.Program
+	}
+	return strings.Join([]string{v.Kind, v.Proto, port, v.Exposure, who, v.UserClass}, "/")
+}
+
+func message(v Violation) string {
+	port := strconv.Itoa(int(v.Port))
+	if v.Ephemeral {
+		port += " (ephemeral range)"
+	}
+	who := v.Program
+	if who == "" {
+		who = "an unknown process"
+	}
+	switch v.Kind {
+	case report.PolicyExposure:
+		return fmt.Sprintf("%s port %s on %s (%s) held by %s: the policy allows it with another exposure (%s)", v.Proto, port, v.Address, v.Exposure, who, v.Rule)
+	case report.PolicyOwner:
+		return fmt.Sprintf("%s port %s on %s (%s) held by %s: the policy allows it for another owner (%s)", v.Proto, port, v.Address, v.Exposure, who, v.Rule)
+	}
+	return fmt.Sprintf("%s port %s on %s (%s) held by %s: not in the policy", v.Proto, port, v.Address, v.Exposure, who)
+}
+
+// userClass classes the socket's owner (its main process, else the
+// socket's uid).
+func userClass(ev watch.Event) string {
+	var uid *uint32
+	for _, o := range ev.Owners {
+		if o.UID != nil {
+			uid = o.UID
+			break
+		}
+	}
+	if uid == nil {
+		uid = ev.UID
+	}
+	switch {
+	case uid == nil:
+		return UserUnknown
+	case *uid == 0:
+		return UserRoot
+	case *uid < 1000:
+		return UserSystem
+	}
+	return UserRegular
+}
+
+func userName(ev watch.Event) string {
+	for _, o := range ev.Owners {
+		if o.User != "" {
+			return o.User
+		}
+	}
+	return ev.User
+}
+
+// unitOf is the systemd unit of a cgroup path ("/system.slice/ssh.service"
+// → "ssh.service"), "" when it is not in one.
+func unitOf(cgroup string) string {
+	base := path.Base(cgroup)
+	for _, suffix := range []string{".service", ".socket", ".scope"} {
+		if strings.HasSuffix(base, suffix) {
+			return base
+		}
+	}
+	return ""
+}
