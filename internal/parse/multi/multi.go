@@ -390,6 +390,15 @@ func toolOf(cmd string) string {
 
 // headerFamily names the tool whose header or section title line is, or "".
 func headerFamily(line string) string {
+	// Most lines are rows: their first word rules them out without
+	// splitting the line.
+	switch first, _ := parse.NextField(line); first {
+	case "Proto", "Active", "Aktive", "Registered", "Tcpcb", "Socket", "Address", "PCB", "Netid", "State", "COMMAND", "USER":
+	default:
+		if !strings.HasPrefix(first, "p") {
+			return ""
+		}
+	}
 	f := strings.Fields(line)
 	if len(f) == 1 && len(f[0]) > 1 && f[0][0] == 'p' && parse.IsDigits(f[0][1:]) {
 		return "lsof" // an lsof -F process record starts a part
@@ -564,7 +573,9 @@ func lineRuns(src *source, c chunk) []chunk {
 			return true
 		}
 		f := Family(p.Format())
-		if family == "" {
+		if family == "" || i == cur.first {
+			// The run's first line names its tool, whatever the
+			// command hinted: a run is never empty.
 			family = f
 			return true
 		}

@@ -114,13 +114,16 @@ func (pre *prescanner) line(l string) {
 	if strings.Contains(l, "users:(") {
 		in.hasUsers = true
 	}
-	f := strings.Fields(l)
-	if len(f) > 0 && tcpOnlyStates[f[0]] {
+	// The first and fourth fields, without splitting every line.
+	first, rest := parse.NextField(l)
+	if tcpOnlyStates[first] {
 		in.noNetidProto = snapshot.TCP
 	}
-	if len(f) > 0 && f[0] == "UNCONN" {
+	if first == "UNCONN" {
 		pre.sawUnconn = true
-		if len(f) > 3 && protocolPort(f[3]) {
+		_, rest = parse.NextField(rest)
+		_, rest = parse.NextField(rest)
+		if fourth, _ := parse.NextField(rest); fourth != "" && protocolPort(fourth) {
 			pre.sawRaw = true
 		}
 	}
