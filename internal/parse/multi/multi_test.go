@@ -266,15 +266,28 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestLargeInput: an input larger than the spool keeps in memory is read
-// back from its temporary file at every part's offsets: the seed repeated
+// TestLargeInput: an input larger than the spool keeps in memory (lowered
+// here) is read back from its temporary file at every part's offsets, or
+// kept in memory when there is no temporary directory: the seed repeated
 // past the limit parses as the seed does, copy after copy.
 func TestLargeInput(t *testing.T) {
+	defer func(n int) { spoolMemory = n }(spoolMemory)
+	spoolMemory = 4 << 10
+	for _, tmp := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		// The second has no directory: the spool stays in memory.
+		t.Run(filepath.Base(tmp), func(t *testing.T) {
+			t.Setenv("TMPDIR", tmp)
+			testLargeInput(t)
+		})
+	}
+}
+
+func testLargeInput(t *testing.T) {
 	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	copies := spoolMemory/len(seed) + 2
+	copies := max(spoolMemory, 2*spoolBlock)/len(seed) + 2 // past a block of the file, too
 	in, err := Parse(strings.NewReader(strings.Repeat(string(seed), copies)), "in", Options{})
 	if err != nil {
 		t.Fatal(err)

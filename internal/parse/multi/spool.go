@@ -15,7 +15,7 @@ import (
 // spoolMemory is how much of an input a spool keeps in memory before it
 // moves to a temporary file: a large input (a million connections, a
 // damaged file of random bytes) is read as a stream and never held whole.
-const spoolMemory = 4 << 20
+var spoolMemory = 4 << 20 // a variable for tests
 
 // spool keeps the bytes of an input as it is read once, so that each part
 // can be read again from its own offsets (detection, the split into runs
@@ -24,7 +24,9 @@ const spoolMemory = 4 << 20
 type spool struct {
 	mem  []byte
 	file *os.File // the bytes once past spoolMemory; removed on creation
-	size int64
+	// noFile is set when no temporary file could be made.
+	noFile bool
+	size   int64
 	// block is the file's bytes from blockAt: parts made of many short
 	// runs are read a line at a time, which must not cost a system call
 	// each.
@@ -36,19 +38,21 @@ type spool struct {
 const spoolBlock = 256 << 10
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.file == nil && len(s.mem)+len(p) > spoolMemory {
-		f, err := os.CreateTemp("", "openports-analyze-*")
-		if err != nil {
-			return 0, err
+	if s.file == nil && !s.noFile && len(s.mem)+len(p) > spoolMemory {
+		// Without a writable temporary directory the input stays in
+		// memory, as it would have to for any reading twice.
+		if f, err := os.CreateTemp("", "openports-analyze-*"); err != nil {
+			s.noFile = true
+		} else {
+			// Removed at once: the open file lives until Close, and
+			// nothing is left behind if the process is killed.
+			os.Remove(f.Name())
+			if _, err := f.Write(s.mem); err != nil {
+				f.Close()
+				return 0, err
+			}
+			s.file, s.mem = f, nil
 		}
-		// Removed at once: the open file lives until Close, and nothing
-		// is left behind if the process is killed.
-		os.Remove(f.Name())
-		if _, err := f.Write(s.mem); err != nil {
-			f.Close()
-			return 0, err
-		}
-		s.file, s.mem = f, nil
 	}
 	if s.file != nil {
 		n, err := s.file.Write(p)
