@@ -21,6 +21,7 @@ package multi
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -141,6 +142,9 @@ type Options struct {
 	// leave connected sockets out as they read; Result.Connected counts
 	// them.
 	ListeningOnly bool
+	// Context, once done (Ctrl-C, SIGTERM), stops the parse between
+	// reads with its error; nil never stops.
+	Context context.Context
 }
 
 // Segment is one part of an input, in one format.
@@ -192,13 +196,22 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	src := &source{listeningOnly: opt.ListeningOnly}
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// The parts are read back from the spool, not from r: the spool
+	// stops them once ctx is done.
+	src := &source{listeningOnly: opt.ListeningOnly, spool: spool{ctx: ctx}}
 	defer src.Close()
 	in := &Input{Name: name}
 	k := newChunker()
 	var used int64 // where the lines that are used end
 	err := eachLine(io.TeeReader(r, &src.spool), func(line string, off, size int64, nl bool) bool {
 		i := in.Lines
+		if i%4096 == 0 && ctx.Err() != nil {
+			return false // reported below
+		}
 		in.Lines++
 		if !nl && strings.TrimSpace(line) != "" {
 			// The input ends inside its last line: whatever it says
@@ -219,6 +232,9 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		lines-- // the cut last line
 	}
 	for _, c := range k.end(lines, used) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
 		if c.boundary {
 			in.Boundaries++
 			continue
@@ -236,6 +252,10 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 				in.MoreProblems += s.Result.MoreProblems
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		// A part cut short by ctx is no result.
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
 	return in, nil

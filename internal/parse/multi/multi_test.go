@@ -1,7 +1,10 @@
 package multi
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,5 +334,40 @@ func TestLongLine(t *testing.T) {
 	}
 	if n := len(in.Segments[0].Result.Snapshot.Sockets); n != 3 {
 		t.Errorf("first part: %d sockets, want 3", n)
+	}
+}
+
+// cancelAtEOF cancels its context when the input is read to its end.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestCancel: a cancelled context (Ctrl-C) stops the parse with its error,
+// whether it comes before the input is read or while its parts are parsed
+// from the spool; no partial result comes back.
+func TestCancel(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, cancel := context.WithCancel(context.Background())
+	cancel()
+	if in, err := Parse(strings.NewReader(string(seed)), "in", Options{Context: before}); !errors.Is(err, context.Canceled) || in != nil {
+		t.Errorf("cancelled before: %v, %v; want context.Canceled and no input", in, err)
+	}
+	during, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := cancelAtEOF{strings.NewReader(string(seed)), cancel}
+	if in, err := Parse(r, "in", Options{Context: during}); !errors.Is(err, context.Canceled) || in != nil {
+		t.Errorf("cancelled after reading: %v, %v; want context.Canceled and no input", in, err)
 	}
 }

@@ -3,6 +3,7 @@ package multi
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ var spoolMemory = 4 << 20 // a variable for tests
 // of different tools, parsers that look at a part twice) without holding
 // a large input in memory.
 type spool struct {
+	ctx  context.Context // a done ctx fails every read
 	mem  []byte
 	file *os.File // the bytes once past spoolMemory; removed on creation
 	// noFile is set when no temporary file could be made.
@@ -65,6 +67,9 @@ func (s *spool) Write(p []byte) (int, error) {
 }
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
 	if s.file == nil {
 		return bytes.NewReader(s.mem).ReadAt(p, off)
 	}
