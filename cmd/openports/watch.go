@@ -136,7 +136,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if o.policy != "" {
 		var done func()
 		var err error
-		if emit, done, err = policyEmitter(g, o.policy, &werr); err != nil {
+		if emit, done, err = policyEmitter(g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		defer done()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/journal"
@@ -14,7 +15,10 @@ import (
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
 // to *werr. done closes the journal connection.
-func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.Event), done func(), err error) {
+//
+// interval is watch's poll interval: a new socket without an owner waits
+// as long as watch looks for it again.
+func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), done func(), err error) {
 	pol, err := loadPolicy(file)
 	if err != nil {
 		return nil, nil, err
@@ -25,6 +29,7 @@ func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.
 	}
 	host, _ := os.Hostname()
 	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
+	filter.OwnerWait = watch.OwnerWait(interval)
 	var jw *journal.Writer
 	if f, ok := g.stdout.(*os.File); ok && journal.StreamIsJournal(f) {
 		if jw, err = journal.Open(journal.SocketPath); err != nil {

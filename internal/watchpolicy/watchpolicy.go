@@ -89,19 +89,20 @@ type Filter struct {
 	// watch usually names it a moment later (owner-changed), and a
 	// violation keyed on "unknown program" would be noise.
 	pending map[uint64]watch.Event
+	// OwnerWait is how long a new socket without an owner waits for one:
+	// as long as watch keeps looking (watch.OwnerWait of its interval).
+	OwnerWait time.Duration
 	// Suppressed counts events whose key was already reported.
 	Suppressed int
 }
-
-// ownerWait is how long a new socket without an owner waits for one.
-const ownerWait = 2 * time.Second
 
 // New returns a filter for p. opt is what `list` would analyse with (the
 // knowledge base names services); host and machineID are put on every
 // violation.
 func New(p *policy.Policy, opt analysis.Options, host, machineID string) *Filter {
 	opt.All = true // loopback sockets are compared too, as with list --policy
-	return &Filter{policy: p, opt: opt, host: host, machineID: machineID, seen: map[string]bool{}, pending: map[uint64]watch.Event{}}
+	return &Filter{policy: p, opt: opt, host: host, machineID: machineID, seen: map[string]bool{}, pending: map[uint64]watch.Event{},
+		OwnerWait: watch.OwnerWait(watch.DefaultInterval)}
 }
 
 // Check returns the violations among ev and the sockets that waited for
@@ -109,7 +110,7 @@ func New(p *policy.Policy, opt analysis.Options, host, machineID string) *Filter
 func (f *Filter) Check(ev watch.Event) []Violation {
 	var out []Violation
 	for ino, p := range f.pending {
-		if ev.Time.Sub(p.Time) >= ownerWait {
+		if ev.Time.Sub(p.Time) >= f.OwnerWait {
 			delete(f.pending, ino)
 			out = f.appendCheck(out, p)
 		}
