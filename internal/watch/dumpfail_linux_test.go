@@ -142,4 +142,3 @@ func TestPollDumpFails(t *testing.T) {
 		})
 	}
 }
-
