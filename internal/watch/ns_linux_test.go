@@ -42,6 +42,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if os.Getenv(handoffEnv) == "1" {
+		if err := handoff(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(watchRoleEnv) == "1" {
 		if err := watchRole(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
