@@ -1,10 +1,8 @@
 package watch
 
 import (
-	"context"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,41 +73,9 @@ func TestPollDumpFails(t *testing.T) {
 			if tt.proc != nil {
 				in.Proc = tt.proc
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var mu sync.Mutex
-			var events []Event
-			ready := make(chan struct{})
-			done := make(chan error, 1)
-			var sum Summary
-			go func() {
-				var err error
-				sum, err = Run(ctx, Options{Mode: ModePoll, NetNSPath: env.NetNSPath(), Interval: 20 * time.Millisecond,
-					RescanEvery: -1, Inputs: in, Ready: func() { failing.Store(true); close(ready) }}, func(ev Event) {
-					mu.Lock()
-					events = append(events, ev)
-					mu.Unlock()
-				})
-				done <- err
-			}()
-			select {
-			case <-ready:
-			case err := <-done:
-				t.Fatalf("watch ended before it was ready: %v", err)
-			case <-time.After(30 * time.Second):
-				t.Fatal("watch not ready after 30 s")
-			}
+			w := startWatch(t, Options{Mode: ModePoll, NetNSPath: env.NetNSPath(), Interval: 20 * time.Millisecond,
+				RescanEvery: -1, Inputs: in, Ready: func() { failing.Store(true) }})
 			after := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
-			seen := func(ino uint64, k Kind) bool {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, ev := range events {
-					if ev.Inode == ino && ev.Kind == k {
-						return true
-					}
-				}
-				return false
-			}
 			// Until the new listener is reported, or for some fifteen
 			// polls when it cannot be.
 			wait := 300 * time.Millisecond
@@ -117,20 +83,17 @@ func TestPollDumpFails(t *testing.T) {
 				wait = 5 * time.Second
 			}
 			for deadline := time.Now().Add(wait); time.Now().Before(deadline); {
-				if tt.wantNew && seen(after.Inode, New) {
+				if tt.wantNew && w.Find(after.Inode, New) != nil {
 					break
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
+			sum := w.Stop(t)
+			if w.Find(before.Inode, Gone) != nil {
+				t.Errorf("the listener that stayed was reported gone after the dumps failed: %+v", w.Events())
 			}
-			if seen(before.Inode, Gone) {
-				t.Errorf("the listener that stayed was reported gone after the dumps failed: %+v", events)
-			}
-			if got := seen(after.Inode, New); got != tt.wantNew {
-				t.Errorf("new listener reported: %v, want %v (events %+v)", got, tt.wantNew, events)
+			if got := w.Find(after.Inode, New) != nil; got != tt.wantNew {
+				t.Errorf("new listener reported: %v, want %v (events %+v)", got, tt.wantNew, w.Events())
 			}
 			var found bool
 			for msg := range sum.Errors {

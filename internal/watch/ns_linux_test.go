@@ -81,22 +81,12 @@ func shortLived() error {
 			return err
 		}
 	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, port, err := listenTCP(testenv.MainAddr4)
 	if err != nil {
-		return fmt.Errorf("socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: testenv.MainAddr4.As4()}); err != nil {
-		return fmt.Errorf("bind: %w", err)
-	}
-	if err := unix.Listen(fd, 1); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return fmt.Errorf("getsockname: %w", err)
+		return err
 	}
 	time.Sleep(20 * time.Millisecond)
-	fmt.Printf("tcp %d %d\n", os.Getpid(), sa.(*unix.SockaddrInet4).Port)
+	fmt.Printf("tcp %d %d\n", os.Getpid(), port)
 	return unix.Close(fd)
 }
 

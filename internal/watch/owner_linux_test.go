@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,19 +33,9 @@ func handoff() error {
 	if err != nil {
 		return fmt.Errorf("socketpair: %w", err)
 	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, port, err := listenTCP(testenv.MainAddr4)
 	if err != nil {
-		return fmt.Errorf("socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: testenv.MainAddr4.As4()}); err != nil {
-		return fmt.Errorf("bind: %w", err)
-	}
-	if err := unix.Listen(fd, 1); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return fmt.Errorf("getsockname: %w", err)
+		return err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -58,7 +47,7 @@ func handoff() error {
 	if err := unix.Close(fd); err != nil {
 		return err
 	}
-	fmt.Printf("listen %d %d\n", sa.(*unix.SockaddrInet4).Port, st.Ino)
+	fmt.Printf("listen %d %d\n", port, st.Ino)
 	time.Sleep(handoffHold)
 	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := unix.Recvmsg(pair[1], buf, oob, 0)
@@ -89,28 +78,7 @@ func TestOwnerFoundLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var events []Event
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Options{Mode: ModePoll, NetNSPath: env.NetNSPath(), Interval: handoffHold / 2, RescanEvery: -1,
-			Ready: func() { close(ready) }}, func(ev Event) {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		})
-		done <- err
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("watch ended before it was ready: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("watch not ready after 30 s")
-	}
+	w := startWatch(t, Options{Mode: ModePoll, NetNSPath: env.NetNSPath(), Interval: handoffHold / 2, RescanEvery: -1})
 	cmd := env.NS.Command(context.Background(), exe)
 	cmd.Env = append(os.Environ(), handoffEnv+"=1")
 	stdin, err := cmd.StdinPipe()
@@ -141,41 +109,23 @@ func TestOwnerFoundLater(t *testing.T) {
 	if !lines.Scan() || lines.Text() != "received" {
 		t.Fatalf("helper did not take the listener back: %q %v", lines.Text(), lines.Err())
 	}
-	find := func() (newEv, changed *Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		for i := range events {
-			if events[i].Inode != inode {
-				continue
-			}
-			switch events[i].Kind {
-			case New:
-				newEv = &events[i]
-			case OwnerChanged:
-				changed = &events[i]
-			}
-		}
-		return newEv, changed
-	}
 	// The retries, within OwnerRetries polls of the first sighting.
 	var newEv, changed *Event
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if newEv, changed = find(); changed != nil || (newEv != nil && len(newEv.Owners) > 0) {
+		newEv, changed = w.Find(inode, New), w.Find(inode, OwnerChanged)
+		if changed != nil || (newEv != nil && len(newEv.Owners) > 0) {
 			break
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	w.Stop(t)
 	local := netip.AddrPortFrom(testenv.MainAddr4, port)
 	switch {
 	case newEv == nil:
-		t.Fatalf("listener %v (inode %d) never reported new: %+v", local, inode, events)
+		t.Fatalf("listener %v (inode %d) never reported new: %+v", local, inode, w.Events())
 	case len(newEv.Owners) > 0:
 		t.Skipf("the first poll to see %v came after the hand-off (a loaded machine): nothing to look for again", local)
 	case changed == nil:
-		t.Fatalf("new %v without owner (%s), and no owner-changed once the helper held it: %+v", local, newEv.OwnerReason, events)
+		t.Fatalf("new %v without owner (%s), and no owner-changed once the helper held it: %+v", local, newEv.OwnerReason, w.Events())
 	}
 	if len(changed.Owners) != 1 || changed.Owners[0].PID != cmd.Process.Pid || changed.SeenBy != SeenPoll {
 		t.Errorf("owner-changed %+v: want the helper (PID %d), seen by a poll", changed, cmd.Process.Pid)
