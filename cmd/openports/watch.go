@@ -135,10 +135,11 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 			werr = err
 		}
 	}
+	var afterPoll func(time.Time)
 	if o.policy != "" {
 		var done func()
 		var err error
-		if emit, done, err = policyEmitter(g, o.policy, interval, &werr); err != nil {
+		if emit, afterPoll, done, err = policyEmitter(g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		defer done()
@@ -149,7 +150,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns}, emit)
+	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns, AfterPoll: afterPoll}, emit)
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

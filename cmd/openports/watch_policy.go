@@ -14,18 +14,19 @@ import (
 // sockets the policy does not allow, each kind once (internal/watchpolicy),
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
-// to *werr. done closes the journal connection.
+// to *werr. afterPoll reports the sockets that waited long enough for an
+// owner (watch.Options.AfterPoll); done closes the journal connection.
 //
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
-func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), done func(), err error) {
+func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
 	pol, err := loadPolicy(file)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	aopt, err := g.analysisOptions(true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	host, _ := os.Hostname()
 	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
@@ -55,6 +56,11 @@ func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *
 			write(v)
 		}
 	}
+	afterPoll = func(now time.Time) {
+		for _, v := range filter.Expire(now) {
+			write(v)
+		}
+	}
 	done = func() {
 		for _, v := range filter.Flush() {
 			write(v)
@@ -63,5 +69,5 @@ func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *
 			jw.Close()
 		}
 	}
-	return emit, done, nil
+	return emit, afterPoll, done, nil
 }

@@ -73,8 +73,9 @@ func TestPollDumpFails(t *testing.T) {
 			if tt.proc != nil {
 				in.Proc = tt.proc
 			}
+			var afterPolls atomic.Int32
 			w := startWatch(t, Options{Mode: ModePoll, NetNSPath: env.NetNSPath(), Interval: 20 * time.Millisecond,
-				RescanEvery: -1, Inputs: in, Ready: func() { failing.Store(true) }})
+				RescanEvery: -1, Inputs: in, Ready: func() { failing.Store(true) }, AfterPoll: func(time.Time) { afterPolls.Add(1) }})
 			after := env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, 0)})
 			// Until the new listener is reported, or for some fifteen
 			// polls when it cannot be.
@@ -101,6 +102,9 @@ func TestPollDumpFails(t *testing.T) {
 			}
 			if !found || sum.Polls < 2 {
 				t.Errorf("summary %+v: want errors naming %q after several polls", sum, tt.wantFail)
+			}
+			if n := int(afterPolls.Load()); n != sum.Polls {
+				t.Errorf("AfterPoll called %d times in %d polls", n, sum.Polls)
 			}
 		})
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// programs attached, notices subscribed, the first poll taken):
 	// every socket from then on is watched.
 	Ready func()
+	// AfterPoll, when set, is called after every poll (with its end),
+	// from the goroutine that emits events: for a consumer that holds
+	// events back for a while (watch --policy waiting for an owner).
+	AfterPoll func(now time.Time)
 	// Inputs are the collection core's inputs the polls read through
 	// (sock_diag, /proc/net); nil fields are the real ones. Tests give
 	// fakes to make dumps fail.
@@ -304,6 +308,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		t.PollNamespaces(start, time.Now(), socks, polled, owners)
 		if opt.RescanEvery > 0 && polls%opt.RescanEvery == 0 {
 			t.Rescan(time.Now(), owners)
+		}
+		if opt.AfterPoll != nil {
+			opt.AfterPoll(time.Now())
 		}
 	}
 }

@@ -108,13 +108,7 @@ func New(p *policy.Policy, opt analysis.Options, host, machineID string) *Filter
 // Check returns the violations among ev and the sockets that waited for
 // their owner long enough (see pending), each key once.
 func (f *Filter) Check(ev watch.Event) []Violation {
-	var out []Violation
-	for ino, p := range f.pending {
-		if ev.Time.Sub(p.Time) >= f.OwnerWait {
-			delete(f.pending, ino)
-			out = f.appendCheck(out, p)
-		}
-	}
+	out := f.Expire(ev.Time)
 	if p, ok := f.pending[ev.Inode]; ok && ev.Inode != 0 {
 		delete(f.pending, ev.Inode)
 		switch ev.Kind {
@@ -136,6 +130,21 @@ func (f *Filter) Check(ev watch.Event) []Violation {
 		return out
 	}
 	return f.appendCheck(out, ev)
+}
+
+// Expire returns the violations of the sockets that waited for their
+// owner OwnerWait or longer by now. watch calls it after every poll, so
+// that on a quiet host such a socket is not held back until the next
+// event.
+func (f *Filter) Expire(now time.Time) []Violation {
+	var out []Violation
+	for ino, p := range f.pending {
+		if now.Sub(p.Time) >= f.OwnerWait {
+			delete(f.pending, ino)
+			out = f.appendCheck(out, p)
+		}
+	}
+	return out
 }
 
 // Flush returns the violations of the sockets still waiting for an owner,

@@ -150,3 +150,29 @@ func TestFilterWaitsForOwnerRetries(t *testing.T) {
 		t.Errorf("violations %+v: want one, naming redis-server", got)
 	}
 }
+
+// TestFilterExpire: a socket whose owner never shows up is reported once
+// it has waited OwnerWait, at the poll after that (watch calls Expire),
+// not held back until another event or the end of the watch.
+func TestFilterExpire(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(pol, analysis.Options{}, "web1", "")
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	ev := watch.Event{Time: t0, Kind: watch.New, Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:6379"), Inode: 9, UID: uidp(105), OwnerState: "unknown"}
+	if got := f.Check(ev); len(got) != 0 {
+		t.Fatalf("reported before its owner was waited for: %+v", got)
+	}
+	if got := f.Expire(t0.Add(f.OwnerWait - time.Millisecond)); len(got) != 0 {
+		t.Errorf("reported before OwnerWait: %+v", got)
+	}
+	got := f.Expire(t0.Add(f.OwnerWait))
+	if len(got) != 1 || got[0].Port != 6379 || got[0].Program != "" || got[0].UserClass != UserSystem {
+		t.Errorf("at OwnerWait: %+v, want the socket, without a program, user class system", got)
+	}
+	if again := f.Flush(); len(again) != 0 {
+		t.Errorf("reported again at the end: %+v", again)
+	}
+}
