@@ -35,7 +35,8 @@ type Policy struct {
 }
 
 // Rule allows one protocol and port range with an exposure, optionally
-// only for some processes and users.
+// only for some processes and users, or only as a port published by DNAT
+// to some containers.
 type Rule struct {
 	// Line and Column are where the rule starts in the file (1-based).
 	Line, Column int
@@ -51,6 +52,11 @@ type Rule struct {
 	// Processes and Users allowed; empty for any.
 	Processes []string
 	Users     []string
+	// Published allows the port only as published by a DNAT rule (or a
+	// user-mode forwarder) for a container; Containers, when given, only
+	// to these containers or pods (by name: "web", "default/nginx").
+	Published  bool
+	Containers []string
 	// Service is the service label, for people.
 	Service string
 	// Comment is free text.
@@ -193,6 +199,13 @@ func parseRule(file string, n *yaml.Node) (Rule, error) {
 			r.Processes, err = strList(file, v)
 		case "user":
 			r.Users, err = strList(file, v)
+		case "container":
+			r.Containers, err = strList(file, v)
+		case "published":
+			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+				err = errAt(file, v, "published must be true or false")
+			}
+			r.Published = v.Value == "true"
 		case "service":
 			r.Service, err = str(file, v)
 		case "comment":
@@ -203,7 +216,7 @@ func parseRule(file string, n *yaml.Node) (Rule, error) {
 			}
 			r.Optional = v.Value == "true"
 		default:
-			err = errAt(file, k, "unknown key %q (want proto, port, exposure, address, process, user, service, comment, optional)", k.Value)
+			err = errAt(file, k, "unknown key %q (want proto, port, exposure, address, process, user, published, container, service, comment, optional)", k.Value)
 		}
 		if err != nil {
 			return r, err

@@ -190,6 +190,16 @@ type Container struct {
 	StateFile string `json:"state_file,omitempty"`
 }
 
+// Key is the container's name as a policy or a comparison of snapshots
+// keeps it: "web", or "NAMESPACE/NAME" for a pod; "" when the engine's
+// state files gave no name (the ID alone changes when it is recreated).
+func (c *Container) Key() string {
+	if c.PodName != "" {
+		return c.PodNamespace + "/" + c.PodName
+	}
+	return c.Name
+}
+
 // Published is a port the host publishes by destination NAT (Docker,
 // Podman, kube-proxy): packets to Address:Port..PortLast are rewritten to
 // Target. No socket on the host need exist, and INPUT filter rules (ufw,

@@ -40,15 +40,21 @@ const (
 // rules real.
 func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	t.Helper()
+	env, web, client := dockerHostWithoutRules(t)
+	loadDockerRules(t, env, client)
+	return env, web
+}
+
+// dockerHostWithoutRules is dockerHost before Docker writes its nat rules:
+// the container listens, nothing is published yet. It returns the client
+// namespace for loadDockerRules.
+func dockerHostWithoutRules(t *testing.T) (*testenv.Env, *testenv.Listener, *testenv.NS) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: cgroups, iptables and a tmpfs over /var/lib in a private mount namespace")
 	}
 	if _, err := exec.LookPath("iptables-nft-restore"); err != nil {
 		t.Skip("iptables-nft-restore not installed (Debian package iptables: scripts/test-deps.sh)")
-	}
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
 	}
 	env := testenv.New(t)
 	if env.Mode != testenv.ModeRoot {
@@ -62,7 +68,18 @@ func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	client := env.AddPeer(t, "op-cli0", "op-cli1", pfx("198.51.100.1/24"), pfx("198.51.100.2/24"))
 
 	web := dockerContainer(t, env, ap("192.0.2.2:80"))
+	return env, web, client
+}
 
+// loadDockerRules loads Docker's nat rules for "-p 8080:80" into env's
+// test namespace and proves them real by a connection from client
+// through the published port.
+func loadDockerRules(t *testing.T, env *testenv.Env, client *testenv.NS) {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rules, err := os.ReadFile(filepath.Join(root, "internal/source/linux/natrules/testdata/docker-iptables.rules"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +94,6 @@ func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	if err := client.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/198.51.100.1/8080").Run(); err != nil {
 		t.Fatalf("the published port does not reach the container: %v", err)
 	}
-	return env, web
 }
 
 // dockerContainer makes the peer namespace a Docker container: a listener
@@ -409,4 +425,98 @@ func TestRealDockerEngine(t *testing.T) {
 	if row == nil || !strings.Contains(row.Published.Container, name) {
 		t.Errorf("no published row for 127.0.0.1:18080 naming container %s: %+v", name, row)
 	}
+}
+
+// pairEnv names a directory to which TestDockerPublishedDiffAndPolicy
+// writes its before and after snapshots (the fixtures of internal/diff and
+// internal/policy).
+const pairEnv = "OPENPORTS_RECORD_DOCKER_PAIR"
+
+// TestDockerPublishedDiffAndPolicy: a port that only a DNAT rule
+// publishes (no host socket) is a change for diff, a rule for baseline,
+// and a violation for --policy when the policy lacks it.
+func TestDockerPublishedDiffAndPolicy(t *testing.T) {
+	bin := openports(t)
+	env, _, client := dockerHostWithoutRules(t)
+	dir := t.TempDir()
+	before, after := filepath.Join(dir, "docker-before.snapshot.json"), filepath.Join(dir, "docker-after.snapshot.json")
+	recordSnapshot(t, env, bin, before)
+	policyBefore := filepath.Join(dir, "before.yaml")
+	run(t, env.NS, bin, "baseline", "--write", policyBefore)
+
+	loadDockerRules(t, env, client)
+	recordSnapshot(t, env, bin, after)
+	if out := os.Getenv(pairEnv); out != "" {
+		for _, f := range []string{before, after} {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(out, filepath.Base(f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("diff shows the newly published port", func(t *testing.T) {
+		r := run(t, nil, bin, "diff", before, after, "-o", "json")
+		if r.code != int(report.ExitFindings) {
+			t.Errorf("diff exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		var res struct {
+			Changes []struct {
+				Kind   string
+				Socket struct {
+					Proto     string
+					Local     string
+					Published bool
+				}
+				After *struct {
+					Exposure string
+					Target   *struct{ Address, Container string }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Changes) != 1 {
+			t.Fatalf("%d changes, want the published port only:\n%s", len(res.Changes), r.stdout)
+		}
+		c := res.Changes[0]
+		if c.Kind != "new" || !c.Socket.Published || c.Socket.Local != "0.0.0.0:8080" || c.After == nil || c.After.Exposure != "all" ||
+			c.After.Target == nil || c.After.Target.Container != "custom-nginx-t2" || c.After.Target.Address != "192.0.2.2:80" {
+			t.Errorf("change %+v; want new published 0.0.0.0:8080, all, to custom-nginx-t2 at 192.0.2.2:80", c)
+		}
+		table := run(t, nil, bin, "diff", before, after).stdout
+		if !strings.Contains(table, "→ "+dockerLabel) || !strings.Contains(table, "published by DNAT (nftables nat/DOCKER)") {
+			t.Errorf("diff table lacks the published port:\n%s", table)
+		}
+	})
+
+	t.Run("the policy of before lacks it; the baseline of after has it", func(t *testing.T) {
+		rep := decode(t, run(t, env.NS, bin, "list", "--policy", policyBefore, "-o", "json"))
+		found := false
+		for _, v := range rep.Policy.Violations {
+			if v.Kind == report.PolicyNew && v.Port == 8080 && v.Published && v.Container == "custom-nginx-t2" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no policy-new violation for the published 8080: %+v", rep.Policy.Violations)
+		}
+		policyAfter := filepath.Join(dir, "after.yaml")
+		run(t, env.NS, bin, "baseline", "--write", policyAfter)
+		b, err := os.ReadFile(policyAfter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "port: 8080\n    exposure: all\n    published: true\n    container: custom-nginx-t2\n") {
+			t.Errorf("baseline lacks the published port:\n%s", b)
+		}
+		rep = decode(t, run(t, env.NS, bin, "list", "--policy", policyAfter, "-o", "json"))
+		if len(rep.Policy.Violations) != 0 {
+			t.Errorf("violations against the baseline just written: %+v", rep.Policy.Violations)
+		}
+	})
 }
