@@ -165,8 +165,9 @@ type Namespace struct {
 	// unless `ip netns` names the namespace).
 	Container *Container `json:"container,omitempty"`
 	// ForwardedBy are the PIDs of user-mode network forwarders
-	// (slirp4netns) that serve the namespace from the host: their
-	// sockets on the host are its published ports.
+	// (slirp4netns, pasta, Podman's rootlessport) that serve the
+	// namespace from the host: their sockets on the host are its
+	// published ports.
 	ForwardedBy []int `json:"forwarded_by,omitempty"`
 }
 

@@ -520,3 +520,65 @@ func TestDockerPublishedDiffAndPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestPastaForwarder: Podman's pasta forwards a host port into the
+// container's namespace from user space, with no NAT rule, joining the
+// namespace its command line names with --netns PATH (as Podman starts
+// it); its socket is joined to that namespace's container. pasta is
+// Debian's passt package, run as root with --runas 0 (it otherwise drops
+// to nobody, who cannot join a namespace root made).
+func TestPastaForwarder(t *testing.T) {
+	bin := openports(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
+	}
+	if _, err := exec.LookPath("pasta"); err != nil {
+		t.Skip("pasta not installed (Debian package passt: scripts/test-deps.sh)")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	dockerContainer(t, env, ap("0.0.0.0:80"))
+	env.Peer.Run(t, "ip", "link", "set", "lo", "up")
+	// pasta wants an interface with a default route to copy.
+	env.NS.Run(t, "ip", "route", "add", "default", "via", testenv.PeerAddr4.String())
+	env.NS.Run(t, "ip", "-6", "route", "add", "default", "via", testenv.PeerAddr6.String())
+	// Podman names the container's namespace by a bind mount of it
+	// (/run/user/UID/netns/netns-UUID); here one under the private /var/lib.
+	nsFile := "/var/lib/netns/op-peer"
+	env.NS.Run(t, "mkdir", "-p", "/var/lib/netns")
+	env.NS.Run(t, "touch", nsFile)
+	env.NS.Run(t, "mount", "--bind", env.Peer.NetNSPath(), nsFile)
+	t.Cleanup(func() { env.NS.Command(context.Background(), "umount", nsFile).Run() })
+	pasta := env.NS.Start(t, "pasta", "--foreground", "--quiet", "--runas", "0", "-t", "18081:80", "-u", "none", "-T", "none", "-U", "none",
+		"--netns", nsFile)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	for i := 0; i < 50; i++ {
+		// pasta splices a connection to the host's loopback into the
+		// namespace's loopback.
+		if err = env.NS.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/18081 && sleep 0.2").Run(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connect through pasta's port: %v; stderr: %s", err, pasta.Stderr())
+	}
+
+	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
+	var row *report.Row
+	for i := range rep.Rows {
+		if rep.Rows[i].Port == 18081 {
+			row = &rep.Rows[i]
+		}
+	}
+	if row == nil || len(row.Processes) == 0 || !strings.HasPrefix(row.Processes[0].Name, "passt") {
+		t.Fatalf("no pasta row for 18081: %+v", rep.Rows)
+	}
+	if row.Published == nil || row.Published.Container != dockerLabel || !hasNote(*row, "published.forwarded") {
+		t.Errorf("pasta row not joined to its container: %+v", row.Published)
+	}
+}
