@@ -582,3 +582,65 @@ func TestPastaForwarder(t *testing.T) {
 		t.Errorf("pasta row not joined to its container: %+v", row.Published)
 	}
 }
+
+// TestRootlessportForwarder: Podman's rootlessport takes its configuration
+// on standard input and listens on the host; it re-executes itself as
+// "rootlessport-child" inside the container's namespace (podman's
+// cmd/rootlessport/main.go), and that child names the namespace. No Podman
+// runs here, so the test builds that process shape from real processes: a
+// process named rootlessport (the test's listener helper, exec'd by a shell
+// of that name after it started the child) whose child, argv[0]
+// rootlessport-child, runs in the container's namespace.
+func TestRootlessportForwarder(t *testing.T) {
+	bin := openports(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	dockerContainer(t, env, ap("0.0.0.0:80"))
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell, listener := filepath.Join(t.TempDir(), "rootlessport"), filepath.Join(t.TempDir(), "rootlessport")
+	if err := os.Symlink("/bin/bash", shell); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(exe, listener); err != nil {
+		t.Fatal(err)
+	}
+	// The child keeps the parent's PID as its parent across the exec;
+	// both die with the test's process group.
+	script := `nsenter --net="$1" -- bash -c 'exec -a rootlessport-child sleep 60' 3>&- &
+export OPENPORTS_TESTENV_ROLE=listen OPENPORTS_TESTENV_SPEC='{"proto":"tcp","addr":"0.0.0.0:18083"}'
+exec "$2"`
+	p := env.NS.Start(t, shell, "-c", script, "rootlessport", env.Peer.NetNSPath(), listener)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 0; i < 50; i++ {
+		if err = env.NS.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/18083").Run(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("the rootlessport-shaped listener does not listen: %v; stderr: %s", err, p.Stderr())
+	}
+
+	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
+	var row *report.Row
+	for i := range rep.Rows {
+		if rep.Rows[i].Port == 18083 {
+			row = &rep.Rows[i]
+		}
+	}
+	if row == nil || len(row.Processes) == 0 || row.Processes[0].Name != "rootlessport" {
+		t.Fatalf("no rootlessport row for 18083: %+v", rep.Rows)
+	}
+	if row.Published == nil || row.Published.Container != dockerLabel || !hasNote(*row, "published.forwarded") {
+		t.Errorf("rootlessport row not joined to its container: %+v", row.Published)
+	}
+}
