@@ -211,12 +211,7 @@ func golden(t *testing.T, name string, got []byte) {
 // readSnapshot reads a snapshot fixture of internal/analysis.
 func readSnapshot(t *testing.T, name string) *snapshot.Snapshot {
 	t.Helper()
-	f, err := os.Open(filepath.Join("../analysis/testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
+	s, err := snapshot.ReadFile(filepath.Join("../analysis/testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,22 +18,15 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func hostReport(t *testing.T) *report.Report {
 	t.Helper()
-	f, err := os.Open("../analysis/testdata/host.snapshot.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	snap, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return analysis.Build(snap, analysis.Options{All: true})
+	return fixtureReport(t, "host.snapshot.json", nil)
 }
 
-func TestBaselineGolden(t *testing.T) {
-	rep := hostReport(t)
-	got := FromReport(rep, "host.yaml").Marshal([]string{"openports policy: golden test"})
-	path := filepath.Join("testdata", "host.baseline.yaml")
+// baselineGolden writes the baseline of rep, checks it against
+// testdata/NAME.baseline.yaml and returns it as read back.
+func baselineGolden(t *testing.T, rep *report.Report, name string) *Policy {
+	t.Helper()
+	got := FromReport(rep, name+".yaml").Marshal([]string{"openports policy: golden test"})
+	path := filepath.Join("testdata", name+".baseline.yaml")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -46,11 +39,16 @@ func TestBaselineGolden(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("baseline differs from %s (go test -update):\n%s", path, got)
 	}
-	// It reads back, and the host it was written from has no violation.
-	p, err := Parse(got, "host.yaml")
+	p, err := Parse(got, name+".yaml")
 	if err != nil {
-		t.Fatalf("baseline does not parse: %v", err)
+		t.Fatalf("baseline %s does not parse: %v", path, err)
 	}
+	return p
+}
+
+func TestBaselineGolden(t *testing.T) {
+	// It reads back, and the host it was written from has no violation.
+	p := baselineGolden(t, hostReport(t), "host")
 	if len(p.Rules) == 0 {
 		t.Fatal("no rules")
 	}
@@ -269,17 +267,13 @@ func FuzzParsePolicy(f *testing.F) {
 	})
 }
 
-// dockerReport analyses a real snapshot of the Docker-shaped test host
-// (internal/analysis/testdata: before and after Docker's nat rules for
-// -p 8080:80 were loaded), with edit applied to the snapshot first.
-func dockerReport(t *testing.T, name string, edit func(*snapshot.Snapshot)) *report.Report {
+// fixtureReport analyses a snapshot fixture of internal/analysis (the
+// Docker-shaped test host before and after Docker's nat rules for
+// -p 8080:80 were loaded: real snapshots), with edit applied to the
+// snapshot first.
+func fixtureReport(t *testing.T, name string, edit func(*snapshot.Snapshot)) *report.Report {
 	t.Helper()
-	f, err := os.Open(filepath.Join("../analysis/testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	snap, err := snapshot.Read(f)
+	snap, err := snapshot.ReadFile(filepath.Join("../analysis/testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,33 +287,8 @@ func dockerReport(t *testing.T, name string, edit func(*snapshot.Snapshot)) *rep
 // baseline and checked by --policy, keyed by protocol, exposure, port and
 // its container's name.
 func TestPublishedPolicy(t *testing.T) {
-	before := FromReport(dockerReport(t, "docker-before.snapshot.json", nil), "before.yaml")
-	after := FromReport(dockerReport(t, "docker-after.snapshot.json", nil), "after.yaml")
-	for name, p := range map[string]*Policy{"docker-before": before, "docker-after": after} {
-		got := p.Marshal([]string{"openports policy: golden test"})
-		path := filepath.Join("testdata", name+".baseline.yaml")
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("baseline differs from %s (go test -update):\n%s", path, got)
-		}
-		back, err := Parse(got, p.File)
-		if err != nil {
-			t.Fatalf("%s does not parse: %v", path, err)
-		}
-		if name == "docker-after" {
-			after = back
-		} else {
-			before = back
-		}
-	}
+	before := baselineGolden(t, fixtureReport(t, "docker-before.snapshot.json", nil), "docker-before")
+	after := baselineGolden(t, fixtureReport(t, "docker-after.snapshot.json", nil), "docker-after")
 	if !strings.Contains(string(after.Marshal(nil)), "  - proto: tcp\n    port: 8080\n    exposure: all\n    published: true\n    container: custom-nginx-t2\n") {
 		t.Errorf("the after baseline has no rule for the published port:\n%s", after.Marshal(nil))
 	}
@@ -333,14 +302,14 @@ func TestPublishedPolicy(t *testing.T) {
 		msgs   string
 		target string
 	}{
-		{"newly published", before, dockerReport(t, "docker-after.snapshot.json", nil), "new",
+		{"newly published", before, fixtureReport(t, "docker-after.snapshot.json", nil), "new",
 			"policy.new tcp/8080 on * (published to custom-nginx-t2)", "custom-nginx-t2"},
-		{"as allowed", after, dockerReport(t, "docker-after.snapshot.json", nil), "", "", ""},
-		{"no longer published", after, dockerReport(t, "docker-before.snapshot.json", nil), "missing",
-			"policy.missing after.yaml:10 tcp/8080 published to custom-nginx-t2", "custom-nginx-t2"},
-		{"another container", after, dockerReport(t, "docker-after.snapshot.json", renamed), "owner",
-			"policy.owner after.yaml:10 any owner, published to custom-nginx-t2 no process, published to other", "other"},
-		{"allowed for a host process only", hostSocket, dockerReport(t, "docker-after.snapshot.json", nil), "owner",
+		{"as allowed", after, fixtureReport(t, "docker-after.snapshot.json", nil), "", "", ""},
+		{"no longer published", after, fixtureReport(t, "docker-before.snapshot.json", nil), "missing",
+			"policy.missing docker-after.yaml:10 tcp/8080 published to custom-nginx-t2", "custom-nginx-t2"},
+		{"another container", after, fixtureReport(t, "docker-after.snapshot.json", renamed), "owner",
+			"policy.owner docker-after.yaml:10 any owner, published to custom-nginx-t2 no process, published to other", "other"},
+		{"allowed for a host process only", hostSocket, fixtureReport(t, "docker-after.snapshot.json", nil), "owner",
 			"policy.owner p.yaml:3 process nginx no process, published to custom-nginx-t2", "custom-nginx-t2"},
 	}
 	for _, tt := range tests {

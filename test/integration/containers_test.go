@@ -309,18 +309,26 @@ func TestSlirp4netnsForwarder(t *testing.T) {
 		t.Fatalf("connect through slirp4netns's port: %v", err)
 	}
 
-	rep := decode(t, run(t, env.NS, bin, "-o", "json"))
+	forwardedRow(t, env, bin, 18080, "slirp4netns")
+}
+
+// forwardedRow checks that the row of port in env's host namespace is held
+// by the forwarder named comm (a prefix) and joined to the container
+// dockerContainer made.
+func forwardedRow(t *testing.T, env *testenv.Env, bin string, port uint16, comm string) {
+	t.Helper()
+	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
 	var row *report.Row
 	for i := range rep.Rows {
-		if rep.Rows[i].Port == 18080 {
+		if rep.Rows[i].Port == port {
 			row = &rep.Rows[i]
 		}
 	}
-	if row == nil || len(row.Processes) == 0 || row.Processes[0].Name != "slirp4netns" {
-		t.Fatalf("no slirp4netns row for 18080: %+v", rep.Rows)
+	if row == nil || len(row.Processes) == 0 || !strings.HasPrefix(row.Processes[0].Name, comm) {
+		t.Fatalf("no %s row for %d: %+v", comm, port, rep.Rows)
 	}
-	if row.Published == nil || row.Published.Container != dockerLabel || row.Published.Backend != "slirp4netns" || !hasNote(*row, "published.forwarded") {
-		t.Errorf("slirp4netns row not joined to its container: %+v", row.Published)
+	if row.Published == nil || row.Published.Container != dockerLabel || row.Published.Backend != row.Processes[0].Name || !hasNote(*row, "published.forwarded") {
+		t.Errorf("%s row not joined to its container: %+v", comm, row.Published)
 	}
 }
 
@@ -568,19 +576,7 @@ func TestPastaForwarder(t *testing.T) {
 		t.Fatalf("connect through pasta's port: %v; stderr: %s", err, pasta.Stderr())
 	}
 
-	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
-	var row *report.Row
-	for i := range rep.Rows {
-		if rep.Rows[i].Port == 18081 {
-			row = &rep.Rows[i]
-		}
-	}
-	if row == nil || len(row.Processes) == 0 || !strings.HasPrefix(row.Processes[0].Name, "passt") {
-		t.Fatalf("no pasta row for 18081: %+v", rep.Rows)
-	}
-	if row.Published == nil || row.Published.Container != dockerLabel || !hasNote(*row, "published.forwarded") {
-		t.Errorf("pasta row not joined to its container: %+v", row.Published)
-	}
+	forwardedRow(t, env, bin, 18081, "passt")
 }
 
 // TestRootlessportForwarder: Podman's rootlessport takes its configuration
@@ -630,17 +626,5 @@ exec "$2"`
 		t.Fatalf("the rootlessport-shaped listener does not listen: %v; stderr: %s", err, p.Stderr())
 	}
 
-	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
-	var row *report.Row
-	for i := range rep.Rows {
-		if rep.Rows[i].Port == 18083 {
-			row = &rep.Rows[i]
-		}
-	}
-	if row == nil || len(row.Processes) == 0 || row.Processes[0].Name != "rootlessport" {
-		t.Fatalf("no rootlessport row for 18083: %+v", rep.Rows)
-	}
-	if row.Published == nil || row.Published.Container != dockerLabel || !hasNote(*row, "published.forwarded") {
-		t.Errorf("rootlessport row not joined to its container: %+v", row.Published)
-	}
+	forwardedRow(t, env, bin, 18083, "rootlessport")
 }
