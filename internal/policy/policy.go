@@ -202,19 +202,13 @@ func parseRule(file string, n *yaml.Node) (Rule, error) {
 		case "container":
 			r.Containers, err = strList(file, v)
 		case "published":
-			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-				err = errAt(file, v, "published must be true or false")
-			}
-			r.Published = v.Value == "true"
+			r.Published, err = boolValue(file, k.Value, v)
 		case "service":
 			r.Service, err = str(file, v)
 		case "comment":
 			r.Comment, err = str(file, v)
 		case "optional":
-			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-				err = errAt(file, v, "optional must be true or false")
-			}
-			r.Optional = v.Value == "true"
+			r.Optional, err = boolValue(file, k.Value, v)
 		default:
 			err = errAt(file, k, "unknown key %q (want proto, port, exposure, address, process, user, published, container, service, comment, optional)", k.Value)
 		}
@@ -308,6 +302,14 @@ func strList(file string, v *yaml.Node) ([]string, error) {
 		return nil, errAt(file, v, "empty list: leave the key out to allow any")
 	}
 	return out, nil
+}
+
+// boolValue reads true or false, the value of key.
+func boolValue(file, key string, v *yaml.Node) (bool, error) {
+	if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+		return false, errAt(file, v, "%s must be true or false", key)
+	}
+	return v.Value == "true", nil
 }
 
 func intValue(v *yaml.Node) (int, error) {

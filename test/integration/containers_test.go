@@ -312,6 +312,36 @@ func TestSlirp4netnsForwarder(t *testing.T) {
 	forwardedRow(t, env, bin, 18080, "slirp4netns")
 }
 
+// forwarderHost is the test host of a rootless forwarder: the peer
+// namespace is a container listening on port 80.
+func forwarderHost(t *testing.T) *testenv.Env {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	dockerContainer(t, env, ap("0.0.0.0:80"))
+	return env
+}
+
+// connectLoopback connects to 127.0.0.1:port in ns until it succeeds, for
+// up to 5 seconds (a forwarder starting in the background).
+func connectLoopback(ns *testenv.NS, port int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = ns.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port)+" && sleep 0.2").Run(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
 // forwardedRow checks that the row of port in env's host namespace is held
 // by the forwarder named comm (a prefix) and joined to the container
 // dockerContainer made.
@@ -537,17 +567,10 @@ func TestDockerPublishedDiffAndPolicy(t *testing.T) {
 // to nobody, who cannot join a namespace root made).
 func TestPastaForwarder(t *testing.T) {
 	bin := openports(t)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
-	}
 	if _, err := exec.LookPath("pasta"); err != nil {
 		t.Skip("pasta not installed (Debian package passt: scripts/test-deps.sh)")
 	}
-	env := testenv.New(t)
-	if env.Mode != testenv.ModeRoot {
-		t.Skip("needs real root for cgroups")
-	}
-	dockerContainer(t, env, ap("0.0.0.0:80"))
+	env := forwarderHost(t)
 	env.Peer.Run(t, "ip", "link", "set", "lo", "up")
 	// pasta wants an interface with a default route to copy.
 	env.NS.Run(t, "ip", "route", "add", "default", "via", testenv.PeerAddr4.String())
@@ -561,18 +584,9 @@ func TestPastaForwarder(t *testing.T) {
 	t.Cleanup(func() { env.NS.Command(context.Background(), "umount", nsFile).Run() })
 	pasta := env.NS.Start(t, "pasta", "--foreground", "--quiet", "--runas", "0", "-t", "18081:80", "-u", "none", "-T", "none", "-U", "none",
 		"--netns", nsFile)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var err error
-	for i := 0; i < 50; i++ {
-		// pasta splices a connection to the host's loopback into the
-		// namespace's loopback.
-		if err = env.NS.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/18081 && sleep 0.2").Run(); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
+	// pasta splices a connection to the host's loopback into the
+	// namespace's loopback.
+	if err := connectLoopback(env.NS, 18081); err != nil {
 		t.Fatalf("connect through pasta's port: %v; stderr: %s", err, pasta.Stderr())
 	}
 
@@ -589,14 +603,7 @@ func TestPastaForwarder(t *testing.T) {
 // rootlessport-child, runs in the container's namespace.
 func TestRootlessportForwarder(t *testing.T) {
 	bin := openports(t)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
-	}
-	env := testenv.New(t)
-	if env.Mode != testenv.ModeRoot {
-		t.Skip("needs real root for cgroups")
-	}
-	dockerContainer(t, env, ap("0.0.0.0:80"))
+	env := forwarderHost(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -614,15 +621,7 @@ func TestRootlessportForwarder(t *testing.T) {
 export OPENPORTS_TESTENV_ROLE=listen OPENPORTS_TESTENV_SPEC='{"proto":"tcp","addr":"0.0.0.0:18083"}'
 exec "$2"`
 	p := env.NS.Start(t, shell, "-c", script, "rootlessport", env.Peer.NetNSPath(), listener)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for i := 0; i < 50; i++ {
-		if err = env.NS.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/18083").Run(); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
+	if err := connectLoopback(env.NS, 18083); err != nil {
 		t.Fatalf("the rootlessport-shaped listener does not listen: %v; stderr: %s", err, p.Stderr())
 	}
 
