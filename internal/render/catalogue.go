@@ -434,6 +434,14 @@ const (
 	MsgAnalyzeNotUnderstood MsgID = "analyze.not-understood"
 	MsgAnalyzeSkipped       MsgID = "analyze.skipped"
 	MsgAnalyzeConnected     MsgID = "analyze.connected-left-out"
+	MsgAnalyzeForced        MsgID = "analyze.segment-forced"
+	MsgAnalyzeScore         MsgID = "analyze.segment-score"
+	MsgAnalyzeScoreAlso     MsgID = "analyze.segment-score-also"
+	MsgAnalyzeAfter         MsgID = "analyze.segment-after"
+	MsgAnalyzeMoreParts     MsgID = "analyze.more-parts"
+	MsgAnalyzeJoined        MsgID = "analyze.joined"
+	MsgAnalyzeMoreJoined    MsgID = "analyze.more-joined"
+	MsgAnalyzeUnbound       MsgID = "analyze.unbound-left-out"
 )
 
 // catalogue holds every text in every language.
@@ -867,6 +875,16 @@ var catalogue = map[MsgID]text{
 	MsgAnalyzeNotUnderstood: {En: "%[1]d lines not understood", EnOne: "%[1]d line not understood", Ja: "解釈できない行が %[1]d 行"},
 	MsgAnalyzeSkipped:       {En: "(skipped; --strict makes this an error)", Ja: "(読み飛ばしました。--strict でエラーになります)"},
 	MsgAnalyzeConnected:     {En: "%[1]d connected sockets left out (--established keeps them)", EnOne: "%[1]d connected socket left out (--established keeps it)", Ja: "接続済みのソケット %[1]d 個を除外 (--established で残します)"},
+	MsgAnalyzeForced:        {En: "(--format)", Ja: "(--format で指定)"},
+	MsgAnalyzeScore:         {En: "(score %[1]d)", Ja: "(スコア %[1]d)"},
+	MsgAnalyzeScoreAlso:     {En: "(score %[1]d; also %[2]s)", Ja: "(スコア %[1]d、他の候補 %[2]s)"},
+	MsgAnalyzeAfter:         {En: "after %[1]q", Ja: "(%[1]q の出力)"},
+	MsgAnalyzeMoreParts:     {En: "... %[1]d more parts not shown", EnOne: "... %[1]d more part not shown", Ja: "... 他に %[1]d 区間 (表示を省略)"},
+	MsgAnalyzeJoined: {En: "joined: %[2]s (%[3]s): %[1]d sockets matched by address and port to owners from %[4]s, %[5]d without a holder there",
+		EnOne: "joined: %[2]s (%[3]s): %[1]d socket matched by address and port to owners from %[4]s, %[5]d without a holder there",
+		Ja:    "結合: %[2]s (%[3]s): ソケット %[1]d 個を %[4]s の所有プロセスにアドレスとポートで対応付け、%[5]d 個はそこに保持プロセスなし"},
+	MsgAnalyzeMoreJoined: {En: "... %[1]d more joined parts not shown", EnOne: "... %[1]d more joined part not shown", Ja: "... 他に結合した区間 %[1]d 個 (表示を省略)"},
+	MsgAnalyzeUnbound:    {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.
