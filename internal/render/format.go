@@ -14,7 +14,6 @@ package render
 
 import (
 	"cmp"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -127,8 +126,11 @@ type UnsupportedFormatError struct {
 	Supported []string
 }
 
-func (e *UnsupportedFormatError) Error() string {
-	return fmt.Sprintf("%s: unknown output format %q (want one of: %s)", e.Command, Escape(e.Format), strings.Join(e.Supported, ", "))
+func (e *UnsupportedFormatError) Error() string { return e.Text("en") }
+
+// Text is the error in lang.
+func (e *UnsupportedFormatError) Text(lang string) string {
+	return Text(lang, MsgUsageUnknownFormat, e.Command, Escape(e.Format), strings.Join(e.Supported, ", "))
 }
 
 // Explanation is one knowledge-base entry for `openports explain`.
