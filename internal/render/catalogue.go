@@ -443,6 +443,12 @@ const (
 	MsgAnalyzeMoreJoined    MsgID = "analyze.more-joined"
 	MsgAnalyzeUnbound       MsgID = "analyze.unbound-left-out"
 
+	MsgBaselineThisHost  MsgID = "baseline.this-host"
+	MsgBaselineWhat      MsgID = "baseline.what"
+	MsgBaselineWritten   MsgID = "baseline.written"
+	MsgBaselinePorts     MsgID = "baseline.ports"
+	MsgBaselineProcesses MsgID = "baseline.processes"
+
 	MsgUsageUnknownValue   MsgID = "usage.unknown-value"
 	MsgUsageUnknownFormat  MsgID = "usage.unknown-format"
 	MsgUsageUnknownCommand MsgID = "usage.unknown-command"
@@ -896,6 +902,11 @@ var catalogue = map[MsgID]text{
 		EnOne: "joined: %[2]s (%[3]s): %[1]d socket matched by address and port to owners from %[4]s, %[5]d without a holder there",
 		Ja:    "結合: %[2]s (%[3]s): ソケット %[1]d 個を %[4]s の所有プロセスにアドレスとポートで対応付け、%[5]d 個はそこに保持プロセスなし"},
 	MsgAnalyzeMoreJoined:   {En: "... %[1]d more joined parts not shown", EnOne: "... %[1]d more joined part not shown", Ja: "... 他に結合した区間 %[1]d 個 (表示を省略)"},
+	MsgBaselineThisHost:    {En: "this host", Ja: "このホスト"},
+	MsgBaselineWhat:        {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
+	MsgBaselineWritten:     {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
+	MsgBaselinePorts:       {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
+	MsgBaselineProcesses:   {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
 	MsgUsageUnknownValue:   {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
 	MsgUsageUnknownFormat:  {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
 	MsgUsageUnknownCommand: {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
