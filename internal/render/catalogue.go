@@ -243,6 +243,10 @@ const (
 	MsgPortsHintNote           MsgID = "ports.hint.note"
 	MsgPortsPolicyMissing      MsgID = "ports.policy-missing"
 	MsgSayExpAbsent            MsgID = "say.expect.absent"
+	MsgSayExpState             MsgID = "say.expect.state"
+	MsgSayIfaceNone            MsgID = "say.iface.none-found"
+	MsgSayIfaceNoAddr          MsgID = "say.iface.state-no-address"
+	MsgSayIfaceTwice           MsgID = "say.iface.configured-twice"
 	MsgSayExpMTU               MsgID = "say.expect.mtu"
 	MsgSayExpLacks             MsgID = "say.expect.lacks"
 	MsgSayExpOK                MsgID = "say.expect.ok"
@@ -698,6 +702,10 @@ var catalogue = map[MsgID]text{
 	// What a check finding saw, by finding.Finding.Code; the arguments
 	// are Finding.Args.
 	MsgSayExpAbsent:            {En: "interface %[1]s does not exist", Ja: "インターフェイス %[1]s は存在しません"},
+	MsgSayExpState:             {En: "%[1]s is %[2]s", Ja: "%[1]s は %[2]s です"},
+	MsgSayIfaceNone:            {En: "no network interface found", Ja: "ネットワークインターフェイスが見つかりません"},
+	MsgSayIfaceNoAddr:          {En: "%[1]s no address", Ja: "%[1]s アドレスなし"},
+	MsgSayIfaceTwice:           {En: "%[1]s is configured %[2]s times: on %[3]s", Ja: "%[1]s が %[2]s 回設定されています: %[3]s"},
 	MsgSayExpMTU:               {En: "%[1]s has MTU %[2]s", Ja: "%[1]s の MTU は %[2]s です"},
 	MsgSayExpLacks:             {En: "%[1]s lacks %[2]s", Ja: "%[1]s に %[2]s がありません"},
 	MsgSayExpOK:                {En: "%[1]s is as expected", Ja: "%[1]s は期待どおりです"},

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/hostcheck/finding"
+	"github.com/openports/openports/internal/hostcheck/ifaces"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -300,5 +302,40 @@ func TestResolvConfProblemWording(t *testing.T) {
 	}
 	if _, reason, hint := newTexts("ja", nil).findingTexts(f); reason != `nameserver "banana" は IP アドレスではありません` || !strings.Contains(hint, "/etc/resolv.conf の 3 行目") {
 		t.Errorf("ja: %q / %q", reason, hint)
+	}
+}
+
+// TestInterfaceSentencesInJapanese: the interface findings that are
+// sentences (no interface, an address configured twice, an interface
+// without address, an expected state) are worded from the catalogue; only
+// data (state flags, MTU, addresses) stays as the tools print it.
+func TestInterfaceSentencesInJapanese(t *testing.T) {
+	p := netip.MustParsePrefix
+	ifs := []ifaces.Interface{
+		{Index: 2, Name: "eth0", Up: true, Running: true, MTU: 1500, Addrs: []ifaces.Addr{{Prefix: p("192.0.2.10/24")}}},
+		{Index: 3, Name: "eth1", Up: true, Running: true, MTU: 1500, Addrs: []ifaces.Addr{{Prefix: p("192.0.2.10/24")}}},
+		{Index: 4, Name: "eth2", MTU: 1500},
+	}
+	fs := append(ifaces.Evaluate(nil), ifaces.Evaluate(ifs)...)
+	want := map[string]string{
+		"iface.none-found":       "ネットワークインターフェイスが見つかりません",
+		"iface.configured-twice": "192.0.2.10 が 2 回設定されています: eth0, eth1",
+		"iface.state-no-address": "down mtu 1500 アドレスなし",
+	}
+	for _, f := range fs {
+		msg, _, _ := newTexts("ja", nil).findingTexts(f)
+		en, _, _ := newTexts("en", nil).findingTexts(f)
+		if en != f.Message {
+			t.Errorf("%s: English %q, hostcheck says %q", f.Subject, en, f.Message)
+		}
+		if w, ok := want[f.Code]; ok {
+			if msg != w {
+				t.Errorf("%s: ja %q, want %q", f.Code, msg, w)
+			}
+			delete(want, f.Code)
+		}
+	}
+	for code := range want {
+		t.Errorf("no finding with code %s", code)
 	}
 }
