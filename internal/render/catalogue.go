@@ -130,6 +130,7 @@ const (
 	MsgGapPermission    MsgID = "gap.permission"
 	MsgGapNetlinkRefuse MsgID = "gap.netlink-refused"
 	MsgGapOther         MsgID = "gap.other"
+	MsgGapOldArgs       MsgID = "gap.saved-without-args"
 
 	MsgGapPrivilegeUnknown   MsgID = "gap.privilege-unknown"
 	MsgGapSocketsUnreadable  MsgID = "gap.sockets-unreadable"
@@ -623,7 +624,8 @@ var catalogue = map[MsgID]text{
 	MsgGapNetNSHidden:        {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
 	MsgGapPIDNamespace:       {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
 	MsgReasonPIDNamespace:    {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
-	MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
+	MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
+	MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
 	MsgProvenanceDefault:    {En: "RUNNING BY DEFAULT, not enabled by you: %[1]s", Ja: "既定で起動 (管理者は有効化していない): %[1]s"},
@@ -1207,6 +1209,12 @@ func (t texts) gap(g snapshot.Gap) string {
 	}
 	if t.lang == knowledge.LangEN && g.Detail != "" {
 		return Escape(g.Detail)
+	}
+	// In another language, say that the rest is English: a reason this
+	// version has no text for, or one an older version saved without its
+	// arguments.
+	if _, known := gapTexts[g.Area+"/"+g.Reason]; known {
+		return t.get(MsgGapOldArgs, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
 	}
 	return t.get(MsgGapOther, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
 }

@@ -339,3 +339,32 @@ func TestInterfaceSentencesInJapanese(t *testing.T) {
 		t.Errorf("no finding with code %s", code)
 	}
 }
+
+// TestOldGapsSayTheyAreEnglish: a gap saved by an older version without
+// its arguments, or with a reason this version has no text for, keeps its
+// English detail; in Japanese a note from the catalogue says the detail is
+// untranslated English, rather than mixing the languages silently.
+func TestOldGapsSayTheyAreEnglish(t *testing.T) {
+	old := snapshot.Gap{Area: "owners", Reason: "permission", Count: 2, Detail: "owners of 2 sockets are unknown: run as root"}
+	unknown := snapshot.Gap{Area: "owners", Reason: "from-the-future", Detail: "something new"}
+	for _, tc := range []struct {
+		g      snapshot.Gap
+		en, ja string
+	}{
+		{old, old.Detail, "owners の一部が見えません (permission)。古い版が保存した英語の説明 (未翻訳): " + old.Detail},
+		{unknown, unknown.Detail, "owners の一部が見えません (from-the-future)。未翻訳の英語の説明: something new"},
+	} {
+		if got := newTexts("en", nil).gap(tc.g); got != tc.en {
+			t.Errorf("en: %q, want %q", got, tc.en)
+		}
+		if got := newTexts("ja", nil).gap(tc.g); got != tc.ja {
+			t.Errorf("ja: %q, want %q", got, tc.ja)
+		}
+	}
+	// With its arguments the same gap is worded in Japanese throughout.
+	withArgs := old
+	withArgs.Args = map[string]string{"processes": "pid 1 init", "uids": "0"}
+	if got := newTexts("ja", nil).gap(withArgs); strings.Contains(got, old.Detail) || strings.Contains(got, "未翻訳") {
+		t.Errorf("ja with args: %q", got)
+	}
+}
