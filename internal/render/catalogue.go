@@ -48,6 +48,24 @@ const (
 	MsgFirewallBy            MsgID = "firewall.by"
 	MsgFirewallWhy           MsgID = "firewall.why"
 	MsgFirewallBoth          MsgID = "firewall.both"
+	MsgFwReasonSourceAddress MsgID = "firewall.reason.source-address"
+	MsgFwReasonSourcePort    MsgID = "firewall.reason.source-port"
+	MsgFwReasonSourceRoute   MsgID = "firewall.reason.source-route"
+	MsgFwReasonInterface     MsgID = "firewall.reason.interface"
+	MsgFwReasonLocalAddress  MsgID = "firewall.reason.local-address"
+	MsgFwReasonUnknownValue  MsgID = "firewall.reason.unknown-value"
+	MsgFwReasonCondition     MsgID = "firewall.reason.condition"
+	MsgFwReasonUnmodelled    MsgID = "firewall.reason.unmodelled"
+	MsgFwReasonDNATTarget    MsgID = "firewall.reason.dnat-target"
+	MsgFwReasonDNATUnrouted  MsgID = "firewall.reason.dnat-unrouted"
+	MsgFwReasonChainNotRead  MsgID = "firewall.reason.chain-not-read"
+	MsgFwReasonSetNotRead    MsgID = "firewall.reason.set-not-read"
+	MsgFwReasonSetDynamic    MsgID = "firewall.reason.set-dynamic"
+	MsgFwReasonJumpsTooDeep  MsgID = "firewall.reason.jumps-too-deep"
+	MsgFwReasonTooManyPaths  MsgID = "firewall.reason.too-many-paths"
+	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
+	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
+	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
 	MsgOutsideTitle          MsgID = "outside.title"
 	MsgOutsideExpected       MsgID = "outside.expected"
 	MsgOutsideFiltered       MsgID = "outside.listening-but-filtered"
@@ -492,6 +510,24 @@ var catalogue = map[MsgID]text{
 	MsgFirewallTitle:         {En: "Firewall (which rule decides):", Ja: "ファイアウォール (判定したルール):"},
 	MsgFirewallBy:            {En: "%[1]s by %[2]s", Ja: "%[1]s: %[2]s"},
 	MsgFirewallWhy:           {En: "%[1]s: %[2]s", Ja: "%[1]s: %[2]s"},
+	MsgFwReasonSourceAddress: {En: "source address", Ja: "送信元アドレス"},
+	MsgFwReasonSourcePort:    {En: "source port", Ja: "送信元ポート"},
+	MsgFwReasonSourceRoute:   {En: "route to the source (fib saddr)", Ja: "送信元への経路 (fib saddr)"},
+	MsgFwReasonInterface:     {En: "interface", Ja: "受信インターフェイス"},
+	MsgFwReasonLocalAddress:  {En: "local address", Ja: "ローカルアドレス"},
+	MsgFwReasonUnknownValue:  {En: "a match on a value the packet does not fix: %[1]s", Ja: "パケットでは決まらない値との照合: %[1]s"},
+	MsgFwReasonCondition:     {En: "a condition that depends on more than the packet: %[1]s", Ja: "パケット以外にも依存する条件: %[1]s"},
+	MsgFwReasonUnmodelled:    {En: "not modelled: %[1]s", Ja: "評価できない記述: %[1]s"},
+	MsgFwReasonDNATTarget:    {En: "DNAT target not known: %[1]s", Ja: "DNAT の宛先が不明: %[1]s"},
+	MsgFwReasonDNATUnrouted:  {En: "no interface of this host routes to the DNAT target %[1]s", Ja: "このホストのどのインターフェイスからも DNAT の宛先 %[1]s へ経路がありません"},
+	MsgFwReasonChainNotRead:  {En: "jump to a chain that was not read: %[1]s", Ja: "読めなかったチェインへのジャンプ: %[1]s"},
+	MsgFwReasonSetNotRead:    {En: "lookup in a set that was not read: %[1]s", Ja: "読めなかったセットの参照: %[1]s"},
+	MsgFwReasonSetDynamic:    {En: "set @%[1]s whose elements change with traffic", Ja: "通信に応じて要素が変わるセット @%[1]s"},
+	MsgFwReasonJumpsTooDeep:  {En: "jumps nested deeper than the kernel allows", Ja: "カーネルが許すより深いジャンプの入れ子"},
+	MsgFwReasonTooManyPaths:  {En: "more than %[1]s evaluation paths", Ja: "評価経路が %[1]s を超えました"},
+	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "規則の評価が %[1]s 回を超えました (ジャンプのループ?)"},
+	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読めませんでした: %[2]s"},
+	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外のどのインターフェイスもこのアドレスを持ちません"},
 	MsgFirewallBoth:          {En: "nftables and iptables-legacy both hold rules; a packet must pass both", Ja: "nftables と iptables-legacy の両方にルールがあります。パケットは両方を通過する必要があります"},
 	MsgOutsideTitle:          {En: "Outside view (%[1]s, %[2]s):", Ja: "外からの見え方 (%[1]s, %[2]s):"},
 	MsgOutsideExpected:       {En: "open, listening here", Ja: "開いている (ここで待ち受け中)"},

@@ -44,6 +44,62 @@ func firewallText(tx texts, row report.Row) string {
 	return v
 }
 
+// firewallReasonTexts word the reasons of a firewall verdict by code (the
+// Reason codes of internal/firewall and of analysis), with the names of
+// their arguments in the order the text takes them.
+var firewallReasonTexts = map[string]gapText{
+	"source-address": {MsgFwReasonSourceAddress, nil},
+	"source-port":    {MsgFwReasonSourcePort, nil},
+	"source-route":   {MsgFwReasonSourceRoute, nil},
+	"interface":      {MsgFwReasonInterface, nil},
+	"local-address":  {MsgFwReasonLocalAddress, nil},
+	"unknown-value":  {MsgFwReasonUnknownValue, []string{"what"}},
+	"condition":      {MsgFwReasonCondition, []string{"what"}},
+	"unmodelled":     {MsgFwReasonUnmodelled, []string{"what"}},
+	"dnat-target":    {MsgFwReasonDNATTarget, []string{"what"}},
+	"dnat-unrouted":  {MsgFwReasonDNATUnrouted, []string{"target"}},
+	"chain-not-read": {MsgFwReasonChainNotRead, []string{"chain"}},
+	"set-not-read":   {MsgFwReasonSetNotRead, []string{"set"}},
+	"set-dynamic":    {MsgFwReasonSetDynamic, []string{"set"}},
+	"jumps-too-deep": {MsgFwReasonJumpsTooDeep, nil},
+	"too-many-paths": {MsgFwReasonTooManyPaths, []string{"max"}},
+	"too-many-steps": {MsgFwReasonTooManySteps, []string{"max"}},
+	"backend-unread": {MsgFwReasonBackendUnread, []string{"backend", "error"}},
+	"no-interface":   {MsgFwReasonNoInterface, nil},
+}
+
+// firewallReason words one reason of a firewall verdict in the chosen
+// language: from its code and named arguments when the catalogue has the
+// code, else the English text the evaluator gave. This is where a reason
+// code gets its words; every writer goes through it.
+func (t texts) firewallReason(code string, args map[string]string, english string) string {
+	if rt, ok := firewallReasonTexts[code]; ok {
+		vals := make([]string, 0, len(rt.args))
+		for _, name := range rt.args {
+			v, ok := args[name]
+			if !ok {
+				vals = nil
+				break
+			}
+			vals = append(vals, short(v))
+		}
+		if vals != nil || len(rt.args) == 0 {
+			return t.getArgs(rt.id, vals)
+		}
+	}
+	return Escape(english)
+}
+
+// firewallReasons words a verdict's reasons, joined.
+func (t texts) firewallReasons(reasons []string) string {
+	out := make([]string, len(reasons))
+	for i, r := range reasons {
+		// Reasons are English sentences until they carry codes.
+		out[i] = t.firewallReason("", nil, r)
+	}
+	return strings.Join(out, "; ")
+}
+
 // firewallExplanations says, under the table with --explain, which rule
 // decides each row's verdict, or why it is unknown.
 func firewallExplanations(tx texts, r *report.Report) string {
@@ -69,16 +125,18 @@ func firewallExplanations(tx texts, r *report.Report) string {
 					line += " → " + p.DNAT
 				}
 				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
-					line = tx.get(MsgFirewallBy, line+": "+string(p.Verdict), p.By.String())
+					line = tx.get(MsgFirewallBy, Escape(line+": "+string(p.Verdict)), Escape(p.By.String()))
 				} else if len(p.Reasons) > 0 {
-					line = tx.get(MsgFirewallWhy, line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
+					line = tx.get(MsgFirewallWhy, Escape(line+": "+string(p.Verdict)), tx.firewallReasons(p.Reasons))
+				} else {
+					line = Escape(line)
 				}
-				fmt.Fprintf(&b, "    %s\n", capText(Escape(line)))
+				fmt.Fprintf(&b, "    %s\n", capText(line))
 			}
 		case fw.By != nil:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallBy, verdict, Escape(fw.By.String()))))
 		case len(fw.Reasons) > 0:
-			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; ")))))
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, tx.firewallReasons(fw.Reasons))))
 		default:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 		}

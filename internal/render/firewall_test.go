@@ -88,3 +88,29 @@ func renderedJSON(t *testing.T, r *report.Report) any {
 	}
 	return v
 }
+
+// TestFirewallReasonWording: a firewall reason with a code is worded from
+// the catalogue in each language with its named arguments; one without a
+// code, with a code the catalogue does not know, or without the argument
+// its text needs, is the evaluator's English, escaped.
+func TestFirewallReasonWording(t *testing.T) {
+	en, ja := newTexts("en", nil), newTexts("ja", nil)
+	set := map[string]string{"set": "blocklist"}
+	if got := en.firewallReason("set-dynamic", set, "set @blocklist whose elements change with traffic"); got != "set @blocklist whose elements change with traffic" {
+		t.Errorf("en: %q", got)
+	}
+	if got := ja.firewallReason("set-dynamic", set, "set @blocklist whose elements change with traffic"); got != "通信に応じて要素が変わるセット @blocklist" {
+		t.Errorf("ja: %q", got)
+	}
+	if got := ja.firewallReason("backend-unread", map[string]string{"backend": "nftables", "error": "permission denied"}, ""); got != "nftables を読めませんでした: permission denied" {
+		t.Errorf("ja, two arguments: %q", got)
+	}
+	for _, tc := range []struct {
+		code string
+		args map[string]string
+	}{{"", nil}, {"from-the-future", nil}, {"set-dynamic", nil}} {
+		if got := ja.firewallReason(tc.code, tc.args, "meta mark\x1b[2J"); got != `meta mark\x1b[2J` {
+			t.Errorf("ja, code %q: %q, want the English escaped", tc.code, got)
+		}
+	}
+}
