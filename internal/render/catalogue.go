@@ -261,6 +261,13 @@ const (
 	MsgPortsPolicyWhy          MsgID = "ports.policy.why"
 	MsgPortsHintNote           MsgID = "ports.hint.note"
 	MsgPortsPolicyMissing      MsgID = "ports.policy-missing"
+	MsgSubjInterfaces          MsgID = "subject.interfaces"
+	MsgSubjNames               MsgID = "subject.names"
+	MsgSubjListening           MsgID = "subject.listening-sockets"
+	MsgSubjNameserversExpected MsgID = "subject.nameservers-expected"
+	MsgSubjExpected            MsgID = "subject.expected"
+	MsgSubjDefaultRoute        MsgID = "subject.default-route"
+	MsgSubjNameserver          MsgID = "subject.nameserver"
 	MsgSayExpAbsent            MsgID = "say.expect.absent"
 	MsgSayExpState             MsgID = "say.expect.state"
 	MsgSayIfaceNone            MsgID = "say.iface.none-found"
@@ -739,6 +746,13 @@ var catalogue = map[MsgID]text{
 
 	// What a check finding saw, by finding.Finding.Code; the arguments
 	// are Finding.Args.
+	MsgSubjInterfaces:          {En: "interfaces", Ja: "インターフェイス"},
+	MsgSubjNames:               {En: "names", Ja: "名前"},
+	MsgSubjListening:           {En: "listening sockets", Ja: "待ち受けソケット"},
+	MsgSubjNameserversExpected: {En: "nameservers (expected)", Ja: "ネームサーバ (期待値)"},
+	MsgSubjExpected:            {En: "%[1]s (expected)", Ja: "%[1]s (期待値)"},
+	MsgSubjDefaultRoute:        {En: "default %[1]s", Ja: "%[1]s 既定経路"},
+	MsgSubjNameserver:          {En: "nameserver %[1]s", Ja: "ネームサーバ %[1]s"},
 	MsgSayExpAbsent:            {En: "interface %[1]s does not exist", Ja: "インターフェイス %[1]s は存在しません"},
 	MsgSayExpState:             {En: "%[1]s is %[2]s", Ja: "%[1]s は %[2]s です"},
 	MsgSayIfaceNone:            {En: "no network interface found", Ja: "ネットワークインターフェイスが見つかりません"},

@@ -368,3 +368,32 @@ func TestOldGapsSayTheyAreEnglish(t *testing.T) {
 		t.Errorf("ja with args: %q", got)
 	}
 }
+
+// TestCheckSubjects: the subjects hostcheck words itself are translated;
+// an interface or file that happens to bear such a name is not.
+func TestCheckSubjects(t *testing.T) {
+	ja := newTexts("ja", nil)
+	ifc := hostcheck.Check{Name: hostcheck.CheckInterfaces}
+	rs := hostcheck.Check{Name: hostcheck.CheckResolvConf}
+	for _, tc := range []struct {
+		c    hostcheck.Check
+		f    finding.Finding
+		want string
+	}{
+		{ifc, finding.Finding{Subject: "interfaces", Code: "iface.none-found"}, "インターフェイス"},
+		{ifc, finding.Finding{Subject: "interfaces"}, "interfaces"}, // an interface of that name
+		{ifc, finding.Finding{Subject: "eth0 (expected)", Code: "expect.mtu", Args: []string{"eth0", "1500"}}, "eth0 (期待値)"},
+		{hostcheck.Check{Name: hostcheck.CheckRoutes}, finding.Finding{Subject: "default IPv6"}, "IPv6 既定経路"},
+		{rs, finding.Finding{Subject: "nameserver 192.0.2.53"}, "ネームサーバ 192.0.2.53"},
+		{rs, finding.Finding{Subject: "nameserver 1", Code: "resolv.no-file"}, "nameserver 1"}, // --resolv-conf 'nameserver 1'
+		{hostcheck.Check{Name: hostcheck.CheckPorts}, finding.Finding{Subject: "listening sockets", Code: hostcheck.CodePortsSummary}, "待ち受けソケット"},
+		{ifc, finding.Finding{Subject: "\x1b[2J (expected)", Code: "expect.absent", Args: []string{"\x1b[2J"}}, `\x1b[2J (期待値)`},
+	} {
+		if got := ja.subject(tc.c, tc.f); got != tc.want {
+			t.Errorf("%s %q: %q, want %q", tc.c.Name, tc.f.Subject, got, tc.want)
+		}
+		if got, want := newTexts("en", nil).subject(tc.c, tc.f), Escape(tc.f.Subject); got != want {
+			t.Errorf("en %q: %q", tc.f.Subject, got)
+		}
+	}
+}
