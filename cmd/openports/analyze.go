@@ -128,7 +128,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		for _, p := range in.Problems {
 			if problems++; problems <= maxWarnings {
-				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", render.Escape(p.Error()))
+				fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgWarning, render.Escape(p.Error())))
 			}
 		}
 		problems += in.MoreProblems

@@ -164,7 +164,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
 	for _, p := range res.Problems() {
-		fmt.Fprintf(g.stderr, "openports: warning: %s\n", truncateMessage(render.Escape(fmt.Sprint(p))))
+		fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
 	}
 	if res.Kind() == provenance.KindNone {
 		return nil, nil
