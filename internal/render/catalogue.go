@@ -1240,21 +1240,8 @@ func typedArgs(format string, args []string) []any {
 // its English detail, with its area and reason in other languages.
 func (t texts) gap(g snapshot.Gap) string {
 	for _, gt := range gapTexts[g.Area+"/"+g.Reason] {
-		args := make([]string, 0, len(gt.args))
-		for _, name := range gt.args {
-			if name == "count" {
-				args = append(args, strconv.Itoa(g.Count))
-				continue
-			}
-			v, ok := g.Args[name]
-			if !ok {
-				args = nil
-				break
-			}
-			args = append(args, short(v))
-		}
-		if args != nil || len(gt.args) == 0 {
-			return t.getArgs(gt.id, args)
+		if s, ok := t.named(gt, g.Args, g.Count); ok {
+			return s
 		}
 	}
 	if t.lang == knowledge.LangEN && g.Detail != "" {
@@ -1267,6 +1254,24 @@ func (t texts) gap(g snapshot.Gap) string {
 		return t.get(MsgGapOldArgs, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
 	}
 	return t.get(MsgGapOther, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
+}
+
+// named formats gt's text with the named values it takes, in its order
+// ("count" is count), shortened for a line; false when a value is missing.
+func (t texts) named(gt gapText, values map[string]string, count int) (string, bool) {
+	args := make([]string, 0, len(gt.args))
+	for _, name := range gt.args {
+		if name == "count" {
+			args = append(args, strconv.Itoa(count))
+			continue
+		}
+		v, ok := values[name]
+		if !ok {
+			return "", false
+		}
+		args = append(args, short(v))
+	}
+	return t.getArgs(gt.id, args), true
 }
 
 // getArgs formats id with string arguments, as integers where the chosen

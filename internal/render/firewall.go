@@ -74,17 +74,8 @@ var firewallReasonTexts = map[string]gapText{
 // code gets its words; every writer goes through it.
 func (t texts) firewallReason(code string, args map[string]string, english string) string {
 	if rt, ok := firewallReasonTexts[code]; ok {
-		vals := make([]string, 0, len(rt.args))
-		for _, name := range rt.args {
-			v, ok := args[name]
-			if !ok {
-				vals = nil
-				break
-			}
-			vals = append(vals, short(v))
-		}
-		if vals != nil || len(rt.args) == 0 {
-			return t.getArgs(rt.id, vals)
+		if s, ok := t.named(rt, args, 0); ok {
+			return s
 		}
 	}
 	return Escape(english)
