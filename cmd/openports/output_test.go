@@ -252,3 +252,26 @@ func TestUsageErrorsInJapanese(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeStderrEscapesFileNames: the name of an input file is outside
+// text in analyze's account of its parts and joins, in both languages.
+func TestAnalyzeStderrEscapesFileNames(t *testing.T) {
+	seed, err := os.ReadFile("testdata/analyze/seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "\x1b]0;owned\x07\u009b2J.txt")
+	if err := os.WriteFile(name, seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var stdout, stderr bytes.Buffer
+		run(context.Background(), []string{"analyze", "--lang", lang, name}, &stdout, &stderr)
+		if !strings.Contains(stderr.String(), `\x1b]0;owned\x07`) || strings.Count(stderr.String(), `\x1b]0;owned`) < 4 {
+			t.Errorf("--lang %s: the file name is not in every part and join:\n%s", lang, stderr.String())
+		}
+		if strings.ContainsAny(stderr.String(), "\x1b\x07\u009b") {
+			t.Errorf("--lang %s: stderr not escaped: %q", lang, stderr.String())
+		}
+	}
+}
