@@ -216,6 +216,7 @@ func readInput(cmd *cobra.Command, name string, opt multi.Options) (*multi.Input
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	defer closeFile()
+	opt.Context = cmd.Context()
 	in, err := multi.Parse(rd, name, opt)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)

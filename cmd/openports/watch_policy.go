@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/journal"
@@ -13,18 +14,23 @@ import (
 // sockets the policy does not allow, each kind once (internal/watchpolicy),
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
-// to *werr. done closes the journal connection.
-func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.Event), done func(), err error) {
+// to *werr. afterPoll reports the sockets that waited long enough for an
+// owner (watch.Options.AfterPoll); done closes the journal connection.
+//
+// interval is watch's poll interval: a new socket without an owner waits
+// as long as watch looks for it again.
+func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
 	pol, err := loadPolicy(file)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	aopt, err := g.analysisOptions(true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	host, _ := os.Hostname()
 	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
+	filter.OwnerWait = watch.OwnerWait(interval)
 	var jw *journal.Writer
 	if f, ok := g.stdout.(*os.File); ok && journal.StreamIsJournal(f) {
 		if jw, err = journal.Open(journal.SocketPath); err != nil {
@@ -50,6 +56,11 @@ func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.
 			write(v)
 		}
 	}
+	afterPoll = func(now time.Time) {
+		for _, v := range filter.Expire(now) {
+			write(v)
+		}
+	}
 	done = func() {
 		for _, v := range filter.Flush() {
 			write(v)
@@ -58,5 +69,5 @@ func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.
 			jw.Close()
 		}
 	}
-	return emit, done, nil
+	return emit, afterPoll, done, nil
 }

@@ -297,11 +297,20 @@ func (c *Collector) query() sockdiag.Query {
 // protocol the kernel has no handler for is read from /proc/net alone: raw
 // sockets from /proc/net/raw, SCTP not at all (no module, no sockets).
 func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query) ([]snapshot.Socket, error) {
+	return c.dumpWith(snap, ns, q, func(q sockdiag.Query) (*sockdiag.Result, error) { return c.diagDump(ns.fd, q) })
+}
+
+// dumpWith is dump with the sock_diag dump made by diag: a socket opened
+// for it (dump), or one kept open between polls (NamespaceDump).
+func (c *Collector) dumpWith(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, diag func(sockdiag.Query) (*sockdiag.Result, error)) ([]snapshot.Socket, error) {
 	if c.opt.NoNetlink {
 		snap.Source = "linux/procfs"
-		return c.procNet(ns, procfsProtos(q))
+		return c.procNet(ns, procfsProtos(q), q.AllStates)
 	}
-	res, err := c.diagDump(ns.fd, q)
+	res, err := diag(q)
+	if err == nil && res == nil {
+		err = errors.New("sock_diag dump returned no result")
+	}
 	if err == nil {
 		socks := res.Sockets
 		for _, u := range res.Unavailable {
@@ -311,7 +320,7 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 			snap.Gaps = appendOnce(snap.Gaps, c.unavailableGap(u))
 		}
 		if slices.ContainsFunc(res.Unavailable, func(u sockdiag.Unavailable) bool { return u.Request.Proto == snapshot.Raw }) {
-			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw})
+			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw}, q.AllStates)
 			if err != nil {
 				return nil, fmt.Errorf("raw sockets: no sock_diag handler, and /proc/net/raw: %w", err)
 			}
@@ -319,7 +328,7 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 		}
 		return socks, nil
 	}
-	socks, perr := c.procNet(ns, procfsProtos(q))
+	socks, perr := c.procNet(ns, procfsProtos(q), q.AllStates)
 	if perr != nil {
 		return nil, fmt.Errorf("%s, and /proc/net could not be read instead: %w", diagFailure(ns, err), perr)
 	}
@@ -374,15 +383,8 @@ func (c *Collector) diagDump(fd int, q sockdiag.Query) (*sockdiag.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	res, err := conn.Dump(q)
-	conn.Close()
-	if err != nil {
-		return nil, err
-	}
-	if res == nil {
-		return nil, errors.New("sock_diag dump returned no result")
-	}
-	return res, nil
+	defer conn.Close()
+	return conn.Dump(q) // dumpWith turns a nil result into an error
 }
 
 // procfsProtos are the protocols of q that /proc/net has tables for
@@ -400,8 +402,9 @@ func procfsProtos(q sockdiag.Query) []snapshot.Proto {
 // procNet reads the /proc/net tables of ns: /proc/net for the collector's
 // own namespace, /proc/PID/net of a process inside another one. A
 // namespace no visible process lives in (only `ip netns` names it) has no
-// such table to read.
-func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.Socket, error) {
+// such table to read. allStates keeps every state, as sock_diag's
+// Query.AllStates; otherwise what a listing without --established keeps.
+func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto, allStates bool) ([]snapshot.Socket, error) {
 	if !ns.info.Current && ns.pid <= 0 {
 		return nil, errors.New("no process this run can see lives in it, so there is no /proc/PID/net to read")
 	}
@@ -409,7 +412,7 @@ func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.
 	if ns.info.Current {
 		pid = 0
 	}
-	return c.in.Proc.NetSockets(pid, protos, c.opt.Established)
+	return c.in.Proc.NetSockets(pid, protos, allStates)
 }
 
 func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
