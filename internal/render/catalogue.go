@@ -473,6 +473,12 @@ const (
 	MsgAnalyzeMoreJoined    MsgID = "analyze.more-joined"
 	MsgAnalyzeUnbound       MsgID = "analyze.unbound-left-out"
 
+	MsgViolationNew            MsgID = "violation.new"
+	MsgViolationExposure       MsgID = "violation.exposure"
+	MsgViolationOwner          MsgID = "violation.owner"
+	MsgViolationEphemeral      MsgID = "violation.ephemeral"
+	MsgViolationUnknownProcess MsgID = "violation.unknown-process"
+
 	MsgBaselineThisHost  MsgID = "baseline.this-host"
 	MsgBaselineWhat      MsgID = "baseline.what"
 	MsgBaselineWritten   MsgID = "baseline.written"
@@ -961,24 +967,29 @@ var catalogue = map[MsgID]text{
 	MsgAnalyzeJoined: {En: "joined: %[2]s (%[3]s): %[1]d sockets matched by address and port to owners from %[4]s, %[5]d without a holder there",
 		EnOne: "joined: %[2]s (%[3]s): %[1]d socket matched by address and port to owners from %[4]s, %[5]d without a holder there",
 		Ja:    "結合: %[2]s (%[3]s): ソケット %[1]d 個を %[4]s の所有プロセスにアドレスとポートで対応付け、%[5]d 個はそこに保持プロセスなし"},
-	MsgAnalyzeMoreJoined:   {En: "... %[1]d more joined parts not shown", EnOne: "... %[1]d more joined part not shown", Ja: "... 他に結合した区間 %[1]d 個 (表示を省略)"},
-	MsgBaselineThisHost:    {En: "this host", Ja: "このホスト"},
-	MsgBaselineWhat:        {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
-	MsgBaselineWritten:     {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
-	MsgBaselinePorts:       {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
-	MsgBaselineProcesses:   {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
-	MsgUsageUnknownValue:   {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
-	MsgUsageUnknownFormat:  {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
-	MsgUsageUnknownCommand: {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
-	MsgUsageDidYouMean:     {En: "Did you mean this?", Ja: "もしかして:"},
-	MsgUsageRunHelp:        {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
-	MsgUsageDNSTimeout:     {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
-	MsgUsagePolicyNoPorts:  {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
-	MsgUsageNegative:       {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
-	MsgUsageSnapshotJSON:   {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
-	MsgUsageExplainTry:     {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
-	MsgUsageFirewallFile:   {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
-	MsgAnalyzeUnbound:      {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
+	MsgAnalyzeMoreJoined:       {En: "... %[1]d more joined parts not shown", EnOne: "... %[1]d more joined part not shown", Ja: "... 他に結合した区間 %[1]d 個 (表示を省略)"},
+	MsgViolationNew:            {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: not in the policy", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーにありません"},
+	MsgViolationExposure:       {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it with another exposure (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める公開範囲は別です (%[6]s)"},
+	MsgViolationOwner:          {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it for another owner (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める所有者は別です (%[6]s)"},
+	MsgViolationEphemeral:      {En: "%[1]s (ephemeral range)", Ja: "%[1]s (エフェメラル範囲)"},
+	MsgViolationUnknownProcess: {En: "an unknown process", Ja: "不明なプロセス"},
+	MsgBaselineThisHost:        {En: "this host", Ja: "このホスト"},
+	MsgBaselineWhat:            {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
+	MsgBaselineWritten:         {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
+	MsgBaselinePorts:           {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
+	MsgBaselineProcesses:       {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
+	MsgUsageUnknownValue:       {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
+	MsgUsageUnknownFormat:      {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
+	MsgUsageUnknownCommand:     {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
+	MsgUsageDidYouMean:         {En: "Did you mean this?", Ja: "もしかして:"},
+	MsgUsageRunHelp:            {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
+	MsgUsageDNSTimeout:         {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
+	MsgUsagePolicyNoPorts:      {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
+	MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
+	MsgUsageSnapshotJSON:       {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
+	MsgUsageExplainTry:         {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
+	MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
+	MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.

@@ -22,6 +22,7 @@ import (
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/watchpolicy"
 )
 
 // The formats openports writes; -o names one.
@@ -150,13 +151,15 @@ var (
 	// Watches are the event streams of watch: the writer is called once
 	// per event and once for the summary.
 	Watches = NewRegistry[WatchItem]("watch")
+	// Violations are the lines of watch --policy.
+	Violations = NewRegistry[watchpolicy.Violation]("watch --policy")
 )
 
 // AllFormats lists every format some command writes, for --help.
 func AllFormats() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, fs := range [][]string{Reports.Formats(), Checks.Formats(), Diffs.Formats(), Explanations.Formats(), Watches.Formats()} {
+	for _, fs := range [][]string{Reports.Formats(), Checks.Formats(), Diffs.Formats(), Explanations.Formats(), Watches.Formats(), Violations.Formats()} {
 		for _, f := range fs {
 			if !seen[f] {
 				seen[f] = true

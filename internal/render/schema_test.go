@@ -14,6 +14,7 @@ import (
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/watch"
+	"github.com/openports/openports/internal/watchpolicy"
 )
 
 // TestJSONFieldsAreDocumented fails when the JSON output of any command
@@ -58,8 +59,12 @@ func TestJSONFieldsAreDocumented(t *testing.T) {
 	for _, it := range watchItems() {
 		collectKeys(writtenJSON(t, Watches, it, o), seen("watch"))
 	}
+	for _, v := range violations(t) {
+		collectKeys(writtenJSON(t, Violations, v, o), seen("watch --policy"))
+	}
 	for what, v := range map[string]any{
-		"list": report.Report{}, "check": hostcheck.Result{}, "diff": diff.Result{},
+		"watch --policy": watchpolicy.Violation{},
+		"list":           report.Report{}, "check": hostcheck.Result{}, "diff": diff.Result{},
 		"explain": explained{}, "watch": watch.Event{}, "watch summary": watch.Summary{},
 	} {
 		fieldNames(reflect.TypeOf(v), seen(what), map[reflect.Type]bool{})
