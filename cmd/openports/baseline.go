@@ -47,6 +47,10 @@ with the main process and its user. Edit it at will: a port may be a range
 ("60000-60100"), exposure one of loopback, address (with address:), all,
 link-local or device, process and user a name or a list; comments are kept
 by you, and a rule marked optional: true is never reported missing.
+A port published by a DNAT rule (Docker, Podman, kube-proxy), with or
+without a host socket, is written with published: true and the name of
+the container it goes to (container: web, or NAMESPACE/NAME for a pod):
+no PIDs or IDs, which change when the container is recreated.
 
 'openports check --policy FILE' and 'openports list --policy FILE' then
 report what is new, what is missing, and what changed exposure (loopback

@@ -415,6 +415,8 @@ const (
 	MsgDiffFieldExpo    MsgID = "diff.field.exposure"
 	MsgDiffFieldState   MsgID = "diff.field.state"
 	MsgDiffEphemeral    MsgID = "diff.ephemeral"
+	MsgDiffFieldTarget  MsgID = "diff.field.target"
+	MsgDiffPublished    MsgID = "diff.published"
 	MsgDiffSummary      MsgID = "diff.summary"
 	MsgDiffNote         MsgID = "diff.note"
 	MsgDiffOtherHost    MsgID = "diff.other-host"
@@ -910,6 +912,8 @@ var catalogue = map[MsgID]text{
 	MsgDiffFieldExpo:    {En: "exposure", Ja: "公開範囲"},
 	MsgDiffFieldState:   {En: "state", Ja: "状態"},
 	MsgDiffEphemeral:    {En: "ephemeral port", Ja: "エフェメラルポート"},
+	MsgDiffFieldTarget:  {En: "target", Ja: "転送先"},
+	MsgDiffPublished:    {En: "published by DNAT (%[1]s): not filtered by INPUT rules", Ja: "DNAT で公開 (%[1]s): INPUT ルールで遮断されません"},
 	MsgDiffSummary:      {En: "%[1]d new · %[2]d gone · %[3]d changed (%[4]s %[5]s → %[6]s %[7]s)", Ja: "新規 %[1]d · 消失 %[2]d · 変化 %[3]d (%[4]s %[5]s → %[6]s %[7]s)"},
 	MsgDiffNote:         {En: "note: %[1]s", Ja: "注意: %[1]s"},
 	MsgDiffOtherHost:    {En: "the snapshots are of different hosts (%[1]s, %[2]s): namespaces and owners are not comparable", Ja: "別のホストのスナップショットです (%[1]s、%[2]s): 名前空間と所有プロセスは比較できません"},
