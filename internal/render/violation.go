@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -18,14 +17,7 @@ func init() {
 // writeViolationJSON writes a violation of watch --policy as one JSON
 // object on one line.
 func writeViolationJSON(w io.Writer, v watchpolicy.Violation, o Options) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("write violation as json: %w", err)
-	}
-	if _, err := w.Write(append(jsonSafe(b), '\n')); err != nil {
-		return fmt.Errorf("write violation: %w", err)
-	}
-	return nil
+	return writeJSONLine(w, v, "violation")
 }
 
 // writeViolationText writes a violation as one line for people: time,
