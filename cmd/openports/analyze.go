@@ -105,7 +105,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	if o.format != "" {
 		if _, err := multi.ByFormat(o.format); err != nil {
-			return exitWith(report.ExitUsage, fmt.Errorf("--format: %w", err))
+			return exitWith(report.ExitUsage, render.Err(render.MsgUsageInputFormat, render.Escape(o.format), strings.Join(multi.Formats(), ", ")))
 		}
 	}
 	var parts []join.Part

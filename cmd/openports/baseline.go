@@ -155,7 +155,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory", root)
+		return nil, render.Err(render.MsgUsageRootNotDir, render.Escape(root))
 	}
 	// The root stays open for the run: systemd verdicts read
 	// /proc/PID/cgroup under it while rows are built.

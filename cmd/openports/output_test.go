@@ -237,6 +237,8 @@ func TestUsageErrorsInJapanese(t *testing.T) {
 		{[]string{"check", "--policy", "p.yaml", "--no-ports"}, "--policy needs the port listing", "--policy にはポート一覧が要ります"},
 		{[]string{"analyze", "--firewall", notFirewall, "testdata/analyze/seed.txt"}, "expected the output of pfctl -sr", "のいずれかの出力ではありません"},
 		{[]string{"lisst"}, "Run 'openports --help' for usage.", "使い方は 'openports --help' を見てください。"},
+		{[]string{"analyze", "--root", notFirewall, "testdata/analyze/seed.txt"}, "not a directory", "ディレクトリではありません"},
+		{[]string{"analyze", "--format", "x", "testdata/analyze/seed.txt"}, `--format: unknown format "x" (want one of: `, `--format: 入力形式 "x" はありません (`},
 		{[]string{"list", "--bogus"}, "Run 'openports list --help' for usage.", "使い方は 'openports list --help' を見てください。"},
 	} {
 		for _, lang := range []string{"en", "ja"} {

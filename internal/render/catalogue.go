@@ -498,6 +498,8 @@ const (
 	MsgUsageSnapshotJSON   MsgID = "usage.snapshot-json-only"
 	MsgUsageExplainTry     MsgID = "usage.explain-not-found"
 	MsgUsageFirewallFile   MsgID = "usage.firewall-file-unknown"
+	MsgUsageRootNotDir     MsgID = "usage.root-not-directory"
+	MsgUsageInputFormat    MsgID = "usage.input-format-unknown"
 )
 
 // catalogue holds every text in every language.
@@ -992,6 +994,8 @@ var catalogue = map[MsgID]text{
 	MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
 	MsgUsageSnapshotJSON:       {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
 	MsgUsageExplainTry:         {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
+	MsgUsageRootNotDir:         {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
+	MsgUsageInputFormat:        {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
 	MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
 	MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
 }
