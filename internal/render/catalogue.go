@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -48,24 +49,6 @@ const (
 	MsgFirewallBy            MsgID = "firewall.by"
 	MsgFirewallWhy           MsgID = "firewall.why"
 	MsgFirewallBoth          MsgID = "firewall.both"
-	MsgFwReasonSourceAddress MsgID = "firewall.reason.source-address"
-	MsgFwReasonSourcePort    MsgID = "firewall.reason.source-port"
-	MsgFwReasonSourceRoute   MsgID = "firewall.reason.source-route"
-	MsgFwReasonInterface     MsgID = "firewall.reason.interface"
-	MsgFwReasonLocalAddress  MsgID = "firewall.reason.local-address"
-	MsgFwReasonUnknownValue  MsgID = "firewall.reason.unknown-value"
-	MsgFwReasonCondition     MsgID = "firewall.reason.condition"
-	MsgFwReasonUnmodelled    MsgID = "firewall.reason.unmodelled"
-	MsgFwReasonDNATTarget    MsgID = "firewall.reason.dnat-target"
-	MsgFwReasonDNATUnrouted  MsgID = "firewall.reason.dnat-unrouted"
-	MsgFwReasonChainNotRead  MsgID = "firewall.reason.chain-not-read"
-	MsgFwReasonSetNotRead    MsgID = "firewall.reason.set-not-read"
-	MsgFwReasonSetDynamic    MsgID = "firewall.reason.set-dynamic"
-	MsgFwReasonJumpsTooDeep  MsgID = "firewall.reason.jumps-too-deep"
-	MsgFwReasonTooManyPaths  MsgID = "firewall.reason.too-many-paths"
-	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
-	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
-	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
 	MsgOutsideTitle          MsgID = "outside.title"
 	MsgOutsideExpected       MsgID = "outside.expected"
 	MsgOutsideFiltered       MsgID = "outside.listening-but-filtered"
@@ -502,6 +485,56 @@ const (
 	MsgUsageInputFormat    MsgID = "usage.input-format-unknown"
 )
 
+// Firewall reasons (firewall.Reason codes): why a verdict is unknown or
+// depends on the sender. A block of its own, with its texts at the end of
+// the catalogue.
+const (
+	MsgFwReasonSourceAddress MsgID = "firewall.reason.source-address"
+	MsgFwReasonSourcePort    MsgID = "firewall.reason.source-port"
+	MsgFwReasonSourceRoute   MsgID = "firewall.reason.source-route"
+	MsgFwReasonInterface     MsgID = "firewall.reason.interface"
+	MsgFwReasonLocalAddress  MsgID = "firewall.reason.local-address"
+	MsgFwReasonUnknownValue  MsgID = "firewall.reason.unknown-value"
+	MsgFwReasonCondition     MsgID = "firewall.reason.condition"
+	MsgFwReasonUnmodelled    MsgID = "firewall.reason.unmodelled"
+	MsgFwReasonDNATTarget    MsgID = "firewall.reason.dnat-target"
+	MsgFwReasonDNATUnrouted  MsgID = "firewall.reason.dnat-unrouted"
+	MsgFwReasonChainNotRead  MsgID = "firewall.reason.chain-not-read"
+	MsgFwReasonSetNotRead    MsgID = "firewall.reason.set-not-read"
+	MsgFwReasonSetDynamic    MsgID = "firewall.reason.set-dynamic"
+	MsgFwReasonJumpsTooDeep  MsgID = "firewall.reason.jumps-too-deep"
+	MsgFwReasonTooManyPaths  MsgID = "firewall.reason.too-many-paths"
+	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
+	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
+	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
+	MsgFwWhereDNAT           MsgID = "firewall.where.dnat"
+	MsgFwWhereSomeSources    MsgID = "firewall.where.some-sources"
+	MsgFwProbePartly         MsgID = "firewall.probe.partly"
+)
+
+// firewallReasonTexts map firewall.Reason codes to their texts and the
+// names of their arguments, in order.
+var firewallReasonTexts = map[string]gapText{
+	firewall.ReasonSourceAddress: {MsgFwReasonSourceAddress, nil},
+	firewall.ReasonSourcePort:    {MsgFwReasonSourcePort, nil},
+	firewall.ReasonSourceRoute:   {MsgFwReasonSourceRoute, nil},
+	firewall.ReasonInterface:     {MsgFwReasonInterface, nil},
+	firewall.ReasonLocalAddress:  {MsgFwReasonLocalAddress, nil},
+	firewall.ReasonUnknownValue:  {MsgFwReasonUnknownValue, []string{"what"}},
+	firewall.ReasonCondition:     {MsgFwReasonCondition, []string{"what"}},
+	firewall.ReasonUnmodelled:    {MsgFwReasonUnmodelled, []string{"what"}},
+	firewall.ReasonDNATTarget:    {MsgFwReasonDNATTarget, []string{"what"}},
+	firewall.ReasonDNATUnrouted:  {MsgFwReasonDNATUnrouted, []string{"target"}},
+	firewall.ReasonChainNotRead:  {MsgFwReasonChainNotRead, []string{"chain"}},
+	firewall.ReasonSetNotRead:    {MsgFwReasonSetNotRead, []string{"set"}},
+	firewall.ReasonSetDynamic:    {MsgFwReasonSetDynamic, []string{"set"}},
+	firewall.ReasonJumpsTooDeep:  {MsgFwReasonJumpsTooDeep, nil},
+	firewall.ReasonTooManyPaths:  {MsgFwReasonTooManyPaths, []string{"max"}},
+	firewall.ReasonTooManySteps:  {MsgFwReasonTooManySteps, []string{"max"}},
+	firewall.ReasonBackendUnread: {MsgFwReasonBackendUnread, []string{"backend", "error"}},
+	firewall.ReasonNoInterface:   {MsgFwReasonNoInterface, nil},
+}
+
 // catalogue holds every text in every language.
 var catalogue = map[MsgID]text{
 	MsgHeaderProto:    {En: "PROTO", Ja: "プロト"},
@@ -527,24 +560,6 @@ var catalogue = map[MsgID]text{
 	MsgFirewallTitle:         {En: "Firewall (which rule decides):", Ja: "ファイアウォール (判定したルール):"},
 	MsgFirewallBy:            {En: "%[1]s by %[2]s", Ja: "%[1]s: %[2]s"},
 	MsgFirewallWhy:           {En: "%[1]s: %[2]s", Ja: "%[1]s: %[2]s"},
-	MsgFwReasonSourceAddress: {En: "source address", Ja: "送信元アドレス"},
-	MsgFwReasonSourcePort:    {En: "source port", Ja: "送信元ポート"},
-	MsgFwReasonSourceRoute:   {En: "route to the source (fib saddr)", Ja: "送信元への経路 (fib saddr)"},
-	MsgFwReasonInterface:     {En: "interface", Ja: "受信インターフェイス"},
-	MsgFwReasonLocalAddress:  {En: "local address", Ja: "ローカルアドレス"},
-	MsgFwReasonUnknownValue:  {En: "a match on a value the packet does not fix: %[1]s", Ja: "パケットでは決まらない値との照合: %[1]s"},
-	MsgFwReasonCondition:     {En: "a condition that depends on more than the packet: %[1]s", Ja: "パケット以外にも依存する条件: %[1]s"},
-	MsgFwReasonUnmodelled:    {En: "not modelled: %[1]s", Ja: "評価できない記述: %[1]s"},
-	MsgFwReasonDNATTarget:    {En: "DNAT target not known: %[1]s", Ja: "DNAT の宛先が不明: %[1]s"},
-	MsgFwReasonDNATUnrouted:  {En: "no interface of this host routes to the DNAT target %[1]s", Ja: "このホストのどのインターフェイスからも DNAT の宛先 %[1]s へ経路がありません"},
-	MsgFwReasonChainNotRead:  {En: "jump to a chain that was not read: %[1]s", Ja: "読めなかったチェインへのジャンプ: %[1]s"},
-	MsgFwReasonSetNotRead:    {En: "lookup in a set that was not read: %[1]s", Ja: "読めなかったセットの参照: %[1]s"},
-	MsgFwReasonSetDynamic:    {En: "set @%[1]s whose elements change with traffic", Ja: "通信に応じて要素が変わるセット @%[1]s"},
-	MsgFwReasonJumpsTooDeep:  {En: "jumps nested deeper than the kernel allows", Ja: "カーネルが許すより深いジャンプの入れ子"},
-	MsgFwReasonTooManyPaths:  {En: "more than %[1]s evaluation paths", Ja: "評価経路が %[1]s を超えました"},
-	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "規則の評価が %[1]s 回を超えました (ジャンプのループ?)"},
-	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読めませんでした: %[2]s"},
-	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外のどのインターフェイスもこのアドレスを持ちません"},
 	MsgFirewallBoth:          {En: "nftables and iptables-legacy both hold rules; a packet must pass both", Ja: "nftables と iptables-legacy の両方にルールがあります。パケットは両方を通過する必要があります"},
 	MsgOutsideTitle:          {En: "Outside view (%[1]s, %[2]s):", Ja: "外からの見え方 (%[1]s, %[2]s):"},
 	MsgOutsideExpected:       {En: "open, listening here", Ja: "開いている (ここで待ち受け中)"},
@@ -998,6 +1013,30 @@ var catalogue = map[MsgID]text{
 	MsgUsageInputFormat:        {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
 	MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
 	MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
+
+	// Firewall reasons (firewall.Reason codes); arguments are parts of a
+	// rule or of the packet as the ruleset describes them.
+	MsgFwReasonSourceAddress: {En: "the source address", Ja: "送信元アドレス"},
+	MsgFwReasonSourcePort:    {En: "the source port", Ja: "送信元ポート"},
+	MsgFwReasonSourceRoute:   {En: "the route back to the source (fib saddr)", Ja: "送信元への経路 (fib saddr)"},
+	MsgFwReasonInterface:     {En: "the input interface", Ja: "受信インターフェース"},
+	MsgFwReasonLocalAddress:  {En: "the local address", Ja: "宛先のローカルアドレス"},
+	MsgFwReasonUnknownValue:  {En: "a match on a value the packet does not fix: %[1]s", Ja: "パケットから決まらない値との照合: %[1]s"},
+	MsgFwReasonCondition:     {En: "a condition that depends on more than the packet: %[1]s", Ja: "パケット以外にも依存する条件: %[1]s"},
+	MsgFwReasonUnmodelled:    {En: "not modelled by openports: %[1]s", Ja: "openports が扱わない処理: %[1]s"},
+	MsgFwReasonDNATTarget:    {En: "DNAT target not known: %[1]s", Ja: "DNAT の転送先が不明: %[1]s"},
+	MsgFwReasonDNATUnrouted:  {En: "no interface of this host routes to the DNAT target %[1]s", Ja: "DNAT の転送先 %[1]s へ経路のあるインターフェースがこのホストにありません"},
+	MsgFwReasonChainNotRead:  {En: "jump to a chain that was not read: %[1]s", Ja: "読み取れなかったチェーンへのジャンプ: %[1]s"},
+	MsgFwReasonSetNotRead:    {En: "lookup in a set that was not read: %[1]s", Ja: "読み取れなかったセットの参照: %[1]s"},
+	MsgFwReasonSetDynamic:    {En: "set @%[1]s, whose elements change with traffic", Ja: "通信によって要素が変わるセット @%[1]s"},
+	MsgFwReasonJumpsTooDeep:  {En: "jumps nested deeper than the kernel allows", Ja: "カーネルの上限を超えるジャンプの入れ子"},
+	MsgFwReasonTooManyPaths:  {En: "more than %[1]s evaluation paths", Ja: "評価の経路が %[1]s を超えました"},
+	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "ルールの評価が %[1]s 回を超えました (ジャンプのループ?)"},
+	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読み取れませんでした: %[2]s"},
+	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外にこのアドレスを持つインターフェースがありません"},
+	MsgFwWhereDNAT:           {En: "(dnat)", Ja: "(DNAT)"},
+	MsgFwWhereSomeSources:    {En: "(some sources)", Ja: "(一部の送信元から)"},
+	MsgFwProbePartly:         {En: "partly", Ja: "一部"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.
@@ -1337,4 +1376,25 @@ func runeWidth(r rune) int {
 		return 2
 	}
 	return 1
+}
+
+// firewallReason words a firewall reason in the reader's language; a code
+// the catalogue does not know, or one saved without its arguments, is its
+// English detail.
+func (t texts) firewallReason(r firewall.Reason) string {
+	if ft, ok := firewallReasonTexts[r.Code]; ok {
+		if s, ok := t.named(ft, r.Args, 0); ok {
+			return s
+		}
+	}
+	return Escape(r.Detail)
+}
+
+// firewallReasons joins the words of several reasons.
+func (t texts) firewallReasons(rs []firewall.Reason) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = t.firewallReason(r)
+	}
+	return strings.Join(out, "; ")
 }

@@ -307,6 +307,7 @@ var sameInEveryLanguage = map[MsgID]bool{
 	MsgFirewallWhy:       true, // "%s: %s"
 	MsgFirewallUnknown:   true, // "?"
 	MsgFirewallDNAT:      true, // "%s (DNAT)"
+	MsgFwWhereDNAT:       true, // "(DNAT)"
 	MsgFirewallBy:        true, // "%s: %s"
 	MsgHeaderIP:          true,
 	MsgHeaderNetNS:       true,

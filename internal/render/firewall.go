@@ -30,7 +30,7 @@ func firewallText(tx texts, row report.Row) string {
 	var v string
 	switch fw.Verdict {
 	case report.FirewallPartly:
-		return tx.get(MsgFirewallPartly, Escape(strings.Join(fw.OpenOn, ", ")))
+		return tx.get(MsgFirewallPartly, tx.openOn(fw.OpenOn))
 	case report.FirewallOpen:
 		v = tx.get(MsgFirewallOpen)
 	case report.FirewallBlocked:
@@ -42,53 +42,6 @@ func firewallText(tx texts, row report.Row) string {
 		return tx.get(MsgFirewallDNAT, v)
 	}
 	return v
-}
-
-// firewallReasonTexts word the reasons of a firewall verdict by code (the
-// Reason codes of internal/firewall and of analysis), with the names of
-// their arguments in the order the text takes them.
-var firewallReasonTexts = map[string]gapText{
-	"source-address": {MsgFwReasonSourceAddress, nil},
-	"source-port":    {MsgFwReasonSourcePort, nil},
-	"source-route":   {MsgFwReasonSourceRoute, nil},
-	"interface":      {MsgFwReasonInterface, nil},
-	"local-address":  {MsgFwReasonLocalAddress, nil},
-	"unknown-value":  {MsgFwReasonUnknownValue, []string{"what"}},
-	"condition":      {MsgFwReasonCondition, []string{"what"}},
-	"unmodelled":     {MsgFwReasonUnmodelled, []string{"what"}},
-	"dnat-target":    {MsgFwReasonDNATTarget, []string{"what"}},
-	"dnat-unrouted":  {MsgFwReasonDNATUnrouted, []string{"target"}},
-	"chain-not-read": {MsgFwReasonChainNotRead, []string{"chain"}},
-	"set-not-read":   {MsgFwReasonSetNotRead, []string{"set"}},
-	"set-dynamic":    {MsgFwReasonSetDynamic, []string{"set"}},
-	"jumps-too-deep": {MsgFwReasonJumpsTooDeep, nil},
-	"too-many-paths": {MsgFwReasonTooManyPaths, []string{"max"}},
-	"too-many-steps": {MsgFwReasonTooManySteps, []string{"max"}},
-	"backend-unread": {MsgFwReasonBackendUnread, []string{"backend", "error"}},
-	"no-interface":   {MsgFwReasonNoInterface, nil},
-}
-
-// firewallReason words one reason of a firewall verdict in the chosen
-// language: from its code and named arguments when the catalogue has the
-// code, else the English text the evaluator gave. This is where a reason
-// code gets its words; every writer goes through it.
-func (t texts) firewallReason(code string, args map[string]string, english string) string {
-	if rt, ok := firewallReasonTexts[code]; ok {
-		if s, ok := t.named(rt, args, 0); ok {
-			return s
-		}
-	}
-	return Escape(english)
-}
-
-// firewallReasons words a verdict's reasons, joined.
-func (t texts) firewallReasons(reasons []string) string {
-	out := make([]string, len(reasons))
-	for i, r := range reasons {
-		// Reasons are English sentences until they carry codes.
-		out[i] = t.firewallReason("", nil, r)
-	}
-	return strings.Join(out, "; ")
 }
 
 // firewallExplanations says, under the table with --explain, which rule
@@ -115,12 +68,11 @@ func firewallExplanations(tx texts, r *report.Report) string {
 				if p.DNAT != "" {
 					line += " → " + p.DNAT
 				}
+				line = Escape(line)
 				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
-					line = tx.get(MsgFirewallBy, Escape(line+": "+string(p.Verdict)), Escape(p.By.String()))
+					line = tx.get(MsgFirewallBy, line+": "+tx.probeVerdict(p.Verdict), Escape(p.By.String()))
 				} else if len(p.Reasons) > 0 {
-					line = tx.get(MsgFirewallWhy, Escape(line+": "+string(p.Verdict)), tx.firewallReasons(p.Reasons))
-				} else {
-					line = Escape(line)
+					line = tx.get(MsgFirewallWhy, line+": "+tx.probeVerdict(p.Verdict), tx.firewallReasons(p.Reasons))
 				}
 				fmt.Fprintf(&b, "    %s\n", capText(line))
 			}
@@ -136,4 +88,36 @@ func firewallExplanations(tx texts, r *report.Report) string {
 		fmt.Fprintf(&b, "  %s\n", tx.get(MsgFirewallBoth))
 	}
 	return b.String()
+}
+
+// openOn words where a partly open row is open: "eth1 v4, eth0 v6 (some
+// sources)".
+func (t texts) openOn(ws []report.OpenWhere) string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		s := Escape(w.Interface) + " " + Escape(w.IP)
+		if w.DNAT {
+			s += " " + t.get(MsgFwWhereDNAT)
+		}
+		if w.SomeSources {
+			s += " " + t.get(MsgFwWhereSomeSources)
+		}
+		out[i] = s
+	}
+	return strings.Join(out, ", ")
+}
+
+// probeVerdict words one probe's verdict.
+func (t texts) probeVerdict(v firewall.Verdict) string {
+	switch v {
+	case firewall.Open:
+		return t.get(MsgFirewallOpen)
+	case firewall.Blocked:
+		return t.get(MsgFirewallBlocked)
+	case firewall.Partly:
+		return t.get(MsgFwProbePartly)
+	case firewall.Unknown:
+		return t.get(MsgFirewallUnknown)
+	}
+	return Escape(string(v))
 }

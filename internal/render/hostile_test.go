@@ -10,6 +10,7 @@ import (
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/diff"
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/report"
@@ -62,8 +63,10 @@ func hostileReport(t testing.TB) *report.Report {
 		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
 		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
 	}}
-	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []string{hostile}, Reasons: []string{hostile}}
-	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []string{hostile}}
+	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
+		Reasons: []firewall.Reason{firewall.NewReason(firewall.ReasonCondition, map[string]string{"what": hostile}), {Code: hostile, Detail: hostile}}}
+	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []firewall.Reason{
+		firewall.NewReason(firewall.ReasonBackendUnread, map[string]string{"backend": hostile, "error": hostile})}}
 	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
 		{Kind: report.PolicyMissing, Proto: "tcp", Port: 1, Message: report.Note{Key: "policy.missing", Args: []string{hostile, hostile}}},

@@ -60,12 +60,7 @@ func dockerHostWithoutRules(t *testing.T) (*testenv.Env, *testenv.Listener, *tes
 	if env.Mode != testenv.ModeRoot {
 		t.Skip("needs real root for cgroups")
 	}
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "down")
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "name", "bridge1")
-	env.NS.Run(t, "ip", "link", "set", "bridge1", "up")
-	env.NS.Run(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
-	client := env.AddPeer(t, "op-cli0", "op-cli1", pfx("198.51.100.1/24"), pfx("198.51.100.2/24"))
+	client := env.BridgeHost(t)
 
 	web := dockerContainer(t, env, ap("192.0.2.2:80"))
 	return env, web, client

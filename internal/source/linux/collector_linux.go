@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
 	snap.Firewall = readFirewall(ctx, self, c.proc)
-	names := c.in.NetNS.Named()
+	names := hostNamed(c.in.NetNS.Named(), c.proc)
 	users := c.userCache(priv)
 	owners, err := c.findOwners(c.opt.Owners, users)
 	if err != nil {
@@ -666,4 +667,21 @@ func BoundUDP(port uint16) ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+// hostNamed adds the name "host" for the network namespace of PID 1 (the
+// initial one, as far as this PID namespace shows), when /proc/1/ns/net
+// is readable and /run/netns does not name it already: with --netns all
+// it is otherwise a bare inode beside the named container namespaces.
+func hostNamed(names map[uint64]string, proc string) map[uint64]string {
+	id, err := nsInode(filepath.Join(proc, "1/ns/net"))
+	if err != nil || names[id] != "" {
+		return names
+	}
+	out := maps.Clone(names)
+	if out == nil {
+		out = map[uint64]string{}
+	}
+	out[id] = "host"
+	return out
 }

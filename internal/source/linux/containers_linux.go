@@ -17,7 +17,6 @@ import (
 	"github.com/openports/openports/internal/source/linux/containers"
 	"github.com/openports/openports/internal/source/linux/natrules"
 	"github.com/openports/openports/internal/source/linux/netif"
-	"github.com/openports/openports/internal/source/tool"
 )
 
 // addContainers reads the ports the host publishes by destination NAT,
@@ -33,16 +32,21 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 	if c.proc != "/proc" {
 		return
 	}
-	read := natrules.ReadHost(ctx, c.proc, tool.Exec{})
-	for _, err := range read.Errors {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
-			Args:   map[string]string{"error": err.Error()},
-			Detail: fmt.Sprintf("NAT rules: %v; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", err)})
+	// The NAT rules are part of the packet filter read for the firewall
+	// verdicts (readFirewall): no second dump, no second iptables-save.
+	var rulesets []*natrules.Ruleset
+	if fw := snap.Firewall; fw != nil {
+		for _, u := range fw.Unread {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+				Args:   map[string]string{"error": u.Detail},
+				Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", u.Detail)})
+		}
+		rulesets = natrules.Rulesets(fw)
 	}
-	for _, b := range read.Backends() {
+	for _, b := range natrules.Backends(rulesets) {
 		snap.NATBackends = append(snap.NATBackends, string(b))
 	}
-	snap.Published = published(read.Rulesets)
+	snap.Published = published(rulesets)
 
 	forwarded := c.forwarders(owners)
 	if needsTargets(snap.Published) || len(forwarded) > 0 {
