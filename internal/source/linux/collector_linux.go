@@ -118,8 +118,12 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	c.collectNamespace(snap, &namespaces[0], q, wanted)
+	// byNS maps each namespace found through /proc to its processes, which
+	// name its container (addContainers); nil without --netns all.
+	var byNS map[uint64][]int
 	if c.opt.AllNamespaces {
-		more := c.otherNamespaces(snap, self, names, priv)
+		var more []namespace
+		more, byNS = c.otherNamespaces(snap, self, names, priv)
 		defer func() {
 			for _, ns := range more {
 				c.in.NetNS.Close(ns.fd)
@@ -144,7 +148,10 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
 	snap.OwnerMethod = owners.methodUsed()
-	c.addContainers(ctx, snap, self, res.NetNS, res.Owners)
+	if byNS == nil {
+		byNS = res.NetNS
+	}
+	c.addContainers(ctx, snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
 	snap.Sort()
@@ -535,13 +542,14 @@ func EphemeralRange(proc ProcReader) *snapshot.PortRange {
 }
 
 // otherNamespaces opens every network namespace other than self that a
-// process lives in or `ip netns` names. A namespace that vanished while it
+// process lives in or `ip netns` names, and returns them with the
+// processes found in each (which name a namespace's container). A namespace that vanished while it
 // was being opened (its processes exited, its name was removed) is not
 // listed and is not a gap: there is nothing left in it to see. One that
 // exists but could not be entered is a gap that says why, and so is a /proc
 // that hides processes (hidepid, a PID namespace): the namespaces only they
 // live in cannot be found.
-func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) []namespace {
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) ([]namespace, map[uint64][]int) {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
 	byNS, denied, err := c.in.NetNS.ByProcess()
@@ -605,7 +613,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		}
 		// Every process exited: the namespace went with them.
 	}
-	return out
+	return out, byNS
 }
 
 // vanished reports whether err from opening a namespace means it is gone:
