@@ -97,15 +97,18 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 	if name == "" {
 		name = "-"
 	}
-	host := rep.Host
+	lang := g.language()
+	// The host name is outside text: escaped, it cannot end the comment
+	// and add lines to the policy.
+	host := render.Escape(rep.Host)
 	if host == "" {
-		host = "this host"
+		host = render.Text(lang, render.MsgBaselineThisHost)
 	}
 	header := []string{
-		"openports policy: what may listen on " + host + ".",
-		"Written by 'openports baseline' at " + time.Now().UTC().Format(time.RFC3339) + "; edit it at will.",
-		"port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;",
-		"process, user: a name or a list; optional: true rules are never reported missing.",
+		render.Text(lang, render.MsgBaselineWhat, host),
+		render.Text(lang, render.MsgBaselineWritten, time.Now().UTC().Format(time.RFC3339)),
+		render.Text(lang, render.MsgBaselinePorts),
+		render.Text(lang, render.MsgBaselineProcesses),
 	}
 	data := policy.FromReport(rep, name).Marshal(header)
 	if file == "" {
@@ -152,7 +155,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory", root)
+		return nil, render.Err(render.MsgUsageRootNotDir, render.Escape(root))
 	}
 	// The root stays open for the run: systemd verdicts read
 	// /proc/PID/cgroup under it while rows are built.
@@ -165,7 +168,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
 	for _, p := range res.Problems() {
-		fmt.Fprintf(g.stderr, "openports: warning: %s\n", truncateMessage(render.Escape(fmt.Sprint(p))))
+		fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
 	}
 	if res.Kind() == provenance.KindNone {
 		return nil, nil

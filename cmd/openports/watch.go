@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,10 +100,10 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		return err
 	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", render.Escape(o.mode)))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageUnknownValue, "--mode", render.Escape(o.mode), "auto, ebpf", "poll"))
 	}
 	if o.interval < 0 || o.duration < 0 {
-		return exitWith(report.ExitUsage, fmt.Errorf("--interval and --duration must not be negative"))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageNegative))
 	}
 	interval := o.interval
 	if interval == 0 {

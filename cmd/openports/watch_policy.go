@@ -6,6 +6,7 @@ import (
 
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/journal"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/watch"
 	"github.com/openports/openports/internal/watchpolicy"
 )
@@ -20,6 +21,14 @@ import (
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
 func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
+	write, err := render.Violations.Writer(g.output)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opt, err := g.renderOptions()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	pol, err := loadPolicy(file)
 	if err != nil {
 		return nil, nil, nil, err
@@ -37,15 +46,13 @@ func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *
 			jw = nil // fall back to lines on the stream, which reach the journal too
 		}
 	}
-	write := func(v watchpolicy.Violation) {
+	report := func(v watchpolicy.Violation) {
 		var err error
 		switch {
 		case jw != nil:
 			err = jw.Send(v.Message, v.Priority(), v.JournalFields())
-		case g.output == "json":
-			err = watchpolicy.WriteJSON(g.stdout, v)
 		default:
-			err = watchpolicy.WriteText(g.stdout, v)
+			err = write(g.stdout, v, opt)
 		}
 		if err != nil && *werr == nil {
 			*werr = err
@@ -53,17 +60,17 @@ func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *
 	}
 	emit = func(ev watch.Event) {
 		for _, v := range filter.Check(ev) {
-			write(v)
+			report(v)
 		}
 	}
 	afterPoll = func(now time.Time) {
 		for _, v := range filter.Expire(now) {
-			write(v)
+			report(v)
 		}
 	}
 	done = func() {
 		for _, v := range filter.Flush() {
-			write(v)
+			report(v)
 		}
 		if jw != nil {
 			jw.Close()

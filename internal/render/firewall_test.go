@@ -116,3 +116,14 @@ func TestFirewallReasonTexts(t *testing.T) {
 		t.Errorf("unknown code's detail not escaped: %q", got)
 	}
 }
+
+// TestFirewallReasonEscapedOnce: an argument of a reason is escaped once,
+// as every other cell (not `\\x1b`).
+func TestFirewallReasonEscapedOnce(t *testing.T) {
+	r := firewall.NewReason(firewall.ReasonSetDynamic, map[string]string{"set": "x\x1by"})
+	for _, lang := range langs {
+		if got := newTexts(lang, nil).firewallReason(r); !strings.Contains(got, `@x\x1by`) || strings.Contains(got, `\\`) {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
+}

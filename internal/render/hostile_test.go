@@ -16,6 +16,7 @@ import (
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/watch"
+	"github.com/openports/openports/internal/watchpolicy"
 )
 
 // hostile is what an unprivileged user can name a process (or a host,
@@ -164,6 +165,13 @@ func TestHostileNames(t *testing.T) {
 	t.Run("check", func(t *testing.T) { writeAll(t, Checks, []*hostcheck.Result{hostileCheck(t)}, bounded(30_000)) })
 	t.Run("diff", func(t *testing.T) { writeAll(t, Diffs, []*diff.Result{hostileDiff(t)}, bounded(10_000)) })
 	t.Run("watch", func(t *testing.T) { writeAll(t, Watches, hostileWatch(), bounded(10_000)) })
+	t.Run("watch --policy", func(t *testing.T) {
+		v := watchpolicy.Violation{Time: time.Unix(1700000000, 0), Event: watchpolicy.EventName, Host: hostile, Kind: hostileShort, Proto: hostileShort,
+			Address: hostile, Exposure: hostileShort, Program: hostile, Unit: hostile, User: hostile, Rule: hostile, Key: hostile, Message: hostile}
+		owner := v
+		owner.Kind = report.PolicyOwner
+		writeAll(t, Violations, []watchpolicy.Violation{v, owner}, bounded(10_000))
+	})
 	// explain prints the knowledge base only, no outside text: every
 	// entry in every format and language must still be clean.
 	t.Run("explain", func(t *testing.T) {

@@ -2,6 +2,7 @@ package watchpolicy
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -79,15 +80,11 @@ func TestFilter(t *testing.T) {
 	var out bytes.Buffer
 	for _, ev := range events {
 		for _, v := range f.Check(ev) {
-			if err := WriteJSON(&out, v); err != nil {
-				t.Fatal(err)
-			}
+			writeJSONLine(t, &out, v)
 		}
 	}
 	for _, v := range f.Flush() {
-		if err := WriteJSON(&out, v); err != nil {
-			t.Fatal(err)
-		}
+		writeJSONLine(t, &out, v)
 	}
 	golden.Check(t, "testdata/violations.jsonl", out.Bytes())
 	if f.Suppressed != 2 {
@@ -175,4 +172,15 @@ func TestFilterExpire(t *testing.T) {
 	if again := f.Flush(); len(again) != 0 {
 		t.Errorf("reported again at the end: %+v", again)
 	}
+}
+
+// writeJSONLine appends v to out as one JSON line (the form of watch
+// --policy -o json, which internal/render writes).
+func writeJSONLine(t *testing.T, out *bytes.Buffer, v Violation) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Write(append(b, '\n'))
 }
