@@ -629,7 +629,8 @@ var catalogue = map[MsgID]text{
 	MsgReasonNoCapability:  {En: "socket of uid %[1]s%[2]s; reading other users' /proc/PID/fd needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", Ja: "uid %[1]s%[2]s のソケット。他ユーザの /proc/PID/fd を読むには CAP_SYS_PTRACE と CAP_DAC_READ_SEARCH が必要です"},
 	MsgReasonHidepid:       {En: "socket of uid %[1]s%[2]s; /proc is mounted with hidepid, other users' processes are invisible", Ja: "uid %[1]s%[2]s のソケット。/proc が hidepid 付きでマウントされ、他ユーザのプロセスが見えません"},
 	MsgReasonUserNamespace: {En: "socket of uid %[1]s%[2]s; processes outside this user namespace are invisible (run in the initial namespace)", Ja: "uid %[1]s%[2]s のソケット。ユーザ名前空間の中からは外側のプロセスが見えません (初期名前空間で実行してください)"},
-	MsgReasonRefused:       {En: "socket of uid %[1]s%[2]s; a descriptor table is unreadable even to root (a security module or a protected process)", Ja: "uid %[1]s%[2]s のソケット。root でも読めない記述子テーブルがあります (セキュリティモジュールか保護されたプロセス)"},
+	// The unreadable processes are named once, in the summary's gap.
+	MsgReasonRefused: {En: "socket of uid %[1]s%[2]s; a process whose descriptors no one can read (named below) may hold it", Ja: "uid %[1]s%[2]s のソケット。記述子を誰も読めないプロセス (下記) が保持している可能性があります"},
 	// Why a parsed socket's owner is unknown: the tool's output says
 	// (these texts take no arguments).
 	MsgReasonNoProcessColumn:  {En: "the tool output has no process column", Ja: "ツールの出力にプロセスの列がありません"},
