@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
@@ -23,8 +23,11 @@ func init() { Reports.Register(FormatPrometheus, writeReportPrometheus) }
 // exposition format, for node_exporter's textfile collector (docs/fleet.md).
 // Every label value comes from the report; label sets stay bounded: no PIDs,
 // and ports in the ephemeral range become "ephemeral" unless EphemeralPorts.
-// The encoding is client_golang's and expfmt's, never hand-formatted, so that
-// label values (process names chosen by any user) are escaped correctly.
+// The encoding is expfmt's, never hand-formatted, so that label values
+// (process names chosen by any user) are escaped correctly. The metric
+// families are built here as client_golang's registry gathers them (sorted
+// families, labels and series), without linking its registry, which would
+// add its Go and process collectors' packages to every command's start-up.
 type Prometheus struct {
 	// EphemeralPorts keeps the real port of sockets bound in the
 	// ephemeral range as a label value.
@@ -38,7 +41,7 @@ func writeReportPrometheus(w io.Writer, r *report.Report, o Options) error {
 
 // Render writes the metrics of r to w.
 func (p Prometheus) Render(w io.Writer, r *report.Report) error {
-	mfs, err := p.Gatherer(r).Gather()
+	mfs, err := p.metricFamilies(r)
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
 	}
@@ -64,24 +67,79 @@ func WriteTextfile(path string, r *report.Report, o Options) error {
 	return nil
 }
 
-// Gatherer returns the metrics of r, sorted, ready to be encoded.
-func (p Prometheus) Gatherer(r *report.Report) prometheus.Gatherer {
-	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		reg := prometheus.NewPedanticRegistry()
-		if err := p.register(reg, r); err != nil {
-			return nil, err
-		}
-		return reg.Gather()
-	})
-}
-
 // Label names of openports_listener_info, in order.
 var listenerLabels = []string{"proto", "address", "port", "exposure", "risk", "service", "process", "user", "unit", "netns"}
 
-func (p Prometheus) register(reg *prometheus.Registry, r *report.Report) error {
-	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-		reg.MustRegister(g)
+// gaugeVec is one gauge metric family: a value per distinct set of label
+// values, as client_golang's GaugeVec keeps them.
+type gaugeVec struct {
+	name, help string
+	labels     []string
+	series     map[string]*gaugeSeries
+	err        error
+}
+
+type gaugeSeries struct {
+	values []string
+	value  float64
+}
+
+// with is the series of the label values (WithLabelValues), made at 0.
+// Label values must be valid UTF-8, as the registry requires.
+func (g *gaugeVec) with(values ...string) *gaugeSeries {
+	if len(values) != len(g.labels) {
+		panic(fmt.Sprintf("%s: %d label values for %d labels", g.name, len(values), len(g.labels)))
+	}
+	key := strings.Join(values, "\xff") // never in valid UTF-8
+	if s, ok := g.series[key]; ok {
+		return s
+	}
+	for i, v := range values {
+		if !utf8.ValidString(v) && g.err == nil {
+			g.err = fmt.Errorf("%s: label %s: value %q is not valid UTF-8", g.name, g.labels[i], v)
+		}
+	}
+	s := &gaugeSeries{values: slices.Clone(values)}
+	g.series[key] = s
+	return s
+}
+
+// family is g as the registry gathers it: label pairs sorted by name,
+// series by their label values; nil when g has no series.
+func (g *gaugeVec) family() *dto.MetricFamily {
+	if len(g.series) == 0 {
+		return nil
+	}
+	order := make([]int, len(g.labels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(g.labels[a], g.labels[b]) })
+	mf := &dto.MetricFamily{Name: new(g.name), Help: new(g.help), Type: dto.MetricType_GAUGE.Enum()}
+	for _, s := range g.series {
+		m := &dto.Metric{Gauge: &dto.Gauge{Value: new(s.value)}}
+		for _, i := range order {
+			m.Label = append(m.Label, &dto.LabelPair{Name: new(g.labels[i]), Value: new(s.values[i])})
+		}
+		mf.Metric = append(mf.Metric, m)
+	}
+	slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int {
+		for i := range a.Label {
+			if c := strings.Compare(a.Label[i].GetValue(), b.Label[i].GetValue()); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return mf
+}
+
+// metricFamilies are the metrics of r, sorted by name, ready to be encoded.
+func (p Prometheus) metricFamilies(r *report.Report) ([]*dto.MetricFamily, error) {
+	var gauges []*gaugeVec
+	gauge := func(name, help string, labels ...string) *gaugeVec {
+		g := &gaugeVec{name: name, help: help, labels: labels, series: map[string]*gaugeSeries{}}
+		gauges = append(gauges, g)
 		return g
 	}
 	info := gauge("openports_listener_info",
@@ -95,44 +153,55 @@ func (p Prometheus) register(reg *prometheus.Registry, r *report.Report) error {
 
 	for _, row := range r.Rows {
 		values := p.listenerValues(r, row)
-		info.WithLabelValues(values...).Set(1)
-		listeners.WithLabelValues(string(row.Exposure), row.Severity.String()).Inc()
+		info.with(values...).value = 1
+		listeners.with(string(row.Exposure), row.Severity.String()).value++
 		for _, s := range row.Sockets {
 			if s.OwnerState == snapshot.OwnersUnknown || s.OwnerState == snapshot.OwnersPartial {
-				unknown.WithLabelValues().Inc()
+				unknown.with().value++
 			}
 		}
 	}
-	unknown.WithLabelValues().Add(0)
+	unknown.with()
 	if r.Complete {
-		complete.WithLabelValues().Set(1)
+		complete.with().value = 1
 	} else {
-		complete.WithLabelValues().Set(0)
+		complete.with().value = 0
 	}
 	if r.Tool != nil {
-		build.WithLabelValues(label(r.Tool.Version), label(r.Tool.Commit)).Set(1)
+		build.with(label(r.Tool.Version), label(r.Tool.Commit)).value = 1
 	}
 	if r.MachineID != "" || r.Host != "" {
-		machine.WithLabelValues(label(r.Host), label(r.MachineID)).Set(1)
+		machine.with(label(r.Host), label(r.MachineID)).value = 1
 	}
 	if r.Policy != nil {
 		violations := gauge("openports_policy_violations", "Differences from the policy (--policy FILE), by kind: new, missing, exposure, owner. Absent without a policy.", "kind")
 		detail := gauge("openports_policy_violation_info", "One series per policy violation: its kind and where. Always 1.", "kind", "proto", "address", "port", "exposure", "process")
 		for _, k := range []string{report.PolicyNew, report.PolicyMissing, report.PolicyExposure, report.PolicyOwner} {
-			violations.WithLabelValues(k).Set(0)
+			violations.with(k).value = 0
 		}
 		for _, v := range r.Policy.Violations {
-			violations.WithLabelValues(v.Kind).Inc()
-			detail.WithLabelValues(v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Process)).Set(1)
+			violations.with(v.Kind).value++
+			detail.with(v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Process)).value = 1
 		}
 	}
 	if r.CollectSeconds > 0 {
-		gauge("openports_collect_duration_seconds", "How long collecting the snapshot took.").WithLabelValues().Set(r.CollectSeconds)
+		gauge("openports_collect_duration_seconds", "How long collecting the snapshot took.").with().value = r.CollectSeconds
 	}
 	if t, err := time.Parse(time.RFC3339Nano, r.Taken); err == nil {
-		gauge("openports_last_run_timestamp_seconds", "When the collection started, in seconds since the Unix epoch.").WithLabelValues().Set(float64(t.UnixNano()) / 1e9)
+		gauge("openports_last_run_timestamp_seconds", "When the collection started, in seconds since the Unix epoch.").with().value = float64(t.UnixNano()) / 1e9
 	}
-	return nil
+
+	var mfs []*dto.MetricFamily
+	for _, g := range gauges {
+		if g.err != nil {
+			return nil, g.err
+		}
+		if mf := g.family(); mf != nil {
+			mfs = append(mfs, mf)
+		}
+	}
+	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return mfs, nil
 }
 
 // listenerValues are the values of listenerLabels for row.
