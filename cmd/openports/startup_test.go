@@ -36,7 +36,7 @@ func TestStartupDependencies(t *testing.T) {
 	for pkg, why := range map[string]string{
 		"github.com/spf13/cobra/doc":                     "the man page generator, built only with -tags man",
 		"github.com/russross/blackfriday/v2":             "cobra/doc's Markdown renderer",
-		"github.com/prometheus/client_golang/prometheus": "its registry's collectors; -o prometheus needs only client_model and expfmt",
+		"github.com/prometheus/client_golang/prometheus": "its registry's Go and process collectors",
 		"github.com/prometheus/procfs":                   "client_golang's process collector",
 		"expvar":                                         "client_golang's Go collector",
 	} {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"slices"
@@ -8,9 +9,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/report"
@@ -23,11 +21,13 @@ func init() { Reports.Register(FormatPrometheus, writeReportPrometheus) }
 // exposition format, for node_exporter's textfile collector (docs/fleet.md).
 // Every label value comes from the report; label sets stay bounded: no PIDs,
 // and ports in the ephemeral range become "ephemeral" unless EphemeralPorts.
-// The encoding is expfmt's, never hand-formatted, so that label values
-// (process names chosen by any user) are escaped correctly. The metric
-// families are built here as client_golang's registry gathers them (sorted
-// families, labels and series), without linking its registry, which would
-// add its Go and process collectors' packages to every command's start-up.
+// The metric families are built as client_golang's registry gathers them
+// (sorted families, labels and series) and written as expfmt writes the
+// text format; a test checks the output byte for byte against expfmt's
+// encoding of what expfmt's parser reads from it, hostile label values
+// (process names chosen by any user) included. Neither library is linked
+// into openports: client_golang's registry and client_model's protobuf
+// types would be initialised at every start of every command.
 type Prometheus struct {
 	// EphemeralPorts keeps the real port of sockets bound in the
 	// ephemeral range as a label value.
@@ -45,11 +45,12 @@ func (p Prometheus) Render(w io.Writer, r *report.Report) error {
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
 	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	bw := bufio.NewWriter(w)
 	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("write prometheus metrics: %w", err)
-		}
+		mf.writeText(bw)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write prometheus metrics: %w", err)
 	}
 	return nil
 }
@@ -79,6 +80,7 @@ type gaugeVec struct {
 	err        error
 }
 
+// gaugeSeries is one series: its label values and its value.
 type gaugeSeries struct {
 	values []string
 	value  float64
@@ -104,9 +106,16 @@ func (g *gaugeVec) with(values ...string) *gaugeSeries {
 	return s
 }
 
-// family is g as the registry gathers it: label pairs sorted by name,
-// series by their label values; nil when g has no series.
-func (g *gaugeVec) family() *dto.MetricFamily {
+// metricFamily is one gauge family as the registry gathers it: label
+// names sorted, and a sample per series, its values in that order, sorted.
+type metricFamily struct {
+	name, help string
+	labels     []string
+	samples    []gaugeSeries
+}
+
+// family is g gathered; nil when g has no series.
+func (g *gaugeVec) family() *metricFamily {
 	if len(g.series) == 0 {
 		return nil
 	}
@@ -115,27 +124,67 @@ func (g *gaugeVec) family() *dto.MetricFamily {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(g.labels[a], g.labels[b]) })
-	mf := &dto.MetricFamily{Name: new(g.name), Help: new(g.help), Type: dto.MetricType_GAUGE.Enum()}
-	for _, s := range g.series {
-		m := &dto.Metric{Gauge: &dto.Gauge{Value: new(s.value)}}
-		for _, i := range order {
-			m.Label = append(m.Label, &dto.LabelPair{Name: new(g.labels[i]), Value: new(s.values[i])})
-		}
-		mf.Metric = append(mf.Metric, m)
+	mf := &metricFamily{name: g.name, help: g.help}
+	for _, i := range order {
+		mf.labels = append(mf.labels, g.labels[i])
 	}
-	slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int {
-		for i := range a.Label {
-			if c := strings.Compare(a.Label[i].GetValue(), b.Label[i].GetValue()); c != 0 {
-				return c
-			}
+	for _, s := range g.series {
+		sorted := gaugeSeries{value: s.value}
+		for _, i := range order {
+			sorted.values = append(sorted.values, s.values[i])
 		}
-		return 0
-	})
+		mf.samples = append(mf.samples, sorted)
+	}
+	slices.SortFunc(mf.samples, func(a, b gaugeSeries) int { return slices.Compare(a.values, b.values) })
 	return mf
 }
 
+// writeText writes mf in the text exposition format, as expfmt does:
+// HELP and TYPE lines, then one line per sample.
+func (mf *metricFamily) writeText(w *bufio.Writer) {
+	w.WriteString("# HELP " + mf.name + " ")
+	writeEscaped(w, mf.help, false)
+	w.WriteString("\n# TYPE " + mf.name + " gauge\n")
+	for _, s := range mf.samples {
+		w.WriteString(mf.name)
+		for i, l := range mf.labels {
+			if i == 0 {
+				w.WriteByte('{')
+			} else {
+				w.WriteByte(',')
+			}
+			w.WriteString(l + `="`)
+			writeEscaped(w, s.values[i], true)
+			w.WriteByte('"')
+		}
+		if len(mf.labels) > 0 {
+			w.WriteByte('}')
+		}
+		w.WriteByte(' ')
+		w.Write(strconv.AppendFloat(nil, s.value, 'g', -1, 64))
+		w.WriteByte('\n')
+	}
+}
+
+// writeEscaped writes s escaped as the text format wants HELP texts
+// (backslash, newline) and, with quote, label values (and double quote).
+func writeEscaped(w *bufio.Writer, s string, quote bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			w.WriteString(`\\`)
+		case c == '\n':
+			w.WriteString(`\n`)
+		case c == '"' && quote:
+			w.WriteString(`\"`)
+		default:
+			w.WriteByte(c)
+		}
+	}
+}
+
 // metricFamilies are the metrics of r, sorted by name, ready to be encoded.
-func (p Prometheus) metricFamilies(r *report.Report) ([]*dto.MetricFamily, error) {
+func (p Prometheus) metricFamilies(r *report.Report) ([]*metricFamily, error) {
 	var gauges []*gaugeVec
 	gauge := func(name, help string, labels ...string) *gaugeVec {
 		g := &gaugeVec{name: name, help: help, labels: labels, series: map[string]*gaugeSeries{}}
@@ -191,7 +240,7 @@ func (p Prometheus) metricFamilies(r *report.Report) ([]*dto.MetricFamily, error
 		gauge("openports_last_run_timestamp_seconds", "When the collection started, in seconds since the Unix epoch.").with().value = float64(t.UnixNano()) / 1e9
 	}
 
-	var mfs []*dto.MetricFamily
+	var mfs []*metricFamily
 	for _, g := range gauges {
 		if g.err != nil {
 			return nil, g.err
@@ -200,7 +249,7 @@ func (p Prometheus) metricFamilies(r *report.Report) ([]*dto.MetricFamily, error
 			mfs = append(mfs, mf)
 		}
 	}
-	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortFunc(mfs, func(a, b *metricFamily) int { return strings.Compare(a.name, b.name) })
 	return mfs, nil
 }
 
