@@ -64,6 +64,11 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 	if flags&0xffff&^(flagLeader|flagProcess) != 0 {
 		return Record{}, fmt.Errorf("%w: unknown flags %#x", ErrFormat, flags&0xffff)
 	}
+	// The program zeroes every record before it fills it: padding that
+	// is not zero means the bytes are not a record of this layout.
+	if pad := order.Uint32(b[36:40]); pad != 0 {
+		return Record{}, fmt.Errorf("%w: padding %#x, want 0", ErrFormat, pad)
+	}
 	return Record{
 		TGID:          order.Uint32(b[0:4]),
 		FD:            order.Uint32(b[4:8]),
