@@ -18,6 +18,7 @@
 #                   and kube-proxy's rules in both backends (natrules, integration),
 #                   ufw's rules in the firewall kernel-oracle test
 #   slirp4netns     rootless Podman's user-mode forwarder (integration)
+#   passt           pasta, Podman's newer user-mode forwarder (integration)
 #   nmap            the outside view: a real scan of a test namespace (nmap -oX)
 #   prometheus, prometheus-node-exporter   test/fleet: the textfile → node_exporter
 #                   → Prometheus → alert pipeline, promtool (check metrics, test rules)
@@ -26,7 +27,7 @@
 #                   package install check (scripts/ci-package.sh)
 set -euo pipefail
 
-PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns nmap prometheus prometheus-node-exporter systemd man-db bash-completion)
+PACKAGES=(iproute2 openssh-server openssh-client util-linux procps lsof net-tools dnsmasq-base clang-14 llvm-14 libbpf-dev nftables iptables slirp4netns passt nmap prometheus prometheus-node-exporter systemd man-db bash-completion)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

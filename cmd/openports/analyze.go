@@ -105,7 +105,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	if o.format != "" {
 		if _, err := multi.ByFormat(o.format); err != nil {
-			return exitWith(report.ExitUsage, fmt.Errorf("--format: %w", err))
+			return exitWith(report.ExitUsage, render.Err(render.MsgUsageInputFormat, render.Escape(o.format), strings.Join(multi.Formats(), ", ")))
 		}
 	}
 	var parts []join.Part
@@ -117,7 +117,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		for _, s := range in.Segments {
 			if described++; described <= maxWarnings {
-				fmt.Fprintf(g.stderr, "analyze: %s\n", render.Escape(describeSegment(name, s)))
+				fmt.Fprintf(g.stderr, "analyze: %s\n", render.Escape(describeSegment(g.language(), name, s)))
 			}
 			if s.Result != nil {
 				connected += s.Result.Connected
@@ -128,7 +128,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 		for _, p := range in.Problems {
 			if problems++; problems <= maxWarnings {
-				fmt.Fprintf(g.stderr, "analyze: warning: %s\n", render.Escape(p.Error()))
+				fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgWarning, render.Escape(p.Error())))
 			}
 		}
 		problems += in.MoreProblems
@@ -137,7 +137,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		}
 	}
 	if described > maxWarnings {
-		fmt.Fprintf(g.stderr, "analyze: ... %d more parts not shown\n", described-maxWarnings)
+		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeMoreParts, described-maxWarnings))
 	}
 	if problems > maxWarnings {
 		fmt.Fprintf(g.stderr, "analyze: ... %s\n", render.Text(g.language(), render.MsgWarnMoreOmitted, problems-maxWarnings))
@@ -162,14 +162,15 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		joined.Snapshot.Gaps = append(joined.Snapshot.Gaps, multi.ProblemsGap(problems))
 	}
 	if n := joined.Unbound; n > 0 {
-		fmt.Fprintf(g.stderr, "analyze: %d unbound %s (*.* or port 0) left out\n", n, plural(n, "socket", "sockets"))
+		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeUnbound, n))
 	}
 	for i, m := range joined.Matches {
 		if i == maxWarnings {
-			fmt.Fprintf(g.stderr, "analyze: ... %d more joined parts not shown\n", len(joined.Matches)-maxWarnings)
+			fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeMoreJoined, len(joined.Matches)-maxWarnings))
 			break
 		}
-		fmt.Fprintf(g.stderr, "analyze: joined: %s\n", render.Escape(fmt.Sprint(m)))
+		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Escape(render.Text(g.language(), render.MsgAnalyzeJoined,
+			m.Matched, m.Part, m.Format, strings.Join(m.OwnerFormats, "+"), m.Unmatched)))
 	}
 	if n := connected; n > 0 {
 		fmt.Fprintf(g.stderr, "analyze: %s\n", render.Text(g.language(), render.MsgAnalyzeConnected, n))
@@ -215,6 +216,7 @@ func readInput(cmd *cobra.Command, name string, opt multi.Options) (*multi.Input
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	defer closeFile()
+	opt.Context = cmd.Context()
 	in, err := multi.Parse(rd, name, opt)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
@@ -223,14 +225,13 @@ func readInput(cmd *cobra.Command, name string, opt multi.Options) (*multi.Input
 }
 
 // describeSegment is the stderr line naming what a segment was read as.
-func describeSegment(name string, s multi.Segment) string {
+func describeSegment(lang, name string, s multi.Segment) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d-%d: %s", name, s.First, s.Last, s.Format)
 	switch {
 	case s.Forced:
-		b.WriteString(" (--format)")
+		b.WriteString(" " + render.Text(lang, render.MsgAnalyzeForced))
 	case s.Format != multi.FormatUnknown:
-		fmt.Fprintf(&b, " (score %d", s.Score)
 		var also []string
 		for _, c := range s.Alternatives {
 			if c.Format != s.Format {
@@ -238,19 +239,13 @@ func describeSegment(name string, s multi.Segment) string {
 			}
 		}
 		if len(also) > 0 {
-			b.WriteString("; also " + strings.Join(also, ", "))
+			b.WriteString(" " + render.Text(lang, render.MsgAnalyzeScoreAlso, s.Score, strings.Join(also, ", ")))
+		} else {
+			b.WriteString(" " + render.Text(lang, render.MsgAnalyzeScore, s.Score))
 		}
-		b.WriteString(")")
 	}
 	if s.Command != "" {
-		fmt.Fprintf(&b, " after %q", parse.Clip(s.Command))
+		b.WriteString(" " + render.Text(lang, render.MsgAnalyzeAfter, parse.Clip(s.Command)))
 	}
 	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

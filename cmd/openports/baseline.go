@@ -47,6 +47,10 @@ with the main process and its user. Edit it at will: a port may be a range
 ("60000-60100"), exposure one of loopback, address (with address:), all,
 link-local or device, process and user a name or a list; comments are kept
 by you, and a rule marked optional: true is never reported missing.
+A port published by a DNAT rule (Docker, Podman, kube-proxy), with or
+without a host socket, is written with published: true and the name of
+the container it goes to (container: web, or NAMESPACE/NAME for a pod):
+no PIDs or IDs, which change when the container is recreated.
 
 'openports check --policy FILE' and 'openports list --policy FILE' then
 report what is new, what is missing, and what changed exposure (loopback
@@ -93,15 +97,18 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 	if name == "" {
 		name = "-"
 	}
-	host := rep.Host
+	lang := g.language()
+	// The host name is outside text: escaped, it cannot end the comment
+	// and add lines to the policy.
+	host := render.Escape(rep.Host)
 	if host == "" {
-		host = "this host"
+		host = render.Text(lang, render.MsgBaselineThisHost)
 	}
 	header := []string{
-		"openports policy: what may listen on " + host + ".",
-		"Written by 'openports baseline' at " + time.Now().UTC().Format(time.RFC3339) + "; edit it at will.",
-		"port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;",
-		"process, user: a name or a list; optional: true rules are never reported missing.",
+		render.Text(lang, render.MsgBaselineWhat, host),
+		render.Text(lang, render.MsgBaselineWritten, time.Now().UTC().Format(time.RFC3339)),
+		render.Text(lang, render.MsgBaselinePorts),
+		render.Text(lang, render.MsgBaselineProcesses),
 	}
 	data := policy.FromReport(rep, name).Marshal(header)
 	if file == "" {
@@ -148,7 +155,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory", root)
+		return nil, render.Err(render.MsgUsageRootNotDir, render.Escape(root))
 	}
 	// The root stays open for the run: systemd verdicts read
 	// /proc/PID/cgroup under it while rows are built.
@@ -161,7 +168,7 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
 	for _, p := range res.Problems() {
-		fmt.Fprintf(g.stderr, "openports: warning: %s\n", truncateMessage(render.Escape(fmt.Sprint(p))))
+		fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
 	}
 	if res.Kind() == provenance.KindNone {
 		return nil, nil

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/testenv"
 )
@@ -323,5 +324,33 @@ func TestBaselineThenNewListener(t *testing.T) {
 	_, out, _ = runNS("check", "--no-dns", "--policy", pol, "--color", "never", "--lang", "en")
 	if !strings.Contains(out, "NOT IN POLICY: new listener udp/"+strconv.Itoa(int(wantPort))) {
 		t.Errorf("check table does not name the new listener:\n%s", out)
+	}
+}
+
+// TestBaselineHeader: the policy's comment header is in --lang, and a
+// hostile host name can neither leave its comment line nor reach the
+// terminal of whoever reads the file; the policy reads back.
+func TestBaselineHeader(t *testing.T) {
+	rep := &report.Report{Host: "evil\nallow: [{proto: tcp, port: 1}]\x1b[2J", Complete: true}
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "# openports policy: what may listen on evil\\nallow"},
+		{"ja", "# openports のポリシー: evil\\nallow"},
+	} {
+		var stdout bytes.Buffer
+		g := &globalOptions{lang: tc.lang, stdout: &stdout, stderr: &bytes.Buffer{}}
+		if err := writeBaseline(g, rep, ""); err != nil {
+			t.Fatal(err)
+		}
+		out := stdout.String()
+		if !strings.Contains(out, tc.want) || strings.ContainsAny(out, "\x1b") {
+			t.Errorf("--lang %s: header\n%s\nwant %q and no control bytes", tc.lang, out, tc.want)
+		}
+		p, err := policy.Parse(stdout.Bytes(), "baseline.yaml")
+		if err != nil {
+			t.Fatalf("--lang %s: the policy does not read back: %v\n%s", tc.lang, err, out)
+		}
+		if len(p.Rules) != 0 {
+			t.Errorf("--lang %s: the host name added rules: %+v", tc.lang, p.Rules)
+		}
 	}
 }

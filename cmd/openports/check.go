@@ -84,7 +84,7 @@ Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
 func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 	opt := hostcheck.Options{ResolvConf: o.resolvConf, Resolve: o.resolve, DNSTimeout: o.timeout, NoDNS: o.noDNS}
 	if o.timeout <= 0 || o.timeout > time.Minute {
-		return opt, fmt.Errorf("--dns-timeout %s is out of range (0 < t ≤ 1m)", o.timeout)
+		return opt, render.Err(render.MsgUsageDNSTimeout, o.timeout.String())
 	}
 	for _, s := range o.gateways {
 		a, err := netip.ParseAddr(s)
@@ -108,7 +108,7 @@ func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 	var pol *policy.Policy
 	if o.policy != "" {
 		if o.noPorts {
-			return opt, fmt.Errorf("--policy needs the port listing: drop --no-ports")
+			return opt, render.Err(render.MsgUsagePolicyNoPorts)
 		}
 		p, err := loadPolicy(o.policy)
 		if err != nil {

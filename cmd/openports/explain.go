@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 	"slices"
 
@@ -62,7 +61,7 @@ func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []
 		platform = ""
 	case "linux", "netbsd", "freebsd", "openbsd", "darwin":
 	default:
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --os %q (want linux, netbsd, freebsd, openbsd, darwin or all)", render.Escape(o.os)))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageUnknownValue, "--os", render.Escape(o.os), "linux, netbsd, freebsd, openbsd, darwin", "all"))
 	}
 	out.opt.Platform = platform
 	kb := out.opt.Knowledge
@@ -70,7 +69,7 @@ func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []
 	for _, q := range args {
 		found, err := kb.Explain(q)
 		if errors.Is(err, knowledge.ErrNotFound) {
-			return exitWith(report.ExitUsage, fmt.Errorf("%s (try a port number, a service such as ssh, or a process name such as sshd)", render.Escape(err.Error())))
+			return exitWith(report.ExitUsage, render.Err(render.MsgUsageExplainTry, render.Escape(q)))
 		}
 		if err != nil {
 			return exitWith(report.ExitUsage, errors.New(render.Escape(err.Error())))

@@ -8,6 +8,7 @@ import (
 	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/firewall/iptables"
 	"github.com/openports/openports/internal/firewall/pf"
+	"github.com/openports/openports/internal/render"
 )
 
 // readFirewallFile reads a saved ruleset for analyze --firewall: the output
@@ -28,10 +29,10 @@ func readFirewallFile(path string) (*firewall.Ruleset, error) {
 	case pf.Detect(data):
 		rs, err = pf.Parse(data)
 	default:
-		return nil, fmt.Errorf("--firewall %s: expected the output of pfctl -sr, iptables-save or ip6tables-save", path)
+		return nil, render.Err(render.MsgUsageFirewallFile, render.Escape(path))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--firewall %s: %w", path, err)
+		return nil, fmt.Errorf("--firewall %s: %w", render.Escape(path), err)
 	}
 	return rs, nil
 }

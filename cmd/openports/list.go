@@ -100,7 +100,7 @@ listed with its user and the reason, and the exit code is 3.`,
 func (o *listOptions) sourceOptions() (source.Options, error) {
 	owners, err := source.ParseOwnerChoice(o.owners)
 	if err != nil {
-		return source.Options{}, err
+		return source.Options{}, render.Err(render.MsgUsageUnknownValue, "--owners", render.Escape(o.owners), "auto, proc", "ebpf")
 	}
 	opt := source.Options{Raw: o.raw, NoNetlink: o.noNL, ProcRoot: o.procFS, Owners: owners}
 	switch o.netns {
@@ -108,7 +108,7 @@ func (o *listOptions) sourceOptions() (source.Options, error) {
 	case "all":
 		opt.AllNamespaces = true
 	default:
-		return opt, fmt.Errorf("unknown --netns %q (want current or all)", o.netns)
+		return opt, render.Err(render.MsgUsageUnknownValue, "--netns", render.Escape(o.netns), "current", "all")
 	}
 	return opt, nil
 }

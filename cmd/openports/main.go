@@ -54,16 +54,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return report.ExitOK
 	}
+	// The language of the errors openports itself words; cobra's own
+	// stay English.
+	lang, _ := root.PersistentFlags().GetString("lang")
+	lang = (&globalOptions{lang: lang}).language()
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintf(stderr, "openports: %s\n", render.EscapeLines(ec.err.Error()))
+			fmt.Fprintf(stderr, "openports: %s\n", render.EscapeLines(render.Localize(lang, ec.err)))
 		}
 		return ec.code
 	}
 	// Everything cobra itself refuses (unknown flags, commands, bad
 	// arguments) is a usage error.
-	fmt.Fprintf(stderr, "openports: %s\nRun 'openports --help' for usage.\n", render.EscapeLines(err.Error()))
+	fmt.Fprintf(stderr, "openports: %s\n%s\n", render.EscapeLines(render.Localize(lang, err)), render.Text(lang, render.MsgUsageRunHelp, "openports"))
 	return report.ExitUsage
 }
 

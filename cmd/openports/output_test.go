@@ -210,3 +210,70 @@ func TestWriteFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageErrorsInJapanese: every usage error openports words itself
+// (not cobra's) is written in the --lang language, and in English without
+// it.
+func TestUsageErrorsInJapanese(t *testing.T) {
+	englishEnv(t)
+	notFirewall := filepath.Join(t.TempDir(), "rules.txt")
+	if err := os.WriteFile(notFirewall, []byte("not a ruleset\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		en, ja string
+	}{
+		{[]string{"--color", "x"}, `unknown --color "x" (want auto, always or never)`, `--color に "x" は指定できません (auto, always, never のいずれか)`},
+		{[]string{"list", "--netns", "x"}, `unknown --netns "x" (want current or all)`, `(current, all のいずれか)`},
+		{[]string{"list", "--owners", "x"}, `unknown --owners "x" (want auto, proc or ebpf)`, `(auto, proc, ebpf のいずれか)`},
+		{[]string{"watch", "--mode", "x"}, `unknown --mode "x" (want auto, ebpf or poll)`, `(auto, ebpf, poll のいずれか)`},
+		{[]string{"watch", "--duration", "-1s"}, "must not be negative", "負の値は指定できません"},
+		{[]string{"watch", "-o", "csv"}, `watch: unknown output format "csv" (want one of: table, json)`, `watch: 出力形式 "csv" はありません (table, json のいずれか)`},
+		{[]string{"explain", "--os", "x", "ssh"}, `unknown --os "x"`, `--os に "x" は指定できません`},
+		{[]string{"explain", "nosuchthing"}, "no service, port or process matches (try a port number", "当てはまるサービス、ポート、プロセスはありません"},
+		{[]string{"snapshot", "-o", "table"}, "a snapshot is always JSON", "スナップショットは常に JSON です"},
+		{[]string{"check", "--dns-timeout", "2m"}, "--dns-timeout 2m0s is out of range", "--dns-timeout 2m0s は範囲外です"},
+		{[]string{"check", "--policy", "p.yaml", "--no-ports"}, "--policy needs the port listing", "--policy にはポート一覧が要ります"},
+		{[]string{"analyze", "--firewall", notFirewall, "testdata/analyze/seed.txt"}, "expected the output of pfctl -sr", "のいずれかの出力ではありません"},
+		{[]string{"lisst"}, "Run 'openports --help' for usage.", "使い方は 'openports --help' を見てください。"},
+		{[]string{"analyze", "--root", notFirewall, "testdata/analyze/seed.txt"}, "not a directory", "ディレクトリではありません"},
+		{[]string{"analyze", "--format", "x", "testdata/analyze/seed.txt"}, `--format: unknown format "x" (want one of: `, `--format: 入力形式 "x" はありません (`},
+		{[]string{"list", "--bogus"}, "Run 'openports list --help' for usage.", "使い方は 'openports list --help' を見てください。"},
+	} {
+		for _, lang := range []string{"en", "ja"} {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append([]string{"--lang", lang}, tc.args...), &stdout, &stderr)
+			want, other := tc.en, tc.ja
+			if lang == "ja" {
+				want, other = tc.ja, tc.en
+			}
+			if code != 2 || !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), other) {
+				t.Errorf("%s --lang %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), lang, code, stderr.String(), want)
+			}
+		}
+	}
+}
+
+// TestAnalyzeStderrEscapesFileNames: the name of an input file is outside
+// text in analyze's account of its parts and joins, in both languages.
+func TestAnalyzeStderrEscapesFileNames(t *testing.T) {
+	seed, err := os.ReadFile("testdata/analyze/seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "\x1b]0;owned\x07\u009b2J.txt")
+	if err := os.WriteFile(name, seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var stdout, stderr bytes.Buffer
+		run(context.Background(), []string{"analyze", "--lang", lang, name}, &stdout, &stderr)
+		if !strings.Contains(stderr.String(), `\x1b]0;owned\x07`) || strings.Count(stderr.String(), `\x1b]0;owned`) < 4 {
+			t.Errorf("--lang %s: the file name is not in every part and join:\n%s", lang, stderr.String())
+		}
+		if strings.ContainsAny(stderr.String(), "\x1b\x07\u009b") {
+			t.Errorf("--lang %s: stderr not escaped: %q", lang, stderr.String())
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,10 +42,10 @@ func (g *globalOptions) renderOptions() (render.Options, error) {
 	case "auto", "":
 		colour = tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	default:
-		return render.Options{}, fmt.Errorf("unknown --color %q (want auto, always or never)", render.Escape(g.color))
+		return render.Options{}, render.Err(render.MsgUsageUnknownValue, "--color", render.Escape(g.color), "auto, always", "never")
 	}
 	if l := strings.ToLower(g.lang); l != "" && l != "en" && l != "ja" && knowledge.NormalizeLang(l) != "ja" {
-		return render.Options{}, fmt.Errorf("unknown --lang %q (want en or ja)", render.Escape(g.lang))
+		return render.Options{}, render.Err(render.MsgUsageUnknownValue, "--lang", render.Escape(g.lang), "en", "ja")
 	}
 	kb, err := knowledge.Load()
 	if err != nil {
@@ -174,7 +173,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.AddCommand(newManCmd(root))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitWith(2, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return exitWith(2, fmt.Errorf("%w\n%w", err, render.Err(render.MsgUsageRunHelp, c.CommandPath())))
 	})
 	return root
 }
@@ -185,9 +184,9 @@ func noArgsSuggest(c *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	err := render.Err(render.MsgUsageUnknownCommand, args[0], c.CommandPath())
 	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		return fmt.Errorf("%w\n\n%w\n\t%s", err, render.Err(render.MsgUsageDidYouMean), strings.Join(s, "\n\t"))
 	}
-	return errors.New(msg)
+	return err
 }

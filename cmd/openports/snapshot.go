@@ -83,7 +83,7 @@ func runSnapshot(cmd *cobra.Command, g *globalOptions, o *snapshotOptions) error
 	// be ignored, which wrote to standard output what was meant for a
 	// file named by -o).
 	if cmd.Flags().Changed("output") && g.output != render.FormatJSON {
-		return exitWith(report.ExitUsage, fmt.Errorf("snapshot: -o %q: a snapshot is always JSON; to write it to a file use --write FILE", render.Escape(g.output)))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageSnapshotJSON, render.Escape(g.output)))
 	}
 	o.procFS = "/proc"
 	snap, err := collectNow(cmd, &o.listOptions)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,8 +55,10 @@ Modes (--mode; docs/watch.md says what each can see):
   poll  sock_diag is asked every --interval for listening and bound sockets;
         /proc is scanned only for the inodes that are new since the last
         poll. A socket that lives shorter than the interval is reported
-        from the kernel's socket-destroy notice (CAP_NET_ADMIN), with its
-        address and user but without its process.
+        gone from the kernel's socket-destroy notice (CAP_NET_ADMIN), with
+        its address but without its process or user (the kernel does not
+        say). A new socket no process held yet is looked up again at the
+        next polls (owner-changed once found).
   auto  ebpf where it loads, else poll (the default).
 
 Sockets on ports of the ephemeral range (net.ipv4.ip_local_port_range) are
@@ -99,10 +100,10 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		return err
 	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
-		return exitWith(report.ExitUsage, fmt.Errorf("unknown --mode %q (want auto, ebpf or poll)", render.Escape(o.mode)))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageUnknownValue, "--mode", render.Escape(o.mode), "auto, ebpf", "poll"))
 	}
 	if o.interval < 0 || o.duration < 0 {
-		return exitWith(report.ExitUsage, fmt.Errorf("--interval and --duration must not be negative"))
+		return exitWith(report.ExitUsage, render.Err(render.MsgUsageNegative))
 	}
 	interval := o.interval
 	if interval == 0 {
@@ -133,10 +134,11 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 			werr = err
 		}
 	}
+	var afterPoll func(time.Time)
 	if o.policy != "" {
 		var done func()
 		var err error
-		if emit, done, err = policyEmitter(g, o.policy, &werr); err != nil {
+		if emit, afterPoll, done, err = policyEmitter(g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		defer done()
@@ -147,7 +149,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns}, emit)
+	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns, AfterPoll: afterPoll}, emit)
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/journal"
+	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/watch"
 	"github.com/openports/openports/internal/watchpolicy"
 )
@@ -13,33 +15,44 @@ import (
 // sockets the policy does not allow, each kind once (internal/watchpolicy),
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
-// to *werr. done closes the journal connection.
-func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.Event), done func(), err error) {
+// to *werr. afterPoll reports the sockets that waited long enough for an
+// owner (watch.Options.AfterPoll); done closes the journal connection.
+//
+// interval is watch's poll interval: a new socket without an owner waits
+// as long as watch looks for it again.
+func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
+	write, err := render.Violations.Writer(g.output)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opt, err := g.renderOptions()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	pol, err := loadPolicy(file)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	aopt, err := g.analysisOptions(true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	host, _ := os.Hostname()
 	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
+	filter.OwnerWait = watch.OwnerWait(interval)
 	var jw *journal.Writer
 	if f, ok := g.stdout.(*os.File); ok && journal.StreamIsJournal(f) {
 		if jw, err = journal.Open(journal.SocketPath); err != nil {
 			jw = nil // fall back to lines on the stream, which reach the journal too
 		}
 	}
-	write := func(v watchpolicy.Violation) {
+	report := func(v watchpolicy.Violation) {
 		var err error
 		switch {
 		case jw != nil:
 			err = jw.Send(v.Message, v.Priority(), v.JournalFields())
-		case g.output == "json":
-			err = watchpolicy.WriteJSON(g.stdout, v)
 		default:
-			err = watchpolicy.WriteText(g.stdout, v)
+			err = write(g.stdout, v, opt)
 		}
 		if err != nil && *werr == nil {
 			*werr = err
@@ -47,16 +60,21 @@ func policyEmitter(g *globalOptions, file string, werr *error) (emit func(watch.
 	}
 	emit = func(ev watch.Event) {
 		for _, v := range filter.Check(ev) {
-			write(v)
+			report(v)
+		}
+	}
+	afterPoll = func(now time.Time) {
+		for _, v := range filter.Expire(now) {
+			report(v)
 		}
 	}
 	done = func() {
 		for _, v := range filter.Flush() {
-			write(v)
+			report(v)
 		}
 		if jw != nil {
 			jw.Close()
 		}
 	}
-	return emit, done, nil
+	return emit, afterPoll, done, nil
 }

@@ -25,7 +25,8 @@ func firewallVerdict(rs *firewall.Ruleset, ifaces []snapshot.Interface, row *rep
 	if len(rs.Unread) > 0 {
 		fw.Verdict = report.FirewallUnknown
 		for _, u := range rs.Unread {
-			fw.Reasons = append(fw.Reasons, u.Backend+" could not be read: "+u.Detail)
+			fw.Reasons = append(fw.Reasons, firewall.NewReason(firewall.ReasonBackendUnread,
+				map[string]string{"backend": u.Backend, "error": u.Detail}))
 		}
 		return fw
 	}
@@ -200,7 +201,7 @@ func summarise(fw *report.Firewall) {
 			fw.DNAT = append(fw.DNAT, p.DNAT)
 		}
 		for _, r := range p.Reasons {
-			if !slices.Contains(fw.Reasons, r) {
+			if !slices.ContainsFunc(fw.Reasons, func(x firewall.Reason) bool { return x.Detail == r.Detail }) {
 				fw.Reasons = append(fw.Reasons, r)
 			}
 		}
@@ -209,7 +210,7 @@ func summarise(fw *report.Firewall) {
 	switch {
 	case n == 0:
 		fw.Verdict = report.FirewallUnknown
-		fw.Reasons = append(fw.Reasons, "no interface other than loopback carries this address")
+		fw.Reasons = append(fw.Reasons, firewall.NewReason(firewall.ReasonNoInterface, nil))
 		return
 	case count[firewall.Unknown] > 0:
 		fw.Verdict = report.FirewallUnknown
@@ -225,13 +226,7 @@ func summarise(fw *report.Firewall) {
 			if p.Family == firewall.FamilyIP6 {
 				v = "v6"
 			}
-			where := p.Interface + " " + v
-			if p.DNAT != "" {
-				where += " (dnat)"
-			}
-			if p.Verdict == firewall.Partly {
-				where += " (some sources)"
-			}
+			where := report.OpenWhere{Interface: p.Interface, IP: v, DNAT: p.DNAT != "", SomeSources: p.Verdict == firewall.Partly}
 			if p.Verdict != firewall.Blocked && !slices.Contains(fw.OpenOn, where) {
 				fw.OpenOn = append(fw.OpenOn, where)
 			}

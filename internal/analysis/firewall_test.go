@@ -72,7 +72,8 @@ func TestFirewallRows(t *testing.T) {
 			t.Errorf("port %d: %+v, want %s", port, fw, want)
 		}
 	}
-	if fw := got[161]; fw != nil && (len(fw.OpenOn) != 2 || fw.OpenOn[0] != "eth0 v4 (some sources)" || fw.OpenOn[1] != "eth1 v4 (some sources)") {
+	if fw := got[161]; fw != nil && (len(fw.OpenOn) != 2 || fw.OpenOn[0] != (report.OpenWhere{Interface: "eth0", IP: "v4", SomeSources: true}) ||
+		fw.OpenOn[1] != (report.OpenWhere{Interface: "eth1", IP: "v4", SomeSources: true})) {
 		t.Errorf("161 open on %v, want eth0 and eth1 v4 from some sources", fw.OpenOn)
 	}
 	if fw := got[22]; fw == nil || fw.By == nil || fw.By.Text != "-p tcp -m tcp --dport 22 -j ACCEPT" || len(fw.Probes) != 3 {

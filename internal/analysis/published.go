@@ -25,6 +25,7 @@ var proxyProcesses = []string{"docker-proxy", "rootlessport", "rootlesskit", "sl
 func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64][]snapshot.Interface) []*report.Row {
 	host := uint64(0)
 	labels := map[uint64]string{}
+	names := map[uint64]string{} // → the container's name, as a policy keys it
 	containerNS := map[uint64]bool{}
 	forwarder := map[int]uint64{} // slirp4netns PID → the namespace it serves
 	for _, ns := range snap.Namespaces {
@@ -34,6 +35,7 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 		if ns.Container != nil {
 			containerNS[ns.ID] = true
 			labels[ns.ID] = ns.Name
+			names[ns.ID] = ns.Container.Key()
 		}
 		for _, pid := range ns.ForwardedBy {
 			forwarder[pid] = ns.ID
@@ -47,7 +49,7 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 	targeted := map[targetKey]string{} // → "*:8080" as published
 	var added []*report.Row
 	for _, p := range snap.Published {
-		class, iface := publishedExposure(p, ifaces[host])
+		class, iface := PublishedExposure(p, ifaces[host])
 		addr := "*"
 		if class != report.ExposureAll {
 			addr = p.Address.Addr().String()
@@ -59,8 +61,8 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 			addr = "!" + addr
 		}
 		pub := &report.Published{
-			Target: targetText(p), TargetNetNS: p.TargetNetNS, PortLast: p.PortLast, Container: labels[p.TargetNetNS],
-			Exposure: class, Address: addr,
+			Target: TargetText(p), TargetNetNS: p.TargetNetNS, PortLast: p.PortLast, Container: labels[p.TargetNetNS],
+			ContainerName: names[p.TargetNetNS], Exposure: class, Address: addr,
 			Backend: p.Backend, Table: p.Table, Chain: p.Chain, Comment: p.Comment, Conditions: p.Conditions,
 		}
 		if p.TargetNetNS != 0 {
@@ -99,7 +101,7 @@ func addPublished(snap *snapshot.Snapshot, rows []*report.Row, ifaces map[uint64
 			if to == "" {
 				to = "netns " + strconv.FormatUint(ns, 10)
 			}
-			row.Published = &report.Published{TargetNetNS: ns, Container: labels[ns], Exposure: row.Exposure, Address: row.Address, Backend: proc.Name}
+			row.Published = &report.Published{TargetNetNS: ns, Container: labels[ns], ContainerName: names[ns], Exposure: row.Exposure, Address: row.Address, Backend: proc.Name}
 			row.Notes = append(row.Notes, report.Note{Key: "published.forwarded", Args: []string{proc.Name, to}})
 		}
 	}
@@ -134,8 +136,8 @@ func proxyRow(rows []*report.Row, host uint64, p snapshot.Published) *report.Row
 	return nil
 }
 
-// publishedExposure classifies a DNAT rule by the address it matches.
-func publishedExposure(p snapshot.Published, ifaces []snapshot.Interface) (class snapshot.Exposure, iface string) {
+// PublishedExposure classifies a DNAT rule by the address it matches.
+func PublishedExposure(p snapshot.Published, ifaces []snapshot.Interface) (class snapshot.Exposure, iface string) {
 	a := p.Address.Addr().Unmap()
 	switch {
 	case p.Address.Bits() == 0 || p.AddressNot:
@@ -158,9 +160,9 @@ func publishedReach(p snapshot.Published) snapshot.Reach {
 	return report.ReachV6
 }
 
-// targetText is "192.0.2.2:80", "192.0.2.2" (port kept), or for a
+// TargetText is "192.0.2.2:80", "192.0.2.2" (port kept), or for a
 // redirect "this host:PORT".
-func targetText(p snapshot.Published) string {
+func TargetText(p snapshot.Published) string {
 	a := p.Target.Addr()
 	switch {
 	case !a.IsValid() && p.Target.Port() != 0:

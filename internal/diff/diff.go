@@ -7,6 +7,11 @@
 // address (zero for listening and unconnected sockets). Inodes and cookies
 // change when a daemon restarts and reopens the same port; that shows up as
 // an owner change (new PIDs), not as a socket that vanished and appeared.
+//
+// A port published by a DNAT rule (snapshot.Published) is compared too,
+// whether a socket backs it or not: by protocol, published address and
+// port, and for what changed, its exposure and target — the container by
+// its name, which outlives its ID and address when it is recreated.
 package diff
 
 import (
@@ -39,6 +44,9 @@ const (
 	FieldOwners   = "owners"
 	FieldExposure = "exposure"
 	FieldState    = "state"
+	// FieldTarget: a published port goes to another container (or,
+	// when neither side names one, another address).
+	FieldTarget = "target"
 )
 
 // Key identifies a socket across snapshots.
@@ -47,8 +55,13 @@ type Key struct {
 	Proto  snapshot.Proto `json:"proto"`
 	Local  netip.AddrPort `json:"local"`
 	Remote netip.AddrPort `json:"remote,omitzero"`
-	// LocalText is kept for parsed sockets whose address was a name.
+	// LocalText is kept for parsed sockets whose address was a name, and
+	// for a published prefix ("10.0.0.0/8") or negated address ("!127.0.0.1").
 	LocalText string `json:"local_text,omitempty"`
+	// Published marks a port published by a DNAT rule, Local being the
+	// published address and port; PortLast ends a published range.
+	Published bool   `json:"published,omitempty"`
+	PortLast  uint16 `json:"port_last,omitempty"`
 }
 
 // KeyOf returns the identity of s.
@@ -63,6 +76,12 @@ func (k Key) String() string {
 	b.WriteString(string(k.Proto))
 	b.WriteByte(' ')
 	b.WriteString(AddrText(k.Local, k.LocalText))
+	if k.PortLast != 0 {
+		b.WriteString("-" + strconv.Itoa(int(k.PortLast)))
+	}
+	if k.Published {
+		b.WriteString(" published")
+	}
 	if k.Remote.IsValid() {
 		b.WriteString(" -> ")
 		b.WriteString(k.Remote.String())
@@ -104,6 +123,25 @@ type Side struct {
 	// Ephemeral says the port is in the host's ephemeral range and the
 	// socket does not listen.
 	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Target is where a published port's packets go (Key.Published).
+	Target *Target `json:"target,omitempty"`
+}
+
+// Target is where a DNAT rule sends a published port.
+type Target struct {
+	// Address is the rule's target ("192.0.2.2:80", port kept when
+	// "192.0.2.2", "localhost:8080" for a redirect).
+	Address string `json:"address"`
+	// Container is the name of the container or pod holding the target
+	// address (snapshot.Container.Key), Label how tables name it.
+	Container string `json:"container,omitempty"`
+	Label     string `json:"label,omitempty"`
+	// Backend, Table and Chain name the rule.
+	Backend string `json:"backend"`
+	Table   string `json:"table"`
+	Chain   string `json:"chain"`
+	// port is the target port (0: kept), compared with the container.
+	port uint16
 }
 
 // Change is one socket that differs between the snapshots.
@@ -111,7 +149,7 @@ type Change struct {
 	Kind Kind `json:"kind"`
 	Key  Key  `json:"socket"`
 	// Fields lists what changed, for Changed only (FieldOwners,
-	// FieldExposure, FieldState), in that order.
+	// FieldExposure, FieldState, FieldTarget), in that order.
 	Fields []string `json:"fields,omitempty"`
 	// Before is the socket in A (nil for New); After in B (nil for Gone).
 	Before *Side `json:"before,omitempty"`
@@ -255,6 +293,7 @@ func index(s *snapshot.Snapshot, opt Options) map[Key]*Side {
 			}
 		}
 	}
+	indexPublished(s, ifaces, m)
 	for _, side := range m {
 		slices.SortFunc(side.Owners, func(a, b snapshot.Owner) int {
 			return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.StartTime, b.StartTime))
@@ -300,7 +339,64 @@ func changed(a, b *Side) []string {
 	if a.State != b.State {
 		f = append(f, FieldState)
 	}
+	if !sameTarget(a.Target, b.Target) {
+		f = append(f, FieldTarget)
+	}
 	return f
+}
+
+// sameTarget compares where two sides of a published port go: by the
+// container's name when either names one (a recreated container has a new
+// ID and maybe a new address), else by the target address.
+func sameTarget(a, b *Target) bool {
+	switch {
+	case a == nil || b == nil:
+		return a == b
+	case a.Container != "" || b.Container != "":
+		return a.Container == b.Container && a.port == b.port
+	}
+	return a.Address == b.Address
+}
+
+// indexPublished adds the snapshot's DNAT-published ports to m, keyed in
+// the namespace the rules were read in (the collector's own).
+func indexPublished(s *snapshot.Snapshot, ifaces map[uint64][]snapshot.Interface, m map[Key]*Side) {
+	var host uint64
+	containers := map[uint64]*snapshot.Namespace{}
+	for i := range s.Namespaces {
+		ns := &s.Namespaces[i]
+		if ns.Current {
+			host = ns.ID
+		}
+		containers[ns.ID] = ns
+	}
+	for _, p := range s.Published {
+		k := Key{NetNS: host, Proto: p.Proto, Published: true, PortLast: p.PortLast}
+		k.Local, k.LocalText = publishedLocal(p)
+		class, iface := analysis.PublishedExposure(p, ifaces[host])
+		t := &Target{Address: analysis.TargetText(p), Backend: p.Backend, Table: p.Table, Chain: p.Chain, port: p.Target.Port()}
+		if ns := containers[p.TargetNetNS]; ns != nil && ns.Container != nil {
+			t.Container, t.Label = ns.Container.Key(), ns.Name
+		}
+		if _, dup := m[k]; dup {
+			continue // the first rule of a chain wins, as in the kernel
+		}
+		m[k] = &Side{Exposure: class, Interface: iface, OwnerState: snapshot.OwnersNone, Target: t}
+	}
+}
+
+// publishedLocal is a published address and port as a key holds it: the
+// address when the rule names one address or every address, else the
+// prefix or negated address as text.
+func publishedLocal(p snapshot.Published) (netip.AddrPort, string) {
+	a := p.Address.Addr()
+	switch {
+	case p.AddressNot:
+		return netip.AddrPortFrom(netip.Addr{}, p.Port), "!" + p.Address.Masked().String()
+	case p.Address.Bits() == 0 || p.Address.Bits() == a.BitLen():
+		return netip.AddrPortFrom(a, p.Port), ""
+	}
+	return netip.AddrPortFrom(netip.Addr{}, p.Port), p.Address.Masked().String()
 }
 
 // sameOwners compares owner lists by process identity (PID and start time
@@ -334,8 +430,16 @@ func compareChanges(a, b Change) int {
 		a.Key.Local.Addr().Compare(b.Key.Local.Addr()),
 		cmp.Compare(a.Key.LocalText, b.Key.LocalText),
 		a.Key.Remote.Compare(b.Key.Remote),
+		cmp.Compare(boolRank(a.Key.Published), boolRank(b.Key.Published)),
 		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
 	)
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func kindRank(k Kind) int {

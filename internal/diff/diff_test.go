@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,4 +206,74 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
 	}
+}
+
+// readSnapshot reads a snapshot fixture of internal/analysis.
+func readSnapshot(t *testing.T, name string) *snapshot.Snapshot {
+	t.Helper()
+	s, err := snapshot.ReadFile(filepath.Join("../analysis/testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A port that only a DNAT rule publishes is compared like a socket: the
+// real snapshots of the Docker-shaped test host before and after Docker's
+// rules for -p 8080:80 were loaded.
+func TestComparePublished(t *testing.T) {
+	before, after := readSnapshot(t, "docker-before.snapshot.json"), readSnapshot(t, "docker-after.snapshot.json")
+	r := Compare(before, after, Options{})
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "docker-published.json", append(js, '\n'))
+	if len(r.Changes) != 1 {
+		t.Fatalf("%d changes, want the published port only: %+v", len(r.Changes), r.Changes)
+	}
+	c := r.Changes[0]
+	want := Key{NetNS: 4026532178, Proto: snapshot.TCP, Local: netip.MustParseAddrPort("0.0.0.0:8080"), Published: true}
+	if c.Kind != New || c.Key != want || c.After.Exposure != report.ExposureAll || c.After.Target == nil ||
+		c.After.Target.Container != "custom-nginx-t2" || c.After.Target.Address != "192.0.2.2:80" || c.After.Target.Chain != "DOCKER" {
+		t.Errorf("change %+v after %+v; want new %v, all, to custom-nginx-t2 at 192.0.2.2:80 by DOCKER", c, c.After, want)
+	}
+	if back := Compare(after, before, Options{}); back.Counts()[Gone] != 1 || len(back.Changes) != 1 {
+		t.Errorf("after → before: %+v, want the published port gone", back.Changes)
+	}
+	if same := Compare(after, after, Options{}); same.Differ() {
+		t.Errorf("after → after differs: %+v", same.Changes)
+	}
+
+	// The container recreated (new ID and address, same name) is no
+	// change; another container behind the port is.
+	recreated := readSnapshot(t, "docker-after.snapshot.json")
+	recreated.Published[0].Target = netip.MustParseAddrPort("192.0.2.3:80")
+	recreated.Namespaces[1].Container.ID = strings.Repeat("ab", 32)
+	if r := Compare(after, recreated, Options{}); r.Differ() {
+		t.Errorf("a recreated container of the same name is a change: %+v", r.Changes)
+	}
+	other := readSnapshot(t, "docker-after.snapshot.json")
+	other.Namespaces[1].Container.Name = "other"
+	r = Compare(after, other, Options{})
+	if len(r.Changes) != 1 || r.Changes[0].Kind != Changed || !slices.Equal(r.Changes[0].Fields, []string{FieldTarget}) {
+		t.Errorf("another container behind 8080: %+v, want a target change", r.Changes)
+	}
+	// A range and a prefix keep what the rule says.
+	wide := readSnapshot(t, "docker-after.snapshot.json")
+	wide.Published[0].Address = netip.MustParsePrefix("198.51.100.0/24")
+	wide.Published[0].PortLast = 8090
+	r = Compare(after, wide, Options{})
+	if got := keys(r); !slices.Equal(got, []string{"tcp 198.51.100.0/24:8080-8090 published [netns 4026532178]", "tcp 0.0.0.0:8080 published [netns 4026532178]"}) {
+		t.Errorf("keys %q", got)
+	}
+}
+
+// keys are the changes' keys as text.
+func keys(r *Result) []string {
+	var out []string
+	for _, c := range r.Changes {
+		out = append(out, c.Key.String())
+	}
+	return out
 }

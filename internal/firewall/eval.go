@@ -69,7 +69,7 @@ type Result struct {
 	// Reasons say why the verdict is unknown or partly: the matches the
 	// evaluator does not model, or "source address" for a verdict that
 	// depends on the sender.
-	Reasons []string `json:"reasons,omitempty"`
+	Reasons []Reason `json:"reasons,omitempty"`
 }
 
 // maxPaths bounds the evaluations of one packet: each match on an unknown
@@ -98,7 +98,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 	steps := 0
 	for len(pending) > 0 {
 		if len(leaves) >= maxPaths {
-			return Result{Verdict: Unknown, Reasons: []string{fmt.Sprintf("more than %d evaluation paths", maxPaths)}}
+			return Result{Verdict: Unknown, Reasons: []Reason{reasonOf(because(ReasonTooManyPaths, maxPaths))}}
 		}
 		choices := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
@@ -106,7 +106,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		st := &evalState{rs: r, pkt: &pkt, choices: choices, steps: &steps}
 		v, path, reason := st.run()
 		if steps > maxSteps {
-			return Result{Verdict: Unknown, Reasons: []string{fmt.Sprintf("more than %d rule evaluations (a jump loop?)", maxSteps)}}
+			return Result{Verdict: Unknown, Reasons: []Reason{reasonOf(because(ReasonTooManySteps, maxSteps))}}
 		}
 		leaves = append(leaves, leaf{v, path, reason, st.forks, st.dnatTo})
 		for i := len(choices); i < len(st.forks); i++ {
@@ -153,7 +153,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 	switch {
 	case verdicts["unknown"]:
 		res.Verdict = Unknown
-		res.Reasons = reasons
+		res.Reasons = reasonsOf(reasons)
 		res.By = nil
 	case len(verdicts) == 1 && verdicts["accept"]:
 		res.Verdict = Open
@@ -172,10 +172,10 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		}
 		if len(nonSource) == 0 {
 			res.Verdict = Partly
-			res.Reasons = sourceReasons
+			res.Reasons = reasonsOf(sourceReasons)
 		} else {
 			res.Verdict = Unknown
-			res.Reasons = nonSource
+			res.Reasons = reasonsOf(nonSource)
 			res.By = nil
 		}
 	}
@@ -256,7 +256,7 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 	for _, stage := range [][]string{{"ingress", "prerouting"}, next} {
 		if st.dnatTo != "" && !st.dnatLocal && stage[0] == "input" {
 			if p.Oif == "" {
-				return "unknown", path, "no interface of this host routes to the DNAT target " + st.dnatTo
+				return "unknown", path, because(ReasonDNATUnrouted, st.dnatTo)
 			}
 			stage = []string{"forward"}
 		}
@@ -294,11 +294,11 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 // (or hit a return verdict).
 func (st *evalState) chain(base, c *Chain, depth int) (string, Decision, string) {
 	if depth > maxDepth {
-		return "unknown", Decision{}, "jumps nested deeper than the kernel allows"
+		return "unknown", Decision{}, ReasonJumpsTooDeep
 	}
 	for _, rule := range c.Rules {
 		if *st.steps++; *st.steps > maxSteps {
-			return "unknown", Decision{}, "too many rule evaluations"
+			return "unknown", Decision{}, because(ReasonTooManySteps, maxSteps)
 		}
 		v, target, why := st.rule(base, c, &rule)
 		dec := Decision{Chain: c.Name, Handle: rule.Handle, Text: rule.Text, Verdict: v}
@@ -312,7 +312,7 @@ func (st *evalState) chain(base, c *Chain, depth int) (string, Decision, string)
 		case "jump", "goto":
 			next := st.rs.chain(c.Backend, c.Family, c.Table, target)
 			if next == nil {
-				return "unknown", dec, "jump to a chain that was not read: " + target
+				return "unknown", dec, because(ReasonChainNotRead, target)
 			}
 			sub, d, why := st.chain(base, next, depth+1)
 			if sub == "return" {
@@ -407,7 +407,7 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		case "gte":
 			return d >= 0, "", "", ""
 		}
-		return false, "", "", "comparison " + e.Cmp
+		return false, "", "", because(ReasonUnmodelled, "comparison "+e.Cmp)
 	case "range":
 		f, err := st.read(e.Sreg, len(e.Data))
 		if err != "" {
@@ -424,7 +424,7 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 			return false, "", "", err
 		}
 		if len(e.Mask) < int(e.Len) || len(e.Xor) < int(e.Len) {
-			return false, "", "", "bitwise operation other than mask and xor"
+			return false, "", "", because(ReasonUnmodelled, "bitwise operation other than mask and xor")
 		}
 		out := field{data: make([]byte, e.Len), kinds: make([]string, e.Len)}
 		for i := range out.data {
@@ -451,13 +451,16 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		}
 		return true, "", "", ""
 	case "queue":
-		return false, "", "", "packets queued to user space"
+		return false, "", "", because(ReasonUnmodelled, "packets queued to user space")
 	case "limit", "condition":
-		return st.decide(e.Reason), "", "", ""
+		if e.Reason == KindSource {
+			return st.decide(KindSource), "", "", ""
+		}
+		return st.decide(because(ReasonCondition, e.Reason)), "", "", ""
 	case "unmodelled":
-		return false, "", "", e.Reason
+		return false, "", "", because(ReasonUnmodelled, e.Reason)
 	}
-	return false, "", "", "expression " + e.Op
+	return false, "", "", because(ReasonUnmodelled, "expression "+e.Op)
 }
 
 // dnat rewrites the packet's destination as a dnat or redirect statement
@@ -476,11 +479,11 @@ func (st *evalState) dnat(e *Expr) string {
 			return err
 		}
 		if k := f.unknownKind(); k != "" {
-			return "DNAT to an address that depends on the " + k
+			return because(ReasonDNATTarget, "an address that depends on the "+reasonOf(k).Detail)
 		}
 		a, ok := netip.AddrFromSlice(f.data)
 		if !ok {
-			return "DNAT to an address of the other family"
+			return because(ReasonDNATTarget, "an address of the other family")
 		}
 		addr = a
 	}
@@ -490,9 +493,26 @@ func (st *evalState) dnat(e *Expr) string {
 			return err
 		}
 		if k := f.unknownKind(); k != "" {
-			return "DNAT to a port that depends on the " + k
+			return because(ReasonDNATTarget, "a port that depends on the "+reasonOf(k).Detail)
 		}
 		port = uint16(f.data[0])<<8 | uint16(f.data[1])
+		if e.DregMax != 0 {
+			g, err := st.read(e.DregMax, 2)
+			if err != "" {
+				return err
+			}
+			if k := g.unknownKind(); k != "" {
+				return because(ReasonDNATTarget, "a port that depends on the "+reasonOf(k).Detail)
+			}
+			// A port range: the kernel keeps the packet's port when
+			// it is in the range (and the connection is new); it
+			// picks one otherwise.
+			last := uint16(g.data[0])<<8 | uint16(g.data[1])
+			if p.Dport < port || p.Dport > last {
+				return because(ReasonDNATTarget, "a port range that does not hold the packet's port")
+			}
+			port = p.Dport
+		}
 	}
 	st.dnatLocal = e.Key == "redirect" || slices.Contains(p.Local, addr)
 	if st.dnatLocal && e.Key == "redirect" {
@@ -620,10 +640,10 @@ func (st *evalState) fib(e *Expr) field {
 func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 	set := st.rs.set(c.Backend, c.Family, c.Table, e.Set)
 	if set == nil {
-		return false, "", "", "lookup in a set that was not read: " + e.Set
+		return false, "", "", because(ReasonSetNotRead, e.Set)
 	}
 	if set.Timeout || set.Dynamic {
-		return st.decide("set @" + set.Name + " whose elements change with traffic"), "", "", ""
+		return st.decide(because(ReasonSetDynamic, set.Name)), "", "", ""
 	}
 	if len(set.Elements) == 0 {
 		return e.Invert, "", "", ""
@@ -634,7 +654,7 @@ func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 	}
 	if k := f.unknownKind(); k != "" {
 		if e.Map {
-			return false, "", "", "verdict map keyed by " + k
+			return false, "", "", because(ReasonUnmodelled, "verdict map keyed by "+reasonOf(k).Detail)
 		}
 		return st.decide(k), "", "", ""
 	}
@@ -644,7 +664,7 @@ func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 			return false, "", "", ""
 		}
 		if e.Dreg != 0 {
-			return false, "", "", "data map @" + set.Name
+			return false, "", "", because(ReasonUnmodelled, "data map @"+set.Name)
 		}
 		return true, el.Verdict, el.Chain, ""
 	}
@@ -703,7 +723,7 @@ func (st *evalState) load(reg uint32, f field) (bool, string, string, string) {
 	off, ok := regOffset(reg)
 	n := (len(f.data) + 3) &^ 3
 	if !ok || off+n > len(st.regs) {
-		return false, "", "", fmt.Sprintf("register %d out of range", reg)
+		return false, "", "", because(ReasonUnmodelled, fmt.Sprintf("register %d out of range", reg))
 	}
 	for i := 0; i < n; i++ {
 		st.regs[off+i], st.kinds[off+i] = 0, ""
@@ -717,7 +737,7 @@ func (st *evalState) load(reg uint32, f field) (bool, string, string, string) {
 func (st *evalState) read(reg uint32, n int) (field, string) {
 	off, ok := regOffset(reg)
 	if !ok || n < 0 || off+n > len(st.regs) {
-		return field{}, fmt.Sprintf("register %d out of range", reg)
+		return field{}, because(ReasonUnmodelled, fmt.Sprintf("register %d out of range", reg))
 	}
 	return field{data: st.regs[off : off+n], kinds: st.kinds[off : off+n]}, ""
 }
@@ -752,4 +772,12 @@ func nativeUint32(b []byte) uint32 {
 	var x [4]byte
 	copy(x[:], b)
 	return binary.NativeEndian.Uint32(x[:])
+}
+
+func reasonsOf(list []string) []Reason {
+	out := make([]Reason, 0, len(list))
+	for _, s := range list {
+		out = append(out, reasonOf(s))
+	}
+	return out
 }

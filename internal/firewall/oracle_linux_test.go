@@ -247,7 +247,7 @@ func (o *oracle) compare(t *testing.T, name, text string, rs *firewall.Ruleset, 
 		default:
 			c.unknown++
 			for _, r := range res.Reasons {
-				c.reasons[r]++
+				c.reasons[r.Detail]++
 			}
 		}
 	}

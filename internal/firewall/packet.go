@@ -71,13 +71,13 @@ const (
 	// KindSource is the reason of a match that depends on the source
 	// address only (iptables' addrtype --src-type, for one).
 	KindSource = kindSaddr
-	kindSaddr  = "source address"
-	kindSport  = "source port"
-	kindFib    = "route to the source (fib saddr)"
+	kindSaddr  = ReasonSourceAddress
+	kindSport  = ReasonSourcePort
+	kindFib    = ReasonSourceRoute
 	// With a saved ruleset and no interfaces (a BSD host's pfctl -sr),
 	// the interface and the local address are not known either.
-	kindIface = "interface"
-	kindDaddr = "local address"
+	kindIface = ReasonInterface
+	kindDaddr = ReasonLocalAddress
 )
 
 // sourceKind reports whether a kind says only where the packet comes from
@@ -99,7 +99,12 @@ type field struct {
 
 func known(b ...byte) field { return field{data: b, kinds: make([]string, len(b))} }
 
+// unknown is n bytes of a value of the given kind: a reason code, or a
+// description of the value ("meta mark").
 func unknown(kind string, n int) field {
+	if _, code := reasonEnglish[kind]; !code {
+		kind = because(ReasonUnknownValue, kind)
+	}
 	f := field{data: make([]byte, n), kinds: make([]string, n)}
 	for i := range f.kinds {
 		f.kinds[i] = kind

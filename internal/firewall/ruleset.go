@@ -87,8 +87,11 @@ type Rule struct {
 	Handle uint64 `json:"handle"`
 	// Text is the rule as a person writes it: the saved line for
 	// iptables and pf, a rendering of the expressions for nftables.
-	Text  string `json:"text"`
-	Exprs []Expr `json:"exprs"`
+	Text string `json:"text"`
+	// Comment is the rule's comment (nft's comment, iptables' -m comment):
+	// engines name containers and services there.
+	Comment string `json:"comment,omitempty"`
+	Exprs   []Expr `json:"exprs"`
 }
 
 // Expr is one expression of the nftables register machine, or one
@@ -112,6 +115,9 @@ type Expr struct {
 	// Sreg holds the new address and Dreg the new port (0: unchanged).
 	Dreg uint32 `json:"dreg,omitempty"`
 	Sreg uint32 `json:"sreg,omitempty"`
+	// DregMax is, for a nat to a port range, the register holding the
+	// range's last port (Dreg holds its first).
+	DregMax uint32 `json:"dreg_max,omitempty"`
 	// Cmp is eq, neq, lt, lte, gt or gte for cmp and range (eq/neq).
 	Cmp  string `json:"cmp,omitempty"`
 	Data Bytes  `json:"data,omitempty"`

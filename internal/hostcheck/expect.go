@@ -88,7 +88,9 @@ func (e *Expectations) interfaceFindings(ifs []ifaces.Interface) []finding.Findi
 		}
 		ok := true
 		if want.Up != nil && *want.Up != got.Up {
-			out = append(out, mismatch(subject, fmt.Sprintf("%s is %s", want.Name, upWord(got.Up)), upWord(*want.Up), upWord(got.Up)))
+			f := mismatch(subject, "", upWord(*want.Up), upWord(got.Up))
+			f.Say("expect.state", []string{want.Name, upWord(got.Up)}, fmt.Sprintf("%s is %s", want.Name, upWord(got.Up)))
+			out = append(out, f)
 			ok = false
 		}
 		if want.MTU != 0 && want.MTU != got.MTU {

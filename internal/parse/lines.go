@@ -2,10 +2,10 @@ package parse
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -60,26 +60,19 @@ func EachLine(r io.Reader, fn func(n int, line string, long bool)) error {
 	}
 }
 
-// ReadLines reads all of r and splits it into lines, each without the run of
-// '\r' and '\n' that ends it. Unlike EachLine it keeps lines of any length
-// whole, for parsers that need every line at hand before they start (to
-// pick a dialect or cut an input into segments). On a read error it
-// returns the lines read so far and the error as the reader gave it.
-func ReadLines(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
-	var lines []string
-	for {
-		s, err := br.ReadString('\n')
-		if s != "" {
-			lines = append(lines, strings.TrimRight(s, "\r\n"))
-		}
-		if errors.Is(err, io.EOF) {
-			return lines, nil
-		}
-		if err != nil {
-			return lines, err
-		}
+// Rewindable returns r as a reader that can be read again from its start:
+// r itself when it can seek (analyze gives every part so, read from its
+// spool), otherwise all of r held in memory. It is for parsers whose
+// reading of a line depends on the whole output, which read it twice.
+func Rewindable(r io.Reader) (io.ReadSeeker, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		return rs, nil
 	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(data), nil
 }
 
 // MaxQuote is the most of a line a problem quotes.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"unicode"
 
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -67,6 +68,17 @@ func CountRows(sample []byte, header, hit func(f []string) bool) (rows, headers,
 		}
 	}
 	return rows, headers, hits
+}
+
+// NextField returns the first field of s as strings.Fields splits it (at
+// runs of white space) and what follows it, without splitting all of s:
+// for looks at the first fields of every line of a large input.
+func NextField(s string) (field, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
 }
 
 // NamedAddr reads the two host names the BSD and lsof tools print for

@@ -134,3 +134,21 @@ func TestIndexAndFlags(t *testing.T) {
 		t.Errorf("Truncated = %q, want %q", a.Truncated, want)
 	}
 }
+
+func FuzzNextField(f *testing.F) {
+	f.Add("  tcp\t0 0  ")
+	f.Add("\u00a0a\vb")
+	f.Fuzz(func(t *testing.T, s string) {
+		var got []string
+		for rest := s; ; {
+			var field string
+			if field, rest = parse.NextField(rest); field == "" {
+				break
+			}
+			got = append(got, field)
+		}
+		if want := strings.Fields(s); !slices.Equal(got, want) {
+			t.Errorf("NextField splits %q into %q, strings.Fields into %q", s, got, want)
+		}
+	})
+}

@@ -14,8 +14,11 @@ import (
 // FromReport makes the policy of what listens in rep: one rule per row
 // (rows alike but for the IP version merged), with the row's exposure,
 // address (for one address, link-local and loopback addresses other than
-// both loopbacks), main process and its user. Rows a rule finds bound in
-// the ephemeral range are optional: such sockets come and go.
+// both loopbacks), main process and its user. A port published by DNAT
+// is allowed as published, to its container by name (not by PID or ID:
+// no socket need back it, and a recreated container keeps its name).
+// Rows a rule finds bound in the ephemeral range are optional: such
+// sockets come and go.
 func FromReport(rep *report.Report, file string) *Policy {
 	p := &Policy{File: file}
 	for i := range rep.Rows {
@@ -31,6 +34,15 @@ func FromReport(rep *report.Report, file string) *Policy {
 			r.Processes = []string{NameKey(pr.Name)}
 			if pr.User != "" {
 				r.Users = []string{NameKey(pr.User)}
+			}
+		}
+		if pub := row.Published; pub != nil {
+			r.Published = true
+			if pub.PortLast != 0 {
+				r.Last = pub.PortLast
+			}
+			if pub.ContainerName != "" {
+				r.Containers = []string{NameKey(pub.ContainerName)}
 			}
 		}
 		for _, f := range row.Findings {
@@ -54,7 +66,8 @@ func FromReport(rep *report.Report, file string) *Policy {
 
 func sameRule(a, b *Rule) bool {
 	return a.Proto == b.Proto && a.First == b.First && a.Last == b.Last && a.Exposure == b.Exposure &&
-		a.Address == b.Address && slices.Equal(a.Processes, b.Processes) && slices.Equal(a.Users, b.Users) && a.Optional == b.Optional
+		a.Address == b.Address && slices.Equal(a.Processes, b.Processes) && slices.Equal(a.Users, b.Users) && a.Optional == b.Optional &&
+		a.Published == b.Published && slices.Equal(a.Containers, b.Containers)
 }
 
 // Marshal writes p as a readable YAML policy that Parse reads back, with
@@ -89,6 +102,10 @@ func (p *Policy) Marshal(header []string) []byte {
 		}
 		writeList(&b, "process", r.Processes)
 		writeList(&b, "user", r.Users)
+		if r.Published {
+			b.WriteString("    published: true\n")
+		}
+		writeList(&b, "container", r.Containers)
 		if r.Service != "" {
 			fmt.Fprintf(&b, "    service: %s\n", yamlScalar(r.Service))
 		}

@@ -49,9 +49,15 @@ func (r *Rule) exposureOK(row *report.Row) bool {
 }
 
 func (r *Rule) ownerOK(row *report.Row) bool {
+	if !r.publishedOK(row) {
+		return false
+	}
 	p, ok := rootProcess(row.Processes)
 	if !ok {
-		return true // owners unknown: nothing to compare
+		// A port only a DNAT rule publishes has no process: not the
+		// one the rule names. Otherwise owners are unknown: nothing to
+		// compare.
+		return !(row.Published != nil && row.OwnerState == snapshot.OwnersNone && len(r.Processes) > 0)
 	}
 	if len(r.Processes) > 0 && !slices.Contains(r.Processes, NameKey(p.Name)) {
 		return false
@@ -68,13 +74,44 @@ func (r *Rule) ownerOK(row *report.Row) bool {
 	return true
 }
 
-// describeRow is "tcp/22 on 10.0.0.251 (sshd)".
+// publishedOK: a rule for published ports allows only rows a DNAT rule
+// (or a forwarder) publishes, to the containers it names.
+func (r *Rule) publishedOK(row *report.Row) bool {
+	if (r.Published || len(r.Containers) > 0) && row.Published == nil {
+		return false
+	}
+	return len(r.Containers) == 0 || slices.Contains(r.Containers, NameKey(row.Published.ContainerName))
+}
+
+// describeRow is "tcp/22 on 10.0.0.251 (sshd)", or for a published port
+// "tcp/8080 on * (published to web)".
 func describeRow(row *report.Row) string {
 	s := fmt.Sprintf("%s/%d on %s", row.Proto, row.Port, row.Address)
+	var who []string
 	if p, ok := rootProcess(row.Processes); ok {
-		s += " (" + p.Name + ")"
+		who = append(who, p.Name)
+	}
+	if row.Published != nil {
+		who = append(who, "published to "+publishedTo(row.Published))
+	}
+	if len(who) > 0 {
+		s += " (" + strings.Join(who, ", ") + ")"
 	}
 	return s
+}
+
+// publishedTo is the container a published port goes to, by name, else
+// its target address.
+func publishedTo(p *report.Published) string {
+	switch {
+	case p.ContainerName != "":
+		return p.ContainerName
+	case p.Container != "":
+		return p.Container
+	case p.Target != "":
+		return p.Target
+	}
+	return "?"
 }
 
 func describeRule(r *Rule) string {
@@ -84,6 +121,12 @@ func describeRule(r *Rule) string {
 	}
 	if len(r.Processes) > 0 {
 		s += " (" + strings.Join(r.Processes, ",") + ")"
+	}
+	if r.Published {
+		s += " published"
+	}
+	if len(r.Containers) > 0 {
+		s += " to " + strings.Join(r.Containers, ",")
 	}
 	return s
 }
@@ -106,6 +149,17 @@ func exposureText(r *Rule) string {
 	return e
 }
 
+func ruleOwner(r *Rule) string {
+	s := ownerText(r.Processes, r.Users)
+	switch {
+	case len(r.Containers) > 0:
+		s += ", published to " + strings.Join(r.Containers, ",")
+	case r.Published:
+		s += ", published"
+	}
+	return s
+}
+
 func ownerText(processes, users []string) string {
 	var parts []string
 	if len(processes) > 0 {
@@ -121,15 +175,20 @@ func ownerText(processes, users []string) string {
 }
 
 func rowOwner(row *report.Row) string {
-	p, ok := rootProcess(row.Processes)
-	if !ok {
-		return "unknown owner"
+	s := "unknown owner"
+	if p, ok := rootProcess(row.Processes); ok {
+		u := p.User
+		if u == "" && p.UID != nil {
+			u = strconv.FormatUint(uint64(*p.UID), 10)
+		}
+		s = ownerText([]string{p.Name}, []string{u})
+	} else if row.Published != nil && row.OwnerState == snapshot.OwnersNone {
+		s = "no process"
 	}
-	u := p.User
-	if u == "" && p.UID != nil {
-		u = strconv.FormatUint(uint64(*p.UID), 10)
+	if row.Published != nil {
+		s += ", published to " + publishedTo(row.Published)
 	}
-	return ownerText([]string{p.Name}, []string{u})
+	return s
 }
 
 // Apply compares the rows of rep with p: each row that no rule allows
@@ -170,6 +229,9 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 		if pr, ok := rootProcess(row.Processes); ok {
 			v.Process = pr.Name
 		}
+		if row.Published != nil {
+			v.Published, v.Container = true, row.Published.ContainerName
+		}
 		sev := snapshot.Risky
 		switch kind {
 		case report.PolicyNew:
@@ -184,7 +246,7 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 			touched[rule] = true
 			v.Rule = p.Where(r)
 			sev = snapshot.Review
-			v.Message = report.Note{Key: "policy.owner", Args: []string{v.Rule, ownerText(r.Processes, r.Users), rowOwner(row)}}
+			v.Message = report.Note{Key: "policy.owner", Args: []string{v.Rule, ruleOwner(r), rowOwner(row)}}
 		}
 		res.Violations = append(res.Violations, v)
 		row.Findings = append(row.Findings, report.Finding{Rule: "policy-" + kind, Severity: sev, Message: v.Message})
@@ -197,7 +259,7 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 		}
 		res.Violations = append(res.Violations, report.PolicyViolation{
 			Kind: report.PolicyMissing, Proto: string(r.Proto), Port: r.First, Exposure: r.Exposure, Address: addrText(r.Address),
-			Process: strings.Join(r.Processes, ","), Rule: p.Where(r),
+			Process: strings.Join(r.Processes, ","), Published: r.Published || len(r.Containers) > 0, Container: strings.Join(r.Containers, ","), Rule: p.Where(r),
 			Message: report.Note{Key: "policy.missing", Args: []string{p.Where(r), describeRule(r)}},
 		})
 	}

@@ -35,7 +35,8 @@ type Policy struct {
 }
 
 // Rule allows one protocol and port range with an exposure, optionally
-// only for some processes and users.
+// only for some processes and users, or only as a port published by DNAT
+// to some containers.
 type Rule struct {
 	// Line and Column are where the rule starts in the file (1-based).
 	Line, Column int
@@ -51,6 +52,11 @@ type Rule struct {
 	// Processes and Users allowed; empty for any.
 	Processes []string
 	Users     []string
+	// Published allows the port only as published by a DNAT rule (or a
+	// user-mode forwarder) for a container; Containers, when given, only
+	// to these containers or pods (by name: "web", "default/nginx").
+	Published  bool
+	Containers []string
 	// Service is the service label, for people.
 	Service string
 	// Comment is free text.
@@ -193,17 +199,18 @@ func parseRule(file string, n *yaml.Node) (Rule, error) {
 			r.Processes, err = strList(file, v)
 		case "user":
 			r.Users, err = strList(file, v)
+		case "container":
+			r.Containers, err = strList(file, v)
+		case "published":
+			r.Published, err = boolValue(file, k.Value, v)
 		case "service":
 			r.Service, err = str(file, v)
 		case "comment":
 			r.Comment, err = str(file, v)
 		case "optional":
-			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-				err = errAt(file, v, "optional must be true or false")
-			}
-			r.Optional = v.Value == "true"
+			r.Optional, err = boolValue(file, k.Value, v)
 		default:
-			err = errAt(file, k, "unknown key %q (want proto, port, exposure, address, process, user, service, comment, optional)", k.Value)
+			err = errAt(file, k, "unknown key %q (want proto, port, exposure, address, process, user, published, container, service, comment, optional)", k.Value)
 		}
 		if err != nil {
 			return r, err
@@ -295,6 +302,14 @@ func strList(file string, v *yaml.Node) ([]string, error) {
 		return nil, errAt(file, v, "empty list: leave the key out to allow any")
 	}
 	return out, nil
+}
+
+// boolValue reads true or false, the value of key.
+func boolValue(file, key string, v *yaml.Node) (bool, error) {
+	if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+		return false, errAt(file, v, "%s must be true or false", key)
+	}
+	return v.Value == "true", nil
 }
 
 func intValue(v *yaml.Node) (int, error) {

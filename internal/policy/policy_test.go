@@ -18,22 +18,15 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func hostReport(t *testing.T) *report.Report {
 	t.Helper()
-	f, err := os.Open("../analysis/testdata/host.snapshot.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	snap, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return analysis.Build(snap, analysis.Options{All: true})
+	return fixtureReport(t, "host.snapshot.json", nil)
 }
 
-func TestBaselineGolden(t *testing.T) {
-	rep := hostReport(t)
-	got := FromReport(rep, "host.yaml").Marshal([]string{"openports policy: golden test"})
-	path := filepath.Join("testdata", "host.baseline.yaml")
+// baselineGolden writes the baseline of rep, checks it against
+// testdata/NAME.baseline.yaml and returns it as read back.
+func baselineGolden(t *testing.T, rep *report.Report, name string) *Policy {
+	t.Helper()
+	got := FromReport(rep, name+".yaml").Marshal([]string{"openports policy: golden test"})
+	path := filepath.Join("testdata", name+".baseline.yaml")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -46,11 +39,16 @@ func TestBaselineGolden(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("baseline differs from %s (go test -update):\n%s", path, got)
 	}
-	// It reads back, and the host it was written from has no violation.
-	p, err := Parse(got, "host.yaml")
+	p, err := Parse(got, name+".yaml")
 	if err != nil {
-		t.Fatalf("baseline does not parse: %v", err)
+		t.Fatalf("baseline %s does not parse: %v", path, err)
 	}
+	return p
+}
+
+func TestBaselineGolden(t *testing.T) {
+	// It reads back, and the host it was written from has no violation.
+	p := baselineGolden(t, hostReport(t), "host")
 	if len(p.Rules) == 0 {
 		t.Fatal("no rules")
 	}
@@ -175,9 +173,11 @@ func TestParseErrors(t *testing.T) {
 		{"address with all", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    exposure: all\n    address: 192.0.2.1\n", `p.yaml:6:5: address with exposure all: a wildcard has no address`},
 		{"no port", "version: 1\nallow:\n  - proto: tcp\n", "p.yaml:3:5: rule without port"},
 		{"process map", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    process: {a: b}\n", "p.yaml:5:14: want a string or a list of strings, got a mapping"},
-		{"unknown rule key", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    porcess: sshd\n", `p.yaml:5:5: unknown key "porcess" (want proto, port, exposure, address, process, user, service, comment, optional)`},
+		{"unknown rule key", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    porcess: sshd\n", `p.yaml:5:5: unknown key "porcess" (want proto, port, exposure, address, process, user, published, container, service, comment, optional)`},
 		{"yaml syntax", "version: 1\nallow:\n  - proto: tcp\n   port: 22\n", "p.yaml:2:1: did not find expected '-' indicator"},
 		{"optional not bool", "version: 1\nallow:\n  - proto: tcp\n    port: 22\n    optional: maybe\n", "p.yaml:5:15: optional must be true or false"},
+		{"published not bool", "version: 1\nallow:\n  - proto: tcp\n    port: 8080\n    published: yes\n", "p.yaml:5:16: published must be true or false"},
+		{"empty container list", "version: 1\nallow:\n  - proto: tcp\n    port: 8080\n    container: []\n", "p.yaml:5:16: empty list: leave the key out to allow any"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +213,13 @@ func TestParseForms(t *testing.T) {
 	}
 	if !p.Rules[4].Optional || len(p.Rules[1].Processes) != 2 {
 		t.Errorf("optional or process list: %+v %+v", p.Rules[4], p.Rules[1])
+	}
+	pub, err := Parse([]byte("version: 1\nallow:\n  - proto: tcp\n    port: 8080\n    published: true\n    container: [web, default/nginx]\n"), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := pub.Rules[0]; !r.Published || strings.Join(r.Containers, ",") != "web,default/nginx" {
+		t.Errorf("published rule: %+v", r)
 	}
 }
 
@@ -258,4 +265,80 @@ func FuzzParsePolicy(f *testing.F) {
 			t.Fatalf("%d rules became %d", len(p.Rules), len(q.Rules))
 		}
 	})
+}
+
+// fixtureReport analyses a snapshot fixture of internal/analysis (the
+// Docker-shaped test host before and after Docker's nat rules for
+// -p 8080:80 were loaded: real snapshots), with edit applied to the
+// snapshot first.
+func fixtureReport(t *testing.T, name string, edit func(*snapshot.Snapshot)) *report.Report {
+	t.Helper()
+	snap, err := snapshot.ReadFile(filepath.Join("../analysis/testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(snap)
+	}
+	return analysis.Build(snap, analysis.Options{All: true})
+}
+
+// A port only a DNAT rule publishes (no host socket) is written by
+// baseline and checked by --policy, keyed by protocol, exposure, port and
+// its container's name.
+func TestPublishedPolicy(t *testing.T) {
+	before := baselineGolden(t, fixtureReport(t, "docker-before.snapshot.json", nil), "docker-before")
+	after := baselineGolden(t, fixtureReport(t, "docker-after.snapshot.json", nil), "docker-after")
+	if !strings.Contains(string(after.Marshal(nil)), "  - proto: tcp\n    port: 8080\n    exposure: all\n    published: true\n    container: custom-nginx-t2\n") {
+		t.Errorf("the after baseline has no rule for the published port:\n%s", after.Marshal(nil))
+	}
+	renamed := func(s *snapshot.Snapshot) { s.Namespaces[1].Container.Name = "other" }
+	hostSocket := &Policy{File: "p.yaml", Rules: []Rule{{Line: 3, Proto: snapshot.TCP, First: 8080, Last: 8080, Exposure: report.ExposureAll, Processes: []string{"nginx"}}}}
+	tests := []struct {
+		name   string
+		p      *Policy
+		rep    *report.Report
+		kinds  string
+		msgs   string
+		target string
+	}{
+		{"newly published", before, fixtureReport(t, "docker-after.snapshot.json", nil), "new",
+			"policy.new tcp/8080 on * (published to custom-nginx-t2)", "custom-nginx-t2"},
+		{"as allowed", after, fixtureReport(t, "docker-after.snapshot.json", nil), "", "", ""},
+		{"no longer published", after, fixtureReport(t, "docker-before.snapshot.json", nil), "missing",
+			"policy.missing docker-after.yaml:10 tcp/8080 published to custom-nginx-t2", "custom-nginx-t2"},
+		{"another container", after, fixtureReport(t, "docker-after.snapshot.json", renamed), "owner",
+			"policy.owner docker-after.yaml:10 any owner, published to custom-nginx-t2 no process, published to other", "other"},
+		{"allowed for a host process only", hostSocket, fixtureReport(t, "docker-after.snapshot.json", nil), "owner",
+			"policy.owner p.yaml:3 process nginx no process, published to custom-nginx-t2", "custom-nginx-t2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Apply(tt.p, tt.rep)
+			var kinds, msgs []string
+			others := 0
+			for _, v := range res.Violations {
+				if v.Port != 8080 {
+					others++ // the container's own listener, for a policy without it
+					continue
+				}
+				kinds = append(kinds, v.Kind)
+				msgs = append(msgs, v.Message.Key+" "+strings.Join(v.Message.Args, " "))
+				if !v.Published || v.Container != tt.target {
+					t.Errorf("violation %+v: want published to %q", v, tt.target)
+				}
+			}
+			if others > 0 && tt.p != hostSocket {
+				t.Errorf("violations beyond port 8080: %+v", res.Violations)
+			}
+			if strings.Join(kinds, ",") != tt.kinds || strings.Join(msgs, "|") != tt.msgs {
+				t.Errorf("got %v %q, want %s %q", kinds, msgs, tt.kinds, tt.msgs)
+			}
+			// Without violations the exit code stays the report's (3:
+			// the snapshot's owners are partial).
+			if (tt.rep.ExitCode == report.ExitFindings) != (len(res.Violations) > 0) {
+				t.Errorf("exit %d with %d violations", tt.rep.ExitCode, len(res.Violations))
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -130,6 +131,7 @@ const (
 	MsgGapPermission    MsgID = "gap.permission"
 	MsgGapNetlinkRefuse MsgID = "gap.netlink-refused"
 	MsgGapOther         MsgID = "gap.other"
+	MsgGapOldArgs       MsgID = "gap.saved-without-args"
 
 	MsgGapPrivilegeUnknown   MsgID = "gap.privilege-unknown"
 	MsgGapSocketsUnreadable  MsgID = "gap.sockets-unreadable"
@@ -242,7 +244,18 @@ const (
 	MsgPortsPolicyWhy          MsgID = "ports.policy.why"
 	MsgPortsHintNote           MsgID = "ports.hint.note"
 	MsgPortsPolicyMissing      MsgID = "ports.policy-missing"
+	MsgSubjInterfaces          MsgID = "subject.interfaces"
+	MsgSubjNames               MsgID = "subject.names"
+	MsgSubjListening           MsgID = "subject.listening-sockets"
+	MsgSubjNameserversExpected MsgID = "subject.nameservers-expected"
+	MsgSubjExpected            MsgID = "subject.expected"
+	MsgSubjDefaultRoute        MsgID = "subject.default-route"
+	MsgSubjNameserver          MsgID = "subject.nameserver"
 	MsgSayExpAbsent            MsgID = "say.expect.absent"
+	MsgSayExpState             MsgID = "say.expect.state"
+	MsgSayIfaceNone            MsgID = "say.iface.none-found"
+	MsgSayIfaceNoAddr          MsgID = "say.iface.state-no-address"
+	MsgSayIfaceTwice           MsgID = "say.iface.configured-twice"
 	MsgSayExpMTU               MsgID = "say.expect.mtu"
 	MsgSayExpLacks             MsgID = "say.expect.lacks"
 	MsgSayExpOK                MsgID = "say.expect.ok"
@@ -385,6 +398,8 @@ const (
 	MsgDiffFieldExpo    MsgID = "diff.field.exposure"
 	MsgDiffFieldState   MsgID = "diff.field.state"
 	MsgDiffEphemeral    MsgID = "diff.ephemeral"
+	MsgDiffFieldTarget  MsgID = "diff.field.target"
+	MsgDiffPublished    MsgID = "diff.published"
 	MsgDiffSummary      MsgID = "diff.summary"
 	MsgDiffNote         MsgID = "diff.note"
 	MsgDiffOtherHost    MsgID = "diff.other-host"
@@ -434,7 +449,91 @@ const (
 	MsgAnalyzeNotUnderstood MsgID = "analyze.not-understood"
 	MsgAnalyzeSkipped       MsgID = "analyze.skipped"
 	MsgAnalyzeConnected     MsgID = "analyze.connected-left-out"
+	MsgAnalyzeForced        MsgID = "analyze.segment-forced"
+	MsgAnalyzeScore         MsgID = "analyze.segment-score"
+	MsgAnalyzeScoreAlso     MsgID = "analyze.segment-score-also"
+	MsgAnalyzeAfter         MsgID = "analyze.segment-after"
+	MsgAnalyzeMoreParts     MsgID = "analyze.more-parts"
+	MsgAnalyzeJoined        MsgID = "analyze.joined"
+	MsgAnalyzeMoreJoined    MsgID = "analyze.more-joined"
+	MsgAnalyzeUnbound       MsgID = "analyze.unbound-left-out"
+
+	MsgViolationNew            MsgID = "violation.new"
+	MsgViolationExposure       MsgID = "violation.exposure"
+	MsgViolationOwner          MsgID = "violation.owner"
+	MsgViolationEphemeral      MsgID = "violation.ephemeral"
+	MsgViolationUnknownProcess MsgID = "violation.unknown-process"
+
+	MsgBaselineThisHost  MsgID = "baseline.this-host"
+	MsgBaselineWhat      MsgID = "baseline.what"
+	MsgBaselineWritten   MsgID = "baseline.written"
+	MsgBaselinePorts     MsgID = "baseline.ports"
+	MsgBaselineProcesses MsgID = "baseline.processes"
+
+	MsgUsageUnknownValue   MsgID = "usage.unknown-value"
+	MsgUsageUnknownFormat  MsgID = "usage.unknown-format"
+	MsgUsageUnknownCommand MsgID = "usage.unknown-command"
+	MsgUsageDidYouMean     MsgID = "usage.did-you-mean"
+	MsgUsageRunHelp        MsgID = "usage.run-help"
+	MsgUsageDNSTimeout     MsgID = "usage.dns-timeout-range"
+	MsgUsagePolicyNoPorts  MsgID = "usage.policy-needs-ports"
+	MsgUsageNegative       MsgID = "usage.interval-negative"
+	MsgUsageSnapshotJSON   MsgID = "usage.snapshot-json-only"
+	MsgUsageExplainTry     MsgID = "usage.explain-not-found"
+	MsgUsageFirewallFile   MsgID = "usage.firewall-file-unknown"
+	MsgUsageRootNotDir     MsgID = "usage.root-not-directory"
+	MsgUsageInputFormat    MsgID = "usage.input-format-unknown"
 )
+
+// Firewall reasons (firewall.Reason codes): why a verdict is unknown or
+// depends on the sender. A block of its own, with its texts at the end of
+// the catalogue.
+const (
+	MsgFwReasonSourceAddress MsgID = "firewall.reason.source-address"
+	MsgFwReasonSourcePort    MsgID = "firewall.reason.source-port"
+	MsgFwReasonSourceRoute   MsgID = "firewall.reason.source-route"
+	MsgFwReasonInterface     MsgID = "firewall.reason.interface"
+	MsgFwReasonLocalAddress  MsgID = "firewall.reason.local-address"
+	MsgFwReasonUnknownValue  MsgID = "firewall.reason.unknown-value"
+	MsgFwReasonCondition     MsgID = "firewall.reason.condition"
+	MsgFwReasonUnmodelled    MsgID = "firewall.reason.unmodelled"
+	MsgFwReasonDNATTarget    MsgID = "firewall.reason.dnat-target"
+	MsgFwReasonDNATUnrouted  MsgID = "firewall.reason.dnat-unrouted"
+	MsgFwReasonChainNotRead  MsgID = "firewall.reason.chain-not-read"
+	MsgFwReasonSetNotRead    MsgID = "firewall.reason.set-not-read"
+	MsgFwReasonSetDynamic    MsgID = "firewall.reason.set-dynamic"
+	MsgFwReasonJumpsTooDeep  MsgID = "firewall.reason.jumps-too-deep"
+	MsgFwReasonTooManyPaths  MsgID = "firewall.reason.too-many-paths"
+	MsgFwReasonTooManySteps  MsgID = "firewall.reason.too-many-steps"
+	MsgFwReasonBackendUnread MsgID = "firewall.reason.backend-unread"
+	MsgFwReasonNoInterface   MsgID = "firewall.reason.no-interface"
+	MsgFwWhereDNAT           MsgID = "firewall.where.dnat"
+	MsgFwWhereSomeSources    MsgID = "firewall.where.some-sources"
+	MsgFwProbePartly         MsgID = "firewall.probe.partly"
+)
+
+// firewallReasonTexts map firewall.Reason codes to their texts and the
+// names of their arguments, in order.
+var firewallReasonTexts = map[string]gapText{
+	firewall.ReasonSourceAddress: {MsgFwReasonSourceAddress, nil},
+	firewall.ReasonSourcePort:    {MsgFwReasonSourcePort, nil},
+	firewall.ReasonSourceRoute:   {MsgFwReasonSourceRoute, nil},
+	firewall.ReasonInterface:     {MsgFwReasonInterface, nil},
+	firewall.ReasonLocalAddress:  {MsgFwReasonLocalAddress, nil},
+	firewall.ReasonUnknownValue:  {MsgFwReasonUnknownValue, []string{"what"}},
+	firewall.ReasonCondition:     {MsgFwReasonCondition, []string{"what"}},
+	firewall.ReasonUnmodelled:    {MsgFwReasonUnmodelled, []string{"what"}},
+	firewall.ReasonDNATTarget:    {MsgFwReasonDNATTarget, []string{"what"}},
+	firewall.ReasonDNATUnrouted:  {MsgFwReasonDNATUnrouted, []string{"target"}},
+	firewall.ReasonChainNotRead:  {MsgFwReasonChainNotRead, []string{"chain"}},
+	firewall.ReasonSetNotRead:    {MsgFwReasonSetNotRead, []string{"set"}},
+	firewall.ReasonSetDynamic:    {MsgFwReasonSetDynamic, []string{"set"}},
+	firewall.ReasonJumpsTooDeep:  {MsgFwReasonJumpsTooDeep, nil},
+	firewall.ReasonTooManyPaths:  {MsgFwReasonTooManyPaths, []string{"max"}},
+	firewall.ReasonTooManySteps:  {MsgFwReasonTooManySteps, []string{"max"}},
+	firewall.ReasonBackendUnread: {MsgFwReasonBackendUnread, []string{"backend", "error"}},
+	firewall.ReasonNoInterface:   {MsgFwReasonNoInterface, nil},
+}
 
 // catalogue holds every text in every language.
 var catalogue = map[MsgID]text{
@@ -593,7 +692,8 @@ var catalogue = map[MsgID]text{
 	MsgGapNetNSHidden:        {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
 	MsgGapPIDNamespace:       {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
 	MsgReasonPIDNamespace:    {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
-	MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s): %[1]s"},
+	MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
+	MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
 	MsgProvenanceEnabled:    {En: "enabled: %[1]s", Ja: "管理者が有効化: %[1]s"},
 	MsgProvenanceDefault:    {En: "RUNNING BY DEFAULT, not enabled by you: %[1]s", Ja: "既定で起動 (管理者は有効化していない): %[1]s"},
@@ -671,7 +771,18 @@ var catalogue = map[MsgID]text{
 
 	// What a check finding saw, by finding.Finding.Code; the arguments
 	// are Finding.Args.
+	MsgSubjInterfaces:          {En: "interfaces", Ja: "インターフェイス"},
+	MsgSubjNames:               {En: "names", Ja: "名前"},
+	MsgSubjListening:           {En: "listening sockets", Ja: "待ち受けソケット"},
+	MsgSubjNameserversExpected: {En: "nameservers (expected)", Ja: "ネームサーバ (期待値)"},
+	MsgSubjExpected:            {En: "%[1]s (expected)", Ja: "%[1]s (期待値)"},
+	MsgSubjDefaultRoute:        {En: "default %[1]s", Ja: "%[1]s 既定経路"},
+	MsgSubjNameserver:          {En: "nameserver %[1]s", Ja: "ネームサーバ %[1]s"},
 	MsgSayExpAbsent:            {En: "interface %[1]s does not exist", Ja: "インターフェイス %[1]s は存在しません"},
+	MsgSayExpState:             {En: "%[1]s is %[2]s", Ja: "%[1]s は %[2]s です"},
+	MsgSayIfaceNone:            {En: "no network interface found", Ja: "ネットワークインターフェイスが見つかりません"},
+	MsgSayIfaceNoAddr:          {En: "%[1]s no address", Ja: "%[1]s アドレスなし"},
+	MsgSayIfaceTwice:           {En: "%[1]s is configured %[2]s times: on %[3]s", Ja: "%[1]s が %[2]s 回設定されています: %[3]s"},
 	MsgSayExpMTU:               {En: "%[1]s has MTU %[2]s", Ja: "%[1]s の MTU は %[2]s です"},
 	MsgSayExpLacks:             {En: "%[1]s lacks %[2]s", Ja: "%[1]s に %[2]s がありません"},
 	MsgSayExpOK:                {En: "%[1]s is as expected", Ja: "%[1]s は期待どおりです"},
@@ -818,6 +929,8 @@ var catalogue = map[MsgID]text{
 	MsgDiffFieldExpo:    {En: "exposure", Ja: "公開範囲"},
 	MsgDiffFieldState:   {En: "state", Ja: "状態"},
 	MsgDiffEphemeral:    {En: "ephemeral port", Ja: "エフェメラルポート"},
+	MsgDiffFieldTarget:  {En: "target", Ja: "転送先"},
+	MsgDiffPublished:    {En: "published by DNAT (%[1]s): not filtered by INPUT rules", Ja: "DNAT で公開 (%[1]s): INPUT ルールで遮断されません"},
 	MsgDiffSummary:      {En: "%[1]d new · %[2]d gone · %[3]d changed (%[4]s %[5]s → %[6]s %[7]s)", Ja: "新規 %[1]d · 消失 %[2]d · 変化 %[3]d (%[4]s %[5]s → %[6]s %[7]s)"},
 	MsgDiffNote:         {En: "note: %[1]s", Ja: "注意: %[1]s"},
 	MsgDiffOtherHost:    {En: "the snapshots are of different hosts (%[1]s, %[2]s): namespaces and owners are not comparable", Ja: "別のホストのスナップショットです (%[1]s、%[2]s): 名前空間と所有プロセスは比較できません"},
@@ -867,6 +980,63 @@ var catalogue = map[MsgID]text{
 	MsgAnalyzeNotUnderstood: {En: "%[1]d lines not understood", EnOne: "%[1]d line not understood", Ja: "解釈できない行が %[1]d 行"},
 	MsgAnalyzeSkipped:       {En: "(skipped; --strict makes this an error)", Ja: "(読み飛ばしました。--strict でエラーになります)"},
 	MsgAnalyzeConnected:     {En: "%[1]d connected sockets left out (--established keeps them)", EnOne: "%[1]d connected socket left out (--established keeps it)", Ja: "接続済みのソケット %[1]d 個を除外 (--established で残します)"},
+	MsgAnalyzeForced:        {En: "(--format)", Ja: "(--format で指定)"},
+	MsgAnalyzeScore:         {En: "(score %[1]d)", Ja: "(スコア %[1]d)"},
+	MsgAnalyzeScoreAlso:     {En: "(score %[1]d; also %[2]s)", Ja: "(スコア %[1]d、他の候補 %[2]s)"},
+	MsgAnalyzeAfter:         {En: "after %[1]q", Ja: "(%[1]q の出力)"},
+	MsgAnalyzeMoreParts:     {En: "... %[1]d more parts not shown", EnOne: "... %[1]d more part not shown", Ja: "... 他に %[1]d 区間 (表示を省略)"},
+	MsgAnalyzeJoined: {En: "joined: %[2]s (%[3]s): %[1]d sockets matched by address and port to owners from %[4]s, %[5]d without a holder there",
+		EnOne: "joined: %[2]s (%[3]s): %[1]d socket matched by address and port to owners from %[4]s, %[5]d without a holder there",
+		Ja:    "結合: %[2]s (%[3]s): ソケット %[1]d 個を %[4]s の所有プロセスにアドレスとポートで対応付け、%[5]d 個はそこに保持プロセスなし"},
+	MsgAnalyzeMoreJoined:       {En: "... %[1]d more joined parts not shown", EnOne: "... %[1]d more joined part not shown", Ja: "... 他に結合した区間 %[1]d 個 (表示を省略)"},
+	MsgViolationNew:            {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: not in the policy", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーにありません"},
+	MsgViolationExposure:       {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it with another exposure (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める公開範囲は別です (%[6]s)"},
+	MsgViolationOwner:          {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it for another owner (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める所有者は別です (%[6]s)"},
+	MsgViolationEphemeral:      {En: "%[1]s (ephemeral range)", Ja: "%[1]s (エフェメラル範囲)"},
+	MsgViolationUnknownProcess: {En: "an unknown process", Ja: "不明なプロセス"},
+	MsgBaselineThisHost:        {En: "this host", Ja: "このホスト"},
+	MsgBaselineWhat:            {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
+	MsgBaselineWritten:         {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
+	MsgBaselinePorts:           {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
+	MsgBaselineProcesses:       {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
+	MsgUsageUnknownValue:       {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
+	MsgUsageUnknownFormat:      {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
+	MsgUsageUnknownCommand:     {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
+	MsgUsageDidYouMean:         {En: "Did you mean this?", Ja: "もしかして:"},
+	MsgUsageRunHelp:            {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
+	MsgUsageDNSTimeout:         {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
+	MsgUsagePolicyNoPorts:      {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
+	MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
+	MsgUsageSnapshotJSON:       {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
+	MsgUsageExplainTry:         {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
+	MsgUsageRootNotDir:         {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
+	MsgUsageInputFormat:        {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
+	MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
+	MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
+
+	// Firewall reasons (firewall.Reason codes); arguments are parts of a
+	// rule or of the packet as the ruleset describes them.
+	MsgFwReasonSourceAddress: {En: "the source address", Ja: "送信元アドレス"},
+	MsgFwReasonSourcePort:    {En: "the source port", Ja: "送信元ポート"},
+	MsgFwReasonSourceRoute:   {En: "the route back to the source (fib saddr)", Ja: "送信元への経路 (fib saddr)"},
+	MsgFwReasonInterface:     {En: "the input interface", Ja: "受信インターフェース"},
+	MsgFwReasonLocalAddress:  {En: "the local address", Ja: "宛先のローカルアドレス"},
+	MsgFwReasonUnknownValue:  {En: "a match on a value the packet does not fix: %[1]s", Ja: "パケットから決まらない値との照合: %[1]s"},
+	MsgFwReasonCondition:     {En: "a condition that depends on more than the packet: %[1]s", Ja: "パケット以外にも依存する条件: %[1]s"},
+	MsgFwReasonUnmodelled:    {En: "not modelled by openports: %[1]s", Ja: "openports が扱わない処理: %[1]s"},
+	MsgFwReasonDNATTarget:    {En: "DNAT target not known: %[1]s", Ja: "DNAT の転送先が不明: %[1]s"},
+	MsgFwReasonDNATUnrouted:  {En: "no interface of this host routes to the DNAT target %[1]s", Ja: "DNAT の転送先 %[1]s へ経路のあるインターフェースがこのホストにありません"},
+	MsgFwReasonChainNotRead:  {En: "jump to a chain that was not read: %[1]s", Ja: "読み取れなかったチェーンへのジャンプ: %[1]s"},
+	MsgFwReasonSetNotRead:    {En: "lookup in a set that was not read: %[1]s", Ja: "読み取れなかったセットの参照: %[1]s"},
+	MsgFwReasonSetDynamic:    {En: "set @%[1]s, whose elements change with traffic", Ja: "通信によって要素が変わるセット @%[1]s"},
+	MsgFwReasonJumpsTooDeep:  {En: "jumps nested deeper than the kernel allows", Ja: "カーネルの上限を超えるジャンプの入れ子"},
+	MsgFwReasonTooManyPaths:  {En: "more than %[1]s evaluation paths", Ja: "評価の経路が %[1]s を超えました"},
+	MsgFwReasonTooManySteps:  {En: "more than %[1]s rule evaluations (a jump loop?)", Ja: "ルールの評価が %[1]s 回を超えました (ジャンプのループ?)"},
+	MsgFwReasonBackendUnread: {En: "%[1]s could not be read: %[2]s", Ja: "%[1]s を読み取れませんでした: %[2]s"},
+	MsgFwReasonNoInterface:   {En: "no interface other than loopback carries this address", Ja: "ループバック以外にこのアドレスを持つインターフェースがありません"},
+	MsgFwWhereDNAT:           {En: "(dnat)", Ja: "(DNAT)"},
+	MsgFwWhereSomeSources:    {En: "(some sources)", Ja: "(一部の送信元から)"},
+	MsgFwProbePartly:         {En: "partly", Ja: "一部"},
 }
 
 // texts renders catalogue and knowledge-base messages in one language.
@@ -1128,27 +1298,38 @@ func typedArgs(format string, args []string) []any {
 // its English detail, with its area and reason in other languages.
 func (t texts) gap(g snapshot.Gap) string {
 	for _, gt := range gapTexts[g.Area+"/"+g.Reason] {
-		args := make([]string, 0, len(gt.args))
-		for _, name := range gt.args {
-			if name == "count" {
-				args = append(args, strconv.Itoa(g.Count))
-				continue
-			}
-			v, ok := g.Args[name]
-			if !ok {
-				args = nil
-				break
-			}
-			args = append(args, short(v))
-		}
-		if args != nil || len(gt.args) == 0 {
-			return t.getArgs(gt.id, args)
+		if s, ok := t.named(gt, g.Args, g.Count); ok {
+			return s
 		}
 	}
 	if t.lang == knowledge.LangEN && g.Detail != "" {
 		return Escape(g.Detail)
 	}
+	// In another language, say that the rest is English: a reason this
+	// version has no text for, or one an older version saved without its
+	// arguments.
+	if _, known := gapTexts[g.Area+"/"+g.Reason]; known {
+		return t.get(MsgGapOldArgs, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
+	}
 	return t.get(MsgGapOther, Escape(g.Detail), Escape(g.Area), Escape(g.Reason))
+}
+
+// named formats gt's text with the named values it takes, in its order
+// ("count" is count), shortened for a line; false when a value is missing.
+func (t texts) named(gt gapText, values map[string]string, count int) (string, bool) {
+	args := make([]string, 0, len(gt.args))
+	for _, name := range gt.args {
+		if name == "count" {
+			args = append(args, strconv.Itoa(count))
+			continue
+		}
+		v, ok := values[name]
+		if !ok {
+			return "", false
+		}
+		args = append(args, short(v))
+	}
+	return t.getArgs(gt.id, args), true
 }
 
 // getArgs formats id with string arguments, as integers where the chosen
@@ -1195,4 +1376,25 @@ func runeWidth(r rune) int {
 		return 2
 	}
 	return 1
+}
+
+// firewallReason words a firewall reason in the reader's language; a code
+// the catalogue does not know, or one saved without its arguments, is its
+// English detail.
+func (t texts) firewallReason(r firewall.Reason) string {
+	if ft, ok := firewallReasonTexts[r.Code]; ok {
+		if s, ok := t.named(ft, r.Args, 0); ok {
+			return s
+		}
+	}
+	return Escape(r.Detail)
+}
+
+// firewallReasons joins the words of several reasons.
+func (t texts) firewallReasons(rs []firewall.Reason) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = t.firewallReason(r)
+	}
+	return strings.Join(out, "; ")
 }

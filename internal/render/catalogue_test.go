@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/diff"
+	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 )
 
@@ -293,4 +297,110 @@ func scanIDs(t *testing.T) (defined map[string]MsgID, used map[string]bool) {
 		}
 	}
 	return defined, used
+}
+
+// sameInEveryLanguage are the texts that are layout or names, the same in
+// every language: TestJapaneseIsJapanese lets them be.
+var sameInEveryLanguage = map[MsgID]bool{
+	MsgCheckSection:      true, // "== %s: %s (%s)"
+	MsgSumResolvConfFile: true, // the file name alone
+	MsgFirewallWhy:       true, // "%s: %s"
+	MsgFirewallUnknown:   true, // "?"
+	MsgFirewallDNAT:      true, // "%s (DNAT)"
+	MsgFwWhereDNAT:       true, // "(DNAT)"
+	MsgFirewallBy:        true, // "%s: %s"
+	MsgHeaderIP:          true,
+	MsgHeaderNetNS:       true,
+	MsgOwnersProc:        true, // a path
+	MsgWatchNetNS:        true, // "netns %s"
+}
+
+// TestJapaneseIsJapanese fails when a Japanese text is the English one or
+// has no Japanese in it (a text copied and not translated), unless it is
+// layout or a name.
+func TestJapaneseIsJapanese(t *testing.T) {
+	for id, m := range catalogue {
+		if sameInEveryLanguage[id] {
+			continue
+		}
+		if m.Ja == m.En || !strings.ContainsFunc(m.Ja, func(r rune) bool { return r >= 0x3000 }) {
+			t.Errorf("%s: the Japanese text %q is not Japanese (English %q)", id, m.Ja, m.En)
+		}
+	}
+}
+
+// englishPhrases are the literal parts of the catalogue's English texts
+// long enough to be recognised in an output: what must not appear in a
+// Japanese one.
+func englishPhrases() map[string]MsgID {
+	verb := regexp.MustCompile(`%\[\d+\][a-z]`)
+	out := map[string]MsgID{}
+	for id, m := range catalogue {
+		if sameInEveryLanguage[id] {
+			continue
+		}
+		for _, en := range []string{m.En, m.EnOne} {
+			for _, part := range verb.Split(en, -1) {
+				part = strings.TrimSpace(part)
+				if len(part) >= 12 && strings.Count(part, " ") >= 2 {
+					out[part] = id
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestNoEnglishInJapanese writes every human format of every registry in
+// Japanese, on every fixture of the golden tests, and fails when an
+// English catalogue text shows through.
+func TestNoEnglishInJapanese(t *testing.T) {
+	phrases := englishPhrases()
+	if len(phrases) < 100 {
+		t.Fatalf("only %d English phrases: the scan is broken", len(phrases))
+	}
+	o := Options{Lang: "ja", Knowledge: kb(t), Explain: true}
+	check := func(what string, out []byte) {
+		for p, id := range phrases {
+			if bytes.Contains(out, []byte(p)) {
+				t.Errorf("%s --lang ja: English %q (%s) in the output", what, p, id)
+			}
+		}
+	}
+	write := func(what string, w func(*bytes.Buffer) error) {
+		var buf bytes.Buffer
+		if err := w(&buf); err != nil {
+			t.Fatal(err)
+		}
+		check(what, buf.Bytes())
+	}
+	for _, r := range []*report.Report{fixtureReport(t, true), fixtureReport(t, false), firewallReport(), dockerReport(t, false)} {
+		write("list", func(b *bytes.Buffer) error { return writeReportTable(b, r, o) })
+	}
+	checks, _ := filepath.Glob("../hostcheck/testdata/*.json")
+	for _, f := range checks {
+		res := readJSON[*hostcheck.Result](t, f)
+		write("check "+f, func(b *bytes.Buffer) error { return writeCheckText(b, res, o) })
+	}
+	diffs, _ := filepath.Glob("../diff/testdata/*.json")
+	for _, f := range diffs {
+		res := readJSON[*diff.Result](t, f)
+		write("diff "+f, func(b *bytes.Buffer) error { return writeDiffTable(b, res, o) })
+	}
+	var entries []Explanation
+	for _, e := range kb(t).Entries() {
+		entries = append(entries, e)
+	}
+	write("explain", func(b *bytes.Buffer) error { return writeExplainText(b, entries, o) })
+	write("watch", func(b *bytes.Buffer) error {
+		for _, it := range watchItems() {
+			if err := writeWatchText(b, it, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if len(checks) == 0 || len(diffs) == 0 {
+		t.Fatal("no check or diff fixtures")
+	}
 }

@@ -37,7 +37,7 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		lw.line(tx.get(MsgCheckSection, short(c.Name), strings.ToUpper(tx.verdict(c.Verdict)), capText(tx.checkSummary(c))))
 		width := 0
 		for _, f := range c.Findings {
-			width = max(width, cellWidth(truncate(Escape(f.Subject), 32)))
+			width = max(width, cellWidth(truncate(tx.subject(c, f), 32)))
 		}
 		width = min(width, 32)
 		labels := []string{tx.get(MsgCheckWhy), tx.get(MsgCheckExpected), tx.get(MsgCheckActual), tx.get(MsgCheckLookAt)}
@@ -48,7 +48,7 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		pad := strings.Repeat(" ", 2+7+2)
 		label := func(l string) string { return pad + l + strings.Repeat(" ", lw2-cellWidth(l)+1) }
 		for _, f := range c.Findings {
-			subject := truncate(Escape(f.Subject), 32)
+			subject := truncate(tx.subject(c, f), 32)
 			message, reason, hint := tx.findingTexts(f)
 			lw.line("  " + padRight(tx.verdict(f.Verdict), 7) + "  " + padRight(subject, width) + "  " + capText(message))
 			if f.Verdict == finding.OK {
@@ -110,6 +110,10 @@ var findingIDs = map[string][3]MsgID{
 	hostcheck.CodePortsPolicy:          {MsgPortsPolicy, MsgPortsPolicyWhy, MsgPortsHintNote},
 	hostcheck.CodePortsPolicyMissing:   {MsgPortsPolicyMissing},
 	"expect.absent":                    {MsgSayExpAbsent},
+	"expect.state":                     {MsgSayExpState},
+	"iface.none-found":                 {MsgSayIfaceNone},
+	"iface.state-no-address":           {MsgSayIfaceNoAddr},
+	"iface.configured-twice":           {MsgSayIfaceTwice},
 	"expect.mtu":                       {MsgSayExpMTU},
 	"expect.lacks":                     {MsgSayExpLacks},
 	"expect.ok":                        {MsgSayExpOK},
@@ -135,6 +139,41 @@ var findingIDs = map[string][3]MsgID{
 	"resolv.stub-upstreams-error":      {MsgSayRsStubError},
 	"resolv.stub-no-upstream-servers":  {MsgSayRsStubNoUpstreams},
 	"resolv.stub":                      {MsgSayRsStub},
+}
+
+// subject is what a finding looked at, escaped: the subjects hostcheck
+// words itself ("listening sockets", "eth0 (expected)", "default IPv4",
+// "nameserver 192.0.2.53") in the chosen language, recognised by the
+// finding's code or check and compared with the English hostcheck
+// writes, so that an interface or file that happens to have such a name
+// is never reworded; every other subject (an interface, a file and line,
+// a port line) as it is.
+func (tx texts) subject(c hostcheck.Check, f finding.Finding) string {
+	arg := func(i int) string {
+		if i < len(f.Args) {
+			return f.Args[i]
+		}
+		return ""
+	}
+	switch {
+	case f.Code == "iface.none-found" && f.Subject == "interfaces":
+		return tx.get(MsgSubjInterfaces)
+	case f.Code == "dns.names" && f.Subject == "names":
+		return tx.get(MsgSubjNames)
+	case f.Code == hostcheck.CodePortsSummary && f.Subject == "listening sockets":
+		return tx.get(MsgSubjListening)
+	case strings.HasPrefix(f.Code, "expect.nameservers") && f.Subject == "nameservers (expected)":
+		return tx.get(MsgSubjNameserversExpected)
+	case strings.HasPrefix(f.Code, "expect.") && f.Subject == arg(0)+" (expected)":
+		return tx.get(MsgSubjExpected, Escape(arg(0)))
+	case c.Name == hostcheck.CheckRoutes && (f.Subject == "default IPv4" || f.Subject == "default IPv6"):
+		return tx.get(MsgSubjDefaultRoute, strings.TrimPrefix(f.Subject, "default "))
+	case (c.Name == hostcheck.CheckResolvConf || c.Name == hostcheck.CheckDNS) && f.Code != "resolv.no-file":
+		if addr, ok := strings.CutPrefix(f.Subject, "nameserver "); ok {
+			return tx.get(MsgSubjNameserver, Escape(addr))
+		}
+	}
+	return Escape(f.Subject)
 }
 
 // findingTexts are a finding's message, reason and hint in the chosen

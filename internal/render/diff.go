@@ -37,6 +37,9 @@ func writeDiffTable(w io.Writer, r *diff.Result, o Options) error {
 	ephemeral := false
 	for _, c := range r.Changes {
 		addr := Escape(diff.AddrText(c.Key.Local, c.Key.LocalText))
+		if c.Key.PortLast != 0 {
+			addr += "-" + strconv.Itoa(int(c.Key.PortLast))
+		}
 		if c.Key.Remote.IsValid() {
 			addr += " -> " + c.Key.Remote.String()
 		}
@@ -49,10 +52,16 @@ func writeDiffTable(w io.Writer, r *diff.Result, o Options) error {
 			kind, colour = tx.get(MsgDiffNew), ansiYellow
 			exposure, procs, user = tx.sideExposure(c.After), ownersText(tx, c.After), userText(c.After)
 			note = tx.ephemeralNote(c.After)
+			if c.Key.Published {
+				note = tx.publishedNote(c.After)
+			}
 		case diff.Gone:
 			kind = tx.get(MsgDiffGone)
 			exposure, procs, user = tx.sideExposure(c.Before), ownersText(tx, c.Before), userText(c.Before)
 			note = tx.ephemeralNote(c.Before)
+			if c.Key.Published {
+				note = tx.publishedNote(c.Before)
+			}
 		case diff.Changed:
 			kind, colour = tx.get(MsgDiffChanged), ansiYellow
 			exposure = arrow(tx.sideExposure(c.Before), tx.sideExposure(c.After))
@@ -63,6 +72,9 @@ func writeDiffTable(w io.Writer, r *diff.Result, o Options) error {
 				fields[i] = tx.diffField(f)
 			}
 			note = tx.get(MsgDiffFieldsChange, strings.Join(fields, ", "))
+			if c.Key.Published {
+				note = tx.publishedNote(c.After) + "; " + note
+			}
 		default:
 			kind = Escape(string(c.Kind))
 		}
@@ -113,6 +125,8 @@ func (tx texts) diffField(f string) string {
 		return tx.get(MsgDiffFieldExpo)
 	case diff.FieldState:
 		return tx.get(MsgDiffFieldState)
+	case diff.FieldTarget:
+		return tx.get(MsgDiffFieldTarget)
 	}
 	return Escape(f)
 }
@@ -168,10 +182,31 @@ func (tx texts) ephemeralNote(s *diff.Side) string {
 	return ""
 }
 
+// publishedNote names the rule that publishes a side's port.
+func (tx texts) publishedNote(s *diff.Side) string {
+	if s.Target == nil {
+		return ""
+	}
+	return tx.get(MsgDiffPublished, short(s.Target.Backend+" "+s.Target.Table+"/"+s.Target.Chain))
+}
+
+// targetText is where a published side's packets go: "→ container web
+// (docker 3f2a1b2c3d4e)", or the target address when no container holds
+// it.
+func targetText(s *diff.Side) string {
+	if s.Target.Label != "" {
+		return "→ " + short(s.Target.Label)
+	}
+	return "→ " + short(s.Target.Address)
+}
+
 // ownersText writes a side's owners as "sshd (812) +2 sshd-session (900,
 // 901)": processes of one name grouped, in PID order; "unknown" or "none"
 // when the list is empty for that reason.
 func ownersText(tx texts, s *diff.Side) string {
+	if s.Target != nil {
+		return targetText(s)
+	}
 	if len(s.Owners) == 0 {
 		switch s.OwnerState {
 		case snapshot.OwnersUnknown:

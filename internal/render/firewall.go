@@ -30,7 +30,7 @@ func firewallText(tx texts, row report.Row) string {
 	var v string
 	switch fw.Verdict {
 	case report.FirewallPartly:
-		return tx.get(MsgFirewallPartly, Escape(strings.Join(fw.OpenOn, ", ")))
+		return tx.get(MsgFirewallPartly, tx.openOn(fw.OpenOn))
 	case report.FirewallOpen:
 		v = tx.get(MsgFirewallOpen)
 	case report.FirewallBlocked:
@@ -68,17 +68,18 @@ func firewallExplanations(tx texts, r *report.Report) string {
 				if p.DNAT != "" {
 					line += " → " + p.DNAT
 				}
+				line = Escape(line)
 				if p.By != nil && p.Verdict != firewall.Partly && p.Verdict != firewall.Unknown {
-					line = tx.get(MsgFirewallBy, line+": "+string(p.Verdict), p.By.String())
+					line = tx.get(MsgFirewallBy, line+": "+tx.probeVerdict(p.Verdict), Escape(p.By.String()))
 				} else if len(p.Reasons) > 0 {
-					line = tx.get(MsgFirewallWhy, line+": "+string(p.Verdict), strings.Join(p.Reasons, "; "))
+					line = tx.get(MsgFirewallWhy, line+": "+tx.probeVerdict(p.Verdict), tx.firewallReasons(p.Reasons))
 				}
-				fmt.Fprintf(&b, "    %s\n", capText(Escape(line)))
+				fmt.Fprintf(&b, "    %s\n", capText(line))
 			}
 		case fw.By != nil:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallBy, verdict, Escape(fw.By.String()))))
 		case len(fw.Reasons) > 0:
-			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, Escape(strings.Join(fw.Reasons, "; ")))))
+			fmt.Fprintf(&b, "  %s: %s\n", what, capText(tx.get(MsgFirewallWhy, verdict, tx.firewallReasons(fw.Reasons))))
 		default:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 		}
@@ -87,4 +88,36 @@ func firewallExplanations(tx texts, r *report.Report) string {
 		fmt.Fprintf(&b, "  %s\n", tx.get(MsgFirewallBoth))
 	}
 	return b.String()
+}
+
+// openOn words where a partly open row is open: "eth1 v4, eth0 v6 (some
+// sources)".
+func (t texts) openOn(ws []report.OpenWhere) string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		s := Escape(w.Interface) + " " + Escape(w.IP)
+		if w.DNAT {
+			s += " " + t.get(MsgFwWhereDNAT)
+		}
+		if w.SomeSources {
+			s += " " + t.get(MsgFwWhereSomeSources)
+		}
+		out[i] = s
+	}
+	return strings.Join(out, ", ")
+}
+
+// probeVerdict words one probe's verdict.
+func (t texts) probeVerdict(v firewall.Verdict) string {
+	switch v {
+	case firewall.Open:
+		return t.get(MsgFirewallOpen)
+	case firewall.Blocked:
+		return t.get(MsgFirewallBlocked)
+	case firewall.Partly:
+		return t.get(MsgFwProbePartly)
+	case firewall.Unknown:
+		return t.get(MsgFirewallUnknown)
+	}
+	return Escape(string(v))
 }

@@ -16,18 +16,19 @@ import (
 func firewallReport() *report.Report {
 	drop := &firewall.Decision{Backend: "nftables", Family: "inet", Table: "filter", Chain: "input", Text: "policy drop", Verdict: "drop"}
 	accept := &firewall.Decision{Backend: "nftables", Family: "inet", Table: "filter", Chain: "input", Handle: 4, Text: "meta l4proto tcp th dport 22 accept", Verdict: "accept"}
-	probe := func(v firewall.Verdict, by *firewall.Decision, reasons ...string) report.FirewallProbe {
+	probe := func(v firewall.Verdict, by *firewall.Decision, reasons ...firewall.Reason) report.FirewallProbe {
 		return report.FirewallProbe{Interface: "eth0", Family: "ip", Address: "192.0.2.1",
 			Result: firewall.Result{Verdict: v, By: by, Path: []firewall.Decision{*by}, Reasons: reasons}}
 	}
+	source := firewall.NewReason(firewall.ReasonSourceAddress, nil)
 	row := func(port uint16, fw *report.Firewall) report.Row {
 		return report.Row{Proto: "tcp", Address: "*", Port: port, Reach: "v4", Exposure: "all", Severity: snapshot.Review, OwnerState: "none", Firewall: fw}
 	}
 	return &report.Report{Schema: report.SchemaVersion, Source: "test", Complete: true, Rows: []report.Row{
 		row(22, &report.Firewall{Verdict: "open", By: accept, Backends: []string{"nftables"}, Probes: []report.FirewallProbe{probe(firewall.Open, accept)}}),
-		row(5432, &report.Firewall{Verdict: "partly", OpenOn: []string{"eth0 v4 (some sources)"}, Reasons: []string{"source address"},
+		row(5432, &report.Firewall{Verdict: "partly", OpenOn: []report.OpenWhere{{Interface: "eth0", IP: "v4", SomeSources: true}}, Reasons: []firewall.Reason{source},
 			Backends: []string{"nftables", "iptables-legacy"}, Notes: []string{"both-backends"},
-			Probes: []report.FirewallProbe{probe(firewall.Partly, drop, "source address")}}),
+			Probes: []report.FirewallProbe{probe(firewall.Partly, drop, source)}}),
 		row(6379, &report.Firewall{Verdict: "blocked", By: drop, Backends: []string{"nftables"}, Probes: []report.FirewallProbe{probe(firewall.Blocked, drop)}}),
 	}}
 }
@@ -42,11 +43,21 @@ func TestFirewallTable(t *testing.T) {
 		"FIREWALL", "partly: eth0 v4 (some sources)", "blocked",
 		"tcp/22 *: open by inet filter input handle 4: meta l4proto tcp th dport 22 accept",
 		"tcp/6379 *: blocked by inet filter input: policy drop",
-		"tcp/5432 *: partly: eth0 v4 (some sources)\n    eth0 ip 192.0.2.1: partly: source address\n",
+		"tcp/5432 *: partly: eth0 v4 (some sources)\n    eth0 ip 192.0.2.1: partly: the source address\n",
 		"nftables and iptables-legacy both hold rules",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	// In Japanese, where it is open and why come from the catalogue.
+	b.Reset()
+	if err := writeReportTable(&b, firewallReport(), Options{Lang: "ja", Explain: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"一部: eth0 v4 (一部の送信元から)", "eth0 ip 192.0.2.1: 一部: 送信元アドレス"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("ja table lacks %q:\n%s", want, b.String())
 		}
 	}
 	// Without a verdict on any row the column is not there.
@@ -87,4 +98,32 @@ func renderedJSON(t *testing.T, r *report.Report) any {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Every firewall reason code has a text in the catalogue, and a reason is
+// worded in Japanese with its arguments.
+func TestFirewallReasonTexts(t *testing.T) {
+	for _, code := range firewall.ReasonCodes() {
+		if _, ok := firewallReasonTexts[code]; !ok {
+			t.Errorf("firewall reason %q has no catalogue text", code)
+		}
+	}
+	r := firewall.NewReason(firewall.ReasonChainNotRead, map[string]string{"chain": "DOCKER-USER"})
+	if got, want := (texts{lang: "ja"}).firewallReason(r), "読み取れなかったチェーンへのジャンプ: DOCKER-USER"; got != want {
+		t.Errorf("ja: %q, want %q", got, want)
+	}
+	if got := (texts{lang: "en"}).firewallReason(firewall.Reason{Code: "from-a-newer-version", Detail: "new\x1b[31m"}); strings.Contains(got, "\x1b") {
+		t.Errorf("unknown code's detail not escaped: %q", got)
+	}
+}
+
+// TestFirewallReasonEscapedOnce: an argument of a reason is escaped once,
+// as every other cell (not `\\x1b`).
+func TestFirewallReasonEscapedOnce(t *testing.T) {
+	r := firewall.NewReason(firewall.ReasonSetDynamic, map[string]string{"set": "x\x1by"})
+	for _, lang := range langs {
+		if got := newTexts(lang, nil).firewallReason(r); !strings.Contains(got, `@x\x1by`) || strings.Contains(got, `\\`) {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
 }

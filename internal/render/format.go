@@ -14,7 +14,6 @@ package render
 
 import (
 	"cmp"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/watchpolicy"
 )
 
 // The formats openports writes; -o names one.
@@ -127,8 +127,11 @@ type UnsupportedFormatError struct {
 	Supported []string
 }
 
-func (e *UnsupportedFormatError) Error() string {
-	return fmt.Sprintf("%s: unknown output format %q (want one of: %s)", e.Command, Escape(e.Format), strings.Join(e.Supported, ", "))
+func (e *UnsupportedFormatError) Error() string { return e.Text("en") }
+
+// Text is the error in lang.
+func (e *UnsupportedFormatError) Text(lang string) string {
+	return Text(lang, MsgUsageUnknownFormat, e.Command, Escape(e.Format), strings.Join(e.Supported, ", "))
 }
 
 // Explanation is one knowledge-base entry for `openports explain`.
@@ -148,13 +151,15 @@ var (
 	// Watches are the event streams of watch: the writer is called once
 	// per event and once for the summary.
 	Watches = NewRegistry[WatchItem]("watch")
+	// Violations are the lines of watch --policy.
+	Violations = NewRegistry[watchpolicy.Violation]("watch --policy")
 )
 
 // AllFormats lists every format some command writes, for --help.
 func AllFormats() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, fs := range [][]string{Reports.Formats(), Checks.Formats(), Diffs.Formats(), Explanations.Formats(), Watches.Formats()} {
+	for _, fs := range [][]string{Reports.Formats(), Checks.Formats(), Diffs.Formats(), Explanations.Formats(), Watches.Formats(), Violations.Formats()} {
 		for _, f := range fs {
 			if !seen[f] {
 				seen[f] = true

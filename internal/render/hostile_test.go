@@ -10,11 +10,13 @@ import (
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/diff"
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/hostcheck/finding"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/watch"
+	"github.com/openports/openports/internal/watchpolicy"
 )
 
 // hostile is what an unprivileged user can name a process (or a host,
@@ -61,8 +63,10 @@ func hostileReport(t testing.TB) *report.Report {
 		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
 		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
 	}}
-	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []string{hostile}, Reasons: []string{hostile}}
-	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []string{hostile}}
+	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
+		Reasons: []firewall.Reason{firewall.NewReason(firewall.ReasonCondition, map[string]string{"what": hostile}), {Code: hostile, Detail: hostile}}}
+	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []firewall.Reason{
+		firewall.NewReason(firewall.ReasonBackendUnread, map[string]string{"backend": hostile, "error": hostile})}}
 	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
 		{Kind: report.PolicyMissing, Proto: "tcp", Port: 1, Message: report.Note{Key: "policy.missing", Args: []string{hostile, hostile}}},
@@ -161,6 +165,13 @@ func TestHostileNames(t *testing.T) {
 	t.Run("check", func(t *testing.T) { writeAll(t, Checks, []*hostcheck.Result{hostileCheck(t)}, bounded(30_000)) })
 	t.Run("diff", func(t *testing.T) { writeAll(t, Diffs, []*diff.Result{hostileDiff(t)}, bounded(10_000)) })
 	t.Run("watch", func(t *testing.T) { writeAll(t, Watches, hostileWatch(), bounded(10_000)) })
+	t.Run("watch --policy", func(t *testing.T) {
+		v := watchpolicy.Violation{Time: time.Unix(1700000000, 0), Event: watchpolicy.EventName, Host: hostile, Kind: hostileShort, Proto: hostileShort,
+			Address: hostile, Exposure: hostileShort, Program: hostile, Unit: hostile, User: hostile, Rule: hostile, Key: hostile, Message: hostile}
+		owner := v
+		owner.Kind = report.PolicyOwner
+		writeAll(t, Violations, []watchpolicy.Violation{v, owner}, bounded(10_000))
+	})
 	// explain prints the knowledge base only, no outside text: every
 	// entry in every format and language must still be clean.
 	t.Run("explain", func(t *testing.T) {

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/hostcheck"
 	"github.com/openports/openports/internal/hostcheck/finding"
+	"github.com/openports/openports/internal/hostcheck/ifaces"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -300,5 +302,98 @@ func TestResolvConfProblemWording(t *testing.T) {
 	}
 	if _, reason, hint := newTexts("ja", nil).findingTexts(f); reason != `nameserver "banana" は IP アドレスではありません` || !strings.Contains(hint, "/etc/resolv.conf の 3 行目") {
 		t.Errorf("ja: %q / %q", reason, hint)
+	}
+}
+
+// TestInterfaceSentencesInJapanese: the interface findings that are
+// sentences (no interface, an address configured twice, an interface
+// without address, an expected state) are worded from the catalogue; only
+// data (state flags, MTU, addresses) stays as the tools print it.
+func TestInterfaceSentencesInJapanese(t *testing.T) {
+	p := netip.MustParsePrefix
+	ifs := []ifaces.Interface{
+		{Index: 2, Name: "eth0", Up: true, Running: true, MTU: 1500, Addrs: []ifaces.Addr{{Prefix: p("192.0.2.10/24")}}},
+		{Index: 3, Name: "eth1", Up: true, Running: true, MTU: 1500, Addrs: []ifaces.Addr{{Prefix: p("192.0.2.10/24")}}},
+		{Index: 4, Name: "eth2", MTU: 1500},
+	}
+	fs := append(ifaces.Evaluate(nil), ifaces.Evaluate(ifs)...)
+	want := map[string]string{
+		"iface.none-found":       "ネットワークインターフェイスが見つかりません",
+		"iface.configured-twice": "192.0.2.10 が 2 回設定されています: eth0, eth1",
+		"iface.state-no-address": "down mtu 1500 アドレスなし",
+	}
+	for _, f := range fs {
+		msg, _, _ := newTexts("ja", nil).findingTexts(f)
+		en, _, _ := newTexts("en", nil).findingTexts(f)
+		if en != f.Message {
+			t.Errorf("%s: English %q, hostcheck says %q", f.Subject, en, f.Message)
+		}
+		if w, ok := want[f.Code]; ok {
+			if msg != w {
+				t.Errorf("%s: ja %q, want %q", f.Code, msg, w)
+			}
+			delete(want, f.Code)
+		}
+	}
+	for code := range want {
+		t.Errorf("no finding with code %s", code)
+	}
+}
+
+// TestOldGapsSayTheyAreEnglish: a gap saved by an older version without
+// its arguments, or with a reason this version has no text for, keeps its
+// English detail; in Japanese a note from the catalogue says the detail is
+// untranslated English, rather than mixing the languages silently.
+func TestOldGapsSayTheyAreEnglish(t *testing.T) {
+	old := snapshot.Gap{Area: "owners", Reason: "permission", Count: 2, Detail: "owners of 2 sockets are unknown: run as root"}
+	unknown := snapshot.Gap{Area: "owners", Reason: "from-the-future", Detail: "something new"}
+	for _, tc := range []struct {
+		g      snapshot.Gap
+		en, ja string
+	}{
+		{old, old.Detail, "owners の一部が見えません (permission)。古い版が保存した英語の説明 (未翻訳): " + old.Detail},
+		{unknown, unknown.Detail, "owners の一部が見えません (from-the-future)。未翻訳の英語の説明: something new"},
+	} {
+		if got := newTexts("en", nil).gap(tc.g); got != tc.en {
+			t.Errorf("en: %q, want %q", got, tc.en)
+		}
+		if got := newTexts("ja", nil).gap(tc.g); got != tc.ja {
+			t.Errorf("ja: %q, want %q", got, tc.ja)
+		}
+	}
+	// With its arguments the same gap is worded in Japanese throughout.
+	withArgs := old
+	withArgs.Args = map[string]string{"processes": "pid 1 init", "uids": "0"}
+	if got := newTexts("ja", nil).gap(withArgs); strings.Contains(got, old.Detail) || strings.Contains(got, "未翻訳") {
+		t.Errorf("ja with args: %q", got)
+	}
+}
+
+// TestCheckSubjects: the subjects hostcheck words itself are translated;
+// an interface or file that happens to bear such a name is not.
+func TestCheckSubjects(t *testing.T) {
+	ja := newTexts("ja", nil)
+	ifc := hostcheck.Check{Name: hostcheck.CheckInterfaces}
+	rs := hostcheck.Check{Name: hostcheck.CheckResolvConf}
+	for _, tc := range []struct {
+		c    hostcheck.Check
+		f    finding.Finding
+		want string
+	}{
+		{ifc, finding.Finding{Subject: "interfaces", Code: "iface.none-found"}, "インターフェイス"},
+		{ifc, finding.Finding{Subject: "interfaces"}, "interfaces"}, // an interface of that name
+		{ifc, finding.Finding{Subject: "eth0 (expected)", Code: "expect.mtu", Args: []string{"eth0", "1500"}}, "eth0 (期待値)"},
+		{hostcheck.Check{Name: hostcheck.CheckRoutes}, finding.Finding{Subject: "default IPv6"}, "IPv6 既定経路"},
+		{rs, finding.Finding{Subject: "nameserver 192.0.2.53"}, "ネームサーバ 192.0.2.53"},
+		{rs, finding.Finding{Subject: "nameserver 1", Code: "resolv.no-file"}, "nameserver 1"}, // --resolv-conf 'nameserver 1'
+		{hostcheck.Check{Name: hostcheck.CheckPorts}, finding.Finding{Subject: "listening sockets", Code: hostcheck.CodePortsSummary}, "待ち受けソケット"},
+		{ifc, finding.Finding{Subject: "\x1b[2J (expected)", Code: "expect.absent", Args: []string{"\x1b[2J"}}, `\x1b[2J (期待値)`},
+	} {
+		if got := ja.subject(tc.c, tc.f); got != tc.want {
+			t.Errorf("%s %q: %q, want %q", tc.c.Name, tc.f.Subject, got, tc.want)
+		}
+		if got, want := newTexts("en", nil).subject(tc.c, tc.f), Escape(tc.f.Subject); got != want {
+			t.Errorf("en %q: %q", tc.f.Subject, got)
+		}
 	}
 }

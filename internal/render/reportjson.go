@@ -23,6 +23,19 @@ func writeJSON(w io.Writer, v any, what string) error {
 	return nil
 }
 
+// writeJSONLine writes v as one JSON object on one line (a stream of
+// events).
+func writeJSONLine(w io.Writer, v any, what string) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("write %s as json: %w", what, err)
+	}
+	if _, err := w.Write(append(jsonSafe(b), '\n')); err != nil {
+		return fmt.Errorf("write %s as json: %w", what, err)
+	}
+	return nil
+}
+
 // jsonSafe escapes the control characters encoding/json leaves raw: DEL
 // and the C1 controls U+0080–U+009F (a terminal may take U+009B for CSI).
 // They can only occur inside JSON strings, where \u escapes mean the same.

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -173,12 +172,5 @@ func writeWatchJSON(w io.Writer, it WatchItem, o Options) error {
 	default:
 		return nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("write watch as json: %w", err)
-	}
-	if _, err := w.Write(append(jsonSafe(b), '\n')); err != nil {
-		return fmt.Errorf("write watch as json: %w", err)
-	}
-	return nil
+	return writeJSONLine(w, v, "watch")
 }

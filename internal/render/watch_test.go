@@ -1,8 +1,17 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
 	"time"
+
+	"github.com/openports/openports/internal/golden"
+	"github.com/openports/openports/internal/watchpolicy"
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/watch"
@@ -32,4 +41,47 @@ func watchItems() []WatchItem {
 	sum := watch.Summary{Start: t0, Duration: 10 * time.Second, Mode: "poll", Initial: 1, New: 2, NewWithOwner: 1, Gone: 3, OwnerChanged: 1, Polls: 10,
 		Namespaces: 2, OwnerMethod: snapshot.OwnerMethodProcFD, OwnerScans: 4, EBPFLost: 2, Errors: map[string]int{"poll: EINTR": 2}}
 	return append(items, WatchItem{Summary: &sum})
+}
+
+// violations reads the violations watchpolicy's test reports (its golden
+// JSON lines): one of each kind, ephemeral and unknown owners among them.
+func violations(t *testing.T) []watchpolicy.Violation {
+	t.Helper()
+	b, err := os.ReadFile("../watchpolicy/testdata/violations.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []watchpolicy.Violation
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var v watchpolicy.Violation
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestViolationGolden writes the violations in every format and language;
+// in English the text is watchpolicy's message.
+func TestViolationGolden(t *testing.T) {
+	vs := violations(t)
+	for _, format := range Violations.Formats() {
+		for _, lang := range langs {
+			write, _ := Violations.Writer(format)
+			var buf bytes.Buffer
+			for _, v := range vs {
+				if err := write(&buf, v, Options{Lang: lang}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden.Check(t, filepath.Join("testdata", "watch", "violations."+lang+"."+format), buf.Bytes())
+		}
+	}
+	en := newTexts("en", nil)
+	for _, v := range vs {
+		if got := en.violation(v); got != v.Message {
+			t.Errorf("en: %q, watchpolicy says %q", got, v.Message)
+		}
+	}
 }

@@ -21,8 +21,8 @@ type Firewall struct {
 
 	Verdict string `json:"verdict"`
 	// OpenOn lists where the row is open when the verdict is partly:
-	// "eth1 v4", "eth0 v6 (some sources)".
-	OpenOn []string `json:"open_on,omitempty"`
+	// on eth1 over v4, on eth0 over v6 from some sources.
+	OpenOn []OpenWhere `json:"open_on,omitempty"`
 	// By is the rule that decides: the drop of a blocked row, the last
 	// accept of an open one.
 	By *firewall.Decision `json:"by,omitempty"`
@@ -30,7 +30,7 @@ type Firewall struct {
 	// container port: "192.0.2.2:80"); the socket itself never sees them.
 	DNAT []string `json:"dnat,omitempty"`
 	// Reasons say why the verdict is unknown or depends on the source.
-	Reasons []string `json:"reasons,omitempty"`
+	Reasons []firewall.Reason `json:"reasons,omitempty"`
 	// Backends are the rule sets evaluated ("nftables",
 	// "iptables-legacy"); Notes facts about them ("both-backends").
 	Backends []string `json:"backends,omitempty"`
@@ -47,4 +47,14 @@ type FirewallProbe struct {
 	Family  string `json:"family"`
 	Address string `json:"address"`
 	firewall.Result
+}
+
+// OpenWhere is one place a partly open row is open: an interface and IP
+// version, through a DNAT rule or not, from every source or some.
+type OpenWhere struct {
+	Interface string `json:"interface"`
+	// IP is v4 or v6.
+	IP          string `json:"ip"`
+	DNAT        bool   `json:"dnat,omitempty"`
+	SomeSources bool   `json:"some_sources,omitempty"`
 }

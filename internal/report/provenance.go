@@ -53,6 +53,10 @@ type PolicyViolation struct {
 	Exposure snapshot.Exposure `json:"exposure,omitempty"`
 	// Process is the row's root process name, if any.
 	Process string `json:"process,omitempty"`
+	// Published says a DNAT rule publishes the port; Container names
+	// the container or pod it goes to (a missing rule's container).
+	Published bool   `json:"published,omitempty"`
+	Container string `json:"container,omitempty"`
 	// Rule is the policy rule involved ("policy.yaml:12"), "" for new.
 	Rule string `json:"rule,omitempty"`
 	// Message is its text for people.

@@ -143,6 +143,9 @@ type Published struct {
 	// row's port; 0 for one port.
 	PortLast  uint16 `json:"port_last,omitempty"`
 	Container string `json:"container,omitempty"`
+	// ContainerName is that container's name ("web", or "default/nginx"
+	// for a pod), as a policy names it: it outlives the container's ID.
+	ContainerName string `json:"container_name,omitempty"`
 	// Exposure and Address are the DNAT rule's, which may be wider than
 	// the proxy socket's the row was joined to.
 	Exposure snapshot.Exposure `json:"exposure"`

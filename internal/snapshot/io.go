@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 )
 
@@ -16,6 +17,21 @@ func Write(w io.Writer, s *Snapshot) error {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
 	return nil
+}
+
+// ReadFile reads the snapshot file at path (tests and fixtures; commands
+// read through internal/input, which bounds the size).
+func ReadFile(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
 }
 
 // Read decodes a snapshot written by Write. Unknown fields are an error, so

@@ -165,8 +165,9 @@ type Namespace struct {
 	// unless `ip netns` names the namespace).
 	Container *Container `json:"container,omitempty"`
 	// ForwardedBy are the PIDs of user-mode network forwarders
-	// (slirp4netns) that serve the namespace from the host: their
-	// sockets on the host are its published ports.
+	// (slirp4netns, pasta, Podman's rootlessport) that serve the
+	// namespace from the host: their sockets on the host are its
+	// published ports.
 	ForwardedBy []int `json:"forwarded_by,omitempty"`
 }
 
@@ -188,6 +189,16 @@ type Container struct {
 	// StateFile the file its name was read from (paths on the host).
 	Cgroup    string `json:"cgroup,omitempty"`
 	StateFile string `json:"state_file,omitempty"`
+}
+
+// Key is the container's name as a policy or a comparison of snapshots
+// keeps it: "web", or "NAMESPACE/NAME" for a pod; "" when the engine's
+// state files gave no name (the ID alone changes when it is recreated).
+func (c *Container) Key() string {
+	if c.PodName != "" {
+		return c.PodNamespace + "/" + c.PodName
+	}
+	return c.Name
 }
 
 // Published is a port the host publishes by destination NAT (Docker,

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
@@ -21,12 +23,13 @@ const runNetNS = "/run/netns"
 // socket: room for a burst of several thousand notices between two reads.
 const destroyReadBuffer = 4 << 20
 
-// nsWatch is one watched network namespace: a sock_diag socket for the
-// polls and one subscribed to its destroy notices, both opened inside it
-// (they keep the namespace alive until closed).
+// nsWatch is one watched network namespace: the collection core's dump for
+// the polls (a sock_diag socket kept open, /proc/net when a dump fails) and
+// a socket subscribed to its destroy notices, both opened inside it (they
+// keep the namespace alive until closed).
 type nsWatch struct {
 	ino  uint64
-	dump *sockdiag.Conn
+	dump *linux.NamespaceDump
 	nfd  int // non-blocking destroy-notice socket, in the set's epoll; -1 without notices
 }
 
@@ -35,6 +38,7 @@ type nsWatch struct {
 // which Run's loop waits on.
 type nsSet struct {
 	proc  string
+	in    linux.Inputs // the collection core's inputs (nil fields: real)
 	all   bool
 	epfd  int
 	byIno map[uint64]*nsWatch
@@ -47,8 +51,10 @@ type nsSet struct {
 }
 
 // add starts watching the namespace that path refers to, unless it is
-// already watched; name is its `ip netns` name, if known.
-func (set *nsSet) add(name, path string) error {
+// already watched; name is its `ip netns` name, if known, and pid a
+// process in it (0: none known), whose /proc/PID/net is read when a dump
+// fails.
+func (set *nsSet) add(name, path string, pid int) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open network namespace %s: %w", path, err)
@@ -79,8 +85,22 @@ func (set *nsSet) add(name, path string) error {
 			nsFD = -1
 		}
 	}
-	dump, err := sockdiag.Open(nsFD)
+	if nsFD >= 0 {
+		// The dump keeps its own descriptor, to open sock_diag again
+		// after a failed dump.
+		if nsFD, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			return fmt.Errorf("watch network namespace %s: %w", path, err)
+		}
+	}
+	if pid <= 0 {
+		pid = pidOfNSPath(set.proc, path)
+	}
+	dump, err := linux.OpenNamespaceDump(source.Options{ProcRoot: set.proc}, set.in,
+		linux.NamespaceTarget{ID: st.Ino, Name: name, FD: nsFD, PID: pid})
 	if err != nil {
+		if nsFD >= 0 {
+			unix.Close(nsFD)
+		}
 		return fmt.Errorf("watch network namespace %s: %w", path, err)
 	}
 	nfd, err := openNoticeSocket(fd)
@@ -163,10 +183,18 @@ func (set *nsSet) discover() []error {
 	if self, err := lister.Self(); err == nil {
 		seen[self] = true
 	}
+	byNS, denied, err := lister.ByProcess()
+	if err != nil {
+		errs = append(errs, err)
+	}
 	names := lister.Named()
 	for ino, name := range names {
 		seen[ino] = true
-		if err := set.add(name, runNetNS+"/"+name); err != nil && !vanished(err) {
+		pid := 0
+		if pids := byNS[ino]; len(pids) > 0 {
+			pid = pids[0]
+		}
+		if err := set.add(name, runNetNS+"/"+name, pid); err != nil && !vanished(err) {
 			errs = append(errs, err)
 		}
 	}
@@ -174,17 +202,13 @@ func (set *nsSet) discover() []error {
 	set.names = names
 	set.mu.Unlock()
 
-	byNS, denied, err := lister.ByProcess()
-	if err != nil {
-		errs = append(errs, err)
-	}
 	for ino, pids := range byNS {
 		seen[ino] = true
 		if _, ok := set.byIno[ino]; ok {
 			continue
 		}
 		for _, pid := range pids {
-			err := set.add("", set.proc+"/"+strconv.Itoa(pid)+"/ns/net")
+			err := set.add("", set.proc+"/"+strconv.Itoa(pid)+"/ns/net", pid)
 			if err == nil {
 				break
 			}
@@ -211,10 +235,13 @@ func vanished(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(
 
 // poll dumps, in every watched namespace, TCP listeners and UDP and
 // UDP-Lite sockets of every state, with the state filter in the kernel
-// (established TCP connections are never read), tagged with the namespace.
+// (established TCP connections are never read), tagged with the namespace,
+// through the collection core (a failed dump falls back to /proc/net).
 //
-// failed holds the namespaces whose dump failed, with the error.
-func (set *nsSet) poll() (socks []snapshot.Socket, failed map[uint64]error) {
+// gaps are what the dumps could not see fully (a fall-back to /proc/net);
+// failed holds the namespaces that could not be read at all, with the
+// error: their sockets are unknown, not gone.
+func (set *nsSet) poll() (socks []snapshot.Socket, gaps []snapshot.Gap, failed map[uint64]error) {
 	inos := make([]uint64, 0, len(set.byIno))
 	for ino := range set.byIno {
 		inos = append(inos, ino)
@@ -223,23 +250,43 @@ func (set *nsSet) poll() (socks []snapshot.Socket, failed map[uint64]error) {
 	for _, ino := range inos {
 		w := set.byIno[ino]
 		n := len(socks)
-		for _, q := range []sockdiag.Query{
-			{Protos: []snapshot.Proto{snapshot.TCP}},
-			{Protos: []snapshot.Proto{snapshot.UDP, snapshot.UDPLite}, AllStates: true},
-		} {
-			res, err := w.dump.Dump(q)
+		for _, q := range pollQueries {
+			res, g, err := w.dump.Dump(q)
+			gaps = append(gaps, g...)
 			if err != nil {
 				if failed == nil {
 					failed = map[uint64]error{}
 				}
 				failed[ino] = fmt.Errorf("poll network namespace %d: %w", ino, err)
+				socks = socks[:n]
 				break
 			}
-			socks = append(socks, res.Sockets...)
-		}
-		for i := n; i < len(socks); i++ {
-			socks[i].NetNS = ino
+			socks = append(socks, res...)
 		}
 	}
-	return socks, failed
+	return socks, gaps, failed
+}
+
+// pollQueries are the dumps of one poll: TCP listeners, and UDP and
+// UDP-Lite sockets of every state (a connected UDP socket has a port too).
+var pollQueries = []sockdiag.Query{
+	{Protos: []snapshot.Proto{snapshot.TCP}},
+	{Protos: []snapshot.Proto{snapshot.UDP, snapshot.UDPLite}, AllStates: true},
+}
+
+// pidOfNSPath is the PID of a procRoot/PID/ns/net path, 0 for any other.
+func pidOfNSPath(proc, path string) int {
+	rest, ok := strings.CutPrefix(path, proc+"/")
+	if !ok {
+		return 0
+	}
+	num, ok := strings.CutSuffix(rest, "/ns/net")
+	if !ok {
+		return 0
+	}
+	pid, err := strconv.Atoi(num)
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
 }

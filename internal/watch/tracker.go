@@ -58,6 +58,26 @@ type Tracker struct {
 	closedQ      []closedKey
 	closedHead   int
 	seen         map[uint64]struct{} // scratch for Poll
+	// unowned are new sockets whose holder the lookup did not find (the
+	// process forked after /proc was listed, or was unreadable for a
+	// moment), with how many polls may still look again: their owner is
+	// reported as owner-changed once found.
+	unowned map[uint64]int
+}
+
+// OwnerRetries is how many polls after the first look up a new socket's
+// owner again when none was found: a socket that lives longer than that
+// many intervals is reported with its owner (an owner-changed event)
+// unless the owner cannot be seen at all.
+const OwnerRetries = 3
+
+// OwnerWait is how long after a new socket's event its owner may still be
+// reported, at poll interval iv: the retries, and one interval of lag.
+func OwnerWait(iv time.Duration) time.Duration {
+	if iv <= 0 {
+		iv = DefaultInterval
+	}
+	return time.Duration(OwnerRetries+1) * iv
 }
 
 // closedKey is one entry of Tracker.closedQ.
@@ -74,7 +94,7 @@ const closedFor = time.Minute
 // NewTracker returns an empty tracker that emits to emit.
 func NewTracker(emit func(Event)) *Tracker {
 	return &Tracker{Emit: emit, byInode: map[uint64]*entry{}, byCookie: map[uint64]uint64{}, byAddr: map[addrKey]uint64{},
-		closed: map[uint64]time.Time{}, closedCookie: map[uint64]time.Time{}, seen: map[uint64]struct{}{}}
+		closed: map[uint64]time.Time{}, closedCookie: map[uint64]time.Time{}, seen: map[uint64]struct{}{}, unowned: map[uint64]int{}}
 }
 
 // Len returns how many sockets are tracked.
@@ -105,6 +125,7 @@ func (t *Tracker) add(e *entry) {
 
 func (t *Tracker) remove(e *entry, now time.Time) {
 	delete(t.byInode, e.sock.Inode)
+	delete(t.unowned, e.sock.Inode)
 	t.close(e.sock.Inode, false, now)
 	if e.sock.Cookie != 0 {
 		delete(t.byCookie, e.sock.Cookie)
@@ -178,9 +199,35 @@ func (t *Tracker) PollNamespaces(dumpStart, now time.Time, socks []snapshot.Sock
 		fresh = append(fresh, e)
 		wanted[s.Inode] = struct{}{}
 	}
+	// The sockets still without an owner are looked up again in the
+	// same scan as the new ones.
+	var retried []*entry
+	for ino := range t.unowned {
+		if _, ok := t.seen[ino]; !ok {
+			continue // not in this dump (its namespace failed, or it is closing)
+		}
+		if e := t.byInode[ino]; e != nil && owners != nil {
+			wanted[ino] = struct{}{}
+			retried = append(retried, e)
+		}
+	}
 	t.attach(wanted, owners)
 	for _, e := range fresh {
 		t.emit(now, New, e, SeenPoll)
+		if len(e.owners) == 0 && owners != nil {
+			t.unowned[e.sock.Inode] = OwnerRetries
+		}
+	}
+	for _, e := range retried {
+		ino := e.sock.Inode
+		if len(e.owners) > 0 {
+			delete(t.unowned, ino)
+			t.send(t.event(now, OwnerChanged, e, SeenPoll))
+			continue
+		}
+		if t.unowned[ino]--; t.unowned[ino] <= 0 {
+			delete(t.unowned, ino)
+		}
 	}
 	for ino, e := range t.byInode {
 		if _, ok := t.seen[ino]; ok || !e.learned.Before(dumpStart) {
@@ -304,6 +351,9 @@ func (t *Tracker) Rescan(now time.Time, owners OwnerFunc) {
 	t.attach(wanted, owners)
 	for ino, e := range t.byInode {
 		prev := before[ino]
+		if len(e.owners) > 0 {
+			delete(t.unowned, ino)
+		}
 		if e.ownerState == snapshot.OwnersUnknown || samePIDs(prev, e.owners) {
 			continue
 		}

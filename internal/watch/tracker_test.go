@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +188,46 @@ func TestTrackerShortLivedTCPListener(t *testing.T) {
 	tr.Destroyed(t0.Add(time.Millisecond), client)
 	if len(got) != 1 || got[0].Kind != Gone || got[0].Local.Port() != 8080 || got[0].Proto != snapshot.TCP || got[0].State != snapshot.Listen {
 		t.Fatalf("events %+v, want one gone TCP listener on 8080", got)
+	}
+}
+
+// TestTrackerRetriesOwner: a new socket whose owner the first lookup did
+// not find (the process forked after /proc was listed) is looked up again
+// at the next polls, in the scan of that poll, and reported owner-changed
+// once found; one never found is given up after OwnerRetries polls, and
+// the scans stop.
+func TestTrackerRetriesOwner(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	daemon := snapshot.Owner{PID: 20, Name: "nginx", StartTime: 7}
+	found := map[uint64][]snapshot.Owner{}
+	var asked []int // how many inodes each lookup wanted
+	lookup := func(w map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) {
+		asked = append(asked, len(w))
+		return found, ""
+	}
+	var got []Event
+	tr := NewTracker(func(ev Event) { got = append(got, ev) })
+	tr.Start(sec(0), nil, lookup)
+	late, never := udp("0.0.0.0:8080", 1, 0), udp("0.0.0.0:9090", 2, 0)
+	tr.Poll(sec(1), sec(1), []snapshot.Socket{late, never}, lookup)
+	found[1] = []snapshot.Owner{daemon}
+	for i := 2; i <= 2+OwnerRetries; i++ {
+		tr.Poll(sec(i), sec(i), []snapshot.Socket{late, never}, lookup)
+	}
+	if len(got) != 3 || got[2].Kind != OwnerChanged || got[2].Inode != 1 || len(got[2].Owners) != 1 || got[2].Owners[0].PID != 20 || got[2].SeenBy != SeenPoll {
+		t.Fatalf("events %+v: want two new sockets, then the owner of inode 1", got)
+	}
+	// Start asks nothing (no sockets); then 2 new, then both, then the
+	// one never found until its retries are spent, then none.
+	want := []int{2, 2}
+	for range OwnerRetries - 1 {
+		want = append(want, 1)
+	}
+	if !slices.Equal(asked, want) {
+		t.Errorf("lookups wanted %v inodes, want %v", asked, want)
+	}
+	if tr.Summary.OwnerChanged != 1 {
+		t.Errorf("summary %+v", tr.Summary)
 	}
 }

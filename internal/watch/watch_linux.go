@@ -41,6 +41,14 @@ type Options struct {
 	// programs attached, notices subscribed, the first poll taken):
 	// every socket from then on is watched.
 	Ready func()
+	// AfterPoll, when set, is called after every poll (with its end),
+	// from the goroutine that emits events: for a consumer that holds
+	// events back for a while (watch --policy waiting for an owner).
+	AfterPoll func(now time.Time)
+	// Inputs are the collection core's inputs the polls read through
+	// (sock_diag, /proc/net); nil fields are the real ones. Tests give
+	// fakes to make dumps fail.
+	Inputs linux.Inputs
 }
 
 // DefaultInterval is the poll interval when Options.Interval is 0.
@@ -125,11 +133,11 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		case <-ended:
 		}
 	}()
-	set := &nsSet{proc: proc, epfd: epfd, byIno: map[uint64]*nsWatch{}, byFD: map[int32]*nsWatch{}}
+	set := &nsSet{proc: proc, in: opt.Inputs, epfd: epfd, byIno: map[uint64]*nsWatch{}, byFD: map[int32]*nsWatch{}}
 	defer set.closeAll()
 	if opt.NetNSPath == AllNetNS {
 		set.all = true
-		if err := set.add("", proc+"/thread-self/ns/net"); err != nil {
+		if err := set.add("", proc+"/thread-self/ns/net", 0); err != nil {
 			return Summary{}, err
 		}
 		for _, err := range set.discover() {
@@ -140,7 +148,7 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		if nsPath == "" {
 			nsPath = proc + "/thread-self/ns/net"
 		}
-		if err := set.add("", nsPath); err != nil {
+		if err := set.add("", nsPath, 0); err != nil {
 			return Summary{}, err
 		}
 	}
@@ -198,7 +206,10 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 			t.Destroyed(now, notices.batch[i])
 		}
 	}
-	socks, failed := set.poll()
+	socks, gaps, failed := set.poll()
+	for _, g := range gaps {
+		fail(errors.New(g.Detail))
+	}
 	if len(failed) > 0 && !set.all {
 		for _, err := range failed {
 			return Summary{}, fmt.Errorf("first poll: %w", err)
@@ -277,7 +288,10 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 			t.Summary.Namespaces = max(t.Summary.Namespaces, len(set.byIno))
 		}
 		start := time.Now()
-		socks, failed := set.poll()
+		socks, gaps, failed := set.poll()
+		for _, g := range gaps {
+			fail(errors.New(g.Detail))
+		}
 		for _, err := range failed {
 			fail(err)
 		}
@@ -294,6 +308,9 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		t.PollNamespaces(start, time.Now(), socks, polled, owners)
 		if opt.RescanEvery > 0 && polls%opt.RescanEvery == 0 {
 			t.Rescan(time.Now(), owners)
+		}
+		if opt.AfterPoll != nil {
+			opt.AfterPoll(time.Now())
 		}
 	}
 }

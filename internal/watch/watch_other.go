@@ -23,6 +23,7 @@ type Options struct {
 	NetNSPath   string
 	ProcRoot    string
 	RescanEvery int
+	AfterPoll   func(now time.Time)
 }
 
 // AllNetNS as Options.NetNSPath watches every network namespace (Linux).

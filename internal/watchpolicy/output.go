@@ -1,9 +1,6 @@
 package watchpolicy
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -60,25 +57,4 @@ func (v Violation) JournalFields() map[string]string {
 		}
 	}
 	return all
-}
-
-// WriteJSON writes v as one JSON object on one line.
-func WriteJSON(w io.Writer, v Violation) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode violation: %w", err)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write violation: %w", err)
-	}
-	return nil
-}
-
-// WriteText writes v as one line for people.
-func WriteText(w io.Writer, v Violation) error {
-	_, err := fmt.Fprintf(w, "%s %s %s %s: %s [%s]\n", v.Time.Local().Format("2006-01-02T15:04:05.000"), v.Host, EventName, v.Kind, v.Message, v.Key)
-	if err != nil {
-		return fmt.Errorf("write violation: %w", err)
-	}
-	return nil
 }

@@ -89,31 +89,26 @@ type Filter struct {
 	// watch usually names it a moment later (owner-changed), and a
 	// violation keyed on "unknown program" would be noise.
 	pending map[uint64]watch.Event
+	// OwnerWait is how long a new socket without an owner waits for one:
+	// as long as watch keeps looking (watch.OwnerWait of its interval).
+	OwnerWait time.Duration
 	// Suppressed counts events whose key was already reported.
 	Suppressed int
 }
-
-// ownerWait is how long a new socket without an owner waits for one.
-const ownerWait = 2 * time.Second
 
 // New returns a filter for p. opt is what `list` would analyse with (the
 // knowledge base names services); host and machineID are put on every
 // violation.
 func New(p *policy.Policy, opt analysis.Options, host, machineID string) *Filter {
 	opt.All = true // loopback sockets are compared too, as with list --policy
-	return &Filter{policy: p, opt: opt, host: host, machineID: machineID, seen: map[string]bool{}, pending: map[uint64]watch.Event{}}
+	return &Filter{policy: p, opt: opt, host: host, machineID: machineID, seen: map[string]bool{}, pending: map[uint64]watch.Event{},
+		OwnerWait: watch.OwnerWait(watch.DefaultInterval)}
 }
 
 // Check returns the violations among ev and the sockets that waited for
 // their owner long enough (see pending), each key once.
 func (f *Filter) Check(ev watch.Event) []Violation {
-	var out []Violation
-	for ino, p := range f.pending {
-		if ev.Time.Sub(p.Time) >= ownerWait {
-			delete(f.pending, ino)
-			out = f.appendCheck(out, p)
-		}
-	}
+	out := f.Expire(ev.Time)
 	if p, ok := f.pending[ev.Inode]; ok && ev.Inode != 0 {
 		delete(f.pending, ev.Inode)
 		switch ev.Kind {
@@ -135,6 +130,21 @@ func (f *Filter) Check(ev watch.Event) []Violation {
 		return out
 	}
 	return f.appendCheck(out, ev)
+}
+
+// Expire returns the violations of the sockets that waited for their
+// owner OwnerWait or longer by now. watch calls it after every poll, so
+// that on a quiet host such a socket is not held back until the next
+// event.
+func (f *Filter) Expire(now time.Time) []Violation {
+	var out []Violation
+	for ino, p := range f.pending {
+		if now.Sub(p.Time) >= f.OwnerWait {
+			delete(f.pending, ino)
+			out = f.appendCheck(out, p)
+		}
+	}
+	return out
 }
 
 // Flush returns the violations of the sockets still waiting for an owner,

@@ -2,6 +2,7 @@ package watchpolicy
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -79,15 +80,11 @@ func TestFilter(t *testing.T) {
 	var out bytes.Buffer
 	for _, ev := range events {
 		for _, v := range f.Check(ev) {
-			if err := WriteJSON(&out, v); err != nil {
-				t.Fatal(err)
-			}
+			writeJSONLine(t, &out, v)
 		}
 	}
 	for _, v := range f.Flush() {
-		if err := WriteJSON(&out, v); err != nil {
-			t.Fatal(err)
-		}
+		writeJSONLine(t, &out, v)
 	}
 	golden.Check(t, "testdata/violations.jsonl", out.Bytes())
 	if f.Suppressed != 2 {
@@ -118,4 +115,72 @@ func TestJournalFields(t *testing.T) {
 			t.Errorf("priority of %s = %d, want %d", sev, p, pri)
 		}
 	}
+}
+
+// TestFilterWaitsForOwnerRetries: a new socket whose owner watch finds at
+// its last retry (OwnerRetries polls later, with some lag) is one
+// violation naming the program, not one keyed on an unknown program and
+// another naming it.
+func TestFilterWaitsForOwnerRetries(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = time.Second
+	f := New(pol, analysis.Options{}, "web1", "")
+	f.OwnerWait = watch.OwnerWait(interval)
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	local := netip.MustParseAddrPort("0.0.0.0:6379")
+	found := t0.Add(watch.OwnerRetries*interval + interval/2)
+	var got []Violation
+	for _, ev := range []watch.Event{
+		{Time: t0, Kind: watch.New, Proto: "tcp", Local: local, Inode: 9, UID: uidp(105), OwnerState: "unknown"},
+		// Another socket's event meanwhile, as the retries go on.
+		{Time: found.Add(-time.Millisecond), Kind: watch.Gone, Proto: "udp", Local: netip.MustParseAddrPort("0.0.0.0:40000"), Inode: 20},
+		{Time: found, Kind: watch.OwnerChanged, Proto: "tcp", Local: local, Inode: 9, SeenBy: watch.SeenPoll,
+			Owners: []snapshot.Owner{owner(600, "redis-server", 105, "redis", "/system.slice/redis-server.service")}, OwnerState: "complete"},
+	} {
+		got = append(got, f.Check(ev)...)
+	}
+	got = append(got, f.Flush()...)
+	if len(got) != 1 || got[0].Program != "redis-server" {
+		t.Errorf("violations %+v: want one, naming redis-server", got)
+	}
+}
+
+// TestFilterExpire: a socket whose owner never shows up is reported once
+// it has waited OwnerWait, at the poll after that (watch calls Expire),
+// not held back until another event or the end of the watch.
+func TestFilterExpire(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(pol, analysis.Options{}, "web1", "")
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	ev := watch.Event{Time: t0, Kind: watch.New, Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:6379"), Inode: 9, UID: uidp(105), OwnerState: "unknown"}
+	if got := f.Check(ev); len(got) != 0 {
+		t.Fatalf("reported before its owner was waited for: %+v", got)
+	}
+	if got := f.Expire(t0.Add(f.OwnerWait - time.Millisecond)); len(got) != 0 {
+		t.Errorf("reported before OwnerWait: %+v", got)
+	}
+	got := f.Expire(t0.Add(f.OwnerWait))
+	if len(got) != 1 || got[0].Port != 6379 || got[0].Program != "" || got[0].UserClass != UserSystem {
+		t.Errorf("at OwnerWait: %+v, want the socket, without a program, user class system", got)
+	}
+	if again := f.Flush(); len(again) != 0 {
+		t.Errorf("reported again at the end: %+v", again)
+	}
+}
+
+// writeJSONLine appends v to out as one JSON line (the form of watch
+// --policy -o json, which internal/render writes).
+func writeJSONLine(t *testing.T, out *bytes.Buffer, v Violation) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Write(append(b, '\n'))
 }

@@ -40,29 +40,41 @@ const (
 // rules real.
 func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	t.Helper()
+	env, web, client := dockerHostWithoutRules(t)
+	loadDockerRules(t, env, client)
+	return env, web
+}
+
+// dockerHostWithoutRules is dockerHost before Docker writes its nat rules:
+// the container listens, nothing is published yet. It returns the client
+// namespace for loadDockerRules.
+func dockerHostWithoutRules(t *testing.T) (*testenv.Env, *testenv.Listener, *testenv.NS) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: cgroups, iptables and a tmpfs over /var/lib in a private mount namespace")
 	}
 	if _, err := exec.LookPath("iptables-nft-restore"); err != nil {
 		t.Skip("iptables-nft-restore not installed (Debian package iptables: scripts/test-deps.sh)")
 	}
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := testenv.New(t)
 	if env.Mode != testenv.ModeRoot {
 		t.Skip("needs real root for cgroups")
 	}
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "down")
-	env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "name", "bridge1")
-	env.NS.Run(t, "ip", "link", "set", "bridge1", "up")
-	env.NS.Run(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
-	client := env.AddPeer(t, "op-cli0", "op-cli1", pfx("198.51.100.1/24"), pfx("198.51.100.2/24"))
+	client := env.BridgeHost(t)
 
 	web := dockerContainer(t, env, ap("192.0.2.2:80"))
+	return env, web, client
+}
 
+// loadDockerRules loads Docker's nat rules for "-p 8080:80" into env's
+// test namespace and proves them real by a connection from client
+// through the published port.
+func loadDockerRules(t *testing.T, env *testenv.Env, client *testenv.NS) {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rules, err := os.ReadFile(filepath.Join(root, "internal/source/linux/natrules/testdata/docker-iptables.rules"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +89,6 @@ func dockerHost(t *testing.T) (*testenv.Env, *testenv.Listener) {
 	if err := client.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/198.51.100.1/8080").Run(); err != nil {
 		t.Fatalf("the published port does not reach the container: %v", err)
 	}
-	return env, web
 }
 
 // dockerContainer makes the peer namespace a Docker container: a listener
@@ -293,18 +304,56 @@ func TestSlirp4netnsForwarder(t *testing.T) {
 		t.Fatalf("connect through slirp4netns's port: %v", err)
 	}
 
-	rep := decode(t, run(t, env.NS, bin, "-o", "json"))
+	forwardedRow(t, env, bin, 18080, "slirp4netns")
+}
+
+// forwarderHost is the test host of a rootless forwarder: the peer
+// namespace is a container listening on port 80.
+func forwarderHost(t *testing.T) *testenv.Env {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups and a tmpfs over /var/lib in a private mount namespace")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("needs real root for cgroups")
+	}
+	dockerContainer(t, env, ap("0.0.0.0:80"))
+	return env
+}
+
+// connectLoopback connects to 127.0.0.1:port in ns until it succeeds, for
+// up to 5 seconds (a forwarder starting in the background).
+func connectLoopback(ns *testenv.NS, port int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = ns.Command(ctx, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port)+" && sleep 0.2").Run(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// forwardedRow checks that the row of port in env's host namespace is held
+// by the forwarder named comm (a prefix) and joined to the container
+// dockerContainer made.
+func forwardedRow(t *testing.T, env *testenv.Env, bin string, port uint16, comm string) {
+	t.Helper()
+	rep := decode(t, run(t, env.NS, bin, "--all", "-o", "json"))
 	var row *report.Row
 	for i := range rep.Rows {
-		if rep.Rows[i].Port == 18080 {
+		if rep.Rows[i].Port == port {
 			row = &rep.Rows[i]
 		}
 	}
-	if row == nil || len(row.Processes) == 0 || row.Processes[0].Name != "slirp4netns" {
-		t.Fatalf("no slirp4netns row for 18080: %+v", rep.Rows)
+	if row == nil || len(row.Processes) == 0 || !strings.HasPrefix(row.Processes[0].Name, comm) {
+		t.Fatalf("no %s row for %d: %+v", comm, port, rep.Rows)
 	}
-	if row.Published == nil || row.Published.Container != dockerLabel || row.Published.Backend != "slirp4netns" || !hasNote(*row, "published.forwarded") {
-		t.Errorf("slirp4netns row not joined to its container: %+v", row.Published)
+	if row.Published == nil || row.Published.Container != dockerLabel || row.Published.Backend != row.Processes[0].Name || !hasNote(*row, "published.forwarded") {
+		t.Errorf("%s row not joined to its container: %+v", comm, row.Published)
 	}
 }
 
@@ -409,4 +458,167 @@ func TestRealDockerEngine(t *testing.T) {
 	if row == nil || !strings.Contains(row.Published.Container, name) {
 		t.Errorf("no published row for 127.0.0.1:18080 naming container %s: %+v", name, row)
 	}
+}
+
+// pairEnv names a directory to which TestDockerPublishedDiffAndPolicy
+// writes its before and after snapshots (the fixtures of internal/diff and
+// internal/policy).
+const pairEnv = "OPENPORTS_RECORD_DOCKER_PAIR"
+
+// TestDockerPublishedDiffAndPolicy: a port that only a DNAT rule
+// publishes (no host socket) is a change for diff, a rule for baseline,
+// and a violation for --policy when the policy lacks it.
+func TestDockerPublishedDiffAndPolicy(t *testing.T) {
+	bin := openports(t)
+	env, _, client := dockerHostWithoutRules(t)
+	dir := t.TempDir()
+	before, after := filepath.Join(dir, "docker-before.snapshot.json"), filepath.Join(dir, "docker-after.snapshot.json")
+	recordSnapshot(t, env, bin, before)
+	policyBefore := filepath.Join(dir, "before.yaml")
+	run(t, env.NS, bin, "baseline", "--write", policyBefore)
+
+	loadDockerRules(t, env, client)
+	recordSnapshot(t, env, bin, after)
+	if out := os.Getenv(pairEnv); out != "" {
+		for _, f := range []string{before, after} {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(out, filepath.Base(f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("diff shows the newly published port", func(t *testing.T) {
+		r := run(t, nil, bin, "diff", before, after, "-o", "json")
+		if r.code != int(report.ExitFindings) {
+			t.Errorf("diff exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		var res struct {
+			Changes []struct {
+				Kind   string
+				Socket struct {
+					Proto     string
+					Local     string
+					Published bool
+				}
+				After *struct {
+					Exposure string
+					Target   *struct{ Address, Container string }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Changes) != 1 {
+			t.Fatalf("%d changes, want the published port only:\n%s", len(res.Changes), r.stdout)
+		}
+		c := res.Changes[0]
+		if c.Kind != "new" || !c.Socket.Published || c.Socket.Local != "0.0.0.0:8080" || c.After == nil || c.After.Exposure != "all" ||
+			c.After.Target == nil || c.After.Target.Container != "custom-nginx-t2" || c.After.Target.Address != "192.0.2.2:80" {
+			t.Errorf("change %+v; want new published 0.0.0.0:8080, all, to custom-nginx-t2 at 192.0.2.2:80", c)
+		}
+		table := run(t, nil, bin, "diff", before, after).stdout
+		if !strings.Contains(table, "→ "+dockerLabel) || !strings.Contains(table, "published by DNAT (nftables nat/DOCKER)") {
+			t.Errorf("diff table lacks the published port:\n%s", table)
+		}
+	})
+
+	t.Run("the policy of before lacks it; the baseline of after has it", func(t *testing.T) {
+		rep := decode(t, run(t, env.NS, bin, "list", "--policy", policyBefore, "-o", "json"))
+		found := false
+		for _, v := range rep.Policy.Violations {
+			if v.Kind == report.PolicyNew && v.Port == 8080 && v.Published && v.Container == "custom-nginx-t2" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no policy-new violation for the published 8080: %+v", rep.Policy.Violations)
+		}
+		policyAfter := filepath.Join(dir, "after.yaml")
+		run(t, env.NS, bin, "baseline", "--write", policyAfter)
+		b, err := os.ReadFile(policyAfter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "port: 8080\n    exposure: all\n    published: true\n    container: custom-nginx-t2\n") {
+			t.Errorf("baseline lacks the published port:\n%s", b)
+		}
+		rep = decode(t, run(t, env.NS, bin, "list", "--policy", policyAfter, "-o", "json"))
+		if len(rep.Policy.Violations) != 0 {
+			t.Errorf("violations against the baseline just written: %+v", rep.Policy.Violations)
+		}
+	})
+}
+
+// TestPastaForwarder: Podman's pasta forwards a host port into the
+// container's namespace from user space, with no NAT rule, joining the
+// namespace its command line names with --netns PATH (as Podman starts
+// it); its socket is joined to that namespace's container. pasta is
+// Debian's passt package, run as root with --runas 0 (it otherwise drops
+// to nobody, who cannot join a namespace root made).
+func TestPastaForwarder(t *testing.T) {
+	bin := openports(t)
+	if _, err := exec.LookPath("pasta"); err != nil {
+		t.Skip("pasta not installed (Debian package passt: scripts/test-deps.sh)")
+	}
+	env := forwarderHost(t)
+	env.Peer.Run(t, "ip", "link", "set", "lo", "up")
+	// pasta wants an interface with a default route to copy.
+	env.NS.Run(t, "ip", "route", "add", "default", "via", testenv.PeerAddr4.String())
+	env.NS.Run(t, "ip", "-6", "route", "add", "default", "via", testenv.PeerAddr6.String())
+	// Podman names the container's namespace by a bind mount of it
+	// (/run/user/UID/netns/netns-UUID); here one under the private /var/lib.
+	nsFile := "/var/lib/netns/op-peer"
+	env.NS.Run(t, "mkdir", "-p", "/var/lib/netns")
+	env.NS.Run(t, "touch", nsFile)
+	env.NS.Run(t, "mount", "--bind", env.Peer.NetNSPath(), nsFile)
+	t.Cleanup(func() { env.NS.Command(context.Background(), "umount", nsFile).Run() })
+	pasta := env.NS.Start(t, "pasta", "--foreground", "--quiet", "--runas", "0", "-t", "18081:80", "-u", "none", "-T", "none", "-U", "none",
+		"--netns", nsFile)
+	// pasta splices a connection to the host's loopback into the
+	// namespace's loopback.
+	if err := connectLoopback(env.NS, 18081); err != nil {
+		t.Fatalf("connect through pasta's port: %v; stderr: %s", err, pasta.Stderr())
+	}
+
+	forwardedRow(t, env, bin, 18081, "passt")
+}
+
+// TestRootlessportForwarder: Podman's rootlessport takes its configuration
+// on standard input and listens on the host; it re-executes itself as
+// "rootlessport-child" inside the container's namespace (podman's
+// cmd/rootlessport/main.go), and that child names the namespace. No Podman
+// runs here, so the test builds that process shape from real processes: a
+// process named rootlessport (the test's listener helper, exec'd by a shell
+// of that name after it started the child) whose child, argv[0]
+// rootlessport-child, runs in the container's namespace.
+func TestRootlessportForwarder(t *testing.T) {
+	bin := openports(t)
+	env := forwarderHost(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell, listener := filepath.Join(t.TempDir(), "rootlessport"), filepath.Join(t.TempDir(), "rootlessport")
+	if err := os.Symlink("/bin/bash", shell); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(exe, listener); err != nil {
+		t.Fatal(err)
+	}
+	// The child keeps the parent's PID as its parent across the exec;
+	// both die with the test's process group.
+	script := `nsenter --net="$1" -- bash -c 'exec -a rootlessport-child sleep 60' 3>&- &
+export OPENPORTS_TESTENV_ROLE=listen OPENPORTS_TESTENV_SPEC='{"proto":"tcp","addr":"0.0.0.0:18083"}'
+exec "$2"`
+	p := env.NS.Start(t, shell, "-c", script, "rootlessport", env.Peer.NetNSPath(), listener)
+	if err := connectLoopback(env.NS, 18083); err != nil {
+		t.Fatalf("the rootlessport-shaped listener does not listen: %v; stderr: %s", err, p.Stderr())
+	}
+
+	forwardedRow(t, env, bin, 18083, "rootlessport")
 }

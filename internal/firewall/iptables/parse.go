@@ -81,6 +81,13 @@ func Parse(data []byte, backend, family string) (*firewall.Ruleset, error) {
 					c.Policy = "accept"
 				case "DROP":
 					c.Policy = "drop"
+				case "-":
+					// iptables-restore input (kube-proxy's) keeps the
+					// policy; a nat chain's is always ACCEPT.
+					if table != "nat" {
+						return nil, fail("built-in chain without ACCEPT or DROP policy")
+					}
+					c.Policy = "accept"
 				default:
 					return nil, fail("built-in chain without ACCEPT or DROP policy")
 				}
@@ -134,7 +141,24 @@ type parser struct {
 const (
 	reg  = 1
 	reg2 = 2
+	reg3 = 3
 )
+
+// cutPorts splits --to-destination's ADDR:PORTS (ports "80" or "80-90")
+// after the address, bracketed for IPv6.
+func cutPorts(to string) (host, ports string, ok bool) {
+	if strings.HasPrefix(to, "[") {
+		end := strings.Index(to, "]")
+		if end < 0 || !strings.HasPrefix(to[end+1:], ":") {
+			return "", "", false
+		}
+		return to[:end+1], to[end+2:], true
+	}
+	if strings.Count(to, ":") != 1 {
+		return "", "", false
+	}
+	return strings.Cut(to, ":")
+}
 
 // rule translates one rule's arguments (after "-A CHAIN").
 func (p *parser) rule(args []string) (firewall.Rule, error) {
@@ -369,9 +393,11 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			}
 			add(firewall.Expr{Op: "meta", Key: "pkttype", Dreg: reg}, cmp(neg, []byte{t}))
 		case "--comment":
-			if _, err := val(); err != nil {
+			v, err := val()
+			if err != nil {
 				return r, err
 			}
+			r.Comment = v
 		case "-j", "--jump", "-g", "--goto":
 			v, err := val()
 			if err != nil {
@@ -468,8 +494,18 @@ func (p *parser) natTarget(nat firewall.Expr, opts []string) ([]firewall.Expr, e
 		switch opts[i] {
 		case "--to-destination":
 			to := opts[i+1]
-			if strings.ContainsAny(to, "-") {
-				return []firewall.Expr{{Op: "unmodelled", Reason: "DNAT to a range " + to}}, nil
+			var last uint16
+			if host, ports, ok := cutPorts(to); ok {
+				lo, hi, err := portRange(strings.ReplaceAll(ports, "-", ":"))
+				if err != nil {
+					return nil, fmt.Errorf("bad --to-destination %q", to)
+				}
+				if lo != hi {
+					to, last = host+":"+strconv.Itoa(int(lo)), hi
+				}
+			}
+			if strings.Contains(strings.TrimPrefix(to, "["), "-") {
+				return []firewall.Expr{{Op: "unmodelled", Reason: "DNAT to an address range " + to}}, nil
 			}
 			var addr netip.Addr
 			var port uint16
@@ -485,6 +521,10 @@ func (p *parser) natTarget(nat firewall.Expr, opts []string) ([]firewall.Expr, e
 			if port != 0 {
 				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: be16(port)})
 				nat.Dreg = reg2
+			}
+			if last != 0 {
+				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg3, Data: be16(last)})
+				nat.DregMax = reg3
 			}
 		case "--to-ports":
 			lo, hi, err := portRange(strings.ReplaceAll(opts[i+1], "-", ":"))

@@ -3,10 +3,10 @@ package nft
 import (
 	"encoding/binary"
 	"fmt"
-	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -83,12 +83,31 @@ func HookName(family string, h nftables.ChainHook) string {
 
 // Rule converts a rule: its expressions, and its text rendered from them.
 func Rule(r *nftables.Rule) firewall.Rule {
-	out := firewall.Rule{Handle: r.Handle}
+	out := firewall.Rule{Handle: r.Handle, Comment: ruleComment(r.UserData)}
 	for _, e := range r.Exprs {
-		out.Exprs = append(out.Exprs, Expr(e))
+		if m, ok := e.(*expr.Match); ok {
+			if c, ok := m.Info.(*xt.Comment); ok && out.Comment == "" {
+				out.Comment = string(*c)
+			}
+		}
+		out.Exprs = append(out.Exprs, Exprs(e)...)
 	}
 	out.Text = firewall.Text(out.Exprs)
 	return out
+}
+
+// Exprs converts one expression into the expressions that mean the same:
+// one for nftables' own, several for an xtables-compat match or target
+// that iptables-nft wrote.
+func Exprs(e expr.Any) []firewall.Expr {
+	switch e := e.(type) {
+	case *expr.Match:
+		out, _ := xtMatch(e)
+		return out
+	case *expr.Target:
+		return xtTarget(e)
+	}
+	return []firewall.Expr{Expr(e)}
 }
 
 var metaKeys = map[expr.MetaKey]string{
@@ -117,7 +136,8 @@ var cmpOps = map[expr.CmpOp]string{
 	expr.CmpOpLte: "lte", expr.CmpOpGt: "gt", expr.CmpOpGte: "gte",
 }
 
-// Expr converts one expression. What the evaluator cannot model becomes a
+// Expr converts one expression (Exprs, for rules, also translates
+// xtables-compat matches and targets). What the evaluator cannot model becomes a
 // "condition" (a match that may or may not hold) or "unmodelled" (a
 // statement whose effect is not known), with the reason.
 func Expr(e expr.Any) firewall.Expr {
@@ -221,7 +241,11 @@ func Expr(e expr.Any) firewall.Expr {
 		return firewall.Expr{Op: "reject"}
 	case *expr.NAT:
 		if e.Type == expr.NATTypeDestNAT {
-			return firewall.Expr{Op: "nat", Key: "dnat", Sreg: e.RegAddrMin, Dreg: e.RegProtoMin}
+			out := firewall.Expr{Op: "nat", Key: "dnat", Sreg: e.RegAddrMin, Dreg: e.RegProtoMin}
+			if e.RegProtoMax != 0 && e.RegProtoMax != e.RegProtoMin {
+				out.DregMax = e.RegProtoMax
+			}
+			return out
 		}
 		return firewall.Expr{Op: "nat", Key: "snat"}
 	case *expr.Redir:
@@ -233,12 +257,6 @@ func Expr(e expr.Any) firewall.Expr {
 	case *expr.Match:
 		return firewall.Expr{Op: "condition", Reason: "xtables match " + e.Name}
 	case *expr.Target:
-		switch e.Name {
-		case "LOG", "NFLOG", "TRACE", "AUDIT":
-			return firewall.Expr{Op: "nop", Key: strings.ToLower(e.Name)}
-		case "REJECT":
-			return firewall.Expr{Op: "reject"}
-		}
 		return firewall.Expr{Op: "unmodelled", Reason: "xtables target " + e.Name}
 	case *expr.Exthdr:
 		return firewall.Expr{Op: "meta", Key: "exthdr", Dreg: e.DestRegister}

@@ -48,7 +48,7 @@ func FuzzExprDecode(f *testing.F) {
 		var exprs []firewall.Expr
 		for _, mk := range exprKinds {
 			if e, ok := unmarshal(mk(), data); ok {
-				exprs = append(exprs, Expr(e))
+				exprs = append(exprs, Exprs(e)...)
 			}
 		}
 		rules := []firewall.Rule{{Handle: 1, Exprs: exprs}}

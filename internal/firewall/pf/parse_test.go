@@ -2,6 +2,7 @@ package pf
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
@@ -74,7 +75,7 @@ func TestQuickAndAnchors(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := firewall.Packet{Family: firewall.FamilyIP, Iif: "em0", Daddr: netip.MustParseAddr("192.0.2.1"), Proto: firewall.ProtoTCP, Dport: 22}
-	if res := rs.Evaluate(p); res.Verdict != firewall.Unknown || !strings.Contains(strings.Join(res.Reasons, " "), "anchor") {
+	if res := rs.Evaluate(p); res.Verdict != firewall.Unknown || !strings.Contains(fmt.Sprint(res.Reasons), "anchor") {
 		t.Errorf("with an anchor: %s %v, want unknown because of the anchor", res.Verdict, res.Reasons)
 	}
 	rs, err = Parse([]byte("pass in quick on em0 proto tcp from any to any port = 22\nblock drop in all\n"))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/hostcheck/finding"
@@ -102,7 +103,8 @@ func Sort(ifs []Interface) {
 func Evaluate(ifs []Interface) []finding.Finding {
 	var out []finding.Finding
 	if len(ifs) == 0 {
-		f := finding.Finding{Subject: "interfaces", Message: "no network interface found"}
+		f := finding.Finding{Subject: "interfaces"}
+		f.Say("iface.none-found", nil, "no network interface found")
 		f.Why(finding.Problem, "iface.none", nil, "not even a loopback interface exists", "look at `ip link` (Linux) or `ifconfig -a`")
 		return []finding.Finding{f}
 	}
@@ -115,6 +117,15 @@ func Evaluate(ifs []Interface) []finding.Finding {
 
 // Describe formats the state, MTU and addresses of an interface in one line.
 func Describe(i *Interface) string {
+	if len(i.Addrs) == 0 {
+		return describe(i) + " no address"
+	}
+	return describe(i)
+}
+
+// describe is Describe without the words "no address", which the
+// catalogue words in each language.
+func describe(i *Interface) string {
 	var b strings.Builder
 	b.WriteString(i.State())
 	if i.MTU > 0 {
@@ -135,14 +146,14 @@ func Describe(i *Interface) string {
 			b.WriteString("(deprecated)")
 		}
 	}
-	if len(i.Addrs) == 0 {
-		b.WriteString(" no address")
-	}
 	return b.String()
 }
 
 func evaluateOne(i *Interface) finding.Finding {
 	f := finding.Finding{Subject: i.Name, Verdict: finding.OK, Message: Describe(i)}
+	if len(i.Addrs) == 0 {
+		f.Say("iface.state-no-address", []string{describe(i)}, f.Message)
+	}
 	var v4, v6global, v6ll int
 	for _, a := range i.Addrs {
 		addr := a.Prefix.Addr()
@@ -245,8 +256,9 @@ func duplicates(ifs []Interface) []finding.Finding {
 			continue
 		}
 		addr := key.Unmap().WithZone("")
-		f := finding.Finding{Subject: addr.String(),
-			Message: fmt.Sprintf("%s is configured %d times: on %s", addr, len(w.names), strings.Join(w.names, ", "))}
+		f := finding.Finding{Subject: addr.String()}
+		f.Say("iface.configured-twice", []string{addr.String(), strconv.Itoa(len(w.names)), strings.Join(w.names, ", ")},
+			fmt.Sprintf("%s is configured %d times: on %s", addr, len(w.names), strings.Join(w.names, ", ")))
 		f.Why(finding.Problem, "iface.duplicate", nil, "a duplicate address makes replies leave through the wrong interface, or not at all",
 			"remove all but one (`ip addr del`, `ifconfig IF inet ADDR delete`)")
 		out = append(out, f)

@@ -21,11 +21,14 @@ package multi
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/parse/fstat"
@@ -51,6 +54,10 @@ func Parsers() []parse.Parser {
 	ps := netstat.All()
 	return append(ps, ss.New(), lsof.Table, lsof.Fields, fstat.New(), sockstat.New(), nmap.New())
 }
+
+// detectParsers is Parsers, made once: detection runs on every line of a
+// part that is split into runs of different tools.
+var detectParsers = sync.OnceValue(Parsers)
 
 // Formats lists the format names Parsers provides.
 func Formats() []string {
@@ -95,7 +102,7 @@ func Detect(sample []byte) (parse.Parser, int, []Candidate) {
 // detect is Detect with a tool hinted by a command line: a parser of the
 // hinted family wins when it scores at all.
 func detect(sample []byte, hint string) (parse.Parser, int, []Candidate) {
-	ps := Parsers()
+	ps := detectParsers()
 	type scored struct {
 		p     parse.Parser
 		score int
@@ -135,6 +142,9 @@ type Options struct {
 	// leave connected sockets out as they read; Result.Connected counts
 	// them.
 	ListeningOnly bool
+	// Context, once done (Ctrl-C, SIGTERM), stops the parse between
+	// reads with its error; nil never stops.
+	Context context.Context
 }
 
 // Segment is one part of an input, in one format.
@@ -174,7 +184,9 @@ type Input struct {
 	Lines, Boundaries int
 }
 
-// Parse reads r whole, cuts it into segments and parses each.
+// Parse reads r once, as a stream, cuts it into segments and parses each.
+// The input is kept in a spool (memory, then a temporary file) rather than
+// in memory, so that its size costs no memory.
 func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 	var forced parse.Parser
 	if opt.Format != "" {
@@ -184,22 +196,45 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		}
 		forced = p
 	}
-	src, err := readSource(r)
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// The parts are read back from the spool, not from r: the spool
+	// stops them once ctx is done.
+	src := &source{listeningOnly: opt.ListeningOnly, spool: spool{ctx: ctx}}
+	defer src.Close()
+	in := &Input{Name: name}
+	k := newChunker()
+	var used int64 // where the lines that are used end
+	err := eachLine(io.TeeReader(r, &src.spool), func(line string, off, size int64, nl bool) bool {
+		i := in.Lines
+		if i%4096 == 0 && ctx.Err() != nil {
+			return false // reported below
+		}
+		in.Lines++
+		if !nl && strings.TrimSpace(line) != "" {
+			// The input ends inside its last line: whatever it says
+			// may be the start of a longer line (a port 41 cut from
+			// 4123), so it is reported and not used.
+			in.Problems = append(in.Problems, parse.LineError{File: name, Line: i + 1, Text: parse.Clip(line), Expected: ExpectWholeLine})
+			return true
+		}
+		k.line(i, line, off, size)
+		used = off + size
+		return true
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	lines, unterminated := src.lines, src.unterminated
-	src.listeningOnly = opt.ListeningOnly
-	in := &Input{Name: name, Lines: len(lines)}
-	if last := len(lines) - 1; unterminated && strings.TrimSpace(lines[last]) != "" {
-		// The input ends inside its last line: whatever it says may be
-		// the start of a longer line (a port 41 cut from 4123), so it is
-		// reported and not used.
-		in.Problems = append(in.Problems, parse.LineError{File: name, Line: last + 1, Text: parse.Clip(lines[last]), Expected: ExpectWholeLine})
-		lines = lines[:last]
-		src.lines, src.offs = lines, src.offs[:last+1]
+	lines := in.Lines
+	if len(in.Problems) > 0 {
+		lines-- // the cut last line
 	}
-	for _, c := range chunks(lines) {
+	for _, c := range k.end(lines, used) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
 		if c.boundary {
 			in.Boundaries++
 			continue
@@ -208,7 +243,7 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 		if forced != nil {
 			segs = []Segment{parseWith(forced, src, c, name, 0, nil, true)}
 		} else {
-			segs = detectAndParse(src, lines, c, name)
+			segs = detectAndParse(src, c, name)
 		}
 		for _, s := range segs {
 			in.Segments = append(in.Segments, s)
@@ -218,102 +253,105 @@ func Parse(r io.Reader, name string, opt Options) (*Input, error) {
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// A part cut short by ctx is no result.
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
 	slices.SortStableFunc(in.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
 	return in, nil
 }
 
-// source is the whole input once, its lines substrings of it.
+// source is the input read once, kept in its spool.
 type source struct {
-	all   string
-	lines []string
-	// offs[i] is where line i starts in all; offs[len(lines)] where the
-	// last line used ends.
-	offs []int
-	// unterminated is true when the input's last line has no newline.
-	unterminated bool
+	spool
 	// listeningOnly is Options.ListeningOnly.
 	listeningOnly bool
 }
 
-// readSource reads r whole and splits it into lines without their line
-// endings, sharing all's bytes.
-func readSource(r io.Reader) (*source, error) {
-	var b strings.Builder
-	if _, err := io.Copy(&b, r); err != nil {
-		return nil, err
-	}
-	src := &source{all: b.String()}
-	for start := 0; start < len(src.all); {
-		end := strings.IndexByte(src.all[start:], '\n')
-		next := start + end + 1
-		if end < 0 {
-			end, next = len(src.all)-start, len(src.all)
-			src.unterminated = true
-		}
-		src.offs = append(src.offs, start)
-		src.lines = append(src.lines, strings.TrimRight(src.all[start:start+end], "\r"))
-		start = next
-	}
-	src.offs = append(src.offs, len(src.all))
-	return src, nil
+// eachLineOf calls fn with every line of c and its 0-based number in the
+// input.
+func (src *source) eachLineOf(c chunk, fn func(i int, line string) bool) {
+	i := c.first
+	// A failed read of the spool leaves the rest of the chunk unread;
+	// the parser reading the same bytes reports it.
+	_ = eachLine(src.section(c.from, c.to), func(line string, _, _ int64, _ bool) bool {
+		ok := fn(i, line)
+		i++
+		return ok
+	})
 }
 
 // chunk is a run of lines [first, last) (0-based indices), either one
 // boundary line or the content between boundaries.
 type chunk struct {
 	first, last int
-	boundary    bool
+	// from and to are the chunk's bytes in the input.
+	from, to int64
+	boundary bool
 	// command and hint come from the boundary line before the chunk.
 	command, hint string
 	// family is the tool lineRuns recognised the run's lines as.
 	family string
 }
 
-// chunks cuts lines at boundary lines and at headers of another tool.
-// Chunks holding only blank lines are dropped.
-func chunks(lines []string) []chunk {
-	var out []chunk
-	cur := chunk{first: 0}
-	family := ""     // the tool of the current chunk, from a hint or header
-	content := false // the current chunk has a non-blank line
-	contentLines := 0
-	notice := false // the chunk so far is a parenthesised notice
-	flush := func(end int) {
-		cur.last = end
-		if content {
-			out = append(out, cur)
-		}
+// chunker cuts lines, given one by one, at boundary lines and at headers
+// of another tool. Chunks holding only blank lines are dropped.
+type chunker struct {
+	out          []chunk
+	cur          chunk
+	family       string // the tool of the current chunk, from a hint or header
+	content      bool   // the current chunk has a non-blank line
+	contentLines int
+	notice       bool // the chunk so far is a parenthesised notice
+	prevContent  bool // the line before is not blank
+}
+
+func newChunker() *chunker { return &chunker{} }
+
+func (k *chunker) flush(end int, off int64) {
+	k.cur.last, k.cur.to = end, off
+	if k.content {
+		k.out = append(k.out, k.cur)
 	}
-	for i, line := range lines {
-		if cmd, ok := boundaryCommand(line); ok {
-			flush(i)
-			out = append(out, chunk{first: i, last: i + 1, boundary: true})
-			hint := toolOf(cmd)
-			cur, family, content, contentLines, notice = chunk{first: i + 1, command: cmd, hint: hint}, hint, false, 0, false
-			continue
-		}
-		if h := headerFamily(line); h != "" {
-			// A header right after the chunk's only line is that line's
-			// section title (a localised "Connexions Internet actives").
-			titled := family == "" && (contentLines == 1 && i > 0 && strings.TrimSpace(lines[i-1]) != "" || notice)
-			if content && h != family && !titled {
-				flush(i)
-				cur, content, contentLines, notice = chunk{first: i}, false, 0, false
-			}
-			family = h
-		}
-		if t := strings.TrimSpace(line); t != "" {
-			// A tool's parenthesised notice on stderr ("(Not all
-			// processes could be identified, ...)") heads the output.
-			if contentLines == 0 {
-				notice = strings.HasPrefix(t, "(")
-			}
-			content = true
-			contentLines++
-		}
+}
+
+// line takes line i of the input, which starts at byte off and is size
+// bytes long with its line ending.
+func (k *chunker) line(i int, line string, off, size int64) {
+	t := strings.TrimSpace(line)
+	defer func() { k.prevContent = t != "" }()
+	if cmd, ok := boundaryCommand(line); ok {
+		k.flush(i, off)
+		k.out = append(k.out, chunk{first: i, last: i + 1, from: off, to: off + size, boundary: true})
+		hint := toolOf(cmd)
+		k.cur, k.family, k.content, k.contentLines, k.notice = chunk{first: i + 1, from: off + size, command: cmd, hint: hint}, hint, false, 0, false
+		return
 	}
-	flush(len(lines))
-	return out
+	if h := headerFamily(line); h != "" {
+		// A header right after the chunk's only line is that line's
+		// section title (a localised "Connexions Internet actives").
+		titled := k.family == "" && (k.contentLines == 1 && k.prevContent || k.notice)
+		if k.content && h != k.family && !titled {
+			k.flush(i, off)
+			k.cur, k.content, k.contentLines, k.notice = chunk{first: i, from: off}, false, 0, false
+		}
+		k.family = h
+	}
+	if t != "" {
+		// A tool's parenthesised notice on stderr ("(Not all
+		// processes could be identified, ...)") heads the output.
+		if k.contentLines == 0 {
+			k.notice = strings.HasPrefix(t, "(")
+		}
+		k.content = true
+		k.contentLines++
+	}
+}
+
+// end closes the last chunk at line n, byte off, and returns the chunks.
+func (k *chunker) end(n int, off int64) []chunk {
+	k.flush(n, off)
+	return k.out
 }
 
 // tools are the commands whose output Parsers read.
@@ -372,6 +410,15 @@ func toolOf(cmd string) string {
 
 // headerFamily names the tool whose header or section title line is, or "".
 func headerFamily(line string) string {
+	// Most lines are rows: their first word rules them out without
+	// splitting the line.
+	switch first, _ := parse.NextField(line); first {
+	case "Proto", "Active", "Aktive", "Registered", "Tcpcb", "Socket", "Address", "PCB", "Netid", "State", "COMMAND", "USER":
+	default:
+		if !strings.HasPrefix(first, "p") {
+			return ""
+		}
+	}
 	f := strings.Fields(line)
 	if len(f) == 1 && len(f[0]) > 1 && f[0][0] == 'p' && parse.IsDigits(f[0][1:]) {
 		return "lsof" // an lsof -F process record starts a part
@@ -400,30 +447,30 @@ func headerFamily(line string) string {
 // sampleLines is how many lines of a segment detection looks at.
 const sampleLines = 64
 
-func sample(lines []string) []byte {
-	var b strings.Builder
-	for i, l := range lines {
-		if i == sampleLines {
-			break
-		}
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	return []byte(b.String())
+// sample returns the first lines of c, each ending in a newline.
+func (src *source) sample(c chunk) []byte {
+	var b []byte
+	n := 0
+	src.eachLineOf(c, func(_ int, line string) bool {
+		b = append(append(b, line...), '\n')
+		n++
+		return n < sampleLines
+	})
+	return b
 }
 
 // detectAndParse parses chunk c with the format detection picks, and cuts
 // it into runs of different tools when that leaves fewer problems.
-func detectAndParse(src *source, lines []string, c chunk, name string) []Segment {
-	p, score, cands := detect(sample(lines[c.first:c.last]), c.hint)
+func detectAndParse(src *source, c chunk, name string) []Segment {
+	p, score, cands := detect(src.sample(c), c.hint)
 	if p == nil {
-		return []Segment{unknownSegment(lines, c, name)}
+		return []Segment{unknownSegment(src, c, name)}
 	}
 	whole := parseWith(p, src, c, name, score, cands, false)
 	if whole.Result.ProblemCount() == 0 {
 		return []Segment{whole}
 	}
-	runs := lineRuns(lines, c)
+	runs := lineRuns(src, c)
 	if len(runs) < 2 {
 		return []Segment{whole}
 	}
@@ -447,9 +494,9 @@ func detectAndParse(src *source, lines []string, c chunk, name string) []Segment
 			g.runs = append(g.runs, r)
 			continue
 		}
-		rp, rs, rc := detect(sample(lines[r.first:r.last]), r.hint)
+		rp, rs, rc := detect(src.sample(r), r.hint)
 		if rp == nil {
-			s := unknownSegment(lines, r, name)
+			s := unknownSegment(src, r, name)
 			problems += s.Result.ProblemCount()
 			split = append(split, s)
 			continue
@@ -483,33 +530,44 @@ func parseRuns(p parse.Parser, src *source, runs []chunk, name string, score int
 	if len(runs) == 1 {
 		return parseWith(p, src, runs[0], name, score, cands, false)
 	}
-	var b strings.Builder
-	var lineOf []int // line of the part → 0-based line of the input
-	for _, r := range runs {
-		piece := src.all[src.offs[r.first]:src.offs[r.last]]
-		b.WriteString(piece)
-		if !strings.HasSuffix(piece, "\n") {
-			b.WriteByte('\n')
+	var part pieces
+	// before[i] counts the part's lines before runs[i].
+	before := make([]int, len(runs))
+	lines := 0
+	for i, r := range runs {
+		before[i] = lines
+		lines += r.last - r.first
+		part.add(src.section(r.from, r.to), r.to-r.from)
+		var lastByte [1]byte
+		if r.to > r.from {
+			if _, err := src.ReadAt(lastByte[:], r.to-1); err == nil && lastByte[0] != '\n' {
+				part.add(strings.NewReader("\n"), 1)
+			}
 		}
-		for i := r.first; i < r.last; i++ {
-			lineOf = append(lineOf, i)
-		}
+	}
+	// lineOf maps line n (1-based) of the part to the input's 0-based line.
+	lineOf := func(n int) int {
+		i := sort.Search(len(runs), func(i int) bool { return before[i] >= n }) - 1
+		return runs[i].first + n - 1 - before[i]
 	}
 	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
 		p = lp.ListeningOnly()
 	}
-	res, err := p.Parse(strings.NewReader(b.String()), name)
+	res, err := p.Parse(io.NewSectionReader(&part, 0, part.size()), name)
 	if err != nil {
-		// Only a failed read, which a string reader never has.
+		// Only a failed read of the spool.
 		res = parse.NewResult(p.Format())
-		for _, i := range lineOf {
-			res.Problem(name, i+1, src.lines[i], err.Error())
+		for _, r := range runs {
+			src.eachLineOf(r, func(i int, line string) bool {
+				res.Problem(name, i+1, line, err.Error())
+				return true
+			})
 		}
 	}
 	for i := range res.Problems {
 		res.Problems[i].File = name
-		if n := res.Problems[i].Line; n >= 1 && n <= len(lineOf) {
-			res.Problems[i].Line = lineOf[n-1] + 1
+		if n := res.Problems[i].Line; n >= 1 && n <= lines {
+			res.Problems[i].Line = lineOf(n) + 1
 		}
 	}
 	slices.SortStableFunc(res.Problems, func(a, b parse.LineError) int { return cmp.Compare(a.Line, b.Line) })
@@ -521,45 +579,50 @@ func parseRuns(p parse.Parser, src *source, runs []chunk, name string, score int
 // lineRuns cuts chunk c into runs of consecutive lines that the same tool
 // recognises best, line by line. Lines no tool recognises (blank lines,
 // garbage) stay in the run they are in.
-func lineRuns(lines []string, c chunk) []chunk {
+func lineRuns(src *source, c chunk) []chunk {
 	var runs []chunk
 	cur := c
 	family := c.hint
-	for i := c.first; i < c.last; i++ {
-		p, _, _ := detect([]byte(lines[i]+"\n"), "")
+	i := c.first
+	var sample []byte
+	_ = eachLine(src.section(c.from, c.to), func(line string, off, _ int64, _ bool) bool {
+		defer func() { i++ }()
+		sample = append(append(sample[:0], line...), '\n')
+		p, _, _ := detect(sample, "")
 		if p == nil {
-			continue
+			return true
 		}
 		f := Family(p.Format())
-		if family == "" {
+		if family == "" || i == cur.first {
+			// The run's first line names its tool, whatever the
+			// command hinted: a run is never empty.
 			family = f
-			continue
+			return true
 		}
 		if f != family {
-			cur.last, cur.family = i, family
+			cur.last, cur.to, cur.family = i, c.from+off, family
 			runs = append(runs, cur)
-			cur = chunk{first: i}
+			cur = chunk{first: i, from: c.from + off}
 			family = f
 		}
-	}
-	cur.last, cur.family = c.last, family
+		return true
+	})
+	cur.last, cur.to, cur.family = c.last, c.to, family
 	return append(runs, cur)
 }
 
 // parseWith parses chunk c with p and renumbers its problems as lines of
 // the whole input.
 func parseWith(p parse.Parser, src *source, c chunk, name string, score int, cands []Candidate, forced bool) Segment {
-	// The chunk's bytes as they are in the input: no copy of a large
-	// input per part.
-	text := src.all[src.offs[c.first]:src.offs[c.last]]
 	if lp, ok := p.(parse.ListeningParser); ok && src.listeningOnly {
 		p = lp.ListeningOnly()
 	}
-	res, err := p.Parse(strings.NewReader(text), name)
+	// The chunk's bytes as they are in the spool, read as a stream.
+	res, err := p.Parse(src.section(c.from, c.to), name)
 	if err != nil {
-		// Parsers return errors only for failed reads, which a string
-		// reader never has; keep the lines as problems all the same.
-		s := unknownSegment(src.lines, c, name)
+		// Parsers return errors only for failed reads (of the spool);
+		// keep the lines as problems all the same.
+		s := unknownSegment(src, c, name)
 		s.Format = p.Format()
 		for i := range s.Result.Problems {
 			s.Result.Problems[i].Expected = err.Error()
@@ -575,15 +638,16 @@ func parseWith(p parse.Parser, src *source, c chunk, name string, score int, can
 }
 
 // unknownSegment makes every non-blank line of c a problem.
-func unknownSegment(lines []string, c chunk, name string) Segment {
+func unknownSegment(src *source, c chunk, name string) Segment {
 	res := &parse.Result{Lines: c.last - c.first}
-	for i := c.first; i < c.last; i++ {
-		if strings.TrimSpace(lines[i]) == "" {
+	src.eachLineOf(c, func(i int, line string) bool {
+		if strings.TrimSpace(line) == "" {
 			res.Skipped++
-			continue
+			return true
 		}
-		res.Problem(name, i+1, lines[i], expectAny)
-	}
+		res.Problem(name, i+1, line, expectAny)
+		return true
+	})
 	return Segment{Format: FormatUnknown, Command: c.command, First: c.first + 1, Last: c.last, Result: res}
 }
 

@@ -1,7 +1,10 @@
 package multi
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,4 +267,107 @@ func FuzzParse(f *testing.F) {
 		}
 		checkCounts(t, in)
 	})
+}
+
+// TestLargeInput: an input larger than the spool keeps in memory (lowered
+// here) is read back from its temporary file at every part's offsets, or
+// kept in memory when there is no temporary directory: the seed repeated
+// past the limit parses as the seed does, copy after copy.
+func TestLargeInput(t *testing.T) {
+	defer func(n int) { spoolMemory = n }(spoolMemory)
+	spoolMemory = 4 << 10
+	for _, tmp := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		// The second has no directory: the spool stays in memory.
+		t.Run(filepath.Base(tmp), func(t *testing.T) {
+			t.Setenv("TMPDIR", tmp)
+			testLargeInput(t)
+		})
+	}
+}
+
+func testLargeInput(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := max(spoolMemory, 2*spoolBlock)/len(seed) + 2 // past a block of the file, too
+	in, err := Parse(strings.NewReader(strings.Repeat(string(seed), copies)), "in", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Problems) != 0 || len(in.Segments) != 3*copies {
+		t.Fatalf("%d segments, %d problems (first %v); want %d, none", len(in.Segments), len(in.Problems), in.Problems[:min(1, len(in.Problems))], 3*copies)
+	}
+	lines := strings.Count(string(seed), "\n")
+	want := []seg{{"netstat-bsd", 2, 4, "netstat -f inet -na | grep LISTEN | grep -v 127.0.0.1", 0},
+		{"netstat-bsd", 6, 8, "netstat -f inet -na | grep udp | grep -v 127.0.0.1", 0},
+		{"fstat", 10, 20, "fstat | grep :", 0}}
+	got := segsOf(in)
+	for c := 0; c < copies; c++ {
+		for k, w := range want {
+			w.first += c * lines
+			w.last += c * lines
+			if g := got[3*c+k]; g != w {
+				t.Fatalf("copy %d, part %d: %+v, want %+v", c, k, g, w)
+			}
+			if n := len(in.Segments[3*c+k].Result.Snapshot.Sockets); n == 0 {
+				t.Fatalf("copy %d, part %d: no sockets", c, k)
+			}
+		}
+	}
+}
+
+// TestLongLine: a line longer than parse.MaxLine is one problem, quoted
+// short, and the lines around it are read.
+func TestLongLine(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, rest, _ := strings.Cut(string(seed), "tcp 0 0 10.0.0.251.22")
+	in, err := Parse(strings.NewReader(head+strings.Repeat("x", 3*parse.MaxLine)+"\ntcp 0 0 10.0.0.251.22"+rest), "in", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Problems) != 1 || in.Problems[0].Line != 3 || in.Problems[0].Expected != parse.ExpectShort || len(in.Problems[0].Text) > parse.MaxQuote+len("…") {
+		t.Fatalf("problems %.300v, want one of line 3, quoted short", in.Problems)
+	}
+	if n := len(in.Segments[0].Result.Snapshot.Sockets); n != 3 {
+		t.Errorf("first part: %d sockets, want 3", n)
+	}
+}
+
+// cancelAtEOF cancels its context when the input is read to its end.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestCancel: a cancelled context (Ctrl-C) stops the parse with its error,
+// whether it comes before the input is read or while its parts are parsed
+// from the spool; no partial result comes back.
+func TestCancel(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed-netstat-then-fstat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, cancel := context.WithCancel(context.Background())
+	cancel()
+	if in, err := Parse(strings.NewReader(string(seed)), "in", Options{Context: before}); !errors.Is(err, context.Canceled) || in != nil {
+		t.Errorf("cancelled before: %v, %v; want context.Canceled and no input", in, err)
+	}
+	during, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := cancelAtEOF{strings.NewReader(string(seed)), cancel}
+	if in, err := Parse(r, "in", Options{Context: during}); !errors.Is(err, context.Canceled) || in != nil {
+		t.Errorf("cancelled after reading: %v, %v; want context.Canceled and no input", in, err)
+	}
 }

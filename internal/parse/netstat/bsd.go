@@ -97,44 +97,43 @@ func parseBSDHeader(line string, namesMode bool) bsdHeader {
 	return h
 }
 
-// bsdNamesMode reports whether the output shows ports as names (no -n),
+// bsdNamesLine reports whether line shows ports as names (no -n): one
+// such line puts the output in names mode,
 // which makes netstat -A cut host names shorter.
-func bsdNamesMode(lines []string) bool {
-	for _, line := range lines {
-		f := fields(line)
-		for k := 0; k < len(f) && k < 3; k++ {
-			if _, ok := bsdProtos[f[k].s]; !ok {
-				continue
-			}
-			for _, t := range f[k+1:] {
-				if i := strings.LastIndexByte(t.s, '.'); i >= 0 {
-					if p := t.s[i+1:]; p != "*" && !parse.IsDigits(p) && !strings.Contains(p, ":") {
-						return true
-					}
+func bsdNamesLine(line string) bool {
+	f := fields(line)
+	for k := 0; k < len(f) && k < 3; k++ {
+		if _, ok := bsdProtos[f[k].s]; !ok {
+			continue
+		}
+		for _, t := range f[k+1:] {
+			if i := strings.LastIndexByte(t.s, '.'); i >= 0 {
+				if p := t.s[i+1:]; p != "*" && !parse.IsDigits(p) && !strings.Contains(p, ":") {
+					return true
 				}
 			}
-			break
 		}
+		break
 	}
 	return false
 }
 
-func parseBSD(b *builder, lines []string, darwin bool) {
-	namesMode := bsdNamesMode(lines)
+// parseBSD reads the lines rows gives; namesMode says whether any line
+// shows host or service names (bsdNamesLine).
+func parseBSD(b *builder, rows func(func(n int, line string)) error, namesMode, darwin bool) error {
 	inet := true
 	hdr := defaultBSDHeader()
 	var ev osEvidence
 	noListeners := false
 	routing := false
-	for i, line := range lines {
-		n := i + 1
+	err := rows(func(n int, line string) {
 		f := fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 {
 				inet, routing, hdr = true, false, defaultBSDHeader()
 			}
 			b.skip()
-			continue
+			return
 		}
 		if title, isInet := isSectionTitle(line); title {
 			inet, hdr = isInet, defaultBSDHeader()
@@ -146,7 +145,7 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 				noListeners = true
 			}
 			b.skip()
-			continue
+			return
 		}
 		if !inet {
 			// UNIX domain and kernel socket tables have at least three
@@ -156,13 +155,13 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 			} else {
 				b.problem(n, line, "a line of netstat's UNIX domain or kernel socket table")
 			}
-			continue
+			return
 		}
 		if strings.Contains(line, "Proto") && strings.Contains(line, "Local Address") {
 			hdr = parseBSDHeader(line, namesMode)
 			ev.header(line)
 			b.skip()
-			continue
+			return
 		}
 		k := -1
 		for j := 0; j < len(f) && j < 3; j++ {
@@ -173,20 +172,20 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 		}
 		if k < 0 {
 			b.problem(n, line, "a netstat line: Proto Recv-Q Send-Q HOST.PORT HOST.PORT [(state)]")
-			continue
+			return
 		}
 		if bsdOtherProtos[f[k].s] {
 			b.skip()
-			continue
+			return
 		}
 		ev.proto(f[k].s)
 		s, exp := bsdLine(f, k, hdr, darwin)
 		if exp != "" {
 			b.problem(n, line, exp)
-			continue
+			return
 		}
 		b.add(s)
-	}
+	})
 	if darwin {
 		b.setOS("darwin")
 	} else {
@@ -206,6 +205,7 @@ func parseBSD(b *builder, lines []string, darwin bool) {
 	if noListeners {
 		b.noListeners = append(b.noListeners, map[bool]string{true: "darwin", false: "bsd"}[darwin])
 	}
+	return err
 }
 
 // bsdLine parses one socket line; k is the index of the Proto column.

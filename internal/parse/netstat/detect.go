@@ -3,6 +3,7 @@ package netstat
 import (
 	"bytes"
 	"strings"
+	"sync"
 
 	"github.com/openports/openports/internal/parse"
 )
@@ -85,9 +86,29 @@ func bsdDotted(tok string) bool {
 	return i > 0 && !strings.Contains(tok[i:], ":")
 }
 
+// lastScan is the evidence of the sample scanned last: detection asks
+// the three dialects about one sample in turn, and on every line of a part
+// that mixes tools.
+var lastScan struct {
+	sync.Mutex
+	sample []byte
+	e      evidence
+}
+
+// scanOnce is scan, done once for the same sample asked again.
+func scanOnce(sample []byte) evidence {
+	lastScan.Lock()
+	defer lastScan.Unlock()
+	if lastScan.sample == nil || !bytes.Equal(lastScan.sample, sample) {
+		lastScan.e = scan(sample)
+		lastScan.sample = append(lastScan.sample[:0], sample...)
+	}
+	return lastScan.e
+}
+
 // Detect scores how likely sample is netstat output of this dialect.
 func (p *Parser) Detect(sample []byte) int {
-	e := scan(sample)
+	e := scanOnce(sample)
 	if e.ssMarks > 0 && e.ssMarks >= e.linuxMarks+e.bsdMarks+e.macMarks {
 		return 0
 	}

@@ -44,7 +44,9 @@ const (
 	routing
 )
 
-func parseLinux(b *builder, lines []string) {
+// parseLinux reads the lines rows gives; titled holds the numbers of the
+// lines a "Proto" header follows.
+func parseLinux(b *builder, rows func(func(n int, line string)) error, titled map[int]bool) error {
 	b.setOS("linux")
 	sect := sockets
 	var cols linuxColumns
@@ -59,8 +61,7 @@ func parseLinux(b *builder, lines []string) {
 		withoutServers, listening = false, 0
 	}
 	notice := false // inside netstat's parenthesised notice on stderr
-	for i, line := range lines {
-		n := i + 1
+	err := rows(func(n int, line string) {
 		f := fields(line)
 		if t := strings.TrimSpace(line); notice || strings.HasPrefix(t, "(") && len(f) > 2 {
 			// "(Not all processes could be identified, non-owned
@@ -69,7 +70,7 @@ func parseLinux(b *builder, lines []string) {
 			// speaks of show "-" and get a gap of their own.
 			notice = !strings.HasSuffix(t, ")")
 			b.skip()
-			continue
+			return
 		}
 		if len(f) == 0 || strings.HasPrefix(f[0].s, "#") {
 			if len(f) > 0 { // a "# command" line starts a new output
@@ -77,9 +78,9 @@ func parseLinux(b *builder, lines []string) {
 				sect, cols = sockets, linuxColumns{}
 			}
 			b.skip()
-			continue
+			return
 		}
-		if linuxTitle(line, f, lines[i+1:]) {
+		if linuxTitle(line, f, titled[n]) {
 			endBlock()
 			sect, cols = sockets, linuxColumns{}
 			if isRoutingTitle(line) {
@@ -87,11 +88,11 @@ func parseLinux(b *builder, lines []string) {
 			}
 			withoutServers = linuxWithoutServers(line)
 			b.skip()
-			continue
+			return
 		}
 		if sect == routing {
 			b.skip()
-			continue
+			return
 		}
 		if f[0].s == "Proto" {
 			cols = linuxColumns{known: true,
@@ -101,28 +102,29 @@ func parseLinux(b *builder, lines []string) {
 				timer: strings.Contains(line, "Timer"),
 			}
 			b.skip()
-			continue
+			return
 		}
 		if linuxOtherFamilies[f[0].s] {
 			b.skip()
-			continue
+			return
 		}
 		pi, ok := linuxProtos[f[0].s]
 		if !ok {
 			b.problem(n, line, "a netstat line: Proto Recv-Q Send-Q Local-Address Foreign-Address [State] [User Inode] [PID/Program name]")
-			continue
+			return
 		}
 		s, exp := linuxLine(line, f, pi, cols)
 		if exp != "" {
 			b.problem(n, line, exp)
-			continue
+			return
 		}
 		if s.State == snapshot.Listen || s.State == snapshot.Unconnected {
 			listening++
 		}
 		b.add(s)
-	}
+	})
 	endBlock()
+	return err
 }
 
 // linuxWithoutServersTitles are the endings net-tools gives, in its
@@ -146,7 +148,7 @@ func linuxWithoutServers(title string) bool {
 // linuxTitle reports whether line starts a block: a known English or
 // German title, or any line that is no row and is followed by a "Proto"
 // header (a title in another language).
-func linuxTitle(line string, f []field, next []string) bool {
+func linuxTitle(line string, f []field, beforeHeader bool) bool {
 	if title, _ := isSectionTitle(line); title {
 		return true
 	}
@@ -156,12 +158,7 @@ func linuxTitle(line string, f []field, next []string) bool {
 	if _, row := linuxProtos[f[0].s]; row {
 		return false
 	}
-	for _, l := range next {
-		if nf := fields(l); len(nf) > 0 {
-			return nf[0].s == "Proto"
-		}
-	}
-	return false
+	return beforeHeader
 }
 
 func isRoutingTitle(line string) bool {

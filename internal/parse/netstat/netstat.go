@@ -84,19 +84,52 @@ func (p *Parser) Format() string {
 	}
 }
 
-// Parse reads a whole netstat output. name labels problems.
+// Parse reads a netstat output. name labels problems. How a line reads
+// depends on lines after it (a localised block title is known by the
+// header that follows it; BSD -a without -n cuts host names), so the
+// output is read twice: r as it is when it can seek (analyze gives each
+// part so), and held otherwise.
 func (p *Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	lines, err := parse.ReadLines(r)
+	rs, err := parse.Rewindable(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	b := newBuilder(p.Format(), name, len(lines))
+	// The first pass: the lines a "Proto" header follows (Linux) and
+	// whether host.port columns show names (the BSDs).
+	titled := map[int]bool{}
+	namesMode, prevRow := false, 0
+	err = parse.EachLine(rs, func(n int, line string, _ bool) {
+		if p.d != linuxDialect {
+			namesMode = namesMode || bsdNamesLine(line)
+			return
+		}
+		first, _, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
+		first, _, _ = strings.Cut(first, "\t")
+		if first == "" {
+			return
+		}
+		if first == "Proto" && prevRow > 0 {
+			titled[prevRow] = true
+		}
+		prevRow = n
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s again: %w", name, err)
+	}
+	b := newBuilder(p.Format(), name)
 	b.listeningOnly = p.listeningOnly
+	rows := func(fn func(n int, line string)) error { return parse.EachRow(rs, name, b.res, fn) }
 	switch p.d {
 	case linuxDialect:
-		parseLinux(b, lines)
+		err = parseLinux(b, rows, titled)
 	default:
-		parseBSD(b, lines, p.d == darwinDialect)
+		err = parseBSD(b, rows, namesMode, p.d == darwinDialect)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return b.finish(), nil
 }
@@ -119,10 +152,8 @@ type builder struct {
 	noListeners []string
 }
 
-func newBuilder(format, name string, lines int) *builder {
-	res := parse.NewResult(format)
-	res.Lines = lines
-	return &builder{name: name, res: res}
+func newBuilder(format, name string) *builder {
+	return &builder{name: name, res: parse.NewResult(format)}
 }
 
 func (b *builder) skip() { b.res.Skipped++ }
@@ -207,7 +238,20 @@ type field struct {
 
 // fields splits line at runs of spaces and tabs, keeping offsets.
 func fields(line string) []field {
-	var out []field
+	// Counted first: one allocation a line (this runs on every line of
+	// a large input).
+	n, in := 0, false
+	for i := 0; i < len(line); i++ {
+		blank := line[i] == ' ' || line[i] == '\t'
+		if !blank && !in {
+			n++
+		}
+		in = !blank
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]field, 0, n)
 	start := -1
 	for i := 0; i < len(line); i++ {
 		c := line[i]

@@ -100,32 +100,42 @@ type input struct {
 	noNetidProto   snapshot.Proto
 }
 
-func prescan(lines []string) input {
-	var in input
-	sawUnconn, sawRaw := false, false
-	for _, l := range lines {
-		if strings.Contains(l, "0.0.0.0:") || strings.Contains(l, "0.0.0.0%") || (strings.Contains(l, "Peer Address:Port") && strings.Contains(l, "Process")) {
-			in.modernWildcard = true
-		}
-		if strings.Contains(l, "users:(") {
-			in.hasUsers = true
-		}
-		f := strings.Fields(l)
-		if len(f) > 0 && tcpOnlyStates[f[0]] {
-			in.noNetidProto = snapshot.TCP
-		}
-		if len(f) > 0 && f[0] == "UNCONN" {
-			sawUnconn = true
-			if len(f) > 3 && protocolPort(f[3]) {
-				sawRaw = true
-			}
+// prescanner learns input from the lines given one by one.
+type prescanner struct {
+	in                input
+	sawUnconn, sawRaw bool
+}
+
+func (pre *prescanner) line(l string) {
+	in := &pre.in
+	if strings.Contains(l, "0.0.0.0:") || strings.Contains(l, "0.0.0.0%") || (strings.Contains(l, "Peer Address:Port") && strings.Contains(l, "Process")) {
+		in.modernWildcard = true
+	}
+	if strings.Contains(l, "users:(") {
+		in.hasUsers = true
+	}
+	// The first and fourth fields, without splitting every line.
+	first, rest := parse.NextField(l)
+	if tcpOnlyStates[first] {
+		in.noNetidProto = snapshot.TCP
+	}
+	if first == "UNCONN" {
+		pre.sawUnconn = true
+		_, rest = parse.NextField(rest)
+		_, rest = parse.NextField(rest)
+		if fourth, _ := parse.NextField(rest); fourth != "" && protocolPort(fourth) {
+			pre.sawRaw = true
 		}
 	}
+}
+
+func (pre *prescanner) input() input {
+	in := pre.in
 	switch {
-	case in.noNetidProto == "" && sawRaw:
+	case in.noNetidProto == "" && pre.sawRaw:
 		// ss -w has no Netid column: its "ports" are IP protocols.
 		in.noNetidProto = snapshot.Raw
-	case in.noNetidProto == "" && sawUnconn:
+	case in.noNetidProto == "" && pre.sawUnconn:
 		in.noNetidProto = snapshot.UDP
 	}
 	return in
@@ -145,38 +155,50 @@ func protocolPort(tok string) bool {
 	return proto && !service
 }
 
-// Parse reads a whole ss output. name labels problems.
+// Parse reads an ss output. name labels problems. How a line reads
+// depends on the whole output (whether "*" is the dual-stack wildcard,
+// whether -p was given), so the output is read twice: r is read as it is
+// when it can seek (analyze gives each part so), and held otherwise.
 func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
-	lines, err := parse.ReadLines(r)
+	rs, err := parse.Rewindable(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	var pre prescanner
+	if err := parse.EachLine(rs, func(_ int, line string, _ bool) { pre.line(line) }); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s again: %w", name, err)
+	}
+	in := pre.input()
 	res := parse.NewResult(Format)
 	res.Snapshot.OS = "linux"
-	res.Lines = len(lines)
 	problem := func(n int, text, exp string) { res.Problem(name, n, text, exp) }
-	in := prescan(lines)
 	prevSocket := false
 	unknown, hidden := 0, 0
-	var toolErrors []string
-	for i, line := range lines {
-		n := i + 1
+	// The first of ss's own errors is quoted; the others are counted.
+	toolErrors, firstToolError := 0, ""
+	err = parse.EachRow(rs, name, res, func(n int, line string) {
 		f := strings.Fields(line)
 		wasSocket := prevSocket
 		prevSocket = false
 		switch {
 		case len(f) == 0, strings.HasPrefix(f[0], "#"):
 			res.Skipped++
-			continue
+			return
 		case f[0] == "Netid" || (f[0] == "State" && strings.Contains(line, "Local Address")):
 			res.Skipped++
-			continue
+			return
 		case strings.HasPrefix(line, "RTNETLINK answers:"):
 			// ss's own error for one of its dumps: which family is
 			// missing it does not say.
 			res.Skipped++
-			toolErrors = append(toolErrors, strings.TrimSpace(line))
-			continue
+			if toolErrors == 0 {
+				firstToolError = parse.Clip(strings.TrimSpace(line))
+			}
+			toolErrors++
+			return
 		case line[0] == ' ' || line[0] == '\t':
 			// -i, -m and -o print details on continuation lines.
 			if wasSocket {
@@ -185,10 +207,10 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			} else {
 				problem(n, line, expectLine)
 			}
-			continue
+			return
 		case otherNetids[f[0]]:
 			res.Skipped++
-			continue
+			return
 		}
 		s, exp, skip := parseLine(line, f, in)
 		switch {
@@ -210,20 +232,23 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			if p.listeningOnly && !parse.Listening(&s) {
 				res.Connected++
 				res.Parsed++
-				continue
+				return
 			}
 			res.Snapshot.Sockets = append(res.Snapshot.Sockets, s)
 			res.Parsed++
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if unknown > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "no-process-column", Args: map[string]string{"tool": "ss"},
 			Detail: "the ss output has no process column (run ss with -p)", Count: unknown})
 	}
-	if len(toolErrors) > 0 {
-		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "sockets", Reason: "tool-error", Count: len(toolErrors),
-			Args:   map[string]string{"tool": "ss", "error": toolErrors[0]},
-			Detail: "ss reported an error for one of its socket dumps (" + toolErrors[0] + "): some sockets may be missing from its output"})
+	if toolErrors > 0 {
+		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "sockets", Reason: "tool-error", Count: toolErrors,
+			Args:   map[string]string{"tool": "ss", "error": firstToolError},
+			Detail: "ss reported an error for one of its socket dumps (" + firstToolError + "): some sockets may be missing from its output"})
 	}
 	if hidden > 0 {
 		res.Snapshot.Gaps = append(res.Snapshot.Gaps, snapshot.Gap{Area: "owners", Reason: "tool-could-not-see", Args: map[string]string{"tool": "ss"},

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
 	snap.Firewall = readFirewall(ctx, self, c.proc)
-	names := c.in.NetNS.Named()
+	names := hostNamed(c.in.NetNS.Named(), c.proc)
 	users := c.userCache(priv)
 	owners, err := c.findOwners(c.opt.Owners, users)
 	if err != nil {
@@ -117,8 +118,12 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	c.collectNamespace(snap, &namespaces[0], q, wanted)
+	// byNS maps each namespace found through /proc to its processes, which
+	// name its container (addContainers); nil without --netns all.
+	var byNS map[uint64][]int
 	if c.opt.AllNamespaces {
-		more := c.otherNamespaces(snap, self, names, priv)
+		var more []namespace
+		more, byNS = c.otherNamespaces(snap, self, names, priv)
 		defer func() {
 			for _, ns := range more {
 				c.in.NetNS.Close(ns.fd)
@@ -143,7 +148,10 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	slices.SortFunc(snap.Namespaces[1:], func(a, b snapshot.Namespace) int { return cmp.Compare(a.ID, b.ID) })
 	snap.OwnerMethod = owners.methodUsed()
-	c.addContainers(ctx, snap, self, res.NetNS, res.Owners)
+	if byNS == nil {
+		byNS = res.NetNS
+	}
+	c.addContainers(ctx, snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
 	snap.Sort()
@@ -297,11 +305,20 @@ func (c *Collector) query() sockdiag.Query {
 // protocol the kernel has no handler for is read from /proc/net alone: raw
 // sockets from /proc/net/raw, SCTP not at all (no module, no sockets).
 func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query) ([]snapshot.Socket, error) {
+	return c.dumpWith(snap, ns, q, func(q sockdiag.Query) (*sockdiag.Result, error) { return c.diagDump(ns.fd, q) })
+}
+
+// dumpWith is dump with the sock_diag dump made by diag: a socket opened
+// for it (dump), or one kept open between polls (NamespaceDump).
+func (c *Collector) dumpWith(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, diag func(sockdiag.Query) (*sockdiag.Result, error)) ([]snapshot.Socket, error) {
 	if c.opt.NoNetlink {
 		snap.Source = "linux/procfs"
-		return c.procNet(ns, procfsProtos(q))
+		return c.procNet(ns, procfsProtos(q), q.AllStates)
 	}
-	res, err := c.diagDump(ns.fd, q)
+	res, err := diag(q)
+	if err == nil && res == nil {
+		err = errors.New("sock_diag dump returned no result")
+	}
 	if err == nil {
 		socks := res.Sockets
 		for _, u := range res.Unavailable {
@@ -311,7 +328,7 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 			snap.Gaps = appendOnce(snap.Gaps, c.unavailableGap(u))
 		}
 		if slices.ContainsFunc(res.Unavailable, func(u sockdiag.Unavailable) bool { return u.Request.Proto == snapshot.Raw }) {
-			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw})
+			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw}, q.AllStates)
 			if err != nil {
 				return nil, fmt.Errorf("raw sockets: no sock_diag handler, and /proc/net/raw: %w", err)
 			}
@@ -319,7 +336,7 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 		}
 		return socks, nil
 	}
-	socks, perr := c.procNet(ns, procfsProtos(q))
+	socks, perr := c.procNet(ns, procfsProtos(q), q.AllStates)
 	if perr != nil {
 		return nil, fmt.Errorf("%s, and /proc/net could not be read instead: %w", diagFailure(ns, err), perr)
 	}
@@ -374,15 +391,8 @@ func (c *Collector) diagDump(fd int, q sockdiag.Query) (*sockdiag.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	res, err := conn.Dump(q)
-	conn.Close()
-	if err != nil {
-		return nil, err
-	}
-	if res == nil {
-		return nil, errors.New("sock_diag dump returned no result")
-	}
-	return res, nil
+	defer conn.Close()
+	return conn.Dump(q) // dumpWith turns a nil result into an error
 }
 
 // procfsProtos are the protocols of q that /proc/net has tables for
@@ -400,8 +410,9 @@ func procfsProtos(q sockdiag.Query) []snapshot.Proto {
 // procNet reads the /proc/net tables of ns: /proc/net for the collector's
 // own namespace, /proc/PID/net of a process inside another one. A
 // namespace no visible process lives in (only `ip netns` names it) has no
-// such table to read.
-func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.Socket, error) {
+// such table to read. allStates keeps every state, as sock_diag's
+// Query.AllStates; otherwise what a listing without --established keeps.
+func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto, allStates bool) ([]snapshot.Socket, error) {
 	if !ns.info.Current && ns.pid <= 0 {
 		return nil, errors.New("no process this run can see lives in it, so there is no /proc/PID/net to read")
 	}
@@ -409,7 +420,7 @@ func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto) ([]snapshot.
 	if ns.info.Current {
 		pid = 0
 	}
-	return c.in.Proc.NetSockets(pid, protos, c.opt.Established)
+	return c.in.Proc.NetSockets(pid, protos, allStates)
 }
 
 func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
@@ -531,13 +542,14 @@ func EphemeralRange(proc ProcReader) *snapshot.PortRange {
 }
 
 // otherNamespaces opens every network namespace other than self that a
-// process lives in or `ip netns` names. A namespace that vanished while it
+// process lives in or `ip netns` names, and returns them with the
+// processes found in each (which name a namespace's container). A namespace that vanished while it
 // was being opened (its processes exited, its name was removed) is not
 // listed and is not a gap: there is nothing left in it to see. One that
 // exists but could not be entered is a gap that says why, and so is a /proc
 // that hides processes (hidepid, a PID namespace): the namespaces only they
 // live in cannot be found.
-func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) []namespace {
+func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names map[uint64]string, priv procpriv.Info) ([]namespace, map[uint64][]int) {
 	var out []namespace
 	seen := map[uint64]bool{self: true}
 	byNS, denied, err := c.in.NetNS.ByProcess()
@@ -601,7 +613,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		}
 		// Every process exited: the namespace went with them.
 	}
-	return out
+	return out, byNS
 }
 
 // vanished reports whether err from opening a namespace means it is gone:
@@ -663,4 +675,21 @@ func BoundUDP(port uint16) ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+// hostNamed adds the name "host" for the network namespace of PID 1 (the
+// initial one, as far as this PID namespace shows), when /proc/1/ns/net
+// is readable and /run/netns does not name it already: with --netns all
+// it is otherwise a bare inode beside the named container namespaces.
+func hostNamed(names map[uint64]string, proc string) map[uint64]string {
+	id, err := nsInode(filepath.Join(proc, "1/ns/net"))
+	if err != nil || names[id] != "" {
+		return names
+	}
+	out := maps.Clone(names)
+	if out == nil {
+		out = map[uint64]string{}
+	}
+	out[id] = "host"
+	return out
 }

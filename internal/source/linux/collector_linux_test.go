@@ -73,3 +73,21 @@ func TestParseFileNr(t *testing.T) {
 		}
 	}
 }
+
+// PID 1's network namespace is named "host"; a /run/netns name wins, and
+// an unreadable /proc/1/ns/net names nothing.
+func TestHostNamed(t *testing.T) {
+	id, err := nsInode("/proc/1/ns/net")
+	if err != nil {
+		t.Skipf("/proc/1/ns/net unreadable here: %v", err)
+	}
+	if got := hostNamed(nil, "/proc")[id]; got != "host" {
+		t.Errorf("PID 1's namespace named %q, want host", got)
+	}
+	if got := hostNamed(map[uint64]string{id: "blue"}, "/proc")[id]; got != "blue" {
+		t.Errorf("a /run/netns name replaced by %q", got)
+	}
+	if got := hostNamed(nil, t.TempDir()); len(got) != 0 {
+		t.Errorf("names without a readable /proc/1: %v", got)
+	}
+}

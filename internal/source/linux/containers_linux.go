@@ -17,7 +17,6 @@ import (
 	"github.com/openports/openports/internal/source/linux/containers"
 	"github.com/openports/openports/internal/source/linux/natrules"
 	"github.com/openports/openports/internal/source/linux/netif"
-	"github.com/openports/openports/internal/source/tool"
 )
 
 // addContainers reads the ports the host publishes by destination NAT,
@@ -33,16 +32,21 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 	if c.proc != "/proc" {
 		return
 	}
-	read := natrules.ReadHost(ctx, c.proc, tool.Exec{})
-	for _, err := range read.Errors {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
-			Args:   map[string]string{"error": err.Error()},
-			Detail: fmt.Sprintf("NAT rules: %v; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", err)})
+	// The NAT rules are part of the packet filter read for the firewall
+	// verdicts (readFirewall): no second dump, no second iptables-save.
+	var rulesets []*natrules.Ruleset
+	if fw := snap.Firewall; fw != nil {
+		for _, u := range fw.Unread {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+				Args:   map[string]string{"error": u.Detail},
+				Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", u.Detail)})
+		}
+		rulesets = natrules.Rulesets(fw)
 	}
-	for _, b := range read.Backends() {
+	for _, b := range natrules.Backends(rulesets) {
 		snap.NATBackends = append(snap.NATBackends, string(b))
 	}
-	snap.Published = published(read.Rulesets)
+	snap.Published = published(rulesets)
 
 	forwarded := c.forwarders(owners)
 	if needsTargets(snap.Published) || len(forwarded) > 0 {
@@ -96,26 +100,36 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 	}
 }
 
-// forwarders maps namespaces to the PIDs of the slirp4netns processes
-// among owners that forward into them. slirp4netns names its namespace
-// on its command line, as Podman starts it: "... PID TAPNAME" or
-// "--netns-type=path PATH TAPNAME" (its ports are added later through its
-// API socket, so only the namespace, not the port, is known). Podman's
-// rootlessport and pasta do not name theirs there.
+// forwarders maps namespaces to the PIDs of the user-mode forwarders among
+// owners that forward into them, each found by what names its namespace
+// on the host (only the namespace, not which container port a host port
+// serves, is known):
+//   - slirp4netns, on its command line as Podman starts it: "... PID
+//     TAPNAME" or "--netns-type=path PATH TAPNAME";
+//   - pasta (process name passt or passt.avx2, argv[0] pasta), by the
+//     "--netns PATH" Podman gives it, else a last argument PID;
+//   - Podman's rootlessport, whose configuration comes on standard input,
+//     by its child: it re-executes itself as "rootlessport-child" inside
+//     the container's namespace.
 func (c *Collector) forwarders(owners map[uint64][]snapshot.Owner) map[uint64][]int {
 	out := map[uint64][]int{}
 	seen := map[int]bool{}
 	for _, holders := range owners {
 		for _, o := range holders {
-			if o.Name != "slirp4netns" || seen[o.PID] || len(o.Cmdline) < 3 {
+			if seen[o.PID] {
 				continue
 			}
 			seen[o.PID] = true
-			target := o.Cmdline[len(o.Cmdline)-2] // the last is TAPNAME
-			path := target
-			if _, err := strconv.Atoi(target); err == nil {
-				path = filepath.Join(c.proc, target, "ns/net")
-			} else if !strings.HasPrefix(target, "/") {
+			var path string
+			switch {
+			case o.Name == "slirp4netns" && len(o.Cmdline) >= 3:
+				path = c.nsPath(o.Cmdline[len(o.Cmdline)-2]) // the last is TAPNAME
+			case isPasta(o):
+				path = c.pastaNetNS(o.Cmdline)
+			case o.Name == "rootlessport":
+				path = c.rootlessportChildNetNS(o.PID)
+			}
+			if path == "" {
 				continue
 			}
 			if id, err := nsInode(path); err == nil {
@@ -127,6 +141,66 @@ func (c *Collector) forwarders(owners map[uint64][]snapshot.Owner) map[uint64][]
 		slices.Sort(out[id])
 	}
 	return out
+}
+
+// nsPath is a namespace named on a command line: a PID's namespace, or an
+// absolute path (a bind mount under /run/netns or /run/user/UID/netns);
+// "" for anything else.
+func (c *Collector) nsPath(arg string) string {
+	if _, err := strconv.Atoi(arg); err == nil {
+		return filepath.Join(c.proc, arg, "ns/net")
+	}
+	if strings.HasPrefix(arg, "/") {
+		return arg
+	}
+	return ""
+}
+
+// isPasta: pasta is passt's binary run under the name pasta (its process
+// name stays passt or passt.avx2); passt itself serves virtual machines,
+// not namespaces.
+func isPasta(o snapshot.Owner) bool {
+	return strings.HasPrefix(o.Name, "pas") && len(o.Cmdline) > 0 && strings.HasPrefix(filepath.Base(o.Cmdline[0]), "pasta")
+}
+
+// pastaNetNS is the namespace pasta's command line joins: "--netns PATH"
+// or "--netns=PATH" (Podman), else a last argument that is a PID.
+func (c *Collector) pastaNetNS(argv []string) string {
+	for i, a := range argv {
+		if v, ok := strings.CutPrefix(a, "--netns="); ok {
+			return c.nsPath(v)
+		}
+		if a == "--netns" && i+1 < len(argv) {
+			return c.nsPath(argv[i+1])
+		}
+	}
+	if last := argv[len(argv)-1]; len(argv) > 1 {
+		if _, err := strconv.Atoi(last); err == nil {
+			return c.nsPath(last)
+		}
+	}
+	return ""
+}
+
+// rootlessportChildNetNS is the namespace of rootlessport's child, the
+// process it starts as "rootlessport-child" in the container's namespace;
+// "" when the kernel does not list children (CONFIG_PROC_CHILDREN) or no
+// such child runs.
+func (c *Collector) rootlessportChildNetNS(pid int) string {
+	b, err := os.ReadFile(filepath.Join(c.proc, strconv.Itoa(pid), "task", strconv.Itoa(pid), "children"))
+	if err != nil {
+		return ""
+	}
+	for _, child := range strings.Fields(string(b)) {
+		argv, err := os.ReadFile(filepath.Join(c.proc, child, "cmdline"))
+		if err != nil {
+			continue
+		}
+		if arg0, _, _ := strings.Cut(string(argv), "\x00"); arg0 == "rootlessport-child" {
+			return filepath.Join(c.proc, child, "ns/net")
+		}
+	}
+	return ""
 }
 
 // published turns the DNAT rules of every backend into snapshot records,

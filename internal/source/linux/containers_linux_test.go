@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/firewall/iptables"
 	"github.com/openports/openports/internal/source/linux/natrules"
 )
 
@@ -19,12 +20,12 @@ func TestPublishedPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := natrules.ParseSave(data, natrules.IPTablesLegacy, "ip")
+	fw, err := iptables.Parse(data, iptables.BackendLegacy, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
 	byPort := map[uint16][]string{}
-	for _, p := range published([]*natrules.Ruleset{rs}) {
+	for _, p := range published(natrules.Rulesets(fw)) {
 		if p.Address.Bits() == 0 {
 			byPort[p.Port] = append(byPort[p.Port], p.Target.String()+" "+strings.Join(p.Conditions, ","))
 		}

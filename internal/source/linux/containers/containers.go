@@ -3,8 +3,9 @@
 // files under a root directory, without talking to an engine's API:
 // Docker's /var/lib/docker/containers/ID/config.v2.json, Podman's
 // containers.json in its storage, and the Kubernetes pod (namespace and
-// name) from /var/log/pods/NAMESPACE_NAME_UID or the kubelet's pod
-// directories.
+// name) from /var/log/pods/NAMESPACE_NAME_UID. The kubelet's pod
+// directories (/var/lib/kubelet/pods/UID) are not read: no file there
+// names the pod for certain (docs/design.md, containers).
 package containers
 
 import (

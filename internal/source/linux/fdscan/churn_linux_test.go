@@ -123,9 +123,12 @@ func TestScanChurn(t *testing.T) {
 			if slices.Contains(o.FDs, lfd) {
 				// Between fork and exec a child, holder or not,
 				// still has the parent's table (with the listener
-				// as lfd, closed on exec): it holds the socket.
-				if !matches(o, holders) && !matches(o, nonHolders) {
-					t.Errorf("scan %d: named pid %d (start %d, fds %v), which is no child of the test", n, o.PID, o.StartTime, o.FDs)
+				// as lfd, closed on exec): it holds the socket. Its
+				// parent is the test even where the churn's record of
+				// it does not match (seen once under load: a child
+				// named pre-exec that no recorded identity matched).
+				if !matches(o, holders) && !matches(o, nonHolders) && o.PPID != self.pid {
+					t.Errorf("scan %d: named pid %d (start %d, ppid %d, fds %v), which is no child of the test", n, o.PID, o.StartTime, o.PPID, o.FDs)
 				}
 				continue
 			}

@@ -1,19 +1,19 @@
 package natrules
 
 import (
-	"context"
 	"testing"
 
-	"github.com/openports/openports/internal/source/tool"
+	"github.com/openports/openports/internal/firewall/nft"
 )
 
-// BenchmarkReadHost is what every live run adds: the nftables dump of the
-// caller's namespace and the check for iptables-legacy nat tables.
-func BenchmarkReadHost(b *testing.B) {
+// BenchmarkRulesets is what every live run adds for published ports: the
+// NAT model decoded from the firewall dump the collector already made.
+func BenchmarkRulesets(b *testing.B) {
+	fw, err := nft.Read(-1)
+	if err != nil {
+		b.Skip(err)
+	}
 	for b.Loop() {
-		r := ReadHost(context.Background(), "/proc", tool.Exec{})
-		if len(r.Errors) > 0 {
-			b.Skip(r.Errors[0])
-		}
+		Rulesets(fw)
 	}
 }

@@ -1,9 +1,11 @@
-// Package natrules reads the destination-NAT rules of a Linux host — from
-// nftables over netlink (native rules, and the rules iptables-nft writes)
-// and from iptables-legacy through iptables-save — into one model of
-// tables, chains and rules, and follows the jumps from the prerouting hook
-// to every DNAT, which is a port the host publishes for a container or a
-// service (Docker, Podman/netavark, kube-proxy).
+// Package natrules reads the destination-NAT rules of a Linux host out of
+// the packet filter the firewall readers return (internal/firewall/nft over
+// netlink — native rules and the rules iptables-nft writes — and
+// internal/firewall/iptables from iptables-save), into one model of tables,
+// chains and rules, and follows the jumps from the prerouting hook to every
+// DNAT, which is a port the host publishes for a container or a service
+// (Docker, Podman/netavark, kube-proxy). It runs no tool and opens no
+// netlink socket of its own: the collector reads the firewall once.
 //
 // The model is the ruleset as written, not a verdict: it keeps what each
 // rule matches and does, so that other readers (a filter evaluator) can use
@@ -290,4 +292,16 @@ func equalMapping(a, b Mapping) bool {
 		a.Proto == b.Proto && a.Dst == b.Dst && a.DstNot == b.DstNot && a.Ports == b.Ports &&
 		a.InIface == b.InIface && a.InIfaceNot == b.InIfaceNot && a.To == b.To && a.ToPorts == b.ToPorts &&
 		a.Redirect == b.Redirect && a.Comment == b.Comment && slices.Equal(a.Unknown, b.Unknown)
+}
+
+// Backends lists the backends that hold at least one rule in a nat table
+// (an empty nat table, left by a loaded module, does not count).
+func Backends(rulesets []*Ruleset) []Backend {
+	var out []Backend
+	for _, rs := range rulesets {
+		if rs.rules() > 0 && !slices.Contains(out, rs.Backend) {
+			out = append(out, rs.Backend)
+		}
+	}
+	return out
 }

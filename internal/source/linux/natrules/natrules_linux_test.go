@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall/nft"
 	"github.com/openports/openports/internal/golden"
 	"github.com/openports/openports/internal/testenv"
 )
@@ -51,21 +52,22 @@ func readNFT(t *testing.T, ns *testenv.NS) *Ruleset {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	rs, err := ReadNFTables(fd)
+	fw, err := nft.Read(fd)
 	if err != nil {
-		t.Fatalf("ReadNFTables: %v", err)
+		t.Fatalf("nft.Read: %v", err)
 	}
-	return rs
+	rss := Rulesets(fw)
+	if len(rss) != 1 {
+		t.Fatalf("%d NAT rulesets, want 1", len(rss))
+	}
+	return rss[0]
 }
 
-// readLegacy reads the iptables-legacy nat table of ns as ReadHost does.
+// readLegacy reads the iptables-legacy tables of ns as the collector does
+// (one iptables-legacy-save of every table).
 func readLegacy(t *testing.T, ns *testenv.NS) *Ruleset {
 	t.Helper()
-	rs, err := ParseSave([]byte(ns.Run(t, "iptables-legacy-save", "-t", "nat")), IPTablesLegacy, "ip")
-	if err != nil {
-		t.Fatalf("parse iptables-legacy-save: %v", err)
-	}
-	return rs
+	return parseSave(t, []byte(ns.Run(t, "iptables-legacy-save")), "ip")
 }
 
 // TestEngineRules loads the rules each engine writes into a private
@@ -111,12 +113,7 @@ func TestDockerRuleIsReal(t *testing.T) {
 			env := testenv.New(t)
 			// The fixtures name Docker's bridge "bridge1"; the test
 			// namespace's end of the veth pair plays it.
-			env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "down")
-			env.NS.Run(t, "ip", "link", "set", testenv.VethMain, "name", "bridge1")
-			env.NS.Run(t, "ip", "link", "set", "bridge1", "up")
-			env.NS.Run(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-			env.Peer.Run(t, "ip", "route", "add", "default", "via", testenv.MainAddr4.String())
-			client := env.AddPeer(t, "op-cli0", "op-cli1", netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("198.51.100.2/24"))
+			client := env.BridgeHost(t)
 			env.Peer.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: netip.MustParseAddrPort("192.0.2.2:80")})
 
 			connect := func() error {
