@@ -62,8 +62,9 @@ fuzz: ; scripts/fuzz.sh $(or $(FUZZTIME),3s) $(or $(FUZZ),.)
 
 bench: ; go run ./bench/runner -preset $(or $(PRESET),small)
 
-man: build
-	rm -rf dist/man && bin/openports man dist/man
+# The man page generator is built only with -tags man (cmd/openports/man.go).
+man:
+	rm -rf dist/man && CGO_ENABLED=0 $(GO) run -tags man ./cmd/openports man dist/man
 
 completions: build
 	mkdir -p dist/completions

@@ -219,13 +219,16 @@ func run(presetName string, override Preset, runs, warmup int, out, only, baseli
 // gnuTime is GNU time (Debian package "time"), which reports peak RSS.
 const gnuTime = "/usr/bin/time"
 
-// baselineTools are the eBPF and auto paths of another openports binary,
-// timed in the same rounds as this tree's for a before/after pair.
+// baselineTools are the /proc, eBPF and auto paths and the start-up of
+// another openports binary, timed in the same rounds as this tree's for a
+// before/after pair.
 func baselineTools(bin string) []Tool {
 	return []Tool{
+		{Name: "baseline openports", Argv: []string{bin, "--all", "--owners", "proc"}, OK: []int{0, 3}},
 		{Name: "baseline " + ebpfTool, Argv: []string{bin, "--all", "--owners", "ebpf", "-o", "json"}, OK: []int{0, 3},
 			Parse: parseReport, Owners: AllOwners},
 		{Name: "baseline " + autoTool, Argv: []string{bin, "--all"}, OK: []int{0, 3}},
+		{Name: "baseline " + helpTool, Argv: []string{bin, "--help"}, OK: []int{0}},
 	}
 }
 

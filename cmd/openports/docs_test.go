@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openports/openports/internal/testenv"
 )
 
 // TestCompletions asks the completion machinery every shell script calls
@@ -54,14 +57,21 @@ func TestCompletions(t *testing.T) {
 	}
 }
 
-// TestManPages writes the man pages and checks there is one per command,
-// with its flags.
+// TestManPages builds openports with -tags man (make man), writes the man
+// pages and checks there is one per command, with its flags.
 func TestManPages(t *testing.T) {
-	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"man", dir}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	bin, err := testenv.Build(t.TempDir(), "./cmd/openports", "-tags", "man")
+	if err != nil {
+		t.Fatal(err)
 	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "man", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("openports man: %v: %s", err, stderr.String())
+	}
+	var stdout bytes.Buffer
 	for _, c := range newRootCmd(&stdout, &stderr).Commands() {
 		if !c.IsAvailableCommand() {
 			continue
@@ -87,5 +97,21 @@ func TestManPages(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "openports.1")); err != nil {
 		t.Errorf("no openports.1: %v", err)
+	}
+}
+
+// TestManWithoutGenerator: a binary built without -tags man says how to
+// make the pages, with the usage exit code, and writes nothing.
+func TestManWithoutGenerator(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "man")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"man", dir}, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "make man") {
+		t.Errorf("stderr does not say how to make the pages: %s", stderr.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was made: %v", dir, err)
 	}
 }

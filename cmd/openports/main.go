@@ -12,20 +12,43 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cancelOnSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+		return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	}
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// cancelOnSignals, set by main, makes the context of a command that runs
+// end on SIGINT or SIGTERM, so that it can clean up. It is installed only
+// when a command's Run starts: the signal handling costs a goroutine and a
+// thread, which --help, completion and refused command lines do without
+// (a signal before then ends the process, with nothing to clean up).
+var cancelOnSignals func(context.Context) (context.Context, context.CancelFunc)
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		// Only the shells' completion requests use the flags' values:
+		// making them at every start would cost every command.
+		registerCompletions(root)
+	}
+	if cancelOnSignals != nil {
+		stop := func() {}
+		root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+			var ctx context.Context
+			ctx, stop = cancelOnSignals(cmd.Context())
+			cmd.SetContext(ctx)
+		}
+		defer func() { stop() }()
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

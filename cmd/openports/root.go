@@ -172,7 +172,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		root.AddCommand(c)
 	}
 	root.AddCommand(newManCmd(root))
-	registerCompletions(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitWith(2, fmt.Errorf("%w\n%w", err, render.Err(render.MsgUsageRunHelp, c.CommandPath())))
 	})

@@ -46,9 +46,10 @@ func GoTool() (string, error) {
 }
 
 // Build builds the main package pkg (a path relative to the module root,
-// such as "./cmd/openports") into dir and returns the binary's path. The
-// binary is made world-executable so that tests may run it as another user.
-func Build(dir, pkg string) (string, error) {
+// such as "./cmd/openports") into dir and returns the binary's path; flags
+// go before the package (e.g. "-tags", "man"). The binary is made
+// world-executable so that tests may run it as another user.
+func Build(dir, pkg string, flags ...string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
@@ -60,7 +61,8 @@ func Build(dir, pkg string) (string, error) {
 	out := filepath.Join(dir, filepath.Base(pkg))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, gotool, "build", "-o", out, pkg)
+	args := append(append([]string{"build", "-o", out}, flags...), pkg)
+	cmd := exec.CommandContext(ctx, gotool, args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer

@@ -8,7 +8,7 @@ set -eu
 out=${1:?usage: extras.sh OUTDIR}
 rm -rf "$out"
 mkdir -p "$out/man" "$out/completions"
-go run ./cmd/openports man "$out/man"
+go run -tags man ./cmd/openports man "$out/man" # the generator is built only with -tags man
 gzip -9n "$out"/man/*.1
 go run ./cmd/openports completion bash > "$out/completions/openports.bash"
 go run ./cmd/openports completion zsh > "$out/completions/_openports"
