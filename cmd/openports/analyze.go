@@ -181,7 +181,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 	}
 	var pol *policy.Policy
 	if o.policy != "" {
-		if pol, err = loadPolicy(o.policy); err != nil {
+		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		aopt.All = true

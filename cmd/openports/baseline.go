@@ -128,9 +128,9 @@ func writeBaseline(g *globalOptions, rep *report.Report, file string) error {
 
 // loadPolicy reads and parses a policy file; errors name file, line and
 // column.
-func loadPolicy(file string) (*policy.Policy, error) {
-	// The size limit keeps the read short; it needs no cancellation.
-	data, err := input.ReadFile(context.Background(), file, input.Policy)
+func loadPolicy(ctx context.Context, file string) (*policy.Policy, error) {
+	// A FIFO or a pipe (--policy <(…)) may never end: ctx stops the read.
+	data, err := input.ReadFile(ctx, file, input.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}

@@ -81,7 +81,7 @@ Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
 	return cmd
 }
 
-func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
+func (o *checkOptions) options(ctx context.Context, g *globalOptions) (hostcheck.Options, error) {
 	opt := hostcheck.Options{ResolvConf: o.resolvConf, Resolve: o.resolve, DNSTimeout: o.timeout, NoDNS: o.noDNS}
 	if o.timeout <= 0 || o.timeout > time.Minute {
 		return opt, render.Err(render.MsgUsageDNSTimeout, o.timeout.String())
@@ -110,7 +110,7 @@ func (o *checkOptions) options(g *globalOptions) (hostcheck.Options, error) {
 		if o.noPorts {
 			return opt, render.Err(render.MsgUsagePolicyNoPorts)
 		}
-		p, err := loadPolicy(o.policy)
+		p, err := loadPolicy(ctx, o.policy)
 		if err != nil {
 			return opt, err
 		}
@@ -145,7 +145,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	opt, err := o.options(g)
+	opt, err := o.options(ctx, g)
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}

@@ -135,7 +135,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	}
 	var pol *policy.Policy
 	if o.policy != "" {
-		if pol, err = loadPolicy(o.policy); err != nil {
+		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		aopt.All = true

@@ -40,12 +40,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// making them at every start would cost every command.
 		registerCompletions(root)
 	}
+	// signalled is done once a signal came (nil until a command runs).
+	var signalled context.Context
 	if cancelOnSignals != nil {
 		stop := func() {}
 		root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-			var ctx context.Context
-			ctx, stop = cancelOnSignals(cmd.Context())
-			cmd.SetContext(ctx)
+			signalled, stop = cancelOnSignals(cmd.Context())
+			cmd.SetContext(signalled)
 		}
 		defer func() { stop() }()
 	}
@@ -58,6 +59,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// stay English.
 	lang, _ := root.PersistentFlags().GetString("lang")
 	lang = (&globalOptions{lang: lang}).language()
+	if signalled != nil && signalled.Err() != nil && errors.Is(err, context.Canceled) {
+		// Stopped by SIGINT or SIGTERM before the command could say
+		// everything: what was printed is not a complete view.
+		fmt.Fprintf(stderr, "openports: %s\n", render.EscapeLines(render.Text(lang, render.MsgInterrupted, render.Localize(lang, err))))
+		return report.ExitIncomplete
+	}
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {

@@ -138,7 +138,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if o.policy != "" {
 		var done func()
 		var err error
-		if emit, afterPoll, done, err = policyEmitter(g, o.policy, interval, &werr); err != nil {
+		if emit, afterPoll, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 		defer done()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 //
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
-func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
+func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
 	write, err := render.Violations.Writer(g.output)
 	if err != nil {
 		return nil, nil, nil, err
@@ -29,7 +30,7 @@ func policyEmitter(g *globalOptions, file string, interval time.Duration, werr *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pol, err := loadPolicy(file)
+	pol, err := loadPolicy(ctx, file)
 	if err != nil {
 		return nil, nil, nil, err
 	}

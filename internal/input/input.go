@@ -2,7 +2,8 @@
 // outputs, policies, snapshots — in one way: a directory gets one clear
 // error, reading stops at a size limit instead of growing without bound
 // (`--policy /dev/zero`), a cancelled context (Ctrl-C, SIGTERM) stops it
-// between reads, and a UTF-8 byte order mark or UTF-16 text (what a
+// at once — even an open or a read blocked on a pipe or FIFO that never
+// ends — and a UTF-8 byte order mark or UTF-16 text (what a
 // PowerShell redirect writes) is decoded to UTF-8.
 package input
 
@@ -38,7 +39,7 @@ func Open(ctx context.Context, name string, stdin io.Reader, limit int64) (io.Re
 	if name == "-" {
 		return Reader(ctx, stdin, limit), func() error { return nil }, nil
 	}
-	f, err := os.Open(name)
+	f, err := openFile(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,6 +63,9 @@ func ReadFile(ctx context.Context, name string, limit int64) ([]byte, error) {
 // Reader reads r as UTF-8 (decoding a BOM or UTF-16), stopping with
 // ErrTooLarge after limit bytes of r and with ctx's error once ctx is done.
 func Reader(ctx context.Context, r io.Reader, limit int64) io.Reader {
+	if f, ok := r.(*os.File); ok && mayBlock(f) {
+		r = &cancellable{ctx: ctx, r: f}
+	}
 	raw := &limited{ctx: ctx, r: r, left: limit, limit: limit}
 	// BOMOverride: UTF-16 (LE or BE) or UTF-8 after a byte order mark,
 	// otherwise UTF-8 as it is (invalid bytes pass unchanged).
@@ -93,4 +97,76 @@ func (l *limited) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
+}
+
+// openFile opens name, returning ctx's error as soon as ctx is done: opening
+// a FIFO waits for a writer, which may never come.
+func openFile(ctx context.Context, name string) (*os.File, error) {
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(name)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-ctx.Done():
+		// The open may still succeed: close what it returns.
+		go func() {
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// mayBlock reports whether a read of f can wait without end (a pipe, a
+// FIFO, a terminal, a socket): everything but a regular file.
+func mayBlock(f *os.File) bool {
+	st, err := f.Stat()
+	return err != nil || !st.Mode().IsRegular()
+}
+
+// cancellable reads r in a goroutine, so that a read blocked on a pipe
+// that never ends returns ctx's error once ctx is done. The goroutine
+// reads into a buffer of its own, never into the caller's, so that a read
+// left behind writes nowhere the caller sees; it ends with the read (for a
+// command, at exit).
+type cancellable struct {
+	ctx context.Context
+	r   io.Reader
+	buf []byte
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *cancellable) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	buf := c.buf[:len(p)]
+	done := make(chan readResult, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- readResult{n, err}
+	}()
+	select {
+	case res := <-done:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		// The read still owns buf.
+		c.buf = nil
+		return 0, c.ctx.Err()
+	}
 }

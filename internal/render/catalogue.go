@@ -483,6 +483,7 @@ const (
 	MsgUsageFirewallFile   MsgID = "usage.firewall-file-unknown"
 	MsgUsageRootNotDir     MsgID = "usage.root-not-directory"
 	MsgUsageInputFormat    MsgID = "usage.input-format-unknown"
+	MsgInterrupted         MsgID = "interrupted"
 )
 
 // Firewall reasons (firewall.Reason codes): why a verdict is unknown or
@@ -1005,6 +1006,7 @@ var catalogue = map[MsgID]text{
 	MsgUsageUnknownCommand:     {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
 	MsgUsageDidYouMean:         {En: "Did you mean this?", Ja: "もしかして:"},
 	MsgUsageRunHelp:            {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
+	MsgInterrupted:             {En: "interrupted by a signal (Ctrl-C or SIGTERM) before the end: the view is incomplete (%[1]s)", Ja: "シグナル (Ctrl-C または SIGTERM) で中断されました: 見えたものは不完全です (%[1]s)"},
 	MsgUsageDNSTimeout:         {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
 	MsgUsagePolicyNoPorts:      {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
 	MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
