@@ -3,8 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/testenv"
 )
 
 // TestSignalsCancelOnlyRunningCommands: the context main makes end on
@@ -39,4 +51,133 @@ func TestSignalsCancelOnlyRunningCommands(t *testing.T) {
 	if code == 0 || !strings.Contains(errb.String(), "context canceled") {
 		t.Errorf("analyze: exit %d, stderr %q: want the cancellation the signal context carries", code, errb.String())
 	}
+}
+
+// TestSignalsStopEveryCommand runs the real binary blocked where a user can
+// leave it — reading a pipe that never ends, opening a FIFO no one writes,
+// watching — sends SIGTERM or SIGINT, and wants it gone within 1 s with the
+// documented exit code: 3 (incomplete) for a command cut short, 0 for watch,
+// which ends on a signal by design.
+func TestSignalsStopEveryCommand(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("waits for the blocked read in /proc/PID/task/*/wchan (Linux)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := testenv.Build(t.TempDir(), "./cmd/openports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string // "FIFO" is replaced by a FIFO no one writes
+		// What shows the command is running: a wchan of its threads, or
+		// a line on stderr.
+		wchan, stderr string
+		want          int
+	}{
+		{"analyze stdin", []string{"analyze", "-"}, "pipe_read", "", report.ExitIncomplete},
+		{"analyze FIFO", []string{"analyze", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
+		{"list --policy FIFO", []string{"list", "--policy", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
+		{"check --policy FIFO", []string{"check", "--policy", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
+		{"watch", []string{"watch", "--mode", "poll"}, "", "watching", report.ExitOK},
+	}
+	for _, c := range cases {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+			t.Run(c.name+" "+sig.String(), func(t *testing.T) {
+				dir := t.TempDir()
+				fifo := filepath.Join(dir, "fifo")
+				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args := slices.Clone(c.args)
+				for i := range args {
+					if args[i] == "FIFO" {
+						args[i] = fifo
+					}
+				}
+				// A pipe whose write end stays open: stdin never ends.
+				stdinR, stdinW, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stdinW.Close()
+				cmd := exec.Command(bin, args...)
+				cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C")
+				cmd.Stdin = stdinR
+				var stderr lockedBuffer
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				stdinR.Close()
+				exited := make(chan error, 1)
+				go func() { exited <- cmd.Wait() }()
+				defer func() {
+					if cmd.ProcessState == nil {
+						cmd.Process.Kill()
+						<-exited
+					}
+				}()
+				if !waitRunning(cmd.Process.Pid, c.wchan, c.stderr, &stderr) {
+					t.Fatalf("%v did not start running in 10 s; stderr: %s", args, stderr.String())
+				}
+				start := time.Now()
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-exited:
+				case <-time.After(time.Second):
+					t.Fatalf("%v still running 1 s after %v", args, sig)
+				}
+				took := time.Since(start)
+				if got := cmd.ProcessState.ExitCode(); got != c.want {
+					t.Errorf("%v after %v: exit %d, want %d; stderr: %s", args, sig, got, c.want, stderr.String())
+				}
+				if c.want == report.ExitIncomplete && !strings.Contains(stderr.String(), "interrupted") {
+					t.Errorf("%v after %v: stderr %q does not say it was interrupted", args, sig, stderr.String())
+				}
+				t.Logf("%v stopped %v after %v", args, took.Round(time.Millisecond), sig)
+			})
+		}
+	}
+}
+
+// waitRunning waits (at most 10 s) until a thread of pid sleeps in a
+// kernel function containing wchan, or stderr contains line.
+func waitRunning(pid int, wchan, line string, stderr *lockedBuffer) bool {
+	for range 200 {
+		if wchan != "" {
+			tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+			for _, p := range tasks {
+				if b, _ := os.ReadFile(p); strings.Contains(string(b), wchan) {
+					return true
+				}
+			}
+		} else if strings.Contains(stderr.String(), line) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
