@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 )
 
@@ -55,5 +57,27 @@ func TestCancel(t *testing.T) {
 func TestDirectory(t *testing.T) {
 	if _, _, err := Open(context.Background(), t.TempDir(), nil, 10); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// A read blocked on a pipe whose writer never writes nor closes returns
+// the context's error once the context is cancelled.
+func TestCancelBlockedPipeRead(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(Reader(ctx, pr, 1<<20))
+		done <- err
+	}()
+	// Later, so that the read is (most likely) already blocked.
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("read of a pipe that never ends after cancel: %v, want context.Canceled", err)
 	}
 }
