@@ -156,6 +156,11 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err := out.emit(res); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// A probe cut short by a signal is no finding: the checks are
+		// incomplete.
+		return fmt.Errorf("check: %w", err)
+	}
 	for _, c := range res.Checks {
 		if c.Ports != nil {
 			g.suggestRoot(c.Ports)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,13 +76,17 @@ func TestSignalsStopEveryCommand(t *testing.T) {
 		// What shows the command is running: a wchan of its threads, or
 		// a line on stderr.
 		wchan, stderr string
-		want          int
+		// dnsQuery: the command is running once a query reached a
+		// nameserver that never answers (RESOLV in args).
+		dnsQuery bool
+		want     int
 	}{
-		{"analyze stdin", []string{"analyze", "-"}, "pipe_read", "", report.ExitIncomplete},
-		{"analyze FIFO", []string{"analyze", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
-		{"list --policy FIFO", []string{"list", "--policy", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
-		{"check --policy FIFO", []string{"check", "--policy", "FIFO"}, "wait_for_partner", "", report.ExitIncomplete},
-		{"watch", []string{"watch", "--mode", "poll"}, "", "watching", report.ExitOK},
+		{"analyze stdin", []string{"analyze", "-"}, "pipe_read", "", false, report.ExitIncomplete},
+		{"analyze FIFO", []string{"analyze", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
+		{"list --policy FIFO", []string{"list", "--policy", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
+		{"check --policy FIFO", []string{"check", "--policy", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
+		{"check DNS probe", []string{"check", "--resolv-conf", "RESOLV", "--dns-timeout", "30s"}, "", "", true, report.ExitIncomplete},
+		{"watch", []string{"watch", "--mode", "poll"}, "", "watching", false, report.ExitOK},
 	}
 	for _, c := range cases {
 		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
@@ -91,10 +96,25 @@ func TestSignalsStopEveryCommand(t *testing.T) {
 				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 					t.Fatal(err)
 				}
+				var silent net.PacketConn
+				if c.dnsQuery {
+					// A nameserver on this host that never answers.
+					if silent, err = net.ListenPacket("udp", silentNameserver+":53"); err != nil {
+						t.Skipf("needs port 53 on %s (root): %v", silentNameserver, err)
+					}
+					defer silent.Close()
+				}
+				resolv := filepath.Join(dir, "resolv.conf")
+				if err := os.WriteFile(resolv, []byte("nameserver "+silentNameserver+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
 				args := slices.Clone(c.args)
 				for i := range args {
-					if args[i] == "FIFO" {
+					switch args[i] {
+					case "FIFO":
 						args[i] = fifo
+					case "RESOLV":
+						args[i] = resolv
 					}
 				}
 				// A pipe whose write end stays open: stdin never ends.
@@ -120,7 +140,12 @@ func TestSignalsStopEveryCommand(t *testing.T) {
 						<-exited
 					}
 				}()
-				if !waitRunning(cmd.Process.Pid, c.wchan, c.stderr, &stderr) {
+				if c.dnsQuery {
+					silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+					if _, _, err := silent.ReadFrom(make([]byte, 512)); err != nil {
+						t.Fatalf("%v asked no query in 10 s: %v; stderr: %s", args, err, stderr.String())
+					}
+				} else if !waitRunning(cmd.Process.Pid, c.wchan, c.stderr, &stderr) {
 					t.Fatalf("%v did not start running in 10 s; stderr: %s", args, stderr.String())
 				}
 				start := time.Now()
@@ -144,6 +169,10 @@ func TestSignalsStopEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// silentNameserver is a loopback address no one else uses, for a
+// nameserver that never answers.
+const silentNameserver = "127.0.0.99"
 
 // waitRunning waits (at most 10 s) until a thread of pid sleeps in a
 // kernel function containing wchan, or stderr contains line.

@@ -126,6 +126,25 @@ func (p Prober) Probe(ctx context.Context, servers []netip.AddrPort, names []str
 	return results
 }
 
+// exchange asks addr m through c, returning as soon as ctx is done (a
+// SIGINT or SIGTERM): dns.Client takes only ctx's deadline, so the
+// connection is closed on cancellation to end a read that waits for an
+// answer.
+func exchange(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, time.Duration, error) {
+	conn, err := c.DialContext(ctx, addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	in, rtt, err := c.ExchangeWithConnContext(ctx, m, conn)
+	if err != nil && ctx.Err() != nil {
+		return nil, rtt, fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return in, rtt, err
+}
+
 func query(ctx context.Context, srv netip.AddrPort, name string, qt uint16, timeout time.Duration) Result {
 	res := Result{Server: srv, Name: dns.Fqdn(name), Type: dns.TypeToString[qt]}
 	m := new(dns.Msg)
@@ -136,12 +155,12 @@ func query(ctx context.Context, srv netip.AddrPort, name string, qt uint16, time
 	addr := srv.String()
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	in, rtt, err := c.ExchangeContext(qctx, m, addr)
+	in, rtt, err := exchange(qctx, c, m, addr)
 	if err == nil && in.Truncated {
 		tc := &dns.Client{Net: "tcp", Timeout: timeout}
 		tctx, tcancel := context.WithTimeout(ctx, timeout)
 		defer tcancel()
-		if tin, trtt, terr := tc.ExchangeContext(tctx, m, addr); terr == nil {
+		if tin, trtt, terr := exchange(tctx, tc, m, addr); terr == nil {
 			in, rtt, res.TCP = tin, trtt, true
 		}
 	}
