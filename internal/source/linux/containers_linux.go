@@ -51,7 +51,10 @@ func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, 
 	forwarded := c.forwarders(owners)
 	if needsTargets(snap.Published) || len(forwarded) > 0 {
 		if byNS == nil {
-			byNS = c.scanNetNS()
+			// Without --netns all: the core's one namespace discovery.
+			// An error leaves the targets unplaced (each published
+			// row then names no container), nothing more.
+			byNS, _, _ = c.in.NetNS.ByProcess()
 		}
 		c.placeTargets(snap, self, byNS)
 		listed := map[uint64]bool{}
@@ -332,33 +335,4 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 	for i := range snap.Published {
 		snap.Published[i].TargetNetNS = want[snap.Published[i].Target.Addr().Unmap()]
 	}
-}
-
-// scanNetNS maps each network namespace to the PIDs in it, from
-// /proc/PID/ns/net (one readlink per process), for when the owner scan
-// did not (without --netns all).
-func (c *Collector) scanNetNS() map[uint64][]int {
-	out := map[uint64][]int{}
-	entries, err := os.ReadDir(c.proc)
-	if err != nil {
-		return out
-	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		link, err := os.Readlink(filepath.Join(c.proc, e.Name(), "ns/net"))
-		if err != nil {
-			continue
-		}
-		s, ok := strings.CutPrefix(link, "net:[")
-		if !ok {
-			continue
-		}
-		if id, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-			out[id] = append(out[id], pid)
-		}
-	}
-	return out
 }
