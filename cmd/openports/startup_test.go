@@ -36,6 +36,14 @@ func TestStartupDependencies(t *testing.T) {
 	for pkg, why := range map[string]string{
 		"github.com/spf13/cobra/doc":         "the man page generator, built only with -tags man",
 		"github.com/russross/blackfriday/v2": "cobra/doc's Markdown renderer",
+		// -o prometheus builds client_model's metric families and encodes
+		// them with expfmt: client_golang's registry would bring its own
+		// initialisation and, through its Go and process collectors,
+		// runtime/metrics, procfs and expvar to every start.
+		"github.com/prometheus/client_golang/prometheus": "client_golang (-o prometheus needs only client_model and expfmt)",
+		"runtime/metrics":              "runtime/metrics (client_golang's Go collector)",
+		"github.com/prometheus/procfs": "procfs (client_golang's process collector)",
+		"expvar":                       "expvar (client_golang's expvar collector)",
 	} {
 		if linked[pkg] {
 			t.Errorf("openports links %s (%s)", pkg, why)

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/report"
@@ -23,8 +23,9 @@ func init() { Reports.Register(FormatPrometheus, writeReportPrometheus) }
 // exposition format, for node_exporter's textfile collector (docs/fleet.md).
 // Every label value comes from the report; label sets stay bounded: no PIDs,
 // and ports in the ephemeral range become "ephemeral" unless EphemeralPorts.
-// The encoding is client_golang's and expfmt's, never hand-formatted, so that
-// label values (process names chosen by any user) are escaped correctly.
+// The encoding is expfmt's (Prometheus's own library), never hand-formatted,
+// so that label values (process names chosen by any user) are escaped
+// correctly.
 type Prometheus struct {
 	// EphemeralPorts keeps the real port of sockets bound in the
 	// ephemeral range as a label value.
@@ -38,7 +39,7 @@ func writeReportPrometheus(w io.Writer, r *report.Report, o Options) error {
 
 // Render writes the metrics of r to w.
 func (p Prometheus) Render(w io.Writer, r *report.Report) error {
-	mfs, err := p.Gatherer(r).Gather()
+	mfs, err := p.Families(r)
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
 	}
@@ -64,24 +65,17 @@ func WriteTextfile(path string, r *report.Report, o Options) error {
 	return nil
 }
 
-// Gatherer returns the metrics of r, sorted, ready to be encoded.
-func (p Prometheus) Gatherer(r *report.Report) prometheus.Gatherer {
-	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		reg := prometheus.NewPedanticRegistry()
-		if err := p.register(reg, r); err != nil {
-			return nil, err
-		}
-		return reg.Gather()
-	})
-}
-
 // Label names of openports_listener_info, in order.
 var listenerLabels = []string{"proto", "address", "port", "exposure", "risk", "service", "process", "user", "unit", "netns"}
 
-func (p Prometheus) register(reg *prometheus.Registry, r *report.Report) error {
-	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-		reg.MustRegister(g)
+// Families returns the metrics of r in the order a Prometheus registry
+// gathers them (families by name, series by label values, labels by name,
+// families without series left out), ready to be encoded by expfmt.
+func (p Prometheus) Families(r *report.Report) ([]*dto.MetricFamily, error) {
+	var families []*gaugeFamily
+	gauge := func(name, help string, labels ...string) *gaugeFamily {
+		g := newGaugeFamily(name, help, labels)
+		families = append(families, g)
 		return g
 	}
 	info := gauge("openports_listener_info",
@@ -94,45 +88,139 @@ func (p Prometheus) register(reg *prometheus.Registry, r *report.Report) error {
 	machine := gauge("openports_machine_info", "Stable hash of the host's machine id (see docs/json.md). Always 1.", "host", "machine_id")
 
 	for _, row := range r.Rows {
-		values := p.listenerValues(r, row)
-		info.WithLabelValues(values...).Set(1)
-		listeners.WithLabelValues(string(row.Exposure), row.Severity.String()).Inc()
+		info.set(1, p.listenerValues(r, row)...)
+		listeners.add(1, string(row.Exposure), row.Severity.String())
 		for _, s := range row.Sockets {
 			if s.OwnerState == snapshot.OwnersUnknown || s.OwnerState == snapshot.OwnersPartial {
-				unknown.WithLabelValues().Inc()
+				unknown.add(1)
 			}
 		}
 	}
-	unknown.WithLabelValues().Add(0)
+	unknown.add(0)
 	if r.Complete {
-		complete.WithLabelValues().Set(1)
+		complete.set(1)
 	} else {
-		complete.WithLabelValues().Set(0)
+		complete.set(0)
 	}
 	if r.Tool != nil {
-		build.WithLabelValues(label(r.Tool.Version), label(r.Tool.Commit)).Set(1)
+		build.set(1, label(r.Tool.Version), label(r.Tool.Commit))
 	}
 	if r.MachineID != "" || r.Host != "" {
-		machine.WithLabelValues(label(r.Host), label(r.MachineID)).Set(1)
+		machine.set(1, label(r.Host), label(r.MachineID))
 	}
 	if r.Policy != nil {
 		violations := gauge("openports_policy_violations", "Differences from the policy (--policy FILE), by kind: new, missing, exposure, owner. Absent without a policy.", "kind")
 		detail := gauge("openports_policy_violation_info", "One series per policy violation: its kind and where. Always 1.", "kind", "proto", "address", "port", "exposure", "process")
 		for _, k := range []string{report.PolicyNew, report.PolicyMissing, report.PolicyExposure, report.PolicyOwner} {
-			violations.WithLabelValues(k).Set(0)
+			violations.set(0, k)
 		}
 		for _, v := range r.Policy.Violations {
-			violations.WithLabelValues(v.Kind).Inc()
-			detail.WithLabelValues(v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Process)).Set(1)
+			violations.add(1, v.Kind)
+			detail.set(1, v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Process))
 		}
 	}
 	if r.CollectSeconds > 0 {
-		gauge("openports_collect_duration_seconds", "How long collecting the snapshot took.").WithLabelValues().Set(r.CollectSeconds)
+		gauge("openports_collect_duration_seconds", "How long collecting the snapshot took.").set(r.CollectSeconds)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, r.Taken); err == nil {
-		gauge("openports_last_run_timestamp_seconds", "When the collection started, in seconds since the Unix epoch.").WithLabelValues().Set(float64(t.UnixNano()) / 1e9)
+		gauge("openports_last_run_timestamp_seconds", "When the collection started, in seconds since the Unix epoch.").set(float64(t.UnixNano()) / 1e9)
 	}
-	return nil
+
+	var out []*dto.MetricFamily
+	for _, g := range families {
+		if g.err != nil {
+			return nil, g.err
+		}
+		if mf := g.family(); mf != nil {
+			out = append(out, mf)
+		}
+	}
+	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out, nil
+}
+
+// gaugeFamily is one gauge metric family being filled: one series per
+// distinct list of label values.
+type gaugeFamily struct {
+	name, help string
+	labels     []string // in the order values are given
+	byName     []int    // indexes of labels sorted by name: the order of a series' label pairs
+	series     map[string]*dto.Metric
+	err        error // the first invalid label value
+}
+
+func newGaugeFamily(name, help string, labels []string) *gaugeFamily {
+	byName := make([]int, len(labels))
+	for i := range byName {
+		byName[i] = i
+	}
+	slices.SortFunc(byName, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return &gaugeFamily{name: name, help: help, labels: labels, byName: byName, series: map[string]*dto.Metric{}}
+}
+
+// set sets the series of values to v.
+func (g *gaugeFamily) set(v float64, values ...string) {
+	if m := g.with(values); m != nil {
+		*m.Gauge.Value = v
+	}
+}
+
+// add adds v to the series of values (starting from 0).
+func (g *gaugeFamily) add(v float64, values ...string) {
+	if m := g.with(values); m != nil {
+		*m.Gauge.Value += v
+	}
+}
+
+// with returns the series of values, made on first use; nil, with g.err
+// set, when values do not fit the labels or are not valid label values
+// (which a registry would refuse too).
+func (g *gaugeFamily) with(values []string) *dto.Metric {
+	if len(values) != len(g.labels) {
+		g.fail(fmt.Errorf("%s: %d label values for %d labels", g.name, len(values), len(g.labels)))
+		return nil
+	}
+	key := strings.Join(values, "\xff")
+	if m, ok := g.series[key]; ok {
+		return m
+	}
+	m := &dto.Metric{Gauge: &dto.Gauge{Value: new(float64)}}
+	for _, i := range g.byName {
+		if !model.LabelValue(values[i]).IsValid() {
+			g.fail(fmt.Errorf("%s: label %s: invalid value %q", g.name, g.labels[i], values[i]))
+			return nil
+		}
+		m.Label = append(m.Label, &dto.LabelPair{Name: &g.labels[i], Value: &values[i]})
+	}
+	g.series[key] = m
+	return m
+}
+
+func (g *gaugeFamily) fail(err error) {
+	if g.err == nil {
+		g.err = err
+	}
+}
+
+// family is g's metric family, its series sorted by label values; nil
+// when g has no series.
+func (g *gaugeFamily) family() *dto.MetricFamily {
+	if len(g.series) == 0 {
+		return nil
+	}
+	mf := &dto.MetricFamily{Name: &g.name, Help: &g.help, Type: dto.MetricType_GAUGE.Enum()}
+	for _, m := range g.series {
+		mf.Metric = append(mf.Metric, m)
+	}
+	slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int {
+		for i := range a.Label {
+			if c := strings.Compare(a.Label[i].GetValue(), b.Label[i].GetValue()); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return mf
 }
 
 // listenerValues are the values of listenerLabels for row.

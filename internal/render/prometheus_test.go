@@ -211,3 +211,22 @@ func TestPrometheusTextfile(t *testing.T) {
 		t.Error("no error for a directory that does not exist")
 	}
 }
+
+// TestPrometheusInvalidLabelValue: a label value that is not UTF-8 (the
+// text format cannot carry it) is an error, as a registry would make it,
+// never a malformed file. Outside text is escaped first, so only a value
+// the report did not escape can get here.
+func TestPrometheusInvalidLabelValue(t *testing.T) {
+	rep := &report.Report{Rows: []report.Row{{
+		Proto: snapshot.TCP, Address: "*", Port: 22, Exposure: report.ExposureAll, Severity: snapshot.Review,
+		Service: "ssh\xff",
+	}}}
+	var buf bytes.Buffer
+	err := (Prometheus{}).Render(&buf, rep)
+	if err == nil || !strings.Contains(err.Error(), "service") {
+		t.Errorf("err = %v, want an invalid value of the service label", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q before the error", buf.String())
+	}
+}
