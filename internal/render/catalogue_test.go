@@ -42,7 +42,7 @@ func TestCatalogue(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for name, id := range defined {
-		m, ok := catalogue[id]
+		m, ok := catalogue()[id]
 		switch {
 		case !ok:
 			t.Errorf("%s (%s) has no texts", name, id)
@@ -63,7 +63,7 @@ func TestCatalogue(t *testing.T) {
 	for _, id := range defined {
 		ids[id] = true
 	}
-	for id := range catalogue {
+	for id := range catalogue() {
 		if !ids[id] {
 			t.Errorf("catalogue text %q has no MsgID constant", id)
 		}
@@ -94,14 +94,14 @@ func TestCatalogue(t *testing.T) {
 	}
 	for k, gts := range gapTexts {
 		for _, gt := range gts {
-			if _, ok := catalogue[gt.id]; !ok {
+			if _, ok := catalogue()[gt.id]; !ok {
 				t.Errorf("gap %s maps to %s, which has no texts", k, gt.id)
 			}
 		}
 	}
 	for _, m := range []map[string]MsgID{noteIDs, ownerReasonIDs, provenanceReasonIDs} {
 		for k, id := range m {
-			if _, ok := catalogue[id]; !ok {
+			if _, ok := catalogue()[id]; !ok {
 				t.Errorf("%s maps to %s, which has no texts", k, id)
 			}
 		}
@@ -319,7 +319,7 @@ var sameInEveryLanguage = map[MsgID]bool{
 // has no Japanese in it (a text copied and not translated), unless it is
 // layout or a name.
 func TestJapaneseIsJapanese(t *testing.T) {
-	for id, m := range catalogue {
+	for id, m := range catalogue() {
 		if sameInEveryLanguage[id] {
 			continue
 		}
@@ -335,7 +335,7 @@ func TestJapaneseIsJapanese(t *testing.T) {
 func englishPhrases() map[string]MsgID {
 	verb := regexp.MustCompile(`%\[\d+\][a-z]`)
 	out := map[string]MsgID{}
-	for id, m := range catalogue {
+	for id, m := range catalogue() {
 		if sameInEveryLanguage[id] {
 			continue
 		}
