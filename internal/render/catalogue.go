@@ -540,7 +540,9 @@ var firewallReasonTexts = map[string]gapText{
 // catalogue returns every text in every language. The map is built on
 // first use, not at start: --help and the commands that print no
 // catalogue text do not pay for it.
-var catalogue = sync.OnceValue(func() map[MsgID]text {
+var catalogue = sync.OnceValue(buildCatalogue)
+
+func buildCatalogue() map[MsgID]text {
 	return map[MsgID]text{
 		MsgHeaderProto:    {En: "PROTO", Ja: "プロト"},
 		MsgHeaderAddress:  {En: "ADDRESS", Ja: "アドレス"},
@@ -1045,7 +1047,7 @@ var catalogue = sync.OnceValue(func() map[MsgID]text {
 		MsgFwWhereSomeSources:    {En: "(some sources)", Ja: "(一部の送信元から)"},
 		MsgFwProbePartly:         {En: "partly", Ja: "一部"},
 	}
-})
+}
 
 // texts renders catalogue and knowledge-base messages in one language.
 type texts struct {
