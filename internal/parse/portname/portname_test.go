@@ -92,7 +92,7 @@ func TestAgreesWithHostServices(t *testing.T) {
 			continue
 		}
 		for _, name := range append([]string{fields[0]}, fields[2:]...) {
-			e, known := services[name]
+			e, known := services()[name]
 			if !known {
 				continue
 			}
