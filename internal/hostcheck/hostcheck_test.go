@@ -32,7 +32,7 @@ func (f fakeHost) UDPListeners(context.Context, uint16) ([]netip.Addr, error) {
 	return f.udp53, nil
 }
 func (f fakeHost) Hostname() (string, error) { return f.name, nil }
-func (f fakeHost) ReadFile(name string) ([]byte, error) {
+func (f fakeHost) ReadFile(_ context.Context, name string) ([]byte, error) {
 	s, ok := f.files[name]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
