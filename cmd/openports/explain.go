@@ -64,6 +64,9 @@ func runExplain(cmd *cobra.Command, g *globalOptions, o *explainOptions, args []
 		return exitWith(report.ExitUsage, render.Err(render.MsgUsageUnknownValue, "--os", render.Escape(o.os), "linux, netbsd, freebsd, openbsd, darwin", "all"))
 	}
 	out.opt.Platform = platform
+	if err := withKnowledge(&out.opt); err != nil {
+		return exitWith(report.ExitUsage, err)
+	}
 	kb := out.opt.Knowledge
 	var entries []render.Explanation
 	for _, q := range args {

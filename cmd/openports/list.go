@@ -122,6 +122,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
+	prefetchKnowledge()
 	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {

@@ -31,7 +31,9 @@ type globalOptions struct {
 }
 
 // renderOptions checks --color and --lang and returns what every writer
-// needs: colour and the width only on a terminal.
+// needs: colour and the width only on a terminal. It leaves Knowledge to
+// withKnowledge, so that checking the command line does not wait for the
+// knowledge base.
 func (g *globalOptions) renderOptions() (render.Options, error) {
 	var colour bool
 	tty := isTerminal(g.stdout)
@@ -47,11 +49,7 @@ func (g *globalOptions) renderOptions() (render.Options, error) {
 	if l := strings.ToLower(g.lang); l != "" && l != "en" && l != "ja" && knowledge.NormalizeLang(l) != "ja" {
 		return render.Options{}, render.Err(render.MsgUsageUnknownValue, "--lang", render.Escape(g.lang), "en", "ja")
 	}
-	kb, err := knowledge.Load()
-	if err != nil {
-		return render.Options{}, fmt.Errorf("load the service knowledge base: %w", err)
-	}
-	o := render.Options{Color: colour, Lang: g.language(), Knowledge: kb, Explain: g.explain, EphemeralPorts: g.ephemeralPorts}
+	o := render.Options{Color: colour, Lang: g.language(), Explain: g.explain, EphemeralPorts: g.ephemeralPorts}
 	if tty {
 		if w, _, err := term.GetSize(int(g.stdout.(*os.File).Fd())); err == nil {
 			o.Width = w
@@ -84,11 +82,34 @@ func newOutput[T any](g *globalOptions, reg *render.Registry[T]) (*output[T], er
 
 // emit writes v to standard output; failing to is ExitWrite.
 func (o *output[T]) emit(v T) error {
+	if err := withKnowledge(&o.opt); err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
 	if err := o.write(o.g.stdout, v, o.opt); err != nil {
 		return exitWith(report.ExitWrite, err)
 	}
 	return nil
 }
+
+// withKnowledge sets the knowledge base of o, which supplies the texts of
+// services and findings.
+func withKnowledge(o *render.Options) error {
+	if o.Knowledge != nil {
+		return nil
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return fmt.Errorf("load the service knowledge base: %w", err)
+	}
+	o.Knowledge = kb
+	return nil
+}
+
+// prefetchKnowledge decodes the knowledge base on another goroutine, for a
+// command that needs it only after collecting from the kernel: the decoding
+// then overlaps the collection's waiting instead of adding to it. Load
+// decodes once; a caller that comes first waits for it.
+func prefetchKnowledge() { go knowledge.Load() }
 
 // suggestRoot says, after a live view that is incomplete, that root sees
 // every owner; never to root, for whom it would be no help.

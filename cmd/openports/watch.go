@@ -99,6 +99,11 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if err != nil {
 		return err
 	}
+	// A watch runs long: its writers (and the copies of out below) get
+	// the knowledge base now, not at the first event.
+	if err := withKnowledge(&out.opt); err != nil {
+		return exitWith(report.ExitIncomplete, err)
+	}
 	if o.mode != watch.ModeAuto && o.mode != watch.ModeEBPF && o.mode != watch.ModePoll {
 		return exitWith(report.ExitUsage, render.Err(render.MsgUsageUnknownValue, "--mode", render.Escape(o.mode), "auto, ebpf", "poll"))
 	}

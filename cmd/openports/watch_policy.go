@@ -30,6 +30,9 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := withKnowledge(&opt); err != nil {
+		return nil, nil, nil, err
+	}
 	pol, err := loadPolicy(ctx, file)
 	if err != nil {
 		return nil, nil, nil, err
