@@ -121,6 +121,7 @@ func (o *checkOptions) options(ctx context.Context, g *globalOptions) (hostcheck
 	if !o.noPorts {
 		all := o.all || pol != nil
 		opt.Ports = func(ctx context.Context) (*report.Report, error) {
+			prefetchKnowledge()
 			snap, err := live.New(source.Options{ProcRoot: "/proc"}).Snapshot(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("collect sockets: %w", err)
