@@ -180,17 +180,22 @@ func (g *gaugeFamily) with(values []string) *dto.Metric {
 		g.fail(fmt.Errorf("%s: %d label values for %d labels", g.name, len(values), len(g.labels)))
 		return nil
 	}
+	for i, v := range values {
+		if !model.LabelValue(v).IsValid() {
+			g.fail(fmt.Errorf("%s: label %s: invalid value %q", g.name, g.labels[i], v))
+			return nil
+		}
+	}
+	// Valid values are UTF-8, which never holds the byte 0xff: the key
+	// tells every list of values apart.
 	key := strings.Join(values, "\xff")
 	if m, ok := g.series[key]; ok {
 		return m
 	}
 	m := &dto.Metric{Gauge: &dto.Gauge{Value: new(float64)}}
 	for _, i := range g.byName {
-		if !model.LabelValue(values[i]).IsValid() {
-			g.fail(fmt.Errorf("%s: label %s: invalid value %q", g.name, g.labels[i], values[i]))
-			return nil
-		}
-		m.Label = append(m.Label, &dto.LabelPair{Name: &g.labels[i], Value: &values[i]})
+		name, value := g.labels[i], values[i]
+		m.Label = append(m.Label, &dto.LabelPair{Name: &name, Value: &value})
 	}
 	g.series[key] = m
 	return m
