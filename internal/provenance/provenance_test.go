@@ -364,6 +364,46 @@ func TestUnknownValue(t *testing.T) {
 	}
 }
 
+// TestRootFSClose: the directories a RootFS keeps open are closed with it.
+func TestRootFSClose(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a/b", "c", "d/e/f"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, d, "x"), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("no /proc/self/fd: %v", err)
+		}
+		return len(ents)
+	}
+	before := fds()
+	root, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a/b", "c", "d/e/f", "a/b"} {
+		data, err := fs.ReadFile(root, d+"/x")
+		if err != nil || string(data) != d {
+			t.Errorf("%s/x: %q, %v", d, data, err)
+		}
+	}
+	if open := fds() - before; open < 2 {
+		t.Errorf("%d descriptors open while reading: the directories are not kept", open)
+	}
+	if err := root.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := fds(); after != before {
+		t.Errorf("%d descriptors open after Close, %d before", after, before)
+	}
+}
+
 // --root never leaves the root: an absolute symlink means the observed
 // host's path, read inside the root; ".." stops at the root.
 func TestRootFSSymlinkEscape(t *testing.T) {
@@ -385,6 +425,11 @@ func TestRootFSSymlinkEscape(t *testing.T) {
 	must(os.Symlink(secret, filepath.Join(dir, "etc/rc.conf")))                            // absolute, outside
 	must(os.Symlink("../../../../../../"+secret, filepath.Join(dir, "etc/rc.conf.local"))) // relative, climbing out
 	must(os.Symlink("/etc/inside", filepath.Join(dir, "etc/alias")))                       // absolute, inside
+	// Directories too: RootFS keeps the directories it resolved open,
+	// and a symlinked directory must not become a way out.
+	must(os.Symlink(outside, filepath.Join(dir, "etc/outdir")))                     // absolute, outside
+	must(os.Symlink("../../../../../../"+outside, filepath.Join(dir, "etc/updir"))) // relative, climbing out
+	must(os.Symlink("/etc/defaults", filepath.Join(dir, "etc/indir")))              // absolute, inside
 	root, err := OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -399,6 +444,18 @@ func TestRootFSSymlinkEscape(t *testing.T) {
 	data, err := fs.ReadFile(root, "etc/alias")
 	if err != nil || string(data) != "sshd=YES\n" {
 		t.Errorf("etc/alias -> /etc/inside: %q, %v", data, err)
+	}
+	for round := range 2 { // the second through the directories kept open
+		for _, name := range []string{"etc/outdir/shadow", "etc/updir/shadow"} {
+			data, err := fs.ReadFile(root, name)
+			if err == nil || strings.Contains(string(data), "SECRET") {
+				t.Errorf("round %d: %s read %q (err %v): the symlink left the root", round, name, data, err)
+			}
+		}
+		data, err := fs.ReadFile(root, "etc/indir/rc.conf")
+		if err != nil || string(data) != "sshd=NO\n" {
+			t.Errorf("round %d: etc/indir -> /etc/defaults: %q, %v", round, data, err)
+		}
 	}
 	r, err := New(root, "netbsd")
 	if err != nil {

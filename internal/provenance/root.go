@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // maxSymlinks bounds the symlinks followed for one path, as the kernel's
@@ -23,7 +24,22 @@ const maxSymlinks = 40
 // DIR/etc/shadow.
 type RootFS struct {
 	root *os.Root
+
+	// dirs are directories of the root already opened, by their path
+	// without symlinks: os.Root walks every component of a path on every
+	// call, so reading the hundreds of unit files of one directory
+	// through it costs dozens of system calls each; through their open
+	// directory, one or two.
+	mu   sync.Mutex
+	dirs map[string]*os.Root
+	// components are the directories resolve has looked up, for the
+	// run: a tree whose symlinks change while it is read is read as it
+	// was first seen.
+	components map[string]component
 }
+
+// maxOpenDirs bounds the directories a RootFS keeps open.
+const maxOpenDirs = 64
 
 // OpenRoot opens dir as a RootFS. Close it when done.
 func OpenRoot(dir string) (*RootFS, error) {
@@ -31,11 +47,132 @@ func OpenRoot(dir string) (*RootFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open root: %w", err)
 	}
-	return &RootFS{root: r}, nil
+	return &RootFS{root: r, dirs: map[string]*os.Root{}, components: map[string]component{}}, nil
 }
 
 // Close closes the root.
-func (r *RootFS) Close() error { return r.root.Close() }
+func (r *RootFS) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for dir, d := range r.dirs {
+		errs = append(errs, d.Close())
+		delete(r.dirs, dir)
+	}
+	return errors.Join(append(errs, r.root.Close())...)
+}
+
+// in returns the open directory of p (a path of the root without
+// symlinks before its last element) and p's last element; nil when the
+// directory cannot be kept open, for the caller to go through the root.
+// /proc's directories are not kept: each process's is read once.
+func (r *RootFS) in(p string) (*os.Root, string) {
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return r.root, base
+	}
+	if dir == "proc" || strings.HasPrefix(dir, "proc/") {
+		return nil, ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d, ok := r.dirs[dir]; ok {
+		return d, base
+	}
+	if len(r.dirs) >= maxOpenDirs {
+		return nil, ""
+	}
+	d, err := r.root.OpenRoot(dir)
+	if err != nil {
+		return nil, ""
+	}
+	r.dirs[dir] = d
+	return d, base
+}
+
+// atPath names p, the path of the root, in an error of an operation done
+// through p's directory, as the root's own operation would.
+func atPath(err error, p string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = p
+	}
+	return err
+}
+
+// lstat is r.root.Lstat(p).
+func (r *RootFS) lstat(p string) (fs.FileInfo, error) {
+	if d, base := r.in(p); d != nil {
+		fi, err := d.Lstat(base)
+		return fi, atPath(err, p)
+	}
+	return r.root.Lstat(p)
+}
+
+// readlink is r.root.Readlink(p).
+func (r *RootFS) readlink(p string) (string, error) {
+	if d, base := r.in(p); d != nil {
+		target, err := d.Readlink(base)
+		return target, atPath(err, p)
+	}
+	return r.root.Readlink(p)
+}
+
+// open is r.root.Open(p).
+func (r *RootFS) open(p string) (*os.File, error) {
+	if d, base := r.in(p); d != nil {
+		f, err := d.Open(base)
+		return f, atPath(err, p)
+	}
+	return r.root.Open(p)
+}
+
+// stat is r.root.Stat(p).
+func (r *RootFS) stat(p string) (fs.FileInfo, error) {
+	if d, base := r.in(p); d != nil {
+		fi, err := d.Stat(base)
+		return fi, atPath(err, p)
+	}
+	return r.root.Stat(p)
+}
+
+// component is what resolve learns of one element of a path.
+type component struct {
+	lstatErr    error
+	symlink     bool
+	target      string // the symlink's
+	readlinkErr error
+}
+
+// component looks cur (a path of the root without symlinks before its
+// last element) up; keep says to remember the answer, for the directories
+// every path of a tree goes through ("usr", "usr/lib", "lib" -> usr/lib).
+func (r *RootFS) component(cur string, keep bool) component {
+	if keep {
+		r.mu.Lock()
+		c, ok := r.components[cur]
+		r.mu.Unlock()
+		if ok {
+			return c
+		}
+	}
+	var c component
+	fi, err := r.lstat(cur)
+	switch {
+	case err != nil:
+		c.lstatErr = err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		c.symlink = true
+		c.target, c.readlinkErr = r.readlink(cur)
+	}
+	if keep {
+		r.mu.Lock()
+		r.components[cur] = c
+		r.mu.Unlock()
+	}
+	return c
+}
 
 // resolve turns name into a path of the root without symlinks, following
 // each as the observed host would, relative to the root. A missing
@@ -59,24 +196,24 @@ func (r *RootFS) resolve(name string) (string, error) {
 			continue
 		}
 		cur := path.Join(append(slices.Clone(done), p)...)
-		fi, err := r.root.Lstat(cur)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+		c := r.component(cur, i < len(parts)-1)
+		if c.lstatErr != nil {
+			if errors.Is(c.lstatErr, fs.ErrNotExist) {
 				return path.Join(append(done, parts[i:]...)...), nil
 			}
-			return "", err
+			return "", c.lstatErr
 		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
+		if !c.symlink {
 			done = append(done, p)
 			continue
 		}
 		if hops++; hops > maxSymlinks {
 			return "", &fs.PathError{Op: "open", Path: name, Err: errors.New("too many levels of symbolic links")}
 		}
-		target, err := r.root.Readlink(cur)
-		if err != nil {
-			return "", err
+		if c.readlinkErr != nil {
+			return "", c.readlinkErr
 		}
+		target := c.target
 		if strings.HasPrefix(target, "/") {
 			done = nil
 		}
@@ -95,7 +232,7 @@ func (r *RootFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(p)
+	f, err := r.open(p)
 	if err != nil {
 		return nil, err // not a typed nil *os.File in the interface
 	}
@@ -108,7 +245,7 @@ func (r *RootFS) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.root.Stat(p)
+	return r.stat(p)
 }
 
 // ReadDir lists a directory, sorted by name; entries keep their own type
@@ -118,7 +255,7 @@ func (r *RootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(p)
+	f, err := r.open(p)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +282,7 @@ func (r *RootFS) ReadLink(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.root.Readlink(p)
+	return r.readlink(p)
 }
 
 // Lstat describes name itself, not what a final symlink points to.
@@ -154,5 +291,5 @@ func (r *RootFS) Lstat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.root.Lstat(p)
+	return r.lstat(p)
 }
