@@ -147,6 +147,44 @@ func loadPolicy(ctx context.Context, file string) (*policy.Policy, error) {
 // analysis; its unreadable lines are warnings on standard error. It is nil
 // when root holds no configuration openports knows.
 func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFunc, error) {
+	res, err := openProvenance(root, goos)
+	if err != nil {
+		return nil, err
+	}
+	return g.provenanceOf(res), nil
+}
+
+// startProvenance reads the configuration under root on another
+// goroutine, for a command that needs it only after collecting from the
+// kernel: on a systemd host that is hundreds of unit files, read while the
+// collection waits instead of after it. The function it returns waits for
+// the reading and then does what provenanceFunc does; for a snapshot of
+// another system than goos it reads again, for that system.
+func startProvenance(g *globalOptions, root, goos string) func(snapOS string) (analysis.ProvenanceFunc, error) {
+	type opened struct {
+		res *provenance.Resolver
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		res, err := openProvenance(root, goos)
+		done <- opened{res, err}
+	}()
+	return func(snapOS string) (analysis.ProvenanceFunc, error) {
+		o := <-done
+		if snapOS != goos {
+			return provenanceFunc(g, root, snapOS)
+		}
+		if o.err != nil {
+			return nil, o.err
+		}
+		return g.provenanceOf(o.res), nil
+	}
+}
+
+// openProvenance reads the init system's configuration under root; nil
+// for no root.
+func openProvenance(root, goos string) (*provenance.Resolver, error) {
 	if root == "" {
 		return nil, nil
 	}
@@ -167,13 +205,23 @@ func provenanceFunc(g *globalOptions, root, goos string) (analysis.ProvenanceFun
 	if err != nil {
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
+	return res, nil
+}
+
+// provenanceOf is what analysis asks of res, after saying on standard
+// error which lines of the configuration could not be read; nil when res
+// found no configuration openports knows.
+func (g *globalOptions) provenanceOf(res *provenance.Resolver) analysis.ProvenanceFunc {
+	if res == nil {
+		return nil
+	}
 	for _, p := range res.Problems() {
 		fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
 	}
 	if res.Kind() == provenance.KindNone {
-		return nil, nil
+		return nil
 	}
-	return res.Resolve, nil
+	return res.Resolve
 }
 
 // maxMessage is the longest error or warning text openports prints about

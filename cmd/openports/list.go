@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -123,6 +124,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 		return exitWith(report.ExitUsage, err)
 	}
 	prefetchKnowledge()
+	provenanceFor := startProvenance(g, o.root, runtime.GOOS)
 	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
@@ -141,7 +143,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 		}
 		aopt.All = true
 	}
-	if aopt.Provenance, err = provenanceFunc(g, o.root, snap.OS); err != nil {
+	if aopt.Provenance, err = provenanceFor(snap.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
 	}
 	var scan *snapshot.Scan
