@@ -18,6 +18,7 @@ import (
 	"github.com/openports/openports/internal/provenance"
 	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
+	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/live"
 )
@@ -208,20 +209,32 @@ func openProvenance(root, goos string) (*provenance.Resolver, error) {
 	return res, nil
 }
 
-// provenanceOf is what analysis asks of res, after saying on standard
-// error which lines of the configuration could not be read; nil when res
-// found no configuration openports knows.
+// provenanceOf is what analysis asks of res, saying on standard error
+// which lines of the configuration could not be read; nil when res found
+// no configuration openports knows.
 func (g *globalOptions) provenanceOf(res *provenance.Resolver) analysis.ProvenanceFunc {
 	if res == nil {
 		return nil
 	}
-	for _, p := range res.Problems() {
-		fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
+	said := 0
+	warn := func() {
+		problems := res.Problems()
+		for _, p := range problems[said:] {
+			fmt.Fprintf(g.stderr, "openports: %s\n", render.Text(g.language(), render.MsgWarning, truncateMessage(render.Escape(fmt.Sprint(p)))))
+		}
+		said = len(problems)
 	}
+	warn()
 	if res.Kind() == provenance.KindNone {
 		return nil
 	}
-	return res.Resolve
+	// Unit files are read when a verdict needs them: what could not be
+	// read is said then.
+	return func(proto snapshot.Proto, port uint16, owner snapshot.Owner) *snapshot.Provenance {
+		p := res.Resolve(proto, port, owner)
+		warn()
+		return p
+	}
 }
 
 // maxMessage is the longest error or warning text openports prints about

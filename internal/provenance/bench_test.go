@@ -7,8 +7,9 @@ import (
 
 // BenchmarkLoadSystemdUnits measures what list pays at every run on a
 // systemd host before it resolves anything: reading this host's unit tree
-// (every unit file, drop-in, enablement link and preset) through the
-// RootFS that --root opens. It needs a unit tree, not systemd running.
+// (its directories, enablement links, aliases, masks and presets; unit
+// files are read when a verdict needs them) through the RootFS that
+// --root opens. It needs a unit tree, not systemd running.
 func BenchmarkLoadSystemdUnits(b *testing.B) {
 	if _, err := os.Stat("/usr/lib/systemd/system"); err != nil {
 		b.Skipf("no unit tree on this host: %v", err)

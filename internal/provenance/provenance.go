@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/openports/openports/internal/snapshot"
@@ -131,8 +132,15 @@ func New(fsys fs.FS, os string) (*Resolver, error) {
 func (r *Resolver) Kind() Kind { return r.kind }
 
 // Problems are the configuration lines and files that could not be read
-// (errors of the form "/etc/rc.conf:12: ...").
-func (r *Resolver) Problems() []error { return r.problems }
+// (errors of the form "/etc/rc.conf:12: ..."). systemd's unit files are
+// read when a verdict first needs them, so Resolve may add to the end of
+// the list.
+func (r *Resolver) Problems() []error {
+	if r.sd == nil || len(r.sd.problems) == 0 {
+		return r.problems
+	}
+	return append(slices.Clone(r.problems), r.sd.problems...)
+}
 
 // Resolve gives the provenance of process p (its PID, name and cgroup)
 // holding sockets of proto on port; nil when the resolver found no init

@@ -98,11 +98,19 @@ type unitLine struct {
 	File string
 }
 
-// unitFile is a parsed unit file.
+// unitFile is a unit file, read and parsed when first needed (see
+// systemd.load): most verdicts need only the enablement links, and a host
+// has hundreds of units.
 type unitFile struct {
 	Name  string // "ssh.socket"
 	File  string // "/lib/systemd/system/ssh.socket"
 	Lines []unitLine
+
+	// paths are the files of the unit, most important first (relative to
+	// the root); the first that can be read is the unit's.
+	paths  []string
+	loaded bool
+	failed bool // no file could be read: the unit is taken as absent
 }
 
 // values returns every value of key in section, the unit file's then its
@@ -178,7 +186,11 @@ type systemd struct {
 	masked  map[string]string    // unit name -> the symlink to /dev/null
 	presets []presetRule
 	sockets []*unitFile
-	init    string // "systemd", or "systemd-user" for a user manager's units
+	dropins map[string]map[string]string // unit or template -> conf name -> path, first dir wins
+	// problems are the unit files and drop-ins that could not be read
+	// when they were first needed.
+	problems []error
+	init     string // "systemd", or "systemd-user" for a user manager's units
 	// user is the user manager of each uid, read when first asked.
 	user map[string]*systemd
 }
@@ -206,9 +218,10 @@ func loadSystemd(fsys fs.FS) (*systemd, []error) {
 // drop-ins, aliases, masks and enablement links, and the presets.
 func loadUnits(fsys fs.FS, dirs, presets []string, init string) (*systemd, []error) {
 	sd := &systemd{fsys: fsys, units: map[string]*unitFile{}, enabled: map[string][]link{},
-		aliases: map[string]string{}, masked: map[string]string{}, init: init, user: map[string]*systemd{}}
+		aliases: map[string]string{}, masked: map[string]string{}, init: init, user: map[string]*systemd{},
+		dropins: map[string]map[string]string{}}
 	var errs []error
-	dropins := map[string]map[string]string{} // unit.d -> conf name -> path, first dir wins
+	dropins := sd.dropins
 	for _, dir := range dirs {
 		ents, err := fs.ReadDir(fsys, dir)
 		if err != nil {
@@ -274,48 +287,89 @@ func loadUnits(fsys fs.FS, dirs, presets []string, init string) (*systemd, []err
 					continue
 				}
 			}
-			if _, seen := sd.units[name]; seen {
+			if u, seen := sd.units[name]; seen {
+				u.paths = append(u.paths, path.Join(dir, name)) // read if the first cannot be
 				continue
 			}
-			data, err := readLimited(fsys, path.Join(dir, name))
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			u := &unitFile{Name: name, File: "/" + path.Join(dir, name), Lines: ParseUnit(data)}
+			u := &unitFile{Name: name, paths: []string{path.Join(dir, name)}}
 			sd.units[name] = u
 			if strings.HasSuffix(name, ".socket") {
 				sd.sockets = append(sd.sockets, u)
 			}
 		}
 	}
-	for name, u := range sd.units {
-		confs := map[string]string{}
-		for _, d := range []string{template(name), name} { // the template's first, then the instance's
-			for c, p := range dropins[d] {
-				confs[c] = p
-			}
-		}
-		names := make([]string, 0, len(confs))
-		for c := range confs {
-			names = append(names, c)
-		}
-		sort.Strings(names)
-		for _, c := range names {
-			data, err := readLimited(fsys, confs[c])
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for _, l := range ParseUnit(data) {
-				l.File = "/" + confs[c]
-				u.Lines = append(u.Lines, l)
-			}
-		}
-	}
 	sort.Slice(sd.sockets, func(i, j int) bool { return sd.sockets[i].Name < sd.sockets[j].Name })
 	sd.presets, errs = loadPresets(fsys, presets, errs)
 	return sd, errs
+}
+
+// unit returns the unit called name, read; nil when there is none or
+// none of its files can be read.
+func (sd *systemd) unit(name string) *unitFile {
+	u, ok := sd.units[name]
+	if !ok || !sd.load(u) {
+		return nil
+	}
+	return u
+}
+
+// load reads u's file (the first of its paths that can be read) and its
+// drop-ins, once; false when no file of u can be read. What cannot be
+// read is a problem of sd.
+func (sd *systemd) load(u *unitFile) bool {
+	if u.loaded {
+		return !u.failed
+	}
+	u.loaded = true
+	var data []byte
+	for _, p := range u.paths {
+		var err error
+		if data, err = readLimited(sd.fsys, p); err != nil {
+			sd.problems = append(sd.problems, err)
+			continue
+		}
+		u.File = "/" + p
+		break
+	}
+	if u.File == "" {
+		u.failed = true
+		return false
+	}
+	u.Lines = ParseUnit(data)
+	confs := map[string]string{}
+	for _, d := range []string{template(u.Name), u.Name} { // the template's first, then the instance's
+		for c, p := range sd.dropins[d] {
+			confs[c] = p
+		}
+	}
+	names := make([]string, 0, len(confs))
+	for c := range confs {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		data, err := readLimited(sd.fsys, confs[c])
+		if err != nil {
+			sd.problems = append(sd.problems, err)
+			continue
+		}
+		for _, l := range ParseUnit(data) {
+			l.File = "/" + confs[c]
+			u.Lines = append(u.Lines, l)
+		}
+	}
+	return true
+}
+
+// readSockets are the socket units that can be read, by name.
+func (sd *systemd) readSockets() []*unitFile {
+	var out []*unitFile
+	for _, s := range sd.sockets {
+		if sd.load(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // vendorDir reports whether links in dir are the packages' (under /usr,
@@ -427,14 +481,6 @@ func (sd *systemd) unitVerdict(unit string) snapshot.Provenance {
 			}
 		}
 	}
-	unitEv := snapshot.Evidence{Unit: unit}
-	if u, ok := sd.units[unit]; ok {
-		unitEv.File = u.File
-	} else if t := template(unit); t != "" {
-		if u, ok := sd.units[t]; ok {
-			unitEv.File = u.File
-		}
-	}
 	if len(admin) > 0 {
 		ev := []snapshot.Evidence{{File: admin[0].file, Unit: unit}}
 		if r, ok := sd.preset(names[len(names)-1]); ok && r.enable {
@@ -495,10 +541,17 @@ func (sd *systemd) unitVerdict(unit string) snapshot.Provenance {
 		p.Evidence = []snapshot.Evidence{{File: w.File, Line: l.Line, Text: l.Key + "=" + l.Value, Unit: w.Name}}
 		return p
 	}
-	if _, ok := sd.units[unit]; !ok && template(unit) == "" {
+	u := sd.unit(unit)
+	if u == nil && template(unit) == "" {
 		p.Verdict, p.Reason = snapshot.ProvenanceUnknown, "no-unit"
 		p.Evidence = []snapshot.Evidence{{Unit: unit}}
 		return p
+	}
+	unitEv := snapshot.Evidence{Unit: unit}
+	if u != nil {
+		unitEv.File = u.File
+	} else if t := sd.unit(template(unit)); t != nil {
+		unitEv.File = t.File
 	}
 	p.Verdict, p.Reason = snapshot.ProvenanceNotEnabled, "not-enabled"
 	p.Evidence = []snapshot.Evidence{unitEv}
@@ -508,11 +561,17 @@ func (sd *systemd) unitVerdict(unit string) snapshot.Provenance {
 // sortedUnits are the units by name, for answers that do not depend on
 // map order.
 func (sd *systemd) sortedUnits() []*unitFile {
-	out := make([]*unitFile, 0, len(sd.units))
-	for _, u := range sd.units {
-		out = append(out, u)
+	names := make([]string, 0, len(sd.units))
+	for name := range sd.units {
+		names = append(names, name)
 	}
-	slices.SortFunc(out, func(a, b *unitFile) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(names)
+	out := make([]*unitFile, 0, len(names))
+	for _, name := range names {
+		if u := sd.unit(name); u != nil {
+			out = append(out, u)
+		}
+	}
 	return out
 }
 
@@ -535,7 +594,7 @@ func (sd *systemd) socketsFor(service string) []*unitFile {
 	base := strings.TrimSuffix(service, ".service")
 	tmpl := template(service)
 	var out []*unitFile
-	for _, s := range sd.sockets {
+	for _, s := range sd.readSockets() {
 		svc := s.values("Socket", "Service")
 		sb := strings.TrimSuffix(s.Name, ".socket")
 		switch {
@@ -578,7 +637,7 @@ func (sd *systemd) listenFor(proto string, port uint16) (*unitFile, unitLine, st
 	} else if proto == "sctp" {
 		key = "ListenSequentialPacket"
 	}
-	for _, s := range sd.sockets {
+	for _, s := range sd.readSockets() {
 		for _, l := range s.values("Socket", key) {
 			if p, ok := listenPort(l.Value); ok && p == port {
 				svc := strings.TrimSuffix(s.Name, ".socket") + ".service"

@@ -1,9 +1,13 @@
 package provenance
 
 import (
+	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/snapshot"
@@ -73,7 +77,7 @@ func TestSystemdDebian(t *testing.T) {
 	// Debian's drop-in user@.service.d/10-login-barrier.conf is part of
 	// user@.service.
 	var fromDropIn bool
-	for _, l := range r.sd.units["user@.service"].values("Unit", "After") {
+	for _, l := range r.sd.unit("user@.service").values("Unit", "After") {
 		fromDropIn = fromDropIn || l.File == "/usr/lib/systemd/system/user@.service.d/10-login-barrier.conf"
 	}
 	if !fromDropIn {
@@ -130,4 +134,77 @@ func TestSystemdUserHome(t *testing.T) {
 	// Another user's manager does not see alice's links.
 	checkProcess(t, r, "tcp", 9, snapshot.Owner{PID: 601, Name: "gpg-agent-ssh", Cgroup: "/user.slice/user-0.slice/user@0.service/app.slice/gpg-agent-ssh.socket"},
 		want{"not-enabled", "not-enabled", "gpg-agent-ssh.socket", "/usr/lib/systemd/user/gpg-agent-ssh.socket"})
+}
+
+// countingFS records the files opened through it.
+type countingFS struct {
+	*RootFS
+	opened []string
+}
+
+func (c *countingFS) Open(name string) (fs.File, error) {
+	c.opened = append(c.opened, name)
+	return c.RootFS.Open(name)
+}
+
+// Unit files are read when a verdict needs their lines, not all of them
+// at every run: a service enabled by a link is answered from the links.
+func TestSystemdReadsUnitsWhenNeeded(t *testing.T) {
+	root, err := OpenRoot("testdata/debian-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	fsys := &countingFS{RootFS: root}
+	r, err := New(fsys, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := func() (n int) {
+		for _, name := range fsys.opened {
+			if isUnitName(path.Base(name)) || strings.HasSuffix(name, ".conf") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := units(); n != 0 {
+		t.Errorf("New read %d unit files: %v", n, fsys.opened)
+	}
+	checkProcess(t, r, "tcp", 22, snapshot.Owner{PID: 600, Name: "sshd", Cgroup: "/system.slice/ssh.service"},
+		want{"enabled", "admin-symlink", "ssh.service", "/etc/systemd/system/multi-user.target.wants/ssh.service"})
+	if n := units(); n != 0 {
+		t.Errorf("the verdict of a linked service read %d unit files: %v", n, fsys.opened)
+	}
+	// systemd-pstore.service: Wants=modprobe@efi_pstore.service; finding
+	// who wants a unit reads them all.
+	checkProcess(t, r, "tcp", 8000, snapshot.Owner{PID: 1400, Name: "modprobe", Cgroup: "/system.slice/system-modprobe.slice/modprobe@efi_pstore.service"},
+		want{"not-enabled", "wanted-by", "modprobe@efi_pstore.service", "/usr/lib/systemd/system/systemd-pstore.service:"})
+	if units() == 0 {
+		t.Error("a wanted-by verdict read no unit file")
+	}
+	if p := r.Problems(); len(p) != 0 {
+		t.Errorf("problems: %v", p)
+	}
+}
+
+// A unit file that cannot be read is a problem, said when the unit is
+// first needed, and the next directory's file of that name is the unit,
+// as when every file was read at start.
+func TestSystemdUnreadableUnit(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", "testdata/debian-12/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	big := filepath.Join(dir, "etc/systemd/system/systemd-pstore.service")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("#\n"), maxFile/2+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := openDebian(t, dir)
+	checkProcess(t, r, "tcp", 8000, snapshot.Owner{PID: 1400, Name: "modprobe", Cgroup: "/system.slice/system-modprobe.slice/modprobe@efi_pstore.service"},
+		want{"not-enabled", "wanted-by", "modprobe@efi_pstore.service", "/usr/lib/systemd/system/systemd-pstore.service:"})
+	p := r.Problems()
+	if len(p) != 1 || !strings.Contains(p[0].Error(), "/etc/systemd/system/systemd-pstore.service: larger than") {
+		t.Errorf("problems %v, want the oversized unit file", p)
+	}
 }
