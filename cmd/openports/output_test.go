@@ -238,6 +238,8 @@ func TestUsageErrorsInJapanese(t *testing.T) {
 		{[]string{"analyze", "--firewall", notFirewall, "testdata/analyze/seed.txt"}, "expected the output of pfctl -sr", "のいずれかの出力ではありません"},
 		{[]string{"lisst"}, "Run 'openports --help' for usage.", "使い方は 'openports --help' を見てください。"},
 		{[]string{"analyze", "--root", notFirewall, "testdata/analyze/seed.txt"}, "not a directory", "ディレクトリではありません"},
+		// list reads --root beside the collection: its error comes after.
+		{[]string{"list", "--owners", "proc", "--root", notFirewall}, "not a directory", "ディレクトリではありません"},
 		{[]string{"analyze", "--format", "x", "testdata/analyze/seed.txt"}, `--format: unknown format "x" (want one of: `, `--format: 入力形式 "x" はありません (`},
 		{[]string{"list", "--bogus"}, "Run 'openports list --help' for usage.", "使い方は 'openports list --help' を見てください。"},
 	} {
