@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,6 +123,7 @@ func (o *checkOptions) options(ctx context.Context, g *globalOptions) (hostcheck
 		all := o.all || pol != nil
 		opt.Ports = func(ctx context.Context) (*report.Report, error) {
 			prefetchKnowledge()
+			provenanceFor := startProvenance(g, "/", runtime.GOOS)
 			snap, err := live.New(source.Options{ProcRoot: "/proc"}).Snapshot(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("collect sockets: %w", err)
@@ -130,7 +132,7 @@ func (o *checkOptions) options(ctx context.Context, g *globalOptions) (hostcheck
 			if err != nil {
 				return nil, err
 			}
-			if aopt.Provenance, err = provenanceFunc(g, "/", snap.OS); err != nil {
+			if aopt.Provenance, err = provenanceFor(snap.OS); err != nil {
 				return nil, err
 			}
 			rep := analysis.Build(snap, aopt)
