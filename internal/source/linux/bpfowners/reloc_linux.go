@@ -46,9 +46,9 @@ import (
 // not undo each other's cache.
 var relocCacheFile = "/var/cache/openports/task_file.plan"
 
-// attachTarget is the kernel function whose BTF ID an iter/task_file
-// program is loaded against.
-const attachTarget = "bpf_iter_task_file"
+// attachTarget is the kernel function whose BTF ID an iter/task program
+// is loaded against.
+const attachTarget = "bpf_iter_task"
 
 // relocCacheHeader starts every cache file: format and version.
 const relocCacheHeader = "openports task_file load plan 2"
@@ -88,6 +88,12 @@ type loadPlan struct {
 	// code is the program, relocated and encoded in the object's byte
 	// order.
 	code []byte
+	// btf is the program's own BTF, encoded for the kernel, and funcInfo
+	// its bpf_func_info records (8 bytes each): the kernel requires them
+	// of a program with more than one function (walk_word, the bpf_loop
+	// callback).
+	btf      []byte
+	funcInfo []byte
 }
 
 // mapPlan is the shape of one map of the program.
@@ -321,6 +327,13 @@ func derivePlan() (loadPlan, error) {
 		return loadPlan{}, fmt.Errorf("encode the program: %w", err)
 	}
 	p.code = code.Bytes()
+	var b btf.Builder
+	if p.funcInfo, _, err = btf.MarshalExtInfos(insns, &b); err != nil {
+		return loadPlan{}, fmt.Errorf("encode the program's function information: %w", err)
+	}
+	if p.btf, err = b.Marshal(nil, btf.KernelMarshalOptions()); err != nil {
+		return loadPlan{}, fmt.Errorf("encode the program's BTF: %w", err)
+	}
 	if err := p.check(); err != nil {
 		return loadPlan{}, fmt.Errorf("derived load plan: %w", err)
 	}
@@ -338,12 +351,18 @@ func (p loadPlan) check() error {
 	if p.filterMap >= len(p.maps) || uint64(p.filterOffset)+4 > uint64(p.maps[p.filterMap].valueSize) {
 		return fmt.Errorf("variable %s at map %d offset %d is outside its map", filterVar, p.filterMap, p.filterOffset)
 	}
+	if len(p.funcInfo)%funcInfoSize != 0 || (len(p.funcInfo) > 0) != (len(p.btf) > 0) {
+		return fmt.Errorf("function information of %d bytes with BTF of %d", len(p.funcInfo), len(p.btf))
+	}
 	if !slices.ContainsFunc(p.maps, func(m mapPlan) bool { return m.name == wantedMap }) {
 		return fmt.Errorf("no map %s", wantedMap)
 	}
 	_, err := p.patchMapLoads(make([]int, len(p.maps)))
 	return err
 }
+
+// funcInfoSize is the size of struct bpf_func_info (linux/bpf.h).
+const funcInfoSize = 8
 
 // maxPlanCode bounds the program's size in a plan (and so a cache file).
 const maxPlanCode = 1 << 15
@@ -462,13 +481,24 @@ func parseRelocCache(b []byte, key relocKey) (loadPlan, error) {
 		p.maps = append(p.maps, m)
 		lines = lines[1:]
 	}
-	if len(lines) != 2 {
-		return loadPlan{}, fmt.Errorf("%d lines after the maps, want filter and code", len(lines))
+	if len(lines) != 4 {
+		return loadPlan{}, fmt.Errorf("%d lines after the maps, want filter, code, btf and funcinfo", len(lines))
 	}
 	filter := strings.Fields(field("filter"))
 	code := field("code")
+	progBTF := field("btf")
+	funcInfo := field("funcinfo")
 	if err != nil {
 		return loadPlan{}, err
+	}
+	if p.btf, err = hex.DecodeString(progBTF); err != nil {
+		return loadPlan{}, fmt.Errorf("btf: %w", err)
+	}
+	if p.funcInfo, err = hex.DecodeString(funcInfo); err != nil {
+		return loadPlan{}, fmt.Errorf("funcinfo: %w", err)
+	}
+	if len(p.btf) == 0 {
+		p.btf, p.funcInfo = nil, nil
 	}
 	if len(filter) != 2 {
 		return loadPlan{}, fmt.Errorf("bad filter line %q", filter)
@@ -519,6 +549,7 @@ func formatRelocCache(key relocKey, p loadPlan) string {
 		fmt.Fprintf(&b, "map %s %d %d %d %d %d\n", m.name, uint32(m.typ), m.keySize, m.valueSize, m.maxEntries, m.flags)
 	}
 	fmt.Fprintf(&b, "filter %d %d\ncode %s\n", p.filterMap, p.filterOffset, hex.EncodeToString(p.code))
+	fmt.Fprintf(&b, "btf %s\nfuncinfo %s\n", hex.EncodeToString(p.btf), hex.EncodeToString(p.funcInfo))
 	sum := sha256.Sum256([]byte(b.String()))
 	fmt.Fprintf(&b, "sum %s\n", hex.EncodeToString(sum[:]))
 	return b.String()
@@ -611,6 +642,19 @@ func (p loadPlan) load() (*iterator, error) {
 		attachBTFID:        p.attachID,
 	}
 	copy(attr.progName[:unix.BPF_OBJ_NAME_LEN-1], programName)
+	if len(p.btf) > 0 {
+		h, err := btf.NewHandleFromRawBTF(p.btf)
+		if err != nil {
+			it.close()
+			return nil, fmt.Errorf("load the program's BTF: %w", err)
+		}
+		// The program holds its own reference to the BTF.
+		defer h.Close()
+		attr.progBTFFd = uint32(h.FD())
+		attr.funcInfoRecSize = funcInfoSize
+		attr.funcInfo = uint64(uintptr(unsafe.Pointer(&p.funcInfo[0])))
+		attr.funcInfoCnt = uint32(len(p.funcInfo) / funcInfoSize)
+	}
 	fd, err := progLoad(&attr)
 	if err != nil {
 		// Again with the verifier's log, for an error that says why.
@@ -625,6 +669,7 @@ func (p loadPlan) load() (*iterator, error) {
 	}
 	runtime.KeepAlive(code)
 	runtime.KeepAlive(license)
+	runtime.KeepAlive(p.funcInfo)
 	if err != nil {
 		it.close()
 		return nil, fmt.Errorf("BPF_PROG_LOAD %s: %w", programName, err)

@@ -18,7 +18,7 @@ import (
 )
 
 // programName is the iterator function in bpf/task_file.bpf.c.
-const programName = "task_file"
+const programName = "task_fds"
 
 // kernelBTF is where the kernel exposes its BTF, which the iterator's
 // attach point and CO-RE relocations need.
@@ -108,6 +108,10 @@ func loadIter() (*iterator, error) {
 	}
 	if err := checkCaps(); err != nil {
 		return nil, err
+	}
+	// The program reads descriptor arrays as 64-bit pointers.
+	if strconv.IntSize != 64 {
+		return nil, fmt.Errorf("eBPF owner mapping needs a 64-bit kernel and openports (this one is %d-bit)", strconv.IntSize)
 	}
 	// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK. Raising it
 	// here, rather than importing cilium/ebpf/rlimit, spares every run the
@@ -387,11 +391,7 @@ func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Resu
 	// process the kernel keeps from it, one started since) is read
 	// through /proc, as the /proc scan would, so that an unreadable
 	// process makes the sockets of its uid unknown on both paths.
-	seen := make(map[int]struct{}, len(g.procs))
-	for pid := range g.procs {
-		seen[int(pid)] = struct{}{}
-	}
-	res, err := scanner.VerifyAndScanUnseen(holdings, seen, wanted)
+	res, err := scanner.VerifyAndScanUnseen(holdings, g.seen(), wanted)
 	if err != nil {
 		return nil, fmt.Errorf("verify eBPF owners: %w", err)
 	}
