@@ -10,6 +10,10 @@ import (
 // RecordSize is the size in bytes of one record the iterator writes.
 const RecordSize = 40
 
+// maxRecords is MAX_RECORDS of bpf/task_file.bpf.c: the most records the
+// program writes for one descriptor table, its process record included.
+const maxRecords = 800
+
 // RecordVersion is the layout version this decoder understands; the program
 // writes it into every record.
 const RecordVersion = 3

@@ -647,6 +647,47 @@ func TestKernelFilter(t *testing.T) {
 	}
 }
 
+// TestScanTruncated holds more wanted sockets than the program reports for
+// one table: the iterator says so, and the scan reads this process through
+// /proc instead, finding every socket on its descriptor.
+func TestScanTruncated(t *testing.T) {
+	requireBPF(t)
+	const n = maxRecords + 100
+	wanted := make(map[uint64]struct{}, n)
+	fdOf := make(map[uint64]int, n)
+	for range n {
+		fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_DGRAM)
+		wanted[ino], fdOf[ino] = struct{}{}, fd
+	}
+	it, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGrouper(wanted)
+	if err := it.read(wanted, g); err != nil {
+		t.Fatal(err)
+	}
+	pid := os.Getpid()
+	if _, ok := g.truncated[uint32(pid)]; !ok {
+		t.Fatalf("this process's table, with %d wanted sockets, is not reported truncated", n)
+	}
+	if _, ok := g.seen()[pid]; ok {
+		t.Error("a truncated process counts as seen")
+	}
+	res, err := Scan(wanted, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unseen == 0 {
+		t.Error("no process read through /proc")
+	}
+	for ino, fd := range fdOf {
+		if o := res.Owners[ino]; len(o) != 1 || o[0].PID != pid || !slices.Equal(o[0].FDs, []int{fd}) {
+			t.Fatalf("owners of %d: %+v, want this process on fd %d", ino, o, fd)
+		}
+	}
+}
+
 // TestScanConcurrent runs scans with different wanted sets from several
 // goroutines: they share the kernel map, so each must still see its own.
 func TestScanConcurrent(t *testing.T) {
