@@ -273,26 +273,31 @@ SEC("iter/task")
 int task_fds(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
-	struct task_struct *task = ctx->task;
+	struct task_struct *task = ctx->task, *leader;
 	struct files_struct *files;
 	struct fdtable *fdt;
-	struct nsproxy *nsp;
 	struct record *rec;
 	struct walk w = {};
 	__u32 zero = 0, n;
 
 	if (!task)
 		return 0;
-	files = task->files;
+	// Every field is read with bpf_probe_read_kernel (BPF_CORE_READ),
+	// not loaded through the trusted task pointer: the verifier answers
+	// each such load with lookups by name in the whole kernel BTF (its
+	// __safe_trusted and __safe_rcu types), which cost the load of this
+	// small program milliseconds.
+	files = BPF_CORE_READ(task, files);
 	if (!files)
 		return 0;
+	leader = BPF_CORE_READ(task, group_leader);
 	// A thread other than the leader is looked at only when its
 	// descriptor table is not the leader's (as task_file's
 	// skip_if_dup_files): its sockets are then in no other table, so it
 	// is reported, under its process.
-	if (task != task->group_leader && files == task->group_leader->files)
+	if (task != leader && files == BPF_CORE_READ(leader, files))
 		return 0;
-	fdt = files->fdt;
+	fdt = BPF_CORE_READ(files, fdt);
 	if (!fdt)
 		return 0;
 	w.out = bpf_map_lookup_elem(&scratch, &zero);
@@ -300,23 +305,21 @@ int task_fds(struct bpf_iter__task *ctx)
 		return 0;
 	rec = &w.out->recs[0];
 	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->tgid = task->tgid;
-	rec->tid = task->pid;
+	rec->tgid = BPF_CORE_READ(task, tgid);
+	rec->tid = BPF_CORE_READ(task, pid);
 	// The leader's start_boottime, converted to clock ticks
 	// (ns / (1e9 / USER_HZ)), is field 22 of /proc/PID/stat (plus the time
 	// namespace's boottime offset of the reader, which the Go side adds).
-	rec->start_boottime = task->group_leader->start_boottime;
+	rec->start_boottime = BPF_CORE_READ(leader, start_boottime);
 	rec->flags = RECORD_VERSION << 16 | FLAG_PROCESS;
-	if (task->group_leader == task)
+	if (leader == task)
 		rec->flags |= FLAG_LEADER;
-	nsp = task->nsproxy;
-	if (nsp && nsp->net_ns)
-		rec->netns = nsp->net_ns->ns.inum;
+	rec->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	w.n = 1;
-	w.fd = fdt->fd;
-	w.open_fds = fdt->open_fds;
+	w.fd = BPF_CORE_READ(fdt, fd);
+	w.open_fds = BPF_CORE_READ(fdt, open_fds);
 	// max_fds is a multiple of BITS_PER_LONG: one bitmap word per call.
-	bpf_loop(fdt->max_fds / 64, walk_word, &w, 0);
+	bpf_loop(BPF_CORE_READ(fdt, max_fds) / 64, walk_word, &w, 0);
 	n = w.n;
 	if (n > MAX_RECORDS)
 		n = MAX_RECORDS;
