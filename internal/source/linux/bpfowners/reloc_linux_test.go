@@ -268,7 +268,7 @@ func TestRelocCacheFallback(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.reloc")
+			path := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.plan")
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				t.Fatal(err)
 			}
