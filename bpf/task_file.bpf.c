@@ -32,6 +32,11 @@
 // truncated (FLAG_TRUNCATED on its process record) and Go reads that
 // process through /proc instead.
 //
+// task_fds needs bpf_loop (Linux 5.17). For older kernels (5.8 on) the
+// object also holds task_file, the earlier iter/task_file program, which
+// writes the same records one file at a time; the Go side loads it when
+// the kernel refuses task_fds.
+//
 // Build with bpf/generate.sh (clang 14, libbpf headers); the objects it
 // writes are committed next to the Go code that embeds them
 // (internal/source/linux/bpfowners). The Go decoder is
@@ -117,6 +122,13 @@ struct file {
 struct bpf_iter__task {
 	struct bpf_iter_meta *meta;
 	struct task_struct *task;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
 };
 
 #pragma clang attribute pop
@@ -326,6 +338,67 @@ int task_fds(struct bpf_iter__task *ctx)
 	if (n < 1)
 		n = 1;
 	bpf_seq_write(seq, w.out->recs, n * sizeof(struct record));
+	return 0;
+}
+
+// The process whose files task_file is in, so that its process record is
+// written once: the iterator visits the files of one task after the
+// other. last_seq is the meta->seq_num of the object that wrote it: when
+// that object's output did not fit in the seq_file buffer, the kernel drops
+// the output and runs the program again for the same object, with the same
+// seq_num, at the next read(2); the process record is then written again.
+__u64 last_session;
+__u64 last_seq;
+__u32 last_tgid;
+
+// task_file is the program for kernels without bpf_loop: the kernel
+// visits every open file of every task (skipping the threads that share
+// their leader's table) and runs it once per file.
+SEC("iter/task_file")
+int task_file(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct inode *inode;
+	struct nsproxy *nsp;
+	struct record rec;
+	__u64 session, seq_num, ino;
+	__u32 tgid;
+
+	if (!task || !file)
+		return 0;
+	tgid = task->tgid;
+	session = ctx->meta->session_id;
+	seq_num = ctx->meta->seq_num;
+	__builtin_memset(&rec, 0, sizeof(rec));
+	rec.tgid = tgid;
+	rec.tid = task->pid;
+	rec.start_boottime = task->group_leader->start_boottime;
+	rec.flags = RECORD_VERSION << 16;
+	if (task->group_leader == task)
+		rec.flags |= FLAG_LEADER;
+	if (session != last_session || tgid != last_tgid || seq_num == last_seq) {
+		last_session = session;
+		last_tgid = tgid;
+		last_seq = seq_num;
+		nsp = task->nsproxy;
+		if (nsp && nsp->net_ns)
+			rec.netns = nsp->net_ns->ns.inum;
+		rec.flags |= FLAG_PROCESS;
+		bpf_seq_write(seq, &rec, sizeof(rec));
+		rec.netns = 0;
+		rec.flags &= ~FLAG_PROCESS;
+	}
+	inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	ino = inode->i_ino;
+	if (filter && !bpf_map_lookup_elem(&wanted, &ino))
+		return 0;
+	rec.fd = ctx->fd;
+	rec.ino = ino;
+	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
 }
 

@@ -46,10 +46,6 @@ import (
 // not undo each other's cache.
 var relocCacheFile = "/var/cache/openports/task_file.plan"
 
-// attachTarget is the kernel function whose BTF ID an iter/task program
-// is loaded against.
-const attachTarget = "bpf_iter_task"
-
 // relocCacheHeader starts every cache file: format and version.
 const relocCacheHeader = "openports task_file load plan 2"
 
@@ -76,6 +72,8 @@ type relocatedIns struct {
 // loadPlan is all a load of the iterator needs, derived from the embedded
 // object and the kernel BTF.
 type loadPlan struct {
+	// program is the name of the program (one of programs).
+	program  string
 	attachID uint32
 	// maps are made in this order; a map load in code carries the index
 	// of its map here in place of the descriptor (see planMapIndex).
@@ -212,7 +210,7 @@ func relocatable(insns asm.Instructions) ([]int, []*btf.CORERelocation) {
 
 // deriveRelocations resolves the program's relocations and attach target
 // against the whole kernel BTF: the slow path.
-func deriveRelocations(insns asm.Instructions) (relocations, error) {
+func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations, error) {
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return relocations{}, fmt.Errorf("parse kernel BTF: %w", err)
@@ -267,16 +265,16 @@ func (r relocations) apply(insns asm.Instructions) error {
 
 // derivePlan makes the load plan from the embedded object and the whole
 // kernel BTF: the slow path.
-func derivePlan() (loadPlan, error) {
+func derivePlan(prog program) (loadPlan, error) {
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
 		return loadPlan{}, fmt.Errorf("parse embedded eBPF object: %w", err)
 	}
-	progSpec := spec.Programs[programName]
+	progSpec := spec.Programs[prog.name]
 	if progSpec == nil {
-		return loadPlan{}, fmt.Errorf("embedded eBPF object lacks program %q", programName)
+		return loadPlan{}, fmt.Errorf("embedded eBPF object lacks program %q", prog.name)
 	}
-	r, err := deriveRelocations(progSpec.Instructions)
+	r, err := deriveRelocations(progSpec.Instructions, prog.attach)
 	if err != nil {
 		return loadPlan{}, err
 	}
@@ -284,9 +282,20 @@ func derivePlan() (loadPlan, error) {
 	if err := r.apply(insns); err != nil {
 		return loadPlan{}, err
 	}
-	p := loadPlan{attachID: r.attachID, license: progSpec.License}
+	p := loadPlan{program: prog.name, attachID: r.attachID, license: progSpec.License}
+	// The maps the program refers to: the object's other programs may
+	// have maps of their own.
+	used := map[string]bool{}
+	for i := range insns {
+		if insns[i].IsLoadFromMap() {
+			used[insns[i].Reference()] = true
+		}
+	}
 	index := map[string]int{}
 	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
+		if !used[name] {
+			continue
+		}
 		ms := spec.Maps[name]
 		// The plan makes maps empty (zeroed): the object's must be.
 		for _, kv := range ms.Contents {
@@ -342,6 +351,9 @@ func derivePlan() (loadPlan, error) {
 
 // check refuses a plan that load could not use as it is.
 func (p loadPlan) check() error {
+	if !slices.ContainsFunc(programs, func(prog program) bool { return prog.name == p.program }) {
+		return fmt.Errorf("unknown program %q", p.program)
+	}
 	if p.attachID == 0 {
 		return errors.New("no attach target")
 	}
@@ -452,6 +464,9 @@ func parseRelocCache(b []byte, key relocKey) (loadPlan, error) {
 	var p loadPlan
 	var err error
 	field := func(prefix string) string {
+		if err == nil && len(lines) == 0 {
+			err = fmt.Errorf("no %s line", prefix)
+		}
 		if err != nil {
 			return ""
 		}
@@ -463,6 +478,7 @@ func parseRelocCache(b []byte, key relocKey) (loadPlan, error) {
 		lines = lines[1:]
 		return v
 	}
+	p.program = field("program")
 	attach := field("attach")
 	p.license = field("license")
 	if err != nil {
@@ -544,7 +560,7 @@ func formatRelocHeader(key relocKey) string {
 func formatRelocCache(key relocKey, p loadPlan) string {
 	var b strings.Builder
 	b.WriteString(formatRelocHeader(key))
-	fmt.Fprintf(&b, "attach %d\nlicense %s\n", p.attachID, p.license)
+	fmt.Fprintf(&b, "program %s\nattach %d\nlicense %s\n", p.program, p.attachID, p.license)
 	for _, m := range p.maps {
 		fmt.Fprintf(&b, "map %s %d %d %d %d %d\n", m.name, uint32(m.typ), m.keySize, m.valueSize, m.maxEntries, m.flags)
 	}
@@ -610,7 +626,7 @@ func (p loadPlan) load() (*iterator, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	it := &iterator{inMap: map[uint64]struct{}{}, filterOffset: p.filterOffset}
+	it := &iterator{inMap: map[uint64]struct{}{}, filterOffset: p.filterOffset, program: p.program}
 	fds := make([]int, len(p.maps))
 	for i, m := range p.maps {
 		em, err := ebpf.NewMap(&ebpf.MapSpec{Name: m.name, Type: m.typ, KeySize: m.keySize, ValueSize: m.valueSize, MaxEntries: m.maxEntries, Flags: m.flags})
@@ -641,7 +657,7 @@ func (p loadPlan) load() (*iterator, error) {
 		expectedAttachType: unix.BPF_TRACE_ITER,
 		attachBTFID:        p.attachID,
 	}
-	copy(attr.progName[:unix.BPF_OBJ_NAME_LEN-1], programName)
+	copy(attr.progName[:unix.BPF_OBJ_NAME_LEN-1], p.program)
 	if len(p.btf) > 0 {
 		h, err := btf.NewHandleFromRawBTF(p.btf)
 		if err != nil {
@@ -672,13 +688,13 @@ func (p loadPlan) load() (*iterator, error) {
 	runtime.KeepAlive(p.funcInfo)
 	if err != nil {
 		it.close()
-		return nil, fmt.Errorf("BPF_PROG_LOAD %s: %w", programName, err)
+		return nil, fmt.Errorf("BPF_PROG_LOAD %s: %w", p.program, err)
 	}
 	it.prog, err = ebpf.NewProgramFromFD(fd)
 	if err != nil {
 		unix.Close(fd)
 		it.close()
-		return nil, fmt.Errorf("use loaded program %s: %w", programName, err)
+		return nil, fmt.Errorf("use loaded program %s: %w", p.program, err)
 	}
 	it.link, err = link.AttachIter(link.IterOptions{Program: it.prog})
 	if err != nil {

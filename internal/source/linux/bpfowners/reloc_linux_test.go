@@ -23,6 +23,7 @@ import (
 // samplePlan is a load plan in the shape derivePlan makes: a 64-bit load
 // of map 1's value at offset 8, a load of map 0's descriptor, exit.
 var samplePlan = loadPlan{
+	program:  "task_fds",
 	attachID: 64261,
 	maps: []mapPlan{
 		{name: ".bss", typ: ebpf.Array, keySize: 4, valueSize: 28, maxEntries: 1},
@@ -90,6 +91,8 @@ func TestParseRelocCache(t *testing.T) {
 		{"more after the checksum", good + "map x 1 4 4 1 0\n", sampleKey},
 		{"other format version", resum(relocCacheHeader, "openports task_file relocations 1"), sampleKey},
 		{"attach ID 0", resum("attach 64261", "attach 0"), sampleKey},
+		{"unknown program", resum("program task_fds", "program task_vma"), sampleKey},
+		{"no program line", resum("program task_fds\n", ""), sampleKey},
 		{"attach ID not a number", resum("attach 64261", "attach x"), sampleKey},
 		{"map line short", resum("map wanted 1 8 1 4096 1", "map wanted 1 8 1 4096"), sampleKey},
 		{"map size not a number", resum("map wanted 1 8 1 4096 1", "map wanted 1 8 1 -1 1"), sampleKey},
@@ -219,7 +222,7 @@ func TestRelocCacheFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := derivePlan()
+	good, err := derivePlan(programs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +232,7 @@ func TestRelocCacheFallback(t *testing.T) {
 	wrongAttach.attachID = 1 // a type, not bpf_iter_task_file
 	// The first relocated instruction reads the context: out of its
 	// bounds, the verifier refuses it.
-	r, err := deriveRelocations(taskFileSpec(t).Instructions)
+	r, err := deriveRelocations(taskFileSpec(t).Instructions, programs[0].attach)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,9 +331,9 @@ func taskFileSpec(t *testing.T) *ebpf.ProgramSpec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := coll.Programs[programName]
+	spec := coll.Programs[programs[0].name]
 	if spec == nil {
-		t.Fatalf("embedded object lacks program %s", programName)
+		t.Fatalf("embedded object lacks program %s", programs[0].name)
 	}
 	return spec
 }

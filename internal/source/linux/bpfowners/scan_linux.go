@@ -17,8 +17,14 @@ import (
 	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
-// programName is the iterator function in bpf/task_file.bpf.c.
-const programName = "task_fds"
+// program is an iterator program of bpf/task_file.bpf.c and the kernel
+// function whose BTF ID it is loaded against.
+type program struct{ name, attach string }
+
+// programs are tried in this order: task_fds walks the descriptor tables
+// itself (bpf_loop: Linux 5.17); task_file, for older kernels (5.8), has
+// the kernel visit every file.
+var programs = []program{{"task_fds", "bpf_iter_task"}, {"task_file", "bpf_iter_task_file"}}
 
 // kernelBTF is where the kernel exposes its BTF, which the iterator's
 // attach point and CO-RE relocations need.
@@ -71,6 +77,8 @@ type iterator struct {
 	// relocCached tells whether the program was loaded from the cached
 	// load plan (see loadPlanned).
 	relocCached bool
+	// program is the name of the program loaded.
+	program string
 	// inMap mirrors the keys of the wanted map.
 	inMap map[uint64]struct{}
 	// capacity is max_entries of the wanted map: a larger wanted set
@@ -131,9 +139,10 @@ func loadIter() (*iterator, error) {
 }
 
 // loadPlanned loads the iterator from the load plan cached in cacheFile
-// for this kernel and program (relocCached is then true), or, when there is
+// for this kernel and object (relocCached is then true), or, when there is
 // none or the kernel refuses it, from a plan derived from the embedded
-// object and the whole kernel BTF, which is then cached.
+// object and the whole kernel BTF for the first of programs the kernel
+// takes, which is then cached.
 func loadPlanned(cacheFile string) (*iterator, error) {
 	key, keyErr := kernelRelocKey(kernelBTF, kernelNotes)
 	if keyErr == nil {
@@ -144,18 +153,32 @@ func loadPlanned(cacheFile string) (*iterator, error) {
 			}
 		}
 	}
-	p, err := derivePlan()
+	var errs []error
+	for _, prog := range programs {
+		it, p, err := deriveAndLoad(prog)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", prog.name, err))
+			continue
+		}
+		if keyErr == nil {
+			writeRelocCache(cacheFile, key, p)
+		}
+		return it, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// deriveAndLoad derives the load plan of prog and loads it.
+func deriveAndLoad(prog program) (*iterator, loadPlan, error) {
+	p, err := derivePlan(prog)
 	if err != nil {
-		return nil, err
+		return nil, loadPlan{}, err
 	}
 	it, err := p.load()
 	if err != nil {
-		return nil, err
+		return nil, loadPlan{}, err
 	}
-	if keyErr == nil {
-		writeRelocCache(cacheFile, key, p)
-	}
-	return it, nil
+	return it, p, nil
 }
 
 // close releases the link, program and maps (the package keeps its
