@@ -66,10 +66,11 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 			unseen++
 		}
 	}
-	// Each worker takes chunks of jobs, so that a few processes with huge
-	// tables do not leave the other workers idle. The first worker reuses
-	// the getdents64 buffer of the /proc listing.
-	outs := inWorkers(s.Workers, 32, jobs, func(i int) *worker {
+	// Each worker takes one job at a time: in chunks, a few processes
+	// with huge tables left the other workers idle at the end, and a host
+	// of fewer processes than a chunk was read by one worker alone. The
+	// first worker reuses the getdents64 buffer of the /proc listing.
+	outs := inWorkers(s.Workers, 1, jobs, func(i int) *worker {
 		if i == 0 {
 			return s.newWorker(procFD, wanted, dents)
 		}
