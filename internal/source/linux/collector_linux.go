@@ -92,40 +92,37 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Host = cString(uts.Nodename[:])
 		snap.Kernel = cString(uts.Release[:])
 	}
-	priv, err := c.in.Privilege.Detect()
-	if err != nil {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
-			Args:   map[string]string{"error": err.Error()},
-			Detail: fmt.Sprintf("could not tell what this run may see: %v", err)})
-	}
-	snap.Privilege = priv.Snapshot()
+	// What the socket dump and the owner scan do not need is read beside
+	// them: the privilege probe until the owner scan is set up, and in
+	// bg until the end the packet filter (which may run
+	// iptables-legacy-save) and the interfaces. The scan leaves a core
+	// idle for long stretches on small hosts. Every namespace descriptor
+	// stays open until bg is done.
+	var priv procpriv.Info
+	var privErr error
+	privDone := make(chan struct{})
+	go func() {
+		defer close(privDone)
+		priv, privErr = c.in.Privilege.Detect()
+	}()
+	var bg sync.WaitGroup
+	var opened []namespace
+	defer func() {
+		<-privDone
+		bg.Wait()
+		for _, ns := range opened {
+			c.in.NetNS.Close(ns.fd)
+		}
+	}()
 	c.hostDefaults(snap)
 
 	self, err := c.in.NetNS.Self()
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
-	// What the owner scan does not need (the packet filter, which may
-	// run iptables-legacy-save, and the interfaces) is read in bg while
-	// the sockets are listed and their owners found: the scan leaves a
-	// core idle for long stretches on small hosts, and waits on nothing
-	// of it. Every namespace descriptor stays open until bg is done.
-	var bg sync.WaitGroup
-	var opened []namespace
-	defer func() {
-		bg.Wait()
-		for _, ns := range opened {
-			c.in.NetNS.Close(ns.fd)
-		}
-	}()
 	var fw *firewall.Ruleset
 	bg.Go(func() { fw = c.in.Firewall.Read(ctx, self) })
 	names := hostNamed(c.in.NetNS.Named(), c.proc)
-	users := c.userCache(priv)
-	owners, err := c.findOwners(c.opt.Owners, users)
-	if err != nil {
-		return nil, err
-	}
 	q := c.query()
 
 	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: names[self]}, fd: -1}}
@@ -136,6 +133,19 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// The firewall verdicts need every interface of the namespace whose
 	// rules are read (self): a wildcard listener is evaluated on each.
 	ifaces := []*nsInterfaces{c.collectNamespace(snap, &namespaces[0], q, wanted, true, &bg)}
+
+	<-privDone
+	if privErr != nil {
+		snap.Gaps = slices.Insert(snap.Gaps, 0, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Args:   map[string]string{"error": privErr.Error()},
+			Detail: fmt.Sprintf("could not tell what this run may see: %v", privErr)})
+	}
+	snap.Privilege = priv.Snapshot()
+	users := c.userCache(priv)
+	owners, err := c.findOwners(c.opt.Owners, users)
+	if err != nil {
+		return nil, err
+	}
 	// byNS maps each namespace found through /proc to its processes, which
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
