@@ -68,7 +68,7 @@ func TestTargets(t *testing.T) {
 	r := fixture()
 	tg := r.targets()
 	want := []string{
-		"| /proc path: openports ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.50 × | met |",
+		"| /proc path: openports against `ss -tulpn` (no or few connections) | 0.50 × | — |",
 		"| /proc path: openports ≤ 1.1 × the two-thread floor | 1.33 × | **missed** |",
 		"| `openports` peak RSS ≤ 15 MiB | 12.0 MiB | met |",
 		"| `openports -o json` peak RSS ≤ 15 MiB | 13.0 MiB | met |",
@@ -86,6 +86,21 @@ func TestTargets(t *testing.T) {
 	r.Timed[0] = runsOf(12, 14, 13)
 	if got := r.targets()[0]; got != "| /proc path: openports ≤ 0.5 × `ss -tulpn` (≥ 10k connections) | 0.59 × | **missed** |" {
 		t.Errorf("50k target: %s", got)
+	}
+	r.Preset.Conns = 200
+	r.Tools = append(r.Tools, Tool{Name: autoTool})
+	r.Verify = append(r.Verify, Verification{})
+	for _, tt := range []struct {
+		auto []Run // ss takes 20, 24, 22 ms
+		want string
+	}{
+		{runsOf(16, 19, 17), "| list as users run it: `openports --owners auto` ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.79 × | met |"},
+		{runsOf(18, 20, 18), "| list as users run it: `openports --owners auto` ≤ 0.8 × `ss -tulpn` (no or few connections) | 0.83 × | **missed** |"},
+	} {
+		r.Timed = append(r.Timed[:len(r.Tools)-1], tt.auto)
+		if got := r.targets()[1]; got != tt.want {
+			t.Errorf("small-host list target:\n got %s\nwant %s", got, tt.want)
+		}
 	}
 	r.Tools[0].Name = "not openports"
 	if got := r.targets(); got != nil {

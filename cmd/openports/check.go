@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/hostcheck"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/render"
 	"github.com/openports/openports/internal/report"
@@ -94,12 +94,14 @@ func (o *checkOptions) options(ctx context.Context, g *globalOptions) (hostcheck
 		opt.ExpectGateways = append(opt.ExpectGateways, a)
 	}
 	if o.expectFile != "" {
-		f, err := os.Open(o.expectFile)
+		// Through input, as --policy: a FIFO that never ends stops on
+		// Ctrl-C, and /dev/zero at the limit.
+		r, closer, err := input.Open(ctx, o.expectFile, nil, input.Policy)
 		if err != nil {
 			return opt, fmt.Errorf("--expect: %w", err)
 		}
-		defer f.Close()
-		e, err := hostcheck.ParseExpectations(f, o.expectFile)
+		defer closer()
+		e, err := hostcheck.ParseExpectations(r, o.expectFile)
 		if err != nil {
 			return opt, err
 		}

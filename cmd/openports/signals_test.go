@@ -85,6 +85,7 @@ func TestSignalsStopEveryCommand(t *testing.T) {
 		{"analyze FIFO", []string{"analyze", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
 		{"list --policy FIFO", []string{"list", "--policy", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
 		{"check --policy FIFO", []string{"check", "--policy", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
+		{"check --expect FIFO", []string{"check", "--expect", "FIFO"}, "wait_for_partner", "", false, report.ExitIncomplete},
 		{"check DNS probe", []string{"check", "--resolv-conf", "RESOLV", "--dns-timeout", "30s"}, "", "", true, report.ExitIncomplete},
 		{"watch", []string{"watch", "--mode", "poll"}, "", "watching", false, report.ExitOK},
 	}

@@ -48,9 +48,15 @@ type ExpectedInterface struct {
 // ParseExpectations reads an expectations file. Unknown keys are errors,
 // so that a misspelt key is not silently ignored.
 func ParseExpectations(r io.Reader, name string) (*Expectations, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	// One byte past the limit tells a file that was cut from one that
+	// ends there: a cut specification is refused, never half-checked.
+	const limit = 1 << 20
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("read %s: larger than %d bytes, the limit of an expectations file", name, limit)
 	}
 	var e Expectations
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -17,7 +17,7 @@ type Host interface {
 	// UDPListeners returns the local addresses of the bound, unconnected
 	// UDP sockets on port.
 	UDPListeners(ctx context.Context, port uint16) ([]netip.Addr, error)
-	ReadFile(name string) ([]byte, error)
+	ReadFile(ctx context.Context, name string) ([]byte, error)
 	Hostname() (string, error)
 }
 
@@ -37,11 +37,11 @@ func (Live) UDPListeners(ctx context.Context, port uint16) ([]netip.Addr, error)
 	return udpListeners(ctx, port)
 }
 
-// ReadFile reads a file of the host.
 // ReadFile reads a resolver configuration through a size limit: a
-// resolv.conf that is a device or a huge file must not be read whole.
-func (Live) ReadFile(name string) ([]byte, error) {
-	return input.ReadFile(context.Background(), name, input.HostFile)
+// resolv.conf that is a device or a huge file must not be read whole,
+// and one that is a FIFO stops when ctx ends (Ctrl-C).
+func (Live) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	return input.ReadFile(ctx, name, input.HostFile)
 }
 
 // Hostname returns the host's name.

@@ -32,7 +32,7 @@ func (f fakeHost) UDPListeners(context.Context, uint16) ([]netip.Addr, error) {
 	return f.udp53, nil
 }
 func (f fakeHost) Hostname() (string, error) { return f.name, nil }
-func (f fakeHost) ReadFile(name string) ([]byte, error) {
+func (f fakeHost) ReadFile(_ context.Context, name string) ([]byte, error) {
 	s, ok := f.files[name]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
@@ -161,6 +161,9 @@ func TestParseExpectationsErrors(t *testing.T) {
 		"gateway: 192.0.2.1\n",         // misspelt key
 		"gateways: [not-an-address]\n", // bad address
 		"interfaces:\n  - up: true\n",  // no name
+		// past the size limit: once cut there and parsed without
+		// its last line
+		strings.Repeat("# padding\n", 110_000) + "gateways: [192.0.2.1]\n",
 	} {
 		if _, err := ParseExpectations(strings.NewReader(in), "e.yml"); err == nil {
 			t.Errorf("ParseExpectations(%q) accepted it", in)

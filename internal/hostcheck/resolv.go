@@ -27,7 +27,7 @@ const resolvedUpstreams = "/run/systemd/resolve/resolv.conf"
 func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Route, rtErr error, e *Expectations) (Check, *resolvconf.Config) {
 	c := Check{Name: CheckResolvConf}
 	c.lead(SummaryResolvConfFile, path, path)
-	data, err := h.ReadFile(path)
+	data, err := h.ReadFile(ctx, path)
 	var cfg *resolvconf.Config
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -91,7 +91,7 @@ func checkResolvConf(ctx context.Context, h Host, path string, rts []routes.Rout
 		}
 		switch {
 		case local(ns.Addr):
-			judgeLocal(&f, h, ns.Addr, where, bound, listenErr, &c)
+			judgeLocal(ctx, &f, h, ns.Addr, where, bound, listenErr, &c)
 		case rtErr != nil:
 			f.Say("resolv.routes-unknown", []string{ns.Addr.String(), where}, fmt.Sprintf("nameserver %s (%s); routes unknown", ns.Addr, where))
 		default:
@@ -110,7 +110,7 @@ func local(a netip.Addr) bool {
 	return a.IsLoopback() || a.IsUnspecified()
 }
 
-func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []netip.Addr, listenErr error, c *Check) {
+func judgeLocal(ctx context.Context, f *finding.Finding, h Host, a netip.Addr, where string, bound []netip.Addr, listenErr error, c *Check) {
 	f.Say("resolv.local", []string{a.String(), where}, fmt.Sprintf("nameserver %s (%s) is this host", a, where))
 	if listenErr != nil {
 		f.Say("resolv.local-unchecked", []string{a.String(), where}, f.Message+"; whether anything listens on port 53 could not be checked")
@@ -140,7 +140,7 @@ func judgeLocal(f *finding.Finding, h Host, a netip.Addr, where string, bound []
 	if !stub {
 		return
 	}
-	data, err := h.ReadFile(resolvedUpstreams)
+	data, err := h.ReadFile(ctx, resolvedUpstreams)
 	if err != nil {
 		f.Say("resolv.stub-upstreams-unreadable", []string{a.String(), where, probe.String(), resolvedUpstreams},
 			f.Message+"; systemd-resolved's upstreams are unknown ("+resolvedUpstreams+" unreadable)")

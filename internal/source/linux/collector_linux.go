@@ -471,7 +471,7 @@ func (c *Collector) procNet(ns *namespace, protos []snapshot.Proto, allStates bo
 	if ns.info.Current {
 		pid = 0
 	}
-	return c.in.Proc.NetSockets(pid, protos, allStates)
+	return c.in.Proc.NetSockets(pid, ns.info.ID, protos, allStates)
 }
 
 func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {

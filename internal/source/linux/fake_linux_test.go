@@ -106,7 +106,7 @@ func (p *fakeProc) ReadFile(name string) ([]byte, error) {
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }
 
-func (p *fakeProc) NetSockets(pid int, protos []snapshot.Proto, _ bool) ([]snapshot.Socket, error) {
+func (p *fakeProc) NetSockets(pid int, _ uint64, protos []snapshot.Proto, _ bool) ([]snapshot.Socket, error) {
 	p.reads = append(p.reads, pid)
 	if p.netErr != nil {
 		return nil, p.netErr

@@ -48,10 +48,12 @@ type PrivilegeProbe interface {
 
 // ProcReader reads procfs: sysctls and other files by their path under the
 // proc root, and the /proc/net socket tables of a process's namespace (pid
-// 0: the caller's).
+// 0: the caller's). NetSockets fails when process pid is not in network
+// namespace netns before and after the read: a PID found in a namespace
+// may have exited and been reused by a process of another one.
 type ProcReader interface {
 	ReadFile(name string) ([]byte, error)
-	NetSockets(pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error)
+	NetSockets(pid int, netns uint64, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error)
 }
 
 // NetNSLister finds network namespaces and opens them.
@@ -165,8 +167,34 @@ func (p liveProc) ReadFile(name string) ([]byte, error) {
 }
 
 // NetSockets reads the /proc/net tables of protos.
-func (p liveProc) NetSockets(pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
-	return procnet.ReadProtos(p.root, pid, protos, established)
+func (p liveProc) NetSockets(pid int, netns uint64, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
+	if pid <= 0 {
+		return procnet.ReadProtos(p.root, 0, protos, established)
+	}
+	if err := p.inNetNS(pid, netns); err != nil {
+		return nil, err
+	}
+	socks, err := procnet.ReadProtos(p.root, pid, protos, established)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.inNetNS(pid, netns); err != nil {
+		return nil, err
+	}
+	return socks, nil
+}
+
+// inNetNS checks that process pid is in network namespace netns.
+func (p liveProc) inNetNS(pid int, netns uint64) error {
+	var st unix.Stat_t
+	path := filepath.Join(p.root, strconv.Itoa(pid), "ns/net")
+	if err := unix.Stat(path, &st); err != nil {
+		return fmt.Errorf("process %d, through which namespace %d was to be read: %w", pid, netns, err)
+	}
+	if st.Ino != netns {
+		return fmt.Errorf("process %d left network namespace %d (it exited, and its PID was reused?): its /proc/%d/net would show namespace %d", pid, netns, pid, st.Ino)
+	}
+	return nil
 }
 
 // liveNetNS finds namespaces through procRoot/*/ns/net and /run/netns.

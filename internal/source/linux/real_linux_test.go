@@ -379,3 +379,32 @@ func TestNamedNotNamespace(t *testing.T) {
 	}
 	l.Close(fd)
 }
+
+// TestProcNetChecksTheNamespace: the /proc/PID/net fall-back reads a
+// namespace through a process found in it. A process that has left it
+// (exited; its PID reused by a process of another namespace) must not
+// make another namespace's sockets pass for this one's.
+func TestProcNetChecksTheNamespace(t *testing.T) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+		t.Skipf("cannot stat /proc/self/ns/net: %v", err)
+	}
+	p := liveProc{root: "/proc"}
+	protos := []snapshot.Proto{snapshot.TCP}
+	if _, err := p.NetSockets(os.Getpid(), st.Ino, protos, false); err != nil {
+		t.Fatalf("own process in its own namespace: %v", err)
+	}
+	// The same PID taken for another namespace: what a reused PID is.
+	_, err := p.NetSockets(os.Getpid(), st.Ino+1, protos, false)
+	if err == nil || !strings.Contains(err.Error(), "left network namespace") {
+		t.Errorf("PID in another namespace: err %v, want it refused", err)
+	}
+	// A process that has exited.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.NetSockets(cmd.Process.Pid, st.Ino, protos, false); err == nil {
+		t.Errorf("exited process %d: read its namespace's tables", cmd.Process.Pid)
+	}
+}
