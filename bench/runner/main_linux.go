@@ -92,17 +92,7 @@ func run(presetName string, override Preset, runs, warmup int, out, only, baseli
 		tools = append(tools, baselineTools(baseline)...)
 	}
 	if only != "" {
-		keep := map[string]bool{}
-		for _, n := range strings.Split(only, ",") {
-			keep[strings.TrimSpace(n)] = true
-		}
-		var sel []Tool
-		for _, t := range tools {
-			if keep[t.Name] {
-				sel = append(sel, t)
-			}
-		}
-		tools = sel
+		tools = selectTools(tools, only)
 	}
 	if len(tools) == 0 {
 		return errors.New("no tool to run")

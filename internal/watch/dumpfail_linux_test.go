@@ -45,7 +45,7 @@ func (c failingConn) Dump(q sockdiag.Query) (*sockdiag.Result, error) {
 // failingProc is the real procfs whose /proc/net tables cannot be read.
 type failingProc struct{ linux.ProcReader }
 
-func (failingProc) NetSockets(int, []snapshot.Proto, bool) ([]snapshot.Socket, error) {
+func (failingProc) NetSockets(int, uint64, []snapshot.Proto, bool) ([]snapshot.Socket, error) {
 	return nil, unix.EACCES
 }
 

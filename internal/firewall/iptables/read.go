@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/source/tool"
@@ -18,6 +19,20 @@ import (
 // ip_tables_names and ip6_tables_names), and otherwise runs
 // iptables-legacy-save and ip6tables-legacy-save through run.
 func ReadLegacy(ctx context.Context, run tool.Runner, procNet string) (*firewall.Ruleset, error) {
+	return readLegacy(ctx, run, procNet, false)
+}
+
+// ReadOwnLegacy is ReadLegacy for the calling thread's own network namespace
+// (procNet is "/proc/self/net"): the tables of a family that hold nothing
+// but the policies of their built-in chains, as on a host where something
+// only listed them, are read from the kernel directly, as
+// iptables-legacy-save reads them, instead of running it (a process of its
+// own for every run); anything more is read through run.
+func ReadOwnLegacy(ctx context.Context, run tool.Runner, procNet string) (*firewall.Ruleset, error) {
+	return readLegacy(ctx, run, procNet, true)
+}
+
+func readLegacy(ctx context.Context, run tool.Runner, procNet string, own bool) (*firewall.Ruleset, error) {
 	var out *firewall.Ruleset
 	for _, v := range []struct {
 		names, cmd, family string
@@ -32,9 +47,14 @@ func ReadLegacy(ctx context.Context, run tool.Runner, procNet string) (*firewall
 		if err != nil {
 			return nil, fmt.Errorf("iptables-legacy: %w", err)
 		}
-		data, err := run.Run(ctx, v.cmd)
-		if err != nil {
-			return nil, fmt.Errorf("iptables-legacy: %w", err)
+		data, ok := []byte(nil), false
+		if own {
+			data, ok = readPolicies(v.family, strings.Fields(string(names)))
+		}
+		if !ok {
+			if data, err = run.Run(ctx, v.cmd); err != nil {
+				return nil, fmt.Errorf("iptables-legacy: %w", err)
+			}
 		}
 		rs, err := Parse(data, BackendLegacy, v.family)
 		if err != nil {

@@ -13,10 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -90,26 +92,37 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Host = cString(uts.Nodename[:])
 		snap.Kernel = cString(uts.Release[:])
 	}
-	priv, err := c.in.Privilege.Detect()
-	if err != nil {
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
-			Args:   map[string]string{"error": err.Error()},
-			Detail: fmt.Sprintf("could not tell what this run may see: %v", err)})
-	}
-	snap.Privilege = priv.Snapshot()
+	// What the socket dump and the owner scan do not need is read beside
+	// them: the privilege probe until the owner scan is set up, and in
+	// bg until the end the packet filter (which may run
+	// iptables-legacy-save) and the interfaces. The scan leaves a core
+	// idle for long stretches on small hosts. Every namespace descriptor
+	// stays open until bg is done.
+	var priv procpriv.Info
+	var privErr error
+	privDone := make(chan struct{})
+	go func() {
+		defer close(privDone)
+		priv, privErr = c.in.Privilege.Detect()
+	}()
+	var bg sync.WaitGroup
+	var opened []namespace
+	defer func() {
+		<-privDone
+		bg.Wait()
+		for _, ns := range opened {
+			c.in.NetNS.Close(ns.fd)
+		}
+	}()
 	c.hostDefaults(snap)
 
 	self, err := c.in.NetNS.Self()
 	if err != nil {
 		return nil, fmt.Errorf("identify own network namespace: %w", err)
 	}
-	snap.Firewall = readFirewall(ctx, self, c.proc)
+	var fw *firewall.Ruleset
+	bg.Go(func() { fw = c.in.Firewall.Read(ctx, self) })
 	names := hostNamed(c.in.NetNS.Named(), c.proc)
-	users := c.userCache(priv)
-	owners, err := c.findOwners(c.opt.Owners, users)
-	if err != nil {
-		return nil, err
-	}
 	q := c.query()
 
 	namespaces := []namespace{{info: snapshot.Namespace{ID: self, Current: true, Name: names[self]}, fd: -1}}
@@ -117,23 +130,34 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c.collectNamespace(snap, &namespaces[0], q, wanted)
+	// The firewall verdicts need every interface of the namespace whose
+	// rules are read (self): a wildcard listener is evaluated on each.
+	ifaces := []*nsInterfaces{c.collectNamespace(snap, &namespaces[0], q, wanted, true, &bg)}
+
+	<-privDone
+	if privErr != nil {
+		snap.Gaps = slices.Insert(snap.Gaps, 0, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Args:   map[string]string{"error": privErr.Error()},
+			Detail: fmt.Sprintf("could not tell what this run may see: %v", privErr)})
+	}
+	snap.Privilege = priv.Snapshot()
+	users := c.userCache(priv)
+	owners, err := c.findOwners(c.opt.Owners, users)
+	if err != nil {
+		return nil, err
+	}
 	// byNS maps each namespace found through /proc to its processes, which
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
 	if c.opt.AllNamespaces {
 		var more []namespace
 		more, byNS = c.otherNamespaces(snap, self, names, priv)
-		defer func() {
-			for _, ns := range more {
-				c.in.NetNS.Close(ns.fd)
-			}
-		}()
+		opened = more
 		for i := range more {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			c.collectNamespace(snap, &more[i], q, wanted)
+			ifaces = append(ifaces, c.collectNamespace(snap, &more[i], q, wanted, false, &bg))
 		}
 		namespaces = append(namespaces, more...)
 	}
@@ -142,6 +166,11 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	res, err := owners.scan(wanted)
 	if err != nil {
 		return nil, err
+	}
+	bg.Wait()
+	snap.Firewall = fw
+	for _, ni := range ifaces {
+		addInterfaces(snap, ni)
 	}
 	for _, ns := range namespaces {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
@@ -227,15 +256,17 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, 
 }
 
 // collectNamespace lists the sockets of ns into snap and adds their inodes
-// to wanted. It lists the namespace's interfaces too when a socket needs
-// them (see needInterfaces).
-func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, wanted map[uint64]struct{}) {
+// to wanted. When a socket needs the namespace's interfaces (see
+// needInterfaces), or always when all is set, it starts listing them in bg
+// and returns where they will be, for addInterfaces once bg is done; nil
+// otherwise.
+func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, wanted map[uint64]struct{}, all bool, bg *sync.WaitGroup) *nsInterfaces {
 	socks, err := c.dump(snap, ns, q)
 	if err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: ReasonUnreadable,
 			Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
 			Detail: fmt.Sprintf("sockets of network namespace %s were not listed: %v", nsLabel(ns), err)})
-		return
+		return nil
 	}
 	for i := range socks {
 		socks[i].NetNS = ns.info.ID
@@ -243,29 +274,49 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 			wanted[socks[i].Inode] = struct{}{}
 		}
 	}
-	// The firewall verdicts need every interface of the namespace whose
-	// rules were read: a wildcard listener is evaluated on each.
-	firewall := snap.Firewall != nil && snap.Firewall.NetNS == ns.info.ID
-	if !needInterfaces(socks) && !firewall {
-		snap.Sockets = append(snap.Sockets, socks...)
+	snap.Sockets = append(snap.Sockets, socks...)
+	if !all && !needInterfaces(socks) {
+		return nil
+	}
+	ni := &nsInterfaces{netns: ns.info.ID}
+	fd := ns.fd
+	bg.Go(func() { ni.ifs, ni.err = c.in.Interfaces.Interfaces(fd) })
+	return ni
+}
+
+// nsInterfaces is the interface listing of one namespace.
+type nsInterfaces struct {
+	netns uint64
+	ifs   []snapshot.Interface
+	err   error
+}
+
+// addInterfaces adds the interfaces of ni (nil: none were listed) to snap,
+// and names the interface of each socket of its namespace bound to one.
+func addInterfaces(snap *snapshot.Snapshot, ni *nsInterfaces) {
+	if ni == nil {
 		return
 	}
-	ifs, err := c.in.Interfaces.Interfaces(ns.fd)
-	if err != nil {
+	if ni.err != nil {
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: ReasonUnreadable,
-			Args:   map[string]string{"netns": strconv.FormatUint(ns.info.ID, 10), "error": err.Error()},
-			Detail: fmt.Sprintf("interfaces of network namespace %d: %v; exposure of single-address sockets names no interface", ns.info.ID, err)})
+			Args:   map[string]string{"netns": strconv.FormatUint(ni.netns, 10), "error": ni.err.Error()},
+			Detail: fmt.Sprintf("interfaces of network namespace %d: %v; exposure of single-address sockets names no interface", ni.netns, ni.err)})
 	}
-	for i := range ifs {
-		ifs[i].NetNS = ns.info.ID
-		for j := range socks {
-			if socks[j].IfIndex != 0 && int(socks[j].IfIndex) == ifs[i].Index {
-				socks[j].Interface = ifs[i].Name
-			}
+	byIndex := make(map[int]string, len(ni.ifs))
+	for i := range ni.ifs {
+		ni.ifs[i].NetNS = ni.netns
+		byIndex[ni.ifs[i].Index] = ni.ifs[i].Name
+	}
+	for i := range snap.Sockets {
+		s := &snap.Sockets[i]
+		if s.NetNS != ni.netns || s.IfIndex == 0 {
+			continue
+		}
+		if name, ok := byIndex[int(s.IfIndex)]; ok {
+			s.Interface = name
 		}
 	}
-	snap.Sockets = append(snap.Sockets, socks...)
-	snap.Interfaces = append(snap.Interfaces, ifs...)
+	snap.Interfaces = append(snap.Interfaces, ni.ifs...)
 }
 
 // needInterfaces reports whether analysis needs the interfaces of the

@@ -7,10 +7,13 @@ import (
 	"io/fs"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -60,6 +63,25 @@ type fakeIfs struct {
 }
 
 func (f fakeIfs) Interfaces(fd int) ([]snapshot.Interface, error) { return f.ifs[fd], f.err }
+
+// fakeFirewall returns rs (nil: an empty ruleset) after calling wait, when
+// set.
+type fakeFirewall struct {
+	rs   *firewall.Ruleset
+	wait func()
+}
+
+func (f fakeFirewall) Read(_ context.Context, netns uint64) *firewall.Ruleset {
+	if f.wait != nil {
+		f.wait()
+	}
+	rs := &firewall.Ruleset{Chains: []firewall.Chain{}}
+	if f.rs != nil {
+		rs = f.rs
+	}
+	rs.NetNS = netns
+	return rs
+}
 
 type fakePriv struct {
 	info procpriv.Info
@@ -174,6 +196,7 @@ type fixture struct {
 	priv   fakePriv
 	proc   *fakeProc
 	netns  *fakeNetNS
+	fw     fakeFirewall
 	owners *fdscan.Result
 	ownErr error
 }
@@ -188,7 +211,7 @@ func newFixture() *fixture {
 }
 
 func (f *fixture) collector() *Collector {
-	c := NewWithInputs(f.opt, Inputs{Diag: f.diag, Interfaces: f.ifs, Privilege: f.priv, Proc: f.proc, NetNS: f.netns})
+	c := NewWithInputs(f.opt, Inputs{Diag: f.diag, Interfaces: f.ifs, Privilege: f.priv, Proc: f.proc, NetNS: f.netns, Firewall: f.fw})
 	c.findOwners = fakeOwners(f.owners, f.ownErr)
 	return c
 }
@@ -671,5 +694,99 @@ func TestHiddenProcessesHideNamespaces(t *testing.T) {
 	f.opt.AllNamespaces = true
 	if snap := f.run(t); len(snap.Gaps) != 0 {
 		t.Errorf("root: gaps %v, want none", gapReasons(snap))
+	}
+}
+
+// TestFirewallBesideOwnerScan: the packet filter is read while the owners
+// are found (the fake reader returns only once the owner scan has started,
+// which a collector reading it first would never do), what it could not
+// read still becomes gaps, and the interfaces of the namespace whose rules
+// were read are listed though no socket needs them.
+func TestFirewallBesideOwnerScan(t *testing.T) {
+	f := newFixture()
+	scanning := make(chan struct{})
+	var sawScan, returned atomic.Bool
+	f.fw = fakeFirewall{
+		rs: &firewall.Ruleset{Chains: []firewall.Chain{}, Unread: []firewall.Unread{{Backend: "nftables", Reason: "permission", Detail: "nftables: operation not permitted"}}},
+		wait: func() {
+			defer returned.Store(true)
+			select {
+			case <-scanning:
+				sawScan.Store(true)
+			case <-time.After(10 * time.Second): // a collector that reads the filter first
+			}
+		},
+	}
+	f.ifs = fakeIfs{ifs: map[int][]snapshot.Interface{-1: {{Index: 1, Name: "lo"}, {Index: 2, Name: "eth0"}}}}
+	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)}}}}}
+	c := f.collector()
+	find := c.findOwners
+	c.findOwners = func(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
+		of, err := find(choice, users)
+		scan := of.scan
+		of.scan = func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+			close(scanning)
+			return scan(wanted)
+		}
+		return of, err
+	}
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sawScan.Load() {
+		t.Error("the packet filter was read before the owner scan started, not beside it")
+	}
+	if snap.Firewall == nil || snap.Firewall.NetNS != selfNS || len(snap.Firewall.Unread) != 1 {
+		t.Fatalf("firewall %+v, want the fake's ruleset of namespace %d with its unread backend", snap.Firewall, selfNS)
+	}
+	if !hasGap(snap, "published", "nat-unreadable") {
+		t.Errorf("gaps %v lack published/nat-unreadable for the unread backend", gapReasons(snap))
+	}
+	if len(snap.Interfaces) != 2 || snap.Interfaces[1].Name != "eth0" || snap.Interfaces[1].NetNS != selfNS {
+		t.Errorf("interfaces %+v, want lo and eth0 of namespace %d", snap.Interfaces, selfNS)
+	}
+
+	// A failed owner scan returns only once the reader is done.
+	f = newFixture()
+	returned.Store(false)
+	f.fw = fakeFirewall{wait: func() { time.Sleep(10 * time.Millisecond); returned.Store(true) }}
+	f.ownErr = errors.New("scan failed")
+	if _, err := f.collector().Snapshot(context.Background()); err == nil {
+		t.Fatal("Snapshot with a failed owner scan: no error")
+	}
+	if !returned.Load() {
+		t.Error("Snapshot returned while the packet filter was still being read")
+	}
+}
+
+// TestInterfacesNameSockets: the interfaces listed beside the owner scan
+// name the sockets bound to a device, in their own namespace only.
+func TestInterfacesNameSockets(t *testing.T) {
+	f := newFixture()
+	f.opt.AllNamespaces = true
+	f.netns.byPID = map[uint64][]int{selfNS + 1: {50}}
+	f.netns.fds = map[NetNSRef]int{{PID: 50}: 7}
+	bound := tcp("0.0.0.0:53", 1, 0)
+	bound.IfIndex = 2
+	other := tcp("0.0.0.0:53", 2, 0)
+	other.IfIndex = 2
+	f.diag.dumps = map[int][]fakeConn{
+		-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{bound}}}},
+		7:  {{res: &sockdiag.Result{Sockets: []snapshot.Socket{other}}}},
+	}
+	f.ifs = fakeIfs{ifs: map[int][]snapshot.Interface{
+		-1: {{Index: 1, Name: "lo"}, {Index: 2, Name: "eth0"}},
+		7:  {{Index: 1, Name: "lo"}, {Index: 2, Name: "veth1"}},
+	}}
+	snap := f.run(t)
+	if s := sockByInode(snap, 1); s == nil || s.Interface != "eth0" {
+		t.Errorf("socket of the own namespace: %+v, want interface eth0", s)
+	}
+	if s := sockByInode(snap, 2); s == nil || s.Interface != "veth1" {
+		t.Errorf("socket of the other namespace: %+v, want interface veth1", s)
+	}
+	if len(snap.Interfaces) != 4 {
+		t.Errorf("interfaces %+v, want two of each namespace", snap.Interfaces)
 	}
 }

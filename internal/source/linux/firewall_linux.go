@@ -13,8 +13,9 @@ import (
 )
 
 // readFirewall reads the packet filter of the collector's own namespace
-// (id self): nftables over netlink, and iptables-legacy through
-// iptables-save when its tables are loaded. What cannot be read is listed
+// (id self): nftables over netlink, and iptables-legacy when its tables
+// are loaded (from the kernel when they hold only policies, otherwise
+// through iptables-legacy-save). What cannot be read is listed
 // in Unread, so that verdicts say unknown instead of open.
 func readFirewall(ctx context.Context, self uint64, proc string) *firewall.Ruleset {
 	rs, err := nft.Read(-1)
@@ -23,7 +24,13 @@ func readFirewall(ctx context.Context, self uint64, proc string) *firewall.Rules
 		rs.Unread = append(rs.Unread, unread(nft.Backend, err))
 	}
 	rs.NetNS = self
-	legacy, err := iptables.ReadLegacy(ctx, tool.Exec{}, filepath.Join(proc, "self/net"))
+	read := iptables.ReadLegacy
+	if proc == "/proc" {
+		// The kernel's procfs: its self/net is the namespace the
+		// tables can be asked for directly.
+		read = iptables.ReadOwnLegacy
+	}
+	legacy, err := read(ctx, tool.Exec{}, filepath.Join(proc, "self/net"))
 	switch {
 	case err != nil:
 		rs.Unread = append(rs.Unread, unread(iptables.BackendLegacy, err))

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source/linux/netif"
 	"github.com/openports/openports/internal/source/linux/procnet"
@@ -16,7 +18,7 @@ import (
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
 
-// The collection core reads the kernel through five inputs, each an
+// The collection core reads the kernel through six inputs, each an
 // interface with the real implementation below and fakes in the tests, so
 // that every failure path can be driven without a kernel that fails.
 
@@ -71,6 +73,13 @@ type NetNSLister interface {
 	Close(fd int)
 }
 
+// FirewallReader reads the packet filter of the caller's network namespace
+// (inode netns). What it could not read is listed in the ruleset's Unread,
+// so that verdicts say unknown instead of open.
+type FirewallReader interface {
+	Read(ctx context.Context, netns uint64) *firewall.Ruleset
+}
+
 // NetNSRef names one way to reach a namespace: a process in it, or its
 // `ip netns` name.
 type NetNSRef struct {
@@ -86,6 +95,7 @@ type Inputs struct {
 	Privilege  PrivilegeProbe
 	Proc       ProcReader
 	NetNS      NetNSLister
+	Firewall   FirewallReader
 }
 
 // Live returns the real inputs over the procfs at procRoot.
@@ -96,6 +106,7 @@ func Live(procRoot string) Inputs {
 		Privilege:  livePrivilege{proc: procRoot},
 		Proc:       liveProc{root: procRoot},
 		NetNS:      &liveNetNS{proc: procRoot},
+		Firewall:   liveFirewall{proc: procRoot},
 	}
 }
 
@@ -116,6 +127,9 @@ func (in Inputs) withDefaults(procRoot string) Inputs {
 	}
 	if in.NetNS == nil {
 		in.NetNS = live.NetNS
+	}
+	if in.Firewall == nil {
+		in.Firewall = live.Firewall
 	}
 	return in
 }
@@ -139,6 +153,12 @@ func (liveInterfaces) Interfaces(netnsFD int) ([]snapshot.Interface, error) {
 type livePrivilege struct{ proc string }
 
 func (p livePrivilege) Detect() (procpriv.Info, error) { return procpriv.Detect(p.proc) }
+
+type liveFirewall struct{ proc string }
+
+func (f liveFirewall) Read(ctx context.Context, netns uint64) *firewall.Ruleset {
+	return readFirewall(ctx, netns, f.proc)
+}
 
 type liveProc struct{ root string }
 

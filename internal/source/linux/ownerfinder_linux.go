@@ -37,10 +37,11 @@ func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 
 // ebpfMinFiles is the number of open files on the host (the first field
 // of /proc/sys/fs/file-nr) from which auto prefers the eBPF iterator. The
-// iterator costs a fixed load (parsing the kernel's BTF for its
-// relocations, 20 to 50 ms) whatever the host holds; the /proc scan costs
-// a few microseconds per open file. bench/RESULTS.md has the measurements.
-const ebpfMinFiles = 8000
+// iterator costs a fixed load (its cached load plan, verification, the
+// maps) whatever the host holds, about as much as the /proc scan of 1,000
+// to 2,000 open files; past that it is the faster one, and its lead grows
+// with every file. bench/RESULTS.md has the measurements.
+const ebpfMinFiles = 1500
 
 // ownerFinder picks the owner mapping for choice. Auto uses the eBPF
 // iterator where it is the faster one (ebpfMinFiles) and can see what the

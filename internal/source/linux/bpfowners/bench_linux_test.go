@@ -82,16 +82,17 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkLoad measures what Available costs the first time in a process,
-// which a one-shot run of openports pays once: parsing the embedded
-// object, making the maps, the relocations (from the cache, or derived from
-// the whole kernel BTF), verification, loading and attaching.
+// which a one-shot run of openports pays once: the load plan (from the
+// cache, keyed by the kernel's build ID; or derived from the embedded
+// object and the whole kernel BTF), making the maps, loading the program's
+// BTF, verification, loading and attaching.
 func BenchmarkLoad(b *testing.B) {
 	requireBPF(b)
 	for _, bc := range []struct {
 		name  string
 		cache string
 	}{
-		{"cached", filepath.Join(b.TempDir(), "task_file.reloc")},
+		{"cached", filepath.Join(b.TempDir(), "task_file.plan")},
 		{"derived", ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -1,17 +1,24 @@
 // Package bpfowners finds the processes that hold sockets on Linux with an
-// eBPF iterator over task files (iter/task_file), the faster alternative to
-// the /proc walk of package fdscan where the kernel and the privileges allow
-// it (issue 4).
+// eBPF iterator over tasks (iter/task), the faster alternative to the /proc
+// walk of package fdscan where the kernel and the privileges allow it
+// (issue 4).
 //
 // The iterator program (bpf/task_file.bpf.c, compiled by bpf/generate.sh
-// into the taskfile_bpf*.o objects embedded here) visits every open file of
-// every process in the kernel and writes one fixed-size Record for each
-// descriptor that refers to a wanted socket: process id, descriptor, socket
-// inode, start time and the thread whose table holds the descriptor. The
-// kernel skips the threads that share their leader's descriptor table; a
-// thread with a table of its own (unshare(CLONE_FILES)) is reported under
-// its process. Reading those records costs one read(2) per 8 pages of output
-// instead of one readlink(2) per descriptor of the host.
+// into the taskfile_bpf*.o objects embedded here) visits every task in the
+// kernel, reads its descriptor table itself (the open_fds bitmap, then the
+// descriptor array 64 slots at a time, under RCU, without taking a
+// reference on any file) and writes one fixed-size Record for each
+// descriptor that refers to a wanted socket: process id, descriptor,
+// socket inode, start time and the thread whose table holds the
+// descriptor. A file is known to be a socket by its f_op (the kernel's
+// socket_file_ops, learned from the first socket met), so the inode of a
+// file that is no socket is not read. Threads that share their leader's
+// descriptor table are skipped; a thread with a table of its own
+// (unshare(CLONE_FILES)) is reported under its process. A table with more
+// wanted sockets than one write of the iterator holds (800 records) is
+// reported truncated, and that process is read through /proc. Reading
+// the records costs one read(2) per 8 pages of output instead of one
+// readlink(2) per descriptor of the host.
 //
 // The records then go through the same checks as the /proc scan: for every
 // process that holds a wanted socket, fdscan.Scanner.Verify reads
@@ -39,33 +46,37 @@
 // The wanted inodes are copied into a BPF hash map, and the program reports
 // only descriptors of those sockets (plus one record per process, for its
 // network namespace): the output and the work in user space do not grow
-// with the established connections of the host. The kernel still visits
-// every open file of the host once (see Cost below). A wanted set larger
-// than the map (4,096 inodes, so that its hash buckets stay in cache) turns
-// that filter off; Go then filters.
+// with the established connections of the host. The program still looks
+// at every open descriptor of the host once (see Cost below). A wanted set
+// larger than the map (4,096 inodes, so that its hash buckets stay in
+// cache) turns that filter off; Go then filters, and a process with more
+// sockets than one write holds is read through /proc.
 //
-// Cost (measured on the 2-core development machine, shared with other
-// jobs, load average 6 to 13; BenchmarkScan and BenchmarkLoad): loading and
-// attaching the program, which Available does once per process, needs the
-// kernel's BTF for the program's CO-RE field offsets and for the BTF ID of
-// its attach target. Decoding the whole BTF for them (cilium/ebpf's loader
-// does, even with KernelTypes given, to find the attach target) takes 30 to
-// 50 ms and 4 MB; so they are derived that way once per kernel and program
-// and cached in a root-only file keyed by the BTF's checksum (see
-// loadProgram and reloc_linux.go), and a load from the cache takes about
-// 1.5 ms (BenchmarkLoad/cached). A scan then costs the kernel about 0.3 µs per open file of
-// the host for the iterator itself and as much again for the program, plus
-// the /proc reads of the holders: 2 to 3 ms with 3,000 descriptors on the
-// host (the /proc scan: 17 ms), 80 to 140 ms with 100,000 socket
-// descriptors (/proc: 0.5 to 0.7 s), 30 to 60 ms with 1,000 processes of 50
-// descriptors (/proc: 0.4 s). A one-shot run on a host with few open files
-// is therefore faster with the /proc scan; the collector picks the iterator
-// from about 8,000 open files on (/proc/sys/fs/file-nr).
+// Cost (bench/RESULTS.md, BenchmarkScan and BenchmarkLoad): the load
+// needs the kernel's BTF for the program's CO-RE field offsets and the BTF
+// ID of its attach target; decoding the whole BTF for them (cilium/ebpf's
+// loader does, even with KernelTypes given, to find the attach target) is
+// slow and large, so everything the load derives from the BTF and from
+// the embedded ELF object is derived once per kernel build and program and
+// cached as a load plan in a root-only file (see loadPlanned and
+// reloc_linux.go). A load from the plan makes two maps, loads the
+// program's own small BTF and the program, and attaches it. A scan then
+// costs the kernel a few tens of nanoseconds per open descriptor of the
+// host, plus the /proc reads of the holders and of the processes the
+// iterator did not report. A one-shot run on a host with few open files is
+// still faster with the /proc scan; the collector picks the iterator from
+// about 1,500 open files on (/proc/sys/fs/file-nr).
+//
+// Kernel: the program needs bpf_loop (5.17). The object also holds the
+// earlier iter/task_file program, which has the kernel visit every file
+// (slower, 5.8 on); the load falls back to it when the kernel refuses the
+// first (programs). Kernels older still, or without BTF, make Available
+// fail, and the /proc scan is used there.
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is
 // used there. The iterator reports only the processes it may look into
-// that have an open file: every other PID of /proc (kernel threads, on some
+// that have a descriptor table: every other PID of /proc (kernel threads, on some
 // sandboxes PID 1, a process started since) is read through /proc in the
 // same pass (fdscan.Scanner.VerifyAndScanUnseen, counted in
 // Result.Unseen), so that a process neither can read makes the sockets of

@@ -20,6 +20,9 @@ type grouper struct {
 	held   map[procKey][]fdscan.SocketFD
 	netns  map[uint64]map[int]struct{} // namespace → PIDs
 	procs  map[uint32]struct{}         // every process reported
+	// truncated are the processes with a table the program did not
+	// report in full: they count as not seen.
+	truncated map[uint32]struct{}
 	// sockets counts the socket records, wanted or not.
 	sockets int
 }
@@ -30,6 +33,8 @@ func newGrouper(wanted map[uint64]struct{}) *grouper {
 		held:   make(map[procKey][]fdscan.SocketFD),
 		netns:  make(map[uint64]map[int]struct{}),
 		procs:  make(map[uint32]struct{}),
+
+		truncated: make(map[uint32]struct{}),
 	}
 }
 
@@ -41,6 +46,9 @@ func (g *grouper) add(r Record) error {
 		return nil
 	}
 	if r.Process {
+		if r.Truncated {
+			g.truncated[r.TGID] = struct{}{}
+		}
 		if _, ok := g.procs[r.TGID]; ok {
 			return nil
 		}
@@ -63,11 +71,27 @@ func (g *grouper) add(r Record) error {
 	return nil
 }
 
+// seen returns the processes the iterator reported in full: a truncated
+// one must be read through /proc.
+func (g *grouper) seen() map[int]struct{} {
+	seen := make(map[int]struct{}, len(g.procs))
+	for pid := range g.procs {
+		if _, ok := g.truncated[pid]; !ok {
+			seen[int(pid)] = struct{}{}
+		}
+	}
+	return seen
+}
+
 // holdings returns the processes holding wanted sockets, by PID, with their
-// start times converted by toTicks.
+// start times converted by toTicks; not those reported truncated, which
+// are read through /proc (seen).
 func (g *grouper) holdings(toTicks func(ns uint64) uint64) []fdscan.Holding {
 	hs := make([]fdscan.Holding, 0, len(g.held))
 	for k, socks := range g.held {
+		if _, ok := g.truncated[k.tgid]; ok {
+			continue
+		}
 		slices.SortFunc(socks, func(a, b fdscan.SocketFD) int {
 			return cmp.Or(cmp.Compare(a.Inode, b.Inode), cmp.Compare(a.FD, b.FD))
 		})

@@ -27,6 +27,10 @@ func TestGrouper(t *testing.T) {
 		// identities, two holdings, one process.
 		{Process: true, TGID: 101, StartBoottime: 9_000_000_000, NetNS: ns2, Leader: true},
 		{TGID: 101, FD: 9, Inode: 1001, StartBoottime: 9_000_000_000, Leader: true},
+		// A table with more wanted sockets than the program reports:
+		// what came is dropped, the process is read through /proc.
+		{Process: true, TGID: 500, StartBoottime: 8_000_000_000, NetNS: ns2, Leader: true, Truncated: true},
+		{TGID: 500, FD: 3, Inode: 4000, StartBoottime: 8_000_000_000, Leader: true},
 	}
 	g := newGrouper(map[uint64]struct{}{1000: {}, 1001: {}, 3000: {}, 4000: {}})
 	for _, r := range recs {
@@ -44,11 +48,12 @@ func TestGrouper(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("holdings\n%+v\nwant\n%+v", got, want)
 	}
-	wantNS := map[uint64][]int{ns1: {100, 101}, ns2: {200, 400}}
+	wantNS := map[uint64][]int{ns1: {100, 101}, ns2: {200, 400, 500}}
 	if gotNS := g.netNS(); !reflect.DeepEqual(gotNS, wantNS) {
 		t.Errorf("netNS %v, want %v", gotNS, wantNS)
 	}
-	if len(g.procs) != 5 {
-		t.Errorf("%d processes, want 5 (100, 101, 200, 300, 400)", len(g.procs))
+	wantSeen := map[int]struct{}{100: {}, 101: {}, 200: {}, 300: {}, 400: {}}
+	if seen := g.seen(); !reflect.DeepEqual(seen, wantSeen) {
+		t.Errorf("seen %v, want %v (not 500, truncated)", seen, wantSeen)
 	}
 }

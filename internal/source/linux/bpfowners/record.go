@@ -10,9 +10,13 @@ import (
 // RecordSize is the size in bytes of one record the iterator writes.
 const RecordSize = 40
 
+// maxRecords is MAX_RECORDS of bpf/task_file.bpf.c: the most records the
+// program writes for one descriptor table, its process record included.
+const maxRecords = 800
+
 // RecordVersion is the layout version this decoder understands; the program
 // writes it into every record.
-const RecordVersion = 2
+const RecordVersion = 3
 
 // Record flags (bits 0..15; the version is in bits 16..31).
 const (
@@ -20,6 +24,9 @@ const (
 	flagLeader = 1
 	// flagProcess marks a process record.
 	flagProcess = 2
+	// flagTruncated marks a process record whose table held more wanted
+	// sockets than the program reports for one table.
+	flagTruncated = 4
 )
 
 // Record is what the iterator reports (struct record in
@@ -46,6 +53,10 @@ type Record struct {
 	// TID is the task whose descriptor table holds FD: TGID, or a thread
 	// with a table of its own (unshare(CLONE_FILES)).
 	TID uint32
+	// Truncated, in a process record, reports that the table held more
+	// wanted sockets than the program reports for one table: the records
+	// that follow are not all of them.
+	Truncated bool
 }
 
 // ErrFormat is wrapped by every decoding error.
@@ -61,7 +72,7 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 	if v := flags >> 16; v != RecordVersion {
 		return Record{}, fmt.Errorf("%w: layout version %d, want %d (object and decoder out of step)", ErrFormat, v, RecordVersion)
 	}
-	if flags&0xffff&^(flagLeader|flagProcess) != 0 {
+	if flags&0xffff&^(flagLeader|flagProcess|flagTruncated) != 0 {
 		return Record{}, fmt.Errorf("%w: unknown flags %#x", ErrFormat, flags&0xffff)
 	}
 	// The program zeroes every record before it fills it: padding that
@@ -77,6 +88,7 @@ func ParseRecord(b []byte, order binary.ByteOrder) (Record, error) {
 		NetNS:         order.Uint32(b[24:28]),
 		Leader:        flags&flagLeader != 0,
 		Process:       flags&flagProcess != 0,
+		Truncated:     flags&flagTruncated != 0,
 		TID:           order.Uint32(b[32:36]),
 	}, nil
 }
@@ -90,6 +102,9 @@ func AppendRecord(b []byte, order binary.AppendByteOrder, r Record) []byte {
 	}
 	if r.Process {
 		flags |= flagProcess
+	}
+	if r.Truncated {
+		flags |= flagTruncated
 	}
 	b = order.AppendUint32(b, r.TGID)
 	b = order.AppendUint32(b, r.FD)

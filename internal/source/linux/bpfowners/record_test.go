@@ -34,7 +34,7 @@ func TestParseRecord(t *testing.T) {
 		0x39, 0x30, 0, 0, 0, 0, 0, 0, // ino 12345
 		0x80, 0x96, 0x98, 0, 0, 0, 0, 0, // start 10,000,000
 		0x00, 0x00, 0x00, 0xf0, // netns 4026531840
-		1, 0, 2, 0, // flags: leader, version 2
+		1, 0, 3, 0, // flags: leader, version 3
 		1, 0, 0, 0, // tid
 		0, 0, 0, 0, // padding
 	}
@@ -42,9 +42,9 @@ func TestParseRecord(t *testing.T) {
 		t.Fatalf("little-endian encoding\n% x\nwant\n% x", le, want)
 	}
 	badVersion := bytes.Clone(le)
-	badVersion[30] = 1
+	badVersion[30] = 2
 	badFlags := bytes.Clone(le)
-	badFlags[28] = 4
+	badFlags[28] = 8
 	tests := []struct {
 		name  string
 		in    []byte

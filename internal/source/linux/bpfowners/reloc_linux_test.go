@@ -2,73 +2,181 @@ package bpfowners
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
-// sampleRelocs is a relocation set in the shape deriveRelocations makes.
-var sampleRelocs = relocations{attachID: 64261, insns: []relocatedIns{
-	{index: 1, opCode: 121, dst: 2, src: 7},
-	{index: 14, opCode: 97, dst: 6, src: 1, offset: 1268},
-	{index: 68, opCode: 105, dst: 2, src: 1, constant: -3},
-}}
+// samplePlan is a load plan in the shape derivePlan makes: a 64-bit load
+// of map 1's value at offset 8, a load of map 0's descriptor, exit.
+var samplePlan = loadPlan{
+	program:  "task_fds",
+	attachID: 64261,
+	maps: []mapPlan{
+		{name: ".bss", typ: ebpf.Array, keySize: 4, valueSize: 28, maxEntries: 1},
+		{name: wantedMap, typ: ebpf.Hash, keySize: 8, valueSize: 1, maxEntries: 4096, flags: 1},
+	},
+	filterMap: 0, filterOffset: 24, license: "Dual BSD/GPL",
+	code: sampleCode(),
+}
 
-var sampleKey = relocKey{btfSize: 5516713, btfCRC: 0x4d1b317f, objectID: strings.Repeat("e4", 32)}
+func sampleCode() []byte {
+	insns := asm.Instructions{
+		asm.LoadMapValue(asm.R1, 1, 8),
+		asm.LoadMapPtr(asm.R2, 0),
+		asm.Return(),
+	}
+	var b bytes.Buffer
+	if err := insns.Marshal(&b, objectOrder); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+var sampleKey = relocKey{kernel: "build-id 4a5a9b0affb66c437abcd455d2738af879985fa9", btfSize: 5516713, objectID: strings.Repeat("e4", 32)}
 
 // TestParseRelocCache reads back what formatRelocCache writes, and refuses
 // every file that is stale, for another program, damaged or cut short.
 func TestParseRelocCache(t *testing.T) {
-	good := formatRelocCache(sampleKey, sampleRelocs)
-	r, err := parseRelocCache([]byte(good), sampleKey)
+	good := formatRelocCache(sampleKey, samplePlan)
+	p, err := parseRelocCache([]byte(good), sampleKey)
 	if err != nil {
 		t.Fatalf("parse own output: %v\n%s", err, good)
 	}
-	if !reflect.DeepEqual(r, sampleRelocs) {
-		t.Fatalf("read back %+v, want %+v", r, sampleRelocs)
+	if !reflect.DeepEqual(p, samplePlan) {
+		t.Fatalf("read back %+v, want %+v", p, samplePlan)
 	}
 	otherKernel := sampleKey
-	otherKernel.btfCRC ^= 1
+	otherKernel.kernel = "build-id 00"
+	crcKernel := sampleKey
+	crcKernel.kernel = "btf-crc32c 4d1b317f"
 	resized := sampleKey
 	resized.btfSize++
 	otherObject := sampleKey
 	otherObject.objectID = strings.Repeat("00", 32)
+	// resum replaces old by new in good and writes the checksum the
+	// result would have, so that what is refused is the content.
+	resum := func(old, new string) string {
+		body, _, _ := strings.Cut(strings.Replace(good, old, new, 1), "sum ")
+		sum := sha256.Sum256([]byte(body))
+		return body + "sum " + hex.EncodeToString(sum[:]) + "\n"
+	}
+	code := hex.EncodeToString(samplePlan.code)
 	tests := []struct {
 		name string
 		file string
 		key  relocKey
 	}{
-		{"another kernel's BTF", good, otherKernel},
+		{"another kernel build", good, otherKernel},
+		{"a kernel without build ID", good, crcKernel},
 		{"BTF of another size", good, resized},
 		{"another program", good, otherObject},
 		{"empty", "", sampleKey},
 		{"cut short", good[:len(good)-4], sampleKey},
-		{"no end", strings.TrimSuffix(good, "end\n"), sampleKey},
-		{"more after the end", good + "ins 90 121 1 1 0 0\n", sampleKey},
-		{"other format version", strings.Replace(good, relocCacheHeader, "openports task_file relocations 2", 1), sampleKey},
-		{"attach ID 0", strings.Replace(good, "attach 64261", "attach 0", 1), sampleKey},
-		{"attach ID not a number", strings.Replace(good, "attach 64261", "attach x", 1), sampleKey},
-		{"register out of range", strings.Replace(good, "ins 1 121 2 7", "ins 1 121 2 11", 1), sampleKey},
-		{"opcode out of range", strings.Replace(good, "ins 1 121", "ins 1 256", 1), sampleKey},
-		{"offset out of range", strings.Replace(good, "1268", "40000", 1), sampleKey},
-		{"missing field", strings.Replace(good, "ins 1 121 2 7 0 0", "ins 1 121 2 7 0", 1), sampleKey},
-		{"instructions out of order", strings.Replace(good, "ins 68 ", "ins 2 ", 1), sampleKey},
+		{"no checksum", strings.Split(good, "sum ")[0], sampleKey},
+		{"a byte changed", strings.Replace(good, "attach 64261", "attach 64262", 1), sampleKey},
+		{"more after the checksum", good + "map x 1 4 4 1 0\n", sampleKey},
+		{"other format version", resum(relocCacheHeader, "openports task_file relocations 1"), sampleKey},
+		{"attach ID 0", resum("attach 64261", "attach 0"), sampleKey},
+		{"unknown program", resum("program task_fds", "program task_vma"), sampleKey},
+		{"no program line", resum("program task_fds\n", ""), sampleKey},
+		{"attach ID not a number", resum("attach 64261", "attach x"), sampleKey},
+		{"map line short", resum("map wanted 1 8 1 4096 1", "map wanted 1 8 1 4096"), sampleKey},
+		{"map size not a number", resum("map wanted 1 8 1 4096 1", "map wanted 1 8 1 -1 1"), sampleKey},
+		{"no wanted map", resum("map wanted ", "map unwanted "), sampleKey},
+		{"filter outside its map", resum("filter 0 24", "filter 0 25"), sampleKey},
+		{"filter in no map", resum("filter 0 24", "filter 2 0"), sampleKey},
+		{"code not hex", resum("code "+code, "code "+code[:len(code)-1]+"x"), sampleKey},
+		{"code not whole instructions", resum("code "+code, "code "+code[:len(code)-2]), sampleKey},
+		{"code refers to a map not in the plan", resum("code "+code, "code "+strings.Replace(code, "18210000"+"01000000", "18210000"+"07000000", 1)), sampleKey},
+		{"code ends inside a 64-bit load", resum("code "+code, "code "+code[:16]), sampleKey},
+		{"no code", resum("code "+code, "code "), sampleKey},
 		{"binary garbage", "\x00\xff\x13\n", sampleKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if r, err := parseRelocCache([]byte(tt.file), tt.key); err == nil {
-				t.Errorf("accepted, read %+v", r)
+			if tt.file == good && tt.key == sampleKey {
+				t.Fatal("the case changes nothing")
+			}
+			if p, err := parseRelocCache([]byte(tt.file), tt.key); err == nil {
+				t.Errorf("accepted, read %+v", p)
+			} else {
+				t.Log(err)
 			}
 		})
+	}
+}
+
+// TestPatchMapLoads checks that a load plan's map loads get the maps'
+// descriptors and keep their value offsets, and nothing else changes.
+func TestPatchMapLoads(t *testing.T) {
+	code, err := samplePlan.patchMapLoads([]int{11, 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := asm.Instructions{asm.LoadMapValue(asm.R1, 12, 8), asm.LoadMapPtr(asm.R2, 11), asm.Return()}
+	var b bytes.Buffer
+	if err := want.Marshal(&b, objectOrder); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(code, b.Bytes()) {
+		t.Errorf("patched code\n%x\nwant\n%x", code, b.Bytes())
+	}
+	if bytes.Equal(code, samplePlan.code) {
+		t.Error("the plan's own code changed")
+	}
+}
+
+// TestGNUBuildID reads the build ID from a real kernel's notes
+// (testdata/kernel-notes: /sys/kernel/notes of the development machine's
+// kernel, see testdata/MANIFEST.md), and finds none where there is none.
+func TestGNUBuildID(t *testing.T) {
+	notes, err := os.ReadFile("testdata/kernel-notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(gnuBuildID(notes, binary.LittleEndian)), "4a5a9b0affb66c437abcd455d2738af879985fa9"; got != want {
+		t.Errorf("build ID %s, want %s", got, want)
+	}
+	// Without the first note (the build ID), and cut inside a note.
+	first := 12 + 4 + 20
+	for name, b := range map[string][]byte{"other notes only": notes[first:], "cut short": notes[:first-1], "empty": nil} {
+		if id := gnuBuildID(b, binary.LittleEndian); id != nil {
+			t.Errorf("%s: build ID %x", name, id)
+		}
+	}
+	// The running kernel's: a build ID if it has the note.
+	if live, err := os.ReadFile(kernelNotes); err == nil && gnuBuildID(live, objectOrder) != nil {
+		key, err := kernelRelocKey(kernelBTF, kernelNotes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(key.kernel, "build-id ") {
+			t.Errorf("key %+v does not name the build ID", key)
+		}
+	}
+	// A kernel without notes: the key is the BTF's checksum.
+	if _, err := os.Stat(kernelBTF); err == nil {
+		key, err := kernelRelocKey(kernelBTF, filepath.Join(t.TempDir(), "none"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(key.kernel, "btf-crc32c ") || key.btfSize == 0 {
+			t.Errorf("key without notes %+v, want the BTF's checksum and size", key)
+		}
 	}
 }
 
@@ -110,30 +218,33 @@ func TestApplyRelocations(t *testing.T) {
 func TestRelocCacheFallback(t *testing.T) {
 	requireBPF(t)
 	fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_DGRAM)
-	key, err := kernelRelocKey(kernelBTF)
+	key, err := kernelRelocKey(kernelBTF, kernelNotes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := taskFileSpec(t)
-	good, err := deriveRelocations(spec.Instructions)
+	good, err := derivePlan(programs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := key
-	stale.btfCRC ^= 1
+	stale.kernel += "0"
 	wrongAttach := good
 	wrongAttach.attachID = 1 // a type, not bpf_iter_task_file
-	// The first relocated load reads the context: out of its bounds,
-	// the verifier refuses it.
-	wrongOffset := relocations{attachID: good.attachID, insns: append([]relocatedIns(nil), good.insns...)}
-	wrongOffset.insns[0].offset = 4096
+	// The first relocated instruction reads the context: out of its
+	// bounds, the verifier refuses it.
+	r, err := deriveRelocations(taskFileSpec(t).Instructions, programs[0].attach)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongOffset := good
+	wrongOffset.code = slices.Clone(good.code)
+	objectOrder.PutUint16(wrongOffset.code[r.insns[0].index*asm.InstructionSize+2:], 4096)
 
 	// The kernel refuses both outright.
-	for name, r := range map[string]relocations{"attach target": wrongAttach, "field offset": wrongOffset} {
-		coll := taskFileMaps(t)
-		prog, err := loadTaskFile(spec, coll, r)
+	for name, p := range map[string]loadPlan{"attach target": wrongAttach, "field offset": wrongOffset} {
+		it, err := p.load()
 		if err == nil {
-			prog.Close()
+			it.close()
 			t.Fatalf("wrong %s: the kernel loaded the program", name)
 		}
 		t.Logf("wrong %s: %v", name, err)
@@ -146,7 +257,7 @@ func TestRelocCacheFallback(t *testing.T) {
 	}{
 		{"no cache", func(string) {}},
 		{"stale: another kernel", func(p string) { writeFile(t, p, formatRelocCache(stale, good), 0o600) }},
-		{"corrupt", func(p string) { writeFile(t, p, "openports task_file relocations 1\nobject", 0o600) }},
+		{"corrupt", func(p string) { writeFile(t, p, relocCacheHeader+"\nobject", 0o600) }},
 		{"right key, attach target refused by the kernel", func(p string) { writeFile(t, p, formatRelocCache(key, wrongAttach), 0o600) }},
 		{"right key, field offsets refused by the verifier", func(p string) { writeFile(t, p, formatRelocCache(key, wrongOffset), 0o600) }},
 		{"writable by others", func(p string) { writeFile(t, p, formatRelocCache(key, good), 0o666) }},
@@ -160,7 +271,7 @@ func TestRelocCacheFallback(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.reloc")
+			path := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.plan")
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +284,7 @@ func TestRelocCacheFallback(t *testing.T) {
 					t.Fatalf("load %d: %v", round, err)
 				}
 				if it.relocCached != wantCached {
-					t.Errorf("load %d: relocations from the cache: %v, want %v", round, it.relocCached, wantCached)
+					t.Errorf("load %d: load plan from the cache: %v, want %v", round, it.relocCached, wantCached)
 				}
 				wanted := map[uint64]struct{}{ino: {}}
 				g := newGrouper(wanted)
@@ -194,8 +305,8 @@ func TestRelocCacheFallback(t *testing.T) {
 					t.Errorf("load %d: %d socket records, this process's %+v; want its socket %d on fd %d", round, g.sockets, socks, ino, fd)
 				}
 				if round == 0 {
-					if r, ok := readRelocCache(path, key); !ok || !reflect.DeepEqual(r, good) {
-						t.Errorf("cache after the fall-back: ok %v, %+v; want %+v", ok, r, good)
+					if p, ok := readRelocCache(path, key); !ok || !reflect.DeepEqual(p, good) {
+						t.Errorf("cache after the fall-back: ok %v, %+v; want %+v", ok, p, good)
 					}
 				}
 			}
@@ -220,27 +331,11 @@ func taskFileSpec(t *testing.T) *ebpf.ProgramSpec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := coll.Programs[programName]
+	spec := coll.Programs[programs[0].name]
 	if spec == nil {
-		t.Fatalf("embedded object lacks program %s", programName)
+		t.Fatalf("embedded object lacks program %s", programs[0].name)
 	}
 	return spec
-}
-
-// taskFileMaps makes the embedded object's maps, closed at the end of t.
-func taskFileMaps(t *testing.T) *ebpf.Collection {
-	t.Helper()
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
-	if err != nil {
-		t.Fatal(err)
-	}
-	delete(spec.Programs, programName)
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(coll.Close)
-	return coll
 }
 
 // TestProgLoadAttrLayout checks progLoadAttr against union bpf_attr's

@@ -1,7 +1,6 @@
 package bpfowners
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +17,14 @@ import (
 	"github.com/openports/openports/internal/source/linux/fdscan"
 )
 
-// programName is the iterator function in bpf/task_file.bpf.c.
-const programName = "task_file"
+// program is an iterator program of bpf/task_file.bpf.c and the kernel
+// function whose BTF ID it is loaded against.
+type program struct{ name, attach string }
+
+// programs are tried in this order: task_fds walks the descriptor tables
+// itself (bpf_loop: Linux 5.17); task_file, for older kernels (5.8), has
+// the kernel visit every file.
+var programs = []program{{"task_fds", "bpf_iter_task"}, {"task_file", "bpf_iter_task_file"}}
 
 // kernelBTF is where the kernel exposes its BTF, which the iterator's
 // attach point and CO-RE relocations need.
@@ -55,19 +60,25 @@ var loaded struct {
 	err  error
 }
 
-// iterator is the loaded program with its map and variable. mu serialises
-// scans: they share the wanted map, and the program's record of the
-// process it is in.
+// iterator is the loaded program with its maps. mu serialises scans: they
+// share the wanted map, and the program's record of the process it is in.
 type iterator struct {
-	mu     sync.Mutex
-	coll   *ebpf.Collection
-	prog   *ebpf.Program
-	link   *link.Iter
-	wanted *ebpf.Map
-	filter *ebpf.Variable
-	// relocCached tells whether the program was loaded with cached
-	// relocations (see loadProgram).
+	mu   sync.Mutex
+	maps []*ebpf.Map
+	prog *ebpf.Program
+	link *link.Iter
+	// wanted is the map of wanted inodes; globals the map of the
+	// program's global variables (.bss, globalsSize bytes), where the
+	// variable filter is at filterOffset.
+	wanted       *ebpf.Map
+	globals      *ebpf.Map
+	globalsSize  int
+	filterOffset uint32
+	// relocCached tells whether the program was loaded from the cached
+	// load plan (see loadPlanned).
 	relocCached bool
+	// program is the name of the program loaded.
+	program string
 	// inMap mirrors the keys of the wanted map.
 	inMap map[uint64]struct{}
 	// capacity is max_entries of the wanted map: a larger wanted set
@@ -106,6 +117,10 @@ func loadIter() (*iterator, error) {
 	if err := checkCaps(); err != nil {
 		return nil, err
 	}
+	// The program reads descriptor arrays as 64-bit pointers.
+	if strconv.IntSize != 64 {
+		return nil, fmt.Errorf("eBPF owner mapping needs a 64-bit kernel and openports (this one is %d-bit)", strconv.IntSize)
+	}
 	// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK. Raising it
 	// here, rather than importing cilium/ebpf/rlimit, spares every run the
 	// start-up probe of that package (~0.4 ms), on the /proc path too.
@@ -113,84 +128,88 @@ func loadIter() (*iterator, error) {
 	// root; later kernels charge the memory cgroup and do not need it, so
 	// that failure is reported only if the load then fails.
 	memlockErr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(object))
+	it, err := loadPlanned(relocCacheFile)
 	if err != nil {
-		return nil, fmt.Errorf("parse embedded eBPF object: %w", err)
-	}
-	progSpec := spec.Programs[programName]
-	if progSpec == nil {
-		return nil, fmt.Errorf("embedded eBPF object lacks program %q", programName)
-	}
-	// cilium/ebpf makes the maps and variables; the program is loaded
-	// by loadTaskFile, from relocations derived once per kernel.
-	delete(spec.Programs, programName)
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		if memlockErr != nil {
-			return nil, fmt.Errorf("load eBPF task_file iterator's maps (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
-		}
-		return nil, fmt.Errorf("load eBPF task_file iterator's maps: %w", err)
-	}
-	it := &iterator{coll: coll, wanted: coll.Maps[wantedMap], filter: coll.Variables[filterVar], inMap: map[uint64]struct{}{}}
-	if it.wanted == nil || it.filter == nil {
-		coll.Close()
-		return nil, fmt.Errorf("embedded eBPF object lacks map %q or variable %q", wantedMap, filterVar)
-	}
-	it.capacity = int(it.wanted.MaxEntries())
-	it.prog, it.relocCached, err = loadProgram(progSpec, coll, relocCacheFile)
-	if err != nil {
-		coll.Close()
 		if memlockErr != nil {
 			return nil, fmt.Errorf("load eBPF task_file iterator (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
 		}
 		return nil, fmt.Errorf("load eBPF task_file iterator: %w", err)
 	}
-	it.link, err = link.AttachIter(link.IterOptions{Program: it.prog})
-	if err != nil {
-		it.prog.Close()
-		coll.Close()
-		return nil, fmt.Errorf("attach eBPF task_file iterator: %w", err)
-	}
 	return it, nil
 }
 
-// loadProgram loads the iterator program with the relocations cached in
-// cacheFile for this kernel and program (cached is true), or, when there
-// are none or the kernel refuses them, with relocations derived from the
-// whole kernel BTF, which are then cached.
-func loadProgram(spec *ebpf.ProgramSpec, coll *ebpf.Collection, cacheFile string) (prog *ebpf.Program, cached bool, err error) {
-	key, keyErr := kernelRelocKey(kernelBTF)
+// loadPlanned loads the iterator from the load plan cached in cacheFile
+// for this kernel and object (relocCached is then true), or, when there is
+// none or the kernel refuses it, from a plan derived from the embedded
+// object and the whole kernel BTF for the first of programs the kernel
+// takes, which is then cached.
+func loadPlanned(cacheFile string) (*iterator, error) {
+	key, keyErr := kernelRelocKey(kernelBTF, kernelNotes)
 	if keyErr == nil {
-		if r, ok := readRelocCache(cacheFile, key); ok {
-			if prog, err := loadTaskFile(spec, coll, r); err == nil {
-				return prog, true, nil
+		if p, ok := readRelocCache(cacheFile, key); ok {
+			if it, err := p.load(); err == nil {
+				it.relocCached = true
+				return it, nil
 			}
 		}
 	}
-	r, err := deriveRelocations(spec.Instructions)
+	var errs []error
+	for _, prog := range programs {
+		it, p, err := deriveAndLoad(prog)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", prog.name, err))
+			continue
+		}
+		if keyErr == nil {
+			writeRelocCache(cacheFile, key, p)
+		}
+		return it, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// deriveAndLoad derives the load plan of prog and loads it.
+func deriveAndLoad(prog program) (*iterator, loadPlan, error) {
+	p, err := derivePlan(prog)
 	if err != nil {
-		return nil, false, err
+		return nil, loadPlan{}, err
 	}
-	prog, err = loadTaskFile(spec, coll, r)
+	it, err := p.load()
 	if err != nil {
-		return nil, false, err
+		return nil, loadPlan{}, err
 	}
-	if keyErr == nil {
-		writeRelocCache(cacheFile, key, r)
-	}
-	return prog, false, nil
+	return it, p, nil
 }
 
 // close releases the link, program and maps (the package keeps its
 // iterator for the life of the process; benchmarks load many).
 func (it *iterator) close() error {
-	lerr := it.link.Close()
-	it.prog.Close()
-	it.coll.Close()
+	var lerr error
+	if it.link != nil {
+		lerr = it.link.Close()
+	}
+	if it.prog != nil {
+		it.prog.Close()
+	}
+	for _, m := range it.maps {
+		m.Close()
+	}
 	if lerr != nil {
 		return fmt.Errorf("close eBPF iterator link: %w", lerr)
 	}
 	return nil
+}
+
+// setFilter sets the program's variable filter. It writes the whole map
+// of globals: the others (the process the program was in) only matter
+// within one read of the iterator, and zero is their value before the
+// first.
+func (it *iterator) setFilter(on bool) error {
+	v := make([]byte, it.globalsSize)
+	if on {
+		objectOrder.PutUint32(v[it.filterOffset:], 1)
+	}
+	return it.globals.Update(uint32(0), v, ebpf.UpdateAny)
 }
 
 // setWanted brings the wanted map in step with wanted, changing only the
@@ -198,7 +217,7 @@ func (it *iterator) close() error {
 // than the map turns the filter off instead.
 func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
 	if len(wanted) > it.capacity {
-		if err := it.filter.Set(uint32(0)); err != nil {
+		if err := it.setFilter(false); err != nil {
 			return fmt.Errorf("turn the wanted filter off: %w", err)
 		}
 		return nil
@@ -221,7 +240,7 @@ func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
 		}
 		it.inMap[ino] = struct{}{}
 	}
-	if err := it.filter.Set(uint32(1)); err != nil {
+	if err := it.setFilter(true); err != nil {
 		return fmt.Errorf("turn the wanted filter on: %w", err)
 	}
 	return nil
@@ -395,11 +414,7 @@ func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Resu
 	// process the kernel keeps from it, one started since) is read
 	// through /proc, as the /proc scan would, so that an unreadable
 	// process makes the sockets of its uid unknown on both paths.
-	seen := make(map[int]struct{}, len(g.procs))
-	for pid := range g.procs {
-		seen[int(pid)] = struct{}{}
-	}
-	res, err := scanner.VerifyAndScanUnseen(holdings, seen, wanted)
+	res, err := scanner.VerifyAndScanUnseen(holdings, g.seen(), wanted)
 	if err != nil {
 		return nil, fmt.Errorf("verify eBPF owners: %w", err)
 	}

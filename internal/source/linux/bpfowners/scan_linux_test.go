@@ -647,6 +647,103 @@ func TestKernelFilter(t *testing.T) {
 	}
 }
 
+// TestScanTruncated holds more wanted sockets than the program reports for
+// one table: the iterator says so, and the scan reads this process through
+// /proc instead, finding every socket on its descriptor.
+func TestScanTruncated(t *testing.T) {
+	requireBPF(t)
+	const n = maxRecords + 100
+	wanted := make(map[uint64]struct{}, n)
+	fdOf := make(map[uint64]int, n)
+	for range n {
+		fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_DGRAM)
+		wanted[ino], fdOf[ino] = struct{}{}, fd
+	}
+	it, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGrouper(wanted)
+	if err := it.read(wanted, g); err != nil {
+		t.Fatal(err)
+	}
+	pid := os.Getpid()
+	if _, ok := g.truncated[uint32(pid)]; !ok {
+		t.Fatalf("this process's table, with %d wanted sockets, is not reported truncated", n)
+	}
+	if _, ok := g.seen()[pid]; ok {
+		t.Error("a truncated process counts as seen")
+	}
+	res, err := Scan(wanted, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unseen == 0 {
+		t.Error("no process read through /proc")
+	}
+	for ino, fd := range fdOf {
+		if o := res.Owners[ino]; len(o) != 1 || o[0].PID != pid || !slices.Equal(o[0].FDs, []int{fd}) {
+			t.Fatalf("owners of %d: %+v, want this process on fd %d", ino, o, fd)
+		}
+	}
+}
+
+// TestFallbackProgram loads task_file, the program for kernels without
+// bpf_loop, and checks that it reports what task_fds reports: this
+// process's wanted sockets on their descriptors, and the same processes.
+func TestFallbackProgram(t *testing.T) {
+	requireBPF(t)
+	wanted := map[uint64]struct{}{}
+	for range 3 {
+		_, ino := openSocket(t, unix.AF_INET6, unix.SOCK_STREAM)
+		wanted[ino] = struct{}{}
+	}
+	primary, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if primary.program != programs[0].name {
+		t.Errorf("loaded %s, want %s on this kernel", primary.program, programs[0].name)
+	}
+	fallback, _, err := deriveAndLoad(programs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fallback.close()
+	read := func(it *iterator) *grouper {
+		g := newGrouper(wanted)
+		if err := it.read(wanted, g); err != nil {
+			t.Fatalf("%s: %v", it.program, err)
+		}
+		return g
+	}
+	gPrimary, gFallback := read(primary), read(fallback)
+	if !reflect.DeepEqual(gPrimary.held, gFallback.held) || len(gPrimary.held) != 1 {
+		t.Errorf("holders: %s %+v, %s %+v; want this process alone, the same", primary.program, gPrimary.held, fallback.program, gFallback.held)
+	}
+	// task_fds reports every process with a descriptor table, task_file
+	// those with an open file: every process the one reports, the other
+	// does too, unless it exited in between.
+	for pid := range gFallback.procs {
+		if _, ok := gPrimary.procs[pid]; !ok {
+			if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(int(pid)))); err == nil {
+				t.Errorf("%s reported pid %d, %s did not", fallback.program, pid, primary.program)
+			}
+		}
+	}
+	// A kernel that refuses the first program gets the second.
+	defer func(saved []program, cache string) { programs, relocCacheFile = saved, cache }(programs, relocCacheFile)
+	programs, relocCacheFile = []program{{programs[0].name, "bpf_iter_no_such_target"}, programs[1]}, ""
+	it, err := loadIter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.close()
+	if it.program != programs[1].name {
+		t.Errorf("with %s refused, loaded %s, want %s", programs[0].name, it.program, programs[1].name)
+	}
+}
+
 // TestScanConcurrent runs scans with different wanted sets from several
 // goroutines: they share the kernel map, so each must still see its own.
 func TestScanConcurrent(t *testing.T) {

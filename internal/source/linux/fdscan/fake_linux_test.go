@@ -18,7 +18,6 @@ type fakeProc struct {
 	cmdline string // raw, NUL-separated
 	exe     string
 	fds     map[int]string // descriptor → link target
-	netns   uint64         // 0: no ns/net link
 	cgroup  string         // "": no cgroup file (a kernel without cgroups)
 	// cgroupPath is the Owner.Cgroup expected from cgroup.
 	cgroupPath string
@@ -29,7 +28,6 @@ func writeProc(tb testing.TB, root string, p fakeProc) {
 	tb.Helper()
 	dir := filepath.Join(root, itoa(p.pid))
 	must(tb, os.MkdirAll(filepath.Join(dir, "fd"), 0o755))
-	must(tb, os.MkdirAll(filepath.Join(dir, "ns"), 0o755))
 	must(tb, os.WriteFile(filepath.Join(dir, "stat"), []byte(statLine(p.pid, p.comm, p.ppid, p.start)), 0o444))
 	must(tb, os.WriteFile(filepath.Join(dir, "comm"), []byte(p.comm+"\n"), 0o444))
 	must(tb, os.WriteFile(filepath.Join(dir, "cmdline"), []byte(p.cmdline), 0o444))
@@ -41,9 +39,6 @@ func writeProc(tb testing.TB, root string, p fakeProc) {
 	}
 	if p.exe != "" {
 		must(tb, os.Symlink(p.exe, filepath.Join(dir, "exe")))
-	}
-	if p.netns != 0 {
-		must(tb, os.Symlink(fmt.Sprintf("net:[%d]", p.netns), filepath.Join(dir, "ns", "net")))
 	}
 	for fd, target := range p.fds {
 		must(tb, os.Symlink(target, filepath.Join(dir, "fd", itoa(fd))))
@@ -71,6 +66,14 @@ func rewriteStat(tb testing.TB, root string, p fakeProc, start uint64) {
 	tb.Helper()
 	path := filepath.Join(root, itoa(p.pid), "stat")
 	must(tb, os.WriteFile(path, []byte(statLine(p.pid, p.comm, p.ppid, start)), 0o444))
+}
+
+// replaceProc removes the directory of p.pid and lays out p in its place,
+// as when a process exits and another one is given its PID.
+func replaceProc(tb testing.TB, root string, p fakeProc) {
+	tb.Helper()
+	must(tb, os.RemoveAll(filepath.Join(root, itoa(p.pid))))
+	writeProc(tb, root, p)
 }
 
 // relink points descriptor fd of pid at target.

@@ -19,19 +19,16 @@
 // closed to this run, and HiddenUIDs counts them by uid, so that a socket of
 // unknown owner can be matched with its own uid. State cannot know about
 // processes hidden from the listing itself (hidepid=invisible): check
-// procpriv.Info.ProcessesHidden for sockets of other users. Result.NetNS,
-// collected when Scanner.NetNS is set, groups processes by network
-// namespace for --netns all; a second Scan with only the new inodes finds
-// their owners.
+// procpriv.Info.ProcessesHidden for sockets of other users.
 //
-// Every owner is identified by (PID, start time). The start time is read
-// once a process is seen holding a wanted socket (most processes hold none,
-// and their stat is never read) and again after the owner's details, and
-// the matching descriptors are read a second time; a process that exited,
-// whose PID was reused, or whose descriptor moved during the scan is
-// dropped and counted (Vanished, Changed) rather than named. On a real procfs every read
-// of one process goes through a directory descriptor of /proc/PID opened
-// once, so the reads cannot wander to a new process that reused the PID.
+// Every owner is identified by (PID, start time). A process seen holding a
+// wanted socket (most processes hold none, and nothing more of them is
+// read) has its directory /proc/PID opened once, its matching descriptors
+// read a second time, and its details and then its start time read through
+// that directory. procfs binds an open /proc/PID to the process it was
+// opened on, so the reads cannot wander to a new process that reused the
+// PID; a process that exited, or whose descriptor moved, during the scan
+// is dropped and counted (Vanished, Changed) rather than named.
 //
 // Owner details (command line, executable, effective uid) are read only for
 // processes that hold a wanted socket. They are deliberately read by hand
@@ -77,9 +74,6 @@ type Scanner struct {
 	// Workers is how many goroutines read descriptor tables: 0 means
 	// runtime.GOMAXPROCS(0), 1 means the calling goroutine alone.
 	Workers int
-	// NetNS also collects each process's network namespace
-	// (/proc/PID/ns/net) into Result.NetNS.
-	NetNS bool
 	// LookupUser names a user id. Nil means os/user.LookupId. Names are
 	// cached per uid for the life of the Scanner.
 	LookupUser func(uid uint32) (string, error)
@@ -103,8 +97,9 @@ type hooks struct {
 	// openFDs, when it returns an error, replaces opening the fd
 	// directory (e.g. to inject EACCES while running as root).
 	openFDs func(pid int) error
-	// afterFDs runs after the descriptor table was read, before the
-	// matches are verified, only for processes with matches.
+	// afterFDs runs after the descriptor tables were read (in Scan,
+	// before /proc/PID is opened), before the matches are verified,
+	// only for processes with matches.
 	afterFDs func(pid int)
 }
 
@@ -133,8 +128,10 @@ type Result struct {
 	// the other mechanism alone: /proc refused to read their descriptors
 	// again, but their identity (PID, start time) was confirmed.
 	Adopted []int
-	// NetNS maps a network namespace inode to the PIDs in it (ascending),
-	// when Scanner.NetNS is set; nil otherwise.
+	// NetNS maps a network namespace inode to the PIDs in it
+	// (ascending). The /proc scan leaves it nil; the eBPF iterator
+	// (package bpfowners) fills it, as it sees every task's namespace
+	// for free.
 	NetNS map[uint64][]int
 	// Gaps say what the scan could not see, ready for snapshot.Gaps.
 	Gaps []snapshot.Gap
@@ -221,12 +218,6 @@ type hit struct {
 	table int
 }
 
-// nsEntry is one process's network namespace.
-type nsEntry struct {
-	ns  uint64
-	pid int
-}
-
 // workerOut is what one worker found; outputs are merged after all
 // workers finished, so they need no locking.
 type workerOut struct {
@@ -235,9 +226,7 @@ type workerOut struct {
 	vanished   int
 	changed    int
 	details    []error // owner details that could not be read
-	netns      []nsEntry
-	netnsErrs  int
-	truncated  int // command lines cut at maxFile
+	truncated  int     // command lines cut at maxFile
 	adopted    []int
 }
 
@@ -248,13 +237,12 @@ const maxFile = 1 << 20
 func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 	r := &Result{Owners: make(map[uint64][]snapshot.Owner), Processes: processes}
 	var details []error
-	netnsErrs, truncated := 0, 0
+	truncated := 0
 	for _, o := range outs {
 		r.Unreadable = append(r.Unreadable, o.unreadable...)
 		r.Vanished += o.vanished
 		r.Changed += o.changed
 		details = append(details, o.details...)
-		netnsErrs += o.netnsErrs
 		truncated += o.truncated
 		r.Adopted = append(r.Adopted, o.adopted...)
 		for _, h := range o.holdings {
@@ -279,29 +267,20 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 				i = j
 			}
 		}
-		if o.netns != nil && r.NetNS == nil {
-			r.NetNS = make(map[uint64][]int)
-		}
-		for _, e := range o.netns {
-			r.NetNS[e.ns] = append(r.NetNS[e.ns], e.pid)
-		}
 	}
 	for _, owners := range r.Owners {
 		slices.SortFunc(owners, func(a, b snapshot.Owner) int {
 			return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.StartTime, b.StartTime))
 		})
 	}
-	for _, pids := range r.NetNS {
-		slices.Sort(pids)
-	}
 	slices.SortFunc(r.Unreadable, func(a, b Unreadable) int { return cmp.Compare(a.PID, b.PID) })
 	slices.Sort(r.Adopted)
-	r.Gaps = gaps(r, details, netnsErrs, truncated)
+	r.Gaps = gaps(r, details, truncated)
 	return r
 }
 
 // gaps turns what the scan missed into snapshot gaps.
-func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
+func gaps(r *Result, details []error, truncated int) []snapshot.Gap {
 	var out []snapshot.Gap
 	count := map[string][]Unreadable{}
 	for _, u := range r.Unreadable {
@@ -369,15 +348,6 @@ func gaps(r *Result, details []error, netnsErrs, truncated int) []snapshot.Gap {
 			Args:   map[string]string{"files": strconv.Itoa(truncated), "limit": strconv.Itoa(maxFile)},
 			Detail: fmt.Sprintf("%d command lines or status files were longer than %d bytes and were cut", truncated, maxFile),
 			Count:  truncated,
-		})
-	}
-	if netnsErrs > 0 {
-		out = append(out, snapshot.Gap{
-			Area:   "namespaces",
-			Reason: "permission",
-			Args:   map[string]string{"processes": strconv.Itoa(netnsErrs)},
-			Detail: fmt.Sprintf("the network namespace of %d processes could not be read", netnsErrs),
-			Count:  netnsErrs,
 		})
 	}
 	return out

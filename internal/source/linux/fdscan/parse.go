@@ -15,9 +15,6 @@ import (
 // socketPrefix starts the link text of a socket descriptor: "socket:[12345]".
 var socketPrefix = []byte("socket:[")
 
-// netPrefix starts the link text of /proc/PID/ns/net: "net:[4026531840]".
-var netPrefix = []byte("net:[")
-
 // parseBracketed parses the decimal number in "<prefix>N]" exactly, without
 // allocating. It reports false for any other text, for an empty or
 // overlong number and for a value that does not fit in a uint64.
@@ -30,9 +27,6 @@ func parseBracketed(link, prefix []byte) (uint64, bool) {
 
 // parseSocketInode returns the inode of a descriptor link "socket:[N]".
 func parseSocketInode(link []byte) (uint64, bool) { return parseBracketed(link, socketPrefix) }
-
-// parseNetNS returns the namespace inode of a link "net:[N]".
-func parseNetNS(link []byte) (uint64, bool) { return parseBracketed(link, netPrefix) }
 
 // parseUint parses a non-empty string of decimal digits into a uint64,
 // rejecting overflow and any other byte.

@@ -9,40 +9,34 @@ import (
 	"testing"
 )
 
-func TestParseBracketed(t *testing.T) {
+func TestParseSocketInode(t *testing.T) {
 	tests := []struct {
 		name   string
 		link   string
 		socket uint64
 		sockOK bool
-		netns  uint64
-		netOK  bool
 	}{
-		{"socket", "socket:[12345]", 12345, true, 0, false},
-		{"socket max", "socket:[18446744073709551615]", 18446744073709551615, true, 0, false},
-		{"socket overflow", "socket:[18446744073709551616]", 0, false, 0, false},
-		{"socket empty", "socket:[]", 0, false, 0, false},
-		{"socket letters", "socket:[12a]", 0, false, 0, false},
-		{"socket sign", "socket:[-1]", 0, false, 0, false},
-		{"socket unterminated", "socket:[12", 0, false, 0, false},
-		{"socket trailing", "socket:[12] ", 0, false, 0, false},
-		{"pipe", "pipe:[12345]", 0, false, 0, false},
-		{"anon", "anon_inode:[eventfd]", 0, false, 0, false},
-		{"path", "/dev/null", 0, false, 0, false},
-		{"path like socket", "/tmp/socket:[1]", 0, false, 0, false},
-		{"empty", "", 0, false, 0, false},
-		{"netns", "net:[4026531840]", 0, false, 4026531840, true},
-		{"other ns", "mnt:[4026531841]", 0, false, 0, false},
+		{"socket", "socket:[12345]", 12345, true},
+		{"socket max", "socket:[18446744073709551615]", 18446744073709551615, true},
+		{"socket overflow", "socket:[18446744073709551616]", 0, false},
+		{"socket empty", "socket:[]", 0, false},
+		{"socket letters", "socket:[12a]", 0, false},
+		{"socket sign", "socket:[-1]", 0, false},
+		{"socket unterminated", "socket:[12", 0, false},
+		{"socket trailing", "socket:[12] ", 0, false},
+		{"pipe", "pipe:[12345]", 0, false},
+		{"anon", "anon_inode:[eventfd]", 0, false},
+		{"path", "/dev/null", 0, false},
+		{"path like socket", "/tmp/socket:[1]", 0, false},
+		{"empty", "", 0, false},
+		{"netns", "net:[4026531840]", 0, false},
+		{"other ns", "mnt:[4026531841]", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := parseSocketInode([]byte(tt.link))
 			if got != tt.socket || ok != tt.sockOK {
 				t.Errorf("parseSocketInode(%q) = %d, %v; want %d, %v", tt.link, got, ok, tt.socket, tt.sockOK)
-			}
-			got, ok = parseNetNS([]byte(tt.link))
-			if got != tt.netns || ok != tt.netOK {
-				t.Errorf("parseNetNS(%q) = %d, %v; want %d, %v", tt.link, got, ok, tt.netns, tt.netOK)
 			}
 		})
 	}
@@ -261,7 +255,6 @@ func FuzzParseLink(f *testing.F) {
 				t.Errorf("parseSocketInode(%q) = %d, which prints as %q", b, v, want)
 			}
 		}
-		_, _ = parseNetNS(b)
 		_, _ = parsePID(b)
 	})
 }

@@ -206,39 +206,18 @@ func (w *worker) identity(dirFD int) (string, uint64) {
 // process scans one process and records what it holds.
 //
 // Most processes hold no wanted socket, so their scan is as short as it can
-// be: open /proc/PID/fd, read it, readlink each descriptor, close. Only a
+// be: open /proc/PID/fd, read it, readlink each descriptor, stat
+// /proc/PID/task (for threads with a table of their own), close. Only a
 // process seen holding a wanted socket has its directory /proc/PID opened
-// and its identity (start time) read. That is as safe as reading them
-// first: fdFD is bound by the kernel to the process it was opened on, and
-// verify reads the matched descriptors again through fdFD after dirFD was
-// opened. If those reads succeed, that process still existed when dirFD was
-// opened, so its PID had not been reused and dirFD is the same process;
-// every later read goes through dirFD, which a process reusing the PID
-// cannot take over either. (With Scanner.NetNS the directory is opened
-// first, for the namespace link.) The start time is read again after the
-// owner's details (see verify).
+// and its details read (see verify).
 func (w *worker) process(pid int) {
 	w.pidName = append(strconv.AppendInt(w.pidName[:0], int64(pid), 10), 0)
-	dirFD := -1
-	defer func() {
-		if dirFD >= 0 {
-			unix.Close(dirFD)
-		}
-	}()
-	if w.s.NetNS {
-		var err error
-		if dirFD, err = w.openDir(); err != nil {
-			w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
-			return
-		}
-		w.readNetNS(pid, dirFD)
-	}
 	if h := w.s.hooks.beforeFDs; h != nil {
 		h(pid)
 	}
-	fdFD, err := w.openFDs(pid, dirFD)
+	fdFD, err := w.openFDs(pid, -1)
 	if err != nil {
-		w.unreadable(pid, dirFD, fmt.Errorf("open %d/fd: %w", pid, err))
+		w.unreadable(pid, -1, fmt.Errorf("open %d/fd: %w", pid, err))
 		return
 	}
 	w.tables = append(w.tables[:0], fdFD)
@@ -247,39 +226,30 @@ func (w *worker) process(pid int) {
 
 	w.hits = w.hits[:0]
 	if err := w.readFDs(fdFD, 0); err != nil {
-		w.unreadable(pid, dirFD, fmt.Errorf("read %d/fd: %w", pid, err))
+		w.unreadable(pid, -1, fmt.Errorf("read %d/fd: %w", pid, err))
 		return
 	}
 	if err := w.readThreadTables(pid); err != nil {
-		w.unreadable(pid, dirFD, err)
+		w.unreadable(pid, -1, err)
 		return
 	}
 	if len(w.hits) == 0 {
 		return
 	}
-	if dirFD < 0 {
-		if dirFD, err = w.openDir(); err != nil {
-			if vanished(err) {
-				w.out.vanished++ // it held a wanted socket, and exited
-			} else {
-				w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
-			}
-			return
-		}
-	}
-	st, err := w.readStat(dirFD)
-	if err != nil {
-		if vanished(err) {
-			w.out.vanished++
-		} else {
-			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
-		}
-		return
-	}
 	if h := w.s.hooks.afterFDs; h != nil {
 		h(pid)
 	}
-	w.verify(pid, dirFD, st.StartTime)
+	dirFD, err := w.openDir()
+	if err != nil {
+		if vanished(err) {
+			w.out.vanished++ // it held a wanted socket, and exited
+		} else {
+			w.unreadable(pid, -1, fmt.Errorf("open %d: %w", pid, err))
+		}
+		return
+	}
+	defer unix.Close(dirFD)
+	w.verify(pid, dirFD, 0, false)
 }
 
 // closeTables closes the descriptor directories of the current process.
@@ -459,9 +429,24 @@ func (w *worker) readFDs(fdFD, table int) error {
 	return fmt.Errorf("more than %d getdents64 calls", maxDirentCalls)
 }
 
-// verify re-reads the matched descriptors and the process's identity,
-// reads the owner's details and records the holding if it still stands.
-func (w *worker) verify(pid, dirFD int, start uint64) {
+// verify re-reads the matched descriptors through the tables they were
+// read from, reads the owner's details through dirFD, its /proc/PID
+// directory, and records the holding if it still stands.
+//
+// The process's identity (PID, start time) is read once, last. That is
+// enough because procfs binds an open descriptor of /proc/PID, or of
+// /proc/PID/fd, to the process it was opened on: once that process has
+// exited, reads through it fail (ENOENT or ESRCH) even when a new process
+// has the PID (TestProcDirPinsProcess shows it on the running kernel). The
+// tables may have been opened before dirFD (process opens /proc/PID only
+// for holders); a descriptor that reads the same again through its table
+// after dirFD was opened shows that the process the table was read from
+// was still alive then, so dirFD is that process too. When no descriptor
+// reads the same again, nothing is recorded: the process exited (vanished)
+// or closed its sockets (changed). want, when check is set, is the start
+// time another mechanism saw the process with (Verify); another start
+// time is another process under the PID.
+func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 	// Second read of every matched descriptor, in (inode, fd) order.
 	slices.SortFunc(w.hits, compareHits)
 	kept := w.kept[:0]
@@ -496,32 +481,18 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 			return
 		}
 	}
-	if len(kept) < len(w.hits) {
-		// A descriptor moved: tell an exited process from a closed
-		// socket before counting.
-		st, err := w.readStat(dirFD)
-		if err != nil && !vanished(err) {
-			w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
-			return
-		}
-		if err != nil || st.StartTime != start {
-			w.out.vanished++
-			return
-		}
-	}
-	// Count the (process, socket) holdings lost entirely.
-	for i, h := range w.hits {
-		if (i == 0 || w.hits[i-1].inode != h.inode) && !slices.ContainsFunc(kept, func(k hit) bool { return k.inode == h.inode }) {
-			w.out.changed++
-		}
-	}
 	if len(kept) == 0 {
+		// Tell an exited process from closed sockets before counting.
+		if w.gone(dirFD) {
+			w.out.vanished++
+		} else {
+			w.countChanged(kept)
+		}
 		return
 	}
 
 	var o holding
 	o.owner.PID = pid
-	o.owner.StartTime = start
 	var details []error
 	if b, cut, err := w.readFile(dirFD, nameCmdline); err != nil {
 		details = append(details, fmt.Errorf("read %d/cmdline: %w", pid, err))
@@ -550,8 +521,8 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 		details = append(details, fmt.Errorf("read %d/cgroup: %w", pid, err))
 	}
 
-	// The last read confirms that everything above came from the process
-	// whose descriptors matched.
+	// The identity, read last through dirFD: a process that exited
+	// meanwhile fails here, and a failed detail above is then no gap.
 	st, err := w.readStat(dirFD)
 	if err != nil {
 		if vanished(err) {
@@ -561,10 +532,12 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 		}
 		return
 	}
-	if st.StartTime != start {
-		w.out.vanished++
+	if check && st.StartTime != want {
+		w.out.vanished++ // another process under the same PID
 		return
 	}
+	w.countChanged(kept)
+	o.owner.StartTime = st.StartTime
 	o.owner.PPID = st.PPID
 	o.owner.Name = string(st.Comm)
 	w.out.details = append(w.out.details, details...)
@@ -576,6 +549,34 @@ func (w *worker) verify(pid, dirFD int, start uint64) {
 	}
 }
 
+// countChanged counts the (process, socket) holdings of w.hits of which no
+// descriptor is in kept: closed or replaced since the first read.
+func (w *worker) countChanged(kept []hit) {
+	for i, h := range w.hits {
+		if (i == 0 || w.hits[i-1].inode != h.inode) && !slices.ContainsFunc(kept, func(k hit) bool { return k.inode == h.inode }) {
+			w.out.changed++
+		}
+	}
+}
+
+// gone reports whether the process whose descriptors matched has exited:
+// its descriptor directory (w.tables[0]) can no longer be listed. procfs
+// refuses to list the descriptors of a process that is gone, as any
+// filesystem refuses to list a removed directory. Without that directory
+// (refused to this run), the process's stat is read through dirFD.
+func (w *worker) gone(dirFD int) bool {
+	fd := w.tables[0]
+	if fd < 0 {
+		_, err := w.readStat(dirFD)
+		return err != nil && vanished(err)
+	}
+	if _, err := unix.Seek(fd, 0, 0); err != nil {
+		return vanished(err)
+	}
+	_, err := getdents(fd, w.link) // room for "." and ".." alone
+	return err != nil && vanished(err)
+}
+
 // refusedTable stands in w.tables for a descriptor table /proc refused to
 // open, when the hits come from the kernel (worker.kernelSeen).
 const refusedTable = -2
@@ -583,27 +584,6 @@ const refusedTable = -2
 // compareHits orders hits by inode, then descriptor, then table.
 func compareHits(a, b hit) int {
 	return cmp.Or(cmp.Compare(a.inode, b.inode), cmp.Compare(a.fd, b.fd), cmp.Compare(a.table, b.table))
-}
-
-// readNetNS records the network namespace of pid.
-func (w *worker) readNetNS(pid, dirFD int) {
-	m, err := readlinkat(dirFD, nameNetNS, w.link)
-	if err != nil {
-		if !vanished(err) {
-			w.out.netnsErrs++
-		}
-		return
-	}
-	if m >= len(w.link) {
-		w.out.netnsErrs++
-		return
-	}
-	ns, ok := parseNetNS(w.link[:m])
-	if !ok {
-		w.out.netnsErrs++
-		return
-	}
-	w.out.netns = append(w.out.netns, nsEntry{ns: ns, pid: pid})
 }
 
 // readStat reads and parses stat in the directory dirFD. The result's Comm

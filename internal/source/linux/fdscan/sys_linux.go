@@ -14,7 +14,6 @@ var (
 	nameStatus  = []byte("status\x00")
 	nameCmdline = []byte("cmdline\x00")
 	nameExe     = []byte("exe\x00")
-	nameNetNS   = []byte("ns/net\x00")
 	nameCgroup  = []byte("cgroup\x00")
 )
 

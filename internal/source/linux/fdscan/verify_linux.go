@@ -9,13 +9,13 @@ import (
 )
 
 // Verify checks holdings found by another mechanism against ProcRoot and
-// returns them as Scan would have: for each holding, the process under PID
-// must still have the given start time and each descriptor must still point
-// at its socket (read again through /proc/PID/fd); the owner's details are
-// then read as Scan reads them, and the start time once more. A process
-// that exited or whose PID was reused counts as Vanished, a descriptor that
-// moved as Changed, a process that cannot be read is Unreadable.
-// Result.Processes is the number of holdings given and Result.NetNS is nil.
+// returns them as Scan would have: for each holding, each descriptor must
+// still point at its socket (read again through /proc/PID/fd), the owner's
+// details are then read as Scan reads them, and the process under PID must
+// have the given start time. A process that exited or whose PID was reused
+// counts as Vanished, a descriptor that moved as Changed, a process that
+// cannot be read is Unreadable. Result.Processes is the number of holdings
+// given and Result.NetNS is nil.
 // Verify fails only when ProcRoot cannot be opened.
 func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 	root := s.procRoot()
@@ -38,8 +38,7 @@ func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 // not see (a process it may not look into, a kernel thread, a process that
 // started after it) must be read through /proc before any socket can be
 // said to be held by no process. Result.Processes counts the processes
-// listed, Result.Unseen those scanned here, and Result.NetNS is collected
-// for those alone.
+// listed and Result.Unseen those scanned here.
 func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
 	root := s.procRoot()
 	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -67,10 +66,11 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 			unseen++
 		}
 	}
-	// Each worker takes chunks of jobs, so that a few processes with huge
-	// tables do not leave the other workers idle. The first worker reuses
-	// the getdents64 buffer of the /proc listing.
-	outs := inWorkers(s.Workers, 32, jobs, func(i int) *worker {
+	// Each worker takes one job at a time: in chunks, a few processes
+	// with huge tables left the other workers idle at the end, and a host
+	// of fewer processes than a chunk was read by one worker alone. The
+	// first worker reuses the getdents64 buffer of the /proc listing.
+	outs := inWorkers(s.Workers, 1, jobs, func(i int) *worker {
 		if i == 0 {
 			return s.newWorker(procFD, wanted, dents)
 		}
@@ -105,19 +105,8 @@ func (w *worker) verifyHolding(h Holding) {
 	}
 	defer unix.Close(dirFD)
 
-	st, err := w.readStat(dirFD)
-	switch {
-	case err != nil && vanished(err):
-		w.out.vanished++
-		return
-	case err != nil:
-		w.unreadable(pid, dirFD, fmt.Errorf("read %d/stat: %w", pid, err))
-		return
-	case st.StartTime != h.StartTime:
-		// Another process under the same PID.
-		w.out.vanished++
-		return
-	}
+	// Every table is opened through dirFD, so all reads are of one
+	// process; verify compares its start time with h's last.
 	fdFD, err := w.openFDs(pid, dirFD)
 	switch {
 	case err != nil && vanished(err):
@@ -149,7 +138,7 @@ func (w *worker) verifyHolding(h Holding) {
 	if hk := w.s.hooks.afterFDs; hk != nil {
 		hk(pid)
 	}
-	w.verify(pid, dirFD, h.StartTime)
+	w.verify(pid, dirFD, h.StartTime, true)
 }
 
 // threadTable returns the index in w.tables of the descriptor table of
