@@ -48,6 +48,9 @@ type scenarioReady struct {
 type Tool struct {
 	Name string
 	Argv []string
+	// VerifyArgv, when set, is run instead of Argv in the untimed
+	// comparison run (the same work with output Parse can read).
+	VerifyArgv []string
 	// Parse reduces the tool's output for the comparison with ss; nil
 	// when the output is not compared (openports' table).
 	Parse  func([]byte) (Holdings, error)
