@@ -105,6 +105,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		defer close(privDone)
 		priv, privErr = c.in.Privilege.Detect()
 	}()
+	c.prefetchEBPF(c.opt.Owners)
 	var bg sync.WaitGroup
 	var opened []namespace
 	defer func() {

@@ -92,6 +92,28 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 	return ownerFinder{}, fmt.Errorf("unknown owner mapping %q", choice)
 }
 
+// prefetchEBPF starts loading the eBPF iterator on another goroutine when
+// ownerFinder will choose it for choice, so that the load (mostly the
+// kernel's verification of the program) runs beside the socket dump
+// instead of after it. bpfowners loads once per process: the scan waits
+// for this load instead of starting another, and a failed load is the
+// same answer ownerFinder gets.
+func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
+	if c.proc != "/proc" {
+		return
+	}
+	switch choice {
+	case source.OwnersEBPF:
+	case source.OwnersAuto, "":
+		if openFiles(c.proc) < ebpfMinFiles {
+			return
+		}
+	default:
+		return
+	}
+	go func() { _ = bpfowners.Available() }()
+}
+
 // completeWithEBPF returns res, or, when /proc refused some descriptor
 // tables and the iterator can load, the iterator's scan, which reads those
 // tables in the kernel (fdscan.Result.Adopted) and sets *used. What the

@@ -231,17 +231,47 @@ func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
 		}
 		delete(it.inMap, ino)
 	}
+	var add []uint64
 	for ino := range wanted {
-		if _, ok := it.inMap[ino]; ok {
-			continue
+		if _, ok := it.inMap[ino]; !ok {
+			add = append(add, ino)
 		}
+	}
+	if err := it.addWanted(add); err != nil {
+		return err
+	}
+	if err := it.setFilter(true); err != nil {
+		return fmt.Errorf("turn the wanted filter on: %w", err)
+	}
+	return nil
+}
+
+// addWanted adds inodes to the wanted map: in one batch update (a system
+// call each would cost more than the walk of a small host), or one at a
+// time on a kernel without batch operations on hash maps (before 5.6).
+func (it *iterator) addWanted(inodes []uint64) error {
+	if len(inodes) == 0 {
+		return nil
+	}
+	values := make([]uint8, len(inodes))
+	for i := range values {
+		values[i] = 1
+	}
+	n, err := it.wanted.BatchUpdate(inodes, values, &ebpf.BatchOptions{ElemFlags: uint64(ebpf.UpdateAny)})
+	if err == nil && n == len(inodes) {
+		for _, ino := range inodes {
+			it.inMap[ino] = struct{}{}
+		}
+		return nil
+	}
+	if err != nil && !errors.Is(err, ebpf.ErrNotSupported) {
+		return fmt.Errorf("add %d inodes to the wanted map: %w", len(inodes), err)
+	}
+	for _, ino := range inodes {
 		if err := it.wanted.Update(ino, uint8(1), ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("add inode %d to the wanted map: %w", ino, err)
 		}
 		it.inMap[ino] = struct{}{}
-	}
-	if err := it.setFilter(true); err != nil {
-		return fmt.Errorf("turn the wanted filter on: %w", err)
 	}
 	return nil
 }
