@@ -97,7 +97,9 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// bg until the end the packet filter (which may run
 	// iptables-legacy-save) and the interfaces. The scan leaves a core
 	// idle for long stretches on small hosts. Every namespace descriptor
-	// stays open until bg is done.
+	// stays open until bg is done. The eBPF iterator's load, the longest
+	// of these when the owner scan will use it, starts first.
+	c.prefetchEBPF(c.opt.Owners)
 	var priv procpriv.Info
 	var privErr error
 	privDone := make(chan struct{})
@@ -105,7 +107,6 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		defer close(privDone)
 		priv, privErr = c.in.Privilege.Detect()
 	}()
-	c.prefetchEBPF(c.opt.Owners)
 	var bg sync.WaitGroup
 	var opened []namespace
 	defer func() {
