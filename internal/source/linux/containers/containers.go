@@ -62,15 +62,28 @@ func ParseCgroup(path string) (ref Ref, ok bool) {
 		if strings.HasPrefix(p, "kubepods") {
 			kube = true
 		}
-		if m := podRE().FindStringSubmatch(p); m != nil && kube {
-			ref.PodUID = strings.ReplaceAll(m[1], "_", "-")
+		// Each pattern is tried only on a part it could match (cheap
+		// necessary conditions), so that a host whose cgroups name no
+		// container never compiles them.
+		if kube && len(p) >= len("pod")+36 && strings.Contains(p, "pod") {
+			if m := podRE().FindStringSubmatch(p); m != nil {
+				ref.PodUID = strings.ReplaceAll(m[1], "_", "-")
+			}
 		}
-		if m := scopeRE().FindStringSubmatch(p); m != nil {
-			ref.ID = m[2]
-			ref.Engine = map[string]string{"docker": Docker, "libpod": Podman, "cri-containerd": Containerd, "crio": CRIO}[m[1]]
+		if len(p) < 64 {
 			continue
 		}
-		if m := bareIDRE().FindStringSubmatch(p); m != nil && i > 0 {
+		if strings.HasSuffix(p, ".scope") {
+			if m := scopeRE().FindStringSubmatch(p); m != nil {
+				ref.ID = m[2]
+				ref.Engine = map[string]string{"docker": Docker, "libpod": Podman, "cri-containerd": Containerd, "crio": CRIO}[m[1]]
+				continue
+			}
+		}
+		if len(p) != 64 && len(p) != len("libpod-")+64 || i == 0 {
+			continue
+		}
+		if m := bareIDRE().FindStringSubmatch(p); m != nil {
 			ref.ID = m[1]
 			switch parent := parts[i-1]; {
 			case parent == "docker":
