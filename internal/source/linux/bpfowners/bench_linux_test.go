@@ -110,3 +110,21 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWalk measures one read of the loaded iterator with the wanted
+// filter set to this namespace's listening sockets: the kernel's walk of
+// every descriptor table and the decoding of its records, without the
+// /proc cross-check. Run it inside a bench scenario, as BenchmarkScan.
+func BenchmarkWalk(b *testing.B) {
+	requireBPF(b)
+	wanted := listeningInodes(b)
+	it, err := load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := it.read(wanted, newGrouper(wanted)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -40,11 +40,22 @@ import (
 // relocate against the whole kernel BTF again).
 
 // relocCacheFile is where the load plan is kept, keyed by the kernel's
-// build ID and the program's checksum; "" turns the cache off (tests point
+// build ID and the program's checksum, under a name that also carries the
+// start of that checksum (planPath); "" turns the cache off (tests point
 // it elsewhere). Its name is not the one of the earlier format
-// (task_file.reloc), so that two versions of openports run side by side do
-// not undo each other's cache.
+// (task_file.reloc), and differs between objects, so that two versions of
+// openports run side by side do not undo each other's cache.
 var relocCacheFile = "/var/cache/openports/task_file.plan"
+
+// planPath is the cache file of the object whose SHA-256 is objectID:
+// cacheFile with the first 16 hex digits of it before its extension.
+func planPath(cacheFile, objectID string) string {
+	if cacheFile == "" {
+		return ""
+	}
+	ext := filepath.Ext(cacheFile)
+	return strings.TrimSuffix(cacheFile, ext) + "-" + objectID[:min(16, len(objectID))] + ext
+}
 
 // relocCacheHeader starts every cache file: format and version.
 const relocCacheHeader = "openports task_file load plan 2"

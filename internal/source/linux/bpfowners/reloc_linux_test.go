@@ -271,13 +271,14 @@ func TestRelocCacheFallback(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.plan")
+			base := filepath.Join(dir, strings.Repeat("x", i+1), "task_file.plan")
+			path := planPath(base, key.objectID)
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				t.Fatal(err)
 			}
 			tt.write(path)
 			defer func(saved string) { relocCacheFile = saved }(relocCacheFile)
-			relocCacheFile = path
+			relocCacheFile = base
 			for round, wantCached := range []bool{false, true} {
 				it, err := loadIter()
 				if err != nil {
@@ -358,6 +359,21 @@ func TestProgLoadAttrLayout(t *testing.T) {
 	} {
 		if f.got != f.want {
 			t.Errorf("%s at %d, want %d", f.name, f.got, f.want)
+		}
+	}
+}
+
+// TestPlanPath: each object has a cache file of its own, so that two
+// versions of openports do not overwrite each other's plan at every run.
+func TestPlanPath(t *testing.T) {
+	tests := []struct{ cache, object, want string }{
+		{"/var/cache/openports/task_file.plan", strings.Repeat("e4", 32), "/var/cache/openports/task_file-e4e4e4e4e4e4e4e4.plan"},
+		{"/var/cache/openports/task_file.plan", strings.Repeat("00", 32), "/var/cache/openports/task_file-0000000000000000.plan"},
+		{"", strings.Repeat("e4", 32), ""},
+	}
+	for _, tt := range tests {
+		if got := planPath(tt.cache, tt.object); got != tt.want {
+			t.Errorf("planPath(%q, %q) = %q, want %q", tt.cache, tt.object, got, tt.want)
 		}
 	}
 }

@@ -146,6 +146,7 @@ func loadIter() (*iterator, error) {
 func loadPlanned(cacheFile string) (*iterator, error) {
 	key, keyErr := kernelRelocKey(kernelBTF, kernelNotes)
 	if keyErr == nil {
+		cacheFile = planPath(cacheFile, key.objectID)
 		if p, ok := readRelocCache(cacheFile, key); ok {
 			if it, err := p.load(); err == nil {
 				it.relocCached = true
