@@ -192,7 +192,9 @@ struct record {
 // serialised by the Go side, and the program runs with migration off.
 struct out {
 	struct record recs[MAX_RECORDS];
-	__u64 slots[64];
+	__u64 slots[64]; // the word's descriptor array entries
+	__u64 fops[64];  // their f_op (read_fop)
+	__u64 inos[64];  // their inode numbers if sockets (read_ino)
 };
 
 struct {
@@ -214,25 +216,48 @@ struct walk {
 	__u32 full;              // set when out is full: stop
 };
 
-// walk_slot looks at descriptor base+j, read into slots[j].
-static long walk_slot(__u32 j, struct walk *w)
+// A word of descriptors is looked at in three passes, each a bpf_loop over
+// its 64 slots: read_fop reads the f_op of every open file, read_ino the
+// inode number of every socket among them, walk_slot writes the records of
+// the wanted ones. The first read of a file, and of a socket's inode, is a
+// cache miss; with nothing between the reads of a pass that waits for
+// their results, the processor has several of them in flight instead of
+// one at a time.
+
+// read_fop reads the f_op of the file in slots[j] into fops[j] (0 when the
+// slot is closed or the read fails).
+static long read_fop(__u32 j, struct walk *w)
 {
 	struct out *out = w->out;
-	__u64 fop, ino;
+	struct file *file;
+
+	j &= 63;
+	out->fops[j] = 0;
+	if (!(w->open & (1UL << j)))
+		return 0;
+	file = (struct file *)out->slots[j];
+	if (file)
+		bpf_core_read(&out->fops[j], sizeof(out->fops[j]), &file->f_op);
+	return 0;
+}
+
+// read_ino reads into inos[j] the inode number of the file in slots[j] if
+// it is a socket (0 otherwise).
+static long read_ino(__u32 j, struct walk *w)
+{
+	struct out *out = w->out;
+	__u64 fop, ino = 0;
 	struct file *file;
 	struct inode *inode;
 	struct socket *sock;
 	unsigned short mode;
-	__u32 n;
 
 	j &= 63;
-	if (!(w->open & (1UL << j)))
+	out->inos[j] = 0;
+	fop = out->fops[j];
+	if (!fop || (sock_fops && fop != sock_fops))
 		return 0;
 	file = (struct file *)out->slots[j];
-	if (!file || bpf_core_read(&fop, sizeof(fop), &file->f_op))
-		return 0;
-	if (sock_fops && fop != sock_fops)
-		return 0;
 	if (bpf_core_read(&inode, sizeof(inode), &file->f_inode) || !inode)
 		return 0;
 	if (!sock_fops) {
@@ -249,6 +274,22 @@ static long walk_slot(__u32 j, struct walk *w)
 		sock_fops = fop;
 	}
 	if (bpf_core_read(&ino, sizeof(ino), &inode->i_ino))
+		return 0;
+	out->inos[j] = ino;
+	return 0;
+}
+
+// walk_slot writes the record of descriptor base+j if it is a wanted
+// socket.
+static long walk_slot(__u32 j, struct walk *w)
+{
+	struct out *out = w->out;
+	__u64 ino;
+	__u32 n;
+
+	j &= 63;
+	ino = out->inos[j];
+	if (!ino)
 		return 0;
 	if (filter && !bpf_map_lookup_elem(&wanted, &ino))
 		return 0;
@@ -277,6 +318,8 @@ static long walk_word(__u32 i, struct walk *w)
 	if (bpf_probe_read_kernel(w->out->slots, sizeof(w->out->slots), w->fd + (__u64)i * 64))
 		return 1;
 	w->base = i * 64;
+	bpf_loop(64, read_fop, w, 0);
+	bpf_loop(64, read_ino, w, 0);
 	bpf_loop(64, walk_slot, w, 0);
 	return w->full;
 }
