@@ -433,19 +433,28 @@ func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Resu
 		return nil, fmt.Errorf("eBPF owner mapping: %w", err)
 	}
 
+	// The holders are verified as the iterator reports them (a
+	// process's records are complete when the next one's begin), beside
+	// its walk; the listing of /proc waits for the walk's end (Finish).
+	verifier, err := scanner.StartVerify()
+	if err != nil {
+		return nil, fmt.Errorf("verify eBPF owners: %w", err)
+	}
+	hz := loaded.hz
+	toTicks := func(ns uint64) uint64 { return ticks(ns, offset, hz) }
 	g := newGrouper(wanted)
+	g.stream(toTicks, verifier.Add)
 	if err := it.read(wanted, g); err != nil {
+		verifier.Stop()
 		return nil, err
 	}
 
-	hz := loaded.hz
-	holdings := g.holdings(func(ns uint64) uint64 { return ticks(ns, offset, hz) })
 	// The iterator reports only processes it could look into that had
 	// open files: every other process of /proc (kernel threads, a
 	// process the kernel keeps from it, one started since) is read
 	// through /proc, as the /proc scan would, so that an unreadable
 	// process makes the sockets of its uid unknown on both paths.
-	res, err := scanner.VerifyAndScanUnseen(holdings, g.seen(), wanted)
+	res, err := verifier.Finish(g.holdings(toTicks), g.redo(), g.seen(), wanted)
 	if err != nil {
 		return nil, fmt.Errorf("verify eBPF owners: %w", err)
 	}

@@ -40,16 +40,119 @@ func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
 // said to be held by no process. Result.Processes counts the processes
 // listed and Result.Unseen those scanned here.
 func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
+	v, err := s.StartVerify()
+	if err != nil {
+		return nil, err
+	}
+	return v.Finish(holdings, nil, seen, wanted)
+}
+
+// Verifier verifies holdings while the mechanism that finds them is still
+// running (Add), then finishes as VerifyAndScanUnseen (Finish). Only the
+// listing of ProcRoot has to wait for that mechanism to end: a process it
+// did not see, forked from a holder that then exited, must be in the
+// listing. The holdings themselves can be checked at any time, and are
+// checked by one goroutine beside the mechanism's work.
+type Verifier struct {
+	s      *Scanner
+	procFD int
+	queue  chan Holding
+	done   chan struct{}
+	// early are the results of the holdings given to Add, by PID.
+	early   map[int][]*workerOut
+	drained bool
+}
+
+// verifyQueue is how many holdings Add queues before it waits for the
+// verifying goroutine.
+const verifyQueue = 256
+
+// StartVerify opens ProcRoot and starts the goroutine that verifies the
+// holdings given to Add. Finish or Stop must follow.
+func (s *Scanner) StartVerify() (*Verifier, error) {
 	root := s.procRoot()
 	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", root, err)
 	}
-	defer unix.Close(procFD)
+	v := &Verifier{
+		s:      s,
+		procFD: procFD,
+		queue:  make(chan Holding, verifyQueue),
+		done:   make(chan struct{}),
+		early:  make(map[int][]*workerOut),
+	}
+	go v.run()
+	return v, nil
+}
+
+// run verifies each queued holding into a result of its own, so that
+// Finish can drop it.
+func (v *Verifier) run() {
+	defer close(v.done)
+	// No getdents64 buffer: the descriptors are known.
+	w := v.s.newWorker(v.procFD, nil, []byte{})
+	for h := range v.queue {
+		w.out = workerOut{}
+		w.verifyHolding(h)
+		out := w.out
+		v.early[h.PID] = append(v.early[h.PID], &out)
+	}
+}
+
+// Add queues a holding for verification. The caller gives each holding
+// once, complete; one that proves incomplete later is given again to
+// Finish, with its PID in redo.
+func (v *Verifier) Add(h Holding) {
+	v.queue <- h
+}
+
+// drain waits for the holdings queued; later calls return at once.
+func (v *Verifier) drain() {
+	if v.drained {
+		return
+	}
+	v.drained = true
+	close(v.queue)
+	<-v.done
+}
+
+// Stop waits for the holdings queued and closes ProcRoot, dropping their
+// results: for a caller that will not call Finish (its mechanism failed).
+// Finish calls it.
+func (v *Verifier) Stop() {
+	v.drain()
+	if v.procFD >= 0 {
+		unix.Close(v.procFD)
+		v.procFD = -1
+	}
+}
+
+// Finish waits for the holdings given to Add, drops the results of those
+// whose PID is in redo, and then verifies holdings and scans the unseen
+// processes as VerifyAndScanUnseen does, listing ProcRoot now. The result
+// merges both.
+func (v *Verifier) Finish(holdings []Holding, redo, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
+	defer v.Stop()
+	v.drain()
+	return v.s.verifyAndScanUnseen(v.procFD, holdings, seen, wanted, func(outs []*workerOut) []*workerOut {
+		for pid, early := range v.early {
+			if _, ok := redo[pid]; !ok {
+				outs = append(outs, early...)
+			}
+		}
+		return outs
+	})
+}
+
+// verifyAndScanUnseen is VerifyAndScanUnseen on the open ProcRoot procFD;
+// more adds the results of earlier verifications to the workers' before
+// they are merged.
+func (s *Scanner) verifyAndScanUnseen(procFD int, holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}, more func([]*workerOut) []*workerOut) (*Result, error) {
 	dents := make([]byte, direntBuf)
 	pids, err := appendPIDs(nil, procFD, dents)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", root, err)
+		return nil, fmt.Errorf("list %s: %w", s.procRoot(), err)
 	}
 	type job struct {
 		holding *Holding
@@ -82,6 +185,9 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 			w.process(j.pid)
 		}
 	})
+	if more != nil {
+		outs = more(outs)
+	}
 	res := s.merge(outs, len(pids))
 	res.Unseen = unseen
 	return res, nil

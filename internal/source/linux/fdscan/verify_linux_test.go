@@ -215,3 +215,56 @@ func keysOf(r *Result) map[uint64][]ownerKey {
 	}
 	return m
 }
+
+// TestVerifierMatchesVerifyAndScanUnseen checks that holdings verified as
+// they come (Add) and at the end (Finish) give what VerifyAndScanUnseen
+// gives for them all, wherever the split; and that the early result of a
+// PID in redo is dropped (here a holding under a wrong start time, which
+// would otherwise count as a vanished process).
+func TestVerifierMatchesVerifyAndScanUnseen(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, allProcs)
+	s := &Scanner{ProcRoot: root, LookupUser: fakeLookup}
+	hs := holdingsOf(allProcs)
+	seen := map[int]struct{}{}
+	for _, h := range hs {
+		seen[h.PID] = struct{}{}
+	}
+	want, err := s.VerifyAndScanUnseen(hs, seen, wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) < 2 || want.Unseen == 0 {
+		t.Fatalf("the fake tree should have several holders and a process not seen: %d holdings, %d unseen", len(hs), want.Unseen)
+	}
+	for split := range len(hs) + 1 {
+		v, err := s.StartVerify()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := hs[len(hs)-1]
+		stale.StartTime++
+		v.Add(stale)
+		for _, h := range hs[:split] {
+			v.Add(h)
+		}
+		rest := slices.Clone(hs[split:])
+		if split == len(hs) {
+			rest = append(rest, hs[len(hs)-1])
+		}
+		redo := map[int]struct{}{stale.PID: {}}
+		got, err := v.Finish(rest, redo, seen, wanted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Owners, want.Owners) {
+			t.Errorf("split %d: owners\n%s\nwant\n%s", split, jsonOf(t, got.Owners), jsonOf(t, want.Owners))
+		}
+		if !reflect.DeepEqual(got.Gaps, want.Gaps) || got.Vanished != want.Vanished || got.Changed != want.Changed ||
+			got.Processes != want.Processes || got.Unseen != want.Unseen {
+			t.Errorf("split %d: gaps %v, vanished %d, changed %d, processes %d, unseen %d; want %v, %d, %d, %d, %d", split,
+				got.Gaps, got.Vanished, got.Changed, got.Processes, got.Unseen,
+				want.Gaps, want.Vanished, want.Changed, want.Processes, want.Unseen)
+		}
+	}
+}
