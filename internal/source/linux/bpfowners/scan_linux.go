@@ -377,9 +377,12 @@ func checkProcRoot(procRoot string) error {
 	return nil
 }
 
-// readBufSize is the buffer of one iterator read: 2,048 records. The
-// kernel fills at most its seq_file buffer (8 pages) per read anyway.
-const readBufSize = 64 << 10
+// readBufSize is the buffer of one iterator read: 204 records. The kernel
+// returns from a read once it has this much (at most its seq_file buffer,
+// 8 pages), so that records reach the grouper, and holders their
+// verification, while the walk goes on, rather than in two or three
+// batches.
+const readBufSize = 8 << 10
 
 // maxAgain bounds the retries of a read the kernel answers with EAGAIN
 // (it does when a million objects in a row wrote nothing).
