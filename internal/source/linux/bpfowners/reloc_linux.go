@@ -21,7 +21,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 )
 
@@ -637,22 +636,26 @@ func (p loadPlan) load() (*iterator, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	it := &iterator{inMap: map[uint64]struct{}{}, filterOffset: p.filterOffset, program: p.program}
+	it := &iterator{inMap: map[uint64]struct{}{}, filterOffset: p.filterOffset, program: p.program, prog: -1, link: -1, wanted: -1, globals: -1}
 	fds := make([]int, len(p.maps))
 	for i, m := range p.maps {
-		em, err := ebpf.NewMap(&ebpf.MapSpec{Name: m.name, Type: m.typ, KeySize: m.keySize, ValueSize: m.valueSize, MaxEntries: m.maxEntries, Flags: m.flags})
+		fd, err := createMap(m)
 		if err != nil {
 			it.close()
 			return nil, fmt.Errorf("make map %s: %w", m.name, err)
 		}
-		it.maps = append(it.maps, em)
-		fds[i] = em.FD()
+		it.maps = append(it.maps, fd)
+		fds[i] = fd
 		if m.name == wantedMap {
-			it.wanted, it.capacity = em, int(m.maxEntries)
+			it.wanted, it.capacity = fd, int(m.maxEntries)
 		}
 		if i == p.filterMap {
-			it.globals, it.globalsSize = em, int(m.valueSize)
+			it.globals, it.globalsSize = fd, int(m.valueSize)
 		}
+	}
+	if it.wanted < 0 || it.globals < 0 {
+		it.close()
+		return nil, fmt.Errorf("load plan of %s: no map %s or no globals", p.program, wantedMap)
 	}
 	code, err := p.patchMapLoads(fds)
 	if err != nil {
@@ -670,14 +673,14 @@ func (p loadPlan) load() (*iterator, error) {
 	}
 	copy(attr.progName[:unix.BPF_OBJ_NAME_LEN-1], p.program)
 	if len(p.btf) > 0 {
-		h, err := btf.NewHandleFromRawBTF(p.btf)
+		h, err := loadBTF(p.btf)
 		if err != nil {
 			it.close()
 			return nil, fmt.Errorf("load the program's BTF: %w", err)
 		}
 		// The program holds its own reference to the BTF.
-		defer h.Close()
-		attr.progBTFFd = uint32(h.FD())
+		defer unix.Close(h)
+		attr.progBTFFd = uint32(h)
 		attr.funcInfoRecSize = funcInfoSize
 		attr.funcInfo = uint64(uintptr(unsafe.Pointer(&p.funcInfo[0])))
 		attr.funcInfoCnt = uint32(len(p.funcInfo) / funcInfoSize)
@@ -701,13 +704,8 @@ func (p loadPlan) load() (*iterator, error) {
 		it.close()
 		return nil, fmt.Errorf("BPF_PROG_LOAD %s: %w", p.program, err)
 	}
-	it.prog, err = ebpf.NewProgramFromFD(fd)
-	if err != nil {
-		unix.Close(fd)
-		it.close()
-		return nil, fmt.Errorf("use loaded program %s: %w", p.program, err)
-	}
-	it.link, err = link.AttachIter(link.IterOptions{Program: it.prog})
+	it.prog = fd
+	it.link, err = attachIter(fd)
 	if err != nil {
 		it.close()
 		return nil, fmt.Errorf("attach eBPF task_file iterator: %w", err)

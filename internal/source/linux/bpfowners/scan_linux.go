@@ -9,9 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"unsafe"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/source/linux/fdscan"
@@ -63,15 +62,17 @@ var loaded struct {
 // iterator is the loaded program with its maps. mu serialises scans: they
 // share the wanted map, and the program's record of the process it is in.
 type iterator struct {
-	mu   sync.Mutex
-	maps []*ebpf.Map
-	prog *ebpf.Program
-	link *link.Iter
+	mu sync.Mutex
+	// maps, prog and link are the descriptors of the objects loaded (see
+	// bpfsys_linux.go); -1 when not made.
+	maps []int
+	prog int
+	link int
 	// wanted is the map of wanted inodes; globals the map of the
 	// program's global variables (.bss, globalsSize bytes), where the
 	// variable filter is at filterOffset.
-	wanted       *ebpf.Map
-	globals      *ebpf.Map
+	wanted       int
+	globals      int
 	globalsSize  int
 	filterOffset uint32
 	// relocCached tells whether the program was loaded from the cached
@@ -186,15 +187,16 @@ func deriveAndLoad(prog program) (*iterator, loadPlan, error) {
 // iterator for the life of the process; benchmarks load many).
 func (it *iterator) close() error {
 	var lerr error
-	if it.link != nil {
-		lerr = it.link.Close()
+	if it.link >= 0 {
+		lerr = unix.Close(it.link)
 	}
-	if it.prog != nil {
-		it.prog.Close()
+	if it.prog >= 0 {
+		unix.Close(it.prog)
 	}
 	for _, m := range it.maps {
-		m.Close()
+		unix.Close(m)
 	}
+	it.link, it.prog, it.maps = -1, -1, nil
 	if lerr != nil {
 		return fmt.Errorf("close eBPF iterator link: %w", lerr)
 	}
@@ -210,7 +212,8 @@ func (it *iterator) setFilter(on bool) error {
 	if on {
 		objectOrder.PutUint32(v[it.filterOffset:], 1)
 	}
-	return it.globals.Update(uint32(0), v, ebpf.UpdateAny)
+	var zero uint32
+	return updateElem(it.globals, unsafe.Pointer(&zero), unsafe.Pointer(&v[0]))
 }
 
 // setWanted brings the wanted map in step with wanted, changing only the
@@ -227,7 +230,7 @@ func (it *iterator) setWanted(wanted map[uint64]struct{}) error {
 		if _, ok := wanted[ino]; ok {
 			continue
 		}
-		if err := it.wanted.Delete(ino); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		if err := deleteElem(it.wanted, unsafe.Pointer(&ino)); err != nil {
 			return fmt.Errorf("delete inode %d from the wanted map: %w", ino, err)
 		}
 		delete(it.inMap, ino)
@@ -258,18 +261,19 @@ func (it *iterator) addWanted(inodes []uint64) error {
 	for i := range values {
 		values[i] = 1
 	}
-	n, err := it.wanted.BatchUpdate(inodes, values, &ebpf.BatchOptions{ElemFlags: uint64(ebpf.UpdateAny)})
+	n, err := updateBatch(it.wanted, inodes, values)
 	if err == nil && n == len(inodes) {
 		for _, ino := range inodes {
 			it.inMap[ino] = struct{}{}
 		}
 		return nil
 	}
-	if err != nil && !errors.Is(err, ebpf.ErrNotSupported) {
+	if err != nil && !errors.Is(err, errNoBatch) {
 		return fmt.Errorf("add %d inodes to the wanted map: %w", len(inodes), err)
 	}
+	one := uint8(1)
 	for _, ino := range inodes {
-		if err := it.wanted.Update(ino, uint8(1), ebpf.UpdateAny); err != nil {
+		if err := updateElem(it.wanted, unsafe.Pointer(&ino), unsafe.Pointer(&one)); err != nil {
 			return fmt.Errorf("add inode %d to the wanted map: %w", ino, err)
 		}
 		it.inMap[ino] = struct{}{}
@@ -285,12 +289,12 @@ func (it *iterator) read(wanted map[uint64]struct{}, g *grouper) error {
 	if err := it.setWanted(wanted); err != nil {
 		return err
 	}
-	rc, err := it.link.Open()
+	fd, err := openIter(it.link)
 	if err != nil {
 		return fmt.Errorf("open eBPF task_file iterator: %w", err)
 	}
-	err = ReadRecords(againReader{rc}, objectOrder, make([]byte, readBufSize), g.add)
-	if cerr := rc.Close(); err == nil && cerr != nil {
+	err = ReadRecords(againReader{iterReader(fd)}, objectOrder, make([]byte, readBufSize), g.add)
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
 		err = fmt.Errorf("close eBPF task_file iterator: %w", cerr)
 	}
 	if err != nil {
