@@ -17,11 +17,12 @@
 // (unshare(CLONE_FILES)) is reported under its process. A table with more
 // wanted sockets than one write of the iterator holds (800 records) is
 // reported truncated, and that process is read through /proc. Reading
-// the records costs one read(2) per 8 pages of output instead of one
+// the records costs one read(2) per 8 KiB of output instead of one
 // readlink(2) per descriptor of the host.
 //
-// The records then go through the same checks as the /proc scan: for every
-// process that holds a wanted socket, fdscan.Scanner.Verify reads
+// The records then go through the same checks as the /proc scan, while
+// the walk goes on (fdscan.Verifier): for every process that holds a
+// wanted socket, the verification reads
 // /proc/PID/stat to confirm the (PID, start time) identity, reads each
 // matching descriptor again, reads the owner's details (command line,
 // executable, effective uid and user name) and confirms the identity once
@@ -59,8 +60,10 @@
 // slow and large, so everything the load derives from the BTF and from
 // the embedded ELF object is derived once per kernel build and program and
 // cached as a load plan in a root-only file (see loadPlanned and
-// reloc_linux.go). A load from the plan makes two maps, loads the
-// program's own small BTF and the program, and attaches it. A scan then
+// reloc_linux.go). A load from the plan makes the maps, loads the
+// program's own small BTF and the program, and attaches it, with bpf(2)
+// calls of its own (bpfsys_linux.go) rather than cilium/ebpf's feature
+// probes and object-info reads. A scan then
 // costs the kernel a few tens of nanoseconds per open descriptor of the
 // host, plus the /proc reads of the holders and of the processes the
 // iterator did not report. A one-shot run on a host with few open files is
