@@ -11,12 +11,18 @@ import (
 
 // writeJSON writes v as indented JSON; what names it in the error.
 func writeJSON(w io.Writer, v any, what string) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	// Marshal, then Indent: Indent sizes its output once, where an
+	// Encoder with SetIndent grows it step by step (a large report was
+	// copied over and over). The bytes are the same, newline included.
+	b, err := json.Marshal(v)
+	if err != nil {
 		return fmt.Errorf("write %s as json: %w", what, err)
 	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return fmt.Errorf("write %s as json: %w", what, err)
+	}
+	buf.WriteByte('\n')
 	if _, err := w.Write(jsonSafe(buf.Bytes())); err != nil {
 		return fmt.Errorf("write %s as json: %w", what, err)
 	}
@@ -40,14 +46,7 @@ func writeJSONLine(w io.Writer, v any, what string) error {
 // and the C1 controls U+0080–U+009F (a terminal may take U+009B for CSI).
 // They can only occur inside JSON strings, where \u escapes mean the same.
 func jsonSafe(b []byte) []byte {
-	clean := true
-	for i := 0; i < len(b); i++ {
-		if b[i] == 0x7f || b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if bytes.IndexByte(b, 0x7f) < 0 && !hasC1(b) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+16)
@@ -63,6 +62,21 @@ func jsonSafe(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// hasC1 reports whether b holds a C1 control in UTF-8 (0xc2 0x80–0x9f).
+// bytes.IndexByte skips the rest, which is nearly all of a report.
+func hasC1(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0xc2)
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		if b[i+1] >= 0x80 && b[i+1] <= 0x9f {
+			return true
+		}
+		b = b[i+1:]
+	}
 }
 
 // writeReportJSON writes the report (schema: docs/json.md), with the text
