@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -81,28 +82,91 @@ func hasC1(b []byte) bool {
 
 // writeReportJSON writes the report (schema: docs/json.md), with the text
 // of every note and finding in the chosen language.
+//
+// The rows are written one at a time, each encoded and indented on its
+// own, into the rest of the report encoded without them: a report of
+// 100,000 rows is not held three times over in memory (encoding,
+// indentation, escapes). The bytes are those writeJSON would write.
 func writeReportJSON(w io.Writer, r *report.Report, o Options) error {
-	return writeJSON(w, withTexts(r, newTexts(o.Lang, o.Knowledge)), "report")
+	t := newTexts(o.Lang, o.Knowledge).forReport(r)
+	if len(r.Rows) == 0 {
+		return writeJSON(w, withTexts(r, t), "report")
+	}
+	head := headWithTexts(r, t)
+	head.Rows = []report.Row{}
+	b, err := json.Marshal(head)
+	if err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	var doc bytes.Buffer
+	if err := json.Indent(&doc, b, "", "  "); err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	// The rows' place: the top-level key, alone on its line at depth 1.
+	const emptyRows = "\n  \"rows\": []"
+	at := bytes.Index(doc.Bytes(), []byte(emptyRows))
+	if at < 0 {
+		return fmt.Errorf("write report as json: no %q in the report's encoding", emptyRows)
+	}
+	open := at + len(emptyRows) - 1 // just before the ']'
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(jsonSafe(doc.Bytes()[:open]))
+	var row bytes.Buffer
+	for i := range r.Rows {
+		rb, err := json.Marshal(rowWithTexts(r.Rows[i], t))
+		if err != nil {
+			return fmt.Errorf("write report as json: row %d: %w", i+1, err)
+		}
+		row.Reset()
+		row.WriteString("\n    ")
+		if err := json.Indent(&row, rb, "    ", "  "); err != nil {
+			return fmt.Errorf("write report as json: row %d: %w", i+1, err)
+		}
+		if i < len(r.Rows)-1 {
+			row.WriteByte(',')
+		}
+		bw.Write(jsonSafe(row.Bytes()))
+	}
+	bw.WriteString("\n  ")
+	bw.Write(jsonSafe(doc.Bytes()[open:]))
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	return nil
 }
 
 // withTexts returns a copy of r whose notes and findings carry their text
 // in the language of t. r is not modified.
 func withTexts(r *report.Report, t texts) *report.Report {
 	t = t.forReport(r)
-	c := *r
-	c.Lang = t.lang
+	c := headWithTexts(r, t)
 	c.Rows = make([]report.Row, len(r.Rows))
 	for i, row := range r.Rows {
-		row.Notes = append([]report.Note(nil), row.Notes...)
-		for k := range row.Notes {
-			row.Notes[k].Text = t.note(row.Notes[k])
-		}
-		row.Findings = append([]report.Finding(nil), row.Findings...)
-		for k := range row.Findings {
-			row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
-		}
-		c.Rows[i] = row
+		c.Rows[i] = rowWithTexts(row, t)
 	}
+	return c
+}
+
+// rowWithTexts returns a copy of row whose notes and findings carry their
+// text in the language of t.
+func rowWithTexts(row report.Row, t texts) report.Row {
+	row.Notes = append([]report.Note(nil), row.Notes...)
+	for k := range row.Notes {
+		row.Notes[k].Text = t.note(row.Notes[k])
+	}
+	row.Findings = append([]report.Finding(nil), row.Findings...)
+	for k := range row.Findings {
+		row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
+	}
+	return row
+}
+
+// headWithTexts returns a copy of r, its rows shared, with the language
+// and the policy's texts of t (already made for r: texts.forReport).
+func headWithTexts(r *report.Report, t texts) *report.Report {
+	c := *r
+	c.Lang = t.lang
 	if r.Policy != nil {
 		pr := *r.Policy
 		pr.Violations = append([]report.PolicyViolation(nil), pr.Violations...)
