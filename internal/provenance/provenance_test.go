@@ -177,15 +177,20 @@ func TestOpenBSD(t *testing.T) {
 }
 
 // Since OpenBSD 5.7 rc.subr reads rc.conf and rc.conf.local line by line
-// (_rc_parse_conf): a real rcctl-written rc.conf.local of OpenBSD 7.
+// (_rc_parse_conf): the defaults of OpenBSD 6.7 (rc.conf 1.220) with a
+// real rcctl-written rc.conf.local of OpenBSD 7, and the postgresql
+// package's real rc.d script.
 func TestOpenBSDParsedConf(t *testing.T) {
-	local, err := os.ReadFile("testdata/openbsd-7/etc/rc.conf.local")
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/openbsd-7/etc/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
+	local := read("rc.conf.local")
 	fsys := fstest.MapFS{
-		// The defaults' form of OpenBSD 6 and 7 (no sourcing).
-		"etc/rc.conf":       {Data: []byte("sshd_flags=\t\t# for normal use: \"\"\nsmtpd_flags=\nntpd_flags=\npkg_scripts=\n")},
+		"etc/rc.conf":       {Data: read("rc.conf")},
 		"etc/rc.conf.local": {Data: local},
 	}
 	r, err := New(fsys, "openbsd")
@@ -198,10 +203,13 @@ func TestOpenBSDParsedConf(t *testing.T) {
 	if v := r.openbsd.env.get("sndiod_flags"); v == nil || v.Value != "-f rsnd/0 -f rsnd/1" {
 		t.Errorf("sndiod_flags %+v", v)
 	}
-	// pkg_scripts names package rc.d scripts; the script's daemon= is the
-	// process (a two-line script of the rc.d(8) form, for the mechanism).
-	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: append(local, []byte("pkg_scripts=postgresql  # rcctl enable postgresql\n")...)}
-	fsys["etc/rc.d/postgresql"] = &fstest.MapFile{Data: []byte("daemon=\"/usr/local/bin/pg_ctl\"\n. /etc/rc.d/rc.subr\n")}
+	// Left to the defaults, which do not run httpd or unbound.
+	check(t, r, "tcp", 80, 1, "httpd", want{"not-enabled", "defaults-disabled", "httpd", "/etc/rc.conf:30 httpd_flags=NO"})
+	check(t, r, "udp", 53, 1, "unbound", want{"not-enabled", "defaults-disabled", "unbound", "/etc/rc.conf:72 unbound_flags=NO"})
+	// pkg_scripts names package rc.d scripts, whose daemon= is the
+	// process. The line is what `rcctl enable postgresql` adds.
+	fsys["etc/rc.conf.local"] = &fstest.MapFile{Data: append(local, []byte("pkg_scripts=postgresql\n")...)}
+	fsys["etc/rc.d/postgresql"] = &fstest.MapFile{Data: read("rc.d/postgresql")}
 	if r, err = New(fsys, "openbsd"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,12 +12,18 @@ import (
 
 // writeJSON writes v as indented JSON; what names it in the error.
 func writeJSON(w io.Writer, v any, what string) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	// Marshal, then Indent: Indent sizes its output once, where an
+	// Encoder with SetIndent grows it step by step (a large report was
+	// copied over and over). The bytes are the same, newline included.
+	b, err := json.Marshal(v)
+	if err != nil {
 		return fmt.Errorf("write %s as json: %w", what, err)
 	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return fmt.Errorf("write %s as json: %w", what, err)
+	}
+	buf.WriteByte('\n')
 	if _, err := w.Write(jsonSafe(buf.Bytes())); err != nil {
 		return fmt.Errorf("write %s as json: %w", what, err)
 	}
@@ -40,14 +47,7 @@ func writeJSONLine(w io.Writer, v any, what string) error {
 // and the C1 controls U+0080–U+009F (a terminal may take U+009B for CSI).
 // They can only occur inside JSON strings, where \u escapes mean the same.
 func jsonSafe(b []byte) []byte {
-	clean := true
-	for i := 0; i < len(b); i++ {
-		if b[i] == 0x7f || b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if bytes.IndexByte(b, 0x7f) < 0 && !hasC1(b) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+16)
@@ -65,30 +65,108 @@ func jsonSafe(b []byte) []byte {
 	return out
 }
 
+// hasC1 reports whether b holds a C1 control in UTF-8 (0xc2 0x80–0x9f).
+// bytes.IndexByte skips the rest, which is nearly all of a report.
+func hasC1(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0xc2)
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		if b[i+1] >= 0x80 && b[i+1] <= 0x9f {
+			return true
+		}
+		b = b[i+1:]
+	}
+}
+
 // writeReportJSON writes the report (schema: docs/json.md), with the text
 // of every note and finding in the chosen language.
+//
+// The rows are written one at a time, each encoded and indented on its
+// own, into the rest of the report encoded without them: a report of
+// 100,000 rows is not held three times over in memory (encoding,
+// indentation, escapes). The bytes are those writeJSON would write.
 func writeReportJSON(w io.Writer, r *report.Report, o Options) error {
-	return writeJSON(w, withTexts(r, newTexts(o.Lang, o.Knowledge)), "report")
+	t := newTexts(o.Lang, o.Knowledge).forReport(r)
+	if len(r.Rows) == 0 {
+		return writeJSON(w, withTexts(r, t), "report")
+	}
+	head := headWithTexts(r, t)
+	head.Rows = []report.Row{}
+	b, err := json.Marshal(head)
+	if err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	var doc bytes.Buffer
+	if err := json.Indent(&doc, b, "", "  "); err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	// The rows' place: the top-level key, alone on its line at depth 1.
+	const emptyRows = "\n  \"rows\": []"
+	at := bytes.Index(doc.Bytes(), []byte(emptyRows))
+	if at < 0 {
+		return fmt.Errorf("write report as json: no %q in the report's encoding", emptyRows)
+	}
+	open := at + len(emptyRows) - 1 // just before the ']'
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(jsonSafe(doc.Bytes()[:open]))
+	var row bytes.Buffer
+	for i := range r.Rows {
+		rb, err := json.Marshal(rowWithTexts(r.Rows[i], t))
+		if err != nil {
+			return fmt.Errorf("write report as json: row %d: %w", i+1, err)
+		}
+		row.Reset()
+		row.WriteString("\n    ")
+		if err := json.Indent(&row, rb, "    ", "  "); err != nil {
+			return fmt.Errorf("write report as json: row %d: %w", i+1, err)
+		}
+		if i < len(r.Rows)-1 {
+			row.WriteByte(',')
+		}
+		bw.Write(jsonSafe(row.Bytes()))
+	}
+	bw.WriteString("\n  ")
+	bw.Write(jsonSafe(doc.Bytes()[open:]))
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write report as json: %w", err)
+	}
+	return nil
 }
 
 // withTexts returns a copy of r whose notes and findings carry their text
 // in the language of t. r is not modified.
 func withTexts(r *report.Report, t texts) *report.Report {
 	t = t.forReport(r)
-	c := *r
-	c.Lang = t.lang
+	c := headWithTexts(r, t)
 	c.Rows = make([]report.Row, len(r.Rows))
 	for i, row := range r.Rows {
-		row.Notes = append([]report.Note(nil), row.Notes...)
-		for k := range row.Notes {
-			row.Notes[k].Text = t.note(row.Notes[k])
-		}
-		row.Findings = append([]report.Finding(nil), row.Findings...)
-		for k := range row.Findings {
-			row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
-		}
-		c.Rows[i] = row
+		c.Rows[i] = rowWithTexts(row, t)
 	}
+	return c
+}
+
+// rowWithTexts returns a copy of row whose notes and findings carry their
+// text in the language of t.
+func rowWithTexts(row report.Row, t texts) report.Row {
+	row.Notes = append([]report.Note(nil), row.Notes...)
+	for k := range row.Notes {
+		row.Notes[k].Text = t.note(row.Notes[k])
+	}
+	row.Findings = append([]report.Finding(nil), row.Findings...)
+	for k := range row.Findings {
+		row.Findings[k].Message.Text = t.note(row.Findings[k].Message)
+	}
+	return row
+}
+
+// headWithTexts returns a copy of r, its rows shared, with the language
+// and the policy's texts of t (already made for r: texts.forReport).
+func headWithTexts(r *report.Report, t texts) *report.Report {
+	c := *r
+	c.Lang = t.lang
 	if r.Policy != nil {
 		pr := *r.Policy
 		pr.Violations = append([]report.PolicyViolation(nil), pr.Violations...)

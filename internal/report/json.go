@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -15,23 +14,18 @@ type analysisFields struct {
 	Interface string            `json:"exposure_interface,omitempty"`
 }
 
+// socketJSON is a Socket in the form encoding/json writes it: the
+// snapshot socket's fields, then the analysis fields, in one object.
+type socketJSON struct {
+	snapshot.SocketJSON
+	analysisFields
+}
+
 // MarshalJSON writes the snapshot socket's fields and the analysis fields
 // side by side in one object. (snapshot.Socket has its own MarshalJSON,
 // which embedding would otherwise promote, dropping the analysis fields.)
 func (s Socket) MarshalJSON() ([]byte, error) {
-	base, err := json.Marshal(s.Socket)
-	if err != nil {
-		return nil, err
-	}
-	extra, err := json.Marshal(analysisFields{s.Exposure, s.Reach, s.Interface})
-	if err != nil {
-		return nil, err
-	}
-	if len(base) < 2 || base[len(base)-1] != '}' || len(extra) < 2 || extra[0] != '{' {
-		return nil, fmt.Errorf("report socket: unexpected JSON shapes")
-	}
-	out := append(base[:len(base)-1:len(base)-1], ',')
-	return append(out, extra[1:]...), nil
+	return json.Marshal(socketJSON{s.Socket.JSONForm(), analysisFields{s.Exposure, s.Reach, s.Interface}})
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.

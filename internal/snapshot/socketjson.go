@@ -14,27 +14,36 @@ import (
 
 type socketFields Socket // Socket without its JSON methods
 
-type socketJSON struct {
+// SocketJSON is a Socket in the form encoding/json writes it, without
+// JSON methods of its own: a type that embeds it beside fields of its own
+// (report.Socket's JSON form) is written in one pass, instead of splicing
+// two encodings that encoding/json then checks again.
+type SocketJSON struct {
 	socketFields
 	LocalPort  uint16 `json:"local_port,omitempty"`
 	RemotePort uint16 `json:"remote_port,omitempty"`
 }
 
-// MarshalJSON implements json.Marshaler.
-func (s Socket) MarshalJSON() ([]byte, error) {
-	j := socketJSON{socketFields: socketFields(s)}
+// JSONForm returns s as SocketJSON.
+func (s Socket) JSONForm() SocketJSON {
+	j := SocketJSON{socketFields: socketFields(s)}
 	if !s.Local.Addr().IsValid() {
 		j.LocalPort = s.Local.Port()
 	}
 	if !s.Remote.Addr().IsValid() {
 		j.RemotePort = s.Remote.Port()
 	}
-	return json.Marshal(j)
+	return j
+}
+
+// MarshalJSON implements json.Marshaler.
+func (s Socket) MarshalJSON() ([]byte, error) {
+	return json.Marshal(s.JSONForm())
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *Socket) UnmarshalJSON(b []byte) error {
-	var j socketJSON
+	var j SocketJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
