@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -33,7 +32,11 @@ const (
 const enotsupp = unix.Errno(524)
 
 // bpfCall runs one bpf(2) command on attr, which must be a pointer to the
-// command's attribute struct.
+// command's attribute struct. The structs hold the addresses they pass as
+// unsafe.Pointer, not as integers, so that the garbage collector keeps
+// what they point to alive and a stack that moves takes them along; the
+// package runs only on 64-bit hosts (loadIter), where the kernel's __u64
+// fields are the size of a pointer.
 func bpfCall[T any](cmd int, attr *T) (int, error) {
 	r, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
 	if errno != 0 {
@@ -63,8 +66,8 @@ func createMap(m mapPlan) (int, error) {
 
 // btfLoadAttr is union bpf_attr for BPF_BTF_LOAD.
 type btfLoadAttr struct {
-	btf         uint64
-	btfLogBuf   uint64
+	btf         unsafe.Pointer
+	btfLogBuf   unsafe.Pointer
 	btfSize     uint32
 	btfLogSize  uint32
 	btfLogLevel uint32
@@ -73,10 +76,8 @@ type btfLoadAttr struct {
 
 // loadBTF loads raw BTF into the kernel.
 func loadBTF(raw []byte) (int, error) {
-	attr := btfLoadAttr{btf: uint64(uintptr(unsafe.Pointer(&raw[0]))), btfSize: uint32(len(raw))}
-	fd, err := bpfCall(bpfBTFLoad, &attr)
-	runtime.KeepAlive(raw)
-	return fd, err
+	attr := btfLoadAttr{btf: unsafe.Pointer(&raw[0]), btfSize: uint32(len(raw))}
+	return bpfCall(bpfBTFLoad, &attr)
 }
 
 // linkCreateAttr is union bpf_attr for BPF_LINK_CREATE of an iterator
@@ -115,21 +116,21 @@ func openIter(link int) (int, error) {
 type mapElemAttr struct {
 	mapFD uint32
 	_     uint32
-	key   uint64
-	value uint64
+	key   unsafe.Pointer
+	value unsafe.Pointer
 	flags uint64
 }
 
 // updateElem sets key to value in map fd (BPF_ANY).
 func updateElem(fd int, key, value unsafe.Pointer) error {
-	attr := mapElemAttr{mapFD: uint32(fd), key: uint64(uintptr(key)), value: uint64(uintptr(value))}
+	attr := mapElemAttr{mapFD: uint32(fd), key: key, value: value}
 	_, err := bpfCall(bpfMapUpdateElem, &attr)
 	return err
 }
 
 // deleteElem removes key from map fd; a key not there is no error.
 func deleteElem(fd int, key unsafe.Pointer) error {
-	attr := mapElemAttr{mapFD: uint32(fd), key: uint64(uintptr(key))}
+	attr := mapElemAttr{mapFD: uint32(fd), key: key}
 	_, err := bpfCall(bpfMapDeleteElem, &attr)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -139,10 +140,10 @@ func deleteElem(fd int, key unsafe.Pointer) error {
 
 // mapBatchAttr is union bpf_attr for the batch map commands.
 type mapBatchAttr struct {
-	inBatch   uint64
-	outBatch  uint64
-	keys      uint64
-	values    uint64
+	inBatch   unsafe.Pointer
+	outBatch  unsafe.Pointer
+	keys      unsafe.Pointer
+	values    unsafe.Pointer
 	count     uint32
 	mapFD     uint32
 	elemFlags uint64
@@ -160,14 +161,12 @@ func updateBatch(fd int, keys []uint64, values []uint8) (int, error) {
 		return 0, nil
 	}
 	attr := mapBatchAttr{
-		keys:   uint64(uintptr(unsafe.Pointer(&keys[0]))),
-		values: uint64(uintptr(unsafe.Pointer(&values[0]))),
+		keys:   unsafe.Pointer(&keys[0]),
+		values: unsafe.Pointer(&values[0]),
 		count:  uint32(len(keys)),
 		mapFD:  uint32(fd),
 	}
 	_, err := bpfCall(bpfMapUpdateBatch, &attr)
-	runtime.KeepAlive(keys)
-	runtime.KeepAlive(values)
 	if errors.Is(err, enotsupp) || errors.Is(err, unix.EINVAL) {
 		return int(attr.count), fmt.Errorf("%w: %w", errNoBatch, err)
 	}

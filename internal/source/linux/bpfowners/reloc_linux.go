@@ -609,11 +609,11 @@ func writeRelocCache(path string, key relocKey, p loadPlan) {
 type progLoadAttr struct {
 	progType           uint32
 	insnCnt            uint32
-	insns              uint64
-	license            uint64
+	insns              unsafe.Pointer
+	license            unsafe.Pointer
 	logLevel           uint32
 	logSize            uint32
-	logBuf             uint64
+	logBuf             unsafe.Pointer
 	kernVersion        uint32
 	progFlags          uint32
 	progName           [unix.BPF_OBJ_NAME_LEN]byte
@@ -621,10 +621,10 @@ type progLoadAttr struct {
 	expectedAttachType uint32
 	progBTFFd          uint32
 	funcInfoRecSize    uint32
-	funcInfo           uint64
+	funcInfo           unsafe.Pointer
 	funcInfoCnt        uint32
 	lineInfoRecSize    uint32
-	lineInfo           uint64
+	lineInfo           unsafe.Pointer
 	lineInfoCnt        uint32
 	attachBTFID        uint32
 	attachBTFObjFd     uint32
@@ -666,8 +666,8 @@ func (p loadPlan) load() (*iterator, error) {
 	attr := progLoadAttr{
 		progType:           unix.BPF_PROG_TYPE_TRACING,
 		insnCnt:            uint32(len(code) / asm.InstructionSize),
-		insns:              uint64(uintptr(unsafe.Pointer(&code[0]))),
-		license:            uint64(uintptr(unsafe.Pointer(&license[0]))),
+		insns:              unsafe.Pointer(&code[0]),
+		license:            unsafe.Pointer(&license[0]),
 		expectedAttachType: unix.BPF_TRACE_ITER,
 		attachBTFID:        p.attachID,
 	}
@@ -682,14 +682,14 @@ func (p loadPlan) load() (*iterator, error) {
 		defer unix.Close(h)
 		attr.progBTFFd = uint32(h)
 		attr.funcInfoRecSize = funcInfoSize
-		attr.funcInfo = uint64(uintptr(unsafe.Pointer(&p.funcInfo[0])))
+		attr.funcInfo = unsafe.Pointer(&p.funcInfo[0])
 		attr.funcInfoCnt = uint32(len(p.funcInfo) / funcInfoSize)
 	}
 	fd, err := progLoad(&attr)
 	if err != nil {
 		// Again with the verifier's log, for an error that says why.
 		log := make([]byte, 64<<10)
-		attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(log)), uint64(uintptr(unsafe.Pointer(&log[0])))
+		attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(log)), unsafe.Pointer(&log[0])
 		if fd2, err2 := progLoad(&attr); err2 == nil {
 			fd, err = fd2, nil
 		} else {
