@@ -133,6 +133,12 @@ struct bpf_iter__task_file {
 
 #pragma clang attribute pop
 
+// bpf_rdonly_cast (Linux 6.2) makes an address a pointer of a kernel type
+// that the program may load fields through, each load a plain instruction
+// that the kernel guards against faults, instead of a helper call
+// (bpf_probe_read_kernel). Only task_fds_cast calls it.
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
@@ -308,8 +314,60 @@ static long walk_slot(__u32 j, struct walk *w)
 	return 0;
 }
 
-// walk_word looks at descriptors 64*i to 64*i+63.
-static long walk_word(__u32 i, struct walk *w)
+// read_fop_cast and read_ino_cast are read_fop and read_ino with the
+// file's and the inode's fields loaded through bpf_rdonly_cast pointers:
+// without a helper call between them, more of the cache misses overlap.
+static long read_fop_cast(__u32 j, struct walk *w)
+{
+	struct out *out = w->out;
+	struct file *file;
+
+	j &= 63;
+	out->fops[j] = 0;
+	if (!(w->open & (1UL << j)))
+		return 0;
+	file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
+	if (file)
+		out->fops[j] = (__u64)file->f_op;
+	return 0;
+}
+
+static long read_ino_cast(__u32 j, struct walk *w)
+{
+	struct out *out = w->out;
+	__u64 fop;
+	struct file *file;
+	struct inode *inode;
+	struct socket *sock;
+	unsigned short mode;
+
+	j &= 63;
+	out->inos[j] = 0;
+	fop = out->fops[j];
+	if (!fop || (sock_fops && fop != sock_fops))
+		return 0;
+	file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
+	inode = file->f_inode;
+	if (!inode)
+		return 0;
+	if (!sock_fops) {
+		// As in read_ino.
+		if (bpf_core_read(&mode, sizeof(mode), &inode->i_mode) || (mode & S_IFMT) != S_IFSOCK)
+			return 0;
+		if (bpf_core_read(&sock, sizeof(sock), &file->private_data) || !sock)
+			return 0;
+		if (BPF_CORE_READ(sock, file) != (void *)out->slots[j])
+			return 0;
+		sock_fops = fop;
+	}
+	inode = bpf_rdonly_cast(inode, bpf_core_type_id_kernel(struct inode));
+	out->inos[j] = inode->i_ino;
+	return 0;
+}
+
+// look_at_word looks at descriptors 64*i to 64*i+63, reading the files'
+// and inodes' fields through bpf_rdonly_cast pointers if cast.
+static __always_inline long look_at_word(__u32 i, struct walk *w, int cast)
 {
 	if (bpf_probe_read_kernel(&w->open, sizeof(w->open), w->open_fds + i))
 		return 1;
@@ -318,14 +376,29 @@ static long walk_word(__u32 i, struct walk *w)
 	if (bpf_probe_read_kernel(w->out->slots, sizeof(w->out->slots), w->fd + (__u64)i * 64))
 		return 1;
 	w->base = i * 64;
-	bpf_loop(64, read_fop, w, 0);
-	bpf_loop(64, read_ino, w, 0);
+	if (cast) {
+		bpf_loop(64, read_fop_cast, w, 0);
+		bpf_loop(64, read_ino_cast, w, 0);
+	} else {
+		bpf_loop(64, read_fop, w, 0);
+		bpf_loop(64, read_ino, w, 0);
+	}
 	bpf_loop(64, walk_slot, w, 0);
 	return w->full;
 }
 
-SEC("iter/task")
-int task_fds(struct bpf_iter__task *ctx)
+static long walk_word(__u32 i, struct walk *w)
+{
+	return look_at_word(i, w, 0);
+}
+
+static long walk_word_cast(__u32 i, struct walk *w)
+{
+	return look_at_word(i, w, 1);
+}
+
+// walk_task writes the records of one task (see task_fds).
+static __always_inline int walk_task(struct bpf_iter__task *ctx, int cast)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task, *leader;
@@ -374,7 +447,10 @@ int task_fds(struct bpf_iter__task *ctx)
 	w.fd = BPF_CORE_READ(fdt, fd);
 	w.open_fds = BPF_CORE_READ(fdt, open_fds);
 	// max_fds is a multiple of BITS_PER_LONG: one bitmap word per call.
-	bpf_loop(BPF_CORE_READ(fdt, max_fds) / 64, walk_word, &w, 0);
+	if (cast)
+		bpf_loop(BPF_CORE_READ(fdt, max_fds) / 64, walk_word_cast, &w, 0);
+	else
+		bpf_loop(BPF_CORE_READ(fdt, max_fds) / 64, walk_word, &w, 0);
 	n = w.n;
 	if (n > MAX_RECORDS)
 		n = MAX_RECORDS;
@@ -382,6 +458,21 @@ int task_fds(struct bpf_iter__task *ctx)
 		n = 1;
 	bpf_seq_write(seq, w.out->recs, n * sizeof(struct record));
 	return 0;
+}
+
+// task_fds_cast is task_fds with the files' and inodes' fields loaded
+// through bpf_rdonly_cast pointers (Linux 6.2); the Go side loads task_fds
+// where the kernel refuses it.
+SEC("iter/task")
+int task_fds_cast(struct bpf_iter__task *ctx)
+{
+	return walk_task(ctx, 1);
+}
+
+SEC("iter/task")
+int task_fds(struct bpf_iter__task *ctx)
+{
+	return walk_task(ctx, 0);
 }
 
 // The process whose files task_file is in, so that its process record is

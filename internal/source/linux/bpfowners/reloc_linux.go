@@ -68,6 +68,9 @@ const kernelNotes = "/sys/kernel/notes"
 type relocations struct {
 	attachID uint32
 	insns    []relocatedIns
+	// kfuncs are the program's calls of kernel functions (kfuncCalls),
+	// each with the function's BTF ID in the kernel's BTF.
+	kfuncs []relocatedIns
 }
 
 // relocatedIns is one instruction after its CO-RE fixup.
@@ -218,6 +221,18 @@ func relocatable(insns asm.Instructions) ([]int, []*btf.CORERelocation) {
 	return idx, relos
 }
 
+// kfuncCalls returns the indices of the instructions that call kernel
+// functions (bpf_rdonly_cast).
+func kfuncCalls(insns asm.Instructions) []int {
+	var idx []int
+	for i := range insns {
+		if insns[i].IsKfuncCall() {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
 // deriveRelocations resolves the program's relocations and attach target
 // against the whole kernel BTF: the slow path.
 func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations, error) {
@@ -234,6 +249,20 @@ func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations
 		return relocations{}, fmt.Errorf("BTF ID of %s: %w", attachTarget, err)
 	}
 	r := relocations{attachID: uint32(id)}
+	for _, i := range kfuncCalls(insns) {
+		name := insns[i].Reference()
+		var kf *btf.Func
+		if err := kernel.TypeByName(name, &kf); err != nil {
+			return relocations{}, fmt.Errorf("find kernel function %s in kernel BTF: %w", name, err)
+		}
+		kid, err := kernel.TypeID(kf)
+		if err != nil {
+			return relocations{}, fmt.Errorf("BTF ID of %s: %w", name, err)
+		}
+		ins := insns[i]
+		// The ID in vmlinux's BTF (offset 0: no module's BTF).
+		r.kfuncs = append(r.kfuncs, relocatedIns{index: i, opCode: ins.OpCode, dst: ins.Dst, src: ins.Src, constant: int64(kid)})
+	}
 	idx, relos := relocatable(insns)
 	if len(relos) == 0 {
 		return r, nil
@@ -256,6 +285,17 @@ func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations
 // apply writes r's instructions into insns, which must have a relocation at
 // exactly the instructions r names.
 func (r relocations) apply(insns asm.Instructions) error {
+	calls := kfuncCalls(insns)
+	if len(calls) != len(r.kfuncs) {
+		return fmt.Errorf("program has %d kernel function calls, the derived set %d", len(calls), len(r.kfuncs))
+	}
+	for k, ri := range r.kfuncs {
+		if ri.index != calls[k] {
+			return fmt.Errorf("kernel function call %d is at instruction %d, the derived one at %d", k, calls[k], ri.index)
+		}
+		ins := &insns[ri.index]
+		ins.Offset, ins.Constant = 0, ri.constant
+	}
 	idx, _ := relocatable(insns)
 	if len(idx) != len(r.insns) {
 		return fmt.Errorf("program has %d relocations, the derived set %d", len(idx), len(r.insns))

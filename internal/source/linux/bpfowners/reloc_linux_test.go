@@ -193,6 +193,14 @@ func TestApplyRelocations(t *testing.T) {
 		ins := spec.Instructions[i]
 		fits.insns = append(fits.insns, relocatedIns{index: i, opCode: ins.OpCode, dst: ins.Dst, src: ins.Src, offset: ins.Offset + 8, constant: ins.Constant})
 	}
+	calls := kfuncCalls(spec.Instructions)
+	if len(calls) == 0 {
+		t.Fatalf("%s calls no kernel function", programs[0].name)
+	}
+	for _, i := range calls {
+		ins := spec.Instructions[i]
+		fits.kfuncs = append(fits.kfuncs, relocatedIns{index: i, opCode: ins.OpCode, dst: ins.Dst, src: ins.Src, constant: 4242})
+	}
 	insns := append(spec.Instructions[:0:0], spec.Instructions...)
 	if err := fits.apply(insns); err != nil {
 		t.Fatalf("apply: %v", err)
@@ -200,11 +208,18 @@ func TestApplyRelocations(t *testing.T) {
 	if got, want := insns[idx[0]].Offset, spec.Instructions[idx[0]].Offset+8; got != want {
 		t.Errorf("instruction %d offset %d after apply, want %d", idx[0], got, want)
 	}
+	if got := insns[calls[0]].Constant; got != 4242 {
+		t.Errorf("kernel function call %d: BTF ID %d after apply, want 4242", calls[0], got)
+	}
 	short := fits
 	short.insns = fits.insns[1:]
-	moved := relocations{attachID: 1, insns: append([]relocatedIns(nil), fits.insns...)}
+	moved := relocations{attachID: 1, insns: append([]relocatedIns(nil), fits.insns...), kfuncs: fits.kfuncs}
 	moved.insns[0].index++
-	for name, r := range map[string]relocations{"one missing": short, "at another instruction": moved} {
+	noCall := fits
+	noCall.kfuncs = fits.kfuncs[1:]
+	movedCall := relocations{attachID: 1, insns: fits.insns, kfuncs: append([]relocatedIns(nil), fits.kfuncs...)}
+	movedCall.kfuncs[0].index++
+	for name, r := range map[string]relocations{"one missing": short, "at another instruction": moved, "a kernel function call missing": noCall, "a kernel function call at another instruction": movedCall} {
 		if err := r.apply(append(spec.Instructions[:0:0], spec.Instructions...)); err == nil {
 			t.Errorf("%s: applied", name)
 		}

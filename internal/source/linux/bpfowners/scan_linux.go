@@ -20,10 +20,11 @@ import (
 // function whose BTF ID it is loaded against.
 type program struct{ name, attach string }
 
-// programs are tried in this order: task_fds walks the descriptor tables
-// itself (bpf_loop: Linux 5.17); task_file, for older kernels (5.8), has
-// the kernel visit every file.
-var programs = []program{{"task_fds", "bpf_iter_task"}, {"task_file", "bpf_iter_task_file"}}
+// programs are tried in this order: task_fds_cast and task_fds walk the
+// descriptor tables themselves (bpf_loop: Linux 5.17), the first loading
+// the files' fields through bpf_rdonly_cast pointers (6.2); task_file,
+// for older kernels (5.8), has the kernel visit every file.
+var programs = []program{{"task_fds_cast", "bpf_iter_task"}, {"task_fds", "bpf_iter_task"}, {"task_file", "bpf_iter_task_file"}}
 
 // kernelBTF is where the kernel exposes its BTF, which the iterator's
 // attach point and CO-RE relocations need.

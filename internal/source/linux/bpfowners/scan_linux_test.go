@@ -688,8 +688,9 @@ func TestScanTruncated(t *testing.T) {
 	}
 }
 
-// TestFallbackProgram loads task_file, the program for kernels without
-// bpf_loop, and checks that it reports what task_fds reports: this
+// TestFallbackProgram loads each program after the first (task_fds, for
+// kernels without bpf_rdonly_cast; task_file, for kernels without
+// bpf_loop) and checks that it reports what the first reports: this
 // process's wanted sockets on their descriptors, and the same processes.
 func TestFallbackProgram(t *testing.T) {
 	requireBPF(t)
@@ -705,11 +706,6 @@ func TestFallbackProgram(t *testing.T) {
 	if primary.program != programs[0].name {
 		t.Errorf("loaded %s, want %s on this kernel", primary.program, programs[0].name)
 	}
-	fallback, _, err := deriveAndLoad(programs[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fallback.close()
 	read := func(it *iterator) *grouper {
 		g := newGrouper(wanted)
 		if err := it.read(wanted, g); err != nil {
@@ -717,17 +713,26 @@ func TestFallbackProgram(t *testing.T) {
 		}
 		return g
 	}
-	gPrimary, gFallback := read(primary), read(fallback)
-	if !reflect.DeepEqual(gPrimary.held, gFallback.held) || len(gPrimary.held) != 1 {
-		t.Errorf("holders: %s %+v, %s %+v; want this process alone, the same", primary.program, gPrimary.held, fallback.program, gFallback.held)
-	}
-	// task_fds reports every process with a descriptor table, task_file
-	// those with an open file: every process the one reports, the other
-	// does too, unless it exited in between.
-	for pid := range gFallback.procs {
-		if _, ok := gPrimary.procs[pid]; !ok {
-			if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(int(pid)))); err == nil {
-				t.Errorf("%s reported pid %d, %s did not", fallback.program, pid, primary.program)
+	for _, prog := range programs[1:] {
+		fallback, _, err := deriveAndLoad(prog)
+		if err != nil {
+			t.Fatalf("%s: %v", prog.name, err)
+		}
+		gPrimary, gFallback := read(primary), read(fallback)
+		if cerr := fallback.close(); cerr != nil {
+			t.Error(cerr)
+		}
+		if !reflect.DeepEqual(gPrimary.held, gFallback.held) || len(gPrimary.held) != 1 {
+			t.Errorf("holders: %s %+v, %s %+v; want this process alone, the same", primary.program, gPrimary.held, fallback.program, gFallback.held)
+		}
+		// The task_fds programs report every process with a descriptor
+		// table, task_file those with an open file: every process the
+		// one reports, the other does too, unless it exited in between.
+		for pid := range gFallback.procs {
+			if _, ok := gPrimary.procs[pid]; !ok {
+				if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(int(pid)))); err == nil {
+					t.Errorf("%s reported pid %d, %s did not", fallback.program, pid, primary.program)
+				}
 			}
 		}
 	}
