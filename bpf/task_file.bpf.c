@@ -32,10 +32,12 @@
 // truncated (FLAG_TRUNCATED on its process record) and Go reads that
 // process through /proc instead.
 //
-// task_fds needs bpf_loop (Linux 5.17). For older kernels (5.8 on) the
-// object also holds task_file, the earlier iter/task_file program, which
-// writes the same records one file at a time; the Go side loads it when
-// the kernel refuses task_fds.
+// task_fds needs bpf_loop (Linux 5.17). task_fds_cast, the one the Go side
+// tries first, is task_fds with the files' and inodes' fields loaded
+// through bpf_rdonly_cast pointers (6.2) rather than a helper call each.
+// For older kernels (5.8 on) the object also holds task_file, the earlier
+// iter/task_file program, which writes the same records one file at a
+// time; the Go side loads each in turn until the kernel takes one.
 //
 // Build with bpf/generate.sh (clang 14, libbpf headers); the objects it
 // writes are committed next to the Go code that embeds them

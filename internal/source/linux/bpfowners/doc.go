@@ -70,11 +70,14 @@
 // still faster with the /proc scan; the collector picks the iterator from
 // about 1,500 open files on (/proc/sys/fs/file-nr).
 //
-// Kernel: the program needs bpf_loop (5.17). The object also holds the
-// earlier iter/task_file program, which has the kernel visit every file
-// (slower, 5.8 on); the load falls back to it when the kernel refuses the
-// first (programs). Kernels older still, or without BTF, make Available
-// fail, and the /proc scan is used there.
+// Kernel: the program needs bpf_loop (5.17); the variant loaded first
+// (task_fds_cast) also bpf_rdonly_cast (6.2), through whose pointers it
+// loads the files' and inodes' fields without a helper call each (its
+// kfunc's BTF ID is resolved with the rest of the load plan). The object
+// also holds the earlier iter/task_file program, which has the kernel
+// visit every file (slower, 5.8 on); the load falls back from one to the
+// next while the kernel refuses them (programs). Kernels older still, or
+// without BTF, make Available fail, and the /proc scan is used there.
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is
