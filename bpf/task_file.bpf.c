@@ -232,9 +232,30 @@ struct walk {
 // their results, the processor has several of them in flight instead of
 // one at a time.
 
+// is_socket tells whether file is a socket, until sock_fops is known: a
+// socket file's inode is S_IFSOCK and its private_data the struct socket
+// whose file it is. An O_PATH descriptor of a socket's path is S_IFSOCK
+// too, with neither: learn only from a socket.
+static __always_inline int is_socket(struct file *file)
+{
+	struct inode *inode;
+	struct socket *sock;
+	unsigned short mode;
+
+	if (bpf_core_read(&inode, sizeof(inode), &file->f_inode) || !inode)
+		return 0;
+	if (bpf_core_read(&mode, sizeof(mode), &inode->i_mode) || (mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	if (bpf_core_read(&sock, sizeof(sock), &file->private_data) || !sock)
+		return 0;
+	return BPF_CORE_READ(sock, file) == file;
+}
+
 // read_fop reads the f_op of the file in slots[j] into fops[j] (0 when the
-// slot is closed or the read fails).
-static long read_fop(__u32 j, struct walk *w)
+// slot is closed or the read fails); through a bpf_rdonly_cast pointer if
+// cast (a plain load, not a helper call: with nothing between them, more
+// of the cache misses overlap).
+static __always_inline long read_fop(__u32 j, struct walk *w, int cast)
 {
 	struct out *out = w->out;
 	struct file *file;
@@ -243,49 +264,60 @@ static long read_fop(__u32 j, struct walk *w)
 	out->fops[j] = 0;
 	if (!(w->open & (1UL << j)))
 		return 0;
-	file = (struct file *)out->slots[j];
-	if (file)
-		bpf_core_read(&out->fops[j], sizeof(out->fops[j]), &file->f_op);
+	if (cast) {
+		file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
+		if (file)
+			out->fops[j] = (__u64)file->f_op;
+	} else {
+		file = (struct file *)out->slots[j];
+		if (file)
+			bpf_core_read(&out->fops[j], sizeof(out->fops[j]), &file->f_op);
+	}
 	return 0;
 }
 
 // read_ino reads into inos[j] the inode number of the file in slots[j] if
-// it is a socket (0 otherwise).
-static long read_ino(__u32 j, struct walk *w)
+// it is a socket (0 otherwise); through bpf_rdonly_cast pointers if cast.
+static __always_inline long read_ino(__u32 j, struct walk *w, int cast)
 {
 	struct out *out = w->out;
 	__u64 fop, ino = 0;
 	struct file *file;
 	struct inode *inode;
-	struct socket *sock;
-	unsigned short mode;
 
 	j &= 63;
 	out->inos[j] = 0;
 	fop = out->fops[j];
 	if (!fop || (sock_fops && fop != sock_fops))
 		return 0;
-	file = (struct file *)out->slots[j];
-	if (bpf_core_read(&inode, sizeof(inode), &file->f_inode) || !inode)
-		return 0;
 	if (!sock_fops) {
-		// A socket file's inode is S_IFSOCK and its private_data the
-		// struct socket whose file it is. An O_PATH descriptor of a
-		// socket's path is S_IFSOCK too, with neither: learn only
-		// from a socket.
-		if (bpf_core_read(&mode, sizeof(mode), &inode->i_mode) || (mode & S_IFMT) != S_IFSOCK)
-			return 0;
-		if (bpf_core_read(&sock, sizeof(sock), &file->private_data) || !sock)
-			return 0;
-		if (BPF_CORE_READ(sock, file) != file)
+		if (!is_socket((struct file *)out->slots[j]))
 			return 0;
 		sock_fops = fop;
 	}
-	if (bpf_core_read(&ino, sizeof(ino), &inode->i_ino))
-		return 0;
+	if (cast) {
+		file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
+		inode = file->f_inode;
+		if (!inode)
+			return 0;
+		inode = bpf_rdonly_cast(inode, bpf_core_type_id_kernel(struct inode));
+		ino = inode->i_ino;
+	} else {
+		file = (struct file *)out->slots[j];
+		if (bpf_core_read(&inode, sizeof(inode), &file->f_inode) || !inode)
+			return 0;
+		if (bpf_core_read(&ino, sizeof(ino), &inode->i_ino))
+			return 0;
+	}
 	out->inos[j] = ino;
 	return 0;
 }
+
+// The bpf_loop callbacks of both ways of reading.
+static long read_fop_probe(__u32 j, struct walk *w) { return read_fop(j, w, 0); }
+static long read_fop_cast(__u32 j, struct walk *w) { return read_fop(j, w, 1); }
+static long read_ino_probe(__u32 j, struct walk *w) { return read_ino(j, w, 0); }
+static long read_ino_cast(__u32 j, struct walk *w) { return read_ino(j, w, 1); }
 
 // walk_slot writes the record of descriptor base+j if it is a wanted
 // socket.
@@ -316,57 +348,6 @@ static long walk_slot(__u32 j, struct walk *w)
 	return 0;
 }
 
-// read_fop_cast and read_ino_cast are read_fop and read_ino with the
-// file's and the inode's fields loaded through bpf_rdonly_cast pointers:
-// without a helper call between them, more of the cache misses overlap.
-static long read_fop_cast(__u32 j, struct walk *w)
-{
-	struct out *out = w->out;
-	struct file *file;
-
-	j &= 63;
-	out->fops[j] = 0;
-	if (!(w->open & (1UL << j)))
-		return 0;
-	file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
-	if (file)
-		out->fops[j] = (__u64)file->f_op;
-	return 0;
-}
-
-static long read_ino_cast(__u32 j, struct walk *w)
-{
-	struct out *out = w->out;
-	__u64 fop;
-	struct file *file;
-	struct inode *inode;
-	struct socket *sock;
-	unsigned short mode;
-
-	j &= 63;
-	out->inos[j] = 0;
-	fop = out->fops[j];
-	if (!fop || (sock_fops && fop != sock_fops))
-		return 0;
-	file = bpf_rdonly_cast((void *)out->slots[j], bpf_core_type_id_kernel(struct file));
-	inode = file->f_inode;
-	if (!inode)
-		return 0;
-	if (!sock_fops) {
-		// As in read_ino.
-		if (bpf_core_read(&mode, sizeof(mode), &inode->i_mode) || (mode & S_IFMT) != S_IFSOCK)
-			return 0;
-		if (bpf_core_read(&sock, sizeof(sock), &file->private_data) || !sock)
-			return 0;
-		if (BPF_CORE_READ(sock, file) != (void *)out->slots[j])
-			return 0;
-		sock_fops = fop;
-	}
-	inode = bpf_rdonly_cast(inode, bpf_core_type_id_kernel(struct inode));
-	out->inos[j] = inode->i_ino;
-	return 0;
-}
-
 // look_at_word looks at descriptors 64*i to 64*i+63, reading the files'
 // and inodes' fields through bpf_rdonly_cast pointers if cast.
 static __always_inline long look_at_word(__u32 i, struct walk *w, int cast)
@@ -382,8 +363,8 @@ static __always_inline long look_at_word(__u32 i, struct walk *w, int cast)
 		bpf_loop(64, read_fop_cast, w, 0);
 		bpf_loop(64, read_ino_cast, w, 0);
 	} else {
-		bpf_loop(64, read_fop, w, 0);
-		bpf_loop(64, read_ino, w, 0);
+		bpf_loop(64, read_fop_probe, w, 0);
+		bpf_loop(64, read_ino_probe, w, 0);
 	}
 	bpf_loop(64, walk_slot, w, 0);
 	return w->full;

@@ -221,6 +221,33 @@ func relocatable(insns asm.Instructions) ([]int, []*btf.CORERelocation) {
 	return idx, relos
 }
 
+// sameIndices requires the derived instructions to be at exactly the
+// program's instructions idx of that kind.
+func sameIndices(kind string, idx []int, derived []relocatedIns) error {
+	if len(idx) != len(derived) {
+		return fmt.Errorf("program has %d %ss, the derived set %d", len(idx), kind, len(derived))
+	}
+	for k, ri := range derived {
+		if ri.index != idx[k] {
+			return fmt.Errorf("%s %d is at instruction %d, the derived one at %d", kind, k, idx[k], ri.index)
+		}
+	}
+	return nil
+}
+
+// kernelFuncID is the BTF ID of the kernel function name in kernel.
+func kernelFuncID(kernel *btf.Spec, name string) (btf.TypeID, error) {
+	var fn *btf.Func
+	if err := kernel.TypeByName(name, &fn); err != nil {
+		return 0, fmt.Errorf("find %s in kernel BTF: %w", name, err)
+	}
+	id, err := kernel.TypeID(fn)
+	if err != nil {
+		return 0, fmt.Errorf("BTF ID of %s: %w", name, err)
+	}
+	return id, nil
+}
+
 // kfuncCalls returns the indices of the instructions that call kernel
 // functions (bpf_rdonly_cast).
 func kfuncCalls(insns asm.Instructions) []int {
@@ -240,24 +267,15 @@ func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations
 	if err != nil {
 		return relocations{}, fmt.Errorf("parse kernel BTF: %w", err)
 	}
-	var fn *btf.Func
-	if err := kernel.TypeByName(attachTarget, &fn); err != nil {
-		return relocations{}, fmt.Errorf("find attach target %s in kernel BTF: %w", attachTarget, err)
-	}
-	id, err := kernel.TypeID(fn)
+	id, err := kernelFuncID(kernel, attachTarget)
 	if err != nil {
-		return relocations{}, fmt.Errorf("BTF ID of %s: %w", attachTarget, err)
+		return relocations{}, fmt.Errorf("attach target: %w", err)
 	}
 	r := relocations{attachID: uint32(id)}
 	for _, i := range kfuncCalls(insns) {
-		name := insns[i].Reference()
-		var kf *btf.Func
-		if err := kernel.TypeByName(name, &kf); err != nil {
-			return relocations{}, fmt.Errorf("find kernel function %s in kernel BTF: %w", name, err)
-		}
-		kid, err := kernel.TypeID(kf)
+		kid, err := kernelFuncID(kernel, insns[i].Reference())
 		if err != nil {
-			return relocations{}, fmt.Errorf("BTF ID of %s: %w", name, err)
+			return relocations{}, fmt.Errorf("kernel function: %w", err)
 		}
 		ins := insns[i]
 		// The ID in vmlinux's BTF (offset 0: no module's BTF).
@@ -285,25 +303,18 @@ func deriveRelocations(insns asm.Instructions, attachTarget string) (relocations
 // apply writes r's instructions into insns, which must have a relocation at
 // exactly the instructions r names.
 func (r relocations) apply(insns asm.Instructions) error {
-	calls := kfuncCalls(insns)
-	if len(calls) != len(r.kfuncs) {
-		return fmt.Errorf("program has %d kernel function calls, the derived set %d", len(calls), len(r.kfuncs))
+	if err := sameIndices("kernel function call", kfuncCalls(insns), r.kfuncs); err != nil {
+		return err
 	}
-	for k, ri := range r.kfuncs {
-		if ri.index != calls[k] {
-			return fmt.Errorf("kernel function call %d is at instruction %d, the derived one at %d", k, calls[k], ri.index)
-		}
+	for _, ri := range r.kfuncs {
 		ins := &insns[ri.index]
 		ins.Offset, ins.Constant = 0, ri.constant
 	}
 	idx, _ := relocatable(insns)
-	if len(idx) != len(r.insns) {
-		return fmt.Errorf("program has %d relocations, the derived set %d", len(idx), len(r.insns))
+	if err := sameIndices("relocation", idx, r.insns); err != nil {
+		return err
 	}
-	for k, ri := range r.insns {
-		if ri.index != idx[k] {
-			return fmt.Errorf("relocation %d is at instruction %d, the derived one at %d", k, idx[k], ri.index)
-		}
+	for _, ri := range r.insns {
 		ins := &insns[ri.index]
 		if ins.OpCode.IsDWordLoad() != ri.opCode.IsDWordLoad() {
 			return fmt.Errorf("relocated instruction %d would change size", ri.index)
