@@ -81,21 +81,26 @@ func interfaceName(ifaces []snapshot.Interface, index int) string {
 }
 
 func isLoopbackDevice(ifaces []snapshot.Interface, name string) bool {
-	if name == "lo" || name == "lo0" {
-		return true
-	}
 	for _, i := range ifaces {
-		if i.Name != name || len(i.Addrs) == 0 {
-			continue
+		if i.Name == name && len(i.Addrs) > 0 {
+			return isLoopbackIface(i)
 		}
-		for _, p := range i.Addrs {
-			if !p.Addr().IsLoopback() {
-				return false
-			}
-		}
+	}
+	return name == "lo" || name == "lo0"
+}
+
+// isLoopbackIface says whether ifc is the loopback: by its name, or by all
+// of its addresses being loopback ones.
+func isLoopbackIface(ifc snapshot.Interface) bool {
+	if ifc.Name == "lo" || ifc.Name == "lo0" {
 		return true
 	}
-	return false
+	for _, p := range ifc.Addrs {
+		if !p.Addr().IsLoopback() {
+			return false
+		}
+	}
+	return len(ifc.Addrs) > 0
 }
 
 func interfaceOf(ifaces []snapshot.Interface, addr netip.Addr) string {

@@ -168,18 +168,6 @@ func reaches(reach snapshot.Reach, family string) bool {
 	return true
 }
 
-func isLoopbackIface(ifc snapshot.Interface) bool {
-	if ifc.Name == "lo" || ifc.Name == "lo0" {
-		return true
-	}
-	for _, p := range ifc.Addrs {
-		if !p.Addr().IsLoopback() {
-			return false
-		}
-	}
-	return len(ifc.Addrs) > 0
-}
-
 func familyPrefixes(ps []netip.Prefix, family string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range ps {
