@@ -219,8 +219,6 @@ func summarise(fw *report.Firewall) {
 				fw.OpenOn = append(fw.OpenOn, where)
 			}
 		}
-	}
-	if fw.Verdict == report.FirewallPartly {
 		return // no one rule decides: the probes and OpenOn say where
 	}
 	// The deciding rule: the first probe's (all probes agree).
