@@ -92,10 +92,7 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 				if a.IsLoopback() || a.IsMulticast() {
 					continue
 				}
-				family := firewall.FamilyIP
-				if a.Is6() {
-					family = firewall.FamilyIP6
-				}
+				family := addrFamily(a)
 				if !reaches(s.Reach, family) {
 					continue
 				}
@@ -158,6 +155,15 @@ func anyInterface(row *report.Row, proto uint8) []firewall.Packet {
 	return out
 }
 
+// addrFamily is the firewall family of a (unmapped) address: ip or ip6.
+func addrFamily(a netip.Addr) string {
+	if a.Is6() {
+		return firewall.FamilyIP6
+	}
+	return firewall.FamilyIP
+}
+
+// reaches reports whether a socket of reach takes packets of family.
 func reaches(reach snapshot.Reach, family string) bool {
 	switch reach {
 	case report.ReachV4:

@@ -28,7 +28,7 @@ func Outside(rep *report.Report, snap *snapshot.Snapshot, scan *snapshot.Scan) *
 	newRows := map[[2]any]bool{}
 	if rep.Policy != nil {
 		for _, v := range rep.Policy.Violations {
-			if v.Kind == "new" {
+			if v.Kind == report.PolicyNew {
 				newRows[[2]any{v.Proto, v.Port}] = true
 			}
 		}
@@ -131,11 +131,8 @@ func reachedAt(row *report.Row, a netip.Addr) bool {
 		if l == a {
 			return true
 		}
-		if l.IsUnspecified() && s.Exposure != report.ExposureLoopback {
-			if a.Is4() && (s.Reach == report.ReachV4 || s.Reach == report.ReachBoth) ||
-				a.Is6() && (s.Reach == report.ReachV6 || s.Reach == report.ReachBoth) {
-				return true
-			}
+		if l.IsUnspecified() && s.Exposure != report.ExposureLoopback && reaches(s.Reach, addrFamily(a)) {
+			return true
 		}
 	}
 	return false
