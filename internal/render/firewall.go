@@ -57,7 +57,7 @@ func firewallExplanations(tx texts, r *report.Report) string {
 		if b.Len() == 0 {
 			fmt.Fprintf(&b, "\n%s\n", tx.get(MsgFirewallTitle))
 		}
-		both = both || slices.Contains(fw.Notes, "both-backends")
+		both = both || slices.Contains(fw.Notes, firewall.NoteBothBackends)
 		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, short(row.Address))
 		verdict := firewallText(tx, row)
 		switch {
