@@ -289,11 +289,8 @@ func summary(tx texts, r *report.Report) string {
 	parts = append(parts, tx.get(MsgSummaryUnknown, unknown))
 	rootAll := 0
 	for _, row := range r.Rows {
-		for _, f := range row.Findings {
-			if f.Rule == "root-wildcard" {
-				rootAll++
-				break
-			}
+		if hasFinding(row, "root-wildcard") {
+			rootAll++
 		}
 	}
 	if rootAll > 0 {
