@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/openports/openports/internal/diff"
 	"github.com/openports/openports/internal/hostcheck"
@@ -116,15 +117,8 @@ func writeDiffCSV(w io.Writer, r *diff.Result, o Options) error {
 			if c.Key.Remote.IsValid() {
 				remote = c.Key.Remote.String()
 			}
-			fields := ""
-			for i, f := range c.Fields {
-				if i > 0 {
-					fields += " "
-				}
-				fields += f
-			}
 			if err := emit(string(c.Kind), netns, string(c.Key.Proto), Escape(diff.AddrText(c.Key.Local, c.Key.LocalText)), remote,
-				fields, eb, ea, pb, pa, ub, ua, strconv.FormatBool(eph)); err != nil {
+				strings.Join(c.Fields, " "), eb, ea, pb, pa, ub, ua, strconv.FormatBool(eph)); err != nil {
 				return err
 			}
 		}
