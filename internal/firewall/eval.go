@@ -96,6 +96,14 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 	var leaves []leaf
 	pending := [][]bool{{}}
 	steps := 0
+	// A DNAT rewrites a run's address, port and output interface, never
+	// the family or input interface that pick the base chains: every run
+	// meets the same ones.
+	hooks := stageChains{
+		pre:     r.baseChains(p, "ingress", "prerouting"),
+		input:   r.baseChains(p, "input"),
+		forward: r.baseChains(p, "forward"),
+	}
 	for len(pending) > 0 {
 		if len(leaves) >= maxPaths {
 			return Result{Verdict: Unknown, Reasons: []Reason{reasonOf(because(ReasonTooManyPaths, maxPaths))}}
@@ -103,7 +111,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		choices := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
 		pkt := p // a DNAT rewrites the run's own copy
-		st := &evalState{rs: r, pkt: &pkt, choices: choices, steps: &steps}
+		st := &evalState{rs: r, hooks: &hooks, pkt: &pkt, choices: choices, steps: &steps}
 		v, path, reason := st.run()
 		if steps > maxSteps {
 			return Result{Verdict: Unknown, Reasons: []Reason{reasonOf(because(ReasonTooManySteps, maxSteps))}}
@@ -118,7 +126,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 			pending = append(pending, alt)
 		}
 	}
-	if len(r.baseChains(p, "ingress", "prerouting", "input")) == 0 {
+	if len(hooks.pre) == 0 && len(hooks.input) == 0 {
 		return Result{Verdict: Open}
 	}
 	res := Result{}
@@ -215,6 +223,13 @@ func (r *Ruleset) baseChains(p Packet, hooks ...string) []*Chain {
 	return out
 }
 
+// stageChains are the base chains a packet meets, in order: at ingress
+// and prerouting, then at input (for this host) or forward (for a packet
+// DNAT sends on).
+type stageChains struct {
+	pre, input, forward []*Chain
+}
+
 type fork struct {
 	kind  string
 	taken bool
@@ -225,6 +240,7 @@ type fork struct {
 // taken as matching and recorded in forks.
 type evalState struct {
 	rs      *Ruleset
+	hooks   *stageChains
 	pkt     *Packet
 	choices []bool
 	forks   []fork
@@ -252,15 +268,14 @@ func (st *evalState) decide(kind string) bool {
 // of input.
 func (st *evalState) run() (verdict string, path []Decision, reason string) {
 	p := st.pkt
-	next := []string{"input"}
-	for _, stage := range [][]string{{"ingress", "prerouting"}, next} {
-		if st.dnatTo != "" && !st.dnatLocal && stage[0] == "input" {
+	for i, chains := range [][]*Chain{st.hooks.pre, st.hooks.input} {
+		if i == 1 && st.dnatTo != "" && !st.dnatLocal {
 			if p.Oif == "" {
 				return "unknown", path, because(ReasonDNATUnrouted, st.dnatTo)
 			}
-			stage = []string{"forward"}
+			chains = st.hooks.forward
 		}
-		for _, c := range st.rs.baseChains(*p, stage...) {
+		for _, c := range chains {
 			if c.Type == "nat" && st.dnatTo != "" {
 				continue // a connection is NATed once, by the first match
 			}
