@@ -182,7 +182,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if byNS == nil {
 		byNS = res.NetNS
 	}
-	c.addContainers(ctx, snap, self, byNS, res.Owners)
+	c.addContainers(snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
 	snap.Sort()

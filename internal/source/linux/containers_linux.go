@@ -2,7 +2,6 @@ package linux
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -28,7 +27,7 @@ import (
 // slirp4netns among them forwards into the namespace its command line
 // names (Namespace.ForwardedBy). A fake /proc tree (tests) has no kernel
 // rules to match, so nothing is read there.
-func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
+func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
 	if c.proc != "/proc" {
 		return
 	}
