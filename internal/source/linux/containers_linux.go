@@ -292,11 +292,7 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 		}
 	}
 	found := 0
-	look := func(id uint64, fd int) {
-		ifs, err := netif.Interfaces(fd)
-		if err != nil {
-			return
-		}
+	look := func(id uint64, ifs []snapshot.Interface) {
 		for _, i := range ifs {
 			for _, a := range i.Addrs {
 				if v, ok := want[a.Addr().Unmap()]; ok && v == 0 {
@@ -306,7 +302,19 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 			}
 		}
 	}
-	look(self, -1)
+	// The collector listed its own namespace's interfaces already
+	// (collectNamespace); they are asked for again only when that
+	// listing failed.
+	var own []snapshot.Interface
+	for _, i := range snap.Interfaces {
+		if i.NetNS == self {
+			own = append(own, i)
+		}
+	}
+	if len(own) == 0 {
+		own, _ = c.in.Interfaces.Interfaces(-1)
+	}
+	look(self, own)
 	ids := make([]uint64, 0, len(byNS))
 	for id := range byNS {
 		ids = append(ids, id)
@@ -325,7 +333,9 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 				continue
 			}
 			if wired, err := netif.Connected(fd); err == nil && wired {
-				look(id, fd)
+				if ifs, err := c.in.Interfaces.Interfaces(fd); err == nil {
+					look(id, ifs)
+				}
 			}
 			unix.Close(fd)
 			break
