@@ -16,9 +16,6 @@ import (
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
 
-// runNetNS is where `ip netns` keeps the namespaces it names.
-const runNetNS = "/run/netns"
-
 // destroyReadBuffer is the kernel receive buffer of a destroy-notice
 // socket: room for a burst of several thousand notices between two reads.
 const destroyReadBuffer = 4 << 20
@@ -194,7 +191,7 @@ func (set *nsSet) discover() []error {
 		if pids := byNS[ino]; len(pids) > 0 {
 			pid = pids[0]
 		}
-		if err := set.add(name, runNetNS+"/"+name, pid); err != nil && !vanished(err) {
+		if err := set.add(name, linux.RunNetNS+"/"+name, pid); err != nil && !linux.Vanished(err) {
 			errs = append(errs, err)
 		}
 	}
@@ -212,7 +209,7 @@ func (set *nsSet) discover() []error {
 			if err == nil {
 				break
 			}
-			if !vanished(err) {
+			if !linux.Vanished(err) {
 				errs = append(errs, err)
 				break
 			}
@@ -228,10 +225,6 @@ func (set *nsSet) discover() []error {
 	}
 	return errs
 }
-
-// vanished reports whether err means the namespace (or the process it was
-// reached through) is gone.
-func vanished(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) }
 
 // poll dumps, in every watched namespace, TCP listeners and UDP and
 // UDP-Lite sockets of every state, with the state filter in the kernel

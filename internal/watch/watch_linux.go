@@ -341,7 +341,7 @@ func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache) OwnerFun
 		var res *fdscan.Result
 		var err error
 		if useIter {
-			res, err = bpfowners.Scan(wanted, proc)
+			res, err = bpfowners.ScanWith(wanted, scanner)
 			if err != nil {
 				t.fail(fmt.Sprintf("eBPF owner scan (falling back to /proc): %v", err))
 				res, err = scanner.Scan(wanted)

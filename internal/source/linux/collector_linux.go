@@ -182,7 +182,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if byNS == nil {
 		byNS = res.NetNS
 	}
-	c.addContainers(ctx, snap, self, byNS, res.Owners)
+	c.addContainers(snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
 	snap.Sort()
@@ -636,7 +636,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 				ns.pid = pids[0]
 			}
 			out = append(out, ns)
-		case vanished(err):
+		case Vanished(err):
 			// `ip netns delete` ran meanwhile.
 		default:
 			snap.Gaps = append(snap.Gaps, enterGap(id, name, nil, err))
@@ -657,7 +657,7 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 				opened = true
 				break
 			}
-			if !vanished(err) {
+			if !Vanished(err) {
 				lastErr = err
 			}
 		}
@@ -669,9 +669,10 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 	return out, byNS
 }
 
-// vanished reports whether err from opening a namespace means it is gone:
-// the process or the name no longer exists.
-func vanished(err error) bool {
+// Vanished reports whether err from opening a network namespace (by a
+// process, or by a name under RunNetNS) means it is gone: the process or
+// the name no longer exists.
+func Vanished(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
 }
 

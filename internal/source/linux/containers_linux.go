@@ -2,7 +2,6 @@ package linux
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -28,7 +27,7 @@ import (
 // slirp4netns among them forwards into the namespace its command line
 // names (Namespace.ForwardedBy). A fake /proc tree (tests) has no kernel
 // rules to match, so nothing is read there.
-func (c *Collector) addContainers(ctx context.Context, snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
+func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, owners map[uint64][]snapshot.Owner) {
 	if c.proc != "/proc" {
 		return
 	}
@@ -293,11 +292,7 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 		}
 	}
 	found := 0
-	look := func(id uint64, fd int) {
-		ifs, err := netif.Interfaces(fd)
-		if err != nil {
-			return
-		}
+	look := func(id uint64, ifs []snapshot.Interface) {
 		for _, i := range ifs {
 			for _, a := range i.Addrs {
 				if v, ok := want[a.Addr().Unmap()]; ok && v == 0 {
@@ -307,7 +302,19 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 			}
 		}
 	}
-	look(self, -1)
+	// The collector listed its own namespace's interfaces already
+	// (collectNamespace); they are asked for again only when that
+	// listing failed.
+	var own []snapshot.Interface
+	for _, i := range snap.Interfaces {
+		if i.NetNS == self {
+			own = append(own, i)
+		}
+	}
+	if len(own) == 0 {
+		own, _ = c.in.Interfaces.Interfaces(-1)
+	}
+	look(self, own)
 	ids := make([]uint64, 0, len(byNS))
 	for id := range byNS {
 		ids = append(ids, id)
@@ -326,7 +333,9 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 				continue
 			}
 			if wired, err := netif.Connected(fd); err == nil && wired {
-				look(id, fd)
+				if ifs, err := c.in.Interfaces.Interfaces(fd); err == nil {
+					look(id, ifs)
+				}
 			}
 			unix.Close(fd)
 			break

@@ -200,15 +200,15 @@ func (p liveProc) inNetNS(pid int, netns uint64) error {
 // liveNetNS finds namespaces through procRoot/*/ns/net and /run/netns.
 type liveNetNS struct {
 	proc string
-	run  string // where `ip netns` names namespaces; "" is runNetNS
+	run  string // where `ip netns` names namespaces; "" is RunNetNS
 }
 
-// runNetNS is where `ip netns` keeps the namespaces it names.
-const runNetNS = "/run/netns"
+// RunNetNS is where `ip netns` keeps the namespaces it names.
+const RunNetNS = "/run/netns"
 
 func (l *liveNetNS) runDir() string {
 	if l.run == "" {
-		return runNetNS
+		return RunNetNS
 	}
 	return l.run
 }

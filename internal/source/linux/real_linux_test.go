@@ -350,7 +350,7 @@ func TestNamedNotNamespace(t *testing.T) {
 	if names := l.Named(); len(names) != 0 {
 		t.Errorf("Named = %v, want nothing", names)
 	}
-	if fd, err := l.Open(NetNSRef{Name: "half"}); err == nil || !vanished(err) {
+	if fd, err := l.Open(NetNSRef{Name: "half"}); err == nil || !Vanished(err) {
 		if err == nil {
 			unix.Close(fd)
 		}

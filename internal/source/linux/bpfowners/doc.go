@@ -22,11 +22,11 @@
 //
 // The records then go through the same checks as the /proc scan, while
 // the walk goes on (fdscan.Verifier): for every process that holds a
-// wanted socket, the verification reads
-// /proc/PID/stat to confirm the (PID, start time) identity, reads each
+// wanted socket, the verification opens /proc/PID once, reads each
 // matching descriptor again, reads the owner's details (command line,
-// executable, effective uid and user name) and confirms the identity once
-// more. Scan therefore returns the same *fdscan.Result as the /proc scan,
+// executable, effective uid and user name) and then /proc/PID/stat, whose
+// start time must be the one the iterator saw (the (PID, start time)
+// identity). Scan therefore returns the same *fdscan.Result as the /proc scan,
 // and the collector may use either:
 //
 //	if bpfowners.Available() == nil {

@@ -768,14 +768,10 @@ func (p loadPlan) load() (*iterator, error) {
 // EAGAIN (a signal during verification), and returns the program's fd.
 func progLoad(attr *progLoadAttr) (int, error) {
 	for range 5 {
-		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
-		if errno == unix.EAGAIN {
-			continue
+		fd, err := bpfCall(unix.BPF_PROG_LOAD, attr)
+		if err != unix.EAGAIN {
+			return fd, err
 		}
-		if errno != 0 {
-			return -1, errno
-		}
-		return int(fd), nil // bpf(2) descriptors are close-on-exec
 	}
 	return -1, unix.EAGAIN
 }

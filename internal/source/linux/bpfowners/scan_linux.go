@@ -421,9 +421,9 @@ func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
 	return ScanWith(wanted, &fdscan.Scanner{ProcRoot: procRoot})
 }
 
-// ScanWith is Scan with the /proc reads done by scanner: its ProcRoot,
-// NetNS (the network namespaces of the processes the iterator did not
-// report are collected too) and LookupUser.
+// ScanWith is Scan with the /proc reads done by scanner: its ProcRoot and
+// LookupUser (a caller that scans again and again keeps one scanner, and
+// with it one cache of user names).
 func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Result, error) {
 	it, err := load()
 	if err != nil {

@@ -453,29 +453,6 @@ func exists(pid int) bool {
 	return err == nil
 }
 
-// copyTestBinary copies the test binary where an unprivileged user may run
-// it (the build directory is closed to other users) and returns its path.
-func copyTestBinary(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "bpfowners-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := dir + "/bpfowners.test"
-	if err := os.WriteFile(exe, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return exe
-}
-
 // TestScanAdoptsRefused: a process whose descriptor table /proc refuses
 // (another user's, read by root without CAP_SYS_PTRACE and
 // CAP_DAC_READ_SEARCH) but that the iterator reports is named as its
@@ -491,7 +468,7 @@ func TestScanAdoptsRefused(t *testing.T) {
 	if err != nil {
 		t.Skipf("setpriv (util-linux) not found: %v", err)
 	}
-	exe := copyTestBinary(t)
+	exe := testenv.WorldExecutable(t)
 	holder := exec.Command(exe, "-test.run=^$")
 	holder.Env = append(os.Environ(), helperEnv+"=listen")
 	holder.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}, Pdeathsig: syscall.SIGKILL}
@@ -556,7 +533,7 @@ func TestAvailableRefuses(t *testing.T) {
 	if _, err := os.Stat(kernelBTF); err != nil {
 		t.Skipf("no kernel BTF: %v", err)
 	}
-	exe := copyTestBinary(t)
+	exe := testenv.WorldExecutable(t)
 	dir := filepath.Dir(exe)
 	tests := []struct {
 		name string

@@ -16,9 +16,5 @@ func ReadCgroup(procRoot string, pid int) string {
 	if err != nil {
 		return ""
 	}
-	return CgroupPath(string(b))
+	return snapshot.CgroupPath(b)
 }
-
-// CgroupPath picks the path of the unified hierarchy (else name=systemd)
-// from the text of /proc/PID/cgroup, as snapshot.CgroupPath does.
-func CgroupPath(text string) string { return snapshot.CgroupPath([]byte(text)) }

@@ -50,10 +50,10 @@ func TestParseCgroup(t *testing.T) {
 
 func TestCgroupPath(t *testing.T) {
 	hybrid := "12:pids:/system.slice/docker-" + dockerID + ".scope\n1:name=systemd:/system.slice/docker-" + dockerID + ".scope\n0::/\n"
-	if got := CgroupPath(hybrid); got != "/system.slice/docker-"+dockerID+".scope" {
+	if got := snapshot.CgroupPath([]byte(hybrid)); got != "/system.slice/docker-"+dockerID+".scope" {
 		t.Errorf("hybrid: %q", got)
 	}
-	if got := CgroupPath("0::/system.slice/ssh.service\n"); got != "/system.slice/ssh.service" {
+	if got := snapshot.CgroupPath([]byte("0::/system.slice/ssh.service\n")); got != "/system.slice/ssh.service" {
 		t.Errorf("unified: %q", got)
 	}
 }

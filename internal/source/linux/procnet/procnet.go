@@ -84,24 +84,13 @@ func Read(procRoot, pid string, proto snapshot.Proto, family int, filter func(st
 	return socks, nil
 }
 
-// ReadAll reads every table of the TCP, UDP and UDP-Lite sockets (and of
-// raw sockets when raw is set) of one namespace: <procRoot>/net, or
-// <procRoot>/<pid>/net when pid > 0. Without established it keeps what a
-// default sock_diag dump lists (listening TCP, unconnected datagram and raw
-// sockets); with it, every state. A table the kernel does not have (tcp6
-// with IPv6 disabled, udplite without UDP-Lite) is skipped, since it can
-// hold no sockets; when no table can be read at all it is an error.
-func ReadAll(procRoot string, pid int, raw, established bool) ([]snapshot.Socket, error) {
-	protos := []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}
-	if raw {
-		protos = append(protos, snapshot.Raw)
-	}
-	return ReadProtos(procRoot, pid, protos, established)
-}
-
-// ReadProtos is ReadAll for the given protocols: the IPv4 and IPv6 tables
-// of each. A table that does not exist (IPv6 disabled, a protocol not
-// loaded) is skipped; when none exists the error says so.
+// ReadProtos reads the IPv4 and IPv6 tables of each of protos in one
+// namespace: <procRoot>/net, or <procRoot>/<pid>/net when pid > 0. Without
+// established it keeps what a default sock_diag dump lists (listening TCP,
+// unconnected datagram and raw sockets); with it, every state. A table the
+// kernel does not have (tcp6 with IPv6 disabled, udplite without UDP-Lite)
+// is skipped, since it can hold no sockets; when no table can be read at
+// all it is an error.
 func ReadProtos(procRoot string, pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
 	dir := ""
 	if pid > 0 {

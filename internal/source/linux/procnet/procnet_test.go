@@ -163,10 +163,17 @@ func TestReadMissingTable(t *testing.T) {
 	}
 }
 
-func TestReadAll(t *testing.T) {
+func TestReadProtos(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadAll(dir, 7, false, false); err == nil || !strings.Contains(err.Error(), "no /proc/net table readable") {
-		t.Fatalf("ReadAll without tables: %v", err)
+	protos := func(raw bool) []snapshot.Proto {
+		p := []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}
+		if raw {
+			p = append(p, snapshot.Raw)
+		}
+		return p
+	}
+	if _, err := ReadProtos(dir, 7, protos(false), false); err == nil || !strings.Contains(err.Error(), "no /proc/net table readable") {
+		t.Fatalf("ReadProtos without tables: %v", err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "net"), 0o755); err != nil {
 		t.Fatal(err)
@@ -187,7 +194,7 @@ func TestReadAll(t *testing.T) {
 		raw, established bool
 		want             []uint64
 	}{{false, false, []uint64{1, 3}}, {false, true, []uint64{1, 2, 3}}, {true, false, []uint64{1, 3, 4}}} {
-		got, err := ReadAll(dir, 0, tt.raw, tt.established)
+		got, err := ReadProtos(dir, 0, protos(tt.raw), tt.established)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,14 +203,14 @@ func TestReadAll(t *testing.T) {
 			inodes = append(inodes, s.Inode)
 		}
 		if !reflect.DeepEqual(inodes, tt.want) {
-			t.Errorf("ReadAll(raw=%v, established=%v) inodes %v, want %v", tt.raw, tt.established, inodes, tt.want)
+			t.Errorf("ReadProtos(raw=%v, established=%v) inodes %v, want %v", tt.raw, tt.established, inodes, tt.want)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "net", "udp6"), []byte("junk\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadAll(dir, 0, false, false); err == nil || !strings.Contains(err.Error(), "udp6: line 1") {
-		t.Errorf("ReadAll with a corrupt udp6: %v", err)
+	if _, err := ReadProtos(dir, 0, protos(false), false); err == nil || !strings.Contains(err.Error(), "udp6: line 1") {
+		t.Errorf("ReadProtos with a corrupt udp6: %v", err)
 	}
 }
 
