@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/render"
@@ -148,7 +149,7 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	}
 	var scan *snapshot.Scan
 	if o.outside != "" {
-		if scan, err = readScan(o.outside); err != nil {
+		if scan, err = readScan(cmd.Context(), o.outside); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 	}
@@ -176,8 +177,8 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 
 // readScan reads an nmap XML file for --outside; a file that is not one
 // is a usage error naming the file and line.
-func readScan(path string) (*snapshot.Scan, error) {
-	data, err := os.ReadFile(path)
+func readScan(ctx context.Context, path string) (*snapshot.Scan, error) {
+	data, err := input.ReadFile(ctx, path, input.ToolOutput)
 	if err != nil {
 		return nil, fmt.Errorf("--outside: %w", err)
 	}
