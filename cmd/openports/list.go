@@ -126,6 +126,21 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	}
 	prefetchKnowledge()
 	provenanceFor := startProvenance(g, o.root, runtime.GOOS)
+	// The files the flags name are read before collecting (while the
+	// knowledge base and the configuration load): a bad one is a usage
+	// error, which comes first (exit 2 before 3) and costs no collection.
+	var pol *policy.Policy
+	if o.policy != "" {
+		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
+	var scan *snapshot.Scan
+	if o.outside != "" {
+		if scan, err = readScan(cmd.Context(), o.outside); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
 	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
@@ -137,21 +152,11 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
-	var pol *policy.Policy
-	if o.policy != "" {
-		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
-			return exitWith(report.ExitUsage, err)
-		}
+	if pol != nil {
 		aopt.All = true
 	}
 	if aopt.Provenance, err = provenanceFor(snap.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
-	}
-	var scan *snapshot.Scan
-	if o.outside != "" {
-		if scan, err = readScan(cmd.Context(), o.outside); err != nil {
-			return exitWith(report.ExitUsage, err)
-		}
 	}
 	rep := analysis.Build(snap, aopt)
 	if pol != nil {
