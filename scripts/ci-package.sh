@@ -35,7 +35,9 @@ dpkg -i "$deb"
 
 fail=0
 check() { # check NAME COMMAND...: run, show, count failures
-	local name=$1; shift
+	# out is local: the EXIT trap removes the global $out (the .deb's
+	# directory), which a check must not overwrite with its output.
+	local name=$1 out; shift
 	if out=$("$@" 2>&1); then
 		echo "ci-package: ok: $name: $(echo "$out" | head -3 | tr '\n' ' ')"
 	else

@@ -190,7 +190,7 @@ func runAnalyze(cmd *cobra.Command, g *globalOptions, o *analyzeOptions, args []
 		return exitWith(report.ExitUsage, err)
 	}
 	if o.firewall != "" {
-		rs, err := readFirewallFile(o.firewall)
+		rs, err := readFirewallFile(cmd.Context(), o.firewall)
 		if err != nil {
 			return exitWith(report.ExitUsage, err)
 		}

@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/outfile"
+	"github.com/openports/openports/internal/parse"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/provenance"
 	"github.com/openports/openports/internal/render"
@@ -243,13 +243,4 @@ const maxMessage = 300
 
 // truncateMessage cuts s to maxMessage bytes (on a rune boundary) with
 // "…".
-func truncateMessage(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func truncateMessage(s string) string { return parse.ClipTo(s, maxMessage) }

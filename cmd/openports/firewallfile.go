@@ -2,19 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"os"
 
 	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/firewall/iptables"
 	"github.com/openports/openports/internal/firewall/pf"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/render"
 )
 
 // readFirewallFile reads a saved ruleset for analyze --firewall: the output
 // of pfctl -sr (OpenBSD, FreeBSD), or of iptables-save or ip6tables-save.
-func readFirewallFile(path string) (*firewall.Ruleset, error) {
-	data, err := os.ReadFile(path)
+func readFirewallFile(ctx context.Context, path string) (*firewall.Ruleset, error) {
+	data, err := input.ReadFile(ctx, path, input.ToolOutput)
 	if err != nil {
 		return nil, fmt.Errorf("--firewall: %w", err)
 	}

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openports/openports/internal/analysis"
+	"github.com/openports/openports/internal/input"
 	"github.com/openports/openports/internal/parse/nmap"
 	"github.com/openports/openports/internal/policy"
 	"github.com/openports/openports/internal/render"
@@ -125,6 +126,21 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	}
 	prefetchKnowledge()
 	provenanceFor := startProvenance(g, o.root, runtime.GOOS)
+	// The files the flags name are read before collecting (while the
+	// knowledge base and the configuration load): a bad one is a usage
+	// error, which comes first (exit 2 before 3) and costs no collection.
+	var pol *policy.Policy
+	if o.policy != "" {
+		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
+	var scan *snapshot.Scan
+	if o.outside != "" {
+		if scan, err = readScan(cmd.Context(), o.outside); err != nil {
+			return exitWith(report.ExitUsage, err)
+		}
+	}
 	snap, err := live.New(opt).Snapshot(cmd.Context())
 	if err != nil {
 		if errors.Is(err, source.ErrUnsupported) {
@@ -136,21 +152,11 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
-	var pol *policy.Policy
-	if o.policy != "" {
-		if pol, err = loadPolicy(cmd.Context(), o.policy); err != nil {
-			return exitWith(report.ExitUsage, err)
-		}
+	if pol != nil {
 		aopt.All = true
 	}
 	if aopt.Provenance, err = provenanceFor(snap.OS); err != nil {
 		return exitWith(report.ExitUsage, err)
-	}
-	var scan *snapshot.Scan
-	if o.outside != "" {
-		if scan, err = readScan(o.outside); err != nil {
-			return exitWith(report.ExitUsage, err)
-		}
 	}
 	rep := analysis.Build(snap, aopt)
 	if pol != nil {
@@ -176,8 +182,8 @@ func runList(cmd *cobra.Command, g *globalOptions, o *listOptions) error {
 
 // readScan reads an nmap XML file for --outside; a file that is not one
 // is a usage error naming the file and line.
-func readScan(path string) (*snapshot.Scan, error) {
-	data, err := os.ReadFile(path)
+func readScan(ctx context.Context, path string) (*snapshot.Scan, error) {
+	data, err := input.ReadFile(ctx, path, input.ToolOutput)
 	if err != nil {
 		return nil, fmt.Errorf("--outside: %w", err)
 	}

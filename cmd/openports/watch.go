@@ -140,13 +140,12 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		}
 	}
 	var afterPoll func(time.Time)
+	done := func() {}
 	if o.policy != "" {
-		var done func()
 		var err error
 		if emit, afterPoll, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
-		defer done()
 	}
 	ctx := cmd.Context()
 	if o.duration > 0 {
@@ -155,6 +154,10 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		defer cancel()
 	}
 	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns, AfterPoll: afterPoll}, emit)
+	// --policy's last violations (sockets still waiting for an owner)
+	// come before the summary that closes the stream, and their write
+	// errors count.
+	done()
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/journal"
 	"github.com/openports/openports/internal/render"
+	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/watch"
 	"github.com/openports/openports/internal/watchpolicy"
 )
@@ -22,15 +23,11 @@ import (
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
 func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
-	write, err := render.Violations.Writer(g.output)
+	out, err := newOutput(g, render.Violations)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	opt, err := g.renderOptions()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := withKnowledge(&opt); err != nil {
+	if err := withKnowledge(&out.opt); err != nil {
 		return nil, nil, nil, err
 	}
 	pol, err := loadPolicy(ctx, file)
@@ -50,13 +47,15 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 			jw = nil // fall back to lines on the stream, which reach the journal too
 		}
 	}
-	report := func(v watchpolicy.Violation) {
+	send := func(v watchpolicy.Violation) {
 		var err error
 		switch {
 		case jw != nil:
-			err = jw.Send(v.Message, v.Priority(), v.JournalFields())
+			if err = jw.Send(v.Message, v.Priority(), v.JournalFields()); err != nil {
+				err = exitWith(report.ExitWrite, err)
+			}
 		default:
-			err = write(g.stdout, v, opt)
+			err = out.emit(v) // a failed write is ExitWrite, as watch's own events
 		}
 		if err != nil && *werr == nil {
 			*werr = err
@@ -64,17 +63,17 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 	}
 	emit = func(ev watch.Event) {
 		for _, v := range filter.Check(ev) {
-			report(v)
+			send(v)
 		}
 	}
 	afterPoll = func(now time.Time) {
 		for _, v := range filter.Expire(now) {
-			report(v)
+			send(v)
 		}
 	}
 	done = func() {
 		for _, v := range filter.Flush() {
-			report(v)
+			send(v)
 		}
 		if jw != nil {
 			jw.Close()

@@ -80,13 +80,17 @@ const MaxQuote = 200
 
 // Clip returns line cut to MaxQuote bytes (at a UTF-8 boundary), with "…"
 // when it was cut, for quoting a line in a problem.
-func Clip(line string) string {
-	if len(line) <= MaxQuote {
-		return line
+func Clip(line string) string { return ClipTo(line, MaxQuote) }
+
+// ClipTo returns s cut to limit bytes (at a UTF-8 boundary), with "…"
+// when it was cut.
+func ClipTo(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
-	i := MaxQuote
-	for i > 0 && !utf8.RuneStart(line[i]) {
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return line[:i] + "…"
+	return s[:i] + "…"
 }

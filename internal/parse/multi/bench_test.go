@@ -147,14 +147,14 @@ type heapPeak struct {
 func peakHeap() heapPeak {
 	p := heapPeak{make(chan struct{}), make(chan uint64)}
 	go func() {
-		var max uint64
+		var peak uint64
 		var m runtime.MemStats
 		for {
 			runtime.ReadMemStats(&m)
-			max = maxU(max, m.HeapInuse)
+			peak = max(peak, m.HeapInuse)
 			select {
 			case <-p.done:
-				p.max <- max
+				p.max <- peak
 				return
 			default:
 			}
@@ -167,13 +167,6 @@ func peakHeap() heapPeak {
 func (p heapPeak) stop() uint64 {
 	close(p.done)
 	return <-p.max
-}
-
-func maxU(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // vmHWM is the process's peak resident set (Linux), or 0.
