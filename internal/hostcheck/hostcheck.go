@@ -156,7 +156,9 @@ func exitCode(cs []Check) int {
 		if c.Verdict == finding.Problem {
 			return report.ExitFindings
 		}
-		if len(c.Gaps) > 0 {
+		// A port listing that did not see every owner is incomplete
+		// even when no gap names why (list exits 3 on it too).
+		if len(c.Gaps) > 0 || c.Ports != nil && !c.Ports.Complete {
 			gaps = true
 		}
 	}
