@@ -156,9 +156,7 @@ func exitCode(cs []Check) int {
 		if c.Verdict == finding.Problem {
 			return report.ExitFindings
 		}
-		// A port listing that did not see every owner is incomplete
-		// even when no gap names why (list exits 3 on it too).
-		if len(c.Gaps) > 0 || c.Ports != nil && !c.Ports.Complete {
+		if c.Incomplete() {
 			gaps = true
 		}
 	}
@@ -187,6 +185,13 @@ const (
 // its code and arguments.
 func (c *Check) lead(code, english string, args ...string) {
 	c.Summary, c.SummaryCode, c.SummaryArgs = english, code, args
+}
+
+// Incomplete reports whether the check could not see all it speaks of:
+// a gap, or a port listing that did not see every owner even when no gap
+// names why (list exits 3 on such a listing too).
+func (c *Check) Incomplete() bool {
+	return len(c.Gaps) > 0 || c.Ports != nil && !c.Ports.Complete
 }
 
 // Counts are how many of the check's findings are problems and warnings.

@@ -110,6 +110,7 @@ const (
 	MsgNetNSContainerOnly MsgID = "netns.container-only"
 	MsgSummaryNATBackends MsgID = "summary.nat-two-backends"
 	MsgGapNATUnreadable   MsgID = "gap.nat-unreadable"
+	MsgGapTargetsUnplaced MsgID = "gap.targets-unplaced"
 
 	MsgReasonNoCapability     MsgID = "reason.no-capability"
 	MsgReasonHidepid          MsgID = "reason.hidepid"
@@ -629,6 +630,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgNetNSContainerOnly: {En: "container network only (%[1]s): not published on the host", Ja: "コンテナのネットワーク内のみ (%[1]s): ホストには公開されていません"},
 		MsgSummaryNATBackends: {En: "NAT rules in both %[1]s: each one's tools show only its own", Ja: "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},
 		MsgGapNATUnreadable:   {En: "NAT rules could not be read (%[1]s): ports published by DNAT (Docker, Podman, Kubernetes) may be missing", Ja: "NAT の規則を読めませんでした (%[1]s)。DNAT で公開されたポート (Docker、Podman、Kubernetes) が欠けている可能性があります"},
+		MsgGapTargetsUnplaced: {En: "%[1]s published port(s) forward to an address no namespace looked into holds, and not every namespace could be looked into (%[2]s): their container is unknown", Ja: "公開ポート %[1]s 件の転送先アドレスは、調べた名前空間のどれにもありません。調べられなかった名前空間があるため (%[2]s)、そのコンテナは不明です"},
 
 		// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 		// arguments are the socket's uid and " (user)". The hint to run as
@@ -1195,6 +1197,7 @@ var gapTexts = map[string][]gapText{
 	"namespaces/refused":                 {{MsgGapNetNSHidden, nil}},
 	"namespaces/pid-namespace":           {{MsgGapNetNSHidden, nil}},
 	"published/nat-unreadable":           {{MsgGapNATUnreadable, []string{"error"}}},
+	"published/targets-unplaced":         {{MsgGapTargetsUnplaced, []string{"count", "error"}}},
 	"owners/pid-namespace":               {{MsgGapPIDNamespace, []string{"count"}}},
 }
 

@@ -77,7 +77,7 @@ func writeCheckText(w io.Writer, r *hostcheck.Result, o Options) error {
 		case finding.Warning:
 			wn++
 		}
-		if len(c.Gaps) > 0 {
+		if c.Incomplete() {
 			g++
 		}
 	}

@@ -49,13 +49,20 @@ func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map
 
 	forwarded := c.forwarders(owners)
 	if needsTargets(snap.Published) || len(forwarded) > 0 {
+		var blind error
 		if byNS == nil {
 			// Without --netns all: the core's one namespace discovery.
-			// An error leaves the targets unplaced (each published
-			// row then names no container), nothing more.
-			byNS, _, _ = c.in.NetNS.ByProcess()
+			var denied int
+			var err error
+			byNS, denied, err = c.in.NetNS.ByProcess()
+			switch {
+			case err != nil:
+				blind = err
+			case denied > 0:
+				blind = fmt.Errorf("the network namespace of %d processes could not be read", denied)
+			}
 		}
-		c.placeTargets(snap, self, byNS)
+		c.placeTargets(snap, self, byNS, blind)
 		listed := map[uint64]bool{}
 		for _, ns := range snap.Namespaces {
 			listed[ns.ID] = true
@@ -284,7 +291,12 @@ func needsTargets(ps []snapshot.Published) bool {
 // to this one (netif.Connected: a veth or macvlan crosses between them)
 // until every target is placed. Namespaces not wired to this one cannot
 // receive its DNAT traffic, however their addresses look.
-func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int) {
+//
+// A target left unplaced is "held by no namespace" only when every
+// namespace was looked into: blind (why some could not be, from the
+// caller's discovery) or a namespace that could not be entered or listed
+// here makes it a gap instead.
+func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[uint64][]int, blind error) {
 	want := map[netip.Addr]uint64{}
 	for _, p := range snap.Published {
 		if a := p.Target.Addr(); a.IsValid() {
@@ -312,7 +324,10 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 		}
 	}
 	if len(own) == 0 {
-		own, _ = c.in.Interfaces.Interfaces(-1)
+		var err error
+		if own, err = c.in.Interfaces.Interfaces(-1); err != nil && blind == nil {
+			blind = fmt.Errorf("list the interfaces of namespace %d: %w", self, err)
+		}
 	}
 	look(self, own)
 	ids := make([]uint64, 0, len(byNS))
@@ -327,21 +342,48 @@ func (c *Collector) placeTargets(snap *snapshot.Snapshot, self uint64, byNS map[
 		if id == self {
 			continue
 		}
+		var missed error
 		for _, pid := range byNS[id] {
 			fd, err := unix.Open(filepath.Join(c.proc, strconv.Itoa(pid), "ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
+				// Another process of the namespace may still open it.
+				missed = fmt.Errorf("enter namespace %d through process %d: %w", id, pid, err)
 				continue
 			}
-			if wired, err := netif.Connected(fd); err == nil && wired {
-				if ifs, err := c.in.Interfaces.Interfaces(fd); err == nil {
+			missed = nil
+			wired, err := netif.Connected(fd)
+			switch {
+			case err != nil:
+				missed = fmt.Errorf("tell whether namespace %d has interfaces: %w", id, err)
+			case wired:
+				ifs, err := c.in.Interfaces.Interfaces(fd)
+				if err != nil {
+					missed = fmt.Errorf("list the interfaces of namespace %d: %w", id, err)
+				} else {
 					look(id, ifs)
 				}
 			}
 			unix.Close(fd)
 			break
 		}
+		// A namespace whose processes all exited meanwhile holds no
+		// target any more: only one that is still there is a blind spot.
+		if missed != nil && !Vanished(missed) && blind == nil {
+			blind = missed
+		}
 	}
+	unplaced := 0
 	for i := range snap.Published {
-		snap.Published[i].TargetNetNS = want[snap.Published[i].Target.Addr().Unmap()]
+		p := &snap.Published[i]
+		p.TargetNetNS = want[p.Target.Addr().Unmap()]
+		if p.Target.Addr().IsValid() && p.TargetNetNS == 0 {
+			unplaced++
+		}
+	}
+	if unplaced > 0 && blind != nil {
+		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "targets-unplaced",
+			Args:   map[string]string{"count": strconv.Itoa(unplaced), "error": blind.Error()},
+			Detail: fmt.Sprintf("%d published port(s) name a target address no namespace looked into holds, and not every namespace could be looked into (%v): their container is unknown", unplaced, blind),
+			Count:  unplaced})
 	}
 }
