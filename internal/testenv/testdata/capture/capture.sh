@@ -1,9 +1,11 @@
 #!/bin/sh
-# Run as root: records `ss -tulpnHe` of a fresh network namespace into
-# ss-tulpnHe.txt beside this script; "capture.sh name" adds the oddly named
-# process.
+# Run as root: prints `ss -tulpnHe` of a fresh network namespace holding the
+# sockets of helper.py and a real sshd on fe80::1%veth-op0 port 22.
+# "capture.sh name" adds a process named we,ird")name.
 set -e
-here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$(dirname "$0")/helper.py" "$work/"
 unshare -n sh -c '
 set -e
 ip link set lo up
@@ -18,7 +20,8 @@ mkfifo "$1/in"
 python3 "$1/helper.py" $2 < "$1/in" > "$1/ready" & helper=$!
 exec 3>"$1/in"
 i=0; until grep -q ready "$1/ready" && grep -q "Server listening" "$1/sshd.log"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
-ss -tulpnHe > "$1/ss-tulpnHe.txt"
+ss -tulpnHe > "$1/ss.txt"
 exec 3>&-
 kill $sshd; wait $helper; wait $sshd || true
-' sh "$here" "$1"
+' sh "$work" "$1"
+cat "$work/ss.txt"
