@@ -88,6 +88,9 @@ const (
 	MsgSummaryOwners       MsgID = "summary.owners"
 	MsgSummaryPolicy       MsgID = "summary.policy"
 	MsgSummaryPolicyOK     MsgID = "summary.policy-ok"
+	// MsgSummaryPolicyUnproven counts the rows a rule allows only for an
+	// owner that could not be seen.
+	MsgSummaryPolicyUnproven MsgID = "summary.policy-unproven"
 
 	MsgOwnersEBPF     MsgID = "owners.ebpf"
 	MsgOwnersProc     MsgID = "owners.proc"
@@ -205,6 +208,9 @@ const (
 	MsgPolicyExposure MsgID = "policy.exposure"
 	MsgPolicyOwner    MsgID = "policy.owner"
 	MsgPolicyMissing  MsgID = "policy.missing"
+	// MsgPolicyOwnerUnknown is a row a rule allows only for a named owner,
+	// whose owner could not be seen.
+	MsgPolicyOwnerUnknown MsgID = "policy.owner-unknown"
 
 	MsgCheckSection    MsgID = "check.section"
 	MsgCheckOK         MsgID = "check.verdict.ok"
@@ -607,6 +613,9 @@ func buildCatalogue() map[MsgID]text {
 		MsgSummaryOwners:       {En: "owners from %[1]s", Ja: "所有プロセスの取得方法: %[1]s"},
 		MsgSummaryPolicy:       {En: "policy %[2]s: %[1]d violations", EnOne: "policy %[2]s: %[1]d violation", Ja: "ポリシー %[2]s: 違反 %[1]d 件"},
 		MsgSummaryPolicyOK:     {En: "policy %[1]s: no violation (%[2]d rules)", Ja: "ポリシー %[1]s: 違反なし (規則 %[2]d 件)"},
+		MsgSummaryPolicyUnproven: {En: "policy %[2]s: %[1]d lines not proven allowed: a rule allows them only for a named owner, which could not be seen",
+			EnOne: "policy %[2]s: %[1]d line not proven allowed: a rule allows it only for a named owner, which could not be seen",
+			Ja:    "ポリシー %[2]s: 許可を確認できない行 %[1]d 個 (規則が許可する所有者を確認できません)"},
 
 		MsgOwnersEBPF:     {En: "the eBPF task_file iterator", Ja: "eBPF task_file イテレータ"},
 		MsgOwnersProc:     {En: "/proc/PID/fd", Ja: "/proc/PID/fd"},
@@ -733,6 +742,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgPolicyExposure: {En: "EXPOSURE CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "公開範囲が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
 		MsgPolicyOwner:    {En: "OWNER CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "所有者が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
 		MsgPolicyMissing:  {En: "MISSING: %[2]s (policy %[1]s) does not listen", Ja: "見つかりません: %[2]s (ポリシー %[1]s) が待ち受けていません"},
+		MsgPolicyOwnerUnknown: {En: "NOT PROVEN: %[1]s: policy %[2]s allows it only for %[3]s, and its owner could not be seen: %[4]s",
+			Ja: "未確認: %[1]s: ポリシー %[2]s は %[3]s にのみ許可していますが、所有プロセスを確認できません: %[4]s"},
 
 		MsgCheckSection:    {En: "== %[1]s: %[2]s (%[3]s)", Ja: "== %[1]s: %[2]s (%[3]s)"},
 		MsgCheckOK:         {En: "ok", Ja: "正常"},
@@ -1126,6 +1137,7 @@ var noteIDs = map[string]MsgID{
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
 	"provenance.not-enabled": MsgProvenanceNotEnabled, "provenance.unknown": MsgProvenanceUnknown,
 	"policy.new": MsgPolicyNew, "policy.exposure": MsgPolicyExposure, "policy.owner": MsgPolicyOwner, "policy.missing": MsgPolicyMissing,
+	"policy.owner-unknown": MsgPolicyOwnerUnknown,
 }
 
 // ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
@@ -1221,24 +1233,14 @@ func (t texts) note(n report.Note) string {
 	}
 	switch n.Key {
 	case "owner.unknown", "owner.partial":
-		// Args: English reason, reason code, uid, user.
-		reason := ""
-		if len(args) > 0 {
-			reason = args[0]
+		return t.get(noteIDs[n.Key], t.ownerReason(n.Args, args))
+	case "policy.owner-unknown":
+		// Args: the row, the rule, the owner it allows, then those of
+		// the row's owner.unknown note.
+		if len(args) < 3 {
+			break
 		}
-		if len(args) == 4 {
-			if id, ok := ownerReasonIDs[n.Args[1]]; ok {
-				user := ""
-				if args[3] != "" {
-					user = " (" + args[3] + ")"
-				}
-				reason = t.get(id, args[2], user, Escape(t.tool))
-			}
-		}
-		if reason == "" {
-			reason = "?"
-		}
-		return t.get(noteIDs[n.Key], reason)
+		return t.get(MsgPolicyOwnerUnknown, args[0], args[1], args[2], t.ownerReason(n.Args[3:], args[3:]))
 	case "owner.via-address":
 		tool := ""
 		if len(args) > 0 {
@@ -1261,6 +1263,29 @@ func (t texts) note(n report.Note) string {
 		return t.get(id, anyArgs(args)...)
 	}
 	return Escape(n.Key) + " " + strings.Join(args, " ")
+}
+
+// ownerReason words why an owner could not be seen from the arguments of
+// an owner.unknown note (English reason, reason code, uid, user), raw and
+// escaped: in t's language when the code is known, "?" when nothing says.
+func (t texts) ownerReason(raw, args []string) string {
+	reason := ""
+	if len(args) > 0 {
+		reason = args[0]
+	}
+	if len(args) == 4 {
+		if id, ok := ownerReasonIDs[raw[1]]; ok {
+			user := ""
+			if args[3] != "" {
+				user = " (" + args[3] + ")"
+			}
+			reason = t.get(id, args[2], user, Escape(t.tool))
+		}
+	}
+	if reason == "" {
+		reason = "?"
+	}
+	return reason
 }
 
 func anyArgs(args []string) []any {
