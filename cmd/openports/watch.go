@@ -140,7 +140,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		}
 	}
 	var afterPoll func(time.Time)
-	done := func() {}
+	done := func() *watch.PolicyCounts { return nil }
 	if o.policy != "" {
 		var err error
 		if emit, afterPoll, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
@@ -157,7 +157,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	// --policy's last violations (sockets still waiting for an owner)
 	// come before the summary that closes the stream, and their write
 	// errors count.
-	done()
+	sum.Policy = done()
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
@@ -170,5 +170,13 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if err := sumOut.emit(render.WatchItem{Summary: &sum}); err != nil {
 		return err
 	}
-	return werr
+	if werr != nil {
+		return werr
+	}
+	if sum.Policy != nil && sum.Policy.OwnerUnknown > 0 {
+		// A socket the policy allows only for an owner that could not
+		// be seen: the watch proved no all-clear.
+		return exitWith(report.ExitIncomplete, nil)
+	}
+	return nil
 }

@@ -435,6 +435,7 @@ const (
 	MsgWatchNamespaces   MsgID = "watch.namespaces"
 	MsgWatchLost         MsgID = "watch.lost"
 	MsgWatchError        MsgID = "watch.error"
+	MsgWatchPolicy       MsgID = "watch.policy"
 
 	MsgXPorts      MsgID = "explain.ports"
 	MsgXAlso       MsgID = "explain.also"
@@ -471,6 +472,7 @@ const (
 	MsgViolationOwner          MsgID = "violation.owner"
 	MsgViolationEphemeral      MsgID = "violation.ephemeral"
 	MsgViolationUnknownProcess MsgID = "violation.unknown-process"
+	MsgViolationOwnerUnknown   MsgID = "violation.owner-unknown"
 
 	MsgBaselineThisHost  MsgID = "baseline.this-host"
 	MsgBaselineWhat      MsgID = "baseline.what"
@@ -979,6 +981,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgWatchNamespaces:   {En: ", %[1]d network namespaces", Ja: "、ネットワーク名前空間 %[1]d 個"},
 		MsgWatchLost:         {En: ", %[1]d eBPF records lost", Ja: "、失われた eBPF レコード %[1]d 件"},
 		MsgWatchError:        {En: "error (%[1]d times): %[2]s", Ja: "エラー (%[1]d 回): %[2]s"},
+		MsgWatchPolicy: {En: "policy %[1]s: %[2]d violations, %[3]d sockets not proven allowed (a rule names their owner, which could not be seen), %[4]d repeats not reported again",
+			Ja: "ポリシー %[1]s: 違反 %[2]d 件、許可を確認できないソケット %[3]d 個 (規則が指定する所有プロセスを確認できません)、再報告しなかった重複 %[4]d 件"},
 
 		MsgXPorts:      {En: "Ports", Ja: "ポート"},
 		MsgXAlso:       {En: "Also uses", Ja: "他に使うポート"},
@@ -1015,26 +1019,28 @@ func buildCatalogue() map[MsgID]text {
 		MsgViolationOwner:          {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it for another owner (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める所有者は別です (%[6]s)"},
 		MsgViolationEphemeral:      {En: "%[1]s (ephemeral range)", Ja: "%[1]s (エフェメラル範囲)"},
 		MsgViolationUnknownProcess: {En: "an unknown process", Ja: "不明なプロセス"},
-		MsgBaselineThisHost:        {En: "this host", Ja: "このホスト"},
-		MsgBaselineWhat:            {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
-		MsgBaselineWritten:         {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
-		MsgBaselinePorts:           {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
-		MsgBaselineProcesses:       {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
-		MsgUsageUnknownValue:       {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
-		MsgUsageUnknownFormat:      {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
-		MsgUsageUnknownCommand:     {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
-		MsgUsageDidYouMean:         {En: "Did you mean this?", Ja: "もしかして:"},
-		MsgUsageRunHelp:            {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
-		MsgInterrupted:             {En: "interrupted by a signal (Ctrl-C or SIGTERM) before the end: the view is incomplete (%[1]s)", Ja: "シグナル (Ctrl-C または SIGTERM) で中断されました: 見えたものは不完全です (%[1]s)"},
-		MsgUsageDNSTimeout:         {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
-		MsgUsagePolicyNoPorts:      {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
-		MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
-		MsgUsageSnapshotJSON:       {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
-		MsgUsageExplainTry:         {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
-		MsgUsageRootNotDir:         {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
-		MsgUsageInputFormat:        {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
-		MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
-		MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
+		MsgViolationOwnerUnknown: {En: "%[1]s port %[2]s on %[3]s (%[4]s): the policy allows it only for %[5]s (%[6]s), and its owner could not be seen: %[7]s",
+			Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s: ポリシーは %[5]s にのみ許可していますが (%[6]s)、所有プロセスを確認できません: %[7]s"},
+		MsgBaselineThisHost:    {En: "this host", Ja: "このホスト"},
+		MsgBaselineWhat:        {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
+		MsgBaselineWritten:     {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
+		MsgBaselinePorts:       {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
+		MsgBaselineProcesses:   {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
+		MsgUsageUnknownValue:   {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
+		MsgUsageUnknownFormat:  {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
+		MsgUsageUnknownCommand: {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
+		MsgUsageDidYouMean:     {En: "Did you mean this?", Ja: "もしかして:"},
+		MsgUsageRunHelp:        {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
+		MsgInterrupted:         {En: "interrupted by a signal (Ctrl-C or SIGTERM) before the end: the view is incomplete (%[1]s)", Ja: "シグナル (Ctrl-C または SIGTERM) で中断されました: 見えたものは不完全です (%[1]s)"},
+		MsgUsageDNSTimeout:     {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
+		MsgUsagePolicyNoPorts:  {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
+		MsgUsageNegative:       {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
+		MsgUsageSnapshotJSON:   {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
+		MsgUsageExplainTry:     {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
+		MsgUsageRootNotDir:     {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
+		MsgUsageInputFormat:    {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
+		MsgUsageFirewallFile:   {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
+		MsgAnalyzeUnbound:      {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
 
 		// Firewall reasons (firewall.Reason codes); arguments are parts of a
 		// rule or of the packet as the ruleset describes them.
