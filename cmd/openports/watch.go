@@ -73,7 +73,10 @@ each event names its namespace.
 is the protocol, the port (or "ephemeral" for the ephemeral range), the
 exposure, the service, unit or program, and the user class, never the PID.
 When stdout is systemd's journal stream (JOURNAL_STREAM), they go to the
-journal with a priority from their risk and OPENPORTS_* fields.
+journal with a priority from their risk and OPENPORTS_* fields. A socket on a
+port a rule allows only for a named process or user, whose owner could not
+be seen, is no pass: it is reported as kind "owner-unknown", with why, and
+the watch then exits 3 (not proven) instead of 0.
 
 SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
