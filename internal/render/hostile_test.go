@@ -70,6 +70,8 @@ func hostileReport(t testing.TB) *report.Report {
 	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
 		{Kind: report.PolicyMissing, Proto: "tcp", Port: 1, Message: report.Note{Key: "policy.missing", Args: []string{hostile, hostile}}},
+	}, Unproven: []report.PolicyViolation{
+		{Kind: report.PolicyOwnerUnknown, Proto: "tcp", Port: 2, Message: report.Note{Key: "policy.owner-unknown", Args: []string{hostile, hostile, hostile, hostile, "pid-namespace", hostile, hostile}}},
 	}}
 	return r
 }
@@ -95,7 +97,7 @@ func hostileWatch() []WatchItem {
 		NetNSName: hostile, User: hostile, Owners: owners, OwnerState: snapshot.OwnersComplete, OwnerReason: hostile, SeenBy: hostile}
 	changed := ev
 	changed.Kind, changed.Previous = watch.OwnerChanged, owners
-	sum := watch.Summary{Mode: hostile, Errors: map[string]int{hostile: 3}}
+	sum := watch.Summary{Mode: hostile, Errors: map[string]int{hostile: 3}, Policy: &watch.PolicyCounts{File: hostile}}
 	return []WatchItem{{Start: &WatchStart{Mode: hostile, NetNS: hostile}}, {Explain: true}, {Event: &ev}, {Event: &changed}, {Summary: &sum}}
 }
 
@@ -170,7 +172,9 @@ func TestHostileNames(t *testing.T) {
 			Address: hostile, Exposure: hostileShort, Program: hostile, Unit: hostile, User: hostile, Rule: hostile, Key: hostile, Message: hostile}
 		owner := v
 		owner.Kind = report.PolicyOwner
-		writeAll(t, Violations, []watchpolicy.Violation{v, owner}, bounded(10_000))
+		unseen := v
+		unseen.Kind, unseen.Program, unseen.Allowed, unseen.OwnerReason = watchpolicy.KindOwnerUnknown, "", hostile, hostile
+		writeAll(t, Violations, []watchpolicy.Violation{v, owner, unseen}, bounded(10_000))
 	})
 	// explain prints the knowledge base only, no outside text: every
 	// entry in every format and language must still be clean.
