@@ -308,11 +308,11 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 // process or user it names, whose owner could not be seen.
 func ownerUnknown(p *Policy, r *Rule, row *report.Row) report.PolicyViolation {
 	v := report.PolicyViolation{Kind: report.PolicyOwnerUnknown, Proto: string(row.Proto), Address: row.Address, Port: row.Port,
-		Exposure: row.Exposure, Rule: p.Where(r)}
+		Exposure: row.Exposure, Allowed: ruleOwner(r), Rule: p.Where(r)}
 	if row.Published != nil {
 		v.Published, v.Container = true, row.Published.ContainerName
 	}
-	v.Message = report.Note{Key: "policy.owner-unknown", Args: append([]string{describeRow(row), v.Rule, ruleOwner(r)}, ownerWhy(row)...)}
+	v.Message = report.Note{Key: "policy.owner-unknown", Args: append([]string{describeRow(row), v.Rule, v.Allowed}, ownerWhy(row)...)}
 	return v
 }
 

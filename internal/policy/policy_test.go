@@ -201,8 +201,8 @@ func TestApplyOwnerUnknown(t *testing.T) {
 			}
 			for _, v := range res.Unproven {
 				us = append(us, v.Message.Key+" "+strings.Join(v.Message.Args, " "))
-				if v.Kind != report.PolicyOwnerUnknown || v.Port != tt.row.Port || v.Rule == "" {
-					t.Errorf("unproven %+v: want kind %s, port %d and the rule", v, report.PolicyOwnerUnknown, tt.row.Port)
+				if v.Kind != report.PolicyOwnerUnknown || v.Port != tt.row.Port || v.Rule == "" || v.Allowed != v.Message.Args[2] || v.Allowed == "" {
+					t.Errorf("unproven %+v: want kind %s, port %d, the rule and the owner it allows", v, report.PolicyOwnerUnknown, tt.row.Port)
 				}
 			}
 			if strings.Join(vs, "|") != tt.violations || strings.Join(us, "|") != tt.unkns {

@@ -66,6 +66,9 @@ type PolicyViolation struct {
 	// the container or pod it goes to (a missing rule's container).
 	Published bool   `json:"published,omitempty"`
 	Container string `json:"container,omitempty"`
+	// Allowed is the owner the rule allows, for owner-unknown ("process
+	// sshd, user root").
+	Allowed string `json:"allowed,omitempty"`
 	// Rule is the policy rule involved ("policy.yaml:12"), "" for new.
 	Rule string `json:"rule,omitempty"`
 	// Message is its text for people.

@@ -212,7 +212,7 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 		Time: ev.Time, Event: EventName, Host: f.host, MachineID: f.machineID,
 		Kind: pv.Kind, Proto: string(row.Proto), Address: row.Address, Port: row.Port, Exposure: string(row.Exposure),
 		Ephemeral: ev.Ephemeral, Service: row.Service, Program: pv.Process, User: userName(ev),
-		UserClass: userClass(ev), NetNS: ev.NetNS, Severity: row.Severity.String(), Rule: pv.Rule,
+		UserClass: userClass(ev), Allowed: pv.Allowed, NetNS: ev.NetNS, Severity: row.Severity.String(), Rule: pv.Rule,
 	}
 	for _, o := range ev.Owners {
 		v.PIDs = append(v.PIDs, o.PID)
@@ -222,9 +222,6 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 	}
 	if len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone {
 		v.OwnerReason = ev.OwnerReason
-	}
-	if v.Kind == KindOwnerUnknown && len(pv.Message.Args) > 2 {
-		v.Allowed = pv.Message.Args[2]
 	}
 	v.Key = key(v)
 	if f.seen[v.Key] {
