@@ -3,8 +3,9 @@ package firewall
 import "math/bits"
 
 // The pieces of the nftables register machine that every reader of a
-// Ruleset decodes the same way: the evaluator, Text, and the NAT model in
-// internal/source/linux/natrules.
+// Ruleset decodes the same way (the evaluator, Text, and the NAT model in
+// internal/source/linux/natrules), and the expressions the translators
+// (iptables, nft's xtables matches, pf) build the same way.
 
 // RegOffset is the byte offset of a register in the kernel's register
 // file (struct nft_regs): 1-4 are 16 bytes wide, 8-23 are 4 bytes, and
@@ -56,3 +57,15 @@ func ProtoName(p byte) string {
 }
 
 var protoNames = map[byte]string{1: "icmp", ProtoTCP: "tcp", ProtoUDP: "udp", 58: "ipv6-icmp", ProtoSCTP: "sctp", ProtoUDPLite: "udplite"}
+
+// Cmp compares register reg with data: equal, or not equal when neg.
+func Cmp(reg uint32, neg bool, data []byte) Expr {
+	op := "eq"
+	if neg {
+		op = "neq"
+	}
+	return Expr{Op: "cmp", Cmp: op, Sreg: reg, Data: data}
+}
+
+// BE16 is v in network byte order, as a payload load of a port holds it.
+func BE16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }

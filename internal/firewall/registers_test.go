@@ -25,3 +25,20 @@ func TestPrefixLen(t *testing.T) {
 		}
 	}
 }
+
+// The translators build their comparisons through Cmp and BE16: a port
+// in network byte order, eq or neq.
+func TestCmpBE16(t *testing.T) {
+	if got := BE16(8080); len(got) != 2 || got[0] != 0x1f || got[1] != 0x90 {
+		t.Errorf("BE16(8080) = % x, want 1f 90", got)
+	}
+	for _, tc := range []struct {
+		neg bool
+		op  string
+	}{{false, "eq"}, {true, "neq"}} {
+		e := Cmp(9, tc.neg, []byte{6})
+		if e.Op != "cmp" || e.Cmp != tc.op || e.Sreg != 9 || len(e.Data) != 1 || e.Data[0] != 6 {
+			t.Errorf("Cmp(9, %v, 06) = %+v, want cmp %s of register 9 with 06", tc.neg, e, tc.op)
+		}
+	}
+}
