@@ -116,7 +116,7 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
 
 // completeWithEBPF returns res, or, when /proc refused some descriptor
 // tables and the iterator can load, the iterator's scan, which reads those
-// tables in the kernel (fdscan.Result.Adopted) and sets *used. What the
+// tables in the kernel and sets *used. What the
 // iterator does not report either stays unknown, and is remembered in
 // blind so that the next run of this boot does not load it again for
 // nothing. A failed iterator scan leaves the /proc view, with its gaps.
