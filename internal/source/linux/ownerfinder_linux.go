@@ -43,12 +43,23 @@ func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 // with every file. bench/RESULTS.md has the measurements.
 const ebpfMinFiles = 1500
 
+// autoOpenFiles returns the number of open files on the host when choice is
+// auto and procfs is the kernel's (/proc: a test's fake tree is not), the
+// only case where the number decides between the methods; 0 otherwise.
+// Snapshot reads it once and gives it to prefetchEBPF and ownerFinder.
+func (c *Collector) autoOpenFiles(choice source.OwnerChoice) int {
+	if (choice != source.OwnersAuto && choice != "") || c.proc != "/proc" {
+		return 0
+	}
+	return openFiles(c.in.Proc)
+}
+
 // ownerFinder picks the owner mapping for choice. Auto uses the eBPF
-// iterator where it is the faster one (ebpfMinFiles) and can see what the
-// /proc scan would: procfs at /proc (a test's fake tree is not the
-// kernel's). Below the threshold auto scans /proc, and asks the iterator
-// only when /proc refused some descriptor tables (see completeWithEBPF).
-func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
+// iterator where it is the faster one (openFiles, from autoOpenFiles, at
+// least ebpfMinFiles) and can see what the /proc scan would: procfs at
+// /proc. Otherwise auto scans /proc, and asks the iterator only when
+// /proc refused some descriptor tables (see completeWithEBPF).
+func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
 	scanner := &fdscan.Scanner{ProcRoot: c.proc, LookupUser: users.LookupUser}
 	used := new(snapshot.OwnerMethod)
 	blind := blindSpots{path: blindSpotsFile, bootID: filepath.Join(c.proc, "sys/kernel/random/boot_id")}
@@ -84,7 +95,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 		if c.proc != "/proc" {
 			return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 		}
-		if openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
+		if openFiles >= ebpfMinFiles && bpfowners.Available() == nil {
 			return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
 		}
 		return ownerFinder{method: MethodProc, scan: procScan(true), used: used}, nil
@@ -97,15 +108,15 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 // kernel's verification of the program) runs beside the socket dump
 // instead of after it. bpfowners loads once per process: the scan waits
 // for this load instead of starting another, and a failed load is the
-// same answer ownerFinder gets.
-func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
+// same answer ownerFinder gets. openFiles is autoOpenFiles's.
+func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 	if c.proc != "/proc" {
 		return
 	}
 	switch choice {
 	case source.OwnersEBPF:
 	case source.OwnersAuto, "":
-		if openFiles(c.proc) < ebpfMinFiles {
+		if openFiles < ebpfMinFiles {
 			return
 		}
 	default:
@@ -262,10 +273,10 @@ func (b blindSpots) remember(ps []process) {
 }
 
 // openFiles returns the number of open files on the host, the first field
-// of procRoot/sys/fs/file-nr, or 0 when it cannot be read: auto then keeps
-// to the /proc scan, which sees everything the iterator would.
-func openFiles(procRoot string) int {
-	b, err := os.ReadFile(filepath.Join(procRoot, "sys/fs/file-nr"))
+// of sys/fs/file-nr, or 0 when it cannot be read: auto then keeps to the
+// /proc scan, which sees everything the iterator would.
+func openFiles(proc ProcReader) int {
+	b, err := proc.ReadFile("sys/fs/file-nr")
 	if err != nil {
 		return 0
 	}
