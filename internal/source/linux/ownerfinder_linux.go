@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
@@ -257,19 +259,13 @@ func (b blindSpots) remember(ps []process) {
 			fmt.Fprintf(&buf, "%d %d\n", p.pid, p.start)
 		}
 	}
-	dir := filepath.Dir(b.path)
-	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+	if err := os.Mkdir(filepath.Dir(b.path), 0o700); err != nil && !os.IsExist(err) {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".owners-blind-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), b.path) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = outfile.Write(b.path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
 }
 
 // openFiles returns the number of open files on the host, the first field
