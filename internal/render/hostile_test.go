@@ -60,12 +60,12 @@ func hostileSnapshot(t testing.TB) *snapshot.Snapshot {
 func hostileReport(t testing.TB) *report.Report {
 	r := analysis.Build(hostileSnapshot(t), analysis.Options{All: true, Knowledge: kb(t)})
 	r.Outside = &report.Outside{Scanner: hostile, Started: hostile, NotScanned: 1, Ports: []report.OutsidePort{
-		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
+		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: firewall.Verdict(hostile)},
 		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
 	}}
-	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
+	r.Rows[0].Firewall = &report.Firewall{Verdict: firewall.Partly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
 		Reasons: []firewall.Reason{firewall.NewReason(firewall.ReasonCondition, map[string]string{"what": hostile}), {Code: hostile, Detail: hostile}}}
-	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []firewall.Reason{
+	r.Rows[1].Firewall = &report.Firewall{Verdict: firewall.Verdict(hostile), Reasons: []firewall.Reason{
 		firewall.NewReason(firewall.ReasonBackendUnread, map[string]string{"backend": hostile, "error": hostile})}}
 	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
