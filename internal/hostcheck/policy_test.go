@@ -13,9 +13,10 @@ import (
 
 // TestCheckPolicyOwnerUnknown: check --policy on a host whose tcp/8080 a
 // rule allows only for nginx, while the owner of that socket could not be
-// seen (the real snapshot's, taken without privilege), builds the port
-// listing as `check` does (analysis, then the policy) and exits 3 with the
-// owner unseen as a warning, not 0 and not a policy problem.
+// seen (the recorded snapshot's: its only descriptor is in flight and PID
+// 1's descriptor table was refused), builds the port listing as `check`
+// does (analysis, then the policy) and exits 3 with the owner unseen as a
+// warning, not 0 and not a policy problem.
 func TestCheckPolicyOwnerUnknown(t *testing.T) {
 	snap, err := snapshot.ReadFile("../analysis/testdata/host.snapshot.json")
 	if err != nil {
