@@ -12,10 +12,10 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 )
 
-// TestDiffFiles runs diff on the fixture snapshots testdata/diff/before.json
-// (sshd on 22, named on 127.0.0.1:53, Postfix on 127.0.0.1:25) and
-// after.json (sshd restarted, named moved to 0.0.0.0:53, Postfix gone, dig
-// on an ephemeral port).
+// TestDiffFiles runs diff on the recorded snapshots testdata/diff/before.json
+// (sshd on 22, dnsmasq on 127.0.0.1:53, http.server on 192.0.2.10:8000) and
+// after.json (sshd restarted, dnsmasq moved to 0.0.0.0:53 and [::]:53,
+// http.server gone, a UDP socket on an ephemeral port).
 func TestDiffFiles(t *testing.T) {
 	englishEnv(t)
 	dir := t.TempDir()
