@@ -16,6 +16,7 @@ import (
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // ownerFinder is the owner mapping one snapshot uses.
@@ -207,7 +208,7 @@ func (b blindSpots) read() ([]process, bool) {
 	if unix.Fstat(fd, &st) != nil || st.Uid != 0 || st.Mode&0o022 != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, false
 	}
-	boot, err := os.ReadFile(b.bootID)
+	boot, err := kernfile.Read(b.bootID)
 	if err != nil {
 		return nil, false
 	}
@@ -234,7 +235,7 @@ func (b blindSpots) remember(ps []process) {
 	if len(ps) == 0 || os.Geteuid() != 0 {
 		return
 	}
-	boot, err := os.ReadFile(b.bootID)
+	boot, err := kernfile.Read(b.bootID)
 	if err != nil {
 		return
 	}
@@ -265,7 +266,7 @@ func (b blindSpots) remember(ps []process) {
 // of procRoot/sys/fs/file-nr, or 0 when it cannot be read: auto then keeps
 // to the /proc scan, which sees everything the iterator would.
 func openFiles(procRoot string) int {
-	b, err := os.ReadFile(filepath.Join(procRoot, "sys/fs/file-nr"))
+	b, err := kernfile.Read(filepath.Join(procRoot, "sys/fs/file-nr"))
 	if err != nil {
 		return 0
 	}

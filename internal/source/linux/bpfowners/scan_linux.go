@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // program is an iterator program of bpf/task_file.bpf.c and the kernel
@@ -354,7 +355,7 @@ func userHZ() uint64 {
 // Kernels without time namespaces have no timens_offsets: no offset.
 func boottimeOffset(procRoot string) (int64, error) {
 	path := filepath.Join(procRoot, "self/timens_offsets")
-	b, err := os.ReadFile(path)
+	b, err := kernfile.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
