@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,10 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
 		return
 	}
 	go func() { _ = bpfowners.Available() }()
+	// The load is the longest wait of the run: let it start now. The
+	// goroutines this one starts next would each push it back in the
+	// run queue, behind them.
+	runtime.Gosched()
 }
 
 // completeWithEBPF returns res, or, when /proc refused some descriptor
