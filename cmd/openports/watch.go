@@ -73,7 +73,10 @@ each event names its namespace.
 is the protocol, the port (or "ephemeral" for the ephemeral range), the
 exposure, the service, unit or program, and the user class, never the PID.
 When stdout is systemd's journal stream (JOURNAL_STREAM), they go to the
-journal with a priority from their risk and OPENPORTS_* fields.
+journal with a priority from their risk and OPENPORTS_* fields. A socket on a
+port a rule allows only for a named process or user, whose owner could not
+be seen, is no pass: it is reported as kind "owner-unknown", with why, and
+the watch then exits 3 (not proven) instead of 0.
 
 SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
@@ -140,7 +143,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		}
 	}
 	var afterPoll func(time.Time)
-	done := func() {}
+	done := func() *watch.PolicyCounts { return nil }
 	if o.policy != "" {
 		var err error
 		if emit, afterPoll, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
@@ -157,7 +160,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	// --policy's last violations (sockets still waiting for an owner)
 	// come before the summary that closes the stream, and their write
 	// errors count.
-	done()
+	sum.Policy = done()
 	if err != nil {
 		return exitWith(report.ExitIncomplete, err)
 	}
@@ -170,5 +173,13 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if err := sumOut.emit(render.WatchItem{Summary: &sum}); err != nil {
 		return err
 	}
-	return werr
+	if werr != nil {
+		return werr
+	}
+	if sum.Policy != nil && sum.Policy.OwnerUnknown > 0 {
+		// A socket the policy allows only for an owner that could not
+		// be seen: the watch proved no all-clear.
+		return exitWith(report.ExitIncomplete, nil)
+	}
+	return nil
 }

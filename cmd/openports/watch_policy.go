@@ -18,11 +18,12 @@ import (
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
 // to *werr. afterPoll reports the sockets that waited long enough for an
-// owner (watch.Options.AfterPoll); done closes the journal connection.
+// owner (watch.Options.AfterPoll); done reports those still waiting,
+// closes the journal connection and returns the counts for the summary.
 //
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
-func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func(), err error) {
+func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func() *watch.PolicyCounts, err error) {
 	out, err := newOutput(g, render.Violations)
 	if err != nil {
 		return nil, nil, nil, err
@@ -71,13 +72,14 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 			send(v)
 		}
 	}
-	done = func() {
+	done = func() *watch.PolicyCounts {
 		for _, v := range filter.Flush() {
 			send(v)
 		}
 		if jw != nil {
 			jw.Close()
 		}
+		return &watch.PolicyCounts{File: file, Violations: filter.Violations, OwnerUnknown: filter.OwnerUnknown, Suppressed: filter.Suppressed}
 	}
 	return emit, afterPoll, done, nil
 }

@@ -2,16 +2,23 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/testenv"
+	"github.com/openports/openports/internal/watch"
 	"github.com/openports/openports/internal/watchpolicy"
 )
 
@@ -100,5 +107,117 @@ func TestWatchPolicyLive(t *testing.T) {
 	}
 	if tcp != 1 || udp != 1 {
 		t.Errorf("want tcp/4444 and udp/ephemeral once each, with their program, got:\n%s", stdout.String())
+	}
+}
+
+// TestWatchPolicyOwnerUnknown runs the real binary's watch --policy twice
+// at once on the test namespace, while a helper named sshd listens on a
+// port the policy allows only for sshd: once in a new PID namespace with
+// its own /proc, where the helper (outside it) cannot be seen, and once in
+// the host's. The first must not pass the socket in silence: one
+// owner-unknown record with the rule and why, counted in the summary, and
+// exit 3. The second sees sshd: nothing reported, exit 0.
+func TestWatchPolicyOwnerUnknown(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("watch needs Linux and root, and a PID namespace needs root (CAP_SYS_ADMIN)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	env := testenv.New(t)
+	if env.Mode != testenv.ModeRoot {
+		t.Skip("watch needs root in the initial user namespace")
+	}
+	bin, err := testenv.Build(t.TempDir(), "./cmd/openports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const port = 2022
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pol, []byte("version: 1\nallow:\n  - proto: tcp\n    port: 2022\n    exposure: address\n    address: 192.0.2.1\n    process: sshd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := []string{bin, "watch", "-o", "json", "--mode", "poll", "--interval", "200ms", "--duration", "4s", "--policy", pol}
+	type result struct {
+		code   int
+		stdout string
+		err    error
+	}
+	start := func(argv ...string) <-chan result {
+		cmd := env.Command(ctx, argv[0], argv[1:]...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		done := make(chan result, 1)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			err := cmd.Wait()
+			r := result{stdout: stdout.String()}
+			var exit *exec.ExitError
+			switch {
+			case errors.As(err, &exit) && exit.ExitCode() >= 0:
+				r.code = exit.ExitCode()
+			case err != nil:
+				r.err = fmt.Errorf("%v: %s", err, stderr.String())
+			}
+			done <- r
+		}()
+		return done
+	}
+	blind := start(append([]string{"unshare", "--pid", "--fork", "--mount-proc"}, args...)...)
+	seeing := start(args...)
+	time.Sleep(1500 * time.Millisecond)
+	l := env.ListenAs(t, "sshd", testenv.ListenSpec{Proto: "tcp", Addr: netip.AddrPortFrom(testenv.MainAddr4, port)})
+	time.Sleep(1500 * time.Millisecond) // past the owner wait (4 intervals)
+	l.Stop()
+
+	parse := func(name, out string) (vs []watchpolicy.Violation, sum watch.Summary) {
+		sc := bufio.NewScanner(strings.NewReader(out))
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), `{"summary"`) {
+				var s struct{ Summary watch.Summary }
+				if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+					t.Fatalf("%s: summary: %v\n%s", name, err, sc.Text())
+				}
+				sum = s.Summary
+				continue
+			}
+			var v watchpolicy.Violation
+			dec := json.NewDecoder(strings.NewReader(sc.Text()))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("%s: not a violation event: %v\n%s", name, err, sc.Text())
+			}
+			vs = append(vs, v)
+		}
+		return vs, sum
+	}
+
+	r := <-blind
+	if r.err != nil {
+		t.Fatalf("in a PID namespace: %v", r.err)
+	}
+	vs, sum := parse("in a PID namespace", r.stdout)
+	if r.code != report.ExitIncomplete {
+		t.Errorf("in a PID namespace: exit %d, want %d\n%s", r.code, report.ExitIncomplete, r.stdout)
+	}
+	if len(vs) != 1 || vs[0].Kind != watchpolicy.KindOwnerUnknown || vs[0].Port != port || vs[0].Rule != pol+":3" ||
+		vs[0].Allowed != "process sshd" || !strings.Contains(vs[0].OwnerReason, "PID namespace") || vs[0].Program != "" {
+		t.Errorf("in a PID namespace: want one owner-unknown record for tcp/%d, rule %s:3, allowed process sshd, the PID namespace as the reason; got\n%s", port, pol, r.stdout)
+	}
+	if sum.Policy == nil || sum.Policy.OwnerUnknown != 1 || sum.Policy.Violations != 0 {
+		t.Errorf("in a PID namespace: summary policy %+v, want 1 owner unknown, 0 violations", sum.Policy)
+	}
+
+	r = <-seeing
+	if r.err != nil {
+		t.Fatalf("in the host's PID namespace: %v", r.err)
+	}
+	vs, sum = parse("in the host's PID namespace", r.stdout)
+	if r.code != 0 || len(vs) != 0 || sum.Policy == nil || sum.Policy.OwnerUnknown != 0 {
+		t.Errorf("in the host's PID namespace: exit %d, %d records, summary policy %+v; want 0, none (sshd is allowed), 0 owner unknown\n%s", r.code, len(vs), sum.Policy, r.stdout)
 	}
 }

@@ -23,7 +23,7 @@ func firewallVerdict(rs *firewall.Ruleset, view *netView, row *report.Row) *repo
 	}
 	fw := &report.Firewall{Backends: rs.Backends, Notes: rs.Notes, Probes: []report.FirewallProbe{}}
 	if len(rs.Unread) > 0 {
-		fw.Verdict = report.FirewallUnknown
+		fw.Verdict = firewall.Unknown
 		for _, u := range rs.Unread {
 			fw.Reasons = append(fw.Reasons, firewall.NewReason(firewall.ReasonBackendUnread,
 				map[string]string{"backend": u.Backend, "error": u.Detail}))
@@ -219,18 +219,18 @@ func summarise(fw *report.Firewall) {
 	n := len(fw.Probes)
 	switch {
 	case n == 0:
-		fw.Verdict = report.FirewallUnknown
+		fw.Verdict = firewall.Unknown
 		fw.Reasons = append(fw.Reasons, firewall.NewReason(firewall.ReasonNoInterface, nil))
 		return
 	case count[firewall.Unknown] > 0:
-		fw.Verdict = report.FirewallUnknown
+		fw.Verdict = firewall.Unknown
 		return
 	case count[firewall.Open] == n:
-		fw.Verdict = report.FirewallOpen
+		fw.Verdict = firewall.Open
 	case count[firewall.Blocked] == n:
-		fw.Verdict = report.FirewallBlocked
+		fw.Verdict = firewall.Blocked
 	default:
-		fw.Verdict = report.FirewallPartly
+		fw.Verdict = firewall.Partly
 		for _, p := range fw.Probes {
 			v := "v4"
 			if p.Family == firewall.FamilyIP6 {

@@ -66,7 +66,7 @@ func TestFirewallRows(t *testing.T) {
 	for i, row := range rep.Rows {
 		got[row.Port] = rep.Rows[i].Firewall
 	}
-	for port, want := range map[uint16]string{22: "open", 6379: "blocked", 161: "partly", 80: "blocked", 8080: "blocked"} {
+	for port, want := range map[uint16]firewall.Verdict{22: "open", 6379: "blocked", 161: "partly", 80: "blocked", 8080: "blocked"} {
 		fw := got[port]
 		if fw == nil || fw.Verdict != want {
 			t.Errorf("port %d: %+v, want %s", port, fw, want)

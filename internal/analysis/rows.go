@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/knowledge"
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -341,7 +342,7 @@ func compareRows(a, b *report.Row) int {
 }
 
 func blocked(r *report.Row) int {
-	if r.Firewall != nil && r.Firewall.Verdict == report.FirewallBlocked {
+	if r.Firewall != nil && r.Firewall.Verdict == firewall.Blocked {
 		return 1
 	}
 	return 0

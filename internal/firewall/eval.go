@@ -615,16 +615,13 @@ func (st *evalState) ct(key string) field {
 	return unknown("ct "+key, 16)
 }
 
-// Route types (RTN_*) and fib results.
-const rtnLocal = 2
-
 func (st *evalState) fib(e *Expr) field {
 	p := st.pkt
 	has := func(f string) bool { return slices.Contains(e.Flags, f) }
 	switch {
 	case e.Key == "type" && has("daddr") && !has("iif") && !has("saddr"):
 		// The packet is addressed to this host by construction.
-		return native32(rtnLocal)
+		return native32(RTNLocal)
 	case (e.Key == "oif" || e.Key == "oifname") && has("saddr") && has("iif"):
 		// Reverse path filter: is there a route back to the source
 		// through the interface it came in on?
@@ -720,22 +717,10 @@ func (s *Set) find(key []byte) *Element {
 	return best
 }
 
-// regOffset is the byte offset of a register in the kernel's register
-// file (struct nft_regs): 1-4 are 16 bytes wide, 8-23 are 4 bytes.
-func regOffset(reg uint32) (int, bool) {
-	switch {
-	case reg >= 1 && reg <= 4:
-		return int(reg) * 16, true
-	case reg >= 8 && reg <= 23:
-		return 16 + int(reg-8)*4, true
-	}
-	return 0, false
-}
-
 // load stores f in register reg, padding to a 32-bit boundary with zeros
 // as the kernel does.
 func (st *evalState) load(reg uint32, f field) (bool, string, string, string) {
-	off, ok := regOffset(reg)
+	off, ok := RegOffset(reg)
 	n := (len(f.data) + 3) &^ 3
 	if !ok || off+n > len(st.regs) {
 		return false, "", "", because(ReasonUnmodelled, fmt.Sprintf("register %d out of range", reg))
@@ -750,7 +735,7 @@ func (st *evalState) load(reg uint32, f field) (bool, string, string, string) {
 }
 
 func (st *evalState) read(reg uint32, n int) (field, string) {
-	off, ok := regOffset(reg)
+	off, ok := RegOffset(reg)
 	if !ok || n < 0 || off+n > len(st.regs) {
 		return field{}, because(ReasonUnmodelled, fmt.Sprintf("register %d out of range", reg))
 	}

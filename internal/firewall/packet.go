@@ -121,7 +121,7 @@ func concat(fs ...field) field {
 	return out
 }
 
-func be16(v uint16) field { return known(byte(v>>8), byte(v)) }
+func be16(v uint16) field { return known(BE16(v)...) }
 
 func native32(v uint32) field {
 	b := make([]byte, 4)

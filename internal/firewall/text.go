@@ -3,7 +3,6 @@ package firewall
 import (
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -28,7 +27,7 @@ func Text(exprs []Expr) string {
 			regs[e.Dreg] = "fib " + strings.Join(e.Flags, " . ") + " " + e.Key
 		case "bitwise":
 			regs[e.Dreg] = regs[e.Sreg]
-			if n, ok := prefixLen(e.Mask); ok && isZero(e.Xor) {
+			if n, ok := PrefixLen(e.Mask); ok && isZero(e.Xor) {
 				prefix[e.Dreg] = n
 			} else {
 				delete(prefix, e.Dreg)
@@ -132,7 +131,7 @@ func value(name string, data []byte) string {
 		return strconv.Itoa(int(data[0])<<8 | int(data[1]))
 	case name == "meta l4proto" || name == "ip protocol" || name == "ip6 nexthdr":
 		if len(data) == 1 {
-			if s, ok := protoNames[data[0]]; ok {
+			if s := ProtoName(data[0]); s != "" {
 				return s
 			}
 			return strconv.Itoa(int(data[0]))
@@ -156,8 +155,6 @@ func value(name string, data []byte) string {
 	return "0x" + hex.EncodeToString(data)
 }
 
-var protoNames = map[byte]string{1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp", 132: "sctp", 136: "udplite"}
-
 var routeTypes = map[uint32]string{1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
 
 var ctStateBits = []string{"invalid", "established", "related", "new", "", "", "untracked"}
@@ -178,28 +175,6 @@ func ctStates(exprs []Expr, reg uint32) string {
 		}
 	}
 	return strings.Join(names, ",")
-}
-
-func prefixLen(mask []byte) (int, bool) {
-	n := 0
-	for i, b := range mask {
-		if b == 0xff {
-			n += 8
-			continue
-		}
-		ones := bits.LeadingZeros8(^b)
-		if b<<ones != 0 {
-			return 0, false
-		}
-		n += ones
-		for _, rest := range mask[i+1:] {
-			if rest != 0 {
-				return 0, false
-			}
-		}
-		break
-	}
-	return n, true
 }
 
 func isZero(b []byte) bool {

@@ -16,46 +16,68 @@ const MaxLine = 64 << 10
 
 // EachLine calls fn with every line of r (without its "\n" or "\r\n" line
 // ending) and its 1-based number. A line that is longer than MaxLine bytes
-// counting its "\n" is passed cut to MaxLine bytes with long set. Only read errors are returned, wrapped with the
-// number of the line being read.
+// counting its "\n" is passed cut to MaxLine bytes with long set. Only read
+// errors are returned, wrapped with the number of the line being read.
 func EachLine(r io.Reader, fn func(n int, line string, long bool)) error {
-	br := bufio.NewReaderSize(r, 4096)
-	n := 0
+	return Lines(r, func(l Line) bool {
+		fn(l.N, l.Text, l.Long)
+		return true
+	})
+}
+
+// Line is one line of an input, as Lines reads it.
+type Line struct {
+	// N is the line's 1-based number.
+	N int
+	// Text is the line without its "\n" or "\r\n" ending, cut to
+	// MaxLine bytes when Long (more than MaxLine bytes with its "\n").
+	Text string
+	Long bool
+	// Off is where the line starts in the input; Size is how many bytes
+	// it takes there, its ending and the whole of a long line included.
+	Off, Size int64
+	// NL says the line ends in "\n": only an input's last line may not.
+	NL bool
+}
+
+// Lines calls fn with every line of r until fn returns false. A line
+// costs no copy beyond its Text, however long it is. Only read errors are
+// returned, wrapped with the number of the line being read.
+func Lines(r io.Reader, fn func(Line) bool) error {
+	br := bufio.NewReaderSize(r, MaxLine)
+	var long []byte // the first MaxLine bytes of a line the buffer cannot hold
+	var l Line
 	for {
-		var buf []byte
-		long := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = br.ReadSlice('\n')
-			if len(buf)+len(chunk) > MaxLine {
-				long = true
-				if room := MaxLine - len(buf); room > 0 {
-					buf = append(buf, chunk[:room]...)
+		chunk, err := br.ReadSlice('\n')
+		size := int64(len(chunk))
+		text := chunk
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], chunk[:min(len(chunk), MaxLine)]...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				chunk, err = br.ReadSlice('\n')
+				size += int64(len(chunk))
+				if room := MaxLine - len(long); room > 0 {
+					long = append(long, chunk[:min(len(chunk), room)]...)
 				}
-			} else {
-				buf = append(buf, chunk...)
 			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				break
-			}
+			text = long
 		}
-		if len(buf) > 0 {
-			n++
-			line := buf
-			if line[len(line)-1] == '\n' {
-				line = line[:len(line)-1]
+		if size > 0 {
+			l.N++
+			l.Size, l.NL, l.Long = size, err == nil, size > MaxLine
+			text = bytes.TrimSuffix(text, []byte("\n"))
+			text = bytes.TrimSuffix(text, []byte("\r"))
+			l.Text = string(text)
+			if !fn(l) {
+				return nil
 			}
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			fn(n, string(line), long)
+			l.Off += size
 		}
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read line %d: %w", n+1, err)
+			return fmt.Errorf("read line %d: %w", l.N+1, err)
 		}
 	}
 }

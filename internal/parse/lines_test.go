@@ -47,6 +47,8 @@ func TestEachLine(t *testing.T) {
 		{"MaxLine with its newline", strings.Repeat("y", parse.MaxLine-1) + "\nz\n", []seenLine{{1, strings.Repeat("y", parse.MaxLine-1), false}, {2, "z", false}}},
 		{"one byte over with its newline", strings.Repeat("y", parse.MaxLine) + "\nz\n", []seenLine{{1, strings.Repeat("y", parse.MaxLine), true}, {2, "z", false}}},
 		{"long line cut", "a\n" + long + "\nb\n", []seenLine{{1, "a", false}, {2, long[:parse.MaxLine], true}, {3, "b", false}}},
+		{"MaxLine at the end without newline", strings.Repeat("y", parse.MaxLine), []seenLine{{1, strings.Repeat("y", parse.MaxLine), false}}},
+		{"crlf makes it long", strings.Repeat("y", parse.MaxLine-1) + "\r\n", []seenLine{{1, strings.Repeat("y", parse.MaxLine-1), true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +70,38 @@ func describe(lines []seenLine) string {
 		fmt.Fprintf(&b, "[%d %d bytes %.20q long=%v]", l.n, len(l.text), l.text, l.long)
 	}
 	return b.String()
+}
+
+// Lines says where each line is and how many bytes it takes (all of a
+// long one), whether it ended in a newline, and stops when fn says so.
+func TestLinesPlaces(t *testing.T) {
+	long := strings.Repeat("x", 2*parse.MaxLine+5)
+	in := "a\r\n" + long + "\n\nlast"
+	type place struct {
+		n         int
+		off, size int64
+		nl, long  bool
+		text      string
+	}
+	want := []place{
+		{1, 0, 3, true, false, "a"},
+		{2, 3, int64(len(long)) + 1, true, true, long[:parse.MaxLine]},
+		{3, int64(len(long)) + 4, 1, true, false, ""},
+		{4, int64(len(long)) + 5, 4, false, false, "last"},
+	}
+	for stop := 1; stop <= len(want); stop++ {
+		var got []place
+		err := parse.Lines(strings.NewReader(in), func(l parse.Line) bool {
+			got = append(got, place{l.N, l.Off, l.Size, l.NL, l.Long, l.Text})
+			return len(got) < stop
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[:stop]) {
+			t.Errorf("stop after %d: got %.300v, want %.300v", stop, got, want[:stop])
+		}
+	}
 }
 
 func TestEachLineReadError(t *testing.T) {

@@ -48,19 +48,36 @@ func (r *Rule) exposureOK(row *report.Row) bool {
 	return a.Unmap().WithZone("") == r.Address.WithZone("")
 }
 
-func (r *Rule) ownerOK(row *report.Row) bool {
+// ownerMatch is how a row's owner compares with the owner a rule allows.
+type ownerMatch int
+
+const (
+	ownerAllowed ownerMatch = iota
+	// ownerOther: another process, user or container.
+	ownerOther
+	// ownerUnseen: the rule names a process or user and the row's owner
+	// could not be seen, so the row is neither allowed nor a violation.
+	ownerUnseen
+)
+
+func (r *Rule) owner(row *report.Row) ownerMatch {
 	if !r.publishedOK(row) {
-		return false
+		return ownerOther
 	}
 	p, ok := rootProcess(row.Processes)
 	if !ok {
-		// A port only a DNAT rule publishes has no process: not the
-		// one the rule names. Otherwise owners are unknown: nothing to
-		// compare.
-		return !(row.Published != nil && row.OwnerState == snapshot.OwnersNone && len(r.Processes) > 0)
+		switch {
+		case row.Published != nil && row.OwnerState == snapshot.OwnersNone && len(r.Processes) > 0:
+			// A port only a DNAT rule publishes has no process: not
+			// the one the rule names.
+			return ownerOther
+		case row.OwnerState == snapshot.OwnersNone || len(r.Processes) == 0 && len(r.Users) == 0:
+			return ownerAllowed
+		}
+		return ownerUnseen
 	}
 	if len(r.Processes) > 0 && !slices.Contains(r.Processes, NameKey(p.Name)) {
-		return false
+		return ownerOther
 	}
 	if len(r.Users) > 0 {
 		u := NameKey(p.User)
@@ -68,10 +85,10 @@ func (r *Rule) ownerOK(row *report.Row) bool {
 			u = strconv.FormatUint(uint64(*p.UID), 10)
 		}
 		if !slices.Contains(r.Users, u) {
-			return false
+			return ownerOther
 		}
 	}
-	return true
+	return ownerAllowed
 }
 
 // publishedOK: a rule for published ports allows only rows a DNAT rule
@@ -201,23 +218,35 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 	touched := make([]bool, len(p.Rules))
 	for ri := range rep.Rows {
 		row := &rep.Rows[ri]
-		kind, rule := "", -1
+		kind, rule, unseen := "", -1, -1
 		for i := range p.Rules {
 			r := &p.Rules[i]
 			if !r.portOK(row) {
 				continue
 			}
-			if r.exposureOK(row) && r.ownerOK(row) {
-				kind, rule = "", i
+			exposed, owner := r.exposureOK(row), r.owner(row)
+			if exposed && owner == ownerAllowed {
+				kind, rule, unseen = "", i, -1
 				touched[i] = true
 				break
 			}
 			switch {
-			case r.exposureOK(row) && kind != report.PolicyOwner:
+			case exposed && owner == ownerUnseen:
+				// Another rule may still allow it whoever holds it.
+				if unseen < 0 {
+					unseen = i
+				}
+			case exposed && kind != report.PolicyOwner:
 				kind, rule = report.PolicyOwner, i
 			case kind == "":
 				kind, rule = report.PolicyExposure, i
 			}
+		}
+		if unseen >= 0 {
+			r := &p.Rules[unseen]
+			touched[unseen] = true
+			res.Unproven = append(res.Unproven, ownerUnknown(p, r, row))
+			continue
 		}
 		if rule < 0 {
 			kind = report.PolicyNew
@@ -264,10 +293,39 @@ func Apply(p *Policy, rep *report.Report) *report.PolicyResult {
 		})
 	}
 	rep.Policy = res
-	if len(res.Violations) > 0 {
+	switch {
+	case len(res.Violations) > 0:
 		rep.ExitCode = report.ExitFindings
+	case len(res.Unproven) > 0 && rep.ExitCode == report.ExitOK:
+		// An owner that could not be seen is no all-clear, whatever
+		// built the report.
+		rep.ExitCode = report.ExitIncomplete
 	}
 	return res
+}
+
+// ownerUnknown is the unproven entry of a row rule r allows only for the
+// process or user it names, whose owner could not be seen.
+func ownerUnknown(p *Policy, r *Rule, row *report.Row) report.PolicyViolation {
+	v := report.PolicyViolation{Kind: report.PolicyOwnerUnknown, Proto: string(row.Proto), Address: row.Address, Port: row.Port,
+		Exposure: row.Exposure, Allowed: ruleOwner(r), Rule: p.Where(r)}
+	if row.Published != nil {
+		v.Published, v.Container = true, row.Published.ContainerName
+	}
+	v.Message = report.Note{Key: "policy.owner-unknown", Args: append([]string{describeRow(row), v.Rule, v.Allowed}, ownerWhy(row)...)}
+	return v
+}
+
+// ownerWhy is why the row's owner could not be seen: the arguments of its
+// owner.unknown note (English reason, reason code, uid, user), "" each
+// when it has none.
+func ownerWhy(row *report.Row) []string {
+	for _, n := range row.Notes {
+		if n.Key == "owner.unknown" && len(n.Args) == 4 {
+			return n.Args
+		}
+	}
+	return []string{"", "", "", ""}
 }
 
 func addrText(a netip.Addr) string {

@@ -119,7 +119,8 @@ func TestApplyViolations(t *testing.T) {
 			[]string{"exposure"}, []string{"policy.exposure p.yaml:16 address 192.0.2.10 address 192.0.2.11"}},
 		{"missing", []report.Row{ok[0], ok[2], ok[3]},
 			[]string{"missing"}, []string{"policy.missing p.yaml:9 tcp/25 (master,smtpd)"}},
-		{"range not missing, unknown owner allowed", []report.Row{ok[0], ok[1], ok[3], {Proto: "tcp", Address: "*", Port: 22, Exposure: "all", OwnerState: "unknown"}}, nil, nil},
+		{"range not missing", []report.Row{ok[0], ok[1], ok[3]}, nil, nil},
+		{"unknown owner where any owner is allowed", []report.Row{ok[0], ok[1], ok[3], {Proto: "udp", Address: "*", Port: 60010, Exposure: "all", OwnerState: "unknown"}}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +153,94 @@ func TestApplyViolations(t *testing.T) {
 }
 
 func clone(rs []report.Row) []report.Row { return append([]report.Row(nil), rs...) }
+
+// TestApplyOwnerUnknown: a row on a port a rule allows only for a named
+// process or user, whose owner could not be seen, is no pass: it is
+// unproven (kind owner-unknown, with the rule and why the owner is
+// unknown), not a violation, and the exit code says the view is
+// incomplete even on a report that did not say so. A rule that allows any
+// owner still allows it.
+func TestApplyOwnerUnknown(t *testing.T) {
+	p, err := Parse([]byte(basePolicy+`  - proto: tcp
+    port: 22
+    exposure: loopback
+    optional: true
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := report.Note{Key: "owner.unknown", Args: []string{"socket owned by uid 0 (root); owners outside this PID namespace are invisible", "pid-namespace", "0", "root"}}
+	unknown := func(port uint16, exposure, addr string) report.Row {
+		return report.Row{Proto: "tcp", Address: addr, Port: port, Exposure: snapshot.Exposure(exposure), OwnerState: snapshot.OwnersUnknown, Notes: []report.Note{why}}
+	}
+	tests := []struct {
+		name              string
+		row               report.Row
+		violations, unkns string
+		exit              int
+	}{
+		{"allowed only for sshd", unknown(22, "all", "*"), "",
+			"policy.owner-unknown tcp/22 on * p.yaml:4 process sshd, user root " + strings.Join(why.Args, " "), report.ExitIncomplete},
+		{"another rule allows any owner", unknown(22, "loopback", "localhost"), "", "", report.ExitOK},
+		{"no rule for the port", unknown(8080, "all", "*"), "policy.new tcp/8080 on *", "", report.ExitFindings},
+		{"allowed with another exposure", unknown(5432, "all", "*"), "policy.exposure p.yaml:16 address 192.0.2.10 all *", "", report.ExitFindings},
+		{"without a reason", report.Row{Proto: "tcp", Address: "localhost", Port: 25, Exposure: "loopback", OwnerState: snapshot.OwnersUnknown}, "",
+			"policy.owner-unknown tcp/25 on localhost p.yaml:9 process master,smtpd    ", report.ExitIncomplete},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The policy's other single-port rules listen as allowed,
+			// so that none is missing.
+			rows := []report.Row{row("tcp", "*", 22, "all", "sshd", "root", 10), row("tcp", "localhost", 25, "loopback", "master", "root", 11),
+				row("tcp", "192.0.2.10", 5432, "address", "postgres", "postgres", 13), tt.row}
+			rep := &report.Report{Rows: rows}
+			res := Apply(p, rep)
+			var vs, us []string
+			for _, v := range res.Violations {
+				vs = append(vs, v.Message.Key+" "+strings.Join(v.Message.Args, " "))
+			}
+			for _, v := range res.Unproven {
+				us = append(us, v.Message.Key+" "+strings.Join(v.Message.Args, " "))
+				if v.Kind != report.PolicyOwnerUnknown || v.Port != tt.row.Port || v.Rule == "" || v.Allowed != v.Message.Args[2] || v.Allowed == "" {
+					t.Errorf("unproven %+v: want kind %s, port %d, the rule and the owner it allows", v, report.PolicyOwnerUnknown, tt.row.Port)
+				}
+			}
+			if strings.Join(vs, "|") != tt.violations || strings.Join(us, "|") != tt.unkns {
+				t.Errorf("violations %q, unproven %q\nwant %q, %q", vs, us, tt.violations, tt.unkns)
+			}
+			if rep.ExitCode != tt.exit {
+				t.Errorf("exit %d, want %d", rep.ExitCode, tt.exit)
+			}
+			if tt.violations == "" && len(rep.Rows[3].Findings) > 0 {
+				t.Errorf("findings %+v on the row: an unknown owner is not a violation", rep.Rows[3].Findings)
+			}
+		})
+	}
+}
+
+// TestApplyOwnerUnknownReport: the real snapshot's tcp/8080, whose owner
+// could not be seen (no privilege), against its own baseline with the rule
+// narrowed to a named process: list --policy finds no violation, and the
+// result is incomplete (exit 3) with the row unproven, not "no violation".
+func TestApplyOwnerUnknownReport(t *testing.T) {
+	p := baselineGolden(t, hostReport(t), "host")
+	for i := range p.Rules {
+		if p.Rules[i].Proto == snapshot.TCP && p.Rules[i].First == 8080 {
+			p.Rules[i].Processes = []string{"nginx"}
+		}
+	}
+	rep := hostReport(t)
+	res := Apply(p, rep)
+	if len(res.Violations) != 0 {
+		t.Errorf("violations %+v, want none", res.Violations)
+	}
+	if len(res.Unproven) != 1 || res.Unproven[0].Port != 8080 || !strings.Contains(strings.Join(res.Unproven[0].Message.Args, " "), "CAP_SYS_PTRACE") {
+		t.Errorf("unproven %+v, want tcp/8080 with why its owner is unknown", res.Unproven)
+	}
+	if rep.ExitCode != report.ExitIncomplete {
+		t.Errorf("exit %d, want %d", rep.ExitCode, report.ExitIncomplete)
+	}
+}
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct {

@@ -88,6 +88,9 @@ const (
 	MsgSummaryOwners       MsgID = "summary.owners"
 	MsgSummaryPolicy       MsgID = "summary.policy"
 	MsgSummaryPolicyOK     MsgID = "summary.policy-ok"
+	// MsgSummaryPolicyUnproven counts the rows a rule allows only for an
+	// owner that could not be seen.
+	MsgSummaryPolicyUnproven MsgID = "summary.policy-unproven"
 
 	MsgOwnersEBPF     MsgID = "owners.ebpf"
 	MsgOwnersProc     MsgID = "owners.proc"
@@ -205,6 +208,9 @@ const (
 	MsgPolicyExposure MsgID = "policy.exposure"
 	MsgPolicyOwner    MsgID = "policy.owner"
 	MsgPolicyMissing  MsgID = "policy.missing"
+	// MsgPolicyOwnerUnknown is a row a rule allows only for a named owner,
+	// whose owner could not be seen.
+	MsgPolicyOwnerUnknown MsgID = "policy.owner-unknown"
 
 	MsgCheckSection    MsgID = "check.section"
 	MsgCheckOK         MsgID = "check.verdict.ok"
@@ -429,6 +435,7 @@ const (
 	MsgWatchNamespaces   MsgID = "watch.namespaces"
 	MsgWatchLost         MsgID = "watch.lost"
 	MsgWatchError        MsgID = "watch.error"
+	MsgWatchPolicy       MsgID = "watch.policy"
 
 	MsgXPorts      MsgID = "explain.ports"
 	MsgXAlso       MsgID = "explain.also"
@@ -465,6 +472,7 @@ const (
 	MsgViolationOwner          MsgID = "violation.owner"
 	MsgViolationEphemeral      MsgID = "violation.ephemeral"
 	MsgViolationUnknownProcess MsgID = "violation.unknown-process"
+	MsgViolationOwnerUnknown   MsgID = "violation.owner-unknown"
 
 	MsgBaselineThisHost  MsgID = "baseline.this-host"
 	MsgBaselineWhat      MsgID = "baseline.what"
@@ -607,6 +615,9 @@ func buildCatalogue() map[MsgID]text {
 		MsgSummaryOwners:       {En: "owners from %[1]s", Ja: "所有プロセスの取得方法: %[1]s"},
 		MsgSummaryPolicy:       {En: "policy %[2]s: %[1]d violations", EnOne: "policy %[2]s: %[1]d violation", Ja: "ポリシー %[2]s: 違反 %[1]d 件"},
 		MsgSummaryPolicyOK:     {En: "policy %[1]s: no violation (%[2]d rules)", Ja: "ポリシー %[1]s: 違反なし (規則 %[2]d 件)"},
+		MsgSummaryPolicyUnproven: {En: "policy %[2]s: %[1]d lines not proven allowed: a rule allows them only for a named owner, which could not be seen",
+			EnOne: "policy %[2]s: %[1]d line not proven allowed: a rule allows it only for a named owner, which could not be seen",
+			Ja:    "ポリシー %[2]s: 許可を確認できない行 %[1]d 個 (規則が許可する所有者を確認できません)"},
 
 		MsgOwnersEBPF:     {En: "the eBPF task_file iterator", Ja: "eBPF task_file イテレータ"},
 		MsgOwnersProc:     {En: "/proc/PID/fd", Ja: "/proc/PID/fd"},
@@ -733,6 +744,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgPolicyExposure: {En: "EXPOSURE CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "公開範囲が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
 		MsgPolicyOwner:    {En: "OWNER CHANGED: policy %[1]s allows %[2]s, now %[3]s", Ja: "所有者が変化: ポリシー %[1]s では %[2]s、現在は %[3]s"},
 		MsgPolicyMissing:  {En: "MISSING: %[2]s (policy %[1]s) does not listen", Ja: "見つかりません: %[2]s (ポリシー %[1]s) が待ち受けていません"},
+		MsgPolicyOwnerUnknown: {En: "NOT PROVEN: %[1]s: policy %[2]s allows it only for %[3]s, and its owner could not be seen: %[4]s",
+			Ja: "未確認: %[1]s: ポリシー %[2]s は %[3]s にのみ許可していますが、所有プロセスを確認できません: %[4]s"},
 
 		MsgCheckSection:    {En: "== %[1]s: %[2]s (%[3]s)", Ja: "== %[1]s: %[2]s (%[3]s)"},
 		MsgCheckOK:         {En: "ok", Ja: "正常"},
@@ -968,6 +981,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgWatchNamespaces:   {En: ", %[1]d network namespaces", Ja: "、ネットワーク名前空間 %[1]d 個"},
 		MsgWatchLost:         {En: ", %[1]d eBPF records lost", Ja: "、失われた eBPF レコード %[1]d 件"},
 		MsgWatchError:        {En: "error (%[1]d times): %[2]s", Ja: "エラー (%[1]d 回): %[2]s"},
+		MsgWatchPolicy: {En: "policy %[1]s: %[2]d violations, %[3]d sockets not proven allowed (a rule names their owner, which could not be seen), %[4]d repeats not reported again",
+			Ja: "ポリシー %[1]s: 違反 %[2]d 件、許可を確認できないソケット %[3]d 個 (規則が指定する所有プロセスを確認できません)、再報告しなかった重複 %[4]d 件"},
 
 		MsgXPorts:      {En: "Ports", Ja: "ポート"},
 		MsgXAlso:       {En: "Also uses", Ja: "他に使うポート"},
@@ -1004,26 +1019,28 @@ func buildCatalogue() map[MsgID]text {
 		MsgViolationOwner:          {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it for another owner (%[6]s)", Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s、保持プロセス %[5]s: ポリシーが認める所有者は別です (%[6]s)"},
 		MsgViolationEphemeral:      {En: "%[1]s (ephemeral range)", Ja: "%[1]s (エフェメラル範囲)"},
 		MsgViolationUnknownProcess: {En: "an unknown process", Ja: "不明なプロセス"},
-		MsgBaselineThisHost:        {En: "this host", Ja: "このホスト"},
-		MsgBaselineWhat:            {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
-		MsgBaselineWritten:         {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
-		MsgBaselinePorts:           {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
-		MsgBaselineProcesses:       {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
-		MsgUsageUnknownValue:       {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
-		MsgUsageUnknownFormat:      {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
-		MsgUsageUnknownCommand:     {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
-		MsgUsageDidYouMean:         {En: "Did you mean this?", Ja: "もしかして:"},
-		MsgUsageRunHelp:            {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
-		MsgInterrupted:             {En: "interrupted by a signal (Ctrl-C or SIGTERM) before the end: the view is incomplete (%[1]s)", Ja: "シグナル (Ctrl-C または SIGTERM) で中断されました: 見えたものは不完全です (%[1]s)"},
-		MsgUsageDNSTimeout:         {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
-		MsgUsagePolicyNoPorts:      {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
-		MsgUsageNegative:           {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
-		MsgUsageSnapshotJSON:       {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
-		MsgUsageExplainTry:         {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
-		MsgUsageRootNotDir:         {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
-		MsgUsageInputFormat:        {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
-		MsgUsageFirewallFile:       {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
-		MsgAnalyzeUnbound:          {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
+		MsgViolationOwnerUnknown: {En: "%[1]s port %[2]s on %[3]s (%[4]s): the policy allows it only for %[5]s (%[6]s), and its owner could not be seen: %[7]s",
+			Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s: ポリシーは %[5]s にのみ許可していますが (%[6]s)、所有プロセスを確認できません: %[7]s"},
+		MsgBaselineThisHost:    {En: "this host", Ja: "このホスト"},
+		MsgBaselineWhat:        {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
+		MsgBaselineWritten:     {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},
+		MsgBaselinePorts:       {En: "port: a number or FIRST-LAST; exposure: loopback, address, all, link-local, device;", Ja: "port: 番号または FIRST-LAST; exposure: loopback, address, all, link-local, device;"},
+		MsgBaselineProcesses:   {En: "process, user: a name or a list; optional: true rules are never reported missing.", Ja: "process, user: 名前またはその一覧; optional: true の規則は無くても報告されません。"},
+		MsgUsageUnknownValue:   {En: "unknown %[1]s %[2]q (want %[3]s or %[4]s)", Ja: "%[1]s に %[2]q は指定できません (%[3]s, %[4]s のいずれか)"},
+		MsgUsageUnknownFormat:  {En: "%[1]s: unknown output format %[2]q (want one of: %[3]s)", Ja: "%[1]s: 出力形式 %[2]q はありません (%[3]s のいずれか)"},
+		MsgUsageUnknownCommand: {En: "unknown command %[1]q for %[2]q", Ja: "%[2]q にコマンド %[1]q はありません"},
+		MsgUsageDidYouMean:     {En: "Did you mean this?", Ja: "もしかして:"},
+		MsgUsageRunHelp:        {En: "Run '%[1]s --help' for usage.", Ja: "使い方は '%[1]s --help' を見てください。"},
+		MsgInterrupted:         {En: "interrupted by a signal (Ctrl-C or SIGTERM) before the end: the view is incomplete (%[1]s)", Ja: "シグナル (Ctrl-C または SIGTERM) で中断されました: 見えたものは不完全です (%[1]s)"},
+		MsgUsageDNSTimeout:     {En: "--dns-timeout %[1]s is out of range (0 < t ≤ 1m)", Ja: "--dns-timeout %[1]s は範囲外です (0 < t ≤ 1m)"},
+		MsgUsagePolicyNoPorts:  {En: "--policy needs the port listing: drop --no-ports", Ja: "--policy にはポート一覧が要ります: --no-ports を外してください"},
+		MsgUsageNegative:       {En: "--interval and --duration must not be negative", Ja: "--interval と --duration に負の値は指定できません"},
+		MsgUsageSnapshotJSON:   {En: "snapshot: -o %[1]q: a snapshot is always JSON; to write it to a file use --write FILE", Ja: "snapshot: -o %[1]q: スナップショットは常に JSON です。ファイルに書くには --write FILE を使ってください"},
+		MsgUsageExplainTry:     {En: "explain %[1]q: no service, port or process matches (try a port number, a service such as ssh, or a process name such as sshd)", Ja: "explain %[1]q: 当てはまるサービス、ポート、プロセスはありません (ポート番号、ssh のようなサービス名、sshd のようなプロセス名で試してください)"},
+		MsgUsageRootNotDir:     {En: "--root %[1]s: not a directory", Ja: "--root %[1]s: ディレクトリではありません"},
+		MsgUsageInputFormat:    {En: "--format: unknown format %[1]q (want one of: %[2]s)", Ja: "--format: 入力形式 %[1]q はありません (%[2]s のいずれか)"},
+		MsgUsageFirewallFile:   {En: "--firewall %[1]s: expected the output of pfctl -sr, iptables-save or ip6tables-save", Ja: "--firewall %[1]s: pfctl -sr、iptables-save、ip6tables-save のいずれかの出力ではありません"},
+		MsgAnalyzeUnbound:      {En: "%[1]d unbound sockets (*.* or port 0) left out", EnOne: "%[1]d unbound socket (*.* or port 0) left out", Ja: "バインドされていないソケット %[1]d 個 (*.* またはポート 0) を除外"},
 
 		// Firewall reasons (firewall.Reason codes); arguments are parts of a
 		// rule or of the packet as the ruleset describes them.
@@ -1126,6 +1143,7 @@ var noteIDs = map[string]MsgID{
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
 	"provenance.not-enabled": MsgProvenanceNotEnabled, "provenance.unknown": MsgProvenanceUnknown,
 	"policy.new": MsgPolicyNew, "policy.exposure": MsgPolicyExposure, "policy.owner": MsgPolicyOwner, "policy.missing": MsgPolicyMissing,
+	"policy.owner-unknown": MsgPolicyOwnerUnknown,
 }
 
 // ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
@@ -1221,24 +1239,14 @@ func (t texts) note(n report.Note) string {
 	}
 	switch n.Key {
 	case "owner.unknown", "owner.partial":
-		// Args: English reason, reason code, uid, user.
-		reason := ""
-		if len(args) > 0 {
-			reason = args[0]
+		return t.get(noteIDs[n.Key], t.ownerReason(n.Args, args))
+	case "policy.owner-unknown":
+		// Args: the row, the rule, the owner it allows, then those of
+		// the row's owner.unknown note.
+		if len(args) < 3 {
+			break
 		}
-		if len(args) == 4 {
-			if id, ok := ownerReasonIDs[n.Args[1]]; ok {
-				user := ""
-				if args[3] != "" {
-					user = " (" + args[3] + ")"
-				}
-				reason = t.get(id, args[2], user, Escape(t.tool))
-			}
-		}
-		if reason == "" {
-			reason = "?"
-		}
-		return t.get(noteIDs[n.Key], reason)
+		return t.get(MsgPolicyOwnerUnknown, args[0], args[1], args[2], t.ownerReason(n.Args[3:], args[3:]))
 	case "owner.via-address":
 		tool := ""
 		if len(args) > 0 {
@@ -1261,6 +1269,29 @@ func (t texts) note(n report.Note) string {
 		return t.get(id, anyArgs(args)...)
 	}
 	return Escape(n.Key) + " " + strings.Join(args, " ")
+}
+
+// ownerReason words why an owner could not be seen from the arguments of
+// an owner.unknown note (English reason, reason code, uid, user), raw and
+// escaped: in t's language when the code is known, "?" when nothing says.
+func (t texts) ownerReason(raw, args []string) string {
+	reason := ""
+	if len(args) > 0 {
+		reason = args[0]
+	}
+	if len(args) == 4 {
+		if id, ok := ownerReasonIDs[raw[1]]; ok {
+			user := ""
+			if args[3] != "" {
+				user = " (" + args[3] + ")"
+			}
+			reason = t.get(id, args[2], user, Escape(t.tool))
+		}
+	}
+	if reason == "" {
+		reason = "?"
+	}
+	return reason
 }
 
 func anyArgs(args []string) []any {

@@ -29,11 +29,11 @@ func firewallText(tx texts, row report.Row) string {
 	}
 	var v string
 	switch fw.Verdict {
-	case report.FirewallPartly:
+	case firewall.Partly:
 		return tx.get(MsgFirewallPartly, tx.openOn(fw.OpenOn))
-	case report.FirewallOpen:
+	case firewall.Open:
 		v = tx.get(MsgFirewallOpen)
-	case report.FirewallBlocked:
+	case firewall.Blocked:
 		v = tx.get(MsgFirewallBlocked)
 	default:
 		return tx.get(MsgFirewallUnknown)
@@ -61,7 +61,7 @@ func firewallExplanations(tx texts, r *report.Report) string {
 		what := fmt.Sprintf("%s/%d %s", row.Proto, row.Port, short(row.Address))
 		verdict := firewallText(tx, row)
 		switch {
-		case fw.Verdict == report.FirewallPartly:
+		case fw.Verdict == firewall.Partly:
 			fmt.Fprintf(&b, "  %s: %s\n", what, capText(verdict))
 			for _, p := range fw.Probes {
 				line := fmt.Sprintf("%s %s %s", p.Interface, p.Family, p.Address)

@@ -60,16 +60,18 @@ func hostileSnapshot(t testing.TB) *snapshot.Snapshot {
 func hostileReport(t testing.TB) *report.Report {
 	r := analysis.Build(hostileSnapshot(t), analysis.Options{All: true, Knowledge: kb(t)})
 	r.Outside = &report.Outside{Scanner: hostile, Started: hostile, NotScanned: 1, Ports: []report.OutsidePort{
-		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: hostile},
+		{Address: hostile, Proto: hostileShort, Port: 1, State: hostile, Join: report.OutsidePublished, PublishedTo: hostile, Service: hostile, Firewall: firewall.Verdict(hostile)},
 		{Address: hostileShort, Proto: "tcp", Port: 2, State: "open", Join: hostile},
 	}}
-	r.Rows[0].Firewall = &report.Firewall{Verdict: report.FirewallPartly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
+	r.Rows[0].Firewall = &report.Firewall{Verdict: firewall.Partly, OpenOn: []report.OpenWhere{{Interface: hostile, IP: hostile, DNAT: true, SomeSources: true}},
 		Reasons: []firewall.Reason{firewall.NewReason(firewall.ReasonCondition, map[string]string{"what": hostile}), {Code: hostile, Detail: hostile}}}
-	r.Rows[1].Firewall = &report.Firewall{Verdict: hostile, Reasons: []firewall.Reason{
+	r.Rows[1].Firewall = &report.Firewall{Verdict: firewall.Verdict(hostile), Reasons: []firewall.Reason{
 		firewall.NewReason(firewall.ReasonBackendUnread, map[string]string{"backend": hostile, "error": hostile})}}
 	r.NATBackends = []string{hostile, hostileShort}
 	r.Policy = &report.PolicyResult{File: hostile, Rules: 1, Violations: []report.PolicyViolation{
 		{Kind: report.PolicyMissing, Proto: "tcp", Port: 1, Message: report.Note{Key: "policy.missing", Args: []string{hostile, hostile}}},
+	}, Unproven: []report.PolicyViolation{
+		{Kind: report.PolicyOwnerUnknown, Proto: "tcp", Port: 2, Message: report.Note{Key: "policy.owner-unknown", Args: []string{hostile, hostile, hostile, hostile, "pid-namespace", hostile, hostile}}},
 	}}
 	return r
 }
@@ -95,7 +97,7 @@ func hostileWatch() []WatchItem {
 		NetNSName: hostile, User: hostile, Owners: owners, OwnerState: snapshot.OwnersComplete, OwnerReason: hostile, SeenBy: hostile}
 	changed := ev
 	changed.Kind, changed.Previous = watch.OwnerChanged, owners
-	sum := watch.Summary{Mode: hostile, Errors: map[string]int{hostile: 3}}
+	sum := watch.Summary{Mode: hostile, Errors: map[string]int{hostile: 3}, Policy: &watch.PolicyCounts{File: hostile}}
 	return []WatchItem{{Start: &WatchStart{Mode: hostile, NetNS: hostile}}, {Explain: true}, {Event: &ev}, {Event: &changed}, {Summary: &sum}}
 }
 
@@ -170,7 +172,9 @@ func TestHostileNames(t *testing.T) {
 			Address: hostile, Exposure: hostileShort, Program: hostile, Unit: hostile, User: hostile, Rule: hostile, Key: hostile, Message: hostile}
 		owner := v
 		owner.Kind = report.PolicyOwner
-		writeAll(t, Violations, []watchpolicy.Violation{v, owner}, bounded(10_000))
+		unseen := v
+		unseen.Kind, unseen.Program, unseen.Allowed, unseen.OwnerReason = watchpolicy.KindOwnerUnknown, "", hostile, hostile
+		writeAll(t, Violations, []watchpolicy.Violation{v, owner, unseen}, bounded(10_000))
 	})
 	// explain prints the knowledge base only, no outside text: every
 	// entry in every format and language must still be clean.

@@ -49,7 +49,7 @@ func outsideSection(tx texts, r *report.Report) string {
 			local = append(local, "PID "+strings.Join(pids, ","))
 		}
 		if p.Firewall != "" {
-			local = append(local, tx.get(MsgOutsideFirewall, Escape(p.Firewall)))
+			local = append(local, tx.get(MsgOutsideFirewall, Escape(string(p.Firewall))))
 		}
 		cells = append(cells, []string{short(p.Address), fmt.Sprintf("%s/%d", Escape(p.Proto), p.Port), short(p.State),
 			joinText(tx, p), capText(strings.Join(local, ", "))})

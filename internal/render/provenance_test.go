@@ -49,4 +49,23 @@ func TestPolicySummary(t *testing.T) {
 	if got := policySummary(newTexts("en", nil), &report.Report{}); got != "" {
 		t.Errorf("no policy: %q", got)
 	}
+	// A row a rule allows only for sshd, whose owner could not be seen,
+	// is not "no violation": it is counted and said, with why, in the
+	// reader's language.
+	r.Policy.Unproven = []report.PolicyViolation{{Kind: report.PolicyOwnerUnknown, Proto: "tcp", Port: 22, Rule: "p.yaml:4",
+		Message: report.Note{Key: "policy.owner-unknown", Args: []string{"tcp/22 on *", "p.yaml:4", "process sshd", "socket owned by uid 0 (root); owners outside this PID namespace are invisible", "pid-namespace", "0", "root"}}}}
+	for lang, want := range map[string]string{
+		"en": "policy p.yaml: 1 line not proven allowed: a rule allows it only for a named owner, which could not be seen\n" +
+			"  NOT PROVEN: tcp/22 on *: policy p.yaml:4 allows it only for process sshd, and its owner could not be seen: ",
+		"ja": "ポリシー p.yaml: 許可を確認できない行 1 個 (規則が許可する所有者を確認できません)\n" +
+			"  未確認: tcp/22 on *: ポリシー p.yaml:4 は process sshd にのみ許可していますが、所有プロセスを確認できません: ",
+	} {
+		got := policySummary(newTexts(lang, nil), r)
+		if !strings.HasPrefix(got, want) || strings.Contains(got, "違反なし") || strings.Contains(got, "no violation") {
+			t.Errorf("%s, owner unknown: %q\nwant it to start with %q", lang, got, want)
+		}
+		if reason := newTexts(lang, nil).note(report.Note{Key: "owner.unknown", Args: r.Policy.Unproven[0].Message.Args[3:]}); !strings.Contains(got, strings.TrimPrefix(strings.TrimPrefix(reason, "owner unknown: "), "所有プロセス不明: ")) {
+			t.Errorf("%s: %q does not say why as the row's note does (%q)", lang, got, reason)
+		}
+	}
 }

@@ -162,6 +162,19 @@ func rowWithTexts(row report.Row, t texts) report.Row {
 	return row
 }
 
+// policyTexts is a copy of vs with their messages' texts in t's language.
+func policyTexts(vs []report.PolicyViolation, t texts) []report.PolicyViolation {
+	if vs == nil {
+		return nil
+	}
+	out := make([]report.PolicyViolation, len(vs))
+	for k, v := range vs {
+		v.Message.Text = t.note(v.Message)
+		out[k] = v
+	}
+	return out
+}
+
 // headWithTexts returns a copy of r, its rows shared, with the language
 // and the policy's texts of t (already made for r: texts.forReport).
 func headWithTexts(r *report.Report, t texts) *report.Report {
@@ -169,10 +182,8 @@ func headWithTexts(r *report.Report, t texts) *report.Report {
 	c.Lang = t.lang
 	if r.Policy != nil {
 		pr := *r.Policy
-		pr.Violations = append([]report.PolicyViolation(nil), pr.Violations...)
-		for k := range pr.Violations {
-			pr.Violations[k].Message.Text = t.note(pr.Violations[k].Message)
-		}
+		pr.Violations = policyTexts(pr.Violations, t)
+		pr.Unproven = policyTexts(pr.Unproven, t)
 		c.Policy = &pr
 	}
 	return &c

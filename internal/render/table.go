@@ -320,20 +320,30 @@ func summary(tx texts, r *report.Report) string {
 }
 
 // policySummary is the summary's lines about the policy: the count of
-// violations, then each missing rule (those have no row).
+// violations, then each missing rule (those have no row), then the rows
+// not proven allowed (owner unknown) with why.
 func policySummary(tx texts, r *report.Report) string {
 	p := r.Policy
 	if p == nil {
 		return ""
 	}
 	var b strings.Builder
-	if len(p.Violations) == 0 {
+	if len(p.Violations) == 0 && len(p.Unproven) == 0 {
 		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicyOK, short(p.File), p.Rules))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicy, len(p.Violations), short(p.File)))
-	for _, v := range p.Violations {
-		if v.Kind == report.PolicyMissing {
+	if len(p.Violations) > 0 {
+		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicy, len(p.Violations), short(p.File)))
+		for _, v := range p.Violations {
+			if v.Kind == report.PolicyMissing {
+				fmt.Fprintf(&b, "  %s\n", capText(tx.note(v.Message)))
+			}
+		}
+	}
+	// An owner that could not be seen is no "no violation".
+	if len(p.Unproven) > 0 {
+		fmt.Fprintf(&b, "%s\n", tx.get(MsgSummaryPolicyUnproven, len(p.Unproven), short(p.File)))
+		for _, v := range p.Unproven {
 			fmt.Fprintf(&b, "  %s\n", capText(tx.note(v.Message)))
 		}
 	}

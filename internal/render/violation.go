@@ -43,6 +43,12 @@ func (t texts) violation(v watchpolicy.Violation) string {
 	}
 	args := []any{Escape(v.Proto), port, short(v.Address), Escape(v.Exposure), who, Escape(v.Rule)}
 	switch v.Kind {
+	case watchpolicy.KindOwnerUnknown:
+		why := capText(Escape(v.OwnerReason))
+		if why == "" {
+			why = "?"
+		}
+		return t.get(MsgViolationOwnerUnknown, append(args[:4], Escape(v.Allowed), Escape(v.Rule), why)...)
 	case report.PolicyExposure:
 		return t.get(MsgViolationExposure, args...)
 	case report.PolicyOwner:

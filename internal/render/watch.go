@@ -145,6 +145,9 @@ func (tx texts) summaryLines(lw *lineWriter, s watch.Summary) {
 		line += tx.get(MsgWatchLost, s.EBPFLost)
 	}
 	lw.line(line)
+	if p := s.Policy; p != nil {
+		lw.line(tx.get(MsgWatchPolicy, short(p.File), p.Violations, p.OwnerUnknown, p.Suppressed))
+	}
 	msgs := make([]string, 0, len(s.Errors))
 	for m := range s.Errors {
 		msgs = append(msgs, m)

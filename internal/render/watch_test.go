@@ -40,7 +40,9 @@ func watchItems() []WatchItem {
 	}
 	sum := watch.Summary{Start: t0, Duration: 10 * time.Second, Mode: "poll", Initial: 1, New: 2, NewWithOwner: 1, Gone: 3, OwnerChanged: 1, Polls: 10,
 		Namespaces: 2, OwnerMethod: snapshot.OwnerMethodProcFD, OwnerScans: 4, EBPFLost: 2, Errors: map[string]int{"poll: EINTR": 2}}
-	return append(items, WatchItem{Summary: &sum})
+	policy := sum
+	policy.Policy = &watch.PolicyCounts{File: "/etc/openports/policy.yaml", Violations: 3, OwnerUnknown: 1, Suppressed: 2}
+	return append(items, WatchItem{Summary: &sum}, WatchItem{Summary: &policy})
 }
 
 // violations reads the violations watchpolicy's test reports (its golden

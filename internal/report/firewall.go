@@ -2,14 +2,6 @@ package report
 
 import "github.com/openports/openports/internal/firewall"
 
-// Firewall verdicts of a row (FirewallRow.Verdict).
-const (
-	FirewallOpen    = "open"
-	FirewallBlocked = "blocked"
-	FirewallPartly  = "partly"
-	FirewallUnknown = "unknown"
-)
-
 // Firewall is what the host's packet filter does with a new connection
 // from another machine to a row's sockets: evaluated for every interface
 // and IP version that can carry one.
@@ -17,9 +9,9 @@ type Firewall struct {
 	// Verdict is open (every probe accepted), blocked (every probe
 	// dropped or rejected), partly (some of each, or only from some
 	// sources) or unknown (see Reasons). A probe that a DNAT rule sends
-	// to another host is judged by the forward chains.
-
-	Verdict string `json:"verdict"`
+	// to another host is judged by the forward chains. The words are
+	// firewall's: a row's verdict sums up those of its probes.
+	Verdict firewall.Verdict `json:"verdict"`
 	// OpenOn lists where the row is open when the verdict is partly:
 	// on eth1 over v4, on eth0 over v6 from some sources.
 	OpenOn []OpenWhere `json:"open_on,omitempty"`

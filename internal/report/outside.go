@@ -1,5 +1,7 @@
 package report
 
+import "github.com/openports/openports/internal/firewall"
+
 // Outside is a port scan of this host from another machine joined with
 // what listens here (`list --outside SCAN.xml`).
 type Outside struct {
@@ -51,7 +53,7 @@ type OutsidePort struct {
 	// Firewall is its firewall verdict.
 	Service string `json:"service,omitempty"`
 	// PublishedTo is the DNAT target of a published port.
-	PublishedTo string `json:"published_to,omitempty"`
-	Processes   []int  `json:"processes,omitempty"`
-	Firewall    string `json:"firewall,omitempty"`
+	PublishedTo string           `json:"published_to,omitempty"`
+	Processes   []int            `json:"processes,omitempty"`
+	Firewall    firewall.Verdict `json:"firewall,omitempty"`
 }

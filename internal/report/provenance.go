@@ -29,6 +29,10 @@ const (
 	// PolicyOwner is a row whose port and exposure the policy allows for
 	// another process or user.
 	PolicyOwner = "owner"
+	// PolicyOwnerUnknown is a row whose port and exposure the policy
+	// allows only for a named process or user, and whose owner could not
+	// be seen: neither allowed nor a violation (PolicyResult.Unproven).
+	PolicyOwnerUnknown = "owner-unknown"
 )
 
 // PolicyResult is the outcome of comparing the rows with a policy file.
@@ -39,11 +43,16 @@ type PolicyResult struct {
 	Rules int `json:"rules"`
 	// Violations are what differs, in row order, missing rules last.
 	Violations []PolicyViolation `json:"violations"`
+	// Unproven are the rows a rule allows only for a named process or
+	// user while their owner could not be seen (kind owner-unknown): not
+	// violations, and not allowed either; any makes the view incomplete.
+	Unproven []PolicyViolation `json:"unproven,omitempty"`
 }
 
 // PolicyViolation is one difference between what listens and the policy.
 type PolicyViolation struct {
-	// Kind is new, missing, exposure or owner.
+	// Kind is new, missing, exposure or owner; owner-unknown in
+	// PolicyResult.Unproven.
 	Kind string `json:"kind"`
 	// Proto, Address, Port and Exposure say where: the row's, or for a
 	// missing rule the rule's (Port is its first port).
@@ -57,6 +66,9 @@ type PolicyViolation struct {
 	// the container or pod it goes to (a missing rule's container).
 	Published bool   `json:"published,omitempty"`
 	Container string `json:"container,omitempty"`
+	// Allowed is the owner the rule allows, for owner-unknown ("process
+	// sshd, user root").
+	Allowed string `json:"allowed,omitempty"`
 	// Rule is the policy rule involved ("policy.yaml:12"), "" for new.
 	Rule string `json:"rule,omitempty"`
 	// Message is its text for people.

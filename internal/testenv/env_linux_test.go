@@ -233,3 +233,29 @@ func fmtBool(b *bool) string {
 	}
 	return fmt.Sprint(*b)
 }
+
+// TestInPIDNamespace: the test runs again as PID 1 of a PID namespace
+// whose procfs lists its own processes only.
+func TestInPIDNamespace(t *testing.T) {
+	procRoot, inside := InPIDNamespace(t)
+	if !inside {
+		return
+	}
+	ents, err := os.ReadDir(procRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, e := range ents {
+		if e.Name()[0] >= '0' && e.Name()[0] <= '9' {
+			pids = append(pids, e.Name())
+		}
+	}
+	if !slices.Contains(pids, "1") || len(pids) > 10 {
+		t.Errorf("the namespace's procfs lists PIDs %v, want this process as 1 and nothing of the host", pids)
+	}
+	self, err := os.Readlink(procRoot + "/self")
+	if err != nil || self != "1" {
+		t.Errorf("%s/self is %q (%v), want 1", procRoot, self, err)
+	}
+}

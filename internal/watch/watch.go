@@ -94,4 +94,20 @@ type Summary struct {
 	// Errors are the failures watch went on after (a poll that failed,
 	// an unreadable notice), counted by message.
 	Errors map[string]int `json:"errors,omitempty"`
+	// Policy is what watch --policy reported; nil without it.
+	Policy *PolicyCounts `json:"policy,omitempty"`
+}
+
+// PolicyCounts are the records watch --policy wrote in a run, by kind.
+type PolicyCounts struct {
+	File string `json:"file"`
+	// Violations counts the sockets the policy does not allow (kinds
+	// new, exposure, owner).
+	Violations int `json:"violations"`
+	// OwnerUnknown counts the sockets on ports a rule allows only for a
+	// named process or user, whose owner could not be seen: not proven
+	// allowed. Any makes the watch exit 3.
+	OwnerUnknown int `json:"owner_unknown"`
+	// Suppressed counts the records not written again: their key was.
+	Suppressed int `json:"suppressed"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/bpfwatch"
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/procpriv"
 )
 
 // Modes of Options.Mode.
@@ -98,11 +99,15 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	users := &linux.UserCache{}
 	t := NewTracker(emit)
 	t.UserName = users.Name
-	t.Ephemeral = linux.EphemeralRange(linux.Live(proc).Proc)
+	inputs := linux.Live(proc)
+	t.Ephemeral = linux.EphemeralRange(inputs.Proc)
 	t.Summary.Mode = mode
 	t.Summary.Start = time.Now()
 	fail := func(err error) { t.fail(err.Error()) }
-	owners := ownerLookup(t, proc, mode, users)
+	// A /proc that cannot list every process (another PID namespace,
+	// hidepid) makes no socket "held by no process".
+	priv, _ := inputs.Privilege.Detect()
+	owners := ownerLookup(t, proc, mode, users, blindReason(priv))
 
 	// Subscribe to destroy notices before the first dump (in nsSet.add),
 	// so that nothing dies unseen between the dump and the subscription.
@@ -328,7 +333,11 @@ const recordEvery = 50 * time.Millisecond
 // (package bpfowners) in eBPF mode where it loads, the /proc scan
 // otherwise. The iterator reads the kernel's file tables without a
 // readlink per descriptor of the host, which is what a /proc scan costs.
-func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache) OwnerFunc {
+//
+// blind is why some processes are not even listed in /proc ("" when all
+// are): a socket no listed process holds then has an unknown owner, not
+// none, and one whose holders were found may have others.
+func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache, blind string) OwnerFunc {
 	scanner := &fdscan.Scanner{ProcRoot: proc, LookupUser: users.LookupUser}
 	useIter := mode == ModeEBPF && proc == "/proc" && bpfowners.Available() == nil
 	if useIter {
@@ -353,12 +362,22 @@ func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache) OwnerFun
 			t.fail(fmt.Sprintf("scan /proc for owners: %v", err))
 			return nil, err.Error()
 		}
-		var reason string
-		if !res.Complete() {
+		reason := blind
+		if reason == "" && !res.Complete() {
 			reason = "some processes could not be read (run as root)"
 		}
 		return res.Owners, reason
 	}
+}
+
+// blindReason is why /proc does not list every process that may hold a
+// socket, "" when it does: a PID namespace other than the host's, or a
+// hidepid mount without CAP_SYS_PTRACE (procpriv says which).
+func blindReason(priv procpriv.Info) string {
+	if !priv.PIDNS && !priv.ProcessesHidden() {
+		return ""
+	}
+	return priv.Advice()
 }
 
 // noticeHold is how long the loop rests after it took destroy notices, so

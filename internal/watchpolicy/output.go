@@ -7,17 +7,22 @@ import (
 	"github.com/openports/openports/internal/journal"
 )
 
-// Priority is the journal priority of v: its severity.
+// Priority is the journal priority of v: its severity; an owner-unknown
+// record is at least a warning, as an unseen owner is in check.
 func (v Violation) Priority() int {
+	p := journal.PriNotice
 	switch v.Severity {
 	case "dangerous":
-		return journal.PriErr
+		p = journal.PriErr
 	case "risky":
-		return journal.PriWarning
+		p = journal.PriWarning
 	case "info":
-		return journal.PriInfo
+		p = journal.PriInfo
 	}
-	return journal.PriNotice
+	if v.Kind == KindOwnerUnknown {
+		p = min(p, journal.PriWarning)
+	}
+	return p
 }
 
 // JournalFields are v's fields for the journal, named OPENPORTS_*
@@ -28,25 +33,27 @@ func (v Violation) JournalFields() map[string]string {
 		pids[i] = strconv.Itoa(p)
 	}
 	all := map[string]string{
-		"SYSLOG_IDENTIFIER":    "openports",
-		"OPENPORTS_EVENT":      v.Event,
-		"OPENPORTS_HOST":       v.Host,
-		"OPENPORTS_MACHINE_ID": v.MachineID,
-		"OPENPORTS_KIND":       v.Kind,
-		"OPENPORTS_PROTO":      v.Proto,
-		"OPENPORTS_ADDRESS":    v.Address,
-		"OPENPORTS_PORT":       strconv.Itoa(int(v.Port)),
-		"OPENPORTS_EXPOSURE":   v.Exposure,
-		"OPENPORTS_SERVICE":    v.Service,
-		"OPENPORTS_PROGRAM":    v.Program,
-		"OPENPORTS_UNIT":       v.Unit,
-		"OPENPORTS_USER":       v.User,
-		"OPENPORTS_USER_CLASS": v.UserClass,
-		"OPENPORTS_PIDS":       strings.Join(pids, ","),
-		"OPENPORTS_SEVERITY":   v.Severity,
-		"OPENPORTS_RULE":       v.Rule,
-		"OPENPORTS_KEY":        v.Key,
-		"OPENPORTS_EPHEMERAL":  strconv.FormatBool(v.Ephemeral),
+		"SYSLOG_IDENTIFIER":      "openports",
+		"OPENPORTS_EVENT":        v.Event,
+		"OPENPORTS_HOST":         v.Host,
+		"OPENPORTS_MACHINE_ID":   v.MachineID,
+		"OPENPORTS_KIND":         v.Kind,
+		"OPENPORTS_PROTO":        v.Proto,
+		"OPENPORTS_ADDRESS":      v.Address,
+		"OPENPORTS_PORT":         strconv.Itoa(int(v.Port)),
+		"OPENPORTS_EXPOSURE":     v.Exposure,
+		"OPENPORTS_SERVICE":      v.Service,
+		"OPENPORTS_PROGRAM":      v.Program,
+		"OPENPORTS_UNIT":         v.Unit,
+		"OPENPORTS_USER":         v.User,
+		"OPENPORTS_USER_CLASS":   v.UserClass,
+		"OPENPORTS_OWNER_REASON": v.OwnerReason,
+		"OPENPORTS_ALLOWED":      v.Allowed,
+		"OPENPORTS_PIDS":         strings.Join(pids, ","),
+		"OPENPORTS_SEVERITY":     v.Severity,
+		"OPENPORTS_RULE":         v.Rule,
+		"OPENPORTS_KEY":          v.Key,
+		"OPENPORTS_EPHEMERAL":    strconv.FormatBool(v.Ephemeral),
 	}
 	if v.NetNS != 0 {
 		all["OPENPORTS_NETNS"] = strconv.FormatUint(v.NetNS, 10)

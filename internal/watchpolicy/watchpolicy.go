@@ -30,6 +30,11 @@ import (
 // and owner-changed.
 const EventName = "policy-violation"
 
+// KindOwnerUnknown is the Kind of a socket on a port a rule allows only
+// for a named process or user, whose owner could not be seen: not proven
+// allowed, and not a violation either.
+const KindOwnerUnknown = report.PolicyOwnerUnknown
+
 // User classes (Violation.UserClass).
 const (
 	UserRoot    = "root"    // uid 0
@@ -48,7 +53,9 @@ type Violation struct {
 	// gathering many.
 	Host      string `json:"host"`
 	MachineID string `json:"machine_id,omitempty"`
-	// Kind is the policy's: new, exposure or owner.
+	// Kind is the policy's: new, exposure or owner; or owner-unknown
+	// (KindOwnerUnknown): the rule allows the port only for a named
+	// process or user, and the owner could not be seen.
 	Kind     string `json:"kind"`
 	Proto    string `json:"proto"`
 	Address  string `json:"address"`
@@ -64,6 +71,11 @@ type Violation struct {
 	Unit      string `json:"unit,omitempty"`
 	User      string `json:"user,omitempty"`
 	UserClass string `json:"user_class"`
+	// OwnerReason is why no owner was seen, when watch said.
+	OwnerReason string `json:"owner_reason,omitempty"`
+	// Allowed is the owner the rule allows, for owner-unknown: "process
+	// sshd, user root".
+	Allowed string `json:"allowed,omitempty"`
 	// PIDs are the processes holding the socket when it was seen, for
 	// investigation; they are not part of Key.
 	PIDs     []int  `json:"pids,omitempty"`
@@ -92,6 +104,9 @@ type Filter struct {
 	// OwnerWait is how long a new socket without an owner waits for one:
 	// as long as watch keeps looking (watch.OwnerWait of its interval).
 	OwnerWait time.Duration
+	// Violations and OwnerUnknown count the records reported, by kind:
+	// the policy's violations, and owner-unknown.
+	Violations, OwnerUnknown int
 	// Suppressed counts events whose key was already reported.
 	Suppressed int
 }
@@ -184,6 +199,11 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 			break
 		}
 	}
+	if pv == nil && len(res.Unproven) > 0 {
+		// Allowed only for an owner that could not be seen: said, not
+		// passed in silence.
+		pv = &res.Unproven[0]
+	}
 	if pv == nil {
 		return Violation{}, false
 	}
@@ -192,7 +212,7 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 		Time: ev.Time, Event: EventName, Host: f.host, MachineID: f.machineID,
 		Kind: pv.Kind, Proto: string(row.Proto), Address: row.Address, Port: row.Port, Exposure: string(row.Exposure),
 		Ephemeral: ev.Ephemeral, Service: row.Service, Program: pv.Process, User: userName(ev),
-		UserClass: userClass(ev), NetNS: ev.NetNS, Severity: row.Severity.String(), Rule: pv.Rule,
+		UserClass: userClass(ev), Allowed: pv.Allowed, NetNS: ev.NetNS, Severity: row.Severity.String(), Rule: pv.Rule,
 	}
 	for _, o := range ev.Owners {
 		v.PIDs = append(v.PIDs, o.PID)
@@ -200,12 +220,20 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 			v.Unit = unitOf(o.Cgroup)
 		}
 	}
+	if len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone {
+		v.OwnerReason = ev.OwnerReason
+	}
 	v.Key = key(v)
 	if f.seen[v.Key] {
 		f.Suppressed++
 		return Violation{}, false
 	}
 	f.seen[v.Key] = true
+	if v.Kind == KindOwnerUnknown {
+		f.OwnerUnknown++
+	} else {
+		f.Violations++
+	}
 	v.Message = message(v)
 	return v, true
 }
@@ -256,6 +284,12 @@ func message(v Violation) string {
 		who = "an unknown process"
 	}
 	switch v.Kind {
+	case KindOwnerUnknown:
+		why := v.OwnerReason
+		if why == "" {
+			why = "?"
+		}
+		return fmt.Sprintf("%s port %s on %s (%s): the policy allows it only for %s (%s), and its owner could not be seen: %s", v.Proto, port, v.Address, v.Exposure, v.Allowed, v.Rule, why)
 	case report.PolicyExposure:
 		return fmt.Sprintf("%s port %s on %s (%s) held by %s: the policy allows it with another exposure (%s)", v.Proto, port, v.Address, v.Exposure, who, v.Rule)
 	case report.PolicyOwner:

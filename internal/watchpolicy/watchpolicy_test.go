@@ -76,6 +76,12 @@ func TestFilter(t *testing.T) {
 		{Time: at(12), Kind: watch.Gone, Proto: "udp", Local: ap("0.0.0.0:5353"), Inode: 10, UID: uidp(0), OwnerState: "unknown"},
 		// Still waiting at the end: Flush reports it.
 		{Time: at(13), Kind: watch.New, Proto: "tcp", Local: ap("0.0.0.0:9000"), Inode: 11, UID: uidp(1000), OwnerState: "unknown"},
+		// Port 22 is allowed only for sshd, and this socket's owner is
+		// never seen: not proven allowed (owner-unknown), when it is
+		// gone.
+		{Time: at(14), Kind: watch.New, Proto: "tcp", Local: ap("0.0.0.0:22"), Inode: 12, UID: uidp(0), User: "root", OwnerState: "unknown",
+			OwnerReason: "socket owned by uid 0 (root); owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)"},
+		{Time: at(15), Kind: watch.Gone, Proto: "tcp", Local: ap("0.0.0.0:22"), Inode: 12, UID: uidp(0), OwnerState: "unknown"},
 	}
 	var out bytes.Buffer
 	for _, ev := range events {
@@ -89,6 +95,62 @@ func TestFilter(t *testing.T) {
 	golden.Check(t, "testdata/violations.jsonl", out.Bytes())
 	if f.Suppressed != 2 {
 		t.Errorf("suppressed %d repeats, want 2 (python3 again, dig again)", f.Suppressed)
+	}
+	if f.Violations != 7 || f.OwnerUnknown != 1 {
+		t.Errorf("counted %d violations and %d unknown owners, want 7 and 1", f.Violations, f.OwnerUnknown)
+	}
+}
+
+// TestFilterOwnerUnknown: a socket on a port the policy allows only for a
+// named program (sshd), whose owner is still unknown after the wait, is
+// reported as owner-unknown — the rule, why the owner is unknown, a key of
+// its own, counted apart from violations — instead of passing silently. A
+// second such socket is the same key; one whose owner shows up in time, or
+// on a port a rule allows for any owner, is nothing.
+func TestFilterOwnerUnknown(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(pol, analysis.Options{}, "web1", "")
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	const reason = "socket owned by uid 0 (root); owners outside this PID namespace are invisible"
+	unknown := func(ino uint64, local string) watch.Event {
+		return watch.Event{Time: t0, Kind: watch.New, Proto: "tcp", Local: netip.MustParseAddrPort(local), Inode: ino, UID: uidp(0), User: "root",
+			OwnerState: "unknown", OwnerReason: reason}
+	}
+	var got []Violation
+	for _, ev := range []watch.Event{
+		unknown(1, "0.0.0.0:22"),
+		unknown(2, "[::]:22"),
+		unknown(3, "0.0.0.0:22"),
+		{Time: t0, Kind: watch.New, Proto: "udp", Local: netip.MustParseAddrPort("192.0.2.1:53"), Inode: 4, UID: uidp(0), OwnerState: "unknown"},
+	} {
+		got = append(got, f.Check(ev)...)
+	}
+	got = append(got, f.Check(watch.Event{Time: t0.Add(time.Second), Kind: watch.OwnerChanged, Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:22"), Inode: 3,
+		Owners: []snapshot.Owner{owner(100, "sshd", 0, "root", "/system.slice/ssh.service")}, OwnerState: "complete"})...)
+	if len(got) != 0 {
+		t.Fatalf("reported before the owner wait: %+v", got)
+	}
+	got = f.Expire(t0.Add(f.OwnerWait))
+	if len(got) != 1 {
+		t.Fatalf("after the owner wait: %+v, want one owner-unknown record", got)
+	}
+	v := got[0]
+	if v.Event != EventName || v.Kind != KindOwnerUnknown || v.Port != 22 || v.Rule != "policy.yaml:3" || v.OwnerReason != reason ||
+		v.Program != "" || v.UserClass != UserRoot || v.Key != "owner-unknown/tcp/22/all//root" {
+		t.Errorf("record %+v: want kind %s on tcp/22, rule policy.yaml:3, the reason, user class root, key owner-unknown/tcp/22/all//root", v, KindOwnerUnknown)
+	}
+	const msg = "tcp port 22 on * (all): the policy allows it only for process sshd, user root (policy.yaml:3), and its owner could not be seen: " + reason
+	if v.Message != msg {
+		t.Errorf("message %q\nwant    %q", v.Message, msg)
+	}
+	if f.OwnerUnknown != 1 || f.Violations != 0 || f.Suppressed != 1 {
+		t.Errorf("counted %d unknown owners, %d violations, %d repeats; want 1, 0, 1", f.OwnerUnknown, f.Violations, f.Suppressed)
+	}
+	if again := f.Flush(); len(again) != 0 {
+		t.Errorf("reported again at the end: %+v", again)
 	}
 }
 
@@ -114,6 +176,17 @@ func TestJournalFields(t *testing.T) {
 		if p := (Violation{Severity: sev}).Priority(); p != pri {
 			t.Errorf("priority of %s = %d, want %d", sev, p, pri)
 		}
+	}
+	// An owner that could not be seen is at least a warning
+	// (journalctl -p warning shows it), whatever the port's risk.
+	for sev, pri := range map[string]int{"dangerous": 3, "risky": 4, "review": 4, "info": 4} {
+		if p := (Violation{Kind: KindOwnerUnknown, Severity: sev}).Priority(); p != pri {
+			t.Errorf("priority of owner-unknown, %s = %d, want %d", sev, p, pri)
+		}
+	}
+	u := Violation{Kind: KindOwnerUnknown, OwnerReason: "owners outside this PID namespace are invisible", Allowed: "process sshd"}.JournalFields()
+	if u["OPENPORTS_KIND"] != "owner-unknown" || u["OPENPORTS_OWNER_REASON"] != "owners outside this PID namespace are invisible" || u["OPENPORTS_ALLOWED"] != "process sshd" {
+		t.Errorf("owner-unknown fields %v: want its kind, reason and the owner allowed", u)
 	}
 }
 

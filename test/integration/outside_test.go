@@ -77,7 +77,7 @@ func TestOutside(t *testing.T) {
 			t.Errorf("%s/%d: no firewall verdict", row.Proto, row.Port)
 			continue
 		}
-		firewall[row.Port] = row.Firewall.Verdict
+		firewall[row.Port] = string(row.Firewall.Verdict)
 	}
 	for port, want := range map[uint16]string{22: "open", 5432: "partly", 6379: "blocked", 53: "open", 8080: "open"} {
 		if firewall[port] != want {

@@ -224,7 +224,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				n = uint8(x)
 			}
 			if n != 0 { // "all"
-				add(firewall.Expr{Op: "meta", Key: "l4proto", Dreg: reg}, cmp(neg, []byte{n}))
+				add(firewall.Expr{Op: "meta", Key: "l4proto", Dreg: reg}, firewall.Cmp(reg, neg, []byte{n}))
 			}
 		case "-i", "--in-interface", "-o", "--out-interface":
 			v, err := val()
@@ -244,7 +244,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			if len(name) > 16 {
 				return r, fmt.Errorf("interface name %q too long", v)
 			}
-			add(firewall.Expr{Op: "meta", Key: key, Dreg: reg}, cmp(neg, name))
+			add(firewall.Expr{Op: "meta", Key: key, Dreg: reg}, firewall.Cmp(reg, neg, name))
 		case "-s", "--source", "-d", "--destination", "--src", "--dst":
 			v, err := val()
 			if err != nil {
@@ -274,7 +274,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				return r, err
 			}
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: off, Len: 2, Dreg: reg})
-			add(rangeOrCmp(neg, be16(lo), be16(hi)))
+			add(rangeOrCmp(neg, firewall.BE16(lo), firewall.BE16(hi)))
 		case "--dports", "--destination-ports", "--sports", "--source-ports", "--ports":
 			v, err := val()
 			if err != nil {
@@ -364,7 +364,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 		case "--syn":
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: 13, Len: 1, Dreg: reg},
 				firewall.Expr{Op: "bitwise", Sreg: reg, Dreg: reg, Len: 1, Mask: []byte{0x17}, Xor: []byte{0}},
-				cmp(neg, []byte{0x02}))
+				firewall.Cmp(reg, neg, []byte{0x02}))
 		case "--tcp-flags":
 			m, err := val()
 			if err != nil {
@@ -381,7 +381,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			}
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: 13, Len: 1, Dreg: reg},
 				firewall.Expr{Op: "bitwise", Sreg: reg, Dreg: reg, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-				cmp(neg, []byte{set}))
+				firewall.Cmp(reg, neg, []byte{set}))
 		case "--pkt-type":
 			v, err := val()
 			if err != nil {
@@ -391,7 +391,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			if !ok {
 				return r, fmt.Errorf("unknown packet type %q", v)
 			}
-			add(firewall.Expr{Op: "meta", Key: "pkttype", Dreg: reg}, cmp(neg, []byte{t}))
+			add(firewall.Expr{Op: "meta", Key: "pkttype", Dreg: reg}, firewall.Cmp(reg, neg, []byte{t}))
 		case "--comment":
 			v, err := val()
 			if err != nil {
@@ -519,11 +519,11 @@ func (p *parser) natTarget(nat firewall.Expr, opts []string) ([]firewall.Expr, e
 			out = append(out, firewall.Expr{Op: "immediate", Dreg: reg, Data: addr.AsSlice()})
 			nat.Sreg = reg
 			if port != 0 {
-				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: be16(port)})
+				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: firewall.BE16(port)})
 				nat.Dreg = reg2
 			}
 			if last != 0 {
-				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg3, Data: be16(last)})
+				out = append(out, firewall.Expr{Op: "immediate", Dreg: reg3, Data: firewall.BE16(last)})
 				nat.DregMax = reg3
 			}
 		case "--to-ports":
@@ -534,7 +534,7 @@ func (p *parser) natTarget(nat firewall.Expr, opts []string) ([]firewall.Expr, e
 			if lo != hi {
 				return []firewall.Expr{{Op: "unmodelled", Reason: "REDIRECT to a port range"}}, nil
 			}
-			out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: be16(lo)})
+			out = append(out, firewall.Expr{Op: "immediate", Dreg: reg2, Data: firewall.BE16(lo)})
 			nat.Dreg = reg2
 		}
 	}
@@ -622,7 +622,7 @@ func (p *parser) maskedAddr(a netip.Addr, mask []byte, dst, neg bool) []firewall
 	return []firewall.Expr{
 		{Op: "payload", Base: "network", Offset: p.addrOffset(dst), Len: n, Dreg: reg},
 		{Op: "bitwise", Sreg: reg, Dreg: reg, Len: n, Mask: mask, Xor: make([]byte, n)},
-		cmp(neg, data),
+		firewall.Cmp(reg, neg, data),
 	}
 }
 
@@ -638,7 +638,7 @@ func (p *parser) portSet(v string) (string, error) {
 	}
 	return p.newSet(func(s *firewall.Set) {
 		for _, r := range ranges {
-			s.Elements = append(s.Elements, firewall.Element{Key: be16(r[0]), KeyEnd: be16(r[1])})
+			s.Elements = append(s.Elements, firewall.Element{Key: firewall.BE16(r[0]), KeyEnd: firewall.BE16(r[1])})
 		}
 		s.Interval = true
 	}), nil
@@ -658,17 +658,9 @@ func (p *parser) newSet(fill func(*firewall.Set)) string {
 	return s.Name
 }
 
-func cmp(neg bool, data []byte) firewall.Expr {
-	op := "eq"
-	if neg {
-		op = "neq"
-	}
-	return firewall.Expr{Op: "cmp", Cmp: op, Sreg: reg, Data: data}
-}
-
 func rangeOrCmp(neg bool, lo, hi []byte) firewall.Expr {
 	if bytes.Equal(lo, hi) {
-		return cmp(neg, lo)
+		return firewall.Cmp(reg, neg, lo)
 	}
 	op := "eq"
 	if neg {
@@ -676,8 +668,6 @@ func rangeOrCmp(neg bool, lo, hi []byte) firewall.Expr {
 	}
 	return firewall.Expr{Op: "range", Cmp: op, Sreg: reg, Data: lo, To: hi}
 }
-
-func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // portRange reads "22", "1024:65535", ":1023" or "1024:".
 func portRange(v string) (uint16, uint16, error) {

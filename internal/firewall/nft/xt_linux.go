@@ -29,14 +29,10 @@ func xtMatch(m *expr.Match) (exprs []firewall.Expr, comment string) {
 	case *xt.Tcp:
 		exprs = xtPorts(info.SrcPorts, info.DstPorts, info.InvFlags&xt.TcpInvSrcPorts != 0, info.InvFlags&xt.TcpInvDestPorts != 0)
 		if info.FlagsMask != 0 {
-			op := "eq"
-			if info.InvFlags&xt.TcpInvFlags != 0 {
-				op = "neq"
-			}
 			exprs = append(exprs,
 				firewall.Expr{Op: "payload", Base: "transport", Offset: 13, Len: 1, Dreg: xtReg},
 				firewall.Expr{Op: "bitwise", Sreg: xtReg, Dreg: xtReg, Len: 1, Mask: []byte{info.FlagsMask}, Xor: []byte{0}},
-				firewall.Expr{Op: "cmp", Cmp: op, Sreg: xtReg, Data: []byte{info.FlagsCmp & info.FlagsMask}})
+				firewall.Cmp(xtReg, info.InvFlags&xt.TcpInvFlags != 0, []byte{info.FlagsCmp & info.FlagsMask}))
 		}
 		if info.Option != 0 {
 			exprs = append(exprs, firewall.Expr{Op: "condition", Reason: "xtables tcp --tcp-option"})
@@ -72,7 +68,7 @@ func xtPorts(src, dst [2]uint16, invSrc, invDst bool) []firewall.Expr {
 			op = "neq"
 		}
 		out = append(out, firewall.Expr{Op: "payload", Base: "transport", Offset: p.offset, Len: 2, Dreg: xtReg})
-		lo, hi := be16(p.r[0]), be16(p.r[1])
+		lo, hi := firewall.BE16(p.r[0]), firewall.BE16(p.r[1])
 		if p.r[0] == p.r[1] {
 			out = append(out, firewall.Expr{Op: "cmp", Cmp: op, Sreg: xtReg, Data: lo})
 		} else {
@@ -103,12 +99,8 @@ func xtAddrType(source, dest uint16, invDest bool, limitIface uint32) []firewall
 		}
 		data := make([]byte, 4)
 		binary.NativeEndian.PutUint32(data, typ)
-		op := "eq"
-		if invDest {
-			op = "neq"
-		}
 		out = append(out, firewall.Expr{Op: "fib", Key: "type", Flags: []string{"daddr"}, Dreg: xtReg},
-			firewall.Expr{Op: "cmp", Cmp: op, Sreg: xtReg, Data: data})
+			firewall.Cmp(xtReg, invDest, data))
 	}
 	if len(out) == 0 {
 		out = append(out, firewall.Expr{Op: "nop", Key: "addrtype"})
@@ -153,10 +145,10 @@ func xtTarget(t *expr.Target) []firewall.Expr {
 			nat.Sreg = xtReg
 		}
 		if r.Flags&uint(xt.NatRangeProtoSpecified) != 0 {
-			out = append(out, firewall.Expr{Op: "immediate", Dreg: xtReg2, Data: be16(r.MinPort)})
+			out = append(out, firewall.Expr{Op: "immediate", Dreg: xtReg2, Data: firewall.BE16(r.MinPort)})
 			nat.Dreg = xtReg2
 			if r.MaxPort > r.MinPort {
-				out = append(out, firewall.Expr{Op: "immediate", Dreg: xtReg3, Data: be16(r.MaxPort)})
+				out = append(out, firewall.Expr{Op: "immediate", Dreg: xtReg3, Data: firewall.BE16(r.MaxPort)})
 				nat.DregMax = xtReg3
 			}
 		}
@@ -164,8 +156,6 @@ func xtTarget(t *expr.Target) []firewall.Expr {
 	}
 	return []firewall.Expr{{Op: "unmodelled", Reason: "xtables target " + t.Name}}
 }
-
-func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // ruleComment reads the comment nft keeps in a rule's user data (a TLV,
 // type 0 = comment, NUL-terminated).

@@ -155,9 +155,9 @@ func parseRule(text string) (rule, bool, error) {
 			r.quick = true
 		case "drop", "return", "return-rst", "return-icmp", "return-icmp6":
 		case "inet":
-			add(firewall.Expr{Op: "meta", Key: "nfproto", Dreg: reg}, cmp(false, []byte{2}))
+			add(firewall.Expr{Op: "meta", Key: "nfproto", Dreg: reg}, firewall.Cmp(reg, false, []byte{2}))
 		case "inet6":
-			add(firewall.Expr{Op: "meta", Key: "nfproto", Dreg: reg}, cmp(false, []byte{10}))
+			add(firewall.Expr{Op: "meta", Key: "nfproto", Dreg: reg}, firewall.Cmp(reg, false, []byte{10}))
 		case "on":
 			i++
 			neg := false
@@ -179,7 +179,7 @@ func parseRule(text string) (rule, bool, error) {
 			if len(b) > 16 {
 				return r, false, fmt.Errorf("interface name %q too long", name)
 			}
-			add(firewall.Expr{Op: "meta", Key: "iifname", Dreg: reg}, cmp(neg, b))
+			add(firewall.Expr{Op: "meta", Key: "iifname", Dreg: reg}, firewall.Cmp(reg, neg, b))
 		case "proto":
 			i++
 			proto = at(f, i)
@@ -191,7 +191,7 @@ func parseRule(text string) (rule, bool, error) {
 				}
 				num = uint8(x)
 			}
-			add(firewall.Expr{Op: "meta", Key: "l4proto", Dreg: reg}, cmp(false, []byte{num}))
+			add(firewall.Expr{Op: "meta", Key: "l4proto", Dreg: reg}, firewall.Cmp(reg, false, []byte{num}))
 		case "from", "to":
 			var exprs []firewall.Expr
 			var err error
@@ -216,7 +216,7 @@ func parseRule(text string) (rule, bool, error) {
 			}
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: 13, Len: 1, Dreg: reg},
 				firewall.Expr{Op: "bitwise", Sreg: reg, Dreg: reg, Len: 1, Mask: []byte{m}, Xor: []byte{0}},
-				cmp(false, []byte{s}))
+				firewall.Cmp(reg, false, []byte{s}))
 		case "label", "tag", "rtable", "queue", "set", "prio", "divert-to", "divert-reply", "route-to", "reply-to", "dup-to", "nat-to", "rdr-to", "binat-to", "af-to", "max-pkt-rate", "os":
 			i++ // takes one value (route-to may take more; they carry no match)
 			if w == "rdr-to" || w == "nat-to" || w == "binat-to" || w == "af-to" {
@@ -291,7 +291,7 @@ func hostPort(f []string, i int, dst bool, proto string) ([]firewall.Expr, int, 
 		}
 		i++
 		c := map[string]string{"=": "eq", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}[op]
-		return append(out, load, firewall.Expr{Op: "cmp", Cmp: c, Sreg: reg, Data: be16(p1)}), i, nil
+		return append(out, load, firewall.Expr{Op: "cmp", Cmp: c, Sreg: reg, Data: firewall.BE16(p1)}), i, nil
 	}
 	// "N", "N:M" (inclusive), "N >< M" (between, exclusive), "N <> M"
 	// (outside, exclusive).
@@ -301,7 +301,7 @@ func hostPort(f []string, i int, dst bool, proto string) ([]firewall.Expr, int, 
 		if err1 != nil || err2 != nil {
 			return nil, i, fmt.Errorf("bad port range %q", op)
 		}
-		return append(out, load, firewall.Expr{Op: "range", Cmp: "eq", Sreg: reg, Data: be16(a), To: be16(b)}), i, nil
+		return append(out, load, firewall.Expr{Op: "range", Cmp: "eq", Sreg: reg, Data: firewall.BE16(a), To: firewall.BE16(b)}), i, nil
 	}
 	a1, err := port(op, proto)
 	if err != nil {
@@ -314,11 +314,11 @@ func hostPort(f []string, i int, dst bool, proto string) ([]firewall.Expr, int, 
 		}
 		i += 2
 		if r == "><" {
-			return append(out, load, firewall.Expr{Op: "range", Cmp: "eq", Sreg: reg, Data: be16(a1 + 1), To: be16(b - 1)}), i, nil
+			return append(out, load, firewall.Expr{Op: "range", Cmp: "eq", Sreg: reg, Data: firewall.BE16(a1 + 1), To: firewall.BE16(b - 1)}), i, nil
 		}
-		return append(out, load, firewall.Expr{Op: "range", Cmp: "neq", Sreg: reg, Data: be16(a1), To: be16(b)}), i, nil
+		return append(out, load, firewall.Expr{Op: "range", Cmp: "neq", Sreg: reg, Data: firewall.BE16(a1), To: firewall.BE16(b)}), i, nil
 	}
-	return append(out, load, firewall.Expr{Op: "cmp", Cmp: "eq", Sreg: reg, Data: be16(a1)}), i, nil
+	return append(out, load, firewall.Expr{Op: "cmp", Cmp: "eq", Sreg: reg, Data: firewall.BE16(a1)}), i, nil
 }
 
 func addrMatch(p netip.Prefix, dst, neg bool) []firewall.Expr {
@@ -340,22 +340,12 @@ func addrMatch(p netip.Prefix, dst, neg bool) []firewall.Expr {
 	// pf's address implies the family: a rule for 192.0.2.0/24 does not
 	// match IPv6 packets, negated or not.
 	return []firewall.Expr{
-		{Op: "meta", Key: "nfproto", Dreg: reg}, cmp(false, []byte{nf}),
+		{Op: "meta", Key: "nfproto", Dreg: reg}, firewall.Cmp(reg, false, []byte{nf}),
 		{Op: "payload", Base: "network", Offset: off, Len: n, Dreg: reg},
 		{Op: "bitwise", Sreg: reg, Dreg: reg, Len: n, Mask: mask, Xor: make([]byte, n)},
-		cmp(neg, data),
+		firewall.Cmp(reg, neg, data),
 	}
 }
-
-func cmp(neg bool, data []byte) firewall.Expr {
-	op := "eq"
-	if neg {
-		op = "neq"
-	}
-	return firewall.Expr{Op: "cmp", Cmp: op, Sreg: reg, Data: data}
-}
-
-func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // port reads a port number or the service name pfctl prints.
 func port(s, proto string) (uint16, error) {

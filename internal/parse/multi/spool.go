@@ -1,7 +1,6 @@
 package multi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -115,46 +114,17 @@ func (s *spool) section(from, to int64) *io.SectionReader {
 	return io.NewSectionReader(s, from, to-from)
 }
 
-// eachLine calls fn with every line of r: its text without the line
-// ending (at most parse.MaxLine bytes of it), its offset in r, its length
-// with the line ending, and whether it ends in a newline (only the last
-// line may not). fn returns false to stop. Only read errors are returned.
+// eachLine calls fn with every line of r as parse.Lines reads it: its
+// text without the line ending, its offset in r, its length with the line
+// ending, and whether it ends in a newline (only the last line may not).
+// Every trailing "\r" is dropped, not just one: the splitter's looks at a
+// line ignore a doubled CR ending ("\r\r\n"), the parsers of the parts
+// read the bytes themselves. fn returns false to stop. Only read errors are
+// returned.
 func eachLine(r io.Reader, fn func(line string, off, size int64, nl bool) bool) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var off int64
-	var long []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		size := int64(len(chunk))
-		text := chunk
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: keep its first MaxLine
-			// bytes for the looks the splitter takes at it.
-			long = append(long[:0], chunk[:min(len(chunk), parse.MaxLine)]...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				chunk, err = br.ReadSlice('\n')
-				size += int64(len(chunk))
-				if room := parse.MaxLine - len(long); room > 0 {
-					long = append(long, chunk[:min(len(chunk), room)]...)
-				}
-			}
-			text = long
-		}
-		if size > 0 {
-			nl := err == nil
-			line := strings.TrimRight(strings.TrimSuffix(string(text), "\n"), "\r")
-			if !fn(line, off, size, nl) {
-				return nil
-			}
-			off += size
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return parse.Lines(r, func(l parse.Line) bool {
+		return fn(strings.TrimRight(l.Text, "\r"), l.Off, l.Size, l.NL)
+	})
 }
 
 // pieces reads several sections of a spool one after another, as one

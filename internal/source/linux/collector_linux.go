@@ -33,7 +33,7 @@ type Collector struct {
 	in   Inputs
 	// findOwners picks the owner mapping (ownerFinder by default; tests
 	// give a fake one).
-	findOwners func(source.OwnerChoice, *UserCache) (ownerFinder, error)
+	findOwners func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error)
 }
 
 // New returns a collector with the given options, reading the running
@@ -99,7 +99,8 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// idle for long stretches on small hosts. Every namespace descriptor
 	// stays open until bg is done. The eBPF iterator's load, the longest
 	// of these when the owner scan will use it, starts first.
-	c.prefetchEBPF(c.opt.Owners)
+	openFiles := c.autoOpenFiles(c.opt.Owners)
+	c.prefetchEBPF(c.opt.Owners, openFiles)
 	var priv procpriv.Info
 	var privErr error
 	privDone := make(chan struct{})
@@ -144,7 +145,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	snap.Privilege = priv.Snapshot()
 	users := c.userCache(priv)
-	owners, err := c.findOwners(c.opt.Owners, users)
+	owners, err := c.findOwners(c.opt.Owners, openFiles, users)
 	if err != nil {
 		return nil, err
 	}

@@ -97,9 +97,15 @@ type fakeProc struct {
 	net    map[int][]snapshot.Socket
 	netErr error
 	reads  []int // the PIDs whose /proc/net was read
+	// fileReads counts the reads of each file.
+	fileReads map[string]int
 }
 
 func (p *fakeProc) ReadFile(name string) ([]byte, error) {
+	if p.fileReads == nil {
+		p.fileReads = map[string]int{}
+	}
+	p.fileReads[name]++
 	if s, ok := p.files[name]; ok {
 		return []byte(s), nil
 	}
@@ -152,8 +158,8 @@ func (n *fakeNetNS) Close(fd int) { n.closed = append(n.closed, fd) }
 
 // fakeOwners finds the owners of res (nil: nobody holds anything, and
 // every process was read).
-func fakeOwners(res *fdscan.Result, err error) func(source.OwnerChoice, *UserCache) (ownerFinder, error) {
-	return func(source.OwnerChoice, *UserCache) (ownerFinder, error) {
+func fakeOwners(res *fdscan.Result, err error) func(source.OwnerChoice, int, *UserCache) (ownerFinder, error) {
+	return func(source.OwnerChoice, int, *UserCache) (ownerFinder, error) {
 		return ownerFinder{method: "fake", scan: func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
 			if err != nil {
 				return nil, err
@@ -430,7 +436,7 @@ func TestUserNamespaceUIDs(t *testing.T) {
 	f.owners = &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {owner(7, "sshd", 0)}}}
 	c := f.collector()
 	var looked []uint32
-	c.findOwners = func(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
+	c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
 		users.Lookup = func(uid uint32) (string, error) {
 			looked = append(looked, uid)
 			if uid == 100000 {
@@ -438,7 +444,7 @@ func TestUserNamespaceUIDs(t *testing.T) {
 			}
 			return "", fmt.Errorf("no user %d", uid)
 		}
-		return fakeOwners(f.owners, nil)(choice, users)
+		return fakeOwners(f.owners, nil)(choice, openFiles, users)
 	}
 	snap, err := c.Snapshot(context.Background())
 	if err != nil {
@@ -619,7 +625,7 @@ func TestCollectorErrors(t *testing.T) {
 	})
 	t.Run("unknown owner choice", func(t *testing.T) {
 		c := New(source.Options{Owners: "psychic"})
-		if _, err := c.ownerFinder("psychic", &UserCache{}); err == nil {
+		if _, err := c.ownerFinder("psychic", 0, &UserCache{}); err == nil {
 			t.Fatal("no error")
 		}
 	})
@@ -721,8 +727,8 @@ func TestFirewallBesideOwnerScan(t *testing.T) {
 	f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)}}}}}
 	c := f.collector()
 	find := c.findOwners
-	c.findOwners = func(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
-		of, err := find(choice, users)
+	c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
+		of, err := find(choice, openFiles, users)
 		scan := of.scan
 		of.scan = func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
 			close(scanning)
@@ -788,5 +794,41 @@ func TestInterfacesNameSockets(t *testing.T) {
 	}
 	if len(snap.Interfaces) != 4 {
 		t.Errorf("interfaces %+v, want two of each namespace", snap.Interfaces)
+	}
+}
+
+// TestOpenFilesReadOnce: --owners auto decides between /proc and eBPF by
+// the host's open files, and the collector reads sys/fs/file-nr once per
+// snapshot for both the early load (prefetchEBPF) and the choice; other
+// choices, and a procfs that is not the kernel's, never read it.
+func TestOpenFilesReadOnce(t *testing.T) {
+	for _, tc := range []struct {
+		choice    source.OwnerChoice
+		procRoot  string
+		reads     int
+		openFiles int
+	}{
+		{source.OwnersAuto, "", 1, 1234},
+		{"", "", 1, 1234},
+		{source.OwnersProc, "", 0, 0},
+		{source.OwnersAuto, "/tmp/fake-proc", 0, 0},
+	} {
+		f := newFixture()
+		f.proc.files["sys/fs/file-nr"] = "1234\t0\t2466174\n"
+		f.opt.Owners, f.opt.ProcRoot = tc.choice, tc.procRoot
+		c := f.collector()
+		got := -1
+		find := c.findOwners
+		c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
+			got = openFiles
+			return find(choice, openFiles, users)
+		}
+		if _, err := c.Snapshot(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.proc.fileReads["sys/fs/file-nr"]; n != tc.reads || got != tc.openFiles {
+			t.Errorf("owners %q, proc %q: file-nr read %d times, owner finder given %d open files; want %d and %d",
+				tc.choice, tc.procRoot, n, got, tc.reads, tc.openFiles)
+		}
 	}
 }

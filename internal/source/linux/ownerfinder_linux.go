@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/outfile"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
@@ -45,12 +47,23 @@ func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 // with every file. bench/RESULTS.md has the measurements.
 const ebpfMinFiles = 1500
 
+// autoOpenFiles returns the number of open files on the host when choice is
+// auto and procfs is the kernel's (/proc: a test's fake tree is not), the
+// only case where the number decides between the methods; 0 otherwise.
+// Snapshot reads it once and gives it to prefetchEBPF and ownerFinder.
+func (c *Collector) autoOpenFiles(choice source.OwnerChoice) int {
+	if (choice != source.OwnersAuto && choice != "") || c.proc != "/proc" {
+		return 0
+	}
+	return openFiles(c.in.Proc)
+}
+
 // ownerFinder picks the owner mapping for choice. Auto uses the eBPF
-// iterator where it is the faster one (ebpfMinFiles) and can see what the
-// /proc scan would: procfs at /proc (a test's fake tree is not the
-// kernel's). Below the threshold auto scans /proc, and asks the iterator
-// only when /proc refused some descriptor tables (see completeWithEBPF).
-func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ownerFinder, error) {
+// iterator where it is the faster one (openFiles, from autoOpenFiles, at
+// least ebpfMinFiles) and can see what the /proc scan would: procfs at
+// /proc. Otherwise auto scans /proc, and asks the iterator only when
+// /proc refused some descriptor tables (see completeWithEBPF).
+func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
 	scanner := &fdscan.Scanner{ProcRoot: c.proc, LookupUser: users.LookupUser}
 	used := new(snapshot.OwnerMethod)
 	blind := blindSpots{path: blindSpotsFile, bootID: filepath.Join(c.proc, "sys/kernel/random/boot_id")}
@@ -86,7 +99,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 		if c.proc != "/proc" {
 			return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 		}
-		if openFiles(c.proc) >= ebpfMinFiles && bpfowners.Available() == nil {
+		if openFiles >= ebpfMinFiles && bpfowners.Available() == nil {
 			return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
 		}
 		return ownerFinder{method: MethodProc, scan: procScan(true), used: used}, nil
@@ -99,15 +112,15 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, users *UserCache) (ow
 // kernel's verification of the program) runs beside the socket dump
 // instead of after it. bpfowners loads once per process: the scan waits
 // for this load instead of starting another, and a failed load is the
-// same answer ownerFinder gets.
-func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
+// same answer ownerFinder gets. openFiles is autoOpenFiles's.
+func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 	if c.proc != "/proc" {
 		return
 	}
 	switch choice {
 	case source.OwnersEBPF:
 	case source.OwnersAuto, "":
-		if openFiles(c.proc) < ebpfMinFiles {
+		if openFiles < ebpfMinFiles {
 			return
 		}
 	default:
@@ -122,7 +135,7 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice) {
 
 // completeWithEBPF returns res, or, when /proc refused some descriptor
 // tables and the iterator can load, the iterator's scan, which reads those
-// tables in the kernel (fdscan.Result.Adopted) and sets *used. What the
+// tables in the kernel and sets *used. What the
 // iterator does not report either stays unknown, and is remembered in
 // blind so that the next run of this boot does not load it again for
 // nothing. A failed iterator scan leaves the /proc view, with its gaps.
@@ -252,26 +265,20 @@ func (b blindSpots) remember(ps []process) {
 			fmt.Fprintf(&buf, "%d %d\n", p.pid, p.start)
 		}
 	}
-	dir := filepath.Dir(b.path)
-	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+	if err := os.Mkdir(filepath.Dir(b.path), 0o700); err != nil && !os.IsExist(err) {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".owners-blind-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), b.path) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = outfile.Write(b.path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
 }
 
 // openFiles returns the number of open files on the host, the first field
-// of procRoot/sys/fs/file-nr, or 0 when it cannot be read: auto then keeps
-// to the /proc scan, which sees everything the iterator would.
-func openFiles(procRoot string) int {
-	b, err := kernfile.Read(filepath.Join(procRoot, "sys/fs/file-nr"))
+// of sys/fs/file-nr, or 0 when it cannot be read: auto then keeps to the
+// /proc scan, which sees everything the iterator would.
+func openFiles(proc ProcReader) int {
+	b, err := proc.ReadFile("sys/fs/file-nr")
 	if err != nil {
 		return 0
 	}

@@ -29,6 +29,12 @@ func TestBlindSpots(t *testing.T) {
 		t.Fatal("covers before anything was remembered")
 	}
 	b.remember(pid1)
+	if st, err := os.Lstat(b.path); err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+		t.Errorf("remembered in %v (%v), want a regular file 0600", st, err)
+	}
+	if ents, err := os.ReadDir(filepath.Dir(b.path)); err != nil || len(ents) != 1 {
+		t.Errorf("directory holds %v (%v), want the file alone", ents, err)
+	}
 	tests := []struct {
 		name string
 		ps   []process

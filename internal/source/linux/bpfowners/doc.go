@@ -84,11 +84,11 @@
 // used there. The iterator reports only the processes it may look into
 // that have a descriptor table: every other PID of /proc (kernel threads, on some
 // sandboxes PID 1, a process started since) is read through /proc in the
-// same pass (fdscan.Scanner.VerifyAndScanUnseen, counted in
-// Result.Unseen), so that a process neither can read makes the sockets of
-// its uid unknown, as on the /proc path. Where /proc refuses to confirm a
-// holding the iterator saw, the holding is kept as the kernel showed it,
-// its (PID, start time) identity checked through stat (Result.Adopted).
+// same pass (fdscan.Scanner.VerifyAndScanUnseen), so that a process
+// neither can read makes the sockets of its uid unknown, as on the /proc
+// path. Where /proc refuses to confirm a holding the iterator saw, the
+// holding is kept as the kernel showed it, its (PID, start time) identity
+// checked through stat.
 package bpfowners
 
 //go:generate bash ../../../../bpf/generate.sh . taskfile

@@ -23,6 +23,8 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/openports/openports/internal/source/linux/kernfile"
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/outfile"
 )
 
 // The iterator program needs two things from the kernel's BTF: the offsets
@@ -633,26 +635,21 @@ func formatRelocCache(key relocKey, p loadPlan) string {
 	return b.String()
 }
 
-// writeRelocCache keeps p for the next run: written to a temporary file in
-// a root-only directory, then renamed. Failing only costs the next run the
+// writeRelocCache keeps p for the next run, in a root-only directory,
+// through outfile (a temporary file, synced, renamed over path; a link at
+// path is replaced, not followed). Failing only costs the next run the
 // full derivation.
 func writeRelocCache(path string, key relocKey, p loadPlan) {
 	if path == "" || os.Geteuid() != 0 {
 		return
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".task_file-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.WriteString(formatRelocCache(key, p))
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = outfile.Write(path, 0o600, func(w io.Writer) error {
+		_, err := io.WriteString(w, formatRelocCache(key, p))
+		return err
+	})
 }
 
 // progLoadAttr is union bpf_attr for BPF_PROG_LOAD (linux/bpf.h) up to

@@ -392,3 +392,46 @@ func TestPlanPath(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRelocCache: the plan is written whole as a root-only regular
+// file that reads back, over an older plan or a link planted at its name
+// (replaced, its target untouched), leaving no temporary file.
+func TestWriteRelocCache(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the load plan cache is root's alone: writeRelocCache does nothing for others")
+	}
+	dir := filepath.Join(t.TempDir(), "cache")
+	path := planPath(filepath.Join(dir, "task_file.plan"), sampleKey.objectID)
+	target := filepath.Join(t.TempDir(), "target")
+	writeFile(t, target, "precious\n", 0o600)
+	for _, before := range []string{"none", "old plan", "link"} {
+		switch before {
+		case "old plan":
+			writeFile(t, path, "openports task_file load plan 1\n", 0o600)
+		case "link":
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeRelocCache(path, sampleKey, samplePlan)
+		st, err := os.Lstat(path)
+		if err != nil {
+			t.Fatalf("%s: %v", before, err)
+		}
+		if !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: cache file mode %v, want a regular file 0600", before, st.Mode())
+		}
+		if p, ok := readRelocCache(path, sampleKey); !ok || !reflect.DeepEqual(p, samplePlan) {
+			t.Errorf("%s: read back ok %v, %+v", before, ok, p)
+		}
+		if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 {
+			t.Errorf("%s: cache directory holds %v (%v), want the plan alone", before, ents, err)
+		}
+	}
+	if b, _ := os.ReadFile(target); string(b) != "precious\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}

@@ -121,13 +121,6 @@ type Result struct {
 	Changed int
 	// Processes counts the processes listed in ProcRoot.
 	Processes int
-	// Unseen counts, after VerifyAndScanUnseen, the processes the other
-	// mechanism did not report and that were scanned through /proc.
-	Unseen int
-	// Adopted lists (sorted) the processes whose holdings Verify took from
-	// the other mechanism alone: /proc refused to read their descriptors
-	// again, but their identity (PID, start time) was confirmed.
-	Adopted []int
 	// NetNS maps a network namespace inode to the PIDs in it
 	// (ascending). The /proc scan leaves it nil; the eBPF iterator
 	// (package bpfowners) fills it, as it sees every task's namespace
@@ -227,7 +220,6 @@ type workerOut struct {
 	changed    int
 	details    []error // owner details that could not be read
 	truncated  int     // command lines cut at maxFile
-	adopted    []int
 }
 
 // maxFile caps a read of cmdline or status.
@@ -244,7 +236,6 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		r.Changed += o.changed
 		details = append(details, o.details...)
 		truncated += o.truncated
-		r.Adopted = append(r.Adopted, o.adopted...)
 		for _, h := range o.holdings {
 			if h.uid != nil {
 				h.owner.UID = snapshot.Uint32(*h.uid)
@@ -274,7 +265,6 @@ func (s *Scanner) merge(outs []*workerOut, processes int) *Result {
 		})
 	}
 	slices.SortFunc(r.Unreadable, func(a, b Unreadable) int { return cmp.Compare(a.PID, b.PID) })
-	slices.Sort(r.Adopted)
 	r.Gaps = gaps(r, details, truncated)
 	return r
 }

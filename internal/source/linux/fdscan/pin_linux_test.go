@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/openports/openports/internal/testenv"
 )
 
 // TestProcDirPinsProcess checks on the running kernel what verify relies
@@ -19,13 +21,18 @@ import (
 // with get_proc_task() of the struct pid the directory was opened on,
 // which has no task once that process is gone; a new process gets a new
 // struct pid, even with the same number.)
+//
+// The PID is handed out again in a PID namespace of the test's own, whose
+// ns_last_pid it sets: no other process takes the PID first, and the
+// host's PID allocation is left alone.
 func TestProcDirPinsProcess(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to hand out a chosen PID again (writing /proc/sys/kernel/ns_last_pid)")
-	}
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		t.Skipf("no sleep(1): %v", err)
+	}
+	procRoot, inside := testenv.InPIDNamespace(t)
+	if !inside {
+		return
 	}
 	start := func(arg string) *exec.Cmd {
 		t.Helper()
@@ -41,7 +48,7 @@ func TestProcDirPinsProcess(t *testing.T) {
 	}
 	first := start("60")
 	pid := first.Process.Pid
-	name := "/proc/" + strconv.Itoa(pid)
+	name := procRoot + "/" + strconv.Itoa(pid)
 	dirFD, err := unix.Open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		stop(first)
@@ -60,24 +67,18 @@ func TestProcDirPinsProcess(t *testing.T) {
 	}
 	stop(first) // exited and reaped: its PID is free
 
-	// ns_last_pid is the PID the kernel handed out last; another
-	// process of the host may take the next one first, so try again.
-	var second *exec.Cmd
-	for range 200 {
-		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
-			t.Skipf("cannot choose the next PID: %v", err)
-		}
-		c := start("61")
-		if c.Process.Pid == pid {
-			second = c
-			break
-		}
-		stop(c)
+	// ns_last_pid is the PID this namespace handed out last: this
+	// process is the only one here to start another, so the next start
+	// takes pid.
+	if err := os.WriteFile(procRoot+"/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+		t.Fatalf("set this PID namespace's next PID: %v", err)
 	}
-	if second == nil {
-		t.Skipf("PID %d was not handed out again in 200 tries (a busy host)", pid)
-	}
+	second := start("61")
 	defer stop(second)
+	if second.Process.Pid != pid {
+		t.Fatalf("the next process of this PID namespace got PID %d, not %d", second.Process.Pid, pid)
+	}
+	t.Logf("PID %d handed out again in this PID namespace", pid)
 	byName, err := unix.Open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)

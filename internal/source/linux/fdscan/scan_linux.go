@@ -22,12 +22,7 @@ import (
 // wrong is reported in the Result (Unreadable, Vanished, Changed, Gaps).
 func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
 	// Nothing seen elsewhere: every process is scanned.
-	res, err := s.VerifyAndScanUnseen(nil, nil, wanted)
-	if err != nil {
-		return nil, err
-	}
-	res.Unseen = 0
-	return res, nil
+	return s.VerifyAndScanUnseen(nil, nil, wanted)
 }
 
 // inWorkers runs do on every item, on up to workers goroutines (0:
@@ -129,9 +124,9 @@ type worker struct {
 	tableTIDs []int
 	tids      []int // thread ids of the current process
 	// kernelSeen: the hits come from a mechanism that read the tables in
-	// the kernel (Verify). Where /proc refuses the second read, they are
-	// kept as seen (the process's identity is still checked) and the
-	// process is counted in Adopted.
+	// the kernel (VerifyAndScanUnseen). Where /proc refuses the second
+	// read, they are kept as seen (the process's identity is still
+	// checked).
 	kernelSeen bool
 	out        workerOut
 }
@@ -449,7 +444,7 @@ func (w *worker) readFDs(fdFD, table int) error {
 // was still alive then, so dirFD is that process too. When no descriptor
 // reads the same again, nothing is recorded: the process exited (vanished)
 // or closed its sockets (changed). want, when check is set, is the start
-// time another mechanism saw the process with (Verify); another start
+// time another mechanism saw the process with (VerifyAndScanUnseen); another start
 // time is another process under the PID.
 func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 	// Second read of every matched descriptor, in (inode, fd) order.
@@ -457,7 +452,6 @@ func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 	kept := w.kept[:0]
 	defer func() { w.kept = kept[:0] }()
 	var name []byte
-	adopted := false
 	for _, h := range w.hits {
 		name = append(strconv.AppendInt(name[:0], int64(h.fd), 10), 0)
 		var m int
@@ -468,7 +462,6 @@ func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 		if err != nil && w.kernelSeen && classify(err) == ReasonPermission {
 			// /proc refuses to confirm what the kernel showed.
 			kept = append(kept[:0], w.hits...)
-			adopted = true
 			break
 		}
 		if err == nil && m < len(w.link) {
@@ -549,9 +542,6 @@ func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 
 	o.hits = slices.Clone(kept)
 	w.out.holdings = append(w.out.holdings, o)
-	if adopted {
-		w.out.adopted = append(w.out.adopted, pid)
-	}
 }
 
 // countChanged counts the (process, socket) holdings of w.hits of which no

@@ -2,7 +2,7 @@ package fdscan
 
 // Holding is a process that a faster mechanism than the /proc walk (an
 // eBPF iterator over task files, see package bpfowners) saw holding wanted
-// sockets. Scanner.Verify checks it against /proc and describes its owner,
+// sockets. Scanner.VerifyAndScanUnseen checks it against /proc and describes its owner,
 // so that both mechanisms give the same Result.
 type Holding struct {
 	// PID is the process id as /proc shows it.

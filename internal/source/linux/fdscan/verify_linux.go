@@ -9,37 +9,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Verify checks holdings found by another mechanism against ProcRoot and
-// returns them as Scan would have: for each holding, each descriptor must
-// still point at its socket (read again through /proc/PID/fd), the owner's
-// details are then read as Scan reads them, and the process under PID must
-// have the given start time. A process that exited or whose PID was reused
-// counts as Vanished, a descriptor that moved as Changed, a process that
-// cannot be read is Unreadable. Result.Processes is the number of holdings
-// given and Result.NetNS is nil.
-// Verify fails only when ProcRoot cannot be opened.
-func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
-	root := s.procRoot()
-	procFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
-	}
-	defer unix.Close(procFD)
-
-	// No getdents64 buffer: the descriptors are known.
-	outs := inWorkers(s.Workers, 16, holdings, func(int) *worker {
-		return s.newWorker(procFD, nil, []byte{})
-	}, (*worker).verifyHolding)
-	return s.merge(outs, len(holdings)), nil
-}
-
-// VerifyAndScanUnseen verifies holdings as Verify does, and scans as Scan
-// does every process listed in ProcRoot that is not in seen: the mechanism
+// VerifyAndScanUnseen checks holdings found by another mechanism against
+// ProcRoot and returns them as Scan would have: for each holding, each
+// descriptor must still point at its socket (read again through
+// /proc/PID/fd), the owner's details are then read as Scan reads them, and
+// the process under PID must have the given start time. A process that
+// exited or whose PID was reused counts as Vanished, a descriptor that
+// moved as Changed, a process that cannot be read is Unreadable. Where
+// /proc refuses (EACCES) to read a descriptor again, the holding is kept
+// as the kernel showed it, its identity still checked. It also scans as
+// Scan does every process listed in ProcRoot that is not in seen: the mechanism
 // that found the holdings saw only the processes in seen, and what it did
 // not see (a process it may not look into, a kernel thread, a process that
 // started after it) must be read through /proc before any socket can be
 // said to be held by no process. Result.Processes counts the processes
-// listed and Result.Unseen those scanned here.
+// listed.
 func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
 	v, err := s.StartVerify()
 	if err != nil {
@@ -179,11 +163,9 @@ func (s *Scanner) verifyAndScanUnseen(procFD int, pids []int, dents []byte, hold
 	for i := range holdings {
 		jobs = append(jobs, job{holding: &holdings[i]})
 	}
-	unseen := 0
 	for _, pid := range pids {
 		if _, ok := seen[pid]; !ok {
 			jobs = append(jobs, job{pid: pid})
-			unseen++
 		}
 	}
 	// Each worker takes one job at a time: in chunks, a few processes
@@ -205,9 +187,7 @@ func (s *Scanner) verifyAndScanUnseen(procFD int, pids []int, dents []byte, hold
 	if more != nil {
 		outs = more(outs)
 	}
-	res := s.merge(outs, len(pids))
-	res.Unseen = unseen
-	return res, nil
+	return s.merge(outs, len(pids)), nil
 }
 
 // verifyHolding checks and describes one holding found elsewhere.

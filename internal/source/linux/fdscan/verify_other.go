@@ -9,12 +9,6 @@ import (
 	"github.com/openports/openports/internal/source"
 )
 
-// Verify is only implemented on Linux; elsewhere it returns an error
-// wrapping source.ErrUnsupported.
-func (s *Scanner) Verify(holdings []Holding) (*Result, error) {
-	return nil, fmt.Errorf("fdscan on %s: %w", runtime.GOOS, source.ErrUnsupported)
-}
-
 // VerifyAndScanUnseen is only implemented on Linux; elsewhere it returns an
 // error wrapping source.ErrUnsupported.
 func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {

@@ -91,10 +91,15 @@ type register struct {
 // comparisons are conditions, immediates feed the nat expression.
 func decodeRule(fw *firewall.Ruleset, c *firewall.Chain, r *firewall.Rule) Rule {
 	out := Rule{Comment: r.Comment}
-	regs := map[uint32]*register{}
-	set := func(n uint32, v *register) { regs[normReg(n)] = v }
+	regs := map[int]*register{} // by offset in the register file
+	set := func(n uint32, v *register) {
+		if off, ok := firewall.RegOffset(n); ok {
+			regs[off] = v
+		}
+	}
 	get := func(n uint32) *register {
-		if v := regs[normReg(n)]; v != nil {
+		off, ok := firewall.RegOffset(n)
+		if v := regs[off]; ok && v != nil {
 			return v
 		}
 		return &register{}
@@ -249,15 +254,6 @@ func addrSize(family string, e *firewall.Expr) int {
 	return 4
 }
 
-// normReg maps the 128-bit registers (1-4) onto the first of the 32-bit
-// registers (8-23) that overlap them, as the kernel does.
-func normReg(n uint32) uint32 {
-	if n >= 1 && n <= 4 {
-		return 8 + (n-1)*4
-	}
-	return n
-}
-
 func portOf(b []byte) uint16 {
 	if len(b) < 2 {
 		return 0
@@ -271,7 +267,10 @@ func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func
 	switch reg.kind {
 	case regL4Proto:
 		if eq && len(data) == 1 {
-			out.Proto = protoName(data[0])
+			out.Proto = firewall.ProtoName(data[0])
+			if out.Proto == "" {
+				out.Proto = fmt.Sprintf("proto-%d", data[0])
+			}
 			return
 		}
 	case regIIFName:
@@ -290,10 +289,18 @@ func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func
 			out.Dst, out.DstNot = p, neq
 			return
 		}
+		if s, ok := maskedAddr(reg, data); ok && (eq || neq) {
+			unknown(negText(neq) + "destination " + s)
+			return
+		}
 	case regSAddr:
 		// Who may send: kept as text, it narrows the mapping.
 		if p, ok := addrPrefix(reg, data); ok && (eq || neq) {
 			unknown(negText(neq) + "source " + p.String())
+			return
+		}
+		if s, ok := maskedAddr(reg, data); ok && (eq || neq) {
+			unknown(negText(neq) + "source " + s)
 			return
 		}
 	case regDPort:
@@ -306,7 +313,7 @@ func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func
 		unknown("--sport")
 		return
 	case regFibDAddrType:
-		if len(data) == 4 && binary.NativeEndian.Uint32(data) == rtnLocal {
+		if len(data) == 4 && binary.NativeEndian.Uint32(data) == firewall.RTNLocal {
 			if eq {
 				out.DstLocal = true
 			} else {
@@ -319,9 +326,6 @@ func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func
 	}
 	unknown("cmp")
 }
-
-// rtnLocal is RTN_LOCAL of linux/rtnetlink.h: fib daddr type local.
-const rtnLocal = 2
 
 // lookupCondition reads a set lookup: iptables' addrtype and multiport
 // lists are sets of one element the walk can use; any other set may hold
@@ -340,7 +344,7 @@ func lookupCondition(out *Rule, fw *firewall.Ruleset, c *firewall.Chain, reg *re
 	if s != nil && len(s.Elements) == 1 && !e.Invert && !s.Timeout && !s.Dynamic {
 		el := s.Elements[0]
 		switch {
-		case reg.kind == regFibDAddrType && len(el.Key) == 4 && binary.NativeEndian.Uint32(el.Key) == rtnLocal && len(el.KeyEnd) == 0:
+		case reg.kind == regFibDAddrType && len(el.Key) == 4 && binary.NativeEndian.Uint32(el.Key) == firewall.RTNLocal && len(el.KeyEnd) == 0:
 			out.DstLocal = true
 			return
 		case reg.kind == regDPort && len(el.Key) == 2:
@@ -357,7 +361,8 @@ func lookupCondition(out *Rule, fw *firewall.Ruleset, c *firewall.Chain, reg *re
 
 // addrPrefix reads an address comparison: data is the whole address, or
 // its first bytes when the rule loaded only those (a byte-aligned prefix);
-// a bitwise mask before the comparison narrows it further.
+// a bitwise mask before the comparison narrows it further. A mask that is
+// not a prefix (255.0.255.0) gives false: see maskedAddr.
 func addrPrefix(reg *register, data []byte) (netip.Prefix, bool) {
 	size := reg.size
 	if size == 0 {
@@ -371,20 +376,25 @@ func addrPrefix(reg *register, data []byte) (netip.Prefix, bool) {
 	a, _ := netip.AddrFromSlice(full)
 	bits := len(data) * 8
 	if reg.mask != nil {
-		bits = min(bits, maskBits(reg.mask))
+		n, ok := firewall.PrefixLen(reg.mask)
+		if !ok {
+			return netip.Prefix{}, false
+		}
+		bits = min(bits, n)
 	}
 	p, err := a.Prefix(bits)
 	return p, err == nil
 }
 
-func maskBits(mask []byte) int {
-	n := 0
-	for _, b := range mask {
-		for ; b&0x80 != 0; b <<= 1 {
-			n++
-		}
+// maskedAddr writes a whole-address comparison under a mask that is not a
+// prefix as iptables does, "198.0.100.0/255.0.255.0".
+func maskedAddr(reg *register, data []byte) (string, bool) {
+	a, ok := netip.AddrFromSlice(data)
+	m, mok := netip.AddrFromSlice(reg.mask)
+	if !ok || !mok || len(data) != len(reg.mask) {
+		return "", false
 	}
-	return n
+	return a.String() + "/" + m.String(), true
 }
 
 func negText(neg bool) string {
@@ -392,18 +402,4 @@ func negText(neg bool) string {
 		return "! "
 	}
 	return ""
-}
-
-func protoName(p byte) string {
-	switch p {
-	case firewall.ProtoTCP:
-		return "tcp"
-	case firewall.ProtoUDP:
-		return "udp"
-	case firewall.ProtoSCTP:
-		return "sctp"
-	case firewall.ProtoUDPLite:
-		return "udplite"
-	}
-	return fmt.Sprintf("proto-%d", p)
 }

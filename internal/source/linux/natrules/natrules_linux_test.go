@@ -1,12 +1,12 @@
 package natrules
 
 import (
-	"bytes"
 	"context"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,22 +25,28 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // missing or this kernel refuses it.
 func apply(t *testing.T, ns *testenv.NS, fixture string, tool ...string) {
 	t.Helper()
-	if _, err := exec.LookPath(tool[0]); err != nil {
-		t.Skipf("%s not installed (Debian packages nftables, iptables: scripts/test-deps.sh)", tool[0])
-	}
 	data, err := os.ReadFile(filepath.Join("testdata", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
+	applyText(t, ns, string(data), tool...)
+}
+
+// applyText loads rules given as text into ns, as apply does a fixture.
+func applyText(t *testing.T, ns *testenv.NS, rules string, tool ...string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool[0]); err != nil {
+		t.Skipf("%s not installed (Debian packages nftables, iptables: scripts/test-deps.sh)", tool[0])
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := ns.Command(ctx, tool[0], tool[1:]...)
-	cmd.Stdin = bytes.NewReader(data)
+	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ns.Mode() == testenv.ModeUserNS {
 			t.Skipf("%s refused in a user namespace: %v: %s", tool[0], err, out)
 		}
-		t.Fatalf("%s < %s: %v\n%s", strings.Join(tool, " "), fixture, err, out)
+		t.Fatalf("%s < %q: %v\n%s", strings.Join(tool, " "), rules, err, out)
 	}
 }
 
@@ -127,6 +133,50 @@ func TestDockerRuleIsReal(t *testing.T) {
 			apply(t, env.NS, tc.fixture, tc.tool...)
 			if err := connect(); err != nil {
 				t.Fatalf("connect through the published port 198.51.100.1:8080: %v", err)
+			}
+		})
+	}
+}
+
+// A destination compared under a mask that is not a prefix (255.0.255.0,
+// which iptables accepts and nft writes as "ip daddr & 255.0.255.0") is no
+// prefix of any length: the kernel's own rule, read back, must give a
+// mapping whose destination is unknown, never 198.0.0.0/16 (which holds
+// addresses the rule does not match and misses ones it does).
+func TestNonContiguousMask(t *testing.T) {
+	const (
+		nftRule = "table ip nat {\n chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n" +
+			"  ip daddr & 255.0.255.0 == 198.0.100.0 tcp dport 8080 dnat to 192.0.2.2:80\n }\n}\n"
+		saveRule = "*nat\n:PREROUTING ACCEPT [0:0]\n" +
+			"-A PREROUTING -d 198.0.100.0/255.0.255.0 -p tcp --dport 8080 -j DNAT --to-destination 192.0.2.2:80\nCOMMIT\n"
+	)
+	for _, tc := range []struct {
+		name  string
+		rules string
+		tool  []string
+		read  func(*testing.T, *testenv.NS) *Ruleset
+	}{
+		{"nftables", nftRule, []string{"nft", "-f", "-"}, readNFT},
+		{"iptables-nft", saveRule, []string{"iptables-nft-restore"}, readNFT},
+		{"iptables-legacy", saveRule, []string{"iptables-legacy-restore"}, readLegacy},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testenv.New(t)
+			applyText(t, env.NS, tc.rules, tc.tool...)
+			ms := tc.read(t, env.NS).Mappings()
+			if len(ms) != 1 {
+				t.Fatalf("%d mappings, want 1: %+v", len(ms), ms)
+			}
+			m := ms[0]
+			if m.Ports != (PortRange{8080, 8080}) || m.To != netip.MustParseAddr("192.0.2.2") {
+				t.Errorf("mapping %+v, want port 8080 to 192.0.2.2", m)
+			}
+			if m.Dst.IsValid() {
+				t.Errorf("destination read as the prefix %s: the mask 255.0.255.0 is not a prefix", m.Dst)
+			}
+			want := "destination 198.0.100.0/255.0.255.0"
+			if !slices.Contains(m.Unknown, want) {
+				t.Errorf("unknown conditions %q, want %q (the mapping may apply to fewer packets)", m.Unknown, want)
 			}
 		})
 	}

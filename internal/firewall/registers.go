@@ -1,0 +1,71 @@
+package firewall
+
+import "math/bits"
+
+// The pieces of the nftables register machine that every reader of a
+// Ruleset decodes the same way (the evaluator, Text, and the NAT model in
+// internal/source/linux/natrules), and the expressions the translators
+// (iptables, nft's xtables matches, pf) build the same way.
+
+// RegOffset is the byte offset of a register in the kernel's register
+// file (struct nft_regs): 1-4 are 16 bytes wide, 8-23 are 4 bytes, and
+// each wide register overlaps four narrow ones (1 is 8-11). Two register
+// numbers name the same register when their offsets are equal.
+func RegOffset(reg uint32) (int, bool) {
+	switch {
+	case reg >= 1 && reg <= 4:
+		return int(reg) * 16, true
+	case reg >= 8 && reg <= 23:
+		return 16 + int(reg-8)*4, true
+	}
+	return 0, false
+}
+
+// RTNLocal is RTN_LOCAL of linux/rtnetlink.h, the route type "fib daddr
+// type local" compares with (a host-order 32-bit value).
+const RTNLocal = 2
+
+// PrefixLen returns the prefix length of a bitwise mask, false when the
+// mask is not a run of ones followed by zeros (255.0.255.0 keeps bits of
+// the address but is no prefix of any length).
+func PrefixLen(mask []byte) (int, bool) {
+	n := 0
+	for i, b := range mask {
+		if b == 0xff {
+			n += 8
+			continue
+		}
+		ones := bits.LeadingZeros8(^b)
+		if b<<ones != 0 {
+			return 0, false
+		}
+		n += ones
+		for _, rest := range mask[i+1:] {
+			if rest != 0 {
+				return 0, false
+			}
+		}
+		break
+	}
+	return n, true
+}
+
+// ProtoName names an IP protocol number as nft(8) prints it, "" for one
+// without a name here.
+func ProtoName(p byte) string {
+	return protoNames[p]
+}
+
+var protoNames = map[byte]string{1: "icmp", ProtoTCP: "tcp", ProtoUDP: "udp", 58: "ipv6-icmp", ProtoSCTP: "sctp", ProtoUDPLite: "udplite"}
+
+// Cmp compares register reg with data: equal, or not equal when neg.
+func Cmp(reg uint32, neg bool, data []byte) Expr {
+	op := "eq"
+	if neg {
+		op = "neq"
+	}
+	return Expr{Op: "cmp", Cmp: op, Sreg: reg, Data: data}
+}
+
+// BE16 is v in network byte order, as a payload load of a port holds it.
+func BE16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }

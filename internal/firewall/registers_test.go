@@ -1,0 +1,44 @@
+package firewall
+
+import "testing"
+
+// PrefixLen accepts only masks that are ones then zeros; Text and
+// natrules both read a masked address as a prefix through it.
+func TestPrefixLen(t *testing.T) {
+	for _, tc := range []struct {
+		mask []byte
+		n    int
+		ok   bool
+	}{
+		{[]byte{0xff, 0xff, 0xff, 0x00}, 24, true},
+		{[]byte{0xff, 0xff, 0xf0, 0x00}, 20, true},
+		{[]byte{0xff, 0xff, 0xff, 0xff}, 32, true},
+		{[]byte{0x00, 0x00, 0x00, 0x00}, 0, true},
+		{[]byte{0xff, 0x00, 0xff, 0x00}, 0, false}, // 255.0.255.0
+		{[]byte{0xff, 0xff, 0xff, 0x01}, 0, false},
+		{[]byte{0xf0, 0x0f}, 0, false},
+		{[]byte{0xfe, 0x80}, 0, false},
+	} {
+		n, ok := PrefixLen(tc.mask)
+		if n != tc.n || ok != tc.ok {
+			t.Errorf("PrefixLen(% x) = %d, %v; want %d, %v", tc.mask, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+// The translators build their comparisons through Cmp and BE16: a port
+// in network byte order, eq or neq.
+func TestCmpBE16(t *testing.T) {
+	if got := BE16(8080); len(got) != 2 || got[0] != 0x1f || got[1] != 0x90 {
+		t.Errorf("BE16(8080) = % x, want 1f 90", got)
+	}
+	for _, tc := range []struct {
+		neg bool
+		op  string
+	}{{false, "eq"}, {true, "neq"}} {
+		e := Cmp(9, tc.neg, []byte{6})
+		if e.Op != "cmp" || e.Cmp != tc.op || e.Sreg != 9 || len(e.Data) != 1 || e.Data[0] != 6 {
+			t.Errorf("Cmp(9, %v, 06) = %+v, want cmp %s of register 9 with 06", tc.neg, e, tc.op)
+		}
+	}
+}
