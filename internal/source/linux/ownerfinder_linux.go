@@ -82,7 +82,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 				return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
 			}
 			if complete {
-				res = completeWithEBPF(res, wanted, scanner, blind, used)
+				res = completeWithEBPF(res, wanted, scanner, blind, used, openFiles)
 			}
 			return res, nil
 		}
@@ -91,7 +91,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 	case source.OwnersProc:
 		return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 	case source.OwnersEBPF:
-		if err := bpfowners.Available(); err != nil {
+		if err := bpfowners.Prepare(openFiles); err != nil {
 			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
 		}
 		return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
@@ -99,7 +99,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 		if c.proc != "/proc" {
 			return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 		}
-		if openFiles >= ebpfMinFiles && bpfowners.Available() == nil {
+		if openFiles >= ebpfMinFiles && bpfowners.Prepare(openFiles) == nil {
 			return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
 		}
 		return ownerFinder{method: MethodProc, scan: procScan(true), used: used}, nil
@@ -126,7 +126,7 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 	default:
 		return
 	}
-	go func() { _ = bpfowners.Available() }()
+	go func() { _ = bpfowners.Prepare(openFiles) }()
 	// The load is the longest wait of the run: let it start now. The
 	// goroutines this one starts next would each push it back in the
 	// run queue, behind them.
@@ -139,7 +139,8 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 // iterator does not report either stays unknown, and is remembered in
 // blind so that the next run of this boot does not load it again for
 // nothing. A failed iterator scan leaves the /proc view, with its gaps.
-func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *snapshot.OwnerMethod) *fdscan.Result {
+// openFiles chooses the program (bpfowners.Prepare).
+func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *snapshot.OwnerMethod, openFiles int) *fdscan.Result {
 	refused := hiddenProcesses(res)
 	if len(refused) == 0 {
 		return res
@@ -148,7 +149,7 @@ func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *f
 		markUnreported(res)
 		return res
 	}
-	if bpfowners.Available() != nil {
+	if bpfowners.Prepare(openFiles) != nil {
 		return res
 	}
 	full, err := bpfowners.ScanWith(wanted, scanner)
