@@ -31,6 +31,17 @@ func synthetic(n int) *snapshot.Snapshot {
 }
 
 func BenchmarkBuild(b *testing.B) {
+	// A real snapshot: interfaces and a ruleset, so every row is probed.
+	real, err := snapshot.ReadFile("testdata/bench-small.snapshot.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("bench-small", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Build(real, Options{})
+		}
+	})
 	for _, n := range []int{100, 10000} {
 		s := synthetic(n)
 		b.Run(fmt.Sprintf("sockets=%d", n), func(b *testing.B) {

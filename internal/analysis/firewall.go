@@ -13,7 +13,7 @@ import (
 // machine to row: one synthetic packet per interface that can carry it, IP
 // version and destination address. It returns nil for rows the ruleset
 // does not filter (another namespace, loopback-only, raw sockets).
-func firewallVerdict(rs *firewall.Ruleset, ifaces []snapshot.Interface, row *report.Row) *report.Firewall {
+func firewallVerdict(rs *firewall.Ruleset, view *netView, row *report.Row) *report.Firewall {
 	if rs == nil || rs.NetNS != 0 && rs.NetNS != row.NetNS || row.Exposure == report.ExposureLoopback {
 		return nil
 	}
@@ -30,7 +30,7 @@ func firewallVerdict(rs *firewall.Ruleset, ifaces []snapshot.Interface, row *rep
 		}
 		return fw
 	}
-	for _, p := range packets(ifaces, row, proto) {
+	for _, p := range packets(view, row, proto) {
 		res := rs.Evaluate(p)
 		probe := report.FirewallProbe{Interface: p.Iif, Family: p.Family, Address: p.Daddr.String(), Result: res}
 		if p.Iif == "" {
@@ -59,28 +59,51 @@ func protoNumber(p snapshot.Proto) uint8 {
 	return 0
 }
 
+// netView is what the packets to one namespace share: its interfaces,
+// its addresses and connected networks, and each interface's prefixes of
+// either family. It is made once per namespace, not once per row.
+type netView struct {
+	ifaces []snapshot.Interface
+	local  []netip.Addr
+	routes []firewall.Route
+	// prefixes[i] are ifaces[i]'s IPv4 ([0]) and IPv6 ([1]) prefixes.
+	prefixes [][2][]netip.Prefix
+}
+
+func newNetView(ifaces []snapshot.Interface) *netView {
+	v := &netView{ifaces: ifaces, prefixes: make([][2][]netip.Prefix, len(ifaces))}
+	for i, ifc := range ifaces {
+		for _, p := range ifc.Addrs {
+			v.local = append(v.local, p.Addr().Unmap())
+			v.routes = append(v.routes, firewall.Route{Prefix: p.Masked(), Iface: ifc.Name, Index: uint32(ifc.Index)})
+			f := 1
+			if p.Addr().Unmap().Is4() {
+				f = 0
+			}
+			v.prefixes[i][f] = append(v.prefixes[i][f], p)
+		}
+	}
+	return v
+}
+
 // packets are the synthetic packets that can reach row's sockets from
 // another machine: for a wildcard, every address of every interface other
 // than loopback (of the IP versions the row reaches); for one address,
 // that address on its interface; for a device-bound socket, that device's
 // addresses.
-func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewall.Packet {
-	if len(ifaces) == 0 {
+func packets(v *netView, row *report.Row, proto uint8) []firewall.Packet {
+	if v == nil || len(v.ifaces) == 0 {
 		return anyInterface(row, proto)
 	}
-	var hostAddrs []netip.Addr
-	var routes []firewall.Route
-	for _, ifc := range ifaces {
-		for _, p := range ifc.Addrs {
-			hostAddrs = append(hostAddrs, p.Addr().Unmap())
-			routes = append(routes, firewall.Route{Prefix: p.Masked(), Iface: ifc.Name, Index: uint32(ifc.Index)})
-		}
+	type probe struct {
+		iface int
+		addr  netip.Addr
 	}
 	var out []firewall.Packet
-	seen := map[string]bool{}
+	var seen []probe // few: a slice beats a map
 	for _, s := range rowSockets(row) {
 		local := s.Local.Addr().Unmap()
-		for _, ifc := range ifaces {
+		for i, ifc := range v.ifaces {
 			if !ifc.Up || isLoopbackIface(ifc) {
 				continue
 			}
@@ -99,14 +122,17 @@ func packets(ifaces []snapshot.Interface, row *report.Row, proto uint8) []firewa
 				if !local.IsUnspecified() && a != local {
 					continue
 				}
-				key := ifc.Name + "|" + a.String()
-				if seen[key] {
+				if slices.Contains(seen, probe{i, a}) {
 					continue
 				}
-				seen[key] = true
+				seen = append(seen, probe{i, a})
+				f := 0
+				if family == firewall.FamilyIP6 {
+					f = 1
+				}
 				out = append(out, firewall.Packet{
-					Family: family, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: familyPrefixes(ifc.Addrs, family),
-					Daddr: a, Proto: proto, Dport: s.Local.Port(), Local: hostAddrs, Routes: routes,
+					Family: family, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: v.prefixes[i][f],
+					Daddr: a, Proto: proto, Dport: s.Local.Port(), Local: v.local, Routes: v.routes,
 				})
 			}
 		}
@@ -172,16 +198,6 @@ func reaches(reach snapshot.Reach, family string) bool {
 		return family == firewall.FamilyIP6
 	}
 	return true
-}
-
-func familyPrefixes(ps []netip.Prefix, family string) []netip.Prefix {
-	var out []netip.Prefix
-	for _, p := range ps {
-		if p.Addr().Unmap().Is4() == (family == firewall.FamilyIP) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // summarise turns the probes into the row's verdict: open or blocked only

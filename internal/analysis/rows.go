@@ -73,6 +73,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	}
 	rows = append(rows, addPublished(snap, rows, ifaces)...)
 	severity := make(map[*report.Row]knowledge.Severity, len(rows))
+	views := map[uint64]*netView{}
 	for _, row := range rows {
 		sev := knowledge.Review
 		if row.Exposure == report.ExposureLoopback {
@@ -84,13 +85,21 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		if opt.Provenance != nil {
 			addProvenance(row, opt.Provenance)
 		}
-		row.Firewall = firewallVerdict(snap.Firewall, ifaces[row.NetNS], row)
+		if snap.Firewall != nil {
+			view, ok := views[row.NetNS]
+			if !ok {
+				view = newNetView(ifaces[row.NetNS])
+				views[row.NetNS] = view
+			}
+			row.Firewall = firewallVerdict(snap.Firewall, view, row)
+		}
 		severity[row] = sev
 	}
 	if opt.Knowledge != nil {
 		applyRules(opt.Knowledge, snap, rows)
 	}
 	nsUsed := map[uint64]bool{}
+	shown := make([]*report.Row, 0, len(rows))
 	for _, row := range rows {
 		sev := severity[row]
 		for _, f := range row.Findings {
@@ -105,9 +114,14 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 			continue
 		}
 		nsUsed[row.NetNS] = true
+		shown = append(shown, row)
+	}
+	// Sorted as pointers: a Row is large to move.
+	slices.SortStableFunc(shown, compareRows)
+	r.Rows = slices.Grow(r.Rows, len(shown))
+	for _, row := range shown {
 		r.Rows = append(r.Rows, *row)
 	}
-	slices.SortStableFunc(r.Rows, compareRows)
 	for _, ns := range snap.Namespaces {
 		if nsUsed[ns.ID] {
 			r.Namespaces = append(r.Namespaces, ns)
@@ -314,7 +328,7 @@ const ViaAddress = "address"
 
 // compareRows puts the riskiest rows first, then orders by port. A row the
 // firewall blocks for every packet ranks below every row it lets through.
-func compareRows(a, b report.Row) int {
+func compareRows(a, b *report.Row) int {
 	return cmp.Or(
 		cmp.Compare(a.NetNS, b.NetNS),
 		cmp.Compare(blocked(a), blocked(b)),
@@ -327,7 +341,7 @@ func compareRows(a, b report.Row) int {
 	)
 }
 
-func blocked(r report.Row) int {
+func blocked(r *report.Row) int {
 	if r.Firewall != nil && r.Firewall.Verdict == firewall.Blocked {
 		return 1
 	}
@@ -349,7 +363,7 @@ func exposureRank(e snapshot.Exposure) int {
 	}
 }
 
-func firstPID(r report.Row) int {
+func firstPID(r *report.Row) int {
 	if len(r.Processes) == 0 {
 		return 0
 	}

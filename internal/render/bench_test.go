@@ -50,3 +50,23 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRenderSmallHost renders the report of a real snapshot of the
+// repository's small benchmark host, as openports list prints it.
+func BenchmarkRenderSmallHost(b *testing.B) {
+	s, err := snapshot.ReadFile("../analysis/testdata/bench-small.snapshot.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := analysis.Build(s, analysis.Options{})
+	write, err := Reports.Writer(FormatTable)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := write(io.Discard, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

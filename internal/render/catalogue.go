@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -1415,6 +1416,9 @@ func cellWidth(s string) int {
 }
 
 func runeWidth(r rune) int {
+	if r < utf8.RuneSelf {
+		return 1 // ASCII is narrow; the table lookup is the slow part
+	}
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2

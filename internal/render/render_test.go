@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
 
 	"github.com/openports/openports/internal/analysis"
 	"github.com/openports/openports/internal/diff"
@@ -395,5 +398,19 @@ func TestCheckSubjects(t *testing.T) {
 		if got, want := newTexts("en", nil).subject(tc.c, tc.f), Escape(tc.f.Subject); got != want {
 			t.Errorf("en %q: %q", tc.f.Subject, got)
 		}
+	}
+}
+
+// TestRuneWidthASCII checks runeWidth's shortcut for ASCII against the
+// East Asian Width table it skips, and that wide letters still count 2.
+func TestRuneWidthASCII(t *testing.T) {
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		k := width.LookupRune(r).Kind()
+		if k == width.EastAsianWide || k == width.EastAsianFullwidth || runeWidth(r) != 1 {
+			t.Errorf("%U: width %d, kind %v", r, runeWidth(r), k)
+		}
+	}
+	if got := cellWidth("ポート 80"); got != 9 {
+		t.Errorf(`cellWidth("ポート 80") = %d, want 9`, got)
 	}
 }

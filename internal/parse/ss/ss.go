@@ -415,6 +415,22 @@ func usersText(line string) (string, bool) {
 			return line[i : j+2], true
 		}
 	}
+	// ss prints names unescaped and cuts one at its first ')': a name
+	// with an odd number of quotes leaves the scan above inside a quote.
+	// The column then ends at the first "))" that closes an entry after
+	// its descriptor number ("fd=3))", or ",3))" in the old form).
+	for j := i + len("users:("); j+1 < len(line); j++ {
+		if line[j] != ')' || line[j+1] != ')' {
+			continue
+		}
+		k := j
+		for k > i && line[k-1] >= '0' && line[k-1] <= '9' {
+			k--
+		}
+		if k < j && (line[k-1] == ',' || strings.HasSuffix(line[:k], "fd=")) {
+			return line[i : j+2], true
+		}
+	}
 	return line[i:], true // cut: parseUsers reports it
 }
 

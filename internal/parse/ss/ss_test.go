@@ -263,3 +263,20 @@ func fmtV6Only(b *bool) string {
 	}
 	return fmt.Sprint(*b)
 }
+
+// TestUsersText checks where the process column ends, names with quotes
+// and parentheses included (ss prints them unescaped).
+func TestUsersText(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{`tcp LISTEN 0 4096 *:22 *:* users:(("sshd",pid=1,fd=3)) ino:7`, `users:(("sshd",pid=1,fd=3))`},
+		{`tcp LISTEN 0 4096 *:22 *:* users:(("a))b",pid=1,fd=3)) ino:7`, `users:(("a))b",pid=1,fd=3))`},
+		{`tcp LISTEN 0 4096 127.0.0.1:8080 0.0.0.0:* users:(("we,ird"",pid=21601,fd=3)) ino:19565311 sk:2424f cgroup:/ <->`, `users:(("we,ird"",pid=21601,fd=3))`},
+		{`tcp LISTEN 0 5 *:22 *:* users:(("x"",1,3),("y",2,4)) ino:7`, `users:(("x"",1,3),("y",2,4))`},
+		{`tcp LISTEN 0 5 *:22 *:* users:(("x"",pid=1,fd=3)`, `users:(("x"",pid=1,fd=3)`},
+	} {
+		got, ok := usersText(tt.line)
+		if !ok || got != tt.want {
+			t.Errorf("usersText(%q) = %q, %v; want %q", tt.line, got, ok, tt.want)
+		}
+	}
+}

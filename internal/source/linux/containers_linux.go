@@ -84,6 +84,15 @@ func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map
 			snap.Namespaces[i].ForwardedBy = forwarded[snap.Namespaces[i].ID]
 		}
 	}
+	// The holders' cgroups were read with the rest of their identity.
+	cgroups := map[int]string{}
+	for _, held := range owners {
+		for _, o := range held {
+			if o.Cgroup != "" {
+				cgroups[o.PID] = o.Cgroup
+			}
+		}
+	}
 	namer := &containers.Namer{Root: "/"}
 	for i := range snap.Namespaces {
 		ns := &snap.Namespaces[i]
@@ -95,7 +104,10 @@ func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map
 			if j == 16 {
 				break // processes of one namespace share its container
 			}
-			cg := containers.ReadCgroup(c.proc, pid)
+			cg, ok := cgroups[pid]
+			if !ok {
+				cg = containers.ReadCgroup(c.proc, pid)
+			}
 			ref, ok := containers.ParseCgroup(cg)
 			if !ok {
 				continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 	"github.com/openports/openports/internal/source/linux/netif"
 	"github.com/openports/openports/internal/source/linux/procnet"
 	"github.com/openports/openports/internal/source/linux/procpriv"
@@ -163,7 +164,7 @@ func (f liveFirewall) Read(ctx context.Context, netns uint64) *firewall.Ruleset 
 type liveProc struct{ root string }
 
 func (p liveProc) ReadFile(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(p.root, name))
+	return kernfile.Read(filepath.Join(p.root, name))
 }
 
 // NetSockets reads the /proc/net tables of protos.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/bpfowners"
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // ownerFinder is the owner mapping one snapshot uses.
@@ -80,7 +82,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 				return nil, fmt.Errorf("scan /proc for socket owners: %w", err)
 			}
 			if complete {
-				res = completeWithEBPF(res, wanted, scanner, blind, used)
+				res = completeWithEBPF(res, wanted, scanner, blind, used, openFiles)
 			}
 			return res, nil
 		}
@@ -89,7 +91,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 	case source.OwnersProc:
 		return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 	case source.OwnersEBPF:
-		if err := bpfowners.Available(); err != nil {
+		if err := bpfowners.Prepare(openFiles); err != nil {
 			return ownerFinder{}, fmt.Errorf("--owners ebpf: %w", err)
 		}
 		return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
@@ -97,7 +99,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 		if c.proc != "/proc" {
 			return ownerFinder{method: MethodProc, scan: procScan(false)}, nil
 		}
-		if openFiles >= ebpfMinFiles && bpfowners.Available() == nil {
+		if openFiles >= ebpfMinFiles && bpfowners.Prepare(openFiles) == nil {
 			return ownerFinder{method: MethodEBPF, scan: ebpfScan}, nil
 		}
 		return ownerFinder{method: MethodProc, scan: procScan(true), used: used}, nil
@@ -124,7 +126,11 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 	default:
 		return
 	}
-	go func() { _ = bpfowners.Available() }()
+	go func() { _ = bpfowners.Prepare(openFiles) }()
+	// The load is the longest wait of the run: let it start now. The
+	// goroutines this one starts next would each push it back in the
+	// run queue, behind them.
+	runtime.Gosched()
 }
 
 // completeWithEBPF returns res, or, when /proc refused some descriptor
@@ -133,7 +139,8 @@ func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 // iterator does not report either stays unknown, and is remembered in
 // blind so that the next run of this boot does not load it again for
 // nothing. A failed iterator scan leaves the /proc view, with its gaps.
-func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *snapshot.OwnerMethod) *fdscan.Result {
+// openFiles chooses the program (bpfowners.Prepare).
+func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *fdscan.Scanner, blind blindSpots, used *snapshot.OwnerMethod, openFiles int) *fdscan.Result {
 	refused := hiddenProcesses(res)
 	if len(refused) == 0 {
 		return res
@@ -142,7 +149,7 @@ func completeWithEBPF(res *fdscan.Result, wanted map[uint64]struct{}, scanner *f
 		markUnreported(res)
 		return res
 	}
-	if bpfowners.Available() != nil {
+	if bpfowners.Prepare(openFiles) != nil {
 		return res
 	}
 	full, err := bpfowners.ScanWith(wanted, scanner)
@@ -220,7 +227,7 @@ func (b blindSpots) read() ([]process, bool) {
 	if unix.Fstat(fd, &st) != nil || st.Uid != 0 || st.Mode&0o022 != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, false
 	}
-	boot, err := os.ReadFile(b.bootID)
+	boot, err := kernfile.Read(b.bootID)
 	if err != nil {
 		return nil, false
 	}
@@ -247,7 +254,7 @@ func (b blindSpots) remember(ps []process) {
 	if len(ps) == 0 || os.Geteuid() != 0 {
 		return
 	}
-	boot, err := os.ReadFile(b.bootID)
+	boot, err := kernfile.Read(b.bootID)
 	if err != nil {
 		return
 	}

@@ -99,7 +99,7 @@ func BenchmarkLoad(b *testing.B) {
 			defer func(saved string) { relocCacheFile = saved }(relocCacheFile)
 			relocCacheFile = bc.cache
 			for b.Loop() {
-				it, err := loadIter()
+				it, err := loadIter(0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -118,7 +118,7 @@ func BenchmarkLoad(b *testing.B) {
 func BenchmarkWalk(b *testing.B) {
 	requireBPF(b)
 	wanted := listeningInodes(b)
-	it, err := load()
+	it, err := load(0)
 	if err != nil {
 		b.Fatal(err)
 	}

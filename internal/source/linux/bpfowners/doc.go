@@ -76,8 +76,11 @@
 // kfunc's BTF ID is resolved with the rest of the load plan). The object
 // also holds the earlier iter/task_file program, which has the kernel
 // visit every file (slower, 5.8 on); the load falls back from one to the
-// next while the kernel refuses them (programs). Kernels older still, or
-// without BTF, make Available fail, and the /proc scan is used there.
+// next while the kernel refuses them (programs). On a host with few open
+// files (Prepare, below fewFiles) task_file is tried first: the kernel
+// verifies it much faster, and its slower walk costs less than that there.
+// Kernels older still, or without BTF, make Available fail, and the /proc
+// scan is used there.
 //
 // Limits: the iterator numbers processes in the initial PID namespace, so
 // Available refuses to run from any other (a container); the /proc scan is

@@ -21,6 +21,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/outfile"
@@ -148,7 +149,7 @@ func kernelRelocKey(btfPath, notes string) (relocKey, error) {
 	}
 	sum := sha256.Sum256(object)
 	key := relocKey{btfSize: fi.Size(), objectID: hex.EncodeToString(sum[:])}
-	if b, err := os.ReadFile(notes); err == nil {
+	if b, err := kernfile.Read(notes); err == nil {
 		if id := gnuBuildID(b, objectOrder); id != nil {
 			key.kernel = "build-id " + hex.EncodeToString(id)
 			return key, nil

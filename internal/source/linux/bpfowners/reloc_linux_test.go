@@ -295,7 +295,7 @@ func TestRelocCacheFallback(t *testing.T) {
 			defer func(saved string) { relocCacheFile = saved }(relocCacheFile)
 			relocCacheFile = base
 			for round, wantCached := range []bool{false, true} {
-				it, err := loadIter()
+				it, err := loadIter(0)
 				if err != nil {
 					t.Fatalf("load %d: %v", round, err)
 				}

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // program is an iterator program of bpf/task_file.bpf.c and the kernel
@@ -25,6 +27,22 @@ type program struct{ name, attach string }
 // the files' fields through bpf_rdonly_cast pointers (6.2); task_file,
 // for older kernels (5.8), has the kernel visit every file.
 var programs = []program{{"task_fds_cast", "bpf_iter_task"}, {"task_fds", "bpf_iter_task"}, {"task_file", "bpf_iter_task_file"}}
+
+// fewFiles is the number of open files on the host below which task_file
+// is tried first: the kernel verifies it in a fraction of the time it
+// takes for task_fds_cast, more than its slower walk costs on so few
+// files, sockets or not (bench/RESULTS.md).
+const fewFiles = 4000
+
+// programsFor is the order in which programs are tried on a host with
+// openFiles open files (0: not known).
+func programsFor(openFiles int) []program {
+	if openFiles <= 0 || openFiles >= fewFiles {
+		return programs
+	}
+	i := slices.IndexFunc(programs, func(p program) bool { return p.name == "task_file" })
+	return append([]program{programs[i]}, slices.Delete(slices.Clone(programs), i, i+1)...)
+}
 
 // kernelBTF is where the kernel exposes its BTF, which the iterator's
 // attach point and CO-RE relocations need.
@@ -95,21 +113,30 @@ type iterator struct {
 // is missing. The first call loads the program; later calls return the same
 // answer at once.
 func Available() error {
-	_, err := load()
+	_, err := load(0)
 	return err
 }
 
-// load loads and attaches the iterator once.
-func load() (*iterator, error) {
+// Prepare is Available on a host with openFiles open files (the first
+// field of /proc/sys/fs/file-nr): when it makes the first load, it tries
+// first the program quickest to load and run for that many files.
+func Prepare(openFiles int) error {
+	_, err := load(openFiles)
+	return err
+}
+
+// load loads and attaches the iterator once, for a host with openFiles
+// open files (0: not known).
+func load(openFiles int) (*iterator, error) {
 	loaded.once.Do(func() {
 		loaded.hz = userHZ()
-		loaded.it, loaded.err = loadIter()
+		loaded.it, loaded.err = loadIter(openFiles)
 	})
 	return loaded.it, loaded.err
 }
 
 // loadIter checks the preconditions, then loads and attaches the program.
-func loadIter() (*iterator, error) {
+func loadIter(openFiles int) (*iterator, error) {
 	if _, err := os.Stat(kernelBTF); err != nil {
 		return nil, fmt.Errorf("eBPF owner mapping needs kernel BTF: %w", err)
 	}
@@ -130,7 +157,14 @@ func loadIter() (*iterator, error) {
 	// root; later kernels charge the memory cgroup and do not need it, so
 	// that failure is reported only if the load then fails.
 	memlockErr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-	it, err := loadPlanned(relocCacheFile)
+	order := programsFor(openFiles)
+	cacheFile := relocCacheFile
+	if order[0] != programs[0] && cacheFile != "" {
+		// A plan of its own: the other order's file keeps its plan.
+		ext := filepath.Ext(cacheFile)
+		cacheFile = strings.TrimSuffix(cacheFile, ext) + "-" + order[0].name + ext
+	}
+	it, err := loadPlanned(cacheFile, order)
 	if err != nil {
 		if memlockErr != nil {
 			return nil, fmt.Errorf("load eBPF task_file iterator (RLIMIT_MEMLOCK could not be raised: %v): %w", memlockErr, err)
@@ -143,9 +177,9 @@ func loadIter() (*iterator, error) {
 // loadPlanned loads the iterator from the load plan cached in cacheFile
 // for this kernel and object (relocCached is then true), or, when there is
 // none or the kernel refuses it, from a plan derived from the embedded
-// object and the whole kernel BTF for the first of programs the kernel
+// object and the whole kernel BTF for the first program of order the kernel
 // takes, which is then cached.
-func loadPlanned(cacheFile string) (*iterator, error) {
+func loadPlanned(cacheFile string, order []program) (*iterator, error) {
 	key, keyErr := kernelRelocKey(kernelBTF, kernelNotes)
 	if keyErr == nil {
 		cacheFile = planPath(cacheFile, key.objectID)
@@ -157,7 +191,7 @@ func loadPlanned(cacheFile string) (*iterator, error) {
 		}
 	}
 	var errs []error
-	for _, prog := range programs {
+	for _, prog := range order {
 		it, p, err := deriveAndLoad(prog)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", prog.name, err))
@@ -354,7 +388,7 @@ func userHZ() uint64 {
 // Kernels without time namespaces have no timens_offsets: no offset.
 func boottimeOffset(procRoot string) (int64, error) {
 	path := filepath.Join(procRoot, "self/timens_offsets")
-	b, err := os.ReadFile(path)
+	b, err := kernfile.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -425,7 +459,7 @@ func Scan(wanted map[uint64]struct{}, procRoot string) (*fdscan.Result, error) {
 // LookupUser (a caller that scans again and again keeps one scanner, and
 // with it one cache of user names).
 func ScanWith(wanted map[uint64]struct{}, scanner *fdscan.Scanner) (*fdscan.Result, error) {
-	it, err := load()
+	it, err := load(0)
 	if err != nil {
 		return nil, err
 	}

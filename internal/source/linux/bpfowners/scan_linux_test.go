@@ -574,7 +574,7 @@ func TestKernelFilter(t *testing.T) {
 		_, ino := openSocket(t, unix.AF_INET6, unix.SOCK_DGRAM)
 		inodes = append(inodes, ino)
 	}
-	it, err := load()
+	it, err := load(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +638,7 @@ func TestScanTruncated(t *testing.T) {
 		fd, ino := openSocket(t, unix.AF_INET, unix.SOCK_DGRAM)
 		wanted[ino], fdOf[ino] = struct{}{}, fd
 	}
-	it, err := load()
+	it, err := load(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,7 +677,7 @@ func TestFallbackProgram(t *testing.T) {
 		_, ino := openSocket(t, unix.AF_INET6, unix.SOCK_STREAM)
 		wanted[ino] = struct{}{}
 	}
-	primary, err := load()
+	primary, err := load(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,7 +717,7 @@ func TestFallbackProgram(t *testing.T) {
 	// A kernel that refuses the first program gets the second.
 	defer func(saved []program, cache string) { programs, relocCacheFile = saved, cache }(programs, relocCacheFile)
 	programs, relocCacheFile = []program{{programs[0].name, "bpf_iter_no_such_target"}, programs[1]}, ""
-	it, err := loadIter()
+	it, err := loadIter(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -761,5 +761,60 @@ func TestScanConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestProgramsFor(t *testing.T) {
+	names := func(ps []program) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.name)
+		}
+		return out
+	}
+	walkFirst := []string{"task_fds_cast", "task_fds", "task_file"}
+	quickFirst := []string{"task_file", "task_fds_cast", "task_fds"}
+	for _, tt := range []struct {
+		files int
+		want  []string
+	}{
+		{0, walkFirst}, {-1, walkFirst}, {1, quickFirst}, {fewFiles - 1, quickFirst}, {fewFiles, walkFirst}, {500000, walkFirst},
+	} {
+		if got := names(programsFor(tt.files)); !slices.Equal(got, tt.want) {
+			t.Errorf("programsFor(%d) = %v, want %v", tt.files, got, tt.want)
+		}
+	}
+	if got := names(programs); !slices.Equal(got, walkFirst) {
+		t.Errorf("programsFor changed programs: %v", got)
+	}
+}
+
+// TestLoadForFewFiles checks that a host with few open files gets the
+// program quickest to load, with a cached plan of its own that leaves the
+// other order's plan alone.
+func TestLoadForFewFiles(t *testing.T) {
+	requireBPF(t)
+	dir := t.TempDir()
+	defer func(saved string) { relocCacheFile = saved }(relocCacheFile)
+	relocCacheFile = filepath.Join(dir, "task_file.plan")
+	for round, wantCached := range []bool{false, true} {
+		it, err := loadIter(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.program != "task_file" || it.relocCached != wantCached {
+			t.Errorf("round %d: loaded %s (cached %v), want task_file (cached %v)", round, it.program, it.relocCached, wantCached)
+		}
+		if err := it.close(); err != nil {
+			t.Error(err)
+		}
+	}
+	it, err := loadIter(fewFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.close()
+	if it.program != programs[0].name || it.relocCached {
+		t.Errorf("many files: loaded %s (cached %v), want %s derived afresh", it.program, it.relocCached, programs[0].name)
 	}
 }

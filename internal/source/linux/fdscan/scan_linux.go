@@ -29,10 +29,7 @@ func (s *Scanner) Scan(wanted map[uint64]struct{}) (*Result, error) {
 // GOMAXPROCS), each with its own worker from newWorker(i) taking chunks of
 // chunk items at a time, and returns the workers' outputs.
 func inWorkers[T any](workers, chunk int, items []T, newWorker func(i int) *worker, do func(*worker, T)) []*workerOut {
-	n := workers
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
+	n := workerCount(workers)
 	n = max(1, min(n, (len(items)+chunk-1)/chunk))
 	outs := make([]*workerOut, n)
 	var next atomic.Int64
@@ -60,6 +57,14 @@ func inWorkers[T any](workers, chunk int, items []T, newWorker func(i int) *work
 	}
 	wg.Wait()
 	return outs
+}
+
+// workerCount is how many goroutines Workers asks for (0: GOMAXPROCS).
+func workerCount(workers int) int {
+	if workers <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return workers
 }
 
 // direntBuf is the size of a getdents64 buffer: about 1,300 descriptor

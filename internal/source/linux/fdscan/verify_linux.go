@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,10 +42,13 @@ type Verifier struct {
 	s      *Scanner
 	procFD int
 	queue  chan Holding
-	done   chan struct{}
+	// verifiers counts the goroutines that take holdings from queue: one
+	// while the mechanism runs, more once it has ended (Finish).
+	verifiers sync.WaitGroup
 	// early are the results of the holdings given to Add, by PID.
-	early   map[int][]*workerOut
-	drained bool
+	mu     sync.Mutex
+	early  map[int][]*workerOut
+	closed bool
 }
 
 // verifyQueue is how many holdings Add queues before it waits for the
@@ -63,24 +67,24 @@ func (s *Scanner) StartVerify() (*Verifier, error) {
 		s:      s,
 		procFD: procFD,
 		queue:  make(chan Holding, verifyQueue),
-		done:   make(chan struct{}),
 		early:  make(map[int][]*workerOut),
 	}
-	go v.run()
+	v.verifiers.Go(v.run)
 	return v, nil
 }
 
 // run verifies each queued holding into a result of its own, so that
 // Finish can drop it.
 func (v *Verifier) run() {
-	defer close(v.done)
 	// No getdents64 buffer: the descriptors are known.
 	w := v.s.newWorker(v.procFD, nil, []byte{})
 	for h := range v.queue {
 		w.out = workerOut{}
 		w.verifyHolding(h)
 		out := w.out
+		v.mu.Lock()
 		v.early[h.PID] = append(v.early[h.PID], &out)
+		v.mu.Unlock()
 	}
 }
 
@@ -91,14 +95,18 @@ func (v *Verifier) Add(h Holding) {
 	v.queue <- h
 }
 
-// drain waits for the holdings queued; later calls return at once.
-func (v *Verifier) drain() {
-	if v.drained {
-		return
+// closeQueue ends Add; the verifiers stop once the queue is empty.
+func (v *Verifier) closeQueue() {
+	if !v.closed {
+		v.closed = true
+		close(v.queue)
 	}
-	v.drained = true
-	close(v.queue)
-	<-v.done
+}
+
+// drain waits for the holdings queued.
+func (v *Verifier) drain() {
+	v.closeQueue()
+	v.verifiers.Wait()
 }
 
 // Stop waits for the holdings queued and closes ProcRoot, dropping their
@@ -118,8 +126,21 @@ func (v *Verifier) Stop() {
 // merges both.
 func (v *Verifier) Finish(holdings []Holding, redo, seen map[int]struct{}, wanted map[uint64]struct{}) (*Result, error) {
 	defer v.Stop()
+	// The mechanism has ended: the holdings still queued are shared with
+	// the other workers, while this goroutine lists ProcRoot.
+	v.closeQueue()
+	if pending := len(v.queue); pending > 1 {
+		for range min(workerCount(v.s.Workers), pending) - 1 {
+			v.verifiers.Go(v.run)
+		}
+	}
+	dents := make([]byte, direntBuf)
+	pids, err := appendPIDs(nil, v.procFD, dents)
 	v.drain()
-	return v.s.verifyAndScanUnseen(v.procFD, holdings, seen, wanted, func(outs []*workerOut) []*workerOut {
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", v.s.procRoot(), err)
+	}
+	return v.s.verifyAndScanUnseen(v.procFD, pids, dents, holdings, seen, wanted, func(outs []*workerOut) []*workerOut {
 		for pid, early := range v.early {
 			if _, ok := redo[pid]; !ok {
 				outs = append(outs, early...)
@@ -129,15 +150,11 @@ func (v *Verifier) Finish(holdings []Holding, redo, seen map[int]struct{}, wante
 	})
 }
 
-// verifyAndScanUnseen is VerifyAndScanUnseen on the open ProcRoot procFD;
+// verifyAndScanUnseen is VerifyAndScanUnseen on the open ProcRoot procFD,
+// whose processes are pids (listed into dents, which a worker reuses);
 // more adds the results of earlier verifications to the workers' before
 // they are merged.
-func (s *Scanner) verifyAndScanUnseen(procFD int, holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}, more func([]*workerOut) []*workerOut) (*Result, error) {
-	dents := make([]byte, direntBuf)
-	pids, err := appendPIDs(nil, procFD, dents)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", s.procRoot(), err)
-	}
+func (s *Scanner) verifyAndScanUnseen(procFD int, pids []int, dents []byte, holdings []Holding, seen map[int]struct{}, wanted map[uint64]struct{}, more func([]*workerOut) []*workerOut) (*Result, error) {
 	type job struct {
 		holding *Holding
 		pid     int

@@ -1,6 +1,7 @@
 package fdscan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,11 +218,19 @@ func keysOf(r *Result) map[uint64][]ownerKey {
 // they come (Add) and at the end (Finish) give what VerifyAndScanUnseen
 // gives for them all, wherever the split; and that the early result of a
 // PID in redo is dropped (here a holding under a wrong start time, which
-// would otherwise count as a vanished process).
+// would otherwise count as a vanished process). Finish shares the
+// holdings still queued among the workers: every number of them gives the
+// same result.
 func TestVerifierMatchesVerifyAndScanUnseen(t *testing.T) {
+	for _, workers := range []int{1, 2, 5} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) { testVerifierSplits(t, workers) })
+	}
+}
+
+func testVerifierSplits(t *testing.T, workers int) {
 	root := t.TempDir()
 	writeTree(t, root, allProcs)
-	s := &Scanner{ProcRoot: root, LookupUser: fakeLookup}
+	s := &Scanner{ProcRoot: root, LookupUser: fakeLookup, Workers: workers}
 	hs := holdingsOf(allProcs)
 	seen := map[int]struct{}{}
 	for _, h := range hs {

@@ -22,13 +22,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // Cap is a Linux capability number (see capabilities(7)).
@@ -215,7 +215,7 @@ func Detect(procRoot string) (Info, error) {
 	if real, err := filepath.EvalSymlinks(mp); err == nil {
 		mp = real
 	}
-	return DetectFS(os.DirFS(procRoot), mp)
+	return DetectFS(kernfile.FS(procRoot), mp)
 }
 
 // DetectFS is Detect over a tree laid out like /proc (holding
