@@ -219,30 +219,40 @@ func TestApplyOwnerUnknown(t *testing.T) {
 	}
 }
 
-// TestApplyOwnerUnknownReport: the recorded snapshot's tcp/8080, whose
-// owner could not be seen (its only descriptor is in flight, and PID 1's
-// descriptor table was refused, so no process can be ruled out), against
-// its own baseline with the rule narrowed to a named process: list --policy
-// finds no violation, and the result is incomplete (exit 3) with the row
-// unproven, not "no violation".
+// TestApplyOwnerUnknownReport: tcp/8080 of the recorded test host, whose
+// owner could not be seen, against the snapshot's own baseline with the
+// rule narrowed to a named process: list --policy finds no violation, and
+// the result is incomplete (exit 3) with the row unproven, with why, not
+// "no violation". As root the owner is unseen because the listener's only
+// descriptor is in flight and PID 1's descriptor table was refused (no
+// process can be ruled out); as nobody, for want of privilege.
 func TestApplyOwnerUnknownReport(t *testing.T) {
-	p := baselineGolden(t, hostReport(t), "host")
-	for i := range p.Rules {
-		if p.Rules[i].Proto == snapshot.TCP && p.Rules[i].First == 8080 {
-			p.Rules[i].Processes = []string{"nginx"}
-		}
-	}
-	rep := hostReport(t)
-	res := Apply(p, rep)
-	if len(res.Violations) != 0 {
-		t.Errorf("violations %+v, want none", res.Violations)
-	}
-	if len(res.Unproven) != 1 || res.Unproven[0].Port != 8080 || !slices.Contains(res.Unproven[0].Message.Args, "refused") ||
-		!strings.Contains(strings.Join(res.Unproven[0].Message.Args, " "), "descriptor tables were refused") {
-		t.Errorf("unproven %+v, want tcp/8080 with why its owner is unknown", res.Unproven)
-	}
-	if rep.ExitCode != report.ExitIncomplete {
-		t.Errorf("exit %d, want %d", rep.ExitCode, report.ExitIncomplete)
+	for _, tt := range []struct {
+		fixture, golden, code, why string
+	}{
+		{"host.snapshot.json", "host", "refused", "descriptor tables were refused even with CAP_SYS_PTRACE"},
+		{"host-nobody.snapshot.json", "host-nobody", "no-capability", "needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH"},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			p := baselineGolden(t, fixtureReport(t, tt.fixture, nil), tt.golden)
+			for i := range p.Rules {
+				if p.Rules[i].Proto == snapshot.TCP && p.Rules[i].First == 8080 {
+					p.Rules[i].Processes = []string{"nginx"}
+				}
+			}
+			rep := fixtureReport(t, tt.fixture, nil)
+			res := Apply(p, rep)
+			if len(res.Violations) != 0 {
+				t.Errorf("violations %+v, want none", res.Violations)
+			}
+			if len(res.Unproven) != 1 || res.Unproven[0].Port != 8080 || !slices.Contains(res.Unproven[0].Message.Args, tt.code) ||
+				!strings.Contains(strings.Join(res.Unproven[0].Message.Args, " "), tt.why) {
+				t.Errorf("unproven %+v, want tcp/8080 with why its owner is unknown (%s: %s)", res.Unproven, tt.code, tt.why)
+			}
+			if rep.ExitCode != report.ExitIncomplete {
+				t.Errorf("exit %d, want %d", rep.ExitCode, report.ExitIncomplete)
+			}
+		})
 	}
 }
 

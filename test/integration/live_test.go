@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -270,6 +271,22 @@ func TestLive(t *testing.T) {
 			if row.OwnerState != snapshot.OwnersUnknown || !hasNote(row, "owner.unknown") {
 				t.Errorf("row %s %s:%d: owner_state %q notes %+v, want unknown with an owner.unknown note", row.Proto, row.Address, row.Port, row.OwnerState, row.Notes)
 			}
+		}
+		// The snapshot of a run that cannot read the packet filter still
+		// follows its schema: the firewall's backends are an empty list
+		// (they were null), and each unread backend says why.
+		snap := run(t, env.NS, append(slices.Clone(asNobody), bin, "snapshot")...)
+		var doc struct {
+			Firewall *struct {
+				Backends *[]string `json:"backends"`
+				Unread   []struct{ Backend, Reason string }
+			}
+		}
+		if err := json.Unmarshal([]byte(snap.stdout), &doc); err != nil {
+			t.Fatalf("as nobody, snapshot: %v\n%s", err, snap.stdout)
+		}
+		if fw := doc.Firewall; fw == nil || fw.Backends == nil || len(fw.Unread) == 0 || fw.Unread[0].Reason != "permission" {
+			t.Errorf("as nobody, snapshot firewall %+v: want backends a list and the unread backends with reason permission\n%s", fw, snap.stdout)
 		}
 		table := run(t, env.NS, append(slices.Clone(asNobody), bin, "list")...)
 		if table.code != report.ExitIncomplete {

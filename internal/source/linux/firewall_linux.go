@@ -20,7 +20,8 @@ import (
 func readFirewall(ctx context.Context, self uint64, proc string) *firewall.Ruleset {
 	rs, err := nft.Read(-1)
 	if err != nil {
-		rs = &firewall.Ruleset{Chains: []firewall.Chain{}}
+		// Backends is an array in the snapshot's schema, even empty.
+		rs = &firewall.Ruleset{Backends: []string{}, Chains: []firewall.Chain{}}
 		rs.Unread = append(rs.Unread, unread(nft.Backend, err))
 	}
 	rs.NetNS = self

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Records ../host.snapshot.json: what `openports snapshot`, built from this
-# tree, writes about a test host made for it. Run as root:
-#   sh internal/analysis/testdata/capture/host.sh > internal/analysis/testdata/host.snapshot.json
+# Records host.snapshot.json and host-nobody.snapshot.json in DIR: what
+# `openports snapshot`, built from this tree, writes about a test host made
+# for it, run as root and, a moment later, as nobody (no capabilities: the
+# view of an unprivileged user). Run as root:
+#   sh internal/analysis/testdata/capture/host.sh internal/analysis/testdata
 #
 # The host (see lib.sh) is named fixture-host and has loopback, veth0
 # (192.0.2.1/24, 2001:db8::1/64, fe80::1/64) to a peer namespace, and:
@@ -28,10 +30,11 @@ set -e
 lib=$(dirname "$0")/lib.sh
 . "$lib"
 if [ "$1" != inside ]; then
+	out=$(cd "${1:?usage: host.sh DIR}" && pwd)
 	prepare
 	cp "$(dirname "$0")/helper.py" "$w/"
 	unshare -n -u sh "$0" inside "$w"
-	cat "$w/snapshot.json"
+	cp "$w/host.snapshot.json" "$w/host-nobody.snapshot.json" "$out/"
 	exit
 fi
 w=$2
@@ -107,4 +110,5 @@ for c in cs:
     c.sendall(b"QUIT\r\n"); c.recv(512); c.close()
 '
 waitfor "[ \$(ss -Hltnp sport = :25 | grep -o smtpd | wc -l) -eq 8 ]"
-snapshot "$w/snapshot.json"
+snapshot "$w/host.snapshot.json"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$w/openports" snapshot > "$w/host-nobody.snapshot.json" || [ $? -eq 3 ]
