@@ -114,22 +114,22 @@ func summarize(r *report.Report) []rowSummary {
 func TestBuildDefaultHidesLoopback(t *testing.T) {
 	r := Build(loadFixture(t), Options{})
 	want := []rowSummary{
-		{"tcp", "*", 22, "v4+v6", "all", "", []int{29867}, "partial"},
-		{"tcp", "*", 25, "v4+v6", "all", "", []int{30035, 30089, 30091, 30092, 30093}, "partial"},
-		{"tcp", "192.0.2.1", 53, "v4", "address", "veth0", []int{29868}, "partial"},
-		{"tcp", "2001:db8::1", 53, "v6", "address", "veth0", []int{29868}, "partial"},
-		{"tcp", "fe80::1", 53, "v6", "link-local", "veth0", []int{29868}, "partial"},
-		{"udp", "192.0.2.1", 53, "v4", "address", "veth0", []int{29868}, "partial"},
-		{"udp", "2001:db8::1", 53, "v6", "address", "veth0", []int{29868}, "partial"},
-		{"udp", "fe80::1", 53, "v6", "link-local", "veth0", []int{29868}, "partial"},
-		{"udp", "*", 67, "v4", "device", "veth0", []int{29868}, "partial"},
-		{"udp", "fe80::1", 546, "v6", "link-local", "veth0", []int{30059}, "complete"},
+		{"tcp", "*", 22, "v4+v6", "all", "", []int{1238}, "partial"},
+		{"tcp", "*", 25, "v4+v6", "all", "", []int{1538, 1604, 1606, 1607, 1608}, "partial"},
+		{"tcp", "192.0.2.1", 53, "v4", "address", "veth0", []int{1239}, "partial"},
+		{"tcp", "2001:db8::1", 53, "v6", "address", "veth0", []int{1239}, "partial"},
+		{"tcp", "fe80::1", 53, "v6", "link-local", "veth0", []int{1239}, "partial"},
+		{"udp", "192.0.2.1", 53, "v4", "address", "veth0", []int{1239}, "partial"},
+		{"udp", "2001:db8::1", 53, "v6", "address", "veth0", []int{1239}, "partial"},
+		{"udp", "fe80::1", 53, "v6", "link-local", "veth0", []int{1239}, "partial"},
+		{"udp", "*", 67, "v4", "device", "veth0", []int{1239}, "partial"},
+		{"udp", "fe80::1", 546, "v6", "link-local", "veth0", []int{1566}, "complete"},
 		{"udp", "*", 4789, "v4", "all", "", nil, "unknown"},
-		{"udp", "*", 6000, "v6", "all", "", []int{30059}, "complete"},
-		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{30063}, "complete"},
-		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{30067}, "complete"},
+		{"udp", "*", 6000, "v6", "all", "", []int{1566}, "complete"},
+		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{1570}, "complete"},
+		{"tcp", "192.0.2.1", 7000, "v4", "address", "veth0", []int{1571}, "complete"},
 		{"tcp", "*", 8080, "v4", "all", "", nil, "unknown"},
-		{"tcp", "*", 8443, "v4+v6", "all", "", []int{30059}, "complete"},
+		{"tcp", "*", 8443, "v4+v6", "all", "", []int{1566}, "complete"},
 	}
 	got := summarize(r)
 	if !slices.EqualFunc(got, want, func(a, b rowSummary) bool {
