@@ -93,7 +93,8 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Kernel = cString(uts.Release[:])
 	}
 	// What the socket dump and the owner scan do not need is read beside
-	// them: the privilege probe until the owner scan is set up, and in
+	// them: the privilege probe until the owners are attached (the scan
+	// waits for it only to name a uid inside a user namespace), and in
 	// bg until the end the packet filter (which may run
 	// iptables-legacy-save) and the interfaces. The scan leaves a core
 	// idle for long stretches on small hosts. Every namespace descriptor
@@ -137,14 +138,10 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// rules are read (self): a wildcard listener is evaluated on each.
 	ifaces := []*nsInterfaces{c.collectNamespace(snap, &namespaces[0], q, wanted, true, &bg)}
 
-	<-privDone
-	if privErr != nil {
-		snap.Gaps = slices.Insert(snap.Gaps, 0, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
-			Args:   map[string]string{"error": privErr.Error()},
-			Detail: fmt.Sprintf("could not tell what this run may see: %v", privErr)})
-	}
-	snap.Privilege = priv.Snapshot()
-	users := c.userCache(priv)
+	users := &UserCache{mapOf: func() *IDMap {
+		<-privDone
+		return c.userMap(priv)
+	}}
 	owners, err := c.findOwners(c.opt.Owners, openFiles, users)
 	if err != nil {
 		return nil, err
@@ -153,6 +150,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
 	if c.opt.AllNamespaces {
+		<-privDone
 		var more []namespace
 		more, byNS = c.otherNamespaces(snap, self, names, priv)
 		opened = more
@@ -170,6 +168,13 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	<-privDone
+	if privErr != nil {
+		snap.Gaps = slices.Insert(snap.Gaps, 0, snapshot.Gap{Area: "processes", Reason: "privilege-unknown",
+			Args:   map[string]string{"error": privErr.Error()},
+			Detail: fmt.Sprintf("could not tell what this run may see: %v", privErr)})
+	}
+	snap.Privilege = priv.Snapshot()
 	bg.Wait()
 	snap.Firewall = fw
 	for _, ni := range ifaces {
@@ -190,13 +195,13 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	return snap, nil
 }
 
-// userCache is the run's user-name cache. In a user namespace the kernel
-// gives uids as they are inside it; they are named (and reported) as the
-// uids they stand for outside it, through /proc/self/uid_map.
-func (c *Collector) userCache(priv procpriv.Info) *UserCache {
-	users := &UserCache{}
+// userMap is the run's uid translation, nil outside a user namespace. In
+// one the kernel gives uids as they are inside it; they are named (and
+// reported) as the uids they stand for outside it, through
+// /proc/self/uid_map.
+func (c *Collector) userMap(priv procpriv.Info) *IDMap {
 	if !priv.UserNS {
-		return users
+		return nil
 	}
 	m := &IDMap{} // maps nothing: no names rather than wrong ones
 	if b, err := c.in.Proc.ReadFile("self/uid_map"); err == nil {
@@ -204,8 +209,7 @@ func (c *Collector) userCache(priv procpriv.Info) *UserCache {
 			m = parsed
 		}
 	}
-	users.Map = m
-	return users
+	return m
 }
 
 // cString returns the text of a NUL-padded utsname field.
@@ -516,8 +520,8 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 		default:
 			s.OwnerState = snapshot.OwnersNone
 		}
-		if users.Map != nil {
-			mapUIDs(s, users.Map)
+		if m := users.idMap(); m != nil {
+			mapUIDs(s, m)
 		}
 	}
 	if unknown > 0 || (priv.PIDNS && partial > 0) {

@@ -26,6 +26,9 @@ type UserCache struct {
 	Map *IDMap
 	// Lookup names a host uid; nil is os/user.
 	Lookup func(uid uint32) (string, error)
+	// mapOf, when set, gives Map at the first lookup: the collector
+	// learns whether it runs in a user namespace beside the owner scan.
+	mapOf func() *IDMap
 
 	mu    sync.Mutex
 	names map[uint32]string
@@ -42,6 +45,7 @@ func (u *UserCache) LookupUser(uid uint32) (string, error) {
 	if u.names == nil {
 		u.names = map[uint32]string{}
 	}
+	u.resolveMap()
 	name, err := u.lookup(uid)
 	if err != nil {
 		if u.errs == nil {
@@ -51,6 +55,21 @@ func (u *UserCache) LookupUser(uid uint32) (string, error) {
 	}
 	u.names[uid] = name
 	return name, err
+}
+
+// resolveMap sets Map from mapOf, once; u.mu is held.
+func (u *UserCache) resolveMap() {
+	if u.mapOf != nil {
+		u.Map, u.mapOf = u.mapOf(), nil
+	}
+}
+
+// idMap returns Map, set from mapOf if it was not yet.
+func (u *UserCache) idMap() *IDMap {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.resolveMap()
+	return u.Map
 }
 
 func (u *UserCache) lookup(uid uint32) (string, error) {

@@ -67,6 +67,37 @@ func workerCount(workers int) int {
 	return workers
 }
 
+// effectiveUID is the effective uid of the process whose /proc/PID is
+// dirFD. On procfs that directory is owned by it even when the process is
+// not dumpable (the kernel makes its other files root's, not the
+// directory): one fstat, where status is the costliest file of /proc/PID
+// to generate. Anywhere else (a fake tree in tests) it is read from
+// status.
+func (w *worker) effectiveUID(dirFD int) (uint32, error) {
+	if w.procfs {
+		var st unix.Stat_t
+		if err := unix.Fstat(dirFD, &st); err != nil {
+			return 0, fmt.Errorf("stat: %w", err)
+		}
+		return st.Uid, nil
+	}
+	b, _, err := w.readFile(dirFD, nameStatus)
+	if err != nil {
+		return 0, fmt.Errorf("read status: %w", err)
+	}
+	uid, err := parseStatusEUID(b)
+	if err != nil {
+		return 0, fmt.Errorf("parse status: %w", err)
+	}
+	return uid, nil
+}
+
+// isProcfs tells whether fd is a directory of a procfs mount.
+func isProcfs(fd int) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
+}
+
 // direntBuf is the size of a getdents64 buffer: about 1,300 descriptor
 // entries per system call.
 const direntBuf = 32 << 10
@@ -128,7 +159,9 @@ type worker struct {
 	// read, they are kept as seen (the process's identity is still
 	// checked).
 	kernelSeen bool
-	out        workerOut
+	// procfs: procFD is a real procfs (effectiveUID).
+	procfs bool
+	out    workerOut
 }
 
 func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte) *worker {
@@ -138,6 +171,7 @@ func (s *Scanner) newWorker(procFD int, wanted map[uint64]struct{}, dents []byte
 	return &worker{
 		s:      s,
 		procFD: procFD,
+		procfs: isProcfs(procFD),
 		wanted: wanted,
 		dents:  dents,
 		// "socket:[" + 20 digits + "]" is 29 bytes; a link that fills
@@ -505,10 +539,8 @@ func (w *worker) verify(pid, dirFD int, want uint64, check bool) {
 	} else {
 		o.owner.Exe = string(w.file[:m])
 	}
-	if b, _, err := w.readFile(dirFD, nameStatus); err != nil {
-		details = append(details, fmt.Errorf("read %d/status: %w", pid, err))
-	} else if uid, err := parseStatusEUID(b); err != nil {
-		details = append(details, fmt.Errorf("parse %d/status: %w", pid, err))
+	if uid, err := w.effectiveUID(dirFD); err != nil {
+		details = append(details, fmt.Errorf("%d: %w", pid, err))
 	} else {
 		o.uid = &uid
 	}
