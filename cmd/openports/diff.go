@@ -41,7 +41,8 @@ service moved from 127.0.0.1 to 0.0.0.0 as one gone and one new line. An
 owner that one side could not see (no privilege) is not counted as a change.
 
 Exit status: 0 when the snapshots are the same, 1 when they differ, 2 when a
-snapshot cannot be read.`,
+snapshot cannot be read, 3 when they do not differ but one has gaps (what
+it could not see may have changed).`,
 		Example: diffExample,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,6 +78,9 @@ func runDiff(cmd *cobra.Command, g *globalOptions, o *diffOptions, pa, pb string
 	}
 	if r.Differ() {
 		return exitWith(report.ExitFindings, nil)
+	}
+	if r.Incomplete() {
+		return exitWith(report.ExitIncomplete, nil)
 	}
 	return nil
 }

@@ -194,6 +194,12 @@ func (r *Result) Counts() map[Kind]int {
 	return m
 }
 
+// Incomplete tells whether a snapshot has gaps: then finding no
+// difference does not prove that none happened where it could not see.
+func (r *Result) Incomplete() bool {
+	return !r.A.Complete || !r.B.Complete
+}
+
 // Note is a remark on the whole comparison, as a code and its arguments;
 // renderers put it into words (Text, in JSON).
 type Note struct {
