@@ -21,10 +21,10 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"github.com/openports/openports/internal/source/linux/kernfile"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/outfile"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // The iterator program needs two things from the kernel's BTF: the offsets
