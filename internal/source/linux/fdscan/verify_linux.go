@@ -37,7 +37,8 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 // listing of ProcRoot has to wait for that mechanism to end: a process it
 // did not see, forked from a holder that then exited, must be in the
 // listing. The holdings themselves can be checked at any time, and are
-// checked by one goroutine beside the mechanism's work.
+// checked by one goroutine beside the mechanism's work; those still queued
+// when it ends are shared among more (Finish).
 type Verifier struct {
 	s      *Scanner
 	procFD int
