@@ -77,9 +77,14 @@ func (s *Scanner) StartVerify() (*Verifier, error) {
 // run verifies each queued holding into a result of its own, so that
 // Finish can drop it.
 func (v *Verifier) run() {
-	// No getdents64 buffer: the descriptors are known.
-	w := v.s.newWorker(v.procFD, nil, []byte{})
+	var w *worker
 	for h := range v.queue {
+		if w == nil {
+			// Made at the first holding: a scan that verifies
+			// none (Scan) does not pay for it. No getdents64
+			// buffer: the descriptors are known.
+			w = v.s.newWorker(v.procFD, nil, []byte{})
+		}
 		w.out = workerOut{}
 		w.verifyHolding(h)
 		out := w.out
