@@ -495,6 +495,7 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 	hiddenUIDs := res.HiddenUIDs()
 	blind := priv.ProcessesHidden() // hidepid hides other users' processes entirely
 	unknown, partial := 0, 0
+	idMap := users.idMap()
 	for i := range snap.Sockets {
 		s := &snap.Sockets[i]
 		if s.UID != nil {
@@ -520,8 +521,8 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 		default:
 			s.OwnerState = snapshot.OwnersNone
 		}
-		if m := users.idMap(); m != nil {
-			mapUIDs(s, m)
+		if idMap != nil {
+			mapUIDs(s, idMap)
 		}
 	}
 	if unknown > 0 || (priv.PIDNS && partial > 0) {

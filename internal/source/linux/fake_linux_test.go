@@ -86,9 +86,15 @@ func (f fakeFirewall) Read(_ context.Context, netns uint64) *firewall.Ruleset {
 type fakePriv struct {
 	info procpriv.Info
 	err  error
+	wait func() // runs before Detect answers
 }
 
-func (p fakePriv) Detect() (procpriv.Info, error) { return p.info, p.err }
+func (p fakePriv) Detect() (procpriv.Info, error) {
+	if p.wait != nil {
+		p.wait()
+	}
+	return p.info, p.err
+}
 
 // fakeProc serves files and /proc/net tables (by PID; 0 is the
 // collector's own).
@@ -829,6 +835,62 @@ func TestOpenFilesReadOnce(t *testing.T) {
 		if n := f.proc.fileReads["sys/fs/file-nr"]; n != tc.reads || got != tc.openFiles {
 			t.Errorf("owners %q, proc %q: file-nr read %d times, owner finder given %d open files; want %d and %d",
 				tc.choice, tc.procRoot, n, got, tc.reads, tc.openFiles)
+		}
+	}
+}
+
+// TestOwnerScanBesidePrivilegeProbe: the owner scan starts before the
+// privilege probe has answered; a user name it looks up meanwhile waits
+// for the probe and is mapped out of the user namespace the probe found,
+// the probe's answer still gives the sockets' owner reasons, and its
+// failure is still a gap.
+func TestOwnerScanBesidePrivilegeProbe(t *testing.T) {
+	for _, probeErr := range []error{nil, errors.New("read self/mountinfo: permission denied")} {
+		f := newFixture()
+		scanning := make(chan struct{})
+		var sawScan atomic.Bool
+		f.priv = fakePriv{info: procpriv.Info{EUID: 0, CapEff: rootPriv.CapEff, UserNS: true, PIDNS: true}, err: probeErr, wait: func() {
+			select {
+			case <-scanning:
+				sawScan.Store(true)
+			case <-time.After(10 * time.Second): // a collector that waits for the probe first
+			}
+		}}
+		f.proc.files["self/uid_map"] = "         0     100000       1000\n"
+		f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp("0.0.0.0:22", 1, 0)}}}}}
+		c := f.collector()
+		var scanned string
+		c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
+			users.Lookup = func(uid uint32) (string, error) {
+				if uid == 100000 {
+					return "alice", nil
+				}
+				return "", fmt.Errorf("no user %d", uid)
+			}
+			return ownerFinder{method: "fake", scan: func(map[uint64]struct{}) (*fdscan.Result, error) {
+				close(scanning)
+				scanned = users.Name(0) // as fdscan names an owner
+				return &fdscan.Result{Owners: map[uint64][]snapshot.Owner{}}, nil
+			}}, nil
+		}
+		snap, err := c.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sawScan.Load() {
+			t.Errorf("probe error %v: the owner scan started only after the privilege probe", probeErr)
+		}
+		if scanned != "alice" {
+			t.Errorf("probe error %v: uid 0 named %q during the scan, want alice (host uid 100000)", probeErr, scanned)
+		}
+		if got := hasGap(snap, "processes", "privilege-unknown"); got != (probeErr != nil) {
+			t.Errorf("probe error %v: privilege-unknown gap %v; gaps %v", probeErr, got, gapReasons(snap))
+		}
+		if !snap.Privilege.UserNamespace || !snap.Privilege.PIDNamespace {
+			t.Errorf("probe error %v: privilege %+v, want the probe's user and PID namespaces", probeErr, snap.Privilege)
+		}
+		if s := sockByInode(snap, 1); s.OwnerState != snapshot.OwnersUnknown || s.OwnerReasonCode != procpriv.CodePIDNamespace {
+			t.Errorf("probe error %v: socket owners %s (%s), want unknown (%s)", probeErr, s.OwnerState, s.OwnerReasonCode, procpriv.CodePIDNamespace)
 		}
 	}
 }

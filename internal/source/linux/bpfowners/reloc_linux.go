@@ -21,10 +21,10 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"github.com/openports/openports/internal/source/linux/kernfile"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/outfile"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 )
 
 // The iterator program needs two things from the kernel's BTF: the offsets
@@ -52,11 +52,17 @@ var relocCacheFile = "/var/cache/openports/task_file.plan"
 // planPath is the cache file of the object whose SHA-256 is objectID:
 // cacheFile with the first 16 hex digits of it before its extension.
 func planPath(cacheFile, objectID string) string {
-	if cacheFile == "" {
+	return taggedPath(cacheFile, objectID[:min(16, len(objectID))])
+}
+
+// taggedPath is path with "-" and tag before its extension; "" stays ""
+// (no cache).
+func taggedPath(path, tag string) string {
+	if path == "" {
 		return ""
 	}
-	ext := filepath.Ext(cacheFile)
-	return strings.TrimSuffix(cacheFile, ext) + "-" + objectID[:min(16, len(objectID))] + ext
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + tag + ext
 }
 
 // relocCacheHeader starts every cache file: format and version.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -159,10 +158,9 @@ func loadIter(openFiles int) (*iterator, error) {
 	memlockErr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	order := programsFor(openFiles)
 	cacheFile := relocCacheFile
-	if order[0] != programs[0] && cacheFile != "" {
+	if order[0] != programs[0] {
 		// A plan of its own: the other order's file keeps its plan.
-		ext := filepath.Ext(cacheFile)
-		cacheFile = strings.TrimSuffix(cacheFile, ext) + "-" + order[0].name + ext
+		cacheFile = taggedPath(cacheFile, order[0].name)
 	}
 	it, err := loadPlanned(cacheFile, order)
 	if err != nil {

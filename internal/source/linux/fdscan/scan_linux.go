@@ -72,7 +72,9 @@ func workerCount(workers int) int {
 // not dumpable (the kernel makes its other files root's, not the
 // directory): one fstat, where status is the costliest file of /proc/PID
 // to generate. Anywhere else (a fake tree in tests) it is read from
-// status.
+// status. A process gone by the fstat gives root's uid, not an error, where
+// status failed: verify reads the identity last, which then fails and
+// drops the holding, as before.
 func (w *worker) effectiveUID(dirFD int) (uint32, error) {
 	if w.procfs {
 		var st unix.Stat_t

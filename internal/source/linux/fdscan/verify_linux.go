@@ -37,7 +37,8 @@ func (s *Scanner) VerifyAndScanUnseen(holdings []Holding, seen map[int]struct{},
 // listing of ProcRoot has to wait for that mechanism to end: a process it
 // did not see, forked from a holder that then exited, must be in the
 // listing. The holdings themselves can be checked at any time, and are
-// checked by one goroutine beside the mechanism's work.
+// checked by one goroutine beside the mechanism's work; those still queued
+// when it ends are shared among more (Finish).
 type Verifier struct {
 	s      *Scanner
 	procFD int
@@ -76,9 +77,14 @@ func (s *Scanner) StartVerify() (*Verifier, error) {
 // run verifies each queued holding into a result of its own, so that
 // Finish can drop it.
 func (v *Verifier) run() {
-	// No getdents64 buffer: the descriptors are known.
-	w := v.s.newWorker(v.procFD, nil, []byte{})
+	var w *worker
 	for h := range v.queue {
+		if w == nil {
+			// Made at the first holding: a scan that verifies
+			// none (Scan) does not pay for it. No getdents64
+			// buffer: the descriptors are known.
+			w = v.s.newWorker(v.procFD, nil, []byte{})
+		}
 		w.out = workerOut{}
 		w.verifyHolding(h)
 		out := w.out

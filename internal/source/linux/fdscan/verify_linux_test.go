@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -272,5 +275,62 @@ func testVerifierSplits(t *testing.T, workers int) {
 				got.Gaps, got.Vanished, got.Changed, got.Processes, got.Unreadable,
 				want.Gaps, want.Vanished, want.Changed, want.Processes, want.Unreadable)
 		}
+	}
+}
+
+// TestFinishSharesQueue: the holdings still queued when the mechanism ends
+// are verified by more goroutines than the one that verified beside it
+// (that one is held at its first holding until another verifier reaches
+// one), and give what VerifyAndScanUnseen gives.
+func TestFinishSharesQueue(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, allProcs)
+	hs := holdingsOf(allProcs)
+	seen := map[int]struct{}{}
+	for _, h := range hs {
+		seen[h.PID] = struct{}{}
+	}
+	want, err := (&Scanner{ProcRoot: root, LookupUser: fakeLookup}).VerifyAndScanUnseen(hs, seen, wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) < 3 {
+		t.Fatalf("%d holdings: the fake tree should leave several queued behind the first", len(hs))
+	}
+	s := &Scanner{ProcRoot: root, LookupUser: fakeLookup, Workers: 2}
+	var calls atomic.Int32
+	another := make(chan struct{})
+	var once sync.Once
+	shared := false // set by the first verifier, read after Finish
+	s.hooks.afterFDs = func(int) {
+		if calls.Add(1) == 1 {
+			select {
+			case <-another:
+				shared = true
+			case <-time.After(10 * time.Second): // no other verifier came
+			}
+			return
+		}
+		once.Do(func() { close(another) })
+	}
+	v, err := s.StartVerify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		v.Add(h)
+	}
+	got, err := v.Finish(nil, nil, seen, wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !shared {
+		t.Error("the holdings queued behind the first were verified by the same goroutine, after it")
+	}
+	if !reflect.DeepEqual(got.Owners, want.Owners) || !reflect.DeepEqual(got.Gaps, want.Gaps) ||
+		got.Vanished != want.Vanished || got.Changed != want.Changed || got.Processes != want.Processes {
+		t.Errorf("owners\n%s\ngaps %v, vanished %d, changed %d, processes %d; want\n%s\n%v, %d, %d, %d",
+			jsonOf(t, got.Owners), got.Gaps, got.Vanished, got.Changed, got.Processes,
+			jsonOf(t, want.Owners), want.Gaps, want.Vanished, want.Changed, want.Processes)
 	}
 }

@@ -52,11 +52,21 @@ func openat(dirFD int, name string) (int, error) {
 	}
 }
 
-// FS is os.DirFS(root) whose ReadFile (which fs.ReadFile uses) is Read.
-func FS(root string) fs.FS { return dirFS{FS: os.DirFS(root), root: root} }
+// FS is os.DirFS(root) whose ReadFile (which fs.ReadFile uses) is Read;
+// its errors name the file as os.DirFS's do, relative to root.
+func FS(root string) fs.FS { return dirFS{osDirFS: os.DirFS(root).(osDirFS), root: root} }
+
+// osDirFS is what os.DirFS implements besides ReadFile: embedding fs.FS
+// alone would hide Stat, ReadDir and ReadLink, and fs.Stat would open the
+// file instead.
+type osDirFS interface {
+	fs.StatFS
+	fs.ReadDirFS
+	fs.ReadLinkFS
+}
 
 type dirFS struct {
-	fs.FS
+	osDirFS
 	root string
 }
 
@@ -64,5 +74,9 @@ func (d dirFS) ReadFile(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readfile", Path: name, Err: fs.ErrInvalid}
 	}
-	return Read(filepath.Join(d.root, name))
+	b, err := Read(filepath.Join(d.root, name))
+	if pe, ok := err.(*fs.PathError); ok {
+		pe.Path = name
+	}
+	return b, err
 }

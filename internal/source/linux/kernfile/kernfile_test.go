@@ -74,7 +74,24 @@ func TestFS(t *testing.T) {
 	if _, err := fs.ReadFile(fsys, "../etc/passwd"); !errors.Is(err, fs.ErrInvalid) {
 		t.Errorf("path outside the root: %v, want fs.ErrInvalid", err)
 	}
-	if _, err := fs.Stat(fsys, "self"); err != nil {
-		t.Errorf("Stat goes through os.DirFS: %v", err)
+	// Stat, ReadDir and ReadLink are os.DirFS's: fs.Stat must not fall
+	// back to opening the file.
+	if _, ok := fsys.(fs.StatFS); !ok {
+		t.Error("no Stat method: fs.Stat opens the file")
+	}
+	if _, ok := fsys.(fs.ReadDirFS); !ok {
+		t.Error("no ReadDir method")
+	}
+	if _, ok := fsys.(fs.ReadLinkFS); !ok {
+		t.Error("no ReadLink method")
+	}
+	if _, err := fs.Stat(fsys, "self/ns/pid"); err != nil {
+		t.Errorf("Stat(self/ns/pid): %v", err)
+	}
+	// Errors as os.DirFS gives them: relative to the root.
+	_, err = fs.ReadFile(fsys, "self/no-such-file")
+	_, want := fs.ReadFile(os.DirFS("/proc"), "self/no-such-file")
+	if err == nil || want == nil || err.Error() != want.Error() || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want %v", err, want)
 	}
 }
