@@ -101,6 +101,8 @@ func (g *generator) match(family, l4, net string) string {
 			"ip saddr != 192.0.2.0/24",
 			"ip daddr "+g.pick("192.0.2.1", "198.51.100.1", "192.0.2.0/24"),
 			"ip saddr { 198.51.100.7, 192.0.2.0/26 }",
+			// A mask that is no prefix: bytes 2 and 4 of the peer's 192.0.2.2.
+			"ip saddr & 0.255.0.255 "+g.pick("== 0.0.0.2", "== 0.0.0.3", "!= 0.0.0.2"),
 			fmt.Sprintf("ip saddr . %s dport { 192.0.2.2 . %d, 198.51.100.1 . %d }", l4, g.port(), g.port()),
 		)
 	}

@@ -1,6 +1,9 @@
 package firewall
 
-import "math/bits"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // The pieces of the nftables register machine that every reader of a
 // Ruleset decodes the same way (the evaluator, Text, and the NAT model in
@@ -65,6 +68,16 @@ func Cmp(reg uint32, neg bool, data []byte) Expr {
 		op = "neq"
 	}
 	return Expr{Op: "cmp", Cmp: op, Sreg: reg, Data: data}
+}
+
+// RangeOrCmp compares register reg with the inclusive range lo-hi, or
+// with lo alone when they are equal: inside (outside when neg).
+func RangeOrCmp(reg uint32, neg bool, lo, hi []byte) Expr {
+	e := Cmp(reg, neg, lo)
+	if !bytes.Equal(lo, hi) {
+		e.Op, e.To = "range", hi
+	}
+	return e
 }
 
 // BE16 is v in network byte order, as a payload load of a port holds it.

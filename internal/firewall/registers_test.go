@@ -42,3 +42,23 @@ func TestCmpBE16(t *testing.T) {
 		}
 	}
 }
+
+// RangeOrCmp is a comparison when the range holds one value, else a range;
+// neq in both when negated.
+func TestRangeOrCmp(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi uint16
+		neg    bool
+		op     string
+		cmp    string
+	}{{22, 22, false, "cmp", "eq"}, {22, 22, true, "cmp", "neq"}, {1024, 65535, false, "range", "eq"}, {1024, 65535, true, "range", "neq"}} {
+		e := RangeOrCmp(9, tc.neg, BE16(tc.lo), BE16(tc.hi))
+		wantTo := BE16(tc.hi)
+		if tc.op == "cmp" {
+			wantTo = nil
+		}
+		if e.Op != tc.op || e.Cmp != tc.cmp || e.Sreg != 9 || string(e.Data) != string(BE16(tc.lo)) || string(e.To) != string(wantTo) {
+			t.Errorf("RangeOrCmp(9, %v, %d, %d) = %+v, want %s %s of register 9", tc.neg, tc.lo, tc.hi, e, tc.op, tc.cmp)
+		}
+	}
+}

@@ -14,8 +14,16 @@ func Text(exprs []Expr) string {
 	var words []string
 	regs := map[uint32]string{}
 	imm := map[uint32][]byte{} // immediate data, for nat targets
-	prefix := map[uint32]int{} // register → prefix length after a mask
+	// A register's mask after a bitwise, until the register is loaded
+	// again: a prefix length, or a mask that is none ("& 255.0.255.0").
+	prefix := map[uint32]int{}
+	mask := map[uint32][]byte{}
 	for _, e := range exprs {
+		switch e.Op {
+		case "meta", "payload", "ct", "fib", "immediate", "bitwise":
+			delete(prefix, e.Dreg)
+			delete(mask, e.Dreg)
+		}
 		switch e.Op {
 		case "meta":
 			regs[e.Dreg] = metaName(e.Key)
@@ -29,8 +37,8 @@ func Text(exprs []Expr) string {
 			regs[e.Dreg] = regs[e.Sreg]
 			if n, ok := PrefixLen(e.Mask); ok && isZero(e.Xor) {
 				prefix[e.Dreg] = n
-			} else {
-				delete(prefix, e.Dreg)
+			} else if isZero(e.Xor) {
+				mask[e.Dreg] = e.Mask
 			}
 		case "cmp":
 			name := regs[e.Sreg]
@@ -38,6 +46,12 @@ func Text(exprs []Expr) string {
 			val := value(name, e.Data)
 			if n, ok := prefix[e.Sreg]; ok && (len(e.Data) == 4 || len(e.Data) == 16) {
 				val = fmt.Sprintf("%s/%d", val, n)
+			} else if m, ok := mask[e.Sreg]; ok && strings.HasSuffix(name, "addr") && len(m) == len(e.Data) && (len(m) == 4 || len(m) == 16) {
+				// Not a prefix: as nft writes it, never as one address.
+				name += " & " + value(name, m)
+				if op == "" {
+					op = "== "
+				}
 			}
 			if name == "ct state" && e.Cmp == "neq" && isZero(e.Data) {
 				// ct state bits: the mask of the preceding bitwise.

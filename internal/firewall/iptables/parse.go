@@ -274,7 +274,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				return r, err
 			}
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: off, Len: 2, Dreg: reg})
-			add(rangeOrCmp(neg, firewall.BE16(lo), firewall.BE16(hi)))
+			add(firewall.RangeOrCmp(reg, neg, firewall.BE16(lo), firewall.BE16(hi)))
 		case "--dports", "--destination-ports", "--sports", "--source-ports", "--ports":
 			v, err := val()
 			if err != nil {
@@ -360,7 +360,7 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			}
 			off := p.addrOffset(opt == "--dst-range")
 			add(firewall.Expr{Op: "payload", Base: "network", Offset: off, Len: uint32(a.BitLen() / 8), Dreg: reg},
-				rangeOrCmp(neg, a.AsSlice(), b.AsSlice()))
+				firewall.RangeOrCmp(reg, neg, a.AsSlice(), b.AsSlice()))
 		case "--syn":
 			add(firewall.Expr{Op: "payload", Base: "transport", Offset: 13, Len: 1, Dreg: reg},
 				firewall.Expr{Op: "bitwise", Sreg: reg, Dreg: reg, Len: 1, Mask: []byte{0x17}, Xor: []byte{0}},
@@ -656,17 +656,6 @@ func (p *parser) newSet(fill func(*firewall.Set)) string {
 		p.rs.Sets = append(p.rs.Sets, c)
 	}
 	return s.Name
-}
-
-func rangeOrCmp(neg bool, lo, hi []byte) firewall.Expr {
-	if bytes.Equal(lo, hi) {
-		return firewall.Cmp(reg, neg, lo)
-	}
-	op := "eq"
-	if neg {
-		op = "neq"
-	}
-	return firewall.Expr{Op: "range", Cmp: op, Sreg: reg, Data: lo, To: hi}
 }
 
 // portRange reads "22", "1024:65535", ":1023" or "1024:".

@@ -63,17 +63,8 @@ func xtPorts(src, dst [2]uint16, invSrc, invDst bool) []firewall.Expr {
 		if p.r == [2]uint16{0, 0xffff} && !p.inv {
 			continue
 		}
-		op := "eq"
-		if p.inv {
-			op = "neq"
-		}
-		out = append(out, firewall.Expr{Op: "payload", Base: "transport", Offset: p.offset, Len: 2, Dreg: xtReg})
-		lo, hi := firewall.BE16(p.r[0]), firewall.BE16(p.r[1])
-		if p.r[0] == p.r[1] {
-			out = append(out, firewall.Expr{Op: "cmp", Cmp: op, Sreg: xtReg, Data: lo})
-		} else {
-			out = append(out, firewall.Expr{Op: "range", Cmp: op, Sreg: xtReg, Data: lo, To: hi})
-		}
+		out = append(out, firewall.Expr{Op: "payload", Base: "transport", Offset: p.offset, Len: 2, Dreg: xtReg},
+			firewall.RangeOrCmp(xtReg, p.inv, firewall.BE16(p.r[0]), firewall.BE16(p.r[1])))
 	}
 	return out
 }
