@@ -94,7 +94,7 @@ used), or the output cannot show listening sockets (netstat without -a or
 	f.BoolVar(&o.established, "established", false, "keep connected sockets too (by default only listening and unconnected ones, as list shows)")
 	f.StringVar(&o.root, "root", "", "a saved copy of the host's files (DIR/etc/rc.conf, DIR/etc/defaults/rc.conf, DIR/etc/rc.d, DIR/etc/inetd.conf, systemd units): say for each owner whether the admin enabled its service or it runs by default")
 	f.StringVar(&o.firewall, "firewall", "", "a saved ruleset of the same host (pfctl -sr, iptables-save or ip6tables-save output): add a FIREWALL column with the verdict for a new connection to each row, from any interface and source")
-	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'); exit 1 on a new, missing or changed listener")
+	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'); exit 1 on a new, missing or changed listener; a port a rule allows only for a named process or user whose owner could not be seen is not proven allowed (exit 3)")
 	return cmd
 }
 

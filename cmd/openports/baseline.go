@@ -55,7 +55,10 @@ no PIDs or IDs, which change when the container is recreated.
 
 'openports check --policy FILE' and 'openports list --policy FILE' then
 report what is new, what is missing, and what changed exposure (loopback
-→ all interfaces) or owner, and exit 1 on any of these.
+→ all interfaces) or owner, and exit 1 on any of these. A port a rule
+allows only for a named process or user, whose owner could not be seen, is
+"not proven allowed", never "no violation" (exit 3 when nothing else
+applies).
 
 The policy goes to standard output, or with --write FILE to that file.
 (-o is the global output format flag, so it does not name the file here.)`,

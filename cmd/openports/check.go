@@ -78,7 +78,7 @@ Exit codes: 0 nothing wrong (warnings allowed), 1 a problem was found,
 	f.BoolVar(&o.noDNS, "no-dns", false, "do not send DNS queries")
 	f.BoolVar(&o.noPorts, "no-ports", false, "leave out the port listing")
 	f.BoolVarP(&o.all, "all", "a", false, "show loopback-only sockets too in the port listing")
-	f.StringVar(&o.policy, "policy", "", "compare the port listing with the YAML policy FILE (see 'openports baseline'); a new, missing or changed listener is a problem (exit 1)")
+	f.StringVar(&o.policy, "policy", "", "compare the port listing with the YAML policy FILE (see 'openports baseline'); a new, missing or changed listener is a problem (exit 1); one a rule allows only for a named process or user whose owner could not be seen is not proven allowed (exit 3)")
 	return cmd
 }
 

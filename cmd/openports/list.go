@@ -90,7 +90,7 @@ listed with its user and the reason, and the exit code is 3.`,
 	f.StringVar(&o.procFS, "proc", "/proc", "where procfs is mounted")
 	_ = f.MarkHidden("proc")
 	f.StringVar(&o.owners, "owners", "auto", "how owners are found (Linux): auto (the eBPF task_file iterator on hosts with many open files where this run may load it, else /proc), proc (one pass over /proc/PID/fd), ebpf (the iterator, or fail)")
-	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; loopback sockets are then compared and shown too")
+	f.StringVar(&o.policy, "policy", "", "compare with the YAML policy FILE (see 'openports baseline'): report what is new, missing, or changed exposure or owner, exit 1 on any; a port a rule allows only for a named process or user whose owner could not be seen is not proven allowed (exit 3); loopback sockets are then compared and shown too")
 	f.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to FILE, atomically, for node_exporter's textfile collector (FILE should end in .prom; see docs/fleet.md)")
 	f.BoolVar(&g.ephemeralPorts, "ephemeral-ports", false, "with -o prometheus or --textfile: label sockets bound in the ephemeral range with their port (default: port=\"ephemeral\", so that the series stay few)")
 	f.StringVar(&o.outside, "outside", "", "join an nmap XML scan of this host (nmap -oX FILE, run from another machine) with what listens here: open and expected, listening but filtered, open without a local socket, open and not in the --policy")

@@ -20,35 +20,9 @@ import (
 
 func main() {
 	cancelOnSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
-		return notifyContextBeside(ctx, os.Interrupt, syscall.SIGTERM)
+		return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// notifyContextBeside is signal.NotifyContext with the registration made
-// on another goroutine: the first signal.Notify of a process waits for the
-// runtime to start a thread of its own for signal masks, which held up the
-// start of every command (0.1–0.2 ms). A signal in the instant before the
-// registration has its default effect. stop waits for the registration
-// before it undoes it.
-func notifyContextBeside(parent context.Context, sigs ...os.Signal) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
-	ch := make(chan os.Signal, 1)
-	registered := make(chan struct{})
-	go func() {
-		signal.Notify(ch, sigs...)
-		close(registered)
-		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() {
-		cancel()
-		<-registered
-		signal.Stop(ch)
-	}
 }
 
 // cancelOnSignals, set by main, makes the context of a command that runs

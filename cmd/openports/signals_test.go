@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -211,36 +210,4 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// TestNotifyContextBeside checks the signal context main uses: a signal
-// cancels it once registered, and stop cancels it and unregisters.
-func TestNotifyContextBeside(t *testing.T) {
-	// The test's own registration keeps SIGUSR1 from killing the test
-	// binary while the context's is not made yet.
-	guard := make(chan os.Signal, 64)
-	signal.Notify(guard, syscall.SIGUSR1)
-	defer signal.Stop(guard)
-
-	ctx, stop := notifyContextBeside(context.Background(), syscall.SIGUSR1)
-	defer stop()
-	deadline := time.Now().Add(5 * time.Second)
-	for ctx.Err() == nil && time.Now().Before(deadline) {
-		if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	if ctx.Err() == nil {
-		t.Fatal("SIGUSR1 did not cancel the context")
-	}
-
-	ctx2, stop2 := notifyContextBeside(context.Background(), syscall.SIGUSR1)
-	stop2()
-	if ctx2.Err() == nil {
-		t.Error("stop did not cancel the context")
-	}
 }

@@ -231,7 +231,7 @@ func Compare(a, b *snapshot.Snapshot, opt Options) *Result {
 	if a.Host != "" && b.Host != "" && a.Host != b.Host {
 		r.Notes = append(r.Notes, Note{Key: NoteOtherHost, Args: []string{a.Host, b.Host}})
 	}
-	if !r.A.Complete || !r.B.Complete {
+	if r.Incomplete() {
 		r.Notes = append(r.Notes, Note{Key: NoteGaps})
 	}
 	before, after := index(a, opt), index(b, opt)

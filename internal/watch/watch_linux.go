@@ -105,9 +105,13 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	t.Summary.Start = time.Now()
 	fail := func(err error) { t.fail(err.Error()) }
 	// A /proc that cannot list every process (another PID namespace,
-	// hidepid) makes no socket "held by no process".
-	priv, _ := inputs.Privilege.Detect()
-	owners := ownerLookup(t, proc, mode, users, blindReason(priv))
+	// hidepid), or one of which that could not be told, makes no socket
+	// "held by no process".
+	priv, err := inputs.Privilege.Detect()
+	if err != nil {
+		fail(fmt.Errorf("privilege probe: %w", err))
+	}
+	owners := ownerLookup(t, proc, mode, users, blindReason(priv, err))
 
 	// Subscribe to destroy notices before the first dump (in nsSet.add),
 	// so that nothing dies unseen between the dump and the subscription.
@@ -372,8 +376,12 @@ func ownerLookup(t *Tracker, proc, mode string, users *linux.UserCache, blind st
 
 // blindReason is why /proc does not list every process that may hold a
 // socket, "" when it does: a PID namespace other than the host's, or a
-// hidepid mount without CAP_SYS_PTRACE (procpriv says which).
-func blindReason(priv procpriv.Info) string {
+// hidepid mount without CAP_SYS_PTRACE (procpriv says which), or a
+// privilege probe that failed (err), which leaves it untold.
+func blindReason(priv procpriv.Info, err error) string {
+	if err != nil {
+		return fmt.Sprintf("could not tell whether /proc lists every process: %v", err)
+	}
 	if !priv.PIDNS && !priv.ProcessesHidden() {
 		return ""
 	}
