@@ -67,12 +67,12 @@ func (r *Rule) owner(row *report.Row) ownerMatch {
 	p, ok := rootProcess(row.Processes)
 	if !ok {
 		switch {
-		case row.Published != nil && row.OwnerState == snapshot.OwnersNone && len(r.Processes) > 0:
-			// A port only a DNAT rule publishes has no process: not
-			// the one the rule names.
-			return ownerOther
-		case row.OwnerState == snapshot.OwnersNone || len(r.Processes) == 0 && len(r.Users) == 0:
+		case len(r.Processes) == 0 && len(r.Users) == 0:
 			return ownerAllowed
+		case row.OwnerState == snapshot.OwnersNone:
+			// Proven held by no process (a kernel socket, or a port
+			// only a DNAT rule publishes): not the owner the rule names.
+			return ownerOther
 		}
 		return ownerUnseen
 	}
@@ -199,7 +199,7 @@ func rowOwner(row *report.Row) string {
 			u = strconv.FormatUint(uint64(*p.UID), 10)
 		}
 		s = ownerText([]string{p.Name}, []string{u})
-	} else if row.Published != nil && row.OwnerState == snapshot.OwnersNone {
+	} else if row.OwnerState == snapshot.OwnersNone {
 		s = "no process"
 	}
 	if row.Published != nil {

@@ -187,6 +187,12 @@ func TestApplyOwnerUnknown(t *testing.T) {
 		{"allowed with another exposure", unknown(5432, "all", "*"), "policy.exposure p.yaml:16 address 192.0.2.10 all *", "", report.ExitFindings},
 		{"without a reason", report.Row{Proto: "tcp", Address: "localhost", Port: 25, Exposure: "loopback", OwnerState: snapshot.OwnersUnknown}, "",
 			"policy.owner-unknown tcp/25 on localhost p.yaml:9 process master,smtpd    ", report.ExitIncomplete},
+		// Proven held by no process (a kernel socket): not the owner a
+		// rule names, and allowed by a rule that names none.
+		{"no process, rule names one", report.Row{Proto: "tcp", Address: "*", Port: 22, Exposure: "all", OwnerState: snapshot.OwnersNone},
+			"policy.owner p.yaml:4 process sshd, user root no process", "", report.ExitFindings},
+		{"no process, rule names none", report.Row{Proto: "tcp", Address: "localhost", Port: 22, Exposure: "loopback", OwnerState: snapshot.OwnersNone},
+			"", "", report.ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

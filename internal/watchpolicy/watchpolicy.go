@@ -220,7 +220,7 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 			v.Unit = unitOf(o.Cgroup)
 		}
 	}
-	if len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone {
+	if len(ev.Owners) == 0 && (ev.OwnerState != snapshot.OwnersNone || v.Kind == KindOwnerUnknown) {
 		v.OwnerReason = ev.OwnerReason
 	}
 	v.Key = key(v)
@@ -247,11 +247,18 @@ func (f *Filter) snapshot(ev watch.Event) *snapshot.Snapshot {
 			state = snapshot.Unconnected
 		}
 	}
+	ownerState := ev.OwnerState
+	if ownerState == snapshot.OwnersNone {
+		// No holder found is, in watch, also a socket closed before
+		// its scan: no proof that no process held it, so a rule that
+		// names an owner gives owner-unknown, not "no process".
+		ownerState = snapshot.OwnersUnknown
+	}
 	return &snapshot.Snapshot{
 		Schema: snapshot.SchemaVersion, Host: f.host, OS: runtime.GOOS, Taken: ev.Time, Source: "watch",
 		Sockets: []snapshot.Socket{{
 			Proto: ev.Proto, Local: ev.Local, State: state, Inode: ev.Inode, Cookie: ev.Cookie,
-			UID: ev.UID, User: ev.User, NetNS: ev.NetNS, Owners: ev.Owners, OwnerState: ev.OwnerState,
+			UID: ev.UID, User: ev.User, NetNS: ev.NetNS, Owners: ev.Owners, OwnerState: ownerState,
 			OwnerReason: ev.OwnerReason,
 		}},
 	}

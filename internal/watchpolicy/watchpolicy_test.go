@@ -257,3 +257,26 @@ func writeJSONLine(t *testing.T, out *bytes.Buffer, v Violation) {
 	}
 	out.Write(append(b, '\n'))
 }
+
+// TestFilterNoProcessFound: in watch, a socket no process was found to
+// hold may have closed before its scan, so on a port a rule allows only
+// for sshd it is owner-unknown, with that reason, at once (no wait), not
+// a violation that says no process held it; a rule that names no owner
+// allows it.
+func TestFilterNoProcessFound(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(pol, analysis.Options{}, "web1", "")
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	const reason = "no process holds it (closed before the scan, or a kernel socket)"
+	got := f.Check(watch.Event{Time: t0, Kind: watch.New, Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:22"), Inode: 9, UID: uidp(0), User: "root",
+		OwnerState: snapshot.OwnersNone, OwnerReason: reason})
+	if len(got) != 1 || got[0].Kind != KindOwnerUnknown || got[0].OwnerReason != reason || got[0].Rule != "policy.yaml:3" {
+		t.Fatalf("records %+v, want one owner-unknown with the reason, rule policy.yaml:3", got)
+	}
+	if f.OwnerUnknown != 1 || f.Violations != 0 {
+		t.Errorf("counted %d unknown owners and %d violations, want 1 and 0", f.OwnerUnknown, f.Violations)
+	}
+}
