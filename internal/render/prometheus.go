@@ -118,6 +118,10 @@ func (p Prometheus) Families(r *report.Report) ([]*dto.MetricFamily, error) {
 			violations.add(1, v.Kind)
 			detail.set(1, v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Process))
 		}
+		unproven := gauge("openports_policy_unproven_info", "One series per listener a rule allows only for a named process or user whose owner could not be seen: not proven allowed, and not a violation. Always 1.", "kind", "proto", "address", "port", "exposure", "allowed")
+		for _, v := range r.Policy.Unproven {
+			unproven.set(1, v.Kind, v.Proto, label(v.Address), strconv.Itoa(int(v.Port)), string(v.Exposure), label(v.Allowed))
+		}
 	}
 	if r.CollectSeconds > 0 {
 		gauge("openports_collect_duration_seconds", "How long collecting the snapshot took.").set(r.CollectSeconds)

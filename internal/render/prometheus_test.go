@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -228,5 +229,44 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 	}
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q before the error", buf.String())
+	}
+}
+
+// TestPrometheusPolicyUnproven: a listener a rule allows only for sshd,
+// whose owner could not be seen, is a series of
+// openports_policy_unproven_info (the alert OpenportsPolicyOwnerUnseen),
+// not a violation.
+func TestPrometheusPolicyUnproven(t *testing.T) {
+	pol, err := policy.Parse([]byte("version: 1\nallow:\n  - proto: tcp\n    port: 22\n    exposure: all\n    process: sshd\n"), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &report.Report{
+		Taken: "2026-12-02T03:00:00Z",
+		Rows: []report.Row{{Proto: snapshot.TCP, Address: "*", Port: 22, Exposure: report.ExposureAll, Severity: snapshot.Review,
+			OwnerState: snapshot.OwnersUnknown}},
+	}
+	policy.Apply(pol, rep)
+	var buf bytes.Buffer
+	if err := (Prometheus{}).Render(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	mfs := parseMetrics(t, buf.Bytes())
+	series := mfs["openports_policy_unproven_info"].GetMetric()
+	if len(series) != 1 {
+		t.Fatalf("openports_policy_unproven_info: %d series, want 1\n%s", len(series), buf.Bytes())
+	}
+	labels := map[string]string{}
+	for _, l := range series[0].GetLabel() {
+		labels[l.GetName()] = l.GetValue()
+	}
+	want := map[string]string{"kind": "owner-unknown", "proto": "tcp", "address": "*", "port": "22", "exposure": "all", "allowed": "process sshd"}
+	if !reflect.DeepEqual(labels, want) || series[0].GetGauge().GetValue() != 1 {
+		t.Errorf("series %v = %v, want %v = 1", labels, series[0].GetGauge().GetValue(), want)
+	}
+	for _, m := range mfs["openports_policy_violations"].GetMetric() {
+		if m.GetGauge().GetValue() != 0 {
+			t.Errorf("a violation counted: %v", m)
+		}
 	}
 }
