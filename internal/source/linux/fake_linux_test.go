@@ -816,6 +816,7 @@ func TestOpenFilesReadOnce(t *testing.T) {
 	}{
 		{source.OwnersAuto, "", 1, 1234},
 		{"", "", 1, 1234},
+		{source.OwnersEBPF, "", 1, 1234},
 		{source.OwnersProc, "", 0, 0},
 		{source.OwnersAuto, "/tmp/fake-proc", 0, 0},
 	} {
@@ -827,6 +828,9 @@ func TestOpenFilesReadOnce(t *testing.T) {
 		find := c.findOwners
 		c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
 			got = openFiles
+			if choice == source.OwnersEBPF {
+				choice = source.OwnersProc // the fake tree, not the kernel's iterator
+			}
 			return find(choice, openFiles, users)
 		}
 		if _, err := c.Snapshot(context.Background()); err != nil {

@@ -48,11 +48,12 @@ func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 const ebpfMinFiles = 1500
 
 // autoOpenFiles returns the number of open files on the host when choice is
-// auto and procfs is the kernel's (/proc: a test's fake tree is not), the
-// only case where the number decides between the methods; 0 otherwise.
-// Snapshot reads it once and gives it to prefetchEBPF and ownerFinder.
+// auto or ebpf and procfs is the kernel's (/proc: a test's fake tree is
+// not): auto chooses the method by it, and the iterator the program to
+// load (bpfowners.Prepare); 0 otherwise. Snapshot reads it once and gives
+// it to prefetchEBPF and ownerFinder.
 func (c *Collector) autoOpenFiles(choice source.OwnerChoice) int {
-	if (choice != source.OwnersAuto && choice != "") || c.proc != "/proc" {
+	if (choice != source.OwnersAuto && choice != "" && choice != source.OwnersEBPF) || c.proc != "/proc" {
 		return 0
 	}
 	return openFiles(c.in.Proc)
