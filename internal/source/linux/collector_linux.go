@@ -100,7 +100,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// idle for long stretches on small hosts. Every namespace descriptor
 	// stays open until bg is done. The eBPF iterator's load, the longest
 	// of these when the owner scan will use it, starts first.
-	openFiles := c.autoOpenFiles(c.opt.Owners)
+	openFiles := c.openFilesFor(c.opt.Owners)
 	c.prefetchEBPF(c.opt.Owners, openFiles)
 	var priv procpriv.Info
 	var privErr error

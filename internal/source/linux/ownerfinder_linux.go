@@ -47,12 +47,12 @@ func (f ownerFinder) methodUsed() snapshot.OwnerMethod {
 // with every file. bench/RESULTS.md has the measurements.
 const ebpfMinFiles = 1500
 
-// autoOpenFiles returns the number of open files on the host when choice is
+// openFilesFor returns the number of open files on the host when choice is
 // auto or ebpf and procfs is the kernel's (/proc: a test's fake tree is
 // not): auto chooses the method by it, and the iterator the program to
 // load (bpfowners.Prepare); 0 otherwise. Snapshot reads it once and gives
 // it to prefetchEBPF and ownerFinder.
-func (c *Collector) autoOpenFiles(choice source.OwnerChoice) int {
+func (c *Collector) openFilesFor(choice source.OwnerChoice) int {
 	if (choice != source.OwnersAuto && choice != "" && choice != source.OwnersEBPF) || c.proc != "/proc" {
 		return 0
 	}
@@ -60,7 +60,7 @@ func (c *Collector) autoOpenFiles(choice source.OwnerChoice) int {
 }
 
 // ownerFinder picks the owner mapping for choice. Auto uses the eBPF
-// iterator where it is the faster one (openFiles, from autoOpenFiles, at
+// iterator where it is the faster one (openFiles, from openFilesFor, at
 // least ebpfMinFiles) and can see what the /proc scan would: procfs at
 // /proc. Otherwise auto scans /proc, and asks the iterator only when
 // /proc refused some descriptor tables (see completeWithEBPF).
@@ -113,7 +113,7 @@ func (c *Collector) ownerFinder(choice source.OwnerChoice, openFiles int, users 
 // kernel's verification of the program) runs beside the socket dump
 // instead of after it. bpfowners loads once per process: the scan waits
 // for this load instead of starting another, and a failed load is the
-// same answer ownerFinder gets. openFiles is autoOpenFiles's.
+// same answer ownerFinder gets. openFiles is openFilesFor's.
 func (c *Collector) prefetchEBPF(choice source.OwnerChoice, openFiles int) {
 	if c.proc != "/proc" {
 		return
