@@ -175,11 +175,20 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgsSuggest,
-		RunE:          list.RunE,
+	}
+	// --version is openports' own flag, not cobra's: cobra prints its
+	// version through text/template, whose reflective method calls make
+	// the linker keep every exported method of every type in the binary.
+	var version bool
+	root.Flags().BoolVarP(&version, "version", "v", false, "print the version, VCS commit, build date and Go version")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if version {
+			_, err := fmt.Fprintln(g.stdout, identity.Current().String())
+			return err
+		}
+		return list.RunE(cmd, args)
 	}
 	root.SuggestionsMinimumDistance = 2
-	root.Version = identity.Current().String()
-	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()

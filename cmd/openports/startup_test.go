@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"debug/elf"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/openports/openports/internal/identity"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -47,6 +51,60 @@ func TestStartupDependencies(t *testing.T) {
 	} {
 		if linked[pkg] {
 			t.Errorf("openports links %s (%s)", pkg, why)
+		}
+	}
+}
+
+// TestStartupLinkedCode keeps code that no command runs out of the binary:
+// the linker drops what nothing reaches, but a reachable reflective method
+// call (text/template) makes it keep every exported method of every type,
+// and one reachable branch can bring a whole package. Each page of the
+// binary is mapped (and counted in the peak RSS) at every start.
+func TestStartupLinkedCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := testenv.Build(t.TempDir(), "./cmd/openports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	linked := map[string]bool{}
+	for _, s := range syms {
+		linked[s.Name] = true
+	}
+	if !linked["main.run"] {
+		t.Fatalf("%s has no symbol main.run: not a symbol table this test can read", bin)
+	}
+	for sym, why := range map[string]string{
+		"text/template.(*state).evalField": "a text/template is executed (cobra's SetVersionTemplate, SetUsageTemplate or SetHelpTemplate): the linker then keeps every exported method",
+		"crypto/tls.(*Conn).Handshake":     "a TLS client (dns.Client's dialer has a DNS-over-TLS branch; dial, then exchange on a dns.Conn)",
+	} {
+		if linked[sym] {
+			t.Errorf("openports links %s: %s", sym, why)
+		}
+	}
+}
+
+// TestVersionFlag: --version and -v are openports' own flags (cobra's
+// would print through text/template), and say what 'version' says.
+func TestVersionFlag(t *testing.T) {
+	want := identity.Current().String() + "\n"
+	for _, args := range [][]string{{"--version"}, {"-v"}, {"version"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+			t.Errorf("%q: exit %d, want 0; stderr: %s", args, code, stderr.String())
+		}
+		if stdout.String() != want {
+			t.Errorf("%q printed %q, want %q", args, stdout.String(), want)
 		}
 	}
 }

@@ -129,12 +129,14 @@ func (p Prober) Probe(ctx context.Context, servers []netip.AddrPort, names []str
 // exchange asks addr m through c, returning as soon as ctx is done (a
 // SIGINT or SIGTERM): dns.Client takes only ctx's deadline, so the
 // connection is closed on cancellation to end a read that waits for an
-// answer.
+// answer. It dials itself rather than through dns.Client.DialContext,
+// whose DNS-over-TLS branch would link crypto/tls into every start.
 func exchange(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, time.Duration, error) {
-	conn, err := c.DialContext(ctx, addr)
+	nc, err := (&net.Dialer{Timeout: c.Timeout}).DialContext(ctx, c.Net, addr)
 	if err != nil {
 		return nil, 0, err
 	}
+	conn := &dns.Conn{Conn: nc}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
