@@ -85,6 +85,9 @@ type register struct {
 	size int    // address length: 4 or 16
 	mask []byte // a bitwise mask applied to an address (a prefix)
 	data []byte // regData
+	// what names, for regUnknown, the value a comparison cannot read
+	// ("" for "cmp").
+	what string
 }
 
 // decodeRule interprets r's expressions: loads into registers followed by
@@ -128,9 +131,7 @@ func decodeRule(fw *firewall.Ruleset, c *firewall.Chain, r *firewall.Rule) Rule 
 		case "payload":
 			set(e.Dreg, &register{kind: payloadKind(c.Family, &e), size: addrSize(c.Family, &e)})
 		case "bitwise":
-			src := *get(e.Sreg)
-			src.mask = e.Mask
-			set(e.Dreg, &src)
+			set(e.Dreg, masked(get(e.Sreg), &e))
 		case "fib":
 			if e.Key == "type" && len(e.Flags) == 1 && e.Flags[0] == "daddr" {
 				set(e.Dreg, &register{kind: regFibDAddrType})
@@ -148,6 +149,8 @@ func decodeRule(fw *firewall.Ruleset, c *firewall.Chain, r *firewall.Rule) Rule 
 				out.Ports = PortRange{binary.BigEndian.Uint16(e.Data), binary.BigEndian.Uint16(e.To)}
 			case reg.kind == regSPort:
 				unknown("--sport")
+			case reg.what != "":
+				unknown(reg.what)
 			default:
 				unknown("range")
 			}
@@ -261,6 +264,82 @@ func portOf(b []byte) uint16 {
 	return binary.BigEndian.Uint16(b)
 }
 
+// masked is reg after the bitwise step e. Only an AND mask on an address
+// keeps a value the conditions can read (a prefix, or a mask iptables
+// prints); masks that follow one another are one mask. An XOR, a shift or
+// a mask on any other field changes the value compared into one that is
+// not the field's: that comparison is an unknown condition, so that the
+// mapping may apply rather than being read as the field's plain value (a
+// port masked with 0xff00 is 256 ports, not one).
+func masked(reg *register, e *firewall.Expr) *register {
+	n := int(e.Len)
+	if len(e.Mask) < n || len(e.Xor) < n || !isZero(e.Xor[:n]) {
+		return &register{what: "bitwise " + reg.label()}
+	}
+	mask := e.Mask[:n]
+	switch {
+	case reg.kind != regDAddr && reg.kind != regSAddr:
+		if allOnes(mask) {
+			return reg
+		}
+		return &register{what: "masked " + reg.label()}
+	case reg.mask == nil:
+		out := *reg
+		out.mask = mask
+		return &out
+	case len(reg.mask) == len(mask):
+		out := *reg
+		out.mask = make([]byte, len(mask))
+		for i := range mask {
+			out.mask[i] = reg.mask[i] & mask[i]
+		}
+		return &out
+	}
+	return &register{what: "masked " + reg.label()}
+}
+
+// label names what reg holds for an unknown condition.
+func (reg *register) label() string {
+	switch reg.kind {
+	case regL4Proto:
+		return "protocol"
+	case regIIFName:
+		return "input interface"
+	case regDAddr:
+		return "destination"
+	case regSAddr:
+		return "source"
+	case regDPort:
+		return "destination port"
+	case regSPort:
+		return "source port"
+	case regFibDAddrType:
+		return "destination type"
+	}
+	if reg.what != "" {
+		return reg.what
+	}
+	return "value"
+}
+
+func isZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func allOnes(b []byte) bool {
+	for _, x := range b {
+		if x != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
 // cmpCondition turns "register op data" into a condition of out.
 func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func(string)) {
 	eq, neq := op == "eq", op == "neq"
@@ -323,6 +402,11 @@ func cmpCondition(out *Rule, reg *register, op string, data []byte, unknown func
 		}
 	case regData:
 		return // nfproto: the family check of an inet table
+	case regUnknown:
+		if reg.what != "" {
+			unknown(reg.what)
+			return
+		}
 	}
 	unknown("cmp")
 }

@@ -2,6 +2,7 @@ package natrules
 
 import (
 	"context"
+	"encoding/binary"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
 	"github.com/openports/openports/internal/firewall/nft"
@@ -180,4 +183,96 @@ func TestNonContiguousMask(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMaskedConditions reads conditions whose value goes through a bitwise
+// step before the comparison, as the kernel holds them. nft(8) folds an
+// XOR and masks that follow one another into the comparison, but another
+// program may load them as they are: those rules are loaded here through
+// google/nftables. A masked port is many ports, not the one compared.
+func TestMaskedConditions(t *testing.T) {
+	const text = "table ip nat {\n chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n" +
+		"  tcp dport & 0xff00 == 0x1f00 dnat to 192.0.2.3:80\n }\n}\n"
+	env := testenv.New(t)
+	applyText(t, env.NS, text, "nft", "-f", "-")
+	fd, err := unix.Open(env.NS.NetNSPath(), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	conn, err := nftables.New(nftables.WithNetNSFd(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: "nat"}
+	chain := &nftables.Chain{Table: table, Name: "prerouting"}
+	// ip daddr & 255.255.255.0 ^ 0.0.1.0 == 198.51.100.0 tcp dport PORT
+	// dnat to TO:80, with the bitwise steps given.
+	dnat := func(port uint16, to netip.Addr, steps ...*expr.Bitwise) {
+		exprs := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4}}
+		for _, s := range steps {
+			exprs = append(exprs, s)
+		}
+		exprs = append(exprs,
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{198, 51, 100, 0}},
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, port)},
+			&expr.Immediate{Register: 1, Data: to.AsSlice()},
+			&expr.Immediate{Register: 2, Data: binary.BigEndian.AppendUint16(nil, 80)},
+			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+		)
+		conn.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: exprs})
+	}
+	dnat(8081, netip.MustParseAddr("192.0.2.2"),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte{255, 255, 255, 0}, Xor: []byte{0, 0, 1, 0}})
+	dnat(8082, netip.MustParseAddr("192.0.2.4"),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte{255, 255, 0, 0}, Xor: []byte{0, 0, 0, 0}},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte{255, 0, 255, 255}, Xor: []byte{0, 0, 0, 0}})
+	if err := conn.Flush(); err != nil {
+		if env.NS.Mode() == testenv.ModeUserNS {
+			t.Skipf("nftables refused the rules in a user namespace: %v", err)
+		}
+		t.Fatalf("add the rules: %v", err)
+	}
+	byTarget := map[netip.Addr]Mapping{}
+	for _, m := range readNFT(t, env.NS).Mappings() {
+		byTarget[m.To] = m
+	}
+	for _, tc := range []struct {
+		to      string
+		ports   PortRange
+		dst     string // "" for none read
+		unknown string // "" for none
+	}{
+		// (daddr & 255.255.255.0) ^ 0.0.1.0 == 198.51.100.0 holds for
+		// 198.51.101.0/24, not for the 198.51.100.0/24 it reads as.
+		{"192.0.2.2", PortRange{8081, 8081}, "", "bitwise destination"},
+		{"192.0.2.3", PortRange{}, "", "masked destination port"},
+		// 255.255.0.0 then 255.0.255.255 is 255.0.0.0, a prefix.
+		{"192.0.2.4", PortRange{8082, 8082}, "198.0.0.0/8", ""},
+	} {
+		m, ok := byTarget[netip.MustParseAddr(tc.to)]
+		if !ok {
+			t.Errorf("no mapping to %s; all: %+v", tc.to, byTarget)
+			continue
+		}
+		if m.Ports != tc.ports {
+			t.Errorf("to %s: ports %v, want %v", tc.to, m.Ports, tc.ports)
+		}
+		if got := prefixText(m.Dst); got != tc.dst {
+			t.Errorf("to %s: destination %q, want %q", tc.to, got, tc.dst)
+		}
+		if tc.unknown == "" && len(m.Unknown) > 0 || tc.unknown != "" && !slices.Contains(m.Unknown, tc.unknown) {
+			t.Errorf("to %s: unknown conditions %q, want %q", tc.to, m.Unknown, tc.unknown)
+		}
+	}
+}
+
+func prefixText(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
 }
