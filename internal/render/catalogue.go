@@ -122,6 +122,7 @@ const (
 	MsgReasonRefused          MsgID = "reason.refused"
 	MsgReasonNoProcessColumn  MsgID = "reason.no-process-column"
 	MsgReasonToolCouldNotSee  MsgID = "reason.tool-could-not-see"
+	MsgReasonUnreadableColumn MsgID = "reason.unreadable-process-column"
 	MsgReasonOnePIDShown      MsgID = "reason.one-pid-shown"
 	MsgReasonPIDZero          MsgID = "reason.pid-zero"
 	MsgReasonNoHeader         MsgID = "reason.no-header"
@@ -656,6 +657,7 @@ func buildCatalogue() map[MsgID]text {
 		// (these texts take no arguments).
 		MsgReasonNoProcessColumn:  {En: "the tool output has no process column", Ja: "ツールの出力にプロセスの列がありません"},
 		MsgReasonToolCouldNotSee:  {En: "the tool showed no process for this socket: a kernel socket, or a process it could not see", Ja: "ツールはこのソケットのプロセスを示しませんでした: カーネルのソケットか、ツールから見えないプロセスです"},
+		MsgReasonUnreadableColumn: {En: "the process column of this line could not be read (a process name with quotes or commas?): see the problem reported for the line", Ja: "この行のプロセスの列を読めませんでした (引用符やコンマを含むプロセス名?): この行について報告した問題を見てください"},
 		MsgReasonOnePIDShown:      {En: "the tool shows one process per socket; other processes may share it", Ja: "ツールはソケットごとに 1 プロセスしか示しません。他のプロセスも共有している可能性があります"},
 		MsgReasonPIDZero:          {En: "the tool showed PID 0: a kernel socket, or one whose process it could not tell", Ja: "ツールは PID 0 を示しました: カーネルのソケットか、プロセスを判別できなかったソケットです"},
 		MsgReasonNoHeader:         {En: "the columns after the state could not be identified without the header line", Ja: "見出し行がないため、状態より後の列を特定できません"},
@@ -1151,7 +1153,7 @@ var noteIDs = map[string]MsgID{
 var ownerReasonIDs = map[string]MsgID{
 	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
 	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace,
-	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "one-pid-shown": MsgReasonOnePIDShown,
+	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "unreadable-process-column": MsgReasonUnreadableColumn, "one-pid-shown": MsgReasonOnePIDShown,
 	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
 	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput, "remote-scan": MsgReasonRemoteScan,
 }

@@ -55,6 +55,10 @@ func (Parser) Format() string { return Format }
 const (
 	reasonNoColumn = "the tool output has no process column"
 	reasonNotShown = "ss showed no process for this socket: a kernel socket, or a process ss could not see (run as root)"
+	// ss prints process names unescaped: a name with quotes or commas
+	// can leave the column unreadable. The socket is kept, its owner
+	// unknown, and the line is reported as a problem.
+	reasonUnreadable = "the process column of this line could not be read (a process name with quotes or commas?)"
 )
 
 // Expected texts of problems.
@@ -212,13 +216,20 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			res.Skipped++
 			return
 		}
-		s, exp, skip := parseLine(line, f, in)
+		s, exp, ownersExp, skip := parseLine(line, f, in)
 		switch {
 		case skip:
 			res.Skipped++
 		case exp != "":
 			problem(n, line, exp)
 		default:
+			// A line whose process column could not be read counts as a
+			// problem, not as parsed, but its socket is kept.
+			parsed := 1
+			if ownersExp != "" {
+				problem(n, line, ownersExp)
+				parsed = 0
+			}
 			prevSocket = true
 			// The owner gaps speak of the sockets analyze lists; a
 			// connected socket's unknown owner is its own (owner_state).
@@ -231,11 +242,11 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 			}
 			if p.listeningOnly && !parse.Listening(&s) {
 				res.Connected++
-				res.Parsed++
+				res.Parsed += parsed
 				return
 			}
 			res.Snapshot.Sockets = append(res.Snapshot.Sockets, s)
-			res.Parsed++
+			res.Parsed += parsed
 		}
 	})
 	if err != nil {
@@ -260,7 +271,9 @@ func (p Parser) Parse(r io.Reader, name string) (*parse.Result, error) {
 
 // parseLine parses one socket line. skip is true for sockets of families
 // openports does not model (unix sockets in an output without Netid).
-func parseLine(line string, f []string, in input) (s snapshot.Socket, expected string, skip bool) {
+// ownersExpected says what the process column should have been when only
+// it could not be read: s is then whole but for its owners.
+func parseLine(line string, f []string, in input) (s snapshot.Socket, expected, ownersExpected string, skip bool) {
 	k := 0
 	if proto, ok := inetNetids[f[0]]; ok {
 		s.Proto = proto
@@ -274,9 +287,9 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 			s.Proto = snapshot.TCP // ESTAB alone: ss -t is by far the common case
 		}
 	} else if f[0] == "mptcp" || f[0] == "dccp" || f[0] == "udplite" {
-		return s, "a protocol openports models (tcp, udp, raw, sctp), got " + strconv.Quote(f[0]), false
+		return s, "a protocol openports models (tcp, udp, raw, sctp), got " + strconv.Quote(f[0]), "", false
 	} else {
-		return s, expectLine, false
+		return s, expectLine, "", false
 	}
 	// State; a hand-edited line may lack it.
 	if k < len(f) && states[f[k]] {
@@ -286,14 +299,14 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		s.Truncated = append(s.Truncated, "state")
 	}
 	if k+4 > len(f) {
-		return s, expectLine, false
+		return s, expectLine, "", false
 	}
 	if !parse.IsDigits(f[k]) || !parse.IsDigits(f[k+1]) {
-		return s, "numeric Recv-Q and Send-Q columns", false
+		return s, "numeric Recv-Q and Send-Q columns", "", false
 	}
 	localTok, peerTok := f[k+2], f[k+3]
 	if strings.HasPrefix(localTok, "/") || strings.HasPrefix(localTok, "@") {
-		return s, "", true // a unix socket in an output without Netid
+		return s, "", "", true // a unix socket in an output without Netid
 	}
 	u, hasUsers := usersText(line)
 	clean := line
@@ -310,11 +323,11 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 	dualWildcard := in.modernWildcard || (s.V6Only != nil && !*s.V6Only)
 	local, iface, localText, exp := endpoint(localTok, s.Proto, dualWildcard)
 	if exp != "" {
-		return s, exp + " in the local address " + strconv.Quote(localTok), false
+		return s, exp + " in the local address " + strconv.Quote(localTok), "", false
 	}
 	peer, _, peerText, exp := endpoint(peerTok, s.Proto, dualWildcard)
 	if exp != "" {
-		return s, exp + " in the peer address " + strconv.Quote(peerTok), false
+		return s, exp + " in the peer address " + strconv.Quote(peerTok), "", false
 	}
 	s.Local, s.Interface, s.LocalText = local, iface, localText
 	if c := strings.LastIndexByte(localText, ':'); c >= 0 && local.Port() == 0 {
@@ -341,21 +354,21 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 		if u, err := strconv.ParseUint(v, 10, 32); err == nil {
 			s.UID = snapshot.Uint32(uint32(u))
 		} else {
-			return s, "a numeric uid, got " + strconv.Quote(v), false
+			return s, "a numeric uid, got " + strconv.Quote(v), "", false
 		}
 	}
 	if v, ok := extras["ino"]; ok {
 		if ino, err := strconv.ParseUint(v, 10, 64); err == nil {
 			s.Inode = ino
 		} else {
-			return s, "a numeric inode, got " + strconv.Quote(v), false
+			return s, "a numeric inode, got " + strconv.Quote(v), "", false
 		}
 	}
 	if v, ok := extras["sk"]; ok {
 		c, err := strconv.ParseUint(v, 16, 64)
 		switch {
 		case err != nil:
-			return s, "a hexadecimal sk: value, got " + strconv.Quote(v), false
+			return s, "a hexadecimal sk: value, got " + strconv.Quote(v), "", false
 		case c >= 0xffff000000000000:
 			s.KernelAddr = v // old ss printed the kernel address of the socket
 		default:
@@ -365,7 +378,8 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 	if hasUsers {
 		owners, err := parseUsers(u)
 		if err != "" {
-			return s, err, false
+			s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonUnreadable, "unreadable-process-column"
+			return s, "", err + " (the socket is listed, its owner unknown)", false
 		}
 		s.Owners, s.OwnerState = owners, snapshot.OwnersComplete
 	} else if in.hasUsers {
@@ -373,7 +387,7 @@ func parseLine(line string, f []string, in input) (s snapshot.Socket, expected s
 	} else {
 		s.OwnerState, s.OwnerReason, s.OwnerReasonCode = snapshot.OwnersUnknown, reasonNoColumn, "no-process-column"
 	}
-	return s, "", false
+	return s, "", "", false
 }
 
 // ssState returns the snapshot state of an ss state word.

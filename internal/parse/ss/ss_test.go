@@ -26,11 +26,59 @@ type goldenResult struct {
 }
 
 func corpusFiles(t testing.TB, dir string) []string {
-	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil || len(files) == 0 {
+	all, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil || len(all) == 0 {
 		t.Fatalf("no corpus files in %s: %v", dir, err)
 	}
+	var files []string
+	for _, f := range all {
+		if filepath.Base(f) != forgedName {
+			files = append(files, f)
+		}
+	}
 	return files
+}
+
+// forgedName is the one real output whose lines are not all understood
+// (TestUnreadableProcessColumn): the others must parse without problems.
+const forgedName = "linux-netns-ss-tulpnHe-forged-name.txt"
+
+// TestUnreadableProcessColumn: a process that named itself a",pid=1,fd=3
+// leaves ss's process column unreadable. Its socket is kept, with its
+// owner unknown (it was dropped with the line), and the line is a problem;
+// no owner of PID 1 is read from the name.
+func TestUnreadableProcessColumn(t *testing.T) {
+	path := filepath.Join("testdata", forgedName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := parsetest.Parse(t, New(), string(data), forgedName)
+	if len(res.Problems) != 1 || res.Problems[0].Line != 6 {
+		t.Fatalf("problems %v, want one, for line 6", res.Problems)
+	}
+	if len(res.Snapshot.Sockets) != res.Parsed+1 {
+		t.Errorf("%d sockets for %d parsed lines and the one whose column is unreadable", len(res.Snapshot.Sockets), res.Parsed)
+	}
+	found := false
+	for _, s := range res.Snapshot.Sockets {
+		for _, o := range s.Owners {
+			if o.PID == 1 {
+				t.Errorf("socket %v: owner PID 1 read from a process name", s.Local)
+			}
+		}
+		if s.Local.Port() != 8080 {
+			continue
+		}
+		found = true
+		if s.OwnerState != snapshot.OwnersUnknown || s.OwnerReasonCode != "unreadable-process-column" || len(s.Owners) > 0 {
+			t.Errorf("socket %v: owners %v, state %q, code %q; want unknown, unreadable-process-column", s.Local, s.Owners, s.OwnerState, s.OwnerReasonCode)
+		}
+	}
+	if !found {
+		t.Errorf("the socket on port 8080, whose process column is unreadable, is missing")
+	}
+	golden.CheckJSON(t, strings.TrimSuffix(path, ".txt")+".golden.json", goldenResult{Format, res.Lines, res.Parsed, res.Skipped, res.Problems, res.Snapshot})
 }
 
 func TestCorpusGolden(t *testing.T) {

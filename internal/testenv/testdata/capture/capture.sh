@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run as root: prints `ss -tulpnHe` of a fresh network namespace holding the
 # sockets of helper.py and a real sshd on fe80::1%veth-op0 port 22.
-# "capture.sh name" adds a process named we,ird")name.
+# "capture.sh name" adds a process named we,ird")name, "capture.sh forge" one
+# named a",pid=1,fd=3.
 set -e
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

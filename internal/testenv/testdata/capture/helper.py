@@ -27,14 +27,16 @@ for _ in range(2):
     children.append(pid)
 
 # With the argument "name": a process whose name holds a comma, a quote and a
-# parenthesis (ss prints it cut at the parenthesis: "we,ird"").
+# parenthesis (ss prints it cut at the parenthesis: "we,ird""). With "forge":
+# one named as if to add an owner of PID 1 to ss's process column.
+hostile = {"name": 'we,ird")name', "forge": 'a",pid=1,fd=3'}.get((sys.argv[1:] or [""])[0])
 r, wr = os.pipe()
-pid = os.fork() if sys.argv[1:] == ["name"] else None
+pid = os.fork() if hostile else None
 if pid is None:
     os.write(wr, b"1")
 elif pid == 0:
     shared.close()
-    prctl_name('we,ird")name')
+    prctl_name(hostile)
     w = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     w.bind(("127.0.0.1", 8080)); w.listen(4096)
     os.write(wr, b"1")
