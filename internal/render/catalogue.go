@@ -181,6 +181,8 @@ const (
 	MsgGapNetNSHidden        MsgID = "gap.namespaces-hidden"
 	MsgGapPIDNamespace       MsgID = "gap.pid-namespace"
 	MsgReasonPIDNamespace    MsgID = "reason.pid-namespace"
+	MsgGapUnheld             MsgID = "gap.unheld"
+	MsgReasonUnheld          MsgID = "reason.unheld"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -716,6 +718,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgGapNetNSHidden:        {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
 		MsgGapPIDNamespace:       {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
 		MsgReasonPIDNamespace:    {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
+		MsgGapUnheld:             {En: "%[1]d sockets of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", EnOne: "%[1]d socket of a user other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, its holder is unknown", Ja: "root 以外のユーザのソケット %[1]d 個は、どの記述子テーブルにもありません。プロセス間で受け渡し中 (SCM_RIGHTS) か io_uring に登録されており、保持するプロセスは不明です"},
+		MsgReasonUnheld:          {En: "socket of uid %[1]s%[2]s; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)", Ja: "uid %[1]s%[2]s のソケット。どの記述子テーブルにもありませんが、ユーザのソケットはカーネルのソケットではありません: 見えない所で保持されています (Unix ソケットで受け渡し中か、io_uring に登録済み)"},
 		MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
 		MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
@@ -1152,7 +1156,7 @@ var noteIDs = map[string]MsgID{
 // ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
 var ownerReasonIDs = map[string]MsgID{
 	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
-	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace,
+	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace, "unheld": MsgReasonUnheld,
 	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "unreadable-process-column": MsgReasonUnreadableColumn, "one-pid-shown": MsgReasonOnePIDShown,
 	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
 	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput, "remote-scan": MsgReasonRemoteScan,
@@ -1220,6 +1224,7 @@ var gapTexts = map[string][]gapText{
 	"published/nat-unreadable":           {{MsgGapNATUnreadable, []string{"error"}}},
 	"published/targets-unplaced":         {{MsgGapTargetsUnplaced, []string{"count", "error"}}},
 	"owners/pid-namespace":               {{MsgGapPIDNamespace, []string{"count"}}},
+	"owners/unheld":                      {{MsgGapUnheld, []string{"count"}}},
 }
 
 // provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.

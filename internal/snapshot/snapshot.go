@@ -290,7 +290,8 @@ type Socket struct {
 	// person can act on (the privilege that is missing, hidepid, ...).
 	OwnerReason string `json:"owner_reason,omitempty"`
 	// OwnerReasonCode is the stable code of OwnerReason, when the source
-	// has one: "no-capability", "hidepid", "user-namespace", "refused".
+	// has one: "no-capability", "hidepid", "user-namespace", "refused",
+	// "pid-namespace", "unheld" (a user's socket no descriptor table holds).
 	OwnerReasonCode string `json:"owner_reason_code,omitempty"`
 	// Truncated is set by parsers when the tool cut a field (an address or
 	// a command name) so that it cannot be trusted in full.

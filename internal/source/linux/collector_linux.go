@@ -191,6 +191,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	c.addContainers(snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
+	gapUnheld(snap)
 	snap.Sort()
 	return snap, nil
 }
@@ -228,7 +229,7 @@ func cString(b []byte) string {
 func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, q sockdiag.Query) {
 	suspect := map[uint64]bool{} // namespace IDs
 	for _, s := range snap.Sockets {
-		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 {
+		if unheldOrNone(s) && s.Inode != 0 {
 			suspect[s.NetNS] = true
 		}
 	}
@@ -254,12 +255,36 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, 
 	}
 	kept := snap.Sockets[:0]
 	for _, s := range snap.Sockets {
-		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 && checked[s.NetNS] && !alive[s.Inode] {
+		if unheldOrNone(s) && s.Inode != 0 && checked[s.NetNS] && !alive[s.Inode] {
 			continue
 		}
 		kept = append(kept, s)
 	}
 	snap.Sockets = kept
+}
+
+// gapUnheld records the sockets of ReasonUnheld that dropClosed kept: their
+// holders are out of sight, so the view is not complete.
+func gapUnheld(snap *snapshot.Snapshot) {
+	n := 0
+	for _, s := range snap.Sockets {
+		if s.OwnerReasonCode == ReasonUnheld {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: ReasonUnheld,
+		Args:   map[string]string{"count": strconv.Itoa(n)},
+		Detail: fmt.Sprintf("%d %s of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", n, plural(n, "socket", "sockets")),
+		Count:  n})
+}
+
+// unheldOrNone reports whether no descriptor table held s: a kernel socket
+// (none) or a user's socket held out of sight (ReasonUnheld).
+func unheldOrNone(s snapshot.Socket) bool {
+	return s.OwnerState == snapshot.OwnersNone || s.OwnerReasonCode == ReasonUnheld
 }
 
 // collectNamespace lists the sockets of ns into snap and adds their inodes
@@ -490,6 +515,19 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 	return append(gaps, g)
 }
 
+// ReasonUnheld is the owner reason code (and owners gap reason) of a
+// socket of a user other than root that no descriptor table holds.
+const ReasonUnheld = "unheld"
+
+// unheldReason words ReasonUnheld for the socket of uid (user).
+func unheldReason(uid *uint32, user string) string {
+	who := "uid " + strconv.FormatUint(uint64(*uid), 10)
+	if user != "" {
+		who += " (" + user + ")"
+	}
+	return "socket owned by " + who + "; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)"
+}
+
 // attachOwners gives each socket its holders and says how complete they are.
 func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info, users *UserCache) {
 	hiddenUIDs := res.HiddenUIDs()
@@ -518,6 +556,16 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 			s.OwnerReason = priv.Reason(s.UID, s.User)
 			s.OwnerReasonCode = priv.ReasonCode()
 			unknown++
+		case s.UID != nil && *s.UID != 0:
+			// A user's socket that no descriptor table holds is no
+			// kernel socket (the kernel makes those as root): it is
+			// held where no fd table shows it, in flight over a Unix
+			// socket (SCM_RIGHTS) or registered with an io_uring, and
+			// still accepts connections. Unless dropClosed proves it
+			// closed meanwhile, its owner is unknown, never none.
+			s.OwnerState = snapshot.OwnersUnknown
+			s.OwnerReason = unheldReason(s.UID, s.User)
+			s.OwnerReasonCode = ReasonUnheld
 		default:
 			s.OwnerState = snapshot.OwnersNone
 		}

@@ -357,7 +357,7 @@ func TestDropClosed(t *testing.T) {
 // TestOwnerStates: complete, none, partial and unknown owners, with
 // refused processes, hidepid and a PID namespace.
 func TestOwnerStates(t *testing.T) {
-	socks := []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:80", 2, 33), udp("0.0.0.0:53", 3, 1000)}
+	socks := []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:80", 2, 33), udp("0.0.0.0:53", 3, 1000), tcp("0.0.0.0:2049", 4, 0)}
 	sshd := owner(10, "sshd", 0)
 	tests := []struct {
 		name    string
@@ -367,8 +367,11 @@ func TestOwnerStates(t *testing.T) {
 		gap     string
 		wantGap bool
 	}{
+		// Only root's socket without a holder is a kernel socket; a
+		// user's is held out of sight (in flight, in an io_uring).
 		{name: "root, all read", priv: rootPriv, owners: &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {sshd}}},
-			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersNone, 3: snapshot.OwnersNone}},
+			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersUnknown, 4: snapshot.OwnersNone},
+			gap:  ReasonUnheld, wantGap: true},
 		{name: "refused process of uid 33", priv: rootPriv, owners: &fdscan.Result{
 			Owners:     map[uint64][]snapshot.Owner{1: {sshd}},
 			Unreadable: []fdscan.Unreadable{{PID: 1, UID: snapshot.Uint32(33), Reason: fdscan.ReasonPermission}}},

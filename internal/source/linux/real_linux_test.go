@@ -20,6 +20,7 @@ import (
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux/fdscan"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -38,6 +39,15 @@ type collectSpec struct {
 	// NoOwners skips the owner scan (a test about sockets need not pay
 	// for a pass over every descriptor of the host).
 	NoOwners bool `json:"no_owners,omitempty"`
+	// InFlight is a TCP address the role listens on as uid InFlightUID
+	// and then holds only in flight: it sends the listener over a Unix
+	// socket pair of its own (SCM_RIGHTS) and closes its descriptor.
+	InFlight    string `json:"in_flight,omitempty"`
+	InFlightUID int    `json:"in_flight_uid,omitempty"`
+	// IgnoreUnreadable runs the real owner scan and leaves out the
+	// processes it could not read, as on a host where root reads every
+	// descriptor table (this machine's PID 1 refuses even root).
+	IgnoreUnreadable bool `json:"ignore_unreadable,omitempty"`
 }
 
 func TestMain(m *testing.M) {
@@ -70,6 +80,14 @@ func collectRole(js string) error {
 		}
 		defer unix.Close(fd)
 	}
+	if spec.InFlight != "" {
+		pair, err := listenInFlight(netip.MustParseAddrPort(spec.InFlight), spec.InFlightUID)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pair[0])
+		defer unix.Close(pair[1])
+	}
 	if spec.FailSyscall != "" {
 		if err := failSyscall(spec.FailSyscall, spec.Errno); err != nil {
 			return err
@@ -79,11 +97,60 @@ func collectRole(js string) error {
 	if spec.NoOwners {
 		c.findOwners = fakeOwners(nil, nil)
 	}
+	if spec.IgnoreUnreadable {
+		c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
+			f, err := c.ownerFinder(choice, openFiles, users)
+			if err != nil {
+				return f, err
+			}
+			scan := f.scan
+			f.scan = func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+				res, err := scan(wanted)
+				if res != nil {
+					res.Unreadable, res.Gaps = nil, nil
+				}
+				return res, err
+			}
+			return f, nil
+		}
+	}
 	snap, err := c.Snapshot(context.Background())
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	return json.NewEncoder(os.Stdout).Encode(snap)
+}
+
+// listenInFlight makes a TCP listener on addr as uid (the socket's owner is
+// the creating thread's fsuid), sends it over a Unix socket pair to itself
+// and closes its descriptor: no descriptor table holds the listener, which
+// still completes handshakes. It returns the pair that keeps it alive.
+func listenInFlight(addr netip.AddrPort, uid int) ([2]int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unix.Setfsuid(uid) // this thread only
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	unix.Setfsuid(0)
+	if err != nil {
+		return [2]int{}, fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: addr.Addr().As4(), Port: int(addr.Port())}); err != nil {
+		return [2]int{}, fmt.Errorf("bind: %w", err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		return [2]int{}, fmt.Errorf("listen: %w", err)
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return [2]int{}, fmt.Errorf("socketpair: %w", err)
+	}
+	if err := unix.Sendmsg(pair[0], []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+		unix.Close(pair[0])
+		unix.Close(pair[1])
+		return [2]int{}, fmt.Errorf("send the listener: %w", err)
+	}
+	return pair, nil
 }
 
 // failSyscall installs a seccomp filter, on every thread of the process,
@@ -196,6 +263,41 @@ func TestDumpFailsInKernel(t *testing.T) {
 				t.Errorf("source %q, want linux/procfs", snap.Source)
 			}
 		})
+	}
+}
+
+// TestInFlightListenerInKernel: a user's listener held only in flight (sent
+// over a Unix socket with SCM_RIGHTS, its descriptor closed: a new user can
+// do it, and take it back at will) is in no descriptor table, yet
+// connections complete on it. On a host where every descriptor table is
+// read, its owner is unknown (code unheld, with a gap: exit 3), not "held
+// by no process" (none: a kernel socket), which made an all-clear of it.
+// Fails on the code before: owner state none, no gap.
+func TestInFlightListenerInKernel(t *testing.T) {
+	needRoot(t, "a socket of another uid, and a complete owner scan")
+	env := testenv.New(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{InFlight: "0.0.0.0:7303", InFlightUID: 1000, IgnoreUnreadable: true})
+	s := findPort(snap, snapshot.TCP, 7303)
+	if s == nil {
+		t.Fatalf("listener on 7303 not listed: %+v", snap.Sockets)
+	}
+	if s.UID == nil || *s.UID != 1000 {
+		t.Fatalf("listener's uid %v, want 1000", s.UID)
+	}
+	if len(s.Owners) != 0 {
+		t.Fatalf("the listener in flight has holders %+v: the test did not hide it", s.Owners)
+	}
+	if s.OwnerState != snapshot.OwnersUnknown || s.OwnerReasonCode != ReasonUnheld {
+		t.Errorf("owner state %q (code %q: %s), want unknown (code %s)", s.OwnerState, s.OwnerReasonCode, s.OwnerReason, ReasonUnheld)
+	}
+	if !hasGap(snap, "owners", ReasonUnheld) {
+		t.Errorf("gaps %v, want owners/%s", gapReasons(snap), ReasonUnheld)
 	}
 }
 
