@@ -245,6 +245,12 @@ type Interface struct {
 	Name  string         `json:"name"`
 	Up    bool           `json:"up"`
 	Addrs []netip.Prefix `json:"addrs,omitempty"`
+	// RouteLocalnet is set when the kernel takes packets for 127.0.0.0/8
+	// arriving on this interface from other machines
+	// (net.ipv4.conf.NAME.route_localnet or conf.all's, as kube-proxy
+	// sets): IPv4 loopback listeners are reachable through it. Read only
+	// in namespaces that have such a listener.
+	RouteLocalnet bool `json:"route_localnet,omitempty"`
 }
 
 // Socket is one socket. Remote is the zero AddrPort for listening and

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,6 +182,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	for _, ni := range ifaces {
 		addInterfaces(snap, ni)
 	}
+	c.markRouteLocalnet(snap, namespaces)
 	for _, ns := range namespaces {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
@@ -351,15 +354,112 @@ func addInterfaces(snap *snapshot.Snapshot, ni *nsInterfaces) {
 	snap.Interfaces = append(snap.Interfaces, ni.ifs...)
 }
 
+// ReasonRouteLocalnetUnreadable: whether a namespace takes packets for
+// 127.0.0.0/8 from other machines (route_localnet) could not be read.
+const ReasonRouteLocalnetUnreadable = "route-localnet-unreadable"
+
+// markRouteLocalnet sets RouteLocalnet on the interfaces of each namespace
+// that has an IPv4 loopback socket, where net.ipv4.conf.all.route_localnet
+// or the interface's own is on: the kernel then takes packets for
+// 127.0.0.0/8 arriving on it from other machines (kube-proxy sets it for
+// NodePorts on localhost), so those sockets are no longer loopback-only.
+// A namespace whose setting cannot be read is a gap: hiding its loopback
+// sockets would be an all-clear nothing proved.
+func (c *Collector) markRouteLocalnet(snap *snapshot.Snapshot, namespaces []namespace) {
+	want := map[uint64]bool{}
+	for _, s := range snap.Sockets {
+		if a := s.Local.Addr().Unmap(); a.Is4() && a.IsLoopback() {
+			want[s.NetNS] = true
+		}
+	}
+	for i := range namespaces {
+		ns := &namespaces[i]
+		if !want[ns.info.ID] {
+			continue
+		}
+		var idx []int
+		names := []string{"sys/net/ipv4/conf/all/route_localnet"}
+		for j := range snap.Interfaces {
+			if ifc := snap.Interfaces[j]; ifc.NetNS == ns.info.ID && ifc.Name != "lo" && !strings.ContainsRune(ifc.Name, '/') {
+				idx = append(idx, j)
+				names = append(names, "sys/net/ipv4/conf/"+ifc.Name+"/route_localnet")
+			}
+		}
+		vals, errs := c.readSysctls(ns, names)
+		if vals == nil {
+			continue // a test's proc tree: no other namespace to enter
+		}
+		var failed error
+		on := func(k int) bool {
+			if errs[k] != nil {
+				if !errors.Is(errs[k], fs.ErrNotExist) || k == 0 { // an interface removed meanwhile is no gap
+					failed = cmp.Or(failed, errs[k])
+				}
+				return false
+			}
+			return strings.TrimSpace(string(vals[k])) != "0"
+		}
+		all := on(0)
+		for k, j := range idx {
+			if on(k+1) || all {
+				snap.Interfaces[j].RouteLocalnet = true
+			}
+		}
+		if failed != nil {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: ReasonRouteLocalnetUnreadable,
+				Args:   map[string]string{"netns": nsLabel(ns), "error": failed.Error()},
+				Detail: fmt.Sprintf("route_localnet of network namespace %s could not be read (%v): its loopback sockets may be reachable from other machines", nsLabel(ns), failed)})
+		}
+	}
+}
+
+// readSysctls reads the files names (under the proc root) as seen from
+// namespace ns: through c.in.Proc for the collector's own, from a thread
+// that entered ns otherwise (/proc/sys/net shows the reading thread's
+// namespace). It returns nil values for another namespace when the proc
+// root is not the kernel's (a test's tree).
+func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []error) {
+	vals, errs := make([][]byte, len(names)), make([]error, len(names))
+	if ns.info.Current {
+		for k, n := range names {
+			vals[k], errs[k] = c.in.Proc.ReadFile(n)
+		}
+		return vals, errs
+	}
+	if c.proc != "/proc" {
+		return nil, nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The thread enters ns and is never unlocked: the runtime ends
+		// it with the goroutine rather than reuse it in ns.
+		runtime.LockOSThread()
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			for k := range errs {
+				errs[k] = fmt.Errorf("enter the namespace: %w", err)
+			}
+			return
+		}
+		for k, n := range names {
+			vals[k], errs[k] = os.ReadFile(filepath.Join(c.proc, n))
+		}
+	}()
+	<-done
+	return vals, errs
+}
+
 // needInterfaces reports whether analysis needs the interfaces of the
 // namespace to describe socks: a socket bound to a device (its name, and
 // whether it is the loopback device), or to one address that is neither a
-// wildcard nor loopback (the interface that has it). Wildcard and loopback
-// sockets need none, so a host with only those skips the rtnetlink dumps.
+// wildcard nor loopback (the interface that has it), or to an IPv4
+// loopback address (the interfaces whose route_localnet lets other machines
+// reach it). Wildcard and IPv6 loopback sockets need none, so a namespace
+// with only those skips the rtnetlink dumps.
 func needInterfaces(socks []snapshot.Socket) bool {
 	for i := range socks {
 		a := socks[i].Local.Addr().Unmap()
-		if socks[i].IfIndex != 0 || (a.IsValid() && !a.IsUnspecified() && !a.IsLoopback()) {
+		if socks[i].IfIndex != 0 || (a.IsValid() && !a.IsUnspecified() && !a.IsLoopback()) || (a.Is4() && a.IsLoopback()) {
 			return true
 		}
 	}

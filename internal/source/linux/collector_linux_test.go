@@ -17,10 +17,12 @@ func TestNeedInterfaces(t *testing.T) {
 		want  bool
 	}{
 		{"no sockets", nil, false},
-		{"wildcards and loopback only", []snapshot.Socket{
-			sock("0.0.0.0:22", 0), sock("[::]:22", 0), sock("127.0.0.1:631", 0), sock("[::1]:631", 0),
-			sock("[::ffff:127.0.0.1]:53", 0), sock("[::ffff:0.0.0.0]:80", 0),
+		{"wildcards and IPv6 loopback only", []snapshot.Socket{
+			sock("0.0.0.0:22", 0), sock("[::]:22", 0), sock("[::1]:631", 0), sock("[::ffff:0.0.0.0]:80", 0),
 		}, false},
+		// route_localnet on an interface makes it reachable from there.
+		{"IPv4 loopback", []snapshot.Socket{sock("0.0.0.0:22", 0), sock("127.0.0.1:631", 0)}, true},
+		{"IPv4-mapped loopback", []snapshot.Socket{sock("[::ffff:127.0.0.1]:53", 0)}, true},
 		{"one specific IPv4 address", []snapshot.Socket{sock("0.0.0.0:22", 0), sock("192.0.2.1:53", 0)}, true},
 		{"one specific IPv6 address", []snapshot.Socket{sock("[2001:db8::1]:53", 0)}, true},
 		{"IPv4-mapped specific address", []snapshot.Socket{sock("[::ffff:192.0.2.1]:53", 0)}, true},

@@ -301,6 +301,65 @@ func TestInFlightListenerInKernel(t *testing.T) {
 	}
 }
 
+// TestRouteLocalnetInKernel: with route_localnet on the test namespace's
+// veth (as kube-proxy turns it on), a peer that routes 127.0.0.1 to it
+// completes a handshake with a listener on 127.0.0.1: the collector marks
+// that interface RouteLocalnet (analysis then shows the listener as
+// reachable through it), and leaves lo and a namespace without the
+// setting unmarked. Before, nothing was read and the listener was hidden
+// as loopback-only: "nothing reachable", exit 0.
+func TestRouteLocalnetInKernel(t *testing.T) {
+	env := testenv.New(t)
+	local := netip.MustParseAddrPort("127.0.0.1:7304")
+	env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: local})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func() *snapshot.Snapshot {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return collectIn(t, env.NS.Command(ctx, exe), collectSpec{NoOwners: true})
+	}
+	marked := func(snap *snapshot.Snapshot) map[string]bool {
+		m := map[string]bool{}
+		for _, ifc := range snap.Interfaces {
+			m[ifc.Name] = ifc.RouteLocalnet
+		}
+		return m
+	}
+	if m := marked(collect()); m[testenv.VethMain] || m["lo"] {
+		t.Errorf("route_localnet off: interfaces marked %v", m)
+	}
+
+	env.NS.Run(t, "sysctl", "-qw", "net.ipv4.conf."+testenv.VethMain+".route_localnet=1")
+	// The peer sends to 127.0.0.1 through the veth: its local table
+	// (its own loopback) is looked up after a rule that routes that
+	// address out.
+	env.Peer.Run(t, "sysctl", "-qw", "net.ipv4.conf."+testenv.VethPeer+".route_localnet=1")
+	env.Peer.Run(t, "ip", "route", "add", "127.0.0.1/32", "via", testenv.MainAddr4.String(), "dev", testenv.VethPeer, "table", "50")
+	env.Peer.Run(t, "ip", "rule", "add", "pref", "10", "to", "127.0.0.1", "lookup", "50")
+	env.Peer.Run(t, "ip", "rule", "add", "pref", "100", "lookup", "local")
+	env.Peer.Run(t, "ip", "rule", "del", "pref", "0", "lookup", "local")
+	reached, err := env.Peer.Probe([]testenv.Target{{Proto: "tcp", Addr: local}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatal("the peer did not reach 127.0.0.1:7304 through route_localnet: the test proves nothing")
+	}
+	snap := collect()
+	if s := findPort(snap, snapshot.TCP, local.Port()); s == nil || s.Local != local {
+		t.Fatalf("listener on %s not listed: %+v", local, snap.Sockets)
+	}
+	if m := marked(snap); !m[testenv.VethMain] || m["lo"] {
+		t.Errorf("route_localnet on %s: interfaces marked %v, want %s alone", testenv.VethMain, m, testenv.VethMain)
+	}
+	if len(snap.Gaps) > 0 {
+		t.Errorf("gaps %v", gapReasons(snap))
+	}
+}
+
 // TestPIDNamespaceInKernel: run inside a new PID namespace (with its own
 // /proc) that shares the network namespace of a listener held by a
 // process outside it: the listener's owner is unknown, with the PID
