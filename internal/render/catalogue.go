@@ -185,6 +185,7 @@ const (
 	MsgGapUnheld             MsgID = "gap.unheld"
 	MsgReasonUnheld          MsgID = "reason.unheld"
 	MsgGapRouteLocalnet      MsgID = "gap.route-localnet-unreadable"
+	MsgGapNetNSUnlisted      MsgID = "gap.netns-unlisted"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -724,6 +725,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgGapUnheld:             {En: "%[1]d sockets of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", EnOne: "%[1]d socket of a user other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, its holder is unknown", Ja: "root 以外のユーザのソケット %[1]d 個は、どの記述子テーブルにもありません。プロセス間で受け渡し中 (SCM_RIGHTS) か io_uring に登録されており、保持するプロセスは不明です"},
 		MsgReasonUnheld:          {En: "socket of uid %[1]s%[2]s; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)", Ja: "uid %[1]s%[2]s のソケット。どの記述子テーブルにもありませんが、ユーザのソケットはカーネルのソケットではありません: 見えない所で保持されています (Unix ソケットで受け渡し中か、io_uring に登録済み)"},
 		MsgGapRouteLocalnet:      {En: "whether network namespace %[1]s takes packets for 127.0.0.0/8 from other machines (route_localnet) could not be read (%[2]s): its loopback sockets may be reachable", Ja: "ネットワーク名前空間 %[1]s が他のマシンから 127.0.0.0/8 宛てのパケットを受け取るか (route_localnet) を読めませんでした (%[2]s): ループバックのソケットに届く可能性があります"},
+		MsgGapNetNSUnlisted:      {En: "network namespaces wired to listed ones were found neither through a process nor ip netns (%[1]s): their sockets were not listed", Ja: "一覧にある名前空間につながるネットワーク名前空間が、プロセスからも ip netns からも見つかりません (%[1]s): そのソケットは一覧にありません"},
 		MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
 		MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
@@ -1220,6 +1222,7 @@ var gapTexts = map[string][]gapText{
 	"sockets/tool-error":                   {{MsgGapToolError, []string{"tool", "error"}}},
 	"sockets/sock-diag-failed":             {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
 	"namespaces/netns-unreadable":          {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
+	"namespaces/netns-unlisted":            {{MsgGapNetNSUnlisted, []string{"nsids"}}},
 	"namespaces/hidepid":                   {{MsgGapNetNSHidden, nil}},
 	"namespaces/no-capability":             {{MsgGapNetNSHidden, nil}},
 	"namespaces/user-namespace":            {{MsgGapNetNSHidden, nil}},

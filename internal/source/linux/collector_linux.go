@@ -24,6 +24,7 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/netif"
 	"github.com/openports/openports/internal/source/linux/procpriv"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
@@ -74,6 +75,9 @@ const (
 	ReasonUnreadable = "unreadable"
 	// ReasonNetNSDenied: a network namespace could not be entered.
 	ReasonNetNSDenied = "netns-unreadable"
+	// ReasonNetNSUnlisted: a namespace wired to a listed one (it has an
+	// NSID there) was found neither through a process nor `ip netns`.
+	ReasonNetNSUnlisted = "netns-unlisted"
 )
 
 // Snapshot collects sockets, owners, interfaces and gaps.
@@ -163,6 +167,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 			ifaces = append(ifaces, c.collectNamespace(snap, &more[i], q, wanted, false, &bg))
 		}
 		namespaces = append(namespaces, more...)
+		c.gapUnlisted(snap, namespaces)
 	}
 	// One owner pass for the sockets of every namespace (socket inodes
 	// are unique across namespaces).
@@ -821,6 +826,55 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		// Every process exited: the namespace went with them.
 	}
 	return out, byNS
+}
+
+// gapUnlisted records the namespaces wired to a listed one that --netns all
+// did not find: a namespace no process lives in and no `ip netns` name
+// pins stays alive while a socket in it is open, and a veth into it makes
+// that socket reachable, so NSIDs no listed namespace accounts for are
+// namespaces whose sockets were not listed. Only on the live inputs (a
+// test's fake namespaces have no NSIDs to ask).
+func (c *Collector) gapUnlisted(snap *snapshot.Snapshot, namespaces []namespace) {
+	if _, live := c.in.NetNS.(*liveNetNS); !live {
+		return
+	}
+	self, err := unix.Open(filepath.Join(c.proc, "self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)}))
+		return
+	}
+	defer unix.Close(self)
+	known := []int{self}
+	for _, ns := range namespaces[1:] {
+		known = append(known, ns.fd)
+	}
+	var found, failed []string
+	for i := range namespaces {
+		ns := &namespaces[i]
+		ids, err := netif.Unlisted(ns.fd, known)
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", nsLabel(ns), err))
+			continue
+		}
+		for _, id := range ids {
+			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(ns)))
+		}
+	}
+	if len(found) > 0 || len(failed) > 0 {
+		snap.Gaps = append(snap.Gaps, unlistedGap(found, failed))
+	}
+}
+
+// unlistedGap is the gap of gapUnlisted: the NSIDs found, and the
+// namespaces whose NSIDs could not be read.
+func unlistedGap(found, failed []string) snapshot.Gap {
+	what := strings.Join(found, ", ")
+	if len(failed) > 0 {
+		what = strings.Join(append(found, "NSIDs unreadable in "+strings.Join(failed, "; ")), ", ")
+	}
+	return snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSUnlisted, Count: len(found),
+		Args:   map[string]string{"count": strconv.Itoa(len(found)), "nsids": what},
+		Detail: fmt.Sprintf("network namespaces wired to listed ones were found neither through a process nor ip netns (%s): their sockets were not listed", what)}
 }
 
 // Vanished reports whether err from opening a network namespace (by a

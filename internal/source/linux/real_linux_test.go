@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -357,6 +358,104 @@ func TestRouteLocalnetInKernel(t *testing.T) {
 	}
 	if len(snap.Gaps) > 0 {
 		t.Errorf("gaps %v", gapReasons(snap))
+	}
+}
+
+// TestUnlistedNamespaceInKernel: a network namespace no process lives in
+// and no `ip netns` name pins, kept alive by a listener in it and wired by
+// a veth to the test namespace, from which its listener is reached. --netns
+// all cannot list it, and says so: a namespaces/netns-unlisted gap names
+// its NSID in the test namespace (exit 3). Before, the listener was
+// simply missing, and nothing said the view was incomplete.
+func TestUnlistedNamespaceInKernel(t *testing.T) {
+	needRoot(t, "a network namespace wired to another by a veth")
+	env := testenv.New(t)
+	testNS, err := env.NS.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := netip.MustParseAddrPort("198.51.100.9:7305")
+	collect := func() *snapshot.Snapshot {
+		c := New(source.Options{AllNamespaces: true})
+		c.findOwners = fakeOwners(nil, nil) // owners are not the subject
+		snap, err := c.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	unlisted := func(snap *snapshot.Snapshot) string {
+		for _, g := range snap.Gaps {
+			// The test namespace is unnamed: labelled by its inode.
+			if g.Area == "namespaces" && g.Reason == ReasonNetNSUnlisted && strings.Contains(g.Args["nsids"], fmt.Sprintf(" in %d", testNS)) {
+				return g.Detail
+			}
+		}
+		return ""
+	}
+	if d := unlisted(collect()); d != "" {
+		t.Fatalf("before the hidden namespace: %s", d)
+	}
+
+	// A thread makes the namespace, wires it and listens in it, then
+	// ends with the goroutine (locked, never unlocked): no task stays in
+	// the namespace; the listener (kept open here) keeps it alive.
+	type made struct {
+		fd  int
+		err error
+	}
+	ch := make(chan made)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := func() (int, error) {
+			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+				return -1, fmt.Errorf("unshare: %w", err)
+			}
+			for _, args := range [][]string{
+				{"link", "set", "lo", "up"},
+				{"link", "add", "veth-hid0", "type", "veth", "peer", "name", "veth-hid1", "netns", strconv.Itoa(env.NS.HolderPID())},
+				{"addr", "add", hidden.Addr().String() + "/24", "dev", "veth-hid0"},
+				{"link", "set", "veth-hid0", "up"},
+			} {
+				// Children forked from this thread start in its namespace.
+				if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+					return -1, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+				}
+			}
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return -1, err
+			}
+			if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err != nil {
+				unix.Close(fd)
+				return -1, err
+			}
+			return fd, unix.Listen(fd, 4)
+		}()
+		ch <- made{fd, err}
+	}()
+	m := <-ch
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	defer unix.Close(m.fd)
+	env.NS.Run(t, "ip", "addr", "add", "198.51.100.10/24", "dev", "veth-hid1")
+	env.NS.Run(t, "ip", "link", "set", "veth-hid1", "up")
+	reached, err := env.NS.Probe([]testenv.Target{{Proto: "tcp", Addr: hidden}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatal("the hidden namespace's listener was not reached: the test proves nothing")
+	}
+	snap := collect()
+	for _, s := range snap.Sockets {
+		if s.Local == hidden {
+			t.Fatalf("the hidden namespace's listener was listed (netns %d): nothing is hidden", s.NetNS)
+		}
+	}
+	if unlisted(snap) == "" {
+		t.Errorf("no namespaces/%s gap naming an NSID in the test namespace %d; gaps %v", ReasonNetNSUnlisted, testNS, gapReasons(snap))
 	}
 }
 

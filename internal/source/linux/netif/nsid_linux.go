@@ -3,6 +3,7 @@ package netif
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -49,4 +50,80 @@ func Connected(fd int) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// Unlisted returns the NSIDs assigned in the network namespace open at fd
+// (-1: the caller's) that belong to none of the namespaces open at known:
+// namespaces wired to it (a veth crossing, say) that whoever listed known
+// did not find. Each NSID is looked up by asking, one known namespace at
+// a time, for that namespace's NSID here, until every NSID is placed.
+func Unlisted(fd int, known []int) ([]int32, error) {
+	cfg := &netlink.Config{}
+	if fd >= 0 {
+		cfg.NetNS = fd
+	}
+	conn, err := netlink.Dial(unix.NETLINK_ROUTE, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open rtnetlink: %w", err)
+	}
+	defer conn.Close()
+	msgs, err := conn.Execute(netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_GETNSID, Flags: netlink.Request | netlink.Dump},
+		Data:   []byte{unix.AF_UNSPEC, 0, 0, 0},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("RTM_GETNSID dump: %w", err)
+	}
+	left := map[int32]bool{}
+	for _, m := range msgs {
+		if id, ok := nsidOf(m); ok && id >= 0 {
+			left[id] = true
+		}
+	}
+	for _, k := range known {
+		if len(left) == 0 {
+			break
+		}
+		ae := netlink.NewAttributeEncoder()
+		ae.Uint32(unix.NETNSA_FD, uint32(k))
+		attrs, err := ae.Encode()
+		if err != nil {
+			return nil, err
+		}
+		msgs, err := conn.Execute(netlink.Message{
+			Header: netlink.Header{Type: unix.RTM_GETNSID, Flags: netlink.Request},
+			Data:   append([]byte{unix.AF_UNSPEC, 0, 0, 0}, attrs...),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("RTM_GETNSID of a known namespace: %w", err)
+		}
+		for _, m := range msgs {
+			if id, ok := nsidOf(m); ok {
+				delete(left, id)
+			}
+		}
+	}
+	out := make([]int32, 0, len(left))
+	for id := range left {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// nsidOf is the NETNSA_NSID of an RTM_NEWNSID message.
+func nsidOf(m netlink.Message) (int32, bool) {
+	if len(m.Data) < 4 {
+		return 0, false
+	}
+	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
+	if err != nil {
+		return 0, false
+	}
+	for ad.Next() {
+		if ad.Type() == unix.NETNSA_NSID && len(ad.Bytes()) == 4 {
+			return int32(binary.NativeEndian.Uint32(ad.Bytes())), true
+		}
+	}
+	return 0, false
 }
