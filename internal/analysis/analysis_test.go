@@ -232,6 +232,36 @@ func TestRouteLocalnet(t *testing.T) {
 	}
 }
 
+// TestTransparentLoopback: a loopback listener with IP_TRANSPARENT, which a
+// TPROXY rule can hand other machines' connections, is shown with a note,
+// not hidden as loopback-only; one bound to lo too stays hidden (a
+// device-bound socket takes nothing that arrives elsewhere). Before, it
+// was hidden: no row, exit 0.
+func TestTransparentLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		local, dev string
+		shown      bool
+	}{
+		{"127.0.0.1:15001", "", true},
+		{"[::1]:15001", "", true},
+		{"127.0.0.1:15001", "lo", false},
+	} {
+		s := snapshot.Socket{Proto: "tcp", Local: netip.MustParseAddrPort(tt.local), Interface: tt.dev, State: snapshot.Listen, Transparent: true,
+			OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 7, Name: "envoy"}}}
+		r := Build(&snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{s}, Interfaces: ifaces}, Options{})
+		if !tt.shown {
+			if len(r.Rows) != 0 {
+				t.Errorf("%s on %s: rows %+v, want it hidden", tt.local, tt.dev, r.Rows)
+			}
+			continue
+		}
+		if len(r.Rows) != 1 || r.Rows[0].Exposure != report.ExposureAddress ||
+			!slices.ContainsFunc(r.Rows[0].Notes, func(n report.Note) bool { return n.Key == "exposure.transparent" }) {
+			t.Errorf("%s: rows %+v, want one, exposure address, note exposure.transparent", tt.local, r.Rows)
+		}
+	}
+}
+
 func TestBuildCompleteView(t *testing.T) {
 	s := &snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:1"),
 		OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 1, Name: "x"}}}}}

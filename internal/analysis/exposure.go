@@ -25,6 +25,11 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class snapshot.E
 		// address of the host, which one is unknown.
 		return report.ExposureAddress, dev
 	case addr.IsLoopback():
+		if s.Transparent && !isLoopbackDevice(ifaces, dev) {
+			// IP_TRANSPARENT: a TPROXY rule can hand it other
+			// machines' connections, whatever its address.
+			return report.ExposureAddress, dev
+		}
 		if via := localnetVia(ifaces, addr, dev); len(via) > 0 {
 			// route_localnet: other machines reach 127.0.0.0/8
 			// through these interfaces. One is named; for several
@@ -114,6 +119,9 @@ func localnetNote(row *report.Row, ifaces []snapshot.Interface) *report.Note {
 		return nil
 	}
 	s := row.Sockets[0]
+	if s.Transparent && s.Local.Addr().Unmap().IsLoopback() {
+		return &report.Note{Key: "exposure.transparent"}
+	}
 	via := localnetVia(ifaces, s.Local.Addr().Unmap(), s.Socket.Interface)
 	if len(via) == 0 {
 		return nil

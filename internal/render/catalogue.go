@@ -102,6 +102,7 @@ const (
 	MsgOwnerNone       MsgID = "owner.none"
 	MsgOwnerViaAddress MsgID = "owner.via-address"
 	MsgRouteLocalnet   MsgID = "exposure.route-localnet"
+	MsgTransparent     MsgID = "exposure.transparent"
 	MsgOwnerViaUnnamed MsgID = "owner.via-unnamed"
 	MsgTruncated       MsgID = "truncated"
 	MsgPortPrinted     MsgID = "port.printed"
@@ -634,6 +635,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgOwnerPartial:    {En: "other holders may be hidden: %[1]s", Ja: "他の保持プロセスが見えていない可能性: %[1]s"},
 		MsgOwnerNone:       {En: "held by no process (kernel socket)", Ja: "どのプロセスも保持していません (カーネルのソケット)"},
 		MsgOwnerViaAddress: {En: "owners matched by address and port from %[1]s output", Ja: "所有プロセスは %[1]s の出力とアドレス・ポートで照合"},
+		MsgTransparent:     {En: "bound to loopback with IP_TRANSPARENT: a TPROXY rule can hand it other machines' connections", Ja: "IP_TRANSPARENT 付きでループバックにバインドされています: TPROXY の規則が他のマシンからの接続を渡せます"},
 		MsgRouteLocalnet:   {En: "bound to loopback, yet other machines reach it through %[1]s: route_localnet is on there (net.ipv4.conf.*.route_localnet)", Ja: "ループバックにバインドされていますが、%[1]s 経由で他のマシンから届きます: そこで route_localnet が有効です (net.ipv4.conf.*.route_localnet)"},
 		MsgOwnerViaUnnamed: {En: "another tool's", Ja: "別のツール"},
 		MsgTruncated:       {En: "truncated by the tool: %[1]s", Ja: "ツールが切り詰めた項目: %[1]s"},
@@ -1150,7 +1152,7 @@ func (t texts) kbText(key string) string {
 // catalogue IDs.
 var noteIDs = map[string]MsgID{
 	"owner.unknown": MsgOwnerUnknown, "owner.partial": MsgOwnerPartial, "owner.none": MsgOwnerNone,
-	"owner.via-address": MsgOwnerViaAddress, "exposure.route-localnet": MsgRouteLocalnet, "truncated": MsgTruncated, "port.printed": MsgPortPrinted, "address.printed": MsgAddressPrinted,
+	"owner.via-address": MsgOwnerViaAddress, "exposure.route-localnet": MsgRouteLocalnet, "exposure.transparent": MsgTransparent, "truncated": MsgTruncated, "port.printed": MsgPortPrinted, "address.printed": MsgAddressPrinted,
 	"published.dnat": MsgPublishedDNAT, "published.dnat-conditions": MsgPublishedDNATCond, "published.wider": MsgPublishedWider,
 	"published.forwarded": MsgPublishedForwarded, "published.target": MsgPublishedTarget, "netns.container-only": MsgNetNSContainerOnly,
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,

@@ -286,6 +286,11 @@ type Socket struct {
 	// V6Only is the socket's IPV6_V6ONLY flag for IPv6 sockets, nil when
 	// the source did not say (then the host's BindV6Only applies).
 	V6Only *bool `json:"v6only,omitempty"`
+	// Transparent is set when the socket has IP_TRANSPARENT (sock_diag's
+	// INET_DIAG_SOCKOPT): a TPROXY rule can hand it connections made to
+	// any address, so a loopback address does not keep other machines
+	// out.
+	Transparent bool `json:"transparent,omitempty"`
 	// NetNS is the ID of the network namespace the socket lives in.
 	NetNS uint64 `json:"netns,omitempty"`
 	// Owners are the processes that hold the socket, sorted by PID.

@@ -459,6 +459,74 @@ func TestUnlistedNamespaceInKernel(t *testing.T) {
 	}
 }
 
+// TestTransparentLoopbackInKernel: a TPROXY rule hands the peer's
+// connection to port 80 to a listener on 127.0.0.1 with IP_TRANSPARENT
+// (as Envoy or Squid in transparent mode are set up); the collector lists
+// that listener with Transparent set, which analysis shows as reachable.
+// Before, it looked loopback-only and was hidden: "nothing reachable".
+func TestTransparentLoopbackInKernel(t *testing.T) {
+	needRoot(t, "IP_TRANSPARENT, and entering the test namespace")
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed: run make test-deps")
+	}
+	env := testenv.New(t)
+	local := netip.MustParseAddrPort("127.0.0.1:7306")
+	var fd int
+	err := env.NS.InNetNS(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
+			return fmt.Errorf("IP_TRANSPARENT: %w", err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: local.Addr().As4(), Port: int(local.Port())}); err != nil {
+			return err
+		}
+		return unix.Listen(fd, 4)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	cmd := env.NS.Command(context.Background(), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(`table ip tp {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		iifname "` + testenv.VethMain + `" tcp dport 80 tproxy to 127.0.0.1:7306 meta mark set 1 accept
+	}
+}
+`)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("nft tproxy rule: %v: %s", err, out)
+	}
+	env.NS.Run(t, "ip", "rule", "add", "fwmark", "1", "lookup", "100")
+	env.NS.Run(t, "ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100")
+	target := netip.AddrPortFrom(testenv.MainAddr4, 80)
+	reached, err := env.Peer.Probe([]testenv.Target{{Proto: "tcp", Addr: target}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatalf("the peer did not reach %s through the TPROXY rule: the test proves nothing", target)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{NoOwners: true})
+	s := findPort(snap, snapshot.TCP, local.Port())
+	if s == nil || s.Local != local {
+		t.Fatalf("listener on %s not listed: %+v", local, snap.Sockets)
+	}
+	if !s.Transparent {
+		t.Errorf("listener on %s that took the peer's connection: Transparent not set", local)
+	}
+}
+
 // TestPIDNamespaceInKernel: run inside a new PID namespace (with its own
 // /proc) that shares the network namespace of a listener held by a
 // process outside it: the listener's owner is unknown, with the PID
