@@ -155,6 +155,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// byNS maps each namespace found through /proc to its processes, which
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
+	var unlisted *snapshot.Gap // unlisted's, in bg
 	if c.opt.AllNamespaces {
 		<-privDone
 		var more []namespace
@@ -167,7 +168,10 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 			ifaces = append(ifaces, c.collectNamespace(snap, &more[i], q, wanted, false, &bg))
 		}
 		namespaces = append(namespaces, more...)
-		c.gapUnlisted(snap, namespaces)
+		// Beside the owner scan, as the interface listings: a netlink
+		// socket in each namespace costs a thread's setns.
+		all := namespaces
+		bg.Go(func() { unlisted = c.unlisted(all) })
 	}
 	// One owner pass for the sockets of every namespace (socket inodes
 	// are unique across namespaces).
@@ -183,6 +187,9 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	snap.Privilege = priv.Snapshot()
 	bg.Wait()
+	if unlisted != nil {
+		snap.Gaps = append(snap.Gaps, *unlisted)
+	}
 	snap.Firewall = fw
 	for _, ni := range ifaces {
 		addInterfaces(snap, ni)
@@ -828,20 +835,20 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 	return out, byNS
 }
 
-// gapUnlisted records the namespaces wired to a listed one that --netns all
-// did not find: a namespace no process lives in and no `ip netns` name
+// unlisted is the gap of the namespaces wired to a listed one that --netns
+// all did not find (nil: none): a namespace no process lives in and no `ip netns` name
 // pins stays alive while a socket in it is open, and a veth into it makes
 // that socket reachable, so NSIDs no listed namespace accounts for are
 // namespaces whose sockets were not listed. Only on the live inputs (a
 // test's fake namespaces have no NSIDs to ask).
-func (c *Collector) gapUnlisted(snap *snapshot.Snapshot, namespaces []namespace) {
+func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
 	if _, live := c.in.NetNS.(*liveNetNS); !live {
-		return
+		return nil
 	}
 	self, err := unix.Open(filepath.Join(c.proc, "self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		snap.Gaps = append(snap.Gaps, unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)}))
-		return
+		g := unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)})
+		return &g
 	}
 	defer unix.Close(self)
 	known := []int{self}
@@ -860,12 +867,14 @@ func (c *Collector) gapUnlisted(snap *snapshot.Snapshot, namespaces []namespace)
 			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(ns)))
 		}
 	}
-	if len(found) > 0 || len(failed) > 0 {
-		snap.Gaps = append(snap.Gaps, unlistedGap(found, failed))
+	if len(found) == 0 && len(failed) == 0 {
+		return nil
 	}
+	g := unlistedGap(found, failed)
+	return &g
 }
 
-// unlistedGap is the gap of gapUnlisted: the NSIDs found, and the
+// unlistedGap is the gap of unlisted: the NSIDs found, and the
 // namespaces whose NSIDs could not be read.
 func unlistedGap(found, failed []string) snapshot.Gap {
 	what := strings.Join(found, ", ")
