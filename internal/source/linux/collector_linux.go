@@ -444,10 +444,23 @@ func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []erro
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// The thread enters ns and is never unlocked: the runtime ends
-		// it with the goroutine rather than reuse it in ns.
+		// The thread enters ns and comes back before it is unlocked;
+		// one that cannot come back stays locked, and the runtime ends
+		// it with the goroutine rather than reuse it in ns. (The main
+		// thread it would keep, in ns, and /proc/self/ns/net would then
+		// name ns: hence the way back rather than a thread left to die.)
 		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			for k := range errs {
+				errs[k] = fmt.Errorf("open own namespace: %w", err)
+			}
+			return
+		}
+		defer unix.Close(own)
 		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			for k := range errs {
 				errs[k] = fmt.Errorf("enter the namespace: %w", err)
 			}
@@ -455,6 +468,9 @@ func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []erro
 		}
 		for k, n := range names {
 			vals[k], errs[k] = os.ReadFile(filepath.Join(c.proc, n))
+		}
+		if unix.Setns(own, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
 		}
 	}()
 	<-done
@@ -855,16 +871,39 @@ func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
 	for _, ns := range namespaces[1:] {
 		known = append(known, ns.fd)
 	}
-	var found, failed []string
+	var failed []string
+	left := map[int][]int32{} // index in namespaces → NSIDs not placed
 	for i := range namespaces {
-		ns := &namespaces[i]
-		ids, err := netif.Unlisted(ns.fd, known)
+		ids, err := netif.Unlisted(namespaces[i].fd, known)
 		if err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", nsLabel(ns), err))
-			continue
+			failed = append(failed, fmt.Sprintf("%s: %v", nsLabel(&namespaces[i]), err))
+		} else if len(ids) > 0 {
+			left[i] = ids
 		}
-		for _, id := range ids {
-			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(ns)))
+	}
+	// A namespace whose last process just exited keeps its NSIDs until
+	// the kernel's cleanup work runs, which may take a while on a busy
+	// host: look again a few times, and keep only NSIDs that stay. A
+	// namespace held by a socket stays as long as the socket.
+	for try := 0; try < unlistedRetries && len(left) > 0; try++ {
+		time.Sleep(unlistedWait)
+		for i, before := range left {
+			ids, err := netif.Unlisted(namespaces[i].fd, known)
+			if err != nil {
+				continue // keep what the first look found
+			}
+			ids = slices.DeleteFunc(ids, func(id int32) bool { return !slices.Contains(before, id) })
+			if len(ids) == 0 {
+				delete(left, i)
+			} else {
+				left[i] = ids
+			}
+		}
+	}
+	var found []string
+	for _, i := range slices.Sorted(maps.Keys(left)) {
+		for _, id := range left[i] {
+			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(&namespaces[i])))
 		}
 	}
 	if len(found) == 0 && len(failed) == 0 {
@@ -873,6 +912,14 @@ func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
 	g := unlistedGap(found, failed)
 	return &g
 }
+
+// unlistedRetries and unlistedWait bound how long unlisted waits for the
+// NSIDs of namespaces being destroyed to go: 5 × 40 ms, only when some
+// NSID is not placed.
+const (
+	unlistedRetries = 5
+	unlistedWait    = 40 * time.Millisecond
+)
 
 // unlistedGap is the gap of unlisted: the NSIDs found, and the
 // namespaces whose NSIDs could not be read.

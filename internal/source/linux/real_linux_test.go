@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -397,43 +398,69 @@ func TestUnlistedNamespaceInKernel(t *testing.T) {
 		t.Fatalf("before the hidden namespace: %s", d)
 	}
 
-	// A thread makes the namespace, wires it and listens in it, then
-	// ends with the goroutine (locked, never unlocked): no task stays in
-	// the namespace; the listener (kept open here) keeps it alive.
+	// A thread makes the namespace, which ip(8) then wires through the
+	// thread's /proc entry; the thread listens in it and ends with the
+	// goroutine (locked, never unlocked): no task stays in the namespace,
+	// and the listener (kept open here) keeps it alive.
 	type made struct {
 		fd  int
 		err error
 	}
-	ch := make(chan made)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := func() (int, error) {
-			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-				return -1, fmt.Errorf("unshare: %w", err)
+	tids, wired, ch := make(chan int, 1), make(chan struct{}), make(chan made, 1)
+	locked := make(chan struct{})
+	var try func(n int)
+	try = func(n int) {
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == os.Getpid() {
+				// The main thread would not end with the goroutine: it
+				// would stay in the namespace, and /proc/PID would name
+				// it. Hold it while the next try takes another thread.
+				if n < 10 {
+					try(n + 1)
+					<-locked
+				} else {
+					close(tids)
+					ch <- made{-1, errors.New("no thread but the main one")}
+				}
+				runtime.UnlockOSThread()
+				return
 			}
-			for _, args := range [][]string{
-				{"link", "set", "lo", "up"},
-				{"link", "add", "veth-hid0", "type", "veth", "peer", "name", "veth-hid1", "netns", strconv.Itoa(env.NS.HolderPID())},
-				{"addr", "add", hidden.Addr().String() + "/24", "dev", "veth-hid0"},
-				{"link", "set", "veth-hid0", "up"},
-			} {
-				// Children forked from this thread start in its namespace.
-				if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-					return -1, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			close(locked)
+			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+				close(tids)
+				ch <- made{-1, fmt.Errorf("unshare: %w", err)}
+				return
+			}
+			tids <- unix.Gettid()
+			<-wired
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err == nil {
+				if err = unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err == nil {
+					err = unix.Listen(fd, 4)
 				}
 			}
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return -1, err
-			}
-			if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err != nil {
-				unix.Close(fd)
-				return -1, err
-			}
-			return fd, unix.Listen(fd, 4)
+			ch <- made{fd, err}
 		}()
-		ch <- made{fd, err}
-	}()
+	}
+	try(0)
+	tid, ok := <-tids
+	if !ok {
+		t.Fatal((<-ch).err)
+	}
+	hiddenNS := fmt.Sprintf("--net=/proc/%d/task/%d/ns/net", os.Getpid(), tid)
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"link", "add", "veth-hid0", "type", "veth", "peer", "name", "veth-hid1", "netns", strconv.Itoa(env.NS.HolderPID())},
+		{"addr", "add", hidden.Addr().String() + "/24", "dev", "veth-hid0"},
+		{"link", "set", "veth-hid0", "up"},
+	} {
+		if out, err := exec.Command("nsenter", append([]string{hiddenNS, "--", "ip"}, args...)...).CombinedOutput(); err != nil {
+			close(wired)
+			t.Fatalf("ip %s in the hidden namespace: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	close(wired)
 	m := <-ch
 	if m.err != nil {
 		t.Fatal(m.err)
@@ -455,7 +482,15 @@ func TestUnlistedNamespaceInKernel(t *testing.T) {
 		}
 	}
 	if unlisted(snap) == "" {
-		t.Errorf("no namespaces/%s gap naming an NSID in the test namespace %d; gaps %v", ReasonNetNSUnlisted, testNS, gapReasons(snap))
+		var listed []uint64
+		for _, ns := range snap.Namespaces {
+			listed = append(listed, ns.ID)
+		}
+		var details []string
+		for _, g := range snap.Gaps {
+			details = append(details, g.Detail)
+		}
+		t.Errorf("no namespaces/%s gap naming an NSID in the test namespace %d; namespaces %v; gaps %q", ReasonNetNSUnlisted, testNS, listed, details)
 	}
 }
 

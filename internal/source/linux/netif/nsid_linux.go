@@ -52,11 +52,14 @@ func Connected(fd int) (bool, error) {
 	return false, nil
 }
 
-// Unlisted returns the NSIDs assigned in the network namespace open at fd
-// (-1: the caller's) that belong to none of the namespaces open at known:
-// namespaces wired to it (a veth crossing, say) that whoever listed known
-// did not find. Each NSID is looked up by asking, one known namespace at
-// a time, for that namespace's NSID here, until every NSID is placed.
+// Unlisted returns the NSIDs of the namespaces that links of the network
+// namespace open at fd (-1: the caller's) lead into (a veth's peer, say:
+// IFLA_LINK_NETNSID) and that are none of the namespaces open at known:
+// namespaces wired to it that whoever listed known did not find. The link
+// dump is what gives such a peer its NSID here (the kernel assigns NSIDs
+// lazily, when it first has to name the peer), as `ip link` does. Each
+// NSID is placed by asking, one known namespace at a time, for that
+// namespace's NSID here, until every NSID is placed.
 func Unlisted(fd int, known []int) ([]int32, error) {
 	cfg := &netlink.Config{}
 	if fd >= 0 {
@@ -68,15 +71,15 @@ func Unlisted(fd int, known []int) ([]int32, error) {
 	}
 	defer conn.Close()
 	msgs, err := conn.Execute(netlink.Message{
-		Header: netlink.Header{Type: unix.RTM_GETNSID, Flags: netlink.Request | netlink.Dump},
-		Data:   []byte{unix.AF_UNSPEC, 0, 0, 0},
+		Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request | netlink.Dump},
+		Data:   make([]byte, unix.SizeofIfInfomsg),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("RTM_GETNSID dump: %w", err)
+		return nil, fmt.Errorf("link dump: %w", err)
 	}
 	left := map[int32]bool{}
 	for _, m := range msgs {
-		if id, ok := nsidOf(m); ok && id >= 0 {
+		if id, ok := attrS32(m.Data, unix.SizeofIfInfomsg, unix.IFLA_LINK_NETNSID); ok && id >= 0 {
 			left[id] = true
 		}
 	}
@@ -98,7 +101,7 @@ func Unlisted(fd int, known []int) ([]int32, error) {
 			return nil, fmt.Errorf("RTM_GETNSID of a known namespace: %w", err)
 		}
 		for _, m := range msgs {
-			if id, ok := nsidOf(m); ok {
+			if id, ok := attrS32(m.Data, 4, unix.NETNSA_NSID); ok {
 				delete(left, id)
 			}
 		}
@@ -111,17 +114,18 @@ func Unlisted(fd int, known []int) ([]int32, error) {
 	return out, nil
 }
 
-// nsidOf is the NETNSA_NSID of an RTM_NEWNSID message.
-func nsidOf(m netlink.Message) (int32, bool) {
-	if len(m.Data) < 4 {
+// attrS32 is the 32-bit attribute typ of a message whose attributes start
+// at offset.
+func attrS32(data []byte, offset int, typ uint16) (int32, bool) {
+	if len(data) < offset {
 		return 0, false
 	}
-	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
+	ad, err := netlink.NewAttributeDecoder(data[offset:])
 	if err != nil {
 		return 0, false
 	}
 	for ad.Next() {
-		if ad.Type() == unix.NETNSA_NSID && len(ad.Bytes()) == 4 {
+		if ad.Type() == typ && len(ad.Bytes()) == 4 {
 			return int32(binary.NativeEndian.Uint32(ad.Bytes())), true
 		}
 	}
