@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -399,51 +398,46 @@ func TestUnlistedNamespaceInKernel(t *testing.T) {
 	}
 
 	// A thread makes the namespace, which ip(8) then wires through the
-	// thread's /proc entry; the thread listens in it and ends with the
-	// goroutine (locked, never unlocked): no task stays in the namespace,
-	// and the listener (kept open here) keeps it alive.
+	// thread's /proc entry; the thread listens in it and goes back to its
+	// own namespace: no task stays in the new one, and the listener (kept
+	// open here) keeps it alive. (A thread left to end would kill, through
+	// Pdeathsig, the namespace holders it may have started.)
 	type made struct {
 		fd  int
 		err error
 	}
 	tids, wired, ch := make(chan int, 1), make(chan struct{}), make(chan made, 1)
-	locked := make(chan struct{})
-	var try func(n int)
-	try = func(n int) {
-		go func() {
-			runtime.LockOSThread()
-			if unix.Gettid() == os.Getpid() {
-				// The main thread would not end with the goroutine: it
-				// would stay in the namespace, and /proc/PID would name
-				// it. Hold it while the next try takes another thread.
-				if n < 10 {
-					try(n + 1)
-					<-locked
-				} else {
-					close(tids)
-					ch <- made{-1, errors.New("no thread but the main one")}
-				}
-				runtime.UnlockOSThread()
-				return
+	go func() {
+		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			close(tids)
+			ch <- made{-1, err}
+			return
+		}
+		defer unix.Close(own)
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			close(tids)
+			ch <- made{-1, fmt.Errorf("unshare: %w", err)}
+			return
+		}
+		tids <- unix.Gettid()
+		<-wired
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err == nil {
+			if err = unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err == nil {
+				err = unix.Listen(fd, 4)
 			}
-			close(locked)
-			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-				close(tids)
-				ch <- made{-1, fmt.Errorf("unshare: %w", err)}
-				return
-			}
-			tids <- unix.Gettid()
-			<-wired
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err == nil {
-				if err = unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err == nil {
-					err = unix.Listen(fd, 4)
-				}
-			}
-			ch <- made{fd, err}
-		}()
-	}
-	try(0)
+		}
+		if serr := unix.Setns(own, unix.CLONE_NEWNET); serr != nil {
+			ch <- made{fd, fmt.Errorf("back to own namespace: %w", serr)} // the thread stays locked, and ends
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- made{fd, err}
+	}()
 	tid, ok := <-tids
 	if !ok {
 		t.Fatal((<-ch).err)
