@@ -173,6 +173,95 @@ func TestBuildAllMergesLoopbacks(t *testing.T) {
 	}
 }
 
+// TestRouteLocalnet: with route_localnet on an interface, other machines
+// reach IPv4 loopback listeners through it: they are shown (with the
+// interface and a note), not hidden as loopback-only, and a view with
+// nothing else is no "nothing reachable". IPv6 loopback is unaffected,
+// and so is a listener bound to another device. Before, every one was
+// hidden: no row, exit 0.
+func TestRouteLocalnet(t *testing.T) {
+	owned := func(addr, dev string) snapshot.Socket {
+		return snapshot.Socket{Proto: "tcp", Local: netip.MustParseAddrPort(addr), Interface: dev, State: snapshot.Listen,
+			OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 7, Name: "kubelet"}}}
+	}
+	with := func(marked ...string) []snapshot.Interface {
+		out := slices.Clone(ifaces)
+		out = append(out, snapshot.Interface{Index: 3, Name: "veth1", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.1/24")}})
+		for i := range out {
+			out[i].RouteLocalnet = slices.Contains(marked, out[i].Name)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		sock   snapshot.Socket
+		ifaces []snapshot.Interface
+		iface  string // "-": hidden as loopback
+		note   string
+	}{
+		{"off", owned("127.0.0.1:10248", ""), with(), "-", ""},
+		{"on for veth0", owned("127.0.0.1:10248", ""), with("veth0"), "veth0", "veth0"},
+		{"v4-mapped", owned("[::ffff:127.0.0.1]:10248", ""), with("veth0"), "veth0", "veth0"},
+		{"on for two", owned("127.0.0.2:10248", ""), with("veth0", "veth1"), "", "veth0, veth1"},
+		{"bound to the other device", owned("127.0.0.1:10248", "veth1"), with("veth0"), "-", ""},
+		{"IPv6 loopback", owned("[::1]:10248", ""), with("veth0"), "-", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := &snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{tt.sock}, Interfaces: tt.ifaces}
+			r := Build(snap, Options{})
+			if tt.iface == "-" {
+				if len(r.Rows) != 0 || r.Hidden[report.ExposureLoopback] != 1 {
+					t.Errorf("rows %+v hidden %v, want the socket hidden as loopback", r.Rows, r.Hidden)
+				}
+				return
+			}
+			if len(r.Rows) != 1 {
+				t.Fatalf("rows %+v, want one: the listener other machines reach", r.Rows)
+			}
+			row := r.Rows[0]
+			if row.Exposure != report.ExposureAddress || row.Interface != tt.iface || row.Address != tt.sock.Local.Addr().String() {
+				t.Errorf("row %s %s %q, want %s address %q", row.Address, row.Exposure, row.Interface, tt.sock.Local.Addr(), tt.iface)
+			}
+			if !slices.ContainsFunc(row.Notes, func(n report.Note) bool {
+				return n.Key == "exposure.route-localnet" && slices.Equal(n.Args, []string{tt.note})
+			}) {
+				t.Errorf("notes %+v, want exposure.route-localnet %q", row.Notes, tt.note)
+			}
+		})
+	}
+}
+
+// TestTransparentLoopback: a loopback listener with IP_TRANSPARENT, which a
+// TPROXY rule can hand other machines' connections, is shown with a note,
+// not hidden as loopback-only; one bound to lo too stays hidden (a
+// device-bound socket takes nothing that arrives elsewhere). Before, it
+// was hidden: no row, exit 0.
+func TestTransparentLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		local, dev string
+		shown      bool
+	}{
+		{"127.0.0.1:15001", "", true},
+		{"[::1]:15001", "", true},
+		{"127.0.0.1:15001", "lo", false},
+	} {
+		s := snapshot.Socket{Proto: "tcp", Local: netip.MustParseAddrPort(tt.local), Interface: tt.dev, State: snapshot.Listen, Transparent: true,
+			OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 7, Name: "envoy"}}}
+		r := Build(&snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{s}, Interfaces: ifaces}, Options{})
+		if !tt.shown {
+			if len(r.Rows) != 0 {
+				t.Errorf("%s on %s: rows %+v, want it hidden", tt.local, tt.dev, r.Rows)
+			}
+			continue
+		}
+		if len(r.Rows) != 1 || r.Rows[0].Exposure != report.ExposureAddress ||
+			!slices.ContainsFunc(r.Rows[0].Notes, func(n report.Note) bool { return n.Key == "exposure.transparent" }) {
+			t.Errorf("%s: rows %+v, want one, exposure address, note exposure.transparent", tt.local, r.Rows)
+		}
+	}
+}
+
 func TestBuildCompleteView(t *testing.T) {
 	s := &snapshot.Snapshot{Schema: 1, Sockets: []snapshot.Socket{{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:1"),
 		OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 1, Name: "x"}}}}}

@@ -5,6 +5,7 @@ package analysis
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/openports/openports/internal/report"
 	"github.com/openports/openports/internal/snapshot"
@@ -24,6 +25,20 @@ func Exposure(s *snapshot.Socket, ifaces []snapshot.Interface) (class snapshot.E
 		// address of the host, which one is unknown.
 		return report.ExposureAddress, dev
 	case addr.IsLoopback():
+		if s.Transparent && !isLoopbackDevice(ifaces, dev) {
+			// IP_TRANSPARENT: a TPROXY rule can hand it other
+			// machines' connections, whatever its address.
+			return report.ExposureAddress, dev
+		}
+		if via := localnetVia(ifaces, addr, dev); len(via) > 0 {
+			// route_localnet: other machines reach 127.0.0.0/8
+			// through these interfaces. One is named; for several
+			// the row's note names them.
+			if len(via) == 1 {
+				return report.ExposureAddress, via[0]
+			}
+			return report.ExposureAddress, ""
+		}
 		return report.ExposureLoopback, dev
 	case addr.IsUnspecified() || !addr.IsValid():
 		if dev != "" {
@@ -78,6 +93,40 @@ func interfaceName(ifaces []snapshot.Interface, index int) string {
 		}
 	}
 	return ""
+}
+
+// localnetVia names the interfaces through which other machines reach addr,
+// an IPv4 loopback address, because their route_localnet is on: those of
+// ifaces with RouteLocalnet, or only dev when the socket is bound to one.
+func localnetVia(ifaces []snapshot.Interface, addr netip.Addr, dev string) []string {
+	if !addr.Is4() || !addr.IsLoopback() {
+		return nil
+	}
+	var via []string
+	for _, i := range ifaces {
+		if i.RouteLocalnet && !isLoopbackIface(i) && (dev == "" || i.Name == dev) {
+			via = append(via, i.Name)
+		}
+	}
+	return via
+}
+
+// localnetNote is the note of a row that listens on an IPv4 loopback
+// address other machines reach through route_localnet, naming the
+// interfaces; nil for any other row.
+func localnetNote(row *report.Row, ifaces []snapshot.Interface) *report.Note {
+	if row.Exposure == report.ExposureLoopback || len(row.Sockets) == 0 {
+		return nil
+	}
+	s := row.Sockets[0]
+	if s.Transparent && s.Local.Addr().Unmap().IsLoopback() {
+		return &report.Note{Key: "exposure.transparent"}
+	}
+	via := localnetVia(ifaces, s.Local.Addr().Unmap(), s.Socket.Interface)
+	if len(via) == 0 {
+		return nil
+	}
+	return &report.Note{Key: "exposure.route-localnet", Args: []string{strings.Join(via, ", ")}}
 }
 
 func isLoopbackDevice(ifaces []snapshot.Interface, name string) bool {

@@ -110,6 +110,19 @@ func packets(v *netView, row *report.Row, proto uint8) []firewall.Packet {
 			if s.Interface != "" && ifc.Name != s.Interface {
 				continue
 			}
+			if local.Is4() && local.IsLoopback() {
+				// Reached through route_localnet (see Exposure): a
+				// packet for the loopback address on each interface
+				// that takes one.
+				if ifc.RouteLocalnet && !slices.Contains(seen, probe{i, local}) {
+					seen = append(seen, probe{i, local})
+					out = append(out, firewall.Packet{
+						Family: firewall.FamilyIP, Iif: ifc.Name, IifIndex: uint32(ifc.Index), IifPrefixes: v.prefixes[i][0],
+						Daddr: local, Proto: proto, Dport: s.Local.Port(), Local: v.local, Routes: v.routes,
+					})
+				}
+				continue
+			}
 			for _, pfx := range ifc.Addrs {
 				a := pfx.Addr().Unmap()
 				if a.IsLoopback() || a.IsMulticast() {

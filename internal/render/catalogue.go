@@ -101,6 +101,8 @@ const (
 	MsgOwnerPartial    MsgID = "owner.partial"
 	MsgOwnerNone       MsgID = "owner.none"
 	MsgOwnerViaAddress MsgID = "owner.via-address"
+	MsgRouteLocalnet   MsgID = "exposure.route-localnet"
+	MsgTransparent     MsgID = "exposure.transparent"
 	MsgOwnerViaUnnamed MsgID = "owner.via-unnamed"
 	MsgTruncated       MsgID = "truncated"
 	MsgPortPrinted     MsgID = "port.printed"
@@ -181,6 +183,10 @@ const (
 	MsgGapNetNSHidden        MsgID = "gap.namespaces-hidden"
 	MsgGapPIDNamespace       MsgID = "gap.pid-namespace"
 	MsgReasonPIDNamespace    MsgID = "reason.pid-namespace"
+	MsgGapUnheld             MsgID = "gap.unheld"
+	MsgReasonUnheld          MsgID = "reason.unheld"
+	MsgGapRouteLocalnet      MsgID = "gap.route-localnet-unreadable"
+	MsgGapNetNSUnlisted      MsgID = "gap.netns-unlisted"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -629,6 +635,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgOwnerPartial:    {En: "other holders may be hidden: %[1]s", Ja: "他の保持プロセスが見えていない可能性: %[1]s"},
 		MsgOwnerNone:       {En: "held by no process (kernel socket)", Ja: "どのプロセスも保持していません (カーネルのソケット)"},
 		MsgOwnerViaAddress: {En: "owners matched by address and port from %[1]s output", Ja: "所有プロセスは %[1]s の出力とアドレス・ポートで照合"},
+		MsgTransparent:     {En: "bound to loopback with IP_TRANSPARENT: a TPROXY rule can hand it other machines' connections", Ja: "IP_TRANSPARENT 付きでループバックにバインドされています: TPROXY の規則が他のマシンからの接続を渡せます"},
+		MsgRouteLocalnet:   {En: "bound to loopback, yet other machines reach it through %[1]s: route_localnet is on there (net.ipv4.conf.*.route_localnet)", Ja: "ループバックにバインドされていますが、%[1]s 経由で他のマシンから届きます: そこで route_localnet が有効です (net.ipv4.conf.*.route_localnet)"},
 		MsgOwnerViaUnnamed: {En: "another tool's", Ja: "別のツール"},
 		MsgTruncated:       {En: "truncated by the tool: %[1]s", Ja: "ツールが切り詰めた項目: %[1]s"},
 		MsgPortPrinted:     {En: "port not readable, printed as %[1]s", Ja: "ポートを読めません (表示は %[1]s)"},
@@ -716,6 +724,10 @@ func buildCatalogue() map[MsgID]text {
 		MsgGapNetNSHidden:        {En: "network namespaces that only processes hidden from this run live in were not found", Ja: "この実行から見えないプロセスだけが属するネットワーク名前空間は見つけられません"},
 		MsgGapPIDNamespace:       {En: "%[1]d sockets of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", EnOne: "%[1]d socket of unseen owner: owners outside this PID namespace are invisible (/proc lists only its processes)", Ja: "所有プロセスが見えないソケットが %[1]d 個あります。この PID 名前空間の外側の所有プロセスは見えません (/proc はその中のプロセスしか示しません)"},
 		MsgReasonPIDNamespace:    {En: "socket of uid %[1]s%[2]s; owners outside this PID namespace are invisible: /proc lists only its processes (run in the host's PID namespace)", Ja: "uid %[1]s%[2]s のソケット。この PID 名前空間の外側の所有プロセスは見えません: /proc はその中のプロセスしか示しません (ホストの PID 名前空間で実行してください)"},
+		MsgGapUnheld:             {En: "%[1]d sockets of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", EnOne: "%[1]d socket of a user other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, its holder is unknown", Ja: "root 以外のユーザのソケット %[1]d 個は、どの記述子テーブルにもありません。プロセス間で受け渡し中 (SCM_RIGHTS) か io_uring に登録されており、保持するプロセスは不明です"},
+		MsgReasonUnheld:          {En: "socket of uid %[1]s%[2]s; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)", Ja: "uid %[1]s%[2]s のソケット。どの記述子テーブルにもありませんが、ユーザのソケットはカーネルのソケットではありません: 見えない所で保持されています (Unix ソケットで受け渡し中か、io_uring に登録済み)"},
+		MsgGapRouteLocalnet:      {En: "whether network namespace %[1]s takes packets for 127.0.0.0/8 from other machines (route_localnet) could not be read (%[2]s): its loopback sockets may be reachable", Ja: "ネットワーク名前空間 %[1]s が他のマシンから 127.0.0.0/8 宛てのパケットを受け取るか (route_localnet) を読めませんでした (%[2]s): ループバックのソケットに届く可能性があります"},
+		MsgGapNetNSUnlisted:      {En: "network namespaces wired to listed ones were found neither through a process nor ip netns (%[1]s): their sockets were not listed", Ja: "一覧にある名前空間につながるネットワーク名前空間が、プロセスからも ip netns からも見つかりません (%[1]s): そのソケットは一覧にありません"},
 		MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
 		MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
@@ -1140,7 +1152,7 @@ func (t texts) kbText(key string) string {
 // catalogue IDs.
 var noteIDs = map[string]MsgID{
 	"owner.unknown": MsgOwnerUnknown, "owner.partial": MsgOwnerPartial, "owner.none": MsgOwnerNone,
-	"owner.via-address": MsgOwnerViaAddress, "truncated": MsgTruncated, "port.printed": MsgPortPrinted, "address.printed": MsgAddressPrinted,
+	"owner.via-address": MsgOwnerViaAddress, "exposure.route-localnet": MsgRouteLocalnet, "exposure.transparent": MsgTransparent, "truncated": MsgTruncated, "port.printed": MsgPortPrinted, "address.printed": MsgAddressPrinted,
 	"published.dnat": MsgPublishedDNAT, "published.dnat-conditions": MsgPublishedDNATCond, "published.wider": MsgPublishedWider,
 	"published.forwarded": MsgPublishedForwarded, "published.target": MsgPublishedTarget, "netns.container-only": MsgNetNSContainerOnly,
 	"provenance.enabled": MsgProvenanceEnabled, "provenance.default": MsgProvenanceDefault,
@@ -1152,7 +1164,7 @@ var noteIDs = map[string]MsgID{
 // ownerReasonIDs map snapshot.Socket.OwnerReasonCode to catalogue IDs.
 var ownerReasonIDs = map[string]MsgID{
 	"no-capability": MsgReasonNoCapability, "hidepid": MsgReasonHidepid,
-	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace,
+	"user-namespace": MsgReasonUserNamespace, "refused": MsgReasonRefused, "pid-namespace": MsgReasonPIDNamespace, "unheld": MsgReasonUnheld,
 	"no-process-column": MsgReasonNoProcessColumn, "tool-could-not-see": MsgReasonToolCouldNotSee, "unreadable-process-column": MsgReasonUnreadableColumn, "one-pid-shown": MsgReasonOnePIDShown,
 	"pid-zero": MsgReasonPIDZero, "no-header": MsgReasonNoHeader, "ambiguous-columns": MsgReasonAmbiguousColumns,
 	"permission-denied": MsgReasonPermissionDenied, "no-owner-in-output": MsgReasonNoOwnerInOutput, "remote-scan": MsgReasonRemoteScan,
@@ -1170,56 +1182,59 @@ type gapText struct {
 // arguments are missing (a snapshot saved by an older version) is shown
 // by its English detail.
 var gapTexts = map[string][]gapText{
-	"owners/no-capability":               {{MsgGapNoCapability, []string{"count"}}},
-	"owners/hidepid":                     {{MsgGapHidepid, []string{"count"}}},
-	"owners/user-namespace":              {{MsgGapUserNamespace, []string{"count"}}},
-	"owners/refused":                     {{MsgGapRefused, []string{"count"}}},
-	"owners/permission":                  {{MsgGapPermission, []string{"count", "processes", "uids"}}},
-	"sockets/netlink-refused":            {{MsgGapNetlinkRefuse, []string{"error"}}},
-	"processes/privilege-unknown":        {{MsgGapPrivilegeUnknown, []string{"error"}}},
-	"sockets/unreadable":                 {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},
-	"interfaces/unreadable":              {{MsgGapIfacesUnreadable, []string{"netns", "error"}}},
-	"namespaces/unreadable":              {{MsgGapNetNSUnreadable, []string{"netns"}}, {MsgGapNetNSListFailed, []string{"error"}}},
-	"owners/read-error":                  {{MsgGapReadError, []string{"processes", "pid", "error"}}},
-	"processes/vanished":                 {{MsgGapProcessesVanished, []string{"processes"}}},
-	"owners/vanished":                    {{MsgGapOwnersVanished, []string{"processes"}}},
-	"owners/changed":                     {{MsgGapOwnersChanged, []string{"holdings"}}},
-	"owners/details":                     {{MsgGapDetails, []string{"details", "first"}}},
-	"owners/truncated":                   {{MsgGapTruncated, []string{"files", "limit"}}},
-	"namespaces/permission":              {{MsgGapNetNSPermission, []string{"processes"}}},
-	"sockets/sock-diag-unavailable":      {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
-	"owners/tool-failed":                 {{MsgGapToolFailed, []string{"command", "error"}}},
-	"sockets/unparsed-lines":             {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
-	"owners/not-root":                    {{MsgGapNotRoot, []string{"command", "uid"}}},
-	"owners/lsof-failed":                 {{MsgGapLsofFailed, []string{"command", "error"}}},
-	"owners/no-process-column":           {{MsgGapNoProcessColumn, []string{"count", "tool"}}},
-	"owners/tool-could-not-see":          {{MsgGapToolCouldNotSee, []string{"count", "tool"}}},
-	"processes/permission-denied":        {{MsgGapPermissionDenied, []string{"count", "tool"}}},
-	"sockets/other-namespace":            {{MsgGapOtherNamespace, []string{"count", "tool"}}},
-	"owners/no-owner-in-output":          {{MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}}},
-	"sockets/mixed-os":                   {{MsgGapMixedOS, nil}},
-	"interfaces/interfaces-unreadable":   {{MsgGapCheckIfaces, []string{"error"}}},
-	"routes/routes-unreadable":           {{MsgGapCheckRoutes, []string{"error"}}},
-	"sockets/collect-failed":             {{MsgGapCheckCollect, []string{"error"}}},
-	"resolv.conf/unreadable":             {{MsgGapCheckResolvConf, []string{"error"}}},
-	"sockets/listeners-unreadable":       {{MsgGapCheckListeners, []string{"error"}}},
-	"sockets/no-address":                 {{MsgGapNoAddress, []string{"count", "tool"}}},
-	"dns/no-configuration":               {{MsgGapDNSNoConfig, nil}},
-	"dns/no-name":                        {{MsgGapDNSNoName, nil}},
-	"input/lines-not-understood":         {{MsgGapLinesNotUnderstood, []string{"count"}}},
-	"owners/one-process-per-socket":      {{MsgGapOnePIDPerSocket, []string{"count", "tool"}}},
-	"listeners/output-without-listeners": {{MsgGapNoListeners, []string{"tool", "command"}}},
-	"sockets/tool-error":                 {{MsgGapToolError, []string{"tool", "error"}}},
-	"sockets/sock-diag-failed":           {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
-	"namespaces/netns-unreadable":        {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
-	"namespaces/hidepid":                 {{MsgGapNetNSHidden, nil}},
-	"namespaces/no-capability":           {{MsgGapNetNSHidden, nil}},
-	"namespaces/user-namespace":          {{MsgGapNetNSHidden, nil}},
-	"namespaces/refused":                 {{MsgGapNetNSHidden, nil}},
-	"namespaces/pid-namespace":           {{MsgGapNetNSHidden, nil}},
-	"published/nat-unreadable":           {{MsgGapNATUnreadable, []string{"error"}}},
-	"published/targets-unplaced":         {{MsgGapTargetsUnplaced, []string{"count", "error"}}},
-	"owners/pid-namespace":               {{MsgGapPIDNamespace, []string{"count"}}},
+	"owners/no-capability":                 {{MsgGapNoCapability, []string{"count"}}},
+	"owners/hidepid":                       {{MsgGapHidepid, []string{"count"}}},
+	"owners/user-namespace":                {{MsgGapUserNamespace, []string{"count"}}},
+	"owners/refused":                       {{MsgGapRefused, []string{"count"}}},
+	"owners/permission":                    {{MsgGapPermission, []string{"count", "processes", "uids"}}},
+	"sockets/netlink-refused":              {{MsgGapNetlinkRefuse, []string{"error"}}},
+	"processes/privilege-unknown":          {{MsgGapPrivilegeUnknown, []string{"error"}}},
+	"sockets/unreadable":                   {{MsgGapSocketsUnreadable, []string{"netns", "error"}}},
+	"interfaces/unreadable":                {{MsgGapIfacesUnreadable, []string{"netns", "error"}}},
+	"namespaces/unreadable":                {{MsgGapNetNSUnreadable, []string{"netns"}}, {MsgGapNetNSListFailed, []string{"error"}}},
+	"owners/read-error":                    {{MsgGapReadError, []string{"processes", "pid", "error"}}},
+	"processes/vanished":                   {{MsgGapProcessesVanished, []string{"processes"}}},
+	"owners/vanished":                      {{MsgGapOwnersVanished, []string{"processes"}}},
+	"owners/changed":                       {{MsgGapOwnersChanged, []string{"holdings"}}},
+	"owners/details":                       {{MsgGapDetails, []string{"details", "first"}}},
+	"owners/truncated":                     {{MsgGapTruncated, []string{"files", "limit"}}},
+	"namespaces/permission":                {{MsgGapNetNSPermission, []string{"processes"}}},
+	"sockets/sock-diag-unavailable":        {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
+	"owners/tool-failed":                   {{MsgGapToolFailed, []string{"command", "error"}}},
+	"sockets/unparsed-lines":               {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
+	"owners/not-root":                      {{MsgGapNotRoot, []string{"command", "uid"}}},
+	"owners/lsof-failed":                   {{MsgGapLsofFailed, []string{"command", "error"}}},
+	"owners/no-process-column":             {{MsgGapNoProcessColumn, []string{"count", "tool"}}},
+	"owners/tool-could-not-see":            {{MsgGapToolCouldNotSee, []string{"count", "tool"}}},
+	"processes/permission-denied":          {{MsgGapPermissionDenied, []string{"count", "tool"}}},
+	"sockets/other-namespace":              {{MsgGapOtherNamespace, []string{"count", "tool"}}},
+	"owners/no-owner-in-output":            {{MsgGapNoOwnerInOutput, []string{"sockets", "part", "tools"}}},
+	"sockets/mixed-os":                     {{MsgGapMixedOS, nil}},
+	"interfaces/interfaces-unreadable":     {{MsgGapCheckIfaces, []string{"error"}}},
+	"routes/routes-unreadable":             {{MsgGapCheckRoutes, []string{"error"}}},
+	"sockets/collect-failed":               {{MsgGapCheckCollect, []string{"error"}}},
+	"resolv.conf/unreadable":               {{MsgGapCheckResolvConf, []string{"error"}}},
+	"sockets/listeners-unreadable":         {{MsgGapCheckListeners, []string{"error"}}},
+	"sockets/no-address":                   {{MsgGapNoAddress, []string{"count", "tool"}}},
+	"dns/no-configuration":                 {{MsgGapDNSNoConfig, nil}},
+	"dns/no-name":                          {{MsgGapDNSNoName, nil}},
+	"input/lines-not-understood":           {{MsgGapLinesNotUnderstood, []string{"count"}}},
+	"owners/one-process-per-socket":        {{MsgGapOnePIDPerSocket, []string{"count", "tool"}}},
+	"listeners/output-without-listeners":   {{MsgGapNoListeners, []string{"tool", "command"}}},
+	"sockets/tool-error":                   {{MsgGapToolError, []string{"tool", "error"}}},
+	"sockets/sock-diag-failed":             {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
+	"namespaces/netns-unreadable":          {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
+	"namespaces/netns-unlisted":            {{MsgGapNetNSUnlisted, []string{"nsids"}}},
+	"namespaces/hidepid":                   {{MsgGapNetNSHidden, nil}},
+	"namespaces/no-capability":             {{MsgGapNetNSHidden, nil}},
+	"namespaces/user-namespace":            {{MsgGapNetNSHidden, nil}},
+	"namespaces/refused":                   {{MsgGapNetNSHidden, nil}},
+	"namespaces/pid-namespace":             {{MsgGapNetNSHidden, nil}},
+	"published/nat-unreadable":             {{MsgGapNATUnreadable, []string{"error"}}},
+	"published/targets-unplaced":           {{MsgGapTargetsUnplaced, []string{"count", "error"}}},
+	"owners/pid-namespace":                 {{MsgGapPIDNamespace, []string{"count"}}},
+	"owners/unheld":                        {{MsgGapUnheld, []string{"count"}}},
+	"interfaces/route-localnet-unreadable": {{MsgGapRouteLocalnet, []string{"netns", "error"}}},
 }
 
 // provenanceReasonIDs map report.Provenance.Reason to catalogue IDs.

@@ -245,6 +245,12 @@ type Interface struct {
 	Name  string         `json:"name"`
 	Up    bool           `json:"up"`
 	Addrs []netip.Prefix `json:"addrs,omitempty"`
+	// RouteLocalnet is set when the kernel takes packets for 127.0.0.0/8
+	// arriving on this interface from other machines
+	// (net.ipv4.conf.NAME.route_localnet or conf.all's, as kube-proxy
+	// sets): IPv4 loopback listeners are reachable through it. Read only
+	// in namespaces that have such a listener.
+	RouteLocalnet bool `json:"route_localnet,omitempty"`
 }
 
 // Socket is one socket. Remote is the zero AddrPort for listening and
@@ -280,6 +286,11 @@ type Socket struct {
 	// V6Only is the socket's IPV6_V6ONLY flag for IPv6 sockets, nil when
 	// the source did not say (then the host's BindV6Only applies).
 	V6Only *bool `json:"v6only,omitempty"`
+	// Transparent is set when the socket has IP_TRANSPARENT (sock_diag's
+	// INET_DIAG_SOCKOPT): a TPROXY rule can hand it connections made to
+	// any address, so a loopback address does not keep other machines
+	// out.
+	Transparent bool `json:"transparent,omitempty"`
 	// NetNS is the ID of the network namespace the socket lives in.
 	NetNS uint64 `json:"netns,omitempty"`
 	// Owners are the processes that hold the socket, sorted by PID.
@@ -290,7 +301,8 @@ type Socket struct {
 	// person can act on (the privilege that is missing, hidepid, ...).
 	OwnerReason string `json:"owner_reason,omitempty"`
 	// OwnerReasonCode is the stable code of OwnerReason, when the source
-	// has one: "no-capability", "hidepid", "user-namespace", "refused".
+	// has one: "no-capability", "hidepid", "user-namespace", "refused",
+	// "pid-namespace", "unheld" (a user's socket no descriptor table holds).
 	OwnerReasonCode string `json:"owner_reason_code,omitempty"`
 	// Truncated is set by parsers when the tool cut a field (an address or
 	// a command name) so that it cannot be trusted in full.

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,7 @@ import (
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/fdscan"
+	"github.com/openports/openports/internal/source/linux/netif"
 	"github.com/openports/openports/internal/source/linux/procpriv"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
 )
@@ -72,6 +75,9 @@ const (
 	ReasonUnreadable = "unreadable"
 	// ReasonNetNSDenied: a network namespace could not be entered.
 	ReasonNetNSDenied = "netns-unreadable"
+	// ReasonNetNSUnlisted: a namespace wired to a listed one (it has an
+	// NSID there) was found neither through a process nor `ip netns`.
+	ReasonNetNSUnlisted = "netns-unlisted"
 )
 
 // Snapshot collects sockets, owners, interfaces and gaps.
@@ -149,6 +155,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// byNS maps each namespace found through /proc to its processes, which
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
+	var unlisted *snapshot.Gap // unlisted's, in bg
 	if c.opt.AllNamespaces {
 		<-privDone
 		var more []namespace
@@ -161,6 +168,10 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 			ifaces = append(ifaces, c.collectNamespace(snap, &more[i], q, wanted, false, &bg))
 		}
 		namespaces = append(namespaces, more...)
+		// Beside the owner scan, as the interface listings: a netlink
+		// socket in each namespace costs a thread's setns.
+		all := namespaces
+		bg.Go(func() { unlisted = c.unlisted(all) })
 	}
 	// One owner pass for the sockets of every namespace (socket inodes
 	// are unique across namespaces).
@@ -176,10 +187,14 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	snap.Privilege = priv.Snapshot()
 	bg.Wait()
+	if unlisted != nil {
+		snap.Gaps = append(snap.Gaps, *unlisted)
+	}
 	snap.Firewall = fw
 	for _, ni := range ifaces {
 		addInterfaces(snap, ni)
 	}
+	c.markRouteLocalnet(snap, namespaces)
 	for _, ns := range namespaces {
 		snap.Namespaces = append(snap.Namespaces, ns.info)
 	}
@@ -191,6 +206,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	c.addContainers(snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
 	c.dropClosed(snap, namespaces, q)
+	gapUnheld(snap)
 	snap.Sort()
 	return snap, nil
 }
@@ -228,7 +244,7 @@ func cString(b []byte) string {
 func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, q sockdiag.Query) {
 	suspect := map[uint64]bool{} // namespace IDs
 	for _, s := range snap.Sockets {
-		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 {
+		if unheldOrNone(s) && s.Inode != 0 {
 			suspect[s.NetNS] = true
 		}
 	}
@@ -254,12 +270,36 @@ func (c *Collector) dropClosed(snap *snapshot.Snapshot, namespaces []namespace, 
 	}
 	kept := snap.Sockets[:0]
 	for _, s := range snap.Sockets {
-		if s.OwnerState == snapshot.OwnersNone && s.Inode != 0 && checked[s.NetNS] && !alive[s.Inode] {
+		if unheldOrNone(s) && s.Inode != 0 && checked[s.NetNS] && !alive[s.Inode] {
 			continue
 		}
 		kept = append(kept, s)
 	}
 	snap.Sockets = kept
+}
+
+// gapUnheld records the sockets of ReasonUnheld that dropClosed kept: their
+// holders are out of sight, so the view is not complete.
+func gapUnheld(snap *snapshot.Snapshot) {
+	n := 0
+	for _, s := range snap.Sockets {
+		if s.OwnerReasonCode == ReasonUnheld {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: ReasonUnheld,
+		Args:   map[string]string{"count": strconv.Itoa(n)},
+		Detail: fmt.Sprintf("%d %s of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", n, plural(n, "socket", "sockets")),
+		Count:  n})
+}
+
+// unheldOrNone reports whether no descriptor table held s: a kernel socket
+// (none) or a user's socket held out of sight (ReasonUnheld).
+func unheldOrNone(s snapshot.Socket) bool {
+	return s.OwnerState == snapshot.OwnersNone || s.OwnerReasonCode == ReasonUnheld
 }
 
 // collectNamespace lists the sockets of ns into snap and adds their inodes
@@ -326,15 +366,128 @@ func addInterfaces(snap *snapshot.Snapshot, ni *nsInterfaces) {
 	snap.Interfaces = append(snap.Interfaces, ni.ifs...)
 }
 
+// ReasonRouteLocalnetUnreadable: whether a namespace takes packets for
+// 127.0.0.0/8 from other machines (route_localnet) could not be read.
+const ReasonRouteLocalnetUnreadable = "route-localnet-unreadable"
+
+// markRouteLocalnet sets RouteLocalnet on the interfaces of each namespace
+// that has an IPv4 loopback socket, where net.ipv4.conf.all.route_localnet
+// or the interface's own is on: the kernel then takes packets for
+// 127.0.0.0/8 arriving on it from other machines (kube-proxy sets it for
+// NodePorts on localhost), so those sockets are no longer loopback-only.
+// A namespace whose setting cannot be read is a gap: hiding its loopback
+// sockets would be an all-clear nothing proved.
+func (c *Collector) markRouteLocalnet(snap *snapshot.Snapshot, namespaces []namespace) {
+	want := map[uint64]bool{}
+	for _, s := range snap.Sockets {
+		if a := s.Local.Addr().Unmap(); a.Is4() && a.IsLoopback() {
+			want[s.NetNS] = true
+		}
+	}
+	for i := range namespaces {
+		ns := &namespaces[i]
+		if !want[ns.info.ID] {
+			continue
+		}
+		var idx []int
+		names := []string{"sys/net/ipv4/conf/all/route_localnet"}
+		for j := range snap.Interfaces {
+			if ifc := snap.Interfaces[j]; ifc.NetNS == ns.info.ID && ifc.Name != "lo" && !strings.ContainsRune(ifc.Name, '/') {
+				idx = append(idx, j)
+				names = append(names, "sys/net/ipv4/conf/"+ifc.Name+"/route_localnet")
+			}
+		}
+		vals, errs := c.readSysctls(ns, names)
+		if vals == nil {
+			continue // a test's proc tree: no other namespace to enter
+		}
+		var failed error
+		on := func(k int) bool {
+			if errs[k] != nil {
+				if !errors.Is(errs[k], fs.ErrNotExist) || k == 0 { // an interface removed meanwhile is no gap
+					failed = cmp.Or(failed, errs[k])
+				}
+				return false
+			}
+			return strings.TrimSpace(string(vals[k])) != "0"
+		}
+		all := on(0)
+		for k, j := range idx {
+			if on(k+1) || all {
+				snap.Interfaces[j].RouteLocalnet = true
+			}
+		}
+		if failed != nil {
+			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: ReasonRouteLocalnetUnreadable,
+				Args:   map[string]string{"netns": nsLabel(ns), "error": failed.Error()},
+				Detail: fmt.Sprintf("route_localnet of network namespace %s could not be read (%v): its loopback sockets may be reachable from other machines", nsLabel(ns), failed)})
+		}
+	}
+}
+
+// readSysctls reads the files names (under the proc root) as seen from
+// namespace ns: through c.in.Proc for the collector's own, from a thread
+// that entered ns otherwise (/proc/sys/net shows the reading thread's
+// namespace). It returns nil values for another namespace when the proc
+// root is not the kernel's (a test's tree).
+func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []error) {
+	vals, errs := make([][]byte, len(names)), make([]error, len(names))
+	if ns.info.Current {
+		for k, n := range names {
+			vals[k], errs[k] = c.in.Proc.ReadFile(n)
+		}
+		return vals, errs
+	}
+	if c.proc != "/proc" {
+		return nil, nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The thread enters ns and comes back before it is unlocked;
+		// one that cannot come back stays locked, and the runtime ends
+		// it with the goroutine rather than reuse it in ns. (The main
+		// thread it would keep, in ns, and /proc/self/ns/net would then
+		// name ns: hence the way back rather than a thread left to die.)
+		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			for k := range errs {
+				errs[k] = fmt.Errorf("open own namespace: %w", err)
+			}
+			return
+		}
+		defer unix.Close(own)
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			for k := range errs {
+				errs[k] = fmt.Errorf("enter the namespace: %w", err)
+			}
+			return
+		}
+		for k, n := range names {
+			vals[k], errs[k] = os.ReadFile(filepath.Join(c.proc, n))
+		}
+		if unix.Setns(own, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
+	<-done
+	return vals, errs
+}
+
 // needInterfaces reports whether analysis needs the interfaces of the
 // namespace to describe socks: a socket bound to a device (its name, and
 // whether it is the loopback device), or to one address that is neither a
-// wildcard nor loopback (the interface that has it). Wildcard and loopback
-// sockets need none, so a host with only those skips the rtnetlink dumps.
+// wildcard nor loopback (the interface that has it), or to an IPv4
+// loopback address (the interfaces whose route_localnet lets other machines
+// reach it). Wildcard and IPv6 loopback sockets need none, so a namespace
+// with only those skips the rtnetlink dumps.
 func needInterfaces(socks []snapshot.Socket) bool {
 	for i := range socks {
 		a := socks[i].Local.Addr().Unmap()
-		if socks[i].IfIndex != 0 || (a.IsValid() && !a.IsUnspecified() && !a.IsLoopback()) {
+		if socks[i].IfIndex != 0 || (a.IsValid() && !a.IsUnspecified() && !a.IsLoopback()) || (a.Is4() && a.IsLoopback()) {
 			return true
 		}
 	}
@@ -490,6 +643,19 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 	return append(gaps, g)
 }
 
+// ReasonUnheld is the owner reason code (and owners gap reason) of a
+// socket of a user other than root that no descriptor table holds.
+const ReasonUnheld = "unheld"
+
+// unheldReason words ReasonUnheld for the socket of uid (user).
+func unheldReason(uid *uint32, user string) string {
+	who := "uid " + strconv.FormatUint(uint64(*uid), 10)
+	if user != "" {
+		who += " (" + user + ")"
+	}
+	return "socket owned by " + who + "; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)"
+}
+
 // attachOwners gives each socket its holders and says how complete they are.
 func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, priv procpriv.Info, users *UserCache) {
 	hiddenUIDs := res.HiddenUIDs()
@@ -518,6 +684,16 @@ func (c *Collector) attachOwners(snap *snapshot.Snapshot, res *fdscan.Result, pr
 			s.OwnerReason = priv.Reason(s.UID, s.User)
 			s.OwnerReasonCode = priv.ReasonCode()
 			unknown++
+		case s.UID != nil && *s.UID != 0:
+			// A user's socket that no descriptor table holds is no
+			// kernel socket (the kernel makes those as root): it is
+			// held where no fd table shows it, in flight over a Unix
+			// socket (SCM_RIGHTS) or registered with an io_uring, and
+			// still accepts connections. Unless dropClosed proves it
+			// closed meanwhile, its owner is unknown, never none.
+			s.OwnerState = snapshot.OwnersUnknown
+			s.OwnerReason = unheldReason(s.UID, s.User)
+			s.OwnerReasonCode = ReasonUnheld
 		default:
 			s.OwnerState = snapshot.OwnersNone
 		}
@@ -673,6 +849,88 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 		// Every process exited: the namespace went with them.
 	}
 	return out, byNS
+}
+
+// unlisted is the gap of the namespaces wired to a listed one that --netns
+// all did not find (nil: none): a namespace no process lives in and no `ip netns` name
+// pins stays alive while a socket in it is open, and a veth into it makes
+// that socket reachable, so NSIDs no listed namespace accounts for are
+// namespaces whose sockets were not listed. Only on the live inputs (a
+// test's fake namespaces have no NSIDs to ask).
+func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
+	if _, live := c.in.NetNS.(*liveNetNS); !live {
+		return nil
+	}
+	self, err := unix.Open(filepath.Join(c.proc, "self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		g := unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)})
+		return &g
+	}
+	defer unix.Close(self)
+	known := []int{self}
+	for _, ns := range namespaces[1:] {
+		known = append(known, ns.fd)
+	}
+	var failed []string
+	left := map[int][]int32{} // index in namespaces → NSIDs not placed
+	for i := range namespaces {
+		ids, err := netif.Unlisted(namespaces[i].fd, known)
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", nsLabel(&namespaces[i]), err))
+		} else if len(ids) > 0 {
+			left[i] = ids
+		}
+	}
+	// A namespace whose last process just exited keeps its NSIDs until
+	// the kernel's cleanup work runs, which may take a while on a busy
+	// host: look again a few times, and keep only NSIDs that stay. A
+	// namespace held by a socket stays as long as the socket.
+	for try := 0; try < unlistedRetries && len(left) > 0; try++ {
+		time.Sleep(unlistedWait)
+		for i, before := range left {
+			ids, err := netif.Unlisted(namespaces[i].fd, known)
+			if err != nil {
+				continue // keep what the first look found
+			}
+			ids = slices.DeleteFunc(ids, func(id int32) bool { return !slices.Contains(before, id) })
+			if len(ids) == 0 {
+				delete(left, i)
+			} else {
+				left[i] = ids
+			}
+		}
+	}
+	var found []string
+	for _, i := range slices.Sorted(maps.Keys(left)) {
+		for _, id := range left[i] {
+			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(&namespaces[i])))
+		}
+	}
+	if len(found) == 0 && len(failed) == 0 {
+		return nil
+	}
+	g := unlistedGap(found, failed)
+	return &g
+}
+
+// unlistedRetries and unlistedWait bound how long unlisted waits for the
+// NSIDs of namespaces being destroyed to go: 5 × 40 ms, only when some
+// NSID is not placed.
+const (
+	unlistedRetries = 5
+	unlistedWait    = 40 * time.Millisecond
+)
+
+// unlistedGap is the gap of unlisted: the NSIDs found, and the
+// namespaces whose NSIDs could not be read.
+func unlistedGap(found, failed []string) snapshot.Gap {
+	what := strings.Join(found, ", ")
+	if len(failed) > 0 {
+		what = strings.Join(append(found, "NSIDs unreadable in "+strings.Join(failed, "; ")), ", ")
+	}
+	return snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSUnlisted, Count: len(found),
+		Args:   map[string]string{"count": strconv.Itoa(len(found)), "nsids": what},
+		Detail: fmt.Sprintf("network namespaces wired to listed ones were found neither through a process nor ip netns (%s): their sockets were not listed", what)}
 }
 
 // Vanished reports whether err from opening a network namespace (by a

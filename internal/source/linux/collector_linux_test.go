@@ -1,8 +1,14 @@
 package linux
 
 import (
+	"bytes"
+	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/openports/openports/internal/snapshot"
 )
@@ -17,10 +23,12 @@ func TestNeedInterfaces(t *testing.T) {
 		want  bool
 	}{
 		{"no sockets", nil, false},
-		{"wildcards and loopback only", []snapshot.Socket{
-			sock("0.0.0.0:22", 0), sock("[::]:22", 0), sock("127.0.0.1:631", 0), sock("[::1]:631", 0),
-			sock("[::ffff:127.0.0.1]:53", 0), sock("[::ffff:0.0.0.0]:80", 0),
+		{"wildcards and IPv6 loopback only", []snapshot.Socket{
+			sock("0.0.0.0:22", 0), sock("[::]:22", 0), sock("[::1]:631", 0), sock("[::ffff:0.0.0.0]:80", 0),
 		}, false},
+		// route_localnet on an interface makes it reachable from there.
+		{"IPv4 loopback", []snapshot.Socket{sock("0.0.0.0:22", 0), sock("127.0.0.1:631", 0)}, true},
+		{"IPv4-mapped loopback", []snapshot.Socket{sock("[::ffff:127.0.0.1]:53", 0)}, true},
 		{"one specific IPv4 address", []snapshot.Socket{sock("0.0.0.0:22", 0), sock("192.0.2.1:53", 0)}, true},
 		{"one specific IPv6 address", []snapshot.Socket{sock("[2001:db8::1]:53", 0)}, true},
 		{"IPv4-mapped specific address", []snapshot.Socket{sock("[::ffff:192.0.2.1]:53", 0)}, true},
@@ -90,4 +98,37 @@ func TestHostNamed(t *testing.T) {
 	if got := hostNamed(nil, t.TempDir()); len(got) != 0 {
 		t.Errorf("names without a readable /proc/1: %v", got)
 	}
+}
+
+// TestExitingStat: a zombie child (its real /proc/PID/stat) is exiting,
+// this process is not. ByProcess does not count a process whose
+// namespace link was refused while it exited as a namespace withheld
+// (TestAllNamespacesUnderChurn saw "2 processes" so, now and then).
+func TestExitingStat(t *testing.T) {
+	self, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Skip(err)
+	}
+	if exitingStat(self) {
+		t.Errorf("this process is exiting: %q", self)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer cmd.Wait()
+	path := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			if !exitingStat(b) {
+				t.Errorf("zombie not exiting: %q", b)
+			}
+			return
+		}
+	}
+	t.Fatal("the child did not become a zombie")
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -357,7 +359,7 @@ func TestDropClosed(t *testing.T) {
 // TestOwnerStates: complete, none, partial and unknown owners, with
 // refused processes, hidepid and a PID namespace.
 func TestOwnerStates(t *testing.T) {
-	socks := []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:80", 2, 33), udp("0.0.0.0:53", 3, 1000)}
+	socks := []snapshot.Socket{tcp("0.0.0.0:22", 1, 0), tcp("0.0.0.0:80", 2, 33), udp("0.0.0.0:53", 3, 1000), tcp("0.0.0.0:2049", 4, 0)}
 	sshd := owner(10, "sshd", 0)
 	tests := []struct {
 		name    string
@@ -367,8 +369,11 @@ func TestOwnerStates(t *testing.T) {
 		gap     string
 		wantGap bool
 	}{
+		// Only root's socket without a holder is a kernel socket; a
+		// user's is held out of sight (in flight, in an io_uring).
 		{name: "root, all read", priv: rootPriv, owners: &fdscan.Result{Owners: map[uint64][]snapshot.Owner{1: {sshd}}},
-			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersNone, 3: snapshot.OwnersNone}},
+			want: map[uint64]snapshot.OwnerState{1: snapshot.OwnersComplete, 2: snapshot.OwnersUnknown, 3: snapshot.OwnersUnknown, 4: snapshot.OwnersNone},
+			gap:  ReasonUnheld, wantGap: true},
 		{name: "refused process of uid 33", priv: rootPriv, owners: &fdscan.Result{
 			Owners:     map[uint64][]snapshot.Owner{1: {sshd}},
 			Unreadable: []fdscan.Unreadable{{PID: 1, UID: snapshot.Uint32(33), Reason: fdscan.ReasonPermission}}},
@@ -896,5 +901,50 @@ func TestOwnerScanBesidePrivilegeProbe(t *testing.T) {
 		if s := sockByInode(snap, 1); s.OwnerState != snapshot.OwnersUnknown || s.OwnerReasonCode != procpriv.CodePIDNamespace {
 			t.Errorf("probe error %v: socket owners %s (%s), want unknown (%s)", probeErr, s.OwnerState, s.OwnerReasonCode, procpriv.CodePIDNamespace)
 		}
+	}
+}
+
+// TestRouteLocalnet: an IPv4 loopback listener makes the collector read
+// route_localnet (conf.all's and each interface's) in its namespace and
+// mark the interfaces that take packets for 127.0.0.0/8; a setting that
+// cannot be read is a gap, never taken for off.
+func TestRouteLocalnet(t *testing.T) {
+	conf := func(dev string) string { return "sys/net/ipv4/conf/" + dev + "/route_localnet" }
+	tests := []struct {
+		name   string
+		sock   string
+		files  map[string]string
+		marked []string
+		gap    bool
+	}{
+		{"off", "127.0.0.1:8080", map[string]string{conf("all"): "0\n", conf("eth0"): "0\n", conf("eth1"): "0\n", conf("lo"): "1\n"}, nil, false},
+		{"on for eth1", "127.0.0.1:8080", map[string]string{conf("all"): "0\n", conf("eth0"): "0\n", conf("eth1"): "1\n"}, []string{"eth1"}, false},
+		{"on for all", "[::ffff:127.0.0.5]:8080", map[string]string{conf("all"): "1\n", conf("eth0"): "0\n", conf("eth1"): "0\n"}, []string{"eth0", "eth1"}, false},
+		{"an interface gone meanwhile", "127.0.0.1:8080", map[string]string{conf("all"): "0\n", conf("eth1"): "1\n"}, []string{"eth1"}, false},
+		{"conf.all unreadable", "127.0.0.1:8080", map[string]string{conf("eth1"): "1\n"}, []string{"eth1"}, true},
+		// Not read at all without an IPv4 loopback socket.
+		{"no IPv4 loopback socket", "[::1]:8080", map[string]string{conf("all"): "1\n"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			maps.Copy(f.proc.files, tt.files)
+			f.ifs = fakeIfs{ifs: map[int][]snapshot.Interface{-1: {{Index: 1, Name: "lo"}, {Index: 2, Name: "eth0"}, {Index: 3, Name: "eth1"}}}}
+			f.diag.dumps = map[int][]fakeConn{-1: {{res: &sockdiag.Result{Sockets: []snapshot.Socket{tcp(tt.sock, 5, 0)}}}}}
+			f.owners = &fdscan.Result{Owners: map[uint64][]snapshot.Owner{5: {owner(10, "kube-proxy", 0)}}}
+			snap := f.run(t)
+			var marked []string
+			for _, ifc := range snap.Interfaces {
+				if ifc.RouteLocalnet {
+					marked = append(marked, ifc.Name)
+				}
+			}
+			if !slices.Equal(marked, tt.marked) {
+				t.Errorf("marked %v, want %v", marked, tt.marked)
+			}
+			if got := hasGap(snap, "interfaces", ReasonRouteLocalnetUnreadable); got != tt.gap {
+				t.Errorf("route_localnet gap = %v, want %v (gaps %v)", got, tt.gap, gapReasons(snap))
+			}
+		})
 	}
 }

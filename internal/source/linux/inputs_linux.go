@@ -1,12 +1,14 @@
 package linux
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -267,7 +269,7 @@ func (l *liveNetNS) ByProcess() (map[uint64][]int, int, error) {
 		}
 		n, err := unix.Readlink(filepath.Join(l.proc, e.Name(), "ns/net"), buf)
 		if err != nil {
-			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			if (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) && !l.exiting(e.Name()) {
 				denied++
 			}
 			continue // most often: the process exited
@@ -277,6 +279,39 @@ func (l *liveNetNS) ByProcess() (map[uint64][]int, int, error) {
 		}
 	}
 	return byNS, denied, nil
+}
+
+// exiting reports whether process pid (a /proc entry name) is gone or on
+// its way out: a process that is exiting refuses even root its namespace
+// links for a moment (seen here under churn), which is no namespace
+// withheld from the run.
+func (l *liveNetNS) exiting(pid string) bool {
+	b, err := os.ReadFile(filepath.Join(l.proc, pid, "stat"))
+	return err != nil || exitingStat(b)
+}
+
+// pfExiting is the kernel's PF_EXITING task flag, in /proc/PID/stat's
+// field 9 (flags).
+const pfExiting = 0x4
+
+// exitingStat reports whether the /proc/PID/stat content b is a process
+// that is exiting (PF_EXITING) or has exited (state Z or X). The fields
+// after the command name, which ends at the last ')', are numbered as in
+// proc(5): 3 state, ..., 9 flags.
+func exitingStat(b []byte) bool {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[end+1:]))
+	if len(f) < 7 {
+		return false
+	}
+	if f[0] == "Z" || f[0] == "X" || f[0] == "x" {
+		return true
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&pfExiting != 0
 }
 
 func (l *liveNetNS) Open(ref NetNSRef) (int, error) {

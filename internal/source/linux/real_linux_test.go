@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
+	"github.com/openports/openports/internal/source/linux/fdscan"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -38,6 +40,15 @@ type collectSpec struct {
 	// NoOwners skips the owner scan (a test about sockets need not pay
 	// for a pass over every descriptor of the host).
 	NoOwners bool `json:"no_owners,omitempty"`
+	// InFlight is a TCP address the role listens on as uid InFlightUID
+	// and then holds only in flight: it sends the listener over a Unix
+	// socket pair of its own (SCM_RIGHTS) and closes its descriptor.
+	InFlight    string `json:"in_flight,omitempty"`
+	InFlightUID int    `json:"in_flight_uid,omitempty"`
+	// IgnoreUnreadable runs the real owner scan and leaves out the
+	// processes it could not read, as on a host where root reads every
+	// descriptor table (this machine's PID 1 refuses even root).
+	IgnoreUnreadable bool `json:"ignore_unreadable,omitempty"`
 }
 
 func TestMain(m *testing.M) {
@@ -70,6 +81,14 @@ func collectRole(js string) error {
 		}
 		defer unix.Close(fd)
 	}
+	if spec.InFlight != "" {
+		pair, err := listenInFlight(netip.MustParseAddrPort(spec.InFlight), spec.InFlightUID)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pair[0])
+		defer unix.Close(pair[1])
+	}
 	if spec.FailSyscall != "" {
 		if err := failSyscall(spec.FailSyscall, spec.Errno); err != nil {
 			return err
@@ -79,11 +98,60 @@ func collectRole(js string) error {
 	if spec.NoOwners {
 		c.findOwners = fakeOwners(nil, nil)
 	}
+	if spec.IgnoreUnreadable {
+		c.findOwners = func(choice source.OwnerChoice, openFiles int, users *UserCache) (ownerFinder, error) {
+			f, err := c.ownerFinder(choice, openFiles, users)
+			if err != nil {
+				return f, err
+			}
+			scan := f.scan
+			f.scan = func(wanted map[uint64]struct{}) (*fdscan.Result, error) {
+				res, err := scan(wanted)
+				if res != nil {
+					res.Unreadable, res.Gaps = nil, nil
+				}
+				return res, err
+			}
+			return f, nil
+		}
+	}
 	snap, err := c.Snapshot(context.Background())
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	return json.NewEncoder(os.Stdout).Encode(snap)
+}
+
+// listenInFlight makes a TCP listener on addr as uid (the socket's owner is
+// the creating thread's fsuid), sends it over a Unix socket pair to itself
+// and closes its descriptor: no descriptor table holds the listener, which
+// still completes handshakes. It returns the pair that keeps it alive.
+func listenInFlight(addr netip.AddrPort, uid int) ([2]int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unix.Setfsuid(uid) // this thread only
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	unix.Setfsuid(0)
+	if err != nil {
+		return [2]int{}, fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: addr.Addr().As4(), Port: int(addr.Port())}); err != nil {
+		return [2]int{}, fmt.Errorf("bind: %w", err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		return [2]int{}, fmt.Errorf("listen: %w", err)
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return [2]int{}, fmt.Errorf("socketpair: %w", err)
+	}
+	if err := unix.Sendmsg(pair[0], []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+		unix.Close(pair[0])
+		unix.Close(pair[1])
+		return [2]int{}, fmt.Errorf("send the listener: %w", err)
+	}
+	return pair, nil
 }
 
 // failSyscall installs a seccomp filter, on every thread of the process,
@@ -196,6 +264,295 @@ func TestDumpFailsInKernel(t *testing.T) {
 				t.Errorf("source %q, want linux/procfs", snap.Source)
 			}
 		})
+	}
+}
+
+// TestInFlightListenerInKernel: a user's listener held only in flight (sent
+// over a Unix socket with SCM_RIGHTS, its descriptor closed: a new user can
+// do it, and take it back at will) is in no descriptor table, yet
+// connections complete on it. On a host where every descriptor table is
+// read, its owner is unknown (code unheld, with a gap: exit 3), not "held
+// by no process" (none: a kernel socket), which made an all-clear of it.
+// Fails on the code before: owner state none, no gap.
+func TestInFlightListenerInKernel(t *testing.T) {
+	needRoot(t, "a socket of another uid, and a complete owner scan")
+	env := testenv.New(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{InFlight: "0.0.0.0:7303", InFlightUID: 1000, IgnoreUnreadable: true})
+	s := findPort(snap, snapshot.TCP, 7303)
+	if s == nil {
+		t.Fatalf("listener on 7303 not listed: %+v", snap.Sockets)
+	}
+	if s.UID == nil || *s.UID != 1000 {
+		t.Fatalf("listener's uid %v, want 1000", s.UID)
+	}
+	if len(s.Owners) != 0 {
+		t.Fatalf("the listener in flight has holders %+v: the test did not hide it", s.Owners)
+	}
+	if s.OwnerState != snapshot.OwnersUnknown || s.OwnerReasonCode != ReasonUnheld {
+		t.Errorf("owner state %q (code %q: %s), want unknown (code %s)", s.OwnerState, s.OwnerReasonCode, s.OwnerReason, ReasonUnheld)
+	}
+	if !hasGap(snap, "owners", ReasonUnheld) {
+		t.Errorf("gaps %v, want owners/%s", gapReasons(snap), ReasonUnheld)
+	}
+}
+
+// TestRouteLocalnetInKernel: with route_localnet on the test namespace's
+// veth (as kube-proxy turns it on), a peer that routes 127.0.0.1 to it
+// completes a handshake with a listener on 127.0.0.1: the collector marks
+// that interface RouteLocalnet (analysis then shows the listener as
+// reachable through it), and leaves lo and a namespace without the
+// setting unmarked. Before, nothing was read and the listener was hidden
+// as loopback-only: "nothing reachable", exit 0.
+func TestRouteLocalnetInKernel(t *testing.T) {
+	env := testenv.New(t)
+	local := netip.MustParseAddrPort("127.0.0.1:7304")
+	env.Listen(t, testenv.ListenSpec{Proto: "tcp", Addr: local})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func() *snapshot.Snapshot {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return collectIn(t, env.NS.Command(ctx, exe), collectSpec{NoOwners: true})
+	}
+	marked := func(snap *snapshot.Snapshot) map[string]bool {
+		m := map[string]bool{}
+		for _, ifc := range snap.Interfaces {
+			m[ifc.Name] = ifc.RouteLocalnet
+		}
+		return m
+	}
+	if m := marked(collect()); m[testenv.VethMain] || m["lo"] {
+		t.Errorf("route_localnet off: interfaces marked %v", m)
+	}
+
+	env.NS.Run(t, "sysctl", "-qw", "net.ipv4.conf."+testenv.VethMain+".route_localnet=1")
+	// The peer sends to 127.0.0.1 through the veth: its local table
+	// (its own loopback) is looked up after a rule that routes that
+	// address out.
+	env.Peer.Run(t, "sysctl", "-qw", "net.ipv4.conf."+testenv.VethPeer+".route_localnet=1")
+	env.Peer.Run(t, "ip", "route", "add", "127.0.0.1/32", "via", testenv.MainAddr4.String(), "dev", testenv.VethPeer, "table", "50")
+	env.Peer.Run(t, "ip", "rule", "add", "pref", "10", "to", "127.0.0.1", "lookup", "50")
+	env.Peer.Run(t, "ip", "rule", "add", "pref", "100", "lookup", "local")
+	env.Peer.Run(t, "ip", "rule", "del", "pref", "0", "lookup", "local")
+	reached, err := env.Peer.Probe([]testenv.Target{{Proto: "tcp", Addr: local}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatal("the peer did not reach 127.0.0.1:7304 through route_localnet: the test proves nothing")
+	}
+	snap := collect()
+	if s := findPort(snap, snapshot.TCP, local.Port()); s == nil || s.Local != local {
+		t.Fatalf("listener on %s not listed: %+v", local, snap.Sockets)
+	}
+	if m := marked(snap); !m[testenv.VethMain] || m["lo"] {
+		t.Errorf("route_localnet on %s: interfaces marked %v, want %s alone", testenv.VethMain, m, testenv.VethMain)
+	}
+	if len(snap.Gaps) > 0 {
+		t.Errorf("gaps %v", gapReasons(snap))
+	}
+}
+
+// TestUnlistedNamespaceInKernel: a network namespace no process lives in
+// and no `ip netns` name pins, kept alive by a listener in it and wired by
+// a veth to the test namespace, from which its listener is reached. --netns
+// all cannot list it, and says so: a namespaces/netns-unlisted gap names
+// its NSID in the test namespace (exit 3). Before, the listener was
+// simply missing, and nothing said the view was incomplete.
+func TestUnlistedNamespaceInKernel(t *testing.T) {
+	needRoot(t, "a network namespace wired to another by a veth")
+	env := testenv.New(t)
+	testNS, err := env.NS.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := netip.MustParseAddrPort("198.51.100.9:7305")
+	collect := func() *snapshot.Snapshot {
+		c := New(source.Options{AllNamespaces: true})
+		c.findOwners = fakeOwners(nil, nil) // owners are not the subject
+		snap, err := c.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	unlisted := func(snap *snapshot.Snapshot) string {
+		for _, g := range snap.Gaps {
+			// The test namespace is unnamed: labelled by its inode.
+			if g.Area == "namespaces" && g.Reason == ReasonNetNSUnlisted && strings.Contains(g.Args["nsids"], fmt.Sprintf(" in %d", testNS)) {
+				return g.Detail
+			}
+		}
+		return ""
+	}
+	if d := unlisted(collect()); d != "" {
+		t.Fatalf("before the hidden namespace: %s", d)
+	}
+
+	// A thread makes the namespace, which ip(8) then wires through the
+	// thread's /proc entry; the thread listens in it and goes back to its
+	// own namespace: no task stays in the new one, and the listener (kept
+	// open here) keeps it alive. (A thread left to end would kill, through
+	// Pdeathsig, the namespace holders it may have started.)
+	type made struct {
+		fd  int
+		err error
+	}
+	tids, wired, ch := make(chan int, 1), make(chan struct{}), make(chan made, 1)
+	go func() {
+		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			close(tids)
+			ch <- made{-1, err}
+			return
+		}
+		defer unix.Close(own)
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			close(tids)
+			ch <- made{-1, fmt.Errorf("unshare: %w", err)}
+			return
+		}
+		tids <- unix.Gettid()
+		<-wired
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err == nil {
+			if err = unix.Bind(fd, &unix.SockaddrInet4{Addr: hidden.Addr().As4(), Port: int(hidden.Port())}); err == nil {
+				err = unix.Listen(fd, 4)
+			}
+		}
+		if serr := unix.Setns(own, unix.CLONE_NEWNET); serr != nil {
+			ch <- made{fd, fmt.Errorf("back to own namespace: %w", serr)} // the thread stays locked, and ends
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- made{fd, err}
+	}()
+	tid, ok := <-tids
+	if !ok {
+		t.Fatal((<-ch).err)
+	}
+	hiddenNS := fmt.Sprintf("--net=/proc/%d/task/%d/ns/net", os.Getpid(), tid)
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"link", "add", "veth-hid0", "type", "veth", "peer", "name", "veth-hid1", "netns", strconv.Itoa(env.NS.HolderPID())},
+		{"addr", "add", hidden.Addr().String() + "/24", "dev", "veth-hid0"},
+		{"link", "set", "veth-hid0", "up"},
+	} {
+		if out, err := exec.Command("nsenter", append([]string{hiddenNS, "--", "ip"}, args...)...).CombinedOutput(); err != nil {
+			close(wired)
+			t.Fatalf("ip %s in the hidden namespace: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	close(wired)
+	m := <-ch
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	defer unix.Close(m.fd)
+	env.NS.Run(t, "ip", "addr", "add", "198.51.100.10/24", "dev", "veth-hid1")
+	env.NS.Run(t, "ip", "link", "set", "veth-hid1", "up")
+	reached, err := env.NS.Probe([]testenv.Target{{Proto: "tcp", Addr: hidden}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatal("the hidden namespace's listener was not reached: the test proves nothing")
+	}
+	snap := collect()
+	for _, s := range snap.Sockets {
+		if s.Local == hidden {
+			t.Fatalf("the hidden namespace's listener was listed (netns %d): nothing is hidden", s.NetNS)
+		}
+	}
+	if unlisted(snap) == "" {
+		var listed []uint64
+		for _, ns := range snap.Namespaces {
+			listed = append(listed, ns.ID)
+		}
+		var details []string
+		for _, g := range snap.Gaps {
+			details = append(details, g.Detail)
+		}
+		t.Errorf("no namespaces/%s gap naming an NSID in the test namespace %d; namespaces %v; gaps %q", ReasonNetNSUnlisted, testNS, listed, details)
+	}
+}
+
+// TestTransparentLoopbackInKernel: a TPROXY rule hands the peer's
+// connection to port 80 to a listener on 127.0.0.1 with IP_TRANSPARENT
+// (as Envoy or Squid in transparent mode are set up); the collector lists
+// that listener with Transparent set, which analysis shows as reachable.
+// Before, it looked loopback-only and was hidden: "nothing reachable".
+func TestTransparentLoopbackInKernel(t *testing.T) {
+	needRoot(t, "IP_TRANSPARENT, and entering the test namespace")
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed: run make test-deps")
+	}
+	env := testenv.New(t)
+	local := netip.MustParseAddrPort("127.0.0.1:7306")
+	var fd int
+	err := env.NS.InNetNS(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
+			return fmt.Errorf("IP_TRANSPARENT: %w", err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: local.Addr().As4(), Port: int(local.Port())}); err != nil {
+			return err
+		}
+		return unix.Listen(fd, 4)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	cmd := env.NS.Command(context.Background(), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(`table ip tp {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		iifname "` + testenv.VethMain + `" tcp dport 80 tproxy to 127.0.0.1:7306 meta mark set 1 accept
+	}
+}
+`)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("nft tproxy rule: %v: %s", err, out)
+	}
+	env.NS.Run(t, "ip", "rule", "add", "fwmark", "1", "lookup", "100")
+	env.NS.Run(t, "ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100")
+	target := netip.AddrPortFrom(testenv.MainAddr4, 80)
+	reached, err := env.Peer.Probe([]testenv.Target{{Proto: "tcp", Addr: target}}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached[0] {
+		t.Fatalf("the peer did not reach %s through the TPROXY rule: the test proves nothing", target)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{NoOwners: true})
+	s := findPort(snap, snapshot.TCP, local.Port())
+	if s == nil || s.Local != local {
+		t.Fatalf("listener on %s not listed: %+v", local, snap.Sockets)
+	}
+	if !s.Transparent {
+		t.Errorf("listener on %s that took the peer's connection: Transparent not set", local)
 	}
 }
 

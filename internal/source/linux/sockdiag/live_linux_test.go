@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,5 +173,52 @@ func TestClassify(t *testing.T) {
 		if IsRefused(err) != tt.refused || !errors.Is(err, tt.err) || !strings.HasPrefix(err.Error(), "dump tcp/ipv4: ") {
 			t.Errorf("classify(%v) = %v, refused %v; want refused %v, wrapping it", tt.err, err, IsRefused(err), tt.refused)
 		}
+	}
+}
+
+// TestTransparentInKernel: a listener with IP_TRANSPARENT (which a TPROXY
+// rule can hand other machines' connections, whatever its address) is
+// dumped with Transparent set, from INET_DIAG_SOCKOPT; one without is not.
+// Before, the flag was not read: a transparent listener on 127.0.0.1
+// looked loopback-only.
+func TestTransparentInKernel(t *testing.T) {
+	if _, ok := nstest.Enter(t); !ok {
+		return
+	}
+	listen := func(port int, transparent bool) {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if transparent {
+			if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
+				t.Skipf("IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW: %v", err)
+			}
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Listen(fd, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listen(7401, true)
+	listen(7402, false)
+	c, err := Open(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res, err := c.Dump(Query{Protos: []snapshot.Proto{snapshot.TCP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint16]bool{}
+	for _, s := range res.Sockets {
+		got[s.Local.Port()] = s.Transparent
+	}
+	if want := map[uint16]bool{7401: true, 7402: false}; !maps.Equal(got, want) {
+		t.Errorf("transparent by port %v, want %v", got, want)
 	}
 }

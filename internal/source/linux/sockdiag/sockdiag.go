@@ -74,7 +74,19 @@ const (
 const (
 	attrProtocol = 10 // INET_DIAG_PROTOCOL: u8
 	attrSKV6Only = 11 // INET_DIAG_SKV6ONLY: u8
+	attrSockopt  = 22 // INET_DIAG_SOCKOPT: struct inet_diag_sockopt (bit fields), 5.10 on
 )
+
+// sockoptTransparent is the transparent bit of inet_diag_sockopt's first
+// byte, the sixth field of eight one-bit fields: GCC allocates bit fields
+// from the least significant bit on little-endian machines and from the
+// most significant on big-endian ones.
+func sockoptTransparent(order binary.ByteOrder) byte {
+	if order.Uint16([]byte{1, 0}) == 1 {
+		return 1 << 5
+	}
+	return 1 << 2
+}
 
 var stateNames = [...]snapshot.State{
 	TCPEstablished: snapshot.Established,
@@ -306,6 +318,10 @@ func decode(b []byte, proto snapshot.Proto, order binary.ByteOrder, uids *uidSla
 			}
 			if family == AFInet6 {
 				s.V6Only = snapshot.Bool(val[0] != 0)
+			}
+		case attrSockopt:
+			if len(val) >= 1 {
+				s.Transparent = val[0]&sockoptTransparent(order) != 0
 			}
 		case attrProtocol:
 			if len(val) < 1 {
