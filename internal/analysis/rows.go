@@ -39,6 +39,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		OwnerMethod:    snap.OwnerMethod,
 		Gaps:           snap.Gaps,
 		NATBackends:    snap.NATBackends,
+		RawSockets:     snap.RawSockets,
 		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {

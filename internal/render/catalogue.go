@@ -118,6 +118,15 @@ const (
 	MsgGapNATUnreadable   MsgID = "gap.nat-unreadable"
 	MsgGapTargetsUnplaced MsgID = "gap.targets-unplaced"
 
+	// MsgSummaryNoPorts and MsgSummaryNoPortsSeen replace the all-clear
+	// while raw or packet sockets that are no rows exist
+	// (MsgSummaryRawSockets, MsgSummaryPacketSockets name them).
+	MsgSummaryNoPorts       MsgID = "summary.no-ports"
+	MsgSummaryNoPortsSeen   MsgID = "summary.no-ports-seen"
+	MsgSummaryRawSockets    MsgID = "summary.raw-sockets"
+	MsgSummaryPacketSockets MsgID = "summary.packet-sockets"
+	MsgGapRawUnreadable     MsgID = "gap.raw-unreadable"
+
 	MsgReasonNoCapability     MsgID = "reason.no-capability"
 	MsgReasonHidepid          MsgID = "reason.hidepid"
 	MsgReasonUserNamespace    MsgID = "reason.user-namespace"
@@ -652,6 +661,13 @@ func buildCatalogue() map[MsgID]text {
 		MsgSummaryNATBackends: {En: "NAT rules in both %[1]s: each one's tools show only its own", Ja: "NAT の規則が %[1]s の両方にあります: それぞれのツールは自分の規則しか表示しません"},
 		MsgGapNATUnreadable:   {En: "NAT rules could not be read (%[1]s): ports published by DNAT (Docker, Podman, Kubernetes) may be missing", Ja: "NAT の規則を読めませんでした (%[1]s)。DNAT で公開されたポート (Docker、Podman、Kubernetes) が欠けている可能性があります"},
 		MsgGapTargetsUnplaced: {En: "%[1]s published port(s) forward to an address no namespace looked into holds, and not every namespace could be looked into (%[2]s): their container is unknown", Ja: "公開ポート %[1]s 件の転送先アドレスは、調べた名前空間のどれにもありません。調べられなかった名前空間があるため (%[2]s)、そのコンテナは不明です"},
+
+		// Raw and packet sockets that are no rows of the table.
+		MsgSummaryNoPorts:       {En: "no TCP/UDP port reachable from other hosts", Ja: "他のホストから到達できる TCP/UDP ポートはありません"},
+		MsgSummaryNoPortsSeen:   {En: "no TCP/UDP port reachable found, but the view is incomplete (see below)", Ja: "到達できる TCP/UDP ポートは見つかりませんでしたが、確認できなかった部分があります（下記参照）"},
+		MsgSummaryRawSockets:    {En: "%[1]d raw/packet sockets receive packets from other machines before any port: %[2]s; --raw lists the raw ones", EnOne: "%[1]d raw/packet socket receives packets from other machines before any port: %[2]s; --raw lists a raw one", Ja: "生ソケット/パケットソケット %[1]d 個が、どのポートよりも先に他のマシンからのパケットを受け取ります: %[2]s。生ソケットは --raw で一覧できます"},
+		MsgSummaryPacketSockets: {En: "%[1]d packet sockets receive packets from other machines before any port: %[2]s", EnOne: "%[1]d packet socket receives packets from other machines before any port: %[2]s", Ja: "パケットソケット %[1]d 個が、どのポートよりも先に他のマシンからのパケットを受け取ります: %[2]s"},
+		MsgGapRawUnreadable:     {En: "raw and packet sockets of network namespace %[1]s could not all be read (%[2]s): one may receive packets from other machines unseen", Ja: "ネットワーク名前空間 %[1]s の生ソケットとパケットソケットをすべては読めませんでした (%[2]s): 他のマシンからパケットを受け取るソケットが見えていない可能性があります"},
 
 		// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
 		// arguments are the socket's uid and " (user)". The hint to run as
@@ -1200,6 +1216,7 @@ var gapTexts = map[string][]gapText{
 	"owners/truncated":                     {{MsgGapTruncated, []string{"files", "limit"}}},
 	"namespaces/permission":                {{MsgGapNetNSPermission, []string{"processes"}}},
 	"sockets/sock-diag-unavailable":        {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
+	"sockets/raw-unreadable":               {{MsgGapRawUnreadable, []string{"netns", "error"}}},
 	"owners/tool-failed":                   {{MsgGapToolFailed, []string{"command", "error"}}},
 	"sockets/unparsed-lines":               {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},
 	"owners/not-root":                      {{MsgGapNotRoot, []string{"command", "uid"}}},

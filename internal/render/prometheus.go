@@ -97,6 +97,14 @@ func (p Prometheus) Families(r *report.Report) ([]*dto.MetricFamily, error) {
 		}
 	}
 	unknown.add(0)
+	if len(r.RawSockets) > 0 {
+		// Absent rather than 0 when none were found: a parsed output
+		// never looked for them.
+		raws := gauge("openports_raw_sockets", "Raw and packet sockets that are no rows of the table (raw ones unless --raw), by kind: they receive packets from other machines before any port. Absent when none were found, or the source does not look for them (parsed outputs).", "kind")
+		for _, s := range r.RawSockets {
+			raws.add(1, s.Kind)
+		}
+	}
 	if r.Complete {
 		complete.set(1)
 	} else {

@@ -297,12 +297,21 @@ func summary(tx texts, r *report.Report) string {
 		parts = append(parts, tx.get(MsgSummaryRootWildcard, rootAll))
 	}
 	if len(r.Rows) == 0 {
-		// An all-clear only from a view that saw everything.
+		// An all-clear only from a view that saw everything, and never
+		// while a raw or packet socket takes packets (rawSummary).
 		id := MsgSummaryNothing
-		if !r.Complete {
+		switch {
+		case len(r.RawSockets) > 0 && !r.Complete:
+			id = MsgSummaryNoPortsSeen
+		case len(r.RawSockets) > 0:
+			id = MsgSummaryNoPorts
+		case !r.Complete:
 			id = MsgSummaryNothingSeen
 		}
 		parts = append([]string{tx.get(id)}, parts...)
+	}
+	if s := rawSummary(tx, r.RawSockets); s != "" {
+		parts = append(parts, s)
 	}
 	if len(r.NATBackends) > 1 {
 		parts = append(parts, tx.get(MsgSummaryNATBackends, short(strings.Join(r.NATBackends, " and "))))
@@ -363,4 +372,35 @@ func ownerMethodText(tx texts, method snapshot.OwnerMethod) string {
 		return tx.get(MsgOwnersProcEBPF)
 	}
 	return Escape(string(method))
+}
+
+// rawSummary names the raw and packet sockets that are no rows, and their
+// holders ("python3 (9001)"; "?" for a socket whose holder was not seen);
+// "" when there are none.
+func rawSummary(tx texts, raws []snapshot.RawSocket) string {
+	if len(raws) == 0 {
+		return ""
+	}
+	id := MsgSummaryPacketSockets
+	var who []string
+	seen := map[int]bool{}
+	unheld := false
+	for _, r := range raws {
+		if r.Kind == "raw" {
+			id = MsgSummaryRawSockets
+		}
+		if len(r.Owners) == 0 {
+			unheld = true
+		}
+		for _, o := range r.Owners {
+			if !seen[o.PID] {
+				seen[o.PID] = true
+				who = append(who, fmt.Sprintf("%s (%d)", Escape(o.Name), o.PID))
+			}
+		}
+	}
+	if unheld {
+		who = append(who, "?")
+	}
+	return tx.get(id, len(raws), strings.Join(who, ", "))
 }

@@ -65,6 +65,11 @@ type Report struct {
 	// NATBackends are the snapshot's: the backends holding NAT rules
 	// (two mean each one's tools show only half of them).
 	NATBackends []string `json:"nat_backends,omitempty"`
+	// RawSockets are the snapshot's raw and packet sockets that are no
+	// rows (raw ones unless --raw): they receive packets from other
+	// machines before any port, so the summary names them and never says
+	// nothing is reachable while there are any. They are no gap.
+	RawSockets []snapshot.RawSocket `json:"raw_sockets,omitempty"`
 	// Policy is the comparison with a policy file (--policy), if any.
 	Policy *PolicyResult `json:"policy,omitempty"`
 	// ExitCode is the code the command exits with.

@@ -101,6 +101,11 @@ type Snapshot struct {
 	Interfaces []Interface `json:"interfaces,omitempty"`
 	// Sockets are the sockets found, in no particular order.
 	Sockets []Socket `json:"sockets"`
+	// RawSockets are the raw and packet sockets Sockets does not list
+	// (raw ones unless --raw; packet ones always): they receive packets
+	// from other machines before any port does, as a BPFDoor-style
+	// backdoor waits for its magic packet, and `ss -tulpn` shows none.
+	RawSockets []RawSocket `json:"raw_sockets,omitempty"`
 	// Firewall is the packet filter of the namespace it names (the
 	// collector's own), nil when it was not read.
 	Firewall *firewall.Ruleset `json:"firewall,omitempty"`
@@ -316,6 +321,29 @@ type Socket struct {
 	// local address could not be read (a host name): the tool's protocol
 	// column says which family it is.
 	Family string `json:"family,omitempty"`
+}
+
+// RawSocket is a raw (AF_INET/AF_INET6 SOCK_RAW) or packet (AF_PACKET)
+// socket that is not a row of Sockets.
+type RawSocket struct {
+	// Kind is "raw" or "packet".
+	Kind  string `json:"kind"`
+	NetNS uint64 `json:"netns,omitempty"`
+	Inode uint64 `json:"inode"`
+	// Family is "inet" or "inet6" for a raw socket.
+	Family string `json:"family,omitempty"`
+	// Protocol is the IP protocol a raw socket receives (6 TCP, 1 ICMP),
+	// or the ethertype of a packet socket (3 ETH_P_ALL, 2048 ETH_P_IP).
+	Protocol uint16 `json:"protocol"`
+	// IfIndex is the interface a packet socket is bound to (0: every
+	// one); Interface its name, when known.
+	IfIndex   int    `json:"ifindex,omitempty"`
+	Interface string `json:"interface,omitempty"`
+	// UID is the user id that created the socket.
+	UID *uint32 `json:"uid,omitempty"`
+	// Owners and OwnerState are as for Socket.
+	Owners     []Owner    `json:"owners,omitempty"`
+	OwnerState OwnerState `json:"owner_state"`
 }
 
 // Owner is a process holding a socket.

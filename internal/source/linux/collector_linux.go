@@ -205,6 +205,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	c.addContainers(snap, self, byNS, res.Owners)
 	c.attachOwners(snap, res, priv, users)
+	attachRawOwners(snap, res.Owners, len(res.HiddenUIDs()) > 0 || priv.ProcessesHidden() || priv.PIDNS)
 	c.dropClosed(snap, namespaces, q)
 	gapUnheld(snap)
 	snap.Sort()
@@ -322,6 +323,15 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 		}
 	}
 	snap.Sockets = append(snap.Sockets, socks...)
+	// Raw and packet sockets that are no rows: their holders are named by
+	// the same owner scan.
+	raws := c.rawPacket(snap, ns)
+	for _, r := range raws {
+		if r.Inode != 0 {
+			wanted[r.Inode] = struct{}{}
+		}
+	}
+	snap.RawSockets = append(snap.RawSockets, raws...)
 	if !all && !needInterfaces(socks) {
 		return nil
 	}
