@@ -126,6 +126,9 @@ const (
 	MsgSummaryRawSockets    MsgID = "summary.raw-sockets"
 	MsgSummaryPacketSockets MsgID = "summary.packet-sockets"
 	MsgGapRawUnreadable     MsgID = "gap.raw-unreadable"
+	// MsgGapSockDiagRawProcfs: no raw sock_diag handler, and the raw
+	// sockets were read from /proc/net/raw instead (--raw).
+	MsgGapSockDiagRawProcfs MsgID = "gap.sock-diag-raw-procfs"
 
 	MsgReasonNoCapability     MsgID = "reason.no-capability"
 	MsgReasonHidepid          MsgID = "reason.hidepid"
@@ -667,6 +670,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgSummaryNoPortsSeen:   {En: "no TCP/UDP port reachable found, but the view is incomplete (see below)", Ja: "到達できる TCP/UDP ポートは見つかりませんでしたが、確認できなかった部分があります（下記参照）"},
 		MsgSummaryRawSockets:    {En: "%[1]d raw/packet sockets receive packets from other machines before any port: %[2]s; --raw lists the raw ones", EnOne: "%[1]d raw/packet socket receives packets from other machines before any port: %[2]s; --raw lists a raw one", Ja: "生ソケット/パケットソケット %[1]d 個が、どのポートよりも先に他のマシンからのパケットを受け取ります: %[2]s。生ソケットは --raw で一覧できます"},
 		MsgSummaryPacketSockets: {En: "%[1]d packet sockets receive packets from other machines before any port: %[2]s", EnOne: "%[1]d packet socket receives packets from other machines before any port: %[2]s", Ja: "パケットソケット %[1]d 個が、どのポートよりも先に他のマシンからのパケットを受け取ります: %[2]s"},
+		MsgGapSockDiagRawProcfs: {En: "the kernel has no sock_diag handler for %[1]s (%[2]s): they were read from %[3]s instead, which does not give bound devices", Ja: "カーネルに %[1]s の sock_diag ハンドラがありません (%[2]s): 代わりに %[3]s から読みました (バインド先のデバイスはわかりません)"},
 		MsgGapRawUnreadable:     {En: "raw and packet sockets of network namespace %[1]s could not all be read (%[2]s): one may receive packets from other machines unseen", Ja: "ネットワーク名前空間 %[1]s の生ソケットとパケットソケットをすべては読めませんでした (%[2]s): 他のマシンからパケットを受け取るソケットが見えていない可能性があります"},
 
 		// Why an owner is unseen, by snapshot.Socket.OwnerReasonCode; the
@@ -1215,7 +1219,7 @@ var gapTexts = map[string][]gapText{
 	"owners/details":                       {{MsgGapDetails, []string{"details", "first"}}},
 	"owners/truncated":                     {{MsgGapTruncated, []string{"files", "limit"}}},
 	"namespaces/permission":                {{MsgGapNetNSPermission, []string{"processes"}}},
-	"sockets/sock-diag-unavailable":        {{MsgGapSockDiagUnavail, []string{"request", "error"}}},
+	"sockets/sock-diag-unavailable":        {{MsgGapSockDiagRawProcfs, []string{"request", "error", "read_from"}}, {MsgGapSockDiagUnavail, []string{"request", "error"}}},
 	"sockets/raw-unreadable":               {{MsgGapRawUnreadable, []string{"netns", "error"}}},
 	"owners/tool-failed":                   {{MsgGapToolFailed, []string{"command", "error"}}},
 	"sockets/unparsed-lines":               {{MsgGapUnparsedLines, []string{"lines", "command", "first"}}},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/openports/openports/internal/snapshot"
 )
 
 // TestRawPacketGolden: a namespace with no listener where python3 holds a
@@ -23,5 +25,25 @@ func TestRawPacketGolden(t *testing.T) {
 	}
 	if s := buf.String(); strings.Contains(s, "nothing reachable") || !strings.Contains(s, "2 raw/packet sockets receive packets from other machines before any port: python3 (4897)") {
 		t.Errorf("table summary:\n%s", s)
+	}
+}
+
+// TestRawFallbackGapWording: without a raw sock_diag handler, --raw lists
+// the raw sockets from /proc/net/raw (the collector then sets read_from),
+// and the gap says so; another protocol without a handler was not listed.
+// Before, both said "such sockets were not listed".
+func TestRawFallbackGapWording(t *testing.T) {
+	raw := snapshot.Gap{Area: "sockets", Reason: "sock-diag-unavailable",
+		Args: map[string]string{"request": "raw/ipv4", "error": "no such file or directory", "read_from": "/proc/net/raw"}}
+	other := snapshot.Gap{Area: "sockets", Reason: "sock-diag-unavailable",
+		Args: map[string]string{"request": "udplite/ipv4", "error": "no such file or directory"}}
+	for _, lang := range langs {
+		got := newTexts(lang, nil).gap(raw)
+		if !strings.Contains(got, "/proc/net/raw") || strings.Contains(got, "not listed") || strings.Contains(got, "一覧にありません") {
+			t.Errorf("%s: raw fall-back gap %q, want it read from /proc/net/raw", lang, got)
+		}
+	}
+	if got := newTexts("en", nil).gap(other); !strings.Contains(got, "were not listed") {
+		t.Errorf("another protocol's gap %q, want 'were not listed'", got)
 	}
 }

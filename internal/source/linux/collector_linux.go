@@ -543,16 +543,20 @@ func (c *Collector) dumpWith(snap *snapshot.Snapshot, ns *namespace, q sockdiag.
 	if err == nil {
 		socks := res.Sockets
 		for _, u := range res.Unavailable {
-			if u.Request.Proto == snapshot.SCTP {
-				continue // no SCTP module loaded: there are no SCTP sockets
+			if u.Request.Proto == snapshot.SCTP || u.Request.Proto == snapshot.Raw {
+				continue // no SCTP module loaded: there are no SCTP sockets; raw: below
 			}
 			snap.Gaps = appendOnce(snap.Gaps, c.unavailableGap(u))
 		}
-		if slices.ContainsFunc(res.Unavailable, func(u sockdiag.Unavailable) bool { return u.Request.Proto == snapshot.Raw }) {
+		if i := slices.IndexFunc(res.Unavailable, func(u sockdiag.Unavailable) bool { return u.Request.Proto == snapshot.Raw }); i >= 0 {
 			raw, err := c.procNet(ns, []snapshot.Proto{snapshot.Raw}, q.AllStates)
 			if err != nil {
 				return nil, fmt.Errorf("raw sockets: no sock_diag handler, and /proc/net/raw: %w", err)
 			}
+			// Only now that /proc/net/raw listed them does the gap say so.
+			g := c.unavailableGap(res.Unavailable[i])
+			g.Args["read_from"] = "/proc/net/raw"
+			snap.Gaps = appendOnce(snap.Gaps, g)
 			socks = append(socks, raw...)
 		}
 		return socks, nil

@@ -605,6 +605,11 @@ func TestRawFallback(t *testing.T) {
 	if len(snap.Gaps) != 1 || snap.Gaps[0].Reason != sockdiag.ReasonUnavailable || !strings.Contains(snap.Gaps[0].Detail, "/proc/net/raw") {
 		t.Errorf("gaps %+v, want one raw gap naming /proc/net/raw", snap.Gaps)
 	}
+	// The renderers word the gap from its arguments: without read_from it
+	// said the raw sockets "were not listed".
+	if len(snap.Gaps) == 1 && snap.Gaps[0].Args["read_from"] != "/proc/net/raw" {
+		t.Errorf("gap args %v, want read_from /proc/net/raw", snap.Gaps[0].Args)
+	}
 	if snap.Source != "linux/sock_diag" {
 		t.Errorf("source %q", snap.Source)
 	}
