@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source/linux/kernfile"
 	"github.com/openports/openports/internal/source/linux/procnet"
 )
 
@@ -32,8 +37,9 @@ func (c *Collector) rawTables() []string {
 }
 
 // rawPacket lists the raw and packet sockets of ns that the socket rows do
-// not: three small /proc/net tables, read as the thread in ns sees them
-// (/proc/thread-self/net for another namespace). A table the kernel does
+// not: three small /proc/net tables, of the collector's namespace or, for
+// another, through a process inside it (/proc/PID/net), else read by a
+// thread that entered it (/proc/thread-self/net). A table the kernel does
 // not have (no IPv6, no AF_PACKET) holds no socket; one that cannot be
 // read is a gap, since the summary may not then say nothing is reachable.
 func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot.RawSocket {
@@ -45,7 +51,10 @@ func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot
 			names[i] = "thread-self/net/" + t
 		}
 	}
-	vals, errs := c.readSysctls(ns, names)
+	vals, errs := c.readThroughPID(ns, tables)
+	if vals == nil {
+		vals, errs = c.readSysctls(ns, names)
+	}
 	if vals == nil {
 		return nil // a test's proc tree: no other namespace to enter
 	}
@@ -69,6 +78,33 @@ func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot
 			Detail: fmt.Sprintf("raw and packet sockets of network namespace %s could not all be read (%s): one may receive packets from other machines unseen", nsLabel(ns), strings.Join(failed, "; "))})
 	}
 	return out
+}
+
+// readThroughPID reads /proc/PID/net/<table> of a process inside ns other
+// than the collector's own: no thread need enter ns (a setns there and
+// back costs about as much as the reads). nil when ns has no such process,
+// the proc root is a test's, or the process was not in ns before and after
+// the reads (it exited, and its PID was reused).
+func (c *Collector) readThroughPID(ns *namespace, tables []string) ([][]byte, []error) {
+	if ns.info.Current || ns.pid <= 0 || c.proc != "/proc" {
+		return nil, nil
+	}
+	dir := filepath.Join(c.proc, strconv.Itoa(ns.pid))
+	inNS := func() bool {
+		var st unix.Stat_t
+		return unix.Stat(filepath.Join(dir, "ns/net"), &st) == nil && st.Ino == ns.info.ID
+	}
+	if !inNS() {
+		return nil, nil
+	}
+	vals, errs := make([][]byte, len(tables)), make([]error, len(tables))
+	for i, t := range tables {
+		vals[i], errs[i] = kernfile.Read(filepath.Join(dir, "net", t))
+	}
+	if !inNS() {
+		return nil, nil
+	}
+	return vals, errs
 }
 
 // parseRawTable appends the sockets of /proc/net/<table> (b) that receive

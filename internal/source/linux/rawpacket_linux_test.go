@@ -2,14 +2,19 @@ package linux
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/openports/openports/internal/snapshot"
+	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -27,17 +32,14 @@ print(os.getpid(), *(os.fstat(x.fileno()).st_ino for x in (r, p, s)), flush=True
 sys.stdin.read()
 `
 
-// TestRawPacketInKernel: a process holding a raw TCP socket and a packet
-// socket in a namespace with no listener. The snapshot names both, with
-// their holder, and leaves out the send-only one; the render tests show
-// the summary of such a snapshot (testdata/rawpacket.snapshot.json). Before, neither was looked at
-// and list printed "nothing reachable from other hosts".
-func TestRawPacketInKernel(t *testing.T) {
+// startRawHolder starts rawHolder in ns and returns its PID and the
+// inodes of its raw, packet and send-only sockets.
+func startRawHolder(t *testing.T, ns *testenv.NS) (pid int, raw, packet, sendOnly uint64) {
+	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 not installed")
 	}
-	env := testenv.New(t)
-	holder := env.NS.Start(t, "python3", "-c", rawHolder)
+	holder := ns.Start(t, "python3", "-c", rawHolder)
 	var line string
 	select {
 	case line = <-holder.Lines():
@@ -48,10 +50,49 @@ func TestRawPacketInKernel(t *testing.T) {
 	if len(f) != 4 {
 		t.Fatalf("holder said %q (stderr %s)", line, holder.Stderr())
 	}
-	pid, _ := strconv.Atoi(f[0])
-	rawIno, _ := strconv.ParseUint(f[1], 10, 64)
-	pktIno, _ := strconv.ParseUint(f[2], 10, 64)
-	sendIno, _ := strconv.ParseUint(f[3], 10, 64)
+	pid, _ = strconv.Atoi(f[0])
+	raw, _ = strconv.ParseUint(f[1], 10, 64)
+	packet, _ = strconv.ParseUint(f[2], 10, 64)
+	sendOnly, _ = strconv.ParseUint(f[3], 10, 64)
+	return pid, raw, packet, sendOnly
+}
+
+// TestRawPacketOtherNamespaceInKernel: with --netns all, the raw and
+// packet sockets of a namespace other than the collector's are read from
+// a thread that entered it (/proc/thread-self/net) and carry its inode.
+func TestRawPacketOtherNamespaceInKernel(t *testing.T) {
+	needRoot(t, "entering every network namespace")
+	env := testenv.New(t)
+	testNS, err := env.NS.NetNSInode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rawIno, pktIno, _ := startRawHolder(t, env.NS)
+	c := New(source.Options{AllNamespaces: true})
+	c.findOwners = fakeOwners(nil, nil) // owners: TestRawPacketInKernel
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[uint64]uint64{}
+	for _, r := range snap.RawSockets {
+		found[r.Inode] = r.NetNS
+	}
+	for _, ino := range []uint64{rawIno, pktIno} {
+		if ns, ok := found[ino]; !ok || ns != testNS {
+			t.Errorf("socket %d: found %v in namespace %d, want namespace %d; raw_sockets %+v", ino, ok, ns, testNS, snap.RawSockets)
+		}
+	}
+}
+
+// TestRawPacketInKernel: a process holding a raw TCP socket and a packet
+// socket in a namespace with no listener. The snapshot names both, with
+// their holder, and leaves out the send-only one; the render tests show
+// the summary of such a snapshot (testdata/rawpacket.snapshot.json). Before, neither was looked at
+// and list printed "nothing reachable from other hosts".
+func TestRawPacketInKernel(t *testing.T) {
+	env := testenv.New(t)
+	pid, rawIno, pktIno, sendIno := startRawHolder(t, env.NS)
 
 	exe, err := os.Executable()
 	if err != nil {
@@ -91,3 +132,83 @@ func TestRawPacketInKernel(t *testing.T) {
 	}
 
 }
+
+// TestRawPacketNamedNamespaceInKernel: a namespace only `ip netns` names,
+// with no process inside, whose packet socket a thread of this test made
+// there and holds from its own namespace: --netns all reads its table from
+// a thread that enters it, and the owner scan names this test as holder.
+func TestRawPacketNamedNamespaceInKernel(t *testing.T) {
+	needRoot(t, "ip netns add, and entering every network namespace")
+	name := fmt.Sprintf("oprp-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("cannot create a network namespace: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	var nsIno uint64
+	var fd int
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer unix.Close(own)
+		target, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer unix.Close(target)
+		var st unix.Stat_t
+		if err := unix.Fstat(target, &st); err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		nsIno = st.Ino
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter %s: %w", name, err)
+			return
+		}
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+		if serr := unix.Setns(own, unix.CLONE_NEWNET); serr != nil {
+			errc <- fmt.Errorf("back to own namespace: %w", serr) // the thread stays locked, and ends
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	c := New(source.Options{AllNamespaces: true, Owners: source.OwnersProc})
+	snap, err := c.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range snap.RawSockets {
+		if r.Inode != st.Ino {
+			continue
+		}
+		if r.NetNS != nsIno || r.Kind != "packet" || r.Protocol != unix.ETH_P_ALL {
+			t.Errorf("socket %+v, want a packet socket of ETH_P_ALL in namespace %d", r, nsIno)
+		}
+		if len(r.Owners) != 1 || r.Owners[0].PID != os.Getpid() {
+			t.Errorf("owners %+v, want this test (%d)", r.Owners, os.Getpid())
+		}
+		return
+	}
+	t.Errorf("packet socket %d of namespace %s (%d) missing from raw_sockets %+v", st.Ino, name, nsIno, snap.RawSockets)
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
