@@ -107,6 +107,8 @@ type fakeProc struct {
 	reads  []int // the PIDs whose /proc/net was read
 	// fileReads counts the reads of each file.
 	fileReads map[string]int
+	// fileErrs are the errors reading a file fails with.
+	fileErrs map[string]error
 }
 
 func (p *fakeProc) ReadFile(name string) ([]byte, error) {
@@ -114,6 +116,9 @@ func (p *fakeProc) ReadFile(name string) ([]byte, error) {
 		p.fileReads = map[string]int{}
 	}
 	p.fileReads[name]++
+	if err := p.fileErrs[name]; err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
 	if s, ok := p.files[name]; ok {
 		return []byte(s), nil
 	}

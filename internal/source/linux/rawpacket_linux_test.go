@@ -212,3 +212,23 @@ func TestRawPacketNamedNamespaceInKernel(t *testing.T) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// TestRawPacketUnreadable: a /proc/net/packet that cannot be read is a gap
+// (sockets/raw-unreadable): nothing then says no packet socket receives
+// packets, so the summary may not give the all-clear. A table the kernel
+// does not have (ENOENT: no AF_PACKET, no IPv6) is none.
+func TestRawPacketUnreadable(t *testing.T) {
+	f := newFixture()
+	f.proc.fileErrs = map[string]error{"net/packet": unix.EACCES}
+	snap := f.run(t)
+	if !hasGap(snap, "sockets", ReasonRawUnreadable) {
+		t.Errorf("gaps %v, want sockets/%s", gapReasons(snap), ReasonRawUnreadable)
+	}
+	f = newFixture()
+	if snap := f.run(t); len(snap.Gaps) != 0 || len(snap.RawSockets) != 0 {
+		t.Errorf("without the tables: gaps %v, raw sockets %+v; want none", gapReasons(snap), snap.RawSockets)
+	}
+	if f.proc.fileReads["net/packet"] != 1 || f.proc.fileReads["net/raw"] != 1 || f.proc.fileReads["net/raw6"] != 1 {
+		t.Errorf("reads %v, want net/packet, net/raw and net/raw6 once each", f.proc.fileReads)
+	}
+}
