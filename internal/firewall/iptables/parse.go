@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -404,6 +405,9 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				return r, err
 			}
 			target, rest := p.target(v, opt == "-g" || opt == "--goto")
+			if v == "CT" && slices.Contains(args[i+1:], "--notrack") {
+				target.Key = "notrack" // as -j NOTRACK: the packet stays untracked
+			}
 			if target.Op == "nat" && (target.Key == "dnat" || target.Key == "redirect") {
 				exprs, err := p.natTarget(target, args[i+1:])
 				if err != nil {

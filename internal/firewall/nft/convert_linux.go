@@ -37,7 +37,10 @@ func Family(f nftables.TableFamily) string {
 
 // Chain converts a chain's header (not its rules).
 func Chain(c *nftables.Chain) firewall.Chain {
-	out := firewall.Chain{Backend: Backend, Name: c.Name, Device: c.Device}
+	out := firewall.Chain{Backend: Backend, Name: c.Name}
+	if c.Device != "" {
+		out.Devices = []string{c.Device}
+	}
 	if c.Table != nil {
 		out.Family, out.Table = Family(c.Table.Family), c.Table.Name
 	}
@@ -65,6 +68,9 @@ func HookName(family string, h nftables.ChainHook) string {
 		case unix.NF_NETDEV_EGRESS:
 			return "egress"
 		}
+	}
+	if family == firewall.FamilyInet && h == nfInetIngress {
+		return "ingress"
 	}
 	switch h {
 	case unix.NF_INET_PRE_ROUTING:
@@ -298,8 +304,9 @@ func verdict(v *expr.Verdict) (string, string) {
 	return fmt.Sprintf("verdict-%d", v.Kind), ""
 }
 
-// Set converts a set or map and its elements.
-func Set(s *nftables.Set, elems []nftables.SetElement) (firewall.Set, error) {
+// Set converts a set or map and its elements; verdicts says a map's data
+// are verdicts (a data map's are values: addresses, ports, marks).
+func Set(s *nftables.Set, elems []nftables.SetElement, verdicts bool) (firewall.Set, error) {
 	out := firewall.Set{Backend: Backend, Name: s.Name, Interval: s.Interval, Map: s.IsMap, Timeout: s.HasTimeout, Dynamic: s.Dynamic}
 	if s.Table != nil {
 		out.Family, out.Table = Family(s.Table.Family), s.Table.Name
@@ -309,7 +316,9 @@ func Set(s *nftables.Set, elems []nftables.SetElement) (firewall.Set, error) {
 		if el.Timeout != 0 || el.Expires != 0 {
 			out.Timeout = true
 		}
-		if s.IsMap && !el.IntervalEnd {
+		if s.IsMap && !el.IntervalEnd && !verdicts {
+			fe.Data = el.Val
+		} else if s.IsMap && !el.IntervalEnd {
 			v, chain, err := DecodeVerdictData(el.Val)
 			if err != nil {
 				return out, fmt.Errorf("set %s %s element %x: %w", out.Table, s.Name, el.Key, err)

@@ -1,0 +1,120 @@
+package firewall_test
+
+// regressions are fixed rulesets of shapes on which the evaluator once
+// gave a definite verdict the kernel contradicted (or could not read the
+// ruleset at all); TestKernelOracle runs each against the kernel.
+// unknown is how many of a case's 16 listeners may rightly stay without
+// an answer.
+var regressions = []struct {
+	name, nft, legacy4 string
+	unknown            int
+}{
+	{
+		// The kernel binds a netdev chain to its devices; the reader
+		// did not read them, so a drop on lo was taken for a drop on
+		// every interface: a false all-clear.
+		name: "netdev ingress chain on lo",
+		nft: `table netdev t {
+  chain c { type filter hook ingress device lo priority 0; policy drop; }
+}`,
+	},
+	{
+		// An inet table's ingress hook (Linux 5.10) was not named, so
+		// its chain was never evaluated: open where the kernel drops.
+		name: "inet ingress chain on the test interface",
+		nft: `table inet t {
+  chain c { type filter hook ingress device "veth-op0" priority 0; policy accept;
+    tcp dport { 22, 80 } drop
+    udp dport 53 drop
+  }
+}
+table inet u {
+  chain c { type filter hook ingress device lo priority 0; policy drop; }
+}`,
+	},
+	{
+		// A range of a concatenation bounds each field: 192.0.2.0/24 .
+		// 22 does not hold 192.0.2.2 . 80, which lies between its ends
+		// as one byte string (a false all-clear for every port).
+		name: "concatenated interval set",
+		nft: `table inet t {
+  set s4 { type ipv4_addr . inet_service; flags interval; elements = { 192.0.2.0/24 . 22, 198.51.100.0/24 . 1-65535 } }
+  chain c { type filter hook input priority 0; policy accept;
+    ip saddr . tcp dport @s4 drop
+    ip6 saddr . tcp dport { 2001:db8::/64 . 22, 2001:db8::/64 . 8000-8100 } drop
+    ip saddr . udp dport vmap { 192.0.2.0/25 . 53 : drop, 192.0.2.0/24 . 100-200 : accept }
+  }
+}`,
+	},
+	{
+		// notrack before conntrack leaves the packet untracked: ct
+		// state untracked matches and new does not.
+		name: "notrack in a raw prerouting chain",
+		nft: `table inet t {
+  chain raw { type filter hook prerouting priority raw; tcp dport { 22, 80 } notrack; }
+  chain c { type filter hook input priority 0; policy drop;
+    ct state untracked tcp dport 22 accept
+    ct state new tcp dport 80 accept
+    ct state new tcp dport 443 accept
+    udp dport 53 accept
+  }
+}`,
+	},
+	{
+		// A dormant table's chains are not hooked.
+		name: "dormant table",
+		nft: `table inet t {
+  flags dormant
+  chain c { type filter hook input priority 0; policy drop; }
+}
+table inet u {
+  chain c { type filter hook input priority 0; policy accept; tcp dport 22 drop; }
+}`,
+	},
+	{
+		// At conntrack's own priority the order of the chain and
+		// conntrack depends on which was registered last: ct matches
+		// there have no known outcome.
+		name: "ct state at priority -200",
+		nft: `table inet t {
+  chain p { type filter hook prerouting priority -200; policy accept;
+    ct state new tcp dport 22 drop
+    ct state invalid tcp dport 80 drop
+  }
+}`,
+		unknown: 4,
+	},
+	{
+		// iptables-legacy's NOTRACK and CT --notrack in the raw table.
+		name: "iptables-legacy notrack",
+		nft:  "",
+		legacy4: `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp -j CT --notrack
+-A PREROUTING -p udp -j NOTRACK
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m conntrack --ctstate UNTRACKED -m tcp --dport 22 -j ACCEPT
+-A INPUT -p tcp -m conntrack --ctstate NEW -m tcp --dport 80 -j ACCEPT
+-A INPUT -p udp -m state --state UNTRACKED -m udp --dport 53 -j ACCEPT
+-A INPUT -p udp -m state --state NEW -m udp --dport 123 -j ACCEPT
+COMMIT
+`,
+	},
+	{
+		// A data map's elements were decoded as verdicts: the read
+		// failed.
+		name: "data map",
+		nft: `table inet t {
+  map m { type inet_service : mark; elements = { 22 : 0x1, 80 : 0x2 } }
+  chain c { type filter hook input priority 0; policy accept;
+    meta mark set tcp dport map @m
+    tcp dport 80 drop
+  }
+}`,
+	},
+}
