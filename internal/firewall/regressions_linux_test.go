@@ -117,4 +117,15 @@ COMMIT
   }
 }`,
 	},
+	{
+		// google/nftables reads ct mark set back as a ct load into no
+		// register: every listener was unknown.
+		name: "ct mark set",
+		nft: `table inet t {
+  chain c { type filter hook input priority 0; policy accept;
+    ct mark set 0x2 tcp dport 22 drop
+    ct mark set meta mark udp dport 53 drop
+  }
+}`,
+	},
 }

@@ -189,7 +189,10 @@ func Expr(e expr.Any) firewall.Expr {
 		if !ok {
 			key = fmt.Sprintf("key-%d", e.Key)
 		}
-		if e.SourceRegister {
+		if e.SourceRegister || e.Register == 0 {
+			// google/nftables does not decode NFTA_CT_SREG: a ct
+			// statement (ct mark set) reads back as a load with no
+			// destination register, which a load never lacks.
 			return firewall.Expr{Op: "nop", Key: "ct " + key + " set"}
 		}
 		if e.Direction != 0 && (key == "src" || key == "dst" || key == "proto-src" || key == "proto-dst") {
