@@ -102,7 +102,7 @@ func (g *generator) match(family, l4, net string) string {
 		fmt.Sprintf("%s dport %d", l4, g.port()),
 		fmt.Sprintf("%s dport { %s }", l4, g.ports(3)),
 		fmt.Sprintf("th dport %d", g.port()),
-		fmt.Sprintf("%s dport %d-%d", l4, 20+g.r.IntN(100), 100+g.r.IntN(9000)),
+		fmt.Sprintf("%s dport %d-%d", l4, 20+g.r.IntN(80), 100+g.r.IntN(9000)),
 		fmt.Sprintf("%s dport != %d", l4, g.port()),
 		"meta l4proto "+l4,
 		"ct state established,related",
@@ -336,4 +336,90 @@ func (g *generator) ingress(b *strings.Builder, family string) {
 		fmt.Fprintf(b, "    %s %s\n", text, g.pick("accept", "drop", "drop"))
 	}
 	b.WriteString("  }\n")
+}
+
+// legacy is a random iptables-save text (raw and filter tables) for
+// iptables-legacy-restore (family ip) or ip6tables-legacy-restore (ip6).
+func (g *generator) legacy(family string) string {
+	var b strings.Builder
+	b.WriteString("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+	if g.r.IntN(3) == 0 {
+		fmt.Fprintf(&b, "-A PREROUTING -p %s -m multiport --dports %s %s\n", g.pick("tcp", "udp"), strings.ReplaceAll(g.ports(3), " ", ""), g.pick("-j CT --notrack", "-j NOTRACK"))
+	}
+	b.WriteString("COMMIT\n*filter\n")
+	fmt.Fprintf(&b, ":INPUT %s [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n", g.pick("ACCEPT", "ACCEPT", "DROP"))
+	sub := g.r.IntN(2) == 0
+	if sub {
+		b.WriteString(":sub - [0:0]\n")
+	}
+	src, other := "192.0.2.0/24", "198.51.100.0/24"
+	reject, addrtype := "icmp-port-unreachable", "BROADCAST"
+	if family == "ip6" {
+		// ip6tables has no broadcast address type.
+		src, other, reject, addrtype = "2001:db8::/64", "2001:db8:1::/48", "icmp6-port-unreachable", "UNICAST"
+	}
+	rule := func(chain string, jumps bool) string {
+		l4 := g.pick("tcp", "udp")
+		var ms []string
+		kinds := map[string]bool{}
+		for range g.r.IntN(3) + 1 {
+			m := g.pick(
+				fmt.Sprintf("-p %s -m %s --dport %d", l4, l4, g.port()),
+				fmt.Sprintf("-p %s -m %s ! --dport %d", l4, l4, g.port()),
+				fmt.Sprintf("-p %s -m %s --dport %d:%d", l4, l4, 20+g.r.IntN(80), 100+g.r.IntN(9000)),
+				fmt.Sprintf("-p %s -m multiport --dports %s", l4, strings.ReplaceAll(g.ports(3), " ", "")),
+				"-s "+g.pick(src, other),
+				"! -s "+src,
+				"-i "+g.pick("veth-op0", "veth+", "lo", "eth+"),
+				"! -i lo",
+				"-m conntrack --ctstate "+g.pick("NEW", "UNTRACKED", "NEW,UNTRACKED", "INVALID", "RELATED,ESTABLISHED"),
+				"-m state --state "+g.pick("NEW", "UNTRACKED"),
+				"-m addrtype --dst-type "+g.pick("LOCAL", addrtype, "MULTICAST"),
+				"-m pkttype --pkt-type "+g.pick("unicast", "broadcast"),
+				fmt.Sprintf("-p tcp -m tcp %s", g.pick("--syn", "! --syn", "--tcp-flags SYN,ACK SYN", "--tcp-flags FIN,SYN,RST,ACK SYN")),
+			)
+			// iptables refuses an option twice (-p, -s, -i, a
+			// match's): one of each kind a rule.
+			kind := strings.Fields(strings.TrimPrefix(m, "! "))[0]
+			if kind == "-m" {
+				kind = strings.Fields(strings.TrimPrefix(m, "! "))[1]
+			}
+			if strings.Contains(m, "-p ") {
+				kind = "-p"
+			}
+			if !kinds[kind] {
+				kinds[kind] = true
+				ms = append(ms, m)
+			}
+		}
+		text := strings.Join(ms, " ")
+		if strings.Contains(text, "ESTABLISHED") {
+			return "-A " + chain + " " + text + " -j " + g.pick("ACCEPT", "DROP")
+		}
+		targets := []string{"ACCEPT", "DROP", "ACCEPT", "DROP", "REJECT --reject-with " + reject, "LOG --log-prefix x"}
+		if strings.Contains(text, "-p tcp") {
+			targets = append(targets, "REJECT --reject-with tcp-reset")
+		}
+		if jumps {
+			targets = append(targets, "sub")
+		} else {
+			targets = append(targets, "RETURN")
+		}
+		t := targets[g.r.IntN(len(targets))]
+		op := "-j"
+		if t == "sub" && g.r.IntN(2) == 0 {
+			op = "-g"
+		}
+		return "-A " + chain + " " + text + " " + op + " " + t
+	}
+	if sub {
+		for range g.r.IntN(3) + 1 {
+			b.WriteString(rule("sub", false) + "\n")
+		}
+	}
+	for range g.r.IntN(5) + 1 {
+		b.WriteString(rule("INPUT", sub) + "\n")
+	}
+	b.WriteString("COMMIT\n")
+	return b.String()
 }

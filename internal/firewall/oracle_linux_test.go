@@ -266,27 +266,42 @@ COMMIT
 COMMIT
 `
 
-// checkWithLegacy is check with iptables-legacy rules (iptables-save
-// text, IPv4) restored beside the nftables ruleset, and emptied after.
-func (o *oracle) checkWithLegacy(t *testing.T, name, text, legacy4 string, c *tally) {
+// checkWithLegacy is check with iptables rules (iptables-save text)
+// restored beside the nftables ruleset: legacy4 and legacy6 into
+// iptables-legacy, which are emptied after, and nft6 through
+// ip6tables-nft-restore into nftables tables, which the next ruleset's
+// flush removes.
+func (o *oracle) checkWithLegacy(t *testing.T, name, text, legacy4, legacy6, nft6 string, c *tally) {
 	t.Helper()
-	if legacy4 == "" {
+	if legacy4 == "" && legacy6 == "" && nft6 == "" {
 		o.check(t, name, text, c)
 		return
 	}
 	if err := o.load(t, text); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, text)
 	}
-	restore := func(data string) {
-		cmd := o.env.NS.Command(context.Background(), "iptables-legacy-restore")
+	restore := func(tool, data string) {
+		if data == "" {
+			return
+		}
+		cmd := o.env.NS.Command(context.Background(), tool)
 		cmd.Stdin = strings.NewReader(data)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: iptables-legacy-restore: %v: %s", name, err, out)
+			t.Fatalf("%s: %s: %v: %s\n%s", name, tool, err, out, data)
 		}
 	}
-	restore(legacy4)
-	defer restore(emptyLegacy4)
-	o.compare(t, name, text+"\n"+legacy4, o.read(t, name), c)
+	restore("iptables-legacy-restore", legacy4)
+	restore("ip6tables-legacy-restore", legacy6)
+	restore("ip6tables-nft-restore", nft6)
+	defer func() {
+		if legacy4 != "" {
+			restore("iptables-legacy-restore", emptyLegacy4)
+		}
+		if legacy6 != "" {
+			restore("ip6tables-legacy-restore", emptyLegacy4)
+		}
+	}()
+	o.compare(t, name, strings.Join([]string{text, legacy4, legacy6, nft6}, "\n"), o.read(t, name), c)
 }
 
 func definite(v firewall.Verdict) bool { return v == firewall.Open || v == firewall.Blocked }
@@ -302,7 +317,13 @@ func TestKernelOracle(t *testing.T) {
 	g := &generator{r: rand.New(rand.NewPCG(*seed, 0))}
 	for i := range *rulesets {
 		text := g.ruleset()
-		o.check(t, fmt.Sprintf("generated ruleset %d (seed %d)", i, *seed), text, gen)
+		var legacy4, legacy6 string
+		if g.r.IntN(5) == 0 {
+			// iptables-legacy rules beside nftables': both filter
+			// every packet.
+			legacy4, legacy6 = g.legacy("ip"), g.legacy("ip6")
+		}
+		o.checkWithLegacy(t, fmt.Sprintf("generated ruleset %d (seed %d)", i, *seed), text, legacy4, legacy6, "", gen)
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -337,7 +358,7 @@ func TestKernelOracle(t *testing.T) {
 	fixed := &tally{reasons: map[string]int{}}
 	for _, rc := range regressions {
 		before := fixed.unknown + fixed.partly
-		o.checkWithLegacy(t, "regression "+rc.name, rc.nft, rc.legacy4, fixed)
+		o.checkWithLegacy(t, "regression "+rc.name, rc.nft, rc.legacy4, rc.legacy6, rc.nft6, fixed)
 		if n := fixed.unknown + fixed.partly - before; n > rc.unknown {
 			t.Errorf("regression %s: %d cases without an answer, want at most %d", rc.name, n, rc.unknown)
 		}

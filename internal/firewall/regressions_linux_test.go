@@ -6,8 +6,8 @@ package firewall_test
 // unknown is how many of a case's 16 listeners may rightly stay without
 // an answer.
 var regressions = []struct {
-	name, nft, legacy4 string
-	unknown            int
+	name, nft, legacy4, legacy6, nft6 string
+	unknown                           int
 }{
 	{
 		// The kernel binds a netdev chain to its devices; the reader
@@ -127,5 +127,43 @@ COMMIT
     ct mark set meta mark udp dport 53 drop
   }
 }`,
+	},
+	{
+		// ip6tables' addrtype tests flags, not one type: a local
+		// address is UNICAST too (it was taken for LOCAL only, as in
+		// IPv4: open where the kernel rejects, and blocked where it
+		// lets through). The same rules in ip6tables-legacy and in
+		// ip6tables-nft (xtables matches in nftables).
+		name: "ip6tables addrtype UNICAST",
+		legacy6: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m addrtype --dst-type UNICAST -m tcp --dport 22 -j REJECT --reject-with tcp-reset
+-A INPUT -p tcp -m addrtype ! --dst-type UNICAST -m tcp --dport 80 -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 80 -j DROP
+-A INPUT -p udp -m addrtype --dst-type LOCAL,UNICAST -m udp --dport 53 -j DROP
+-A INPUT -p tcp -m addrtype --dst-type MULTICAST -m tcp --dport 443 -j DROP
+-A INPUT -p udp -m addrtype --dst-type LOCAL,MULTICAST -m udp --dport 123 -j DROP
+COMMIT
+`,
+	},
+	{
+		// Several types (LOCAL,UNICAST; LOCAL,MULTICAST) stay a
+		// condition in the xtables translation: 3 listeners.
+		name:    "ip6tables-nft addrtype UNICAST",
+		unknown: 3,
+		nft6: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m addrtype --dst-type UNICAST -m tcp --dport 22 -j REJECT --reject-with tcp-reset
+-A INPUT -p tcp -m addrtype ! --dst-type UNICAST -m tcp --dport 80 -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 80 -j DROP
+-A INPUT -p udp -m addrtype --dst-type LOCAL,UNICAST -m udp --dport 53 -j DROP
+-A INPUT -p tcp -m addrtype --dst-type MULTICAST -m tcp --dport 443 -j DROP
+-A INPUT -p udp -m addrtype --dst-type LOCAL,MULTICAST -m udp --dport 123 -j DROP
+COMMIT
+`,
 	},
 }

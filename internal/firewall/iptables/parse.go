@@ -330,12 +330,19 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				continue
 			}
 			var types []uint32
+			var mask uint32
 			for _, t := range strings.Split(v, ",") {
 				n, ok := addrTypes[t]
 				if !ok {
 					return r, fmt.Errorf("unknown address type %q", t)
 				}
 				types = append(types, n)
+				mask |= 1 << n
+			}
+			if p.family == firewall.FamilyIP6 {
+				// ip6tables tests the types as flags: a local
+				// address is UNICAST as well as LOCAL.
+				types = firewall.AddrTypes6(mask)
 			}
 			name := p.newSet(func(s *firewall.Set) {
 				for _, t := range types {

@@ -90,13 +90,17 @@ func HookName(family string, h nftables.ChainHook) string {
 // Rule converts a rule: its expressions, and its text rendered from them.
 func Rule(r *nftables.Rule) firewall.Rule {
 	out := firewall.Rule{Handle: r.Handle, Comment: ruleComment(r.UserData)}
+	family := ""
+	if r.Table != nil {
+		family = Family(r.Table.Family)
+	}
 	for _, e := range r.Exprs {
 		if m, ok := e.(*expr.Match); ok {
 			if c, ok := m.Info.(*xt.Comment); ok && out.Comment == "" {
 				out.Comment = string(*c)
 			}
 		}
-		out.Exprs = append(out.Exprs, Exprs(e)...)
+		out.Exprs = append(out.Exprs, exprs(e, family)...)
 	}
 	out.Text = firewall.Text(out.Exprs)
 	return out
@@ -105,10 +109,14 @@ func Rule(r *nftables.Rule) firewall.Rule {
 // Exprs converts one expression into the expressions that mean the same:
 // one for nftables' own, several for an xtables-compat match or target
 // that iptables-nft wrote.
-func Exprs(e expr.Any) []firewall.Expr {
+func Exprs(e expr.Any) []firewall.Expr { return exprs(e, "") }
+
+// exprs is Exprs for a rule of a table of the given family ("" when not
+// known), which decides what some xtables matches mean.
+func exprs(e expr.Any, family string) []firewall.Expr {
 	switch e := e.(type) {
 	case *expr.Match:
-		out, _ := xtMatch(e)
+		out, _ := xtMatch(e, family)
 		return out
 	case *expr.Target:
 		return xtTarget(e)
