@@ -103,6 +103,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		pre:     r.baseChains(p, "ingress", "prerouting"),
 		input:   r.baseChains(p, "input"),
 		forward: r.baseChains(p, "forward"),
+		ctOn:    r.conntrackOn(p.Family),
 	}
 	for len(pending) > 0 {
 		if len(leaves) >= maxPaths {
@@ -260,7 +261,42 @@ func wildcardDevice(c *Chain) bool {
 // DNAT sends on).
 type stageChains struct {
 	pre, input, forward []*Chain
+	// ctOn: a rule of the ruleset turns connection tracking on for the
+	// packet's family (see conntrackOn).
+	ctOn bool
 }
+
+// conntrackOn reports whether a rule turns connection tracking on in the
+// namespace for packets of family: the kernel tracks connections only
+// while an expression needs it (a ct match or statement, a NAT statement,
+// a connection limit; iptables' conntrack and state matches and NAT
+// targets), for its table's family, inet being both. Without it no nat
+// chain runs. What else may turn it on (a helper object, ipvs, Open
+// vSwitch) is not in the ruleset: false means "not known to be on".
+func (r *Ruleset) conntrackOn(family string) bool {
+	for i := range r.Chains {
+		c := &r.Chains[i]
+		if c.Family != family && c.Family != FamilyInet {
+			continue
+		}
+		for _, rule := range c.Rules {
+			for _, e := range rule.Exprs {
+				switch {
+				case e.Op == "ct", strings.HasPrefix(e.Key, "ct "), e.Op == "nop" && e.Key == "ct":
+					return true
+				case e.Op == "nat" && e.Key != "":
+					return true
+				case e.Op == "limit" && e.Reason == "connection limit":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// reasonNoConntrack is why a nat chain may not run.
+var reasonNoConntrack = because(ReasonUnknownValue, "connection tracking, which no rule turns on (nat chains run only with it)")
 
 type fork struct {
 	kind  string
@@ -314,6 +350,9 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 			if c.Type == "nat" && (st.dnatTo != "" || st.untracked) {
 				// A connection is NATed once, by the first match;
 				// an untracked packet meets no nat chain.
+				continue
+			}
+			if c.Type == "nat" && !st.hooks.ctOn && !st.decide(reasonNoConntrack) {
 				continue
 			}
 			if why := deviceUnsure(c, p.Iif); why != "" && !st.decide(why) {

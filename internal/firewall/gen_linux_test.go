@@ -291,6 +291,15 @@ func (g *generator) ruleset() string {
 		if family == "inet" && g.r.IntN(8) == 0 {
 			g.ingress(&b, "inet")
 		}
+		if g.r.IntN(8) == 0 {
+			// A nat chain with filtering rules: it runs only while
+			// connection tracking is on for the family.
+			b.WriteString("  chain nat {\n    type nat hook prerouting priority dstnat; policy accept;\n")
+			for range g.r.IntN(2) + 1 {
+				fmt.Fprintf(&b, "    %s\n", g.rule(family, "prerouting", false))
+			}
+			b.WriteString("  }\n")
+		}
 		for i := range g.r.IntN(2) + 1 {
 			fmt.Fprintf(&b, "  chain in%d {\n    type filter hook input priority %d; policy %s;\n", i, -20+g.r.IntN(40), g.pick("accept", "drop"))
 			for range g.r.IntN(7) + 1 {

@@ -166,4 +166,20 @@ COMMIT
 COMMIT
 `,
 	},
+	{
+		// The kernel tracks connections only while a rule needs it,
+		// and runs no nat chain without: a drop in a nat chain was
+		// "blocked" where no rule turns tracking on for IPv4, and the
+		// kernel let the packet through. For IPv6 a ct match turns it
+		// on, and the drop holds.
+		name: "nat chain without connection tracking",
+		nft: `table ip t {
+  chain nat { type nat hook prerouting priority dstnat; policy accept; tcp dport 22 drop; }
+}
+table ip6 t6 {
+  chain nat { type nat hook prerouting priority dstnat; policy accept; tcp dport 22 drop; }
+  chain c { type filter hook input priority 0; policy accept; ct state new counter; }
+}`,
+		unknown: 1,
+	},
 }
