@@ -346,6 +346,10 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 			}
 			chains = st.hooks.forward
 		}
+		chains, why := st.orderTies(chains)
+		if why != "" {
+			return "unknown", path, why
+		}
 		for _, c := range chains {
 			if c.Type == "nat" && (st.dnatTo != "" || st.untracked) {
 				// A connection is NATed once, by the first match;
@@ -382,6 +386,95 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 		}
 	}
 	return "accept", path, ""
+}
+
+// orderTies orders base chains of one hook and priority whose order
+// matters. The kernel runs such chains in an order the ruleset does not
+// show (the one registered last first, for nftables; iptables-legacy's
+// against nftables' as their modules were loaded), and the order matters
+// when one changes what another sees: a notrack, a DNAT. Two such chains
+// split the evaluation into both orders; more are unknown.
+func (st *evalState) orderTies(chains []*Chain) ([]*Chain, string) {
+	var out []*Chain
+	for i := 0; i < len(chains); {
+		j := i + 1
+		for j < len(chains) && hookOrder[chains[j].Hook] == hookOrder[chains[i].Hook] && chains[j].Priority == chains[i].Priority {
+			j++
+		}
+		group := chains[i:j]
+		// A chain without rules does the same wherever it runs.
+		var ruled []int
+		for k, c := range group {
+			if len(c.Rules) > 0 {
+				ruled = append(ruled, k)
+			}
+		}
+		if len(ruled) > 1 && slices.ContainsFunc(group, st.rs.changesState) {
+			var what []string
+			for _, k := range ruled {
+				c := group[k]
+				what = append(what, c.Backend+" "+c.Family+" "+c.Table+" "+c.Name)
+			}
+			reason := because(ReasonUnknownValue, "the order of base chains at one priority ("+strings.Join(what, "; ")+")")
+			if len(ruled) > 2 {
+				return nil, reason
+			}
+			if out == nil {
+				out = slices.Clone(chains[:i])
+			}
+			if st.decide(reason) {
+				group = slices.Clone(group)
+				a, b := ruled[0], ruled[1]
+				group[a], group[b] = group[b], group[a]
+			}
+		}
+		if out != nil {
+			out = append(out, group...)
+		}
+		i = j
+	}
+	if out == nil {
+		return chains, ""
+	}
+	return out, ""
+}
+
+// changesState reports whether c, or a chain it jumps to, holds a
+// statement that changes what a later chain sees: notrack, a DNAT or
+// redirect.
+func (r *Ruleset) changesState(c *Chain) bool {
+	seen := map[string]bool{}
+	var walk func(c *Chain, depth int) bool
+	walk = func(c *Chain, depth int) bool {
+		if c == nil || seen[c.Name] || depth > maxDepth {
+			return false
+		}
+		seen[c.Name] = true
+		for _, rule := range c.Rules {
+			for _, e := range rule.Exprs {
+				switch {
+				case e.Op == "nop" && e.Key == "notrack":
+					return true
+				case e.Op == "nat" && (e.Key == "dnat" || e.Key == "redirect"):
+					return true
+				case e.Op == "verdict" && e.Chain != "":
+					if walk(r.chain(c.Backend, c.Family, c.Table, e.Chain), depth+1) {
+						return true
+					}
+				case e.Op == "lookup" && e.Map:
+					if s := r.set(c.Backend, c.Family, c.Table, e.Set); s != nil {
+						for _, el := range s.Elements {
+							if el.Chain != "" && walk(r.chain(c.Backend, c.Family, c.Table, el.Chain), depth+1) {
+								return true
+							}
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	return walk(c, 0)
 }
 
 // chain runs the rules of c; "return" means the packet fell off its end

@@ -182,4 +182,22 @@ table ip6 t6 {
 }`,
 		unknown: 1,
 	},
+	{
+		// Two chains at one priority run in an order the ruleset does
+		// not show (here the one created last ran first): with a
+		// notrack in one and ct state in the other, each order gives
+		// another verdict, and listing order was taken for the
+		// kernel's (22 "blocked", 80 "open": both wrong here).
+		name: "notrack and ct state in chains at one priority",
+		nft: `table inet a {
+  chain r { type filter hook prerouting priority raw; tcp dport { 22, 80 } notrack; }
+}
+table inet b {
+  chain r { type filter hook prerouting priority raw; policy accept;
+    ct state untracked tcp dport 22 drop
+    ct state invalid tcp dport 80 drop
+  }
+}`,
+		unknown: 4,
+	},
 }
