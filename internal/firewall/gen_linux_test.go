@@ -362,10 +362,12 @@ func (g *generator) legacy(family string) string {
 		b.WriteString(":sub - [0:0]\n")
 	}
 	src, other := "192.0.2.0/24", "198.51.100.0/24"
-	reject, addrtype := "icmp-port-unreachable", "BROADCAST"
+	reject, addrtype, exthdr := "icmp-port-unreachable", "BROADCAST", "-m pkttype --pkt-type unicast"
 	if family == "ip6" {
-		// ip6tables has no broadcast address type.
+		// ip6tables has no broadcast address type; its extension
+		// header matches fail on a packet without the header.
 		src, other, reject, addrtype = "2001:db8::/64", "2001:db8:1::/48", "icmp6-port-unreachable", "UNICAST"
+		exthdr = g.pick("-m frag ! --fragid 5", "-m rt --rt-type 0", "-m hbh ! --hbh-len 8")
 	}
 	rule := func(chain string, jumps bool) string {
 		l4 := g.pick("tcp", "udp")
@@ -385,6 +387,7 @@ func (g *generator) legacy(family string) string {
 				"-m state --state "+g.pick("NEW", "UNTRACKED"),
 				"-m addrtype --dst-type "+g.pick("LOCAL", addrtype, "MULTICAST"),
 				"-m pkttype --pkt-type "+g.pick("unicast", "broadcast"),
+				exthdr,
 				fmt.Sprintf("-p tcp -m tcp %s", g.pick("--syn", "! --syn", "--tcp-flags SYN,ACK SYN", "--tcp-flags FIN,SYN,RST,ACK SYN")),
 			)
 			// iptables refuses an option twice (-p, -s, -i, a

@@ -200,4 +200,23 @@ table inet b {
 }`,
 		unknown: 4,
 	},
+	{
+		// ip6tables' ipv6header compares the set of headers present,
+		// so "! --header frag" and "--header prot" hold for a packet
+		// without extension headers; it was taken for a match that
+		// fails on one (open where the kernel drops). -m frag does
+		// fail, inverted or not.
+		name: "ip6tables ipv6header",
+		legacy6: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m ipv6header ! --header frag -m tcp --dport 22 -j DROP
+-A INPUT -p tcp -m ipv6header --header prot -m tcp --dport 80 -j DROP
+-A INPUT -p tcp -m ipv6header --soft --header frag,hop -m tcp --dport 443 -j DROP
+-A INPUT -p udp -m frag ! --fragid 5 -m udp --dport 53 -j DROP
+COMMIT
+`,
+		unknown: 3,
+	},
 }

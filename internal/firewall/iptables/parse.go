@@ -199,11 +199,13 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			match = v
 			switch v {
 			case "tcp", "udp", "udplite", "sctp", "multiport", "conntrack", "state", "addrtype", "iprange", "comment", "icmp", "icmp6", "pkttype":
-			case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
+			case "rt", "frag", "hbh", "dst", "mh":
 				// IPv6 extension headers: a SYN or datagram as sent
 				// by a host's stack carries none, and these matches
 				// fail on a packet without the header (inverted or
-				// not).
+				// not). Not ipv6header, which compares the set of
+				// headers present: "! --header frag" holds for a
+				// packet without any, and "--header prot" too.
 				add(firewall.Expr{Op: "immediate", Dreg: reg2, Data: []byte{0}},
 					firewall.Expr{Op: "cmp", Cmp: "eq", Sreg: reg2, Data: []byte{1}})
 			case "limit", "hashlimit", "recent", "connlimit":
@@ -459,7 +461,7 @@ func known(match string) bool {
 // (its options are then irrelevant: the match already failed).
 func extensionHeader(match string) bool {
 	switch match {
-	case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
+	case "rt", "frag", "hbh", "dst", "mh":
 		return true
 	}
 	return false
