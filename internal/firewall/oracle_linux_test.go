@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
 	seed     = flag.Uint64("oracle.seed", 20261202, "seed of the generated rulesets")
-	rulesets = flag.Int("oracle.n", 220, "how many rulesets to generate")
+	rulesets = flag.Int("oracle.n", 320, "how many rulesets to generate")
 )
 
 // probeTimeout is how long a probe waits for a handshake or an echo; a
