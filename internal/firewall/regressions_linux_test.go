@@ -219,4 +219,22 @@ COMMIT
 `,
 		unknown: 3,
 	},
+	{
+		// google/nftables cannot decode a ct key with a direction
+		// (ct original ...): the whole read failed, for a rule in a
+		// chain no inbound packet meets. Now that chain alone is
+		// unknown.
+		name: "ct original in an output chain",
+		nft: `table inet t {
+  chain out { type filter hook output priority 0; policy accept; ct original ip daddr 192.0.2.2 counter; }
+  chain c { type filter hook input priority 0; policy accept; tcp dport 22 drop; }
+}`,
+	},
+	{
+		name: "ct original in an input chain",
+		nft: `table inet t {
+  chain c { type filter hook input priority 0; policy accept; ct original ip daddr 192.0.2.1 tcp dport 22 drop; }
+}`,
+		unknown: 16,
+	},
 }

@@ -50,7 +50,17 @@ func Read(nsFD int) (rs *firewall.Ruleset, err error) {
 		}
 		rules, err := conn.GetRules(c.Table, c)
 		if err != nil {
-			return nil, fmt.Errorf("nftables: rules of %s %s %s: %w", fc.Family, fc.Table, fc.Name, err)
+			// google/nftables fails on some expressions it cannot
+			// decode (a ct key with a direction: its one-byte
+			// NFTA_CT_DIRECTION read as four). The chain's rules are
+			// then unknown, not the whole ruleset: a packet that
+			// never meets the chain is still judged.
+			fc.Rules = []firewall.Rule{{
+				Text:  "(rules not decoded)",
+				Exprs: []firewall.Expr{{Op: "unmodelled", Reason: "rules google/nftables could not decode: " + err.Error()}},
+			}}
+			rs.Chains = append(rs.Chains, fc)
+			continue
 		}
 		for _, r := range rules {
 			fc.Rules = append(fc.Rules, Rule(r))
