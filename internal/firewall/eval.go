@@ -103,6 +103,7 @@ func (r *Ruleset) Evaluate(p Packet) Result {
 		pre:     r.baseChains(p, "ingress", "prerouting"),
 		input:   r.baseChains(p, "input"),
 		forward: r.baseChains(p, "forward"),
+		ctOn:    r.conntrackOn(p.Family),
 	}
 	for len(pending) > 0 {
 		if len(leaves) >= maxPaths {
@@ -199,17 +200,16 @@ func (r *Ruleset) baseChains(p Packet, hooks ...string) []*Chain {
 	var out []*Chain
 	for i := range r.Chains {
 		c := &r.Chains[i]
-		if !slices.Contains(hooks, c.Hook) {
+		if !c.Base() || !slices.Contains(hooks, c.Hook) {
+			continue
+		}
+		if c.Hook == "ingress" && p.Iif != "" && len(c.Devices) > 0 && !onDevice(c, p.Iif) && !wildcardDevice(c) {
 			continue
 		}
 		switch c.Family {
-		case FamilyInet:
+		case FamilyInet, FamilyNetdev:
 		case FamilyIP, FamilyIP6:
 			if c.Family != p.Family {
-				continue
-			}
-		case FamilyNetdev:
-			if c.Device != "" && c.Device != p.Iif {
 				continue
 			}
 		default:
@@ -223,12 +223,80 @@ func (r *Ruleset) baseChains(p Packet, hooks ...string) []*Chain {
 	return out
 }
 
+// onDevice reports whether the ingress chain c is bound to the interface
+// iif by its exact name.
+func onDevice(c *Chain, iif string) bool {
+	return slices.Contains(c.Devices, iif)
+}
+
+// deviceUnsure says why an ingress chain may or may not see the packet:
+// its devices were not read, one is a wildcard, or the packet's interface
+// is not known (a saved ruleset); "" when it surely does.
+func deviceUnsure(c *Chain, iif string) string {
+	if c.Hook != "ingress" {
+		return ""
+	}
+	switch {
+	case len(c.Devices) == 0:
+		return because(ReasonUnknownValue, "devices of the ingress chain "+c.Name)
+	case iif == "":
+		return kindIface
+	case onDevice(c, iif):
+		return ""
+	}
+	if wildcardDevice(c) {
+		return because(ReasonUnknownValue, "ingress devices "+strings.Join(c.Devices, ", "))
+	}
+	return ""
+}
+
+// wildcardDevice: a device name the kernel holds as a prefix (written
+// with a '*' by the reader).
+func wildcardDevice(c *Chain) bool {
+	return slices.ContainsFunc(c.Devices, func(d string) bool { return strings.HasSuffix(d, "*") })
+}
+
 // stageChains are the base chains a packet meets, in order: at ingress
 // and prerouting, then at input (for this host) or forward (for a packet
 // DNAT sends on).
 type stageChains struct {
 	pre, input, forward []*Chain
+	// ctOn: a rule of the ruleset turns connection tracking on for the
+	// packet's family (see conntrackOn).
+	ctOn bool
 }
+
+// conntrackOn reports whether a rule turns connection tracking on in the
+// namespace for packets of family: the kernel tracks connections only
+// while an expression needs it (a ct match or statement, a NAT statement,
+// a connection limit; iptables' conntrack and state matches and NAT
+// targets), for its table's family, inet being both. Without it no nat
+// chain runs. What else may turn it on (a helper object, ipvs, Open
+// vSwitch) is not in the ruleset: false means "not known to be on".
+func (r *Ruleset) conntrackOn(family string) bool {
+	for i := range r.Chains {
+		c := &r.Chains[i]
+		if c.Family != family && c.Family != FamilyInet {
+			continue
+		}
+		for _, rule := range c.Rules {
+			for _, e := range rule.Exprs {
+				switch {
+				case e.Op == "ct", strings.HasPrefix(e.Key, "ct "), e.Op == "nop" && e.Key == "ct":
+					return true
+				case e.Op == "nat" && e.Key != "":
+					return true
+				case e.Op == "limit" && e.Reason == "connection limit":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// reasonNoConntrack is why a nat chain may not run.
+var reasonNoConntrack = because(ReasonUnknownValue, "connection tracking, which no rule turns on (nat chains run only with it)")
 
 type fork struct {
 	kind  string
@@ -251,6 +319,9 @@ type evalState struct {
 	// says it is this host (redirect, or one of its addresses).
 	dnatTo    string
 	dnatLocal bool
+	// untracked: a notrack statement before conntrack left the packet
+	// without a conntrack entry.
+	untracked bool
 }
 
 func (st *evalState) decide(kind string) bool {
@@ -275,9 +346,21 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 			}
 			chains = st.hooks.forward
 		}
+		chains, why := st.orderTies(chains)
+		if why != "" {
+			return "unknown", path, why
+		}
 		for _, c := range chains {
-			if c.Type == "nat" && st.dnatTo != "" {
-				continue // a connection is NATed once, by the first match
+			if c.Type == "nat" && (st.dnatTo != "" || st.untracked) {
+				// A connection is NATed once, by the first match;
+				// an untracked packet meets no nat chain.
+				continue
+			}
+			if c.Type == "nat" && !st.hooks.ctOn && !st.decide(reasonNoConntrack) {
+				continue
+			}
+			if why := deviceUnsure(c, p.Iif); why != "" && !st.decide(why) {
+				continue
 			}
 			v, d, why := st.chain(c, c, 0)
 			if v == "return" {
@@ -303,6 +386,95 @@ func (st *evalState) run() (verdict string, path []Decision, reason string) {
 		}
 	}
 	return "accept", path, ""
+}
+
+// orderTies orders base chains of one hook and priority whose order
+// matters. The kernel runs such chains in an order the ruleset does not
+// show (the one registered last first, for nftables; iptables-legacy's
+// against nftables' as their modules were loaded), and the order matters
+// when one changes what another sees: a notrack, a DNAT. Two such chains
+// split the evaluation into both orders; more are unknown.
+func (st *evalState) orderTies(chains []*Chain) ([]*Chain, string) {
+	var out []*Chain
+	for i := 0; i < len(chains); {
+		j := i + 1
+		for j < len(chains) && hookOrder[chains[j].Hook] == hookOrder[chains[i].Hook] && chains[j].Priority == chains[i].Priority {
+			j++
+		}
+		group := chains[i:j]
+		// A chain without rules does the same wherever it runs.
+		var ruled []int
+		for k, c := range group {
+			if len(c.Rules) > 0 {
+				ruled = append(ruled, k)
+			}
+		}
+		if len(ruled) > 1 && slices.ContainsFunc(group, st.rs.changesState) {
+			var what []string
+			for _, k := range ruled {
+				c := group[k]
+				what = append(what, c.Backend+" "+c.Family+" "+c.Table+" "+c.Name)
+			}
+			reason := because(ReasonUnknownValue, "the order of base chains at one priority ("+strings.Join(what, "; ")+")")
+			if len(ruled) > 2 {
+				return nil, reason
+			}
+			if out == nil {
+				out = slices.Clone(chains[:i])
+			}
+			if st.decide(reason) {
+				group = slices.Clone(group)
+				a, b := ruled[0], ruled[1]
+				group[a], group[b] = group[b], group[a]
+			}
+		}
+		if out != nil {
+			out = append(out, group...)
+		}
+		i = j
+	}
+	if out == nil {
+		return chains, ""
+	}
+	return out, ""
+}
+
+// changesState reports whether c, or a chain it jumps to, holds a
+// statement that changes what a later chain sees: notrack, a DNAT or
+// redirect.
+func (r *Ruleset) changesState(c *Chain) bool {
+	seen := map[string]bool{}
+	var walk func(c *Chain, depth int) bool
+	walk = func(c *Chain, depth int) bool {
+		if c == nil || seen[c.Name] || depth > maxDepth {
+			return false
+		}
+		seen[c.Name] = true
+		for _, rule := range c.Rules {
+			for _, e := range rule.Exprs {
+				switch {
+				case e.Op == "nop" && e.Key == "notrack":
+					return true
+				case e.Op == "nat" && (e.Key == "dnat" || e.Key == "redirect"):
+					return true
+				case e.Op == "verdict" && e.Chain != "":
+					if walk(r.chain(c.Backend, c.Family, c.Table, e.Chain), depth+1) {
+						return true
+					}
+				case e.Op == "lookup" && e.Map:
+					if s := r.set(c.Backend, c.Family, c.Table, e.Set); s != nil {
+						for _, el := range s.Elements {
+							if el.Chain != "" && walk(r.chain(c.Backend, c.Family, c.Table, el.Chain), depth+1) {
+								return true
+							}
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	return walk(c, 0)
 }
 
 // chain runs the rules of c; "return" means the packet fell off its end
@@ -386,13 +558,24 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 		}
 		return st.load(e.Dreg, slice(src, e.Offset, e.Len, e.Base+" header beyond its fixed part"))
 	case "ct":
-		if beforeConntrack(base) {
+		if st.untracked {
+			// No conntrack entry, for good: the state is untracked,
+			// and every other ct key ends the rule.
+			if e.Key == "state" {
+				return st.load(e.Dreg, native32(ctStateUntracked))
+			}
+			return false, "", "", ""
+		}
+		switch conntrackOrder(base) {
+		case ctBefore:
 			// No conntrack entry yet: the kernel reports the state as
 			// invalid, and every other ct key ends the rule.
 			if e.Key == "state" {
 				return st.load(e.Dreg, native32(ctStateInvalid))
 			}
 			return false, "", "", ""
+		case ctUnsure:
+			return st.load(e.Dreg, unknown(ctOrderWhat, 16))
 		}
 		return st.load(e.Dreg, st.ct(e.Key))
 	case "fib":
@@ -456,6 +639,14 @@ func (st *evalState) expr(base, c *Chain, e *Expr) (ok bool, verdict, target, wh
 	case "reject":
 		return true, "reject", "", ""
 	case "nop":
+		if e.Key == "notrack" && base.Hook == "prerouting" {
+			switch conntrackOrder(base) {
+			case ctBefore:
+				st.untracked = true
+			case ctUnsure:
+				st.untracked = st.decide(because(ReasonUnknownValue, ctOrderWhat))
+			}
+		}
 		return true, "", "", ""
 	case "nat":
 		if (e.Key == "dnat" || e.Key == "redirect") && base.Hook == "prerouting" {
@@ -578,18 +769,40 @@ func (st *evalState) meta(key string) field {
 	return unknown("meta "+key, 16)
 }
 
-// Connection tracking state bits (NF_CT_STATE_BIT).
+// Connection tracking state bits (NF_CT_STATE_BIT, NF_CT_STATE_UNTRACKED_BIT).
 const (
-	ctStateInvalid = 1
-	ctStateNew     = 8
+	ctStateInvalid   = 1
+	ctStateNew       = 8
+	ctStateUntracked = 64
 )
 
 // conntrackPriority is where connection tracking hooks into prerouting
 // (NF_IP_PRI_CONNTRACK): chains before it see no conntrack entry.
 const conntrackPriority = -200
 
-func beforeConntrack(base *Chain) bool {
-	return base.Hook == "ingress" || base.Hook == "prerouting" && base.Priority < conntrackPriority
+// Where a base chain runs against connection tracking.
+const (
+	ctAfter = iota
+	ctBefore
+	// ctUnsure: a prerouting chain at conntrack's own priority, whose
+	// order against it depends on which hook was registered last.
+	ctUnsure
+)
+
+// ctOrderWhat is why a ct match or notrack at conntrack's priority has no
+// known outcome.
+const ctOrderWhat = "conntrack, which runs at the chain's priority (-200), before or after it"
+
+func conntrackOrder(base *Chain) int {
+	switch {
+	case base.Hook == "ingress":
+		return ctBefore
+	case base.Hook != "prerouting" || base.Priority > conntrackPriority:
+		return ctAfter
+	case base.Priority < conntrackPriority:
+		return ctBefore
+	}
+	return ctUnsure
 }
 
 func (st *evalState) ct(key string) field {
@@ -670,28 +883,34 @@ func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 		}
 		return st.decide(k), "", "", ""
 	}
-	el := set.find(f.data)
+	el, why := set.find(f.data)
+	if why != "" {
+		return false, "", "", why
+	}
 	if e.Map {
 		if el == nil {
 			return false, "", "", ""
 		}
 		if e.Dreg != 0 {
-			return false, "", "", because(ReasonUnmodelled, "data map @"+set.Name)
+			if el.Data == nil {
+				return false, "", "", because(ReasonUnmodelled, "data map @"+set.Name)
+			}
+			return st.load(e.Dreg, known(el.Data...))
 		}
 		return true, el.Verdict, el.Chain, ""
 	}
 	return (el != nil) != e.Invert, "", "", ""
 }
 
-// find returns the element that holds key, or nil.
-func (s *Set) find(key []byte) *Element {
+// find returns the element that holds key, or nil; or why it cannot tell.
+func (s *Set) find(key []byte) (*Element, string) {
 	if !s.Interval {
 		for i := range s.Elements {
 			if bytes.Equal(s.Elements[i].Key, key) {
-				return &s.Elements[i]
+				return &s.Elements[i], ""
 			}
 		}
-		return nil
+		return nil, ""
 	}
 	// An interval set: the element with the greatest start at or below
 	// key decides, unless it ends the previous range.
@@ -699,8 +918,12 @@ func (s *Set) find(key []byte) *Element {
 	for i := range s.Elements {
 		el := &s.Elements[i]
 		if len(el.KeyEnd) > 0 {
-			if bytes.Compare(el.Key, key) <= 0 && bytes.Compare(key, el.KeyEnd) <= 0 {
-				return el
+			in, why := s.inRange(el, key)
+			if why != "" {
+				return nil, why
+			}
+			if in {
+				return el, ""
 			}
 			continue
 		}
@@ -712,9 +935,36 @@ func (s *Set) find(key []byte) *Element {
 		}
 	}
 	if best == nil || best.IntervalEnd {
-		return nil
+		return nil, ""
 	}
-	return best
+	return best, ""
+}
+
+// inRange reports whether key lies in the closed range of el. A range of a
+// concatenation bounds each field on its own: 192.0.2.0/24 . 22 holds
+// 192.0.2.2 . 22, not 192.0.2.2 . 80, which lies between its ends as a
+// whole.
+func (s *Set) inRange(el *Element, key []byte) (bool, string) {
+	if len(s.Fields) == 0 {
+		if len(key) > 4 && s.Backend == "nftables" {
+			// A range over more than one register may be a
+			// concatenation whose fields were not read.
+			return false, because(ReasonUnmodelled, "range of a key whose fields were not read @"+s.Name)
+		}
+		return bytes.Compare(el.Key, key) <= 0 && bytes.Compare(key, el.KeyEnd) <= 0, ""
+	}
+	off := 0
+	for _, n := range s.Fields {
+		end := off + int(n)
+		if end > len(key) || end > len(el.Key) || end > len(el.KeyEnd) {
+			return false, because(ReasonUnmodelled, "concatenation longer than its key @"+s.Name)
+		}
+		if bytes.Compare(el.Key[off:end], key[off:end]) > 0 || bytes.Compare(key[off:end], el.KeyEnd[off:end]) > 0 {
+			return false, ""
+		}
+		off += (int(n) + 3) &^ 3
+	}
+	return true, ""
 }
 
 // load stores f in register reg, padding to a 32-bit boundary with zeros

@@ -82,3 +82,35 @@ func RangeOrCmp(reg uint32, neg bool, lo, hi []byte) Expr {
 
 // BE16 is v in network byte order, as a payload load of a port holds it.
 func BE16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
+
+// Route types (RTN_* of linux/rtnetlink.h) that ip6tables' addrtype looks
+// at on its own.
+const (
+	rtnUnspec      = 0
+	rtnMulticast   = 5
+	rtnMax         = 11
+	addrTypeLookup = 1<<RTNLocal | 1<<4 | 1<<7 // LOCAL, ANYCAST, UNREACHABLE
+)
+
+// AddrTypes6 are the route types of a destination that ip6tables'
+// "-m addrtype --dst-type" with the type mask (XT_ADDRTYPE_*, 1<<RTN_*)
+// matches. Unlike IPv4's, where an address has one type and the match is
+// any of the listed ones, IPv6's match (xt_addrtype's match_type6) tests
+// flags: every listed one of MULTICAST, UNICAST and UNSPEC must hold (a
+// local address is UNICAST too), then one of LOCAL, ANYCAST and
+// UNREACHABLE if any is listed; other types are not tested.
+func AddrTypes6(mask uint32) []uint32 {
+	var out []uint32
+	for t := uint32(0); t <= rtnMax; t++ {
+		multicast, unspec := t == rtnMulticast, t == rtnUnspec
+		switch {
+		case mask&(1<<rtnMulticast) != 0 && !multicast:
+		case mask&(1<<1) != 0 && (multicast || unspec): // UNICAST
+		case mask&(1<<rtnUnspec) != 0 && !unspec:
+		case mask&addrTypeLookup != 0 && mask&addrTypeLookup&(1<<t) == 0:
+		default:
+			out = append(out, t)
+		}
+	}
+	return out
+}

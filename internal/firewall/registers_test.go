@@ -1,6 +1,9 @@
 package firewall
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // PrefixLen accepts only masks that are ones then zeros; Text and
 // natrules both read a masked address as a prefix through it.
@@ -59,6 +62,33 @@ func TestRangeOrCmp(t *testing.T) {
 		}
 		if e.Op != tc.op || e.Cmp != tc.cmp || e.Sreg != 9 || string(e.Data) != string(BE16(tc.lo)) || string(e.To) != string(wantTo) {
 			t.Errorf("RangeOrCmp(9, %v, %d, %d) = %+v, want %s %s of register 9", tc.neg, tc.lo, tc.hi, e, tc.op, tc.cmp)
+		}
+	}
+}
+
+// TestAddrTypes6: ip6tables' addrtype match as xt_addrtype's match_type6
+// reads the type mask (the kernel-oracle case "ip6tables addrtype
+// UNICAST" checks the same against real packets).
+func TestAddrTypes6(t *testing.T) {
+	const (
+		unspec, unicast, local, anycast, multicast, throw = 1 << 0, 1 << 1, 1 << 2, 1 << 4, 1 << 5, 1 << 9
+	)
+	for _, tc := range []struct {
+		name string
+		mask uint32
+		want []uint32
+	}{
+		{"UNICAST: any address but multicast and ::", unicast, []uint32{1, 2, 3, 4, 6, 7, 8, 9, 10, 11}},
+		{"LOCAL", local, []uint32{2}},
+		{"LOCAL,UNICAST: both hold for a local address", local | unicast, []uint32{2}},
+		{"LOCAL,MULTICAST: both must hold", local | multicast, nil},
+		{"LOCAL,ANYCAST: either", local | anycast, []uint32{2, 4}},
+		{"MULTICAST", multicast, []uint32{5}},
+		{"UNSPEC", unspec, []uint32{0}},
+		{"THROW is not tested", throw, []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
+	} {
+		if got := AddrTypes6(tc.mask); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: AddrTypes6(%#x) = %v, want %v", tc.name, tc.mask, got, tc.want)
 		}
 	}
 }

@@ -72,13 +72,17 @@ type Chain struct {
 	Priority int32  `json:"priority,omitempty"`
 	// Policy is "accept" or "drop" for a base chain.
 	Policy string `json:"policy,omitempty"`
-	// Device is the device an ingress chain is bound to.
-	Device string `json:"device,omitempty"`
-	Rules  []Rule `json:"rules,omitempty"`
+	// Devices are the devices an ingress chain (netdev, or inet since
+	// Linux 5.10) is bound to; none when they could not be read.
+	Devices []string `json:"devices,omitempty"`
+	// Dormant is a base chain of a dormant table: the kernel keeps its
+	// hook unregistered, so no packet meets it.
+	Dormant bool   `json:"dormant,omitempty"`
+	Rules   []Rule `json:"rules,omitempty"`
 }
 
 // Base reports whether c is hooked into the packet path.
-func (c *Chain) Base() bool { return c.Hook != "" }
+func (c *Chain) Base() bool { return c.Hook != "" && !c.Dormant }
 
 // Rule is one rule: expressions run in order, as the kernel runs them.
 type Rule struct {
@@ -151,8 +155,12 @@ type Set struct {
 	Map bool `json:"map,omitempty"`
 	// Timeout or Dynamic sets change with traffic, so their contents
 	// at evaluation time are not known.
-	Timeout  bool      `json:"timeout,omitempty"`
-	Dynamic  bool      `json:"dynamic,omitempty"`
+	Timeout bool `json:"timeout,omitempty"`
+	Dynamic bool `json:"dynamic,omitempty"`
+	// Fields are the byte lengths of a concatenated key's fields (each
+	// padded to 4 bytes in the key); nil for a key of one field. A range
+	// of a concatenation bounds each field on its own.
+	Fields   []uint32  `json:"fields,omitempty"`
 	Elements []Element `json:"elements,omitempty"`
 }
 
@@ -165,6 +173,8 @@ type Element struct {
 	IntervalEnd bool   `json:"interval_end,omitempty"`
 	Verdict     string `json:"verdict,omitempty"`
 	Chain       string `json:"chain,omitempty"`
+	// Data is the value a data map (not a verdict map) gives the key.
+	Data Bytes `json:"data,omitempty"`
 }
 
 // Bytes is a byte string written as hex in JSON, as nft --debug prints

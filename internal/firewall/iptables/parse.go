@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -198,11 +199,13 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 			match = v
 			switch v {
 			case "tcp", "udp", "udplite", "sctp", "multiport", "conntrack", "state", "addrtype", "iprange", "comment", "icmp", "icmp6", "pkttype":
-			case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
+			case "rt", "frag", "hbh", "dst", "mh":
 				// IPv6 extension headers: a SYN or datagram as sent
 				// by a host's stack carries none, and these matches
 				// fail on a packet without the header (inverted or
-				// not).
+				// not). Not ipv6header, which compares the set of
+				// headers present: "! --header frag" holds for a
+				// packet without any, and "--header prot" too.
 				add(firewall.Expr{Op: "immediate", Dreg: reg2, Data: []byte{0}},
 					firewall.Expr{Op: "cmp", Cmp: "eq", Sreg: reg2, Data: []byte{1}})
 			case "limit", "hashlimit", "recent", "connlimit":
@@ -329,12 +332,19 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				continue
 			}
 			var types []uint32
+			var mask uint32
 			for _, t := range strings.Split(v, ",") {
 				n, ok := addrTypes[t]
 				if !ok {
 					return r, fmt.Errorf("unknown address type %q", t)
 				}
 				types = append(types, n)
+				mask |= 1 << n
+			}
+			if p.family == firewall.FamilyIP6 {
+				// ip6tables tests the types as flags: a local
+				// address is UNICAST as well as LOCAL.
+				types = firewall.AddrTypes6(mask)
 			}
 			name := p.newSet(func(s *firewall.Set) {
 				for _, t := range types {
@@ -404,6 +414,9 @@ func (p *parser) rule(args []string) (firewall.Rule, error) {
 				return r, err
 			}
 			target, rest := p.target(v, opt == "-g" || opt == "--goto")
+			if v == "CT" && slices.Contains(args[i+1:], "--notrack") {
+				target.Key = "notrack" // as -j NOTRACK: the packet stays untracked
+			}
 			if target.Op == "nat" && (target.Key == "dnat" || target.Key == "redirect") {
 				exprs, err := p.natTarget(target, args[i+1:])
 				if err != nil {
@@ -448,7 +461,7 @@ func known(match string) bool {
 // (its options are then irrelevant: the match already failed).
 func extensionHeader(match string) bool {
 	switch match {
-	case "rt", "frag", "hbh", "dst", "mh", "ipv6header":
+	case "rt", "frag", "hbh", "dst", "mh":
 		return true
 	}
 	return false

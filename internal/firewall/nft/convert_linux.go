@@ -37,7 +37,10 @@ func Family(f nftables.TableFamily) string {
 
 // Chain converts a chain's header (not its rules).
 func Chain(c *nftables.Chain) firewall.Chain {
-	out := firewall.Chain{Backend: Backend, Name: c.Name, Device: c.Device}
+	out := firewall.Chain{Backend: Backend, Name: c.Name}
+	if c.Device != "" {
+		out.Devices = []string{c.Device}
+	}
 	if c.Table != nil {
 		out.Family, out.Table = Family(c.Table.Family), c.Table.Name
 	}
@@ -66,6 +69,9 @@ func HookName(family string, h nftables.ChainHook) string {
 			return "egress"
 		}
 	}
+	if family == firewall.FamilyInet && h == nfInetIngress {
+		return "ingress"
+	}
 	switch h {
 	case unix.NF_INET_PRE_ROUTING:
 		return "prerouting"
@@ -84,13 +90,17 @@ func HookName(family string, h nftables.ChainHook) string {
 // Rule converts a rule: its expressions, and its text rendered from them.
 func Rule(r *nftables.Rule) firewall.Rule {
 	out := firewall.Rule{Handle: r.Handle, Comment: ruleComment(r.UserData)}
+	family := ""
+	if r.Table != nil {
+		family = Family(r.Table.Family)
+	}
 	for _, e := range r.Exprs {
 		if m, ok := e.(*expr.Match); ok {
 			if c, ok := m.Info.(*xt.Comment); ok && out.Comment == "" {
 				out.Comment = string(*c)
 			}
 		}
-		out.Exprs = append(out.Exprs, Exprs(e)...)
+		out.Exprs = append(out.Exprs, exprs(e, family)...)
 	}
 	out.Text = firewall.Text(out.Exprs)
 	return out
@@ -99,10 +109,14 @@ func Rule(r *nftables.Rule) firewall.Rule {
 // Exprs converts one expression into the expressions that mean the same:
 // one for nftables' own, several for an xtables-compat match or target
 // that iptables-nft wrote.
-func Exprs(e expr.Any) []firewall.Expr {
+func Exprs(e expr.Any) []firewall.Expr { return exprs(e, "") }
+
+// exprs is Exprs for a rule of a table of the given family ("" when not
+// known), which decides what some xtables matches mean.
+func exprs(e expr.Any, family string) []firewall.Expr {
 	switch e := e.(type) {
 	case *expr.Match:
-		out, _ := xtMatch(e)
+		out, _ := xtMatch(e, family)
 		return out
 	case *expr.Target:
 		return xtTarget(e)
@@ -183,7 +197,10 @@ func Expr(e expr.Any) firewall.Expr {
 		if !ok {
 			key = fmt.Sprintf("key-%d", e.Key)
 		}
-		if e.SourceRegister {
+		if e.SourceRegister || e.Register == 0 {
+			// google/nftables does not decode NFTA_CT_SREG: a ct
+			// statement (ct mark set) reads back as a load with no
+			// destination register, which a load never lacks.
 			return firewall.Expr{Op: "nop", Key: "ct " + key + " set"}
 		}
 		if e.Direction != 0 && (key == "src" || key == "dst" || key == "proto-src" || key == "proto-dst") {
@@ -298,8 +315,9 @@ func verdict(v *expr.Verdict) (string, string) {
 	return fmt.Sprintf("verdict-%d", v.Kind), ""
 }
 
-// Set converts a set or map and its elements.
-func Set(s *nftables.Set, elems []nftables.SetElement) (firewall.Set, error) {
+// Set converts a set or map and its elements; verdicts says a map's data
+// are verdicts (a data map's are values: addresses, ports, marks).
+func Set(s *nftables.Set, elems []nftables.SetElement, verdicts bool) (firewall.Set, error) {
 	out := firewall.Set{Backend: Backend, Name: s.Name, Interval: s.Interval, Map: s.IsMap, Timeout: s.HasTimeout, Dynamic: s.Dynamic}
 	if s.Table != nil {
 		out.Family, out.Table = Family(s.Table.Family), s.Table.Name
@@ -309,7 +327,9 @@ func Set(s *nftables.Set, elems []nftables.SetElement) (firewall.Set, error) {
 		if el.Timeout != 0 || el.Expires != 0 {
 			out.Timeout = true
 		}
-		if s.IsMap && !el.IntervalEnd {
+		if s.IsMap && !el.IntervalEnd && !verdicts {
+			fe.Data = el.Val
+		} else if s.IsMap && !el.IntervalEnd {
 			v, chain, err := DecodeVerdictData(el.Val)
 			if err != nil {
 				return out, fmt.Errorf("set %s %s element %x: %w", out.Table, s.Name, el.Key, err)

@@ -29,24 +29,43 @@ func Read(nsFD int) (rs *firewall.Ruleset, err error) {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
 	rs = &firewall.Ruleset{Backends: []string{Backend}, Chains: []firewall.Chain{}}
+	x, err := readExtra(nsFD)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	tables, err := conn.ListTables()
+	if err != nil {
+		return nil, fmt.Errorf("nftables: list tables: %w", err)
+	}
 	chains, err := conn.ListChains()
 	if err != nil {
 		return nil, fmt.Errorf("nftables: list chains: %w", err)
 	}
 	for _, c := range chains {
 		fc := Chain(c)
+		if c.Table != nil {
+			k := objKey{family: byte(c.Table.Family), table: c.Table.Name, name: c.Name}
+			fc.Devices = x.devices[k]
+			fc.Dormant = fc.Hook != "" && x.dormant[objKey{family: k.family, table: k.table}]
+		}
 		rules, err := conn.GetRules(c.Table, c)
 		if err != nil {
-			return nil, fmt.Errorf("nftables: rules of %s %s %s: %w", fc.Family, fc.Table, fc.Name, err)
+			// google/nftables fails on some expressions it cannot
+			// decode (a ct key with a direction: its one-byte
+			// NFTA_CT_DIRECTION read as four). The chain's rules are
+			// then unknown, not the whole ruleset: a packet that
+			// never meets the chain is still judged.
+			fc.Rules = []firewall.Rule{{
+				Text:  "(rules not decoded)",
+				Exprs: []firewall.Expr{{Op: "unmodelled", Reason: "rules google/nftables could not decode: " + err.Error()}},
+			}}
+			rs.Chains = append(rs.Chains, fc)
+			continue
 		}
 		for _, r := range rules {
 			fc.Rules = append(fc.Rules, Rule(r))
 		}
 		rs.Chains = append(rs.Chains, fc)
-	}
-	tables, err := conn.ListTables()
-	if err != nil {
-		return nil, fmt.Errorf("nftables: list tables: %w", err)
 	}
 	for _, t := range tables {
 		sets, err := conn.GetSets(t)
@@ -58,7 +77,9 @@ func Read(nsFD int) (rs *firewall.Ruleset, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("nftables: elements of %s %s @%s: %w", Family(t.Family), t.Name, s.Name, err)
 			}
-			fs, err := Set(s, elems)
+			k := objKey{family: byte(t.Family), table: t.Name, name: s.Name}
+			fs, err := Set(s, elems, x.verdictData[k])
+			fs.Fields = x.fields[k]
 			if err != nil {
 				return nil, fmt.Errorf("nftables: %w", err)
 			}

@@ -24,7 +24,7 @@ const (
 // iptables-save's text gives in package iptables, so that a rule means the
 // same whichever iptables wrote it. A comment is returned apart: it is the
 // rule's, not a match.
-func xtMatch(m *expr.Match) (exprs []firewall.Expr, comment string) {
+func xtMatch(m *expr.Match, family string) (exprs []firewall.Expr, comment string) {
 	switch info := m.Info.(type) {
 	case *xt.Tcp:
 		exprs = xtPorts(info.SrcPorts, info.DstPorts, info.InvFlags&xt.TcpInvSrcPorts != 0, info.InvFlags&xt.TcpInvDestPorts != 0)
@@ -41,10 +41,10 @@ func xtMatch(m *expr.Match) (exprs []firewall.Expr, comment string) {
 	case *xt.Udp:
 		return xtPorts(info.SrcPorts, info.DstPorts, info.InvFlags&xt.UdpInvSrcPorts != 0, info.InvFlags&xt.UdpInvDestPorts != 0), ""
 	case *xt.AddrType:
-		return xtAddrType(info.Source, info.Dest, info.InvertDest, 0), ""
+		return xtAddrType(family, info.Source, info.Dest, info.InvertDest, 0), ""
 	case *xt.AddrTypeV1:
 		const invertDest, limitIface = 2, 4 | 8 // XT_ADDRTYPE_INVERT_DEST, XT_ADDRTYPE_LIMIT_IFACE_IN|OUT
-		return xtAddrType(info.Source, info.Dest, uint32(info.Flags)&invertDest != 0, uint32(info.Flags)&limitIface), ""
+		return xtAddrType(family, info.Source, info.Dest, uint32(info.Flags)&invertDest != 0, uint32(info.Flags)&limitIface), ""
 	case *xt.Comment:
 		return []firewall.Expr{{Op: "nop", Key: "comment"}}, string(*info)
 	}
@@ -70,8 +70,10 @@ func xtPorts(src, dst [2]uint16, invSrc, invDst bool) []firewall.Expr {
 }
 
 // xtAddrType translates -m addrtype: a destination of one type becomes
-// "fib daddr type"; a source type depends on who sends.
-func xtAddrType(source, dest uint16, invDest bool, limitIface uint32) []firewall.Expr {
+// "fib daddr type"; a source type depends on who sends. ip6tables' match
+// tests types as flags (firewall.AddrTypes6): where that is more than one
+// route type, or the family is not known, the match is a condition.
+func xtAddrType(family string, source, dest uint16, invDest bool, limitIface uint32) []firewall.Expr {
 	var out []firewall.Expr
 	if source != 0 {
 		out = append(out, firewall.Expr{Op: "condition", Reason: firewall.KindSource})
@@ -79,15 +81,29 @@ func xtAddrType(source, dest uint16, invDest bool, limitIface uint32) []firewall
 	if limitIface != 0 {
 		out = append(out, firewall.Expr{Op: "condition", Reason: "addrtype --limit-iface"})
 	}
+	typ := uint32(0)
+	if dest != 0 {
+		for dest>>typ != 1 {
+			typ++
+		}
+	}
+	if dest != 0 && family != firewall.FamilyIP {
+		// In ip6 (or an unknown family) the type mask may mean
+		// several route types, or none.
+		switch types := firewall.AddrTypes6(uint32(dest)); {
+		case family != firewall.FamilyIP6:
+			return append(out, firewall.Expr{Op: "condition", Reason: "addrtype in a table of family " + family})
+		case len(types) != 1:
+			return append(out, firewall.Expr{Op: "condition", Reason: "addrtype of several types"})
+		default:
+			typ, dest = types[0], 1<<types[0]
+		}
+	}
 	switch {
 	case dest == 0:
 	case dest&(dest-1) != 0:
 		out = append(out, firewall.Expr{Op: "condition", Reason: "addrtype of several types"})
 	default:
-		typ := uint32(0)
-		for dest>>typ != 1 {
-			typ++
-		}
 		data := make([]byte, 4)
 		binary.NativeEndian.PutUint32(data, typ)
 		out = append(out, firewall.Expr{Op: "fib", Key: "type", Flags: []string{"daddr"}, Dreg: xtReg},

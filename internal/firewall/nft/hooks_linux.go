@@ -1,0 +1,253 @@
+package nft
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Attributes google/nftables does not decode (linux/netfilter/nf_tables.h).
+const (
+	nftaHookDevs      = 4 // NFTA_HOOK_DEVS: nested NFTA_DEVICE_NAME
+	nftaDeviceName    = 1 // NFTA_DEVICE_NAME
+	nftaSetDescConcat = 2 // NFTA_SET_DESC_CONCAT: nested NFTA_LIST_ELEM
+	nftaSetFieldLen   = 1 // NFTA_SET_FIELD_LEN
+	nfInetIngress     = 5 // NF_INET_INGRESS: an inet table's ingress hook
+)
+
+// objKey names a chain or set: family, table, name.
+type objKey struct {
+	family byte
+	table  string
+	name   string
+}
+
+// extra is what the kernel reports of chains and sets that google/nftables
+// drops or misreads: tables that are dormant, the devices of ingress chains (a netdev chain on lo is no filter
+// of eth0) and the field lengths of concatenated set keys (a range of
+// "ip saddr . tcp dport" bounds each field, not the bytes as a whole),
+// and whether a map's data are verdicts.
+type extra struct {
+	// dormant tables (name only in the key): google/nftables reads
+	// their flags in the wrong byte order.
+	dormant     map[objKey]bool
+	devices     map[objKey][]string
+	fields      map[objKey][]uint32
+	verdictData map[objKey]bool
+}
+
+// readExtra dumps the chains and sets of the namespace at nsFD (-1: our
+// own) for the attributes of extra.
+func readExtra(nsFD int) (*extra, error) {
+	cfg := &netlink.Config{}
+	if nsFD >= 0 {
+		cfg.NetNS = nsFD
+	}
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	defer conn.Close()
+	x := &extra{dormant: map[objKey]bool{}, devices: map[objKey][]string{}, fields: map[objKey][]uint32{}, verdictData: map[objKey]bool{}}
+	tables, err := dump(conn, unix.NFT_MSG_GETTABLE)
+	if err != nil {
+		return nil, fmt.Errorf("dump tables: %w", err)
+	}
+	for _, m := range tables {
+		if err := x.table(m); err != nil {
+			return nil, fmt.Errorf("table: %w", err)
+		}
+	}
+	chains, err := dump(conn, unix.NFT_MSG_GETCHAIN)
+	if err != nil {
+		return nil, fmt.Errorf("dump chains: %w", err)
+	}
+	for _, m := range chains {
+		if err := x.chain(m); err != nil {
+			return nil, fmt.Errorf("chain: %w", err)
+		}
+	}
+	sets, err := dump(conn, unix.NFT_MSG_GETSET)
+	if err != nil {
+		return nil, fmt.Errorf("dump sets: %w", err)
+	}
+	for _, m := range sets {
+		if err := x.set(m); err != nil {
+			return nil, fmt.Errorf("set: %w", err)
+		}
+	}
+	return x, nil
+}
+
+func dump(conn *netlink.Conn, msgType uint16) ([]netlink.Message, error) {
+	req := netlink.Message{
+		Header: netlink.Header{
+			Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | msgType),
+			Flags: netlink.Request | netlink.Dump,
+		},
+		// nfgenmsg: every family, NFNETLINK_V0, resource 0.
+		Data: []byte{unix.AF_UNSPEC, unix.NFNETLINK_V0, 0, 0},
+	}
+	msgs, err := conn.Execute(req)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+func decoder(b []byte) (*netlink.AttributeDecoder, error) {
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		return nil, err
+	}
+	ad.ByteOrder = binary.BigEndian
+	return ad, nil
+}
+
+func (x *extra) table(m netlink.Message) error {
+	if len(m.Data) < 4 {
+		return fmt.Errorf("message of %d bytes", len(m.Data))
+	}
+	k := objKey{family: m.Data[0]}
+	ad, err := decoder(m.Data[4:])
+	if err != nil {
+		return err
+	}
+	var flags uint32
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NFTA_TABLE_NAME:
+			k.table = ad.String()
+		case unix.NFTA_TABLE_FLAGS:
+			flags = ad.Uint32()
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	if flags&unix.NFT_TABLE_F_DORMANT != 0 {
+		x.dormant[k] = true
+	}
+	return nil
+}
+
+func (x *extra) chain(m netlink.Message) error {
+	if len(m.Data) < 4 {
+		return fmt.Errorf("message of %d bytes", len(m.Data))
+	}
+	k := objKey{family: m.Data[0]}
+	ad, err := decoder(m.Data[4:])
+	if err != nil {
+		return err
+	}
+	var devs []string
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NFTA_CHAIN_TABLE:
+			k.table = ad.String()
+		case unix.NFTA_CHAIN_NAME:
+			k.name = ad.String()
+		case unix.NFTA_CHAIN_HOOK:
+			ad.Nested(func(hd *netlink.AttributeDecoder) error {
+				var one string
+				var list []string
+				for hd.Next() {
+					switch hd.Type() {
+					case unix.NFTA_HOOK_DEV:
+						one = deviceName(hd.Bytes())
+					case nftaHookDevs:
+						hd.Nested(func(dd *netlink.AttributeDecoder) error {
+							for dd.Next() {
+								if dd.Type() == nftaDeviceName {
+									list = append(list, deviceName(dd.Bytes()))
+								}
+							}
+							return nil
+						})
+					}
+				}
+				devs = list
+				if len(devs) == 0 && one != "" {
+					devs = []string{one}
+				}
+				return nil
+			})
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	if len(devs) > 0 {
+		x.devices[k] = devs
+	}
+	return nil
+}
+
+func (x *extra) set(m netlink.Message) error {
+	if len(m.Data) < 4 {
+		return fmt.Errorf("message of %d bytes", len(m.Data))
+	}
+	k := objKey{family: m.Data[0]}
+	ad, err := decoder(m.Data[4:])
+	if err != nil {
+		return err
+	}
+	var fields []uint32
+	verdict := false
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NFTA_SET_TABLE:
+			k.table = ad.String()
+		case unix.NFTA_SET_NAME:
+			k.name = ad.String()
+		case unix.NFTA_SET_DATA_TYPE:
+			verdict = ad.Uint32() == unix.NFT_DATA_VERDICT
+		case unix.NFTA_SET_DESC:
+			ad.Nested(func(dd *netlink.AttributeDecoder) error {
+				for dd.Next() {
+					if dd.Type() != nftaSetDescConcat {
+						continue
+					}
+					dd.Nested(func(ld *netlink.AttributeDecoder) error {
+						for ld.Next() {
+							if ld.Type() != unix.NFTA_LIST_ELEM {
+								continue
+							}
+							ld.Nested(func(fd *netlink.AttributeDecoder) error {
+								for fd.Next() {
+									if fd.Type() == nftaSetFieldLen {
+										fields = append(fields, fd.Uint32())
+									}
+								}
+								return nil
+							})
+						}
+						return nil
+					})
+				}
+				return nil
+			})
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	if len(fields) > 1 {
+		x.fields[k] = fields
+	}
+	x.verdictData[k] = verdict
+	return nil
+}
+
+// deviceName reads a hook's device name: NUL-terminated, or without the
+// NUL when the kernel holds it as a prefix of names (a wildcard, which nft
+// writes "eth*"), written here with its '*'.
+func deviceName(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b) + "*"
+}
