@@ -76,7 +76,10 @@ When stdout is systemd's journal stream (JOURNAL_STREAM), they go to the
 journal with a priority from their risk and OPENPORTS_* fields. A socket on a
 port a rule allows only for a named process or user, whose owner could not
 be seen, is no pass: it is reported as kind "owner-unknown", with why, and
-the watch then exits 3 (not proven) instead of 0.
+the watch then exits 3 (not proven) instead of 0. A loopback listener is
+judged as list judges it (route_localnet, IP_TRANSPARENT); one a rule allows
+only as loopback, whose reach watch could not tell, is kind
+"exposure-unknown", with why, and exit 3 too.
 
 SIGINT, SIGTERM or the end of --duration ends the watch with a summary line (with -o json, an
 object {"summary": …}).`,
@@ -176,9 +179,10 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 	if werr != nil {
 		return werr
 	}
-	if sum.Policy != nil && sum.Policy.OwnerUnknown > 0 {
+	if sum.Policy != nil && (sum.Policy.OwnerUnknown > 0 || sum.Policy.ExposureUnknown > 0) {
 		// A socket the policy allows only for an owner that could not
-		// be seen: the watch proved no all-clear.
+		// be seen, or only as loopback when its reach could not be
+		// told: the watch proved no all-clear.
 		return exitWith(report.ExitIncomplete, nil)
 	}
 	return nil

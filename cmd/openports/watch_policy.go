@@ -79,7 +79,7 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 		if jw != nil {
 			jw.Close()
 		}
-		return &watch.PolicyCounts{File: file, Violations: filter.Violations, OwnerUnknown: filter.OwnerUnknown, Suppressed: filter.Suppressed}
+		return &watch.PolicyCounts{File: file, Violations: filter.Violations, OwnerUnknown: filter.OwnerUnknown, ExposureUnknown: filter.ExposureUnknown, Suppressed: filter.Suppressed}
 	}
 	return emit, afterPoll, done, nil
 }

@@ -456,6 +456,8 @@ const (
 	MsgWatchLost         MsgID = "watch.lost"
 	MsgWatchError        MsgID = "watch.error"
 	MsgWatchPolicy       MsgID = "watch.policy"
+	// MsgWatchPolicyExposure counts the exposure-unknown records.
+	MsgWatchPolicyExposure MsgID = "watch.policy-exposure-unknown"
 
 	MsgXPorts      MsgID = "explain.ports"
 	MsgXAlso       MsgID = "explain.also"
@@ -493,6 +495,9 @@ const (
 	MsgViolationEphemeral      MsgID = "violation.ephemeral"
 	MsgViolationUnknownProcess MsgID = "violation.unknown-process"
 	MsgViolationOwnerUnknown   MsgID = "violation.owner-unknown"
+	// MsgViolationExposureUnknown is a loopback socket a rule allows only
+	// as loopback, whose reach from other machines watch could not tell.
+	MsgViolationExposureUnknown MsgID = "violation.exposure-unknown"
 
 	MsgBaselineThisHost  MsgID = "baseline.this-host"
 	MsgBaselineWhat      MsgID = "baseline.what"
@@ -1019,6 +1024,9 @@ func buildCatalogue() map[MsgID]text {
 		MsgWatchPolicy: {En: "policy %[1]s: %[2]d violations, %[3]d sockets not proven allowed (a rule names their owner, which could not be seen), %[4]d repeats not reported again",
 			Ja: "ポリシー %[1]s: 違反 %[2]d 件、許可を確認できないソケット %[3]d 個 (規則が指定する所有プロセスを確認できません)、再報告しなかった重複 %[4]d 件"},
 
+		MsgWatchPolicyExposure: {En: "policy %[1]s: %[2]d loopback sockets not proven allowed (a rule allows them only as loopback, and whether other machines reach them could not be told)",
+			Ja: "ポリシー %[1]s: 許可を確認できないループバックのソケット %[2]d 個 (規則はループバックとしてのみ許可していますが、他のマシンから届くかを確認できません)"},
+
 		MsgXPorts:      {En: "Ports", Ja: "ポート"},
 		MsgXAlso:       {En: "Also uses", Ja: "他に使うポート"},
 		MsgXProcs:      {En: "Processes", Ja: "プロセス名"},
@@ -1056,6 +1064,8 @@ func buildCatalogue() map[MsgID]text {
 		MsgViolationUnknownProcess: {En: "an unknown process", Ja: "不明なプロセス"},
 		MsgViolationOwnerUnknown: {En: "%[1]s port %[2]s on %[3]s (%[4]s): the policy allows it only for %[5]s (%[6]s), and its owner could not be seen: %[7]s",
 			Ja: "%[3]s (%[4]s) の %[1]s ポート %[2]s: ポリシーは %[5]s にのみ許可していますが (%[6]s)、所有プロセスを確認できません: %[7]s"},
+		MsgViolationExposureUnknown: {En: "%[1]s port %[2]s on %[3]s (%[4]s) held by %[5]s: the policy allows it only as loopback (%[6]s), and whether other machines reach it could not be told: %[7]s",
+			Ja: "%[5]s が保持する %[3]s (%[4]s) の %[1]s ポート %[2]s: ポリシーはループバックとしてのみ許可していますが (%[6]s)、他のマシンから届くかを確認できません: %[7]s"},
 		MsgBaselineThisHost:    {En: "this host", Ja: "このホスト"},
 		MsgBaselineWhat:        {En: "openports policy: what may listen on %[1]s.", Ja: "openports のポリシー: %[1]s で待ち受けてよいもの。"},
 		MsgBaselineWritten:     {En: "Written by 'openports baseline' at %[1]s; edit it at will.", Ja: "'openports baseline' が %[1]s に書きました。自由に編集してください。"},

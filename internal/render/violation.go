@@ -49,6 +49,12 @@ func (t texts) violation(v watchpolicy.Violation) string {
 			why = "?"
 		}
 		return t.get(MsgViolationOwnerUnknown, append(args[:4], Escape(v.Allowed), Escape(v.Rule), why)...)
+	case watchpolicy.KindExposureUnknown:
+		why := capText(Escape(v.ExposureReason))
+		if why == "" {
+			why = "?"
+		}
+		return t.get(MsgViolationExposureUnknown, append(args, why)...)
 	case report.PolicyExposure:
 		return t.get(MsgViolationExposure, args...)
 	case report.PolicyOwner:

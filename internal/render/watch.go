@@ -147,6 +147,9 @@ func (tx texts) summaryLines(lw *lineWriter, s watch.Summary) {
 	lw.line(line)
 	if p := s.Policy; p != nil {
 		lw.line(tx.get(MsgWatchPolicy, short(p.File), p.Violations, p.OwnerUnknown, p.Suppressed))
+		if p.ExposureUnknown > 0 {
+			lw.line(tx.get(MsgWatchPolicyExposure, short(p.File), p.ExposureUnknown))
+		}
 	}
 	msgs := make([]string, 0, len(s.Errors))
 	for m := range s.Errors {

@@ -45,6 +45,45 @@ type nsSet struct {
 	// noNotices is why destroy notices could not be subscribed to (no
 	// CAP_NET_ADMIN), nil when they were.
 	noNotices error
+	// routeLocalnet caches, by namespace, what localnet read since the
+	// last poll: a setting changes rarely, and reading another
+	// namespace's costs a thread that enters it.
+	routeLocalnet map[uint64]localnetState
+	// fail counts an error the watch goes on after; nil counts none.
+	fail func(error)
+}
+
+type localnetState struct {
+	via []string
+	err error
+}
+
+// localnet names the interfaces of namespace ino whose route_localnet lets
+// other machines reach its IPv4 loopback sockets (read as list reads them,
+// linux.NamespaceDump.RouteLocalnet), or why that could not be read: once
+// per namespace between two polls.
+func (set *nsSet) localnet(ino uint64) ([]string, error) {
+	if st, ok := set.routeLocalnet[ino]; ok {
+		return st.via, st.err
+	}
+	var st localnetState
+	if w := set.byIno[ino]; w == nil {
+		st.err = fmt.Errorf("route_localnet of network namespace %d was not read: it is not watched yet", ino)
+	} else {
+		ifs, err := w.dump.RouteLocalnet()
+		st.err = err
+		for _, ifc := range ifs {
+			st.via = append(st.via, ifc.Name)
+		}
+	}
+	if st.err != nil && set.fail != nil {
+		set.fail(st.err)
+	}
+	if set.routeLocalnet == nil {
+		set.routeLocalnet = map[uint64]localnetState{}
+	}
+	set.routeLocalnet[ino] = st
+	return st.via, st.err
 }
 
 // add starts watching the namespace that path refers to, unless it is

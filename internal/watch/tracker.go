@@ -3,6 +3,7 @@ package watch
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openports/openports/internal/snapshot"
@@ -23,6 +24,9 @@ type entry struct {
 	born       time.Time
 	bornExact  bool
 	learned    time.Time // when the tracker first heard of it
+	// transparency is "" when sock.Transparent was read (a dump), else
+	// why not (an eBPF record carries no socket options).
+	transparency string
 }
 
 type addrKey struct {
@@ -41,6 +45,11 @@ type Tracker struct {
 	// NSName names a network namespace by its inode (its `ip netns`
 	// name, "" when it has none); nil names none.
 	NSName func(netns uint64) string
+	// Localnet returns the interfaces of a namespace through which
+	// other machines reach its IPv4 loopback sockets (route_localnet),
+	// or why that could not be read; nil reads nothing, and such sockets
+	// are then not proven loopback-only.
+	Localnet func(netns uint64) ([]string, error)
 	// Emit receives every event, in order.
 	Emit func(Event)
 	// Summary counts the events emitted.
@@ -189,6 +198,7 @@ func (t *Tracker) PollNamespaces(dumpStart, now time.Time, socks []snapshot.Sock
 				t.byCookie[s.Cookie] = s.Inode
 			}
 			e.sock.State = s.State
+			e.sock.Transparent, e.transparency = s.Transparent, ""
 			continue
 		}
 		if _, gone := t.closed[s.Inode]; gone {
@@ -286,7 +296,8 @@ func (t *Tracker) Bound(at time.Time, ev bpfwatch.Event) {
 	s := snapshot.Socket{Proto: proto, Local: ev.Local, State: state, Inode: ev.Inode, Cookie: ev.Cookie,
 		NetNS: ev.NetNS, UID: snapshot.Uint32(ev.SockUID), User: t.userName(ev.SockUID), IfIndex: ev.IfIndex}
 	e := &entry{sock: s, owners: []snapshot.Owner{o}, ownerState: snapshot.OwnersPartial,
-		reason: "the process that bound it (recorded by eBPF); others may hold it too", born: at, bornExact: true, learned: at}
+		reason: "the process that bound it (recorded by eBPF); others may hold it too", born: at, bornExact: true, learned: at,
+		transparency: "its IP_TRANSPARENT flag is not in the eBPF record, and no poll has dumped it yet"}
 	t.add(e)
 	t.emit(at, New, e, SeenEBPF)
 }
@@ -436,6 +447,9 @@ func (t *Tracker) event(now time.Time, k Kind, e *entry, seen string) Event {
 	if t.NSName != nil && ev.NetNS != 0 {
 		ev.NetNSName = t.NSName(ev.NetNS)
 	}
+	if k != Gone {
+		t.loopbackReach(&ev, e)
+	}
 	if t.Ephemeral != nil && e.sock.State != snapshot.Listen && t.Ephemeral.Contains(e.sock.Local.Port()) {
 		ev.Ephemeral = true
 	}
@@ -477,4 +491,33 @@ func (t *Tracker) send(ev Event) {
 // hasPeer reports whether s names a remote end: a connected socket.
 func hasPeer(s snapshot.Socket) bool {
 	return s.Remote.IsValid() // sockdiag leaves it zero without a peer
+}
+
+// loopbackReach sets what tells whether other machines reach ev's socket
+// although it is bound to a loopback address: IP_TRANSPARENT, and the
+// interfaces whose route_localnet is on (IPv4); ExposureUnknown when
+// either could not be read.
+func (t *Tracker) loopbackReach(ev *Event, e *entry) {
+	addr := e.sock.Local.Addr().Unmap()
+	if !addr.IsLoopback() {
+		return
+	}
+	ev.Transparent = e.sock.Transparent
+	var why []string
+	if e.transparency != "" {
+		why = append(why, e.transparency)
+	}
+	if addr.Is4() {
+		switch {
+		case t.Localnet == nil:
+			why = append(why, "route_localnet was not read")
+		default:
+			via, err := t.Localnet(e.sock.NetNS)
+			if err != nil {
+				why = append(why, err.Error())
+			}
+			ev.RouteLocalnet = via
+		}
+	}
+	ev.ExposureUnknown = strings.Join(why, "; ")
 }

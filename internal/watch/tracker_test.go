@@ -3,6 +3,7 @@ package watch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -229,5 +230,61 @@ func TestTrackerRetriesOwner(t *testing.T) {
 	}
 	if tr.Summary.OwnerChanged != 1 {
 		t.Errorf("summary %+v", tr.Summary)
+	}
+}
+
+// TestLoopbackReach: a loopback socket's events carry what tells whether
+// other machines reach it (IP_TRANSPARENT from the dump, the interfaces
+// whose route_localnet is on, IPv4 only), and why not when that was not
+// read: an eBPF record has no socket options until a poll dumps the
+// socket, and a namespace whose setting could not be read is unknown.
+func TestLoopbackReach(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	var got []Event
+	tr := NewTracker(func(ev Event) { got = append(got, ev) })
+	tr.Localnet = func(netns uint64) ([]string, error) {
+		if netns == 2 {
+			return nil, errors.New("unreadable")
+		}
+		return []string{"eth1"}, nil
+	}
+	lookup := func(map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) { return nil, "" }
+	transparent := udp("127.0.0.1:7000", 1, 0)
+	transparent.Transparent, transparent.NetNS = true, 1
+	v6 := udp("[::1]:7001", 2, 0)
+	v6.NetNS = 1
+	unread := udp("127.0.0.2:7002", 3, 0)
+	unread.NetNS = 2
+	wild := udp("0.0.0.0:7003", 4, 0)
+	wild.NetNS = 1
+	tr.Poll(t0, t0, []snapshot.Socket{transparent, v6, unread, wild}, lookup)
+	tr.Bound(t0, bpfwatch.Event{Kind: bpfwatch.Bind, Protocol: bpfwatch.ProtoUDP, Inode: 5, NetNS: 1, Local: netip.MustParseAddrPort("127.0.0.1:7004")})
+	ebpf := udp("127.0.0.1:7004", 5, 0)
+	ebpf.NetNS = 1
+	tr.Poll(t0, t0.Add(time.Second), []snapshot.Socket{transparent, v6, unread, wild, ebpf}, nil)
+	tr.Rescan(t0.Add(2*time.Second), func(map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) {
+		return map[uint64][]snapshot.Owner{5: {{PID: 9}}}, ""
+	})
+	type reach struct {
+		kind        Kind
+		port        uint16
+		via         string
+		transparent bool
+		unknown     string
+	}
+	var saw []reach
+	for _, ev := range got {
+		saw = append(saw, reach{ev.Kind, ev.Local.Port(), strings.Join(ev.RouteLocalnet, ","), ev.Transparent, ev.ExposureUnknown})
+	}
+	want := []reach{
+		{New, 7000, "eth1", true, ""},
+		{New, 7001, "", false, ""},
+		{New, 7002, "", false, "unreadable"},
+		{New, 7003, "", false, ""},
+		{New, 7004, "eth1", false, "its IP_TRANSPARENT flag is not in the eBPF record, and no poll has dumped it yet"},
+		{OwnerChanged, 7004, "eth1", false, ""}, // the poll dumped it
+	}
+	if !slices.Equal(saw, want) {
+		t.Errorf("events:\n%v\nwant\n%v", saw, want)
 	}
 }

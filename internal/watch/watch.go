@@ -64,6 +64,18 @@ type Event struct {
 	LivedExact bool          `json:"lived_exact,omitempty"`
 	// Ephemeral says the port is in the host's ephemeral range.
 	Ephemeral bool `json:"ephemeral,omitempty"`
+	// RouteLocalnet names the interfaces through which other machines
+	// reach this IPv4 loopback socket, as list shows it: their
+	// route_localnet is on (New and OwnerChanged events).
+	RouteLocalnet []string `json:"route_localnet,omitempty"`
+	// Transparent says the socket has IP_TRANSPARENT: a TPROXY rule can
+	// hand it other machines' connections, whatever its address.
+	Transparent bool `json:"transparent,omitempty"`
+	// ExposureUnknown says why a loopback socket is not proven
+	// loopback-only (New and OwnerChanged events): its namespace's
+	// route_localnet could not be read, or its IP_TRANSPARENT flag was
+	// not seen (an eBPF record, before any poll dumped the socket).
+	ExposureUnknown string `json:"exposure_unknown,omitempty"`
 	// SeenBy says how the change was noticed (Seen* constants).
 	SeenBy string `json:"seen_by"`
 }
@@ -108,6 +120,11 @@ type PolicyCounts struct {
 	// named process or user, whose owner could not be seen: not proven
 	// allowed. Any makes the watch exit 3.
 	OwnerUnknown int `json:"owner_unknown"`
+	// ExposureUnknown counts the loopback sockets a rule allows only as
+	// loopback, of which watch could not tell whether other machines
+	// reach them (Event.ExposureUnknown): not proven allowed. Any makes
+	// the watch exit 3.
+	ExposureUnknown int `json:"exposure_unknown,omitempty"`
 	// Suppressed counts the records not written again: their key was.
 	Suppressed int `json:"suppressed"`
 }

@@ -142,7 +142,7 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		case <-ended:
 		}
 	}()
-	set := &nsSet{proc: proc, in: opt.Inputs, epfd: epfd, byIno: map[uint64]*nsWatch{}, byFD: map[int32]*nsWatch{}}
+	set := &nsSet{proc: proc, in: opt.Inputs, epfd: epfd, byIno: map[uint64]*nsWatch{}, byFD: map[int32]*nsWatch{}, fail: fail}
 	defer set.closeAll()
 	if opt.NetNSPath == AllNetNS {
 		set.all = true
@@ -162,6 +162,7 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		}
 	}
 	t.NSName = set.name
+	t.Localnet = set.localnet
 	t.Summary.Namespaces = len(set.byIno)
 	if set.noNotices != nil {
 		fail(fmt.Errorf("no socket-destroy notices (needs CAP_NET_ADMIN): sockets that live shorter than --interval are missed: %w", set.noNotices))
@@ -298,6 +299,7 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 		}
 		start := time.Now()
 		socks, gaps, failed := set.poll()
+		clear(set.routeLocalnet) // read again when an event needs it
 		for _, g := range gaps {
 			fail(errors.New(g.Detail))
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 // Priority is the journal priority of v: its severity; an owner-unknown
-// record is at least a warning, as an unseen owner is in check.
+// or exposure-unknown record is at least a warning, as an unseen owner is
+// in check.
 func (v Violation) Priority() int {
 	p := journal.PriNotice
 	switch v.Severity {
@@ -19,7 +20,7 @@ func (v Violation) Priority() int {
 	case "info":
 		p = journal.PriInfo
 	}
-	if v.Kind == KindOwnerUnknown {
+	if v.Kind == KindOwnerUnknown || v.Kind == KindExposureUnknown {
 		p = min(p, journal.PriWarning)
 	}
 	return p
@@ -33,27 +34,28 @@ func (v Violation) JournalFields() map[string]string {
 		pids[i] = strconv.Itoa(p)
 	}
 	all := map[string]string{
-		"SYSLOG_IDENTIFIER":      "openports",
-		"OPENPORTS_EVENT":        v.Event,
-		"OPENPORTS_HOST":         v.Host,
-		"OPENPORTS_MACHINE_ID":   v.MachineID,
-		"OPENPORTS_KIND":         v.Kind,
-		"OPENPORTS_PROTO":        v.Proto,
-		"OPENPORTS_ADDRESS":      v.Address,
-		"OPENPORTS_PORT":         strconv.Itoa(int(v.Port)),
-		"OPENPORTS_EXPOSURE":     v.Exposure,
-		"OPENPORTS_SERVICE":      v.Service,
-		"OPENPORTS_PROGRAM":      v.Program,
-		"OPENPORTS_UNIT":         v.Unit,
-		"OPENPORTS_USER":         v.User,
-		"OPENPORTS_USER_CLASS":   v.UserClass,
-		"OPENPORTS_OWNER_REASON": v.OwnerReason,
-		"OPENPORTS_ALLOWED":      v.Allowed,
-		"OPENPORTS_PIDS":         strings.Join(pids, ","),
-		"OPENPORTS_SEVERITY":     v.Severity,
-		"OPENPORTS_RULE":         v.Rule,
-		"OPENPORTS_KEY":          v.Key,
-		"OPENPORTS_EPHEMERAL":    strconv.FormatBool(v.Ephemeral),
+		"SYSLOG_IDENTIFIER":         "openports",
+		"OPENPORTS_EVENT":           v.Event,
+		"OPENPORTS_HOST":            v.Host,
+		"OPENPORTS_MACHINE_ID":      v.MachineID,
+		"OPENPORTS_KIND":            v.Kind,
+		"OPENPORTS_PROTO":           v.Proto,
+		"OPENPORTS_ADDRESS":         v.Address,
+		"OPENPORTS_PORT":            strconv.Itoa(int(v.Port)),
+		"OPENPORTS_EXPOSURE":        v.Exposure,
+		"OPENPORTS_SERVICE":         v.Service,
+		"OPENPORTS_PROGRAM":         v.Program,
+		"OPENPORTS_UNIT":            v.Unit,
+		"OPENPORTS_USER":            v.User,
+		"OPENPORTS_USER_CLASS":      v.UserClass,
+		"OPENPORTS_OWNER_REASON":    v.OwnerReason,
+		"OPENPORTS_ALLOWED":         v.Allowed,
+		"OPENPORTS_EXPOSURE_REASON": v.ExposureReason,
+		"OPENPORTS_PIDS":            strings.Join(pids, ","),
+		"OPENPORTS_SEVERITY":        v.Severity,
+		"OPENPORTS_RULE":            v.Rule,
+		"OPENPORTS_KEY":             v.Key,
+		"OPENPORTS_EPHEMERAL":       strconv.FormatBool(v.Ephemeral),
 	}
 	if v.NetNS != 0 {
 		all["OPENPORTS_NETNS"] = strconv.FormatUint(v.NetNS, 10)

@@ -35,6 +35,14 @@ const EventName = "policy-violation"
 // allowed, and not a violation either.
 const KindOwnerUnknown = report.PolicyOwnerUnknown
 
+// KindExposureUnknown is the Kind of a loopback socket on a port a rule
+// allows only as loopback (or on another address other machines cannot
+// reach), of which watch could not tell whether other machines reach it
+// (watch.Event.ExposureUnknown: its IP_TRANSPARENT flag or its
+// namespace's route_localnet unread): not proven allowed, and not a
+// violation either.
+const KindExposureUnknown = "exposure-unknown"
+
 // User classes (Violation.UserClass).
 const (
 	UserRoot    = "root"    // uid 0
@@ -73,6 +81,9 @@ type Violation struct {
 	UserClass string `json:"user_class"`
 	// OwnerReason is why no owner was seen, when watch said.
 	OwnerReason string `json:"owner_reason,omitempty"`
+	// ExposureReason is why watch could not tell whether other machines
+	// reach the loopback socket (exposure-unknown).
+	ExposureReason string `json:"exposure_reason,omitempty"`
 	// Allowed is the owner the rule allows, for owner-unknown: "process
 	// sshd, user root".
 	Allowed string `json:"allowed,omitempty"`
@@ -104,9 +115,10 @@ type Filter struct {
 	// OwnerWait is how long a new socket without an owner waits for one:
 	// as long as watch keeps looking (watch.OwnerWait of its interval).
 	OwnerWait time.Duration
-	// Violations and OwnerUnknown count the records reported, by kind:
-	// the policy's violations, and owner-unknown.
-	Violations, OwnerUnknown int
+	// Violations, OwnerUnknown and ExposureUnknown count the records
+	// reported, by kind: the policy's violations, owner-unknown and
+	// exposure-unknown.
+	Violations, OwnerUnknown, ExposureUnknown int
 	// Suppressed counts events whose key was already reported.
 	Suppressed int
 }
@@ -204,10 +216,20 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 		// passed in silence.
 		pv = &res.Unproven[0]
 	}
+	row := rep.Rows[0]
+	exposureReason := ""
+	if pv == nil && ev.ExposureUnknown != "" && row.Exposure == report.ExposureLoopback {
+		// Allowed as loopback, but whether other machines reach it
+		// was not read: allowed still if they do (IP_TRANSPARENT,
+		// the widest such reach), else not proven allowed.
+		if wv := f.worstCase(ev); wv != nil {
+			pv = &report.PolicyViolation{Kind: KindExposureUnknown, Rule: wv.Rule, Process: wv.Process}
+			exposureReason = ev.ExposureUnknown
+		}
+	}
 	if pv == nil {
 		return Violation{}, false
 	}
-	row := rep.Rows[0]
 	v := Violation{
 		Time: ev.Time, Event: EventName, Host: f.host, MachineID: f.machineID,
 		Kind: pv.Kind, Proto: string(row.Proto), Address: row.Address, Port: row.Port, Exposure: string(row.Exposure),
@@ -223,15 +245,19 @@ func (f *Filter) check(ev watch.Event) (Violation, bool) {
 	if len(ev.Owners) == 0 && (ev.OwnerState != snapshot.OwnersNone || v.Kind == KindOwnerUnknown) {
 		v.OwnerReason = ev.OwnerReason
 	}
+	v.ExposureReason = exposureReason
 	v.Key = key(v)
 	if f.seen[v.Key] {
 		f.Suppressed++
 		return Violation{}, false
 	}
 	f.seen[v.Key] = true
-	if v.Kind == KindOwnerUnknown {
+	switch v.Kind {
+	case KindOwnerUnknown:
 		f.OwnerUnknown++
-	} else {
+	case KindExposureUnknown:
+		f.ExposureUnknown++
+	default:
 		f.Violations++
 	}
 	v.Message = message(v)
@@ -254,14 +280,41 @@ func (f *Filter) snapshot(ev watch.Event) *snapshot.Snapshot {
 		// names an owner gives owner-unknown, not "no process".
 		ownerState = snapshot.OwnersUnknown
 	}
-	return &snapshot.Snapshot{
+	snap := &snapshot.Snapshot{
 		Schema: snapshot.SchemaVersion, Host: f.host, OS: runtime.GOOS, Taken: ev.Time, Source: "watch",
 		Sockets: []snapshot.Socket{{
 			Proto: ev.Proto, Local: ev.Local, State: state, Inode: ev.Inode, Cookie: ev.Cookie,
 			UID: ev.UID, User: ev.User, NetNS: ev.NetNS, Owners: ev.Owners, OwnerState: ownerState,
-			OwnerReason: ev.OwnerReason,
+			OwnerReason: ev.OwnerReason, Transparent: ev.Transparent,
 		}},
 	}
+	// The interfaces through which other machines reach an IPv4
+	// loopback socket: analysis gives it the exposure list gives it.
+	for _, name := range ev.RouteLocalnet {
+		snap.Interfaces = append(snap.Interfaces, snapshot.Interface{NetNS: ev.NetNS, Name: name, Up: true, RouteLocalnet: true})
+	}
+	return snap
+}
+
+// worstCase returns the policy's violation (or unproven owner) were ev's
+// loopback socket reachable from other machines, nil when the policy
+// allows it even so.
+func (f *Filter) worstCase(ev watch.Event) *report.PolicyViolation {
+	ev.Transparent = true
+	rep := analysis.Build(f.snapshot(ev), f.opt)
+	if len(rep.Rows) != 1 {
+		return nil
+	}
+	res := policy.Apply(f.policy, rep)
+	for i := range res.Violations {
+		if res.Violations[i].Kind != report.PolicyMissing {
+			return &res.Violations[i]
+		}
+	}
+	if len(res.Unproven) > 0 {
+		return &res.Unproven[0]
+	}
+	return nil
 }
 
 // key is what identifies a violation: never a PID, and the ephemeral
@@ -297,6 +350,8 @@ func message(v Violation) string {
 			why = "?"
 		}
 		return fmt.Sprintf("%s port %s on %s (%s): the policy allows it only for %s (%s), and its owner could not be seen: %s", v.Proto, port, v.Address, v.Exposure, v.Allowed, v.Rule, why)
+	case KindExposureUnknown:
+		return fmt.Sprintf("%s port %s on %s (%s) held by %s: the policy allows it only as loopback (%s), and whether other machines reach it could not be told: %s", v.Proto, port, v.Address, v.Exposure, who, v.Rule, v.ExposureReason)
 	case report.PolicyExposure:
 		return fmt.Sprintf("%s port %s on %s (%s) held by %s: the policy allows it with another exposure (%s)", v.Proto, port, v.Address, v.Exposure, who, v.Rule)
 	case report.PolicyOwner:

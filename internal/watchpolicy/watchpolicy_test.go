@@ -280,3 +280,51 @@ func TestFilterNoProcessFound(t *testing.T) {
 		t.Errorf("counted %d unknown owners and %d violations, want 1 and 0", f.OwnerUnknown, f.Violations)
 	}
 }
+
+// TestLoopbackReach: a loopback listener other machines reach (route_localnet
+// on an interface, IP_TRANSPARENT) is judged as list judges it, exposure
+// address, so that a rule that allows it only as loopback makes it a
+// violation; one whose reach watch could not tell is exposure-unknown
+// under such a rule, and allowed under a rule that allows any exposure.
+// Before, the one-socket snapshot had no interfaces and no flag: loopback,
+// allowed in silence.
+func TestLoopbackReach(t *testing.T) {
+	pol, err := policy.Parse([]byte("version: 1\nallow:\n  - proto: tcp\n    port: 7306\n    exposure: loopback\n  - proto: tcp\n    port: 7307\n"), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := owner(100, "proxy", 0, "root", "")
+	tests := []struct {
+		name       string
+		ev         watch.Event
+		kind, expo string // "" kind: nothing reported
+		reason     string
+	}{
+		{"loopback only", watch.Event{Local: netip.MustParseAddrPort("127.0.0.1:7306")}, "", "", ""},
+		{"route_localnet", watch.Event{Local: netip.MustParseAddrPort("127.0.0.1:7306"), RouteLocalnet: []string{"eth1"}}, "exposure", "address", ""},
+		{"transparent", watch.Event{Local: netip.MustParseAddrPort("127.0.0.1:7306"), Transparent: true}, "exposure", "address", ""},
+		{"transparent IPv6", watch.Event{Local: netip.MustParseAddrPort("[::1]:7306"), Transparent: true}, "exposure", "address", ""},
+		{"reach unknown", watch.Event{Local: netip.MustParseAddrPort("127.0.0.1:7306"), ExposureUnknown: "not read"}, KindExposureUnknown, "loopback", "not read"},
+		{"reach unknown, any exposure allowed", watch.Event{Local: netip.MustParseAddrPort("127.0.0.1:7307"), ExposureUnknown: "not read"}, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := New(pol, analysis.Options{}, "web1", "")
+			ev := tt.ev
+			ev.Kind, ev.Proto, ev.Inode, ev.Owners, ev.OwnerState = watch.New, "tcp", 1, []snapshot.Owner{root}, snapshot.OwnersComplete
+			vs := f.Check(ev)
+			if tt.kind == "" {
+				if len(vs) != 0 {
+					t.Errorf("reported %+v, want nothing", vs)
+				}
+				return
+			}
+			if len(vs) != 1 || vs[0].Kind != tt.kind || vs[0].Exposure != tt.expo || vs[0].ExposureReason != tt.reason || vs[0].Rule != "policy.yaml:3" {
+				t.Fatalf("got %+v, want one %s record, exposure %s, reason %q, rule policy.yaml:3", vs, tt.kind, tt.expo, tt.reason)
+			}
+			if tt.kind == KindExposureUnknown && (f.ExposureUnknown != 1 || f.Violations != 0) {
+				t.Errorf("counts: %d exposure unknown, %d violations; want 1, 0", f.ExposureUnknown, f.Violations)
+			}
+		})
+	}
+}

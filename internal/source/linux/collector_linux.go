@@ -400,32 +400,18 @@ func (c *Collector) markRouteLocalnet(snap *snapshot.Snapshot, namespaces []name
 			continue
 		}
 		var idx []int
-		names := []string{"sys/net/ipv4/conf/all/route_localnet"}
 		for j := range snap.Interfaces {
-			if ifc := snap.Interfaces[j]; ifc.NetNS == ns.info.ID && ifc.Name != "lo" && !strings.ContainsRune(ifc.Name, '/') {
+			if snap.Interfaces[j].NetNS == ns.info.ID {
 				idx = append(idx, j)
-				names = append(names, "sys/net/ipv4/conf/"+ifc.Name+"/route_localnet")
 			}
 		}
-		vals, errs := c.readSysctls(ns, names)
-		if vals == nil {
-			continue // a test's proc tree: no other namespace to enter
-		}
-		var failed error
-		on := func(k int) bool {
-			if errs[k] != nil {
-				if !errors.Is(errs[k], fs.ErrNotExist) || k == 0 { // an interface removed meanwhile is no gap
-					failed = cmp.Or(failed, errs[k])
-				}
-				return false
-			}
-			return strings.TrimSpace(string(vals[k])) != "0"
-		}
-		all := on(0)
+		ifs := make([]snapshot.Interface, len(idx))
 		for k, j := range idx {
-			if on(k+1) || all {
-				snap.Interfaces[j].RouteLocalnet = true
-			}
+			ifs[k] = snap.Interfaces[j]
+		}
+		failed := c.routeLocalnet(ns, ifs)
+		for k, j := range idx {
+			snap.Interfaces[j].RouteLocalnet = ifs[k].RouteLocalnet
 		}
 		if failed != nil {
 			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "interfaces", Reason: ReasonRouteLocalnetUnreadable,
@@ -433,6 +419,43 @@ func (c *Collector) markRouteLocalnet(snap *snapshot.Snapshot, namespaces []name
 				Detail: fmt.Sprintf("route_localnet of network namespace %s could not be read (%v): its loopback sockets may be reachable from other machines", nsLabel(ns), failed)})
 		}
 	}
+}
+
+// routeLocalnet sets RouteLocalnet on those of ifs (interfaces of ns)
+// whose net.ipv4.conf.IFACE.route_localnet, or conf.all's, is on. It
+// returns why the setting could not be read (nil when it was, or when ns
+// is another namespace under a test's proc tree): the caller must then not
+// take ns's loopback sockets for loopback-only.
+func (c *Collector) routeLocalnet(ns *namespace, ifs []snapshot.Interface) error {
+	var idx []int
+	names := []string{"sys/net/ipv4/conf/all/route_localnet"}
+	for j := range ifs {
+		if ifc := ifs[j]; ifc.Name != "lo" && !strings.ContainsRune(ifc.Name, '/') {
+			idx = append(idx, j)
+			names = append(names, "sys/net/ipv4/conf/"+ifc.Name+"/route_localnet")
+		}
+	}
+	vals, errs := c.readSysctls(ns, names)
+	if vals == nil {
+		return nil // a test's proc tree: no other namespace to enter
+	}
+	var failed error
+	on := func(k int) bool {
+		if errs[k] != nil {
+			if !errors.Is(errs[k], fs.ErrNotExist) || k == 0 { // an interface removed meanwhile is no gap
+				failed = cmp.Or(failed, errs[k])
+			}
+			return false
+		}
+		return strings.TrimSpace(string(vals[k])) != "0"
+	}
+	all := on(0)
+	for k, j := range idx {
+		if on(k+1) || all {
+			ifs[j].RouteLocalnet = true
+		}
+	}
+	return failed
 }
 
 // readSysctls reads the files names (under the proc root) as seen from

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"fmt"
+
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source"
 	"github.com/openports/openports/internal/source/linux/sockdiag"
@@ -91,4 +93,27 @@ func (d *NamespaceDump) Close() {
 		d.c.in.NetNS.Close(d.ns.fd)
 		d.ns.fd = -1
 	}
+}
+
+// RouteLocalnet returns the interfaces of the namespace through which other
+// machines reach its IPv4 loopback sockets (route_localnet on, see
+// Collector.markRouteLocalnet), read as list reads them. An error means
+// the interfaces or the setting could not be read: the namespace's IPv4
+// loopback sockets are then not proven loopback-only.
+func (d *NamespaceDump) RouteLocalnet() ([]snapshot.Interface, error) {
+	ifs, err := d.c.in.Interfaces.Interfaces(d.ns.fd)
+	if err != nil {
+		return nil, fmt.Errorf("interfaces of network namespace %s: %w", nsLabel(&d.ns), err)
+	}
+	if err := d.c.routeLocalnet(&d.ns, ifs); err != nil {
+		return nil, fmt.Errorf("route_localnet of network namespace %s: %w", nsLabel(&d.ns), err)
+	}
+	var on []snapshot.Interface
+	for _, ifc := range ifs {
+		if ifc.RouteLocalnet {
+			ifc.NetNS = d.ns.info.ID
+			on = append(on, ifc)
+		}
+	}
+	return on, nil
 }
