@@ -146,10 +146,11 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		}
 	}
 	var afterPoll func(time.Time)
+	var reach func(watch.Event)
 	done := func() *watch.PolicyCounts { return nil }
 	if o.policy != "" {
 		var err error
-		if emit, afterPoll, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
+		if emit, afterPoll, reach, done, err = policyEmitter(cmd.Context(), g, o.policy, interval, &werr); err != nil {
 			return exitWith(report.ExitUsage, err)
 		}
 	}
@@ -159,7 +160,7 @@ func runWatch(cmd *cobra.Command, g *globalOptions, o *watchOptions) error {
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns, AfterPoll: afterPoll}, emit)
+	sum, err := watch.Run(ctx, watch.Options{Interval: o.interval, Mode: o.mode, NetNSPath: o.netns, AfterPoll: afterPoll, Reach: reach}, emit)
 	// --policy's last violations (sockets still waiting for an owner)
 	// come before the summary that closes the stream, and their write
 	// errors count.

@@ -17,27 +17,28 @@ import (
 // sockets the policy does not allow, each kind once (internal/watchpolicy),
 // to the journal with priorities and fields when stdout is systemd's
 // journal stream, else as text or JSON lines. The first write error goes
-// to *werr. afterPoll reports the sockets that waited long enough for an
+// to *werr. reach reports a socket held back until a poll read its
+// IP_TRANSPARENT flag (watch.Options.Reach). afterPoll reports the sockets that waited long enough for an
 // owner (watch.Options.AfterPoll); done reports those still waiting,
 // closes the journal connection and returns the counts for the summary.
 //
 // interval is watch's poll interval: a new socket without an owner waits
 // as long as watch looks for it again.
-func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), done func() *watch.PolicyCounts, err error) {
+func policyEmitter(ctx context.Context, g *globalOptions, file string, interval time.Duration, werr *error) (emit func(watch.Event), afterPoll func(time.Time), reach func(watch.Event), done func() *watch.PolicyCounts, err error) {
 	out, err := newOutput(g, render.Violations)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := withKnowledge(&out.opt); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	pol, err := loadPolicy(ctx, file)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	aopt, err := g.analysisOptions(true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	host, _ := os.Hostname()
 	filter := watchpolicy.New(pol, aopt, host, identity.MachineID("/"))
@@ -67,6 +68,11 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 			send(v)
 		}
 	}
+	reach = func(ev watch.Event) {
+		for _, v := range filter.Reach(ev) {
+			send(v)
+		}
+	}
 	afterPoll = func(now time.Time) {
 		for _, v := range filter.Expire(now) {
 			send(v)
@@ -81,5 +87,5 @@ func policyEmitter(ctx context.Context, g *globalOptions, file string, interval 
 		}
 		return &watch.PolicyCounts{File: file, Violations: filter.Violations, OwnerUnknown: filter.OwnerUnknown, ExposureUnknown: filter.ExposureUnknown, Suppressed: filter.Suppressed}
 	}
-	return emit, afterPoll, done, nil
+	return emit, afterPoll, reach, done, nil
 }

@@ -50,6 +50,11 @@ type Tracker struct {
 	// or why that could not be read; nil reads nothing, and such sockets
 	// are then not proven loopback-only.
 	Localnet func(netns uint64) ([]string, error)
+	// Reach, when set, receives a New event again when a poll has read
+	// the IP_TRANSPARENT flag of a loopback socket its New event could
+	// not tell (one known from an eBPF record): for a consumer that held
+	// it back (watch --policy). It is not an event of the stream.
+	Reach func(Event)
 	// Emit receives every event, in order.
 	Emit func(Event)
 	// Summary counts the events emitted.
@@ -198,7 +203,12 @@ func (t *Tracker) PollNamespaces(dumpStart, now time.Time, socks []snapshot.Sock
 				t.byCookie[s.Cookie] = s.Inode
 			}
 			e.sock.State = s.State
-			e.sock.Transparent, e.transparency = s.Transparent, ""
+			if e.transparency != "" {
+				e.sock.Transparent, e.transparency = s.Transparent, ""
+				if t.Reach != nil && e.sock.Local.Addr().Unmap().IsLoopback() {
+					t.Reach(t.event(now, New, e, SeenPoll))
+				}
+			}
 			continue
 		}
 		if _, gone := t.closed[s.Inode]; gone {
@@ -506,6 +516,7 @@ func (t *Tracker) loopbackReach(ev *Event, e *entry) {
 	var why []string
 	if e.transparency != "" {
 		why = append(why, e.transparency)
+		ev.TransparentUnknown = true
 	}
 	if addr.Is4() {
 		switch {

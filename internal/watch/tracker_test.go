@@ -248,6 +248,8 @@ func TestLoopbackReach(t *testing.T) {
 		}
 		return []string{"eth1"}, nil
 	}
+	var reached []Event
+	tr.Reach = func(ev Event) { reached = append(reached, ev) }
 	lookup := func(map[uint64]struct{}) (map[uint64][]snapshot.Owner, string) { return nil, "" }
 	transparent := udp("127.0.0.1:7000", 1, 0)
 	transparent.Transparent, transparent.NetNS = true, 1
@@ -286,5 +288,10 @@ func TestLoopbackReach(t *testing.T) {
 	}
 	if !slices.Equal(saw, want) {
 		t.Errorf("events:\n%v\nwant\n%v", saw, want)
+	}
+	// The poll that dumped the eBPF-recorded socket hands it to Reach,
+	// once, with its flag read.
+	if len(reached) != 1 || reached[0].Inode != 5 || reached[0].TransparentUnknown || reached[0].ExposureUnknown != "" || got[4].TransparentUnknown != true {
+		t.Errorf("Reach got %+v, want inode 5 once, its flag read", reached)
 	}
 }

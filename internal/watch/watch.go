@@ -76,6 +76,9 @@ type Event struct {
 	// route_localnet could not be read, or its IP_TRANSPARENT flag was
 	// not seen (an eBPF record, before any poll dumped the socket).
 	ExposureUnknown string `json:"exposure_unknown,omitempty"`
+	// TransparentUnknown says Transparent was not read (an eBPF record):
+	// a poll will dump the socket, and Options.Reach then gets it.
+	TransparentUnknown bool `json:"-"`
 	// SeenBy says how the change was noticed (Seen* constants).
 	SeenBy string `json:"seen_by"`
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// from the goroutine that emits events: for a consumer that holds
 	// events back for a while (watch --policy waiting for an owner).
 	AfterPoll func(now time.Time)
+	// Reach, when set, gets a New event again once a poll has read the
+	// IP_TRANSPARENT flag of a loopback socket its New event could not
+	// tell (Tracker.Reach), from the goroutine that emits events.
+	Reach func(Event)
 	// Inputs are the collection core's inputs the polls read through
 	// (sock_diag, /proc/net); nil fields are the real ones. Tests give
 	// fakes to make dumps fail.
@@ -163,6 +167,7 @@ func Run(ctx context.Context, opt Options, emit func(Event)) (Summary, error) {
 	}
 	t.NSName = set.name
 	t.Localnet = set.localnet
+	t.Reach = opt.Reach
 	t.Summary.Namespaces = len(set.byIno)
 	if set.noNotices != nil {
 		fail(fmt.Errorf("no socket-destroy notices (needs CAP_NET_ADMIN): sockets that live shorter than --interval are missed: %w", set.noNotices))

@@ -24,6 +24,7 @@ type Options struct {
 	ProcRoot    string
 	RescanEvery int
 	AfterPoll   func(now time.Time)
+	Reach       func(Event)
 }
 
 // AllNetNS as Options.NetNSPath watches every network namespace (Linux).

@@ -110,7 +110,10 @@ type Filter struct {
 	seen      map[string]bool
 	// pending are new sockets whose owner was not seen yet, by inode:
 	// watch usually names it a moment later (owner-changed), and a
-	// violation keyed on "unknown program" would be noise.
+	// violation keyed on "unknown program" would be noise. Loopback
+	// sockets known from an eBPF record wait too, for the poll that
+	// reads their IP_TRANSPARENT flag (Reach): else each would be
+	// exposure-unknown under a loopback rule.
 	pending map[uint64]watch.Event
 	// OwnerWait is how long a new socket without an owner waits for one:
 	// as long as watch keeps looking (watch.OwnerWait of its interval).
@@ -152,11 +155,28 @@ func (f *Filter) Check(ev watch.Event) []Violation {
 		default:
 			out = f.appendCheck(out, p)
 		}
-	} else if ev.Kind == watch.New && len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone && ev.Inode != 0 {
+	} else if ev.Kind == watch.New && ev.Inode != 0 && (len(ev.Owners) == 0 && ev.OwnerState != snapshot.OwnersNone || ev.TransparentUnknown) {
 		f.pending[ev.Inode] = ev
 		return out
 	}
 	return f.appendCheck(out, ev)
+}
+
+// Reach takes what a poll read of a pending socket's reach (watch's
+// Options.Reach: the IP_TRANSPARENT flag an eBPF record has not): the
+// socket is checked now, unless it still waits for its owner.
+func (f *Filter) Reach(ev watch.Event) []Violation {
+	p, ok := f.pending[ev.Inode]
+	if !ok || ev.Inode == 0 || !p.TransparentUnknown {
+		return nil
+	}
+	p.Transparent, p.TransparentUnknown, p.RouteLocalnet, p.ExposureUnknown = ev.Transparent, ev.TransparentUnknown, ev.RouteLocalnet, ev.ExposureUnknown
+	if len(p.Owners) == 0 && p.OwnerState != snapshot.OwnersNone {
+		f.pending[ev.Inode] = p
+		return nil
+	}
+	delete(f.pending, ev.Inode)
+	return f.appendCheck(nil, p)
 }
 
 // Expire returns the violations of the sockets that waited for their

@@ -328,3 +328,41 @@ func TestLoopbackReach(t *testing.T) {
 		})
 	}
 }
+
+// TestReachPending: a loopback socket known from an eBPF record (its
+// IP_TRANSPARENT flag unread) waits for the poll that reads it (Reach):
+// reported as exposure once it proves transparent, not at all when it
+// proves loopback-only, and as exposure-unknown when it is gone first.
+func TestReachPending(t *testing.T) {
+	pol, err := policy.Parse([]byte("version: 1\nallow:\n  - proto: tcp\n    port: 7306\n    exposure: loopback\n"), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(pol, analysis.Options{}, "web1", "")
+	root := []snapshot.Owner{owner(100, "proxy", 0, "root", "")}
+	ev := func(ino uint64, port uint16) watch.Event {
+		return watch.Event{Kind: watch.New, Proto: "tcp", Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), Inode: ino,
+			Owners: root, OwnerState: snapshot.OwnersPartial, TransparentUnknown: true, ExposureUnknown: "no flag"}
+	}
+	for ino := uint64(1); ino <= 3; ino++ {
+		if vs := f.Check(ev(ino, 7306)); len(vs) != 0 {
+			t.Fatalf("inode %d reported before its flag was read: %+v", ino, vs)
+		}
+	}
+	read := func(ino uint64, transparent bool) watch.Event {
+		e := ev(ino, 7306)
+		e.TransparentUnknown, e.ExposureUnknown, e.Transparent = false, "", transparent
+		return e
+	}
+	if vs := f.Reach(read(1, false)); len(vs) != 0 {
+		t.Errorf("loopback-only socket reported: %+v", vs)
+	}
+	if vs := f.Reach(read(2, true)); len(vs) != 1 || vs[0].Kind != "exposure" || vs[0].Exposure != "address" {
+		t.Errorf("transparent socket: got %+v, want one exposure record, exposure address", vs)
+	}
+	gone := ev(3, 7306)
+	gone.Kind = watch.Gone
+	if vs := f.Check(gone); len(vs) != 1 || vs[0].Kind != KindExposureUnknown || vs[0].ExposureReason != "no flag" {
+		t.Errorf("socket gone before its flag was read: got %+v, want one exposure-unknown record", vs)
+	}
+}
