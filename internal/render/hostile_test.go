@@ -174,7 +174,9 @@ func TestHostileNames(t *testing.T) {
 		owner.Kind = report.PolicyOwner
 		unseen := v
 		unseen.Kind, unseen.Program, unseen.Allowed, unseen.OwnerReason = watchpolicy.KindOwnerUnknown, "", hostile, hostile
-		writeAll(t, Violations, []watchpolicy.Violation{v, owner, unseen}, bounded(10_000))
+		reach := v
+		reach.Kind, reach.ExposureReason = watchpolicy.KindExposureUnknown, hostile
+		writeAll(t, Violations, []watchpolicy.Violation{v, owner, unseen, reach}, bounded(10_000))
 	})
 	// explain prints the knowledge base only, no outside text: every
 	// entry in every format and language must still be clean.
