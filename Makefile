@@ -8,7 +8,8 @@
 #   make completions bash, zsh and fish completions in dist/completions
 #   make package    .deb, .rpm, .apk and tarballs with checksums in dist/ (goreleaser,
 #                   pinned, built from the Go module proxy): see docs/fleet.md
-#   make cross      build every package for every supported GOOS/GOARCH
+#   make cross      build every package for every supported GOOS/GOARCH, and vet
+#                   each GOOS (its test files included) on amd64
 #   make bench      time openports against ss, netstat, lsof, gopsutil and the
 #                   floor on a scenario (as root; PRESET=small by default, or
 #                   conns10k, conns50k, procs1k, large): see bench/README.md
@@ -53,6 +54,13 @@ cross:
 			echo "cross: $$os/$$arch ok"; \
 		else \
 			echo "cross: $$os/$$arch FAILED"; fail=1; \
+		fi; \
+	done; \
+	for os in netbsd freebsd openbsd darwin; do \
+		if CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet ./... ; then \
+			echo "cross: vet (tests included) on $$os ok"; \
+		else \
+			echo "cross: vet (tests included) on $$os FAILED"; fail=1; \
 		fi; \
 	done; exit $$fail
 
