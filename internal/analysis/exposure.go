@@ -111,22 +111,23 @@ func localnetVia(ifaces []snapshot.Interface, addr netip.Addr, dev string) []str
 	return via
 }
 
-// localnetNote is the note of a row that listens on an IPv4 loopback
-// address other machines reach through route_localnet, naming the
-// interfaces; nil for any other row.
-func localnetNote(row *report.Row, ifaces []snapshot.Interface) *report.Note {
+// localnetNotes are the notes of a row that listens on a loopback address
+// other machines reach anyway: through a TPROXY rule (IP_TRANSPARENT),
+// and through route_localnet, naming the interfaces; none for any other
+// row. Both apply at once on a node that has both (Istio and kube-proxy).
+func localnetNotes(row *report.Row, ifaces []snapshot.Interface) []report.Note {
 	if row.Exposure == report.ExposureLoopback || len(row.Sockets) == 0 {
 		return nil
 	}
+	var notes []report.Note
 	s := row.Sockets[0]
 	if s.Transparent && s.Local.Addr().Unmap().IsLoopback() {
-		return &report.Note{Key: "exposure.transparent"}
+		notes = append(notes, report.Note{Key: "exposure.transparent"})
 	}
-	via := localnetVia(ifaces, s.Local.Addr().Unmap(), s.Socket.Interface)
-	if len(via) == 0 {
-		return nil
+	if via := localnetVia(ifaces, s.Local.Addr().Unmap(), s.Socket.Interface); len(via) > 0 {
+		notes = append(notes, report.Note{Key: "exposure.route-localnet", Args: []string{strings.Join(via, ", ")}})
 	}
-	return &report.Note{Key: "exposure.route-localnet", Args: []string{strings.Join(via, ", ")}}
+	return notes
 }
 
 func isLoopbackDevice(ifaces []snapshot.Interface, name string) bool {

@@ -30,6 +30,16 @@ func firewallVerdict(rs *firewall.Ruleset, view *netView, row *report.Row) *repo
 		}
 		return fw
 	}
+	if slices.ContainsFunc(row.Sockets, func(s report.Socket) bool { return s.Transparent }) {
+		// A TPROXY rule hands a transparent socket connections made to
+		// other addresses and ports, which the input chain sees as they
+		// were sent: probing the socket's own address would judge
+		// packets it is not given, and could call it blocked.
+		fw.Verdict = firewall.Unknown
+		fw.Reasons = append(fw.Reasons, firewall.NewReason(firewall.ReasonUnmodelled,
+			map[string]string{"what": "a transparent socket (IP_TRANSPARENT), which a TPROXY rule hands connections made to other addresses and ports"}))
+		return fw
+	}
 	for _, p := range packets(view, row, proto) {
 		res := rs.Evaluate(p)
 		probe := report.FirewallProbe{Interface: p.Iif, Family: p.Family, Address: p.Daddr.String(), Result: res}

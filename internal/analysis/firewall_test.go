@@ -3,6 +3,7 @@ package analysis
 import (
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/openports/openports/internal/firewall"
@@ -121,5 +122,46 @@ func TestFirewallUnread(t *testing.T) {
 	fw := rep.Rows[0].Firewall
 	if fw == nil || fw.Verdict != "unknown" || len(fw.Reasons) != 1 {
 		t.Errorf("%+v, want unknown with the reason", fw)
+	}
+}
+
+// TestTransparentFirewallUnknown: a TPROXY rule hands a transparent
+// socket connections made to other addresses and ports, which the input
+// chain sees as sent; probing the socket's own address (127.0.0.1 through
+// route_localnet, on a node that has both) judged packets it is not given,
+// and called the row blocked under the real ufw rules. Its verdict is
+// unknown, and both of its notes are kept.
+func TestTransparentFirewallUnknown(t *testing.T) {
+	for _, localnet := range []bool{false, true} {
+		s := snapshot.Socket{Proto: snapshot.TCP, Local: netip.MustParseAddrPort("127.0.0.1:7308"), State: snapshot.Listen, Transparent: true,
+			OwnerState: snapshot.OwnersComplete, Owners: []snapshot.Owner{{PID: 7, Name: "envoy"}}}
+		snap := &snapshot.Snapshot{
+			OS: "linux", Sockets: []snapshot.Socket{s}, Firewall: ufwRuleset(t),
+			Interfaces: []snapshot.Interface{
+				{Index: 1, Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")}},
+				{Index: 2, Name: "eth0", Up: true, RouteLocalnet: localnet, Addrs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}},
+			},
+		}
+		r := Build(snap, Options{})
+		if len(r.Rows) != 1 {
+			t.Fatalf("route_localnet %v: %d rows, want 1", localnet, len(r.Rows))
+		}
+		row := r.Rows[0]
+		if row.Firewall == nil || row.Firewall.Verdict != firewall.Unknown {
+			t.Errorf("route_localnet %v: firewall %+v, want unknown", localnet, row.Firewall)
+		}
+		want := []string{"exposure.transparent"}
+		if localnet {
+			want = append(want, "exposure.route-localnet")
+		}
+		var got []string
+		for _, n := range row.Notes {
+			if n.Key == "exposure.transparent" || n.Key == "exposure.route-localnet" {
+				got = append(got, n.Key)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("route_localnet %v: notes %v, want %v", localnet, got, want)
+		}
 	}
 }

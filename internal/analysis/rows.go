@@ -71,9 +71,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 	}
 	for _, row := range rows {
 		finishRow(row, snap.OwnerMethod)
-		if n := localnetNote(row, ifaces[row.NetNS]); n != nil {
-			row.Notes = append(row.Notes, *n)
-		}
+		row.Notes = append(row.Notes, localnetNotes(row, ifaces[row.NetNS])...)
 	}
 	rows = append(rows, addPublished(snap, rows, ifaces)...)
 	severity := make(map[*report.Row]knowledge.Severity, len(rows))
