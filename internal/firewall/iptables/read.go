@@ -14,7 +14,7 @@ import (
 )
 
 // ReadLegacy reads the iptables-legacy rules of the namespace whose
-// /proc/PID/net directory is procNet ("/proc/self/net" for the caller's):
+// /proc/PID/net directory is procNet ("/proc/thread-self/net" for the calling thread's):
 // it returns nil when no legacy table is loaded (the kernel lists none in
 // ip_tables_names and ip6_tables_names), and otherwise runs
 // iptables-legacy-save and ip6tables-legacy-save through run.
@@ -23,7 +23,7 @@ func ReadLegacy(ctx context.Context, run tool.Runner, procNet string) (*firewall
 }
 
 // ReadOwnLegacy is ReadLegacy for the calling thread's own network namespace
-// (procNet is "/proc/self/net"): the tables of a family that hold nothing
+// (procNet is "/proc/thread-self/net"): the tables of a family that hold nothing
 // but the policies of their built-in chains, as on a host where something
 // only listed them, are read from the kernel directly, as
 // iptables-legacy-save reads them, instead of running it (a process of its

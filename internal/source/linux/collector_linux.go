@@ -435,7 +435,7 @@ func (c *Collector) routeLocalnet(ns *namespace, ifs []snapshot.Interface) error
 			names = append(names, "sys/net/ipv4/conf/"+ifc.Name+"/route_localnet")
 		}
 	}
-	vals, errs := c.readSysctls(ns, names)
+	vals, errs := c.readInNamespace(ns, names)
 	if vals == nil {
 		return nil // a test's proc tree: no other namespace to enter
 	}
@@ -458,12 +458,16 @@ func (c *Collector) routeLocalnet(ns *namespace, ifs []snapshot.Interface) error
 	return failed
 }
 
-// readSysctls reads the files names (under the proc root) as seen from
-// namespace ns: through c.in.Proc for the collector's own, from a thread
-// that entered ns otherwise (/proc/sys/net shows the reading thread's
-// namespace). It returns nil values for another namespace when the proc
+// readInNamespace reads the files names (under the proc root: sysctls,
+// /proc/net tables) as seen from namespace ns: through c.in.Proc for the
+// collector's own, from a thread that entered ns otherwise. Every name of
+// the collector's own namespace must be thread-relative (sys/net, or
+// thread-self/net, never net or self/net): self is the thread-group
+// leader, the main thread, which another goroutine may have entered into
+// some other namespace meanwhile (as this function would, but for the
+// guard below). It returns nil values for another namespace when the proc
 // root is not the kernel's (a test's tree).
-func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []error) {
+func (c *Collector) readInNamespace(ns *namespace, names []string) ([][]byte, []error) {
 	vals, errs := make([][]byte, len(names)), make([]error, len(names))
 	if ns.info.Current {
 		for k, n := range names {
@@ -474,14 +478,10 @@ func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []erro
 	if c.proc != "/proc" {
 		return nil, nil
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	enter := func() {
 		// The thread enters ns and comes back before it is unlocked;
 		// one that cannot come back stays locked, and the runtime ends
-		// it with the goroutine rather than reuse it in ns. (The main
-		// thread it would keep, in ns, and /proc/self/ns/net would then
-		// name ns: hence the way back rather than a thread left to die.)
+		// it with the goroutine rather than reuse it in ns.
 		runtime.LockOSThread()
 		own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -505,6 +505,27 @@ func (c *Collector) readSysctls(ns *namespace, names []string) ([][]byte, []erro
 		if unix.Setns(own, unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			enter()
+			return
+		}
+		// This goroutine runs on the main thread, whose namespace
+		// every /proc/self (and /proc/net) of the process shows, and
+		// which the runtime keeps rather than ends when it cannot come
+		// back: it must never enter ns. While it stays locked here, a
+		// fresh goroutine runs on another thread.
+		inner := make(chan struct{})
+		go func() {
+			defer close(inner)
+			enter()
+		}()
+		<-inner
 	}()
 	<-done
 	return vals, errs
@@ -533,7 +554,7 @@ func needInterfaces(socks []snapshot.Socket) bool {
 // sctp_diag on every run, which costs milliseconds.
 func (c *Collector) query() sockdiag.Query {
 	q := sockdiag.Query{Protos: []snapshot.Proto{snapshot.TCP, snapshot.UDP, snapshot.UDPLite}, AllStates: c.opt.Established}
-	if _, err := c.in.Proc.ReadFile("net/sctp"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := c.in.Proc.ReadFile("thread-self/net/sctp"); !errors.Is(err, fs.ErrNotExist) {
 		q.Protos = append(q.Protos, snapshot.SCTP) // a directory: reading it fails otherwise
 	}
 	if c.opt.Raw {
@@ -898,7 +919,7 @@ func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
 	if _, live := c.in.NetNS.(*liveNetNS); !live {
 		return nil
 	}
-	self, err := unix.Open(filepath.Join(c.proc, "self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	self, err := unix.Open(filepath.Join(c.proc, "thread-self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		g := unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)})
 		return &g

@@ -678,7 +678,7 @@ func TestGapsOfInputs(t *testing.T) {
 // the snapshot.
 func TestQueryAndDefaults(t *testing.T) {
 	f := newFixture()
-	f.proc.files["net/sctp"] = ""
+	f.proc.files["thread-self/net/sctp"] = ""
 	f.proc.files["sys/net/ipv6/bindv6only"] = "1\n"
 	f.opt.Raw = true
 	q := f.collector().query()
@@ -695,7 +695,7 @@ func TestQueryAndDefaults(t *testing.T) {
 	if snap.BindV6Only == nil || !*snap.BindV6Only || snap.EphemeralPorts == nil || snap.EphemeralPorts.First != 32768 || snap.EphemeralPorts.Last != 60999 {
 		t.Errorf("defaults: v6only %v, ephemeral %+v", snap.BindV6Only, snap.EphemeralPorts)
 	}
-	delete(f.proc.files, "net/sctp")
+	delete(f.proc.files, "thread-self/net/sctp")
 	if q := f.collector().query(); len(q.Protos) != 3 {
 		t.Errorf("protos without sctp: %v", q.Protos)
 	}

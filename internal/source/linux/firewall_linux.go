@@ -27,11 +27,12 @@ func readFirewall(ctx context.Context, self uint64, proc string) *firewall.Rules
 	rs.NetNS = self
 	read := iptables.ReadLegacy
 	if proc == "/proc" {
-		// The kernel's procfs: its self/net is the namespace the
-		// tables can be asked for directly.
+		// The kernel's procfs: its thread-self/net is the namespace
+		// the tables can be asked for directly (self/net is the
+		// thread-group leader's, which may be in another namespace).
 		read = iptables.ReadOwnLegacy
 	}
-	legacy, err := read(ctx, tool.Exec{}, filepath.Join(proc, "self/net"))
+	legacy, err := read(ctx, tool.Exec{}, filepath.Join(proc, "thread-self/net"))
 	switch {
 	case err != nil:
 		rs.Unread = append(rs.Unread, unread(iptables.BackendLegacy, err))

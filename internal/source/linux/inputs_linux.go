@@ -217,7 +217,7 @@ func (l *liveNetNS) runDir() string {
 }
 
 func (l *liveNetNS) Self() (uint64, error) {
-	return nsInode(filepath.Join(l.proc, "self/ns/net"))
+	return nsInode(filepath.Join(l.proc, "thread-self/ns/net"))
 }
 
 // nsfsDev is the device of the namespace file system, on which every
@@ -226,7 +226,7 @@ func (l *liveNetNS) Self() (uint64, error) {
 // mounts the namespace over it).
 func (l *liveNetNS) nsfsDev() (uint64, bool) {
 	var st unix.Stat_t
-	if unix.Stat(filepath.Join(l.proc, "self/ns/net"), &st) != nil {
+	if unix.Stat(filepath.Join(l.proc, "thread-self/ns/net"), &st) != nil {
 		return 0, false
 	}
 	return st.Dev, true

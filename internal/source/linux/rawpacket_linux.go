@@ -46,14 +46,11 @@ func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot
 	tables := c.rawTables()
 	names := make([]string, len(tables))
 	for i, t := range tables {
-		names[i] = "net/" + t
-		if !ns.info.Current {
-			names[i] = "thread-self/net/" + t
-		}
+		names[i] = "thread-self/net/" + t // the reading thread's namespace, never the leader's
 	}
 	vals, errs := c.readThroughPID(ns, tables)
 	if vals == nil {
-		vals, errs = c.readSysctls(ns, names)
+		vals, errs = c.readInNamespace(ns, names)
 	}
 	if vals == nil {
 		return nil // a test's proc tree: no other namespace to enter

@@ -219,7 +219,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // does not have (ENOENT: no AF_PACKET, no IPv6) is none.
 func TestRawPacketUnreadable(t *testing.T) {
 	f := newFixture()
-	f.proc.fileErrs = map[string]error{"net/packet": unix.EACCES}
+	f.proc.fileErrs = map[string]error{"thread-self/net/packet": unix.EACCES}
 	snap := f.run(t)
 	if !hasGap(snap, "sockets", ReasonRawUnreadable) {
 		t.Errorf("gaps %v, want sockets/%s", gapReasons(snap), ReasonRawUnreadable)
@@ -228,7 +228,7 @@ func TestRawPacketUnreadable(t *testing.T) {
 	if snap := f.run(t); len(snap.Gaps) != 0 || len(snap.RawSockets) != 0 {
 		t.Errorf("without the tables: gaps %v, raw sockets %+v; want none", gapReasons(snap), snap.RawSockets)
 	}
-	if f.proc.fileReads["net/packet"] != 1 || f.proc.fileReads["net/raw"] != 1 || f.proc.fileReads["net/raw6"] != 1 {
+	if f.proc.fileReads["thread-self/net/packet"] != 1 || f.proc.fileReads["thread-self/net/raw"] != 1 || f.proc.fileReads["thread-self/net/raw6"] != 1 {
 		t.Errorf("reads %v, want net/packet, net/raw and net/raw6 once each", f.proc.fileReads)
 	}
 }

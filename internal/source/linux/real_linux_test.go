@@ -52,6 +52,13 @@ type collectSpec struct {
 }
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv(mainThreadEnv); path != "" {
+		if err := mainThreadRole(path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if spec := os.Getenv(collectRoleEnv); spec != "" {
 		if err := collectRole(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -85,14 +85,16 @@ func Read(procRoot, pid string, proto snapshot.Proto, family int, filter func(st
 }
 
 // ReadProtos reads the IPv4 and IPv6 tables of each of protos in one
-// namespace: <procRoot>/net, or <procRoot>/<pid>/net when pid > 0. Without
+// namespace: <procRoot>/thread-self/net, the calling thread's (not
+// <procRoot>/net, a link to self/net: the thread-group leader's, which may
+// have entered another namespace), or <procRoot>/<pid>/net when pid > 0. Without
 // established it keeps what a default sock_diag dump lists (listening TCP,
 // unconnected datagram and raw sockets); with it, every state. A table the
 // kernel does not have (tcp6 with IPv6 disabled, udplite without UDP-Lite)
 // is skipped, since it can hold no sockets; when no table can be read at
 // all it is an error.
 func ReadProtos(procRoot string, pid int, protos []snapshot.Proto, established bool) ([]snapshot.Socket, error) {
-	dir := ""
+	dir := "thread-self"
 	if pid > 0 {
 		dir = strconv.Itoa(pid)
 	}

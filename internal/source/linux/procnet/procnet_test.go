@@ -175,7 +175,9 @@ func TestReadProtos(t *testing.T) {
 	if _, err := ReadProtos(dir, 7, protos(false), false); err == nil || !strings.Contains(err.Error(), "no /proc/net table readable") {
 		t.Fatalf("ReadProtos without tables: %v", err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "net"), 0o755); err != nil {
+	// pid 0 is the calling thread's namespace: thread-self/net, not net
+	// (self/net, the thread-group leader's).
+	if err := os.MkdirAll(filepath.Join(dir, "thread-self/net"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	tcp := tcpHeader +
@@ -186,7 +188,7 @@ func TestReadProtos(t *testing.T) {
 	raw := udpHeader +
 		"  1: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4 2 0000000000000000 0\n"
 	for name, body := range map[string]string{"tcp": tcp, "udp": udp, "raw": raw} {
-		if err := os.WriteFile(filepath.Join(dir, "net", name), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "thread-self/net", name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,7 +208,7 @@ func TestReadProtos(t *testing.T) {
 			t.Errorf("ReadProtos(raw=%v, established=%v) inodes %v, want %v", tt.raw, tt.established, inodes, tt.want)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "net", "udp6"), []byte("junk\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "thread-self/net", "udp6"), []byte("junk\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ReadProtos(dir, 0, protos(false), false); err == nil || !strings.Contains(err.Error(), "udp6: line 1") {
