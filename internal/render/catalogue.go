@@ -199,6 +199,7 @@ const (
 	MsgReasonUnheld          MsgID = "reason.unheld"
 	MsgGapRouteLocalnet      MsgID = "gap.route-localnet-unreadable"
 	MsgGapNetNSUnlisted      MsgID = "gap.netns-unlisted"
+	MsgGapNSIDUnreadable     MsgID = "gap.netns-nsid-unreadable"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -753,6 +754,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgReasonUnheld:          {En: "socket of uid %[1]s%[2]s; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)", Ja: "uid %[1]s%[2]s のソケット。どの記述子テーブルにもありませんが、ユーザのソケットはカーネルのソケットではありません: 見えない所で保持されています (Unix ソケットで受け渡し中か、io_uring に登録済み)"},
 		MsgGapRouteLocalnet:      {En: "whether network namespace %[1]s takes packets for 127.0.0.0/8 from other machines (route_localnet) could not be read (%[2]s): its loopback sockets may be reachable", Ja: "ネットワーク名前空間 %[1]s が他のマシンから 127.0.0.0/8 宛てのパケットを受け取るか (route_localnet) を読めませんでした (%[2]s): ループバックのソケットに届く可能性があります"},
 		MsgGapNetNSUnlisted:      {En: "network namespaces wired to listed ones were found neither through a process nor ip netns (%[1]s): their sockets were not listed", Ja: "一覧にある名前空間につながるネットワーク名前空間が、プロセスからも ip netns からも見つかりません (%[1]s): そのソケットは一覧にありません"},
+		MsgGapNSIDUnreadable:     {En: "the NSIDs of listed network namespaces could not be read (%[1]s): a namespace wired to one of them that no process or ip netns name shows would go unnoticed, and its sockets unlisted", Ja: "一覧にあるネットワーク名前空間の NSID を読めませんでした (%[1]s): それにつながり、プロセスからも ip netns からも見えない名前空間があっても気づかず、そのソケットは一覧に載りません"},
 		MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
 		MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
@@ -1256,6 +1258,7 @@ var gapTexts = map[string][]gapText{
 	"sockets/sock-diag-failed":             {{MsgGapSockDiagFailed, []string{"netns", "error"}}},
 	"namespaces/netns-unreadable":          {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
 	"namespaces/netns-unlisted":            {{MsgGapNetNSUnlisted, []string{"nsids"}}},
+	"namespaces/netns-nsid-unreadable":     {{MsgGapNSIDUnreadable, []string{"error"}}},
 	"namespaces/hidepid":                   {{MsgGapNetNSHidden, nil}},
 	"namespaces/no-capability":             {{MsgGapNetNSHidden, nil}},
 	"namespaces/user-namespace":            {{MsgGapNetNSHidden, nil}},

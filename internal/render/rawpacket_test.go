@@ -47,3 +47,16 @@ func TestRawFallbackGapWording(t *testing.T) {
 		t.Errorf("another protocol's gap %q, want 'were not listed'", got)
 	}
 }
+
+// TestNSIDUnreadableGapWording: NSIDs that could not be read are rendered
+// as such in every language, not as namespaces that were found.
+func TestNSIDUnreadableGapWording(t *testing.T) {
+	g := snapshot.Gap{Area: "namespaces", Reason: "netns-nsid-unreadable", Count: 1,
+		Args: map[string]string{"count": "1", "error": "own namespace: permission denied"}}
+	for _, lang := range langs {
+		got := newTexts(lang, nil).gap(g)
+		if !strings.Contains(got, "own namespace: permission denied") || strings.Contains(got, "found neither") || strings.Contains(got, "netns-nsid-unreadable") {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
+}

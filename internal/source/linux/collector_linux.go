@@ -78,6 +78,10 @@ const (
 	// ReasonNetNSUnlisted: a namespace wired to a listed one (it has an
 	// NSID there) was found neither through a process nor `ip netns`.
 	ReasonNetNSUnlisted = "netns-unlisted"
+	// ReasonNSIDUnreadable: the NSIDs of a listed namespace could not be
+	// read, so a namespace wired to it that no process or `ip netns`
+	// name shows would go unnoticed.
+	ReasonNSIDUnreadable = "netns-nsid-unreadable"
 )
 
 // Snapshot collects sockets, owners, interfaces and gaps.
@@ -155,7 +159,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	// byNS maps each namespace found through /proc to its processes, which
 	// name its container (addContainers); nil without --netns all.
 	var byNS map[uint64][]int
-	var unlisted *snapshot.Gap // unlisted's, in bg
+	var unlisted []snapshot.Gap // unlisted's, in bg
 	if c.opt.AllNamespaces {
 		<-privDone
 		var more []namespace
@@ -188,7 +192,7 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	snap.Privilege = priv.Snapshot()
 	bg.Wait()
 	if unlisted != nil {
-		snap.Gaps = append(snap.Gaps, *unlisted)
+		snap.Gaps = append(snap.Gaps, unlisted...)
 	}
 	snap.Firewall = fw
 	for _, ni := range ifaces {
@@ -909,20 +913,20 @@ func (c *Collector) otherNamespaces(snap *snapshot.Snapshot, self uint64, names 
 	return out, byNS
 }
 
-// unlisted is the gap of the namespaces wired to a listed one that --netns
-// all did not find (nil: none): a namespace no process lives in and no `ip netns` name
+// unlisted is the gaps of the namespaces wired to a listed one that --netns
+// all did not find, and of those whose NSIDs could not be read (nil:
+// none): a namespace no process lives in and no `ip netns` name
 // pins stays alive while a socket in it is open, and a veth into it makes
 // that socket reachable, so NSIDs no listed namespace accounts for are
 // namespaces whose sockets were not listed. Only on the live inputs (a
 // test's fake namespaces have no NSIDs to ask).
-func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
+func (c *Collector) unlisted(namespaces []namespace) []snapshot.Gap {
 	if _, live := c.in.NetNS.(*liveNetNS); !live {
 		return nil
 	}
 	self, err := unix.Open(filepath.Join(c.proc, "thread-self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		g := unlistedGap(nil, []string{fmt.Sprintf("own namespace: %v", err)})
-		return &g
+		return unlistedGaps(nil, []string{fmt.Sprintf("own namespace: %v", err)})
 	}
 	defer unix.Close(self)
 	known := []int{self}
@@ -964,11 +968,7 @@ func (c *Collector) unlisted(namespaces []namespace) *snapshot.Gap {
 			found = append(found, fmt.Sprintf("NSID %d in %s", id, nsLabel(&namespaces[i])))
 		}
 	}
-	if len(found) == 0 && len(failed) == 0 {
-		return nil
-	}
-	g := unlistedGap(found, failed)
-	return &g
+	return unlistedGaps(found, failed)
 }
 
 // unlistedRetries and unlistedWait bound how long unlisted waits for the
@@ -979,16 +979,25 @@ const (
 	unlistedWait    = 40 * time.Millisecond
 )
 
-// unlistedGap is the gap of unlisted: the NSIDs found, and the
-// namespaces whose NSIDs could not be read.
-func unlistedGap(found, failed []string) snapshot.Gap {
-	what := strings.Join(found, ", ")
-	if len(failed) > 0 {
-		what = strings.Join(append(found, "NSIDs unreadable in "+strings.Join(failed, "; ")), ", ")
+// unlistedGaps are the gaps of unlisted: the NSIDs found (namespaces
+// not listed), and the namespaces whose NSIDs could not be read (whether
+// some namespace was missed is then unknown: a gap of its own, since
+// nothing was found).
+func unlistedGaps(found, failed []string) []snapshot.Gap {
+	var gaps []snapshot.Gap
+	if len(found) > 0 {
+		what := strings.Join(found, ", ")
+		gaps = append(gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSUnlisted, Count: len(found),
+			Args:   map[string]string{"count": strconv.Itoa(len(found)), "nsids": what},
+			Detail: fmt.Sprintf("network namespaces wired to listed ones were found neither through a process nor ip netns (%s): their sockets were not listed", what)})
 	}
-	return snapshot.Gap{Area: "namespaces", Reason: ReasonNetNSUnlisted, Count: len(found),
-		Args:   map[string]string{"count": strconv.Itoa(len(found)), "nsids": what},
-		Detail: fmt.Sprintf("network namespaces wired to listed ones were found neither through a process nor ip netns (%s): their sockets were not listed", what)}
+	if len(failed) > 0 {
+		what := strings.Join(failed, "; ")
+		gaps = append(gaps, snapshot.Gap{Area: "namespaces", Reason: ReasonNSIDUnreadable, Count: len(failed),
+			Args:   map[string]string{"count": strconv.Itoa(len(failed)), "error": what},
+			Detail: fmt.Sprintf("the NSIDs of listed network namespaces could not be read (%s): a namespace wired to one of them that no process or ip netns name shows would go unnoticed, and its sockets unlisted", what)})
+	}
+	return gaps
 }
 
 // Vanished reports whether err from opening a network namespace (by a

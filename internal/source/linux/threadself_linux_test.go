@@ -156,3 +156,32 @@ func exitStderr(err error) string {
 	}
 	return ""
 }
+
+// TestUnlistedGaps: NSIDs that could not be read, with none found, are no
+// "namespaces found neither through a process nor ip netns" (nothing was
+// found) but a gap of their own, netns-nsid-unreadable.
+func TestUnlistedGaps(t *testing.T) {
+	for _, tt := range []struct {
+		found, failed []string
+		want          []string
+	}{
+		{nil, nil, nil},
+		{nil, []string{"own namespace: EPERM"}, []string{ReasonNSIDUnreadable}},
+		{[]string{"NSID 3 in 1234"}, nil, []string{ReasonNetNSUnlisted}},
+		{[]string{"NSID 3 in 1234"}, []string{"5678: EPERM"}, []string{ReasonNetNSUnlisted, ReasonNSIDUnreadable}},
+	} {
+		var got []string
+		for _, g := range unlistedGaps(tt.found, tt.failed) {
+			got = append(got, g.Reason)
+			if g.Reason == ReasonNSIDUnreadable && (strings.Contains(g.Detail, "found neither") || g.Args["error"] != strings.Join(tt.failed, "; ")) {
+				t.Errorf("%v/%v: %+v", tt.found, tt.failed, g)
+			}
+			if g.Reason == ReasonNetNSUnlisted && strings.Contains(g.Args["nsids"], "unreadable") {
+				t.Errorf("%v/%v: unlisted gap names the unreadable: %+v", tt.found, tt.failed, g)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("unlistedGaps(%v, %v) reasons %v, want %v", tt.found, tt.failed, got, tt.want)
+		}
+	}
+}
