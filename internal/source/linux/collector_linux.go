@@ -297,7 +297,7 @@ func gapUnheld(snap *snapshot.Snapshot) {
 	}
 	snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "owners", Reason: ReasonUnheld,
 		Args:   map[string]string{"count": strconv.Itoa(n)},
-		Detail: fmt.Sprintf("%d %s of users other than root held by no descriptor table: in flight between processes (SCM_RIGHTS) or registered with an io_uring, their holders are unknown", n, plural(n, "socket", "sockets")),
+		Detail: fmt.Sprintf("%d %s of users other than root held by no descriptor table: kernel sockets of tunnel devices made in a user namespace (VXLAN, Geneve, FOU, WireGuard), or sockets in flight between processes (SCM_RIGHTS) or registered with an io_uring; their holders are unknown", n, plural(n, "socket", "sockets")),
 		Count:  n})
 }
 
@@ -706,7 +706,11 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 }
 
 // ReasonUnheld is the owner reason code (and owners gap reason) of a
-// socket of a user other than root that no descriptor table holds.
+// socket of a user other than root that no descriptor table holds: held
+// out of sight, or the kernel socket of a tunnel device (VXLAN, Geneve,
+// FOU, WireGuard) made in a user namespace, which the kernel makes with
+// that namespace's owner's uid. Which one is not proven, so it stays
+// unknown.
 const ReasonUnheld = "unheld"
 
 // unheldReason words ReasonUnheld for the socket of uid (user).
@@ -715,7 +719,7 @@ func unheldReason(uid *uint32, user string) string {
 	if user != "" {
 		who += " (" + user + ")"
 	}
-	return "socket owned by " + who + "; no descriptor table holds it, and a user's socket is no kernel socket: it is held out of sight (in flight over a Unix socket, or registered with an io_uring)"
+	return "socket owned by " + who + "; no descriptor table holds it: a kernel socket of a tunnel device made in a user namespace of that user (VXLAN, Geneve, FOU, WireGuard), or a socket held out of sight (in flight over a Unix socket, or registered with an io_uring)"
 }
 
 // attachOwners gives each socket its holders and says how complete they are.
