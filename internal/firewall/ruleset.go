@@ -245,3 +245,21 @@ func (r *Ruleset) hasRules() bool {
 	}
 	return false
 }
+
+// TProxyRules are the texts of the rules with a TPROXY target or statement
+// (iptables -j TPROXY, as iptables-legacy or iptables-nft writes it), which
+// hand a transparent socket (IP_TRANSPARENT) packets for other addresses.
+func (rs *Ruleset) TProxyRules() []string {
+	var out []string
+	for _, c := range rs.Chains {
+		for _, r := range c.Rules {
+			for _, e := range r.Exprs {
+				if e.Op == "unmodelled" && (e.Reason == "iptables target TPROXY" || e.Reason == "xtables target TPROXY") {
+					out = append(out, r.Text)
+					break
+				}
+			}
+		}
+	}
+	return out
+}

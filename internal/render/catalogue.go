@@ -200,6 +200,7 @@ const (
 	MsgGapRouteLocalnet      MsgID = "gap.route-localnet-unreadable"
 	MsgGapNetNSUnlisted      MsgID = "gap.netns-unlisted"
 	MsgGapNSIDUnreadable     MsgID = "gap.netns-nsid-unreadable"
+	MsgGapTransparentUnread  MsgID = "gap.transparent-unread"
 
 	MsgProvenanceEnabled    MsgID = "provenance.enabled"
 	MsgProvenanceDefault    MsgID = "provenance.default"
@@ -755,6 +756,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgGapRouteLocalnet:      {En: "whether network namespace %[1]s takes packets for 127.0.0.0/8 from other machines (route_localnet) could not be read (%[2]s): its loopback sockets may be reachable", Ja: "ネットワーク名前空間 %[1]s が他のマシンから 127.0.0.0/8 宛てのパケットを受け取るか (route_localnet) を読めませんでした (%[2]s): ループバックのソケットに届く可能性があります"},
 		MsgGapNetNSUnlisted:      {En: "network namespaces wired to listed ones were found neither through a process nor ip netns (%[1]s): their sockets were not listed", Ja: "一覧にある名前空間につながるネットワーク名前空間が、プロセスからも ip netns からも見つかりません (%[1]s): そのソケットは一覧にありません"},
 		MsgGapNSIDUnreadable:     {En: "the NSIDs of listed network namespaces could not be read (%[1]s): a namespace wired to one of them that no process or ip netns name shows would go unnoticed, and its sockets unlisted", Ja: "一覧にあるネットワーク名前空間の NSID を読めませんでした (%[1]s): それにつながり、プロセスからも ip netns からも見えない名前空間があっても気づかず、そのソケットは一覧に載りません"},
+		MsgGapTransparentUnread:  {En: "IP_TRANSPARENT could not be read in network namespace %[2]s (sock_diag gives socket options from Linux 5.10 on, /proc/net never), and its firewall has TPROXY rules (%[3]s), which hand a transparent socket connections from other machines: whether its %[1]d loopback listeners are reachable is unknown", EnOne: "IP_TRANSPARENT could not be read in network namespace %[2]s (sock_diag gives socket options from Linux 5.10 on, /proc/net never), and its firewall has TPROXY rules (%[3]s), which hand a transparent socket connections from other machines: whether its %[1]d loopback listener is reachable is unknown", Ja: "ネットワーク名前空間 %[2]s では IP_TRANSPARENT を読めず (sock_diag がソケットオプションを返すのは Linux 5.10 以降、/proc/net は返しません)、ファイアウォールに TPROXY ルールがあります (%[3]s)。TPROXY は透過ソケットに他のマシンからの接続を渡すため、ループバックで待ち受ける %[1]d 個のソケットに届くかどうかは不明です"},
 		MsgGapOther:              {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。未翻訳の英語の説明: %[1]s"},
 		MsgGapOldArgs:            {En: "%[1]s (%[2]s: %[3]s)", Ja: "%[2]s の一部が見えません (%[3]s)。古い版が保存した英語の説明 (未翻訳): %[1]s"},
 
@@ -1259,6 +1261,7 @@ var gapTexts = map[string][]gapText{
 	"namespaces/netns-unreadable":          {{MsgGapNetNSEnter, []string{"netns", "error"}}, {MsgGapNetNSDenied, []string{"count"}}},
 	"namespaces/netns-unlisted":            {{MsgGapNetNSUnlisted, []string{"nsids"}}},
 	"namespaces/netns-nsid-unreadable":     {{MsgGapNSIDUnreadable, []string{"error"}}},
+	"sockets/transparent-unread":           {{MsgGapTransparentUnread, []string{"count", "netns", "rules"}}},
 	"namespaces/hidepid":                   {{MsgGapNetNSHidden, nil}},
 	"namespaces/no-capability":             {{MsgGapNetNSHidden, nil}},
 	"namespaces/user-namespace":            {{MsgGapNetNSHidden, nil}},

@@ -60,3 +60,16 @@ func TestNSIDUnreadableGapWording(t *testing.T) {
 		}
 	}
 }
+
+// TestTransparentUnreadGapWording: the transparent-unread gap names the
+// namespace and the TPROXY rules in every language.
+func TestTransparentUnreadGapWording(t *testing.T) {
+	g := snapshot.Gap{Area: "sockets", Reason: "transparent-unread", Count: 2,
+		Args: map[string]string{"count": "2", "netns": "4026531840", "rules": "-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY"}}
+	for _, lang := range langs {
+		got := newTexts(lang, nil).gap(g)
+		if !strings.Contains(got, "4026531840") || !strings.Contains(got, "TPROXY") || !strings.Contains(got, "2") || strings.Contains(got, "transparent-unread") {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
+}

@@ -61,6 +61,10 @@ type namespace struct {
 	info snapshot.Namespace
 	fd   int
 	pid  int // a process inside it, for the /proc/PID/net fallback; 0 = self or none
+	// transparentUnread: its sockets were listed without IP_TRANSPARENT
+	// (a kernel before 5.10, whose sock_diag has no INET_DIAG_SOCKOPT,
+	// or /proc/net).
+	transparentUnread bool
 }
 
 // Gap reasons of the collection core.
@@ -195,6 +199,9 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		snap.Gaps = append(snap.Gaps, unlisted...)
 	}
 	snap.Firewall = fw
+	if g := transparentGap(snap, fw, &namespaces[0]); g != nil {
+		snap.Gaps = append(snap.Gaps, *g)
+	}
 	for _, ni := range ifaces {
 		addInterfaces(snap, ni)
 	}
@@ -582,12 +589,15 @@ func (c *Collector) dump(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Quer
 func (c *Collector) dumpWith(snap *snapshot.Snapshot, ns *namespace, q sockdiag.Query, diag func(sockdiag.Query) (*sockdiag.Result, error)) ([]snapshot.Socket, error) {
 	if c.opt.NoNetlink {
 		snap.Source = "linux/procfs"
+		ns.transparentUnread = true
 		return c.procNet(ns, procfsProtos(q), q.AllStates)
 	}
 	res, err := diag(q)
 	if err == nil && res == nil {
 		err = errors.New("sock_diag dump returned no result")
 	}
+	// /proc/net, the fall-back below, does not give IP_TRANSPARENT either.
+	ns.transparentUnread = err != nil || !res.Sockopt && len(res.Sockets) > 0
 	if err == nil {
 		socks := res.Sockets
 		for _, u := range res.Unavailable {
@@ -703,6 +713,39 @@ func appendOnce(gaps []snapshot.Gap, g snapshot.Gap) []snapshot.Gap {
 		}
 	}
 	return append(gaps, g)
+}
+
+// ReasonTransparentUnread is the sockets gap reason of a namespace whose
+// firewall has a TPROXY rule while IP_TRANSPARENT could not be read.
+const ReasonTransparentUnread = "transparent-unread"
+
+// transparentGap is the gap of ns (the namespace whose firewall fw is)
+// when its sockets were listed without IP_TRANSPARENT, fw has a TPROXY
+// rule, and ns has loopback listeners: a TPROXY rule hands a transparent
+// listener connections from other machines, so whether those listeners
+// are reachable is unknown. nil otherwise.
+func transparentGap(snap *snapshot.Snapshot, fw *firewall.Ruleset, ns *namespace) *snapshot.Gap {
+	if !ns.transparentUnread || fw == nil {
+		return nil
+	}
+	rules := fw.TProxyRules()
+	if len(rules) == 0 {
+		return nil
+	}
+	n := 0
+	for i := range snap.Sockets {
+		s := &snap.Sockets[i]
+		if s.NetNS == ns.info.ID && s.Remote == (netip.AddrPort{}) && s.Local.Addr().Unmap().IsLoopback() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &snapshot.Gap{Area: "sockets", Reason: ReasonTransparentUnread, Count: n,
+		Args: map[string]string{"count": strconv.Itoa(n), "netns": nsLabel(ns), "rules": strings.Join(rules, "; ")},
+		Detail: fmt.Sprintf("IP_TRANSPARENT could not be read in network namespace %s (the kernel's sock_diag gives socket options from Linux 5.10 on, /proc/net never), and its firewall has TPROXY rules (%s), which hand a transparent socket connections from other machines: whether its %d loopback %s reachable is unknown",
+			nsLabel(ns), strings.Join(rules, "; "), n, plural(n, "listener is", "listeners are"))}
 }
 
 // ReasonUnheld is the owner reason code (and owners gap reason) of a

@@ -105,6 +105,9 @@ func (c *Conn) Dump(q Query) (*Result, error) {
 				break
 			}
 			res.Sockets = append(res.Sockets, s)
+			if !res.Sockopt {
+				res.Sockopt = carriesAttr(m.Data, binary.NativeEndian, attrSockopt)
+			}
 		}
 		if rerr == nil {
 			continue

@@ -29,6 +29,10 @@ type Result struct {
 	// Unavailable lists the optional requests (SCTP, raw) that the kernel
 	// has no sock_diag handler for (ENOENT): their sockets were not seen.
 	Unavailable []Unavailable
+	// Sockopt is set when a reply carried INET_DIAG_SOCKOPT (Linux 5.10
+	// on): only then was Socket.Transparent (IP_TRANSPARENT) read; false
+	// with sockets means it was not, on this kernel.
+	Sockopt bool
 }
 
 // Unavailable is an optional request the kernel could not answer.

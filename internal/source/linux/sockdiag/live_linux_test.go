@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -220,5 +221,16 @@ func TestTransparentInKernel(t *testing.T) {
 	}
 	if want := map[uint16]bool{7401: true, 7402: false}; !maps.Equal(got, want) {
 		t.Errorf("transparent by port %v, want %v", got, want)
+	}
+	// INET_DIAG_SOCKOPT came with Linux 5.10: without it IP_TRANSPARENT is
+	// unread, and Result says so (the collector then looks for TPROXY).
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(uts.Release[:]), "%d.%d", &major, &minor)
+	if want := major > 5 || major == 5 && minor >= 10; res.Sockopt != want {
+		t.Errorf("Result.Sockopt %v on Linux %d.%d, want %v", res.Sockopt, major, minor, want)
 	}
 }

@@ -371,3 +371,22 @@ func (r Request) fileName() string {
 	}
 	return string(r.Proto) + "-" + fam + ".bin"
 }
+
+// carriesAttr reports whether the inet_diag_msg b carries an attribute of
+// type want (a malformed one ends the walk: decode says why).
+func carriesAttr(b []byte, order binary.ByteOrder, want uint16) bool {
+	if len(b) < MsgSize {
+		return false
+	}
+	for a := b[MsgSize:]; len(a) >= 4; {
+		alen := int(order.Uint16(a[0:2]))
+		if alen < 4 || alen > len(a) {
+			return false
+		}
+		if order.Uint16(a[2:4])&0x3fff == want {
+			return true
+		}
+		a = a[min((alen+3)&^3, len(a)):]
+	}
+	return false
+}
