@@ -120,7 +120,8 @@ const (
 
 	// MsgSummaryNoPorts and MsgSummaryNoPortsSeen replace the all-clear
 	// while raw or packet sockets that are no rows exist
-	// (MsgSummaryRawSockets, MsgSummaryPacketSockets name them).
+	// (MsgSummaryRawSockets, MsgSummaryPacketSockets name them), or when
+	// none were looked for (report.RawTablesRead unset: a parsed output).
 	MsgSummaryNoPorts       MsgID = "summary.no-ports"
 	MsgSummaryNoPortsSeen   MsgID = "summary.no-ports-seen"
 	MsgSummaryRawSockets    MsgID = "summary.raw-sockets"

@@ -298,12 +298,14 @@ func summary(tx texts, r *report.Report) string {
 	}
 	if len(r.Rows) == 0 {
 		// An all-clear only from a view that saw everything, and never
-		// while a raw or packet socket takes packets (rawSummary).
+		// while a raw or packet socket takes packets (rawSummary) or when
+		// none was looked for (a parsed ss, netstat or lsof output).
 		id := MsgSummaryNothing
+		portsOnly := len(r.RawSockets) > 0 || !r.RawTablesRead
 		switch {
-		case len(r.RawSockets) > 0 && !r.Complete:
+		case portsOnly && !r.Complete:
 			id = MsgSummaryNoPortsSeen
-		case len(r.RawSockets) > 0:
+		case portsOnly:
 			id = MsgSummaryNoPorts
 		case !r.Complete:
 			id = MsgSummaryNothingSeen

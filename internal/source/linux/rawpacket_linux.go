@@ -56,6 +56,7 @@ func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot
 		vals, errs = c.readSysctls(ns, names)
 	}
 	if vals == nil {
+		snap.RawTablesRead = false
 		return nil // a test's proc tree: no other namespace to enter
 	}
 	var out []snapshot.RawSocket
