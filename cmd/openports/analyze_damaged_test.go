@@ -298,3 +298,38 @@ func TestAnalyzeWarningsCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeUnreadableOwnerOnly: a file holding only an ss line whose
+// process column cannot be read (cut from the real forged-name output)
+// gives its socket with the owner unknown, exit 3, and the gap says what
+// the line held may not all be in the view: the socket is. Before, the
+// line counted as no output at all: "no line is output of ...", exit 2.
+func TestAnalyzeUnreadableOwnerOnly(t *testing.T) {
+	englishEnv(t)
+	var line string
+	for _, l := range strings.Split(string(readTestdata(t, "../../internal/parse/ss/testdata/linux-netns-ss-tulpnHe-forged-name.txt")), "\n") {
+		if strings.Contains(l, "127.0.0.1:8080") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatal("the forged-name line is gone from the fixture")
+	}
+	path := writeTemp(t, "one.txt", []byte(line+"\n"))
+	code, rep, stderr := analyzeJSON(t, nil, "--all", path)
+	if code != 3 || rep == nil {
+		t.Fatalf("exit %d, report %v, want 3 and a report; stderr:\n%s", code, rep != nil, stderr)
+	}
+	if len(rep.Rows) != 1 || rep.Rows[0].Port != 8080 || rep.Rows[0].OwnerState != "unknown" {
+		t.Errorf("rows %+v, want 8080 with its owner unknown", rep.Rows)
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var out, errb bytes.Buffer
+		run(context.Background(), []string{"analyze", "--color", "never", "--lang", lang, path}, &out, &errb)
+		want := map[string]string{"en": "1 line of the input was not understood, in whole or in part (see the warnings): what it held may not all be in this view",
+			"ja": "入力の 1 行の全部または一部を解釈できませんでした"}[lang]
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s: table does not say %q:\n%s", lang, want, out.String())
+		}
+	}
+}

@@ -47,6 +47,12 @@ func TestAnalyzeGolden(t *testing.T) {
 			code: 3, golden: "seed-pf-explain.txt", errHas: "fstat"},
 		{name: "nmap scan, json", args: []string{"analyze", "-o", "json", "../../internal/parse/nmap/testdata/demo-tcp-udp.xml"},
 			code: 3, golden: "nmap-demo.json", errHas: "nmap-xml"},
+		// A parsed output lists no raw or packet socket: no all-clear
+		// ("nothing reachable"), only that no TCP/UDP port is reachable.
+		{name: "nothing on a port, raw sockets not looked at", args: []string{"analyze", "--color", "never", "../../internal/parse/fstat/testdata/openbsd-fstat-u-unwind-n.txt"},
+			code: 0, golden: "openbsd-fstat-unwind.table"},
+		{name: "nothing on a port, in Japanese", args: []string{"analyze", "--color", "never", "--lang", "ja", "../../internal/parse/lsof/testdata/macos-Pn-i4.txt"},
+			code: 0, golden: "macos-lsof.ja.table"},
 		{name: "--firewall not a ruleset", args: []string{"analyze", "--firewall", "testdata/analyze/seed.txt", "testdata/analyze/seed.txt"},
 			code: 2, errHas: "expected the output of pfctl -sr, iptables-save or ip6tables-save"},
 		{name: "missing file", args: []string{"analyze", "testdata/analyze/nosuch.txt"},

@@ -40,6 +40,7 @@ func Build(snap *snapshot.Snapshot, opt Options) *report.Report {
 		Gaps:           snap.Gaps,
 		NATBackends:    snap.NATBackends,
 		RawSockets:     snap.RawSockets,
+		RawTablesRead:  snap.RawTablesRead,
 		Rows:           []report.Row{},
 	}
 	if !snap.Taken.IsZero() {

@@ -120,7 +120,8 @@ const (
 
 	// MsgSummaryNoPorts and MsgSummaryNoPortsSeen replace the all-clear
 	// while raw or packet sockets that are no rows exist
-	// (MsgSummaryRawSockets, MsgSummaryPacketSockets name them).
+	// (MsgSummaryRawSockets, MsgSummaryPacketSockets name them), or when
+	// none were looked for (report.RawTablesRead unset: a parsed output).
 	MsgSummaryNoPorts       MsgID = "summary.no-ports"
 	MsgSummaryNoPortsSeen   MsgID = "summary.no-ports-seen"
 	MsgSummaryRawSockets    MsgID = "summary.raw-sockets"
@@ -740,7 +741,7 @@ func buildCatalogue() map[MsgID]text {
 		MsgGapNoAddress:          {En: "%[2]s printed %[1]d internet sockets without an address (unbound sockets, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", EnOne: "%[2]s printed %[1]d internet socket without an address (an unbound socket, or an fstat that never prints addresses, such as FreeBSD's: use sockstat there)", Ja: "%[2]s がアドレスなしのインターネットソケットを %[1]d 個表示しました (未バインドのソケットか、FreeBSD のようにアドレスを表示しない fstat です。その場合は sockstat を使ってください)"},
 		MsgGapDNSNoConfig:        {En: "the resolver configuration could not be read, so no nameserver was asked", Ja: "リゾルバの設定を読めないため、どのネームサーバにも問い合わせていません"},
 		MsgGapDNSNoName:          {En: "no name to resolve: give --resolve NAME", Ja: "解決する名前がありません: --resolve 名前 を指定してください"},
-		MsgGapLinesNotUnderstood: {En: "%[1]d lines of the input were not understood (see the warnings): what they held is not in this view", EnOne: "%[1]d line of the input was not understood (see the warnings): what it held is not in this view", Ja: "入力の %[1]d 行を解釈できませんでした (警告を参照): その内容はこの結果に含まれていません"},
+		MsgGapLinesNotUnderstood: {En: "%[1]d lines of the input were not understood, in whole or in part (see the warnings): what they held may not all be in this view", EnOne: "%[1]d line of the input was not understood, in whole or in part (see the warnings): what it held may not all be in this view", Ja: "入力の %[1]d 行の全部または一部を解釈できませんでした (警告を参照): その内容がすべてこの結果に含まれているとは限りません"},
 		MsgGapOnePIDPerSocket:    {En: "%[2]s -p shows one process per socket: for %[1]d sockets, processes that share them (forked servers, inherited descriptors) are not shown (fstat, sockstat, lsof or ss -p show them all)", Ja: "%[2]s -p はソケットごとに 1 プロセスしか示しません: ソケット %[1]d 個について、共有しているプロセス (fork したサーバ、継承した記述子) は表示されていません (fstat、sockstat、lsof、ss -p ならすべて表示します)"},
 		MsgGapNoListeners:        {En: "this %[1]s output leaves listening sockets out (it was run without -a), so it cannot show them; run %[2]s", Ja: "この %[1]s の出力には待ち受けソケットが含まれません (-a なしで実行されたため): %[2]s を実行してください"},
 		MsgGapToolError:          {En: "%[1]s reported an error for one of its socket dumps (%[2]s): some sockets may be missing from its output", Ja: "%[1]s がソケットの一覧の取得でエラーを報告しました (%[2]s): 出力から一部のソケットが欠けている可能性があります"},

@@ -270,3 +270,35 @@ func TestPrometheusPolicyUnproven(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsDocumented: every metric a golden -o prometheus output names
+// has its row in docs/fleet.md's metrics table. openports_raw_sockets had
+// none.
+func TestMetricsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("testdata/*/*.prometheus")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden prometheus outputs: %v", err)
+	}
+	more, _ := filepath.Glob("testdata/*.prom")
+	seen := map[string]bool{}
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 3 || fields[0] != "#" || fields[1] != "HELP" || seen[fields[2]] {
+				continue
+			}
+			seen[fields[2]] = true
+			if !bytes.Contains(doc, []byte("| `"+fields[2]+"` |")) {
+				t.Errorf("docs/fleet.md has no row for %s (named in %s)", fields[2], f)
+			}
+		}
+	}
+}

@@ -23,8 +23,33 @@ func TestRawPacketGolden(t *testing.T) {
 	if err := writeReportTable(&buf, r, Options{Knowledge: kb(t)}); err != nil {
 		t.Fatal(err)
 	}
-	if s := buf.String(); strings.Contains(s, "nothing reachable") || !strings.Contains(s, "2 raw/packet sockets receive packets from other machines before any port: python3 (4897)") {
+	if s := buf.String(); strings.Contains(s, "nothing reachable") || !strings.Contains(s, "2 raw/packet sockets receive packets from other machines before any port: python3 (4897) +?") {
 		t.Errorf("table summary:\n%s", s)
+	}
+}
+
+// TestRawPartialOwner: a raw socket whose other holders may be hidden
+// (owner_state partial, as both of the recorded snapshot's are) is named
+// with "+?", as a row's PROCESS cell is; before, the summary said
+// "python3 (4897)" as if it were the only holder.
+func TestRawPartialOwner(t *testing.T) {
+	r := snapshotReport(t, "../analysis/testdata/rawpacket.snapshot.json", false)
+	for _, s := range r.RawSockets {
+		if len(s.Owners) == 0 || s.OwnerState != snapshot.OwnersPartial {
+			t.Fatalf("recorded socket %d: owners %v, state %s; want a partial holder", s.Inode, s.Owners, s.OwnerState)
+		}
+	}
+	for _, lang := range langs {
+		got := rawSummary(newTexts(lang, nil), r.RawSockets)
+		if !strings.Contains(got, "python3 (4897) +?") {
+			t.Errorf("%s: %q, want the holder followed by +?", lang, got)
+		}
+	}
+	r.RawSockets[0].OwnerState = snapshot.OwnersComplete
+	r.RawSockets[1].Owners = nil
+	r.RawSockets[1].OwnerState = snapshot.OwnersUnknown
+	if got := rawSummary(newTexts("en", nil), r.RawSockets); !strings.Contains(got, "python3 (4897), ?") {
+		t.Errorf("one known, one unknown: %q", got)
 	}
 }
 

@@ -298,12 +298,14 @@ func summary(tx texts, r *report.Report) string {
 	}
 	if len(r.Rows) == 0 {
 		// An all-clear only from a view that saw everything, and never
-		// while a raw or packet socket takes packets (rawSummary).
+		// while a raw or packet socket takes packets (rawSummary) or when
+		// none was looked for (a parsed ss, netstat or lsof output).
 		id := MsgSummaryNothing
+		portsOnly := len(r.RawSockets) > 0 || !r.RawTablesRead
 		switch {
-		case len(r.RawSockets) > 0 && !r.Complete:
+		case portsOnly && !r.Complete:
 			id = MsgSummaryNoPortsSeen
-		case len(r.RawSockets) > 0:
+		case portsOnly:
 			id = MsgSummaryNoPorts
 		case !r.Complete:
 			id = MsgSummaryNothingSeen
@@ -375,7 +377,8 @@ func ownerMethodText(tx texts, method snapshot.OwnerMethod) string {
 }
 
 // rawSummary names the raw and packet sockets that are no rows, and their
-// holders ("python3 (9001)"; "?" for a socket whose holder was not seen);
+// holders ("python3 (9001)"; "+?" after them when a socket's other holders
+// may be hidden, "?" for a socket whose holder was not seen);
 // "" when there are none.
 func rawSummary(tx texts, raws []snapshot.RawSocket) string {
 	if len(raws) == 0 {
@@ -384,13 +387,15 @@ func rawSummary(tx texts, raws []snapshot.RawSocket) string {
 	id := MsgSummaryPacketSockets
 	var who []string
 	seen := map[int]bool{}
-	unheld := false
+	unheld, partial := false, false
 	for _, r := range raws {
 		if r.Kind == "raw" {
 			id = MsgSummaryRawSockets
 		}
 		if len(r.Owners) == 0 {
 			unheld = true
+		} else if r.OwnerState == snapshot.OwnersPartial {
+			partial = true
 		}
 		for _, o := range r.Owners {
 			if !seen[o.PID] {
@@ -398,6 +403,10 @@ func rawSummary(tx texts, raws []snapshot.RawSocket) string {
 				who = append(who, fmt.Sprintf("%s (%d)", Escape(o.Name), o.PID))
 			}
 		}
+	}
+	// Other holders may be out of sight: "+?", as a row's PROCESS cell.
+	if partial && !unheld {
+		who[len(who)-1] += " +?"
 	}
 	if unheld {
 		who = append(who, "?")

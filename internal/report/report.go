@@ -70,6 +70,9 @@ type Report struct {
 	// machines before any port, so the summary names them and never says
 	// nothing is reachable while there are any. They are no gap.
 	RawSockets []snapshot.RawSocket `json:"raw_sockets,omitempty"`
+	// RawTablesRead is the snapshot's: whether raw and packet sockets were
+	// looked for at all (a parsed ss, netstat or lsof output has none).
+	RawTablesRead bool `json:"raw_tables_read,omitempty"`
 	// Policy is the comparison with a policy file (--policy), if any.
 	Policy *PolicyResult `json:"policy,omitempty"`
 	// ExitCode is the code the command exits with.

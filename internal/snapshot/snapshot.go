@@ -106,6 +106,11 @@ type Snapshot struct {
 	// from other machines before any port does, as a BPFDoor-style
 	// backdoor waits for its magic packet, and `ss -tulpn` shows none.
 	RawSockets []RawSocket `json:"raw_sockets,omitempty"`
+	// RawTablesRead is set when the raw and packet socket tables of every
+	// namespace listed were read (only the live Linux collector reads
+	// them): without it an empty RawSockets says nothing, so no summary
+	// may say nothing is reachable.
+	RawTablesRead bool `json:"raw_tables_read,omitempty"`
 	// Firewall is the packet filter of the namespace it names (the
 	// collector's own), nil when it was not read.
 	Firewall *firewall.Ruleset `json:"firewall,omitempty"`

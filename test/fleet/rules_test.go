@@ -38,6 +38,7 @@ func TestAlertRulesTestsCanFail(t *testing.T) {
 		{`kind="new"} == 1`, `kind="missing"} == 1`},
 		{`risk="dangerous"`, `risk="risky"`},
 		{`> 3600`, `> 7200`},
+		{`openports_raw_sockets > 0`, `openports_raw_sockets > 1`},
 		{`for: 30m`, `for: 5m`},
 	} {
 		if !strings.Contains(string(rules), mutation.from) {

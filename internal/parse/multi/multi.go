@@ -652,10 +652,16 @@ func unknownSegment(src *source, c chunk, name string) Segment {
 }
 
 // NoOutput returns an error naming the input when no part of it is output
-// of a known tool: it is empty, blank, or no line of it could be read.
+// of a known tool: it is empty, blank, or no line of it could be read. A
+// line that gave a socket counts even when part of it is a problem (ss's
+// unreadable process column: Parsed leaves it out, the socket is kept).
 func (in *Input) NoOutput() error {
 	for _, s := range in.Segments {
-		if s.Format != FormatUnknown && s.Result != nil && (s.Result.Parsed > 0 || s.Result.ProblemCount() == 0) {
+		if s.Format == FormatUnknown || s.Result == nil {
+			continue
+		}
+		r := s.Result
+		if r.Parsed > 0 || r.ProblemCount() == 0 || r.Connected > 0 || (r.Snapshot != nil && len(r.Snapshot.Sockets) > 0) {
 			return nil
 		}
 	}
@@ -668,10 +674,11 @@ func (in *Input) NoOutput() error {
 // ProblemCount is the number of lines of the input not understood.
 func (in *Input) ProblemCount() int { return len(in.Problems) + in.MoreProblems }
 
-// ProblemsGap is the gap of n lines that no parser understood: what they
-// held is not in the view.
+// ProblemsGap is the gap of n lines not understood, in whole or in part
+// (a socket whose process column is unreadable is kept): what they held
+// may not all be in the view.
 func ProblemsGap(n int) snapshot.Gap {
 	return snapshot.Gap{Area: "input", Reason: "lines-not-understood", Count: n,
 		Args:   map[string]string{"count": strconv.Itoa(n)},
-		Detail: "lines of the input were not understood (see the warnings); what they held is not in this view"}
+		Detail: "lines of the input were not understood, in whole or in part (see the warnings); what they held may not all be in this view"}
 }

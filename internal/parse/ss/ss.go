@@ -450,7 +450,9 @@ func usersText(line string) (string, bool) {
 
 // parseUsers parses users:(("name",pid=1,fd=3),("name",pid=2,fd=4)) and the
 // old users:(("name",1,3)). Several entries of one PID become one owner
-// with several descriptors.
+// with several descriptors. One ss prints one form: a column that mixes
+// them, or an entry with an empty name, was not written by ss as it is
+// (a process name holding `",` can forge entries), so it is unreadable.
 func parseUsers(u string) ([]snapshot.Owner, string) {
 	const expect = `users:(("name",pid=N,fd=N),...)`
 	body, ok := strings.CutPrefix(u, "users:(")
@@ -460,6 +462,7 @@ func parseUsers(u string) ([]snapshot.Owner, string) {
 	body = body[:len(body)-1]
 	var owners []snapshot.Owner
 	index := map[int]int{}
+	form := "" // "keyed" (pid=) or "positional", from the first entry
 	for len(body) > 0 {
 		if !strings.HasPrefix(body, `("`) {
 			return nil, expect
@@ -477,6 +480,9 @@ func parseUsers(u string) ([]snapshot.Owner, string) {
 			return nil, expect
 		}
 		name := body[:end]
+		if name == "" {
+			return nil, expect
+		}
 		body = body[end+2:]
 		close := strings.IndexByte(body, ')')
 		if close < 0 {
@@ -485,6 +491,15 @@ func parseUsers(u string) ([]snapshot.Owner, string) {
 		pid, fd := -1, -1
 		for idx, kv := range strings.Split(body[:close], ",") {
 			k, v, hasKey := strings.Cut(kv, "=")
+			f := "positional"
+			if hasKey {
+				f = "keyed"
+			}
+			if form == "" {
+				form = f
+			} else if form != f {
+				return nil, expect
+			}
 			if !hasKey {
 				k, v = []string{"pid", "fd"}[min(idx, 1)], kv
 				if idx > 1 {

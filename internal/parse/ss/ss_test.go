@@ -174,6 +174,14 @@ func TestUsers(t *testing.T) {
 		{`users:(("x",pid=1,fd=1)`, nil, true},
 		{`users:(("x",pid=a,fd=1))`, nil, true},
 		{`users:()`, nil, true},
+		// One ss prints one form; a mix, or an empty name, is no ss
+		// column as written (review): unreadable.
+		{`users:(("x",1,3),("y",pid=2,fd=4))`, nil, true},
+		{`users:(("y",pid=2,fd=4),("x",1,3))`, nil, true},
+		{`users:(("x",1,fd=3))`, nil, true},
+		{`users:(("",pid=2,fd=4))`, nil, true},
+		{`users:(("",2,4))`, nil, true},
+		{`users:(("x",1,3),("y",2,4))`, []snapshot.Owner{{PID: 1, Name: "x", FDs: []int{3}}, {PID: 2, Name: "y", FDs: []int{4}}}, false},
 	}
 	for _, tt := range tests {
 		got, exp := parseUsers(tt.in)
@@ -185,6 +193,23 @@ func TestUsers(t *testing.T) {
 		w, _ := json.Marshal(tt.want)
 		if !bytes.Equal(g, w) {
 			t.Errorf("parseUsers(%s) = %s, want %s", tt.in, g, w)
+		}
+	}
+}
+
+// TestMixedUsersLine: a line whose process column mixes ss's old and new
+// entry forms keeps its socket with the owner unknown, and is a problem;
+// before, PIDs 1 and 2 were read as its owners.
+func TestMixedUsersLine(t *testing.T) {
+	for _, users := range []string{`users:(("x",1,3),("y",pid=2,fd=4))`, `users:(("",pid=2,fd=4))`} {
+		line := "tcp LISTEN 0 128 0.0.0.0:7001 0.0.0.0:* " + users + " ino:743424 sk:1093 cgroup:/ <->\n"
+		res := parsetest.Parse(t, New(), line, "built")
+		if len(res.Problems) != 1 || len(res.Snapshot.Sockets) != 1 {
+			t.Fatalf("%s: problems %v, sockets %d; want one of each", users, res.Problems, len(res.Snapshot.Sockets))
+		}
+		sk := res.Snapshot.Sockets[0]
+		if sk.Local.Port() != 7001 || sk.OwnerState != snapshot.OwnersUnknown || sk.OwnerReasonCode != "unreadable-process-column" || len(sk.Owners) != 0 {
+			t.Errorf("%s: socket %v, owners %v, state %q, code %q; want 7001, unknown, unreadable-process-column", users, sk.Local, sk.Owners, sk.OwnerState, sk.OwnerReasonCode)
 		}
 	}
 }

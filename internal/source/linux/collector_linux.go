@@ -148,6 +148,8 @@ func (c *Collector) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Cleared by any namespace whose raw/packet tables go unread.
+	snap.RawTablesRead = true
 	// The firewall verdicts need every interface of the namespace whose
 	// rules are read (self): a wildcard listener is evaluated on each.
 	ifaces := []*nsInterfaces{c.collectNamespace(snap, &namespaces[0], q, wanted, true, &bg)}
@@ -325,6 +327,7 @@ func (c *Collector) collectNamespace(snap *snapshot.Snapshot, ns *namespace, q s
 		snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "sockets", Reason: ReasonUnreadable,
 			Args:   map[string]string{"netns": nsLabel(ns), "error": err.Error()},
 			Detail: fmt.Sprintf("sockets of network namespace %s were not listed: %v", nsLabel(ns), err)})
+		snap.RawTablesRead = false
 		return nil
 	}
 	for i := range socks {

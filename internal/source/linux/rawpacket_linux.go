@@ -53,6 +53,7 @@ func (c *Collector) rawPacket(snap *snapshot.Snapshot, ns *namespace) []snapshot
 		vals, errs = c.readInNamespace(ns, names)
 	}
 	if vals == nil {
+		snap.RawTablesRead = false
 		return nil // a test's proc tree: no other namespace to enter
 	}
 	var out []snapshot.RawSocket

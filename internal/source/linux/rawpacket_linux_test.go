@@ -101,6 +101,9 @@ func TestRawPacketInKernel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	snap := collectIn(t, env.NS.Command(ctx, exe), collectSpec{IgnoreUnreadable: true})
+	if !snap.RawTablesRead {
+		t.Error("raw_tables_read unset after the tables were read: the summary could not tell them from a parsed output's")
+	}
 
 	byInode := map[uint64]snapshot.RawSocket{}
 	for _, r := range snap.RawSockets {
@@ -227,6 +230,8 @@ func TestRawPacketUnreadable(t *testing.T) {
 	f = newFixture()
 	if snap := f.run(t); len(snap.Gaps) != 0 || len(snap.RawSockets) != 0 {
 		t.Errorf("without the tables: gaps %v, raw sockets %+v; want none", gapReasons(snap), snap.RawSockets)
+	} else if !snap.RawTablesRead {
+		t.Error("absent tables hold no socket: raw_tables_read should be set")
 	}
 	if f.proc.fileReads["thread-self/net/packet"] != 1 || f.proc.fileReads["thread-self/net/raw"] != 1 || f.proc.fileReads["thread-self/net/raw6"] != 1 {
 		t.Errorf("reads %v, want net/packet, net/raw and net/raw6 once each", f.proc.fileReads)

@@ -20,13 +20,15 @@ w=$2
 hostname rawpacket-host
 ip link set lo up
 mkfifo "$w/ready"
+# signal.pause() holds the sockets until the kill below, reading nothing
+# (sys.stdin.read() of /dev/zero grew without bound meanwhile).
 python3 -c '
-import socket, sys
+import signal, socket, sys
 r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
 p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 open(sys.argv[1], "w").write("ready\n")
-sys.stdin.read()
-' "$w/ready" < /dev/zero > /dev/null &
+signal.pause()
+' "$w/ready" < /dev/null > /dev/null &
 holder=$!
 read -r _ < "$w/ready"
 "$w/openports" snapshot > "$w/rawpacket.snapshot.json" || [ $? -eq 3 ]
