@@ -897,6 +897,13 @@ func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 			}
 			return st.load(e.Dreg, known(el.Data...))
 		}
+		if el.Verdict == "" && el.Chain == "" {
+			// A verdict map whose elements carry no verdict: its data
+			// type was not read with its elements (the ruleset changed
+			// between the reader's dumps). What it decides is unknown,
+			// not "nothing".
+			return false, "", "", because(ReasonUnmodelled, "verdict map without verdicts @"+set.Name)
+		}
 		return true, el.Verdict, el.Chain, ""
 	}
 	return (el != nil) != e.Invert, "", "", ""
