@@ -55,6 +55,7 @@ func Read(nsFD int) (rs *firewall.Ruleset, err error) {
 			// NFTA_CT_DIRECTION read as four). The chain's rules are
 			// then unknown, not the whole ruleset: a packet that
 			// never meets the chain is still judged.
+			fc.Undecoded = err.Error()
 			fc.Rules = []firewall.Rule{{
 				Text:  "(rules not decoded)",
 				Exprs: []firewall.Expr{{Op: "unmodelled", Reason: "rules google/nftables could not decode: " + err.Error()}},

@@ -41,6 +41,15 @@ func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map
 				Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", u.Detail)})
 		}
 		rulesets = natrules.Rulesets(fw)
+		// A NAT chain read but not decoded may publish any port: the
+		// same gap as an unread backend, naming the chain.
+		for _, rs := range rulesets {
+			for _, u := range rs.Undecoded {
+				snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+					Args:   map[string]string{"error": u.String()},
+					Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", u)})
+			}
+		}
 	}
 	for _, b := range natrules.Backends(rulesets) {
 		snap.NATBackends = append(snap.NATBackends, string(b))
