@@ -22,6 +22,7 @@ func TestSamePriorityRewrite(t *testing.T) {
 		iptables      []string // a rule added with iptables-nft instead: its filter INPUT is at priority 0 too
 	}{
 		{name: "payload rewrite", rewrite: "tcp dport 80 ip saddr set 192.0.2.50"},
+		{name: "tcp option rewrite", rewrite: "tcp dport 80 tcp option maxseg size set 1000"},
 		{name: "xtables target", iptables: []string{"-A", "INPUT", "-p", "tcp", "--dport", "80", "-j", "CONNMARK", "--set-mark", "1"}},
 	}
 	for _, tc := range cases {
