@@ -441,7 +441,8 @@ func (st *evalState) orderTies(chains []*Chain) ([]*Chain, string) {
 
 // changesState reports whether c, or a chain it jumps to, holds a
 // statement that changes what a later chain sees: notrack, a DNAT or
-// redirect.
+// redirect, or one whose effect is not modelled (a payload rewrite, an
+// xtables target), which may change anything.
 func (r *Ruleset) changesState(c *Chain) bool {
 	seen := map[string]bool{}
 	var walk func(c *Chain, depth int) bool
@@ -456,6 +457,8 @@ func (r *Ruleset) changesState(c *Chain) bool {
 				case e.Op == "nop" && e.Key == "notrack":
 					return true
 				case e.Op == "nat" && (e.Key == "dnat" || e.Key == "redirect"):
+					return true
+				case e.Op == "unmodelled":
 					return true
 				case e.Op == "verdict" && e.Chain != "":
 					if walk(r.chain(c.Backend, c.Family, c.Table, e.Chain), depth+1) {
@@ -896,6 +899,13 @@ func (st *evalState) lookup(c *Chain, e *Expr) (bool, string, string, string) {
 				return false, "", "", because(ReasonUnmodelled, "data map @"+set.Name)
 			}
 			return st.load(e.Dreg, known(el.Data...))
+		}
+		if el.Verdict == "" && el.Chain == "" {
+			// A verdict map whose elements carry no verdict: its data
+			// type was not read with its elements (the ruleset changed
+			// between the reader's dumps). What it decides is unknown,
+			// not "nothing".
+			return false, "", "", because(ReasonUnmodelled, "verdict map without verdicts @"+set.Name)
 		}
 		return true, el.Verdict, el.Chain, ""
 	}

@@ -77,8 +77,13 @@ type Chain struct {
 	Devices []string `json:"devices,omitempty"`
 	// Dormant is a base chain of a dormant table: the kernel keeps its
 	// hook unregistered, so no packet meets it.
-	Dormant bool   `json:"dormant,omitempty"`
-	Rules   []Rule `json:"rules,omitempty"`
+	Dormant bool `json:"dormant,omitempty"`
+	// Undecoded is why the chain's rules could not be decoded (the
+	// reader's error); its Rules then hold one unmodelled rule. Readers
+	// of what the chain does (NAT: which ports it publishes) check this
+	// field, not a reason text: an undecoded chain may do anything.
+	Undecoded string `json:"undecoded,omitempty"`
+	Rules     []Rule `json:"rules,omitempty"`
 }
 
 // Base reports whether c is hooked into the packet path.

@@ -276,6 +276,11 @@ func Expr(e expr.Any) firewall.Expr {
 	case *expr.Target:
 		return firewall.Expr{Op: "unmodelled", Reason: "xtables target " + e.Name}
 	case *expr.Exthdr:
+		if e.SourceRegister != 0 || e.DestRegister == 0 {
+			// A write (tcp option maxseg size set) or a reset, not
+			// a load: it changes what later rules and chains see.
+			return firewall.Expr{Op: "unmodelled", Reason: "extension header rewrite"}
+		}
 		return firewall.Expr{Op: "meta", Key: "exthdr", Dreg: e.DestRegister}
 	case *expr.Socket:
 		return firewall.Expr{Op: "meta", Key: "socket", Dreg: e.Register}

@@ -42,13 +42,9 @@ type extra struct {
 // readExtra dumps the chains and sets of the namespace at nsFD (-1: our
 // own) for the attributes of extra.
 func readExtra(nsFD int) (*extra, error) {
-	cfg := &netlink.Config{}
-	if nsFD >= 0 {
-		cfg.NetNS = nsFD
-	}
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, cfg)
+	conn, err := dialNetfilter(nsFD)
 	if err != nil {
-		return nil, fmt.Errorf("netlink: %w", err)
+		return nil, err
 	}
 	defer conn.Close()
 	x := &extra{dormant: map[objKey]bool{}, devices: map[objKey][]string{}, fields: map[objKey][]uint32{}, verdictData: map[objKey]bool{}}
@@ -95,7 +91,66 @@ func dump(conn *netlink.Conn, msgType uint16) ([]netlink.Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The kernel flags a dump during which the ruleset changed; its
+	// messages may mix two rulesets.
+	for _, m := range msgs {
+		if m.Header.Flags&netlink.DumpInterrupted != 0 {
+			return nil, errDumpInterrupted
+		}
+	}
 	return msgs, nil
+}
+
+// dialNetfilter opens a netfilter netlink socket in the namespace open at
+// nsFD (-1: our own).
+func dialNetfilter(nsFD int) (*netlink.Conn, error) {
+	cfg := &netlink.Config{}
+	if nsFD >= 0 {
+		cfg.NetNS = nsFD
+	}
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	return conn, nil
+}
+
+// generation asks for the ruleset generation (NFT_MSG_GETGEN): the kernel
+// increments it with every committed transaction.
+func generation(conn *netlink.Conn) (uint32, error) {
+	req := netlink.Message{
+		Header: netlink.Header{
+			Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETGEN),
+			Flags: netlink.Request,
+		},
+		Data: []byte{unix.AF_UNSPEC, unix.NFNETLINK_V0, 0, 0},
+	}
+	msgs, err := conn.Execute(req)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		if len(m.Data) < 4 {
+			continue
+		}
+		ad, err := decoder(m.Data[4:])
+		if err != nil {
+			return 0, err
+		}
+		for ad.Next() {
+			if ad.Type() == unix.NFTA_GEN_ID {
+				id := ad.Uint32()
+				if err := ad.Err(); err != nil {
+					return 0, err
+				}
+				return id, nil
+			}
+		}
+		if err := ad.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("no NFTA_GEN_ID in the kernel's answer")
 }
 
 func decoder(b []byte) (*netlink.AttributeDecoder, error) {

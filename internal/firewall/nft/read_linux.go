@@ -10,8 +10,22 @@ import (
 )
 
 // Read dumps every table, chain, rule and set of the network namespace
-// open at nsFD (-1: the caller's own) and converts them.
-func Read(nsFD int) (rs *firewall.Ruleset, err error) {
+// open at nsFD (-1: the caller's own) and converts them. The dumps are
+// several (readExtra's and google/nftables' own): Read brackets them with
+// the ruleset generation (consistent), so that a ruleset replaced between
+// two dumps is read again, not joined from parts of two.
+func Read(nsFD int) (*firewall.Ruleset, error) {
+	gc, err := dialNetfilter(nsFD)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	defer gc.Close()
+	return consistent(func() (uint32, error) { return generation(gc) },
+		func() (*firewall.Ruleset, error) { return readOnce(nsFD) }, readTries)
+}
+
+// readOnce is one read of the ruleset, without the generation check.
+func readOnce(nsFD int) (rs *firewall.Ruleset, err error) {
 	// google/nftables panics on some malformed attributes while decoding
 	// (found by FuzzExprDecode); a kernel we cannot decode is an unread
 	// ruleset, not a crash.
@@ -55,6 +69,7 @@ func Read(nsFD int) (rs *firewall.Ruleset, err error) {
 			// NFTA_CT_DIRECTION read as four). The chain's rules are
 			// then unknown, not the whole ruleset: a packet that
 			// never meets the chain is still judged.
+			fc.Undecoded = err.Error()
 			fc.Rules = []firewall.Rule{{
 				Text:  "(rules not decoded)",
 				Exprs: []firewall.Expr{{Op: "unmodelled", Reason: "rules google/nftables could not decode: " + err.Error()}},

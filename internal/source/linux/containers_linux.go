@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openports/openports/internal/firewall"
 	"github.com/openports/openports/internal/snapshot"
 	"github.com/openports/openports/internal/source/linux/containers"
 	"github.com/openports/openports/internal/source/linux/natrules"
@@ -35,12 +36,8 @@ func (c *Collector) addContainers(snap *snapshot.Snapshot, self uint64, byNS map
 	// verdicts (readFirewall): no second dump, no second iptables-save.
 	var rulesets []*natrules.Ruleset
 	if fw := snap.Firewall; fw != nil {
-		for _, u := range fw.Unread {
-			snap.Gaps = append(snap.Gaps, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
-				Args:   map[string]string{"error": u.Detail},
-				Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", u.Detail)})
-		}
 		rulesets = natrules.Rulesets(fw)
+		snap.Gaps = append(snap.Gaps, natGaps(fw, rulesets)...)
 	}
 	for _, b := range natrules.Backends(rulesets) {
 		snap.NATBackends = append(snap.NATBackends, string(b))
@@ -227,6 +224,26 @@ func (c *Collector) rootlessportChildNetNS(pid int) string {
 // published turns the DNAT rules of every backend into snapshot records,
 // one per published address, port and target; when several paths reach
 // one rule, the one with the fewest undecoded conditions is kept.
+// natGaps are the published gaps of a packet filter read: a backend not
+// read, and a NAT chain read but not decoded, which may publish any port.
+func natGaps(fw *firewall.Ruleset, rulesets []*natrules.Ruleset) []snapshot.Gap {
+	var out []snapshot.Gap
+	gap := func(what string) {
+		out = append(out, snapshot.Gap{Area: "published", Reason: "nat-unreadable",
+			Args:   map[string]string{"error": what},
+			Detail: fmt.Sprintf("NAT rules: %s; ports published by DNAT (Docker, Podman, Kubernetes) may be missing", what)})
+	}
+	for _, u := range fw.Unread {
+		gap(u.Detail)
+	}
+	for _, rs := range rulesets {
+		for _, u := range rs.Undecoded {
+			gap(u.String())
+		}
+	}
+	return out
+}
+
 func published(rulesets []*natrules.Ruleset) []snapshot.Published {
 	type key struct {
 		proto  snapshot.Proto

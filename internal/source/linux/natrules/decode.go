@@ -46,6 +46,9 @@ func Rulesets(fw *firewall.Ruleset) []*Ruleset {
 			tables[k] = ti
 			rs.Tables = append(rs.Tables, Table{Family: c.Family, Name: c.Table})
 		}
+		if c.Undecoded != "" {
+			rs.Undecoded = append(rs.Undecoded, Undecoded{Family: c.Family, Table: c.Table, Chain: c.Name, Err: c.Undecoded})
+		}
 		ch := Chain{Name: c.Name}
 		if c.Base() && c.Type == "nat" {
 			ch.Hook = c.Hook

@@ -15,6 +15,7 @@ package natrules
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
 )
@@ -33,6 +34,20 @@ const (
 type Ruleset struct {
 	Backend Backend
 	Tables  []Table
+	// Undecoded are the chains of NAT tables whose rules the reader
+	// could not decode: they may publish any port, so the mappings are
+	// incomplete while one is listed.
+	Undecoded []Undecoded
+}
+
+// Undecoded is a chain of a NAT table whose rules were not decoded.
+type Undecoded struct {
+	Family, Table, Chain string
+	Err                  string
+}
+
+func (u Undecoded) String() string {
+	return fmt.Sprintf("%s %s chain %s: rules not decoded: %s", u.Family, u.Table, u.Chain, u.Err)
 }
 
 // Table is one table: an nftables table (family ip, ip6 or inet) or an

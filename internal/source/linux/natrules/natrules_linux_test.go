@@ -276,3 +276,27 @@ func prefixText(p netip.Prefix) string {
 	}
 	return p.String()
 }
+
+// TestUndecodedChain: a nat chain google/nftables cannot decode (a ct
+// expression with a direction) hides every DNAT in it; the chain must be
+// listed as undecoded so that the collector writes a published gap, not
+// read as a chain that publishes nothing.
+func TestUndecodedChain(t *testing.T) {
+	env := testenv.New(t)
+	applyText(t, env.NS, `table ip n {
+	chain pre {
+		type nat hook prerouting priority -100;
+		tcp dport 8081 dnat to 192.0.2.3:80
+		ct original ip saddr 10.0.0.0/8 tcp dport 8080 dnat to 192.0.2.2:80
+	}
+}
+`, "nft", "-f", "-")
+	rs := readNFT(t, env.NS)
+	m := rs.Mappings()
+	if len(m) == 2 {
+		t.Skip("this google/nftables decodes the chain: nothing is hidden")
+	}
+	if len(rs.Undecoded) != 1 || rs.Undecoded[0].Chain != "pre" || rs.Undecoded[0].Table != "n" || rs.Undecoded[0].Err == "" {
+		t.Fatalf("%d mappings and undecoded chains %v; want chain ip n pre listed as undecoded", len(m), rs.Undecoded)
+	}
+}
