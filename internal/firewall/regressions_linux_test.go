@@ -47,6 +47,20 @@ table inet u {
 }`,
 	},
 	{
+		// google/nftables drops expressions it does not know (osf):
+		// its cmp then compared the port with "unknown" and never
+		// matched, blocked where the kernel, which has no fingerprint
+		// loaded and names every SYN's system "unknown", accepts.
+		name: "osf match google/nftables does not decode",
+		nft: `table inet t {
+  chain c { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    tcp dport 80 osf name "unknown" accept
+  }
+}`,
+		unknown: 2,
+	},
+	{
 		// notrack before conntrack leaves the packet untracked: ct
 		// state untracked matches and new does not.
 		name: "notrack in a raw prerouting chain",

@@ -47,6 +47,10 @@ func readOnce(nsFD int) (rs *firewall.Ruleset, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
+	raws, err := readRawExprs(nsFD)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
 	tables, err := conn.ListTables()
 	if err != nil {
 		return nil, fmt.Errorf("nftables: list tables: %w", err)
@@ -78,7 +82,7 @@ func readOnce(nsFD int) (rs *firewall.Ruleset, err error) {
 			continue
 		}
 		for _, r := range rules {
-			fc.Rules = append(fc.Rules, Rule(r))
+			fc.Rules = append(fc.Rules, honest(Rule(r), r, raws))
 		}
 		rs.Chains = append(rs.Chains, fc)
 	}
