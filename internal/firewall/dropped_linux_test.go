@@ -1,10 +1,15 @@
 package firewall_test
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/openports/openports/internal/firewall"
+	"github.com/openports/openports/internal/firewall/nft"
 	"github.com/openports/openports/internal/testenv"
 )
 
@@ -45,5 +50,31 @@ func TestDroppedExpressions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadRules reads a ruleset of 400 rules, the cost of Read with
+// its second dump of every rule for the expressions google/nftables drops.
+func BenchmarkReadRules(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	env := testenv.New(b)
+	var text strings.Builder
+	text.WriteString("table inet t {\n chain c { type filter hook input priority 0; policy accept;\n")
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&text, "  ip saddr 192.0.2.%d tcp dport %d ct state new counter drop\n", i%250+1, 1000+i)
+	}
+	text.WriteString(" }\n}\n")
+	cmd := env.NS.Command(context.Background(), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(text.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("nft -f: %v: %s", err, out)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := nft.ReadPath(env.NS.NetNSPath()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
