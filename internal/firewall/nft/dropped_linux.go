@@ -42,13 +42,9 @@ type rawExpr struct {
 // readRawExprs dumps every rule of the namespace at nsFD (-1: our own)
 // for the names of its expressions, to find those google/nftables drops.
 func readRawExprs(nsFD int) (map[ruleKey][]rawExpr, error) {
-	cfg := &netlink.Config{}
-	if nsFD >= 0 {
-		cfg.NetNS = nsFD
-	}
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, cfg)
+	conn, err := dialNetfilter(nsFD)
 	if err != nil {
-		return nil, fmt.Errorf("netlink: %w", err)
+		return nil, err
 	}
 	defer conn.Close()
 	msgs, err := dump(conn, unix.NFT_MSG_GETRULE)
@@ -123,7 +119,8 @@ func honest(fr firewall.Rule, r *nftables.Rule, raws map[ruleKey][]rawExpr) fire
 	}
 	raw, ok := raws[ruleKey{family: byte(r.Table.Family), table: r.Table.Name, chain: r.Chain.Name, handle: r.Handle}]
 	if !ok {
-		// Added after our dump: its expressions are not known to be whole.
+		// Added between the dumps (Read's generation check reads
+		// again then): its expressions are not known to be whole.
 		return markRule(fr, 0, "a rule added while the ruleset was read")
 	}
 	kept := 0
