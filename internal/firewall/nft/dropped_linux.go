@@ -129,6 +129,9 @@ func honest(fr firewall.Rule, r *nftables.Rule, raws map[ruleKey][]rawExpr) fire
 			kept++
 		}
 	}
+	if kept == len(raw) && kept == len(r.Exprs) {
+		return fr // nothing dropped: the common case, no second conversion
+	}
 	if kept != len(r.Exprs) {
 		// The kernel's rule is not the one decoded (replaced between
 		// the dumps, or decoded otherwise than assumed here).
@@ -136,18 +139,14 @@ func honest(fr firewall.Rule, r *nftables.Rule, raws map[ruleKey][]rawExpr) fire
 	}
 	family := Family(r.Table.Family)
 	var out []firewall.Expr
-	i, changed := 0, false
+	i := 0
 	for _, x := range raw {
 		if !x.decoded {
 			out = append(out, firewall.Expr{Op: "unmodelled", Reason: "expression " + quoteName(x.name) + " google/nftables does not decode"})
-			changed = true
 			continue
 		}
 		out = append(out, exprs(r.Exprs[i], family)...)
 		i++
-	}
-	if !changed {
-		return fr
 	}
 	fr.Exprs = out
 	fr.Text = firewall.Text(out)
