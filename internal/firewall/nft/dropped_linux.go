@@ -39,38 +39,29 @@ type rawExpr struct {
 	decoded bool
 }
 
-// readRawExprs dumps every rule of the namespace at nsFD (-1: our own)
-// for the names of its expressions, to find those google/nftables drops.
-func readRawExprs(nsFD int) (map[ruleKey][]rawExpr, error) {
-	conn, err := dialNetfilter(nsFD)
+// readRawExprs dumps every rule of conn's namespace for the names of its
+// expressions, to find those google/nftables drops.
+func readRawExprs(conn *netlink.Conn) (map[ruleKey][]rawExpr, error) {
+	out := map[ruleKey][]rawExpr{}
+	err := dumpEach(conn, unix.NFT_MSG_GETRULE, "rule", func(m netlink.Message) error {
+		k, raw, err := ruleExprs(m)
+		if err == nil {
+			out[k] = raw
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer conn.Close()
-	msgs, err := dump(conn, unix.NFT_MSG_GETRULE)
-	if err != nil {
-		return nil, fmt.Errorf("dump rules: %w", err)
-	}
-	out := map[ruleKey][]rawExpr{}
-	for _, m := range msgs {
-		k, raw, err := ruleExprs(m)
-		if err != nil {
-			return nil, fmt.Errorf("rule: %w", err)
-		}
-		out[k] = raw
 	}
 	return out, nil
 }
 
 func ruleExprs(m netlink.Message) (ruleKey, []rawExpr, error) {
-	if len(m.Data) < 4 {
-		return ruleKey{}, nil, fmt.Errorf("message of %d bytes", len(m.Data))
-	}
-	k := ruleKey{family: m.Data[0]}
-	ad, err := decoder(m.Data[4:])
+	family, ad, err := objDecoder(m)
 	if err != nil {
-		return k, nil, err
+		return ruleKey{}, nil, err
 	}
+	k := ruleKey{family: family}
 	var raw []rawExpr
 	for ad.Next() {
 		switch ad.Type() {

@@ -39,43 +39,39 @@ type extra struct {
 	verdictData map[objKey]bool
 }
 
-// readExtra dumps the chains and sets of the namespace at nsFD (-1: our
-// own) for the attributes of extra.
-func readExtra(nsFD int) (*extra, error) {
-	conn, err := dialNetfilter(nsFD)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
+// readExtra dumps the tables, chains and sets of conn's namespace for the
+// attributes of extra.
+func readExtra(conn *netlink.Conn) (*extra, error) {
 	x := &extra{dormant: map[objKey]bool{}, devices: map[objKey][]string{}, fields: map[objKey][]uint32{}, verdictData: map[objKey]bool{}}
-	tables, err := dump(conn, unix.NFT_MSG_GETTABLE)
-	if err != nil {
-		return nil, fmt.Errorf("dump tables: %w", err)
-	}
-	for _, m := range tables {
-		if err := x.table(m); err != nil {
-			return nil, fmt.Errorf("table: %w", err)
-		}
-	}
-	chains, err := dump(conn, unix.NFT_MSG_GETCHAIN)
-	if err != nil {
-		return nil, fmt.Errorf("dump chains: %w", err)
-	}
-	for _, m := range chains {
-		if err := x.chain(m); err != nil {
-			return nil, fmt.Errorf("chain: %w", err)
-		}
-	}
-	sets, err := dump(conn, unix.NFT_MSG_GETSET)
-	if err != nil {
-		return nil, fmt.Errorf("dump sets: %w", err)
-	}
-	for _, m := range sets {
-		if err := x.set(m); err != nil {
-			return nil, fmt.Errorf("set: %w", err)
+	for _, d := range []struct {
+		msgType uint16
+		what    string
+		read    func(netlink.Message) error
+	}{
+		{unix.NFT_MSG_GETTABLE, "table", x.table},
+		{unix.NFT_MSG_GETCHAIN, "chain", x.chain},
+		{unix.NFT_MSG_GETSET, "set", x.set},
+	} {
+		if err := dumpEach(conn, d.msgType, d.what, d.read); err != nil {
+			return nil, err
 		}
 	}
 	return x, nil
+}
+
+// dumpEach dumps the objects of msgType over conn and hands each message
+// to read; what names them in errors.
+func dumpEach(conn *netlink.Conn, msgType uint16, what string, read func(netlink.Message) error) error {
+	msgs, err := dump(conn, msgType)
+	if err != nil {
+		return fmt.Errorf("dump %ss: %w", what, err)
+	}
+	for _, m := range msgs {
+		if err := read(m); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }
 
 func dump(conn *netlink.Conn, msgType uint16) ([]netlink.Message, error) {
@@ -153,6 +149,16 @@ func generation(conn *netlink.Conn) (uint32, error) {
 	return 0, fmt.Errorf("no NFTA_GEN_ID in the kernel's answer")
 }
 
+// objDecoder reads an object message: the family of its nfgenmsg header,
+// and a decoder of the attributes after it.
+func objDecoder(m netlink.Message) (byte, *netlink.AttributeDecoder, error) {
+	if len(m.Data) < 4 {
+		return 0, nil, fmt.Errorf("message of %d bytes", len(m.Data))
+	}
+	ad, err := decoder(m.Data[4:])
+	return m.Data[0], ad, err
+}
+
 func decoder(b []byte) (*netlink.AttributeDecoder, error) {
 	ad, err := netlink.NewAttributeDecoder(b)
 	if err != nil {
@@ -163,14 +169,11 @@ func decoder(b []byte) (*netlink.AttributeDecoder, error) {
 }
 
 func (x *extra) table(m netlink.Message) error {
-	if len(m.Data) < 4 {
-		return fmt.Errorf("message of %d bytes", len(m.Data))
-	}
-	k := objKey{family: m.Data[0]}
-	ad, err := decoder(m.Data[4:])
+	family, ad, err := objDecoder(m)
 	if err != nil {
 		return err
 	}
+	k := objKey{family: family}
 	var flags uint32
 	for ad.Next() {
 		switch ad.Type() {
@@ -190,14 +193,11 @@ func (x *extra) table(m netlink.Message) error {
 }
 
 func (x *extra) chain(m netlink.Message) error {
-	if len(m.Data) < 4 {
-		return fmt.Errorf("message of %d bytes", len(m.Data))
-	}
-	k := objKey{family: m.Data[0]}
-	ad, err := decoder(m.Data[4:])
+	family, ad, err := objDecoder(m)
 	if err != nil {
 		return err
 	}
+	k := objKey{family: family}
 	var devs []string
 	for ad.Next() {
 		switch ad.Type() {
@@ -242,14 +242,11 @@ func (x *extra) chain(m netlink.Message) error {
 }
 
 func (x *extra) set(m netlink.Message) error {
-	if len(m.Data) < 4 {
-		return fmt.Errorf("message of %d bytes", len(m.Data))
-	}
-	k := objKey{family: m.Data[0]}
-	ad, err := decoder(m.Data[4:])
+	family, ad, err := objDecoder(m)
 	if err != nil {
 		return err
 	}
+	k := objKey{family: family}
 	var fields []uint32
 	verdict := false
 	for ad.Next() {

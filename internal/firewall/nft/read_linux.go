@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/google/nftables"
+	"github.com/mdlayher/netlink"
 
 	"github.com/openports/openports/internal/firewall"
 )
@@ -21,11 +22,13 @@ func Read(nsFD int) (*firewall.Ruleset, error) {
 	}
 	defer gc.Close()
 	return consistent(func() (uint32, error) { return generation(gc) },
-		func() (*firewall.Ruleset, error) { return readOnce(nsFD) }, readTries)
+		func() (*firewall.Ruleset, error) { return readOnce(gc, nsFD) }, readTries)
 }
 
-// readOnce is one read of the ruleset, without the generation check.
-func readOnce(nsFD int) (rs *firewall.Ruleset, err error) {
+// readOnce is one read of the ruleset, without the generation check:
+// google/nftables' dumps, and ours over nl, a netfilter socket in the
+// namespace at nsFD.
+func readOnce(nl *netlink.Conn, nsFD int) (rs *firewall.Ruleset, err error) {
 	// google/nftables panics on some malformed attributes while decoding
 	// (found by FuzzExprDecode); a kernel we cannot decode is an unread
 	// ruleset, not a crash.
@@ -43,11 +46,11 @@ func readOnce(nsFD int) (rs *firewall.Ruleset, err error) {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
 	rs = &firewall.Ruleset{Backends: []string{Backend}, Chains: []firewall.Chain{}}
-	x, err := readExtra(nsFD)
+	x, err := readExtra(nl)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	raws, err := readRawExprs(nsFD)
+	raws, err := readRawExprs(nl)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
