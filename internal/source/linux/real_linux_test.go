@@ -507,46 +507,7 @@ func TestTransparentLoopbackInKernel(t *testing.T) {
 	}
 	env := testenv.New(t)
 	local := netip.MustParseAddrPort("127.0.0.1:7306")
-	var fd int
-	err := env.NS.InNetNS(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
-			return fmt.Errorf("IP_TRANSPARENT: %w", err)
-		}
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: local.Addr().As4(), Port: int(local.Port())}); err != nil {
-			return err
-		}
-		return unix.Listen(fd, 4)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	cmd := env.NS.Command(context.Background(), "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(`table ip tp {
-	chain pre {
-		type filter hook prerouting priority mangle; policy accept;
-		iifname "` + testenv.VethMain + `" tcp dport 80 tproxy to 127.0.0.1:7306 meta mark set 1 accept
-	}
-}
-`)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("nft tproxy rule: %v: %s", err, out)
-	}
-	env.NS.Run(t, "ip", "rule", "add", "fwmark", "1", "lookup", "100")
-	env.NS.Run(t, "ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100")
-	target := netip.AddrPortFrom(testenv.MainAddr4, 80)
-	reached, err := env.Peer.Probe([]testenv.Target{{Proto: "tcp", Addr: target}}, 3*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reached[0] {
-		t.Fatalf("the peer did not reach %s through the TPROXY rule: the test proves nothing", target)
-	}
+	env.TProxyListener(t, local)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
